@@ -1,0 +1,136 @@
+/*
+ * listen.c - redirect listeners and original destinations.
+ */
+#include <sys/socket.h>
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <linux/netfilter_ipv4.h>
+#include <linux/netfilter_ipv6/ip6_tables.h>
+
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "listen.h"
+#include "log.h"
+
+static int
+listen_one(int family, const uint8_t *addr, uint16_t port, int *fdp)
+{
+	struct sockaddr_storage	 ss;
+	struct sockaddr_in	*sin = (struct sockaddr_in *)&ss;
+	struct sockaddr_in6	*sin6 = (struct sockaddr_in6 *)&ss;
+	socklen_t		 slen;
+	int			 fd, one = 1, err;
+
+	memset(&ss, 0, sizeof(ss));
+	if (family == AF_INET) {
+		sin->sin_family = AF_INET;
+		sin->sin_port = htons(port);
+		memcpy(&sin->sin_addr, addr, 4);
+		slen = sizeof(*sin);
+	} else {
+		sin6->sin6_family = AF_INET6;
+		sin6->sin6_port = htons(port);
+		memcpy(&sin6->sin6_addr, addr, 16);
+		slen = sizeof(*sin6);
+	}
+	if ((fd = socket(family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0)) == -1)
+		return -errno;
+	(void)setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+	if (family == AF_INET6)
+		(void)setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof(one));
+	if (bind(fd, (struct sockaddr *)&ss, slen) == -1 || listen(fd, 4096) == -1) {
+		err = errno;
+		close(fd);
+		return -err;
+	}
+	*fdp = fd;
+	return 0;
+}
+
+int
+listen_open(const struct listen_spec *spec, struct listen_socks *ls,
+    char *err, size_t errlen)
+{
+	uint16_t	port = spec->port ? spec->port : LISTEN_DEFAULT_PORT;
+	int		tries = spec->port ? 1 : LISTEN_PORT_TRIES;
+	int		r4 = 0, r6 = 0;
+	char		a[INET6_ADDRSTRLEN];
+
+	ls->fd4 = ls->fd6 = -1;
+	/* One port for both families keeps the rules and the table name
+	 * simple; walk upwards from 12300 like sshuttle until both bind. */
+	for (; tries > 0; tries--, port++) {
+		r4 = r6 = 0;
+		if (spec->want4 && (r4 = listen_one(AF_INET, spec->addr4, port, &ls->fd4)) < 0) {
+			if (r4 == -EADDRINUSE)
+				continue;
+			inet_ntop(AF_INET, spec->addr4, a, sizeof(a));
+			snprintf(err, errlen, "cannot listen on %s:%u: %s", a, port,
+			    strerror(-r4));
+			return -1;
+		}
+		if (spec->want6 && (r6 = listen_one(AF_INET6, spec->addr6, port, &ls->fd6)) < 0) {
+			if (r6 == -EADDRINUSE) {
+				listen_close(ls);
+				continue;
+			}
+			if (r6 == -EADDRNOTAVAIL || r6 == -EAFNOSUPPORT) {
+				log_debug("no IPv6 listener (%s): IPv6 is not redirected",
+				    strerror(-r6));
+				ls->fd6 = -1;
+			} else {
+				inet_ntop(AF_INET6, spec->addr6, a, sizeof(a));
+				snprintf(err, errlen, "cannot listen on [%s]:%u: %s", a,
+				    port, strerror(-r6));
+				listen_close(ls);
+				return -1;
+			}
+		}
+		ls->port = port;
+		return 0;
+	}
+	snprintf(err, errlen, "no free local port to listen on (tried %u-%u)",
+	    spec->port ? spec->port : LISTEN_DEFAULT_PORT, port - 1);
+	return -1;
+}
+
+void
+listen_close(struct listen_socks *ls)
+{
+	if (ls->fd4 >= 0)
+		close(ls->fd4);
+	if (ls->fd6 >= 0)
+		close(ls->fd6);
+	ls->fd4 = ls->fd6 = -1;
+}
+
+int
+listen_original_dst(int fd, int family, struct proto_open *dst)
+{
+	struct sockaddr_in	sin;
+	struct sockaddr_in6	sin6;
+	socklen_t		len;
+
+	memset(dst, 0, sizeof(*dst));
+	dst->ipproto = 6;
+	if (family == AF_INET) {
+		len = sizeof(sin);
+		if (getsockopt(fd, SOL_IP, SO_ORIGINAL_DST, &sin, &len) == -1)
+			return -errno;
+		dst->family = PROTO_FAMILY_IPV4;
+		dst->port = ntohs(sin.sin_port);
+		memcpy(dst->addr, &sin.sin_addr, 4);
+	} else {
+		len = sizeof(sin6);
+		if (getsockopt(fd, SOL_IPV6, IP6T_SO_ORIGINAL_DST, &sin6, &len) == -1)
+			return -errno;
+		dst->family = PROTO_FAMILY_IPV6;
+		dst->port = ntohs(sin6.sin6_port);
+		memcpy(dst->addr, &sin6.sin6_addr, 16);
+	}
+	return 0;
+}

@@ -1,0 +1,301 @@
+/*
+ * main.c - cshuttle: transparent proxy over SSH.
+ *
+ * Order of start-up, and why:
+ *   1. options (nothing touched yet, so a usage error changes nothing);
+ *   2. the firewall helper (sudo may ask for a password: ask before
+ *      anything else happens on the terminal);
+ *   3. the local listeners (their port names the nftables table);
+ *   4. SSH + bootstrap + stub (blocking, bounded by ConnectTimeout);
+ *   5. when the stub says HELLO: install the rules, print "connected".
+ * Every failure path stops the helper, whose exit removes the table.
+ */
+#include <sys/resource.h>
+#include <sys/stat.h>
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+
+#include <errno.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "dns_resolve.h"
+#include "fw.h"
+#include "listen.h"
+#include "log.h"
+#include "mux.h"
+#include "options.h"
+#include "sshconfig.h"
+#include "transport.h"
+#include "tunnel.h"
+
+#define MAIN_PING_INTERVAL_MS	10000
+#define MAIN_PING_TIMEOUT_MS	45000
+#define MAIN_RESOLVE_MS		10000
+
+struct main_ctx {
+	struct fw		*fw;
+	struct fw_config	 fwcfg;
+};
+
+/* Thousands of concurrent connections need thousands of descriptors. */
+static void
+main_raise_nofile(void)
+{
+	struct rlimit	rl;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) != 0)
+		return;
+	if (rl.rlim_cur < rl.rlim_max) {
+		rl.rlim_cur = rl.rlim_max;
+		if (setrlimit(RLIMIT_NOFILE, &rl) != 0)
+			return;
+	}
+	if (rl.rlim_cur < 4096)
+		log_warn("only %llu file descriptors available (ulimit -n): "
+		    "concurrent connections are limited to about half that",
+		    (unsigned long long)rl.rlim_cur);
+}
+
+static bool
+main_is_loopback(uint8_t family, const uint8_t *a)
+{
+	static const uint8_t lo6[16] = { [15] = 1 };
+
+	if (family == 4)
+		return a[0] == 127;
+	return memcmp(a, lo6, 16) == 0;
+}
+
+static void
+main_listen_spec(const struct options *o, struct listen_spec *ls, bool *prerouting)
+{
+	int	i;
+
+	memset(ls, 0, sizeof(*ls));
+	ls->want4 = true;
+	ls->want6 = !o->no_ipv6;
+	ls->addr4[0] = 127;
+	ls->addr4[3] = 1;
+	ls->addr6[15] = 1;
+	*prerouting = false;
+	for (i = 0; i < o->nlisten; i++) {
+		const struct options_listen *l = &o->listen[i];
+
+		if (l->family == 4)
+			memcpy(ls->addr4, l->addr, 4);
+		else if (!o->no_ipv6)
+			memcpy(ls->addr6, l->addr, 16);
+		if (l->port != 0 && ls->port == 0)
+			ls->port = l->port;
+		/* Serving other hosts means catching their traffic too. */
+		if (!main_is_loopback(l->family, l->addr))
+			*prerouting = true;
+	}
+}
+
+static void
+main_exempt_add(struct fw_config *c, uint8_t family, const uint8_t *addr, uint16_t port)
+{
+	int	i;
+
+	for (i = 0; i < c->nexempt; i++)
+		if (c->exempt[i].family == family && c->exempt[i].port == port &&
+		    memcmp(c->exempt[i].addr, addr, family == 4 ? 4 : 16) == 0)
+			return;
+	if (c->nexempt == FW_MAX_EXEMPT)
+		return;
+	memset(&c->exempt[c->nexempt], 0, sizeof(c->exempt[0]));
+	c->exempt[c->nexempt].family = family;
+	memcpy(c->exempt[c->nexempt].addr, addr, family == 4 ? 4 : 16);
+	c->exempt[c->nexempt].port = port;
+	c->nexempt++;
+}
+
+/* Exempt every address `host` resolves to, on `port`. */
+static void
+main_exempt_host(struct fw_config *c, const char *host, int port)
+{
+	struct dns_addr	 a[FW_MAX_EXEMPT];
+	size_t		 n = 0, i;
+	char		 err[256];
+
+	if (dns_resolve(host, AF_UNSPEC, MAIN_RESOLVE_MS, a, FW_MAX_EXEMPT, &n,
+	    err, sizeof(err)) != 0) {
+		log_warn("cannot resolve %s to keep its traffic out of the tunnel: %s",
+		    host, err);
+		return;
+	}
+	for (i = 0; i < n; i++)
+		main_exempt_add(c, a[i].family, a[i].addr, (uint16_t)port);
+}
+
+/*
+ * The tunnel's own SSH connection must never be redirected into itself
+ * (with 0/0 it would be).  The built-in transport knows the exact peer;
+ * for an external ssh we exempt what ssh will connect to: the host (or
+ * the first ProxyJump hop) on its port.
+ */
+static void
+main_exempt_ssh(struct fw_config *c, const struct transport *t, const struct sshcfg *cfg)
+{
+	char	*hop, *p, *host;
+	int	 port = 22;
+
+	if (t->peer_family != 0) {
+		main_exempt_add(c, t->peer_family, t->peer_addr, t->peer_port);
+		return;
+	}
+	if (cfg->proxy_jump == NULL) {
+		main_exempt_host(c, cfg->hostname, cfg->port);
+		return;
+	}
+	if ((hop = strdup(cfg->proxy_jump)) == NULL)
+		return;
+	hop[strcspn(hop, ",")] = '\0';
+	if (strncmp(hop, "ssh://", 6) == 0)
+		memmove(hop, hop + 6, strlen(hop + 6) + 1);
+	host = (p = strrchr(hop, '@')) != NULL ? p + 1 : hop;
+	if (host[0] == '[' && (p = strchr(host, ']')) != NULL) {
+		*p = '\0';
+		if (p[1] == ':')
+			port = atoi(p + 2);
+		host++;
+	} else if ((p = strchr(host, ':')) != NULL && strchr(p + 1, ':') == NULL) {
+		*p = '\0';
+		port = atoi(p + 1);
+	}
+	main_exempt_host(c, host, port > 0 && port < 65536 ? port : 22);
+	free(hop);
+}
+
+static int
+main_ready(void *arg, char *err, size_t errlen)
+{
+	struct main_ctx	*ctx = arg;
+
+	return fw_apply(ctx->fw, &ctx->fwcfg, err, errlen);
+}
+
+static struct transport *
+main_transport(const struct options *o, const struct sshcfg *cfg, enum transport_fail *fail,
+    char *err, size_t errlen)
+{
+	if (o->ssh_cmd != NULL)
+		return transport_cmd_open(o->ssh_cmd, o->remote, o->ssh_config,
+		    o->verbose, fail, err, errlen);
+	if (cfg->proxy_jump != NULL || cfg->proxy_command != NULL) {
+		log_info("the ssh configuration for %s uses %s, which the built-in "
+		    "transport cannot do: using the external ssh command",
+		    cfg->alias, cfg->proxy_jump != NULL ? "ProxyJump" : "ProxyCommand");
+		return transport_cmd_open("ssh", o->remote, o->ssh_config,
+		    o->verbose, fail, err, errlen);
+	}
+	return transport_ssh2_open(cfg, o->verbose, fail, err, errlen);
+}
+
+int
+main(int argc, char **argv)
+{
+	struct options		 o;
+	struct sshcfg		 cfg;
+	struct listen_spec	 lspec;
+	struct listen_socks	 ls = { -1, -1, 0 };
+	struct tunnel_params	 tp;
+	struct main_ctx		 ctx;
+	struct transport	*t = NULL;
+	enum transport_fail	 fail = TRANSPORT_F_NONE;
+	enum tunnel_end		 end;
+	char			 err[1024], self[PATH_MAX];
+	ssize_t			 n;
+	int			 rc;
+
+	memset(&cfg, 0, sizeof(cfg));
+	memset(&ctx, 0, sizeof(ctx));
+	log_init("cshuttle", 0);
+	if ((rc = options_parse(&o, argc, argv, err, sizeof(err))) != CSHUTTLE_EXIT_OK) {
+		fprintf(stderr, "cshuttle: %s\n", err);
+		if (rc == CSHUTTLE_EXIT_USAGE)
+			fprintf(stderr, "Try 'cshuttle --help' for more information.\n");
+		options_free(&o);
+		return rc;
+	}
+	if (o.show_help) {
+		options_usage(stdout);
+		options_free(&o);
+		return CSHUTTLE_EXIT_OK;
+	}
+	if (o.show_version) {
+		printf("cshuttle %s\n", CSHUTTLE_VERSION);
+		options_free(&o);
+		return CSHUTTLE_EXIT_OK;
+	}
+	if (o.firewall) {
+		log_init("cshuttle-fw", o.quiet ? -1 : o.verbose);
+		rc = fw_helper_main(STDIN_FILENO, STDOUT_FILENO, o.verbose);
+		options_free(&o);
+		return rc;
+	}
+	log_init("cshuttle", o.quiet ? -1 : o.verbose);
+	signal(SIGPIPE, SIG_IGN);
+	main_raise_nofile();
+
+	rc = CSHUTTLE_EXIT_FAIL;
+	if ((n = readlink("/proc/self/exe", self, sizeof(self) - 1)) <= 0) {
+		log_error("cannot find my own executable: %s", strerror(errno));
+		goto out;
+	}
+	self[n] = '\0';
+	if ((ctx.fw = fw_start(self, o.verbose, err, sizeof(err))) == NULL) {
+		log_error("%s", err);
+		goto out;
+	}
+	if (sshcfg_resolve(&cfg, o.remote, o.ssh_config, err, sizeof(err)) != 0) {
+		log_error("%s", err);
+		goto out;
+	}
+	main_listen_spec(&o, &lspec, &ctx.fwcfg.prerouting);
+	if (listen_open(&lspec, &ls, err, sizeof(err)) != 0) {
+		log_error("%s", err);
+		goto out;
+	}
+	log_debug("listening on port %u (IPv4 %s, IPv6 %s)", ls.port,
+	    ls.fd4 >= 0 ? "yes" : "no", ls.fd6 >= 0 ? "yes" : "no");
+	if ((t = main_transport(&o, &cfg, &fail, err, sizeof(err))) == NULL) {
+		log_error("%s", err);
+		goto out;
+	}
+
+	ctx.fwcfg.port = ls.port;
+	ctx.fwcfg.ipv4 = ls.fd4 >= 0;
+	ctx.fwcfg.ipv6 = ls.fd6 >= 0;
+	ctx.fwcfg.subnets = &o.subnets;
+	main_exempt_ssh(&ctx.fwcfg, t, &cfg);
+
+	memset(&tp, 0, sizeof(tp));
+	tp.transport = t;
+	tp.listen = &ls;
+	tp.fw = ctx.fw;
+	tp.ready = main_ready;
+	tp.ready_arg = &ctx;
+	tp.window = MUX_DEFAULT_WINDOW;
+	tp.ping_interval_ms = MAIN_PING_INTERVAL_MS;
+	tp.ping_timeout_ms = MAIN_PING_TIMEOUT_MS;
+	end = tunnel_run(&tp);
+	rc = end == TUNNEL_END_SIGNAL ? CSHUTTLE_EXIT_OK : CSHUTTLE_EXIT_FAIL;
+out:
+	/* Rules first: once the helper is gone nothing is redirected to
+	 * listeners that are about to close. */
+	fw_stop(ctx.fw);
+	if (t != NULL)
+		t->ops->free(t);
+	listen_close(&ls);
+	sshcfg_free(&cfg);
+	options_free(&o);
+	return rc;
+}

@@ -1,0 +1,79 @@
+/*
+ * transport.h - the byte pipe between the client's mux and the stub.
+ *
+ * Two implementations: libssh2 in-process (transport_ssh2.c) and an
+ * external command such as `ssh -F cfg` (transport_cmd.c).  Both start a
+ * remote `/bin/sh`, run the bootstrap (bootstrap.c) that uploads and
+ * starts the stub, and then carry the mux byte stream.
+ *
+ * Data phase contract (everything non-blocking):
+ *   read():  >0 bytes read, 0 end of stream, TRANSPORT_AGAIN, or
+ *            TRANSPORT_ERR (message via transport_error()).
+ *   write(): >0 bytes taken, TRANSPORT_AGAIN, or TRANSPORT_ERR.  After
+ *            TRANSPORT_AGAIN the caller repeats the very same call (same
+ *            pointer and length) before writing anything else: libssh2
+ *            requires it.  At most TRANSPORT_MAX_WRITE bytes per call.
+ *   fd() / events(): what to wait for in epoll (EPOLLIN/EPOLLOUT) before
+ *            calling again after TRANSPORT_AGAIN.
+ */
+#ifndef CSHUTTLE_TRANSPORT_H
+#define CSHUTTLE_TRANSPORT_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#define TRANSPORT_AGAIN		(-1)
+#define TRANSPORT_ERR		(-2)
+#define TRANSPORT_MAX_WRITE	32768
+
+struct sshcfg;
+struct transport;
+
+struct transport_ops {
+	ssize_t		(*read)(struct transport *, void *buf, size_t len);
+	ssize_t		(*write)(struct transport *, const void *buf, size_t len);
+	int		(*fd)(struct transport *);
+	uint32_t	(*events)(struct transport *);
+	/* Called once per loop pass: drain remote stderr into the log, etc. */
+	void		(*service)(struct transport *);
+	void		(*free)(struct transport *);
+};
+
+struct transport {
+	const struct transport_ops *ops;
+	char		 errbuf[256];
+	/* Address of the TCP connection to the SSH server (for the firewall
+	 * exclusion); family 0 when not known (external command). */
+	uint8_t		 peer_family;
+	uint8_t		 peer_addr[16];
+	uint16_t	 peer_port;
+};
+
+/* Exit-worthy failures carry one of these so main() can pick exit codes. */
+enum transport_fail {
+	TRANSPORT_F_NONE = 0,
+	TRANSPORT_F_CONNECT,		/* could not reach the server */
+	TRANSPORT_F_HOSTKEY,		/* unknown or mismatched host key */
+	TRANSPORT_F_AUTH,		/* authentication failed */
+	TRANSPORT_F_REMOTE,		/* remote side: no /bin/sh, arch, stub start */
+};
+
+/*
+ * Connect, authenticate, run the bootstrap and start the stub.  Blocks
+ * (bounded by ConnectTimeout and internal deadlines) and returns a
+ * transport in data phase, or NULL with *fail set and a one-line reason
+ * in err.
+ */
+struct transport *transport_ssh2_open(const struct sshcfg *cfg, int verbose,
+	    enum transport_fail *fail, char *err, size_t errlen);
+/* `cmd` is e.g. "ssh -F cfg"; `remote` is the -r argument. */
+struct transport *transport_cmd_open(const char *cmd, const char *remote,
+	    const char *config_file, int verbose,
+	    enum transport_fail *fail, char *err, size_t errlen);
+
+static inline ssize_t transport_read(struct transport *t, void *b, size_t n) { return t->ops->read(t, b, n); }
+static inline ssize_t transport_write(struct transport *t, const void *b, size_t n) { return t->ops->write(t, b, n); }
+static inline const char *transport_error(struct transport *t) { return t->errbuf; }
+
+#endif

@@ -1,0 +1,71 @@
+/*
+ * ev.h - a small epoll event loop with monotonic timers.
+ *
+ * Descriptors are level-triggered.  A callback may delete any io,
+ * including its own: deleted ios are skipped for the rest of the pass,
+ * and their memory must stay valid until the pass ends (owners free in
+ * the before-sleep hook).
+ */
+#ifndef CSHUTTLE_EV_H
+#define CSHUTTLE_EV_H
+
+#include <stdint.h>
+#include <sys/epoll.h>
+
+struct ev_loop;
+struct ev_io;
+
+typedef void	ev_io_cb(struct ev_loop *, struct ev_io *, uint32_t revents);
+typedef void	ev_hook_cb(struct ev_loop *, void *arg);
+
+struct ev_io {
+	int		 fd;		/* -1 when not registered */
+	uint32_t	 events;	/* mask registered with epoll */
+	ev_io_cb	*cb;
+	void		*arg;
+};
+
+struct ev_timer {
+	uint64_t	 when;		/* ms on the monotonic clock, 0 = off */
+	void		(*cb)(struct ev_loop *, struct ev_timer *);
+	void		*arg;
+};
+
+#define EV_MAX_TIMERS	16
+
+struct ev_loop {
+	int		 epfd;
+	int		 stop;
+	ev_hook_cb	*before_sleep;	/* runs once per pass, before waiting */
+	void		*hook_arg;
+	struct ev_timer	*timers[EV_MAX_TIMERS];
+	int		 ntimers;
+};
+
+/* Monotonic milliseconds. */
+uint64_t ev_now(void);
+
+int	 ev_init(struct ev_loop *loop);	/* 0 or -errno */
+void	 ev_close(struct ev_loop *loop);
+
+/* Register io for fd with the given mask (0 is allowed).  0 or -errno. */
+int	 ev_io_add(struct ev_loop *loop, struct ev_io *io, int fd, uint32_t events,
+	    ev_io_cb *cb, void *arg);
+/* Change the mask; a no-op when unchanged.  0 or -errno. */
+int	 ev_io_set(struct ev_loop *loop, struct ev_io *io, uint32_t events);
+/* Unregister (does not close the fd); io->fd becomes -1. */
+void	 ev_io_del(struct ev_loop *loop, struct ev_io *io);
+
+/* Timers: a handful, re-armed by setting when and calling ev_timer_add
+ * again (adding an armed timer only updates it). */
+int	 ev_timer_add(struct ev_loop *loop, struct ev_timer *t);
+void	 ev_timer_del(struct ev_loop *loop, struct ev_timer *t);
+
+/* One pass: hook, wait (at most max_ms, -1 = timers only), dispatch.
+ * Returns the number of io events handled or -errno. */
+int	 ev_run_once(struct ev_loop *loop, int max_ms);
+/* Run passes until ev_stop(). */
+int	 ev_run(struct ev_loop *loop);
+static inline void ev_stop(struct ev_loop *loop) { loop->stop = 1; }
+
+#endif

@@ -1,0 +1,68 @@
+/*
+ * log.c - stderr logging with a program prefix.
+ *
+ * Each message is formatted into one buffer and written with a single
+ * write(2) so lines from the client, the helper and the stub never
+ * interleave mid-line on a shared terminal.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "log.h"
+
+static const char	*log_prog = "cshuttle";
+static int		 log_level = LOG_LVL_INFO;
+
+void
+log_init(const char *prog, int verbose)
+{
+	if (prog != NULL)
+		log_prog = prog;
+	if (verbose < 0)
+		log_level = LOG_LVL_WARN;
+	else if (verbose > 2)
+		log_level = LOG_LVL_TRACE;
+	else
+		log_level = LOG_LVL_INFO + verbose;
+}
+
+int
+log_enabled(enum log_level lvl)
+{
+	return (int)lvl <= log_level;
+}
+
+void
+log_vmsg(enum log_level lvl, const char *fmt, va_list ap)
+{
+	char	 line[1024];
+	int	 n, m, saved = errno;
+
+	if (!log_enabled(lvl))
+		return;
+	n = snprintf(line, sizeof(line), "%s: ", log_prog);
+	if (n < 0)
+		n = 0;
+	m = vsnprintf(line + n, sizeof(line) - (size_t)n, fmt, ap);
+	if (m < 0)
+		m = 0;
+	n += m;
+	if ((size_t)n >= sizeof(line) - 1)
+		n = (int)sizeof(line) - 2;	/* truncated: keep the newline */
+	line[n++] = '\n';
+	/* Best effort: a log line that cannot be written is dropped. */
+	(void)!write(STDERR_FILENO, line, (size_t)n);
+	errno = saved;
+}
+
+void
+log_msg(enum log_level lvl, const char *fmt, ...)
+{
+	va_list	ap;
+
+	va_start(ap, fmt);
+	log_vmsg(lvl, fmt, ap);
+	va_end(ap);
+}

@@ -1,0 +1,36 @@
+/*
+ * log.h - one logging path for the client, the firewall helper and the stub.
+ *
+ * Messages go to stderr as "<prog>: <text>" (the stub's stderr reaches
+ * the client through SSH).  Levels: error and warn always, info unless
+ * quiet, debug with -v, trace with -vv.
+ */
+#ifndef CSHUTTLE_LOG_H
+#define CSHUTTLE_LOG_H
+
+#include <stdarg.h>
+
+enum log_level {
+	LOG_LVL_ERROR = 0,
+	LOG_LVL_WARN,
+	LOG_LVL_INFO,
+	LOG_LVL_DEBUG,
+	LOG_LVL_TRACE,
+};
+
+/* prog: prefix for every line (static string).  verbose: -v count
+ * (0 = info), or -1 for quiet (errors and warnings only). */
+void	log_init(const char *prog, int verbose);
+int	log_enabled(enum log_level lvl);
+void	log_msg(enum log_level lvl, const char *fmt, ...)
+	    __attribute__((format(printf, 2, 3)));
+void	log_vmsg(enum log_level lvl, const char *fmt, va_list ap)
+	    __attribute__((format(printf, 2, 0)));
+
+#define log_error(...)	log_msg(LOG_LVL_ERROR, __VA_ARGS__)
+#define log_warn(...)	log_msg(LOG_LVL_WARN, __VA_ARGS__)
+#define log_info(...)	log_msg(LOG_LVL_INFO, __VA_ARGS__)
+#define log_debug(...)	do { if (log_enabled(LOG_LVL_DEBUG)) log_msg(LOG_LVL_DEBUG, __VA_ARGS__); } while (0)
+#define log_trace(...)	do { if (log_enabled(LOG_LVL_TRACE)) log_msg(LOG_LVL_TRACE, __VA_ARGS__); } while (0)
+
+#endif

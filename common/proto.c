@@ -1,0 +1,367 @@
+/*
+ * proto.c - frame parser and encoders for the cshuttle mux protocol.
+ *
+ * Pure code: bytes in, structures out.  The parser validates every field
+ * against the table below so that the mux never sees a frame whose length
+ * does not match its type.  See docs/PROTOCOL.md.
+ */
+#include <errno.h>
+#include <string.h>
+
+#include "proto.h"
+
+/* Where a frame type may appear and how long its payload may be. */
+struct proto_rule {
+	uint8_t		type;
+	uint8_t		session;	/* 1: stream must be 0; 0: stream must be != 0 */
+	uint16_t	min_len;
+	uint16_t	max_len;
+	const char	*name;
+};
+
+static const struct proto_rule proto_rules[] = {
+	{ PROTO_HELLO,		1, 20, 256,			"HELLO" },
+	{ PROTO_ERROR,		1, 0,  PROTO_MAX_ERROR_TEXT,	"ERROR" },
+	{ PROTO_PING,		1, 8,  8,			"PING" },
+	{ PROTO_PONG,		1, 8,  8,			"PONG" },
+	{ PROTO_OPEN,		0, 8,  20,			"OPEN" },
+	{ PROTO_OPEN_RESULT,	0, 4,  4,			"OPEN_RESULT" },
+	{ PROTO_DATA,		0, 1,  PROTO_MAX_PAYLOAD,	"DATA" },
+	{ PROTO_CREDIT,		0, 4,  4,			"CREDIT" },
+	{ PROTO_EOF,		0, 0,  0,			"EOF" },
+	{ PROTO_CLOSE,		0, 1,  1,			"CLOSE" },
+};
+
+static const struct proto_rule *
+proto_rule_find(uint8_t type)
+{
+	size_t	i;
+
+	for (i = 0; i < sizeof(proto_rules) / sizeof(proto_rules[0]); i++)
+		if (proto_rules[i].type == type)
+			return &proto_rules[i];
+	return NULL;
+}
+
+static uint16_t
+get16(const uint8_t *p)
+{
+	return (uint16_t)((p[0] << 8) | p[1]);
+}
+
+static uint32_t
+get32(const uint8_t *p)
+{
+	return ((uint32_t)p[0] << 24) | ((uint32_t)p[1] << 16) |
+	    ((uint32_t)p[2] << 8) | (uint32_t)p[3];
+}
+
+static void
+put16(uint8_t *p, uint16_t v)
+{
+	p[0] = (uint8_t)(v >> 8);
+	p[1] = (uint8_t)v;
+}
+
+static void
+put32(uint8_t *p, uint32_t v)
+{
+	p[0] = (uint8_t)(v >> 24);
+	p[1] = (uint8_t)(v >> 16);
+	p[2] = (uint8_t)(v >> 8);
+	p[3] = (uint8_t)v;
+}
+
+/* Stream-level checks of a frame whose framing is already known good. */
+static int
+proto_check_body(struct proto_frame *f)
+{
+	const uint8_t	*p = f->payload;
+
+	switch (f->type) {
+	case PROTO_OPEN:
+		f->u.open.family = p[0];
+		f->u.open.ipproto = p[1];
+		f->u.open.port = get16(p + 2);
+		memset(f->u.open.addr, 0, sizeof(f->u.open.addr));
+		if (f->u.open.family == PROTO_FAMILY_IPV4) {
+			if (f->len != 8)
+				return PROTO_E_LENGTH;
+			memcpy(f->u.open.addr, p + 4, 4);
+		} else if (f->u.open.family == PROTO_FAMILY_IPV6) {
+			if (f->len != 20)
+				return PROTO_E_LENGTH;
+			memcpy(f->u.open.addr, p + 4, 16);
+		} else
+			return PROTO_E_VALUE;
+		if (f->u.open.ipproto != 6 || f->u.open.port == 0)
+			return PROTO_E_VALUE;
+		return 0;
+	case PROTO_OPEN_RESULT:
+		f->u.status = p[0];
+		if (f->u.status > PROTO_ST_MAX || p[1] || p[2] || p[3])
+			return PROTO_E_VALUE;
+		return 0;
+	case PROTO_CREDIT:
+		f->u.credit = get32(p);
+		if (f->u.credit == 0 || f->u.credit > PROTO_MAX_WINDOW)
+			return PROTO_E_VALUE;
+		return 0;
+	case PROTO_CLOSE:
+		f->u.reason = p[0];
+		return 0;
+	default:
+		return 0;
+	}
+}
+
+int
+proto_parse(const uint8_t *buf, size_t len, struct proto_frame *f)
+{
+	const struct proto_rule	*r;
+	const uint8_t		*p;
+
+	if (len < PROTO_HDR_LEN)
+		return 0;
+	memset(f, 0, sizeof(*f));
+	f->type = buf[0];
+	f->len = get16(buf + 2);
+	f->stream = get32(buf + 4);
+	if (buf[1] != 0)
+		return PROTO_E_FLAGS;
+	if (f->len > PROTO_MAX_PAYLOAD)
+		return PROTO_E_TOOBIG;
+	if ((r = proto_rule_find(f->type)) == NULL)
+		return PROTO_E_TYPE;
+	if (r->session != (f->stream == 0))
+		return PROTO_E_STREAM;
+	if (len < (size_t)PROTO_HDR_LEN + f->len)
+		return 0;
+	f->payload = p = buf + PROTO_HDR_LEN;
+
+	if (f->len < r->min_len || f->len > r->max_len) {
+		/* A session frame with a wrong length cannot be skipped
+		 * safely: its meaning is unknown. */
+		if (r->session)
+			return PROTO_E_LENGTH;
+		f->bad = PROTO_E_LENGTH;
+		return PROTO_HDR_LEN + f->len;
+	}
+
+	switch (f->type) {
+	case PROTO_HELLO:
+		if (memcmp(p, PROTO_MAGIC, PROTO_MAGIC_LEN) != 0)
+			return PROTO_E_MAGIC;
+		f->u.hello.version = p[8];
+		f->u.hello.role = p[9];
+		/* p[10..11] reserved; later versions may append fields */
+		f->u.hello.features = get32(p + 12);
+		f->u.hello.window = get32(p + 16);
+		if (f->u.hello.version != PROTO_VERSION)
+			return PROTO_E_VERSION;
+		if (f->u.hello.role > PROTO_ROLE_STUB ||
+		    f->u.hello.window < PROTO_MIN_WINDOW ||
+		    f->u.hello.window > PROTO_MAX_WINDOW)
+			return PROTO_E_VALUE;
+		break;
+	case PROTO_PING:
+	case PROTO_PONG:
+		memcpy(f->u.ping, p, 8);
+		break;
+	default:
+		f->bad = proto_check_body(f);
+		break;
+	}
+	return PROTO_HDR_LEN + f->len;
+}
+
+const char *
+proto_strerror(int err)
+{
+	switch (err) {
+	case PROTO_E_SHORT:	return "output buffer too small";
+	case PROTO_E_FLAGS:	return "reserved frame flags set";
+	case PROTO_E_TOOBIG:	return "frame longer than the protocol limit";
+	case PROTO_E_TYPE:	return "unknown frame type";
+	case PROTO_E_STREAM:	return "frame on the wrong stream id";
+	case PROTO_E_LENGTH:	return "frame length wrong for its type";
+	case PROTO_E_VALUE:	return "invalid field value";
+	case PROTO_E_MAGIC:	return "peer is not a cshuttle peer (bad HELLO magic)";
+	case PROTO_E_VERSION:	return "unsupported protocol version";
+	default:		return "unknown protocol error";
+	}
+}
+
+const char *
+proto_type_name(uint8_t type)
+{
+	const struct proto_rule	*r = proto_rule_find(type);
+
+	return r != NULL ? r->name : "unknown";
+}
+
+const char *
+proto_status_name(uint8_t status)
+{
+	switch (status) {
+	case PROTO_ST_OK:		return "connected";
+	case PROTO_ST_REFUSED:		return "connection refused";
+	case PROTO_ST_NETUNREACH:	return "network unreachable";
+	case PROTO_ST_HOSTUNREACH:	return "host unreachable";
+	case PROTO_ST_TIMEDOUT:		return "connection timed out";
+	case PROTO_ST_DENIED:		return "permission denied";
+	default:			return "connection failed";
+	}
+}
+
+uint8_t
+proto_status_from_errno(int err)
+{
+	switch (err) {
+	case 0:			return PROTO_ST_OK;
+	case ECONNREFUSED:	return PROTO_ST_REFUSED;
+	case ENETUNREACH:	return PROTO_ST_NETUNREACH;
+	case EHOSTUNREACH:	return PROTO_ST_HOSTUNREACH;
+	case ETIMEDOUT:		return PROTO_ST_TIMEDOUT;
+	case EACCES:
+	case EPERM:		return PROTO_ST_DENIED;
+	default:		return PROTO_ST_FAILED;
+	}
+}
+
+int
+proto_status_to_errno(uint8_t status)
+{
+	switch (status) {
+	case PROTO_ST_OK:		return 0;
+	case PROTO_ST_REFUSED:		return ECONNREFUSED;
+	case PROTO_ST_NETUNREACH:	return ENETUNREACH;
+	case PROTO_ST_HOSTUNREACH:	return EHOSTUNREACH;
+	case PROTO_ST_TIMEDOUT:		return ETIMEDOUT;
+	case PROTO_ST_DENIED:		return EACCES;
+	default:			return ECONNABORTED;
+	}
+}
+
+/* Header for a frame with `len` payload bytes; PROTO_E_SHORT if it won't fit. */
+static int
+proto_put_hdr(uint8_t *out, size_t cap, uint8_t type, uint32_t stream, size_t len)
+{
+	if (len > PROTO_MAX_PAYLOAD || cap < PROTO_HDR_LEN + len)
+		return PROTO_E_SHORT;
+	out[0] = type;
+	out[1] = 0;
+	put16(out + 2, (uint16_t)len);
+	put32(out + 4, stream);
+	return PROTO_HDR_LEN + (int)len;
+}
+
+int
+proto_put_hello(uint8_t *out, size_t cap, const struct proto_hello *h)
+{
+	int	n;
+
+	if ((n = proto_put_hdr(out, cap, PROTO_HELLO, 0, 20)) < 0)
+		return n;
+	memcpy(out + 8, PROTO_MAGIC, PROTO_MAGIC_LEN);
+	out[16] = h->version;
+	out[17] = h->role;
+	out[18] = out[19] = 0;
+	put32(out + 20, h->features);
+	put32(out + 24, h->window);
+	return n;
+}
+
+int
+proto_put_error(uint8_t *out, size_t cap, const char *text)
+{
+	size_t	len = strlen(text);
+	int	n;
+
+	if (len > PROTO_MAX_ERROR_TEXT)
+		len = PROTO_MAX_ERROR_TEXT;
+	if ((n = proto_put_hdr(out, cap, PROTO_ERROR, 0, len)) < 0)
+		return n;
+	memcpy(out + PROTO_HDR_LEN, text, len);
+	return n;
+}
+
+int
+proto_put_ping(uint8_t *out, size_t cap, uint8_t type, const uint8_t data[8])
+{
+	int	n;
+
+	if (type != PROTO_PING && type != PROTO_PONG)
+		return PROTO_E_TYPE;
+	if ((n = proto_put_hdr(out, cap, type, 0, 8)) < 0)
+		return n;
+	memcpy(out + PROTO_HDR_LEN, data, 8);
+	return n;
+}
+
+int
+proto_put_open(uint8_t *out, size_t cap, uint32_t stream, const struct proto_open *o)
+{
+	size_t	alen = o->family == PROTO_FAMILY_IPV6 ? 16 : 4;
+	int	n;
+
+	if ((n = proto_put_hdr(out, cap, PROTO_OPEN, stream, 4 + alen)) < 0)
+		return n;
+	out[8] = o->family;
+	out[9] = o->ipproto;
+	put16(out + 10, o->port);
+	memcpy(out + 12, o->addr, alen);
+	return n;
+}
+
+int
+proto_put_open_result(uint8_t *out, size_t cap, uint32_t stream, uint8_t status)
+{
+	int	n;
+
+	if ((n = proto_put_hdr(out, cap, PROTO_OPEN_RESULT, stream, 4)) < 0)
+		return n;
+	out[8] = status;
+	out[9] = out[10] = out[11] = 0;
+	return n;
+}
+
+int
+proto_put_credit(uint8_t *out, size_t cap, uint32_t stream, uint32_t credit)
+{
+	int	n;
+
+	if ((n = proto_put_hdr(out, cap, PROTO_CREDIT, stream, 4)) < 0)
+		return n;
+	put32(out + 8, credit);
+	return n;
+}
+
+int
+proto_put_eof(uint8_t *out, size_t cap, uint32_t stream)
+{
+	return proto_put_hdr(out, cap, PROTO_EOF, stream, 0);
+}
+
+int
+proto_put_close(uint8_t *out, size_t cap, uint32_t stream, uint8_t reason)
+{
+	int	n;
+
+	if ((n = proto_put_hdr(out, cap, PROTO_CLOSE, stream, 1)) < 0)
+		return n;
+	out[8] = reason;
+	return n;
+}
+
+int
+proto_put_data_hdr(uint8_t *out, size_t cap, uint32_t stream, uint16_t len)
+{
+	if (len == 0 || cap < PROTO_HDR_LEN)
+		return PROTO_E_SHORT;
+	out[0] = PROTO_DATA;
+	out[1] = 0;
+	put16(out + 2, len);
+	put32(out + 4, stream);
+	return PROTO_HDR_LEN;
+}

@@ -1,0 +1,155 @@
+/*
+ * proto.h - the cshuttle wire protocol between client and stub.
+ *
+ * docs/PROTOCOL.md is the normative description; this header and that
+ * document change together.  Everything here is pure: no descriptors, no
+ * allocation.  Byte order on the wire is big-endian.
+ */
+#ifndef CSHUTTLE_PROTO_H
+#define CSHUTTLE_PROTO_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define PROTO_VERSION		1
+#define PROTO_MAGIC		"CSHUTTLE"	/* 8 bytes, no NUL on the wire */
+#define PROTO_MAGIC_LEN		8
+
+#define PROTO_HDR_LEN		8
+#define PROTO_MAX_PAYLOAD	32768		/* hard limit for every frame */
+#define PROTO_MAX_FRAME		(PROTO_HDR_LEN + PROTO_MAX_PAYLOAD)
+#define PROTO_MAX_ERROR_TEXT	512
+
+/* Per-stream credit: a receiver never grants more than this in total. */
+#define PROTO_MIN_WINDOW	(4U * 1024)
+#define PROTO_MAX_WINDOW	(64U * 1024 * 1024)
+
+/* Frame types.  0x00-0x0f: session (stream 0), 0x10-0x1f: TCP streams,
+ * 0x20-0x2f: reserved for DNS, 0x30-0x3f: reserved for UDP. */
+enum proto_type {
+	PROTO_HELLO		= 0x01,
+	PROTO_ERROR		= 0x02,
+	PROTO_PING		= 0x03,
+	PROTO_PONG		= 0x04,
+	PROTO_OPEN		= 0x10,
+	PROTO_OPEN_RESULT	= 0x11,
+	PROTO_DATA		= 0x12,
+	PROTO_CREDIT		= 0x13,
+	PROTO_EOF		= 0x14,
+	PROTO_CLOSE		= 0x15,
+};
+
+/* HELLO feature bits: a frame type outside the base set may only be sent
+ * to a peer that announced the matching bit. */
+#define PROTO_FEAT_DNS		(1U << 0)
+#define PROTO_FEAT_UDP		(1U << 1)
+#define PROTO_FEAT_KNOWN	0U		/* what this build implements */
+
+#define PROTO_ROLE_CLIENT	0
+#define PROTO_ROLE_STUB		1
+
+/* OPEN_RESULT status codes: what the stub's connect() ended with. */
+enum proto_status {
+	PROTO_ST_OK		= 0,
+	PROTO_ST_REFUSED	= 1,
+	PROTO_ST_NETUNREACH	= 2,
+	PROTO_ST_HOSTUNREACH	= 3,
+	PROTO_ST_TIMEDOUT	= 4,
+	PROTO_ST_DENIED		= 5,	/* EACCES/EPERM on the remote */
+	PROTO_ST_FAILED		= 6,	/* anything else */
+	PROTO_ST_MAX		= 6,
+};
+
+/* CLOSE reasons.  CLOSE always aborts the stream (mirrored as a TCP
+ * reset); a stream that ends normally ends with an EOF each way. */
+#define PROTO_CLOSE_RESET	0	/* the far socket was reset or failed */
+#define PROTO_CLOSE_PROTOCOL	1	/* the peer broke the protocol on this stream */
+#define PROTO_CLOSE_RESOURCE	2	/* out of memory or descriptors */
+
+#define PROTO_FAMILY_IPV4	4
+#define PROTO_FAMILY_IPV6	6
+
+/* Return codes of the parser and encoders (always negative). */
+enum proto_err {
+	PROTO_E_SHORT		= -1,	/* encoder: output buffer too small */
+	PROTO_E_FLAGS		= -2,	/* session: reserved flags set */
+	PROTO_E_TOOBIG		= -3,	/* session: length above PROTO_MAX_PAYLOAD */
+	PROTO_E_TYPE		= -4,	/* session: unknown frame type */
+	PROTO_E_STREAM		= -5,	/* session: stream id 0 where one is needed, or the reverse */
+	PROTO_E_LENGTH		= -6,	/* stream: payload length wrong for type */
+	PROTO_E_VALUE		= -7,	/* stream: a field holds an invalid value */
+	PROTO_E_MAGIC		= -8,	/* session: HELLO magic wrong */
+	PROTO_E_VERSION		= -9,	/* session: HELLO version unsupported */
+};
+
+struct proto_hello {
+	uint8_t		version;
+	uint8_t		role;
+	uint32_t	features;
+	uint32_t	window;		/* initial credit granted per stream */
+};
+
+struct proto_open {
+	uint8_t		family;		/* PROTO_FAMILY_IPV4 / _IPV6 */
+	uint8_t		ipproto;	/* 6 = TCP; other values reserved */
+	uint16_t	port;
+	uint8_t		addr[16];	/* 4 or 16 significant bytes */
+};
+
+/*
+ * A parsed frame.  `payload` points into the caller's buffer and is valid
+ * only until that buffer changes.  When `bad` is non-zero the framing was
+ * intact but the frame's contents were not (a PROTO_E_* code that concerns
+ * stream `stream` only): the caller closes that stream and goes on.
+ */
+struct proto_frame {
+	uint8_t		type;
+	uint32_t	stream;
+	uint16_t	len;
+	const uint8_t	*payload;
+	int		bad;
+	union {
+		struct proto_hello	hello;
+		struct proto_open	open;
+		uint8_t			status;		/* OPEN_RESULT */
+		uint32_t		credit;		/* CREDIT */
+		uint8_t			reason;		/* CLOSE */
+		uint8_t			ping[8];	/* PING/PONG */
+	} u;
+};
+
+/*
+ * Parse one frame from the start of buf[0..len).
+ * Returns the number of bytes the frame occupies (> 0) with *f filled,
+ * 0 when more bytes are needed, or a negative PROTO_E_* code when the
+ * session cannot continue (framing or a session-level frame is invalid).
+ */
+int	proto_parse(const uint8_t *buf, size_t len, struct proto_frame *f);
+
+/* A short, static description of a PROTO_E_* code. */
+const char *proto_strerror(int err);
+/* Name of a frame type for logs ("DATA"), or "unknown". */
+const char *proto_type_name(uint8_t type);
+/* Name of an OPEN_RESULT status ("connection refused"). */
+const char *proto_status_name(uint8_t status);
+
+/*
+ * Encoders write one whole frame into out[0..cap) and return its length,
+ * or PROTO_E_SHORT when it does not fit.  Callers reserve space first.
+ */
+int	proto_put_hello(uint8_t *out, size_t cap, const struct proto_hello *h);
+int	proto_put_error(uint8_t *out, size_t cap, const char *text);
+int	proto_put_ping(uint8_t *out, size_t cap, uint8_t type, const uint8_t data[8]);
+int	proto_put_open(uint8_t *out, size_t cap, uint32_t stream, const struct proto_open *o);
+int	proto_put_open_result(uint8_t *out, size_t cap, uint32_t stream, uint8_t status);
+int	proto_put_credit(uint8_t *out, size_t cap, uint32_t stream, uint32_t credit);
+int	proto_put_eof(uint8_t *out, size_t cap, uint32_t stream);
+int	proto_put_close(uint8_t *out, size_t cap, uint32_t stream, uint8_t reason);
+/* Only the header of a DATA frame; the caller places `len` bytes after it. */
+int	proto_put_data_hdr(uint8_t *out, size_t cap, uint32_t stream, uint16_t len);
+
+/* errno value from a connect() failure -> OPEN_RESULT status, and back. */
+uint8_t	proto_status_from_errno(int err);
+int	proto_status_to_errno(uint8_t status);
+
+#endif

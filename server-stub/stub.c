@@ -1,0 +1,238 @@
+/*
+ * stub.c - the remote end of a cshuttle tunnel.
+ *
+ * Uploaded by the client and started by the bootstrap script with its own
+ * path as argv[1]; it unlinks that file first so nothing stays on the
+ * remote host.  It speaks the mux protocol on stdin/stdout and opens the
+ * TCP connections the client asks for.  One epoll loop, libc only,
+ * statically linked.  stderr is the SSH channel's stderr: the client logs
+ * what appears there as "remote: ...".
+ *
+ * The stub exits 0 when stdin ends (the client went away) and 1 when the
+ * session breaks (protocol error), after telling the client why.
+ */
+#include <sys/resource.h>
+#include <sys/socket.h>
+
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "ev.h"
+#include "log.h"
+#include "mux.h"
+
+#define STUB_SWEEP_MS	1000
+
+struct stub {
+	struct ev_loop	 loop;
+	struct mux	 mux;
+	struct ev_io	 in, out;
+	struct ev_timer	 sweep;
+	int		 exit_code;
+	int		 in_eof;
+};
+
+static int
+stub_open(struct mux *m, const struct proto_open *o)
+{
+	struct sockaddr_storage	 ss;
+	struct sockaddr_in	*sin = (struct sockaddr_in *)&ss;
+	struct sockaddr_in6	*sin6 = (struct sockaddr_in6 *)&ss;
+	socklen_t		 slen;
+	int			 fd, one = 1, err;
+
+	memset(&ss, 0, sizeof(ss));
+	if (o->family == PROTO_FAMILY_IPV4) {
+		sin->sin_family = AF_INET;
+		sin->sin_port = htons(o->port);
+		memcpy(&sin->sin_addr, o->addr, 4);
+		slen = sizeof(*sin);
+	} else {
+		sin6->sin6_family = AF_INET6;
+		sin6->sin6_port = htons(o->port);
+		memcpy(&sin6->sin6_addr, o->addr, 16);
+		slen = sizeof(*sin6);
+	}
+	fd = socket(ss.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (fd == -1)
+		return -errno;
+	/* The client side already coalesced what the application wrote;
+	 * Nagle here would only add a delay per request. */
+	(void)setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+	if (connect(fd, (struct sockaddr *)&ss, slen) == -1 && errno != EINPROGRESS) {
+		err = errno;
+		close(fd);
+		return -err;
+	}
+	return fd;
+}
+
+static const struct mux_ops stub_mux_ops = {
+	.open = stub_open,
+};
+
+/* Write what we can of the link queue to stdout. */
+static void
+stub_flush(struct stub *s)
+{
+	struct buf	*lo = &s->mux.link_out;
+	ssize_t		 n;
+
+	while (buf_len(lo) > 0) {
+		n = write(STDOUT_FILENO, buf_ptr(lo), buf_len(lo));
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			if (errno != EAGAIN && errno != EWOULDBLOCK) {
+				/* The channel is gone: nobody to talk to. */
+				s->in_eof = 1;
+				ev_stop(&s->loop);
+			}
+			break;
+		}
+		buf_consume(lo, (size_t)n);
+	}
+	mux_link_drained(&s->mux);
+}
+
+static void
+stub_in_cb(struct ev_loop *loop, struct ev_io *io, uint32_t revents)
+{
+	struct stub	*s = io->arg;
+	uint8_t		*p;
+	size_t		 room;
+	ssize_t		 n;
+
+	p = mux_in_space(&s->mux, &room);
+	if (room == 0)
+		return;
+	n = read(STDIN_FILENO, p, room);
+	if (n == 0 || (n < 0 && errno != EAGAIN && errno != EINTR)) {
+		s->in_eof = 1;
+		ev_stop(loop);
+		return;
+	}
+	if (n > 0 && mux_in_commit(&s->mux, (size_t)n) != 0) {
+		log_error("%s", s->mux.error);
+		mux_send_error(&s->mux, s->mux.error);
+		s->exit_code = 1;
+		ev_stop(loop);
+	}
+}
+
+static void
+stub_out_cb(struct ev_loop *loop, struct ev_io *io, uint32_t revents)
+{
+	stub_flush(io->arg);
+}
+
+static void
+stub_sweep_cb(struct ev_loop *loop, struct ev_timer *t)
+{
+	struct stub	*s = t->arg;
+	uint64_t	 now = ev_now();
+
+	mux_sweep(&s->mux, now);
+	t->when = now + STUB_SWEEP_MS;
+}
+
+/* Before sleeping: push output, free closed streams, re-arm the pipes. */
+static void
+stub_before_sleep(struct ev_loop *loop, void *arg)
+{
+	struct stub	*s = arg;
+
+	mux_collect(&s->mux);
+	stub_flush(s);
+	if (s->mux.error[0] != '\0' && s->exit_code == 0) {
+		log_error("%s", s->mux.error);
+		mux_send_error(&s->mux, s->mux.error);
+		s->exit_code = 1;
+		ev_stop(loop);
+		return;
+	}
+	(void)ev_io_set(loop, &s->in, mux_in_ready(&s->mux) ? EPOLLIN : 0);
+	(void)ev_io_set(loop, &s->out, buf_len(&s->mux.link_out) > 0 ? EPOLLOUT : 0);
+}
+
+static void
+stub_nonblock(int fd)
+{
+	int	fl = fcntl(fd, F_GETFL);
+
+	if (fl != -1)
+		(void)fcntl(fd, F_SETFL, fl | O_NONBLOCK);
+}
+
+/* Best effort, bounded: let a final ERROR frame reach the client. */
+static void
+stub_final_flush(struct stub *s)
+{
+	uint64_t	end = ev_now() + 2000;
+
+	while (buf_len(&s->mux.link_out) > 0 && ev_now() < end && !s->in_eof) {
+		stub_flush(s);
+		if (buf_len(&s->mux.link_out) > 0)
+			usleep(10000);
+	}
+}
+
+int
+main(int argc, char **argv)
+{
+	struct stub	 s;
+	struct rlimit	 rl;
+	const char	*v;
+
+	/* The bootstrap passes our own path: remove it before anything
+	 * else, so no file outlives this process on the remote host. */
+	if (argc > 1)
+		(void)unlink(argv[1]);
+	log_init("cshuttle-stub", (v = getenv("CSHUTTLE_STUB_VERBOSE")) ? atoi(v) : 0);
+	signal(SIGPIPE, SIG_IGN);
+	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
+		rl.rlim_cur = rl.rlim_max;
+		(void)setrlimit(RLIMIT_NOFILE, &rl);
+	}
+
+	memset(&s, 0, sizeof(s));
+	if (ev_init(&s.loop) != 0 ||
+	    mux_init(&s.mux, &s.loop, PROTO_ROLE_STUB, MUX_DEFAULT_WINDOW,
+	    &stub_mux_ops, &s) != 0) {
+		log_error("cannot initialise: %s", strerror(errno));
+		return 1;
+	}
+	stub_nonblock(STDIN_FILENO);
+	stub_nonblock(STDOUT_FILENO);
+	if (ev_io_add(&s.loop, &s.in, STDIN_FILENO, EPOLLIN, stub_in_cb, &s) != 0 ||
+	    ev_io_add(&s.loop, &s.out, STDOUT_FILENO, 0, stub_out_cb, &s) != 0) {
+		log_error("cannot watch stdin/stdout: %s", strerror(errno));
+		return 1;
+	}
+	s.sweep.cb = stub_sweep_cb;
+	s.sweep.arg = &s;
+	s.sweep.when = ev_now() + STUB_SWEEP_MS;
+	(void)ev_timer_add(&s.loop, &s.sweep);
+	s.loop.before_sleep = stub_before_sleep;
+	s.loop.hook_arg = &s;
+
+	if (mux_send_hello(&s.mux, PROTO_FEAT_KNOWN) != 0)
+		return 1;
+	(void)ev_run(&s.loop);
+
+	if (s.exit_code != 0)
+		stub_final_flush(&s);
+	log_debug("session ended: %llu streams opened, %llu failed",
+	    (unsigned long long)s.mux.streams_opened,
+	    (unsigned long long)s.mux.streams_failed);
+	mux_free(&s.mux);
+	ev_close(&s.loop);
+	return s.exit_code;
+}

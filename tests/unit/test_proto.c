@@ -1,0 +1,208 @@
+/*
+ * test_proto.c - the frame parser and encoders: round trips, every
+ * fragment boundary, and malformed input of each class.
+ */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <string.h>
+#include <errno.h>
+#include <cmocka.h>
+
+#include "proto.h"
+
+static void
+test_roundtrip_all_types(void **state)
+{
+	uint8_t			 buf[4096], data[8] = "pingpong";
+	struct proto_hello	 h = { PROTO_VERSION, PROTO_ROLE_STUB, 0, 1 << 20 };
+	struct proto_open	 o4 = { PROTO_FAMILY_IPV4, 6, 8080, { 198, 19, 0, 2 } };
+	struct proto_open	 o6 = { PROTO_FAMILY_IPV6, 6, 443, { 0xfd, 0x5e } };
+	struct proto_frame	 f;
+	size_t			 off = 0;
+	int			 n;
+
+	n = proto_put_hello(buf + off, sizeof(buf) - off, &h); assert_int_equal(n, 28); off += n;
+	n = proto_put_ping(buf + off, sizeof(buf) - off, PROTO_PING, data); off += n;
+	n = proto_put_open(buf + off, sizeof(buf) - off, 7, &o4); assert_int_equal(n, 16); off += n;
+	n = proto_put_open(buf + off, sizeof(buf) - off, 9, &o6); assert_int_equal(n, 28); off += n;
+	n = proto_put_open_result(buf + off, sizeof(buf) - off, 7, PROTO_ST_REFUSED); off += n;
+	n = proto_put_data_hdr(buf + off, sizeof(buf) - off, 7, 5); off += n;
+	memcpy(buf + off, "hello", 5); off += 5;
+	n = proto_put_credit(buf + off, sizeof(buf) - off, 7, 65536); off += n;
+	n = proto_put_eof(buf + off, sizeof(buf) - off, 7); off += n;
+	n = proto_put_close(buf + off, sizeof(buf) - off, 9, PROTO_CLOSE_RESET); off += n;
+	n = proto_put_error(buf + off, sizeof(buf) - off, "bye"); off += n;
+
+	size_t p = 0;
+	n = proto_parse(buf + p, off - p, &f); assert_int_equal(n, 28); p += n;
+	assert_int_equal(f.type, PROTO_HELLO);
+	assert_int_equal(f.u.hello.role, PROTO_ROLE_STUB);
+	assert_int_equal(f.u.hello.window, 1 << 20);
+	n = proto_parse(buf + p, off - p, &f); p += n;
+	assert_int_equal(f.type, PROTO_PING);
+	assert_memory_equal(f.u.ping, data, 8);
+	n = proto_parse(buf + p, off - p, &f); p += n;
+	assert_int_equal(f.type, PROTO_OPEN); assert_int_equal(f.stream, 7);
+	assert_int_equal(f.bad, 0);
+	assert_int_equal(f.u.open.port, 8080);
+	assert_memory_equal(f.u.open.addr, o4.addr, 4);
+	n = proto_parse(buf + p, off - p, &f); p += n;
+	assert_int_equal(f.u.open.family, PROTO_FAMILY_IPV6);
+	assert_memory_equal(f.u.open.addr, o6.addr, 16);
+	n = proto_parse(buf + p, off - p, &f); p += n;
+	assert_int_equal(f.type, PROTO_OPEN_RESULT);
+	assert_int_equal(f.u.status, PROTO_ST_REFUSED);
+	n = proto_parse(buf + p, off - p, &f); p += n;
+	assert_int_equal(f.type, PROTO_DATA); assert_int_equal(f.len, 5);
+	assert_memory_equal(f.payload, "hello", 5);
+	n = proto_parse(buf + p, off - p, &f); p += n;
+	assert_int_equal(f.u.credit, 65536);
+	n = proto_parse(buf + p, off - p, &f); p += n;
+	assert_int_equal(f.type, PROTO_EOF);
+	n = proto_parse(buf + p, off - p, &f); p += n;
+	assert_int_equal(f.type, PROTO_CLOSE); assert_int_equal(f.stream, 9);
+	n = proto_parse(buf + p, off - p, &f); p += n;
+	assert_int_equal(f.type, PROTO_ERROR); assert_int_equal(f.len, 3);
+	assert_int_equal(p, off);
+	assert_int_equal(proto_parse(buf + p, 0, &f), 0);
+}
+
+/* Every prefix of a valid frame asks for more bytes; the whole parses. */
+static void
+test_fragments(void **state)
+{
+	uint8_t			buf[64];
+	struct proto_frame	f;
+	struct proto_open	o = { PROTO_FAMILY_IPV6, 6, 22, { 0xfd } };
+	int			n, i;
+
+	n = proto_put_open(buf, sizeof(buf), 1, &o);
+	for (i = 0; i < n; i++)
+		assert_int_equal(proto_parse(buf, (size_t)i, &f), 0);
+	assert_int_equal(proto_parse(buf, (size_t)n, &f), n);
+	assert_int_equal(f.bad, 0);
+}
+
+static void
+test_session_errors(void **state)
+{
+	uint8_t			b[PROTO_MAX_FRAME + 16];
+	struct proto_frame	f;
+
+	memset(b, 0, sizeof(b));
+	/* reserved flags */
+	b[0] = PROTO_DATA; b[1] = 1; b[3] = 1; b[7] = 1;
+	assert_int_equal(proto_parse(b, 9, &f), PROTO_E_FLAGS);
+	/* above the hard size limit: refused from the header alone */
+	b[1] = 0; b[2] = 0x80; b[3] = 0x01;
+	assert_int_equal(proto_parse(b, 8, &f), PROTO_E_TOOBIG);
+	/* unknown type */
+	memset(b, 0, 16); b[0] = 0x7e; b[7] = 1;
+	assert_int_equal(proto_parse(b, 8, &f), PROTO_E_TYPE);
+	/* stream frame on stream 0, session frame on a stream */
+	memset(b, 0, 16); b[0] = PROTO_DATA; b[3] = 1;
+	assert_int_equal(proto_parse(b, 9, &f), PROTO_E_STREAM);
+	memset(b, 0, 16); b[0] = PROTO_PING; b[3] = 8; b[7] = 3;
+	assert_int_equal(proto_parse(b, 16, &f), PROTO_E_STREAM);
+	/* session frame with a wrong length */
+	memset(b, 0, 16); b[0] = PROTO_PING; b[3] = 4;
+	assert_int_equal(proto_parse(b, 12, &f), PROTO_E_LENGTH);
+}
+
+static void
+test_hello_checks(void **state)
+{
+	uint8_t			b[64];
+	struct proto_hello	h = { PROTO_VERSION, PROTO_ROLE_CLIENT, 0, 65536 };
+	struct proto_frame	f;
+	int			n;
+
+	n = proto_put_hello(b, sizeof(b), &h);
+	b[8] = 'X';
+	assert_int_equal(proto_parse(b, (size_t)n, &f), PROTO_E_MAGIC);
+	n = proto_put_hello(b, sizeof(b), &h);
+	b[16] = 2;
+	assert_int_equal(proto_parse(b, (size_t)n, &f), PROTO_E_VERSION);
+	h.window = 100;		/* below PROTO_MIN_WINDOW */
+	n = proto_put_hello(b, sizeof(b), &h);
+	assert_int_equal(proto_parse(b, (size_t)n, &f), PROTO_E_VALUE);
+}
+
+/* Bad contents of a stream frame: framing is kept, the frame is marked. */
+static void
+test_stream_errors(void **state)
+{
+	uint8_t			b[64];
+	struct proto_frame	f;
+	struct proto_open	o = { 5, 6, 80, { 1, 2, 3, 4 } };
+	int			n;
+
+	n = proto_put_open(b, sizeof(b), 3, &o);
+	assert_int_equal(proto_parse(b, (size_t)n, &f), n);
+	assert_int_equal(f.bad, PROTO_E_VALUE);
+	o.family = PROTO_FAMILY_IPV4;
+	o.port = 0;
+	n = proto_put_open(b, sizeof(b), 3, &o);
+	assert_int_equal(proto_parse(b, (size_t)n, &f), n);
+	assert_int_equal(f.bad, PROTO_E_VALUE);
+	n = proto_put_credit(b, sizeof(b), 3, 0);
+	assert_int_equal(proto_parse(b, (size_t)n, &f), n);
+	assert_int_equal(f.bad, PROTO_E_VALUE);
+	n = proto_put_open_result(b, sizeof(b), 3, 200);
+	assert_int_equal(proto_parse(b, (size_t)n, &f), n);
+	assert_int_equal(f.bad, PROTO_E_VALUE);
+	/* EOF with a payload: wrong length, skipped whole */
+	memset(b, 0, 16); b[0] = PROTO_EOF; b[3] = 2; b[7] = 3;
+	assert_int_equal(proto_parse(b, 10, &f), 10);
+	assert_int_equal(f.bad, PROTO_E_LENGTH);
+	/* zero-length DATA */
+	memset(b, 0, 16); b[0] = PROTO_DATA; b[7] = 3;
+	assert_int_equal(proto_parse(b, 8, &f), 8);
+	assert_int_equal(f.bad, PROTO_E_LENGTH);
+}
+
+static void
+test_encoder_limits(void **state)
+{
+	uint8_t		b[16];
+	char		big[PROTO_MAX_ERROR_TEXT + 50];
+	uint8_t		out[PROTO_MAX_FRAME];
+	struct proto_frame f;
+	int		n;
+
+	assert_int_equal(proto_put_credit(b, 11, 1, 5), PROTO_E_SHORT);
+	assert_int_equal(proto_put_eof(b, 7, 1), PROTO_E_SHORT);
+	memset(big, 'a', sizeof(big) - 1);
+	big[sizeof(big) - 1] = '\0';
+	n = proto_put_error(out, sizeof(out), big);
+	assert_int_equal(n, PROTO_HDR_LEN + PROTO_MAX_ERROR_TEXT);
+	assert_int_equal(proto_parse(out, (size_t)n, &f), n);
+}
+
+static void
+test_status_errno(void **state)
+{
+	assert_int_equal(proto_status_from_errno(ECONNREFUSED), PROTO_ST_REFUSED);
+	assert_int_equal(proto_status_from_errno(ETIMEDOUT), PROTO_ST_TIMEDOUT);
+	assert_int_equal(proto_status_from_errno(ENETUNREACH), PROTO_ST_NETUNREACH);
+	assert_int_equal(proto_status_from_errno(EIO), PROTO_ST_FAILED);
+	assert_int_equal(proto_status_to_errno(PROTO_ST_REFUSED), ECONNREFUSED);
+	assert_string_equal(proto_status_name(PROTO_ST_HOSTUNREACH), "host unreachable");
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_roundtrip_all_types),
+		cmocka_unit_test(test_fragments),
+		cmocka_unit_test(test_session_errors),
+		cmocka_unit_test(test_hello_checks),
+		cmocka_unit_test(test_stream_errors),
+		cmocka_unit_test(test_encoder_limits),
+		cmocka_unit_test(test_status_errno),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
