@@ -1,0 +1,383 @@
+/*
+ * stub_drive.c - protocol conformance test for a stub binary.
+ *
+ *   stub_drive STUB [WRAPPER...]
+ *
+ * Starts STUB (optionally through a wrapper such as qemu-aarch64) with its
+ * stdin/stdout on a socketpair, plays the client side of docs/PROTOCOL.md
+ * against it, and checks every answer.  Its TCP peers are an echo server
+ * and a closed port on 127.0.0.1: run it inside a private network
+ * namespace (`unshare -n`), as ctest does.
+ */
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "proto.h"
+
+static int	drv_fd = -1;
+static uint8_t	drv_in[1 << 20];
+static size_t	drv_in_len;
+static uint32_t	drv_stub_window;	/* credit the stub grants per stream */
+
+static void __attribute__((format(printf, 1, 2), noreturn))
+drv_fatal(const char *fmt, ...)
+{
+	va_list	ap;
+
+	va_start(ap, fmt);
+	fprintf(stderr, "stub_drive: FAIL: ");
+	vfprintf(stderr, fmt, ap);
+	fprintf(stderr, "\n");
+	va_end(ap);
+	exit(1);
+}
+
+static void
+drv_ok(const char *what)
+{
+	printf("ok: %s\n", what);
+}
+
+static void
+drv_send(const uint8_t *p, int n)
+{
+	if (n < 0 || write(drv_fd, p, (size_t)n) != n)
+		drv_fatal("write to stub: %s", strerror(errno));
+}
+
+/* Next frame from the stub within timeout_ms; returns 0 on EOF. */
+static int
+drv_recv(struct proto_frame *f, int timeout_ms, uint8_t *copy)
+{
+	struct pollfd	pfd = { drv_fd, POLLIN, 0 };
+	ssize_t		n;
+	int		r;
+
+	for (;;) {
+		r = proto_parse(drv_in, drv_in_len, f);
+		if (r < 0)
+			drv_fatal("stub sent an invalid frame: %s", proto_strerror(r));
+		if (r > 0) {
+			memcpy(copy, drv_in, (size_t)r);
+			memmove(drv_in, drv_in + r, drv_in_len - (size_t)r);
+			drv_in_len -= (size_t)r;
+			(void)proto_parse(copy, (size_t)r, f);	/* point into copy */
+			return 1;
+		}
+		if (poll(&pfd, 1, timeout_ms) <= 0)
+			drv_fatal("timed out waiting for a frame from the stub");
+		n = read(drv_fd, drv_in + drv_in_len, sizeof(drv_in) - drv_in_len);
+		if (n == 0)
+			return 0;
+		if (n < 0)
+			drv_fatal("read from stub: %s", strerror(errno));
+		drv_in_len += (size_t)n;
+	}
+}
+
+static void
+drv_expect(struct proto_frame *f, uint8_t *copy, uint8_t type, uint32_t stream)
+{
+	if (!drv_recv(f, 10000, copy))
+		drv_fatal("stub closed while %s was expected", proto_type_name(type));
+	/* CREDIT may come at any time; skip it. */
+	while (f->type == PROTO_CREDIT && type != PROTO_CREDIT)
+		if (!drv_recv(f, 10000, copy))
+			drv_fatal("stub closed while %s was expected", proto_type_name(type));
+	if (f->type != type || f->stream != stream)
+		drv_fatal("expected %s on stream %u, got %s on stream %u",
+		    proto_type_name(type), stream, proto_type_name(f->type), f->stream);
+}
+
+/* A TCP echo server in a child process: echoes until EOF, then closes. */
+static pid_t
+drv_echo_server(uint16_t *port)
+{
+	struct sockaddr_in	sin;
+	socklen_t		len = sizeof(sin);
+	char			buf[65536];
+	ssize_t			n;
+	pid_t			pid;
+	int			s, c;
+
+	memset(&sin, 0, sizeof(sin));
+	sin.sin_family = AF_INET;
+	sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	if ((s = socket(AF_INET, SOCK_STREAM, 0)) == -1 ||
+	    bind(s, (struct sockaddr *)&sin, sizeof(sin)) == -1 ||
+	    listen(s, 16) == -1 ||
+	    getsockname(s, (struct sockaddr *)&sin, &len) == -1)
+		drv_fatal("echo server: %s (run inside `unshare -n` with lo up)", strerror(errno));
+	*port = ntohs(sin.sin_port);
+	if ((pid = fork()) == 0) {
+		for (;;) {
+			if ((c = accept(s, NULL, NULL)) == -1)
+				_exit(0);
+			while ((n = read(c, buf, sizeof(buf))) > 0)
+				if (write(c, buf, (size_t)n) != n)
+					break;
+			close(c);
+		}
+	}
+	close(s);
+	return pid;
+}
+
+static uint16_t
+drv_closed_port(void)
+{
+	struct sockaddr_in	sin;
+	socklen_t		len = sizeof(sin);
+	int			s;
+
+	memset(&sin, 0, sizeof(sin));
+	sin.sin_family = AF_INET;
+	sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	if ((s = socket(AF_INET, SOCK_STREAM, 0)) == -1 ||
+	    bind(s, (struct sockaddr *)&sin, sizeof(sin)) == -1 ||
+	    getsockname(s, (struct sockaddr *)&sin, &len) == -1)
+		drv_fatal("closed port: %s", strerror(errno));
+	close(s);	/* bound once, never listened: connect is refused */
+	return ntohs(sin.sin_port);
+}
+
+static pid_t
+drv_start_stub(char **argv, const char *copy_path)
+{
+	int	sv[2];
+	pid_t	pid;
+
+	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) == -1)
+		drv_fatal("socketpair: %s", strerror(errno));
+	if ((pid = fork()) == 0) {
+		dup2(sv[1], 0);
+		dup2(sv[1], 1);
+		execv(argv[0], argv);
+		_exit(127);
+	}
+	close(sv[1]);
+	drv_fd = sv[0];
+	drv_in_len = 0;
+	(void)copy_path;
+	return pid;
+}
+
+/* Copy the stub to a fresh private file at tmpl (a mkstemp template). */
+static void
+drv_copy(const char *src, char *path)
+{
+	static uint8_t	buf[65536];
+	ssize_t		r;
+	int		in, fd;
+
+	strcpy(path, "/tmp/cshuttle-stubtest.XXXXXX");
+	if ((fd = mkstemp(path)) == -1)
+		drv_fatal("mkstemp: %s", strerror(errno));
+	if ((in = open(src, O_RDONLY)) == -1)
+		drv_fatal("%s: %s", src, strerror(errno));
+	while ((r = read(in, buf, sizeof(buf))) > 0)
+		if (write(fd, buf, (size_t)r) != r)
+			drv_fatal("copy: %s", strerror(errno));
+	close(in);
+	fchmod(fd, 0700);
+	close(fd);
+}
+
+static int
+drv_wait(pid_t pid)
+{
+	int	st, i;
+
+	for (i = 0; i < 1000; i++) {
+		if (waitpid(pid, &st, WNOHANG) == pid)
+			return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+		usleep(10000);
+	}
+	kill(pid, SIGKILL);
+	waitpid(pid, &st, 0);
+	drv_fatal("stub did not exit within 10 s");
+}
+
+static void
+drv_hello(struct proto_frame *f, uint8_t *copy)
+{
+	struct proto_hello	h = { PROTO_VERSION, PROTO_ROLE_CLIENT, 0, 65536 };
+	uint8_t			b[64];
+
+	drv_expect(f, copy, PROTO_HELLO, 0);
+	if (f->u.hello.role != PROTO_ROLE_STUB)
+		drv_fatal("HELLO role %u", f->u.hello.role);
+	drv_stub_window = f->u.hello.window;
+	drv_send(b, proto_put_hello(b, sizeof(b), &h));
+}
+
+int
+main(int argc, char **argv)
+{
+	static uint8_t		copy[PROTO_MAX_FRAME], b[PROTO_MAX_FRAME];
+	struct proto_frame	f;
+	struct proto_open	o;
+	char			tmpl[] = "/tmp/cshuttle-stubtest.XXXXXX", *sargv[8];
+	uint8_t			ping[8] = "12345678";
+	uint16_t		echo_port, closed_port;
+	pid_t			echo, stub;
+	size_t			got = 0;
+	int			i, n, status;
+	struct stat		sb;
+
+	if (argc < 2) {
+		fprintf(stderr, "usage: stub_drive STUB [WRAPPER...]\n");
+		return 2;
+	}
+	signal(SIGPIPE, SIG_IGN);
+	echo = drv_echo_server(&echo_port);
+	closed_port = drv_closed_port();
+
+	/* Run a copy, passing its path like the bootstrap does: the stub
+	 * must delete it. */
+	drv_copy(argv[1], tmpl);
+	n = 0;
+	for (i = 2; i < argc && n < 5; i++)
+		sargv[n++] = argv[i];
+	sargv[n++] = tmpl;
+	sargv[n++] = tmpl;
+	sargv[n] = NULL;
+	stub = drv_start_stub(sargv, tmpl);
+
+	drv_hello(&f, copy);
+	drv_ok("stub sends HELLO first and accepts ours");
+	if (stat(tmpl, &sb) == 0) {
+		usleep(200000);
+		if (stat(tmpl, &sb) == 0)
+			drv_fatal("stub did not remove its own file %s", tmpl);
+	}
+	drv_ok("stub removed its uploaded file");
+
+	drv_send(b, proto_put_ping(b, sizeof(b), PROTO_PING, ping));
+	drv_expect(&f, copy, PROTO_PONG, 0);
+	if (memcmp(f.u.ping, ping, 8) != 0)
+		drv_fatal("PONG does not echo the PING");
+	drv_ok("PING answered by PONG");
+
+	memset(&o, 0, sizeof(o));
+	o.family = PROTO_FAMILY_IPV4;
+	o.ipproto = 6;
+	o.addr[0] = 127;
+	o.addr[3] = 1;
+	o.port = echo_port;
+	drv_send(b, proto_put_open(b, sizeof(b), 1, &o));
+	/* Data before the result: the stub must hold it until connected. */
+	n = proto_put_data_hdr(b, sizeof(b), 1, 5);
+	memcpy(b + n, "hello", 5);
+	drv_send(b, n + 5);
+	drv_expect(&f, copy, PROTO_OPEN_RESULT, 1);
+	if (f.u.status != PROTO_ST_OK)
+		drv_fatal("OPEN to the echo server: %s", proto_status_name(f.u.status));
+	drv_ok("OPEN to a listening port succeeds");
+	drv_expect(&f, copy, PROTO_DATA, 1);
+	if (f.len != 5 || memcmp(f.payload, "hello", 5) != 0)
+		drv_fatal("echo mismatch");
+	drv_ok("data sent before OPEN_RESULT arrives and comes back");
+
+	/* Half-close: our EOF reaches the server, its EOF comes back. */
+	drv_send(b, proto_put_eof(b, sizeof(b), 1));
+	drv_expect(&f, copy, PROTO_EOF, 1);
+	drv_ok("EOF is passed on and the server's EOF comes back");
+
+	o.port = closed_port;
+	drv_send(b, proto_put_open(b, sizeof(b), 2, &o));
+	drv_expect(&f, copy, PROTO_OPEN_RESULT, 2);
+	if (f.u.status != PROTO_ST_REFUSED)
+		drv_fatal("OPEN to a closed port: got '%s', want refused",
+		    proto_status_name(f.u.status));
+	drv_ok("OPEN to a closed port reports 'connection refused'");
+
+	/* Flow control: 4 MiB echoed through a 64 KiB window. */
+	o.port = echo_port;
+	drv_send(b, proto_put_open(b, sizeof(b), 3, &o));
+	drv_expect(&f, copy, PROTO_OPEN_RESULT, 3);
+	{
+		size_t sent = 0, total = 4 << 20;
+		uint32_t credit = drv_stub_window;	/* what the stub granted us */
+		uint32_t unacked = 0;
+		while (got < total) {
+			while (sent < total && credit >= 16384) {
+				n = proto_put_data_hdr(b, sizeof(b), 3, 16384);
+				memset(b + n, 'z', 16384);
+				drv_send(b, n + 16384);
+				sent += 16384;
+				credit -= 16384;
+			}
+			if (!drv_recv(&f, 10000, copy))
+				drv_fatal("stub closed during the bulk echo");
+			if (f.stream != 3)
+				continue;
+			if (f.type == PROTO_CREDIT)
+				credit += f.u.credit;
+			else if (f.type == PROTO_DATA) {
+				got += f.len;
+				unacked += f.len;
+				if (unacked > 65536)
+					drv_fatal("stub sent %u bytes beyond our 64 KiB window", unacked);
+				if (unacked >= 16384) {
+					drv_send(b, proto_put_credit(b, sizeof(b), 3, unacked));
+					unacked = 0;
+				}
+			} else
+				drv_fatal("unexpected %s during the bulk echo",
+				    proto_type_name(f.type));
+		}
+	}
+	drv_ok("4 MiB echoed with credit flow control, never beyond the window");
+
+	/* A broken stream frame closes that stream only. */
+	drv_send(b, proto_put_credit(b, sizeof(b), 3, 0));
+	drv_expect(&f, copy, PROTO_CLOSE, 3);
+	drv_send(b, proto_put_ping(b, sizeof(b), PROTO_PING, ping));
+	drv_expect(&f, copy, PROTO_PONG, 0);
+	drv_ok("an invalid stream frame closes that stream, the session lives on");
+
+	/* A broken session frame ends the session with ERROR, exit 1. */
+	memset(b, 0, 8);
+	b[0] = 0x7e;
+	drv_send(b, 8);
+	drv_expect(&f, copy, PROTO_ERROR, 0);
+	while (drv_recv(&f, 10000, copy))
+		;
+	if ((status = drv_wait(stub)) != 1)
+		drv_fatal("stub exit status %d after a protocol error, want 1", status);
+	drv_ok("an invalid session frame ends the session with ERROR and exit 1");
+	close(drv_fd);
+
+	/* Clean exit on EOF. */
+	drv_copy(argv[1], tmpl);
+	stub = drv_start_stub(sargv, tmpl);
+	drv_hello(&f, copy);
+	shutdown(drv_fd, SHUT_WR);
+	while (drv_recv(&f, 10000, copy))
+		;
+	if ((status = drv_wait(stub)) != 0)
+		drv_fatal("stub exit status %d on EOF, want 0", status);
+	drv_ok("stub exits 0 when its input ends");
+	close(drv_fd);
+
+	kill(echo, SIGTERM);
+	waitpid(echo, &status, 0);
+	unlink(tmpl);
+	printf("stub_drive: all checks passed\n");
+	return 0;
+}
