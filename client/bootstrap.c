@@ -1,0 +1,482 @@
+/*
+ * bootstrap.c - upload and start the stub through the remote /bin/sh.
+ *
+ * See bootstrap.h for the exchange.  The client side is a small state
+ * machine over the transport's non-blocking ops: it reads the channel one
+ * byte at a time until the CSHUTTLE-EXEC line, so not a byte of the mux
+ * stream that follows is consumed here.
+ */
+#include <sys/epoll.h>
+
+#include <ctype.h>
+#include <errno.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <openssl/evp.h>
+
+#include "bootstrap.h"
+#include "log.h"
+#include "stubs.h"
+
+/*
+ * The remote script.  Constraints that shape it:
+ * - POSIX sh and busybox only: uname, mktemp, head -c, wc -c, sha256sum,
+ *   chmod, rm; no bash-isms.
+ * - One line without ', \, ! or newlines: the login shell (which may be
+ *   csh or fish) must hand it to /bin/sh untouched.
+ * - `read` takes the UPLOAD line byte by byte, so the image that follows
+ *   stays in stdin for head -c.  busybox head -c reads ahead through
+ *   stdio; that is harmless because the client sends nothing after the
+ *   image until it has seen CSHUTTLE-EXEC.
+ * - A shell exits when `exec` fails, so each candidate directory is
+ *   probed first with a tiny file ("exit 0", no #! line: a failed
+ *   execve() of it means noexec, ENOEXEC makes the shell run it itself).
+ * - The EXIT trap removes whatever file exists when the script ends
+ *   without exec (dash and busybox also run it when exec itself fails).
+ */
+static const char bootstrap_sh[] =
+	"cs_f=; cs_p=; "
+	"cs_clean() { for cs_x in \"$cs_p\" \"$cs_f\"; do "
+	    "if [ -n \"$cs_x\" ]; then rm -f \"$cs_x\"; fi; done; }; "
+	"trap cs_clean EXIT; "
+	"trap \"cs_clean; exit 1\" HUP INT TERM; "
+	"cs_err() { echo \"CSHUTTLE-ERR $*\"; exit 1; }; "
+	"echo \"CSHUTTLE-BOOT 1 $(uname -s) $(uname -m)\"; "
+	"read -r cs_w cs_n cs_h || exit 1; "
+	"if [ \"$cs_w\" = UPLOAD ]; then :; else exit 0; fi; "
+	"[ \"$cs_n\" -gt 0 ] 2>/dev/null || cs_err \"bad upload size\"; "
+	"umask 077; "
+	"command -v sha256sum >/dev/null 2>&1 || cs_err \"sha256sum not found on the remote host\"; "
+	"cs_d=; cs_t=; "
+	"for cs_c in \"$XDG_RUNTIME_DIR\" \"$TMPDIR\" /tmp /var/tmp /dev/shm; do "
+	    "if [ -n \"$cs_c\" ] && [ -d \"$cs_c\" ] && [ -w \"$cs_c\" ]; then :; else continue; fi; "
+	    "cs_t=\"$cs_t $cs_c\"; "
+	    "cs_p=$(mktemp \"$cs_c/.cshuttle.XXXXXX\" 2>/dev/null) || { cs_p=; continue; }; "
+	    "echo \"exit 0\" >\"$cs_p\"; chmod 700 \"$cs_p\"; "
+	    "if \"$cs_p\" </dev/null >/dev/null 2>&1; then rm -f \"$cs_p\"; cs_p=; cs_d=$cs_c; break; fi; "
+	    "rm -f \"$cs_p\"; cs_p=; "
+	"done; "
+	"if [ -z \"$cs_t\" ]; then cs_err \"no writable directory for the stub\"; fi; "
+	"if [ -z \"$cs_d\" ]; then cs_err \"cannot execute stub in$cs_t\"; fi; "
+	"cs_f=$(mktemp \"$cs_d/.cshuttle.XXXXXX\") || cs_err \"cannot create a file in $cs_d\"; "
+	"head -c \"$cs_n\" >\"$cs_f\"; "
+	"cs_s=$(wc -c <\"$cs_f\"); cs_s=$((cs_s + 0)); "
+	"[ \"$cs_s\" = \"$cs_n\" ] || cs_err \"short upload ($cs_s of $cs_n bytes)\"; "
+	"cs_x=$(sha256sum <\"$cs_f\"); cs_x=${cs_x%% *}; "
+	"[ \"$cs_x\" = \"$cs_h\" ] || cs_err \"checksum mismatch\"; "
+	"chmod 700 \"$cs_f\"; "
+	"echo CSHUTTLE-EXEC; "
+	"exec \"$cs_f\" \"$cs_f\"";
+
+#define BOOTSTRAP_LINE_MAX	512
+#define BOOTSTRAP_POLL_MS	100	/* also how often service() runs */
+#define BOOTSTRAP_GRACE_MS	3000	/* to learn the exit status after EOF */
+#define BOOTSTRAP_ABORT_MS	2000
+
+enum bs_phase {
+	BS_BOOT,		/* waiting for CSHUTTLE-BOOT */
+	BS_UPLOAD,		/* sending the image, waiting for EXEC/ERR */
+};
+
+struct bs {
+	struct transport	*t;
+	struct bootstrap_remote	*rs;
+	enum bs_phase		 phase;
+	char			 line[BOOTSTRAP_LINE_MAX];
+	size_t			 len;		/* bytes in line (truncated beyond) */
+	size_t			 junk;		/* bytes skipped before BOOT */
+	/* output: seg[0] = UPLOAD line, seg[1] = image */
+	const unsigned char	*seg[2];
+	size_t			 seglen[2];
+	int			 cur;
+	size_t			 off;
+	char			 upload[128];
+	char			 machine[64];
+};
+
+static bootstrap_find_fn	 bs_find_hook;
+static const char	*bs_supported_hook;
+
+void
+bootstrap_set_stubs(bootstrap_find_fn find, const char *supported)
+{
+	bs_find_hook = find;
+	bs_supported_hook = find != NULL ? supported : NULL;
+}
+
+void
+bootstrap_remote_init(struct bootstrap_remote *rs)
+{
+	memset(rs, 0, sizeof(*rs));
+	rs->exit_status = -1;
+}
+
+const char *
+bootstrap_script(void)
+{
+	return bootstrap_sh;
+}
+
+const char *
+bootstrap_command(void)
+{
+	static char	cmd[sizeof(bootstrap_sh) + 64];
+
+	if (cmd[0] == '\0') {
+		/* The script has no single quote, so quoting cannot grow it
+		 * beyond the two surrounding quotes. */
+		memcpy(cmd, "exec /bin/sh -c ", 16);
+		if (io_shquote(bootstrap_sh, cmd + 16, sizeof(cmd) - 16) != 0)
+			abort();
+	}
+	return cmd;
+}
+
+void
+bootstrap_sha256_hex(const void *data, size_t len, char hex[65])
+{
+	unsigned char	md[EVP_MAX_MD_SIZE];
+	unsigned int	mdlen = 0, i;
+
+	if (EVP_Digest(data, len, md, &mdlen, EVP_sha256(), NULL) != 1 || mdlen != 32) {
+		/* Cannot happen with a working libcrypto; an empty hash makes
+		 * the remote refuse the upload rather than run garbage. */
+		hex[0] = '\0';
+		return;
+	}
+	for (i = 0; i < mdlen; i++)
+		snprintf(hex + 2 * i, 3, "%02x", md[i]);
+}
+
+static int
+bs_word(const char **p, char *out, size_t outlen)
+{
+	const char	*s = *p;
+	size_t		 n;
+
+	while (*s == ' ')
+		s++;
+	n = strcspn(s, " ");
+	if (n == 0 || n >= outlen)
+		return -1;
+	memcpy(out, s, n);
+	out[n] = '\0';
+	*p = s + n;
+	return 0;
+}
+
+int
+bootstrap_parse_boot(const char *line, int *version, char *os, size_t oslen,
+    char *machine, size_t mlen)
+{
+	const char	*p;
+	char		 v[16], *end;
+	long		 lv;
+	size_t		 i;
+
+	if (strncmp(line, "CSHUTTLE-BOOT ", 14) != 0)
+		return -1;
+	p = line + 14;
+	if (bs_word(&p, v, sizeof(v)) != 0 || bs_word(&p, os, oslen) != 0 ||
+	    bs_word(&p, machine, mlen) != 0)
+		return -1;
+	while (*p == ' ')
+		p++;
+	if (*p != '\0')
+		return -1;
+	errno = 0;
+	lv = strtol(v, &end, 10);
+	if (errno != 0 || *end != '\0' || lv < 0 || lv > 1000)
+		return -1;
+	for (i = 0; machine[i] != '\0'; i++)
+		if (!isalnum((unsigned char)machine[i]) && strchr("_-.", machine[i]) == NULL)
+			return -1;
+	*version = (int)lv;
+	return 0;
+}
+
+int
+bootstrap_wait(struct transport *t, int64_t deadline, int max_ms)
+{
+	struct pollfd	pfd;
+	uint32_t	ev = t->ops->events(t);
+	int		ms = io_remaining_ms(deadline), r;
+
+	if (max_ms >= 0 && (ms < 0 || ms > max_ms))
+		ms = max_ms;
+	pfd.fd = t->ops->fd(t);
+	pfd.events = 0;
+	if (ev & EPOLLIN)
+		pfd.events |= POLLIN;
+	if (ev & EPOLLOUT)
+		pfd.events |= POLLOUT;
+	if (pfd.events == 0)
+		pfd.events = POLLIN;
+	pfd.revents = 0;
+	r = poll(&pfd, 1, ms);
+	if (r == -1)
+		return errno == EINTR ? 0 : -1;
+	return r > 0 ? 1 : 0;
+}
+
+/* Printable copy of a remote line for messages. */
+static void
+bs_clean(char *s)
+{
+	for (; *s != '\0'; s++)
+		if ((unsigned char)*s < 0x20 || *s == 0x7f)
+			*s = '?';
+}
+
+/* Send ABORT, best effort: the remote script exits quietly on it. */
+static void
+bs_abort(struct bs *b, const char *reason)
+{
+	char	msg[160];
+	size_t	len, off = 0;
+	ssize_t	n;
+	int64_t	deadline = io_now_ms() + BOOTSTRAP_ABORT_MS;
+
+	snprintf(msg, sizeof(msg), "ABORT %s\n", reason);
+	len = strlen(msg);
+	while (off < len && io_remaining_ms(deadline) > 0) {
+		n = b->t->ops->write(b->t, msg + off, len - off);
+		if (n == TRANSPORT_AGAIN) {
+			if (bootstrap_wait(b->t, deadline, BOOTSTRAP_POLL_MS) < 0)
+				return;
+			continue;
+		}
+		if (n < 0)
+			return;
+		off += (size_t)n;
+	}
+}
+
+/* Handle one complete line: 1 = stub started, 0 = go on, -1 = failed. */
+static int
+bs_line(struct bs *b, enum transport_fail *fail, char *err, size_t errlen)
+{
+	const struct stub_image	*img;
+	char			 os[64], hex[65], reason[128];
+	int			 version;
+
+	if (b->phase == BS_BOOT) {
+		if (strncmp(b->line, "CSHUTTLE-BOOT ", 14) != 0) {
+			/* Output of the user's shell start-up files. */
+			bs_clean(b->line);
+			log_debug("remote (before bootstrap): %s", b->line);
+			return 0;
+		}
+		if (bootstrap_parse_boot(b->line, &version, os, sizeof(os),
+		    b->machine, sizeof(b->machine)) != 0) {
+			bs_clean(b->line);
+			snprintf(err, errlen, "unexpected bootstrap greeting from the remote: %.80s",
+			    b->line);
+			bs_abort(b, "bad greeting");
+			goto fail;
+		}
+		log_debug("remote system: %s %s", os, b->machine);
+		if (version != BOOTSTRAP_VERSION) {
+			snprintf(err, errlen, "remote bootstrap version %d is not supported", version);
+			bs_abort(b, "version");
+			goto fail;
+		}
+		if (strcmp(os, "Linux") != 0) {
+			snprintf(err, errlen, "remote system '%s' is not supported (only Linux)", os);
+			bs_abort(b, "unsupported system");
+			goto fail;
+		}
+		img = bs_find_hook != NULL ? bs_find_hook(b->machine) : stub_find(b->machine);
+		if (img == NULL || img->size == 0) {
+			snprintf(err, errlen, "remote architecture '%s' is not supported "
+			    "(supported: %s)", b->machine, bs_find_hook != NULL ?
+			    bs_supported_hook : stub_supported());
+			snprintf(reason, sizeof(reason), "unsupported architecture %s", b->machine);
+			bs_abort(b, reason);
+			goto fail;
+		}
+		bootstrap_sha256_hex(img->data, img->size, hex);
+		snprintf(b->upload, sizeof(b->upload), "UPLOAD %zu %s\n", img->size, hex);
+		b->seg[0] = (const unsigned char *)b->upload;
+		b->seglen[0] = strlen(b->upload);
+		b->seg[1] = img->data;
+		b->seglen[1] = img->size;
+		b->cur = 0;
+		b->off = 0;
+		b->phase = BS_UPLOAD;
+		log_debug("uploading the %s stub (%zu bytes)", img->arch, img->size);
+		return 0;
+	}
+
+	if (strncmp(b->line, "CSHUTTLE-ERR ", 13) == 0) {
+		bs_clean(b->line);
+		snprintf(err, errlen, "remote bootstrap failed: %s", b->line + 13);
+		goto fail;
+	}
+	if (strcmp(b->line, "CSHUTTLE-EXEC") == 0) {
+		if (b->cur < 2) {
+			snprintf(err, errlen, "remote started the stub before the upload ended");
+			goto fail;
+		}
+		log_debug("stub started on the remote host");
+		return 1;
+	}
+	bs_clean(b->line);
+	log_debug("remote (bootstrap): %s", b->line);
+	return 0;
+fail:
+	*fail = TRANSPORT_F_REMOTE;
+	return -1;
+}
+
+/* The channel ended before the stub started: say why as well as we can. */
+static void
+bs_eof(struct bs *b, char *err, size_t errlen)
+{
+	struct bootstrap_remote	*rs = b->rs;
+	int64_t			 grace = io_now_ms() + BOOTSTRAP_GRACE_MS;
+	char			 status[64], detail[IO_LINE_MAX + 4];
+
+	while (!rs->ended && io_remaining_ms(grace) > 0) {
+		b->t->ops->service(b->t);
+		if (!rs->ended)
+			usleep(20 * 1000);
+	}
+	io_lines_flush(&rs->err);
+
+	detail[0] = '\0';
+	if (rs->err.last[0] != '\0')
+		snprintf(detail, sizeof(detail), ": %s", rs->err.last);
+	if (rs->exit_signal[0] != '\0')
+		snprintf(status, sizeof(status), "killed by signal %s", rs->exit_signal);
+	else if (rs->ended && rs->exit_status >= 0)
+		snprintf(status, sizeof(status), "exit status %d", rs->exit_status);
+	else
+		snprintf(status, sizeof(status), "no exit status");
+
+	if (b->phase == BS_BOOT && rs->exit_status == 127)
+		snprintf(err, errlen, "remote has no /bin/sh (%s)%s", status, detail);
+	else if (b->phase == BS_BOOT)
+		snprintf(err, errlen, "the remote command ended before the bootstrap started (%s)%s",
+		    status, detail);
+	else
+		snprintf(err, errlen, "the remote bootstrap ended unexpectedly (%s)%s",
+		    status, detail);
+}
+
+int
+bootstrap_run(struct transport *t, struct bootstrap_remote *rs, int boot_ms,
+    enum transport_fail *fail, char *err, size_t errlen)
+{
+	struct bs	*b;
+	int64_t		 deadline, upload_deadline;
+	enum bs_phase	 before;
+	ssize_t		 n;
+	size_t		 len;
+	char		 c;
+	int		 rc = -1, r;
+
+	*fail = TRANSPORT_F_NONE;
+	err[0] = '\0';
+	if ((b = calloc(1, sizeof(*b))) == NULL) {
+		snprintf(err, errlen, "out of memory");
+		*fail = TRANSPORT_F_REMOTE;
+		return -1;
+	}
+	b->t = t;
+	b->rs = rs;
+	b->phase = BS_BOOT;
+	deadline = boot_ms < 0 ? -1 : io_now_ms() + boot_ms;
+
+	for (;;) {
+		t->ops->service(t);
+
+		/* Input, one byte at a time (see the file comment). */
+		for (;;) {
+			n = t->ops->read(t, &c, 1);
+			if (n == TRANSPORT_AGAIN)
+				break;
+			if (n == 0) {
+				bs_eof(b, err, errlen);
+				*fail = TRANSPORT_F_REMOTE;
+				goto out;
+			}
+			if (n < 0) {
+				snprintf(err, errlen, "connection lost during the bootstrap: %s",
+				    transport_error(t));
+				*fail = TRANSPORT_F_REMOTE;
+				goto out;
+			}
+			if (c != '\n') {
+				if (b->phase == BS_BOOT && ++b->junk > BOOTSTRAP_MAX_JUNK) {
+					snprintf(err, errlen, "the remote shell printed more than "
+					    "%d bytes without starting the bootstrap", BOOTSTRAP_MAX_JUNK);
+					*fail = TRANSPORT_F_REMOTE;
+					goto out;
+				}
+				if (c != '\r' && b->len + 1 < sizeof(b->line))
+					b->line[b->len++] = c;
+				continue;
+			}
+			b->line[b->len] = '\0';
+			b->len = 0;
+			before = b->phase;
+			if ((r = bs_line(b, fail, err, errlen)) != 0) {
+				rc = r > 0 ? 0 : -1;
+				goto out;
+			}
+			if (before == BS_BOOT && b->phase == BS_UPLOAD) {
+				upload_deadline = io_now_ms() + BOOTSTRAP_TIMEOUT_MS;
+				if (deadline < 0 || upload_deadline < deadline)
+					deadline = upload_deadline;
+			}
+		}
+
+		/* Output.  After TRANSPORT_AGAIN the next attempt is the very
+		 * same (pointer, length): cur and off have not moved. */
+		while (b->phase == BS_UPLOAD && b->cur < 2) {
+			len = b->seglen[b->cur] - b->off;
+			if (len > TRANSPORT_MAX_WRITE)
+				len = TRANSPORT_MAX_WRITE;
+			n = t->ops->write(t, b->seg[b->cur] + b->off, len);
+			if (n == TRANSPORT_AGAIN)
+				break;
+			if (n < 0) {
+				snprintf(err, errlen, "connection lost while uploading the stub: %s",
+				    transport_error(t));
+				*fail = TRANSPORT_F_REMOTE;
+				goto out;
+			}
+			b->off += (size_t)n;
+			if (b->off == b->seglen[b->cur]) {
+				b->cur++;
+				b->off = 0;
+			}
+		}
+
+		if (deadline >= 0 && io_remaining_ms(deadline) == 0) {
+			if (b->phase == BS_BOOT)
+				snprintf(err, errlen, "timed out waiting for the remote shell "
+				    "to start the bootstrap");
+			else
+				snprintf(err, errlen, "timed out uploading and starting the stub "
+				    "(%d s)", BOOTSTRAP_TIMEOUT_MS / 1000);
+			*fail = TRANSPORT_F_REMOTE;
+			goto out;
+		}
+		if (bootstrap_wait(t, deadline, BOOTSTRAP_POLL_MS) < 0) {
+			snprintf(err, errlen, "poll: %s", strerror(errno));
+			*fail = TRANSPORT_F_REMOTE;
+			goto out;
+		}
+	}
+out:
+	if (rc == 0)
+		*fail = TRANSPORT_F_NONE;
+	free(b);
+	return rc;
+}

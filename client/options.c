@@ -1,0 +1,714 @@
+/*
+ * options.c - command line, argument files and $CSHUTTLE_ARGS.
+ *
+ * The arguments are first flattened into one vector ($CSHUTTLE_ARGS
+ * words, then argv, with every @FILE replaced by its lines) and only
+ * then given to getopt_long(), so an option behaves the same wherever it
+ * came from and error messages can name the offending word.
+ */
+#include <sys/stat.h>
+
+#include <arpa/inet.h>
+
+#include <ctype.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "options.h"
+#include "subnet.h"
+
+#define OPTIONS_MAX_ARGS	4096		/* after all expansion */
+#define OPTIONS_MAX_FILE	(1024 * 1024)	/* @file, -s, -X */
+
+/* Long-only options. */
+enum {
+	OPT_SSH_CONFIG = 256,
+	OPT_VERSION,
+	OPT_FIREWALL,
+	OPT_NO_IPV6,
+};
+
+static const char options_short[] = ":r:x:X:s:l:vqe:h";
+
+static const struct option options_long[] = {
+	{ "remote",		required_argument,	NULL, 'r' },
+	{ "exclude",		required_argument,	NULL, 'x' },
+	{ "exclude-from",	required_argument,	NULL, 'X' },
+	{ "subnets",		required_argument,	NULL, 's' },
+	{ "listen",		required_argument,	NULL, 'l' },
+	{ "verbose",		no_argument,		NULL, 'v' },
+	{ "quiet",		no_argument,		NULL, 'q' },
+	{ "ssh-cmd",		required_argument,	NULL, 'e' },
+	{ "ssh-config",		required_argument,	NULL, OPT_SSH_CONFIG },
+	{ "version",		no_argument,		NULL, OPT_VERSION },
+	{ "help",		no_argument,		NULL, 'h' },
+	{ "firewall",		no_argument,		NULL, OPT_FIREWALL },
+	{ "no-ipv6",		no_argument,		NULL, OPT_NO_IPV6 },
+	{ NULL,			0,			NULL, 0 },
+};
+
+/* A growable, NULL-terminated argument vector that owns its strings. */
+struct options_argv {
+	char		**v;
+	size_t		  n;
+	size_t		  cap;
+	bool		  dashdash;	/* "--" seen: no more @file expansion */
+};
+
+/* Parse state that lives only during options_parse(). */
+struct options_state {
+	int		 listen_port_only;	/* -l PORT given: its port, else -1 */
+	int		 nlisten_explicit;
+};
+
+static int __attribute__((format(printf, 3, 4)))
+options_fail(char *err, size_t errlen, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (err != NULL && errlen > 0) {
+		va_start(ap, fmt);
+		vsnprintf(err, errlen, fmt, ap);
+		va_end(ap);
+	}
+	return CSHUTTLE_EXIT_USAGE;
+}
+
+static int
+options_nomem(char *err, size_t errlen)
+{
+	if (err != NULL && errlen > 0)
+		snprintf(err, errlen, "out of memory");
+	return CSHUTTLE_EXIT_FAIL;
+}
+
+static void
+options_argv_free(struct options_argv *a)
+{
+	size_t i;
+
+	for (i = 0; i < a->n; i++)
+		free(a->v[i]);
+	free(a->v);
+	memset(a, 0, sizeof(*a));
+}
+
+/* Append a copy of s[0..len). */
+static int
+options_argv_push(struct options_argv *a, const char *s, size_t len,
+    char *err, size_t errlen)
+{
+	char **nv, *copy;
+	size_t ncap;
+
+	if (a->n >= OPTIONS_MAX_ARGS)
+		return options_fail(err, errlen, "more than %d arguments",
+		    OPTIONS_MAX_ARGS);
+	if (a->n + 2 > a->cap) {
+		ncap = a->cap == 0 ? 32 : a->cap * 2;
+		if ((nv = realloc(a->v, ncap * sizeof(*nv))) == NULL)
+			return options_nomem(err, errlen);
+		a->v = nv;
+		a->cap = ncap;
+	}
+	if ((copy = strndup(s, len)) == NULL)
+		return options_nomem(err, errlen);
+	a->v[a->n++] = copy;
+	a->v[a->n] = NULL;
+	return 0;
+}
+
+/*
+ * Read a whole small text file into a NUL-terminated buffer.  Files with
+ * NUL bytes are refused: the rest of the line would silently vanish.
+ */
+static int
+options_read_file(const char *what, const char *path, char **out,
+    char *err, size_t errlen)
+{
+	char *data = NULL;
+	size_t len = 0;
+	ssize_t r;
+	int fd = -1, ret = CSHUTTLE_EXIT_USAGE;
+
+	*out = NULL;
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) == -1) {
+		options_fail(err, errlen, "cannot open %s \"%s\": %s", what,
+		    path, strerror(errno));
+		goto out;
+	}
+	if ((data = malloc(OPTIONS_MAX_FILE + 1)) == NULL) {
+		ret = options_nomem(err, errlen);
+		goto out;
+	}
+	for (;;) {
+		r = read(fd, data + len, OPTIONS_MAX_FILE + 1 - len);
+		if (r == -1 && errno == EINTR)
+			continue;
+		if (r == -1) {
+			options_fail(err, errlen, "cannot read %s \"%s\": %s",
+			    what, path, strerror(errno));
+			goto out;
+		}
+		if (r == 0)
+			break;
+		len += (size_t)r;
+		if (len > OPTIONS_MAX_FILE) {
+			options_fail(err, errlen, "%s \"%s\" is larger than %d "
+			    "bytes", what, path, OPTIONS_MAX_FILE);
+			goto out;
+		}
+	}
+	if (memchr(data, '\0', len) != NULL) {
+		options_fail(err, errlen, "%s \"%s\" contains a NUL byte",
+		    what, path);
+		goto out;
+	}
+	data[len] = '\0';
+	*out = data;
+	data = NULL;	/* transferred */
+	ret = 0;
+ out:
+	if (fd != -1)
+		close(fd);
+	free(data);
+	return ret;
+}
+
+static int options_add_arg(struct options_argv *, const char *, size_t, int,
+    char *, size_t);
+
+/*
+ * Expand "@path": each line is one argument, with surrounding white
+ * space trimmed; blank lines and lines starting with '#' are skipped.
+ * Lines that are themselves "@file" nest, up to
+ * OPTIONS_MAX_ARGFILE_DEPTH files deep.
+ */
+static int
+options_argfile(struct options_argv *a, const char *path, int depth,
+    char *err, size_t errlen)
+{
+	char *data = NULL, *line, *next, *end;
+	int ret;
+
+	if (depth > OPTIONS_MAX_ARGFILE_DEPTH)
+		return options_fail(err, errlen, "argument file \"%s\": @files "
+		    "nested more than %d deep", path, OPTIONS_MAX_ARGFILE_DEPTH);
+	if (*path == '\0')
+		return options_fail(err, errlen, "\"@\" needs a file name");
+	if ((ret = options_read_file("argument file", path, &data,
+	    err, errlen)) != 0)
+		return ret;
+	for (line = data; line != NULL; line = next) {
+		if ((next = strchr(line, '\n')) != NULL)
+			*next++ = '\0';
+		while (isspace((unsigned char)*line))
+			line++;
+		end = line + strlen(line);
+		while (end > line && isspace((unsigned char)end[-1]))
+			*--end = '\0';
+		if (*line == '\0' || *line == '#')
+			continue;
+		if ((ret = options_add_arg(a, line, strlen(line), depth,
+		    err, errlen)) != 0)
+			break;
+	}
+	free(data);
+	return ret;
+}
+
+/* Add one argument, expanding it if it names an argument file. */
+static int
+options_add_arg(struct options_argv *a, const char *s, size_t len, int depth,
+    char *err, size_t errlen)
+{
+	char *path;
+	int ret;
+
+	if (a->dashdash || len == 0 || s[0] != '@') {
+		if (len == 2 && s[0] == '-' && s[1] == '-')
+			a->dashdash = true;
+		return options_argv_push(a, s, len, err, errlen);
+	}
+	if ((path = strndup(s + 1, len - 1)) == NULL)
+		return options_nomem(err, errlen);
+	ret = options_argfile(a, path, depth + 1, err, errlen);
+	free(path);
+	return ret;
+}
+
+/*
+ * Split $CSHUTTLE_ARGS into words like a (very) small shell: white space
+ * separates, '...' is literal, "..." allows \" and \\ inside, and a
+ * backslash outside quotes protects the next character.  No variables,
+ * no globbing.
+ */
+static int
+options_env_words(struct options_argv *a, const char *s, char *err,
+    size_t errlen)
+{
+	char *word;
+	size_t wlen = 0;
+	bool inword = false;
+	char quote = '\0';
+	int ret = 0;
+
+	if ((word = malloc(strlen(s) + 1)) == NULL)
+		return options_nomem(err, errlen);
+	for (; *s != '\0'; s++) {
+		if (quote == '\'') {
+			if (*s == '\'')
+				quote = '\0';
+			else
+				word[wlen++] = *s;
+		} else if (quote == '"') {
+			if (*s == '"')
+				quote = '\0';
+			else if (*s == '\\' && (s[1] == '"' || s[1] == '\\'))
+				word[wlen++] = *++s;
+			else
+				word[wlen++] = *s;
+		} else if (isspace((unsigned char)*s)) {
+			if (inword && (ret = options_add_arg(a, word, wlen, 0,
+			    err, errlen)) != 0)
+				goto out;
+			inword = false;
+			wlen = 0;
+		} else {
+			inword = true;
+			if (*s == '\'' || *s == '"')
+				quote = *s;
+			else if (*s == '\\' && s[1] != '\0')
+				word[wlen++] = *++s;
+			else
+				word[wlen++] = *s;
+		}
+	}
+	if (quote != '\0') {
+		ret = options_fail(err, errlen, "$%s: unterminated %c quote",
+		    OPTIONS_ENV, quote);
+		goto out;
+	}
+	if (inword)
+		ret = options_add_arg(a, word, wlen, 0, err, errlen);
+ out:
+	free(word);
+	return ret;
+}
+
+static int
+options_subnet(struct options *o, const char *spec, bool exclude,
+    char *err, size_t errlen)
+{
+	int r;
+
+	r = subnet_parse(&o->subnets, spec, exclude, true, err, errlen);
+	if (r == SUBNET_E_NOMEM)
+		return options_nomem(err, errlen);
+	return r == 0 ? 0 : CSHUTTLE_EXIT_USAGE;
+}
+
+/* -s / -X: white-space separated subnets, '#' to end of line is a comment. */
+static int
+options_subnet_file(struct options *o, const char *path, bool exclude,
+    char *err, size_t errlen)
+{
+	const char *what = exclude ? "exclude file" : "subnet file";
+	char *data = NULL, *line, *next, *tok, *save, *hash, why[384];
+	int lineno = 0, ret;
+
+	if ((ret = options_read_file(what, path, &data, err, errlen)) != 0)
+		return ret;
+	for (line = data; line != NULL; line = next) {
+		lineno++;
+		if ((next = strchr(line, '\n')) != NULL)
+			*next++ = '\0';
+		if ((hash = strchr(line, '#')) != NULL)
+			*hash = '\0';
+		for (tok = strtok_r(line, " \t\r\f\v", &save); tok != NULL;
+		    tok = strtok_r(NULL, " \t\r\f\v", &save)) {
+			ret = options_subnet(o, tok, exclude, why, sizeof(why));
+			if (ret != 0) {
+				options_fail(err, errlen, "%s \"%s\" line %d: %s",
+				    what, path, lineno, why);
+				goto out;
+			}
+		}
+	}
+ out:
+	free(data);
+	return ret;
+}
+
+/* One -l item: "PORT", "IPV4:PORT" or "[IPV6]:PORT". */
+static int
+options_listen_one(struct options *o, struct options_state *st,
+    const char *item, size_t len, char *err, size_t errlen)
+{
+	struct options_listen l;
+	char host[INET6_ADDRSTRLEN + 2], *end;
+	const char *colon, *portstr;
+	unsigned long port;
+	size_t hlen;
+	int i;
+
+	memset(&l, 0, sizeof(l));
+	if (len == 0)
+		return options_fail(err, errlen, "-l: empty listen address");
+	if (item[0] == '[') {
+		colon = memchr(item, ']', len);
+		if (colon == NULL || colon + 1 >= item + len || colon[1] != ':')
+			goto bad;
+		hlen = (size_t)(colon - item - 1);
+		portstr = colon + 2;
+		if (hlen == 0 || hlen >= sizeof(host))
+			goto bad;
+		memcpy(host, item + 1, hlen);
+		host[hlen] = '\0';
+		if (inet_pton(AF_INET6, host, l.addr) != 1)
+			goto bad;
+		l.family = 6;
+	} else if ((colon = memchr(item, ':', len)) != NULL) {
+		hlen = (size_t)(colon - item);
+		portstr = colon + 1;
+		if (hlen == 0 || hlen >= sizeof(host))
+			goto bad;
+		memcpy(host, item, hlen);
+		host[hlen] = '\0';
+		if (inet_pton(AF_INET, host, l.addr) != 1)
+			goto bad;
+		l.family = 4;
+	} else
+		portstr = item;
+
+	if ((size_t)(portstr - item) >= len ||
+	    !isdigit((unsigned char)*portstr))
+		goto bad;
+	errno = 0;
+	port = strtoul(portstr, &end, 10);
+	if (errno != 0 || end != item + len)
+		goto bad;
+	if (port > 65535)
+		return options_fail(err, errlen, "-l \"%.*s\": port must be "
+		    "0-65535", (int)len, item);
+	l.port = (uint16_t)port;
+
+	if (l.family == 0) {
+		if (st->listen_port_only != -1)
+			return options_fail(err, errlen, "-l \"%.*s\": a port "
+			    "without address was already given", (int)len, item);
+		st->listen_port_only = (int)port;
+		return 0;
+	}
+	for (i = 0; i < o->nlisten; i++)
+		if (o->listen[i].family == l.family)
+			return options_fail(err, errlen, "-l \"%.*s\": only one "
+			    "IPv%u listen address is allowed", (int)len, item,
+			    l.family);
+	o->listen[o->nlisten++] = l;
+	st->nlisten_explicit++;
+	return 0;
+ bad:
+	return options_fail(err, errlen, "-l \"%.*s\": expected PORT, "
+	    "IPV4:PORT or [IPV6]:PORT", (int)len, item);
+}
+
+/* -l takes a comma-separated list, and may be repeated. */
+static int
+options_listen(struct options *o, struct options_state *st, const char *arg,
+    char *err, size_t errlen)
+{
+	const char *p = arg, *comma;
+	size_t len;
+	int ret;
+
+	for (;;) {
+		comma = strchr(p, ',');
+		len = comma != NULL ? (size_t)(comma - p) : strlen(p);
+		if ((ret = options_listen_one(o, st, p, len, err, errlen)) != 0)
+			return ret;
+		if (comma == NULL)
+			return 0;
+		p = comma + 1;
+	}
+}
+
+/* Fill in the listeners not given explicitly. */
+static int
+options_listen_finish(struct options *o, struct options_state *st,
+    char *err, size_t errlen)
+{
+	static const uint8_t lo4[4] = { 127, 0, 0, 1 };
+	static const uint8_t lo6[16] = { [15] = 1 };
+	bool have4 = false, have6 = false;
+	uint16_t port;
+	int i;
+
+	for (i = 0; i < o->nlisten; i++) {
+		have4 |= o->listen[i].family == 4;
+		have6 |= o->listen[i].family == 6;
+	}
+	if (have6 && o->no_ipv6)
+		return options_fail(err, errlen, "--no-ipv6 conflicts with an "
+		    "IPv6 -l address");
+	/* A bare port applies to the loopback address of each family that
+	 * has no explicit address; with explicit addresses only, the
+	 * missing family is simply not served. */
+	if (st->listen_port_only == -1 && st->nlisten_explicit > 0)
+		return 0;
+	port = st->listen_port_only == -1 ? 0 : (uint16_t)st->listen_port_only;
+	if (!have4) {
+		o->listen[o->nlisten].family = 4;
+		memcpy(o->listen[o->nlisten].addr, lo4, sizeof(lo4));
+		o->listen[o->nlisten++].port = port;
+	}
+	if (!have6 && !o->no_ipv6) {
+		o->listen[o->nlisten].family = 6;
+		memcpy(o->listen[o->nlisten].addr, lo6, sizeof(lo6));
+		o->listen[o->nlisten++].port = port;
+	}
+	return 0;
+}
+
+static int
+options_string(char **dst, const char *opt, const char *arg, char *err,
+    size_t errlen)
+{
+	if (*arg == '\0')
+		return options_fail(err, errlen, "%s: empty argument", opt);
+	free(*dst);
+	if ((*dst = strdup(arg)) == NULL)
+		return options_nomem(err, errlen);
+	return 0;
+}
+
+static int
+options_remote(struct options *o, const char *arg, char *err, size_t errlen)
+{
+	const char *p;
+
+	/* A leading '-' would reach ssh as an option. */
+	if (*arg == '-')
+		return options_fail(err, errlen, "-r \"%s\": must not start "
+		    "with '-'", arg);
+	for (p = arg; *p != '\0'; p++)
+		if (isspace((unsigned char)*p) || iscntrl((unsigned char)*p))
+			return options_fail(err, errlen, "-r: unexpected space "
+			    "or control character");
+	return options_string(&o->remote, "-r", arg, err, errlen);
+}
+
+/*
+ * Describe the option getopt_long() just rejected (it returned c, ':' or
+ * '?').  glibc leaves optopt = 0 for an unknown or ambiguous long
+ * option, the option's value for a long option with a missing or an
+ * unwanted argument, and the character for short options.  A short
+ * option character we know can only come back as '?' through its long
+ * form given "=value".
+ */
+static int
+options_bad(const struct options_argv *a, int c, char *err, size_t errlen)
+{
+	const char *word;
+	int n;
+
+	word = optind > 0 && (size_t)optind <= a->n ? a->v[optind - 1] : "";
+	n = (int)strcspn(word, "=");
+	if (c == ':') {
+		if (strncmp(word, "--", 2) == 0)
+			return options_fail(err, errlen, "option %.*s needs an "
+			    "argument", n, word);
+		return options_fail(err, errlen, "option -%c needs an argument",
+		    optopt);
+	}
+	if (optopt == 0)
+		return options_fail(err, errlen, "unknown or ambiguous option "
+		    "%.*s", n, word);
+	if (optopt >= 256 || strchr(options_short + 1, optopt) != NULL)
+		return options_fail(err, errlen, "option %.*s takes no argument",
+		    n, word);
+	return options_fail(err, errlen, "unknown option -%c", optopt);
+}
+
+int
+options_parse(struct options *o, int argc, char **argv, char *err,
+    size_t errlen)
+{
+	struct options_argv a;
+	struct options_state st;
+	const char *env;
+	int c, i, includes = 0, ret = 0;
+	size_t k;
+
+	memset(o, 0, sizeof(*o));
+	memset(&a, 0, sizeof(a));
+	st.listen_port_only = -1;
+	st.nlisten_explicit = 0;
+	if (err != NULL && errlen > 0)
+		*err = '\0';
+
+	/* argv[0] stays first: getopt_long() skips it. */
+	if ((ret = options_argv_push(&a, argc > 0 ? argv[0] : "cshuttle",
+	    strlen(argc > 0 ? argv[0] : "cshuttle"), err, errlen)) != 0)
+		goto out;
+	if ((env = getenv(OPTIONS_ENV)) != NULL &&
+	    (ret = options_env_words(&a, env, err, errlen)) != 0)
+		goto out;
+	/* "--" in $CSHUTTLE_ARGS does not protect the real command line. */
+	a.dashdash = false;
+	for (i = 1; i < argc; i++)
+		if ((ret = options_add_arg(&a, argv[i], strlen(argv[i]), 0,
+		    err, errlen)) != 0)
+			goto out;
+
+	/* optind = 0 makes glibc forget any earlier scan completely. */
+	optind = 0;
+	opterr = 0;
+	while ((c = getopt_long((int)a.n, a.v, options_short, options_long,
+	    NULL)) != -1) {
+		switch (c) {
+		case 'r':
+			ret = options_remote(o, optarg, err, errlen);
+			break;
+		case 'x':
+			ret = options_subnet(o, optarg, true, err, errlen);
+			break;
+		case 'X':
+			ret = options_subnet_file(o, optarg, true, err, errlen);
+			break;
+		case 's':
+			ret = options_subnet_file(o, optarg, false, err, errlen);
+			break;
+		case 'l':
+			ret = options_listen(o, &st, optarg, err, errlen);
+			break;
+		case 'v':
+			o->verbose++;
+			break;
+		case 'q':
+			o->quiet = true;
+			break;
+		case 'e':
+			ret = options_string(&o->ssh_cmd, "-e", optarg,
+			    err, errlen);
+			break;
+		case OPT_SSH_CONFIG:
+			ret = options_string(&o->ssh_config, "--ssh-config",
+			    optarg, err, errlen);
+			break;
+		case OPT_VERSION:
+			o->show_version = true;
+			break;
+		case 'h':
+			o->show_help = true;
+			break;
+		case OPT_FIREWALL:
+			o->firewall = true;
+			break;
+		case OPT_NO_IPV6:
+			o->no_ipv6 = true;
+			break;
+		default:
+			ret = options_bad(&a, c, err, errlen);
+			break;
+		}
+		if (ret != 0)
+			goto out;
+	}
+	for (k = (size_t)optind; k < a.n; k++)
+		if ((ret = options_subnet(o, a.v[k], false, err, errlen)) != 0)
+			goto out;
+
+	if (o->show_help || o->show_version)
+		goto out;
+	if ((ret = options_listen_finish(o, &st, err, errlen)) != 0)
+		goto out;
+	if (o->firewall)
+		goto out;
+	if (o->remote == NULL) {
+		ret = options_fail(err, errlen, "missing -r/--remote "
+		    "[user@]host[:port]");
+		goto out;
+	}
+	for (k = 0; k < o->subnets.n; k++)
+		includes += !o->subnets.v[k].exclude;
+	if (includes == 0) {
+		ret = options_fail(err, errlen, "no subnets to forward: give at "
+		    "least one, e.g. 0/0");
+		goto out;
+	}
+ out:
+	options_argv_free(&a);
+	return ret;
+}
+
+void
+options_usage(FILE *f)
+{
+	fputs(
+"usage: cshuttle [options] -r [user@]host[:port] SUBNET...\n"
+"       cshuttle --firewall\n"
+"\n"
+"Forward TCP connections to SUBNETs through an SSH server.\n"
+"\n"
+"SUBNET is one of\n"
+"  IPV4[/PREFIX][:PORTS]       10.0.0.0/8, 192.168.1.5, 10.0.0.0/8:8000-9000\n"
+"  IPV6[/PREFIX]               fd00::/64, ::/0\n"
+"  [IPV6[/PREFIX]]:PORTS       [fd00::1]:443, [fd00::/64]:80-90\n"
+"  HOSTNAME[:PORTS]            every IPv4 and IPv6 address of the name\n"
+"PORTS is PORT or LOW-HIGH (1-65535).  Prefixes are read as `ip route`\n"
+"reads them: 10/8 is 10.0.0.0/8, 0/0 every IPv4 address, ::/0 every IPv6\n"
+"address.  Host bits are cleared: 10.1.2.3/8 means 10.0.0.0/8.\n"
+"\n"
+"Options:\n"
+"  -r, --remote [USER@]HOST[:PORT]\n"
+"                        the SSH server (required)\n"
+"  -x, --exclude SUBNET  do not forward SUBNET (repeatable)\n"
+"  -X, --exclude-from FILE\n"
+"                        exclude the subnets listed in FILE\n"
+"  -s, --subnets FILE    forward the subnets listed in FILE\n"
+"                        (in both files: separated by white space,\n"
+"                        '#' starts a comment)\n"
+"  -l, --listen [IP:]PORT\n"
+"                        accept redirected connections on PORT (0: pick a\n"
+"                        free one) at IP, written [IPV6]:PORT for IPv6;\n"
+"                        a bare PORT means 127.0.0.1 and ::1; repeat or\n"
+"                        separate with commas for one IPv4 and one IPv6\n"
+"                        address (default: 127.0.0.1 and ::1, port 0)\n"
+"  -e, --ssh-cmd CMD     run CMD (e.g. \"ssh -F cfg\") instead of the\n"
+"                        built-in SSH client\n"
+"      --ssh-config FILE read this OpenSSH client configuration instead of\n"
+"                        ~/.ssh/config\n"
+"      --no-ipv6         do not redirect IPv6 traffic\n"
+"  -v, --verbose         more messages (repeat for more)\n"
+"  -q, --quiet           only errors and warnings\n"
+"  -h, --help            show this help and exit\n"
+"      --version         show the version and exit\n"
+"      --firewall        internal: run as the firewall helper\n"
+"\n"
+"An argument @FILE is replaced by the lines of FILE, one argument per\n"
+"line (blank lines and lines starting with '#' are skipped).  The words\n"
+"of $CSHUTTLE_ARGS (quotes allowed) come before the command line.\n"
+"\n"
+"Exit status: 0 success, 1 runtime failure (SSH, remote or firewall),\n"
+"2 usage error, 99 internal error.\n", f);
+}
+
+void
+options_free(struct options *o)
+{
+	if (o == NULL)
+		return;
+	free(o->remote);
+	free(o->ssh_cmd);
+	free(o->ssh_config);
+	subnet_list_free(&o->subnets);
+	memset(o, 0, sizeof(*o));
+}

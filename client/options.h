@@ -1,0 +1,75 @@
+/*
+ * options.h - the cshuttle command line (sshuttle-compatible subset).
+ *
+ * Arguments come from, in order: the words of $CSHUTTLE_ARGS, then
+ * argv[1..].  Any argument "@FILE" (before a "--") is replaced by the
+ * lines of FILE, one argument per line.
+ */
+#ifndef CSHUTTLE_OPTIONS_H
+#define CSHUTTLE_OPTIONS_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "subnet.h"
+
+/*
+ * Process exit codes, shared by every cshuttle program:
+ *   OK     the tunnel ran and was stopped on request, or --help/--version.
+ *   FAIL   a runtime failure: the SSH connection could not be made or
+ *          was lost, the remote stub could not start, the firewall
+ *          could not be set up.
+ *   USAGE  the command line (or an argument file, -s/-X file,
+ *          $CSHUTTLE_ARGS) is wrong, including a subnet host name that
+ *          does not resolve; nothing was changed on the system.
+ *   FATAL  an internal error that should never happen (sshuttle's
+ *          "fatal" exit): a broken invariant, not a user mistake.
+ */
+#define CSHUTTLE_EXIT_OK	0
+#define CSHUTTLE_EXIT_FAIL	1
+#define CSHUTTLE_EXIT_USAGE	2
+#define CSHUTTLE_EXIT_FATAL	99
+
+#define OPTIONS_MAX_LISTEN	2	/* one IPv4 and one IPv6 listener */
+#define OPTIONS_MAX_ARGFILE_DEPTH 4	/* @file inside @file inside ... */
+#define OPTIONS_ENV		"CSHUTTLE_ARGS"
+
+/* Where the redirected connections are accepted. */
+struct options_listen {
+	uint8_t		family;		/* 4 or 6 */
+	uint8_t		addr[16];
+	uint16_t	port;		/* 0: pick a free port automatically */
+};
+
+struct options {
+	char		*remote;	/* -r [user@]host[:port], NULL without one */
+	struct subnet_list subnets;	/* includes and excludes (exclude=true):
+					 * -x/-X/-s ones in the order given, then
+					 * the positional subnets */
+	struct options_listen listen[OPTIONS_MAX_LISTEN];
+	int		 nlisten;	/* default: 127.0.0.1 and ::1, port 0 */
+	int		 verbose;	/* number of -v */
+	bool		 quiet;		/* -q: errors and warnings only */
+	char		*ssh_cmd;	/* -e: run this instead of libssh2 */
+	char		*ssh_config;	/* --ssh-config FILE */
+	bool		 no_ipv6;	/* --no-ipv6: leave IPv6 traffic alone */
+	bool		 firewall;	/* --firewall: act as the firewall helper */
+	bool		 show_help;	/* -h: caller prints options_usage() */
+	bool		 show_version;	/* --version */
+};
+
+/*
+ * Fill *o from $CSHUTTLE_ARGS and argv.  Returns CSHUTTLE_EXIT_OK, or the
+ * exit code the caller should use (CSHUTTLE_EXIT_USAGE for anything the
+ * user got wrong, CSHUTTLE_EXIT_FAIL when memory ran out) with a
+ * one-line message in err, without a program-name prefix.  *o is always
+ * safe to pass to options_free(), whatever the result.
+ */
+int	options_parse(struct options *o, int argc, char **argv,
+	    char *err, size_t errlen);
+/* The --help text. */
+void	options_usage(FILE *f);
+void	options_free(struct options *o);
+
+#endif

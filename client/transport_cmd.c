@@ -1,0 +1,424 @@
+/*
+ * transport_cmd.c - the transport through an external command (`-e CMD`,
+ * normally ssh), as sshuttle does it.
+ *
+ * The command gets one end of a socketpair as stdin and stdout (one
+ * descriptor for the event loop, and shutdown() gives a clean half-close)
+ * and a pipe as stderr.  ssh asks for passwords and host key confirmation
+ * on /dev/tty, not on stderr, so capturing stderr costs no interaction;
+ * it lets us relay it through the log and quote it when the bootstrap
+ * fails (e.g. "Permission denied", or the login shell's "/bin/sh: not
+ * found").
+ */
+#include <sys/epoll.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "bootstrap.h"
+#include "log.h"
+#include "transport.h"
+#include "util_io.h"
+
+#define TCMD_BOOT_NOTTY_MS	60000	/* without a terminal nobody is typing */
+#define TCMD_EXIT_WAIT_MS	1000	/* for the command to leave after EOF */
+#define TCMD_TERM_WAIT_MS	2000	/* after SIGTERM, before SIGKILL */
+
+struct tcmd {
+	struct transport	 base;		/* first: the ops cast back to tcmd */
+	int			 fd;		/* our end of the socketpair */
+	int			 errfd;		/* the command's stderr, -1 at EOF */
+	pid_t			 pid;		/* -1 once reaped */
+	bool			 wblocked;
+	char			 name[64];	/* argv[0], for messages */
+	struct bootstrap_remote	 rs;
+};
+
+static void
+tcmd_reap(struct tcmd *c, int options)
+{
+	int	status;
+	pid_t	r;
+
+	if (c->pid <= 0)
+		return;
+	do
+		r = waitpid(c->pid, &status, options);
+	while (r == -1 && errno == EINTR);
+	if (r != c->pid)
+		return;
+	c->pid = -1;
+	c->rs.ended = true;
+	if (WIFEXITED(status))
+		c->rs.exit_status = WEXITSTATUS(status);
+	else if (WIFSIGNALED(status)) {
+		c->rs.exit_status = -1;
+		snprintf(c->rs.exit_signal, sizeof(c->rs.exit_signal), "%s",
+		    sigabbrev_np(WTERMSIG(status)) ? sigabbrev_np(WTERMSIG(status)) : "?");
+	}
+}
+
+static void
+tcmd_drain_stderr(struct tcmd *c)
+{
+	char	buf[4096];
+	ssize_t	n;
+
+	while (c->errfd != -1) {
+		n = read(c->errfd, buf, sizeof(buf));
+		if (n > 0) {
+			io_lines_feed(&c->rs.err, buf, (size_t)n);
+			continue;
+		}
+		if (n == -1 && errno == EINTR)
+			continue;
+		if (n == -1 && (errno == EAGAIN || errno == EWOULDBLOCK))
+			break;
+		io_lines_flush(&c->rs.err);
+		close(c->errfd);
+		c->errfd = -1;
+	}
+}
+
+/* Wait (bounded) for the command to exit, relaying its stderr meanwhile. */
+static void
+tcmd_wait_exit(struct tcmd *c, int ms)
+{
+	int64_t	deadline = io_now_ms() + ms;
+
+	for (;;) {
+		tcmd_drain_stderr(c);
+		tcmd_reap(c, WNOHANG);
+		if (c->pid <= 0 || io_remaining_ms(deadline) == 0)
+			break;
+		if (c->errfd != -1)
+			(void)io_poll(c->errfd, POLLIN, io_now_ms() + 20);
+		else
+			usleep(20 * 1000);
+	}
+}
+
+static void
+tcmd_describe_end(struct tcmd *c)
+{
+	const char	*line = c->rs.err.last;
+
+	if (c->rs.exit_signal[0] != '\0')
+		snprintf(c->base.errbuf, sizeof(c->base.errbuf), "%.40s was killed by signal %s%s%.150s",
+		    c->name, c->rs.exit_signal, line[0] ? ": " : "", line);
+	else if (c->rs.ended)
+		snprintf(c->base.errbuf, sizeof(c->base.errbuf), "%.40s exited with status %d%s%.150s",
+		    c->name, c->rs.exit_status, line[0] ? ": " : "", line);
+	else
+		snprintf(c->base.errbuf, sizeof(c->base.errbuf), "%s closed its output", c->name);
+}
+
+static ssize_t
+tcmd_read(struct transport *t, void *buf, size_t len)
+{
+	struct tcmd	*c = (struct tcmd *)t;
+	ssize_t		 n;
+
+	for (;;) {
+		n = recv(c->fd, buf, len, 0);
+		if (n > 0)
+			return n;
+		if (n == 0) {
+			tcmd_wait_exit(c, TCMD_EXIT_WAIT_MS);
+			tcmd_describe_end(c);
+			return 0;
+		}
+		if (errno == EINTR)
+			continue;
+		if (errno == EAGAIN || errno == EWOULDBLOCK)
+			return TRANSPORT_AGAIN;
+		snprintf(t->errbuf, sizeof(t->errbuf), "read from %s: %s", c->name, strerror(errno));
+		return TRANSPORT_ERR;
+	}
+}
+
+static ssize_t
+tcmd_write(struct transport *t, const void *buf, size_t len)
+{
+	struct tcmd	*c = (struct tcmd *)t;
+	ssize_t		 n;
+
+	if (len > TRANSPORT_MAX_WRITE)
+		len = TRANSPORT_MAX_WRITE;
+	for (;;) {
+		n = send(c->fd, buf, len, MSG_NOSIGNAL);
+		if (n >= 0) {
+			c->wblocked = false;
+			return n > 0 ? n : TRANSPORT_AGAIN;
+		}
+		if (errno == EINTR)
+			continue;
+		if (errno == EAGAIN || errno == EWOULDBLOCK) {
+			c->wblocked = true;
+			return TRANSPORT_AGAIN;
+		}
+		if (errno == EPIPE || errno == ECONNRESET) {
+			tcmd_wait_exit(c, TCMD_EXIT_WAIT_MS);
+			tcmd_describe_end(c);
+		} else
+			snprintf(t->errbuf, sizeof(t->errbuf), "write to %s: %s", c->name,
+			    strerror(errno));
+		return TRANSPORT_ERR;
+	}
+}
+
+static int
+tcmd_fd(struct transport *t)
+{
+	return ((struct tcmd *)t)->fd;
+}
+
+static uint32_t
+tcmd_events(struct transport *t)
+{
+	return EPOLLIN | (((struct tcmd *)t)->wblocked ? EPOLLOUT : 0);
+}
+
+static void
+tcmd_service(struct transport *t)
+{
+	struct tcmd	*c = (struct tcmd *)t;
+
+	tcmd_drain_stderr(c);
+	tcmd_reap(c, WNOHANG);
+}
+
+static void
+tcmd_free(struct transport *t)
+{
+	struct tcmd	*c = (struct tcmd *)t;
+
+	if (c == NULL)
+		return;
+	/* EOF on its stdin lets ssh end the session itself (the stub exits
+	 * when its input ends); only then signals. */
+	if (c->fd != -1) {
+		close(c->fd);
+		c->fd = -1;
+	}
+	if (c->pid > 0) {
+		tcmd_wait_exit(c, TCMD_EXIT_WAIT_MS);
+		if (c->pid > 0) {
+			kill(c->pid, SIGTERM);
+			tcmd_wait_exit(c, TCMD_TERM_WAIT_MS);
+		}
+		if (c->pid > 0) {
+			kill(c->pid, SIGKILL);
+			tcmd_reap(c, 0);
+		}
+	}
+	tcmd_drain_stderr(c);
+	io_lines_flush(&c->rs.err);
+	if (c->errfd != -1)
+		close(c->errfd);
+	free(c);
+}
+
+static const struct transport_ops tcmd_ops = {
+	.read = tcmd_read,
+	.write = tcmd_write,
+	.fd = tcmd_fd,
+	.events = tcmd_events,
+	.service = tcmd_service,
+	.free = tcmd_free,
+};
+
+/* argv for the command: CMD words [-F file] [-l user] [-p port] -- host remote-command */
+static char **
+tcmd_argv(const char *cmd, const char *remote, const char *config_file, char *err, size_t errlen)
+{
+	char	**words = NULL, **argv = NULL;
+	char	  user[256], host[256], port[16];
+	int	  nwords, n = 0, i;
+
+	if (io_split_remote(remote, user, sizeof(user), host, sizeof(host), port, sizeof(port),
+	    err, errlen) != 0)
+		return NULL;
+	if (io_split_words(cmd, &words, &nwords, err, errlen) != 0)
+		return NULL;
+	if ((argv = calloc((size_t)nwords + 10, sizeof(*argv))) == NULL)
+		goto nomem;
+	for (i = 0; i < nwords; i++) {
+		argv[n++] = words[i];
+		words[i] = NULL;	/* transferred */
+	}
+#define TCMD_ADD(s) do { if ((argv[n++] = strdup(s)) == NULL) goto nomem; } while (0)
+	if (config_file != NULL) {
+		TCMD_ADD("-F");
+		TCMD_ADD(config_file);
+	}
+	if (user[0] != '\0') {
+		TCMD_ADD("-l");
+		TCMD_ADD(user);
+	}
+	if (port[0] != '\0') {
+		TCMD_ADD("-p");
+		TCMD_ADD(port);
+	}
+	/* "--": the host and the remote command are never taken as options. */
+	TCMD_ADD("--");
+	TCMD_ADD(host);
+	TCMD_ADD(bootstrap_command());
+#undef TCMD_ADD
+	argv[n] = NULL;
+	io_free_words(words);
+	return argv;
+nomem:
+	snprintf(err, errlen, "out of memory");
+	io_free_words(words);
+	io_free_words(argv);
+	return NULL;
+}
+
+/* Classify an ssh failure (exit status 255) from what it printed last. */
+static enum transport_fail
+tcmd_ssh_failure(const struct tcmd *c)
+{
+	const char	*l = c->rs.err.last;
+
+	if (strstr(l, "Permission denied") != NULL || strstr(l, "Too many authentication") != NULL)
+		return TRANSPORT_F_AUTH;
+	if (strstr(l, "Host key verification failed") != NULL ||
+	    strstr(l, "host key") != NULL || strstr(l, "HOST IDENTIFICATION") != NULL)
+		return TRANSPORT_F_HOSTKEY;
+	return TRANSPORT_F_CONNECT;
+}
+
+static pid_t
+tcmd_spawn(struct tcmd *c, char **argv, char *err, size_t errlen)
+{
+	sigset_t	all;
+	pid_t		pid;
+	int		sv[2] = { -1, -1 }, ep[2] = { -1, -1 }, xp[2] = { -1, -1 };
+	int		xerr = 0;
+	ssize_t		n;
+
+	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) == -1 ||
+	    pipe2(ep, O_CLOEXEC) == -1 || pipe2(xp, O_CLOEXEC) == -1) {
+		snprintf(err, errlen, "cannot create pipes: %s", strerror(errno));
+		goto fail;
+	}
+	if ((pid = fork()) == -1) {
+		snprintf(err, errlen, "fork: %s", strerror(errno));
+		goto fail;
+	}
+	if (pid == 0) {
+		/* dup2() clears close-on-exec on the copies. */
+		if (dup2(sv[1], STDIN_FILENO) == -1 || dup2(sv[1], STDOUT_FILENO) == -1 ||
+		    dup2(ep[1], STDERR_FILENO) == -1)
+			_exit(127);
+		/* An ignored SIGPIPE and blocked signals survive exec. */
+		signal(SIGPIPE, SIG_DFL);
+		signal(SIGINT, SIG_DFL);
+		signal(SIGTERM, SIG_DFL);
+		sigemptyset(&all);
+		sigprocmask(SIG_SETMASK, &all, NULL);
+		execvp(argv[0], argv);
+		xerr = errno;
+		if (write(xp[1], &xerr, sizeof(xerr)) < 0)
+			_exit(126);
+		_exit(127);
+	}
+	close(sv[1]);
+	close(ep[1]);
+	close(xp[1]);
+	sv[1] = ep[1] = xp[1] = -1;
+	/* The status pipe closes on a successful exec. */
+	do
+		n = read(xp[0], &xerr, sizeof(xerr));
+	while (n == -1 && errno == EINTR);
+	close(xp[0]);
+	if (n == (ssize_t)sizeof(xerr)) {
+		snprintf(err, errlen, "cannot run '%s': %s", argv[0], strerror(xerr));
+		waitpid(pid, NULL, 0);
+		close(sv[0]);
+		close(ep[0]);
+		return -1;
+	}
+	c->fd = sv[0];
+	c->errfd = ep[0];
+	(void)io_set_nonblock(c->fd);
+	(void)io_set_nonblock(c->errfd);
+	return pid;
+fail:
+	if (sv[0] != -1) {
+		close(sv[0]);
+		close(sv[1]);
+	}
+	if (ep[0] != -1) {
+		close(ep[0]);
+		close(ep[1]);
+	}
+	if (xp[0] != -1) {
+		close(xp[0]);
+		close(xp[1]);
+	}
+	return -1;
+}
+
+struct transport *
+transport_cmd_open(const char *cmd, const char *remote, const char *config_file, int verbose,
+    enum transport_fail *fail, char *err, size_t errlen)
+{
+	struct tcmd	*c = NULL;
+	char		**argv = NULL;
+	int		  i;
+
+	*fail = TRANSPORT_F_CONNECT;
+	if ((argv = tcmd_argv(cmd, remote, config_file, err, errlen)) == NULL)
+		return NULL;
+	if ((c = calloc(1, sizeof(*c))) == NULL) {
+		snprintf(err, errlen, "out of memory");
+		goto fail;
+	}
+	c->base.ops = &tcmd_ops;
+	c->fd = c->errfd = -1;
+	c->pid = -1;
+	snprintf(c->name, sizeof(c->name), "%s", argv[0]);
+	bootstrap_remote_init(&c->rs);
+
+	if (log_enabled(LOG_LVL_DEBUG)) {
+		char	line[512];
+		size_t	off = 0;
+
+		/* The last word is the bootstrap script: not worth a log line. */
+		line[0] = '\0';
+		for (i = 0; argv[i + 1] != NULL && off < sizeof(line); i++)
+			off += (size_t)snprintf(line + off, sizeof(line) - off, "%s%s",
+			    i ? " " : "", argv[i]);
+		log_debug("running %s <bootstrap>", line);
+	}
+	if ((c->pid = tcmd_spawn(c, argv, err, errlen)) == -1)
+		goto fail;
+
+	if (bootstrap_run(&c->base, &c->rs, io_can_prompt() ? -1 : TCMD_BOOT_NOTTY_MS,
+	    fail, err, errlen) != 0) {
+		tcmd_service(&c->base);
+		if (c->rs.ended && c->rs.exit_status == 255) {
+			*fail = tcmd_ssh_failure(c);
+			snprintf(err, errlen, "%s failed (exit status 255)%s%s", c->name,
+			    c->rs.err.last[0] ? ": " : "", c->rs.err.last);
+		}
+		goto fail;
+	}
+	*fail = TRANSPORT_F_NONE;
+	io_free_words(argv);
+	return &c->base;
+fail:
+	io_free_words(argv);
+	tcmd_free(c ? &c->base : NULL);
+	return NULL;
+}

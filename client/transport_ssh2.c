@@ -1,0 +1,833 @@
+/*
+ * transport_ssh2.c - the built-in transport: libssh2 in this process.
+ *
+ * Setup (connect, handshake, host key, authentication, channel, exec) runs
+ * in libssh2's blocking mode bounded by libssh2_session_set_timeout(); the
+ * bootstrap and the data phase run non-blocking.
+ *
+ * Data phase rules (libssh2 1.10, see NOTES §2.5):
+ * - A channel write that returned EAGAIN with part of its packet on the
+ *   wire must be repeated, identical, before anything else is sent on the
+ *   session.  Reading is also a send: libssh2_channel_read() may emit a
+ *   WINDOW_ADJUST, which would then fail and leave libssh2's window
+ *   accounting different from the server's (libssh2 then drops data).
+ *   So while such a write is pending (we see it as EAGAIN with the
+ *   OUTBOUND block direction) read(), stderr draining and keepalives wait.
+ *   A write that found the window full has nothing on the wire and does
+ *   not block reads: the stub may be waiting for us to read.
+ * - libssh2_channel_write() returning 0 means "window full".
+ * - 0 from libssh2_channel_read() is EOF only when libssh2_channel_eof().
+ * - Every libssh2 call may queue inbound data inside libssh2 without the
+ *   socket staying readable: callers read until TRANSPORT_AGAIN after
+ *   writing (client/tunnel.c does).
+ */
+#include <sys/epoll.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <arpa/inet.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <libssh2.h>
+#include <openssl/evp.h>
+
+#include "bootstrap.h"
+#include "dns_resolve.h"
+#include "hostkey.h"
+#include "log.h"
+#include "sshconfig.h"
+#include "transport.h"
+#include "util_io.h"
+
+#define SSH2_DEFAULT_TIMEOUT_S	30
+#define SSH2_MAX_ADDRS		8
+#define SSH2_WINDOW		(16U * 1024 * 1024)	/* our receive window: downloads */
+#define SSH2_PACKET		32768
+#define SSH2_KEEPALIVE_S	30
+#define SSH2_CLOSE_WAIT_MS	1000
+#define SSH2_PASSPHRASE_TRIES	3
+#define SSH2_KEYFILE_MAX	(64 * 1024)
+#define SSH2_BLOB_MAX		8192
+
+struct tssh {
+	struct transport	 base;		/* first: the ops cast back */
+	int			 fd;
+	LIBSSH2_SESSION		*s;
+	LIBSSH2_CHANNEL		*ch;
+	bool			 wpartial;	/* a packet is half on the wire */
+	bool			 dead;		/* the connection failed */
+	bool			 closed;	/* the server closed the channel */
+	int64_t			 last_send;	/* for keepalives */
+	char			 host[300];	/* for messages */
+	struct bootstrap_remote	 rs;
+};
+
+/* What we know about one IdentityFile. */
+struct ssh2_key {
+	const char	*path;
+	char		 pub[4096];		/* path + ".pub" when that exists */
+	char		 type[64];		/* "ssh-ed25519", "" if unknown */
+	unsigned char	 blob[SSH2_BLOB_MAX];	/* public key, for IdentitiesOnly */
+	size_t		 bloblen;
+	bool		 encrypted;
+};
+
+struct ssh2_tried {
+	char	list[512];
+	int	n, nrsa;
+};
+
+static void
+ssh2_lasterr(struct tssh *t, char *out, size_t outlen)
+{
+	char	*msg = NULL;
+	int	 len = 0;
+
+	if (t->s == NULL || libssh2_session_last_error(t->s, &msg, &len, 0) == 0 || msg == NULL)
+		snprintf(out, outlen, "unknown error");
+	else
+		snprintf(out, outlen, "%s", msg);
+}
+
+/* ---- data phase ---- */
+
+static void
+ssh2_fatal(struct tssh *t, const char *what, int rc)
+{
+	char	msg[200];
+
+	ssh2_lasterr(t, msg, sizeof(msg));
+	snprintf(t->base.errbuf, sizeof(t->base.errbuf), "%s %.64s: %.120s (%d)", what, t->host, msg, rc);
+	t->dead = true;
+}
+
+/* Record how the remote command ended, once the channel is closed. */
+static void
+ssh2_note_exit(struct tssh *t)
+{
+	char	*sig = NULL;
+	size_t	 siglen = 0;
+
+	if (t->closed)
+		return;
+	t->closed = true;
+	t->rs.ended = true;
+	if (libssh2_channel_get_exit_signal(t->ch, &sig, &siglen, NULL, NULL, NULL, NULL) == 0 &&
+	    sig != NULL && siglen > 0) {
+		snprintf(t->rs.exit_signal, sizeof(t->rs.exit_signal), "%.*s", (int)siglen, sig);
+		t->rs.exit_status = -1;
+	} else
+		t->rs.exit_status = libssh2_channel_get_exit_status(t->ch);
+	if (sig != NULL)
+		libssh2_free(t->s, sig);
+}
+
+static void
+ssh2_drain_stderr(struct tssh *t)
+{
+	char	buf[4096];
+	ssize_t	n;
+
+	if (t->dead || t->wpartial)
+		return;
+	while ((n = libssh2_channel_read_stderr(t->ch, buf, sizeof(buf))) > 0)
+		io_lines_feed(&t->rs.err, buf, (size_t)n);
+}
+
+/* Non-blocking: notice the channel's close (and exit status) after EOF. */
+static void
+ssh2_poll_close(struct tssh *t)
+{
+	if (t->dead || t->wpartial || t->closed || !libssh2_channel_eof(t->ch))
+		return;
+	if (libssh2_channel_wait_closed(t->ch) == 0)
+		ssh2_note_exit(t);
+}
+
+static void
+ssh2_describe_end(struct tssh *t)
+{
+	int64_t	deadline = io_now_ms() + SSH2_CLOSE_WAIT_MS;
+	char	*b = t->base.errbuf;
+	size_t	 bl = sizeof(t->base.errbuf);
+
+	/* The exit status follows EOF closely; the session is over anyway,
+	 * so a short wait for it costs nothing and explains the end. */
+	while (!t->closed && !t->dead && io_remaining_ms(deadline) > 0) {
+		ssh2_drain_stderr(t);
+		ssh2_poll_close(t);
+		if (!t->closed)
+			(void)io_poll(t->fd, POLLIN, io_now_ms() + 20 < deadline ?
+			    io_now_ms() + 20 : deadline);
+	}
+	ssh2_drain_stderr(t);
+	io_lines_flush(&t->rs.err);
+	if (t->rs.exit_signal[0] != '\0')
+		snprintf(b, bl, "the remote stub was killed by signal %s", t->rs.exit_signal);
+	else if (t->closed)
+		snprintf(b, bl, "the remote stub exited with status %d", t->rs.exit_status);
+	else
+		snprintf(b, bl, "the remote end closed the channel");
+}
+
+static ssize_t
+ssh2_read(struct transport *tr, void *buf, size_t len)
+{
+	struct tssh	*t = (struct tssh *)tr;
+	ssize_t		 n;
+
+	if (t->dead)
+		return TRANSPORT_ERR;
+	if (t->wpartial)
+		return TRANSPORT_AGAIN;
+	n = libssh2_channel_read(t->ch, buf, len);
+	if (n > 0)
+		return n;
+	if (n == LIBSSH2_ERROR_EAGAIN)
+		return TRANSPORT_AGAIN;
+	if (n == 0) {
+		if (!libssh2_channel_eof(t->ch))
+			return TRANSPORT_AGAIN;	/* only stderr or nothing yet */
+		ssh2_describe_end(t);
+		return 0;
+	}
+	ssh2_fatal(t, "reading from", (int)n);
+	return TRANSPORT_ERR;
+}
+
+static ssize_t
+ssh2_write(struct transport *tr, const void *buf, size_t len)
+{
+	struct tssh	*t = (struct tssh *)tr;
+	ssize_t		 n;
+
+	if (t->dead)
+		return TRANSPORT_ERR;
+	if (len > TRANSPORT_MAX_WRITE)
+		len = TRANSPORT_MAX_WRITE;
+	n = libssh2_channel_write(t->ch, buf, len);
+	if (n > 0) {
+		t->wpartial = false;
+		t->last_send = io_now_ms();
+		return n;
+	}
+	if (n == 0 || n == LIBSSH2_ERROR_EAGAIN) {
+		t->wpartial = n == LIBSSH2_ERROR_EAGAIN &&
+		    (libssh2_session_block_directions(t->s) & LIBSSH2_SESSION_BLOCK_OUTBOUND);
+		return TRANSPORT_AGAIN;
+	}
+	t->wpartial = false;
+	ssh2_fatal(t, "writing to", (int)n);
+	return TRANSPORT_ERR;
+}
+
+static int
+ssh2_fd(struct transport *tr)
+{
+	return ((struct tssh *)tr)->fd;
+}
+
+static uint32_t
+ssh2_events(struct transport *tr)
+{
+	struct tssh	*t = (struct tssh *)tr;
+	int		 d = libssh2_session_block_directions(t->s);
+	uint32_t	 ev = 0;
+
+	if (d & LIBSSH2_SESSION_BLOCK_INBOUND)
+		ev |= EPOLLIN;
+	if (d & LIBSSH2_SESSION_BLOCK_OUTBOUND)
+		ev |= EPOLLOUT;
+	return ev != 0 ? ev : EPOLLIN;
+}
+
+static void
+ssh2_service(struct transport *tr)
+{
+	struct tssh	*t = (struct tssh *)tr;
+	int		 next = 0;
+
+	if (t->dead || t->wpartial)
+		return;
+	ssh2_drain_stderr(t);
+	ssh2_poll_close(t);
+	/*
+	 * Keepalives keep NAT and firewall state alive on an idle link (the
+	 * mux's ping detects dead peers).  libssh2_keepalive_send() ignores
+	 * EAGAIN and would then leave a half-sent packet of its own that
+	 * breaks the next channel write, so only send one when the link has
+	 * been idle and the socket has room.
+	 */
+	if (io_now_ms() - t->last_send >= SSH2_KEEPALIVE_S * 1000 &&
+	    io_poll(t->fd, POLLOUT, 0) > 0) {
+		(void)libssh2_keepalive_send(t->s, &next);
+		t->last_send = io_now_ms();
+	}
+}
+
+static void
+ssh2_free(struct transport *tr)
+{
+	struct tssh	*t = (struct tssh *)tr;
+
+	if (t == NULL)
+		return;
+	if (t->s != NULL) {
+		/* A dead socket can make libssh2's goodbyes block or spin:
+		 * shut it down first so they fail at once.  With a half-sent
+		 * packet nothing else may be sent either. */
+		if (t->dead || t->wpartial)
+			shutdown(t->fd, SHUT_RDWR);
+		libssh2_session_set_blocking(t->s, 1);
+		libssh2_session_set_timeout(t->s, SSH2_CLOSE_WAIT_MS);
+		if (t->ch != NULL) {
+			if (!t->dead && !t->wpartial) {
+				(void)libssh2_channel_send_eof(t->ch);
+				(void)libssh2_channel_close(t->ch);
+			}
+			libssh2_channel_free(t->ch);
+		}
+		if (!t->dead && !t->wpartial)
+			(void)libssh2_session_disconnect(t->s, "cshuttle: closing");
+		libssh2_session_free(t->s);
+	}
+	if (t->fd != -1)
+		close(t->fd);
+	io_lines_flush(&t->rs.err);
+	free(t);
+}
+
+static const struct transport_ops ssh2_ops = {
+	.read = ssh2_read,
+	.write = ssh2_write,
+	.fd = ssh2_fd,
+	.events = ssh2_events,
+	.service = ssh2_service,
+	.free = ssh2_free,
+};
+
+/* ---- connecting ---- */
+
+static void
+ssh2_sockopts(int fd)
+{
+	int	one = 1, idle = 60, intvl = 15, cnt = 4;
+	unsigned int utimeout = 120 * 1000;
+
+	/* Interactive traffic rides on this connection.  Socket buffers are
+	 * left to the kernel's autotuning: setting them would cap them at
+	 * net.core.{r,w}mem_max, usually far below what autotuning reaches. */
+	(void)setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+	(void)setsockopt(fd, SOL_SOCKET, SO_KEEPALIVE, &one, sizeof(one));
+	(void)setsockopt(fd, IPPROTO_TCP, TCP_KEEPIDLE, &idle, sizeof(idle));
+	(void)setsockopt(fd, IPPROTO_TCP, TCP_KEEPINTVL, &intvl, sizeof(intvl));
+	(void)setsockopt(fd, IPPROTO_TCP, TCP_KEEPCNT, &cnt, sizeof(cnt));
+	/* Unacknowledged data for this long means the path is gone. */
+	(void)setsockopt(fd, IPPROTO_TCP, TCP_USER_TIMEOUT, &utimeout, sizeof(utimeout));
+}
+
+static int
+ssh2_connect(struct tssh *t, const struct sshcfg *cfg, int timeout_ms, char *addrstr,
+    size_t addrlen, char *err, size_t errlen)
+{
+	struct dns_addr		 a[SSH2_MAX_ADDRS];
+	struct sockaddr_storage	 ss;
+	struct sockaddr_in	*sin = (struct sockaddr_in *)&ss;
+	struct sockaddr_in6	*sin6 = (struct sockaddr_in6 *)&ss;
+	socklen_t		 slen, elen;
+	char			 derr[160], last[200] = "no address";
+	size_t			 n = 0, i;
+	int			 fd, r, soerr;
+
+	if ((r = dns_resolve(cfg->hostname, AF_UNSPEC, timeout_ms, a, SSH2_MAX_ADDRS, &n,
+	    derr, sizeof(derr))) != 0 || n == 0) {
+		snprintf(err, errlen, "cannot resolve %s: %s", cfg->hostname, derr);
+		return -1;
+	}
+	for (i = 0; i < n; i++) {
+		memset(&ss, 0, sizeof(ss));
+		if (a[i].family == 4) {
+			sin->sin_family = AF_INET;
+			sin->sin_port = htons((uint16_t)cfg->port);
+			memcpy(&sin->sin_addr, a[i].addr, 4);
+			slen = sizeof(*sin);
+		} else {
+			sin6->sin6_family = AF_INET6;
+			sin6->sin6_port = htons((uint16_t)cfg->port);
+			memcpy(&sin6->sin6_addr, a[i].addr, 16);
+			slen = sizeof(*sin6);
+		}
+		inet_ntop(ss.ss_family, a[i].family == 4 ? (void *)&sin->sin_addr :
+		    (void *)&sin6->sin6_addr, addrstr, (socklen_t)addrlen);
+		log_debug("connecting to %s port %d", addrstr, cfg->port);
+		if ((fd = socket(ss.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0)) == -1) {
+			snprintf(last, sizeof(last), "%s: %s", addrstr, strerror(errno));
+			continue;
+		}
+		soerr = 0;
+		if (connect(fd, (struct sockaddr *)&ss, slen) == -1) {
+			if (errno != EINPROGRESS)
+				soerr = errno;
+			else if ((r = io_poll(fd, POLLOUT, io_now_ms() + timeout_ms)) == 0)
+				soerr = ETIMEDOUT;
+			else if (r < 0)
+				soerr = errno;
+			else {
+				elen = sizeof(soerr);
+				if (getsockopt(fd, SOL_SOCKET, SO_ERROR, &soerr, &elen) == -1)
+					soerr = errno;
+			}
+		}
+		if (soerr != 0) {
+			snprintf(last, sizeof(last), "%s: %s", addrstr, strerror(soerr));
+			log_debug("connect to %s port %d: %s", addrstr, cfg->port, strerror(soerr));
+			close(fd);
+			continue;
+		}
+		ssh2_sockopts(fd);
+		t->base.peer_family = a[i].family;
+		memcpy(t->base.peer_addr, a[i].addr, 16);
+		t->base.peer_port = (uint16_t)cfg->port;
+		return fd;
+	}
+	snprintf(err, errlen, "cannot connect to %s port %d (%s)", cfg->hostname, cfg->port, last);
+	return -1;
+}
+
+/* ---- keys ---- */
+
+static uint32_t
+ssh2_get32(const unsigned char *p)
+{
+	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
+}
+
+/* The key type name at the start of a public key blob. */
+static void
+ssh2_blob_type(const unsigned char *blob, size_t len, char *out, size_t outlen)
+{
+	uint32_t	n;
+
+	out[0] = '\0';
+	if (len < 4 || (n = ssh2_get32(blob)) > len - 4 || n >= outlen)
+		return;
+	memcpy(out, blob + 4, n);
+	out[n] = '\0';
+}
+
+/* Base64 without whitespace or with it (PEM bodies); returns the length. */
+static int
+ssh2_unb64(const char *in, size_t inlen, unsigned char *out, size_t outlen, size_t *n)
+{
+	char	*clean;
+	size_t	 i, m = 0, pad = 0;
+	int	 r;
+
+	if ((clean = malloc(inlen + 1)) == NULL)
+		return -1;
+	for (i = 0; i < inlen; i++)
+		if (in[i] != '\n' && in[i] != '\r' && in[i] != ' ' && in[i] != '\t')
+			clean[m++] = in[i];
+	clean[m] = '\0';
+	if (m == 0 || m % 4 != 0 || 3 * (m / 4) > outlen) {
+		free(clean);
+		return -1;
+	}
+	pad = (clean[m - 1] == '=') + (clean[m - 2] == '=');
+	r = EVP_DecodeBlock(out, (unsigned char *)clean, (int)m);
+	free(clean);
+	if (r < 0)
+		return -1;
+	*n = (size_t)r - pad;
+	return 0;
+}
+
+static char *
+ssh2_slurp(const char *path, size_t *len)
+{
+	char	*buf;
+	ssize_t	 n;
+	size_t	 off = 0;
+	int	 fd;
+
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) == -1)
+		return NULL;
+	if ((buf = malloc(SSH2_KEYFILE_MAX + 1)) == NULL) {
+		close(fd);
+		return NULL;
+	}
+	while (off < SSH2_KEYFILE_MAX && (n = read(fd, buf + off, SSH2_KEYFILE_MAX - off)) > 0)
+		off += (size_t)n;
+	close(fd);
+	buf[off] = '\0';
+	*len = off;
+	return buf;
+}
+
+/*
+ * Learn a key file's type, public blob and whether it is encrypted
+ * without decrypting it: OpenSSH-format keys keep the public key in
+ * clear; PEM keys say "ENCRYPTED"; a .pub file beside wins.
+ */
+static void
+ssh2_key_info(struct ssh2_key *k)
+{
+	static const char	 beg[] = "-----BEGIN OPENSSH PRIVATE KEY-----";
+	static const char	 end[] = "-----END OPENSSH PRIVATE KEY-----";
+	unsigned char		*raw = NULL, *p;
+	char			*text, *b, *e, *sp;
+	size_t			 len, rawlen, left, i;
+	uint32_t		 n;
+	struct stat		 st;
+
+	snprintf(k->pub, sizeof(k->pub), "%s.pub", k->path);
+	if (stat(k->pub, &st) != 0)
+		k->pub[0] = '\0';
+	if ((text = ssh2_slurp(k->path, &len)) == NULL)
+		return;
+	if ((b = strstr(text, beg)) != NULL && (e = strstr(b, end)) != NULL) {
+		b += sizeof(beg) - 1;
+		if ((raw = malloc(SSH2_KEYFILE_MAX)) != NULL &&
+		    ssh2_unb64(b, (size_t)(e - b), raw, SSH2_KEYFILE_MAX, &rawlen) == 0 &&
+		    rawlen > 15 && memcmp(raw, "openssh-key-v1", 15) == 0) {
+			/* ciphername, kdfname, kdfoptions, nkeys, first public key */
+			p = raw + 15;
+			left = rawlen - 15;
+			for (i = 0; i < 3; i++) {
+				if (left < 4 || (n = ssh2_get32(p)) > left - 4)
+					goto done;
+				if (i == 0)
+					k->encrypted = !(n == 4 && memcmp(p + 4, "none", 4) == 0);
+				p += 4 + n;
+				left -= 4 + n;
+			}
+			if (left < 8)
+				goto done;
+			p += 4;
+			left -= 4;
+			if ((n = ssh2_get32(p)) <= left - 4 && n <= sizeof(k->blob)) {
+				memcpy(k->blob, p + 4, n);
+				k->bloblen = n;
+				ssh2_blob_type(k->blob, n, k->type, sizeof(k->type));
+			}
+		}
+	} else {
+		if (strstr(text, "ENCRYPTED") != NULL)
+			k->encrypted = true;
+		if (strstr(text, "BEGIN RSA PRIVATE KEY") != NULL)
+			snprintf(k->type, sizeof(k->type), "ssh-rsa");
+		else if (strstr(text, "BEGIN EC PRIVATE KEY") != NULL)
+			snprintf(k->type, sizeof(k->type), "ecdsa");
+		else if (strstr(text, "BEGIN DSA PRIVATE KEY") != NULL)
+			snprintf(k->type, sizeof(k->type), "ssh-dss");
+	}
+done:
+	free(raw);
+	explicit_bzero(text, len);
+	free(text);
+	if (k->pub[0] == '\0' || (text = ssh2_slurp(k->pub, &len)) == NULL)
+		return;
+	/* "type base64 [comment]" */
+	if ((sp = strchr(text, ' ')) != NULL) {
+		*sp++ = '\0';
+		b = sp;
+		sp = b + strcspn(b, " \r\n");
+		if (ssh2_unb64(b, (size_t)(sp - b), k->blob, sizeof(k->blob), &k->bloblen) == 0)
+			ssh2_blob_type(k->blob, k->bloblen, k->type, sizeof(k->type));
+		else
+			k->bloblen = 0;
+	}
+	free(text);
+}
+
+static void
+ssh2_tried_add(struct ssh2_tried *tr, const char *what, const char *type)
+{
+	size_t	len = strlen(tr->list);
+
+	tr->n++;
+	if (strcmp(type, "ssh-rsa") == 0)
+		tr->nrsa++;
+	if (len < sizeof(tr->list))
+		snprintf(tr->list + len, sizeof(tr->list) - len, "%s%s", len ? ", " : "", what);
+}
+
+static bool
+ssh2_key_wanted(const struct ssh2_key *keys, int nkeys, const unsigned char *blob, size_t len)
+{
+	int	i;
+
+	for (i = 0; i < nkeys; i++)
+		if (keys[i].bloblen == len && memcmp(keys[i].blob, blob, len) == 0)
+			return true;
+	return false;
+}
+
+/* 1 authenticated, 0 not (go on with files). */
+static int
+ssh2_auth_agent(struct tssh *t, const struct sshcfg *cfg, const struct ssh2_key *keys,
+    int nkeys, struct ssh2_tried *tr)
+{
+	LIBSSH2_AGENT			*agent;
+	struct libssh2_agent_publickey	*id = NULL, *prev = NULL;
+	const char			*path = NULL, *ia = cfg->identity_agent;
+	char				 type[64], what[160], pathbuf[4096];
+	int				 rc = 0;
+
+	if (ia != NULL && strcmp(ia, "none") == 0)
+		return 0;
+	if (ia != NULL && strcmp(ia, "SSH_AUTH_SOCK") != 0) {
+		if (ia[0] == '$')
+			path = getenv(ia + 1);
+		else if (strncmp(ia, "~/", 2) == 0 && getenv("HOME") != NULL) {
+			snprintf(pathbuf, sizeof(pathbuf), "%s%s", getenv("HOME"), ia + 1);
+			path = pathbuf;
+		} else
+			path = ia;
+		if (path == NULL || *path == '\0')
+			return 0;
+	} else if (getenv("SSH_AUTH_SOCK") == NULL)
+		return 0;
+	if ((agent = libssh2_agent_init(t->s)) == NULL)
+		return 0;
+	if (path != NULL)
+		libssh2_agent_set_identity_path(agent, path);
+	if (libssh2_agent_connect(agent) != 0) {
+		log_debug("cannot reach the ssh-agent%s%s", path ? " at " : "", path ? path : "");
+		goto out;
+	}
+	if (libssh2_agent_list_identities(agent) != 0) {
+		log_debug("cannot list the ssh-agent's keys");
+		goto disconnect;
+	}
+	/* Every identity in turn: RSA ones fail against OpenSSH >= 8.8 with
+	 * libssh2 1.10 (no rsa-sha2 signatures), the next may work. */
+	while (libssh2_agent_get_identity(agent, &id, prev) == 0) {
+		prev = id;
+		if (cfg->identities_only && !ssh2_key_wanted(keys, nkeys, id->blob, id->blob_len))
+			continue;
+		ssh2_blob_type(id->blob, id->blob_len, type, sizeof(type));
+		snprintf(what, sizeof(what), "agent key %s (%s)", id->comment && *id->comment ?
+		    id->comment : "-", type);
+		log_debug("trying %s", what);
+		ssh2_tried_add(tr, what, type);
+		if (libssh2_agent_userauth(agent, cfg->user, id) == 0) {
+			log_debug("authenticated with %s", what);
+			rc = 1;
+			break;
+		}
+	}
+disconnect:
+	libssh2_agent_disconnect(agent);
+out:
+	libssh2_agent_free(agent);
+	return rc;
+}
+
+/* 1 authenticated, 0 not. */
+static int
+ssh2_auth_file(struct tssh *t, const struct sshcfg *cfg, const struct ssh2_key *k,
+    struct ssh2_tried *tr)
+{
+	char	pass[512], prompt[4200];
+	int	r, tries, rc = 0;
+	bool	asked = false, can_ask = io_can_prompt();
+
+	if (k->encrypted && !can_ask) {
+		log_debug("skipping %s: it is encrypted and there is no terminal to ask "
+		    "for its passphrase", k->path);
+		return 0;
+	}
+	ssh2_tried_add(tr, k->path, k->type);
+	pass[0] = '\0';
+	for (tries = 0; tries < SSH2_PASSPHRASE_TRIES; tries++) {
+		if (k->encrypted || asked) {
+			snprintf(prompt, sizeof(prompt), "Enter passphrase for key '%s': ", k->path);
+			if (io_tty_prompt(prompt, false, pass, sizeof(pass)) != 0 || pass[0] == '\0')
+				break;
+		}
+		log_debug("trying key file %s", k->path);
+		r = libssh2_userauth_publickey_fromfile_ex(t->s, cfg->user,
+		    (unsigned int)strlen(cfg->user), k->pub[0] ? k->pub : NULL, k->path, pass);
+		if (r == 0) {
+			log_debug("authenticated with %s", k->path);
+			rc = 1;
+			break;
+		}
+		/* LIBSSH2_ERROR_FILE: the file could not be read or decrypted
+		 * (wrong passphrase, or an encryption we did not detect). */
+		if (r != LIBSSH2_ERROR_FILE || !can_ask)
+			break;
+		asked = true;
+	}
+	explicit_bzero(pass, sizeof(pass));
+	return rc;
+}
+
+static int
+ssh2_auth(struct tssh *t, const struct sshcfg *cfg, char *err, size_t errlen)
+{
+	struct ssh2_key		*keys = NULL;
+	struct ssh2_tried	 tr;
+	struct stat		 st;
+	char			*methods, msg[200];
+	int			 nkeys = 0, i, rc = -1;
+
+	memset(&tr, 0, sizeof(tr));
+	methods = libssh2_userauth_list(t->s, cfg->user, (unsigned int)strlen(cfg->user));
+	if (methods == NULL) {
+		if (libssh2_userauth_authenticated(t->s))
+			return 0;	/* "none" was accepted */
+		ssh2_lasterr(t, msg, sizeof(msg));
+		snprintf(err, errlen, "authentication with %s failed: %s", t->host, msg);
+		return -1;
+	}
+	log_debug("server accepts authentication: %s", methods);
+	if (strstr(methods, "publickey") == NULL) {
+		snprintf(err, errlen, "authentication failed for %s@%s: the server does not "
+		    "accept public keys (it offers: %s); use `-e ssh` for other methods",
+		    cfg->user, t->host, methods);
+		return -1;
+	}
+	if ((keys = calloc(SSHCFG_MAX_IDENTITIES, sizeof(*keys))) == NULL) {
+		snprintf(err, errlen, "out of memory");
+		return -1;
+	}
+	for (i = 0; i < cfg->nidentity && i < SSHCFG_MAX_IDENTITIES; i++) {
+		if (stat(cfg->identity[i], &st) != 0 || !S_ISREG(st.st_mode))
+			continue;
+		keys[nkeys].path = cfg->identity[i];
+		ssh2_key_info(&keys[nkeys]);
+		nkeys++;
+	}
+	if (ssh2_auth_agent(t, cfg, keys, nkeys, &tr) == 1) {
+		rc = 0;
+		goto out;
+	}
+	for (i = 0; i < nkeys; i++) {
+		if (ssh2_auth_file(t, cfg, &keys[i], &tr) == 1) {
+			rc = 0;
+			goto out;
+		}
+	}
+	if (tr.n == 0)
+		snprintf(err, errlen, "authentication failed for %s@%s: no key to try (no "
+		    "ssh-agent keys, no IdentityFile found)", cfg->user, t->host);
+	else
+		snprintf(err, errlen, "authentication failed for %s@%s (tried: %s)%s",
+		    cfg->user, t->host, tr.list, tr.nrsa == tr.n ?
+		    "; libssh2 1.10 cannot sign with rsa-sha2: use an Ed25519/ECDSA key or `-e ssh`" :
+		    "");
+out:
+	free(keys);
+	return rc;
+}
+
+/* ---- open ---- */
+
+static int
+ssh2_global_init(void)
+{
+	static int	done;
+
+	if (done)
+		return 0;
+	if (libssh2_init(0) != 0)
+		return -1;
+	done = 1;
+	return 0;
+}
+
+struct transport *
+transport_ssh2_open(const struct sshcfg *cfg, int verbose, enum transport_fail *fail,
+    char *err, size_t errlen)
+{
+	struct tssh	*t = NULL;
+	char		 addr[INET6_ADDRSTRLEN], msg[200];
+	int		 timeout_ms, r;
+
+	*fail = TRANSPORT_F_CONNECT;
+	if (cfg->proxy_jump != NULL || cfg->proxy_command != NULL) {
+		snprintf(err, errlen, "the built-in transport cannot use %s: use `-e ssh`",
+		    cfg->proxy_jump != NULL ? "ProxyJump" : "ProxyCommand");
+		return NULL;
+	}
+	if (cfg->hostname == NULL || cfg->user == NULL || cfg->port < 1 || cfg->port > 65535) {
+		snprintf(err, errlen, "incomplete ssh configuration for the remote host");
+		return NULL;
+	}
+	if (ssh2_global_init() != 0) {
+		snprintf(err, errlen, "cannot initialise libssh2");
+		return NULL;
+	}
+	if ((t = calloc(1, sizeof(*t))) == NULL) {
+		snprintf(err, errlen, "out of memory");
+		return NULL;
+	}
+	t->base.ops = &ssh2_ops;
+	t->fd = -1;
+	bootstrap_remote_init(&t->rs);
+	snprintf(t->host, sizeof(t->host), "%s", cfg->hostname);
+	timeout_ms = (cfg->connect_timeout > 0 ? cfg->connect_timeout : SSH2_DEFAULT_TIMEOUT_S) * 1000;
+
+	if ((t->fd = ssh2_connect(t, cfg, timeout_ms, addr, sizeof(addr), err, errlen)) == -1)
+		goto fail;
+	if ((t->s = libssh2_session_init_ex(NULL, NULL, NULL, t)) == NULL) {
+		snprintf(err, errlen, "cannot create an SSH session");
+		goto fail;
+	}
+	libssh2_session_set_blocking(t->s, 1);
+	libssh2_session_set_timeout(t->s, timeout_ms);
+	(void)libssh2_session_banner_set(t->s, "SSH-2.0-cshuttle_" CSHUTTLE_VERSION);
+	hostkey_prefer(t->s, cfg);
+	if ((r = libssh2_session_handshake(t->s, t->fd)) != 0) {
+		ssh2_lasterr(t, msg, sizeof(msg));
+		snprintf(err, errlen, "SSH handshake with %s (%s port %d) failed: %s",
+		    cfg->hostname, addr, cfg->port, msg);
+		t->dead = true;
+		goto fail;
+	}
+	if (hostkey_verify(t->s, cfg, addr, err, errlen) != 0) {
+		*fail = TRANSPORT_F_HOSTKEY;
+		goto fail;
+	}
+	if (ssh2_auth(t, cfg, err, errlen) != 0) {
+		*fail = TRANSPORT_F_AUTH;
+		goto fail;
+	}
+	log_debug("authenticated to %s as %s", cfg->hostname, cfg->user);
+
+	*fail = TRANSPORT_F_REMOTE;
+	t->ch = libssh2_channel_open_ex(t->s, "session", sizeof("session") - 1,
+	    SSH2_WINDOW, SSH2_PACKET, NULL, 0);
+	if (t->ch == NULL) {
+		ssh2_lasterr(t, msg, sizeof(msg));
+		snprintf(err, errlen, "cannot open a session channel on %s: %s", cfg->hostname, msg);
+		goto fail;
+	}
+	if (libssh2_channel_exec(t->ch, bootstrap_command()) != 0) {
+		ssh2_lasterr(t, msg, sizeof(msg));
+		snprintf(err, errlen, "%s refused to run the bootstrap command: %s",
+		    cfg->hostname, msg);
+		goto fail;
+	}
+	libssh2_session_set_blocking(t->s, 0);
+	libssh2_keepalive_config(t->s, 0, SSH2_KEEPALIVE_S);
+	t->last_send = io_now_ms();
+	if (bootstrap_run(&t->base, &t->rs, BOOTSTRAP_TIMEOUT_MS, fail, err, errlen) != 0)
+		goto fail;
+	*fail = TRANSPORT_F_NONE;
+	return &t->base;
+fail:
+	ssh2_free(t ? &t->base : NULL);
+	return NULL;
+}

@@ -1,0 +1,763 @@
+/*
+ * fw_nft.c - nftables batches built with libnftnl, sent with libmnl.
+ *
+ * Why no `nft` process: the table must be owned (NFT_TABLE_F_OWNER) by a
+ * socket that lives exactly as long as the tunnel, which only an
+ * in-process netlink socket gives.  Each rule is the expression list nft
+ * itself generates for the same text (see `nft --debug=netlink`).
+ */
+#include <sys/socket.h>
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <linux/netfilter.h>
+#include <linux/netfilter/nf_nat.h>
+#include <linux/netfilter/nf_tables.h>
+#include <linux/netfilter/nfnetlink.h>
+#include <linux/netlink.h>
+#include <linux/rtnetlink.h>
+
+#include <libmnl/libmnl.h>
+#include <libnftnl/chain.h>
+#include <libnftnl/common.h>
+#include <libnftnl/expr.h>
+#include <libnftnl/rule.h>
+#include <libnftnl/table.h>
+
+#include "fw_nft.h"
+#include "log.h"
+
+#define FW_NFT_MSGMAX		1024	/* bound for one message (largest ~640) */
+#define FW_NFT_WHATLEN		160	/* description kept per message */
+#define FW_NFT_ACK_TIMEOUT_MS	10000	/* the kernel answers during sendmsg */
+#define FW_NFT_RECVBUF		16384
+
+#define FW_CHAIN_OUTPUT		"output"
+#define FW_CHAIN_PREROUTING	"prerouting"
+
+struct fw_nft {
+	struct mnl_socket	*nl;
+	uint32_t		 portid;
+	uint32_t		 seq;
+	bool			 have_table;
+	bool			 have_prerouting;
+	uint16_t		 port;
+	char			 table[32];
+};
+
+/* One batch under construction, with a description of each message. */
+struct fw_batch {
+	char			*buf;
+	struct mnl_nlmsg_batch	*b;
+	uint32_t		 seq0;		/* sequence number of BATCH_BEGIN */
+	size_t			 nmsg;		/* messages so far, BEGIN included */
+	size_t			 maxmsg;
+	size_t			 nack;		/* messages that asked for an ack */
+	char			(*what)[FW_NFT_WHATLEN];
+	bool			 failed;	/* out of memory or room */
+	size_t			 err_idx;	/* message the kernel refused */
+	int			 err_errno;	/* and why; 0 if none */
+};
+
+struct fw_nft *
+fw_nft_open(char *err, size_t errlen)
+{
+	struct fw_nft *nft;
+	int one = 1;
+
+	if ((nft = calloc(1, sizeof(*nft))) == NULL) {
+		snprintf(err, errlen, "out of memory");
+		return NULL;
+	}
+	/*
+	 * CLOEXEC matters: a copy of this socket inherited by some exec'd
+	 * program would keep the owned table, and so the redirection,
+	 * alive after we are gone.
+	 */
+	if ((nft->nl = mnl_socket_open2(NETLINK_NETFILTER, SOCK_CLOEXEC)) ==
+	    NULL) {
+		snprintf(err, errlen, "netlink socket: %s", strerror(errno));
+		goto fail;
+	}
+	if (mnl_socket_bind(nft->nl, 0, MNL_SOCKET_AUTOPID) < 0) {
+		snprintf(err, errlen, "netlink bind: %s", strerror(errno));
+		goto fail;
+	}
+	nft->portid = mnl_socket_get_portid(nft->nl);
+	/* Short acks, and the kernel's own words when it refuses something;
+	 * both are optional, so failures are ignored. */
+	(void)mnl_socket_setsockopt(nft->nl, NETLINK_CAP_ACK, &one, sizeof(one));
+	(void)mnl_socket_setsockopt(nft->nl, NETLINK_EXT_ACK, &one, sizeof(one));
+	nft->seq = 1;
+	return nft;
+ fail:
+	fw_nft_close(nft);
+	return NULL;
+}
+
+void
+fw_nft_close(struct fw_nft *nft)
+{
+	if (nft == NULL)
+		return;
+	if (nft->nl != NULL)
+		mnl_socket_close(nft->nl);
+	free(nft);
+}
+
+static int
+fw_batch_init(struct fw_batch *bt, struct fw_nft *nft, size_t maxmsg)
+{
+	size_t limit;
+
+	memset(bt, 0, sizeof(*bt));
+	bt->maxmsg = maxmsg + 2;	/* BEGIN and END */
+	limit = bt->maxmsg * FW_NFT_MSGMAX;
+	/*
+	 * libmnl lets the message that crosses the limit be written past
+	 * it before refusing it, hence the spare message at the end.
+	 */
+	if ((bt->buf = malloc(limit + FW_NFT_MSGMAX)) == NULL ||
+	    (bt->what = calloc(bt->maxmsg, sizeof(*bt->what))) == NULL ||
+	    (bt->b = mnl_nlmsg_batch_start(bt->buf, limit)) == NULL)
+		return -1;
+	bt->seq0 = nft->seq;
+	nftnl_batch_begin(mnl_nlmsg_batch_current(bt->b), nft->seq++);
+	snprintf(bt->what[0], FW_NFT_WHATLEN, "batch begin");
+	bt->nmsg = 1;
+	if (!mnl_nlmsg_batch_next(bt->b))
+		return -1;
+	return 0;
+}
+
+static void
+fw_batch_free(struct fw_batch *bt)
+{
+	if (bt->b != NULL)
+		mnl_nlmsg_batch_stop(bt->b);
+	free(bt->buf);
+	free(bt->what);
+	memset(bt, 0, sizeof(*bt));
+}
+
+/* Start the next message: its header, and its description for errors. */
+static struct nlmsghdr *
+fw_batch_msg(struct fw_batch *bt, struct fw_nft *nft, uint16_t type,
+    uint16_t flags, const char *what)
+{
+	if (bt->failed || bt->nmsg + 1 >= bt->maxmsg) {
+		bt->failed = true;
+		return NULL;
+	}
+	snprintf(bt->what[bt->nmsg], FW_NFT_WHATLEN, "%s", what);
+	bt->nmsg++;
+	if (flags & NLM_F_ACK)
+		bt->nack++;
+	return nftnl_nlmsg_build_hdr(mnl_nlmsg_batch_current(bt->b), type,
+	    NFPROTO_INET, flags, nft->seq++);
+}
+
+static void
+fw_batch_next(struct fw_batch *bt)
+{
+	if (!bt->failed && !mnl_nlmsg_batch_next(bt->b))
+		bt->failed = true;
+}
+
+static void
+fw_batch_end(struct fw_batch *bt, struct fw_nft *nft)
+{
+	if (bt->failed || bt->nmsg >= bt->maxmsg) {
+		bt->failed = true;
+		return;
+	}
+	snprintf(bt->what[bt->nmsg++], FW_NFT_WHATLEN, "batch end");
+	nftnl_batch_end(mnl_nlmsg_batch_current(bt->b), nft->seq++);
+	fw_batch_next(bt);
+}
+
+/* --- expressions --- */
+
+static void
+fw_expr_add(struct nftnl_rule *r, struct nftnl_expr *e, bool *ok)
+{
+	if (e == NULL) {
+		*ok = false;
+		return;
+	}
+	nftnl_rule_add_expr(r, e);
+}
+
+static void
+fw_expr_meta(struct nftnl_rule *r, uint32_t key, bool *ok)
+{
+	struct nftnl_expr *e;
+
+	if ((e = nftnl_expr_alloc("meta")) != NULL) {
+		nftnl_expr_set_u32(e, NFTNL_EXPR_META_KEY, key);
+		nftnl_expr_set_u32(e, NFTNL_EXPR_META_DREG, NFT_REG_1);
+	}
+	fw_expr_add(r, e, ok);
+}
+
+static void
+fw_expr_cmp(struct nftnl_rule *r, uint32_t op, const void *data,
+    uint32_t len, bool *ok)
+{
+	struct nftnl_expr *e;
+
+	if ((e = nftnl_expr_alloc("cmp")) != NULL) {
+		nftnl_expr_set_u32(e, NFTNL_EXPR_CMP_SREG, NFT_REG_1);
+		nftnl_expr_set_u32(e, NFTNL_EXPR_CMP_OP, op);
+		nftnl_expr_set(e, NFTNL_EXPR_CMP_DATA, data, len);
+	}
+	fw_expr_add(r, e, ok);
+}
+
+static void
+fw_expr_payload(struct nftnl_rule *r, uint32_t base, uint32_t off,
+    uint32_t len, bool *ok)
+{
+	struct nftnl_expr *e;
+
+	if ((e = nftnl_expr_alloc("payload")) != NULL) {
+		nftnl_expr_set_u32(e, NFTNL_EXPR_PAYLOAD_BASE, base);
+		nftnl_expr_set_u32(e, NFTNL_EXPR_PAYLOAD_OFFSET, off);
+		nftnl_expr_set_u32(e, NFTNL_EXPR_PAYLOAD_LEN, len);
+		nftnl_expr_set_u32(e, NFTNL_EXPR_PAYLOAD_DREG, NFT_REG_1);
+	}
+	fw_expr_add(r, e, ok);
+}
+
+static void
+fw_expr_bitwise(struct nftnl_rule *r, const uint8_t *mask, uint32_t len,
+    bool *ok)
+{
+	static const uint8_t zero[16];
+	struct nftnl_expr *e;
+
+	if ((e = nftnl_expr_alloc("bitwise")) != NULL) {
+		nftnl_expr_set_u32(e, NFTNL_EXPR_BITWISE_SREG, NFT_REG_1);
+		nftnl_expr_set_u32(e, NFTNL_EXPR_BITWISE_DREG, NFT_REG_1);
+		nftnl_expr_set_u32(e, NFTNL_EXPR_BITWISE_LEN, len);
+		nftnl_expr_set(e, NFTNL_EXPR_BITWISE_MASK, mask, len);
+		nftnl_expr_set(e, NFTNL_EXPR_BITWISE_XOR, zero, len);
+	}
+	fw_expr_add(r, e, ok);
+}
+
+static void
+fw_expr_fib_local(struct nftnl_rule *r, bool *ok)
+{
+	struct nftnl_expr *e;
+	uint32_t local = RTN_LOCAL;
+
+	if ((e = nftnl_expr_alloc("fib")) != NULL) {
+		nftnl_expr_set_u32(e, NFTNL_EXPR_FIB_DREG, NFT_REG_1);
+		nftnl_expr_set_u32(e, NFTNL_EXPR_FIB_RESULT,
+		    NFT_FIB_RESULT_ADDRTYPE);
+		nftnl_expr_set_u32(e, NFTNL_EXPR_FIB_FLAGS, NFTA_FIB_F_DADDR);
+	}
+	fw_expr_add(r, e, ok);
+	fw_expr_cmp(r, NFT_CMP_EQ, &local, sizeof(local), ok);
+}
+
+static void
+fw_expr_return(struct nftnl_rule *r, bool *ok)
+{
+	struct nftnl_expr *e;
+
+	if ((e = nftnl_expr_alloc("immediate")) != NULL) {
+		nftnl_expr_set_u32(e, NFTNL_EXPR_IMM_DREG, NFT_REG_VERDICT);
+		nftnl_expr_set_u32(e, NFTNL_EXPR_IMM_VERDICT, NFT_RETURN);
+	}
+	fw_expr_add(r, e, ok);
+}
+
+static void
+fw_expr_redirect(struct nftnl_rule *r, uint16_t port, bool *ok)
+{
+	struct nftnl_expr *e;
+	uint16_t nport = htons(port);
+
+	if ((e = nftnl_expr_alloc("immediate")) != NULL) {
+		nftnl_expr_set_u32(e, NFTNL_EXPR_IMM_DREG, NFT_REG_1);
+		nftnl_expr_set(e, NFTNL_EXPR_IMM_DATA, &nport, sizeof(nport));
+	}
+	fw_expr_add(r, e, ok);
+	if ((e = nftnl_expr_alloc("redir")) != NULL) {
+		nftnl_expr_set_u32(e, NFTNL_EXPR_REDIR_REG_PROTO_MIN,
+		    NFT_REG_1);
+		nftnl_expr_set_u32(e, NFTNL_EXPR_REDIR_FLAGS,
+		    NF_NAT_RANGE_PROTO_SPECIFIED);
+	}
+	fw_expr_add(r, e, ok);
+}
+
+/*
+ * daddr in addr/prefix, the way nft encodes it (so `nft list` shows
+ * "ip daddr 10.16.0.0/12"): a byte-aligned prefix loads and compares just
+ * its bytes; any other loads the whole address and masks it first.
+ * A /0 matches every address and needs no expression.
+ */
+static void
+fw_expr_daddr(struct nftnl_rule *r, const struct fw_rule *fr, bool *ok)
+{
+	uint8_t mask[16], val[16];
+	uint32_t off = fr->family == 4 ? 16 : 24;	/* iphdr / ipv6hdr */
+	uint32_t len, i;
+
+	if (fr->prefix == 0)
+		return;
+	memcpy(val, fr->addr, sizeof(val));
+	if (fr->prefix % 8 == 0) {
+		len = fr->prefix / 8;
+		fw_expr_payload(r, NFT_PAYLOAD_NETWORK_HEADER, off, len, ok);
+	} else {
+		len = fr->family == 4 ? 4 : 16;
+		for (i = 0; i < len; i++) {
+			if (i < fr->prefix / 8u)
+				mask[i] = 0xff;
+			else if (i == fr->prefix / 8u)
+				mask[i] = (uint8_t)(0xff << (8 - fr->prefix % 8));
+			else
+				mask[i] = 0;
+			val[i] &= mask[i];
+		}
+		fw_expr_payload(r, NFT_PAYLOAD_NETWORK_HEADER, off, len, ok);
+		fw_expr_bitwise(r, mask, len, ok);
+	}
+	fw_expr_cmp(r, NFT_CMP_EQ, val, len, ok);
+}
+
+/* tcp dport lo-hi; big-endian data compares in numeric order. */
+static void
+fw_expr_dport(struct nftnl_rule *r, const struct fw_rule *fr, bool *ok)
+{
+	uint16_t lo = htons(fr->port_lo), hi = htons(fr->port_hi);
+
+	if (fw_ports_all(fr->port_lo, fr->port_hi))
+		return;
+	fw_expr_payload(r, NFT_PAYLOAD_TRANSPORT_HEADER, 2, 2, ok);
+	if (fr->port_lo == fr->port_hi)
+		fw_expr_cmp(r, NFT_CMP_EQ, &lo, sizeof(lo), ok);
+	else {
+		fw_expr_cmp(r, NFT_CMP_GTE, &lo, sizeof(lo), ok);
+		fw_expr_cmp(r, NFT_CMP_LTE, &hi, sizeof(hi), ok);
+	}
+}
+
+/* --- messages --- */
+
+static void
+fw_msg_table(struct fw_batch *bt, struct fw_nft *nft, uint16_t type,
+    uint16_t flags, const char *what)
+{
+	struct nftnl_table *t;
+	struct nlmsghdr *nlh;
+
+	if ((t = nftnl_table_alloc()) == NULL) {
+		bt->failed = true;
+		return;
+	}
+	nftnl_table_set_str(t, NFTNL_TABLE_NAME, nft->table);
+	nftnl_table_set_u32(t, NFTNL_TABLE_FAMILY, NFPROTO_INET);
+	if (type == NFT_MSG_NEWTABLE)
+		nftnl_table_set_u32(t, NFTNL_TABLE_FLAGS, NFT_TABLE_F_OWNER);
+	if ((nlh = fw_batch_msg(bt, nft, type, flags, what)) != NULL) {
+		nftnl_table_nlmsg_build_payload(nlh, t);
+		fw_batch_next(bt);
+	}
+	nftnl_table_free(t);
+}
+
+static void
+fw_msg_chain(struct fw_batch *bt, struct fw_nft *nft, const char *name,
+    bool create)
+{
+	struct nftnl_chain *c;
+	struct nlmsghdr *nlh;
+	char what[FW_NFT_WHATLEN];
+	bool pre = strcmp(name, FW_CHAIN_PREROUTING) == 0;
+
+	if ((c = nftnl_chain_alloc()) == NULL) {
+		bt->failed = true;
+		return;
+	}
+	nftnl_chain_set_str(c, NFTNL_CHAIN_TABLE, nft->table);
+	nftnl_chain_set_str(c, NFTNL_CHAIN_NAME, name);
+	nftnl_chain_set_u32(c, NFTNL_CHAIN_FAMILY, NFPROTO_INET);
+	if (create) {
+		nftnl_chain_set_str(c, NFTNL_CHAIN_TYPE, "nat");
+		nftnl_chain_set_u32(c, NFTNL_CHAIN_HOOKNUM,
+		    pre ? NF_INET_PRE_ROUTING : NF_INET_LOCAL_OUT);
+		nftnl_chain_set_s32(c, NFTNL_CHAIN_PRIO, FW_NFT_PRIORITY);
+		nftnl_chain_set_u32(c, NFTNL_CHAIN_POLICY, NF_ACCEPT);
+		snprintf(what, sizeof(what), "add chain inet %s %s { type nat "
+		    "hook %s priority %d; policy accept; }", nft->table, name,
+		    pre ? "prerouting" : "output", FW_NFT_PRIORITY);
+	} else
+		snprintf(what, sizeof(what), "delete chain inet %s %s",
+		    nft->table, name);
+	log_debug("%s", what);
+	if ((nlh = fw_batch_msg(bt, nft, create ? NFT_MSG_NEWCHAIN :
+	    NFT_MSG_DELCHAIN, create ? NLM_F_CREATE | NLM_F_EXCL | NLM_F_ACK :
+	    NLM_F_ACK, what)) != NULL) {
+		nftnl_chain_nlmsg_build_payload(nlh, c);
+		fw_batch_next(bt);
+	}
+	nftnl_chain_free(c);
+}
+
+/* A DELRULE naming only the chain removes all its rules. */
+static void
+fw_msg_flush(struct fw_batch *bt, struct fw_nft *nft, const char *chain)
+{
+	struct nftnl_rule *r;
+	struct nlmsghdr *nlh;
+	char what[FW_NFT_WHATLEN];
+
+	if ((r = nftnl_rule_alloc()) == NULL) {
+		bt->failed = true;
+		return;
+	}
+	nftnl_rule_set_str(r, NFTNL_RULE_TABLE, nft->table);
+	nftnl_rule_set_str(r, NFTNL_RULE_CHAIN, chain);
+	nftnl_rule_set_u32(r, NFTNL_RULE_FAMILY, NFPROTO_INET);
+	snprintf(what, sizeof(what), "flush chain inet %s %s", nft->table,
+	    chain);
+	log_debug("%s", what);
+	if ((nlh = fw_batch_msg(bt, nft, NFT_MSG_DELRULE, NLM_F_ACK,
+	    what)) != NULL) {
+		nftnl_rule_nlmsg_build_payload(nlh, r);
+		fw_batch_next(bt);
+	}
+	nftnl_rule_free(r);
+}
+
+static void
+fw_msg_rule(struct fw_batch *bt, struct fw_nft *nft, const char *chain,
+    const struct fw_rule *fr, uint16_t port)
+{
+	struct nftnl_rule *r;
+	struct nlmsghdr *nlh;
+	char desc[80], what[FW_NFT_WHATLEN];
+	uint8_t tcp = IPPROTO_TCP;
+	uint8_t nfproto = fr->family == 4 ? NFPROTO_IPV4 : NFPROTO_IPV6;
+	bool ok = true;
+
+	if ((r = nftnl_rule_alloc()) == NULL) {
+		bt->failed = true;
+		return;
+	}
+	nftnl_rule_set_str(r, NFTNL_RULE_TABLE, nft->table);
+	nftnl_rule_set_str(r, NFTNL_RULE_CHAIN, chain);
+	nftnl_rule_set_u32(r, NFTNL_RULE_FAMILY, NFPROTO_INET);
+
+	fw_expr_meta(r, NFT_META_L4PROTO, &ok);
+	fw_expr_cmp(r, NFT_CMP_EQ, &tcp, sizeof(tcp), &ok);
+	fw_expr_meta(r, NFT_META_NFPROTO, &ok);
+	fw_expr_cmp(r, NFT_CMP_EQ, &nfproto, sizeof(nfproto), &ok);
+	if (fr->match == FW_MATCH_LOCAL)
+		fw_expr_fib_local(r, &ok);
+	else {
+		fw_expr_daddr(r, fr, &ok);
+		fw_expr_dport(r, fr, &ok);
+	}
+	if (fr->verdict == FW_VERDICT_REDIRECT)
+		fw_expr_redirect(r, port, &ok);
+	else
+		fw_expr_return(r, &ok);
+
+	fw_rule_format(fr, port, desc, sizeof(desc));
+	snprintf(what, sizeof(what), "%s: %s", chain, desc);
+	log_debug("%s", what);
+	if (!ok)
+		bt->failed = true;
+	else if ((nlh = fw_batch_msg(bt, nft, NFT_MSG_NEWRULE,
+	    NLM_F_APPEND | NLM_F_CREATE | NLM_F_ACK, what)) != NULL) {
+		nftnl_rule_nlmsg_build_payload(nlh, r);
+		fw_batch_next(bt);
+	}
+	nftnl_rule_free(r);
+}
+
+/* --- sending and acks --- */
+
+/* Make room in the socket buffers for a large batch and its acks. */
+static void
+fw_nft_bufsizes(struct fw_nft *nft, size_t sendlen, size_t nack)
+{
+	int fd = mnl_socket_get_fd(nft->nl), v;
+
+	if (sendlen > 65536) {
+		v = (int)sendlen + 65536;
+		if (setsockopt(fd, SOL_SOCKET, SO_SNDBUFFORCE, &v, sizeof(v)) < 0)
+			(void)setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &v, sizeof(v));
+	}
+	if (nack > 64) {
+		/* An ack costs about a kilobyte of receive buffer. */
+		v = (int)(nack * 1024) + 65536;
+		if (setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &v, sizeof(v)) < 0)
+			(void)setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &v, sizeof(v));
+	}
+}
+
+/* The kernel's own message from an extended ack, if it sent one. */
+static const char *
+fw_nft_extack(const struct nlmsghdr *nlh)
+{
+	const struct nlmsgerr *e = mnl_nlmsg_get_payload(nlh);
+	const struct nlattr *a;
+	const char *end = (const char *)nlh + nlh->nlmsg_len;
+	size_t off;
+	int left;
+
+	if (!(nlh->nlmsg_flags & NLM_F_ACK_TLVS))
+		return NULL;
+	off = sizeof(*e);
+	if (!(nlh->nlmsg_flags & NLM_F_CAPPED))
+		off += MNL_ALIGN(e->msg.nlmsg_len) - sizeof(e->msg);
+	a = (const struct nlattr *)((const char *)e + off);
+	while ((const char *)a < end) {
+		left = (int)(end - (const char *)a);
+		if (!mnl_attr_ok(a, left))
+			break;
+		if (mnl_attr_get_type(a) == NLMSGERR_ATTR_MSG &&
+		    mnl_attr_validate(a, MNL_TYPE_NUL_STRING) == 0)
+			return mnl_attr_get_str(a);
+		a = mnl_attr_next(a);
+	}
+	return NULL;
+}
+
+/*
+ * Read one ack per message that asked for one, stopping at the first
+ * error, which is reported with the description of the message it
+ * concerns.  The kernel processes the batch inside sendmsg, so every
+ * answer is already queued; whatever is left after an error is drained
+ * so that the next batch starts clean.
+ */
+static int
+fw_nft_acks(struct fw_nft *nft, struct fw_batch *bt, char *err, size_t errlen)
+{
+	char buf[FW_NFT_RECVBUF];
+	const struct nlmsghdr *nlh;
+	const struct nlmsgerr *e;
+	const char *ext;
+	struct pollfd pfd;
+	size_t acked = 0, idx;
+	ssize_t n;
+	int len, ret = -1, fd = mnl_socket_get_fd(nft->nl);
+
+	pfd.fd = fd;
+	pfd.events = POLLIN;
+	while (acked < bt->nack) {
+		pfd.revents = 0;
+		n = poll(&pfd, 1, FW_NFT_ACK_TIMEOUT_MS);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0) {
+			snprintf(err, errlen, "no answer from the kernel: %s",
+			    n == 0 ? "timed out" : strerror(errno));
+			goto out;
+		}
+		if ((n = mnl_socket_recvfrom(nft->nl, buf, sizeof(buf))) < 0) {
+			if (errno == EINTR)
+				continue;
+			snprintf(err, errlen, "netlink receive: %s",
+			    strerror(errno));
+			goto out;
+		}
+		len = (int)n;
+		for (nlh = (const struct nlmsghdr *)buf; mnl_nlmsg_ok(nlh, len);
+		    nlh = mnl_nlmsg_next(nlh, &len)) {
+			if (nlh->nlmsg_type != NLMSG_ERROR ||
+			    nlh->nlmsg_len < mnl_nlmsg_size(sizeof(*e)))
+				continue;
+			/* Unsigned arithmetic also rejects seq < seq0. */
+			idx = (size_t)(nlh->nlmsg_seq - bt->seq0);
+			if (idx >= bt->nmsg)
+				continue;	/* from an earlier batch */
+			e = mnl_nlmsg_get_payload(nlh);
+			if (e->error == 0) {
+				acked++;
+				continue;
+			}
+			ext = fw_nft_extack(nlh);
+			bt->err_idx = idx;
+			bt->err_errno = -e->error;
+			/* nfnetlink checks CAP_NET_ADMIN on the batch header. */
+			if (idx == 0)
+				snprintf(err, errlen, "kernel refused the batch: "
+				    "%s%s", strerror(-e->error),
+				    -e->error == EPERM ? " (the firewall needs "
+				    "root or CAP_NET_ADMIN)" : "");
+			else
+				snprintf(err, errlen, "kernel refused \"%s\": "
+				    "%s%s%s", bt->what[idx], strerror(-e->error),
+				    ext != NULL ? ": " : "",
+				    ext != NULL ? ext : "");
+			goto out;
+		}
+	}
+	ret = 0;
+ out:
+	if (ret != 0) {
+		for (;;) {
+			n = recv(fd, buf, sizeof(buf), MSG_DONTWAIT);
+			if (n < 0 && errno == EINTR)
+				continue;
+			if (n <= 0)
+				break;
+		}
+	}
+	return ret;
+}
+
+static int
+fw_nft_commit(struct fw_nft *nft, struct fw_batch *bt, char *err,
+    size_t errlen)
+{
+	size_t len;
+
+	fw_batch_end(bt, nft);
+	if (bt->failed) {
+		snprintf(err, errlen, "cannot build the netlink batch "
+		    "(out of memory or too large)");
+		return -1;
+	}
+	len = mnl_nlmsg_batch_size(bt->b);
+	fw_nft_bufsizes(nft, len, bt->nack);
+	if (mnl_socket_sendto(nft->nl, mnl_nlmsg_batch_head(bt->b), len) < 0) {
+		snprintf(err, errlen, "netlink send (%zu bytes): %s", len,
+		    strerror(errno));
+		return -1;
+	}
+	return fw_nft_acks(nft, bt, err, errlen);
+}
+
+static void fw_nft_hint(char *err, size_t errlen, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+/* Append a hint to the error text. */
+static void
+fw_nft_hint(char *err, size_t errlen, const char *fmt, ...)
+{
+	size_t l = strnlen(err, errlen);
+	va_list ap;
+
+	if (l + 1 >= errlen)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(err + l, errlen - l, fmt, ap);
+	va_end(ap);
+}
+
+int
+fw_nft_apply(struct fw_nft *nft, const struct fw_plan *plan, char *err,
+    size_t errlen)
+{
+	struct fw_batch bt;
+	char what[FW_NFT_WHATLEN];
+	size_t i, nmsg;
+	bool new_table = !nft->have_table;
+	int ret = -1;
+
+	if (nft->have_table && plan->port != nft->port) {
+		snprintf(err, errlen, "the port cannot change from %u to %u",
+		    nft->port, plan->port);
+		return -1;
+	}
+	if (plan->port == 0) {
+		snprintf(err, errlen, "no port");
+		return -1;
+	}
+	if (new_table)
+		snprintf(nft->table, sizeof(nft->table), "%s%u",
+		    FW_NFT_TABLE_PREFIX, plan->port);
+
+	/* table, 2 x (new chain, flush), delete chain, rules per chain */
+	nmsg = 1 + 2 * 2 + 1 + 2 * plan->nrules;
+	if (fw_batch_init(&bt, nft, nmsg) != 0) {
+		snprintf(err, errlen, "out of memory");
+		goto out;
+	}
+
+	if (new_table) {
+		/* EXCL: never adopt a table someone else left behind. */
+		snprintf(what, sizeof(what), "add table inet %s (owner)",
+		    nft->table);
+		log_debug("%s", what);
+		fw_msg_table(&bt, nft, NFT_MSG_NEWTABLE,
+		    NLM_F_CREATE | NLM_F_EXCL | NLM_F_ACK, what);
+		fw_msg_chain(&bt, nft, FW_CHAIN_OUTPUT, true);
+	} else
+		fw_msg_flush(&bt, nft, FW_CHAIN_OUTPUT);
+	if (nft->have_prerouting) {
+		fw_msg_flush(&bt, nft, FW_CHAIN_PREROUTING);
+		if (!plan->prerouting)
+			fw_msg_chain(&bt, nft, FW_CHAIN_PREROUTING, false);
+	} else if (plan->prerouting)
+		fw_msg_chain(&bt, nft, FW_CHAIN_PREROUTING, true);
+
+	for (i = 0; i < plan->nrules; i++)
+		fw_msg_rule(&bt, nft, FW_CHAIN_OUTPUT, &plan->rules[i],
+		    plan->port);
+	if (plan->prerouting) {
+		for (i = 0; i < plan->nrules; i++)
+			fw_msg_rule(&bt, nft, FW_CHAIN_PREROUTING,
+			    &plan->rules[i], plan->port);
+	}
+
+	if ((ret = fw_nft_commit(nft, &bt, err, errlen)) != 0) {
+		/* Message 1 is the new table: it exists or is owned already. */
+		if (new_table && bt.err_idx == 1 && bt.err_errno == EEXIST)
+			fw_nft_hint(err, errlen, " (is another cshuttle using "
+			    "port %u?)", plan->port);
+		else if (new_table && bt.err_idx == 1 && bt.err_errno == EPERM)
+			fw_nft_hint(err, errlen, " (not privileged, or another "
+			    "cshuttle owns the table for port %u)", plan->port);
+		goto out;
+	}
+	nft->have_table = true;
+	nft->have_prerouting = plan->prerouting;
+	nft->port = plan->port;
+ out:
+	fw_batch_free(&bt);
+	return ret;
+}
+
+int
+fw_nft_delete(struct fw_nft *nft, char *err, size_t errlen)
+{
+	struct fw_batch bt;
+	char what[FW_NFT_WHATLEN];
+	int ret = -1;
+
+	if (!nft->have_table)
+		return 0;
+	if (fw_batch_init(&bt, nft, 1) != 0) {
+		snprintf(err, errlen, "out of memory");
+		goto out;
+	}
+	snprintf(what, sizeof(what), "delete table inet %s", nft->table);
+	log_debug("%s", what);
+	fw_msg_table(&bt, nft, NFT_MSG_DELTABLE, NLM_F_ACK, what);
+	if ((ret = fw_nft_commit(nft, &bt, err, errlen)) == 0) {
+		nft->have_table = false;
+		nft->have_prerouting = false;
+	}
+ out:
+	fw_batch_free(&bt);
+	return ret;
+}

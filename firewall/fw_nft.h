@@ -1,0 +1,39 @@
+/*
+ * fw_nft.h - install a struct fw_plan as nftables rules (libnftnl/libmnl).
+ *
+ * One netlink socket, opened SOCK_CLOEXEC, lives as long as the struct
+ * fw_nft.  The table "inet cshuttle_<port>" is created on it with
+ * NFT_TABLE_F_OWNER, so the kernel deletes the table as soon as that
+ * socket closes, however the process ends.  Every change is one batch:
+ * the kernel applies all of it or nothing.  Each change is logged at
+ * debug level (-v) before it is made.
+ */
+#ifndef CSHUTTLE_FW_NFT_H
+#define CSHUTTLE_FW_NFT_H
+
+#include <stddef.h>
+
+#include "fw_plan.h"
+
+#define FW_NFT_TABLE_PREFIX	"cshuttle_"
+#define FW_NFT_PRIORITY		-100	/* NF_IP_PRI_NAT_DST */
+
+struct fw_nft;
+
+/* Open and bind the socket; NULL with a reason in err. */
+struct fw_nft	*fw_nft_open(char *err, size_t errlen);
+/*
+ * Create the table and chains on the first call, then replace every rule
+ * of every chain by the plan's, in one batch.  The port may not change
+ * after the first successful call.  0, or -1 with a reason in err (the
+ * kernel's error text and the message it refused); on -1 the previous
+ * rules are still in force.
+ */
+int		 fw_nft_apply(struct fw_nft *nft, const struct fw_plan *plan,
+		    char *err, size_t errlen);
+/* Delete the table if it exists.  0, or -1 with a reason in err. */
+int		 fw_nft_delete(struct fw_nft *nft, char *err, size_t errlen);
+/* Close the socket (the kernel then drops the table).  Accepts NULL. */
+void		 fw_nft_close(struct fw_nft *nft);
+
+#endif

@@ -1,0 +1,354 @@
+/*
+ * fw_proto.c - parse and produce the helper's request lines; see fw_proto.h.
+ */
+#include <arpa/inet.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "fw_plan.h"
+#include "fw_proto.h"
+
+#define FW_REQ_SEEN_PORT	(1U << 0)
+#define FW_REQ_SEEN_FAMILIES	(1U << 1)
+#define FW_REQ_SEEN_PREROUTING	(1U << 2)
+
+#define FW_REQ_MAXTOK		8
+
+static int fw_req_fail(char *err, size_t errlen, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+static int
+fw_req_fail(char *err, size_t errlen, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (err != NULL && errlen > 0) {
+		va_start(ap, fmt);
+		vsnprintf(err, errlen, fmt, ap);
+		va_end(ap);
+	}
+	return FW_E_INVAL;
+}
+
+void
+fw_req_init(struct fw_req *req)
+{
+	memset(req, 0, sizeof(*req));
+	req->cfg.subnets = &req->subnets;
+}
+
+void
+fw_req_clear(struct fw_req *req)
+{
+	if (req == NULL)
+		return;
+	/*
+	 * The helper fills the list itself (fw_req_add_subnet), so it also
+	 * frees it: the helper does not depend on the client's allocator.
+	 */
+	free(req->subnets.v);
+	fw_req_init(req);
+}
+
+/* Decimal, no sign, no leading zero, at most `max`. */
+static bool
+fw_parse_num(const char *s, unsigned long max, unsigned long *out)
+{
+	unsigned long v = 0;
+	size_t i;
+
+	if (s[0] == '\0' || (s[0] == '0' && s[1] != '\0') || strlen(s) > 5)
+		return false;
+	for (i = 0; s[i] != '\0'; i++) {
+		if (s[i] < '0' || s[i] > '9')
+			return false;
+		v = v * 10 + (unsigned long)(s[i] - '0');
+	}
+	if (v > max)
+		return false;
+	*out = v;
+	return true;
+}
+
+static bool
+fw_parse_family(const char *s, uint8_t *family)
+{
+	if (strcmp(s, "4") == 0)
+		*family = 4;
+	else if (strcmp(s, "6") == 0)
+		*family = 6;
+	else
+		return false;
+	return true;
+}
+
+static bool
+fw_parse_addr(uint8_t family, const char *s, uint8_t *addr)
+{
+	memset(addr, 0, 16);
+	return inet_pton(family == 4 ? AF_INET : AF_INET6, s, addr) == 1;
+}
+
+static int
+fw_req_add_subnet(struct fw_req *req, const struct subnet *s)
+{
+	struct subnet_list *l = &req->subnets;
+	struct subnet *nv;
+	size_t ncap;
+
+	if (l->n >= FW_MAX_SUBNETS)
+		return FW_E_TOOMANY;
+	if (l->n == l->cap) {
+		ncap = l->cap == 0 ? 16 : l->cap * 2;
+		if (ncap > FW_MAX_SUBNETS)
+			ncap = FW_MAX_SUBNETS;
+		if ((nv = reallocarray(l->v, ncap, sizeof(*nv))) == NULL)
+			return FW_E_NOMEM;
+		l->v = nv;
+		l->cap = ncap;
+	}
+	l->v[l->n++] = *s;
+	return 0;
+}
+
+static int
+fw_req_subnet(struct fw_req *req, char **tok, char *err, size_t errlen)
+{
+	struct subnet s;
+	unsigned long prefix, lo, hi;
+	int ret;
+
+	memset(&s, 0, sizeof(s));
+	if (strcmp(tok[1], "inc") == 0)
+		s.exclude = false;
+	else if (strcmp(tok[1], "exc") == 0)
+		s.exclude = true;
+	else
+		return fw_req_fail(err, errlen, "SUBNET: expected inc or exc");
+	if (!fw_parse_family(tok[2], &s.family))
+		return fw_req_fail(err, errlen, "SUBNET: bad family");
+	if (!fw_parse_addr(s.family, tok[3], s.addr))
+		return fw_req_fail(err, errlen, "SUBNET: bad IPv%u address",
+		    s.family);
+	if (!fw_parse_num(tok[4], (unsigned long)fw_family_maxprefix(s.family),
+	    &prefix))
+		return fw_req_fail(err, errlen, "SUBNET: bad prefix length");
+	s.prefix = (uint8_t)prefix;
+	if (!fw_addr_is_network(s.family, s.addr, s.prefix))
+		return fw_req_fail(err, errlen,
+		    "SUBNET: host bits set in %s/%lu", tok[3], prefix);
+	if (!fw_parse_num(tok[5], 65535, &lo) ||
+	    !fw_parse_num(tok[6], 65535, &hi) || lo > hi)
+		return fw_req_fail(err, errlen, "SUBNET: bad port range");
+	s.port_lo = (uint16_t)lo;
+	s.port_hi = (uint16_t)hi;
+	if ((ret = fw_req_add_subnet(req, &s)) != 0) {
+		snprintf(err, errlen, "SUBNET: %s", fw_strerror(ret));
+		return ret;
+	}
+	return FW_PROTO_MORE;
+}
+
+static int
+fw_req_exempt(struct fw_req *req, char **tok, char *err, size_t errlen)
+{
+	struct fw_exempt *e;
+	unsigned long port;
+	uint8_t family;
+
+	if (req->cfg.nexempt >= FW_MAX_EXEMPT) {
+		snprintf(err, errlen, "EXEMPT: more than %d", FW_MAX_EXEMPT);
+		return FW_E_TOOMANY;
+	}
+	e = &req->cfg.exempt[req->cfg.nexempt];
+	if (!fw_parse_family(tok[1], &family))
+		return fw_req_fail(err, errlen, "EXEMPT: bad family");
+	if (!fw_parse_addr(family, tok[2], e->addr))
+		return fw_req_fail(err, errlen, "EXEMPT: bad IPv%u address",
+		    family);
+	if (!fw_parse_num(tok[3], 65535, &port))
+		return fw_req_fail(err, errlen, "EXEMPT: bad port");
+	e->family = family;
+	e->port = (uint16_t)port;
+	req->cfg.nexempt++;
+	return FW_PROTO_MORE;
+}
+
+/* Split on single spaces; only printable ASCII is accepted. */
+static int
+fw_req_split(char *buf, char **tok, int maxtok)
+{
+	int n = 0;
+	char *p = buf;
+
+	for (;;) {
+		if (n == maxtok || *p == '\0' || *p == ' ')
+			return -1;	/* too many fields, or an empty one */
+		tok[n++] = p;
+		while (*p != '\0' && *p != ' ')
+			p++;
+		if (*p == '\0')
+			return n;
+		*p++ = '\0';
+	}
+}
+
+int
+fw_req_line(struct fw_req *req, const char *line, size_t len, char *err,
+    size_t errlen)
+{
+	char buf[FW_PROTO_MAXLINE], *tok[FW_REQ_MAXTOK];
+	unsigned long v;
+	size_t i;
+	int ntok;
+
+	if (err != NULL && errlen > 0)
+		err[0] = '\0';
+	if (len >= sizeof(buf))
+		return fw_req_fail(err, errlen, "request line too long");
+	for (i = 0; i < len; i++) {
+		if (line[i] < ' ' || line[i] > '~')
+			return fw_req_fail(err, errlen,
+			    "request line has a control or non-ASCII byte");
+	}
+	memcpy(buf, line, len);
+	buf[len] = '\0';
+	if ((ntok = fw_req_split(buf, tok, FW_REQ_MAXTOK)) < 0)
+		return fw_req_fail(err, errlen, "malformed request line");
+
+	if (strcmp(tok[0], "PORT") == 0 && ntok == 2) {
+		if (req->seen & FW_REQ_SEEN_PORT)
+			return fw_req_fail(err, errlen, "PORT given twice");
+		if (!fw_parse_num(tok[1], 65535, &v) || v == 0)
+			return fw_req_fail(err, errlen, "PORT: bad port");
+		req->cfg.port = (uint16_t)v;
+		req->seen |= FW_REQ_SEEN_PORT;
+		return FW_PROTO_MORE;
+	}
+	if (strcmp(tok[0], "FAMILIES") == 0 && ntok == 2) {
+		if (req->seen & FW_REQ_SEEN_FAMILIES)
+			return fw_req_fail(err, errlen, "FAMILIES given twice");
+		if (strcmp(tok[1], "4") == 0)
+			req->cfg.ipv4 = true;
+		else if (strcmp(tok[1], "6") == 0)
+			req->cfg.ipv6 = true;
+		else if (strcmp(tok[1], "46") == 0)
+			req->cfg.ipv4 = req->cfg.ipv6 = true;
+		else
+			return fw_req_fail(err, errlen, "FAMILIES: expected "
+			    "4, 6 or 46");
+		req->seen |= FW_REQ_SEEN_FAMILIES;
+		return FW_PROTO_MORE;
+	}
+	if (strcmp(tok[0], "PREROUTING") == 0 && ntok == 2) {
+		if (req->seen & FW_REQ_SEEN_PREROUTING)
+			return fw_req_fail(err, errlen,
+			    "PREROUTING given twice");
+		if (strcmp(tok[1], "0") == 0)
+			req->cfg.prerouting = false;
+		else if (strcmp(tok[1], "1") == 0)
+			req->cfg.prerouting = true;
+		else
+			return fw_req_fail(err, errlen,
+			    "PREROUTING: expected 0 or 1");
+		req->seen |= FW_REQ_SEEN_PREROUTING;
+		return FW_PROTO_MORE;
+	}
+	if (strcmp(tok[0], "EXEMPT") == 0 && ntok == 4)
+		return fw_req_exempt(req, tok, err, errlen);
+	if (strcmp(tok[0], "SUBNET") == 0 && ntok == 7)
+		return fw_req_subnet(req, tok, err, errlen);
+	if (strcmp(tok[0], "APPLY") == 0 && ntok == 1) {
+		if (!(req->seen & FW_REQ_SEEN_PORT))
+			return fw_req_fail(err, errlen, "APPLY without PORT");
+		if (!(req->seen & FW_REQ_SEEN_FAMILIES))
+			return fw_req_fail(err, errlen,
+			    "APPLY without FAMILIES");
+		return FW_PROTO_APPLY;
+	}
+	return fw_req_fail(err, errlen, "unknown request or wrong field count "
+	    "(%.16s)", tok[0]);
+}
+
+/* Append one formatted line; the buffer was sized for the worst case. */
+static void fw_req_put(char *out, size_t cap, size_t *len, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+
+static void
+fw_req_put(char *out, size_t cap, size_t *len, const char *fmt, ...)
+{
+	va_list ap;
+	int r;
+
+	va_start(ap, fmt);
+	r = vsnprintf(out + *len, cap - *len, fmt, ap);
+	va_end(ap);
+	if (r > 0)
+		*len += (size_t)r < cap - *len ? (size_t)r : cap - *len - 1;
+}
+
+int
+fw_req_format(const struct fw_config *cfg, char **out, size_t *outlen)
+{
+	const struct subnet *s;
+	uint8_t addr[16];
+	char a[INET6_ADDRSTRLEN], *buf;
+	size_t nsub, cap, len = 0, i;
+	int af, j;
+
+	*out = NULL;
+	*outlen = 0;
+	nsub = cfg->subnets != NULL ? cfg->subnets->n : 0;
+	if (cfg->port == 0 || (!cfg->ipv4 && !cfg->ipv6) || cfg->nexempt < 0)
+		return FW_E_INVAL;
+	if (nsub > FW_MAX_SUBNETS || cfg->nexempt > FW_MAX_EXEMPT)
+		return FW_E_TOOMANY;
+
+	cap = (5 + (size_t)cfg->nexempt + nsub) * FW_PROTO_MAXLINE + 1;
+	if ((buf = malloc(cap)) == NULL)
+		return FW_E_NOMEM;
+	buf[0] = '\0';
+	fw_req_put(buf, cap, &len, "PORT %u\n", cfg->port);
+	fw_req_put(buf, cap, &len, "FAMILIES %s\n",
+	    cfg->ipv4 && cfg->ipv6 ? "46" : cfg->ipv4 ? "4" : "6");
+	fw_req_put(buf, cap, &len, "PREROUTING %d\n", cfg->prerouting ? 1 : 0);
+	for (j = 0; j < cfg->nexempt; j++) {
+		af = cfg->exempt[j].family == 4 ? AF_INET :
+		    cfg->exempt[j].family == 6 ? AF_INET6 : -1;
+		if (af == -1 || inet_ntop(af, cfg->exempt[j].addr, a,
+		    sizeof(a)) == NULL)
+			goto bad;
+		fw_req_put(buf, cap, &len, "EXEMPT %u %s %u\n",
+		    cfg->exempt[j].family, a, cfg->exempt[j].port);
+	}
+	for (i = 0; i < nsub; i++) {
+		s = &cfg->subnets->v[i];
+		af = s->family == 4 ? AF_INET : s->family == 6 ? AF_INET6 : -1;
+		if (af == -1 || s->prefix > fw_family_maxprefix(s->family))
+			goto bad;
+		/* subnet.h promises a network address; make sure of it. */
+		memcpy(addr, s->addr, sizeof(addr));
+		for (j = s->prefix; j < 128; j++)
+			addr[j / 8] &= (uint8_t)~(0x80 >> (j % 8));
+		if (inet_ntop(af, addr, a, sizeof(a)) == NULL)
+			goto bad;
+		if (fw_ports_all(s->port_lo, s->port_hi))
+			fw_req_put(buf, cap, &len, "SUBNET %s %u %s %u 0 65535\n",
+			    s->exclude ? "exc" : "inc", s->family, a, s->prefix);
+		else if (s->port_lo <= s->port_hi)
+			fw_req_put(buf, cap, &len, "SUBNET %s %u %s %u %u %u\n",
+			    s->exclude ? "exc" : "inc", s->family, a, s->prefix,
+			    s->port_lo, s->port_hi);
+		else
+			goto bad;
+	}
+	fw_req_put(buf, cap, &len, "APPLY\n");
+	*out = buf;
+	*outlen = len;
+	return 0;
+ bad:
+	free(buf);
+	return FW_E_INVAL;
+}

@@ -1,0 +1,196 @@
+#!/bin/sh
+# bootstrap_test.sh - the SSH transports and the stub bootstrap against a
+# private sshd.
+#
+# Usage: bootstrap_test.sh /path/to/ssh_drive   (or SSH_DRIVE=...)
+#
+# Runs sshd on 127.0.0.1:2222 inside a network namespace of its own, with
+# its own host keys and authorized_keys, and a private /tmp (a directory
+# of ours bind-mounted there) so we can check that the stub leaves nothing
+# behind.  ssh_drive runs in the same namespace.  Needs root; exits 77
+# (skip) otherwise.  Everything is removed on exit.  VERBOSE=1 shows
+# ssh_drive's output for passing cases too (DRIVE_VERBOSE=1 adds debug logs).
+set -u
+
+DRIVE=${1:-${SSH_DRIVE:-}}
+if [ -z "$DRIVE" ] || [ ! -x "$DRIVE" ]; then
+	echo "usage: $0 /path/to/ssh_drive" >&2
+	exit 2
+fi
+if [ "$(id -u)" != 0 ]; then
+	echo "SKIP: needs root (network namespace, sshd)"
+	exit 77
+fi
+for t in ip /usr/sbin/sshd ssh ssh-keygen ssh-agent ssh-add; do
+	if ! command -v "$t" >/dev/null 2>&1; then
+		echo "SKIP: $t not found"
+		exit 77
+	fi
+done
+
+NS=csssh$$
+D=$(mktemp -d /var/tmp/csssh.XXXXXX) || exit 1
+SSHD_PID=
+SSH_AGENT_PID=
+FAILED=0
+
+cleanup() {
+	[ -n "$SSHD_PID" ] && kill "$SSHD_PID" 2>/dev/null && wait "$SSHD_PID" 2>/dev/null
+	[ -n "$SSH_AGENT_PID" ] && kill "$SSH_AGENT_PID" 2>/dev/null
+	ip netns del "$NS" 2>/dev/null
+	rm -rf "$D"
+}
+trap cleanup EXIT
+trap 'exit 1' INT TERM HUP
+
+ip netns add "$NS" || exit 1
+ip -n "$NS" link set lo up || exit 1
+
+key() { ssh-keygen -q -t "$1" ${2:+-b "$2"} -N "" -C "$(basename "$3")" -f "$3" || exit 1; }
+key ed25519 "" "$D/host_ed25519"
+key ecdsa "" "$D/host_ecdsa"
+key ed25519 "" "$D/id_ed25519"
+key ed25519 "" "$D/id_other"
+key rsa 3072 "$D/id_rsa"
+key ed25519 "" "$D/fake_host"
+cat "$D/id_ed25519.pub" "$D/id_rsa.pub" >"$D/authorized_keys"
+mkdir -m 1777 "$D/rtmp"
+
+cat >"$D/sshd_config" <<EOF
+Port 2222
+ListenAddress 127.0.0.1
+HostKey $D/host_ed25519
+HostKey $D/host_ecdsa
+PidFile none
+AuthorizedKeysFile $D/authorized_keys
+StrictModes no
+PermitRootLogin prohibit-password
+PasswordAuthentication no
+KbdInteractiveAuthentication no
+UsePAM no
+LogLevel VERBOSE
+EOF
+mkdir -p /run/sshd
+# ip netns exec gives sshd a mount namespace of its own: /tmp there is $D/rtmp.
+ip netns exec "$NS" sh -c "mount --bind '$D/rtmp' /tmp && exec /usr/sbin/sshd -D \
+    -f '$D/sshd_config' -E '$D/sshd.log'" &
+SSHD_PID=$!
+
+i=0
+until ip netns exec "$NS" ssh-keyscan -p 2222 -T 1 127.0.0.1 >/dev/null 2>&1; do
+	i=$((i + 1))
+	if [ $i -ge 50 ]; then
+		echo "sshd did not start:"
+		cat "$D/sshd.log"
+		exit 1
+	fi
+	sleep 0.1
+done
+
+# known_hosts variants.  The server has Ed25519 and ECDSA keys; only the
+# Ed25519 one is recorded, so the host key preference must pick it.
+hk() { cut -d' ' -f1,2 "$1"; }
+echo "[127.0.0.1]:2222 $(hk "$D/host_ed25519.pub")" >"$D/kh_good"
+cp "$D/kh_good" "$D/kh_hashed" && ssh-keygen -q -H -f "$D/kh_hashed" >/dev/null 2>&1
+echo "[127.0.0.1]:2222 $(hk "$D/fake_host.pub")" >"$D/kh_bad"
+# An entry for port 22 says nothing about port 2222 (OpenSSH semantics).
+echo "127.0.0.1 $(hk "$D/fake_host.pub")" >"$D/kh_port22"
+printf '@revoked * %s\n%s\n' "$(hk "$D/host_ed25519.pub")" "$(cat "$D/kh_good")" >"$D/kh_revoked"
+
+run() {
+	name=$1
+	shift
+	if ip netns exec "$NS" "$DRIVE" "$@" </dev/null >"$D/out" 2>&1; then
+		echo "ok - $name"
+		[ -n "${VERBOSE:-}" ] && sed 's/^/    /' "$D/out"
+	else
+		echo "not ok - $name"
+		sed 's/^/    /' "$D/out"
+		FAILED=1
+	fi
+	left=$(ls -A "$D/rtmp")
+	if [ -n "$left" ]; then
+		echo "not ok - $name: left on the remote: $left"
+		FAILED=1
+		rm -rf "$D/rtmp/"* "$D/rtmp/".??* 2>/dev/null
+	fi
+}
+expect_out() {
+	if grep -q -- "$1" "$D/out"; then
+		echo "ok - output has: $1"
+	else
+		echo "not ok - output lacks: $1"
+		sed 's/^/    /' "$D/out"
+		FAILED=1
+	fi
+}
+
+C="--host 127.0.0.1 --port 2222 --user root"
+
+run "libssh2: Ed25519 key, known host, 12 MiB echoed" \
+    $C --identity "$D/id_ed25519" --known-hosts "$D/kh_good" --strict yes --mib 12
+expect_out "remote: fake stub running"
+expect_out "connected to 127.0.0.1 port 2222"
+run "libssh2: hashed known_hosts entry" \
+    $C --identity "$D/id_ed25519" --known-hosts "$D/kh_hashed" --strict yes --mib 1
+run "libssh2: changed host key is refused" \
+    $C --identity "$D/id_ed25519" --known-hosts "$D/kh_bad" --strict no \
+    --expect-fail hostkey --match "has changed (ED25519 SHA256:"
+run "libssh2: port 22 entry does not apply to port 2222" \
+    $C --identity "$D/id_ed25519" --known-hosts "$D/kh_port22" --strict yes \
+    --expect-fail hostkey --match "is not known"
+run "libssh2: revoked host key is refused" \
+    $C --identity "$D/id_ed25519" --known-hosts "$D/kh_revoked" --strict no \
+    --expect-fail hostkey --match "revoked"
+run "libssh2: unknown host key, ask, no terminal" \
+    $C --identity "$D/id_ed25519" --known-hosts "$D/nonexistent" --strict ask \
+    --expect-fail hostkey --match "no terminal to confirm"
+run "libssh2: accept-new records the key" \
+    $C --identity "$D/id_ed25519" --known-hosts "$D/new/known_hosts" --strict accept-new --mib 1
+expect_out "added host key for \[127.0.0.1\]:2222"
+run "libssh2: the recorded key is then known" \
+    $C --identity "$D/id_ed25519" --known-hosts "$D/new/known_hosts" --strict yes --mib 1
+run "libssh2: key not authorized" \
+    $C --identity "$D/id_other" --known-hosts "$D/kh_good" \
+    --expect-fail auth --match "authentication failed for root@127.0.0.1 (tried: $D/id_other)"
+run "libssh2: RSA key only (libssh2 1.10 cannot do rsa-sha2)" \
+    $C --identity "$D/id_rsa" --known-hosts "$D/kh_good" \
+    --expect-fail auth --match "cannot sign with rsa-sha2"
+run "libssh2: no such server" \
+    --host 127.0.0.1 --port 2223 --user root --identity "$D/id_ed25519" \
+    --known-hosts "$D/kh_good" --expect-fail connect --match "Connection refused"
+run "libssh2: remote exit status at EOF" \
+    $C --identity "$D/id_ed25519" --known-hosts "$D/kh_good" --stub exit3
+
+# ssh-agent with the RSA key first: the loop must go on to the Ed25519 key.
+eval "$(ssh-agent -s -a "$D/agent.sock")" >/dev/null
+ssh-add -q "$D/id_rsa" "$D/id_ed25519" 2>/dev/null
+run "libssh2: ssh-agent (RSA refused, Ed25519 next)" \
+    $C --agent "$D/agent.sock" --known-hosts "$D/kh_good" --mib 2
+run "libssh2: IdentitiesOnly keeps agent keys out" \
+    $C --agent "$D/agent.sock" --identities-only --identity "$D/id_other" \
+    --known-hosts "$D/kh_good" \
+    --expect-fail auth --match "(tried: $D/id_other)"
+
+SSH="ssh -F /dev/null -o BatchMode=yes -o IdentitiesOnly=yes -o IdentityAgent=none"
+run "ssh command: 12 MiB echoed" \
+    --cmd "$SSH -i $D/id_ed25519 -o UserKnownHostsFile=$D/kh_good -o StrictHostKeyChecking=yes" \
+    --remote root@127.0.0.1:2222 --mib 12
+expect_out "remote: fake stub running"
+run "ssh command: key not authorized" \
+    --cmd "$SSH -i $D/id_other -o UserKnownHostsFile=$D/kh_good -o StrictHostKeyChecking=yes" \
+    --remote root@127.0.0.1:2222 --expect-fail auth --match "Permission denied"
+run "ssh command: changed host key" \
+    --cmd "$SSH -i $D/id_ed25519 -o UserKnownHostsFile=$D/kh_bad -o StrictHostKeyChecking=yes" \
+    --remote root@127.0.0.1:2222 --expect-fail hostkey
+run "ssh command: remote exit status at EOF" \
+    --cmd "$SSH -i $D/id_ed25519 -o UserKnownHostsFile=$D/kh_good -o StrictHostKeyChecking=yes" \
+    --remote root@127.0.0.1:2222 --stub exit3
+
+if [ $FAILED -ne 0 ]; then
+	echo "sshd log:"
+	sed 's/^/    /' "$D/sshd.log"
+	exit 1
+fi
+echo "all passed"
+exit 0

@@ -1,0 +1,198 @@
+/*
+ * fw_drive.c - drive the firewall module from a shell test.
+ *
+ *   fw_drive --firewall [-v]...	be the helper (as `cshuttle --firewall`)
+ *   fw_drive [-v]...			read commands on stdin, one per line,
+ *					and answer each with one line:
+ *
+ *	start				fw_start()		-> started | error: ...
+ *	port N | fam 4|6|46 | prerouting 0|1
+ *	exempt ADDR PORT
+ *	inc|exc ADDR/PREFIX [LO HI]	build the config	-> ok
+ *	clear				empty the config	-> ok
+ *	apply				fw_apply()		-> applied | error: ...
+ *	alive				poll fw_fd()		-> alive | dead
+ *	stop				fw_stop()		-> stopped
+ *	quit, or end of input		fw_stop() and exit
+ *
+ * The config is parsed here, not with subnet_parse(), so that the test
+ * exercises the firewall module alone.
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <limits.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "fw.h"
+
+#define DRIVE_MAXSUBNETS	64
+
+static struct subnet		subnets[DRIVE_MAXSUBNETS];
+static struct subnet_list	list = { subnets, 0, DRIVE_MAXSUBNETS };
+static struct fw_config		cfg;
+
+static void
+config_clear(void)
+{
+	memset(&cfg, 0, sizeof(cfg));
+	list.n = 0;
+	cfg.subnets = &list;
+}
+
+static int
+parse_addr(const char *s, uint8_t *family, uint8_t *addr)
+{
+	memset(addr, 0, 16);
+	*family = strchr(s, ':') != NULL ? 6 : 4;
+	return inet_pton(*family == 4 ? AF_INET : AF_INET6, s, addr) == 1 ?
+	    0 : -1;
+}
+
+/* "ADDR/PREFIX [LO HI]" */
+static int
+add_subnet(char *args, bool exclude)
+{
+	struct subnet *s;
+	char *slash, *addr, *lo, *hi;
+
+	if (list.n == DRIVE_MAXSUBNETS)
+		return -1;
+	s = &subnets[list.n];
+	memset(s, 0, sizeof(*s));
+	addr = strtok(args, " ");
+	lo = strtok(NULL, " ");
+	hi = strtok(NULL, " ");
+	if (addr == NULL || (slash = strchr(addr, '/')) == NULL)
+		return -1;
+	*slash = '\0';
+	if (parse_addr(addr, &s->family, s->addr) != 0)
+		return -1;
+	s->prefix = (uint8_t)atoi(slash + 1);
+	s->port_lo = lo != NULL ? (uint16_t)atoi(lo) : 0;
+	s->port_hi = hi != NULL ? (uint16_t)atoi(hi) : 65535;
+	s->exclude = exclude;
+	list.n++;
+	return 0;
+}
+
+static int
+add_exempt(char *args)
+{
+	struct fw_exempt *e;
+	char *addr, *port;
+
+	if (cfg.nexempt == FW_MAX_EXEMPT)
+		return -1;
+	e = &cfg.exempt[cfg.nexempt];
+	addr = strtok(args, " ");
+	port = strtok(NULL, " ");
+	if (addr == NULL || port == NULL ||
+	    parse_addr(addr, &e->family, e->addr) != 0)
+		return -1;
+	e->port = (uint16_t)atoi(port);
+	cfg.nexempt++;
+	return 0;
+}
+
+static const char *
+helper_state(const struct fw *fw)
+{
+	struct pollfd pfd;
+
+	pfd.fd = fw_fd(fw);
+	pfd.events = POLLIN;
+	if (pfd.fd < 0)
+		return "dead";
+	/* The helper never speaks unasked: readable means EOF. */
+	return poll(&pfd, 1, 0) == 0 ? "alive" : "dead";
+}
+
+int
+main(int argc, char **argv)
+{
+	struct fw *fw = NULL;
+	char line[512], err[512], self[PATH_MAX], *args;
+	ssize_t n;
+	int i, verbose = 0;
+	bool helper = false;
+
+	for (i = 1; i < argc; i++) {
+		if (strcmp(argv[i], "--firewall") == 0)
+			helper = true;
+		else if (strcmp(argv[i], "-v") == 0)
+			verbose++;
+		else {
+			fprintf(stderr, "usage: fw_drive [--firewall] [-v]...\n");
+			return 2;
+		}
+	}
+	if (helper)
+		return fw_helper_main(STDIN_FILENO, STDOUT_FILENO, verbose);
+
+	if ((n = readlink("/proc/self/exe", self, sizeof(self) - 1)) < 0) {
+		perror("readlink");
+		return 1;
+	}
+	self[n] = '\0';
+	setvbuf(stdout, NULL, _IOLBF, 0);
+	config_clear();
+
+	while (fgets(line, sizeof(line), stdin) != NULL) {
+		line[strcspn(line, "\n")] = '\0';
+		args = strchr(line, ' ');
+		if (args != NULL)
+			*args++ = '\0';
+		else
+			args = line + strlen(line);
+
+		if (strcmp(line, "start") == 0) {
+			if (fw != NULL)
+				printf("error: already started\n");
+			else if ((fw = fw_start(self, verbose, err,
+			    sizeof(err))) == NULL)
+				printf("error: %s\n", err);
+			else
+				printf("started\n");
+		} else if (strcmp(line, "port") == 0) {
+			cfg.port = (uint16_t)atoi(args);
+			printf("ok\n");
+		} else if (strcmp(line, "fam") == 0) {
+			cfg.ipv4 = strchr(args, '4') != NULL;
+			cfg.ipv6 = strchr(args, '6') != NULL;
+			printf("ok\n");
+		} else if (strcmp(line, "prerouting") == 0) {
+			cfg.prerouting = atoi(args) != 0;
+			printf("ok\n");
+		} else if (strcmp(line, "exempt") == 0) {
+			printf("%s\n", add_exempt(args) == 0 ? "ok" :
+			    "error: bad exempt");
+		} else if (strcmp(line, "inc") == 0 ||
+		    strcmp(line, "exc") == 0) {
+			printf("%s\n", add_subnet(args, line[0] == 'e') == 0 ?
+			    "ok" : "error: bad subnet");
+		} else if (strcmp(line, "clear") == 0) {
+			config_clear();
+			printf("ok\n");
+		} else if (strcmp(line, "apply") == 0) {
+			if (fw_apply(fw, &cfg, err, sizeof(err)) != 0)
+				printf("error: %s\n", err);
+			else
+				printf("applied\n");
+		} else if (strcmp(line, "alive") == 0) {
+			printf("%s\n", helper_state(fw));
+		} else if (strcmp(line, "stop") == 0) {
+			fw_stop(fw);
+			fw = NULL;
+			printf("stopped\n");
+		} else if (strcmp(line, "quit") == 0) {
+			break;
+		} else
+			printf("error: unknown command %s\n", line);
+	}
+	fw_stop(fw);
+	return 0;
+}

@@ -1,0 +1,68 @@
+#!/bin/bash
+#
+# routing_test.sh builtin|ext - subnet routing: included addresses go
+# through the tunnel, others are untouched; ip-route shorthand (198.19/16),
+# host names as subnets; the ssh configuration is honoured (the tests only
+# ever name the `labhost`/`labalt` aliases, never an address).
+
+set -uo pipefail
+LAB_TRANSPORT=${1:-${LAB_TRANSPORT:-builtin}}
+# shellcheck source=../lab/lab.sh
+. "$(dirname "${BASH_SOURCE[0]}")/../lab/lab.sh"
+lab_require_bin
+lab_up
+
+small="hello from the private network"
+
+lab_say "without cshuttle"
+check "198.19.0.2 is unreachable from CLIENT" \
+    lab_curl_fails http://198.19.0.2/small.txt
+
+lab_say "cshuttle -r labhost 198.19.0.0/24"
+start_cshuttle -r labhost 198.19.0.0/24 || lab_die "cshuttle did not start"
+check_eq "curl http://198.19.0.2/small.txt through the tunnel" "$small" \
+    "$(lab_curl http://198.19.0.2/small.txt)"
+check_eq "PRIV sees the connection coming from SERVER" "priv 8001 198.19.0.1" \
+    "$(lab_hello 198.19.0.2 8001)"
+check "an nft table named cshuttle_<port> exists while running" \
+    eval 'in_client nft list tables | grep -Eq "^table inet cshuttle_[0-9]+$"'
+check "198.19.2.1 (not included) is untouched: still unreachable" \
+    lab_curl_fails http://198.19.2.1/small.txt
+check_eq "198.18.0.2:7000 (not included) is reached directly" \
+    "server 7000 198.18.0.1" "$(lab_hello 198.18.0.2 7000)"
+stop_cshuttle TERM
+check_eq "cshuttle exits 0 on SIGTERM" 0 "$CSHUTTLE_RC"
+check "no table left" assert_no_tables
+check "198.19.0.2 is unreachable again" lab_curl_fails http://198.19.0.2/small.txt
+
+lab_say "cshuttle -r labhost 198.19/16 (ip-route shorthand)"
+start_cshuttle -r labhost 198.19/16 || lab_die "cshuttle did not start"
+check_eq "198.19.2.1 reached through the tunnel" "$small" \
+    "$(lab_curl http://198.19.2.1/small.txt)"
+check_eq "198.19.1.3:8005 reached through the tunnel" "priv 8005 198.19.0.1" \
+    "$(lab_hello 198.19.1.3 8005)"
+stop_cshuttle TERM
+check "no table left" assert_no_tables
+
+lab_say "cshuttle -r labhost labweb (a host name as subnet)"
+start_cshuttle -r labhost labweb || lab_die "cshuttle did not start"
+check_eq "labweb (198.19.2.1) reached through the tunnel" "$small" \
+    "$(lab_curl http://labweb/small.txt)"
+check "198.19.0.2 (not included) is untouched: still unreachable" \
+    lab_curl_fails http://198.19.0.2/small.txt
+stop_cshuttle TERM
+check "no table left" assert_no_tables
+
+lab_say "cshuttle -r labalt 198.19.0.2 (HostName and Port from the ssh config)"
+before=$(grep -c 'on fd5e:0:0:1::2 port 2200' "$LAB_DIR/sshd.log")
+start_cshuttle -r labalt 198.19.0.2 || lab_die "cshuttle did not start"
+check_eq "198.19.0.2 reached through the tunnel" "$small" \
+    "$(lab_curl http://198.19.0.2/small.txt)"
+after=$(grep -c 'on fd5e:0:0:1::2 port 2200' "$LAB_DIR/sshd.log")
+check "sshd saw a connection to [fd5e:0:0:1::2]:2200 (HostName/Port honoured)" \
+    test "$after" -gt "$before"
+stop_cshuttle TERM
+check_eq "cshuttle exits 0 on SIGTERM" 0 "$CSHUTTLE_RC"
+check "no table left" assert_no_tables
+
+lab_finish

@@ -1,0 +1,594 @@
+/*
+ * test_options.c - command line, @files, $CSHUTTLE_ARGS, -s/-X files.
+ *
+ * Host names in subnets are answered by a dns_resolve() hook, so nothing
+ * here touches the network.
+ */
+#include <sys/socket.h>
+
+#include <arpa/inet.h>
+
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "dns_resolve.h"
+#include "options.h"
+
+static char tmpdir[64];
+
+static int
+fake_resolve(const char *name, int family, int timeout_ms,
+    struct dns_addr *out, size_t max, size_t *n, char *err, size_t errlen)
+{
+	*n = 0;
+	if (strcmp(name, "web.test") == 0) {
+		memset(out, 0, sizeof(*out));
+		out[0].family = 4;
+		inet_pton(AF_INET, "198.51.100.9", out[0].addr);
+		*n = 1;
+		return 0;
+	}
+	snprintf(err, errlen, "Domain name not found");
+	return DNS_E_NOTFOUND;
+}
+
+static int
+setup(void **state)
+{
+	snprintf(tmpdir, sizeof(tmpdir), "/tmp/cshuttle-test-opt.XXXXXX");
+	if (mkdtemp(tmpdir) == NULL)
+		return -1;
+	unsetenv(OPTIONS_ENV);
+	dns_resolve_set_hook(fake_resolve);
+	return 0;
+}
+
+static int
+teardown(void **state)
+{
+	char cmd[128];
+
+	unsetenv(OPTIONS_ENV);
+	dns_resolve_set_hook(NULL);
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", tmpdir);
+	return system(cmd) == 0 ? 0 : -1;
+}
+
+/* Create tmpdir/name with `text`; returns the path (static buffer rotation). */
+static const char *
+write_file(const char *name, const char *text)
+{
+	static char paths[8][192];
+	static int next;
+	char *p = paths[next++ % 8];
+	FILE *f;
+
+	snprintf(p, sizeof(paths[0]), "%s/%s", tmpdir, name);
+	f = fopen(p, "w");
+	assert_non_null(f);
+	fputs(text, f);
+	fclose(f);
+	return p;
+}
+
+/* Parse a NULL-terminated word list (argv[0] supplied). */
+static int
+parse(struct options *o, char *err, size_t errlen, ...)
+{
+	char *argv[64];
+	va_list ap;
+	int argc = 0;
+
+	argv[argc++] = "cshuttle";
+	va_start(ap, errlen);
+	while ((argv[argc] = va_arg(ap, char *)) != NULL)
+		argc++;
+	va_end(ap);
+	return options_parse(o, argc, argv, err, errlen);
+}
+
+static void
+expect_usage(const char *want, ...)
+{
+	struct options o;
+	char err[512], *argv[64];
+	va_list ap;
+	int argc = 0, r;
+
+	argv[argc++] = "cshuttle";
+	va_start(ap, want);
+	while ((argv[argc] = va_arg(ap, char *)) != NULL)
+		argc++;
+	va_end(ap);
+	r = options_parse(&o, argc, argv, err, sizeof(err));
+	if (r != CSHUTTLE_EXIT_USAGE || strstr(err, want) == NULL)
+		fail_msg("%s ...: got %d \"%s\", want usage error \"%s\"",
+		    argv[1], r, err, want);
+	assert_null(strchr(err, '\n'));
+	options_free(&o);
+}
+
+static void
+test_exit_codes(void **state)
+{
+	/* Scripts depend on these numbers. */
+	assert_int_equal(CSHUTTLE_EXIT_OK, 0);
+	assert_int_equal(CSHUTTLE_EXIT_FAIL, 1);
+	assert_int_equal(CSHUTTLE_EXIT_USAGE, 2);
+	assert_int_equal(CSHUTTLE_EXIT_FATAL, 99);
+}
+
+static void
+test_basic(void **state)
+{
+	struct options o;
+	char err[256], buf[64];
+
+	assert_int_equal(parse(&o, err, sizeof(err), "-r", "alice@gw:2222",
+	    "10/8", "-x", "10.1/16", "--exclude", "10.2.0.0/16", "-v", "-vv",
+	    "fd00::/8", NULL), CSHUTTLE_EXIT_OK);
+	assert_string_equal(err, "");
+	assert_string_equal(o.remote, "alice@gw:2222");
+	assert_int_equal(o.verbose, 3);
+	assert_false(o.quiet);
+	assert_int_equal(o.subnets.n, 4);
+	/* Options first, positional subnets after. */
+	assert_string_equal(subnet_format(&o.subnets.v[0], buf, sizeof(buf)),
+	    "10.1.0.0/16");
+	assert_true(o.subnets.v[0].exclude);
+	assert_true(o.subnets.v[1].exclude);
+	assert_string_equal(subnet_format(&o.subnets.v[2], buf, sizeof(buf)),
+	    "10.0.0.0/8");
+	assert_false(o.subnets.v[2].exclude);
+	assert_int_equal(o.subnets.v[3].family, 6);
+	assert_false(o.subnets.v[3].exclude);
+
+	/* Default listeners: both loopbacks, automatic port. */
+	assert_int_equal(o.nlisten, 2);
+	assert_int_equal(o.listen[0].family, 4);
+	assert_memory_equal(o.listen[0].addr, "\x7f\0\0\x01", 4);
+	assert_int_equal(o.listen[0].port, 0);
+	assert_int_equal(o.listen[1].family, 6);
+	assert_int_equal(o.listen[1].addr[15], 1);
+	assert_int_equal(o.listen[1].port, 0);
+	assert_null(o.ssh_cmd);
+	assert_null(o.ssh_config);
+	assert_false(o.no_ipv6 || o.firewall || o.show_help || o.show_version);
+	options_free(&o);
+	assert_null(o.remote);
+	options_free(&o);	/* twice is fine */
+}
+
+static void
+test_long_forms(void **state)
+{
+	struct options o;
+	char err[256];
+
+	assert_int_equal(parse(&o, err, sizeof(err), "--remote=gw",
+	    "--ssh-cmd", "ssh -F x", "--ssh-config=/tmp/cfg", "--quiet",
+	    "--verbose", "--no-ipv6", "0/0", NULL), CSHUTTLE_EXIT_OK);
+	assert_string_equal(o.remote, "gw");
+	assert_string_equal(o.ssh_cmd, "ssh -F x");
+	assert_string_equal(o.ssh_config, "/tmp/cfg");
+	assert_true(o.quiet);
+	assert_int_equal(o.verbose, 1);
+	assert_true(o.no_ipv6);
+	/* No IPv6 listener when IPv6 is not redirected. */
+	assert_int_equal(o.nlisten, 1);
+	assert_int_equal(o.listen[0].family, 4);
+	options_free(&o);
+
+	assert_int_equal(parse(&o, err, sizeof(err), "-qr", "gw", "-e", "ssh",
+	    "1.2.3.4", NULL), CSHUTTLE_EXIT_OK);
+	assert_true(o.quiet);
+	assert_string_equal(o.remote, "gw");
+	assert_string_equal(o.ssh_cmd, "ssh");
+	options_free(&o);
+}
+
+static void
+test_modes_without_remote(void **state)
+{
+	struct options o;
+	char err[256];
+
+	assert_int_equal(parse(&o, err, sizeof(err), "--firewall", NULL),
+	    CSHUTTLE_EXIT_OK);
+	assert_true(o.firewall);
+	assert_null(o.remote);
+	options_free(&o);
+	assert_int_equal(parse(&o, err, sizeof(err), "--version", NULL),
+	    CSHUTTLE_EXIT_OK);
+	assert_true(o.show_version);
+	options_free(&o);
+	assert_int_equal(parse(&o, err, sizeof(err), "-h", NULL),
+	    CSHUTTLE_EXIT_OK);
+	assert_true(o.show_help);
+	options_free(&o);
+	assert_int_equal(parse(&o, err, sizeof(err), "--help", "-r", "x", NULL),
+	    CSHUTTLE_EXIT_OK);
+	assert_true(o.show_help);
+	options_free(&o);
+}
+
+static void
+test_usage_errors(void **state)
+{
+	expect_usage("missing -r/--remote", "10/8", NULL);
+	expect_usage("missing -r/--remote", NULL);
+	expect_usage("no subnets to forward", "-r", "gw", NULL);
+	expect_usage("no subnets to forward", "-r", "gw", "-x", "10/8", NULL);
+	expect_usage("unknown or ambiguous option --bogus", "-r", "gw", "10/8",
+	    "--bogus", NULL);
+	expect_usage("unknown or ambiguous option --bogus", "--bogus=1", NULL);
+	expect_usage("unknown option -Z", "-Z", "-r", "gw", "10/8", NULL);
+	expect_usage("unknown option -Z", "--verbose", "-Zv", NULL);
+	expect_usage("unknown option -Z", "-vZ", NULL);
+	expect_usage("option -r needs an argument", "10/8", "-r", NULL);
+	expect_usage("option --remote needs an argument", "10/8", "--remote",
+	    NULL);
+	expect_usage("option --ssh-config needs an argument", "--ssh-config",
+	    NULL);
+	expect_usage("option --verbose takes no argument", "--verbose=3", NULL);
+	expect_usage("option --no-ipv6 takes no argument", "--no-ipv6=1", NULL);
+	expect_usage("-r: empty argument", "-r", "", "10/8", NULL);
+	expect_usage("must not start with '-'", "-r", "-oProxyCommand=x",
+	    "10/8", NULL);
+	expect_usage("-r: unexpected space", "-r", "a b", "10/8", NULL);
+	expect_usage("-e: empty argument", "-e", "", NULL);
+	expect_usage("bad subnet \"10.0.0.0/33\": prefix length must be 0-32",
+	    "-r", "gw", "10.0.0.0/33", NULL);
+	expect_usage("bad subnet \"1.2.3.4:99999\"", "-r", "gw", "-x",
+	    "1.2.3.4:99999", "10/8", NULL);
+	expect_usage("cannot resolve host \"foo.invalid\": Domain name not "
+	    "found", "-r", "gw", "foo.invalid", NULL);
+}
+
+static void
+test_names_in_subnets(void **state)
+{
+	struct options o;
+	char err[256], buf[64];
+
+	assert_int_equal(parse(&o, err, sizeof(err), "-r", "gw", "web.test:443",
+	    "-x", "web.test", NULL), CSHUTTLE_EXIT_OK);
+	assert_int_equal(o.subnets.n, 2);
+	assert_true(o.subnets.v[0].exclude);
+	assert_string_equal(subnet_format(&o.subnets.v[1], buf, sizeof(buf)),
+	    "198.51.100.9/32:443");
+	options_free(&o);
+}
+
+static void
+test_listen(void **state)
+{
+	struct options o;
+	char err[256];
+
+	assert_int_equal(parse(&o, err, sizeof(err), "-r", "gw", "10/8", "-l",
+	    "1234", NULL), CSHUTTLE_EXIT_OK);
+	assert_int_equal(o.nlisten, 2);
+	assert_int_equal(o.listen[0].family, 4);
+	assert_int_equal(o.listen[0].port, 1234);
+	assert_int_equal(o.listen[1].family, 6);
+	assert_int_equal(o.listen[1].port, 1234);
+	options_free(&o);
+
+	assert_int_equal(parse(&o, err, sizeof(err), "-r", "gw", "10/8", "-l",
+	    "0.0.0.0:5000", NULL), CSHUTTLE_EXIT_OK);
+	assert_int_equal(o.nlisten, 1);
+	assert_int_equal(o.listen[0].family, 4);
+	assert_memory_equal(o.listen[0].addr, "\0\0\0\0", 4);
+	assert_int_equal(o.listen[0].port, 5000);
+	options_free(&o);
+
+	assert_int_equal(parse(&o, err, sizeof(err), "-r", "gw", "10/8",
+	    "--listen", "[::1]:5001", NULL), CSHUTTLE_EXIT_OK);
+	assert_int_equal(o.nlisten, 1);
+	assert_int_equal(o.listen[0].family, 6);
+	assert_int_equal(o.listen[0].addr[15], 1);
+	assert_int_equal(o.listen[0].port, 5001);
+	options_free(&o);
+
+	/* Comma list, and repeated -l. */
+	assert_int_equal(parse(&o, err, sizeof(err), "-r", "gw", "10/8", "-l",
+	    "127.0.0.2:1,[fd00::2]:2", NULL), CSHUTTLE_EXIT_OK);
+	assert_int_equal(o.nlisten, 2);
+	assert_int_equal(o.listen[0].addr[3], 2);
+	assert_int_equal(o.listen[0].port, 1);
+	assert_int_equal(o.listen[1].addr[0], 0xfd);
+	assert_int_equal(o.listen[1].port, 2);
+	options_free(&o);
+	assert_int_equal(parse(&o, err, sizeof(err), "-r", "gw", "10/8", "-l",
+	    "[::]:7", "-l", "10.0.0.1:8", NULL), CSHUTTLE_EXIT_OK);
+	assert_int_equal(o.nlisten, 2);
+	options_free(&o);
+
+	/* A bare port fills in the family without an explicit address. */
+	assert_int_equal(parse(&o, err, sizeof(err), "-r", "gw", "10/8", "-l",
+	    "10.0.0.1:8,9", NULL), CSHUTTLE_EXIT_OK);
+	assert_int_equal(o.nlisten, 2);
+	assert_int_equal(o.listen[0].port, 8);
+	assert_int_equal(o.listen[1].family, 6);
+	assert_int_equal(o.listen[1].port, 9);
+	options_free(&o);
+
+	assert_int_equal(parse(&o, err, sizeof(err), "-r", "gw", "10/8", "-l",
+	    "1234", "--no-ipv6", NULL), CSHUTTLE_EXIT_OK);
+	assert_int_equal(o.nlisten, 1);
+	assert_int_equal(o.listen[0].port, 1234);
+	options_free(&o);
+
+	expect_usage("--no-ipv6 conflicts", "-r", "gw", "10/8", "-l",
+	    "[::1]:1", "--no-ipv6", NULL);
+	expect_usage("-l \"foo\": expected PORT", "-l", "foo", NULL);
+	expect_usage("-l \"1.2.3.4:\": expected", "-l", "1.2.3.4:", NULL);
+	expect_usage("-l \"[::1]\": expected", "-l", "[::1]", NULL);
+	expect_usage("-l \"::1:5\": expected", "-l", "::1:5", NULL);
+	expect_usage("-l \"300.1.1.1:5\": expected", "-l", "300.1.1.1:5", NULL);
+	expect_usage("-l \"-1\": expected", "-l", "-1", NULL);
+	expect_usage("port must be 0-65535", "-l", "70000", NULL);
+	expect_usage("only one IPv4 listen address", "-l", "1.2.3.4:5",
+	    "-l", "1.2.3.5:6", NULL);
+	expect_usage("a port without address was already given", "-l", "5,6",
+	    NULL);
+	expect_usage("-l: empty listen address", "-l", "5,", NULL);
+}
+
+static void
+test_argfiles(void **state)
+{
+	struct options o;
+	char err[512], arg[256], buf[256];
+	const char *inner;
+
+	inner = write_file("inner", "-x\n10.9/16\n");
+	snprintf(arg, sizeof(arg), "@%s", inner);
+	/* Lines are trimmed; blank lines and '#' lines are skipped; an
+	 * argument keeps its inner spaces. */
+	write_file("outer",
+	    "# the gateway\n"
+	    "-r\n"
+	    "  gw  \n"
+	    "\n"
+	    "   # indented comment\n"
+	    "10/8\r\n"
+	    "-e\n"
+	    "ssh -F my config\n");
+	snprintf(buf, sizeof(buf), "@%s/outer", tmpdir);
+	assert_int_equal(parse(&o, err, sizeof(err), buf, arg, "-v", NULL),
+	    CSHUTTLE_EXIT_OK);
+	assert_string_equal(o.remote, "gw");
+	assert_string_equal(o.ssh_cmd, "ssh -F my config");
+	assert_int_equal(o.verbose, 1);
+	assert_int_equal(o.subnets.n, 2);
+	assert_true(o.subnets.v[0].exclude);
+	assert_string_equal(subnet_format(&o.subnets.v[0], buf, sizeof(buf)),
+	    "10.9.0.0/16");
+	options_free(&o);
+
+	/* "--" ends @file expansion: the word is then a (bad) subnet. */
+	expect_usage("bad subnet \"@nope\"", "-r", "gw", "--", "@nope", NULL);
+	expect_usage("cannot open argument file", "@/nonexistent/args", NULL);
+	expect_usage("\"@\" needs a file name", "@", NULL);
+}
+
+static void
+test_argfile_depth(void **state)
+{
+	struct options o;
+	char err[512], text[256], arg[256];
+	int i;
+
+	/* f1 -> f2 -> f3 -> f4 is allowed (depth 4)... */
+	write_file("f4", "-r\ngw\n10/8\n");
+	for (i = 3; i >= 1; i--) {
+		char name[8];
+
+		snprintf(text, sizeof(text), "@%s/f%d\n", tmpdir, i + 1);
+		snprintf(name, sizeof(name), "f%d", i);
+		write_file(name, text);
+	}
+	snprintf(arg, sizeof(arg), "@%s/f1", tmpdir);
+	assert_int_equal(parse(&o, err, sizeof(err), arg, NULL),
+	    CSHUTTLE_EXIT_OK);
+	assert_string_equal(o.remote, "gw");
+	options_free(&o);
+
+	/* ...f0 -> f1 -> ... -> f4 is one too many. */
+	snprintf(text, sizeof(text), "@%s/f1\n", tmpdir);
+	write_file("f0", text);
+	snprintf(arg, sizeof(arg), "@%s/f0", tmpdir);
+	expect_usage("nested more than 4 deep", arg, NULL);
+
+	/* A file including itself stops at the same limit. */
+	snprintf(text, sizeof(text), "-v\n@%s/self\n", tmpdir);
+	write_file("self", text);
+	snprintf(arg, sizeof(arg), "@%s/self", tmpdir);
+	expect_usage("nested more than 4 deep", arg, NULL);
+}
+
+static void
+test_env_args(void **state)
+{
+	struct options o;
+	char err[256], buf[256];
+
+	setenv(OPTIONS_ENV, "  -e \"ssh -o 'A B' \\\"q\\\"\" -x 'fd00::/8'\t"
+	    "-r envhost   -v ", 1);
+	assert_int_equal(parse(&o, err, sizeof(err), "10/8", NULL),
+	    CSHUTTLE_EXIT_OK);
+	assert_string_equal(o.ssh_cmd, "ssh -o 'A B' \"q\"");
+	assert_string_equal(o.remote, "envhost");
+	assert_int_equal(o.verbose, 1);
+	assert_int_equal(o.subnets.n, 2);
+	assert_true(o.subnets.v[0].exclude);
+	assert_string_equal(subnet_format(&o.subnets.v[0], buf, sizeof(buf)),
+	    "fd00::/8");
+	options_free(&o);
+
+	/* The environment comes first, so the command line wins. */
+	setenv(OPTIONS_ENV, "-r envhost 10/8", 1);
+	assert_int_equal(parse(&o, err, sizeof(err), "-r", "cmdhost", NULL),
+	    CSHUTTLE_EXIT_OK);
+	assert_string_equal(o.remote, "cmdhost");
+	options_free(&o);
+
+	/* Backslash outside quotes, adjacent quoted parts, empty word. */
+	setenv(OPTIONS_ENV, "-e a\\ b'c d'\"e\" -r ''", 1);
+	expect_usage("-r: empty argument", NULL);
+	setenv(OPTIONS_ENV, "-e a\\ b'c d'\"e\"", 1);
+	assert_int_equal(parse(&o, err, sizeof(err), "-r", "gw", "0/0", NULL),
+	    CSHUTTLE_EXIT_OK);
+	assert_string_equal(o.ssh_cmd, "a bc de");
+	options_free(&o);
+
+	/* @files work from the environment too. */
+	write_file("envargs", "-r\nfromfile\n");
+	snprintf(buf, sizeof(buf), "@%s/envargs", tmpdir);
+	setenv(OPTIONS_ENV, buf, 1);
+	assert_int_equal(parse(&o, err, sizeof(err), "10/8", NULL),
+	    CSHUTTLE_EXIT_OK);
+	assert_string_equal(o.remote, "fromfile");
+	options_free(&o);
+
+	setenv(OPTIONS_ENV, "-r 'gw", 1);
+	expect_usage("$CSHUTTLE_ARGS: unterminated ' quote", "10/8", NULL);
+	setenv(OPTIONS_ENV, "-r \"gw", 1);
+	expect_usage("unterminated \" quote", "10/8", NULL);
+	setenv(OPTIONS_ENV, "--bogus", 1);
+	expect_usage("unknown or ambiguous option --bogus", "-r", "gw", "10/8",
+	    NULL);
+}
+
+static void
+test_subnet_files(void **state)
+{
+	struct options o;
+	char err[512], buf[64], want[256];
+	const char *inc, *exc, *bad;
+
+	inc = write_file("inc", "10/8 192.168.0.0/16 # office\n\n"
+	    "\tfd00::/8\n# 1.2.3.4\nweb.test:80");
+	exc = write_file("exc", "10.1/16\n");
+	assert_int_equal(parse(&o, err, sizeof(err), "-r", "gw", "-s", inc,
+	    "--exclude-from", exc, NULL), CSHUTTLE_EXIT_OK);
+	assert_int_equal(o.subnets.n, 5);
+	assert_string_equal(subnet_format(&o.subnets.v[1], buf, sizeof(buf)),
+	    "192.168.0.0/16");
+	assert_int_equal(o.subnets.v[2].family, 6);
+	assert_string_equal(subnet_format(&o.subnets.v[3], buf, sizeof(buf)),
+	    "198.51.100.9/32:80");
+	assert_false(o.subnets.v[3].exclude);
+	assert_true(o.subnets.v[4].exclude);
+	options_free(&o);
+
+	/* Only excludes in the files: still no subnet to forward. */
+	expect_usage("no subnets to forward", "-r", "gw", "-X", exc, NULL);
+
+	bad = write_file("bad", "10/8\n# ok\n1.2.3.4 10.0.0.0/33\n");
+	snprintf(want, sizeof(want), "subnet file \"%s\" line 3: bad subnet "
+	    "\"10.0.0.0/33\": prefix length must be 0-32", bad);
+	expect_usage(want, "-r", "gw", "-s", bad, NULL);
+	snprintf(want, sizeof(want), "exclude file \"%s\" line 3", bad);
+	expect_usage(want, "-r", "gw", "10/8", "-X", bad, NULL);
+	expect_usage("cannot open subnet file \"/nonexistent/x\"", "-r", "gw",
+	    "--subnets", "/nonexistent/x", NULL);
+	bad = write_file("nx", "foo.invalid\n");
+	expect_usage("line 1: cannot resolve host \"foo.invalid\"", "-r", "gw",
+	    "-s", bad, NULL);
+}
+
+/* --help names every option, and every option it names is accepted. */
+static void
+test_usage_text(void **state)
+{
+	static const char *const flags[][2] = {
+		{ "-r, --remote", "--remote=gw" },
+		{ "-x, --exclude", "--exclude=10/8" },
+		{ "-X, --exclude-from", NULL },
+		{ "-s, --subnets", NULL },
+		{ "-l, --listen", "--listen=1" },
+		{ "-e, --ssh-cmd", "--ssh-cmd=ssh" },
+		{ "--ssh-config", "--ssh-config=/x" },
+		{ "--no-ipv6", "--no-ipv6" },
+		{ "-v, --verbose", "--verbose" },
+		{ "-q, --quiet", "--quiet" },
+		{ "-h, --help", "--help" },
+		{ "--version", "--version" },
+		{ "--firewall", "--firewall" },
+	};
+	struct options o;
+	char *text = NULL, err[256], *p, name[64];
+	size_t len = 0, i, nlong = 0;
+	FILE *f;
+
+	f = open_memstream(&text, &len);
+	assert_non_null(f);
+	options_usage(f);
+	fclose(f);
+	for (i = 0; i < sizeof(flags) / sizeof(flags[0]); i++) {
+		if (strstr(text, flags[i][0]) == NULL)
+			fail_msg("--help does not mention %s", flags[i][0]);
+		if (flags[i][1] != NULL &&
+		    parse(&o, err, sizeof(err), "-r", "gw", "10/8",
+		    flags[i][1], NULL) != CSHUTTLE_EXIT_OK)
+			fail_msg("%s: %s", flags[i][1], err);
+		if (flags[i][1] != NULL)
+			options_free(&o);
+	}
+	/* No long option in the text that the table above does not know. */
+	for (p = text; (p = strstr(p, "--")) != NULL; p += 2) {
+		size_t n = strspn(p + 2, "abcdefghijklmnopqrstuvwxyz-6");
+
+		if (n == 0)
+			continue;
+		snprintf(name, sizeof(name), "--%.*s", (int)n, p + 2);
+		for (i = 0; i < sizeof(flags) / sizeof(flags[0]); i++)
+			if (strstr(flags[i][0], name) != NULL &&
+			    strlen(strstr(flags[i][0], name)) == strlen(name))
+				break;
+		if (i == sizeof(flags) / sizeof(flags[0]))
+			fail_msg("--help mentions unknown %s", name);
+		nlong++;
+	}
+	assert_true(nlong >= sizeof(flags) / sizeof(flags[0]));
+	assert_non_null(strstr(text, "CSHUTTLE_ARGS"));
+	assert_non_null(strstr(text, "@FILE"));
+	free(text);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_exit_codes),
+		cmocka_unit_test_setup_teardown(test_basic, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_long_forms, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_modes_without_remote, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_usage_errors, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_names_in_subnets, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_listen, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_argfiles, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_argfile_depth, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_env_args, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_subnet_files, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_usage_text, setup, teardown),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
