@@ -41,12 +41,14 @@ struct kh_type {
 };
 
 static const struct kh_type kh_types[] = {
-	{ LIBSSH2_HOSTKEY_TYPE_ED25519, "ssh-ed25519", "ED25519", LIBSSH2_KNOWNHOST_KEY_ED25519 },
-	{ LIBSSH2_HOSTKEY_TYPE_ECDSA_256, "ecdsa-sha2-nistp256", "ECDSA", LIBSSH2_KNOWNHOST_KEY_ECDSA_256 },
-	{ LIBSSH2_HOSTKEY_TYPE_ECDSA_384, "ecdsa-sha2-nistp384", "ECDSA", LIBSSH2_KNOWNHOST_KEY_ECDSA_384 },
-	{ LIBSSH2_HOSTKEY_TYPE_ECDSA_521, "ecdsa-sha2-nistp521", "ECDSA", LIBSSH2_KNOWNHOST_KEY_ECDSA_521 },
-	{ LIBSSH2_HOSTKEY_TYPE_RSA, "ssh-rsa", "RSA", LIBSSH2_KNOWNHOST_KEY_SSHRSA },
-	{ LIBSSH2_HOSTKEY_TYPE_DSS, "ssh-dss", "DSA", LIBSSH2_KNOWNHOST_KEY_SSHDSS },
+#define KH_T(h, n, l, k)	{ LIBSSH2_HOSTKEY_TYPE_##h, n, l, LIBSSH2_KNOWNHOST_KEY_##k }
+	KH_T(ED25519, "ssh-ed25519", "ED25519", ED25519),
+	KH_T(ECDSA_256, "ecdsa-sha2-nistp256", "ECDSA", ECDSA_256),
+	KH_T(ECDSA_384, "ecdsa-sha2-nistp384", "ECDSA", ECDSA_384),
+	KH_T(ECDSA_521, "ecdsa-sha2-nistp521", "ECDSA", ECDSA_521),
+	KH_T(RSA, "ssh-rsa", "RSA", SSHRSA),
+	KH_T(DSS, "ssh-dss", "DSA", SSHDSS),
+#undef KH_T
 };
 
 enum kh_marker {
@@ -595,12 +597,12 @@ hostkey_verify(LIBSSH2_SESSION *s, const struct sshcfg *cfg, const char *addr,
 		goto out;
 	case HOSTKEY_ASK:
 		snprintf(prompt, sizeof(prompt),
-		    "The authenticity of host '%s%s%s%s' can't be established.\r\n"
-		    "%s key fingerprint is %s.\r\n%s%s%s"
+		    "The authenticity of host '%s%s%s%s' can't be established.\n"
+		    "%s key fingerprint is %s.\n%s%s%s"
 		    "Are you sure you want to continue connecting (yes/no/[fingerprint])? ",
 		    name, addr ? " (" : "", addr ? addr : "", addr ? ")" : "", kt->label, fp,
 		    c.other[0] ? "Keys of another type (" : "", c.other,
-		    c.other[0] ? ") are already known for this host.\r\n" : "");
+		    c.other[0] ? ") are already known for this host.\n" : "");
 		for (;;) {
 			if (io_tty_prompt(prompt, true, answer, sizeof(answer)) != 0) {
 				snprintf(err, errlen, "host key for %s (%s %s) was not confirmed",

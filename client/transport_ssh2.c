@@ -6,20 +6,23 @@
  * bootstrap and the data phase run non-blocking.
  *
  * Data phase rules (libssh2 1.10, see NOTES §2.5):
- * - A channel write that returned EAGAIN with part of its packet on the
- *   wire must be repeated, identical, before anything else is sent on the
- *   session.  Reading is also a send: libssh2_channel_read() may emit a
- *   WINDOW_ADJUST, which would then fail and leave libssh2's window
- *   accounting different from the server's (libssh2 then drops data).
- *   So while such a write is pending (we see it as EAGAIN with the
- *   OUTBOUND block direction) read(), stderr draining and keepalives wait.
- *   A write that found the window full has nothing on the wire and does
- *   not block reads: the stub may be waiting for us to read.
+ * - Only one packet may be half sent per session: the call that left it
+ *   must be repeated before anything else is sent.  A channel write that
+ *   returned EAGAIN with the OUTBOUND block direction has done that; so
+ *   has a read whose WINDOW_ADJUST went out partly.  Any other send in
+ *   between fails in libssh2 with BAD_USE, and a failed WINDOW_ADJUST
+ *   leaves libssh2's window accounting different from the server's (data
+ *   dropped, or sshd refusing the channel).  So while a write is half
+ *   sent, read() and stderr draining wait; while a read's adjustment is
+ *   half sent, write() first completes it by reading.  Keepalives wait
+ *   for both.  A write that found the window full has nothing on the
+ *   wire and does not block reads: the stub may be waiting for us to read.
+ * - All reads ask libssh2 for the same length (see ssh2_chan_read()).
  * - libssh2_channel_write() returning 0 means "window full".
  * - 0 from libssh2_channel_read() is EOF only when libssh2_channel_eof().
- * - Every libssh2 call may queue inbound data inside libssh2 without the
- *   socket staying readable: callers read until TRANSPORT_AGAIN after
- *   writing (client/tunnel.c does).
+ * - Every call may leave inbound data queued inside libssh2 (or in our
+ *   read-ahead buffer) while the socket is no longer readable: callers
+ *   read until TRANSPORT_AGAIN after writing (client/tunnel.c does).
  */
 #include <sys/epoll.h>
 #include <sys/socket.h>
@@ -52,23 +55,30 @@
 #define SSH2_MAX_ADDRS		8
 #define SSH2_WINDOW		(16U * 1024 * 1024)	/* our receive window: downloads */
 #define SSH2_PACKET		32768
+#define SSH2_READ_LEN		32768	/* every channel read asks for this much */
 #define SSH2_KEEPALIVE_S	30
 #define SSH2_CLOSE_WAIT_MS	1000
 #define SSH2_PASSPHRASE_TRIES	3
 #define SSH2_KEYFILE_MAX	(64 * 1024)
 #define SSH2_BLOB_MAX		8192
+#define SSH2_RSA_HINT	\
+	"; libssh2 1.10 cannot sign with rsa-sha2: use an Ed25519/ECDSA key or `-e ssh`"
 
 struct tssh {
 	struct transport	 base;		/* first: the ops cast back */
 	int			 fd;
 	LIBSSH2_SESSION		*s;
 	LIBSSH2_CHANNEL		*ch;
-	bool			 wpartial;	/* a packet is half on the wire */
+	bool			 wpartial;	/* a channel write is half on the wire */
+	bool			 rpartial;	/* a read's WINDOW_ADJUST is half sent */
 	bool			 dead;		/* the connection failed */
 	bool			 closed;	/* the server closed the channel */
 	int64_t			 last_send;	/* for keepalives */
 	char			 host[300];	/* for messages */
 	struct bootstrap_remote	 rs;
+	char			 rbuf[SSH2_READ_LEN];	/* stdout read ahead of the caller */
+	size_t			 roff, rlen;
+	char			 ebuf[SSH2_READ_LEN];	/* stderr */
 };
 
 /* What we know about one IdentityFile. */
@@ -106,8 +116,33 @@ ssh2_fatal(struct tssh *t, const char *what, int rc)
 	char	msg[200];
 
 	ssh2_lasterr(t, msg, sizeof(msg));
-	snprintf(t->base.errbuf, sizeof(t->base.errbuf), "%s %.64s: %.120s (%d)", what, t->host, msg, rc);
+	snprintf(t->base.errbuf, sizeof(t->base.errbuf), "%s %.64s: %.120s (%d)", what,
+	    t->host, msg, rc);
 	t->dead = true;
+}
+
+/*
+ * Every read on the channel, stdout or stderr, goes through here with
+ * the same length.  libssh2 1.10 sizes a window adjustment from the read
+ * length; when the WINDOW_ADJUST packet is only partly sent (EAGAIN) the
+ * next read resends the packet built the first time but credits its own
+ * window with an amount computed from the new length.  Different lengths
+ * make libssh2's idea of the window drift from the server's: data dropped
+ * as "beyond the window", or a negative adjustment that sshd rejects.
+ * A constant length keeps both amounts equal.
+ */
+static ssize_t
+ssh2_chan_read(struct tssh *t, int stream, char *buf)
+{
+	ssize_t	n;
+
+	n = libssh2_channel_read_ex(t->ch, stream, buf, SSH2_READ_LEN);
+	if (n == LIBSSH2_ERROR_EAGAIN)
+		t->rpartial = (libssh2_session_block_directions(t->s) &
+		    LIBSSH2_SESSION_BLOCK_OUTBOUND) != 0;
+	else
+		t->rpartial = false;
+	return n;
 }
 
 /* Record how the remote command ended, once the channel is closed. */
@@ -134,20 +169,19 @@ ssh2_note_exit(struct tssh *t)
 static void
 ssh2_drain_stderr(struct tssh *t)
 {
-	char	buf[4096];
 	ssize_t	n;
 
 	if (t->dead || t->wpartial)
 		return;
-	while ((n = libssh2_channel_read_stderr(t->ch, buf, sizeof(buf))) > 0)
-		io_lines_feed(&t->rs.err, buf, (size_t)n);
+	while ((n = ssh2_chan_read(t, SSH_EXTENDED_DATA_STDERR, t->ebuf)) > 0)
+		io_lines_feed(&t->rs.err, t->ebuf, (size_t)n);
 }
 
 /* Non-blocking: notice the channel's close (and exit status) after EOF. */
 static void
 ssh2_poll_close(struct tssh *t)
 {
-	if (t->dead || t->wpartial || t->closed || !libssh2_channel_eof(t->ch))
+	if (t->dead || t->wpartial || t->rpartial || t->closed || !libssh2_channel_eof(t->ch))
 		return;
 	if (libssh2_channel_wait_closed(t->ch) == 0)
 		ssh2_note_exit(t);
@@ -184,14 +218,28 @@ ssh2_read(struct transport *tr, void *buf, size_t len)
 {
 	struct tssh	*t = (struct tssh *)tr;
 	ssize_t		 n;
+	bool		 direct;
 
 	if (t->dead)
 		return TRANSPORT_ERR;
+	if (t->roff < t->rlen) {
+		n = (ssize_t)(t->rlen - t->roff < len ? t->rlen - t->roff : len);
+		memcpy(buf, t->rbuf + t->roff, (size_t)n);
+		t->roff += (size_t)n;
+		return n;
+	}
 	if (t->wpartial)
 		return TRANSPORT_AGAIN;
-	n = libssh2_channel_read(t->ch, buf, len);
-	if (n > 0)
-		return n;
+	/* Large reads go straight into the caller's buffer. */
+	direct = len >= SSH2_READ_LEN;
+	n = ssh2_chan_read(t, 0, direct ? buf : t->rbuf);
+	if (n > 0) {
+		if (direct)
+			return n;
+		t->rlen = (size_t)n;
+		t->roff = 0;
+		return ssh2_read(tr, buf, len);
+	}
 	if (n == LIBSSH2_ERROR_EAGAIN)
 		return TRANSPORT_AGAIN;
 	if (n == 0) {
@@ -212,6 +260,20 @@ ssh2_write(struct transport *tr, const void *buf, size_t len)
 
 	if (t->dead)
 		return TRANSPORT_ERR;
+	/* A read left a WINDOW_ADJUST half sent: finish it first (the read
+	 * buffer is empty whenever that happens). */
+	if (t->rpartial) {
+		n = ssh2_chan_read(t, 0, t->rbuf);
+		if (n > 0) {
+			t->rlen = (size_t)n;
+			t->roff = 0;
+		} else if (n != LIBSSH2_ERROR_EAGAIN && n != 0) {
+			ssh2_fatal(t, "reading from", (int)n);
+			return TRANSPORT_ERR;
+		}
+		if (t->rpartial)
+			return TRANSPORT_AGAIN;
+	}
 	if (len > TRANSPORT_MAX_WRITE)
 		len = TRANSPORT_MAX_WRITE;
 	n = libssh2_channel_write(t->ch, buf, len);
@@ -260,6 +322,8 @@ ssh2_service(struct transport *tr)
 		return;
 	ssh2_drain_stderr(t);
 	ssh2_poll_close(t);
+	if (t->rpartial)
+		return;
 	/*
 	 * Keepalives keep NAT and firewall state alive on an idle link (the
 	 * mux's ping detects dead peers).  libssh2_keepalive_send() ignores
@@ -285,18 +349,18 @@ ssh2_free(struct transport *tr)
 		/* A dead socket can make libssh2's goodbyes block or spin:
 		 * shut it down first so they fail at once.  With a half-sent
 		 * packet nothing else may be sent either. */
-		if (t->dead || t->wpartial)
+		if (t->dead || t->wpartial || t->rpartial)
 			shutdown(t->fd, SHUT_RDWR);
 		libssh2_session_set_blocking(t->s, 1);
 		libssh2_session_set_timeout(t->s, SSH2_CLOSE_WAIT_MS);
 		if (t->ch != NULL) {
-			if (!t->dead && !t->wpartial) {
+			if (!t->dead && !t->wpartial && !t->rpartial) {
 				(void)libssh2_channel_send_eof(t->ch);
 				(void)libssh2_channel_close(t->ch);
 			}
 			libssh2_channel_free(t->ch);
 		}
-		if (!t->dead && !t->wpartial)
+		if (!t->dead && !t->wpartial && !t->rpartial)
 			(void)libssh2_session_disconnect(t->s, "cshuttle: closing");
 		libssh2_session_free(t->s);
 	}
@@ -369,7 +433,8 @@ ssh2_connect(struct tssh *t, const struct sshcfg *cfg, int timeout_ms, char *add
 		inet_ntop(ss.ss_family, a[i].family == 4 ? (void *)&sin->sin_addr :
 		    (void *)&sin6->sin6_addr, addrstr, (socklen_t)addrlen);
 		log_debug("connecting to %s port %d", addrstr, cfg->port);
-		if ((fd = socket(ss.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0)) == -1) {
+		fd = socket(ss.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+		if (fd == -1) {
 			snprintf(last, sizeof(last), "%s: %s", addrstr, strerror(errno));
 			continue;
 		}
@@ -651,8 +716,10 @@ ssh2_auth_file(struct tssh *t, const struct sshcfg *cfg, const struct ssh2_key *
 	pass[0] = '\0';
 	for (tries = 0; tries < SSH2_PASSPHRASE_TRIES; tries++) {
 		if (k->encrypted || asked) {
-			snprintf(prompt, sizeof(prompt), "Enter passphrase for key '%s': ", k->path);
-			if (io_tty_prompt(prompt, false, pass, sizeof(pass)) != 0 || pass[0] == '\0')
+			snprintf(prompt, sizeof(prompt), "Enter passphrase for key '%s': ",
+			    k->path);
+			if (io_tty_prompt(prompt, false, pass, sizeof(pass)) != 0 ||
+			    pass[0] == '\0')
 				break;
 		}
 		log_debug("trying key file %s", k->path);
@@ -724,9 +791,7 @@ ssh2_auth(struct tssh *t, const struct sshcfg *cfg, char *err, size_t errlen)
 		    "ssh-agent keys, no IdentityFile found)", cfg->user, t->host);
 	else
 		snprintf(err, errlen, "authentication failed for %s@%s (tried: %s)%s",
-		    cfg->user, t->host, tr.list, tr.nrsa == tr.n ?
-		    "; libssh2 1.10 cannot sign with rsa-sha2: use an Ed25519/ECDSA key or `-e ssh`" :
-		    "");
+		    cfg->user, t->host, tr.list, tr.nrsa == tr.n ? SSH2_RSA_HINT : "");
 out:
 	free(keys);
 	return rc;
@@ -777,7 +842,8 @@ transport_ssh2_open(const struct sshcfg *cfg, int verbose, enum transport_fail *
 	t->fd = -1;
 	bootstrap_remote_init(&t->rs);
 	snprintf(t->host, sizeof(t->host), "%s", cfg->hostname);
-	timeout_ms = (cfg->connect_timeout > 0 ? cfg->connect_timeout : SSH2_DEFAULT_TIMEOUT_S) * 1000;
+	timeout_ms = 1000 * (cfg->connect_timeout > 0 ? cfg->connect_timeout :
+	    SSH2_DEFAULT_TIMEOUT_S);
 
 	if ((t->fd = ssh2_connect(t, cfg, timeout_ms, addr, sizeof(addr), err, errlen)) == -1)
 		goto fail;
@@ -811,7 +877,8 @@ transport_ssh2_open(const struct sshcfg *cfg, int verbose, enum transport_fail *
 	    SSH2_WINDOW, SSH2_PACKET, NULL, 0);
 	if (t->ch == NULL) {
 		ssh2_lasterr(t, msg, sizeof(msg));
-		snprintf(err, errlen, "cannot open a session channel on %s: %s", cfg->hostname, msg);
+		snprintf(err, errlen, "cannot open a session channel on %s: %s", cfg->hostname,
+		    msg);
 		goto fail;
 	}
 	if (libssh2_channel_exec(t->ch, bootstrap_command()) != 0) {

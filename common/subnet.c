@@ -46,7 +46,7 @@ struct subnet_span {
  * Write `bad subnet "SPEC": REASON` into err, with the input made safe
  * for one line of a terminal (control characters become '?').
  */
-static int
+static int __attribute__((format(printf, 5, 6)))
 subnet_fail(char *err, size_t errlen, int code, const char *spec,
     const char *fmt, ...)
 {

@@ -245,8 +245,12 @@ fw_start(const char *self_exe, int verbose, char *err, size_t errlen)
 	close(sv[1]);
 	fw->fd = sv[0];
 
-	if (fw_read_line(fw, -1, line, sizeof(line), err, errlen) != 0)
+	if (fw_read_line(fw, -1, line, sizeof(line), err, errlen) != 0) {
+		if (geteuid() != 0)
+			snprintf(err, errlen, "firewall helper did not start "
+			    "(sudo refused, or `cshuttle --firewall` failed)");
 		goto fail;
+	}
 	snprintf(want, sizeof(want), "READY %d", FW_PROTO_VERSION);
 	if (strcmp(line, want) != 0) {
 		if (strncmp(line, "ERR ", 4) == 0)

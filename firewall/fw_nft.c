@@ -582,6 +582,7 @@ fw_nft_acks(struct fw_nft *nft, struct fw_batch *bt, char *err, size_t errlen)
 		for (nlh = (const struct nlmsghdr *)buf; mnl_nlmsg_ok(nlh, len);
 		    nlh = mnl_nlmsg_next(nlh, &len)) {
 			if (nlh->nlmsg_type != NLMSG_ERROR ||
+			    nlh->nlmsg_pid != nft->portid ||
 			    nlh->nlmsg_len < mnl_nlmsg_size(sizeof(*e)))
 				continue;
 			/* Unsigned arithmetic also rejects seq < seq0. */

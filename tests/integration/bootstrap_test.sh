@@ -41,7 +41,7 @@ cleanup() {
 	rm -rf "$D"
 }
 trap cleanup EXIT
-trap 'exit 1' INT TERM HUP
+trap 'exit 1' INT TERM HUP PIPE
 
 ip netns add "$NS" || exit 1
 ip -n "$NS" link set lo up || exit 1
@@ -100,7 +100,10 @@ printf '@revoked * %s\n%s\n' "$(hk "$D/host_ed25519.pub")" "$(cat "$D/kh_good")"
 run() {
 	name=$1
 	shift
-	if ip netns exec "$NS" "$DRIVE" "$@" </dev/null >"$D/out" 2>&1; then
+	case $1 in
+	-*)	set -- "$DRIVE" "$@" ;;
+	esac
+	if ip netns exec "$NS" "$@" </dev/null >"$D/out" 2>&1; then
 		echo "ok - $name"
 		[ -n "${VERBOSE:-}" ] && sed 's/^/    /' "$D/out"
 	else
@@ -171,6 +174,56 @@ run "libssh2: IdentitiesOnly keeps agent keys out" \
     $C --agent "$D/agent.sock" --identities-only --identity "$D/id_other" \
     --known-hosts "$D/kh_good" \
     --expect-fail auth --match "(tried: $D/id_other)"
+
+# On a terminal: the host key question and an encrypted key's passphrase
+# (a wrong one first).  A pseudo-terminal driven by python3 answers each
+# prompt once it has appeared (the passphrase prompt discards type-ahead).
+PTY_DRIVER='
+import os, pty, select, sys, time
+script = [a.split("=", 1) for a in sys.argv[1].split("|")]
+pid, fd = pty.fork()
+if pid == 0:
+    os.execvp(sys.argv[2], sys.argv[2:])
+buf, pos, deadline = b"", 0, time.time() + 60
+while time.time() < deadline:
+    if not select.select([fd], [], [], 1)[0]:
+        continue
+    try:
+        data = os.read(fd, 4096)
+    except OSError:
+        break
+    if not data:
+        break
+    sys.stdout.buffer.write(data)
+    sys.stdout.flush()
+    buf += data
+    if script:
+        k = buf.find(script[0][0].encode(), pos)
+        if k >= 0:
+            pos = k + len(script[0][0])
+            os.write(fd, script.pop(0)[1].encode() + b"\n")
+else:
+    os.kill(pid, 9)
+sys.exit(os.waitstatus_to_exitcode(os.waitpid(pid, 0)[1]))
+'
+if command -v python3 >/dev/null 2>&1; then
+	ssh-keygen -q -t ed25519 -N "sekrit" -C enc -f "$D/id_enc" || exit 1
+	cat "$D/id_enc.pub" >>"$D/authorized_keys"
+	rm "$D/id_enc.pub"	# the public key must come from the private key file
+	run "libssh2: terminal: accept the host key, passphrase (wrong, then right)" \
+	    "$(command -v python3)" -c "$PTY_DRIVER" \
+	    "continue connecting=yes|passphrase for key=wrong|passphrase for key=sekrit" \
+	    "$DRIVE" $C --identity "$D/id_enc" --known-hosts "$D/tty/known_hosts" \
+	    --strict ask --mib 1
+	expect_out "ED25519 key fingerprint is SHA256:"
+	expect_out "added host key for"
+	run "libssh2: terminal: refuse the host key" \
+	    "$(command -v python3)" -c "$PTY_DRIVER" "continue connecting=no" \
+	    "$DRIVE" $C --identity "$D/id_enc" --known-hosts "$D/tty2/known_hosts" \
+	    --strict ask --expect-fail hostkey --match "was not accepted"
+else
+	echo "ok - terminal cases skipped (no python3)"
+fi
 
 SSH="ssh -F /dev/null -o BatchMode=yes -o IdentitiesOnly=yes -o IdentityAgent=none"
 run "ssh command: 12 MiB echoed" \

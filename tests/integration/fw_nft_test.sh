@@ -332,6 +332,7 @@ helper=$(pgrep -P "$DPID")
 if [ -z "$helper" ]; then
 	fail "no helper process under $DPID"
 else
+	[ -e /proc/"$DPID"/fd/7 ] || fail "the driver has no fd 7 to leak"
 	# 0-2 inherited, 3 its socketpair end, 4 the netlink socket.
 	fds=$(ls /proc/"$helper"/fd | sort -n | tr '\n' ' ')
 	[ "$fds" = "0 1 2 3 4 " ] && pass "helper descriptors: $fds" ||
@@ -513,6 +514,15 @@ grep -q -F -x -- "fake-sudo: -p [cshuttle] password for %u:  -- $DRIVE --firewal
     pass "sudo command line" || fail "sudo command line: $(grep fake-sudo "$LOG")"
 has_table && fail "unprivileged helper created a table"
 expect stopped stop
+drv_end
+
+# sudo refusing (wrong password, no sudoers entry): a clear error.
+mkdir -p "$TMP/nosudo"
+printf '#!/bin/sh\necho "fake-sudo: refusing" >&2\nexit 1\n' >"$TMP/nosudo/sudo"
+chmod 755 "$TMP/nosudo" "$TMP/nosudo/sudo"
+drv_start setpriv --reuid=nobody --regid=nogroup --clear-groups \
+    env PATH="$TMP/nosudo:$PATH"
+expect "error: firewall helper did not start (sudo refused*" start
 drv_end
 
 echo

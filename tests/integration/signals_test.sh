@@ -7,7 +7,7 @@
 
 set -uo pipefail
 LAB_TRANSPORT=${1:-${LAB_TRANSPORT:-builtin}}
-# shellcheck source=../lab/lab.sh
+# shellcheck source=SCRIPTDIR/../lab/lab.sh
 . "$(dirname "${BASH_SOURCE[0]}")/../lab/lab.sh"
 lab_require_bin
 lab_up
@@ -21,7 +21,7 @@ start_busy() {
 	check "the remote side has a session while cshuttle runs" \
 	    test -n "$(lab_server_extra_pids)"
 	rm -f "$LAB_DIR/busy.ready"
-	in_client "$LAB_PY" "$LAB_SRC/labcli.py" stall 198.19.0.2 7001 / \
+	ip netns exec "$LAB_NS_C" "$LAB_PY" "$LAB_SRC/labcli.py" stall 198.19.0.2 7001 / \
 	    --read 1 --ready "$LAB_DIR/busy.ready" --hold 60 \
 	    >/dev/null 2>&1 &
 	busy=$!
@@ -38,6 +38,7 @@ check_clean() {
 		lab_ok "no process left on the remote side"
 	else
 		lab_bad "no process left on the remote side:"
+		# shellcheck disable=SC2046  # one pid per word
 		lab_ps $(lab_server_extra_pids)
 	fi
 	if lab_wait_for 15 lab_remote_clean; then
@@ -50,6 +51,7 @@ check_clean() {
 		lab_ok "no process left in CLIENT"
 	else
 		lab_bad "no process left in CLIENT:"
+		# shellcheck disable=SC2046  # one pid per word
 		lab_ps $(lab_client_extra_pids)
 	fi
 	check "198.19.0.2 is unreachable again" \

@@ -153,6 +153,9 @@ lab_alive() {
 	    [[ "$(awk '{print $3}' "/proc/$1/stat" 2>/dev/null)" != Z ]]
 }
 
+# Run CMD in a namespace.  For a background job whose pid matters, call
+# `ip netns exec "$LAB_NS_C" CMD &` directly: `in_client CMD &` forks a
+# subshell, so $! would not be CMD's pid.
 in_client() { ip netns exec "$LAB_NS_C" "$@"; }
 in_server() { ip netns exec "$LAB_NS_S" "$@"; }
 in_priv()   { ip netns exec "$LAB_NS_P" "$@"; }
@@ -192,6 +195,7 @@ lab_destroy() {
 		rm -rf "/etc/netns/$ns"
 	done
 	rm -rf "${LAB_BASE:?}/$id"
+	rmdir /etc/netns 2>/dev/null
 }
 
 # Remove labs whose owner process is gone.
@@ -264,8 +268,9 @@ lab_net() {
 	for ns in "$C" "$S" "$P"; do
 		ip netns add "$ns" || return 1
 		ip -n "$ns" link set lo up || return 1
-		# Keep name resolution inside the lab.
-		mkdir -p "/etc/netns/$ns" || return 1
+		# Keep name resolution inside the lab.  (Retried: another lab
+		# may be removing an empty /etc/netns at this very moment.)
+		mkdir -p "/etc/netns/$ns" || mkdir -p "/etc/netns/$ns" || return 1
 		echo "nameserver 127.0.0.1" >"/etc/netns/$ns/resolv.conf"
 		printf '%s\n' "127.0.0.1 localhost" "::1 localhost" \
 		    "198.18.0.2 labserver" "198.19.0.2 labpriv" \
@@ -318,6 +323,7 @@ lab_keys() {
 	ssh-keygen -q -t ed25519 -N '' -C lab-user -f "$d/user_key" || return 1
 	ssh-keygen -q -t ed25519 -N '' -C lab-wrong-user -f "$d/wrong_key" || return 1
 	cp "$d/user_key.pub" "$d/authorized_keys"
+	# shellcheck disable=SC2034  # for the tests
 	LAB_HOSTKEY_FP=$(ssh-keygen -l -f "$d/host_key.pub" | awk '{print $2}')
 
 	hk=$(cut -d' ' -f1,2 "$d/host_key.pub")
@@ -442,6 +448,7 @@ Match LocalPort 2223
 EOF
 	/usr/sbin/sshd -t -f "$d/sshd_config" || return 1
 
+	# shellcheck disable=SC2016  # expanded by the inner shell
 	# sshd gets its own mount namespace in which /tmp, /var/tmp and
 	# /dev/shm are lab directories, so whatever the remote side leaves
 	# behind can be seen (and is removed with the lab).
@@ -504,7 +511,9 @@ EOF
 lab_make_bigfile() {
 	head -c $((100 * 1024 * 1024)) /dev/urandom >"$LAB_DIR/www/big.bin" ||
 	    return 1
+	# shellcheck disable=SC2034  # for the tests
 	LAB_BIG_SHA=$(sha256sum "$LAB_DIR/www/big.bin" | cut -d' ' -f1)
+	# shellcheck disable=SC2034  # for the tests
 	LAB_BIG=$LAB_DIR/www/big.bin
 }
 
@@ -528,8 +537,11 @@ lab_services() {
 	lab_labsrv "$LAB_NS_C" clientlo --name client-lo --hello 127.0.0.1:7000 || return 1
 }
 
+# lab_down [STATUS]: tear everything down (the EXIT trap calls it without
+# argument, with the exit status in $?); daemon logs are shown when the
+# status is not 0.
 lab_down() {
-	local rc=$?
+	local rc=${1:-$?}
 	# Only the shell that built the lab tears it down, never a subshell
 	# that happened to inherit the trap.
 	[[ -n "$LAB_ID" && "$BASHPID" == "$LAB_OWNER" ]] || return "$rc"

@@ -1,0 +1,74 @@
+#!/bin/bash
+#
+# badinput_test.sh builtin|ext - every bad input gives a short error, the
+# documented exit code (2 usage, 1 runtime), and leaves no nft table:
+# bad CIDR, unknown host name as a subnet, unknown option, unknown -r host,
+# rejected key, changed host key (the message shows the fingerprint),
+# unknown host key under StrictHostKeyChecking yes, a remote without
+# /bin/sh, a remote whose architecture has no stub.
+
+set -uo pipefail
+LAB_TRANSPORT=${1:-${LAB_TRANSPORT:-builtin}}
+# shellcheck source=SCRIPTDIR/../lab/lab.sh
+. "$(dirname "${BASH_SOURCE[0]}")/../lab/lab.sh"
+lab_require_bin
+lab_up
+
+# expect_error WHAT CODE REGEX [ssh] -- ARGS...: run cshuttle with ARGS,
+# expect exit CODE and an error matching REGEX (case-insensitive).  Errors
+# found by cshuttle itself must be one line; with the external transport,
+# errors found by ssh come with ssh's own lines ("ssh" marks those cases),
+# and then only a line of cshuttle's own is required.
+expect_error() {
+	local what=$1 code=$2 re=$3 from_ssh=
+	shift 3
+	if [[ $1 == ssh ]]; then
+		from_ssh=1
+		shift
+	fi
+	[[ $1 == -- ]] && shift
+	lab_say "$what: cshuttle $*"
+	run_cshuttle "$@"
+	check_eq "$what: exit code" "$code" "$CSHUTTLE_RC"
+	if [[ -n $from_ssh && $LAB_TRANSPORT == ext ]]; then
+		check "$what: cshuttle reports the failure" \
+		    grep -q '^cshuttle: ' "$CSHUTTLE_LOG"
+	else
+		check_eq "$what: one-line error" 1 \
+		    "$(grep -c . "$CSHUTTLE_LOG")"
+	fi
+	check "$what: message matches /$re/" grep -Eqi -- "$re" "$CSHUTTLE_LOG"
+	check "$what: no table left" assert_no_tables
+	sed 's/^/    | /' "$CSHUTTLE_LOG"
+}
+
+expect_error "bad CIDR" 2 '10\.0\.0\.0/33' -- \
+    -r labhost 10.0.0.0/33
+expect_error "unknown host name as subnet" 2 'nosuch\.invalid' -- \
+    -r labhost nosuch.invalid
+expect_error "unknown option" 2 'no-such-option' -- \
+    -r labhost --no-such-option 198.19.0.0/24
+expect_error "unknown -r host" 1 'nosuch\.invalid' ssh -- \
+    -r nosuch.invalid 198.19.0.0/24
+expect_error "key not accepted" 1 'auth|denied|permission' ssh -- \
+    -r labhost-wrongkey 198.19.0.0/24
+fp_re=$(printf '%s' "$LAB_HOSTKEY_FP" | sed 's/[][\.*^$+?(){}|]/\\&/g')
+expect_error "changed host key" 1 "$fp_re" ssh -- \
+    -r labhost-badhostkey 198.19.0.0/24
+expect_error "unknown host key, StrictHostKeyChecking yes" 1 'host key|known' ssh -- \
+    -r labhost-newhostkey 198.19.0.0/24
+check "unknown host key: known_hosts file left unchanged" \
+    test ! -s "$LAB_DIR/known_hosts_empty"
+expect_error "remote without /bin/sh" 1 '/bin/sh' -- \
+    -r labhost-nosh 198.19.0.0/24
+check "remote without /bin/sh: nothing left in its /tmp" \
+    test -z "$(ls -A "$LAB_DIR/chroot-nosh/tmp")"
+expect_error "unsupported remote architecture" 1 'sparc64' -- \
+    -r labhost-sparc 198.19.0.0/24
+check "unsupported architecture: nothing left in its /tmp" \
+    test -z "$(ls -A "$LAB_DIR/chroot-sparc/tmp")"
+
+check "no session left on the remote" lab_wait_for 10 lab_no_server_session
+check "no process left in CLIENT" lab_wait_for 10 lab_no_client_extra
+
+lab_finish
