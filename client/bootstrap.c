@@ -113,6 +113,7 @@ bootstrap_remote_init(struct bootstrap_remote *rs)
 {
 	memset(rs, 0, sizeof(*rs));
 	rs->exit_status = -1;
+	rs->err.boot = true;
 }
 
 const char *
@@ -427,6 +428,8 @@ bootstrap_run(struct transport *t, struct bootstrap_remote *rs, int boot_ms,
 			before = b->phase;
 			if ((r = bs_line(b, fail, err, errlen)) != 0) {
 				rc = r > 0 ? 0 : -1;
+				if (rc == 0)
+					rs->err.boot = false;	/* the stub's own words now */
 				goto out;
 			}
 			if (before == BS_BOOT && b->phase == BS_UPLOAD) {

@@ -219,9 +219,9 @@ main(int argc, char **argv)
 	memset(&ctx, 0, sizeof(ctx));
 	log_init("cshuttle", 0);
 	if ((rc = options_parse(&o, argc, argv, err, sizeof(err))) != CSHUTTLE_EXIT_OK) {
-		fprintf(stderr, "cshuttle: %s\n", err);
-		if (rc == CSHUTTLE_EXIT_USAGE)
-			fprintf(stderr, "Try 'cshuttle --help' for more information.\n");
+		/* One line, naming the problem. */
+		fprintf(stderr, "cshuttle: %s%s\n", err,
+		    rc == CSHUTTLE_EXIT_USAGE ? " (see cshuttle --help)" : "");
 		options_free(&o);
 		return rc;
 	}

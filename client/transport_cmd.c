@@ -409,8 +409,12 @@ transport_cmd_open(const char *cmd, const char *remote, const char *config_file,
 		tcmd_service(&c->base);
 		if (c->rs.ended && c->rs.exit_status == 255) {
 			*fail = tcmd_ssh_failure(c);
-			snprintf(err, errlen, "%s failed (exit status 255)%s%s", c->name,
-			    c->rs.err.last[0] ? ": " : "", c->rs.err.last);
+			snprintf(err, errlen, "%s failed (exit status 255)%s%s%s%s%s", c->name,
+			    c->rs.err.last[0] ? ": " : "", c->rs.err.last,
+			    *fail == TRANSPORT_F_HOSTKEY && c->rs.err.fingerprint[0] ?
+			    " (the server's key is " : "",
+			    *fail == TRANSPORT_F_HOSTKEY ? c->rs.err.fingerprint : "",
+			    *fail == TRANSPORT_F_HOSTKEY && c->rs.err.fingerprint[0] ? ")" : "");
 		}
 		goto fail;
 	}

@@ -355,7 +355,8 @@ io_shquote(const char *s, char *out, size_t outlen)
 static void
 io_lines_emit(struct io_lines *l)
 {
-	size_t	n = l->len;
+	size_t	 n = l->len, fplen;
+	char	*fp;
 
 	while (n > 0 && l->buf[n - 1] == ' ')
 		n--;
@@ -366,7 +367,20 @@ io_lines_emit(struct io_lines *l)
 	if (l->first[0] == '\0')
 		memcpy(l->first, l->buf, n + 1);
 	memcpy(l->last, l->buf, n + 1);
-	if (!l->quiet)
+	/* ssh names the server's key on a line of its own, before the
+	 * verdict: keep it so a one-line error can quote it. */
+	if ((fp = strstr(l->buf, "SHA256:")) != NULL) {
+		fplen = strcspn(fp, " .,;");
+		if (fplen >= sizeof(l->fingerprint))
+			fplen = sizeof(l->fingerprint) - 1;
+		memcpy(l->fingerprint, fp, fplen);
+		l->fingerprint[fplen] = '\0';
+	}
+	if (l->quiet)
+		return;
+	if (l->boot)
+		log_debug("remote: %s", l->buf);
+	else
 		log_info("remote: %s", l->buf);
 }
 

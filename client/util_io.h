@@ -72,7 +72,10 @@ struct io_lines {
 	size_t	len;
 	char	first[IO_LINE_MAX];
 	char	last[IO_LINE_MAX];
+	char	fingerprint[96];	/* last "SHA256:..." word seen */
 	bool	quiet;		/* collect without logging */
+	bool	boot;		/* bootstrap running: log at debug level only,
+				 * a failure quotes the lines in its message */
 };
 
 void	io_lines_feed(struct io_lines *l, const char *data, size_t n);

@@ -30,7 +30,8 @@ check_eq "a second ssh to labhost works while 0/0 is active" "still here" \
 lab_say "keep the tunnel busy for a while, then check it is still alive"
 n=0
 for ((i = 0; i < 40; i++)); do
-	[[ "$(lab_curl http://198.19.0.2/small.txt)" == "$small" ]] && n=$((n + 1))
+	[[ "$(lab_curl http://198.19.0.2/small.txt -m 5)" == "$small" ]] || break
+	n=$((n + 1))
 	sleep 0.05
 done
 check_eq "40 sequential requests through the tunnel" 40 "$n"

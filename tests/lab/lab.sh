@@ -724,7 +724,7 @@ lab_curl_fails() {
 
 # Read the hello line of a service from CLIENT: lab_hello HOST PORT
 lab_hello() {
-	in_client "$LAB_PY" "$LAB_SRC/labcli.py" hello "$1" "$2"
+	in_client "$LAB_PY" "$LAB_SRC/labcli.py" --timeout 10 hello "$1" "$2"
 }
 
 # Does connecting to a hello service from CLIENT fail (as it must when the
