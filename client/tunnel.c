@@ -187,7 +187,11 @@ tunnel_write(struct tunnel *t)
 	return 0;
 }
 
-/* Feed the mux from the transport.  -1 when the session is over. */
+/*
+ * Feed the mux from the transport.  -1 when the session is over, 1 when
+ * it stopped before the transport ran dry (budget used up, or the mux
+ * cannot take more now), 0 when the transport has nothing more.
+ */
 static int
 tunnel_read(struct tunnel *t)
 {
@@ -196,11 +200,13 @@ tunnel_read(struct tunnel *t)
 	size_t			 room, total = 0;
 	ssize_t			 n;
 
-	while (mux_in_ready(&t->mux) && total < TUNNEL_READ_BUDGET) {
+	for (;;) {
+		if (!mux_in_ready(&t->mux) || total >= TUNNEL_READ_BUDGET)
+			return 1;
 		p = mux_in_space(&t->mux, &room);
 		n = transport_read(tr, p, room);
 		if (n == TRANSPORT_AGAIN)
-			break;
+			return 0;
 		if (n == 0) {
 			log_error("the server closed the connection%s%s",
 			    transport_error(tr)[0] ? ": " : "", transport_error(tr));
@@ -221,7 +227,6 @@ tunnel_read(struct tunnel *t)
 			return -1;
 		}
 	}
-	return 0;
 }
 
 static void
@@ -229,11 +234,12 @@ tunnel_pump(struct tunnel *t)
 {
 	struct transport	*tr = t->p->transport;
 	uint32_t		 ev;
-	int			 i;
+	int			 i, r = 0;
+	bool			 progress = true;
 
 	/* Writes can surface inbound data inside libssh2 and reads queue
 	 * replies: alternate until neither makes progress (bounded). */
-	for (i = 0; i < 4 && !t->ended; i++) {
+	for (i = 0; i < 4 && progress && !t->ended; i++) {
 		size_t before = buf_len(&t->mux.link_out) + (t->pend_len - t->pend_off);
 		uint64_t fin = t->mux.frames_in;
 
@@ -241,14 +247,21 @@ tunnel_pump(struct tunnel *t)
 			tunnel_end(t, TUNNEL_END_REMOTE);
 			return;
 		}
-		if (tunnel_read(t) < 0)
+		if ((r = tunnel_read(t)) < 0)
 			return;
-		if (t->mux.frames_in == fin &&
-		    buf_len(&t->mux.link_out) + (t->pend_len - t->pend_off) >= before)
-			break;
+		progress = t->mux.frames_in != fin ||
+		    buf_len(&t->mux.link_out) + (t->pend_len - t->pend_off) < before;
 	}
 	if (t->ended)
 		return;
+	/*
+	 * Input may be waiting inside the transport (libssh2 drains the
+	 * socket into its own queues) where epoll cannot see it: if reading
+	 * stopped early, or we gave up while still making progress, come
+	 * straight back instead of sleeping until the peer sends again.
+	 */
+	if ((r == 1 && mux_in_ready(&t->mux)) || progress)
+		t->loop.nowait = 1;
 	if (t->mux.error[0] != '\0') {
 		log_error("%s", t->mux.error);
 		tunnel_end(t, TUNNEL_END_PROTOCOL);

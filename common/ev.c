@@ -132,6 +132,7 @@ ev_run_once(struct ev_loop *loop, int max_ms)
 	uint64_t		 now, next = 0;
 	int			 i, n, timeout;
 
+	loop->nowait = 0;
 	if (loop->before_sleep != NULL)
 		loop->before_sleep(loop, loop->hook_arg);
 	now = ev_now();
@@ -147,6 +148,10 @@ ev_run_once(struct ev_loop *loop, int max_ms)
 	}
 	if (loop->stop)
 		return 0;
+	/* Work is left that no descriptor will announce (bytes buffered
+	 * inside a library): look at the descriptors, but do not sleep. */
+	if (loop->nowait)
+		timeout = 0;
 	n = epoll_wait(loop->epfd, evs, EV_BATCH, timeout);
 	if (n == -1) {
 		if (errno == EINTR)

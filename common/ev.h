@@ -36,6 +36,7 @@ struct ev_timer {
 struct ev_loop {
 	int		 epfd;
 	int		 stop;
+	int		 nowait;	/* set by the hook: poll without sleeping */
 	ev_hook_cb	*before_sleep;	/* runs once per pass, before waiting */
 	void		*hook_arg;
 	struct ev_timer	*timers[EV_MAX_TIMERS];

@@ -189,11 +189,12 @@ lab_kill_ns() {
 # Remove the namespaces, /etc/netns entries and directory of lab $1.
 lab_destroy() {
 	local id=$1 ns
-	for ns in "$id-c" "$id-s" "$id-p"; do
+	for ns in "$id-c" "$id-s" "$id-p" "$id-l"; do
 		lab_kill_ns "$ns"
 		ip netns del "$ns" 2>/dev/null
 		rm -rf "/etc/netns/$ns"
 	done
+	lab_user_destroy "$id"
 	rm -rf "${LAB_BASE:?}/$id"
 	rmdir /etc/netns 2>/dev/null
 }
@@ -741,4 +742,217 @@ lab_cli() {
 # VmRSS / VmHWM of a process in KiB: lab_rss PID [VmRSS|VmHWM]
 lab_rss() {
 	awk -v k="${2:-VmRSS}:" '$1 == k {print $2}' "/proc/$1/status" 2>/dev/null
+}
+
+# ---------------------------------------------------------------------------
+# Extras some tests add to the lab: a LAN behind CLIENT and a local user.
+# Both are named after the lab id, so lab_destroy removes them, also for a
+# stale lab.
+
+# lab_lan_up: a fourth namespace, LAN, whose default routes go through
+# CLIENT, like a host on the network of a machine that runs cshuttle for
+# its neighbours (-l 0.0.0.0:PORT).  CLIENT forwards for it, so without
+# the tunnel LAN's traffic to PRIV ends at SERVER like CLIENT's own (it
+# does not forward).
+#
+#   CLIENT  198.18.5.1/24  fd5e:0:0:5::1/64
+#   LAN     198.18.5.2/24  fd5e:0:0:5::2/64
+lab_lan_up() {
+	local C=$LAB_NS_C L=$LAB_ID-l
+
+	LAB_NS_L=$L
+	ip netns add "$L" || return 1
+	ip -n "$L" link set lo up || return 1
+	mkdir -p "/etc/netns/$L" || mkdir -p "/etc/netns/$L" || return 1
+	cp "/etc/netns/$C/resolv.conf" "/etc/netns/$C/hosts" "/etc/netns/$L/" ||
+	    return 1
+	ip link add "${LAB_ID}c1" netns "$C" type veth \
+	    peer name "${LAB_ID}l0" netns "$L" || return 1
+	ip -n "$C" addr add 198.18.5.1/24 dev "${LAB_ID}c1" || return 1
+	ip -n "$C" addr add fd5e:0:0:5::1/64 dev "${LAB_ID}c1" nodad || return 1
+	ip -n "$L" addr add 198.18.5.2/24 dev "${LAB_ID}l0" || return 1
+	ip -n "$L" addr add fd5e:0:0:5::2/64 dev "${LAB_ID}l0" nodad || return 1
+	ip -n "$C" link set "${LAB_ID}c1" up || return 1
+	ip -n "$L" link set "${LAB_ID}l0" up || return 1
+	ip -n "$L" route add default via 198.18.5.1 || return 1
+	ip -n "$L" -6 route add default via fd5e:0:0:5::1 || return 1
+	ip netns exec "$C" sysctl -qw net.ipv4.ip_forward=1 \
+	    net.ipv6.conf.all.forwarding=1 || return 1
+	# SERVER answers LAN directly (its hello service on 198.18.0.2:7000):
+	# proof that the routing works, and what traffic that is not
+	# tunnelled does.
+	ip -n "$LAB_NS_S" route add 198.18.5.0/24 via 198.18.0.1 || return 1
+	ip -n "$LAB_NS_S" -6 route add fd5e:0:0:5::/64 via fd5e:0:0:1::1 ||
+	    return 1
+	lab_say "LAN namespace $L is up"
+}
+
+in_lan() { ip netns exec "$LAB_NS_L" "$@"; }
+
+# HTTP GET from LAN; prints the body.  lab_lan_curl URL [curl options]
+lab_lan_curl() {
+	local url=$1
+	shift
+	in_lan curl -sS -f --connect-timeout 5 -m 30 "$@" "$url"
+}
+
+# Does an HTTP GET from LAN fail?  lab_lan_curl_fails URL [curl options]
+lab_lan_curl_fails() {
+	local url=$1
+	shift
+	! in_lan curl -s -f -o /dev/null --connect-timeout 2 -m 4 "$@" "$url"
+}
+
+# Read the hello line of a service from LAN: lab_lan_hello HOST PORT
+lab_lan_hello() {
+	in_lan "$LAB_PY" "$LAB_SRC/labcli.py" --timeout 10 hello "$1" "$2"
+}
+
+# lab_user_add: a throw-away system user, LAB_USER ("csu" and the lab id's
+# hex digits), whose home, LAB_USER_HOME, is inside the lab directory (made
+# traversable for it).  No subordinate ids, no mail spool, no password.
+lab_user_add() {
+	local i
+
+	LAB_USER=csu${LAB_ID#cs}
+	LAB_USER_HOME=$LAB_DIR/home
+	chmod 711 "$LAB_DIR" || return 1
+	mkdir -m 700 "$LAB_USER_HOME" || return 1
+	# Parallel runs may hold the lock on /etc/passwd for a moment.
+	for ((i = 0; i < 50; i++)); do
+		useradd --system --user-group --no-create-home \
+		    --home-dir "$LAB_USER_HOME" --shell /bin/sh \
+		    --comment "cshuttle lab $LAB_ID" "$LAB_USER" 2>/dev/null &&
+		    break
+		getent passwd "$LAB_USER" >/dev/null && return 1
+		sleep 0.1
+	done
+	getent passwd "$LAB_USER" >/dev/null || return 1
+	chown "$LAB_USER:$LAB_USER" "$LAB_USER_HOME" || return 1
+	# The prefix that runs a command as the user, with the environment
+	# of a fresh login (HOME, USER, LOGNAME, SHELL, PATH).
+	# shellcheck disable=SC2034  # for the tests
+	LAB_ASUSER=(setpriv --reuid="$LAB_USER" --regid="$LAB_USER"
+	    --init-groups --reset-env)
+	lab_say "user $LAB_USER, home $LAB_USER_HOME"
+}
+
+# The sudoers drop-in for the lab's user (its name has no dot, or sudo
+# would skip it).
+lab_sudoers_file() { printf '/etc/sudoers.d/cshuttle-lab-%s\n' "$1"; }
+
+# lab_user_sudoers LINE: install LINE as the lab user's sudoers rules,
+# validated with visudo before it goes live (a broken file would break
+# sudo for everybody).
+lab_user_sudoers() {
+	local f tmp
+	f=$(lab_sudoers_file "$LAB_ID")
+	# A name with a dot: sudo ignores it while it is being checked.
+	tmp=$f.new
+	printf '%s\n' "$1" >"$tmp" || return 1
+	chmod 0440 "$tmp" || { rm -f "$tmp"; return 1; }
+	if ! visudo -qcf "$tmp" >&2; then
+		rm -f "$tmp"
+		return 1
+	fi
+	mv -f "$tmp" "$f"
+}
+
+lab_user_sudoers_remove() {
+	rm -f "$(lab_sudoers_file "$LAB_ID")" "$(lab_sudoers_file "$LAB_ID").new"
+}
+
+# Remove what lab_user_add and lab_user_sudoers made for lab $1: only a
+# user whose home is in that lab (its processes are gone by now: they ran
+# in the lab's namespaces).
+lab_user_destroy() {
+	local id=$1 user f home
+	user=csu${id#cs}
+	f=$(lab_sudoers_file "$id")
+	rm -f "$f" "$f.new"
+	home=$(getent passwd "$user" | cut -d: -f6)
+	[[ -n "$home" && $home == "${LAB_BASE:?}/$id/"* ]] || return 0
+	rm -f "/run/sudo/ts/$user"
+	userdel "$user" 2>/dev/null || {
+		sleep 0.5
+		userdel "$user"
+	}
+}
+
+# start_cshuttle_cmd CMD...: like start_cshuttle, but CMD is the whole
+# command line (cshuttle, possibly behind setpriv or env).
+start_cshuttle_cmd() {
+	local i n
+	LAB_CS_N=$((LAB_CS_N + 1))
+	CSHUTTLE_LOG=$LAB_DIR/cshuttle.$LAB_CS_N.log
+	lab_say "starting: $*"
+	# As start_cshuttle: setsid does not fork, $! is CMD's pid (setpriv
+	# and env exec it too).  No controlling terminal: sudo cannot prompt.
+	ip netns exec "$LAB_NS_C" setsid "$@" \
+	    </dev/null >"$LAB_DIR/cshuttle.$LAB_CS_N.out" 2>"$CSHUTTLE_LOG" &
+	CSHUTTLE_PID=$!
+	n=$((LAB_CONNECT_TIMEOUT * 20))
+	for ((i = 0; i < n; i++)); do
+		if grep -qs '^cshuttle: connected' "$CSHUTTLE_LOG"; then
+			return 0
+		fi
+		if ! lab_alive "$CSHUTTLE_PID"; then
+			wait "$CSHUTTLE_PID"
+			CSHUTTLE_RC=$?
+			echo "cshuttle exited with status $CSHUTTLE_RC before connecting:" >&2
+			cat "$CSHUTTLE_LOG" >&2
+			CSHUTTLE_PID=
+			return 1
+		fi
+		sleep 0.05
+	done
+	echo "cshuttle did not connect within ${LAB_CONNECT_TIMEOUT}s:" >&2
+	cat "$CSHUTTLE_LOG" >&2
+	return 1
+}
+
+# run_cshuttle_cmd CMD...: like run_cshuttle, but CMD is the whole command
+# line; in a session of its own, without a controlling terminal.
+run_cshuttle_cmd() {
+	CSHUTTLE_LOG=$LAB_DIR/last.err
+	ip netns exec "$LAB_NS_C" timeout -k 5 60 setsid -w "$@" \
+	    </dev/null >"$LAB_DIR/last.out" 2>"$CSHUTTLE_LOG"
+	CSHUTTLE_RC=$?
+	return 0
+}
+
+# Real, effective, saved and file-system uid of a process.
+lab_uids() {
+	awk '$1 == "Uid:" {print $2, $3, $4, $5}' "/proc/$1/status" 2>/dev/null
+}
+
+lab_ppid() {
+	local stat
+	stat=$(cat "/proc/$1/stat" 2>/dev/null) || return 1
+	stat=${stat##*) }
+	# shellcheck disable=SC2086
+	set -- $stat
+	printf '%s\n' "$2"
+}
+
+# Is PID a descendant of ANCESTOR?  lab_descends PID ANCESTOR
+lab_descends() {
+	local p=$1 i
+	for ((i = 0; i < 16; i++)); do
+		p=$(lab_ppid "$p") || return 1
+		[[ $p == "$2" ]] && return 0
+		[[ $p == 0 || $p == 1 ]] && return 1
+	done
+	return 1
+}
+
+# Pids in namespace NS whose command line is exactly ARGS.
+lab_pids_argv() {
+	local ns=$1 p want
+	shift
+	want=$(printf '%s\n' "$@")
+	for p in $(ip netns pids "$ns" 2>/dev/null); do
+		[[ "$(tr '\0' '\n' <"/proc/$p/cmdline" 2>/dev/null)" == "$want" ]] &&
+		    echo "$p"
+	done
 }

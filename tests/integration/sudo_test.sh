@@ -1,0 +1,171 @@
+#!/bin/bash
+#
+# sudo_test.sh builtin|ext - cshuttle run by an ordinary user: it starts
+# its firewall helper as `sudo cshuttle --firewall`, and everything else
+# runs as the user, with the user's own ~/.ssh (config, key, known_hosts,
+# agent); no --ssh-config.  The helper runs as root, cshuttle does not;
+# SIGTERM and SIGKILL of the user's cshuttle leave no table and no helper.
+# Without a sudoers rule, cshuttle fails at once with one clear line.
+#
+# The user is a throw-away system account named after the lab, its home is
+# in the lab directory, and its sudoers rule allows exactly
+# `<cshuttle> --firewall`; lab_destroy removes both.
+
+set -uo pipefail
+LAB_TRANSPORT=${1:-${LAB_TRANSPORT:-builtin}}
+# shellcheck source=SCRIPTDIR/../lab/lab.sh
+. "$(dirname "${BASH_SOURCE[0]}")/../lab/lab.sh"
+lab_require_bin
+lab_up
+
+small="hello from the private network"
+# What cshuttle passes to sudo: its /proc/self/exe, symlinks resolved.
+bin=$(readlink -f "$CSHUTTLE_BIN")
+
+lab_user_add || lab_die "cannot create the test user"
+u=$LAB_USER
+h=$LAB_USER_HOME
+uid=$(id -u "$u")
+"${LAB_ASUSER[@]}" test -x "$bin" ||
+    lab_die "user $u cannot execute $bin (check the permissions of its directories)"
+
+# The user's ~/.ssh: its own key (authorized in the lab's sshd), a hashed
+# known_hosts with the lab's host key (as Debian's ssh writes them), and a
+# config with the alias.
+# shellcheck disable=SC2016  # expanded by the user's shell
+"${LAB_ASUSER[@]}" sh -c 'umask 077 && mkdir "$HOME/.ssh" &&
+    ssh-keygen -q -t ed25519 -N "" -C "$USER" -f "$HOME/.ssh/id_ed25519"' ||
+    lab_die "cannot make the user's key"
+cat "$h/.ssh/id_ed25519.pub" >>"$LAB_DIR/authorized_keys"
+user_fp=$(ssh-keygen -l -f "$h/.ssh/id_ed25519.pub" | awk '{print $2}')
+echo "198.18.0.2 $(cut -d' ' -f1,2 "$LAB_DIR/host_key.pub")" >"$h/.ssh/known_hosts"
+ssh-keygen -q -H -f "$h/.ssh/known_hosts" >/dev/null 2>&1 ||
+    lab_die "cannot hash known_hosts"
+rm -f "$h/.ssh/known_hosts.old"
+cat >"$h/.ssh/config" <<'EOF'
+Host labhost
+	HostName 198.18.0.2
+# Not in known_hosts: must be refused.
+Host labhost-unknown
+	HostName fd5e:0:0:1::2
+Host *
+	User root
+	StrictHostKeyChecking yes
+	BatchMode yes
+	ConnectTimeout 10
+	LogLevel ERROR
+EOF
+chown -R "$u:$u" "$h/.ssh"
+chmod 600 "$h/.ssh/config" "$h/.ssh/known_hosts"
+
+# cshuttle as the user: CS_ENV may add environment variables.
+CS_ENV=()
+cs_cmd() {
+	CS=("${LAB_ASUSER[@]}" env "${CS_ENV[@]}" "$bin")
+	if [[ $LAB_TRANSPORT == ext ]]; then
+		# Plain ssh: the user's ~/.ssh/config, as for the built-in one.
+		CS+=(-e ssh)
+	fi
+}
+
+# Accepted logins with key fingerprint FP in the sshd log.
+accepted() {
+	grep -c "Accepted publickey for root .*$1" "$LAB_DIR/sshd.log"
+}
+
+# shellcheck disable=SC2317  # called through check and lab_wait_for
+helpers() { lab_pids_argv "$LAB_NS_C" "$bin" --firewall; }
+no_helper() { [[ -z "$(helpers)" ]]; }
+gone() { ! lab_alive "$1"; }
+one_pid() { [[ $1 =~ ^[0-9]+$ ]]; }
+
+# Start the user's cshuttle and check who runs what; the helper's pid is
+# left in $helper.
+start_as_user() {
+	local fp=$1 n
+	shift
+	cs_cmd
+	n=$(accepted "$fp")
+	start_cshuttle_cmd "${CS[@]}" "$@" || lab_die "cshuttle did not start"
+	check_eq "curl http://198.19.0.2/small.txt through the tunnel" "$small" \
+	    "$(lab_curl http://198.19.0.2/small.txt)"
+	check "an nft table named cshuttle_<port> exists" \
+	    eval 'in_client nft list tables | grep -Eq "^table inet cshuttle_[0-9]+$"'
+	check "sshd accepted the expected key" test "$(accepted "$fp")" -gt "$n"
+	check_eq "cshuttle runs as $u (uid $uid)" "$uid $uid $uid $uid" \
+	    "$(lab_uids "$CSHUTTLE_PID")"
+	helper=$(helpers)
+	check "exactly one firewall helper ($bin --firewall) runs" \
+	    one_pid "$helper"
+	check_eq "the helper runs as root" "0 0 0 0" "$(lab_uids "$helper")"
+	check "the helper descends from the user's cshuttle (through sudo)" \
+	    lab_descends "$helper" "$CSHUTTLE_PID"
+}
+
+lab_say "no sudoers rule for $u"
+cs_cmd
+run_cshuttle_cmd "${CS[@]}" -r labhost 198.19.0.0/24
+check_eq "cshuttle exits 1" 1 "$CSHUTTLE_RC"
+sed 's/^/    | /' "$CSHUTTLE_LOG"
+check_eq "one error line of cshuttle's own" 1 \
+    "$(grep -c '^cshuttle:' "$CSHUTTLE_LOG")"
+check "it names sudo" grep -q '^cshuttle:.*sudo' "$CSHUTTLE_LOG"
+check "no table" assert_no_tables
+check "no helper left" no_helper
+
+lab_user_sudoers "$u ALL=(root) NOPASSWD: $bin --firewall" ||
+    lab_die "cannot install the sudoers rule"
+lab_say "sudoers: $u ALL=(root) NOPASSWD: $bin --firewall"
+
+lab_say "SIGTERM"
+start_as_user "$user_fp" -r labhost 198.19.0.0/24
+stop_cshuttle TERM
+check_eq "cshuttle exits 0 on SIGTERM" 0 "$CSHUTTLE_RC"
+check "no table left" assert_no_tables
+check "the helper is gone" lab_wait_for 5 gone "$helper"
+check "198.19.0.2 is unreachable again" lab_curl_fails http://198.19.0.2/small.txt
+
+lab_say "SIGKILL"
+start_as_user "$user_fp" -r labhost 198.19.0.0/24
+sudo_pid=$(lab_ppid "$helper")
+stop_cshuttle KILL
+check_eq "cshuttle was killed" 137 "$CSHUTTLE_RC"
+check "no table left" assert_no_tables
+check "the helper is gone" lab_wait_for 5 gone "$helper"
+check "sudo is gone" lab_wait_for 5 gone "$sudo_pid"
+check "no helper left" no_helper
+check "198.19.0.2 is unreachable again" lab_curl_fails http://198.19.0.2/small.txt
+
+lab_say "a host that is not in the user's known_hosts"
+cs_cmd
+run_cshuttle_cmd "${CS[@]}" -r labhost-unknown 198.19.0.0/24
+check_eq "cshuttle exits 1" 1 "$CSHUTTLE_RC"
+check "it says why (host key)" grep -qi 'host key\|known' "$CSHUTTLE_LOG"
+check "no table" assert_no_tables
+check "no helper left" lab_wait_for 5 no_helper
+
+lab_say "the user's ssh-agent (no key file in ~/.ssh)"
+"${LAB_ASUSER[@]}" ssh-keygen -q -t ed25519 -N '' -C "$u-agent" \
+    -f "$h/agent_key" || lab_die "cannot make the agent key"
+cat "$h/agent_key.pub" >>"$LAB_DIR/authorized_keys"
+agent_fp=$(ssh-keygen -l -f "$h/agent_key.pub" | awk '{print $2}')
+mv "$h/.ssh/id_ed25519" "$h/off_id_ed25519"
+mv "$h/.ssh/id_ed25519.pub" "$h/off_id_ed25519.pub"
+sock=$h/agent.sock
+ip netns exec "$LAB_NS_C" "${LAB_ASUSER[@]}" ssh-agent -D -a "$sock" \
+    </dev/null >/dev/null 2>&1 &
+agent=$!
+lab_wait_for 5 test -S "$sock" || lab_die "ssh-agent did not start"
+"${LAB_ASUSER[@]}" env SSH_AUTH_SOCK="$sock" ssh-add -q "$h/agent_key" ||
+    lab_die "ssh-add failed"
+rm -f "$h/agent_key" "$h/agent_key.pub"
+CS_ENV=(SSH_AUTH_SOCK="$sock")
+start_as_user "$agent_fp" -r labhost 198.19.0.0/24
+stop_cshuttle TERM
+check_eq "cshuttle exits 0 on SIGTERM" 0 "$CSHUTTLE_RC"
+check "no table left" assert_no_tables
+check "the helper is gone" lab_wait_for 5 gone "$helper"
+kill "$agent" 2>/dev/null
+wait "$agent" 2>/dev/null
+
+lab_finish
