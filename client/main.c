@@ -78,19 +78,28 @@ main_listen_spec(const struct options *o, struct listen_spec *ls, bool *prerouti
 	int	i;
 
 	memset(ls, 0, sizeof(*ls));
-	ls->want4 = true;
-	ls->want6 = !o->no_ipv6;
 	ls->addr4[0] = 127;
 	ls->addr4[3] = 1;
 	ls->addr6[15] = 1;
 	*prerouting = false;
+	/* Without -l: both loopbacks.  With -l: exactly the families the
+	 * user named (a bare port already stands for both loopbacks), so
+	 * that no family is redirected to an address that does not serve
+	 * it. */
+	if (o->nlisten == 0) {
+		ls->want4 = true;
+		ls->want6 = !o->no_ipv6;
+	}
 	for (i = 0; i < o->nlisten; i++) {
 		const struct options_listen *l = &o->listen[i];
 
-		if (l->family == 4)
+		if (l->family == 4) {
+			ls->want4 = true;
 			memcpy(ls->addr4, l->addr, 4);
-		else if (!o->no_ipv6)
+		} else if (!o->no_ipv6) {
+			ls->want6 = true;
 			memcpy(ls->addr6, l->addr, 16);
+		}
 		if (l->port != 0 && ls->port == 0)
 			ls->port = l->port;
 		/* Serving other hosts means catching their traffic too. */

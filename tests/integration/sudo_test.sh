@@ -11,6 +11,7 @@
 # in the lab directory, and its sudoers rule allows exactly
 # `<cshuttle> --firewall`; lab_destroy removes both.
 
+# shellcheck disable=SC2317  # the helpers below are called through check
 set -uo pipefail
 LAB_TRANSPORT=${1:-${LAB_TRANSPORT:-builtin}}
 # shellcheck source=SCRIPTDIR/../lab/lab.sh
@@ -73,7 +74,6 @@ accepted() {
 	grep -c "Accepted publickey for root .*$1" "$LAB_DIR/sshd.log"
 }
 
-# shellcheck disable=SC2317  # called through check and lab_wait_for
 helpers() { lab_pids_argv "$LAB_NS_C" "$bin" --firewall; }
 no_helper() { [[ -z "$(helpers)" ]]; }
 gone() { ! lab_alive "$1"; }
@@ -140,6 +140,7 @@ lab_say "a host that is not in the user's known_hosts"
 cs_cmd
 run_cshuttle_cmd "${CS[@]}" -r labhost-unknown 198.19.0.0/24
 check_eq "cshuttle exits 1" 1 "$CSHUTTLE_RC"
+sed 's/^/    | /' "$CSHUTTLE_LOG"
 check "it says why (host key)" grep -qi 'host key\|known' "$CSHUTTLE_LOG"
 check "no table" assert_no_tables
 check "no helper left" lab_wait_for 5 no_helper

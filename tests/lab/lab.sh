@@ -753,7 +753,8 @@ lab_rss() {
 # CLIENT, like a host on the network of a machine that runs cshuttle for
 # its neighbours (-l 0.0.0.0:PORT).  CLIENT forwards for it, so without
 # the tunnel LAN's traffic to PRIV ends at SERVER like CLIENT's own (it
-# does not forward).
+# does not forward).  SERVER gets routes back to LAN, and its hello
+# service also on [fd5e:0:0:1::2]:7000.
 #
 #   CLIENT  198.18.5.1/24  fd5e:0:0:5::1/64
 #   LAN     198.18.5.2/24  fd5e:0:0:5::2/64
@@ -778,12 +779,13 @@ lab_lan_up() {
 	ip -n "$L" -6 route add default via fd5e:0:0:5::1 || return 1
 	ip netns exec "$C" sysctl -qw net.ipv4.ip_forward=1 \
 	    net.ipv6.conf.all.forwarding=1 || return 1
-	# SERVER answers LAN directly (its hello service on 198.18.0.2:7000):
-	# proof that the routing works, and what traffic that is not
-	# tunnelled does.
+	# SERVER answers LAN directly (its hello services): proof that the
+	# routing works, and what traffic that is not tunnelled does.
 	ip -n "$LAB_NS_S" route add 198.18.5.0/24 via 198.18.0.1 || return 1
 	ip -n "$LAB_NS_S" -6 route add fd5e:0:0:5::/64 via fd5e:0:0:1::1 ||
 	    return 1
+	lab_labsrv "$LAB_NS_S" server6 --name server \
+	    --hello '[fd5e:0:0:1::2]:7000' || return 1
 	lab_say "LAN namespace $L is up"
 }
 
@@ -829,6 +831,9 @@ lab_user_add() {
 	done
 	getent passwd "$LAB_USER" >/dev/null || return 1
 	chown "$LAB_USER:$LAB_USER" "$LAB_USER_HOME" || return 1
+	# sudo looks up its host name, and warns when CLIENT's hosts file
+	# (the lab's own) does not have it, as Debian's /etc/hosts would.
+	echo "127.0.1.1 $(hostname)" >>"/etc/netns/$LAB_NS_C/hosts"
 	# The prefix that runs a command as the user, with the environment
 	# of a fresh login (HOME, USER, LOGNAME, SHELL, PATH).
 	# shellcheck disable=SC2034  # for the tests
