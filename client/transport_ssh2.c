@@ -302,8 +302,15 @@ static uint32_t
 ssh2_events(struct transport *tr)
 {
 	struct tssh	*t = (struct tssh *)tr;
-	int		 d = libssh2_session_block_directions(t->s);
+	int		 d;
 	uint32_t	 ev = 0;
+
+	/* A half-sent packet must finish before anything is read, and
+	 * libssh2 leaves a stale "blocked inbound" beside it: waiting for
+	 * input then would wake at every arriving byte without progress. */
+	if (t->wpartial || t->rpartial)
+		return EPOLLOUT;
+	d = libssh2_session_block_directions(t->s);
 
 	if (d & LIBSSH2_SESSION_BLOCK_INBOUND)
 		ev |= EPOLLIN;

@@ -219,6 +219,9 @@ tunnel_read(struct tunnel *t)
 			return -1;
 		}
 		total += (size_t)n;
+		/* Anything from the stub proves the session alive: a PONG may
+		 * wait behind megabytes of data on a slow, busy link. */
+		t->last_pong = ev_now();
 		if (mux_in_commit(&t->mux, (size_t)n) != 0) {
 			log_error("%s", t->mux.error);
 			mux_send_error(&t->mux, t->mux.error);
@@ -264,6 +267,8 @@ tunnel_pump(struct tunnel *t)
 		t->loop.nowait = 1;
 	if (t->mux.error[0] != '\0') {
 		log_error("%s", t->mux.error);
+		mux_send_error(&t->mux, t->mux.error);
+		(void)tunnel_write(t);
 		tunnel_end(t, TUNNEL_END_PROTOCOL);
 		return;
 	}
@@ -320,8 +325,8 @@ tunnel_ping_cb(struct ev_loop *loop, struct ev_timer *tm)
 	uint8_t		 data[8];
 	int		 i;
 
-	if (t->last_pong != 0 && now - t->last_pong > (uint64_t)t->p->ping_timeout_ms) {
-		log_error("the server stopped answering (no reply for %llu ms)",
+	if (now - t->last_pong > (uint64_t)t->p->ping_timeout_ms) {
+		log_error("the server stopped answering (nothing received for %llu ms)",
 		    (unsigned long long)(now - t->last_pong));
 		tunnel_end(t, TUNNEL_END_REMOTE);
 		return;
@@ -347,6 +352,9 @@ tunnel_run(const struct tunnel_params *p)
 	}
 	t->p = p;
 	t->sigfd = -1;
+	sigemptyset(&mask);
+	sigaddset(&mask, SIGINT);
+	sigaddset(&mask, SIGTERM);
 	if (ev_init(&t->loop) != 0 ||
 	    mux_init(&t->mux, &t->loop, PROTO_ROLE_CLIENT, window, &tunnel_mux_ops, t) != 0) {
 		log_error("cannot initialise the event loop: %s", strerror(errno));
@@ -355,9 +363,6 @@ tunnel_run(const struct tunnel_params *p)
 	}
 	/* Blocked only now, so that children started during set-up
 	 * (ssh, sudo) did not inherit a blocked mask. */
-	sigemptyset(&mask);
-	sigaddset(&mask, SIGINT);
-	sigaddset(&mask, SIGTERM);
 	(void)sigprocmask(SIG_BLOCK, &mask, NULL);
 	if ((t->sigfd = signalfd(-1, &mask, SFD_NONBLOCK | SFD_CLOEXEC)) == -1 ||
 	    ev_io_add(&t->loop, &t->sio, t->sigfd, EPOLLIN, tunnel_signal_cb, t) != 0 ||
@@ -379,6 +384,8 @@ tunnel_run(const struct tunnel_params *p)
 		t->end = TUNNEL_END_SETUP;
 		goto out;
 	}
+	/* The stub's HELLO must come within the same deadline. */
+	t->last_pong = ev_now();
 	t->ping.cb = tunnel_ping_cb;
 	t->ping.arg = t;
 	t->ping.when = ev_now() + (uint64_t)p->ping_interval_ms;
@@ -404,6 +411,7 @@ out:
 	mux_free(&t->mux);
 	if (t->sigfd >= 0)
 		close(t->sigfd);
+	(void)sigprocmask(SIG_UNBLOCK, &mask, NULL);
 	ev_close(&t->loop);
 	free(t);
 	return end;

@@ -489,12 +489,17 @@ mux_stream_update(struct mux_stream *st)
 void
 mux_link_drained(struct mux *m)
 {
-	struct mux_stream	*st;
+	struct mux_stream	*st, *next;
 
 	if (buf_len(&m->link_out) >= MUX_LINK_SOFT / 2)
 		return;
-	while ((st = m->link_wait) != NULL) {
-		mux_link_wait_del(st);
+	/* Detach the list first: a stream may join it again below. */
+	st = m->link_wait;
+	m->link_wait = NULL;
+	for (; st != NULL; st = next) {
+		next = st->wnext;
+		st->wnext = st->wprev = NULL;
+		st->flags &= ~MUX_S_LINK_WAIT;
 		mux_stream_update(st);
 	}
 }
@@ -508,8 +513,9 @@ mux_on_open(struct mux *m, const struct proto_frame *f)
 	int			 fd;
 
 	if (f->bad) {
-		log_debug("stream %u: invalid OPEN: %s", f->stream, proto_strerror(f->bad));
-		(void)mux_send_simple(m, PROTO_OPEN_RESULT, f->stream, PROTO_ST_FAILED);
+		log_warn("stream %u: invalid OPEN: %s; closing the stream", f->stream,
+		    proto_strerror(f->bad));
+		(void)mux_send_simple(m, PROTO_CLOSE, f->stream, PROTO_CLOSE_PROTOCOL);
 		return;
 	}
 	if ((fd = m->ops->open(m, &f->u.open)) < 0) {
@@ -544,6 +550,11 @@ mux_on_stream_frame(struct mux *m, struct mux_stream *st, const struct proto_fra
 		why = proto_strerror(f->bad);
 		goto violation;
 	}
+	if ((st->flags & MUX_S_PENDING) && f->type != PROTO_OPEN_RESULT &&
+	    f->type != PROTO_CLOSE) {
+		why = "frame before OPEN_RESULT";
+		goto violation;
+	}
 	switch (f->type) {
 	case PROTO_OPEN_RESULT:
 		if (!(st->flags & MUX_S_PENDING)) {
@@ -560,8 +571,8 @@ mux_on_stream_frame(struct mux *m, struct mux_stream *st, const struct proto_fra
 		}
 		break;
 	case PROTO_DATA:
-		if (st->flags & (MUX_S_PEER_EOF | MUX_S_PENDING)) {
-			why = "DATA after EOF or before the stream was open";
+		if (st->flags & MUX_S_PEER_EOF) {
+			why = "DATA after EOF";
 			goto violation;
 		}
 		if (f->len > st->rx_avail) {
@@ -675,8 +686,9 @@ mux_dispatch(struct mux *m, const struct proto_frame *f)
 	if (f->type == PROTO_OPEN) {
 		if (m->role != PROTO_ROLE_STUB)
 			mux_fail(m, "protocol error: the stub sent OPEN");
-		else if (f->stream <= m->last_id)
-			mux_fail(m, "protocol error: OPEN reuses stream id %u", f->stream);
+		else if (f->stream != m->last_id + 1)
+			mux_fail(m, "protocol error: OPEN for stream %u after %u (ids "
+			    "increase by one)", f->stream, m->last_id);
 		else {
 			m->last_id = f->stream;
 			mux_on_open(m, f);
@@ -744,13 +756,16 @@ mux_stream_open(struct mux *m, int fd, const struct proto_open *dst)
 	struct mux_stream	*st;
 	uint8_t			 f[PROTO_HDR_LEN + 20];
 
+	if (m->last_id == UINT32_MAX) {
+		log_warn("stream ids exhausted for this session; connection refused");
+		close(fd);
+		return NULL;
+	}
 	if ((st = mux_stream_new(m, m->last_id + 1)) == NULL) {
 		log_warn("out of memory for a new stream");
 		close(fd);
 		return NULL;
 	}
-	m->last_id++;
-	m->streams_opened++;
 	st->flags |= MUX_S_PENDING;
 	if (ev_io_add(m->loop, &st->io, fd, 0, mux_stream_cb, st) != 0) {
 		log_warn("cannot watch a new connection: %s", strerror(errno));
@@ -762,6 +777,10 @@ mux_stream_open(struct mux *m, int fd, const struct proto_open *dst)
 		mux_stream_kill(st, -1, true);
 		return NULL;
 	}
+	/* Only an id that went out on the wire is used up: the ids the
+	 * stub sees increase by exactly one. */
+	m->last_id++;
+	m->streams_opened++;
 	mux_stream_update(st);
 	return st;
 }

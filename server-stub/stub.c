@@ -130,7 +130,16 @@ stub_in_cb(struct ev_loop *loop, struct ev_io *io, uint32_t revents)
 static void
 stub_out_cb(struct ev_loop *loop, struct ev_io *io, uint32_t revents)
 {
-	stub_flush(io->arg);
+	struct stub	*s = io->arg;
+
+	/* epoll reports a vanished reader whatever the mask: with nothing
+	 * queued, flushing would never see EPIPE and the loop would spin. */
+	if (revents & (EPOLLERR | EPOLLHUP)) {
+		s->in_eof = 1;
+		ev_stop(loop);
+		return;
+	}
+	stub_flush(s);
 }
 
 static void

@@ -272,6 +272,49 @@ test_never_opened_stream_ends_session(void **state)
 	t_teardown(p);
 }
 
+/* The spec: ids increase by exactly one; a gap ends the session. */
+static void
+test_open_id_gap_ends_session(void **state)
+{
+	struct pair		*p = t_setup();
+	struct proto_open	 dst = { PROTO_FAMILY_IPV4, 6, 80, { 198, 19, 0, 2 } };
+	uint8_t			 f[PROTO_HDR_LEN + 20], *dst_buf;
+	size_t			 room;
+	int			 n;
+
+	n = proto_put_open(f, sizeof(f), 3, &dst);
+	dst_buf = mux_in_space(&p->stub, &room);
+	memcpy(dst_buf, f, (size_t)n);
+	assert_int_equal(mux_in_commit(&p->stub, (size_t)n), -1);
+	assert_non_null(strstr(p->stub.error, "increase by one"));
+	t_teardown(p);
+}
+
+/* A frame other than OPEN_RESULT/CLOSE before OPEN_RESULT closes the stream. */
+static void
+test_frame_before_open_result(void **state)
+{
+	struct pair		*p = t_setup();
+	struct proto_open	 dst = { PROTO_FAMILY_IPV4, 6, 80, { 198, 19, 0, 2 } };
+	uint8_t			 f[PROTO_HDR_LEN + 4], *b;
+	size_t			 room;
+	int			 sv[2], n;
+	char			 c;
+
+	assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK, 0, sv), 0);
+	assert_non_null(mux_stream_open(&p->cli, sv[0], &dst));
+	/* Do not let the stub answer: inject EOF as if it had skipped it. */
+	n = proto_put_eof(f, sizeof(f), 1);
+	b = mux_in_space(&p->cli, &room);
+	memcpy(b, f, (size_t)n);
+	assert_int_equal(mux_in_commit(&p->cli, (size_t)n), 0);
+	assert_int_equal(p->cli.nstreams, 0);
+	mux_collect(&p->cli);
+	assert_int_equal(read(sv[1], &c, 1), 0);
+	close(sv[1]);
+	t_teardown(p);
+}
+
 int
 main(void)
 {
@@ -281,6 +324,8 @@ main(void)
 		cmocka_unit_test(test_refused_connect_closes_app_socket),
 		cmocka_unit_test(test_credit_overrun_closes_only_that_stream),
 		cmocka_unit_test(test_never_opened_stream_ends_session),
+		cmocka_unit_test(test_open_id_gap_ends_session),
+		cmocka_unit_test(test_frame_before_open_result),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
