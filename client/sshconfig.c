@@ -33,6 +33,7 @@
 #include <unistd.h>
 
 #include "sshconfig.h"
+#include "util_io.h"
 
 #define SSHCFG_SSH_TIMEOUT_MS	10000		/* ssh -G may run Match exec */
 #define SSHCFG_MAX_OUTPUT	(256 * 1024)	/* ssh -G prints ~6 KiB */
@@ -771,15 +772,6 @@ sshcfg_find_ssh(char *buf, size_t len)
 	}
 }
 
-static long long
-sshcfg_now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 /*
  * Run `ssh -G` and collect its standard output (NUL-terminated, in
  * *out).  No shell is involved, stdin is /dev/null, and both the time
@@ -853,12 +845,12 @@ sshcfg_run_ssh(const char *ssh, const struct sshcfg_remote *r,
 	close(errp[1]);
 	outp[1] = errp[1] = -1;
 
-	deadline = sshcfg_now_ms() + SSHCFG_SSH_TIMEOUT_MS;
+	deadline = io_now_ms() + SSHCFG_SSH_TIMEOUT_MS;
 	pfd[0].fd = outp[0];
 	pfd[1].fd = errp[0];
 	pfd[0].events = pfd[1].events = POLLIN;
 	while (pfd[0].fd != -1 || pfd[1].fd != -1) {
-		if ((left = (int)(deadline - sshcfg_now_ms())) <= 0) {
+		if ((left = (int)(deadline - io_now_ms())) <= 0) {
 			sshcfg_fail(err, errlen, "ssh -G: no answer within %d s",
 			    SSHCFG_SSH_TIMEOUT_MS / 1000);
 			goto out;

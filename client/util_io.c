@@ -13,15 +13,13 @@
 #include <unistd.h>
 
 #include "log.h"
+#include "ev.h"
 #include "util_io.h"
 
 int64_t
 io_now_ms(void)
 {
-	struct timespec	ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+	return (int64_t)ev_now();
 }
 
 int

@@ -25,6 +25,7 @@
 #include <time.h>
 
 #include "dns_resolve.h"
+#include "ev.h"
 
 /* c-ares opens one UDP and maybe one TCP socket per server, and
  * resolv.conf allows three servers: 16 leaves room. */
@@ -47,15 +48,6 @@ static void
 dns_library_init(void)
 {
 	dns_init_status = ares_library_init(ARES_LIB_INIT_ALL);
-}
-
-static long long
-dns_now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
 /*
@@ -239,7 +231,7 @@ dns_resolve(const char *name, int family, int timeout_ms,
 		return dns_hook(name, family, timeout_ms, out, max, n, err, errlen);
 	if ((r = dns_numeric(name, family, out, n, err, errlen)) != 1)
 		return r;
-	deadline = dns_now_ms() + timeout_ms;
+	deadline = (long long)ev_now() + timeout_ms;
 
 	pthread_once(&dns_once, dns_library_init);
 	if (dns_init_status != ARES_SUCCESS) {
@@ -279,7 +271,7 @@ dns_resolve(const char *name, int family, int timeout_ms,
 			snprintf(err, errlen, "resolver uses too many sockets");
 			goto out;
 		}
-		left = deadline - dns_now_ms();
+		left = deadline - (long long)ev_now();
 		if (left <= 0) {
 			snprintf(err, errlen, "timed out after %d ms", timeout_ms);
 			ret = DNS_E_TIMEOUT;

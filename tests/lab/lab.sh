@@ -598,36 +598,8 @@ run_cshuttle() {
 
 # Start cshuttle in CLIENT with ARGS and wait for "cshuttle: connected".
 start_cshuttle() {
-	local i n
 	lab_cshuttle_cmd
-	LAB_CS_N=$((LAB_CS_N + 1))
-	CSHUTTLE_LOG=$LAB_DIR/cshuttle.$LAB_CS_N.log
-	lab_say "starting: cshuttle $*"
-	# In a session of its own, so that whatever it signals as a process
-	# group never reaches the test.  (setsid does not fork here: a
-	# background job of a non-interactive shell is no group leader, so
-	# $! stays cshuttle's pid.)
-	ip netns exec "$LAB_NS_C" setsid "${LAB_CMD[@]}" "$@" \
-	    </dev/null >"$LAB_DIR/cshuttle.$LAB_CS_N.out" 2>"$CSHUTTLE_LOG" &
-	CSHUTTLE_PID=$!
-	n=$((LAB_CONNECT_TIMEOUT * 20))
-	for ((i = 0; i < n; i++)); do
-		if grep -qs '^cshuttle: connected' "$CSHUTTLE_LOG"; then
-			return 0
-		fi
-		if ! lab_alive "$CSHUTTLE_PID"; then
-			wait "$CSHUTTLE_PID"
-			CSHUTTLE_RC=$?
-			echo "cshuttle exited with status $CSHUTTLE_RC before connecting:" >&2
-			cat "$CSHUTTLE_LOG" >&2
-			CSHUTTLE_PID=
-			return 1
-		fi
-		sleep 0.05
-	done
-	echo "cshuttle did not connect within ${LAB_CONNECT_TIMEOUT}s:" >&2
-	cat "$CSHUTTLE_LOG" >&2
-	return 1
+	start_cshuttle_cmd "${LAB_CMD[@]}" "$@"
 }
 
 # stop_cshuttle [SIGNAL]: signal it (default TERM), wait at most 15 s
@@ -884,15 +856,19 @@ lab_user_destroy() {
 	}
 }
 
-# start_cshuttle_cmd CMD...: like start_cshuttle, but CMD is the whole
-# command line (cshuttle, possibly behind setpriv or env).
+# start_cshuttle_cmd CMD...: start CMD, the whole command line (cshuttle,
+# possibly behind setpriv or env), in CLIENT and wait for "cshuttle:
+# connected"; start_cshuttle is this with the lab's cshuttle command.
 start_cshuttle_cmd() {
 	local i n
 	LAB_CS_N=$((LAB_CS_N + 1))
 	CSHUTTLE_LOG=$LAB_DIR/cshuttle.$LAB_CS_N.log
 	lab_say "starting: $*"
-	# As start_cshuttle: setsid does not fork, $! is CMD's pid (setpriv
-	# and env exec it too).  No controlling terminal: sudo cannot prompt.
+	# In a session of its own, so that whatever it signals as a process
+	# group never reaches the test.  setsid does not fork here (a
+	# background job of a non-interactive shell is no group leader), so
+	# $! is CMD's pid; setpriv and env exec it too.  No controlling
+	# terminal: sudo cannot prompt.
 	ip netns exec "$LAB_NS_C" setsid "$@" \
 	    </dev/null >"$LAB_DIR/cshuttle.$LAB_CS_N.out" 2>"$CSHUTTLE_LOG" &
 	CSHUTTLE_PID=$!
