@@ -42,6 +42,11 @@ declare -A M	# M[tool,metric] = space-separated samples
 SSHL_PID=
 
 tool_start() {
+	# conntrack keeps the redirect of a closed connection through its
+	# TIME_WAIT and ab reuses client ports at once: without a flush, a
+	# tool would see connections steered to the port of the tool before
+	# it (and refused).  Only the lab's CLIENT namespace is flushed.
+	in_client conntrack -F >/dev/null 2>&1
 	case $1 in
 	cshuttle)   CSHUTTLE_BIN=$CSHUTTLE_REAL LAB_TRANSPORT=builtin start_cshuttle -r labhost 198.19.0.0/24 ;;
 	cshuttle-e) CSHUTTLE_BIN=$CSHUTTLE_REAL LAB_TRANSPORT=ext start_cshuttle -r labhost 198.19.0.0/24 ;;
@@ -106,7 +111,7 @@ measure() {
 	if [[ $ab =~ Failed\ requests:\ +0 && $ab =~ Requests\ per\ second:\ +([0-9.]+) ]]; then
 		add "$tool" conns "${BASH_REMATCH[1]}"
 	else
-		lab_bad "$tool: ab (new connections) failed"
+		lab_bad "$tool: ab (new connections) failed: $(grep -E 'Failed|Non-2xx|apr_|Complete' <<<"$ab" | tr '\n' ' ')"
 	fi
 	# keep-alive latency, 4 concurrent connections
 	ab=$(in_client ab -q -k -n "$BENCH_CONNS" -c 4 -s 30 "http://$web/small.txt" 2>&1)

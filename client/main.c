@@ -147,14 +147,16 @@ main_exempt_host(struct fw_config *c, const char *host, int port)
 /*
  * The tunnel's own SSH connection must never be redirected into itself
  * (with 0/0 it would be).  The built-in transport knows the exact peer;
- * for an external ssh we exempt what ssh will connect to: the host (or
- * the first ProxyJump hop) on its port.
+ * for an external ssh we exempt what ssh will connect to: the host, or
+ * the first ProxyJump hop, as the ssh configuration resolves it (a hop
+ * is usually an alias itself).
  */
 static void
-main_exempt_ssh(struct fw_config *c, const struct transport *t, const struct sshcfg *cfg)
+main_exempt_ssh(struct fw_config *c, const struct transport *t, const struct sshcfg *cfg,
+    const char *config_file)
 {
-	char	*hop, *p, *host;
-	int	 port = 22;
+	struct sshcfg	 hop;
+	char		*first, *p, err[256];
 
 	if (t->peer_family != 0) {
 		main_exempt_add(c, t->peer_family, t->peer_addr, t->peer_port);
@@ -164,23 +166,18 @@ main_exempt_ssh(struct fw_config *c, const struct transport *t, const struct ssh
 		main_exempt_host(c, cfg->hostname, cfg->port);
 		return;
 	}
-	if ((hop = strdup(cfg->proxy_jump)) == NULL)
+	if ((first = strdup(cfg->proxy_jump)) == NULL)
 		return;
-	hop[strcspn(hop, ",")] = '\0';
-	if (strncmp(hop, "ssh://", 6) == 0)
-		memmove(hop, hop + 6, strlen(hop + 6) + 1);
-	host = (p = strrchr(hop, '@')) != NULL ? p + 1 : hop;
-	if (host[0] == '[' && (p = strchr(host, ']')) != NULL) {
-		*p = '\0';
-		if (p[1] == ':')
-			port = atoi(p + 2);
-		host++;
-	} else if ((p = strchr(host, ':')) != NULL && strchr(p + 1, ':') == NULL) {
-		*p = '\0';
-		port = atoi(p + 1);
-	}
-	main_exempt_host(c, host, port > 0 && port < 65536 ? port : 22);
-	free(hop);
+	first[strcspn(first, ",")] = '\0';
+	p = strncmp(first, "ssh://", 6) == 0 ? first + 6 : first;
+	memset(&hop, 0, sizeof(hop));
+	if (sshcfg_resolve(&hop, p, config_file, err, sizeof(err)) == 0)
+		main_exempt_host(c, hop.hostname, hop.port);
+	else
+		log_warn("cannot resolve the ProxyJump host %s to keep it out of the "
+		    "tunnel: %s", p, err);
+	sshcfg_free(&hop);
+	free(first);
 }
 
 static int
@@ -284,7 +281,7 @@ main(int argc, char **argv)
 	ctx.fwcfg.ipv4 = ls.fd4 >= 0;
 	ctx.fwcfg.ipv6 = ls.fd6 >= 0;
 	ctx.fwcfg.subnets = &o.subnets;
-	main_exempt_ssh(&ctx.fwcfg, t, &cfg);
+	main_exempt_ssh(&ctx.fwcfg, t, &cfg, o.ssh_config);
 
 	memset(&tp, 0, sizeof(tp));
 	tp.transport = t;

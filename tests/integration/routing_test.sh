@@ -65,4 +65,23 @@ stop_cshuttle TERM
 check_eq "cshuttle exits 0 on SIGTERM" 0 "$CSHUTTLE_RC"
 check "no table left" assert_no_tables
 
+# ProxyJump: the built-in transport cannot jump, so cshuttle hands the
+# connection to ssh and says so; with 0/0 the first hop (itself an alias
+# in the ssh config) must stay out of the tunnel, or nothing would work.
+lab_say "cshuttle -r labjump 0/0 (ProxyJump labhost in the ssh config)"
+before=$(grep -c 'on fd5e:0:0:1::2 port 2200' "$LAB_DIR/sshd.log")
+start_cshuttle -r labjump 0/0 || lab_die "cshuttle did not start"
+check "cshuttle says it uses the external ssh for ProxyJump" \
+    grep -q 'ProxyJump.*external ssh' "$CSHUTTLE_LOG"
+check_eq "198.19.0.2 reached through the tunnel" "$small" \
+    "$(lab_curl http://198.19.0.2/small.txt)"
+after=$(grep -c 'on fd5e:0:0:1::2 port 2200' "$LAB_DIR/sshd.log")
+check "the session went through the jump to [fd5e:0:0:1::2]:2200" \
+    test "$after" -gt "$before"
+check_eq "198.18.0.2:7000 reached through the tunnel (seen from SERVER itself)" \
+    "server 7000 198.18.0.2" "$(lab_hello 198.18.0.2 7000)"
+stop_cshuttle TERM
+check_eq "cshuttle exits 0 on SIGTERM" 0 "$CSHUTTLE_RC"
+check "no table left" assert_no_tables
+
 lab_finish

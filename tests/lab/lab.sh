@@ -356,6 +356,10 @@ Host labhost-badhostkey
 Host labhost-newhostkey
 	HostName 198.18.0.2
 	UserKnownHostsFile $d/known_hosts_empty
+Host labjump
+	HostName fd5e:0:0:1::2
+	Port 2200
+	ProxyJump labhost
 Host labhost-nosh
 	HostName 198.18.0.2
 	Port 2222
