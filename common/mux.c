@@ -44,6 +44,13 @@ mux_fail(struct mux *m, const char *fmt, ...)
 	va_end(ap);
 }
 
+/* The stream's socket, also while it is parked (unregistered). */
+static int
+mux_stream_fd(const struct mux_stream *st)
+{
+	return (st->flags & MUX_S_PARKED) ? st->wfd : st->io.fd;
+}
+
 /* ---- stream table ---- */
 
 static size_t
@@ -242,14 +249,12 @@ mux_stream_kill(struct mux_stream *st, int close_reason, bool rst)
 {
 	struct mux	*m = st->mux;
 	struct linger	 lg = { 1, 0 };
-	int		 fd = st->io.fd;
+	int		 fd = mux_stream_fd(st);
 
 	if (st->flags & MUX_S_DEAD)
 		return;
 	if (close_reason >= 0)
 		(void)mux_send_simple(m, PROTO_CLOSE, st->id, (uint32_t)close_reason);
-	if (st->flags & MUX_S_PARKED)
-		fd = st->wfd;
 	ev_io_del(m->loop, &st->io);
 	if (fd >= 0) {
 		if (rst)
@@ -319,7 +324,7 @@ mux_stream_flush(struct mux_stream *st)
 	size_t	total = 0;
 
 	while (buf_len(&st->out) > 0) {
-		n = send(st->io.fd, buf_ptr(&st->out), buf_len(&st->out), MSG_NOSIGNAL);
+		n = send(mux_stream_fd(st), buf_ptr(&st->out), buf_len(&st->out), MSG_NOSIGNAL);
 		if (n < 0) {
 			if (errno == EAGAIN || errno == EWOULDBLOCK)
 				break;
@@ -336,7 +341,7 @@ mux_stream_flush(struct mux_stream *st)
 		mux_stream_give_credit(st, total);
 	if (buf_len(&st->out) == 0 && (st->flags & MUX_S_PEER_EOF) &&
 	    !(st->flags & MUX_S_WR_SHUT)) {
-		(void)shutdown(st->io.fd, SHUT_WR);
+		(void)shutdown(mux_stream_fd(st), SHUT_WR);
 		st->flags |= MUX_S_WR_SHUT;
 		mux_stream_check_done(st);
 		if (st->flags & MUX_S_DEAD)
@@ -584,7 +589,7 @@ mux_on_stream_frame(struct mux *m, struct mux_stream *st, const struct proto_fra
 		/* Straight to the socket when nothing is queued: saves a
 		 * copy and an event-loop pass on the common path. */
 		if (buf_len(&st->out) == 0 && !(st->flags & MUX_S_CONNECTING)) {
-			n = send(st->io.fd, f->payload, f->len, MSG_NOSIGNAL);
+			n = send(mux_stream_fd(st), f->payload, f->len, MSG_NOSIGNAL);
 			if (n < 0) {
 				if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR) {
 					mux_stream_kill(st, PROTO_CLOSE_RESET, true);
