@@ -17,6 +17,7 @@ Exit status 0 on success, 1 on any failure (with a message on stderr).
 import argparse
 import asyncio
 import hashlib
+import resource
 import os
 import socket
 import sys
@@ -291,5 +292,14 @@ def main():
     a.fn(a)
 
 
+def raise_nofile():
+    """Thousands of concurrent connections need as many descriptors: take
+    the hard limit (a fresh system's soft limit is 1024)."""
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if soft < hard:
+        resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
+
+
 if __name__ == "__main__":
+    raise_nofile()
     main()

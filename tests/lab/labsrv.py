@@ -17,6 +17,7 @@ address.  Services:
 import argparse
 import asyncio
 import hashlib
+import resource
 import os
 import signal
 import socket
@@ -169,7 +170,16 @@ async def main():
         s.close()
 
 
+def raise_nofile():
+    """Thousands of concurrent connections need as many descriptors: take
+    the hard limit (a fresh system's soft limit is 1024)."""
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if soft < hard:
+        resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
+
+
 if __name__ == "__main__":
+    raise_nofile()
     try:
         asyncio.run(main())
     except OSError as e:
