@@ -9,6 +9,7 @@
  * and a closed port on 127.0.0.1: run it inside a private network
  * namespace (`unshare -n`), as ctest does.
  */
+#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -124,6 +125,10 @@ drv_echo_server(uint16_t *port)
 		drv_fatal("echo server: %s (run inside `unshare -n` with lo up)", strerror(errno));
 	*port = ntohs(sin.sin_port);
 	if ((pid = fork()) == 0) {
+		/* Never outlive the driver, whichever way it ends. */
+		(void)prctl(PR_SET_PDEATHSIG, SIGKILL);
+		if (getppid() == 1)
+			_exit(0);
 		for (;;) {
 			if ((c = accept(s, NULL, NULL)) == -1)
 				_exit(0);
