@@ -154,6 +154,18 @@ tunnel_accept_cb(struct ev_loop *loop, struct ev_io *io, uint32_t revents)
 	}
 }
 
+static int	tunnel_write(struct tunnel *);
+
+/* The session broke: say why, tell the stub (best effort), and end. */
+static void
+tunnel_protocol_error(struct tunnel *t)
+{
+	log_error("%s", t->mux.error);
+	mux_send_error(&t->mux, t->mux.error);
+	(void)tunnel_write(t);
+	tunnel_end(t, TUNNEL_END_PROTOCOL);
+}
+
 /* Move queued frames into the transport.  -1 when the transport failed. */
 static int
 tunnel_write(struct tunnel *t)
@@ -223,10 +235,7 @@ tunnel_read(struct tunnel *t)
 		 * wait behind megabytes of data on a slow, busy link. */
 		t->last_pong = ev_now();
 		if (mux_in_commit(&t->mux, (size_t)n) != 0) {
-			log_error("%s", t->mux.error);
-			mux_send_error(&t->mux, t->mux.error);
-			(void)tunnel_write(t);
-			tunnel_end(t, TUNNEL_END_PROTOCOL);
+			tunnel_protocol_error(t);
 			return -1;
 		}
 	}
@@ -266,10 +275,7 @@ tunnel_pump(struct tunnel *t)
 	if ((r == 1 && mux_in_ready(&t->mux)) || progress)
 		t->loop.nowait = 1;
 	if (t->mux.error[0] != '\0') {
-		log_error("%s", t->mux.error);
-		mux_send_error(&t->mux, t->mux.error);
-		(void)tunnel_write(t);
-		tunnel_end(t, TUNNEL_END_PROTOCOL);
+		tunnel_protocol_error(t);
 		return;
 	}
 	ev = tr->ops->events(tr);

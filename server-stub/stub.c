@@ -119,12 +119,9 @@ stub_in_cb(struct ev_loop *loop, struct ev_io *io, uint32_t revents)
 		ev_stop(loop);
 		return;
 	}
-	if (n > 0 && mux_in_commit(&s->mux, (size_t)n) != 0) {
-		log_error("%s", s->mux.error);
-		mux_send_error(&s->mux, s->mux.error);
-		s->exit_code = 1;
-		ev_stop(loop);
-	}
+	/* A broken session (m.error) is ended by stub_before_sleep. */
+	if (n > 0)
+		(void)mux_in_commit(&s->mux, (size_t)n);
 }
 
 static void

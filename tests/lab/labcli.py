@@ -17,11 +17,13 @@ Exit status 0 on success, 1 on any failure (with a message on stderr).
 import argparse
 import asyncio
 import hashlib
-import resource
 import os
 import socket
 import sys
 import time
+
+sys.dont_write_bytecode = True  # no __pycache__ in the source tree
+from labutil import raise_nofile  # noqa: E402
 
 
 def fail(msg):
@@ -290,14 +292,6 @@ def main():
 
     a = ap.parse_args()
     a.fn(a)
-
-
-def raise_nofile():
-    """Thousands of concurrent connections need as many descriptors: take
-    the hard limit (a fresh system's soft limit is 1024)."""
-    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
-    if soft < hard:
-        resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
 
 
 if __name__ == "__main__":

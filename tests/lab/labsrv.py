@@ -17,11 +17,13 @@ address.  Services:
 import argparse
 import asyncio
 import hashlib
-import resource
 import os
 import signal
 import socket
 import sys
+
+sys.dont_write_bytecode = True  # no __pycache__ in the source tree
+from labutil import raise_nofile  # noqa: E402
 
 BACKLOG = 1024
 BLACKHOLE_HOLD = 300
@@ -168,14 +170,6 @@ async def main():
     await stop
     for s in servers:
         s.close()
-
-
-def raise_nofile():
-    """Thousands of concurrent connections need as many descriptors: take
-    the hard limit (a fresh system's soft limit is 1024)."""
-    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
-    if soft < hard:
-        resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
 
 
 if __name__ == "__main__":
