@@ -51,6 +51,10 @@ trap 'exit 1' INT TERM
 
 TMP=$(mktemp -d /tmp/csfw.XXXXXX) || exit 1
 chmod 755 "$TMP"	# the driver also runs as nobody, through a fake sudo
+# ... so run a copy that nobody can reach, whatever the permissions of the
+# build tree (a private checkout may be mode 0700).
+install -m 0755 "$DRIVE" "$TMP/fw_drive" || exit 1
+DRIVE=$TMP/fw_drive
 LOG=$TMP/drive.log
 : >"$LOG"
 

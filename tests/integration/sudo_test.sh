@@ -20,8 +20,12 @@ lab_require_bin
 lab_up
 
 small="hello from the private network"
-# What cshuttle passes to sudo: its /proc/self/exe, symlinks resolved.
-bin=$(readlink -f "$CSHUTTLE_BIN")
+# The user must be able to reach the binary whatever the permissions of
+# the build tree (a private checkout may be mode 0700): run a copy from the
+# lab directory.  That path is also what cshuttle passes to sudo (its
+# /proc/self/exe).
+bin=$LAB_DIR/cshuttle
+install -m 0755 "$CSHUTTLE_BIN" "$bin" || lab_die "cannot copy $CSHUTTLE_BIN"
 
 lab_user_add || lab_die "cannot create the test user"
 u=$LAB_USER
