@@ -24,63 +24,126 @@
 
 /*
  * The remote script.  Constraints that shape it:
- * - POSIX sh and busybox only: uname, mktemp, head -c, wc -c, sha256sum,
- *   chmod, rm; no bash-isms.
+ * - POSIX sh and busybox only: uname, mktemp, head, wc, sha256sum, chmod,
+ *   mkdir, mv, rm, grep; no bash-isms.
  * - One line without ', \, ! or newlines: the login shell (which may be
  *   csh or fish) must hand it to /bin/sh untouched.
- * - `read` takes the UPLOAD line byte by byte, so the image that follows
+ * - `read` takes the UPLOAD line byte by byte, so the body that follows
  *   stays in stdin for head -c.  busybox head -c reads ahead through
  *   stdio; that is harmless because the client sends nothing after the
- *   image until it has seen CSHUTTLE-EXEC.
+ *   body until it has seen CSHUTTLE-EXEC.
  * - A shell exits when `exec` fails, so each candidate directory is
- *   probed first with a tiny file ("exit 0", no #! line: a failed
- *   execve() of it means noexec, ENOEXEC makes the shell run it itself).
+ *   probed first with a tiny file ("exit 0", no #! line).  Only status
+ *   126 (execve() refused: noexec) disqualifies the directory: busybox sh
+ *   runs a file without #! by re-executing itself through /proc/self/exe,
+ *   which fails (127) where /proc is not mounted, e.g. in a chroot,
+ *   although the directory is fine for the static stub.
+ *   and the stub itself is run once in probe mode (CSHUTTLE_STUB_PROBE)
+ *   before the exec: an exec format error or a missing kernel feature is
+ *   then reported as "cannot start", with the reason.
  * - The EXIT trap removes whatever file exists when the script ends
  *   without exec (dash and busybox also run it when exec itself fails).
+ * - Only the cache (--stub-cache) costs a round trip: the remote answers
+ *   CSHUTTLE-SEND when it needs the body; otherwise the body follows the
+ *   UPLOAD line at once.
  */
 static const char bootstrap_sh[] =
-	"cs_f=; cs_p=; "
-	"cs_clean() { for cs_x in \"$cs_p\" \"$cs_f\"; do "
+	"cs_f=; cs_p=; cs_s=; "
+	"cs_clean() { for cs_x in \"$cs_p\" \"$cs_f\" \"$cs_s\"; do "
 	    "if [ -n \"$cs_x\" ]; then rm -f \"$cs_x\"; fi; done; }; "
 	"trap cs_clean EXIT; "
 	"trap \"cs_clean; exit 1\" HUP INT TERM; "
 	"cs_err() { echo \"CSHUTTLE-ERR $*\"; exit 1; }; "
-	"echo \"CSHUTTLE-BOOT 1 $(uname -s) $(uname -m)\"; "
-	"read -r cs_w cs_n cs_h || exit 1; "
+	"cs_cc=-; for cs_x in cc gcc clang; do "
+	    "if command -v $cs_x >/dev/null 2>&1; then cs_cc=$cs_x; break; fi; done; "
+	"echo \"CSHUTTLE-BOOT 2 $(uname -s) $(uname -m) $cs_cc\"; "
+	"read -r cs_w cs_n cs_h cs_m cs_dir || exit 1; "
 	"if [ \"$cs_w\" = UPLOAD ]; then :; else exit 0; fi; "
 	"[ \"$cs_n\" -gt 0 ] 2>/dev/null || cs_err \"bad upload size\"; "
 	"umask 077; "
 	"command -v sha256sum >/dev/null 2>&1 || cs_err \"sha256sum not found on the remote host\"; "
+	/* cs_have F: F has the announced size and hash */
+	"cs_have() { cs_y=$(wc -c <\"$1\") && [ $((cs_y + 0)) = \"$cs_n\" ] && "
+	    "cs_y=$(sha256sum <\"$1\") && [ \"${cs_y%% *}\" = \"$cs_h\" ]; }; "
+	/* cs_recv F: the body into F, checked */
+	"cs_recv() { head -c \"$cs_n\" >\"$1\"; cs_y=$(wc -c <\"$1\"); cs_y=$((cs_y + 0)); "
+	    "[ \"$cs_y\" = \"$cs_n\" ] || cs_err \"short upload ($cs_y of $cs_n bytes)\"; "
+	    "cs_y=$(sha256sum <\"$1\"); [ \"${cs_y%% *}\" = \"$cs_h\" ] || cs_err \"checksum mismatch\"; }; "
+	/* cs_xdir D: files may be created and executed in D */
+	"cs_xdir() { cs_p=$(mktemp \"$1/.cshuttle.XXXXXX\" 2>/dev/null) || { cs_p=; return 1; }; "
+	    "echo \"exit 0\" >\"$cs_p\"; chmod 700 \"$cs_p\"; "
+	    "\"$cs_p\" </dev/null >/dev/null 2>&1; if [ $? = 126 ]; then cs_y=1; else cs_y=0; fi; "
+	    "rm -f \"$cs_p\"; cs_p=; return $cs_y; }; "
+	/* cs_run F: the stub F starts here (probe mode) */
+	"cs_run() { cs_y=$(CSHUTTLE_STUB_PROBE=1 \"$1\" </dev/null 2>&1); "
+	    "[ \"$cs_y\" = CSHUTTLE-PROBE-OK ]; }; "
+	"cs_nogo() { cs_y=$(echo \"$cs_y\" | head -n 1); "
+	    "cs_err \"the stub cannot start: ${cs_y:-no output}\"; }; "
+	"case $cs_dir in -) cs_dir= ;; \"~/\"*) cs_dir=$HOME/${cs_dir#\"~/\"} ;; esac; "
+	"if [ \"$cs_m\" = cache ]; then "
+	    "cs_k=${XDG_CACHE_HOME:-$HOME/.cache}/cshuttle; "
+	    "if mkdir -p \"$cs_k\" 2>/dev/null && cs_xdir \"$cs_k\"; then "
+	        "cs_c=$cs_k/stub-$cs_h; "
+	        "if [ -f \"$cs_c\" ] && cs_have \"$cs_c\" && cs_run \"$cs_c\"; then "
+	            "echo \"CSHUTTLE-EXEC $cs_k cached\"; exec \"$cs_c\"; fi; "
+	        "rm -f \"$cs_c\"; echo CSHUTTLE-SEND; "
+	        "cs_f=$(mktemp \"$cs_k/.stub.XXXXXX\") || cs_err \"cannot create a file in $cs_k\"; "
+	        "cs_recv \"$cs_f\"; chmod 700 \"$cs_f\"; cs_run \"$cs_f\" || cs_nogo; "
+	        "for cs_x in \"$cs_k\"/stub-*; do rm -f \"$cs_x\"; done; "
+	        "mv -f \"$cs_f\" \"$cs_c\" || cs_err \"cannot store the stub in $cs_k\"; cs_f=; "
+	        "echo \"CSHUTTLE-EXEC $cs_k\"; exec \"$cs_c\"; "
+	    "fi; "
+	    "echo \"CSHUTTLE-NOTE cannot keep the stub in $cs_k (not writable, or noexec)\"; "
+	    "echo CSHUTTLE-SEND; "
+	"fi; "
+	"if [ -n \"$cs_dir\" ]; then "
+	    "[ -d \"$cs_dir\" ] && [ -w \"$cs_dir\" ] || "
+	        "cs_err \"--remote-tmpdir $cs_dir is not a writable directory\"; fi; "
 	"cs_d=; cs_t=; "
-	"for cs_c in \"$XDG_RUNTIME_DIR\" \"$TMPDIR\" /tmp /var/tmp /dev/shm; do "
+	"for cs_c in \"$cs_dir\" \"$XDG_RUNTIME_DIR\" \"$TMPDIR\" /tmp /var/tmp /dev/shm; do "
 	    "if [ -n \"$cs_c\" ] && [ -d \"$cs_c\" ] && [ -w \"$cs_c\" ]; then :; else continue; fi; "
 	    "cs_t=\"$cs_t $cs_c\"; "
-	    "cs_p=$(mktemp \"$cs_c/.cshuttle.XXXXXX\" 2>/dev/null) || { cs_p=; continue; }; "
-	    "echo \"exit 0\" >\"$cs_p\"; chmod 700 \"$cs_p\"; "
-	    "if \"$cs_p\" </dev/null >/dev/null 2>&1; then rm -f \"$cs_p\"; cs_p=; cs_d=$cs_c; break; fi; "
-	    "rm -f \"$cs_p\"; cs_p=; "
+	    "if cs_xdir \"$cs_c\"; then cs_d=$cs_c; break; fi; "
 	"done; "
 	"if [ -z \"$cs_t\" ]; then cs_err \"no writable directory for the stub\"; fi; "
-	"if [ -z \"$cs_d\" ]; then cs_err \"cannot execute stub in$cs_t\"; fi; "
-	"cs_f=$(mktemp \"$cs_d/.cshuttle.XXXXXX\") || cs_err \"cannot create a file in $cs_d\"; "
-	"head -c \"$cs_n\" >\"$cs_f\"; "
-	"cs_s=$(wc -c <\"$cs_f\"); cs_s=$((cs_s + 0)); "
-	"[ \"$cs_s\" = \"$cs_n\" ] || cs_err \"short upload ($cs_s of $cs_n bytes)\"; "
-	"cs_x=$(sha256sum <\"$cs_f\"); cs_x=${cs_x%% *}; "
-	"[ \"$cs_x\" = \"$cs_h\" ] || cs_err \"checksum mismatch\"; "
+	"if [ -z \"$cs_d\" ]; then cs_err \"cannot execute files in$cs_t (mounted noexec?); "
+	    "name a directory that allows it with --remote-tmpdir\"; fi; "
+	"if [ \"$cs_m\" = cc ]; then "
+	    "[ \"$cs_cc\" = - ] && cs_err \"no C compiler\"; "
+	    "cs_s=$(mktemp \"$cs_d/.cshuttle.XXXXXX\") || cs_err \"cannot create a file in $cs_d\"; "
+	    "cs_recv \"$cs_s\"; "
+	    "cs_f=$(mktemp \"$cs_d/.cshuttle.XXXXXX\") || cs_err \"cannot create a file in $cs_d\"; "
+	    "cs_y=$($cs_cc -x c -O2 -w -o \"$cs_f\" \"$cs_s\" </dev/null 2>&1) || "
+	        "{ cs_y=$(echo \"$cs_y\" | grep error | head -n 1); "
+	        "cs_err \"compiling the stub with $cs_cc failed: ${cs_y:-no message}\"; }; "
+	    "rm -f \"$cs_s\"; cs_s=; "
+	"else "
+	    "cs_f=$(mktemp \"$cs_d/.cshuttle.XXXXXX\") || cs_err \"cannot create a file in $cs_d\"; "
+	    "cs_recv \"$cs_f\"; "
+	"fi; "
 	"chmod 700 \"$cs_f\"; "
-	"echo CSHUTTLE-EXEC; "
+	"cs_run \"$cs_f\" || cs_nogo; "
+	"echo \"CSHUTTLE-EXEC $cs_d\"; "
 	"exec \"$cs_f\" \"$cs_f\"";
 
 #define BOOTSTRAP_LINE_MAX	512
 #define BOOTSTRAP_POLL_MS	100	/* also how often service() runs */
 #define BOOTSTRAP_GRACE_MS	3000	/* to learn the exit status after EOF */
+#define BOOTSTRAP_COMPILE_MS	180000	/* upload + compile + start on a slow board */
 #define BOOTSTRAP_ABORT_MS	2000
 
 enum bs_phase {
 	BS_BOOT,		/* waiting for CSHUTTLE-BOOT */
-	BS_UPLOAD,		/* sending the image, waiting for EXEC/ERR */
+	BS_UPLOAD,		/* sending the body, waiting for EXEC/ERR */
 };
+
+enum bs_mode {
+	BS_MODE_RUN,		/* upload the prebuilt stub to a temp file */
+	BS_MODE_CACHE,		/* the same, kept in the remote cache */
+	BS_MODE_CC,		/* upload the source, the remote compiles it */
+};
+
+static const char *const bs_mode_word[] = { "run", "cache", "cc" };
 
 struct bs {
 	struct transport	*t;
@@ -89,17 +152,31 @@ struct bs {
 	char			 line[BOOTSTRAP_LINE_MAX];
 	size_t			 len;		/* bytes in line (truncated beyond) */
 	size_t			 junk;		/* bytes skipped before BOOT */
-	/* output: seg[0] = UPLOAD line, seg[1] = image */
+	/* output: seg[0] = UPLOAD line, seg[1] = body (stub or source) */
 	const unsigned char	*seg[2];
 	size_t			 seglen[2];
 	int			 cur;
 	size_t			 off;
-	char			 upload[128];
+	bool			 hold;		/* body waits for CSHUTTLE-SEND */
+	bool			 nocache;	/* the remote cannot keep it (NOTE) */
+	enum bs_mode		 mode;
+	const char		*arch;		/* of the stub uploaded */
+	char			 upload[512];
 	char			 machine[64];
+	char			 cc[16];
 };
 
 static bootstrap_find_fn	 bs_find_hook;
 static const char	*bs_supported_hook;
+static bool		 bs_cache;
+static char		 bs_tmpdir[300];
+
+void
+bootstrap_set_options(bool cache, const char *tmpdir)
+{
+	bs_cache = cache;
+	snprintf(bs_tmpdir, sizeof(bs_tmpdir), "%s", tmpdir != NULL ? tmpdir : "");
+}
 
 void
 bootstrap_set_stubs(bootstrap_find_fn find, const char *supported)
@@ -172,7 +249,7 @@ bs_word(const char **p, char *out, size_t outlen)
 
 int
 bootstrap_parse_boot(const char *line, int *version, char *os, size_t oslen,
-    char *machine, size_t mlen)
+    char *machine, size_t mlen, char *cc, size_t cclen)
 {
 	const char	*p;
 	char		 v[16], *end;
@@ -183,7 +260,7 @@ bootstrap_parse_boot(const char *line, int *version, char *os, size_t oslen,
 		return -1;
 	p = line + 14;
 	if (bs_word(&p, v, sizeof(v)) != 0 || bs_word(&p, os, oslen) != 0 ||
-	    bs_word(&p, machine, mlen) != 0)
+	    bs_word(&p, machine, mlen) != 0 || bs_word(&p, cc, cclen) != 0)
 		return -1;
 	while (*p == ' ')
 		p++;
@@ -196,6 +273,9 @@ bootstrap_parse_boot(const char *line, int *version, char *os, size_t oslen,
 	for (i = 0; machine[i] != '\0'; i++)
 		if (!isalnum((unsigned char)machine[i]) && strchr("_-.", machine[i]) == NULL)
 			return -1;
+	if (strcmp(cc, "-") != 0 && strcmp(cc, "cc") != 0 && strcmp(cc, "gcc") != 0 &&
+	    strcmp(cc, "clang") != 0)
+		return -1;
 	*version = (int)lv;
 	return 0;
 }
@@ -257,13 +337,70 @@ bs_abort(struct bs *b, const char *reason)
 	}
 }
 
+/*
+ * Choose what to send for the remote's machine: its prebuilt stub (to a
+ * temp file or the cache), else the source when it has a compiler.
+ * Queues the UPLOAD line and the body; -1 with err when nothing fits.
+ */
+static int
+bs_plan(struct bs *b, char *err, size_t errlen)
+{
+	const struct stub_image	*img;
+	char			 hex[65], reason[128];
+
+	img = bs_find_hook != NULL ? bs_find_hook(b->machine) : stub_find(b->machine);
+	if (img != NULL && img->size > 0) {
+		b->mode = bs_cache ? BS_MODE_CACHE : BS_MODE_RUN;
+		b->arch = img->arch;
+		b->seg[1] = img->data;
+		b->seglen[1] = img->size;
+	} else if (strcmp(b->cc, "-") != 0 && bs_find_hook == NULL) {
+		b->mode = BS_MODE_CC;
+		b->arch = b->machine;
+		b->seg[1] = stub_source;
+		b->seglen[1] = stub_source_size;
+	} else {
+		snprintf(err, errlen, "remote architecture '%s' is not supported "
+		    "(supported: %s), and the remote host has no C compiler (cc) "
+		    "to build the stub", b->machine,
+		    bs_find_hook != NULL ? bs_supported_hook : stub_supported());
+		snprintf(reason, sizeof(reason), "unsupported architecture %s", b->machine);
+		bs_abort(b, reason);
+		return -1;
+	}
+	bootstrap_sha256_hex(b->seg[1], b->seglen[1], hex);
+	snprintf(b->upload, sizeof(b->upload), "UPLOAD %zu %s %s %s\n", b->seglen[1], hex,
+	    bs_mode_word[b->mode], bs_tmpdir[0] != '\0' ? bs_tmpdir : "-");
+	b->seg[0] = (const unsigned char *)b->upload;
+	b->seglen[0] = strlen(b->upload);
+	b->cur = 0;
+	b->off = 0;
+	b->hold = b->mode == BS_MODE_CACHE;
+	b->phase = BS_UPLOAD;
+	switch (b->mode) {
+	case BS_MODE_RUN:
+		log_debug("uploading the %s stub (%zu bytes)", b->arch, b->seglen[1]);
+		break;
+	case BS_MODE_CACHE:
+		log_debug("asking the remote host for its cached %s stub", b->arch);
+		break;
+	case BS_MODE_CC:
+		log_info("no prebuilt stub for %s: compiling the stub on the remote host "
+		    "with %s (%zu bytes of source)", b->machine, b->cc, b->seglen[1]);
+		break;
+	}
+	return 0;
+}
+
 /* Handle one complete line: 1 = stub started, 0 = go on, -1 = failed. */
 static int
 bs_line(struct bs *b, enum transport_fail *fail, char *err, size_t errlen)
 {
-	const struct stub_image	*img;
-	char			 os[64], hex[65], reason[128];
-	int			 version;
+	char	 os[64];
+	char	*dir;
+	size_t	 n;
+	bool	 cached;
+	int	 version;
 
 	if (b->phase == BS_BOOT) {
 		if (strncmp(b->line, "CSHUTTLE-BOOT ", 14) != 0) {
@@ -273,14 +410,14 @@ bs_line(struct bs *b, enum transport_fail *fail, char *err, size_t errlen)
 			return 0;
 		}
 		if (bootstrap_parse_boot(b->line, &version, os, sizeof(os),
-		    b->machine, sizeof(b->machine)) != 0) {
+		    b->machine, sizeof(b->machine), b->cc, sizeof(b->cc)) != 0) {
 			bs_clean(b->line);
 			snprintf(err, errlen, "unexpected bootstrap greeting from the remote: %.80s",
 			    b->line);
 			bs_abort(b, "bad greeting");
 			goto fail;
 		}
-		log_debug("remote system: %s %s", os, b->machine);
+		log_debug("remote system: %s %s, compiler: %s", os, b->machine, b->cc);
 		if (version != BOOTSTRAP_VERSION) {
 			snprintf(err, errlen, "remote bootstrap version %d is not supported", version);
 			bs_abort(b, "version");
@@ -291,42 +428,51 @@ bs_line(struct bs *b, enum transport_fail *fail, char *err, size_t errlen)
 			bs_abort(b, "unsupported system");
 			goto fail;
 		}
-		img = bs_find_hook != NULL ? bs_find_hook(b->machine) : stub_find(b->machine);
-		if (img == NULL || img->size == 0) {
-			snprintf(err, errlen, "remote architecture '%s' is not supported "
-			    "(supported: %s)", b->machine, bs_find_hook != NULL ?
-			    bs_supported_hook : stub_supported());
-			snprintf(reason, sizeof(reason), "unsupported architecture %s", b->machine);
-			bs_abort(b, reason);
+		if (bs_plan(b, err, errlen) != 0)
 			goto fail;
-		}
-		bootstrap_sha256_hex(img->data, img->size, hex);
-		snprintf(b->upload, sizeof(b->upload), "UPLOAD %zu %s\n", img->size, hex);
-		b->seg[0] = (const unsigned char *)b->upload;
-		b->seglen[0] = strlen(b->upload);
-		b->seg[1] = img->data;
-		b->seglen[1] = img->size;
-		b->cur = 0;
-		b->off = 0;
-		b->phase = BS_UPLOAD;
-		log_debug("uploading the %s stub (%zu bytes)", img->arch, img->size);
 		return 0;
 	}
 
+	bs_clean(b->line);
 	if (strncmp(b->line, "CSHUTTLE-ERR ", 13) == 0) {
-		bs_clean(b->line);
-		snprintf(err, errlen, "remote bootstrap failed: %s", b->line + 13);
+		if (b->mode == BS_MODE_CC)
+			snprintf(err, errlen, "remote bootstrap failed (building the stub for %s): "
+			    "%s", b->machine, b->line + 13);
+		else
+			snprintf(err, errlen, "remote bootstrap failed (%s stub on %s): %s",
+			    b->arch, b->machine, b->line + 13);
 		goto fail;
 	}
-	if (strcmp(b->line, "CSHUTTLE-EXEC") == 0) {
-		if (b->cur < 2) {
+	if (strncmp(b->line, "CSHUTTLE-NOTE ", 14) == 0) {
+		log_warn("remote: %s", b->line + 14);
+		if (b->hold)
+			b->nocache = true;
+		return 0;
+	}
+	if (strcmp(b->line, "CSHUTTLE-SEND") == 0 && b->hold) {
+		b->hold = false;
+		log_debug("uploading the %s stub (%zu bytes)%s", b->arch, b->seglen[1],
+		    b->nocache ? "" : " into the remote cache");
+		return 0;
+	}
+	if (strncmp(b->line, "CSHUTTLE-EXEC ", 14) == 0) {
+		/* " cached" ends the line only for a cache hit, which is
+		 * the one case that runs without the body: while the body
+		 * is held back, any other EXEC is out of order. */
+		dir = b->line + 14;
+		n = strlen(dir);
+		cached = b->hold && n > 7 && strcmp(dir + n - 7, " cached") == 0;
+		if (cached)
+			dir[n - 7] = '\0';
+		if (!cached && b->cur < 2) {
 			snprintf(err, errlen, "remote started the stub before the upload ended");
 			goto fail;
 		}
-		log_debug("stub started on the remote host");
+		if (cached)
+			log_debug("using the cached %s stub in %s", b->arch, dir);
+		log_debug("stub started on the remote host from %s", dir);
 		return 1;
 	}
-	bs_clean(b->line);
 	log_debug("remote (bootstrap): %s", b->line);
 	return 0;
 fail:
@@ -433,7 +579,8 @@ bootstrap_run(struct transport *t, struct bootstrap_remote *rs, int boot_ms,
 				goto out;
 			}
 			if (before == BS_BOOT && b->phase == BS_UPLOAD) {
-				upload_deadline = io_now_ms() + BOOTSTRAP_TIMEOUT_MS;
+				upload_deadline = io_now_ms() + (b->mode == BS_MODE_CC ?
+				    BOOTSTRAP_COMPILE_MS : BOOTSTRAP_TIMEOUT_MS);
 				if (deadline < 0 || upload_deadline < deadline)
 					deadline = upload_deadline;
 			}
@@ -441,7 +588,7 @@ bootstrap_run(struct transport *t, struct bootstrap_remote *rs, int boot_ms,
 
 		/* Output.  After TRANSPORT_AGAIN the next attempt is the very
 		 * same (pointer, length): cur and off have not moved. */
-		while (b->phase == BS_UPLOAD && b->cur < 2) {
+		while (b->phase == BS_UPLOAD && b->cur < 2 && !(b->cur == 1 && b->hold)) {
 			len = b->seglen[b->cur] - b->off;
 			if (len > TRANSPORT_MAX_WRITE)
 				len = TRANSPORT_MAX_WRITE;
@@ -467,7 +614,8 @@ bootstrap_run(struct transport *t, struct bootstrap_remote *rs, int boot_ms,
 				    "to start the bootstrap");
 			else
 				snprintf(err, errlen, "timed out uploading and starting the stub "
-				    "(%d s)", BOOTSTRAP_TIMEOUT_MS / 1000);
+				    "(%d s)", (b->mode == BS_MODE_CC ? BOOTSTRAP_COMPILE_MS :
+				    BOOTSTRAP_TIMEOUT_MS) / 1000);
 			*fail = TRANSPORT_F_REMOTE;
 			goto out;
 		}

@@ -4,19 +4,26 @@
  * The remote login shell runs bootstrap_command(), which starts /bin/sh
  * with a small POSIX script.  The exchange on the channel's stdin/stdout:
  *
- *   remote: CSHUTTLE-BOOT 1 <uname -s> <uname -m>
- *   client: UPLOAD <size> <sha256 hex>      or  ABORT <reason>
- *   client: <size bytes of stub image>
- *   remote: CSHUTTLE-EXEC                   or  CSHUTTLE-ERR <reason>
+ *   remote: CSHUTTLE-BOOT 2 <uname -s> <uname -m> <cc|gcc|clang|->
+ *   client: UPLOAD <size> <sha256 hex> <run|cache|cc> <dir|->
+ *           or ABORT <reason>
+ *   cache:  remote: CSHUTTLE-EXEC <dir> cached   (a valid copy is there)
+ *           or      CSHUTTLE-SEND                (then as below)
+ *   client: <size bytes: the stub, or its source for "cc">
+ *   remote: CSHUTTLE-EXEC <dir>                  or  CSHUTTLE-ERR <reason>
  *   ... from here on stdout/stdin carry the mux byte stream, starting
- *   with the stub's HELLO frame.
+ *   with the stub's HELLO frame.  CSHUTTLE-NOTE <text> lines may come
+ *   before EXEC: warnings for the user.
  *
- * The script stores the image in the first of $XDG_RUNTIME_DIR, $TMPDIR,
- * /tmp, /var/tmp, /dev/shm where it may create and execute files (umask
- * 077, mktemp), checks size and hash, and execs it as `stub <path>`; the
- * stub unlinks <path> first, and the script removes the file itself on
- * every failure, so nothing stays on the remote host.  Lines the login
- * shell prints before CSHUTTLE-BOOT (from rc files) are skipped.
+ * The script stores the body in the first of <dir> (--remote-tmpdir),
+ * $XDG_RUNTIME_DIR, $TMPDIR, /tmp, /var/tmp, /dev/shm where it may create
+ * and execute files (umask 077, mktemp), checks size and hash, for "cc"
+ * compiles it there, runs the stub once in probe mode, and execs it as
+ * `stub <path>`; the stub unlinks <path> first, and the script removes
+ * its files on every failure, so nothing stays on the remote host.  With
+ * "cache" the stub lives in ~/.cache/cshuttle/stub-<sha256> instead and is
+ * started without a path.  Lines the login shell prints before
+ * CSHUTTLE-BOOT (from rc files) are skipped.
  */
 #ifndef CSHUTTLE_BOOTSTRAP_H
 #define CSHUTTLE_BOOTSTRAP_H
@@ -28,7 +35,7 @@
 #include "transport.h"
 #include "util_io.h"
 
-#define BOOTSTRAP_VERSION	1
+#define BOOTSTRAP_VERSION	2
 #define BOOTSTRAP_TIMEOUT_MS	30000	/* upload + start, after CSHUTTLE-BOOT */
 #define BOOTSTRAP_MAX_JUNK	(64 * 1024)	/* rc-file output tolerated before it */
 
@@ -79,9 +86,15 @@ struct stub_image;
 typedef const struct stub_image *(*bootstrap_find_fn)(const char *machine);
 void	bootstrap_set_stubs(bootstrap_find_fn find, const char *supported);
 
+/*
+ * --stub-cache and --remote-tmpdir (NULL: none) for the next
+ * bootstrap_run() calls.
+ */
+void	bootstrap_set_options(bool cache, const char *tmpdir);
+
 /* Pure helpers, exposed for the unit tests. */
 int	bootstrap_parse_boot(const char *line, int *version, char *os, size_t oslen,
-	    char *machine, size_t mlen);
+	    char *machine, size_t mlen, char *cc, size_t cclen);
 void	bootstrap_sha256_hex(const void *data, size_t len, char hex[65]);
 
 #endif

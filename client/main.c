@@ -24,6 +24,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "bootstrap.h"
 #include "dns_resolve.h"
 #include "fw.h"
 #include "listen.h"
@@ -250,6 +251,7 @@ main(int argc, char **argv)
 	log_init("cshuttle", o.quiet ? -1 : o.verbose);
 	signal(SIGPIPE, SIG_IGN);
 	main_raise_nofile();
+	bootstrap_set_options(o.stub_cache, o.remote_tmpdir);
 
 	rc = CSHUTTLE_EXIT_FAIL;
 	if ((n = readlink("/proc/self/exe", self, sizeof(self) - 1)) <= 0) {

@@ -33,6 +33,8 @@ enum {
 	OPT_VERSION,
 	OPT_FIREWALL,
 	OPT_NO_IPV6,
+	OPT_STUB_CACHE,
+	OPT_REMOTE_TMPDIR,
 };
 
 static const char options_short[] = ":r:x:X:s:l:vqe:h";
@@ -51,6 +53,8 @@ static const struct option options_long[] = {
 	{ "help",		no_argument,		NULL, 'h' },
 	{ "firewall",		no_argument,		NULL, OPT_FIREWALL },
 	{ "no-ipv6",		no_argument,		NULL, OPT_NO_IPV6 },
+	{ "stub-cache",		no_argument,		NULL, OPT_STUB_CACHE },
+	{ "remote-tmpdir",	required_argument,	NULL, OPT_REMOTE_TMPDIR },
 	{ NULL,			0,			NULL, 0 },
 };
 
@@ -489,6 +493,32 @@ options_string(char **dst, const char *opt, const char *arg, char *err,
 	return 0;
 }
 
+/*
+ * The directory travels to the remote script at the end of one line and
+ * is used there quoted, so anything printable goes but a trailing space;
+ * "~/" is expanded there.
+ */
+static int
+options_remote_tmpdir(struct options *o, const char *arg, char *err, size_t errlen)
+{
+	const char	*p;
+
+	for (p = arg; *p != '\0'; p++)
+		if ((unsigned char)*p < 0x20 || *p == 0x7f)
+			return options_fail(err, errlen, "--remote-tmpdir: control "
+			    "characters are not allowed");
+	if (strlen(arg) > 256)
+		return options_fail(err, errlen, "--remote-tmpdir: longer than 256 bytes");
+	if (arg[0] != '/' && strncmp(arg, "~/", 2) != 0)
+		return options_fail(err, errlen, "--remote-tmpdir \"%s\": must be an "
+		    "absolute path or start with ~/", arg);
+	/* The remote's `read` would drop them. */
+	if (arg[strlen(arg) - 1] == ' ')
+		return options_fail(err, errlen, "--remote-tmpdir \"%s\": must not end "
+		    "with a space", arg);
+	return options_string(&o->remote_tmpdir, "--remote-tmpdir", arg, err, errlen);
+}
+
 static int
 options_remote(struct options *o, const char *arg, char *err, size_t errlen)
 {
@@ -615,6 +645,12 @@ options_parse(struct options *o, int argc, char **argv, char *err,
 		case OPT_NO_IPV6:
 			o->no_ipv6 = true;
 			break;
+		case OPT_STUB_CACHE:
+			o->stub_cache = true;
+			break;
+		case OPT_REMOTE_TMPDIR:
+			ret = options_remote_tmpdir(o, optarg, err, errlen);
+			break;
 		default:
 			ret = options_bad(&a, c, err, errlen);
 			break;
@@ -687,6 +723,12 @@ options_usage(FILE *f)
 "      --ssh-config FILE read this OpenSSH client configuration instead of\n"
 "                        ~/.ssh/config\n"
 "      --no-ipv6         do not redirect IPv6 traffic\n"
+"      --stub-cache      keep the stub in the remote user's cache directory\n"
+"                        (~/.cache/cshuttle) and skip the upload next time\n"
+"      --remote-tmpdir DIR\n"
+"                        on the remote host, run the stub from DIR (an\n"
+"                        absolute path or ~/PATH) before trying\n"
+"                        $XDG_RUNTIME_DIR, $TMPDIR, /tmp, /var/tmp, /dev/shm\n"
 "  -v, --verbose         more messages (repeat for more)\n"
 "  -q, --quiet           only errors and warnings\n"
 "  -h, --help            show this help and exit\n"
@@ -709,6 +751,7 @@ options_free(struct options *o)
 	free(o->remote);
 	free(o->ssh_cmd);
 	free(o->ssh_config);
+	free(o->remote_tmpdir);
 	subnet_list_free(&o->subnets);
 	memset(o, 0, sizeof(*o));
 }

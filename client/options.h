@@ -54,6 +54,8 @@ struct options {
 	char		*ssh_cmd;	/* -e: run this instead of libssh2 */
 	char		*ssh_config;	/* --ssh-config FILE */
 	bool		 no_ipv6;	/* --no-ipv6: leave IPv6 traffic alone */
+	bool		 stub_cache;	/* --stub-cache: keep the stub on the remote */
+	char		*remote_tmpdir;	/* --remote-tmpdir DIR: try it first */
 	bool		 firewall;	/* --firewall: act as the firewall helper */
 	bool		 show_help;	/* -h: caller prints options_usage() */
 	bool		 show_version;	/* --version */

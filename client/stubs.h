@@ -18,6 +18,9 @@ struct stub_image {
 
 extern const struct stub_image	stub_images[];
 extern const size_t		stub_nimages;
+/* The stub's source as one C file, for remotes that compile it. */
+extern const unsigned char	stub_source[];
+extern const size_t		stub_source_size;
 
 /* The image for a `uname -m` value, or NULL when none fits. */
 const struct stub_image *stub_find(const char *machine);

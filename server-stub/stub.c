@@ -10,6 +10,11 @@
  *
  * The stub exits 0 when stdin ends (the client went away) and 1 when the
  * session breaks (protocol error), after telling the client why.
+ *
+ * With CSHUTTLE_STUB_PROBE set it only checks that it can run here (the
+ * kernel executes it, epoll works), prints STUB_PROBE_OK and exits: the
+ * bootstrap runs that first, so a stub that cannot start is reported as
+ * such instead of as a session that ended before it began.
  */
 #include <sys/resource.h>
 #include <sys/socket.h>
@@ -29,6 +34,7 @@
 #include "mux.h"
 
 #define STUB_SWEEP_MS	1000
+#define STUB_PROBE_OK	"CSHUTTLE-PROBE-OK\n"	/* client/bootstrap.c expects it */
 
 struct stub {
 	struct ev_loop	 loop;
@@ -190,6 +196,21 @@ stub_final_flush(struct stub *s)
 	}
 }
 
+static int
+stub_probe(void)
+{
+	struct ev_loop	loop;
+	int		r;
+
+	if ((r = ev_init(&loop)) != 0) {
+		log_error("cannot create an epoll instance: %s", strerror(-r));
+		return 1;
+	}
+	ev_close(&loop);
+	return write(STDOUT_FILENO, STUB_PROBE_OK, sizeof(STUB_PROBE_OK) - 1) ==
+	    (ssize_t)sizeof(STUB_PROBE_OK) - 1 ? 0 : 1;
+}
+
 int
 main(int argc, char **argv)
 {
@@ -197,6 +218,10 @@ main(int argc, char **argv)
 	struct rlimit	 rl;
 	const char	*v;
 
+	if (getenv("CSHUTTLE_STUB_PROBE") != NULL) {
+		log_init("cshuttle-stub", 0);
+		return stub_probe();
+	}
 	/* The bootstrap passes our own path: remove it before anything
 	 * else, so no file outlives this process on the remote host. */
 	if (argc > 1)

@@ -14,7 +14,7 @@ int	LLVMFuzzerTestOneInput(const uint8_t *, size_t);
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	char	*line, os[32], machine[32];
+	char	*line, os[32], machine[32], cc[8];
 	int	 version;
 
 	if ((line = malloc(size + 1)) == NULL)
@@ -23,10 +23,12 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	line[size] = '\0';
 	memset(os, 'x', sizeof(os));
 	memset(machine, 'x', sizeof(machine));
+	memset(cc, 'x', sizeof(cc));
 	if (bootstrap_parse_boot(line, &version, os, sizeof(os), machine,
-	    sizeof(machine)) == 0) {
+	    sizeof(machine), cc, sizeof(cc)) == 0) {
 		if (memchr(os, '\0', sizeof(os)) == NULL ||
-		    memchr(machine, '\0', sizeof(machine)) == NULL)
+		    memchr(machine, '\0', sizeof(machine)) == NULL ||
+		    memchr(cc, '\0', sizeof(cc)) == NULL)
 			abort();
 	}
 	free(line);

@@ -7,9 +7,11 @@
 # Runs sshd on 127.0.0.1:2222 inside a network namespace of its own, with
 # its own host keys and authorized_keys, and a private /tmp (a directory
 # of ours bind-mounted there) so we can check that the stub leaves nothing
-# behind.  ssh_drive runs in the same namespace.  Needs root; exits 77
-# (skip) otherwise.  Everything is removed on exit.  VERBOSE=1 shows
-# ssh_drive's output for passing cases too (DRIVE_VERBOSE=1 adds debug logs).
+# behind.  The remote user's $XDG_CACHE_HOME (sshd SetEnv) is a directory of
+# ours too, for the --stub-cache cases.  ssh_drive runs in the same
+# namespace.  Needs root, sshd and python3: without them the test fails
+# (no skips).  Everything is removed on exit.  VERBOSE=1 shows ssh_drive's
+# output for passing cases too (DRIVE_VERBOSE=1 adds debug logs).
 set -u
 
 DRIVE=${1:-${SSH_DRIVE:-}}
@@ -18,13 +20,13 @@ if [ -z "$DRIVE" ] || [ ! -x "$DRIVE" ]; then
 	exit 2
 fi
 if [ "$(id -u)" != 0 ]; then
-	echo "SKIP: needs root (network namespace, sshd)"
-	exit 77
+	echo "FAIL: needs root (network namespace, sshd)"
+	exit 1
 fi
-for t in ip /usr/sbin/sshd ssh ssh-keygen ssh-agent ssh-add; do
+for t in ip /usr/sbin/sshd ssh ssh-keygen ssh-agent ssh-add python3; do
 	if ! command -v "$t" >/dev/null 2>&1; then
-		echo "SKIP: $t not found"
-		exit 77
+		echo "FAIL: $t not found (see tests/lab/packages.txt)"
+		exit 1
 	fi
 done
 
@@ -55,6 +57,7 @@ key rsa 3072 "$D/id_rsa"
 key ed25519 "" "$D/fake_host"
 cat "$D/id_ed25519.pub" "$D/id_rsa.pub" >"$D/authorized_keys"
 mkdir -m 1777 "$D/rtmp"
+mkdir -m 0700 "$D/rcache" "$D/rdir"
 
 cat >"$D/sshd_config" <<EOF
 Port 2222
@@ -69,6 +72,7 @@ PasswordAuthentication no
 KbdInteractiveAuthentication no
 UsePAM no
 LogLevel VERBOSE
+SetEnv XDG_CACHE_HOME=$D/rcache
 EOF
 mkdir -p /run/sshd
 # ip netns exec gives sshd a mount namespace of its own: /tmp there is $D/rtmp.
@@ -127,6 +131,42 @@ expect_out() {
 		FAILED=1
 	fi
 }
+expect_no_out() {
+	if grep -q -- "$1" "$D/out"; then
+		echo "not ok - output has: $1"
+		sed 's/^/    /' "$D/out"
+		FAILED=1
+	else
+		echo "ok - output lacks: $1"
+	fi
+}
+# The bootstrap says where the stub runs at debug level.
+run_debug() {
+	DRIVE_VERBOSE=1
+	export DRIVE_VERBOSE
+	run "$@"
+	unset DRIVE_VERBOSE
+}
+expect_empty() {
+	left=$(ls -A "$1")
+	if [ -z "$left" ]; then
+		echo "ok - nothing left in $1"
+	else
+		echo "not ok - left in $1: $left"
+		FAILED=1
+	fi
+}
+# The cache holds exactly one stub, stub-<sha256>, mode 0700.
+expect_cached() {
+	left=$(ls -A "$K")
+	if echo "$left" | grep -Eqx 'stub-[0-9a-f]{64}' &&
+	    [ "$(stat -c %a "$K/$left")" = 700 ]; then
+		echo "ok - the cache holds $left"
+	else
+		echo "not ok - the cache holds: $(ls -lA "$K")"
+		FAILED=1
+	fi
+}
 
 C="--host 127.0.0.1 --port 2222 --user root"
 
@@ -164,6 +204,34 @@ run "libssh2: no such server" \
     --known-hosts "$D/kh_good" --expect-fail connect --match "Connection refused"
 run "libssh2: remote exit status at EOF" \
     $C --identity "$D/id_ed25519" --known-hosts "$D/kh_good" --stub exit3
+run "libssh2: a stub that cannot start (exec format error)" \
+    $C --identity "$D/id_ed25519" --known-hosts "$D/kh_good" --stub noprobe \
+    --expect-fail remote --match "the stub cannot start"
+expect_out "failed as expected (.*): remote bootstrap failed (fake stub on $(uname -m)): the stub cannot start: .*Exec format error\$"
+
+run_debug "libssh2: --remote-tmpdir is tried first" \
+    $C --identity "$D/id_ed25519" --known-hosts "$D/kh_good" --remote-tmpdir "$D/rdir" --mib 1
+expect_out "stub started on the remote host from $D/rdir\$"
+expect_empty "$D/rdir"
+run "libssh2: --remote-tmpdir that does not exist" \
+    $C --identity "$D/id_ed25519" --known-hosts "$D/kh_good" --remote-tmpdir "$D/nonexistent" \
+    --expect-fail remote --match "--remote-tmpdir $D/nonexistent is not a writable directory"
+
+# --stub-cache: the stub stays in the remote user's cache ($D/rcache via
+# sshd's SetEnv), not in /tmp, and the next session skips the upload.
+K=$D/rcache/cshuttle
+run_debug "libssh2: --stub-cache, first session uploads into the cache" \
+    $C --identity "$D/id_ed25519" --known-hosts "$D/kh_good" --stub-cache --mib 1
+expect_out "uploading the fake stub ([0-9]* bytes) into the remote cache"
+expect_out "stub started on the remote host from $K\$"
+expect_no_out "using the cached"
+expect_cached
+run_debug "libssh2: --stub-cache, second session uses the cached stub" \
+    $C --identity "$D/id_ed25519" --known-hosts "$D/kh_good" --stub-cache --mib 1
+expect_out "using the cached fake stub in $K\$"
+expect_out "remote: fake stub running"
+expect_no_out "uploading"
+expect_cached
 
 # ssh-agent with the RSA key first: the loop must go on to the Ed25519 key.
 eval "$(ssh-agent -s -a "$D/agent.sock")" >/dev/null
@@ -206,24 +274,20 @@ else:
     os.kill(pid, 9)
 sys.exit(os.waitstatus_to_exitcode(os.waitpid(pid, 0)[1]))
 '
-if command -v python3 >/dev/null 2>&1; then
-	ssh-keygen -q -t ed25519 -N "sekrit" -C enc -f "$D/id_enc" || exit 1
-	cat "$D/id_enc.pub" >>"$D/authorized_keys"
-	rm "$D/id_enc.pub"	# the public key must come from the private key file
-	run "libssh2: terminal: accept the host key, passphrase (wrong, then right)" \
-	    "$(command -v python3)" -c "$PTY_DRIVER" \
-	    "continue connecting=yes|passphrase for key=wrong|passphrase for key=sekrit" \
-	    "$DRIVE" $C --identity "$D/id_enc" --known-hosts "$D/tty/known_hosts" \
-	    --strict ask --mib 1
-	expect_out "ED25519 key fingerprint is SHA256:"
-	expect_out "added host key for"
-	run "libssh2: terminal: refuse the host key" \
-	    "$(command -v python3)" -c "$PTY_DRIVER" "continue connecting=no" \
-	    "$DRIVE" $C --identity "$D/id_enc" --known-hosts "$D/tty2/known_hosts" \
-	    --strict ask --expect-fail hostkey --match "was not accepted"
-else
-	echo "ok - terminal cases skipped (no python3)"
-fi
+ssh-keygen -q -t ed25519 -N "sekrit" -C enc -f "$D/id_enc" || exit 1
+cat "$D/id_enc.pub" >>"$D/authorized_keys"
+rm "$D/id_enc.pub"	# the public key must come from the private key file
+run "libssh2: terminal: accept the host key, passphrase (wrong, then right)" \
+    "$(command -v python3)" -c "$PTY_DRIVER" \
+    "continue connecting=yes|passphrase for key=wrong|passphrase for key=sekrit" \
+    "$DRIVE" $C --identity "$D/id_enc" --known-hosts "$D/tty/known_hosts" \
+    --strict ask --mib 1
+expect_out "ED25519 key fingerprint is SHA256:"
+expect_out "added host key for"
+run "libssh2: terminal: refuse the host key" \
+    "$(command -v python3)" -c "$PTY_DRIVER" "continue connecting=no" \
+    "$DRIVE" $C --identity "$D/id_enc" --known-hosts "$D/tty2/known_hosts" \
+    --strict ask --expect-fail hostkey --match "was not accepted"
 
 SSH="ssh -F /dev/null -o BatchMode=yes -o IdentitiesOnly=yes -o IdentityAgent=none"
 run "ssh command: 12 MiB echoed" \
@@ -239,6 +303,16 @@ run "ssh command: changed host key" \
 run "ssh command: remote exit status at EOF" \
     --cmd "$SSH -i $D/id_ed25519 -o UserKnownHostsFile=$D/kh_good -o StrictHostKeyChecking=yes" \
     --remote root@127.0.0.1:2222 --stub exit3
+run "ssh command: a stub that cannot start" \
+    --cmd "$SSH -i $D/id_ed25519 -o UserKnownHostsFile=$D/kh_good -o StrictHostKeyChecking=yes" \
+    --remote root@127.0.0.1:2222 --stub noprobe \
+    --expect-fail remote --match "the stub cannot start"
+expect_out "remote bootstrap failed (fake stub on $(uname -m)): the stub cannot start: "
+run_debug "ssh command: --stub-cache uses the stub libssh2 stored" \
+    --cmd "$SSH -i $D/id_ed25519 -o UserKnownHostsFile=$D/kh_good -o StrictHostKeyChecking=yes" \
+    --remote root@127.0.0.1:2222 --stub-cache --mib 1
+expect_out "using the cached fake stub in $K\$"
+expect_cached
 
 if [ $FAILED -ne 0 ]; then
 	echo "sshd log:"

@@ -1,9 +1,9 @@
 /*
  * ssh_drive.c - drive a transport against a real sshd for
  * bootstrap_test.sh: open it (libssh2, or an external command with
- * --cmd), bootstrap a fake stub (a shell script), and check that bytes
- * round-trip through it in the data phase, or that opening fails the
- * expected way.
+ * --cmd), bootstrap a fake stub (a shell script that answers the
+ * bootstrap's probe), and check that bytes round-trip through it in the
+ * data phase, or that opening fails the expected way.
  *
  *   ssh_drive [options]
  *     --host H --port P --user U        destination (libssh2)
@@ -13,7 +13,10 @@
  *     --strict ask|yes|no|accept-new    StrictHostKeyChecking
  *     --agent SOCK|none                 IdentityAgent (default none)
  *     --cmd CMD --remote R              use transport_cmd_open instead
- *     --stub echo|exit3                 fake stub (default echo)
+ *     --stub echo|exit3|noprobe         fake stub (default echo); noprobe is
+ *                                       an ELF header for no real machine
+ *     --stub-cache                      like cshuttle --stub-cache
+ *     --remote-tmpdir DIR               like cshuttle --remote-tmpdir DIR
  *     --mib N                           bytes to echo each way (default 12)
  *     --expect-fail connect|hostkey|auth|remote --match TEXT
  *
@@ -28,6 +31,7 @@
 #include <errno.h>
 #include <signal.h>
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -40,10 +44,19 @@
 #include "transport.h"
 #include "util_io.h"
 
-static const char stub_echo[] =
-    "#!/bin/sh\nrm -f \"$1\"\necho \"fake stub running\" >&2\nexec cat\n";
-static const char stub_exit3[] =
-    "#!/bin/sh\nrm -f \"$1\"\nhead -c 5\nexit 3\n";
+/* The bootstrap runs each stub once with CSHUTTLE_STUB_PROBE set first
+ * and wants this answer; from the cache a stub runs without a path. */
+#define DRIVE_PROBE_OK	"[ -n \"$CSHUTTLE_STUB_PROBE\" ] && { echo CSHUTTLE-PROBE-OK; exit 0; }\n"
+#define DRIVE_RM_SELF	"if [ $# -gt 0 ]; then rm -f \"$1\"; fi\n"
+
+static const char stub_echo[] = "#!/bin/sh\n" DRIVE_PROBE_OK DRIVE_RM_SELF
+    "echo \"fake stub running\" >&2\nexec cat\n";
+static const char stub_exit3[] = "#!/bin/sh\n" DRIVE_PROBE_OK DRIVE_RM_SELF
+    "head -c 5\nexit 3\n";
+/* A 64-bit ELF header for machine 0xbeef: execve() says ENOEXEC, as for a
+ * stub built for another CPU. */
+static const char stub_noprobe[64] =
+    "\177ELF\2\1\1\0\0\0\0\0\0\0\0\0\2\0\357\276\1\0\0\0";
 
 static struct stub_image	drive_image;
 
@@ -172,6 +185,8 @@ main(int argc, char **argv)
 	struct transport	*t;
 	enum transport_fail	 fail = TRANSPORT_F_NONE, want = TRANSPORT_F_NONE;
 	const char		*cmd = NULL, *remote = NULL, *match = NULL, *stub = "echo";
+	const char		*tmpdir = NULL;
+	bool			 cache = false;
 	char			 err[1024], addr[INET6_ADDRSTRLEN];
 	size_t			 mib = 12;
 	int			 i, rc;
@@ -186,6 +201,10 @@ main(int argc, char **argv)
 
 		if (strcmp(o, "--identities-only") == 0) {
 			cfg.identities_only = true;
+			continue;
+		}
+		if (strcmp(o, "--stub-cache") == 0) {
+			cache = true;
 			continue;
 		}
 		if (v == NULL)
@@ -213,6 +232,8 @@ main(int argc, char **argv)
 			remote = v;
 		else if (strcmp(o, "--stub") == 0)
 			stub = v;
+		else if (strcmp(o, "--remote-tmpdir") == 0)
+			tmpdir = v;
 		else if (strcmp(o, "--mib") == 0)
 			mib = (size_t)atoi(v);
 		else if (strcmp(o, "--match") == 0)
@@ -232,11 +253,16 @@ main(int argc, char **argv)
 	if (strcmp(stub, "exit3") == 0) {
 		drive_image.data = (const unsigned char *)stub_exit3;
 		drive_image.size = sizeof(stub_exit3) - 1;
-	} else {
+	} else if (strcmp(stub, "noprobe") == 0) {
+		drive_image.data = (const unsigned char *)stub_noprobe;
+		drive_image.size = sizeof(stub_noprobe);
+	} else if (strcmp(stub, "echo") == 0) {
 		drive_image.data = (const unsigned char *)stub_echo;
 		drive_image.size = sizeof(stub_echo) - 1;
-	}
+	} else
+		return die("unknown stub %s", stub);
 	bootstrap_set_stubs(drive_find, "any");
+	bootstrap_set_options(cache, tmpdir);
 
 	if (cmd != NULL)
 		t = transport_cmd_open(cmd, remote ? remote : "localhost", NULL, 0, &fail,

@@ -5,10 +5,13 @@
  * The bootstrap runs for real: the program doubles as a fake `ssh`
  * (argv[1] == "--fake-ssh") that ignores the host and hands the remote
  * command to a local shell, so the script runs under dash (/bin/sh) and
- * under `busybox sh`, with a fake stub image (a shell script that removes
- * its file and echoes stdin).  Temporary directories stand in for
- * $XDG_RUNTIME_DIR and $TMPDIR; the noexec case needs root (a private
- * mount namespace) and is skipped otherwise.
+ * under `busybox sh`, with fake stub images (shell scripts that answer
+ * the probe, remove their file and echo stdin, or misbehave on purpose)
+ * and, for the "cc" mode, small C programs the host's compiler builds.
+ * Each test gets a private directory holding what stands in for
+ * $XDG_RUNTIME_DIR, $TMPDIR, $HOME, $XDG_CACHE_HOME and --remote-tmpdir.
+ * The noexec cases need root (a private mount namespace); busybox-static
+ * and root are requirements here: their absence fails the test.
  */
 #include <sys/mount.h>
 #include <sys/stat.h>
@@ -41,7 +44,11 @@
 #define BUSYBOX		"/bin/busybox"	/* busybox-static */
 
 static char	self_exe[4096];
-static char	tmp_xdg[256], tmp_tmp[256];
+static int	test_verbose;
+/* tmp_root holds all the others (and the captured log); see setup_dirs(). */
+static char	tmp_root[256], tmp_xdg[300], tmp_tmp[300], tmp_home[300];
+static char	tmp_cache[300], tmp_rdir[300];
+static char	*saved_home, *saved_cache;
 
 /* ---- fake ssh ---- */
 
@@ -80,11 +87,42 @@ fake_ssh_main(int argc, char **argv)
 	return 255;
 }
 
-/* ---- fake stub table ---- */
+/* ---- fake stub images ---- */
 
-static const char fake_stub_echo[] = "#!/bin/sh\nrm -f \"$1\"\nexec cat\n";
+/* What every image that means to run starts with: the bootstrap runs it
+ * once with CSHUTTLE_STUB_PROBE set and wants exactly this answer. */
+#define PROBE_OK	"[ -n \"$CSHUTTLE_STUB_PROBE\" ] && { echo CSHUTTLE-PROBE-OK; exit 0; }\n"
+
+/* Removes its file when given one (not from the cache), then echoes. */
+static const char fake_stub_echo[] = "#!/bin/sh\n" PROBE_OK
+    "if [ $# -gt 0 ]; then rm -f \"$1\"; fi\nexec cat\n";
+/* Says where it ran from; removes itself. */
+static const char img_self[] = "#!/bin/sh\n" PROBE_OK
+    "if [ $# -gt 0 ]; then rm -f \"$1\"; echo \"ran $1\"; else echo \"ran cached\"; fi\n";
+/* Says where it ran from; stays (the script must not remove it). */
+static const char img_keep[] = "#!/bin/sh\n" PROBE_OK "echo \"ran $*\"\n";
+/* Does not answer the probe; would run fine otherwise. */
+static const char img_noprobe[] = "#!/bin/sh\necho not a stub\necho second line\nexit 3\n";
+static const char img_silent[] = "#!/bin/sh\nexit 0\n";
+/* An ELF header for a machine that does not exist (e_machine 0xbeef):
+ * execve() fails with ENOEXEC, as a stub for the wrong CPU would. */
+static const char img_badelf[64] = "\177ELF\2\1\1\0\0\0\0\0\0\0\0\0\2\0\357\276\1\0\0\0";
+
+/* For the "cc" mode: a stub in C, and one that does not compile. */
+static const char src_good[] =
+    "#include <stdio.h>\n#include <stdlib.h>\n#include <unistd.h>\n"
+    "int main(int argc, char **argv) {\n"
+    "\tif (getenv(\"CSHUTTLE_STUB_PROBE\") != NULL) { puts(\"CSHUTTLE-PROBE-OK\"); return 0; }\n"
+    "\tif (argc > 1) unlink(argv[1]);\n"
+    "\tprintf(\"compiled stub ran with %d arguments\\n\", argc - 1);\n"
+    "\treturn 0;\n}\n";
+static const char src_bad[] =
+    "int main(void)\n{\n\treturn 0\n}\n";
+
 static struct stub_image fake_image;
 static int fake_no_arch;
+static const char *fake_data = fake_stub_echo;
+static size_t fake_size = sizeof(fake_stub_echo) - 1;
 
 static const struct stub_image *
 fake_find(const char *machine)
@@ -93,8 +131,8 @@ fake_find(const char *machine)
 		return NULL;
 	fake_image.arch = machine;
 	fake_image.machines = machine;
-	fake_image.data = (const unsigned char *)fake_stub_echo;
-	fake_image.size = sizeof(fake_stub_echo) - 1;
+	fake_image.data = (const unsigned char *)fake_data;
+	fake_image.size = fake_size;
 	return &fake_image;
 }
 
@@ -116,28 +154,154 @@ dir_entries(const char *path)
 	return n;
 }
 
+/* Fails the test (with the directory's listing) unless path is empty. */
+static void
+assert_empty_dir(const char *path)
+{
+	char	cmd[600];
+	int	n = dir_entries(path);
+
+	if (n != 0) {
+		snprintf(cmd, sizeof(cmd), "ls -la '%s' >&2", path);
+		(void)!system(cmd);
+		fail_msg("%s: %d entries left, want none", path, n);
+	}
+}
+
+static void
+rm_rf(const char *path)
+{
+	char	cmd[600];
+
+	if (path[0] == '\0')
+		return;
+	snprintf(cmd, sizeof(cmd), "rm -rf -- '%s'", path);
+	(void)!system(cmd);
+}
+
+static void
+restore_env(const char *name, char **saved)
+{
+	if (*saved != NULL)
+		setenv(name, *saved, 1);
+	else
+		unsetenv(name);
+	free(*saved);
+	*saved = NULL;
+}
+
 static int
 setup_dirs(void **state)
 {
-	snprintf(tmp_xdg, sizeof(tmp_xdg), "/tmp/csboot-xdg.XXXXXX");
-	snprintf(tmp_tmp, sizeof(tmp_tmp), "/tmp/csboot-tmp.XXXXXX");
-	if (mkdtemp(tmp_xdg) == NULL || mkdtemp(tmp_tmp) == NULL)
+	const char	*v;
+
+	snprintf(tmp_root, sizeof(tmp_root), "/tmp/csboot.XXXXXX");
+	if (mkdtemp(tmp_root) == NULL)
 		return -1;
+	snprintf(tmp_xdg, sizeof(tmp_xdg), "%s/xdg", tmp_root);
+	snprintf(tmp_tmp, sizeof(tmp_tmp), "%s/tmp", tmp_root);
+	snprintf(tmp_home, sizeof(tmp_home), "%s/home", tmp_root);
+	snprintf(tmp_cache, sizeof(tmp_cache), "%s/cache", tmp_root);
+	snprintf(tmp_rdir, sizeof(tmp_rdir), "%s/rdir", tmp_root);
+	if (mkdir(tmp_xdg, 0700) != 0 || mkdir(tmp_tmp, 0700) != 0 ||
+	    mkdir(tmp_home, 0700) != 0 || mkdir(tmp_cache, 0700) != 0 ||
+	    mkdir(tmp_rdir, 0700) != 0)
+		return -1;
+	saved_home = (v = getenv("HOME")) != NULL ? strdup(v) : NULL;
+	saved_cache = (v = getenv("XDG_CACHE_HOME")) != NULL ? strdup(v) : NULL;
 	setenv("XDG_RUNTIME_DIR", tmp_xdg, 1);
 	setenv("TMPDIR", tmp_tmp, 1);
+	setenv("HOME", tmp_home, 1);
+	unsetenv("XDG_CACHE_HOME");
 	bootstrap_set_stubs(fake_find, "fakearch");
+	bootstrap_set_options(false, NULL);
 	fake_no_arch = 0;
+	fake_data = fake_stub_echo;
+	fake_size = sizeof(fake_stub_echo) - 1;
 	return 0;
 }
 
 static int
 teardown_dirs(void **state)
 {
-	/* Empty by the time we get here when the test passed. */
-	rmdir(tmp_xdg);
-	rmdir(tmp_tmp);
+	/* The tests check for leftovers themselves; this only cleans up
+	 * after a failed one. */
+	rm_rf(tmp_root);
+	restore_env("HOME", &saved_home);
+	restore_env("XDG_CACHE_HOME", &saved_cache);
 	unsetenv("FAKE_SSH_ARGS");
+	bootstrap_set_options(false, NULL);
 	return 0;
+}
+
+static void
+need_busybox(void)
+{
+	if (access(BUSYBOX, X_OK) != 0)
+		fail_msg("%s is missing (install busybox-static): the bootstrap must be "
+		    "tested under busybox sh", BUSYBOX);
+}
+
+static void
+need_root(void)
+{
+	if (geteuid() != 0)
+		fail_msg("needs root (noexec mounts in a private mount namespace)");
+}
+
+/* The client's log (stderr) of one open, for the messages a user sees. */
+static int	cap_saved = -1, cap_fd = -1;
+static char	cap_path[400];
+
+static void
+capture_begin(void)
+{
+	snprintf(cap_path, sizeof(cap_path), "%s/log", tmp_root);
+	cap_fd = open(cap_path, O_RDWR | O_CREAT | O_TRUNC, 0600);
+	assert_true(cap_fd >= 0);
+	cap_saved = dup(STDERR_FILENO);
+	assert_true(cap_saved >= 0);
+	assert_true(dup2(cap_fd, STDERR_FILENO) == STDERR_FILENO);
+	/* debug: the bootstrap says where the stub runs at info or debug */
+	log_init(NULL, test_verbose ? 2 : 1);
+}
+
+static char *
+capture_end(void)
+{
+	char	*buf;
+	off_t	 size;
+	ssize_t	 n;
+
+	dup2(cap_saved, STDERR_FILENO);
+	close(cap_saved);
+	log_init(NULL, test_verbose ? 2 : -1);
+	size = lseek(cap_fd, 0, SEEK_END);
+	assert_true(size >= 0);
+	buf = malloc((size_t)size + 1);
+	assert_non_null(buf);
+	n = pread(cap_fd, buf, (size_t)size, 0);
+	assert_int_equal(n, size);
+	buf[n] = '\0';
+	close(cap_fd);
+	unlink(cap_path);
+	if (test_verbose)
+		fprintf(stderr, "---- client log ----\n%s--------------------\n", buf);
+	return buf;
+}
+
+static void
+assert_contains(const char *hay, const char *needle)
+{
+	if (strstr(hay, needle) == NULL)
+		fail_msg("\"%s\" not found in:\n%s", needle, hay);
+}
+
+static void
+assert_lacks(const char *hay, const char *needle)
+{
+	if (strstr(hay, needle) != NULL)
+		fail_msg("\"%s\" unexpectedly found in:\n%s", needle, hay);
 }
 
 static struct transport *
@@ -281,29 +445,48 @@ test_shquote(void **state)
 	assert_int_equal(io_shquote("0123456789", out, 12), -1);
 }
 
+static int
+parse_boot(const char *line, int *v, char *os, char *m, char *cc)
+{
+	return bootstrap_parse_boot(line, v, os, 32, m, 32, cc, 8);
+}
+
 static void
 test_parse_boot(void **state)
 {
-	char	os[32], m[32];
+	char	os[32], m[32], cc[8];
 	int	v;
 
-	assert_int_equal(bootstrap_parse_boot("CSHUTTLE-BOOT 1 Linux x86_64", &v, os, sizeof(os),
-	    m, sizeof(m)), 0);
-	assert_int_equal(v, 1);
+	assert_int_equal(parse_boot("CSHUTTLE-BOOT 2 Linux x86_64 cc", &v, os, m, cc), 0);
+	assert_int_equal(v, 2);
 	assert_string_equal(os, "Linux");
 	assert_string_equal(m, "x86_64");
-	assert_int_equal(bootstrap_parse_boot("CSHUTTLE-BOOT 2 Linux armv7l ", &v, os,
-	    sizeof(os), m, sizeof(m)), 0);
-	assert_int_equal(v, 2);
-	assert_int_equal(bootstrap_parse_boot("CSHUTTLE-BOOT 1 Linux", &v, os, sizeof(os),
-	    m, sizeof(m)), -1);
-	assert_int_equal(bootstrap_parse_boot("CSHUTTLE-BOOT 1 Linux x y", &v, os, sizeof(os),
-	    m, sizeof(m)), -1);
-	assert_int_equal(bootstrap_parse_boot("CSHUTTLE-BOOT x Linux x86_64", &v, os,
-	    sizeof(os), m, sizeof(m)), -1);
-	assert_int_equal(bootstrap_parse_boot("CSHUTTLE-BOOT 1 Linux x/../y", &v, os,
-	    sizeof(os), m, sizeof(m)), -1);
-	assert_int_equal(bootstrap_parse_boot("hello", &v, os, sizeof(os), m, sizeof(m)), -1);
+	assert_string_equal(cc, "cc");
+	assert_int_equal(parse_boot("CSHUTTLE-BOOT 2 Linux armv7l - ", &v, os, m, cc), 0);
+	assert_string_equal(m, "armv7l");
+	assert_string_equal(cc, "-");
+	assert_int_equal(parse_boot("CSHUTTLE-BOOT 2 Linux riscv64 gcc", &v, os, m, cc), 0);
+	assert_string_equal(cc, "gcc");
+	assert_int_equal(parse_boot("CSHUTTLE-BOOT 2 Linux mips clang", &v, os, m, cc), 0);
+	assert_string_equal(cc, "clang");
+	/* Another version parses: the caller reports it as unsupported. */
+	assert_int_equal(parse_boot("CSHUTTLE-BOOT 3 Linux x86_64 -", &v, os, m, cc), 0);
+	assert_int_equal(v, 3);
+
+	/* The version 1 greeting (no compiler word) and other garbage. */
+	assert_int_equal(parse_boot("CSHUTTLE-BOOT 1 Linux x86_64", &v, os, m, cc), -1);
+	assert_int_equal(parse_boot("CSHUTTLE-BOOT 2 Linux", &v, os, m, cc), -1);
+	assert_int_equal(parse_boot("CSHUTTLE-BOOT 2 Linux x86_64 cc extra", &v, os, m, cc),
+	    -1);
+	assert_int_equal(parse_boot("CSHUTTLE-BOOT 2 Linux x86_64 tcc", &v, os, m, cc), -1);
+	assert_int_equal(parse_boot("CSHUTTLE-BOOT 2 Linux x86_64 /usr/bin/cc", &v, os, m,
+	    cc), -1);
+	assert_int_equal(parse_boot("CSHUTTLE-BOOT x Linux x86_64 cc", &v, os, m, cc), -1);
+	assert_int_equal(parse_boot("CSHUTTLE-BOOT 2 Linux x/../y cc", &v, os, m, cc), -1);
+	assert_int_equal(parse_boot("hello", &v, os, m, cc), -1);
+	/* A word longer than its buffer is refused, not truncated. */
+	assert_int_equal(parse_boot("CSHUTTLE-BOOT 2 Linux "
+	    "x123456789012345678901234567890123 cc", &v, os, m, cc), -1);
 }
 
 static void
@@ -335,15 +518,18 @@ test_script_is_portable(void **state)
 
 /*
  * Run the script under `shell` with `input` on stdin (then EOF) and
- * return its stdout (malloc'd).  With `noexec_all` (root only) the child
- * first mounts noexec tmpfs over every candidate directory in a private
- * mount namespace; with `noexec_xdg` only over $XDG_RUNTIME_DIR.
+ * return its stdout (malloc'd).  Root only: with `noexec_dir` the child
+ * first mounts a noexec tmpfs over that directory in a private mount
+ * namespace; with `noexec_all` over /tmp, /var/tmp and /dev/shm, where it
+ * then recreates the test's directories (all in /tmp) on the noexec
+ * tmpfs.
  */
 static char *
-run_script(const char *shell, const char *input, size_t inlen, int noexec_xdg,
+run_script(const char *shell, const char *input, size_t inlen, const char *noexec_dir,
     int noexec_all, int *status)
 {
 	static const char	*const all[] = { "/tmp", "/var/tmp", "/dev/shm" };
+	const char		*again[] = { tmp_root, tmp_xdg, tmp_tmp, tmp_rdir };
 	int			 in[2], out[2];
 	pid_t			 pid;
 	char			*buf;
@@ -360,19 +546,18 @@ run_script(const char *shell, const char *input, size_t inlen, int noexec_xdg,
 		dup2(out[1], 1);
 		close(in[1]);
 		close(out[0]);
-		if (noexec_xdg || noexec_all) {
+		if (noexec_dir != NULL || noexec_all) {
 			if (unshare(CLONE_NEWNS) != 0 ||
 			    mount("none", "/", NULL, MS_REC | MS_PRIVATE, NULL) != 0)
 				_exit(99);
-			/* Fresh noexec file systems over every candidate; the
-			 * test directories live in /tmp, so recreate them. */
 			for (i = 0; noexec_all && i < 3; i++)
 				if (mount("tmpfs", all[i], "tmpfs", MS_NOEXEC, "mode=1777") != 0)
 					_exit(99);
-			if (noexec_all && (mkdir(tmp_xdg, 0700) != 0 || mkdir(tmp_tmp, 0700) != 0))
-				_exit(99);
-			if (noexec_xdg &&
-			    mount("tmpfs", tmp_xdg, "tmpfs", MS_NOEXEC, "mode=0700") != 0)
+			for (i = 0; noexec_all && i < 4; i++)
+				if (mkdir(again[i], 0700) != 0)
+					_exit(99);
+			if (noexec_dir != NULL &&
+			    mount("tmpfs", noexec_dir, "tmpfs", MS_NOEXEC, "mode=0700") != 0)
 				_exit(99);
 		}
 		if (strcmp(shell, "busybox") == 0)
@@ -383,8 +568,9 @@ run_script(const char *shell, const char *input, size_t inlen, int noexec_xdg,
 	}
 	close(in[0]);
 	close(out[1]);
+	/* The script may exit before reading it all (errors, cache hits). */
 	if (inlen > 0)
-		assert_int_equal(write(in[1], input, inlen), (ssize_t)inlen);
+		(void)!write(in[1], input, inlen);
 	close(in[1]);
 	buf = malloc(cap + 1);
 	assert_non_null(buf);
@@ -393,70 +579,111 @@ run_script(const char *shell, const char *input, size_t inlen, int noexec_xdg,
 	buf[len] = '\0';
 	close(out[0]);
 	assert_int_equal(waitpid(pid, status, 0), pid);
+	if (test_verbose)
+		fprintf(stderr, "---- script (%s) ----\n%s--------------------\n", shell, buf);
+	if (WIFEXITED(*status) && WEXITSTATUS(*status) >= 98)
+		fail_msg("could not set up the script's child (exit %d)", WEXITSTATUS(*status));
 	return buf;
 }
 
+/*
+ * The client's side of the exchange as one input: the UPLOAD line, then
+ * `send` bytes of the body (mode run|cache|cc, dir "-" for none).
+ */
 static char *
-upload_input(const char *image, size_t size, const char *hash_override, size_t send,
-    size_t *len)
+upload_input(const void *image, size_t size, const char *hash_override, size_t send,
+    const char *mode, const char *dir, size_t *len)
 {
 	char	hex[65], *in;
 
 	bootstrap_sha256_hex(image, size, hex);
-	in = malloc(size + 256);
+	in = malloc(size + 1024);
 	assert_non_null(in);
-	snprintf(in, 256, "UPLOAD %zu %s\n", size, hash_override ? hash_override : hex);
+	snprintf(in, 1024, "UPLOAD %zu %s %s %s\n", size,
+	    hash_override ? hash_override : hex, mode, dir);
 	*len = strlen(in);
 	memcpy(in + *len, image, send);
 	*len += send;
 	return in;
 }
 
+/* Run `image` through the script in `mode` with `dir`; stdout returned. */
+static char *
+run_upload(const char *shell, const void *image, size_t size, const char *mode,
+    const char *dir, const char *noexec_dir, int noexec_all, int *st)
+{
+	char	*in, *out;
+	size_t	 len;
+
+	in = upload_input(image, size, NULL, size, mode, dir, &len);
+	out = run_script(shell, in, len, noexec_dir, noexec_all, st);
+	free(in);
+	return out;
+}
+
+static void
+assert_exit(int st, int code)
+{
+	if (!WIFEXITED(st) || WEXITSTATUS(st) != code)
+		fail_msg("script status 0x%x, want exit %d", st, code);
+}
+
 static void
 script_errors(const char *shell)
 {
-	static const char	 img[] = "#!/bin/sh\necho ran\n";
-	char			 boot[128], *in, *out, want[256];
-	size_t			 len;
-	int			 st;
+	char	*in, *out, want[2048], boot[128];
+	size_t	 len;
+	int	 st;
 
-	snprintf(boot, sizeof(boot), "CSHUTTLE-BOOT 1 Linux ");
-	/* ABORT: quiet exit 0, nothing left. */
+	/* The greeting names the compiler (the host has cc). */
+	snprintf(boot, sizeof(boot), "CSHUTTLE-BOOT 2 Linux ");
 	out = run_script(shell, "ABORT unsupported architecture x\n",
-	    strlen("ABORT unsupported architecture x\n"), 0, 0, &st);
+	    strlen("ABORT unsupported architecture x\n"), NULL, 0, &st);
 	assert_true(strncmp(out, boot, strlen(boot)) == 0);
+	assert_non_null(strstr(out, " cc\n"));
+	/* ABORT: quiet exit 0, nothing left. */
 	assert_null(strstr(out, "CSHUTTLE-ERR"));
-	assert_true(WIFEXITED(st) && WEXITSTATUS(st) == 0);
+	assert_exit(st, 0);
 	free(out);
 
 	/* Wrong hash. */
-	in = upload_input(img, sizeof(img) - 1,
+	in = upload_input(img_keep, sizeof(img_keep) - 1,
 	    "0000000000000000000000000000000000000000000000000000000000000000",
-	    sizeof(img) - 1, &len);
-	out = run_script(shell, in, len, 0, 0, &st);
-	assert_non_null(strstr(out, "\nCSHUTTLE-ERR checksum mismatch\n"));
-	assert_null(strstr(out, "CSHUTTLE-EXEC"));
-	assert_int_equal(WEXITSTATUS(st), 1);
+	    sizeof(img_keep) - 1, "run", "-", &len);
+	out = run_script(shell, in, len, NULL, 0, &st);
+	assert_contains(out, "\nCSHUTTLE-ERR checksum mismatch\n");
+	assert_lacks(out, "CSHUTTLE-EXEC");
+	assert_exit(st, 1);
 	free(out);
 	free(in);
-	assert_int_equal(dir_entries(tmp_xdg), 0);
+	assert_empty_dir(tmp_xdg);
 
 	/* Short upload (the client went away). */
-	in = upload_input(img, sizeof(img) - 1, NULL, 5, &len);
-	out = run_script(shell, in, len, 0, 0, &st);
+	in = upload_input(img_keep, sizeof(img_keep) - 1, NULL, 5, "run", "-", &len);
+	out = run_script(shell, in, len, NULL, 0, &st);
 	snprintf(want, sizeof(want), "\nCSHUTTLE-ERR short upload (5 of %zu bytes)\n",
-	    sizeof(img) - 1);
-	assert_non_null(strstr(out, want));
+	    sizeof(img_keep) - 1);
+	assert_contains(out, want);
+	assert_exit(st, 1);
 	free(out);
 	free(in);
-	assert_int_equal(dir_entries(tmp_xdg), 0);
+	assert_empty_dir(tmp_xdg);
 
-	/* A good upload runs the image with its own path as argument. */
-	in = upload_input(img, sizeof(img) - 1, NULL, sizeof(img) - 1, &len);
-	out = run_script(shell, in, len, 0, 0, &st);
-	assert_non_null(strstr(out, "\nCSHUTTLE-EXEC\nran\n"));
+	/* A size that is not a number. */
+	out = run_script(shell, "UPLOAD x abc run -\n", strlen("UPLOAD x abc run -\n"),
+	    NULL, 0, &st);
+	assert_contains(out, "\nCSHUTTLE-ERR bad upload size\n");
+	assert_exit(st, 1);
 	free(out);
-	free(in);
+
+	/* A good upload runs the image with its own path as argument, from
+	 * the first candidate directory, which the EXEC line names. */
+	out = run_upload(shell, img_keep, sizeof(img_keep) - 1, "run", "-", NULL, 0, &st);
+	snprintf(want, sizeof(want), "\nCSHUTTLE-EXEC %s\nran %s/.cshuttle.", tmp_xdg,
+	    tmp_xdg);
+	assert_contains(out, want);
+	assert_exit(st, 0);
+	free(out);
 	/* This image does not remove itself: exactly one file is there. */
 	assert_int_equal(dir_entries(tmp_xdg), 1);
 	assert_int_equal(system("rm -f \"$XDG_RUNTIME_DIR\"/.cshuttle.*"), 0);
@@ -471,39 +698,192 @@ test_script_errors_dash(void **state)
 static void
 test_script_errors_busybox(void **state)
 {
-	if (access(BUSYBOX, X_OK) != 0)
-		skip();
+	need_busybox();
 	script_errors("busybox");
+}
+
+/* A stub that does not answer the probe is not exec'd, and not left. */
+static void
+script_probe(const char *shell)
+{
+	char	*out, k[400];
+	int	 st;
+
+	out = run_upload(shell, img_noprobe, sizeof(img_noprobe) - 1, "run", "-", NULL, 0,
+	    &st);
+	assert_contains(out, "\nCSHUTTLE-ERR the stub cannot start: not a stub\n");
+	assert_lacks(out, "CSHUTTLE-EXEC");
+	assert_lacks(out, "second line");
+	assert_exit(st, 1);
+	free(out);
+	assert_empty_dir(tmp_xdg);
+
+	out = run_upload(shell, img_silent, sizeof(img_silent) - 1, "run", "-", NULL, 0, &st);
+	assert_contains(out, "\nCSHUTTLE-ERR the stub cannot start: no output\n");
+	assert_exit(st, 1);
+	free(out);
+	assert_empty_dir(tmp_xdg);
+
+	/* A binary for another machine: whatever the shell makes of it,
+	 * the user learns that the stub cannot start. */
+	out = run_upload(shell, img_badelf, sizeof(img_badelf), "run", "-", NULL, 0, &st);
+	assert_contains(out, "\nCSHUTTLE-ERR the stub cannot start: ");
+	assert_lacks(out, "CSHUTTLE-EXEC");
+	assert_exit(st, 1);
+	free(out);
+	assert_empty_dir(tmp_xdg);
+
+	/* The same in cache mode: nothing stored. */
+	setenv("XDG_CACHE_HOME", tmp_cache, 1);
+	out = run_upload(shell, img_noprobe, sizeof(img_noprobe) - 1, "cache", "-", NULL, 0,
+	    &st);
+	assert_contains(out, "\nCSHUTTLE-SEND\nCSHUTTLE-ERR the stub cannot start: not a stub\n");
+	assert_exit(st, 1);
+	free(out);
+	assert_empty_dir(tmp_xdg);
+	assert_int_equal(dir_entries(tmp_cache), 1);		/* the cshuttle dir */
+	snprintf(k, sizeof(k), "%s/cshuttle", tmp_cache);
+	assert_empty_dir(k);
+}
+
+static void
+test_script_probe_dash(void **state)
+{
+	script_probe("sh");
+}
+
+static void
+test_script_probe_busybox(void **state)
+{
+	need_busybox();
+	script_probe("busybox");
+}
+
+/* --remote-tmpdir: tried first, checked, "~/" expanded on the remote. */
+static void
+script_tmpdir(const char *shell)
+{
+	char	*out, want[2048], dir[400];
+	int	 st;
+
+	out = run_upload(shell, img_self, sizeof(img_self) - 1, "run", tmp_rdir, NULL, 0, &st);
+	snprintf(want, sizeof(want), "\nCSHUTTLE-EXEC %s\nran %s/.cshuttle.", tmp_rdir,
+	    tmp_rdir);
+	assert_contains(out, want);
+	assert_exit(st, 0);
+	free(out);
+	assert_empty_dir(tmp_rdir);
+	assert_empty_dir(tmp_xdg);
+
+	/* A directory that does not exist is an error that names it. */
+	snprintf(dir, sizeof(dir), "%s/nonexistent", tmp_root);
+	out = run_upload(shell, img_self, sizeof(img_self) - 1, "run", dir, NULL, 0, &st);
+	snprintf(want, sizeof(want), "\nCSHUTTLE-ERR --remote-tmpdir %s is not a writable "
+	    "directory\n", dir);
+	assert_contains(out, want);
+	assert_lacks(out, "CSHUTTLE-EXEC");
+	assert_exit(st, 1);
+	free(out);
+	assert_empty_dir(tmp_xdg);
+	assert_empty_dir(tmp_tmp);
+
+	/* A regular file is not a directory either. */
+	snprintf(dir, sizeof(dir), "%s/afile", tmp_root);
+	assert_int_equal(close(open(dir, O_CREAT | O_WRONLY, 0600)), 0);
+	out = run_upload(shell, img_self, sizeof(img_self) - 1, "run", dir, NULL, 0, &st);
+	snprintf(want, sizeof(want), "\nCSHUTTLE-ERR --remote-tmpdir %s is not a writable "
+	    "directory\n", dir);
+	assert_contains(out, want);
+	assert_exit(st, 1);
+	free(out);
+	unlink(dir);
+
+	/* "~/" is the remote user's $HOME. */
+	snprintf(dir, sizeof(dir), "%s/rt", tmp_home);
+	assert_int_equal(mkdir(dir, 0700), 0);
+	out = run_upload(shell, img_self, sizeof(img_self) - 1, "run", "~/rt", NULL, 0, &st);
+	snprintf(want, sizeof(want), "\nCSHUTTLE-EXEC %s\nran %s/.cshuttle.", dir, dir);
+	assert_contains(out, want);
+	assert_exit(st, 0);
+	free(out);
+	assert_empty_dir(dir);
+	rmdir(dir);
+	out = run_upload(shell, img_self, sizeof(img_self) - 1, "run", "~/rt", NULL, 0, &st);
+	snprintf(want, sizeof(want), "\nCSHUTTLE-ERR --remote-tmpdir %s is not a writable "
+	    "directory\n", dir);
+	assert_contains(out, want);
+	assert_exit(st, 1);
+	free(out);
+
+	/* Spaces in the name survive the UPLOAD line and the quoting. */
+	snprintf(dir, sizeof(dir), "%s/my  stub dir", tmp_root);
+	assert_int_equal(mkdir(dir, 0700), 0);
+	out = run_upload(shell, img_self, sizeof(img_self) - 1, "run", dir, NULL, 0, &st);
+	snprintf(want, sizeof(want), "\nCSHUTTLE-EXEC %s\nran %s/.cshuttle.", dir, dir);
+	assert_contains(out, want);
+	assert_exit(st, 0);
+	free(out);
+	assert_empty_dir(dir);
+	rmdir(dir);
+	assert_empty_dir(tmp_xdg);
+	assert_empty_dir(tmp_tmp);
+}
+
+static void
+test_script_tmpdir_dash(void **state)
+{
+	script_tmpdir("sh");
+}
+
+static void
+test_script_tmpdir_busybox(void **state)
+{
+	need_busybox();
+	script_tmpdir("busybox");
 }
 
 static void
 script_noexec(const char *shell)
 {
-	static const char	 img[] = "#!/bin/sh\necho \"ran $1\"\nrm -f \"$1\"\n";
-	char			*in, *out, want[1024];
-	size_t			 len;
-	int			 st;
+	char	*out, want[2048];
+	int	 st;
 
-	if (geteuid() != 0) {
-		skip();
-		return;
-	}
-	in = upload_input(img, sizeof(img) - 1, NULL, sizeof(img) - 1, &len);
+	need_root();
 	/* $XDG_RUNTIME_DIR is noexec: the stub lands in $TMPDIR. */
-	out = run_script(shell, in, len, 1, 0, &st);
-	snprintf(want, sizeof(want), "\nCSHUTTLE-EXEC\nran %s/.cshuttle.", tmp_tmp);
-	assert_non_null(strstr(out, want));
+	out = run_upload(shell, img_self, sizeof(img_self) - 1, "run", "-", tmp_xdg, 0, &st);
+	snprintf(want, sizeof(want), "\nCSHUTTLE-EXEC %s\nran %s/.cshuttle.", tmp_tmp,
+	    tmp_tmp);
+	assert_contains(out, want);
+	assert_exit(st, 0);
 	free(out);
-	assert_int_equal(dir_entries(tmp_tmp), 0);
+	assert_empty_dir(tmp_tmp);
+
+	/* A noexec --remote-tmpdir: on to the usual candidates. */
+	out = run_upload(shell, img_self, sizeof(img_self) - 1, "run", tmp_rdir, tmp_rdir, 0,
+	    &st);
+	snprintf(want, sizeof(want), "\nCSHUTTLE-EXEC %s\nran %s/.cshuttle.", tmp_xdg,
+	    tmp_xdg);
+	assert_contains(out, want);
+	assert_exit(st, 0);
+	free(out);
+	assert_empty_dir(tmp_xdg);
 
 	/* Everything noexec: a clear error, nothing left behind. */
-	out = run_script(shell, in, len, 0, 1, &st);
-	snprintf(want, sizeof(want), "\nCSHUTTLE-ERR cannot execute stub in %s %s /tmp "
-	    "/var/tmp /dev/shm\n", tmp_xdg, tmp_tmp);
-	assert_non_null(strstr(out, want));
-	assert_int_equal(WEXITSTATUS(st), 1);
+	out = run_upload(shell, img_self, sizeof(img_self) - 1, "run", "-", NULL, 1, &st);
+	snprintf(want, sizeof(want), "\nCSHUTTLE-ERR cannot execute files in %s %s /tmp "
+	    "/var/tmp /dev/shm (mounted noexec?); name a directory that allows it with "
+	    "--remote-tmpdir\n", tmp_xdg, tmp_tmp);
+	assert_contains(out, want);
+	assert_exit(st, 1);
 	free(out);
-	free(in);
+
+	/* ... with --remote-tmpdir named first. */
+	out = run_upload(shell, img_self, sizeof(img_self) - 1, "run", tmp_rdir, NULL, 1, &st);
+	snprintf(want, sizeof(want), "\nCSHUTTLE-ERR cannot execute files in %s %s %s /tmp "
+	    "/var/tmp /dev/shm (mounted noexec?); ", tmp_rdir, tmp_xdg, tmp_tmp);
+	assert_contains(out, want);
+	assert_exit(st, 1);
+	free(out);
 }
 
 static void
@@ -515,9 +895,240 @@ test_script_noexec_dash(void **state)
 static void
 test_script_noexec_busybox(void **state)
 {
-	if (access(BUSYBOX, X_OK) != 0)
-		skip();
+	need_busybox();
 	script_noexec("busybox");
+}
+
+/* What the cache directory holds: 0 files, or 1 named stub-<hash of img>. */
+static void
+assert_cache_holds(const char *k, const void *img, size_t size, ino_t *ino)
+{
+	char		 path[600], hex[65], *data;
+	struct stat	 sb;
+	FILE		*f;
+
+	bootstrap_sha256_hex(img, size, hex);
+	snprintf(path, sizeof(path), "%s/stub-%s", k, hex);
+	if (stat(path, &sb) != 0)
+		fail_msg("%s: %s", path, strerror(errno));
+	assert_true(S_ISREG(sb.st_mode));
+	if ((sb.st_mode & 07777) != 0700)
+		fail_msg("%s has mode %04o, want 0700", path, (unsigned)(sb.st_mode & 07777));
+	assert_int_equal(sb.st_size, size);
+	data = malloc(size + 1);
+	assert_non_null(data);
+	assert_non_null(f = fopen(path, "r"));
+	assert_int_equal(fread(data, 1, size + 1, f), size);
+	fclose(f);
+	assert_memory_equal(data, img, size);
+	free(data);
+	if (dir_entries(k) != 1)
+		fail_msg("%s: %d entries, want only stub-%s", k, dir_entries(k), hex);
+	if (ino != NULL)
+		*ino = sb.st_ino;
+}
+
+static void
+script_cache(const char *shell)
+{
+	char	*in, *out, want[2048], k[400], path[600];
+	size_t	 len;
+	ino_t	 ino, ino2;
+	FILE	*f;
+	int	 st;
+
+	setenv("XDG_CACHE_HOME", tmp_cache, 1);
+	snprintf(k, sizeof(k), "%s/cshuttle", tmp_cache);
+
+	/* An older stub is there: replaced. */
+	assert_int_equal(mkdir(k, 0700), 0);
+	snprintf(path, sizeof(path), "%s/stub-0123", k);
+	assert_non_null(f = fopen(path, "w"));
+	fclose(f);
+
+	/* First run: the body is asked for, stored, run without argument. */
+	out = run_upload(shell, img_self, sizeof(img_self) - 1, "cache", "-", NULL, 0, &st);
+	snprintf(want, sizeof(want), "\nCSHUTTLE-SEND\nCSHUTTLE-EXEC %s\nran cached\n", k);
+	assert_contains(out, want);
+	assert_exit(st, 0);
+	free(out);
+	assert_cache_holds(k, img_self, sizeof(img_self) - 1, &ino);
+	assert_empty_dir(tmp_xdg);
+	assert_empty_dir(tmp_tmp);
+
+	/* Second run: only the UPLOAD line; the cached copy runs. */
+	in = upload_input(img_self, sizeof(img_self) - 1, NULL, 0, "cache", "-", &len);
+	out = run_script(shell, in, len, NULL, 0, &st);
+	snprintf(want, sizeof(want), "\nCSHUTTLE-EXEC %s cached\nran cached\n", k);
+	assert_contains(out, want);
+	assert_lacks(out, "CSHUTTLE-SEND");
+	assert_exit(st, 0);
+	free(out);
+	free(in);
+	assert_cache_holds(k, img_self, sizeof(img_self) - 1, &ino2);
+	assert_true(ino == ino2);
+
+	/* A corrupted copy (same size, other bytes) is replaced. */
+	snprintf(path, sizeof(path), "%s/stub-", k);
+	bootstrap_sha256_hex(img_self, sizeof(img_self) - 1, path + strlen(path));
+	assert_non_null(f = fopen(path, "r+"));
+	assert_int_equal(fseek(f, -2, SEEK_END), 0);
+	fputs("X\n", f);
+	fclose(f);
+	out = run_upload(shell, img_self, sizeof(img_self) - 1, "cache", "-", NULL, 0, &st);
+	snprintf(want, sizeof(want), "\nCSHUTTLE-SEND\nCSHUTTLE-EXEC %s\nran cached\n", k);
+	assert_contains(out, want);
+	assert_exit(st, 0);
+	free(out);
+	assert_cache_holds(k, img_self, sizeof(img_self) - 1, NULL);
+
+	/* Another stub (an upgrade): the old one goes. */
+	out = run_upload(shell, img_keep, sizeof(img_keep) - 1, "cache", "-", NULL, 0, &st);
+	snprintf(want, sizeof(want), "\nCSHUTTLE-SEND\nCSHUTTLE-EXEC %s\nran \n", k);
+	assert_contains(out, want);
+	assert_exit(st, 0);
+	free(out);
+	assert_cache_holds(k, img_keep, sizeof(img_keep) - 1, NULL);
+
+	/* Without $XDG_CACHE_HOME: ~/.cache. */
+	unsetenv("XDG_CACHE_HOME");
+	snprintf(k, sizeof(k), "%s/.cache/cshuttle", tmp_home);
+	out = run_upload(shell, img_self, sizeof(img_self) - 1, "cache", "-", NULL, 0, &st);
+	snprintf(want, sizeof(want), "\nCSHUTTLE-SEND\nCSHUTTLE-EXEC %s\nran cached\n", k);
+	assert_contains(out, want);
+	assert_exit(st, 0);
+	free(out);
+	assert_cache_holds(k, img_self, sizeof(img_self) - 1, NULL);
+	assert_empty_dir(tmp_xdg);
+	assert_empty_dir(tmp_tmp);
+}
+
+static void
+test_script_cache_dash(void **state)
+{
+	script_cache("sh");
+}
+
+static void
+test_script_cache_busybox(void **state)
+{
+	need_busybox();
+	script_cache("busybox");
+}
+
+/* No usable cache: a note, then the body goes to a temp file as usual. */
+static void
+script_cache_unusable(const char *shell)
+{
+	char	*out, want[2048], file[400];
+	int	 st;
+
+	/* $HOME is a file (not writable even for root): no ~/.cache. */
+	snprintf(file, sizeof(file), "%s/homefile", tmp_root);
+	assert_int_equal(close(open(file, O_CREAT | O_WRONLY, 0600)), 0);
+	setenv("HOME", file, 1);
+	out = run_upload(shell, img_self, sizeof(img_self) - 1, "cache", "-", NULL, 0, &st);
+	snprintf(want, sizeof(want), "\nCSHUTTLE-NOTE cannot keep the stub in "
+	    "%s/.cache/cshuttle (not writable, or noexec)\nCSHUTTLE-SEND\n"
+	    "CSHUTTLE-EXEC %s\nran %s/.cshuttle.", file, tmp_xdg, tmp_xdg);
+	assert_contains(out, want);
+	assert_exit(st, 0);
+	free(out);
+	assert_empty_dir(tmp_xdg);
+	setenv("HOME", tmp_home, 1);
+
+	/* The note does not stop the --remote-tmpdir checks. */
+	setenv("XDG_CACHE_HOME", file, 1);
+	out = run_upload(shell, img_self, sizeof(img_self) - 1, "cache", "/nonexistent/cs",
+	    NULL, 0, &st);
+	assert_contains(out, "\nCSHUTTLE-SEND\nCSHUTTLE-ERR --remote-tmpdir /nonexistent/cs "
+	    "is not a writable directory\n");
+	assert_exit(st, 1);
+	free(out);
+	unlink(file);
+
+	/* A noexec cache directory. */
+	need_root();
+	setenv("XDG_CACHE_HOME", tmp_cache, 1);
+	out = run_upload(shell, img_self, sizeof(img_self) - 1, "cache", tmp_rdir, tmp_cache,
+	    0, &st);
+	snprintf(want, sizeof(want), "\nCSHUTTLE-NOTE cannot keep the stub in "
+	    "%s/cshuttle (not writable, or noexec)\nCSHUTTLE-SEND\n"
+	    "CSHUTTLE-EXEC %s\nran %s/.cshuttle.", tmp_cache, tmp_rdir, tmp_rdir);
+	assert_contains(out, want);
+	assert_exit(st, 0);
+	free(out);
+	assert_empty_dir(tmp_rdir);
+	assert_empty_dir(tmp_cache);
+	assert_empty_dir(tmp_xdg);
+}
+
+static void
+test_script_cache_unusable_dash(void **state)
+{
+	script_cache_unusable("sh");
+}
+
+static void
+test_script_cache_unusable_busybox(void **state)
+{
+	need_busybox();
+	script_cache_unusable("busybox");
+}
+
+/* Mode cc: the remote compiles the source it is sent. */
+static void
+script_cc(const char *shell)
+{
+	char	*out, want[2048], *line, *eol;
+	int	 st;
+
+	out = run_upload(shell, src_good, sizeof(src_good) - 1, "cc", "-", NULL, 0, &st);
+	snprintf(want, sizeof(want), "\nCSHUTTLE-EXEC %s\ncompiled stub ran with 1 "
+	    "arguments\n", tmp_xdg);
+	assert_contains(out, want);
+	assert_exit(st, 0);
+	free(out);
+	/* The source is gone, the binary removed itself, the compiler's
+	 * temporary files ($TMPDIR) are gone. */
+	assert_empty_dir(tmp_xdg);
+	assert_empty_dir(tmp_tmp);
+
+	out = run_upload(shell, src_good, sizeof(src_good) - 1, "cc", tmp_rdir, NULL, 0, &st);
+	snprintf(want, sizeof(want), "\nCSHUTTLE-EXEC %s\ncompiled stub ran", tmp_rdir);
+	assert_contains(out, want);
+	free(out);
+	assert_empty_dir(tmp_rdir);
+
+	/* A syntax error: the compiler's error line, nothing left. */
+	out = run_upload(shell, src_bad, sizeof(src_bad) - 1, "cc", "-", NULL, 0, &st);
+	assert_contains(out, "\nCSHUTTLE-ERR compiling the stub with cc failed: ");
+	assert_lacks(out, "CSHUTTLE-EXEC");
+	assert_exit(st, 1);
+	line = strstr(out, "CSHUTTLE-ERR");
+	eol = strchr(line, '\n');
+	assert_non_null(eol);
+	*eol = '\0';
+	/* gcc: ".../.cshuttle.XXXXXX:3:17: error: expected ';' before '}' token" */
+	assert_contains(line, "error");
+	assert_contains(line, ":3:");
+	assert_contains(line, "expected");
+	free(out);
+	assert_empty_dir(tmp_xdg);
+	assert_empty_dir(tmp_tmp);
+}
+
+static void
+test_script_cc_dash(void **state)
+{
+	script_cc("sh");
+}
+
+static void
+test_script_cc_busybox(void **state)
+{
+	need_busybox();
+	script_cc("busybox");
 }
 
 /* ---- transport_cmd + bootstrap ---- */
@@ -527,20 +1138,28 @@ cmd_roundtrip(const char *mode)
 {
 	struct transport	*t;
 	enum transport_fail	 fail;
-	char			 err[512];
+	char			 err[512], want[600], *log;
 
+	capture_begin();
 	t = open_fake(mode, "user@somewhere:2222", &fail, err, sizeof(err));
+	log = capture_end();
 	if (t == NULL)
 		fail_msg("open failed: %s", err);
 	assert_int_equal(fail, TRANSPORT_F_NONE);
 	assert_int_equal(t->peer_family, 0);
+	snprintf(want, sizeof(want), "uploading the x86_64 stub (%zu bytes)\n",
+	    sizeof(fake_stub_echo) - 1);
+	assert_contains(log, want);
+	snprintf(want, sizeof(want), "stub started on the remote host from %s\n", tmp_xdg);
+	assert_contains(log, want);
+	free(log);
 	roundtrip(t, 100);
 	/* The stub removed its file before doing anything else. */
-	assert_int_equal(dir_entries(tmp_xdg), 0);
+	assert_empty_dir(tmp_xdg);
 	roundtrip(t, 3 * 1024 * 1024 + 17);
 	t->ops->free(t);
-	assert_int_equal(dir_entries(tmp_xdg), 0);
-	assert_int_equal(dir_entries(tmp_tmp), 0);
+	assert_empty_dir(tmp_xdg);
+	assert_empty_dir(tmp_tmp);
 }
 
 static void
@@ -552,8 +1171,7 @@ test_cmd_dash(void **state)
 static void
 test_cmd_busybox(void **state)
 {
-	if (access(BUSYBOX, X_OK) != 0)
-		skip();
+	need_busybox();
 	cmd_roundtrip("busybox");
 }
 
@@ -562,16 +1180,139 @@ test_cmd_unknown_arch(void **state)
 {
 	struct transport	*t;
 	enum transport_fail	 fail;
-	char			 err[512], want[256];
+	char			 err[512];
 
 	fake_no_arch = 1;
 	t = open_fake("sh", "somewhere", &fail, err, sizeof(err));
 	assert_null(t);
 	assert_int_equal(fail, TRANSPORT_F_REMOTE);
-	snprintf(want, sizeof(want), "remote architecture '");
-	assert_true(strncmp(err, want, strlen(want)) == 0);
-	assert_non_null(strstr(err, "' is not supported (supported: fakearch)"));
-	assert_int_equal(dir_entries(tmp_xdg), 0);
+	/* The remote has cc, but with test stubs the client never compiles. */
+	assert_string_equal(err, "remote architecture 'x86_64' is not supported "
+	    "(supported: fakearch), and the remote host has no C compiler (cc) to "
+	    "build the stub");
+	assert_empty_dir(tmp_xdg);
+}
+
+/* The stub is uploaded but cannot start: said so, nothing left. */
+static void
+test_cmd_noprobe(void **state)
+{
+	struct transport	*t;
+	enum transport_fail	 fail;
+	char			 err[512];
+
+	fake_data = img_noprobe;
+	fake_size = sizeof(img_noprobe) - 1;
+	t = open_fake("sh", "somewhere", &fail, err, sizeof(err));
+	assert_null(t);
+	assert_int_equal(fail, TRANSPORT_F_REMOTE);
+	assert_string_equal(err, "remote bootstrap failed (x86_64 stub on x86_64): "
+	    "the stub cannot start: not a stub");
+	assert_empty_dir(tmp_xdg);
+	assert_empty_dir(tmp_tmp);
+}
+
+static void
+test_cmd_tmpdir(void **state)
+{
+	struct transport	*t;
+	enum transport_fail	 fail;
+	char			 err[512], want[600], *log;
+
+	bootstrap_set_options(false, tmp_rdir);
+	capture_begin();
+	t = open_fake("sh", "somewhere", &fail, err, sizeof(err));
+	log = capture_end();
+	if (t == NULL)
+		fail_msg("open failed: %s", err);
+	snprintf(want, sizeof(want), "stub started on the remote host from %s\n", tmp_rdir);
+	assert_contains(log, want);
+	free(log);
+	roundtrip(t, 1000);
+	t->ops->free(t);
+	assert_empty_dir(tmp_rdir);
+	assert_empty_dir(tmp_xdg);
+
+	/* A missing one: the reason, nothing left. */
+	bootstrap_set_options(false, "/nonexistent/cs dir");
+	t = open_fake("sh", "somewhere", &fail, err, sizeof(err));
+	assert_null(t);
+	assert_int_equal(fail, TRANSPORT_F_REMOTE);
+	assert_string_equal(err, "remote bootstrap failed (x86_64 stub on x86_64): "
+	    "--remote-tmpdir /nonexistent/cs dir is not a writable directory");
+	assert_empty_dir(tmp_xdg);
+	assert_empty_dir(tmp_tmp);
+}
+
+static void
+test_cmd_cache(void **state)
+{
+	struct transport	*t;
+	enum transport_fail	 fail;
+	char			 err[512], want[600], k[400], *log;
+	ino_t			 ino, ino2;
+	int			 i;
+
+	setenv("XDG_CACHE_HOME", tmp_cache, 1);
+	snprintf(k, sizeof(k), "%s/cshuttle", tmp_cache);
+	bootstrap_set_options(true, NULL);
+	for (i = 0; i < 2; i++) {
+		capture_begin();
+		t = open_fake(i == 0 ? "sh" : "busybox", "somewhere", &fail, err, sizeof(err));
+		log = capture_end();
+		if (t == NULL)
+			fail_msg("open %d failed: %s", i, err);
+		if (i == 0) {
+			snprintf(want, sizeof(want), "uploading the x86_64 stub (%zu bytes) "
+			    "into the remote cache\n", sizeof(fake_stub_echo) - 1);
+			assert_contains(log, want);
+			assert_lacks(log, "using the cached");
+		} else {
+			snprintf(want, sizeof(want), "using the cached x86_64 stub in %s\n", k);
+			assert_contains(log, want);
+			assert_lacks(log, "uploading");
+		}
+		snprintf(want, sizeof(want), "stub started on the remote host from %s\n", k);
+		assert_contains(log, want);
+		free(log);
+		roundtrip(t, 64 * 1024 + 3);
+		t->ops->free(t);
+		assert_cache_holds(k, fake_stub_echo, sizeof(fake_stub_echo) - 1,
+		    i == 0 ? &ino : &ino2);
+	}
+	/* The second session ran the very file the first one stored. */
+	assert_true(ino == ino2);
+	assert_empty_dir(tmp_xdg);
+	assert_empty_dir(tmp_tmp);
+}
+
+/* No usable cache: a warning, and the stub still starts. */
+static void
+test_cmd_cache_unusable(void **state)
+{
+	struct transport	*t;
+	enum transport_fail	 fail;
+	char			 err[512], want[600], file[400], *log;
+
+	snprintf(file, sizeof(file), "%s/cachefile", tmp_root);
+	assert_int_equal(close(open(file, O_CREAT | O_WRONLY, 0600)), 0);
+	setenv("XDG_CACHE_HOME", file, 1);
+	bootstrap_set_options(true, NULL);
+	capture_begin();
+	t = open_fake("sh", "somewhere", &fail, err, sizeof(err));
+	log = capture_end();
+	if (t == NULL)
+		fail_msg("open failed: %s", err);
+	snprintf(want, sizeof(want), "remote: cannot keep the stub in %s/cshuttle "
+	    "(not writable, or noexec)\n", file);
+	assert_contains(log, want);
+	snprintf(want, sizeof(want), "stub started on the remote host from %s\n", tmp_xdg);
+	assert_contains(log, want);
+	free(log);
+	roundtrip(t, 1000);
+	t->ops->free(t);
+	assert_empty_dir(tmp_xdg);
+	unlink(file);
 }
 
 static void
@@ -594,11 +1335,11 @@ test_cmd_argv(void **state)
 {
 	struct transport	*t;
 	enum transport_fail	 fail;
-	char			 err[512], path[300], cmd[8192], buf[1024];
+	char			 err[512], path[400], cmd[8192], buf[1024];
 	FILE			*f;
 	size_t			 n;
 
-	snprintf(path, sizeof(path), "%s/args", tmp_tmp);
+	snprintf(path, sizeof(path), "%s/args", tmp_root);
 	setenv("FAKE_SSH_ARGS", path, 1);
 	snprintf(cmd, sizeof(cmd), "'%s' --fake-ssh sh", self_exe);
 	t = transport_cmd_open(cmd, "bob@[fd00::1]:2200", "/etc/my config", 0, &fail, err,
@@ -736,7 +1477,7 @@ test_host_matches(void **state)
 static void
 test_known_types(void **state)
 {
-	char		 path[300], out[256];
+	char		 path[400], out[256];
 	const char	*files[2];
 	FILE		*f;
 
@@ -763,9 +1504,11 @@ test_known_types(void **state)
 	unlink(path);
 }
 
+
 int
 main(int argc, char **argv)
 {
+#define DIRS(f)	cmocka_unit_test_setup_teardown(f, setup_dirs, teardown_dirs)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_split_words),
 		cmocka_unit_test(test_split_remote),
@@ -773,23 +1516,38 @@ main(int argc, char **argv)
 		cmocka_unit_test(test_parse_boot),
 		cmocka_unit_test(test_sha256_hex),
 		cmocka_unit_test(test_script_is_portable),
-		cmocka_unit_test_setup_teardown(test_script_errors_dash, setup_dirs, teardown_dirs),
-		cmocka_unit_test_setup_teardown(test_script_errors_busybox, setup_dirs, teardown_dirs),
-		cmocka_unit_test_setup_teardown(test_script_noexec_dash, setup_dirs, teardown_dirs),
-		cmocka_unit_test_setup_teardown(test_script_noexec_busybox, setup_dirs, teardown_dirs),
-		cmocka_unit_test_setup_teardown(test_cmd_dash, setup_dirs, teardown_dirs),
-		cmocka_unit_test_setup_teardown(test_cmd_busybox, setup_dirs, teardown_dirs),
-		cmocka_unit_test_setup_teardown(test_cmd_unknown_arch, setup_dirs, teardown_dirs),
-		cmocka_unit_test_setup_teardown(test_cmd_no_bin_sh, setup_dirs, teardown_dirs),
-		cmocka_unit_test_setup_teardown(test_cmd_argv, setup_dirs, teardown_dirs),
-		cmocka_unit_test_setup_teardown(test_cmd_cannot_run, setup_dirs, teardown_dirs),
-		cmocka_unit_test_setup_teardown(test_cmd_ssh_failure, setup_dirs, teardown_dirs),
+		DIRS(test_script_errors_dash),
+		DIRS(test_script_errors_busybox),
+		DIRS(test_script_probe_dash),
+		DIRS(test_script_probe_busybox),
+		DIRS(test_script_tmpdir_dash),
+		DIRS(test_script_tmpdir_busybox),
+		DIRS(test_script_noexec_dash),
+		DIRS(test_script_noexec_busybox),
+		DIRS(test_script_cache_dash),
+		DIRS(test_script_cache_busybox),
+		DIRS(test_script_cache_unusable_dash),
+		DIRS(test_script_cache_unusable_busybox),
+		DIRS(test_script_cc_dash),
+		DIRS(test_script_cc_busybox),
+		DIRS(test_cmd_dash),
+		DIRS(test_cmd_busybox),
+		DIRS(test_cmd_unknown_arch),
+		DIRS(test_cmd_noprobe),
+		DIRS(test_cmd_tmpdir),
+		DIRS(test_cmd_cache),
+		DIRS(test_cmd_cache_unusable),
+		DIRS(test_cmd_no_bin_sh),
+		DIRS(test_cmd_argv),
+		DIRS(test_cmd_cannot_run),
+		DIRS(test_cmd_ssh_failure),
 		cmocka_unit_test(test_fingerprint),
 		cmocka_unit_test(test_decide),
 		cmocka_unit_test(test_answer),
 		cmocka_unit_test(test_host_matches),
-		cmocka_unit_test_setup_teardown(test_known_types, setup_dirs, teardown_dirs),
+		DIRS(test_known_types),
 	};
+#undef DIRS
 	ssize_t	n;
 
 	if (argc >= 3 && strcmp(argv[1], "--fake-ssh") == 0)
@@ -798,6 +1556,7 @@ main(int argc, char **argv)
 		return 1;
 	self_exe[n] = '\0';
 	signal(SIGPIPE, SIG_IGN);
-	log_init("test_bootstrap", getenv("TEST_VERBOSE") ? 2 : -1);
+	test_verbose = getenv("TEST_VERBOSE") != NULL;
+	log_init("test_bootstrap", test_verbose ? 2 : -1);
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

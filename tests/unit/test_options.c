@@ -508,6 +508,87 @@ test_subnet_files(void **state)
 	    "-s", bad, NULL);
 }
 
+static void
+test_stub_options(void **state)
+{
+	struct options o;
+	char err[512], longdir[300];
+
+	/* Off by default. */
+	assert_int_equal(parse(&o, err, sizeof(err), "-r", "gw", "10/8", NULL),
+	    CSHUTTLE_EXIT_OK);
+	assert_false(o.stub_cache);
+	assert_null(o.remote_tmpdir);
+	options_free(&o);
+
+	assert_int_equal(parse(&o, err, sizeof(err), "-r", "gw", "10/8",
+	    "--stub-cache", "--remote-tmpdir", "/run/user/1000", NULL),
+	    CSHUTTLE_EXIT_OK);
+	assert_true(o.stub_cache);
+	assert_string_equal(o.remote_tmpdir, "/run/user/1000");
+	options_free(&o);
+	assert_null(o.remote_tmpdir);
+
+	/* "~/" (expanded on the remote host), spaces, "=" form, and the
+	 * last one wins. */
+	assert_int_equal(parse(&o, err, sizeof(err), "-r", "gw", "10/8",
+	    "--remote-tmpdir=/tmp", "--remote-tmpdir=~/my tmp", NULL),
+	    CSHUTTLE_EXIT_OK);
+	assert_string_equal(o.remote_tmpdir, "~/my tmp");
+	assert_false(o.stub_cache);
+	options_free(&o);
+
+	/* From $CSHUTTLE_ARGS too. */
+	setenv(OPTIONS_ENV, "--stub-cache --remote-tmpdir '/a b'", 1);
+	assert_int_equal(parse(&o, err, sizeof(err), "-r", "gw", "10/8", NULL),
+	    CSHUTTLE_EXIT_OK);
+	assert_true(o.stub_cache);
+	assert_string_equal(o.remote_tmpdir, "/a b");
+	options_free(&o);
+	unsetenv(OPTIONS_ENV);
+
+	/* 256 bytes is the limit. */
+	memset(longdir, 'd', 256);
+	longdir[0] = '/';
+	longdir[256] = '\0';
+	assert_int_equal(parse(&o, err, sizeof(err), "-r", "gw", "10/8",
+	    "--remote-tmpdir", longdir, NULL), CSHUTTLE_EXIT_OK);
+	assert_int_equal(strlen(o.remote_tmpdir), 256);
+	options_free(&o);
+	longdir[256] = 'd';
+	longdir[257] = '\0';
+	expect_usage("--remote-tmpdir: longer than 256 bytes", "--remote-tmpdir",
+	    longdir, NULL);
+
+	/* Relative paths mean nothing on the remote host. */
+	expect_usage("--remote-tmpdir \"tmp\": must be an absolute path or start "
+	    "with ~/", "-r", "gw", "10/8", "--remote-tmpdir", "tmp", NULL);
+	expect_usage("--remote-tmpdir \"./x\": must be an absolute path",
+	    "--remote-tmpdir=./x", NULL);
+	expect_usage("--remote-tmpdir \"~bob/tmp\": must be an absolute path",
+	    "--remote-tmpdir", "~bob/tmp", NULL);
+	expect_usage("--remote-tmpdir \"~\": must be an absolute path",
+	    "--remote-tmpdir", "~", NULL);
+	expect_usage("--remote-tmpdir \"\": must be an absolute path",
+	    "--remote-tmpdir", "", NULL);
+	/* The name travels on one line to the remote script. */
+	expect_usage("--remote-tmpdir: control characters are not allowed",
+	    "--remote-tmpdir", "/tmp/a\nb", NULL);
+	expect_usage("--remote-tmpdir: control characters are not allowed",
+	    "--remote-tmpdir", "~/a\rb", NULL);
+	expect_usage("--remote-tmpdir: control characters are not allowed",
+	    "--remote-tmpdir", "/tmp/\tx", NULL);
+	expect_usage("--remote-tmpdir: control characters are not allowed",
+	    "--remote-tmpdir", "/tmp/\033[31m", NULL);
+	expect_usage("--remote-tmpdir: control characters are not allowed",
+	    "--remote-tmpdir", "/tmp/\177", NULL);
+
+	expect_usage("option --remote-tmpdir needs an argument", "-r", "gw",
+	    "10/8", "--remote-tmpdir", NULL);
+	expect_usage("option --stub-cache takes no argument", "--stub-cache=yes",
+	    NULL);
+}
+
 /* --help names every option, and every option it names is accepted. */
 static void
 test_usage_text(void **state)
@@ -521,6 +602,8 @@ test_usage_text(void **state)
 		{ "-e, --ssh-cmd", "--ssh-cmd=ssh" },
 		{ "--ssh-config", "--ssh-config=/x" },
 		{ "--no-ipv6", "--no-ipv6" },
+		{ "--stub-cache", "--stub-cache" },
+		{ "--remote-tmpdir", "--remote-tmpdir=/x" },
 		{ "-v, --verbose", "--verbose" },
 		{ "-q, --quiet", "--quiet" },
 		{ "-h, --help", "--help" },
@@ -586,6 +669,8 @@ main(void)
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_env_args, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_subnet_files, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_stub_options, setup,
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_usage_text, setup, teardown),
 	};
