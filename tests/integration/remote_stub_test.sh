@@ -26,8 +26,9 @@ d=$LAB_DIR/rs
 mkdir -p "$d/fakebin" "$d/tmp" "$d/cache" "$d/mytmp" || lab_die "mkdir"
 chmod 1777 "$d/tmp"
 chmod 700 "$d/mytmp"
-cp "$LAB_SRC/fake-uname.sh" "$d/fakebin/uname" && chmod 755 "$d/fakebin/uname" ||
-    lab_die "fake uname"
+if ! cp "$LAB_SRC/fake-uname.sh" "$d/fakebin/uname" || ! chmod 755 "$d/fakebin/uname"; then
+	lab_die "fake uname"
+fi
 
 cat >"$d/sshd_config" <<EOF
 ListenAddress 198.18.0.2
