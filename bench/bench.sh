@@ -15,12 +15,17 @@
 # and measures, per round: download of a 100 MiB file (curl), upload of
 # 100 MiB to a hashing service (checked), new connections per second (ab,
 # one small HTTP request per connection, 16 concurrent), and request
-# latency p50/p99 on keep-alive connections (ab -k).  Prints the medians
-# and the ratios to ssh -L and sshuttle, and writes them to
-# bench/results/bench-<date>.md.
+# latency p50/p99 on keep-alive connections (ab -k).  Then, with --dns
+# (not for ssh -L, which cannot carry DNS), DNS queries per second:
+# dnsperf in CLIENT asks CLIENT's nameserver (127.0.0.53, captured) for
+# names only the remote resolver knows (PRIV's dnsmasq, lab_dns_up) for
+# BENCH_DNS_SECS seconds, at most 100 queries outstanding; every answer
+# must be NOERROR.  Prints the medians and the ratios to ssh -L and
+# sshuttle, and writes them to bench/results/bench-<date>.md.
 #
-# Needs root and the packages in tests/lab/packages.txt.  ROUNDS (default 3)
-# and BENCH_CONNS (default 3000 requests) may be set in the environment.
+# Needs root and the packages in tests/lab/packages.txt and
+# bench/packages.txt.  ROUNDS (default 3), BENCH_CONNS (default 3000
+# requests) and BENCH_DNS_SECS (default 10) may be set in the environment.
 
 set -uo pipefail
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -30,27 +35,38 @@ export CSHUTTLE_BIN
 CSHUTTLE_REAL=$CSHUTTLE_BIN
 ROUNDS=${ROUNDS:-3}
 BENCH_CONNS=${BENCH_CONNS:-3000}
+BENCH_DNS_SECS=${BENCH_DNS_SECS:-10}
 LAB_TABLE_RE='cshuttle|sshuttle'
 # shellcheck source=../tests/lab/lab.sh
 . "$top/tests/lab/lab.sh"
 lab_require_bin
 lab_up
 lab_make_bigfile || lab_die "cannot make the 100 MiB file"
+# No query logs: dnsperf sends hundreds of thousands of queries.
+LAB_DNS_QUIET=1 lab_dns_up || lab_die "the lab's DNS servers did not start"
+dns_queries=$LAB_DIR/dnsperf.queries
+for ((i = 1; i <= LAB_DNS_QN; i++)); do
+	echo "q$i.lab.internal A"
+done >"$dns_queries"
 
 TOOLS=(cshuttle cshuttle-e sshuttle ssh-L)
+DNS_TOOLS=(cshuttle cshuttle-e sshuttle)
 declare -A M	# M[tool,metric] = space-separated samples
 SSHL_PID=
 
+# tool_start TOOL [OPTIONS...]: OPTIONS go to cshuttle (or sshuttle).
 tool_start() {
+	local tool=$1
+	shift
 	# conntrack keeps the redirect of a closed connection through its
 	# TIME_WAIT and ab reuses client ports at once: without a flush, a
 	# tool would see connections steered to the port of the tool before
 	# it (and refused).  Only the lab's CLIENT namespace is flushed.
 	in_client conntrack -F >/dev/null 2>&1
-	case $1 in
-	cshuttle)   CSHUTTLE_BIN=$CSHUTTLE_REAL LAB_TRANSPORT=builtin start_cshuttle -r labhost 198.19.0.0/24 ;;
-	cshuttle-e) CSHUTTLE_BIN=$CSHUTTLE_REAL LAB_TRANSPORT=ext start_cshuttle -r labhost 198.19.0.0/24 ;;
-	sshuttle)   CSHUTTLE_BIN=$top/tests/lab/sshuttle-shim.sh LAB_TRANSPORT=ext start_cshuttle -r labhost 198.19.0.0/24 ;;
+	case $tool in
+	cshuttle)   CSHUTTLE_BIN=$CSHUTTLE_REAL LAB_TRANSPORT=builtin start_cshuttle -r labhost 198.19.0.0/24 "$@" ;;
+	cshuttle-e) CSHUTTLE_BIN=$CSHUTTLE_REAL LAB_TRANSPORT=ext start_cshuttle -r labhost 198.19.0.0/24 "$@" ;;
+	sshuttle)   CSHUTTLE_BIN=$top/tests/lab/sshuttle-shim.sh LAB_TRANSPORT=ext start_cshuttle -r labhost 198.19.0.0/24 "$@" ;;
 	ssh-L)
 		ip netns exec "$LAB_NS_C" ssh -F "$LAB_SSHCFG" -N \
 		    -o ExitOnForwardFailure=yes \
@@ -123,6 +139,27 @@ measure() {
 	fi
 }
 
+# DNS through the tunnel: queries per second and queries lost.
+measure_dns() {
+	local tool=$1 out sent ndone lost qps codes
+	out=$(in_client dnsperf -s 127.0.0.53 -d "$dns_queries" \
+	    -l "$BENCH_DNS_SECS" -q 100 -t 5 2>&1)
+	sent=$(awk '/Queries sent:/ {print $3}' <<<"$out")
+	ndone=$(awk '/Queries completed:/ {print $3}' <<<"$out")
+	lost=$(awk '/Queries lost:/ {print $3}' <<<"$out")
+	qps=$(awk '/Queries per second:/ {print $4}' <<<"$out")
+	codes=$(sed -n 's/^ *Response codes: *//p' <<<"$out")
+	if [[ -z $qps || -z $ndone || $ndone == 0 ]]; then
+		lab_bad "$tool: dnsperf failed: $(tail -n 3 <<<"$out" | tr '\n' ' ')"
+	elif [[ $codes != "NOERROR $ndone "* ]]; then
+		# e.g. REFUSED: the local resolver answered, not the remote one
+		lab_bad "$tool: DNS answers not all NOERROR (sent $sent, completed $ndone: $codes)"
+	else
+		add "$tool" dns "$(awk -v q="$qps" 'BEGIN { printf "%.0f", q }')"
+		add "$tool" dnslost "$lost"
+	fi
+}
+
 median() {
 	tr ' ' '\n' <<<"$1" | grep . | sort -g | awk '{ a[NR] = $1 }
 	    END { if (NR == 0) print "-"; else if (NR % 2) print a[(NR + 1) / 2];
@@ -137,6 +174,14 @@ for ((r = 1; r <= ROUNDS; r++)); do
 			continue
 		fi
 		measure "$tool"
+		tool_stop "$tool"
+		[[ " ${DNS_TOOLS[*]} " == *" $tool "* ]] || continue
+		lab_say "round $r/$ROUNDS: $tool --dns"
+		if ! tool_start "$tool" --dns; then
+			lab_bad "$tool --dns did not start"
+			continue
+		fi
+		measure_dns "$tool"
 		tool_stop "$tool"
 	done
 done
@@ -153,32 +198,37 @@ res=$here/results/bench-$(date -u +%Y%m%d-%H%M%S).md
 	echo "Medians of $ROUNDS rounds, tools alternated within each round."
 	echo "Download/upload: 100 MiB, MB/s = 10^6 bytes/s. Connections: $BENCH_CONNS"
 	echo "HTTP requests, one per connection, 16 concurrent (ab). Latency: ab -k,"
-	echo "4 keep-alive connections, ms."
+	echo "4 keep-alive connections, ms. DNS: --dns, dnsperf for ${BENCH_DNS_SECS} s against"
+	echo "CLIENT's nameserver (captured), at most 100 queries outstanding, answered by"
+	echo "dnsmasq behind the SSH server; queries per second, and queries lost (no answer"
+	echo "within 5 s) per run. ssh -L carries no DNS."
 	echo
-	echo "| tool | download MB/s | upload MB/s | new conn/s | p50 ms | p99 ms |"
-	echo "|---|---|---|---|---|---|"
+	echo "| tool | download MB/s | upload MB/s | new conn/s | p50 ms | p99 ms | DNS q/s | DNS lost |"
+	echo "|---|---|---|---|---|---|---|---|"
 	for tool in "${TOOLS[@]}"; do
-		printf '| %s | %s | %s | %s | %s | %s |\n' "$tool" \
+		printf '| %s | %s | %s | %s | %s | %s | %s | %s |\n' "$tool" \
 		    "$(median "${M[$tool,down]:-}")" "$(median "${M[$tool,up]:-}")" \
 		    "$(median "${M[$tool,conns]:-}")" "$(median "${M[$tool,p50]:-}")" \
-		    "$(median "${M[$tool,p99]:-}")"
+		    "$(median "${M[$tool,p99]:-}")" "$(median "${M[$tool,dns]:-}")" \
+		    "$(median "${M[$tool,dnslost]:-}")"
 	done
 	echo
-	echo "| ratio | download | upload | new conn/s |"
-	echo "|---|---|---|---|"
+	echo "| ratio | download | upload | new conn/s | DNS q/s |"
+	echo "|---|---|---|---|---|"
 	for tool in cshuttle cshuttle-e; do
 		for ref in ssh-L sshuttle; do
-			printf '| %s / %s | %s | %s | %s |\n' "$tool" "$ref" \
+			printf '| %s / %s | %s | %s | %s | %s |\n' "$tool" "$ref" \
 			    "$(ratio "$(median "${M[$tool,down]:-}")" "$(median "${M[$ref,down]:-}")")" \
 			    "$(ratio "$(median "${M[$tool,up]:-}")" "$(median "${M[$ref,up]:-}")")" \
-			    "$(ratio "$(median "${M[$tool,conns]:-}")" "$(median "${M[$ref,conns]:-}")")"
+			    "$(ratio "$(median "${M[$tool,conns]:-}")" "$(median "${M[$ref,conns]:-}")")" \
+			    "$(ratio "$(median "${M[$tool,dns]:-}")" "$(median "${M[$ref,dns]:-}")")"
 		done
 	done
 	echo
 	echo "Samples:"
 	echo
 	for tool in "${TOOLS[@]}"; do
-		echo "- $tool: down [${M[$tool,down]:-} ], up [${M[$tool,up]:-} ], conn/s [${M[$tool,conns]:-} ]"
+		echo "- $tool: down [${M[$tool,down]:-} ], up [${M[$tool,up]:-} ], conn/s [${M[$tool,conns]:-} ], DNS q/s [${M[$tool,dns]:-} ], DNS lost [${M[$tool,dnslost]:-} ]"
 	done
 } >"$res"
 cat "$res"

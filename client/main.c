@@ -25,6 +25,8 @@
 #include <unistd.h>
 
 #include "bootstrap.h"
+#include "dns_conf.h"
+#include "dns_local.h"
 #include "dns_resolve.h"
 #include "fw.h"
 #include "listen.h"
@@ -42,6 +44,8 @@
 struct main_ctx {
 	struct fw		*fw;
 	struct fw_config	 fwcfg;
+	struct dns_local	*dns;
+	struct proto_dns_server	 to_ns[OPTIONS_MAX_NS];
 };
 
 /* Thousands of concurrent connections need thousands of descriptors. */
@@ -181,6 +185,103 @@ main_exempt_ssh(struct fw_config *c, const struct transport *t, const struct ssh
 	free(first);
 }
 
+_Static_assert(OPTIONS_MAX_NS <= PROTO_DNS_MAX_SERVERS, "--to-ns fits DNS_CONFIG");
+_Static_assert(FW_MAX_DNS <= DNS_CONF_MAX, "dns_local serves every captured server");
+
+/* Local forwarding sockets carry the mark, so the rules let them pass. */
+static int
+main_dns_socket(void *arg, int family, int type)
+{
+	return fw_marked_socket(arg, family, type);
+}
+
+/*
+ * The captured DNS servers: resolv.conf's with --dns, then --ns-hosts,
+ * one per address (the rules match on the address alone), at most
+ * FW_MAX_DNS.  Returns how many.
+ */
+static size_t
+main_dns_servers(const struct options *o, struct dns_server *out)
+{
+	struct dns_server	 all[DNS_CONF_MAX], s;
+	char			 note[512], a[80];
+	size_t			 n = 0, k = 0, i, j;
+	int			 h;
+
+	if (o->dns) {
+		dns_conf_read(DNS_CONF_PATH, all, DNS_CONF_MAX, &n, note, sizeof(note));
+		if (note[0] != '\0')
+			log_warn("%s", note);
+	}
+	for (h = 0; h < o->nns_hosts; h++) {
+		memset(&s, 0, sizeof(s));
+		s.family = o->ns_hosts[h].family;
+		memcpy(s.addr, o->ns_hosts[h].addr, sizeof(s.addr));
+		s.port = DNS_CONF_PORT;
+		if (dns_conf_add(all, &n, DNS_CONF_MAX, &s) != 0)
+			break;
+	}
+	for (i = 0; i < n; i++) {
+		for (j = 0; j < k; j++)
+			if (out[j].family == all[i].family &&
+			    memcmp(out[j].addr, all[i].addr, sizeof(all[i].addr)) == 0)
+				break;
+		if (j < k)
+			continue;
+		if (k == FW_MAX_DNS) {
+			log_warn("DNS to %s is not captured: at most %d servers are",
+			    dns_server_text(&all[i], a, sizeof(a)), FW_MAX_DNS);
+			continue;
+		}
+		out[k++] = all[i];
+	}
+	return k;
+}
+
+/* Listeners for the captured DNS servers, and their rules. */
+static int
+main_dns_open(const struct options *o, struct main_ctx *ctx,
+    const struct listen_spec *lspec, const struct listen_socks *ls,
+    char *err, size_t errlen)
+{
+	struct dns_local_params	 p;
+	struct dns_server	 servers[FW_MAX_DNS];
+	const struct dns_server	*s;
+	uint16_t		 port;
+	size_t			 i;
+	char			 a[80];
+	int			 k;
+
+	memset(&p, 0, sizeof(p));
+	p.servers = servers;
+	p.nservers = main_dns_servers(o, servers);
+	p.domains = o->dns_domains;
+	p.ndomains = (size_t)o->ndns_domains;
+	p.want4 = ls->fd4 >= 0;
+	p.want6 = ls->fd6 >= 0;
+	memcpy(p.bind4, lspec->addr4, sizeof(p.bind4));
+	memcpy(p.bind6, lspec->addr6, sizeof(p.bind6));
+	p.first_port = (uint16_t)(ls->port + 1);
+	p.socket = main_dns_socket;
+	p.socket_arg = ctx->fw;
+	if ((ctx->dns = dns_local_open(&p, err, errlen)) == NULL)
+		return -1;
+	for (i = 0; i < dns_local_count(ctx->dns); i++) {
+		s = dns_local_server(ctx->dns, i, &port);
+		ctx->fwcfg.dns[i].family = s->family;
+		memcpy(ctx->fwcfg.dns[i].addr, s->addr, sizeof(s->addr));
+		ctx->fwcfg.dns[i].port = port;
+		log_debug("capturing DNS to %s", dns_server_text(s, a, sizeof(a)));
+	}
+	ctx->fwcfg.ndns = (int)dns_local_count(ctx->dns);
+	for (k = 0; k < o->nto_ns; k++) {
+		ctx->to_ns[k].family = o->to_ns[k].family;
+		ctx->to_ns[k].port = o->to_ns[k].port;
+		memcpy(ctx->to_ns[k].addr, o->to_ns[k].addr, sizeof(ctx->to_ns[k].addr));
+	}
+	return 0;
+}
+
 static int
 main_ready(void *arg, char *err, size_t errlen)
 {
@@ -274,6 +375,12 @@ main(int argc, char **argv)
 	}
 	log_debug("listening on port %u (IPv4 %s, IPv6 %s)", ls.port,
 	    ls.fd4 >= 0 ? "yes" : "no", ls.fd6 >= 0 ? "yes" : "no");
+	if ((o.dns || o.nns_hosts > 0) &&
+	    main_dns_open(&o, &ctx, &lspec, &ls, err, sizeof(err)) != 0) {
+		log_error("%s", err);
+		goto out;
+	}
+	ctx.fwcfg.block_leaks = !o.no_block_leaks;
 	if ((t = main_transport(&o, &cfg, &fail, err, sizeof(err))) == NULL) {
 		log_error("%s", err);
 		goto out;
@@ -291,6 +398,9 @@ main(int argc, char **argv)
 	tp.fw = ctx.fw;
 	tp.ready = main_ready;
 	tp.ready_arg = &ctx;
+	tp.dns = ctx.dns;
+	tp.to_ns = ctx.to_ns;
+	tp.nto_ns = (size_t)o.nto_ns;
 	tp.window = MUX_DEFAULT_WINDOW;
 	tp.ping_interval_ms = MAIN_PING_INTERVAL_MS;
 	tp.ping_timeout_ms = MAIN_PING_TIMEOUT_MS;
@@ -302,6 +412,7 @@ out:
 	fw_stop(ctx.fw);
 	if (t != NULL)
 		t->ops->free(t);
+	dns_local_close(ctx.dns);
 	listen_close(&ls);
 	sshcfg_free(&cfg);
 	options_free(&o);

@@ -21,6 +21,8 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "dns_msg.h"
+#include "dns_resolve.h"
 #include "options.h"
 #include "subnet.h"
 
@@ -35,6 +37,11 @@ enum {
 	OPT_NO_IPV6,
 	OPT_STUB_CACHE,
 	OPT_REMOTE_TMPDIR,
+	OPT_DNS,
+	OPT_NS_HOSTS,
+	OPT_TO_NS,
+	OPT_DNS_DOMAINS,
+	OPT_NO_BLOCK_LEAKS,
 };
 
 static const char options_short[] = ":r:x:X:s:l:vqe:h";
@@ -55,6 +62,11 @@ static const struct option options_long[] = {
 	{ "no-ipv6",		no_argument,		NULL, OPT_NO_IPV6 },
 	{ "stub-cache",		no_argument,		NULL, OPT_STUB_CACHE },
 	{ "remote-tmpdir",	required_argument,	NULL, OPT_REMOTE_TMPDIR },
+	{ "dns",		no_argument,		NULL, OPT_DNS },
+	{ "ns-hosts",		required_argument,	NULL, OPT_NS_HOSTS },
+	{ "to-ns",		required_argument,	NULL, OPT_TO_NS },
+	{ "dns-domains",	required_argument,	NULL, OPT_DNS_DOMAINS },
+	{ "no-block-leaks",	no_argument,		NULL, OPT_NO_BLOCK_LEAKS },
 	{ NULL,			0,			NULL, 0 },
 };
 
@@ -535,6 +547,176 @@ options_remote(struct options *o, const char *arg, char *err, size_t errlen)
 	return options_string(&o->remote, "-r", arg, err, errlen);
 }
 
+/* Append a server to one of the two lists, skipping duplicates. */
+static int
+options_ns_add(struct options_ns *list, int *n, const struct options_ns *ns,
+    const char *opt, char *err, size_t errlen)
+{
+	int	i;
+
+	for (i = 0; i < *n; i++)
+		if (memcmp(&list[i], ns, sizeof(*ns)) == 0)
+			return 0;
+	if (*n == OPTIONS_MAX_NS)
+		return options_fail(err, errlen, "%s: more than %d servers", opt,
+		    OPTIONS_MAX_NS);
+	list[(*n)++] = *ns;
+	return 0;
+}
+
+/*
+ * Split a comma-separated list and hand each item to fn; an empty item
+ * is an error naming the option.
+ */
+static int
+options_each(struct options *o, const char *opt, const char *arg,
+    int (*fn)(struct options *, const char *, char *, size_t),
+    char *err, size_t errlen)
+{
+	const char	*p = arg, *comma;
+	char		 item[512];
+	size_t		 len;
+	int		 ret;
+
+	for (;;) {
+		comma = strchr(p, ',');
+		len = comma != NULL ? (size_t)(comma - p) : strlen(p);
+		if (len == 0)
+			return options_fail(err, errlen, "%s \"%s\": empty item",
+			    opt, arg);
+		if (len >= sizeof(item))
+			return options_fail(err, errlen, "%s: item longer than %zu "
+			    "bytes", opt, sizeof(item) - 1);
+		memcpy(item, p, len);
+		item[len] = '\0';
+		if ((ret = fn(o, item, err, errlen)) != 0)
+			return ret;
+		if (comma == NULL)
+			return 0;
+		p = comma + 1;
+	}
+}
+
+/* One --ns-hosts item: an IP address, or a name resolved now. */
+static int
+options_ns_host(struct options *o, const char *item, char *err, size_t errlen)
+{
+	struct dns_addr		 a[OPTIONS_MAX_NS];
+	struct options_ns	 ns;
+	char			 why[256];
+	size_t			 n = 0, i;
+	int			 r;
+
+	memset(&ns, 0, sizeof(ns));
+	ns.port = 53;
+	if (inet_pton(AF_INET, item, ns.addr) == 1 ||
+	    inet_pton(AF_INET6, item, ns.addr) == 1) {
+		ns.family = strchr(item, ':') != NULL ? 6 : 4;
+		return options_ns_add(o->ns_hosts, &o->nns_hosts, &ns,
+		    "--ns-hosts", err, errlen);
+	}
+	r = dns_resolve(item, AF_UNSPEC, DNS_RESOLVE_TIMEOUT_MS, a,
+	    OPTIONS_MAX_NS, &n, why, sizeof(why));
+	if (r == DNS_E_NOMEM)
+		return options_nomem(err, errlen);
+	if (r != 0)
+		return options_fail(err, errlen, "--ns-hosts: cannot resolve host "
+		    "\"%s\": %s", item, why);
+	for (i = 0; i < n; i++) {
+		memset(&ns, 0, sizeof(ns));
+		ns.family = a[i].family;
+		memcpy(ns.addr, a[i].addr, sizeof(ns.addr));
+		ns.port = 53;
+		if ((r = options_ns_add(o->ns_hosts, &o->nns_hosts, &ns,
+		    "--ns-hosts", err, errlen)) != 0)
+			return r;
+	}
+	return 0;
+}
+
+/* One --to-ns item: IPV4[:PORT], IPV6, or [IPV6][:PORT]. */
+static int
+options_to_ns_one(struct options *o, const char *item, char *err, size_t errlen)
+{
+	struct options_ns	 ns;
+	char			 host[INET6_ADDRSTRLEN + 1], *end;
+	const char		*portstr = NULL, *close;
+	unsigned long		 port = 53;
+	size_t			 hlen;
+
+	memset(&ns, 0, sizeof(ns));
+	if (item[0] == '[') {
+		if ((close = strchr(item, ']')) == NULL ||
+		    (close[1] != '\0' && close[1] != ':'))
+			goto bad;
+		hlen = (size_t)(close - item - 1);
+		if (close[1] == ':')
+			portstr = close + 2;
+		if (hlen == 0 || hlen >= sizeof(host))
+			goto bad;
+		memcpy(host, item + 1, hlen);
+		host[hlen] = '\0';
+		if (inet_pton(AF_INET6, host, ns.addr) != 1)
+			goto bad;
+		ns.family = 6;
+	} else if (inet_pton(AF_INET6, item, ns.addr) == 1) {
+		ns.family = 6;
+	} else {
+		close = strchr(item, ':');
+		hlen = close != NULL ? (size_t)(close - item) : strlen(item);
+		if (close != NULL)
+			portstr = close + 1;
+		if (hlen == 0 || hlen >= sizeof(host))
+			goto bad;
+		memcpy(host, item, hlen);
+		host[hlen] = '\0';
+		if (inet_pton(AF_INET, host, ns.addr) != 1)
+			goto bad;
+		ns.family = 4;
+	}
+	if (portstr != NULL) {
+		if (!isdigit((unsigned char)*portstr))
+			goto bad;
+		errno = 0;
+		port = strtoul(portstr, &end, 10);
+		if (errno != 0 || *end != '\0' || port == 0 || port > 65535)
+			return options_fail(err, errlen, "--to-ns \"%s\": port "
+			    "must be 1-65535", item);
+	}
+	ns.port = (uint16_t)port;
+	return options_ns_add(o->to_ns, &o->nto_ns, &ns, "--to-ns", err, errlen);
+ bad:
+	return options_fail(err, errlen, "--to-ns \"%s\": expected IPV4[:PORT] "
+	    "or [IPV6][:PORT]", item);
+}
+
+/* One --dns-domains item, normalised and kept once. */
+static int
+options_dns_domain(struct options *o, const char *item, char *err, size_t errlen)
+{
+	char		 norm[DNS_MSG_TEXT_MAX + 1], **nv;
+	const char	*why;
+	int		 i;
+
+	if (dns_msg_domain_norm(item, strlen(item), norm, sizeof(norm), &why) != 0)
+		return options_fail(err, errlen, "--dns-domains \"%s\": %s",
+		    item, why);
+	for (i = 0; i < o->ndns_domains; i++)
+		if (strcmp(o->dns_domains[i], norm) == 0)
+			return 0;
+	if (o->ndns_domains == OPTIONS_MAX_DNS_DOMAINS)
+		return options_fail(err, errlen, "--dns-domains: more than %d "
+		    "domains", OPTIONS_MAX_DNS_DOMAINS);
+	if ((nv = realloc(o->dns_domains, (size_t)(o->ndns_domains + 1) *
+	    sizeof(*nv))) == NULL)
+		return options_nomem(err, errlen);
+	o->dns_domains = nv;
+	if ((nv[o->ndns_domains] = strdup(norm)) == NULL)
+		return options_nomem(err, errlen);
+	o->ndns_domains++;
+	return 0;
+}
+
 /*
  * Describe the option getopt_long() just rejected (it returned c, ':' or
  * '?').  glibc leaves optopt = 0 for an unknown or ambiguous long
@@ -651,6 +833,24 @@ options_parse(struct options *o, int argc, char **argv, char *err,
 		case OPT_REMOTE_TMPDIR:
 			ret = options_remote_tmpdir(o, optarg, err, errlen);
 			break;
+		case OPT_DNS:
+			o->dns = true;
+			break;
+		case OPT_NS_HOSTS:
+			ret = options_each(o, "--ns-hosts", optarg,
+			    options_ns_host, err, errlen);
+			break;
+		case OPT_TO_NS:
+			ret = options_each(o, "--to-ns", optarg,
+			    options_to_ns_one, err, errlen);
+			break;
+		case OPT_DNS_DOMAINS:
+			ret = options_each(o, "--dns-domains", optarg,
+			    options_dns_domain, err, errlen);
+			break;
+		case OPT_NO_BLOCK_LEAKS:
+			o->no_block_leaks = true;
+			break;
 		default:
 			ret = options_bad(&a, c, err, errlen);
 			break;
@@ -678,6 +878,12 @@ options_parse(struct options *o, int argc, char **argv, char *err,
 	if (includes == 0) {
 		ret = options_fail(err, errlen, "no subnets to forward: give at "
 		    "least one, e.g. 0/0");
+		goto out;
+	}
+	/* Both only change how captured DNS is handled. */
+	if (!o->dns && o->nns_hosts == 0 && (o->nto_ns > 0 || o->ndns_domains > 0)) {
+		ret = options_fail(err, errlen, "%s needs --dns or --ns-hosts",
+		    o->nto_ns > 0 ? "--to-ns" : "--dns-domains");
 		goto out;
 	}
  out:
@@ -723,6 +929,20 @@ options_usage(FILE *f)
 "      --ssh-config FILE read this OpenSSH client configuration instead of\n"
 "                        ~/.ssh/config\n"
 "      --no-ipv6         do not redirect IPv6 traffic\n"
+"      --dns             capture DNS requests to the servers in\n"
+"                        /etc/resolv.conf and resolve them on the remote host\n"
+"      --ns-hosts IP[,IP...]\n"
+"                        capture DNS requests to these servers too (host\n"
+"                        names are resolved at start)\n"
+"      --to-ns IP[:PORT][,...]\n"
+"                        the remote host asks these servers (at most 8;\n"
+"                        [IPV6]:PORT for IPv6) instead of those in its own\n"
+"                        /etc/resolv.conf\n"
+"      --dns-domains DOMAIN[,DOMAIN...]\n"
+"                        tunnel only names equal to or under these domains;\n"
+"                        other names go to the original server from here\n"
+"      --no-block-leaks  with 0/0 or ::/0, do not block the UDP and IPv6\n"
+"                        traffic that would bypass the tunnel\n"
 "      --stub-cache      keep the stub in the remote user's cache directory\n"
 "                        (~/.cache/cshuttle) and skip the upload next time\n"
 "      --remote-tmpdir DIR\n"
@@ -746,12 +966,17 @@ options_usage(FILE *f)
 void
 options_free(struct options *o)
 {
+	int	i;
+
 	if (o == NULL)
 		return;
 	free(o->remote);
 	free(o->ssh_cmd);
 	free(o->ssh_config);
 	free(o->remote_tmpdir);
+	for (i = 0; i < o->ndns_domains; i++)
+		free(o->dns_domains[i]);
+	free(o->dns_domains);
 	subnet_list_free(&o->subnets);
 	memset(o, 0, sizeof(*o));
 }

@@ -34,12 +34,21 @@
 #define OPTIONS_MAX_LISTEN	2	/* one IPv4 and one IPv6 listener */
 #define OPTIONS_MAX_ARGFILE_DEPTH 4	/* @file inside @file inside ... */
 #define OPTIONS_ENV		"CSHUTTLE_ARGS"
+#define OPTIONS_MAX_NS		8	/* --ns-hosts and --to-ns, each */
+#define OPTIONS_MAX_DNS_DOMAINS	64
 
 /* Where the redirected connections are accepted. */
 struct options_listen {
 	uint8_t		family;		/* 4 or 6 */
 	uint8_t		addr[16];
 	uint16_t	port;		/* 0: pick a free port automatically */
+};
+
+/* A DNS server: --ns-hosts (port 53) or --to-ns. */
+struct options_ns {
+	uint8_t		family;		/* 4 or 6 */
+	uint8_t		addr[16];
+	uint16_t	port;
 };
 
 struct options {
@@ -56,6 +65,15 @@ struct options {
 	bool		 no_ipv6;	/* --no-ipv6: leave IPv6 traffic alone */
 	bool		 stub_cache;	/* --stub-cache: keep the stub on the remote */
 	char		*remote_tmpdir;	/* --remote-tmpdir DIR: try it first */
+	bool		 dns;		/* --dns: capture the resolv.conf servers */
+	struct options_ns ns_hosts[OPTIONS_MAX_NS];	/* --ns-hosts: capture these too */
+	int		 nns_hosts;
+	struct options_ns to_ns[OPTIONS_MAX_NS];	/* --to-ns: the remote asks these */
+	int		 nto_ns;
+	char		**dns_domains;	/* --dns-domains: normalised (lower case,
+					 * no final dot); NULL without */
+	int		 ndns_domains;
+	bool		 no_block_leaks; /* --no-block-leaks */
 	bool		 firewall;	/* --firewall: act as the firewall helper */
 	bool		 show_help;	/* -h: caller prints options_usage() */
 	bool		 show_version;	/* --version */

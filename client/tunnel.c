@@ -25,6 +25,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "dns_local.h"
 #include "fw.h"
 #include "log.h"
 #include "mux.h"
@@ -64,6 +65,33 @@ tunnel_end(struct tunnel *t, enum tunnel_end why)
 	ev_stop(&t->loop);
 }
 
+/* dns_local's way into the tunnel. */
+static int
+tunnel_dns_send(void *arg, uint32_t id, const uint8_t *q, size_t len)
+{
+	struct tunnel	*t = arg;
+
+	return mux_send_dns(&t->mux, PROTO_DNS_QUERY, id, q, len);
+}
+
+/* DNS_ANSWER / DNS_FAIL from the stub, checked by the mux. */
+static void
+tunnel_dns(struct mux *m, const struct proto_frame *f, void *arg)
+{
+	struct tunnel	*t = m->udata;
+
+	if (t->p->dns == NULL) {
+		/* We never asked: nothing to answer. */
+		log_debug("unexpected %s %u dropped", proto_type_name(f->type), f->stream);
+		return;
+	}
+	if (f->type == PROTO_DNS_ANSWER)
+		/* A bad one (empty) fails the check there: SERVFAIL. */
+		dns_local_answer(t->p->dns, f->stream, f->payload, f->bad ? 0 : f->len);
+	else if (f->type == PROTO_DNS_FAIL)
+		dns_local_fail(t->p->dns, f->stream, f->bad ? 0 : f->u.dns_fail);
+}
+
 static void
 tunnel_hello(struct mux *m, const struct proto_hello *h)
 {
@@ -73,7 +101,29 @@ tunnel_hello(struct mux *m, const struct proto_hello *h)
 	log_debug("stub says hello: protocol %u, window %u, features 0x%x",
 	    h->version, h->window, h->features);
 	t->last_pong = ev_now();
+	if (t->p->dns != NULL) {
+		/* Before any rule captures DNS that nobody could answer. */
+		if (!(h->features & PROTO_FEAT_DNS)) {
+			log_error("the remote stub cannot resolve DNS (an older "
+			    "cshuttle): run without --dns and --ns-hosts");
+			tunnel_end(t, TUNNEL_END_SETUP);
+			return;
+		}
+		/* Right after HELLO, before any query. */
+		if (t->p->nto_ns > 0 &&
+		    mux_send_dns_config(&t->mux, t->p->to_ns, t->p->nto_ns) != 0) {
+			log_error("cannot send the --to-ns servers to the stub");
+			tunnel_end(t, TUNNEL_END_SETUP);
+			return;
+		}
+	}
 	if (t->p->ready != NULL && t->p->ready(t->p->ready_arg, err, sizeof(err)) != 0) {
+		log_error("%s", err);
+		tunnel_end(t, TUNNEL_END_SETUP);
+		return;
+	}
+	if (t->p->dns != NULL &&
+	    dns_local_start(t->p->dns, &t->loop, tunnel_dns_send, t, err, sizeof(err)) != 0) {
 		log_error("%s", err);
 		tunnel_end(t, TUNNEL_END_SETUP);
 		return;
@@ -97,6 +147,7 @@ tunnel_pong(struct mux *m, const uint8_t data[8])
 static const struct mux_ops tunnel_mux_ops = {
 	.hello = tunnel_hello,
 	.pong = tunnel_pong,
+	.dns = tunnel_dns,
 };
 
 static void
@@ -291,6 +342,7 @@ tunnel_before_sleep(struct ev_loop *loop, void *arg)
 	t->p->transport->ops->service(t->p->transport);
 	tunnel_pump(t);
 	mux_collect(&t->mux);
+	dns_local_tick(t->p->dns);
 }
 
 static void
@@ -414,6 +466,8 @@ out:
 	    (unsigned long long)t->mux.streams_failed,
 	    (unsigned long long)t->mux.frames_in,
 	    (unsigned long long)t->mux.frames_out);
+	/* Out of the loop before it goes; main closes the listeners. */
+	dns_local_stop(p->dns);
 	mux_free(&t->mux);
 	if (t->sigfd >= 0)
 		close(t->sigfd);

@@ -8,9 +8,11 @@
 #include <stdbool.h>
 
 #include "listen.h"
+#include "proto.h"
 
 struct transport;
 struct fw;
+struct dns_local;
 
 /* Called once the stub has said HELLO: install the firewall rules.
  * Returns 0, or -1 with a reason in err (the tunnel then ends). */
@@ -22,6 +24,10 @@ struct tunnel_params {
 	struct fw		*fw;		/* watched: the tunnel ends if the helper dies */
 	tunnel_ready_cb		*ready;
 	void			*ready_arg;
+	struct dns_local	*dns;		/* --dns / --ns-hosts, else NULL: needs
+						 * a stub with PROTO_FEAT_DNS */
+	const struct proto_dns_server *to_ns;	/* --to-ns: sent as DNS_CONFIG */
+	size_t			 nto_ns;
 	unsigned		 window;	/* per-stream credit we grant */
 	int			 ping_interval_ms;
 	int			 ping_timeout_ms;

@@ -211,6 +211,40 @@ mux_send_error(struct mux *m, const char *text)
 	(void)mux_queue(m, f, proto_put_error(f, sizeof(f), text));
 }
 
+int
+mux_send_dns(struct mux *m, uint8_t type, uint32_t id, const void *payload, size_t len)
+{
+	struct proto_frame	 f;
+	uint8_t			*p;
+	size_t			 need = PROTO_HDR_LEN + len;
+	int			 n;
+
+	if (len > PROTO_MAX_PAYLOAD || buf_len(&m->link_out) + need > MUX_DNS_LINK_MAX ||
+	    (p = buf_reserve(&m->link_out, need)) == NULL)
+		return -1;
+	n = proto_put_dns(p, need, type, id, payload, len);
+	/* Only what the peer's parser accepts goes out: a bad frame would
+	 * fail a query there, or end the session (DNS_CONFIG). */
+	if (n != (int)need || proto_parse(p, need, &f) != n || f.bad != 0 ||
+	    f.stream != id)
+		return -1;
+	buf_commit(&m->link_out, need);
+	m->frames_out++;
+	return 0;
+}
+
+int
+mux_send_dns_config(struct mux *m, const struct proto_dns_server *s, size_t n)
+{
+	uint8_t	f[PROTO_HDR_LEN + PROTO_DNS_MAX_SERVERS * PROTO_DNS_SERVER_LEN];
+	int	len;
+
+	if ((len = proto_put_dns_config(f, sizeof(f), s, n)) < 0)
+		return -1;
+	return mux_send_dns(m, PROTO_DNS_CONFIG, 0, f + PROTO_HDR_LEN,
+	    (size_t)len - PROTO_HDR_LEN);
+}
+
 static int
 mux_send_simple(struct mux *m, uint8_t type, uint32_t id, uint32_t arg)
 {
@@ -674,6 +708,44 @@ mux_on_session_frame(struct mux *m, const struct proto_frame *f)
 	}
 }
 
+/* DNS frames: their ids are queries, not streams; see mux_ops.dns. */
+static void
+mux_on_dns(struct mux *m, const struct proto_frame *f)
+{
+	bool	to_stub = f->type == PROTO_DNS_CONFIG || f->type == PROTO_DNS_QUERY;
+
+	if (m->ops->dns == NULL) {
+		mux_fail(m, "protocol error: unexpected %s (DNS is not enabled here)",
+		    proto_type_name(f->type));
+		return;
+	}
+	if (to_stub != (m->role == PROTO_ROLE_STUB)) {
+		mux_fail(m, "protocol error: the %s sent %s",
+		    m->role == PROTO_ROLE_STUB ? "client" : "stub", proto_type_name(f->type));
+		return;
+	}
+	switch (f->type) {
+	case PROTO_DNS_CONFIG:
+		/* The server list must not change under queries in flight. */
+		if (m->dns_config_seen || m->dns_query_seen) {
+			mux_fail(m, "protocol error: DNS_CONFIG %s",
+			    m->dns_config_seen ? "sent twice" : "after DNS_QUERY");
+			return;
+		}
+		m->dns_config_seen = true;
+		break;
+	case PROTO_DNS_QUERY:
+		m->dns_query_seen = true;
+		break;
+	}
+	if (f->bad == PROTO_E_STREAM) {
+		/* Nothing can be answered without an id: drop it. */
+		log_debug("%s without a query id dropped", proto_type_name(f->type));
+		return;
+	}
+	m->ops->dns(m, f, m->dns_arg);
+}
+
 static void
 mux_dispatch(struct mux *m, const struct proto_frame *f)
 {
@@ -682,6 +754,10 @@ mux_dispatch(struct mux *m, const struct proto_frame *f)
 	m->frames_in++;
 	if (!m->hello_seen && f->type != PROTO_HELLO && f->type != PROTO_ERROR) {
 		mux_fail(m, "protocol error: %s before HELLO", proto_type_name(f->type));
+		return;
+	}
+	if (f->type >= PROTO_DNS_CONFIG && f->type <= PROTO_DNS_FAIL) {
+		mux_on_dns(m, f);
 		return;
 	}
 	if (f->stream == 0) {
@@ -816,6 +892,7 @@ mux_init(struct mux *m, struct ev_loop *loop, uint8_t role, uint32_t window,
 	m->udata = udata;
 	m->role = role;
 	m->window = window;
+	m->dns_arg = udata;
 	m->peer_window = PROTO_MIN_WINDOW;
 	buf_init(&m->link_out, MUX_LINK_MAX);
 	m->link_out.keep = 1;

@@ -28,6 +28,10 @@
 #define MUX_LINK_MAX		(8U * 1024 * 1024)	/* hard limit */
 #define MUX_IN_MAX		(256U * 1024)		/* link input buffer */
 #define MUX_CONNECT_TIMEOUT_MS	(60 * 1000)
+/* DNS frames are queued only below this, so that they can never push the
+ * link over its hard limit: the room left takes the replies to a full
+ * input buffer (see mux_in_ready). */
+#define MUX_DNS_LINK_MAX	(MUX_LINK_MAX - MUX_IN_MAX)
 
 /* Stream state bits. */
 #define MUX_S_CONNECTING	(1U << 0)	/* stub: connect() in progress */
@@ -67,6 +71,16 @@ struct mux_ops {
 	void	(*hello)(struct mux *, const struct proto_hello *);
 	/* A PONG arrived. */
 	void	(*pong)(struct mux *, const uint8_t data[8]);
+	/*
+	 * A DNS frame arrived (arg is m->dns_arg).  The stub gets DNS_CONFIG
+	 * (at most once, before any DNS_QUERY; checked here) and DNS_QUERY;
+	 * the client gets DNS_ANSWER and DNS_FAIL.  Frames are checked by
+	 * proto_parse: with f->bad set the query id (f->stream, nonzero) is
+	 * valid but the contents are not (wrong length, unknown reason) and
+	 * the receiver fails that query.  Frames without a query id, or sent
+	 * the wrong way, never get here.  NULL: DNS frames end the session.
+	 */
+	void	(*dns)(struct mux *m, const struct proto_frame *f, void *arg);
 };
 
 struct mux {
@@ -77,6 +91,8 @@ struct mux {
 	uint32_t		 window;	/* credit we grant each stream */
 	uint32_t		 peer_window;	/* credit the peer grants */
 	bool			 hello_seen;
+	bool			 dns_config_seen, dns_query_seen;
+	void			*dns_arg;	/* for ops->dns; udata by default */
 	struct buf		 link_out;	/* frames for the peer */
 	uint8_t			*in;		/* link input, MUX_IN_MAX bytes */
 	size_t			 in_len;
@@ -104,6 +120,17 @@ int	 mux_send_hello(struct mux *m, uint32_t features);
 int	 mux_send_ping(struct mux *m, uint8_t type, const uint8_t data[8]);
 /* Queue an ERROR frame with this text (best effort). */
 void	 mux_send_error(struct mux *m, const char *text);
+/*
+ * Queue a DNS frame.  payload[0..len) is the frame's payload as it goes on
+ * the wire: the DNS message for DNS_QUERY/DNS_ANSWER, the reason byte for
+ * DNS_FAIL, 20-byte entries for DNS_CONFIG (mux_send_dns_config encodes
+ * them).  id: the query id (0 for DNS_CONFIG).  Returns 0, or -1 when the
+ * frame is invalid (the peer would refuse it) or the link queue is above
+ * MUX_DNS_LINK_MAX: the caller fails that query.  Never ends the session.
+ */
+int	 mux_send_dns(struct mux *m, uint8_t type, uint32_t id, const void *payload,
+	    size_t len);
+int	 mux_send_dns_config(struct mux *m, const struct proto_dns_server *s, size_t n);
 
 /* Link input: read into the space, then commit.  mux_in_commit returns
  * 0, or -1 when the session must end (reason in m->error). */

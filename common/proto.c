@@ -10,26 +10,36 @@
 
 #include "proto.h"
 
-/* Where a frame type may appear and how long its payload may be. */
+/* Where a frame type may appear (`session`) and how long its payload may be. */
+#define PROTO_ON_STREAM		0	/* stream must be != 0 */
+#define PROTO_ON_SESSION	1	/* stream must be 0 */
+#define PROTO_ON_QUERY		2	/* a DNS query id: 0 spoils that frame only */
+
 struct proto_rule {
 	uint8_t		type;
-	uint8_t		session;	/* 1: stream must be 0; 0: stream must be != 0 */
+	uint8_t		session;	/* PROTO_ON_* */
 	uint16_t	min_len;
 	uint16_t	max_len;
 	const char	*name;
 };
 
 static const struct proto_rule proto_rules[] = {
-	{ PROTO_HELLO,		1, 20, 256,			"HELLO" },
-	{ PROTO_ERROR,		1, 0,  PROTO_MAX_ERROR_TEXT,	"ERROR" },
-	{ PROTO_PING,		1, 8,  8,			"PING" },
-	{ PROTO_PONG,		1, 8,  8,			"PONG" },
-	{ PROTO_OPEN,		0, 8,  20,			"OPEN" },
-	{ PROTO_OPEN_RESULT,	0, 4,  4,			"OPEN_RESULT" },
-	{ PROTO_DATA,		0, 1,  PROTO_MAX_PAYLOAD,	"DATA" },
-	{ PROTO_CREDIT,		0, 4,  4,			"CREDIT" },
-	{ PROTO_EOF,		0, 0,  0,			"EOF" },
-	{ PROTO_CLOSE,		0, 1,  1,			"CLOSE" },
+	{ PROTO_HELLO,		PROTO_ON_SESSION, 20, 256,		   "HELLO" },
+	{ PROTO_ERROR,		PROTO_ON_SESSION, 0,  PROTO_MAX_ERROR_TEXT,  "ERROR" },
+	{ PROTO_PING,		PROTO_ON_SESSION, 8,  8,		   "PING" },
+	{ PROTO_PONG,		PROTO_ON_SESSION, 8,  8,		   "PONG" },
+	{ PROTO_OPEN,		PROTO_ON_STREAM,  8,  20,		   "OPEN" },
+	{ PROTO_OPEN_RESULT,	PROTO_ON_STREAM,  4,  4,		   "OPEN_RESULT" },
+	{ PROTO_DATA,		PROTO_ON_STREAM,  1,  PROTO_MAX_PAYLOAD,	   "DATA" },
+	{ PROTO_CREDIT,		PROTO_ON_STREAM,  4,  4,		   "CREDIT" },
+	{ PROTO_EOF,		PROTO_ON_STREAM,  0,  0,		   "EOF" },
+	{ PROTO_CLOSE,		PROTO_ON_STREAM,  1,  1,		   "CLOSE" },
+	{ PROTO_DNS_CONFIG,	PROTO_ON_SESSION, 0,
+	    PROTO_DNS_MAX_SERVERS * PROTO_DNS_SERVER_LEN,		   "DNS_CONFIG" },
+	{ PROTO_DNS_QUERY,	PROTO_ON_QUERY,   PROTO_DNS_MIN_QUERY,
+	    PROTO_DNS_MAX_QUERY,					   "DNS_QUERY" },
+	{ PROTO_DNS_ANSWER,	PROTO_ON_QUERY,   1,  PROTO_MAX_PAYLOAD,	   "DNS_ANSWER" },
+	{ PROTO_DNS_FAIL,	PROTO_ON_QUERY,   1,  1,		   "DNS_FAIL" },
 };
 
 static const struct proto_rule *
@@ -110,9 +120,42 @@ proto_check_body(struct proto_frame *f)
 	case PROTO_CLOSE:
 		f->u.reason = p[0];
 		return 0;
+	case PROTO_DNS_FAIL:
+		f->u.dns_fail = p[0];
+		if (f->u.dns_fail == 0 || f->u.dns_fail > PROTO_DNS_FAIL_MAX)
+			return PROTO_E_VALUE;
+		return 0;
 	default:
 		return 0;
 	}
+}
+
+/* DNS_CONFIG entries; any bad one spoils the frame (and the session). */
+static int
+proto_check_dns_config(struct proto_frame *f)
+{
+	const uint8_t		*p = f->payload;
+	struct proto_dns_server	*s;
+	size_t			 i;
+
+	if (f->len % PROTO_DNS_SERVER_LEN != 0)
+		return PROTO_E_LENGTH;
+	f->u.dns_config.n = (uint8_t)(f->len / PROTO_DNS_SERVER_LEN);
+	for (i = 0; i < f->u.dns_config.n; i++, p += PROTO_DNS_SERVER_LEN) {
+		s = &f->u.dns_config.s[i];
+		s->family = p[0];
+		s->port = get16(p + 2);
+		memcpy(s->addr, p + 4, 16);
+		if ((s->family != PROTO_FAMILY_IPV4 && s->family != PROTO_FAMILY_IPV6) ||
+		    p[1] != 0 || s->port == 0)
+			return PROTO_E_VALUE;
+		/* An IPv4 entry with bytes after its address is not one
+		 * this encoder wrote: refuse rather than guess. */
+		if (s->family == PROTO_FAMILY_IPV4 &&
+		    memcmp(s->addr + 4, "\0\0\0\0\0\0\0\0\0\0\0\0", 12) != 0)
+			return PROTO_E_VALUE;
+	}
+	return 0;
 }
 
 int
@@ -120,6 +163,7 @@ proto_parse(const uint8_t *buf, size_t len, struct proto_frame *f)
 {
 	const struct proto_rule	*r;
 	const uint8_t		*p;
+	int			 r2;
 
 	if (len < PROTO_HDR_LEN)
 		return 0;
@@ -133,16 +177,23 @@ proto_parse(const uint8_t *buf, size_t len, struct proto_frame *f)
 		return PROTO_E_TOOBIG;
 	if ((r = proto_rule_find(f->type)) == NULL)
 		return PROTO_E_TYPE;
-	if (r->session != (f->stream == 0))
+	if (r->session != PROTO_ON_QUERY &&
+	    (r->session == PROTO_ON_SESSION) != (f->stream == 0))
 		return PROTO_E_STREAM;
 	if (len < (size_t)PROTO_HDR_LEN + f->len)
 		return 0;
 	f->payload = p = buf + PROTO_HDR_LEN;
 
+	/* A DNS frame without a query id cannot be answered; the framing
+	 * is intact, so only this frame is lost. */
+	if (r->session == PROTO_ON_QUERY && f->stream == 0) {
+		f->bad = PROTO_E_STREAM;
+		return PROTO_HDR_LEN + f->len;
+	}
 	if (f->len < r->min_len || f->len > r->max_len) {
 		/* A session frame with a wrong length cannot be skipped
 		 * safely: its meaning is unknown. */
-		if (r->session)
+		if (r->session == PROTO_ON_SESSION)
 			return PROTO_E_LENGTH;
 		f->bad = PROTO_E_LENGTH;
 		return PROTO_HDR_LEN + f->len;
@@ -167,6 +218,10 @@ proto_parse(const uint8_t *buf, size_t len, struct proto_frame *f)
 	case PROTO_PING:
 	case PROTO_PONG:
 		memcpy(f->u.ping, p, 8);
+		break;
+	case PROTO_DNS_CONFIG:
+		if ((r2 = proto_check_dns_config(f)) != 0)
+			return r2;
 		break;
 	default:
 		f->bad = proto_check_body(f);
@@ -211,6 +266,20 @@ proto_status_name(uint8_t status)
 	case PROTO_ST_TIMEDOUT:		return "connection timed out";
 	case PROTO_ST_DENIED:		return "permission denied";
 	default:			return "connection failed";
+	}
+}
+
+const char *
+proto_dns_fail_name(uint8_t reason)
+{
+	switch (reason) {
+	case PROTO_DNS_FAIL_TIMEOUT:		return "timeout";
+	case PROTO_DNS_FAIL_UNREACHABLE:	return "servers unreachable";
+	case PROTO_DNS_FAIL_NOSERVERS:		return "no servers";
+	case PROTO_DNS_FAIL_TOOBIG:		return "answer too big";
+	case PROTO_DNS_FAIL_BADQUERY:		return "bad query";
+	case PROTO_DNS_FAIL_BUSY:		return "busy";
+	default:				return "failed";
 	}
 }
 
@@ -364,4 +433,54 @@ proto_put_data_hdr(uint8_t *out, size_t cap, uint32_t stream, uint16_t len)
 	put16(out + 2, len);
 	put32(out + 4, stream);
 	return PROTO_HDR_LEN;
+}
+
+int
+proto_put_dns_config(uint8_t *out, size_t cap, const struct proto_dns_server *s, size_t n)
+{
+	uint8_t	*p;
+	size_t	 i;
+	int	 len;
+
+	if (n > PROTO_DNS_MAX_SERVERS)
+		return PROTO_E_VALUE;
+	for (i = 0; i < n; i++)
+		if (s[i].family != PROTO_FAMILY_IPV4 && s[i].family != PROTO_FAMILY_IPV6)
+			return PROTO_E_VALUE;
+	if ((len = proto_put_hdr(out, cap, PROTO_DNS_CONFIG, 0,
+	    n * PROTO_DNS_SERVER_LEN)) < 0)
+		return len;
+	for (i = 0, p = out + PROTO_HDR_LEN; i < n; i++, p += PROTO_DNS_SERVER_LEN) {
+		memset(p, 0, PROTO_DNS_SERVER_LEN);
+		p[0] = s[i].family;
+		put16(p + 2, s[i].port);
+		memcpy(p + 4, s[i].addr, s[i].family == PROTO_FAMILY_IPV4 ? 4 : 16);
+	}
+	return len;
+}
+
+int
+proto_put_dns(uint8_t *out, size_t cap, uint8_t type, uint32_t id,
+    const void *msg, size_t msglen)
+{
+	int	n;
+
+	if (type < PROTO_DNS_CONFIG || type > PROTO_DNS_FAIL)
+		return PROTO_E_TYPE;
+	if ((n = proto_put_hdr(out, cap, type, id, msglen)) < 0)
+		return n;
+	if (msglen > 0)
+		memcpy(out + PROTO_HDR_LEN, msg, msglen);
+	return n;
+}
+
+int
+proto_put_dns_fail(uint8_t *out, size_t cap, uint32_t id, uint8_t reason)
+{
+	int	n;
+
+	if ((n = proto_put_hdr(out, cap, PROTO_DNS_FAIL, id, 1)) < 0)
+		return n;
+	out[8] = reason;
+	return n;
 }

@@ -25,7 +25,7 @@
 #define PROTO_MAX_WINDOW	(64U * 1024 * 1024)
 
 /* Frame types.  0x00-0x0f: session (stream 0), 0x10-0x1f: TCP streams,
- * 0x20-0x2f: reserved for DNS, 0x30-0x3f: reserved for UDP. */
+ * 0x20-0x2f: DNS (query ids, not streams), 0x30-0x3f: reserved for UDP. */
 enum proto_type {
 	PROTO_HELLO		= 0x01,
 	PROTO_ERROR		= 0x02,
@@ -37,13 +37,17 @@ enum proto_type {
 	PROTO_CREDIT		= 0x13,
 	PROTO_EOF		= 0x14,
 	PROTO_CLOSE		= 0x15,
+	PROTO_DNS_CONFIG	= 0x20,	/* client -> stub, stream 0 */
+	PROTO_DNS_QUERY		= 0x21,	/* client -> stub, stream = query id */
+	PROTO_DNS_ANSWER	= 0x22,	/* stub -> client, stream = query id */
+	PROTO_DNS_FAIL		= 0x23,	/* stub -> client, stream = query id */
 };
 
 /* HELLO feature bits: a frame type outside the base set may only be sent
  * to a peer that announced the matching bit. */
 #define PROTO_FEAT_DNS		(1U << 0)
 #define PROTO_FEAT_UDP		(1U << 1)
-#define PROTO_FEAT_KNOWN	0U		/* what this build implements */
+#define PROTO_FEAT_KNOWN	PROTO_FEAT_DNS	/* what this build implements */
 
 #define PROTO_ROLE_CLIENT	0
 #define PROTO_ROLE_STUB		1
@@ -68,6 +72,29 @@ enum proto_status {
 
 #define PROTO_FAMILY_IPV4	4
 #define PROTO_FAMILY_IPV6	6
+
+/* DNS frames.  Their stream field carries a query id chosen by the client
+ * (nonzero), a namespace of its own: DNS frames use no stream credit. */
+#define PROTO_DNS_MIN_QUERY	12		/* a DNS header */
+#define PROTO_DNS_MAX_QUERY	4096
+#define PROTO_DNS_MAX_SERVERS	8		/* DNS_CONFIG entries */
+#define PROTO_DNS_SERVER_LEN	20		/* bytes per DNS_CONFIG entry */
+
+/* DNS_FAIL reasons. */
+#define PROTO_DNS_FAIL_TIMEOUT		1	/* no server answered in time */
+#define PROTO_DNS_FAIL_UNREACHABLE	2	/* every server refused, or network error */
+#define PROTO_DNS_FAIL_NOSERVERS	3	/* the stub has no server to ask */
+#define PROTO_DNS_FAIL_TOOBIG		4	/* answer above PROTO_MAX_PAYLOAD */
+#define PROTO_DNS_FAIL_BADQUERY		5	/* query shorter than 12 or longer than 4096 */
+#define PROTO_DNS_FAIL_BUSY		6	/* too many outstanding queries */
+#define PROTO_DNS_FAIL_MAX		6
+
+/* One DNS_CONFIG entry: where the stub sends queries. */
+struct proto_dns_server {
+	uint8_t		family;		/* PROTO_FAMILY_IPV4 / _IPV6 */
+	uint16_t	port;		/* host order, nonzero */
+	uint8_t		addr[16];	/* IPv4: first 4 bytes, rest 0 */
+};
 
 /* Return codes of the parser and encoders (always negative). */
 enum proto_err {
@@ -100,7 +127,9 @@ struct proto_open {
  * A parsed frame.  `payload` points into the caller's buffer and is valid
  * only until that buffer changes.  When `bad` is non-zero the framing was
  * intact but the frame's contents were not (a PROTO_E_* code that concerns
- * stream `stream` only): the caller closes that stream and goes on.
+ * stream `stream` only): the caller closes that stream and goes on.  For
+ * DNS_QUERY, DNS_ANSWER and DNS_FAIL `bad` concerns that query only
+ * (PROTO_E_STREAM: the query id is 0); DNS_CONFIG is a session frame.
  */
 struct proto_frame {
 	uint8_t		type;
@@ -115,6 +144,11 @@ struct proto_frame {
 		uint32_t		credit;		/* CREDIT */
 		uint8_t			reason;		/* CLOSE */
 		uint8_t			ping[8];	/* PING/PONG */
+		uint8_t			dns_fail;	/* DNS_FAIL reason */
+		struct {
+			uint8_t			n;
+			struct proto_dns_server	s[PROTO_DNS_MAX_SERVERS];
+		} dns_config;				/* DNS_CONFIG */
 	} u;
 };
 
@@ -132,6 +166,8 @@ const char *proto_strerror(int err);
 const char *proto_type_name(uint8_t type);
 /* Name of an OPEN_RESULT status ("connection refused"). */
 const char *proto_status_name(uint8_t status);
+/* Name of a DNS_FAIL reason ("timeout"). */
+const char *proto_dns_fail_name(uint8_t reason);
 
 /*
  * Encoders write one whole frame into out[0..cap) and return its length,
@@ -147,6 +183,15 @@ int	proto_put_eof(uint8_t *out, size_t cap, uint32_t stream);
 int	proto_put_close(uint8_t *out, size_t cap, uint32_t stream, uint8_t reason);
 /* Only the header of a DATA frame; the caller places `len` bytes after it. */
 int	proto_put_data_hdr(uint8_t *out, size_t cap, uint32_t stream, uint16_t len);
+/* DNS_CONFIG with n entries (0..PROTO_DNS_MAX_SERVERS); PROTO_E_VALUE for
+ * more, or for a family other than IPv4/IPv6. */
+int	proto_put_dns_config(uint8_t *out, size_t cap, const struct proto_dns_server *s,
+	    size_t n);
+/* DNS_QUERY or DNS_ANSWER carrying the DNS message msg (or any other DNS
+ * type with msg as its raw payload; PROTO_E_TYPE for a non-DNS type). */
+int	proto_put_dns(uint8_t *out, size_t cap, uint8_t type, uint32_t id,
+	    const void *msg, size_t msglen);
+int	proto_put_dns_fail(uint8_t *out, size_t cap, uint32_t id, uint8_t reason);
 
 /* errno value from a connect() failure -> OPEN_RESULT status, and back. */
 uint8_t	proto_status_from_errno(int err);

@@ -6,12 +6,15 @@
  * descriptor when it is a forked child.  A socket rather than two pipes
  * gives one descriptor to watch for the helper's death (fw_fd) and lets
  * sends use MSG_NOSIGNAL, so a dead helper is an error, not a SIGPIPE.
+ * It also carries the marked sockets the helper makes (SCM_RIGHTS), which
+ * is why every read is a recvmsg with room for a descriptor.
  */
 #include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/types.h>
 #include <sys/wait.h>
 
+#include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
@@ -32,13 +35,71 @@
 #define FW_EXIT_WAIT_MS		3000	/* after EOF: time to delete the table */
 #define FW_KILL_WAIT_MS		2000
 #define FW_MAX_VERBOSE		3
+#define FW_SOCKET_TIMEOUT_MS	5000
+#define FW_MAXFDS_PER_READ	4
 
 struct fw {
-	int	fd;
-	pid_t	pid;
-	char	rbuf[FW_PROTO_MAXREPLY];
-	size_t	rlen;
+	int		fd;
+	pid_t		pid;
+	char		rbuf[FW_PROTO_MAXREPLY];
+	size_t		rlen;
+	int		passfd;		/* received with the replies, or -1 */
+	uint32_t	mark;		/* of the last applied config, or 0 */
 };
+
+/* Keep the first descriptor received; no reply carries more than one. */
+static void
+fw_take_fds(struct fw *fw, struct msghdr *msg)
+{
+	struct cmsghdr *cm;
+	size_t i, nfd;
+	int fd;
+
+	for (cm = CMSG_FIRSTHDR(msg); cm != NULL; cm = CMSG_NXTHDR(msg, cm)) {
+		if (cm->cmsg_level != SOL_SOCKET || cm->cmsg_type != SCM_RIGHTS ||
+		    cm->cmsg_len < CMSG_LEN(0))
+			continue;
+		nfd = (cm->cmsg_len - CMSG_LEN(0)) / sizeof(int);
+		for (i = 0; i < nfd; i++) {
+			memcpy(&fd, CMSG_DATA(cm) + i * sizeof(int), sizeof(fd));
+			if (fw->passfd < 0)
+				fw->passfd = fd;
+			else
+				close(fd);
+		}
+	}
+}
+
+/* read(2) for the helper's socket, keeping what SCM_RIGHTS brings. */
+static ssize_t
+fw_recv(struct fw *fw, void *buf, size_t len)
+{
+	char cbuf[CMSG_SPACE(FW_MAXFDS_PER_READ * sizeof(int))];
+	struct msghdr msg;
+	struct iovec iov;
+	ssize_t r;
+
+	memset(&msg, 0, sizeof(msg));
+	iov.iov_base = buf;
+	iov.iov_len = len;
+	msg.msg_iov = &iov;
+	msg.msg_iovlen = 1;
+	msg.msg_control = cbuf;
+	msg.msg_controllen = sizeof(cbuf);
+	/* CLOEXEC: the client's children (ssh -e ...) must not get it. */
+	if ((r = recvmsg(fw->fd, &msg, MSG_CMSG_CLOEXEC)) >= 0)
+		fw_take_fds(fw, &msg);
+	return r;
+}
+
+static void
+fw_drop_passfd(struct fw *fw)
+{
+	if (fw->passfd >= 0) {
+		close(fw->passfd);
+		fw->passfd = -1;
+	}
+}
 
 static int64_t
 fw_monotime_ms(void)
@@ -94,7 +155,7 @@ fw_read_line(struct fw *fw, int timeout_ms, char *line, size_t linelen,
 			snprintf(err, errlen, "firewall helper did not answer");
 			return -1;
 		}
-		r = read(fw->fd, fw->rbuf + fw->rlen,
+		r = fw_recv(fw, fw->rbuf + fw->rlen,
 		    sizeof(fw->rbuf) - fw->rlen);
 		if (r < 0 && (errno == EINTR || errno == EAGAIN ||
 		    errno == EWOULDBLOCK))
@@ -223,6 +284,7 @@ fw_start(const char *self_exe, int verbose, char *err, size_t errlen)
 	}
 	fw->fd = -1;
 	fw->pid = -1;
+	fw->passfd = -1;
 	if (geteuid() != 0 && (self_exe == NULL || *self_exe != '/')) {
 		snprintf(err, errlen, "firewall: need the absolute path of "
 		    "cshuttle to run it with sudo");
@@ -283,6 +345,15 @@ fw_apply(struct fw *fw, const struct fw_config *cfg, char *err,
 		snprintf(err, errlen, "firewall: no address family to redirect");
 		return -1;
 	}
+	for (r = 0; r < cfg->ndns && r < FW_MAX_DNS; r++) {
+		if (fw_dns_dup(cfg, r)) {
+			snprintf(err, errlen, "firewall: nameserver %s listed "
+			    "twice", inet_ntop(cfg->dns[r].family == 4 ?
+			    AF_INET : AF_INET6, cfg->dns[r].addr, line,
+			    sizeof(line)) != NULL ? line : "?");
+			return -1;
+		}
+	}
 	if ((r = fw_req_format(cfg, &req, &len)) != 0) {
 		snprintf(err, errlen, "firewall: %s", fw_strerror(r));
 		return -1;
@@ -315,9 +386,11 @@ fw_apply(struct fw *fw, const struct fw_config *cfg, char *err,
 	if (fw_read_line(fw, FW_APPLY_TIMEOUT_MS, line, sizeof(line), err,
 	    errlen) != 0)
 		goto out;
-	if (strcmp(line, "OK") == 0)
+	fw_drop_passfd(fw);	/* never sent with OK; be safe */
+	if (strcmp(line, "OK") == 0) {
+		fw->mark = fw_mark_for_port(cfg->port);
 		ret = 0;
-	else if (strncmp(line, "ERR ", 4) == 0)
+	} else if (strncmp(line, "ERR ", 4) == 0)
 		snprintf(err, errlen, "%s", line + 4);
 	else
 		snprintf(err, errlen, "firewall helper: unexpected reply "
@@ -325,6 +398,77 @@ fw_apply(struct fw *fw, const struct fw_config *cfg, char *err,
  out:
 	free(req);
 	return ret;
+}
+
+uint32_t
+fw_mark(const struct fw *fw)
+{
+	return fw != NULL ? fw->mark : 0;
+}
+
+int
+fw_marked_socket(struct fw *fw, int family, int type)
+{
+	char req[32], line[FW_PROTO_MAXREPLY], err[FW_PROTO_MAXREPLY];
+	struct pollfd pfd;
+	size_t len, off = 0;
+	ssize_t n;
+	int fd, e, got, want_type = type & ~(SOCK_NONBLOCK | SOCK_CLOEXEC);
+	socklen_t sl;
+
+	if (fw == NULL || fw->fd < 0) {
+		errno = EPIPE;
+		return -1;
+	}
+	if (fw->mark == 0 || fw_req_format_socket(family, want_type, req,
+	    sizeof(req)) != 0) {
+		errno = EINVAL;
+		return -1;
+	}
+	len = strlen(req);
+	while (off < len) {
+		n = send(fw->fd, req + off, len - off, MSG_NOSIGNAL);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
+			pfd.fd = fw->fd;
+			pfd.events = POLLOUT;
+			(void)poll(&pfd, 1, FW_SOCKET_TIMEOUT_MS);
+			continue;
+		}
+		if (n < 0) {
+			errno = EPIPE;
+			return -1;
+		}
+		off += (size_t)n;
+	}
+	fw_drop_passfd(fw);
+	if (fw_read_line(fw, FW_SOCKET_TIMEOUT_MS, line, sizeof(line), err,
+	    sizeof(err)) != 0) {
+		fw_drop_passfd(fw);
+		errno = EPIPE;
+		return -1;
+	}
+	got = fw_reply_socket(line, &e);
+	fd = fw->passfd;
+	fw->passfd = -1;
+	if (got != 1) {
+		if (fd >= 0)
+			close(fd);
+		errno = got == 0 ? e : EPROTO;
+		return -1;
+	}
+	/* The helper is trusted, but a wrong descriptor would be a bad bug. */
+	sl = sizeof(got);
+	if (fd < 0 || getsockopt(fd, SOL_SOCKET, SO_TYPE, &got, &sl) != 0 ||
+	    got != want_type || (sl = sizeof(e), getsockopt(fd, SOL_SOCKET,
+	    SO_DOMAIN, &e, &sl) != 0) || e != family) {
+		if (fd >= 0)
+			close(fd);
+		errno = EPROTO;
+		return -1;
+	}
+	return fd;
 }
 
 int
@@ -341,6 +485,7 @@ fw_stop(struct fw *fw)
 	/* EOF tells the helper to delete the table and exit. */
 	if (fw->fd >= 0)
 		close(fw->fd);
+	fw_drop_passfd(fw);
 	if (fw->pid > 0 && !fw_reap(fw->pid, FW_EXIT_WAIT_MS)) {
 		/*
 		 * Killing it loses nothing: the kernel drops the table with

@@ -19,7 +19,10 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <linux/icmp.h>
+#include <linux/icmpv6.h>
 #include <linux/netfilter.h>
+#include <linux/netfilter/nf_conntrack_common.h>
 #include <linux/netfilter/nf_nat.h>
 #include <linux/netfilter/nf_tables.h>
 #include <linux/netfilter/nfnetlink.h>
@@ -40,16 +43,37 @@
 #define FW_NFT_WHATLEN		160	/* description kept per message */
 #define FW_NFT_ACK_TIMEOUT_MS	10000	/* the kernel answers during sendmsg */
 #define FW_NFT_RECVBUF		16384
+#define FW_NFT_LOOPBACK_IFINDEX	1	/* lo, in every network namespace */
 
-#define FW_CHAIN_OUTPUT		"output"
-#define FW_CHAIN_PREROUTING	"prerouting"
+/* The chains of the table; which exist depends on the plan. */
+#define FW_CH_OUTPUT		0	/* nat output: always */
+#define FW_CH_PREROUTING	1	/* nat prerouting: plan->prerouting */
+#define FW_CH_LEAK_OUTPUT	2	/* filter output: plan->nfilter > 0 */
+#define FW_CH_LEAK_FORWARD	3	/* filter forward: both */
+#define FW_NCHAINS		4
+
+static const struct fw_chain_def {
+	const char	*name;
+	const char	*type;
+	const char	*hookname;
+	uint32_t	 hook;
+	int32_t		 prio;
+} fw_chains[FW_NCHAINS] = {
+	{ "output", "nat", "output", NF_INET_LOCAL_OUT, FW_NFT_PRIORITY },
+	{ "prerouting", "nat", "prerouting", NF_INET_PRE_ROUTING,
+	    FW_NFT_PRIORITY },
+	{ "leak_output", "filter", "output", NF_INET_LOCAL_OUT,
+	    FW_NFT_FILTER_PRIORITY },
+	{ "leak_forward", "filter", "forward", NF_INET_FORWARD,
+	    FW_NFT_FILTER_PRIORITY },
+};
 
 struct fw_nft {
 	struct mnl_socket	*nl;
 	uint32_t		 portid;
 	uint32_t		 seq;
 	bool			 have_table;
-	bool			 have_prerouting;
+	bool			 have[FW_NCHAINS];
 	uint16_t		 port;
 	char			 table[32];
 };
@@ -272,18 +296,6 @@ fw_expr_fib_local(struct nftnl_rule *r, bool *ok)
 }
 
 static void
-fw_expr_return(struct nftnl_rule *r, bool *ok)
-{
-	struct nftnl_expr *e;
-
-	if ((e = nftnl_expr_alloc("immediate")) != NULL) {
-		nftnl_expr_set_u32(e, NFTNL_EXPR_IMM_DREG, NFT_REG_VERDICT);
-		nftnl_expr_set_u32(e, NFTNL_EXPR_IMM_VERDICT, NFT_RETURN);
-	}
-	fw_expr_add(r, e, ok);
-}
-
-static void
 fw_expr_redirect(struct nftnl_rule *r, uint16_t port, bool *ok)
 {
 	struct nftnl_expr *e;
@@ -299,6 +311,90 @@ fw_expr_redirect(struct nftnl_rule *r, uint16_t port, bool *ok)
 		    NFT_REG_1);
 		nftnl_expr_set_u32(e, NFTNL_EXPR_REDIR_FLAGS,
 		    NF_NAT_RANGE_PROTO_SPECIFIED);
+	}
+	fw_expr_add(r, e, ok);
+}
+
+static void
+fw_expr_verdict(struct nftnl_rule *r, int verdict, bool *ok)
+{
+	struct nftnl_expr *e;
+
+	if ((e = nftnl_expr_alloc("immediate")) != NULL) {
+		nftnl_expr_set_u32(e, NFTNL_EXPR_IMM_DREG, NFT_REG_VERDICT);
+		nftnl_expr_set_u32(e, NFTNL_EXPR_IMM_VERDICT, (uint32_t)verdict);
+	}
+	fw_expr_add(r, e, ok);
+}
+
+/* ct direction reply */
+static void
+fw_expr_ct_reply(struct nftnl_rule *r, bool *ok)
+{
+	struct nftnl_expr *e;
+	uint8_t dir = IP_CT_DIR_REPLY;
+
+	if ((e = nftnl_expr_alloc("ct")) != NULL) {
+		nftnl_expr_set_u32(e, NFTNL_EXPR_CT_KEY, NFT_CT_DIRECTION);
+		nftnl_expr_set_u32(e, NFTNL_EXPR_CT_DREG, NFT_REG_1);
+	}
+	fw_expr_add(r, e, ok);
+	fw_expr_cmp(r, NFT_CMP_EQ, &dir, sizeof(dir), ok);
+}
+
+/* limit rate N/second burst B, then log group G snaplen S: a sample of
+ * what the next rule rejects reaches the helper. */
+static void
+fw_expr_log(struct nftnl_rule *r, uint16_t group, bool *ok)
+{
+	struct nftnl_expr *e;
+
+	if ((e = nftnl_expr_alloc("limit")) != NULL) {
+		nftnl_expr_set_u64(e, NFTNL_EXPR_LIMIT_RATE, FW_LOG_RATE);
+		nftnl_expr_set_u64(e, NFTNL_EXPR_LIMIT_UNIT, 1);
+		nftnl_expr_set_u32(e, NFTNL_EXPR_LIMIT_BURST, FW_LOG_BURST);
+		nftnl_expr_set_u32(e, NFTNL_EXPR_LIMIT_TYPE, NFT_LIMIT_PKTS);
+		nftnl_expr_set_u32(e, NFTNL_EXPR_LIMIT_FLAGS, 0);
+	}
+	fw_expr_add(r, e, ok);
+	if ((e = nftnl_expr_alloc("log")) != NULL) {
+		nftnl_expr_set_u16(e, NFTNL_EXPR_LOG_GROUP, group);
+		nftnl_expr_set_u32(e, NFTNL_EXPR_LOG_SNAPLEN, FW_LOG_SNAPLEN);
+	}
+	fw_expr_add(r, e, ok);
+}
+
+/*
+ * In an inet chain the kernel reads an ICMP code as ICMP or ICMPv6 by the
+ * packet's family, which the rule has matched already.
+ */
+static void
+fw_expr_reject(struct nftnl_rule *r, const struct fw_rule *fr, bool *ok)
+{
+	struct nftnl_expr *e;
+	uint32_t type = NFT_REJECT_ICMP_UNREACH;
+	uint8_t code = 0;
+
+	switch (fr->reject) {
+	case FW_REJECT_TCP_RESET:
+		if (fr->proto != IPPROTO_TCP)
+			*ok = false;
+		type = NFT_REJECT_TCP_RST;
+		break;
+	case FW_REJECT_PORT_UNREACH:
+		code = fr->family == 4 ? ICMP_PORT_UNREACH : ICMPV6_PORT_UNREACH;
+		break;
+	case FW_REJECT_ADMIN:
+		code = fr->family == 4 ? ICMP_PKT_FILTERED : ICMPV6_ADM_PROHIBITED;
+		break;
+	default:
+		*ok = false;
+	}
+	if (fr->family != 4 && fr->family != 6)
+		*ok = false;
+	if ((e = nftnl_expr_alloc("reject")) != NULL) {
+		nftnl_expr_set_u32(e, NFTNL_EXPR_REJECT_TYPE, type);
+		nftnl_expr_set_u8(e, NFTNL_EXPR_REJECT_CODE, code);
 	}
 	fw_expr_add(r, e, ok);
 }
@@ -339,7 +435,8 @@ fw_expr_daddr(struct nftnl_rule *r, const struct fw_rule *fr, bool *ok)
 	fw_expr_cmp(r, NFT_CMP_EQ, val, len, ok);
 }
 
-/* tcp dport lo-hi; big-endian data compares in numeric order. */
+/* tcp or udp dport lo-hi (both keep it at offset 2); big-endian data
+ * compares in numeric order. */
 static void
 fw_expr_dport(struct nftnl_rule *r, const struct fw_rule *fr, bool *ok)
 {
@@ -381,33 +478,31 @@ fw_msg_table(struct fw_batch *bt, struct fw_nft *nft, uint16_t type,
 }
 
 static void
-fw_msg_chain(struct fw_batch *bt, struct fw_nft *nft, const char *name,
-    bool create)
+fw_msg_chain(struct fw_batch *bt, struct fw_nft *nft, int ch, bool create)
 {
+	const struct fw_chain_def *d = &fw_chains[ch];
 	struct nftnl_chain *c;
 	struct nlmsghdr *nlh;
 	char what[FW_NFT_WHATLEN];
-	bool pre = strcmp(name, FW_CHAIN_PREROUTING) == 0;
 
 	if ((c = nftnl_chain_alloc()) == NULL) {
 		bt->failed = true;
 		return;
 	}
 	nftnl_chain_set_str(c, NFTNL_CHAIN_TABLE, nft->table);
-	nftnl_chain_set_str(c, NFTNL_CHAIN_NAME, name);
+	nftnl_chain_set_str(c, NFTNL_CHAIN_NAME, d->name);
 	nftnl_chain_set_u32(c, NFTNL_CHAIN_FAMILY, NFPROTO_INET);
 	if (create) {
-		nftnl_chain_set_str(c, NFTNL_CHAIN_TYPE, "nat");
-		nftnl_chain_set_u32(c, NFTNL_CHAIN_HOOKNUM,
-		    pre ? NF_INET_PRE_ROUTING : NF_INET_LOCAL_OUT);
-		nftnl_chain_set_s32(c, NFTNL_CHAIN_PRIO, FW_NFT_PRIORITY);
+		nftnl_chain_set_str(c, NFTNL_CHAIN_TYPE, d->type);
+		nftnl_chain_set_u32(c, NFTNL_CHAIN_HOOKNUM, d->hook);
+		nftnl_chain_set_s32(c, NFTNL_CHAIN_PRIO, d->prio);
 		nftnl_chain_set_u32(c, NFTNL_CHAIN_POLICY, NF_ACCEPT);
-		snprintf(what, sizeof(what), "add chain inet %s %s { type nat "
-		    "hook %s priority %d; policy accept; }", nft->table, name,
-		    pre ? "prerouting" : "output", FW_NFT_PRIORITY);
+		snprintf(what, sizeof(what), "add chain inet %s %s { type %s "
+		    "hook %s priority %d; policy accept; }", nft->table,
+		    d->name, d->type, d->hookname, (int)d->prio);
 	} else
 		snprintf(what, sizeof(what), "delete chain inet %s %s",
-		    nft->table, name);
+		    nft->table, d->name);
 	log_debug("%s", what);
 	if ((nlh = fw_batch_msg(bt, nft, create ? NFT_MSG_NEWCHAIN :
 	    NFT_MSG_DELCHAIN, create ? NLM_F_CREATE | NLM_F_EXCL | NLM_F_ACK :
@@ -450,9 +545,10 @@ fw_msg_rule(struct fw_batch *bt, struct fw_nft *nft, const char *chain,
 {
 	struct nftnl_rule *r;
 	struct nlmsghdr *nlh;
-	char desc[80], what[FW_NFT_WHATLEN];
-	uint8_t tcp = IPPROTO_TCP;
+	char desc[112], what[FW_NFT_WHATLEN];
+	uint8_t l4 = fr->proto;
 	uint8_t nfproto = fr->family == 4 ? NFPROTO_IPV4 : NFPROTO_IPV6;
+	uint32_t oif = FW_NFT_LOOPBACK_IFINDEX;
 	bool ok = true;
 
 	if ((r = nftnl_rule_alloc()) == NULL) {
@@ -463,20 +559,62 @@ fw_msg_rule(struct fw_batch *bt, struct fw_nft *nft, const char *chain,
 	nftnl_rule_set_str(r, NFTNL_RULE_CHAIN, chain);
 	nftnl_rule_set_u32(r, NFTNL_RULE_FAMILY, NFPROTO_INET);
 
-	fw_expr_meta(r, NFT_META_L4PROTO, &ok);
-	fw_expr_cmp(r, NFT_CMP_EQ, &tcp, sizeof(tcp), &ok);
-	fw_expr_meta(r, NFT_META_NFPROTO, &ok);
-	fw_expr_cmp(r, NFT_CMP_EQ, &nfproto, sizeof(nfproto), &ok);
-	if (fr->match == FW_MATCH_LOCAL)
-		fw_expr_fib_local(r, &ok);
-	else {
-		fw_expr_daddr(r, fr, &ok);
-		fw_expr_dport(r, fr, &ok);
+	if (l4 != 0) {
+		fw_expr_meta(r, NFT_META_L4PROTO, &ok);
+		fw_expr_cmp(r, NFT_CMP_EQ, &l4, sizeof(l4), &ok);
 	}
-	if (fr->verdict == FW_VERDICT_REDIRECT)
-		fw_expr_redirect(r, port, &ok);
-	else
-		fw_expr_return(r, &ok);
+	if (fr->family != 0) {
+		fw_expr_meta(r, NFT_META_NFPROTO, &ok);
+		fw_expr_cmp(r, NFT_CMP_EQ, &nfproto, sizeof(nfproto), &ok);
+	}
+	switch (fr->match) {
+	case FW_MATCH_LOCAL:
+		fw_expr_fib_local(r, &ok);
+		break;
+	case FW_MATCH_MARK:
+		/* The mark is a host-order u32 to nftables. */
+		fw_expr_meta(r, NFT_META_MARK, &ok);
+		fw_expr_cmp(r, NFT_CMP_EQ, &fr->mark, sizeof(fr->mark), &ok);
+		break;
+	case FW_MATCH_LOOPBACK:
+		fw_expr_meta(r, NFT_META_OIF, &ok);
+		fw_expr_cmp(r, NFT_CMP_EQ, &oif, sizeof(oif), &ok);
+		break;
+	case FW_MATCH_REPLY:
+		fw_expr_ct_reply(r, &ok);
+		break;
+	case FW_MATCH_DEST:
+		if (fr->family == 0)
+			ok = false;
+		fw_expr_daddr(r, fr, &ok);
+		/* A port without its protocol would read any header. */
+		if (!fw_ports_all(fr->port_lo, fr->port_hi) &&
+		    l4 != IPPROTO_TCP && l4 != IPPROTO_UDP)
+			ok = false;
+		fw_expr_dport(r, fr, &ok);
+		break;
+	default:
+		ok = false;
+	}
+	switch (fr->verdict) {
+	case FW_VERDICT_REDIRECT:
+		fw_expr_redirect(r, fr->to_port != 0 ? fr->to_port : port, &ok);
+		break;
+	case FW_VERDICT_RETURN:
+		fw_expr_verdict(r, NFT_RETURN, &ok);
+		break;
+	case FW_VERDICT_ACCEPT:
+		fw_expr_verdict(r, NF_ACCEPT, &ok);
+		break;
+	case FW_VERDICT_REJECT:
+		fw_expr_reject(r, fr, &ok);
+		break;
+	case FW_VERDICT_LOG:
+		fw_expr_log(r, fr->group, &ok);
+		break;
+	default:
+		ok = false;
+	}
 
 	fw_rule_format(fr, port, desc, sizeof(desc));
 	snprintf(what, sizeof(what), "%s: %s", chain, desc);
@@ -670,9 +808,10 @@ fw_nft_apply(struct fw_nft *nft, const struct fw_plan *plan, char *err,
 {
 	struct fw_batch bt;
 	char what[FW_NFT_WHATLEN];
-	size_t i, nmsg;
-	bool new_table = !nft->have_table;
-	int ret = -1;
+	const struct fw_rule *rules;
+	size_t i, n, nmsg;
+	bool new_table = !nft->have_table, want[FW_NCHAINS];
+	int ret = -1, ch;
 
 	if (nft->have_table && plan->port != nft->port) {
 		snprintf(err, errlen, "the port cannot change from %u to %u",
@@ -686,9 +825,13 @@ fw_nft_apply(struct fw_nft *nft, const struct fw_plan *plan, char *err,
 	if (new_table)
 		snprintf(nft->table, sizeof(nft->table), "%s%u",
 		    FW_NFT_TABLE_PREFIX, plan->port);
+	want[FW_CH_OUTPUT] = true;
+	want[FW_CH_PREROUTING] = plan->prerouting;
+	want[FW_CH_LEAK_OUTPUT] = plan->nfilter > 0;
+	want[FW_CH_LEAK_FORWARD] = plan->nfilter > 0 && plan->prerouting;
 
-	/* table, 2 x (new chain, flush), delete chain, rules per chain */
-	nmsg = 1 + 2 * 2 + 1 + 2 * plan->nrules;
+	/* table, per chain (new or flush, delete), rules per chain */
+	nmsg = 1 + 2 * FW_NCHAINS + 2 * plan->nrules + 2 * plan->nfilter;
 	if (fw_batch_init(&bt, nft, nmsg) != 0) {
 		snprintf(err, errlen, "out of memory");
 		goto out;
@@ -701,23 +844,24 @@ fw_nft_apply(struct fw_nft *nft, const struct fw_plan *plan, char *err,
 		log_debug("%s", what);
 		fw_msg_table(&bt, nft, NFT_MSG_NEWTABLE,
 		    NLM_F_CREATE | NLM_F_EXCL | NLM_F_ACK, what);
-		fw_msg_chain(&bt, nft, FW_CHAIN_OUTPUT, true);
-	} else
-		fw_msg_flush(&bt, nft, FW_CHAIN_OUTPUT);
-	if (nft->have_prerouting) {
-		fw_msg_flush(&bt, nft, FW_CHAIN_PREROUTING);
-		if (!plan->prerouting)
-			fw_msg_chain(&bt, nft, FW_CHAIN_PREROUTING, false);
-	} else if (plan->prerouting)
-		fw_msg_chain(&bt, nft, FW_CHAIN_PREROUTING, true);
-
-	for (i = 0; i < plan->nrules; i++)
-		fw_msg_rule(&bt, nft, FW_CHAIN_OUTPUT, &plan->rules[i],
-		    plan->port);
-	if (plan->prerouting) {
-		for (i = 0; i < plan->nrules; i++)
-			fw_msg_rule(&bt, nft, FW_CHAIN_PREROUTING,
-			    &plan->rules[i], plan->port);
+	}
+	/* A chain must be empty before it can be deleted. */
+	for (ch = 0; ch < FW_NCHAINS; ch++) {
+		if (nft->have[ch]) {
+			fw_msg_flush(&bt, nft, fw_chains[ch].name);
+			if (!want[ch])
+				fw_msg_chain(&bt, nft, ch, false);
+		} else if (want[ch])
+			fw_msg_chain(&bt, nft, ch, true);
+	}
+	for (ch = 0; ch < FW_NCHAINS; ch++) {
+		if (!want[ch])
+			continue;
+		rules = ch <= FW_CH_PREROUTING ? plan->rules : plan->filter;
+		n = ch <= FW_CH_PREROUTING ? plan->nrules : plan->nfilter;
+		for (i = 0; i < n; i++)
+			fw_msg_rule(&bt, nft, fw_chains[ch].name, &rules[i],
+			    plan->port);
 	}
 
 	if ((ret = fw_nft_commit(nft, &bt, err, errlen)) != 0) {
@@ -731,7 +875,8 @@ fw_nft_apply(struct fw_nft *nft, const struct fw_plan *plan, char *err,
 		goto out;
 	}
 	nft->have_table = true;
-	nft->have_prerouting = plan->prerouting;
+	for (ch = 0; ch < FW_NCHAINS; ch++)
+		nft->have[ch] = want[ch];
 	nft->port = plan->port;
  out:
 	fw_batch_free(&bt);
@@ -756,7 +901,7 @@ fw_nft_delete(struct fw_nft *nft, char *err, size_t errlen)
 	fw_msg_table(&bt, nft, NFT_MSG_DELTABLE, NLM_F_ACK, what);
 	if ((ret = fw_nft_commit(nft, &bt, err, errlen)) == 0) {
 		nft->have_table = false;
-		nft->have_prerouting = false;
+		memset(nft->have, 0, sizeof(nft->have));
 	}
  out:
 	fw_batch_free(&bt);

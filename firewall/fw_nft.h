@@ -2,7 +2,9 @@
  * fw_nft.h - install a struct fw_plan as nftables rules (libnftnl/libmnl).
  *
  * One netlink socket, opened SOCK_CLOEXEC, lives as long as the struct
- * fw_nft.  The table "inet cshuttle_<port>" is created on it with
+ * fw_nft.  The table "inet cshuttle_<port>" (chains: nat "output" and
+ * "prerouting", filter "leak_output" and "leak_forward", each only when
+ * the plan needs it) is created on it with
  * NFT_TABLE_F_OWNER, so the kernel deletes the table as soon as that
  * socket closes, however the process ends.  Every change is one batch:
  * the kernel applies all of it or nothing.  Each change is logged at
@@ -17,14 +19,16 @@
 
 #define FW_NFT_TABLE_PREFIX	"cshuttle_"
 #define FW_NFT_PRIORITY		-100	/* NF_IP_PRI_NAT_DST */
+#define FW_NFT_FILTER_PRIORITY	0	/* NF_IP_PRI_FILTER: after the nat
+					   output chain has redirected */
 
 struct fw_nft;
 
 /* Open and bind the socket; NULL with a reason in err. */
 struct fw_nft	*fw_nft_open(char *err, size_t errlen);
 /*
- * Create the table and chains on the first call, then replace every rule
- * of every chain by the plan's, in one batch.  The port may not change
+ * Create the table on the first call; create, flush or delete the chains
+ * the plan needs, and replace every rule by the plan's, in one batch.  The port may not change
  * after the first successful call.  0, or -1 with a reason in err (the
  * kernel's error text and the message it refused); on -1 the previous
  * rules are still in force.

@@ -2,6 +2,7 @@
  * fw_plan.c - order the redirect rules; see fw_plan.h.
  */
 #include <arpa/inet.h>
+#include <netinet/in.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -99,20 +100,347 @@ fw_copy_masked(uint8_t *dst, const uint8_t *src, uint8_t prefix)
 		dst[i] = src[i] & (uint8_t)(0xff << (8 - prefix % 8));
 }
 
+uint32_t
+fw_mark_for_port(uint16_t port)
+{
+	return FW_MARK_BASE | port;
+}
+
+bool
+fw_dns_dup(const struct fw_config *cfg, int i)
+{
+	int j;
+
+	for (j = 0; j < i; j++) {
+		if (cfg->dns[j].family == cfg->dns[i].family &&
+		    memcmp(cfg->dns[j].addr, cfg->dns[i].addr,
+		    cfg->dns[i].family == 4 ? 4 : 16) == 0)
+			return true;
+	}
+	return false;
+}
+
+/* A list of rules being built; its room was counted beforehand. */
+struct fw_rlist {
+	struct fw_rule	*v;
+	size_t		 n;
+	size_t		 cap;
+};
+
+static struct fw_rule *
+fw_radd(struct fw_rlist *l, uint8_t family, uint8_t proto, uint8_t match,
+    uint8_t verdict)
+{
+	struct fw_rule *r;
+
+	if (l->n >= l->cap)
+		abort();	/* a counting bug, never input */
+	r = &l->v[l->n++];
+	memset(r, 0, sizeof(*r));
+	r->family = family;
+	r->proto = proto;
+	r->match = match;
+	r->verdict = verdict;
+	r->port_hi = 65535;
+	return r;
+}
+
+/* A FW_MATCH_DEST rule for addr (text, a constant of this file)/prefix. */
+static struct fw_rule *
+fw_radd_net(struct fw_rlist *l, uint8_t family, uint8_t proto,
+    const char *addr, uint8_t prefix, uint8_t verdict, const char *note)
+{
+	struct fw_rule *r;
+
+	r = fw_radd(l, family, proto, FW_MATCH_DEST, verdict);
+	if (inet_pton(family == 4 ? AF_INET : AF_INET6, addr, r->addr) != 1)
+		abort();
+	r->prefix = prefix;
+	r->note = note;
+	return r;
+}
+
+/* The subnets of one family, sorted most specific first; n entries. */
+static size_t
+fw_sorted(const struct fw_config *cfg, int fam, struct fw_sortent *ents)
+{
+	size_t nsub = cfg->subnets != NULL ? cfg->subnets->n : 0, i, n = 0;
+
+	for (i = 0; i < nsub; i++) {
+		if (cfg->subnets->v[i].family != fam)
+			continue;
+		ents[n].s = &cfg->subnets->v[i];
+		ents[n].idx = i;
+		n++;
+	}
+	if (n > 1)
+		qsort(ents, n, sizeof(*ents), fw_sort_cmp);
+	return n;
+}
+
+static void
+fw_set_dest(struct fw_rule *r, const struct subnet *s)
+{
+	r->prefix = s->prefix;
+	fw_copy_masked(r->addr, s->addr, s->prefix);
+	if (fw_ports_all(s->port_lo, s->port_hi)) {
+		r->port_lo = 0;
+		r->port_hi = 65535;
+	} else {
+		r->port_lo = s->port_lo;
+		r->port_hi = s->port_hi;
+	}
+}
+
+static void
+fw_plan_nat(const struct fw_config *cfg, struct fw_plan *plan,
+    struct fw_rlist *l, struct fw_sortent *ents)
+{
+	struct fw_rule *r;
+	size_t i, n;
+	int fam, k;
+	static const uint8_t protos[2] = { IPPROTO_UDP, IPPROTO_TCP };
+
+	r = fw_radd(l, 0, 0, FW_MATCH_MARK, FW_VERDICT_RETURN);
+	r->mark = plan->mark;
+
+	for (i = 0; i < (size_t)cfg->ndns; i++) {
+		for (k = 0; k < 2; k++) {
+			r = fw_radd(l, cfg->dns[i].family, protos[k],
+			    FW_MATCH_DEST, FW_VERDICT_REDIRECT);
+			r->prefix = fw_family_maxprefix(cfg->dns[i].family);
+			memcpy(r->addr, cfg->dns[i].addr,
+			    cfg->dns[i].family == 4 ? 4 : 16);
+			r->port_lo = r->port_hi = 53;
+			r->to_port = cfg->dns[i].port;
+			r->dns = true;
+			r->note = "dns";
+		}
+	}
+
+	for (fam = 4; fam <= 6; fam += 2) {
+		if ((fam == 4 && !cfg->ipv4) || (fam == 6 && !cfg->ipv6))
+			continue;
+
+		fw_radd(l, fam, IPPROTO_TCP, FW_MATCH_LOCAL, FW_VERDICT_RETURN);
+
+		for (i = 0; i < (size_t)cfg->nexempt; i++) {
+			if (cfg->exempt[i].family != fam)
+				continue;
+			r = fw_radd(l, fam, IPPROTO_TCP, FW_MATCH_DEST,
+			    FW_VERDICT_RETURN);
+			r->prefix = fw_family_maxprefix(fam);
+			memcpy(r->addr, cfg->exempt[i].addr,
+			    fam == 4 ? 4 : 16);
+			/* Port 0 exempts the whole host. */
+			r->port_lo = cfg->exempt[i].port;
+			r->port_hi = cfg->exempt[i].port ? cfg->exempt[i].port :
+			    65535;
+			r->exempt = true;
+			r->note = "exempt";
+		}
+
+		n = fw_sorted(cfg, fam, ents);
+		for (i = 0; i < n; i++) {
+			r = fw_radd(l, fam, IPPROTO_TCP, FW_MATCH_DEST,
+			    ents[i].s->exclude ? FW_VERDICT_RETURN :
+			    FW_VERDICT_REDIRECT);
+			fw_set_dest(r, ents[i].s);
+			if (r->verdict == FW_VERDICT_REDIRECT)
+				r->to_port = plan->port;
+		}
+	}
+}
+
+/* 0/0 (or ::/0), every port, included, in an enabled family. */
+static bool
+fw_full(const struct fw_config *cfg, int fam)
+{
+	const struct subnet *s;
+	size_t i, nsub = cfg->subnets != NULL ? cfg->subnets->n : 0;
+
+	if ((fam == 4 && !cfg->ipv4) || (fam == 6 && !cfg->ipv6))
+		return false;
+	for (i = 0; i < nsub; i++) {
+		s = &cfg->subnets->v[i];
+		if (s->family == fam && !s->exclude && s->prefix == 0 &&
+		    fw_ports_all(s->port_lo, s->port_hi))
+			return true;
+	}
+	return false;
+}
+
+/* The log and reject pair that ends one blocked class of packets. */
+static void
+fw_plan_block(const struct fw_plan *plan, struct fw_rlist *l, uint8_t fam,
+    uint8_t proto, const struct subnet *s, uint8_t reject, const char *note)
+{
+	struct fw_rule *r;
+	int k;
+
+	for (k = 0; k < 2; k++) {
+		r = fw_radd(l, fam, proto, FW_MATCH_DEST,
+		    k == 0 ? FW_VERDICT_LOG : FW_VERDICT_REJECT);
+		if (s != NULL)
+			fw_set_dest(r, s);
+		r->group = plan->log_group;
+		r->reject = reject;
+		r->note = note;
+	}
+}
+
+/* True when every address of a is in b (b is no more specific). */
+static bool
+fw_inside(const struct subnet *a, const struct subnet *b)
+{
+	uint8_t x[16], y[16];
+
+	if (a->family != b->family || a->prefix < b->prefix)
+		return false;
+	fw_copy_masked(x, a->addr, b->prefix);
+	fw_copy_masked(y, b->addr, b->prefix);
+	return memcmp(x, y, sizeof(x)) == 0;
+}
+
+/*
+ * UDP carve-outs of a full family: an exclude is accepted; an include
+ * more specific than a later exclude (10.1.0.0/16 inside -x 10.0.0.0/8)
+ * is blocked before that exclude can accept it.  The 0/0 include itself
+ * is the final reject.
+ */
+static void
+fw_plan_excludes(const struct fw_config *cfg, const struct fw_plan *plan,
+    struct fw_rlist *l, struct fw_sortent *ents, int fam)
+{
+	struct fw_rule *r;
+	size_t i, j, n;
+	bool later_exclude;	/* i lies inside an exclude after it */
+
+	n = fw_sorted(cfg, fam, ents);
+	for (i = 0; i < n; i++) {
+		if (ents[i].s->exclude) {
+			r = fw_radd(l, fam, IPPROTO_UDP, FW_MATCH_DEST,
+			    FW_VERDICT_ACCEPT);
+			fw_set_dest(r, ents[i].s);
+			r->note = "excluded";
+			continue;
+		}
+		if (ents[i].s->prefix == 0)
+			continue;
+		for (j = i + 1, later_exclude = false; j < n; j++)
+			later_exclude |= ents[j].s->exclude &&
+			    fw_inside(ents[i].s, ents[j].s);
+		if (later_exclude)
+			fw_plan_block(plan, l, fam, IPPROTO_UDP, ents[i].s,
+			    FW_REJECT_PORT_UNREACH, "tunnelled");
+	}
+}
+
+static void
+fw_plan_filter(const struct fw_config *cfg, struct fw_plan *plan,
+    struct fw_rlist *l, struct fw_sortent *ents, bool full4, bool full6)
+{
+	struct fw_rule *r;
+	bool all6 = full4 && !full6;	/* every IPv6 packet is blocked */
+	size_t i;
+
+	r = fw_radd(l, 0, 0, FW_MATCH_MARK, FW_VERDICT_ACCEPT);
+	r->mark = plan->mark;
+	fw_radd(l, 0, 0, FW_MATCH_LOOPBACK, FW_VERDICT_ACCEPT);
+	fw_radd(l, 0, 0, FW_MATCH_LOCAL, FW_VERDICT_ACCEPT);
+	fw_radd(l, 0, 0, FW_MATCH_REPLY, FW_VERDICT_ACCEPT);
+
+	/* Only IPv6 TCP is ever blocked: IPv4 TCP is redirected instead. */
+	for (i = 0; all6 && i < (size_t)cfg->nexempt; i++) {
+		if (cfg->exempt[i].family != 6)
+			continue;
+		r = fw_radd(l, 6, IPPROTO_TCP, FW_MATCH_DEST, FW_VERDICT_ACCEPT);
+		r->prefix = 128;
+		memcpy(r->addr, cfg->exempt[i].addr, 16);
+		r->port_lo = cfg->exempt[i].port;
+		r->port_hi = cfg->exempt[i].port ? cfg->exempt[i].port : 65535;
+		r->exempt = true;
+		r->note = "exempt";
+	}
+
+	if (full4) {
+		fw_radd_net(l, 4, 0, "169.254.0.0", 16, FW_VERDICT_ACCEPT,
+		    "link-local");
+		fw_radd_net(l, 4, 0, "224.0.0.0", 24, FW_VERDICT_ACCEPT,
+		    "link-local multicast");
+		fw_radd_net(l, 4, 0, "255.255.255.255", 32, FW_VERDICT_ACCEPT,
+		    "broadcast");
+		r = fw_radd_net(l, 4, IPPROTO_UDP, "0.0.0.0", 0,
+		    FW_VERDICT_ACCEPT, "dhcp");
+		r->port_lo = 67;
+		r->port_hi = 68;
+	}
+	fw_radd_net(l, 6, 0, "fe80::", 10, FW_VERDICT_ACCEPT, "link-local");
+	fw_radd_net(l, 6, 0, "ff02::", 16, FW_VERDICT_ACCEPT,
+	    "link-local multicast");
+	r = fw_radd_net(l, 6, IPPROTO_UDP, "::", 0, FW_VERDICT_ACCEPT, "dhcpv6");
+	r->port_lo = 546;
+	r->port_hi = 547;
+
+	/* Without --dns, lookups still go to the resolvers of this network,
+	 * as before: rejecting them would break every name rather than plug
+	 * a leak the user asked about.  With --dns the captured servers are
+	 * redirected before this chain, and any other port 53 is a leak. */
+	if (cfg->ndns == 0) {
+		if (full4) {
+			r = fw_radd_net(l, 4, IPPROTO_UDP, "0.0.0.0", 0,
+			    FW_VERDICT_ACCEPT, "dns, not captured");
+			r->port_lo = r->port_hi = 53;
+		}
+		r = fw_radd_net(l, 6, IPPROTO_UDP, "::", 0, FW_VERDICT_ACCEPT,
+		    "dns, not captured");
+		r->port_lo = r->port_hi = 53;
+		if (all6) {
+			r = fw_radd_net(l, 6, IPPROTO_TCP, "::", 0,
+			    FW_VERDICT_ACCEPT, "dns, not captured");
+			r->port_lo = r->port_hi = 53;
+		}
+	}
+
+	if (full4)
+		fw_plan_excludes(cfg, plan, l, ents, 4);
+	if (full6)
+		fw_plan_excludes(cfg, plan, l, ents, 6);
+
+	if (all6) {
+		r = fw_radd(l, 6, 0, FW_MATCH_DEST, FW_VERDICT_LOG);
+		r->group = plan->log_group;
+		r->note = "ipv6 not tunnelled";
+		r = fw_radd(l, 6, IPPROTO_TCP, FW_MATCH_DEST, FW_VERDICT_REJECT);
+		r->reject = FW_REJECT_TCP_RESET;
+		r->note = "ipv6 not tunnelled";
+		r = fw_radd(l, 6, 0, FW_MATCH_DEST, FW_VERDICT_REJECT);
+		r->reject = FW_REJECT_ADMIN;
+		r->note = "ipv6 not tunnelled";
+	}
+	if (full4)
+		fw_plan_block(plan, l, 4, IPPROTO_UDP, NULL,
+		    FW_REJECT_PORT_UNREACH, "udp not tunnelled");
+	if (full6)
+		fw_plan_block(plan, l, 6, IPPROTO_UDP, NULL,
+		    FW_REJECT_PORT_UNREACH, "udp not tunnelled");
+}
+
 int
 fw_plan_build(const struct fw_config *cfg, struct fw_plan *plan)
 {
 	struct fw_sortent *ents = NULL;
-	const struct subnet *s;
-	struct fw_rule *r;
-	size_t nsub, i, j, n, cap;
-	int fam, ret;
+	struct fw_rlist nat, filter;
+	size_t nsub, i, cap;
+	bool full4, full6;
+	int ret;
 
 	memset(plan, 0, sizeof(*plan));
 	nsub = cfg->subnets != NULL ? cfg->subnets->n : 0;
-	if (cfg->port == 0 || cfg->nexempt < 0)
+	if (cfg->port == 0 || cfg->nexempt < 0 || cfg->ndns < 0)
 		return FW_E_INVAL;
-	if (nsub > FW_MAX_SUBNETS || cfg->nexempt > FW_MAX_EXEMPT)
+	if (nsub > FW_MAX_SUBNETS || cfg->nexempt > FW_MAX_EXEMPT ||
+	    cfg->ndns > FW_MAX_DNS)
 		return FW_E_TOOMANY;
 	for (i = 0; i < nsub; i++) {
 		if ((ret = fw_check_subnet(&cfg->subnets->v[i])) != 0)
@@ -122,70 +450,47 @@ fw_plan_build(const struct fw_config *cfg, struct fw_plan *plan)
 		if (fw_family_maxprefix(cfg->exempt[i].family) < 0)
 			return FW_E_INVAL;
 	}
+	for (i = 0; i < (size_t)cfg->ndns; i++) {
+		if (fw_family_maxprefix(cfg->dns[i].family) < 0 ||
+		    cfg->dns[i].port == 0 || fw_dns_dup(cfg, (int)i))
+			return FW_E_INVAL;
+	}
 
-	/* Two local rules at most, then every exempt and subnet once. */
-	cap = 2 + (size_t)cfg->nexempt + nsub;
-	if ((plan->rules = calloc(cap, sizeof(*plan->rules))) == NULL)
+	plan->port = cfg->port;
+	plan->prerouting = cfg->prerouting;
+	plan->mark = fw_mark_for_port(cfg->port);
+	plan->log_group = cfg->port;
+	full4 = fw_full(cfg, 4);
+	full6 = fw_full(cfg, 6);
+
+	/* The mark, two per nameserver, two local rules at most, then
+	 * every exempt and subnet once. */
+	cap = 1 + 2 * (size_t)cfg->ndns + 2 + (size_t)cfg->nexempt + nsub;
+	memset(&nat, 0, sizeof(nat));
+	memset(&filter, 0, sizeof(filter));
+	if ((nat.v = calloc(cap, sizeof(*nat.v))) == NULL)
 		return FW_E_NOMEM;
+	nat.cap = cap;
+	plan->rules = nat.v;
 	if (nsub > 0 && (ents = calloc(nsub, sizeof(*ents))) == NULL) {
 		ret = FW_E_NOMEM;
 		goto out;
 	}
-	plan->port = cfg->port;
-	plan->prerouting = cfg->prerouting;
+	fw_plan_nat(cfg, plan, &nat, ents);
+	plan->nrules = nat.n;
 
-	for (fam = 4; fam <= 6; fam += 2) {
-		if ((fam == 4 && !cfg->ipv4) || (fam == 6 && !cfg->ipv6))
-			continue;
-
-		r = &plan->rules[plan->nrules++];
-		r->family = fam;
-		r->match = FW_MATCH_LOCAL;
-		r->verdict = FW_VERDICT_RETURN;
-
-		for (i = 0; i < (size_t)cfg->nexempt; i++) {
-			if (cfg->exempt[i].family != fam)
-				continue;
-			r = &plan->rules[plan->nrules++];
-			r->family = fam;
-			r->match = FW_MATCH_DEST;
-			r->verdict = FW_VERDICT_RETURN;
-			r->prefix = fw_family_maxprefix(fam);
-			memcpy(r->addr, cfg->exempt[i].addr,
-			    fam == 4 ? 4 : 16);
-			/* Port 0 exempts the whole host. */
-			r->port_lo = cfg->exempt[i].port;
-			r->port_hi = cfg->exempt[i].port ? cfg->exempt[i].port :
-			    65535;
-			r->exempt = true;
+	if (cfg->block_leaks && (full4 || full6)) {
+		/* 4 generic, exempts, 4 + 3 fixed, 3 dns, 2 per subnet,
+		 * 3 + 2 + 2 */
+		cap = 4 + (size_t)cfg->nexempt + 7 + 3 + 2 * nsub + 7;
+		if ((filter.v = calloc(cap, sizeof(*filter.v))) == NULL) {
+			ret = FW_E_NOMEM;
+			goto out;
 		}
-
-		for (i = n = 0; i < nsub; i++) {
-			if (cfg->subnets->v[i].family != fam)
-				continue;
-			ents[n].s = &cfg->subnets->v[i];
-			ents[n].idx = i;
-			n++;
-		}
-		if (n > 1)
-			qsort(ents, n, sizeof(*ents), fw_sort_cmp);
-		for (j = 0; j < n; j++) {
-			s = ents[j].s;
-			r = &plan->rules[plan->nrules++];
-			r->family = fam;
-			r->match = FW_MATCH_DEST;
-			r->verdict = s->exclude ? FW_VERDICT_RETURN :
-			    FW_VERDICT_REDIRECT;
-			r->prefix = s->prefix;
-			fw_copy_masked(r->addr, s->addr, s->prefix);
-			if (fw_ports_all(s->port_lo, s->port_hi)) {
-				r->port_lo = 0;
-				r->port_hi = 65535;
-			} else {
-				r->port_lo = s->port_lo;
-				r->port_hi = s->port_hi;
-			}
-		}
+		filter.cap = cap;
+		plan->filter = filter.v;
+		fw_plan_filter(cfg, plan, &filter, ents, full4, full6);
+		plan->nfilter = filter.n;
 	}
 	ret = 0;
  out:
@@ -201,8 +506,11 @@ fw_plan_free(struct fw_plan *plan)
 	if (plan == NULL)
 		return;
 	free(plan->rules);
+	free(plan->filter);
 	plan->rules = NULL;
+	plan->filter = NULL;
 	plan->nrules = 0;
+	plan->nfilter = 0;
 }
 
 /* "10.0.0.0/8", "fd00::/64", "192.0.2.1" (host) */
@@ -220,17 +528,80 @@ fw_format_net(const struct fw_rule *r, char *buf, size_t len)
 		snprintf(buf, len, "%s/%u", a, r->prefix);
 }
 
+static const char *
+fw_reject_text(const struct fw_rule *r)
+{
+	switch (r->reject) {
+	case FW_REJECT_TCP_RESET:
+		return "tcp reset";
+	case FW_REJECT_PORT_UNREACH:
+		return r->family == 4 ? "icmp port-unreachable" :
+		    "icmpv6 port-unreachable";
+	case FW_REJECT_ADMIN:
+		return r->family == 4 ? "icmp admin-prohibited" :
+		    "icmpv6 admin-prohibited";
+	}
+	return "?";
+}
+
+/*
+ * The nat rules keep their historic text ("redirect 10.0.0.0/8 ->
+ * :12300": TCP is implied); a DNS or filter rule names its protocol.
+ */
 const char *
 fw_rule_format(const struct fw_rule *r, uint16_t to_port, char *buf,
     size_t len)
 {
-	char net[INET6_ADDRSTRLEN + 8], ports[24];
-	const char *fam = r->family == 4 ? "ipv4" : "ipv6";
+	char net[INET6_ADDRSTRLEN + 8], ports[24], tail[64], proto[8];
+	const char *fam = r->family == 4 ? "ipv4" : "ipv6", *verb;
+	bool nat = r->verdict == FW_VERDICT_RETURN ||
+	    r->verdict == FW_VERDICT_REDIRECT;
 
-	if (r->match == FW_MATCH_LOCAL) {
-		snprintf(buf, len, "return %s tcp to local addresses", fam);
+	switch (r->verdict) {
+	case FW_VERDICT_RETURN:
+		verb = "return";
+		break;
+	case FW_VERDICT_REDIRECT:
+		verb = "redirect";
+		break;
+	case FW_VERDICT_ACCEPT:
+		verb = "accept";
+		break;
+	case FW_VERDICT_REJECT:
+		verb = "reject";
+		break;
+	case FW_VERDICT_LOG:
+		verb = "log";
+		break;
+	default:
+		verb = "?";
+	}
+	switch (r->match) {
+	case FW_MATCH_MARK:
+		snprintf(buf, len, "%s packets with mark 0x%08x", verb,
+		    (unsigned int)r->mark);
+		return buf;
+	case FW_MATCH_LOOPBACK:
+		snprintf(buf, len, "%s packets out of lo", verb);
+		return buf;
+	case FW_MATCH_REPLY:
+		snprintf(buf, len, "%s replies to inbound connections", verb);
+		return buf;
+	case FW_MATCH_LOCAL:
+		if (r->family == 0)
+			snprintf(buf, len, "%s packets to local addresses",
+			    verb);
+		else
+			snprintf(buf, len, "%s %s %s to local addresses", verb,
+			    fam, r->proto == IPPROTO_UDP ? "udp" : "tcp");
 		return buf;
 	}
+
+	proto[0] = '\0';
+	if (r->proto == IPPROTO_UDP)
+		snprintf(proto, sizeof(proto), "udp ");
+	else if (r->proto == IPPROTO_TCP && (!nat || r->dns))
+		snprintf(proto, sizeof(proto), "tcp ");
 	fw_format_net(r, net, sizeof(net));
 	if (fw_ports_all(r->port_lo, r->port_hi))
 		ports[0] = '\0';
@@ -239,11 +610,18 @@ fw_rule_format(const struct fw_rule *r, uint16_t to_port, char *buf,
 	else
 		snprintf(ports, sizeof(ports), " ports %u-%u", r->port_lo,
 		    r->port_hi);
+	tail[0] = '\0';
 	if (r->verdict == FW_VERDICT_REDIRECT)
-		snprintf(buf, len, "redirect %s%s -> :%u", net, ports, to_port);
-	else
-		snprintf(buf, len, "return %s%s%s", net, ports,
-		    r->exempt ? " (exempt)" : "");
+		snprintf(tail, sizeof(tail), " -> :%u",
+		    r->to_port != 0 ? r->to_port : to_port);
+	else if (r->verdict == FW_VERDICT_REJECT)
+		snprintf(tail, sizeof(tail), " with %s", fw_reject_text(r));
+	else if (r->verdict == FW_VERDICT_LOG)
+		snprintf(tail, sizeof(tail), " to group %u at %d/second",
+		    r->group, FW_LOG_RATE);
+	snprintf(buf, len, "%s %s%s%s%s%s%s%s", verb, proto, net, ports, tail,
+	    r->note != NULL ? " (" : "", r->note != NULL ? r->note : "",
+	    r->note != NULL ? ")" : "");
 	return buf;
 }
 
@@ -256,7 +634,7 @@ fw_strerror(int err)
 	case FW_E_INVAL:
 		return "invalid family, prefix, address or port";
 	case FW_E_TOOMANY:
-		return "too many subnets or exempt destinations";
+		return "too many subnets, exempt destinations or nameservers";
 	case FW_E_NOMEM:
 		return "out of memory";
 	}

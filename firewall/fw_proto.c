@@ -1,7 +1,10 @@
 /*
  * fw_proto.c - parse and produce the helper's request lines; see fw_proto.h.
  */
+#include <sys/socket.h>
+
 #include <arpa/inet.h>
+#include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -13,6 +16,10 @@
 #define FW_REQ_SEEN_PORT	(1U << 0)
 #define FW_REQ_SEEN_FAMILIES	(1U << 1)
 #define FW_REQ_SEEN_PREROUTING	(1U << 2)
+#define FW_REQ_SEEN_BLOCKLEAKS	(1U << 3)
+#define FW_REQ_SEEN_ANY		(1U << 4)	/* a series has begun */
+
+#define FW_ERRNO_MAX		4095	/* the kernel's own bound on errno */
 
 #define FW_REQ_MAXTOK		8
 
@@ -176,6 +183,55 @@ fw_req_exempt(struct fw_req *req, char **tok, char *err, size_t errlen)
 	return FW_PROTO_MORE;
 }
 
+static int
+fw_req_dns(struct fw_req *req, char **tok, char *err, size_t errlen)
+{
+	struct fw_dns *d;
+	unsigned long port;
+	uint8_t family;
+
+	if (req->cfg.ndns >= FW_MAX_DNS) {
+		snprintf(err, errlen, "DNS: more than %d", FW_MAX_DNS);
+		return FW_E_TOOMANY;
+	}
+	d = &req->cfg.dns[req->cfg.ndns];
+	if (!fw_parse_family(tok[1], &family))
+		return fw_req_fail(err, errlen, "DNS: bad family");
+	if (!fw_parse_addr(family, tok[2], d->addr))
+		return fw_req_fail(err, errlen, "DNS: bad IPv%u address",
+		    family);
+	if (!fw_parse_num(tok[3], 65535, &port) || port == 0)
+		return fw_req_fail(err, errlen, "DNS: bad port");
+	d->family = family;
+	d->port = (uint16_t)port;
+	if (fw_dns_dup(&req->cfg, req->cfg.ndns)) {
+		memset(d, 0, sizeof(*d));
+		return fw_req_fail(err, errlen, "DNS: %s given twice", tok[2]);
+	}
+	req->cfg.ndns++;
+	return FW_PROTO_MORE;
+}
+
+static int
+fw_req_socket(struct fw_req *req, char **tok, char *err, size_t errlen)
+{
+	if (req->seen != 0)
+		return fw_req_fail(err, errlen, "SOCKET inside a series");
+	if (strcmp(tok[1], "4") == 0)
+		req->sock_family = AF_INET;
+	else if (strcmp(tok[1], "6") == 0)
+		req->sock_family = AF_INET6;
+	else
+		return fw_req_fail(err, errlen, "SOCKET: bad family");
+	if (strcmp(tok[2], "udp") == 0)
+		req->sock_type = SOCK_DGRAM;
+	else if (strcmp(tok[2], "tcp") == 0)
+		req->sock_type = SOCK_STREAM;
+	else
+		return fw_req_fail(err, errlen, "SOCKET: expected udp or tcp");
+	return FW_PROTO_SOCKET;
+}
+
 /* Split on single spaces; only printable ASCII is accepted. */
 static int
 fw_req_split(char *buf, char **tok, int maxtok)
@@ -195,28 +251,12 @@ fw_req_split(char *buf, char **tok, int maxtok)
 	}
 }
 
-int
-fw_req_line(struct fw_req *req, const char *line, size_t len, char *err,
+/* A line of a series (anything but SOCKET). */
+static int
+fw_req_series(struct fw_req *req, char **tok, int ntok, char *err,
     size_t errlen)
 {
-	char buf[FW_PROTO_MAXLINE], *tok[FW_REQ_MAXTOK];
 	unsigned long v;
-	size_t i;
-	int ntok;
-
-	if (err != NULL && errlen > 0)
-		err[0] = '\0';
-	if (len >= sizeof(buf))
-		return fw_req_fail(err, errlen, "request line too long");
-	for (i = 0; i < len; i++) {
-		if (line[i] < ' ' || line[i] > '~')
-			return fw_req_fail(err, errlen,
-			    "request line has a control or non-ASCII byte");
-	}
-	memcpy(buf, line, len);
-	buf[len] = '\0';
-	if ((ntok = fw_req_split(buf, tok, FW_REQ_MAXTOK)) < 0)
-		return fw_req_fail(err, errlen, "malformed request line");
 
 	if (strcmp(tok[0], "PORT") == 0 && ntok == 2) {
 		if (req->seen & FW_REQ_SEEN_PORT)
@@ -260,6 +300,22 @@ fw_req_line(struct fw_req *req, const char *line, size_t len, char *err,
 		return fw_req_exempt(req, tok, err, errlen);
 	if (strcmp(tok[0], "SUBNET") == 0 && ntok == 7)
 		return fw_req_subnet(req, tok, err, errlen);
+	if (strcmp(tok[0], "DNS") == 0 && ntok == 4)
+		return fw_req_dns(req, tok, err, errlen);
+	if (strcmp(tok[0], "BLOCKLEAKS") == 0 && ntok == 2) {
+		if (req->seen & FW_REQ_SEEN_BLOCKLEAKS)
+			return fw_req_fail(err, errlen,
+			    "BLOCKLEAKS given twice");
+		if (strcmp(tok[1], "0") == 0)
+			req->cfg.block_leaks = false;
+		else if (strcmp(tok[1], "1") == 0)
+			req->cfg.block_leaks = true;
+		else
+			return fw_req_fail(err, errlen,
+			    "BLOCKLEAKS: expected 0 or 1");
+		req->seen |= FW_REQ_SEEN_BLOCKLEAKS;
+		return FW_PROTO_MORE;
+	}
 	if (strcmp(tok[0], "APPLY") == 0 && ntok == 1) {
 		if (!(req->seen & FW_REQ_SEEN_PORT))
 			return fw_req_fail(err, errlen, "APPLY without PORT");
@@ -270,6 +326,36 @@ fw_req_line(struct fw_req *req, const char *line, size_t len, char *err,
 	}
 	return fw_req_fail(err, errlen, "unknown request or wrong field count "
 	    "(%.16s)", tok[0]);
+}
+
+int
+fw_req_line(struct fw_req *req, const char *line, size_t len, char *err,
+    size_t errlen)
+{
+	char buf[FW_PROTO_MAXLINE], *tok[FW_REQ_MAXTOK];
+	size_t i;
+	int ntok, r;
+
+	if (err != NULL && errlen > 0)
+		err[0] = '\0';
+	if (len >= sizeof(buf))
+		return fw_req_fail(err, errlen, "request line too long");
+	for (i = 0; i < len; i++) {
+		if (line[i] < ' ' || line[i] > '~')
+			return fw_req_fail(err, errlen,
+			    "request line has a control or non-ASCII byte");
+	}
+	memcpy(buf, line, len);
+	buf[len] = '\0';
+	if ((ntok = fw_req_split(buf, tok, FW_REQ_MAXTOK)) < 0)
+		return fw_req_fail(err, errlen, "malformed request line");
+
+	if (strcmp(tok[0], "SOCKET") == 0 && ntok == 3)
+		return fw_req_socket(req, tok, err, errlen);
+	if ((r = fw_req_series(req, tok, ntok, err, errlen)) >= 0 &&
+	    r != FW_PROTO_APPLY)
+		req->seen |= FW_REQ_SEEN_ANY;
+	return r;
 }
 
 /* Append one formatted line; the buffer was sized for the worst case. */
@@ -301,12 +387,15 @@ fw_req_format(const struct fw_config *cfg, char **out, size_t *outlen)
 	*out = NULL;
 	*outlen = 0;
 	nsub = cfg->subnets != NULL ? cfg->subnets->n : 0;
-	if (cfg->port == 0 || (!cfg->ipv4 && !cfg->ipv6) || cfg->nexempt < 0)
+	if (cfg->port == 0 || (!cfg->ipv4 && !cfg->ipv6) || cfg->nexempt < 0 ||
+	    cfg->ndns < 0)
 		return FW_E_INVAL;
-	if (nsub > FW_MAX_SUBNETS || cfg->nexempt > FW_MAX_EXEMPT)
+	if (nsub > FW_MAX_SUBNETS || cfg->nexempt > FW_MAX_EXEMPT ||
+	    cfg->ndns > FW_MAX_DNS)
 		return FW_E_TOOMANY;
 
-	cap = (5 + (size_t)cfg->nexempt + nsub) * FW_PROTO_MAXLINE + 1;
+	cap = (6 + (size_t)cfg->nexempt + (size_t)cfg->ndns + nsub) *
+	    FW_PROTO_MAXLINE + 1;
 	if ((buf = malloc(cap)) == NULL)
 		return FW_E_NOMEM;
 	buf[0] = '\0';
@@ -314,6 +403,7 @@ fw_req_format(const struct fw_config *cfg, char **out, size_t *outlen)
 	fw_req_put(buf, cap, &len, "FAMILIES %s\n",
 	    cfg->ipv4 && cfg->ipv6 ? "46" : cfg->ipv4 ? "4" : "6");
 	fw_req_put(buf, cap, &len, "PREROUTING %d\n", cfg->prerouting ? 1 : 0);
+	fw_req_put(buf, cap, &len, "BLOCKLEAKS %d\n", cfg->block_leaks ? 1 : 0);
 	for (j = 0; j < cfg->nexempt; j++) {
 		af = cfg->exempt[j].family == 4 ? AF_INET :
 		    cfg->exempt[j].family == 6 ? AF_INET6 : -1;
@@ -344,6 +434,16 @@ fw_req_format(const struct fw_config *cfg, char **out, size_t *outlen)
 		else
 			goto bad;
 	}
+	for (j = 0; j < cfg->ndns; j++) {
+		af = cfg->dns[j].family == 4 ? AF_INET :
+		    cfg->dns[j].family == 6 ? AF_INET6 : -1;
+		/* The helper would refuse these; say so before sending. */
+		if (af == -1 || cfg->dns[j].port == 0 || fw_dns_dup(cfg, j) ||
+		    inet_ntop(af, cfg->dns[j].addr, a, sizeof(a)) == NULL)
+			goto bad;
+		fw_req_put(buf, cap, &len, "DNS %u %s %u\n",
+		    cfg->dns[j].family, a, cfg->dns[j].port);
+	}
 	fw_req_put(buf, cap, &len, "APPLY\n");
 	*out = buf;
 	*outlen = len;
@@ -351,4 +451,40 @@ fw_req_format(const struct fw_config *cfg, char **out, size_t *outlen)
  bad:
 	free(buf);
 	return FW_E_INVAL;
+}
+
+int
+fw_req_format_socket(int family, int type, char *buf, size_t len)
+{
+	if ((family != AF_INET && family != AF_INET6) ||
+	    (type != SOCK_DGRAM && type != SOCK_STREAM))
+		return FW_E_INVAL;
+	snprintf(buf, len, "SOCKET %d %s\n", family == AF_INET ? 4 : 6,
+	    type == SOCK_DGRAM ? "udp" : "tcp");
+	return 0;
+}
+
+int
+fw_reply_socket(const char *line, int *err_no)
+{
+	unsigned long v;
+	const char *p, *sp;
+	char num[8];
+
+	*err_no = 0;
+	if (strcmp(line, "SOCKET") == 0)
+		return 1;
+	if (strncmp(line, "NOSOCKET ", 9) != 0)
+		return -1;
+	p = line + 9;
+	if ((sp = strchr(p, ' ')) == NULL)
+		sp = p + strlen(p);
+	if ((size_t)(sp - p) >= sizeof(num))
+		return -1;
+	memcpy(num, p, (size_t)(sp - p));
+	num[sp - p] = '\0';
+	if (!fw_parse_num(num, FW_ERRNO_MAX, &v) || v == 0)
+		return -1;
+	*err_no = (int)v;
+	return 0;
 }

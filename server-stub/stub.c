@@ -4,7 +4,8 @@
  * Uploaded by the client and started by the bootstrap script with its own
  * path as argv[1]; it unlinks that file first so nothing stays on the
  * remote host.  It speaks the mux protocol on stdin/stdout and opens the
- * TCP connections the client asks for.  One epoll loop, libc only,
+ * TCP connections the client asks for, and forwards its DNS queries to the
+ * remote's nameservers (stub_dns.c).  One epoll loop, libc only,
  * statically linked.  stderr is the SSH channel's stderr: the client logs
  * what appears there as "remote: ...".
  *
@@ -32,6 +33,7 @@
 #include "ev.h"
 #include "log.h"
 #include "mux.h"
+#include "stub_dns.h"
 
 #define STUB_SWEEP_MS	1000
 #define STUB_PROBE_OK	"CSHUTTLE-PROBE-OK\n"	/* client/bootstrap.c expects it */
@@ -39,6 +41,7 @@
 struct stub {
 	struct ev_loop	 loop;
 	struct mux	 mux;
+	struct stub_dns	 dns;
 	struct ev_io	 in, out;
 	struct ev_timer	 sweep;
 	int		 exit_code;
@@ -82,6 +85,7 @@ stub_open(struct mux *m, const struct proto_open *o)
 
 static const struct mux_ops stub_mux_ops = {
 	.open = stub_open,
+	.dns = stub_dns_frame,
 };
 
 /* Write what we can of the link queue to stdout. */
@@ -162,6 +166,7 @@ stub_before_sleep(struct ev_loop *loop, void *arg)
 	struct stub	*s = arg;
 
 	mux_collect(&s->mux);
+	stub_dns_collect(&s->dns);
 	stub_flush(s);
 	if (s->mux.error[0] != '\0' && s->exit_code == 0) {
 		log_error("%s", s->mux.error);
@@ -236,10 +241,12 @@ main(int argc, char **argv)
 	memset(&s, 0, sizeof(s));
 	if (ev_init(&s.loop) != 0 ||
 	    mux_init(&s.mux, &s.loop, PROTO_ROLE_STUB, MUX_DEFAULT_WINDOW,
-	    &stub_mux_ops, &s) != 0) {
+	    &stub_mux_ops, &s) != 0 ||
+	    stub_dns_init(&s.dns, &s.loop, &s.mux) != 0) {
 		log_error("cannot initialise: %s", strerror(errno));
 		return 1;
 	}
+	s.mux.dns_arg = &s.dns;
 	stub_nonblock(STDIN_FILENO);
 	stub_nonblock(STDOUT_FILENO);
 	if (ev_io_add(&s.loop, &s.in, STDIN_FILENO, EPOLLIN, stub_in_cb, &s) != 0 ||
@@ -260,9 +267,13 @@ main(int argc, char **argv)
 
 	if (s.exit_code != 0)
 		stub_final_flush(&s);
-	log_debug("session ended: %llu streams opened, %llu failed",
+	log_debug("session ended: %llu streams opened, %llu failed; dns: %llu queries, "
+	    "%llu answers, %llu failed, %llu malformed answers dropped",
 	    (unsigned long long)s.mux.streams_opened,
-	    (unsigned long long)s.mux.streams_failed);
+	    (unsigned long long)s.mux.streams_failed,
+	    (unsigned long long)s.dns.queries, (unsigned long long)s.dns.answers,
+	    (unsigned long long)s.dns.failures, (unsigned long long)s.dns.malformed);
+	stub_dns_free(&s.dns);
 	mux_free(&s.mux);
 	ev_close(&s.loop);
 	return s.exit_code;

@@ -5,6 +5,7 @@
  */
 #include <stdint.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "proto.h"
 
@@ -27,6 +28,23 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			if (n != r || out[0] != data[off])
 				abort();
 		}
+		/* DNS frames: the parser accepts only what the encoders
+		 * write, byte for byte (DNS_CONFIG included, from its
+		 * parsed entries). */
+		n = 0;
+		if (!f.bad && (f.type == PROTO_DNS_QUERY || f.type == PROTO_DNS_ANSWER))
+			n = proto_put_dns(out, sizeof(out), f.type, f.stream, f.payload, f.len);
+		else if (!f.bad && f.type == PROTO_DNS_FAIL)
+			n = proto_put_dns_fail(out, sizeof(out), f.stream, f.u.dns_fail);
+		else if (f.type == PROTO_DNS_CONFIG)
+			n = proto_put_dns_config(out, sizeof(out), f.u.dns_config.s,
+			    f.u.dns_config.n);
+		if (n != 0 && (n != r || memcmp(out, data + off, (size_t)r) != 0))
+			abort();
+		if (f.type >= PROTO_DNS_CONFIG && f.type <= PROTO_DNS_FAIL &&
+		    (f.stream == 0) != (f.type == PROTO_DNS_CONFIG) &&
+		    f.bad != PROTO_E_STREAM)
+			abort();
 		off += (size_t)r;
 	}
 	if (off > size)

@@ -8,9 +8,16 @@
  *	start				fw_start()		-> started | error: ...
  *	port N | fam 4|6|46 | prerouting 0|1
  *	exempt ADDR PORT
- *	inc|exc ADDR/PREFIX [LO HI]	build the config	-> ok
+ *	inc|exc ADDR/PREFIX [LO HI]
+ *	dns ADDR PORT			(a captured nameserver)
+ *	leaks 0|1			build the config	-> ok
  *	clear				empty the config	-> ok
  *	apply				fw_apply()		-> applied | error: ...
+ *	mark				fw_mark()		-> mark 0x...
+ *	msock 4|6|N udp|tcp ADDR PORT	fw_marked_socket(), then talk to
+ *					ADDR PORT through it: send "ping" (udp)
+ *					or connect (tcp) and read one line
+ *		-> msock mark 0x... nonblock cloexec: <line> | error: ...
  *	alive				poll fw_fd()		-> alive | dead
  *	stop				fw_stop()		-> stopped
  *	quit, or end of input		fw_stop() and exit
@@ -18,8 +25,11 @@
  * The config is parsed here, not with subnet_parse(), so that the test
  * exercises the firewall module alone.
  */
+#include <sys/socket.h>
+
 #include <arpa/inet.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <poll.h>
 #include <stdio.h>
@@ -98,6 +108,125 @@ add_exempt(char *args)
 	return 0;
 }
 
+static int
+add_dns(char *args)
+{
+	struct fw_dns *d;
+	char *addr, *port;
+
+	if (cfg.ndns == FW_MAX_DNS)
+		return -1;
+	d = &cfg.dns[cfg.ndns];
+	addr = strtok(args, " ");
+	port = strtok(NULL, " ");
+	if (addr == NULL || port == NULL ||
+	    parse_addr(addr, &d->family, d->addr) != 0)
+		return -1;
+	d->port = (uint16_t)atoi(port);
+	cfg.ndns++;
+	return 0;
+}
+
+/* Wait up to ms for events on fd: 0 when they came. */
+static int
+wait_fd(int fd, short events, int ms)
+{
+	struct pollfd pfd = { .fd = fd, .events = events };
+	int r;
+
+	while ((r = poll(&pfd, 1, ms)) < 0 && errno == EINTR)
+		;
+	if (r == 0)
+		errno = ETIMEDOUT;
+	return r > 0 ? 0 : -1;
+}
+
+/* "4|6 udp|tcp ADDR PORT": one exchange through a marked socket. */
+static void
+marked_socket(struct fw *fw, char *args)
+{
+	struct sockaddr_storage ss;
+	char *fam, *proto, *addr, *port, reply[256];
+	socklen_t sl;
+	uint32_t mark = 0;
+	ssize_t n;
+	int fd, af, type, e, fl, fdfl;
+
+	fam = strtok(args, " ");
+	proto = strtok(NULL, " ");
+	addr = strtok(NULL, " ");
+	port = strtok(NULL, " ");
+	if (fam == NULL || proto == NULL) {
+		printf("error: usage\n");
+		return;
+	}
+	af = strcmp(fam, "4") == 0 ? AF_INET : strcmp(fam, "6") == 0 ?
+	    AF_INET6 : atoi(fam);
+	type = strcmp(proto, "udp") == 0 ? SOCK_DGRAM :
+	    strcmp(proto, "tcp") == 0 ? SOCK_STREAM : atoi(proto);
+	if ((fd = fw_marked_socket(fw, af, type)) < 0) {
+		printf("error: %s\n", strerror(errno));
+		return;
+	}
+	sl = sizeof(mark);
+	(void)getsockopt(fd, SOL_SOCKET, SO_MARK, &mark, &sl);
+	fl = fcntl(fd, F_GETFL);
+	fdfl = fcntl(fd, F_GETFD);
+	printf("msock mark 0x%08x%s%s: ", (unsigned int)mark,
+	    fl >= 0 && (fl & O_NONBLOCK) ? " nonblock" : "",
+	    fdfl >= 0 && (fdfl & FD_CLOEXEC) ? " cloexec" : "");
+	if (addr == NULL || port == NULL) {
+		printf("no exchange\n");
+		goto out;
+	}
+	memset(&ss, 0, sizeof(ss));
+	if (af == AF_INET) {
+		struct sockaddr_in *sin = (struct sockaddr_in *)&ss;
+
+		sin->sin_family = AF_INET;
+		sin->sin_port = htons((uint16_t)atoi(port));
+		e = inet_pton(AF_INET, addr, &sin->sin_addr);
+		sl = sizeof(*sin);
+	} else {
+		struct sockaddr_in6 *sin6 = (struct sockaddr_in6 *)&ss;
+
+		sin6->sin6_family = AF_INET6;
+		sin6->sin6_port = htons((uint16_t)atoi(port));
+		e = inet_pton(AF_INET6, addr, &sin6->sin6_addr);
+		sl = sizeof(*sin6);
+	}
+	if (e != 1) {
+		printf("error: bad address\n");
+		goto out;
+	}
+	if (connect(fd, (struct sockaddr *)&ss, sl) != 0 &&
+	    errno != EINPROGRESS) {
+		printf("error: connect: %s\n", strerror(errno));
+		goto out;
+	}
+	if (type == SOCK_STREAM) {
+		sl = sizeof(e);
+		if (wait_fd(fd, POLLOUT, 3000) != 0 || getsockopt(fd,
+		    SOL_SOCKET, SO_ERROR, &e, &sl) != 0 || (errno = e) != 0) {
+			printf("error: connect: %s\n", strerror(errno));
+			goto out;
+		}
+	} else if (send(fd, "ping\n", 5, 0) != 5) {
+		printf("error: send: %s\n", strerror(errno));
+		goto out;
+	}
+	if (wait_fd(fd, POLLIN, 3000) != 0 ||
+	    (n = recv(fd, reply, sizeof(reply) - 1, 0)) < 0) {
+		printf("error: recv: %s\n", strerror(errno));
+		goto out;
+	}
+	reply[n] = '\0';
+	reply[strcspn(reply, "\r\n")] = '\0';
+	printf("%s\n", reply);
+ out:
+	close(fd);
+}
+
 static const char *
 helper_state(const struct fw *fw)
 {
@@ -174,6 +303,16 @@ main(int argc, char **argv)
 		    strcmp(line, "exc") == 0) {
 			printf("%s\n", add_subnet(args, line[0] == 'e') == 0 ?
 			    "ok" : "error: bad subnet");
+		} else if (strcmp(line, "dns") == 0) {
+			printf("%s\n", add_dns(args) == 0 ? "ok" :
+			    "error: bad dns");
+		} else if (strcmp(line, "leaks") == 0) {
+			cfg.block_leaks = atoi(args) != 0;
+			printf("ok\n");
+		} else if (strcmp(line, "mark") == 0) {
+			printf("mark 0x%08x\n", (unsigned int)fw_mark(fw));
+		} else if (strcmp(line, "msock") == 0) {
+			marked_socket(fw, args);
 		} else if (strcmp(line, "clear") == 0) {
 			config_clear();
 			printf("ok\n");

@@ -4,18 +4,25 @@
 #
 # usage: fw_nft_test.sh [path/to/fw_drive]	(or FW_DRIVE=path)
 #
-# Needs root, ip, nft (only to inspect), python3 and setpriv.  Everything
-# happens in two network namespaces made for this run and removed at the
-# end: "csfw<pid>" plays this host (the driver, the helper, the redirect
-# listener), "csfwp<pid>" plays the network behind the tunnel (the real
-# servers).  Exit 0: passed, 1: failed, 77: skipped.
+# Needs root, ip, nft (only to inspect), python3, setpriv and sudo.
+# Everything happens in three network namespaces made for this run and
+# removed at the end: "csfw<pid>" plays this host (the driver, the helper,
+# the redirect and DNS listeners), "csfwp<pid>" plays the network behind
+# the tunnel and the Internet (the real servers and nameservers),
+# "csfwl<pid>" a LAN host that uses this one as its router.
+# Exit 0: passed, 1: failed, 77: skipped.
 #
 set -u
 
 DRIVE=${1:-${FW_DRIVE:-}}
 NS=csfw$$
 PEER=csfwp$$
+LAN=csfwl$$
 PORT=12300
+MARK=0x6373300c		# FW_MARK_BASE | PORT
+DNS1=12353		# 10.30.0.53 -> 127.0.0.1:DNS1
+DNS2=12354		# fd00:30::53 -> [::1]:DNS2
+DNS3=12355		# 127.0.0.53 -> 127.0.0.1:DNS3
 TMP=
 FAILS=0
 BGPIDS=()
@@ -25,7 +32,7 @@ fail() { echo "FAIL: $*"; FAILS=$((FAILS + 1)); }
 pass() { echo "ok: $*"; }
 
 [ "$(id -u)" = 0 ] || skip "needs root"
-for c in ip nft python3 setpriv; do
+for c in ip nft python3 setpriv sudo; do
 	command -v "$c" >/dev/null 2>&1 || skip "needs $c"
 done
 [ -n "$DRIVE" ] && [ -x "$DRIVE" ] || skip "fw_drive not given or not executable"
@@ -38,7 +45,7 @@ cleanup() {
 		kill -9 "$p"
 	done
 	# Anything still running in our own namespaces was started here.
-	for ns in "$NS" "$PEER"; do
+	for ns in "$NS" "$PEER" "$LAN"; do
 		for p in $(ip netns pids "$ns"); do
 			kill -9 "$p"
 		done
@@ -61,9 +68,11 @@ LOG=$TMP/drive.log
 # --- the two namespaces ---------------------------------------------------
 ip netns add "$NS" || exit 1
 ip netns add "$PEER" || exit 1
+ip netns add "$LAN" || exit 1
 set -e
 ip -n "$NS" link set lo up
 ip -n "$PEER" link set lo up
+ip -n "$LAN" link set lo up
 ip -n "$NS" link add veth0 type veth peer name veth1 netns "$PEER"
 ip -n "$NS" addr add 10.20.5.1/24 dev veth0
 ip -n "$NS" addr add fd00:20::1/64 dev veth0 nodad
@@ -77,6 +86,29 @@ ip -n "$NS" route add 10.0.0.0/8 via 10.20.5.7
 ip -n "$NS" route add fd00::/8 via fd00:20::7
 # A local address inside an included subnet: must never be captured.
 ip -n "$NS" addr add 10.99.0.1/32 dev lo
+# The Internet is behind the peer too: so a blocked packet fails because
+# of a rule, never for want of a route.
+ip -n "$NS" route add default via 10.20.5.7
+ip -n "$NS" -6 route add default via fd00:20::7
+ip -n "$PEER" addr add 192.0.2.7/32 dev lo
+ip -n "$PEER" addr add 2001:db8:99::7/128 dev lo
+# Nameservers: 10.30.0.53 and fd00:30::53 behind the tunnel.
+ip -n "$PEER" addr add 10.30.0.53/32 dev lo
+ip -n "$PEER" addr add fd00:30::53/128 dev lo
+# Link-local neighbours, which leak protection leaves alone.
+ip -n "$NS" addr add 169.254.7.1/16 dev veth0
+ip -n "$PEER" addr add 169.254.7.7/16 dev veth1
+ip -n "$NS" addr add fe80::1/64 dev veth0 nodad
+ip -n "$PEER" addr add fe80::7/64 dev veth1 nodad
+# The LAN host, routed by NS.
+ip -n "$NS" link add veth2 type veth peer name lan0 netns "$LAN"
+ip -n "$NS" addr add 10.40.0.1/24 dev veth2
+ip -n "$NS" link set veth2 up
+ip -n "$LAN" addr add 10.40.0.2/24 dev lan0
+ip -n "$LAN" link set lan0 up
+ip -n "$LAN" route add default via 10.40.0.1
+ip -n "$PEER" route add 10.40.0.0/24 via 10.20.5.1
+ip netns exec "$NS" sysctl -q -w net.ipv4.ip_forward=1
 set +e
 
 # --- servers and a client ----------------------------------------------------
@@ -156,9 +188,194 @@ start_server() {	# NS READYNAME TAG ADDR PORT...
 }
 
 start_server "$PEER" real REAL \
-	0.0.0.0 22 0.0.0.0 80 0.0.0.0 81 0.0.0.0 8080 :: 80 :: 81
+	0.0.0.0 22 0.0.0.0 80 0.0.0.0 81 0.0.0.0 8080 :: 80 :: 81 \
+	0.0.0.0 53 :: 53 :: 22
 start_server "$NS" redir REDIR 127.0.0.1 "$PORT" ::1 "$PORT"
-start_server "$NS" local LOCAL 10.99.0.1 80
+start_server "$NS" local LOCAL 10.99.0.1 80 ::1 7070 :: 7071
+
+# net.py: UDP echo servers, the DNS listeners and probes that time failures.
+cat >"$TMP/net.py" <<'EOF'
+import errno, socket, struct, sys, threading, time
+
+def fam_of(addr):
+    return socket.AF_INET6 if ":" in addr else socket.AF_INET
+
+def sockaddr(host, port, typ):
+    return socket.getaddrinfo(host, port, 0, typ)[0]
+
+def orig(c, fam):
+    try:
+        if fam == socket.AF_INET:
+            raw = c.getsockopt(socket.SOL_IP, 80, 16)
+            return "%s:%d" % (socket.inet_ntop(fam, raw[4:8]),
+                              struct.unpack("!H", raw[2:4])[0])
+        raw = c.getsockopt(socket.IPPROTO_IPV6, 80, 28)
+        return "[%s]:%d" % (socket.inet_ntop(fam, raw[8:24]),
+                            struct.unpack("!H", raw[2:4])[0])
+    except OSError as e:
+        return "no-orig(%s)" % errno.errorcode.get(e.errno, e.errno)
+
+def udp_serve(s, tag):
+    while True:
+        data, peer = s.recvfrom(4096)
+        s.sendto(("%s %d\n" % (tag, s.getsockname()[1])).encode(), peer)
+
+def tcp_serve(s, fam, tag):
+    while True:
+        c, _ = s.accept()
+        msg = "%s %d %s\n" % (tag, s.getsockname()[1], orig(c, fam))
+        try:
+            c.sendall(msg.encode())
+        except OSError:
+            pass
+        c.close()
+
+def bind(addr, port, typ):
+    fam = fam_of(addr)
+    s = socket.socket(fam, typ)
+    s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    if fam == socket.AF_INET6:
+        s.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 1)
+    s.bind((addr, int(port)))
+    return s
+
+def servers(ready, tag, rest, tcp):
+    # UDP echo on each ADDR PORT ("TAG port"); with tcp, also a TCP line
+    # server ("TAG port original-destination").
+    ts = []
+    for addr, port in zip(rest[0::2], rest[1::2]):
+        u = bind(addr, port, socket.SOCK_DGRAM)
+        ts.append(threading.Thread(target=udp_serve, args=(u, tag),
+                                   daemon=True))
+        if tcp:
+            t = bind(addr, port, socket.SOCK_STREAM)
+            t.listen(16)
+            ts.append(threading.Thread(target=tcp_serve,
+                                       args=(t, fam_of(addr), tag),
+                                       daemon=True))
+    for t in ts:
+        t.start()
+    open(ready, "w").close()
+    for t in ts:
+        t.join()
+
+def err(e, t0):
+    return "ERR %s %d" % (errno.errorcode.get(e.errno, str(e.errno)),
+                          (time.monotonic() - t0) * 1000)
+
+def udp(host, port):
+    # A connected socket: a reject shows as an error on send (the drop
+    # verdict) or on the next recv (the ICMP error).
+    ai = sockaddr(host, int(port), socket.SOCK_DGRAM)
+    s = socket.socket(ai[0], socket.SOCK_DGRAM)
+    s.settimeout(2)
+    t0 = time.monotonic()
+    try:
+        s.connect(ai[4])
+        s.send(b"ping")
+        return s.recv(4096).decode().strip()
+    except socket.timeout:
+        return "TIMEOUT"
+    except OSError as e:
+        return err(e, t0)
+
+def tcp(host, port):
+    ai = sockaddr(host, int(port), socket.SOCK_STREAM)
+    s = socket.socket(ai[0], socket.SOCK_STREAM)
+    s.settimeout(3)
+    t0 = time.monotonic()
+    try:
+        s.connect(ai[4])
+        return s.makefile().readline().strip() or "EMPTY"
+    except socket.timeout:
+        return "TIMEOUT"
+    except OSError as e:
+        return err(e, t0)
+
+def flood(seconds, *targets):
+    # Unconnected sends to HOST:PORT targets, as fast as they go.
+    socks = []
+    for t in targets:
+        host, port = t.rsplit(":", 1)
+        ai = sockaddr(host.strip("[]"), int(port), socket.SOCK_DGRAM)
+        socks.append((socket.socket(ai[0], socket.SOCK_DGRAM), ai[4]))
+    n, end = 0, time.monotonic() + float(seconds)
+    while time.monotonic() < end:
+        for s, a in socks:
+            try:
+                s.sendto(b"x", a)
+            except OSError:
+                pass
+            n += 1
+    print(n)
+
+cmd, args = sys.argv[1], sys.argv[2:]
+if cmd == "udpsrv":
+    servers(args[0], args[1], args[2:], False)
+elif cmd == "dnssrv":
+    servers(args[0], args[1], args[2:], True)
+elif cmd == "udp":
+    print(udp(*args))
+elif cmd == "tcp":
+    print(tcp(*args))
+elif cmd == "flood":
+    flood(*args)
+EOF
+
+start_net() {	# NS READYNAME udpsrv|dnssrv TAG ADDR PORT...
+	local ns=$1 ready=$TMP/$2.ready
+	shift 2
+	ip netns exec "$ns" python3 "$TMP/net.py" "$1" "$ready" "${@:2}" \
+	    2>>"$TMP/srv.log" &
+	BGPIDS+=($!)
+	for _ in $(seq 50); do
+		[ -e "$ready" ] && return 0
+		sleep 0.1
+	done
+	echo "server $* did not start"; cat "$TMP/srv.log"
+	exit 1
+}
+
+# The real nameservers and UDP services behind the peer; 67 and 547 stand
+# for DHCP servers.  A UDP server answers from the address it is bound to:
+# a wildcard one would answer from the peer's primary address, which a
+# connected client ignores.
+start_net "$PEER" udp udpsrv REAL 10.30.0.53 53 fd00:30::53 53 10.30.0.7 53 \
+	192.0.2.7 5353 2001:db8:99::7 5353 192.0.2.7 67 2001:db8:99::7 547 \
+	0.0.0.0 5353 :: 5353
+# cshuttle's DNS listeners, one port per captured nameserver.
+start_net "$NS" dns dnssrv DNS 127.0.0.1 "$DNS1" ::1 "$DNS2" 127.0.0.1 "$DNS3"
+start_net "$NS" ludp udpsrv LOCAL 127.0.0.1 5353 ::1 5353
+
+# uprobe|tprobe HOST PORT WANT [NS]: a UDP exchange or a TCP connection
+# from the client namespace (or NS); WANT is a glob.
+netprobe() {
+	local kind=$1 got
+	got=$(ip netns exec "${5:-$NS}" python3 "$TMP/net.py" "$kind" "$2" "$3")
+	# shellcheck disable=SC2053
+	if [[ $got == $4 ]]; then
+		pass "$kind $2 port $3 -> $got"
+	else
+		fail "$kind $2 port $3: got '$got', want '$4'"
+	fi
+}
+uprobe() { netprobe udp "$@"; }
+tprobe() { netprobe tcp "$@"; }
+
+# refused udp|tcp HOST PORT [NS]: the attempt fails at once (< 1 s) with
+# an error a reject gives: EPERM (the drop verdict, on send), ECONNREFUSED
+# (port-unreachable, tcp reset), EACCES (admin-prohibited), ENETUNREACH.
+refused() {
+	local got ms
+	got=$(ip netns exec "${4:-$NS}" python3 "$TMP/net.py" "$1" "$2" "$3")
+	ms=${got##* }
+	if [[ $got =~ ^ERR\ (EPERM|ECONNREFUSED|EACCES|ENETUNREACH)\ [0-9]+$ ]] &&
+	    [ "$ms" -lt 1000 ]; then
+		pass "$1 $2 port $3 refused at once: $got ms"
+	else
+		fail "$1 $2 port $3: got '$got', want an immediate refusal"
+	fi
+}
 
 # probe HOST PORT WANT: connect from the client namespace.
 probe() {
@@ -444,6 +661,20 @@ bad_series "ERR EXEMPT: more than 8" \
     "$(for _ in $(seq 9); do printf 'EXEMPT 4 192.0.2.1 22\\n'; done)"
 bad_series "ERR the port cannot change from $PORT" \
     "PORT $PORT\nFAMILIES 4\nAPPLY\nPORT 1\nFAMILIES 4\nAPPLY\n"
+bad_series "ERR DNS: 10.30.0.53 given twice" \
+    "PORT $PORT\nDNS 4 10.30.0.53 1\nDNS 4 10.30.0.53 2\n"
+bad_series "ERR DNS: bad port" "PORT $PORT\nDNS 4 10.30.0.53 0\n"
+bad_series "ERR BLOCKLEAKS: expected 0 or 1" "BLOCKLEAKS yes\n"
+bad_series "ERR SOCKET inside a series" "PORT $PORT\nSOCKET 4 udp\n"
+bad_series "ERR SOCKET: expected udp or tcp" "SOCKET 4 raw\n"
+
+# SOCKET before any rules, and with an output that is not a socket (as
+# under sudo with I/O logging): refused, and the helper goes on.
+out=$(printf 'SOCKET 4 udp\nPORT %s\nFAMILIES 4\nAPPLY\nSOCKET 6 tcp\n' "$PORT" |
+    ip netns exec "$NS" "$DRIVE" --firewall 2>/dev/null | cat)
+[[ $out == $'READY 1\nNOSOCKET 22 no rules applied yet\nOK\nNOSOCKET 88 '* ]] &&
+    ! has_table && pass "SOCKET refused without rules or a socket to pass it on" ||
+    fail "SOCKET on a pipe: '$out'"
 
 # A good series on the helper's own stdin, then EOF.
 out=$(printf 'PORT %s\nFAMILIES 4\nSUBNET inc 4 10.0.0.0 8 0 65535\nAPPLY\n' \
@@ -493,7 +724,210 @@ case $out in
 esac
 ip netns exec "$NS" nft delete table inet "cshuttle_$PORT"
 
-# --- 6: the sudo path, as an unprivileged user ----------------------------------------
+# --- 6: DNS capture, marked sockets ----------------------------------------------
+echo "== dns capture"
+: >"$LOG"
+drv_start
+expect started start
+# No mark before the first apply: nothing to ask the helper for.
+expect "mark 0x00000000" mark
+expect "error: Invalid argument" msock 4 udp
+expect ok port "$PORT"
+expect ok fam 46
+expect ok inc 0.0.0.0/0
+expect ok inc ::/0
+expect ok exempt 10.20.5.7 22
+expect ok dns 10.30.0.53 "$DNS1"
+expect ok dns fd00:30::53 "$DNS2"
+expect ok dns 127.0.0.53 "$DNS3"
+expect applied apply
+expect "mark $MARK" mark
+in_order "meta mark $MARK return" \
+    "ip daddr 10.30.0.53 udp dport 53 redirect to :$DNS1" \
+    "ip daddr 10.30.0.53 tcp dport 53 redirect to :$DNS1" \
+    "ip6 daddr fd00:30::53 udp dport 53 redirect to :$DNS2" \
+    "ip6 daddr fd00:30::53 tcp dport 53 redirect to :$DNS2" \
+    "ip daddr 127.0.0.53 udp dport 53 redirect to :$DNS3" \
+    "ip daddr 127.0.0.53 tcp dport 53 redirect to :$DNS3" \
+    "nfproto ipv4 fib daddr type local return" \
+    "ip daddr 10.20.5.7 tcp dport 22 return" \
+    "meta nfproto ipv4 redirect to :$PORT"
+ruleset | grep -q "leak_" && fail "leak protection without BLOCKLEAKS"
+# Each nameserver's queries reach its own listener, UDP and TCP; TCP to a
+# nameserver inside 0/0 is DNS, not the generic redirect (sshuttle sends
+# it to its TCP proxy); a nameserver on a local address is caught before
+# "fib daddr type local return".
+uprobe 10.30.0.53 53 "DNS $DNS1"
+tprobe 10.30.0.53 53 "DNS $DNS1 10.30.0.53:53"
+uprobe fd00:30::53 53 "DNS $DNS2"
+tprobe fd00:30::53 53 "DNS $DNS2 \[fd00:30::53\]:53"
+uprobe 127.0.0.53 53 "DNS $DNS3"
+tprobe 127.0.0.53 53 "DNS $DNS3 127.0.0.53:53"
+# Another server's port 53 is not DNS capture: TCP takes 0/0, UDP goes out.
+probe 10.30.0.7 53 "REDIR 10.30.0.7:53"
+uprobe 10.30.0.7 53 "REAL 53"
+# The helper's marked sockets pass both: they reach the real nameserver.
+m="msock mark $MARK nonblock cloexec:"
+expect "$m REAL 53" msock 4 udp 10.30.0.53 53
+expect "$m REAL 10.30.0.53:53" msock 4 tcp 10.30.0.53 53
+expect "$m REAL 53" msock 6 udp fd00:30::53 53
+expect "$m REAL \[fd00:30::53\]:53" msock 6 tcp fd00:30::53 53
+expect "$m REAL 10.20.5.7:80" msock 4 tcp 10.20.5.7 80
+expect "error: Invalid argument" msock 5 udp
+expect "error: Invalid argument" msock 4 3
+helper=$(pgrep -P "$DPID")
+fds=$(ls /proc/"$helper"/fd 2>/dev/null | sort -n | tr '\n' ' ')
+[ "$fds" = "0 1 2 3 4 " ] && pass "the helper keeps no passed socket: $fds" ||
+    fail "helper descriptors after msock: $fds"
+expect stopped stop
+drv_end
+has_table && fail "table left after the DNS run"
+
+# --- 7: leak protection -------------------------------------------------------------
+echo "== leak protection: 0/0, not ::/0"
+: >"$LOG"
+drv_start
+expect started start
+expect ok port "$PORT"
+expect ok fam 46
+expect ok prerouting 1
+expect ok inc 0.0.0.0/0
+expect ok exc 10.20.5.0/24
+expect ok exempt 2001:db8:99::7 22
+expect ok dns 10.30.0.53 "$DNS1"
+expect ok dns fd00:30::53 "$DNS2"
+expect ok leaks 1
+expect applied apply
+rs=$(ruleset)
+for pat in "chain leak_output" "type filter hook output priority filter; policy accept;" \
+    "chain leak_forward" "type filter hook forward priority filter; policy accept;" \
+    "meta mark $MARK accept" 'oif "lo" accept' "ct direction reply accept" \
+    "ip6 daddr 2001:db8:99::7 tcp dport 22 accept" \
+    "meta nfproto ipv6 limit rate 10/second log group $PORT snaplen 128" \
+    "reject with icmpv6 admin-prohibited" \
+    "meta l4proto udp reject with icmp port-unreachable" \
+    "ip daddr 10.20.5.0/24 accept"; do
+	printf '%s\n' "$rs" | grep -q -F -- "$pat" && pass "ruleset has '$pat'" ||
+	    fail "ruleset lacks '$pat'"
+done
+# IPv6 is refused at once (so applications fall back to IPv4), except the
+# SSH server, link-local, loopback and replies to inbound connections.
+refused tcp 2001:db8:99::7 80
+refused udp 2001:db8:99::7 5353
+refused tcp fd00:20::7 80
+probe 2001:db8:99::7 22 "REAL [2001:db8:99::7]:22"
+tprobe fe80::7%veth0 80 "REAL ?fe80::7*:80"
+uprobe fe80::7%veth0 5353 "REAL 5353"
+probe ::1 7070 "LOCAL [::1]:7070"
+uprobe ::1 5353 "LOCAL 5353"
+uprobe 2001:db8:99::7 547 "REAL 547"
+uprobe fd00:30::53 53 "DNS $DNS2"	# captured: on loopback by now
+tprobe fd00:30::53 53 "DNS $DNS2 \[fd00:30::53\]:53"
+refused udp fd00:30::53 5353
+out=$(ip netns exec "$PEER" python3 "$TMP/cli.py" fd00:20::1 7071)
+[ "$out" = "LOCAL [fd00:20::1]:7071" ] &&
+    pass "an inbound IPv6 connection is answered: $out" ||
+    fail "inbound IPv6 connection: '$out'"
+# IPv4 UDP is refused, except captured DNS (redirected to loopback before
+# the filter sees it), DHCP, link-local, loopback and the excluded subnet;
+# IPv4 TCP is the redirect's business.
+refused udp 192.0.2.7 5353
+refused udp 10.30.0.53 5353
+uprobe 10.30.0.53 53 "DNS $DNS1"
+refused udp 10.30.0.7 53	# with capture, another server's port 53 is a leak
+uprobe 192.0.2.7 67 "REAL 67"
+uprobe 169.254.7.7 5353 "REAL 5353"
+uprobe 127.0.0.1 5353 "LOCAL 5353"
+uprobe 10.20.5.7 5353 "REAL 5353"
+probe 192.0.2.7 80 "REDIR 192.0.2.7:80"
+probe 10.20.5.7 80 "REAL 10.20.5.7:80"
+# The marked sockets pass.
+expect "$m REAL 5353" msock 4 udp 192.0.2.7 5353
+expect "$m REAL 5353" msock 6 udp 2001:db8:99::7 5353
+expect "$m REAL \[2001:db8:99::7\]:80" msock 6 tcp 2001:db8:99::7 80
+# A LAN host routed through us: its UDP is refused by the forward chain.
+refused udp 192.0.2.7 5353 "$LAN"
+
+# -v: one line per blocked packet, and none for what passed.
+want_log() {
+	for _ in $(seq 20); do
+		grep -q -F -- "cshuttle-fw: $1" "$LOG" && break
+		sleep 0.1
+	done
+	grep -q -F -- "cshuttle-fw: $1" "$LOG" && pass "logged: $1" ||
+	    fail "not logged: $1"
+}
+want_log "blocked tcp [2001:db8:99::7]:80 (leak protection)"
+want_log "blocked udp [2001:db8:99::7]:5353 (leak protection)"
+want_log "blocked udp 192.0.2.7:5353 (leak protection)"
+want_log "blocked udp 10.30.0.53:5353 (leak protection)"
+want_log "blocked udp 192.0.2.7:5353 from 10.40.0.2 (leak protection)"
+grep -E "blocked .*(:22 |:67 |:547 |:53 |fe80|169\.254|127\.0\.0\.1|::1|10\.20\.5\.7)" \
+    "$LOG" && fail "a packet that passed was logged as blocked"
+grep -q "^$PORT " <(ip netns exec "$NS" cat /proc/net/netfilter/nfnetlink_log) &&
+    pass "nflog group $PORT is bound" || fail "nflog group $PORT not bound"
+helper=$(pgrep -P "$DPID")
+fds=$(ls /proc/"$helper"/fd 2>/dev/null | sort -n | tr '\n' ' ')
+flags=$(awk '/^flags:/ { print $2 }' /proc/"$helper"/fdinfo/5 2>/dev/null)
+[ "$fds" = "0 1 2 3 4 5 " ] && [ -n "$flags" ] && (( 8#$flags & 8#2000000 )) &&
+    pass "helper descriptors with nflog: $fds, close-on-exec" ||
+    fail "helper descriptors with nflog: '$fds', flags '$flags'"
+
+# A flood cannot fill the log: the rules pass 10/s each, the helper
+# writes 5/s after a burst of 20, and counts the rest.
+before=$(grep -c "cshuttle-fw: blocked" "$LOG")
+sent=$(ip netns exec "$NS" python3 "$TMP/net.py" flood 3 192.0.2.7:9999 \
+    "[2001:db8:99::7]:9999")
+sleep 0.5
+n=$(( $(grep -c "cshuttle-fw: blocked" "$LOG") - before ))
+[ "${sent:-0}" -ge 1000 ] && [ "$n" -ge 5 ] && [ "$n" -le 40 ] &&
+    pass "flood of $sent packets: $n lines" ||
+    fail "flood of $sent packets: $n lines"
+
+# --- 8: a re-apply replaces the filter chains too --------------------------------
+echo "== leak protection: 0/0 and ::/0, then off"
+expect ok clear
+expect ok port "$PORT"
+expect ok fam 46
+expect ok inc 0.0.0.0/0
+expect ok inc ::/0
+expect ok leaks 1
+expect applied apply
+rs=$(ruleset)
+printf '%s\n' "$rs" | grep -q "chain leak_output" &&
+    ! printf '%s\n' "$rs" | grep -q -e "chain leak_forward" -e "admin-prohibited" \
+    -e "chain prerouting" && pass "filter chains replaced" ||
+    fail "filter chains after re-apply: $rs"
+probe 2001:db8:99::7 80 "REDIR [2001:db8:99::7]:80"
+refused udp 2001:db8:99::7 5353
+refused udp 192.0.2.7 5353
+# No DNS line any more (no --dns): lookups go to this network's resolvers
+# as without cshuttle, or no name would resolve at all.
+uprobe 10.30.0.53 53 "REAL 53"
+uprobe fd00:30::53 53 "REAL 53"
+expect ok clear
+expect ok port "$PORT"
+expect ok fam 46
+expect ok prerouting 1
+expect ok inc 0.0.0.0/0
+expect ok leaks 0
+expect applied apply
+ruleset | grep -q "leak_" && fail "filter chains left with leaks 0" ||
+    pass "--no-block-leaks: no filter chain"
+probe 2001:db8:99::7 80 "REAL [2001:db8:99::7]:80"
+uprobe 192.0.2.7 5353 "REAL 5353"
+uprobe 192.0.2.7 5353 "REAL 5353" "$LAN"
+expect stopped stop
+drv_end
+grep -q "cshuttle-fw: [0-9]* more blocked packets not logged (leak protection)" "$LOG" &&
+    pass "the helper counted what it did not log" ||
+    fail "no count of unlogged packets"
+has_table && fail "table left after the leak protection run" ||
+    pass "no table after the leak protection run"
+grep -q "^$PORT " <(ip netns exec "$NS" cat /proc/net/netfilter/nfnetlink_log) &&
+    fail "nflog group $PORT still bound" || pass "nflog group unbound"
+
+# --- 9: the sudo path, as an unprivileged user ----------------------------------------
 echo "== sudo path"
 mkdir -p "$TMP/bin"
 cat >"$TMP/bin/sudo" <<'EOF'
@@ -528,6 +962,43 @@ drv_start setpriv --reuid=nobody --regid=nogroup --clear-groups \
     env PATH="$TMP/nosudo:$PATH"
 expect "error: firewall helper did not start (sudo refused*" start
 drv_end
+
+# The real sudo (Debian's sudoers has use_pty): the socketpair must reach
+# the helper as its stdin and stdout, or no socket can be passed.  As
+# root, so no sudoers entry is needed.
+cat >"$TMP/sudo.py" <<'EOF'
+import socket, subprocess, sys
+drive, port = sys.argv[1], sys.argv[2]
+a, b = socket.socketpair()
+p = subprocess.Popen(["sudo", "-n", "--", drive, "--firewall"],
+                     stdin=b, stdout=b)
+b.close()
+a.settimeout(10)
+def line():
+    buf = b""
+    while not buf.endswith(b"\n"):
+        c = a.recv(1)
+        if not c:
+            break
+        buf += c
+    return buf.decode().strip()
+out = [line()]
+a.sendall(("PORT %s\nFAMILIES 4\nAPPLY\n" % port).encode())
+out.append(line())
+a.sendall(b"SOCKET 4 udp\n")
+msg, fds, _, _ = socket.recv_fds(a, 64, 4)
+out.append(msg.decode().strip())
+for fd in fds:
+    s = socket.socket(fileno=fd)
+    out.append("mark 0x%08x" % s.getsockopt(socket.SOL_SOCKET, socket.SO_MARK))
+    s.close()
+a.close()
+out.append("rc %d" % p.wait())
+print(" / ".join(out))
+EOF
+out=$(ip netns exec "$NS" python3 "$TMP/sudo.py" "$DRIVE" "$PORT" 2>&1)
+[ "$out" = "READY 1 / OK / SOCKET / mark $MARK / rc 0" ] && ! has_table &&
+    pass "real sudo: $out" || fail "real sudo: '$out'"
 
 echo
 if [ "$FAILS" -ne 0 ]; then

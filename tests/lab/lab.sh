@@ -27,7 +27,11 @@
 # ("client-lo 7000").  The name "labweb" resolves to 198.19.2.1 in CLIENT.
 # Opt-in extras: lab_lan_up (a LAN behind CLIENT), lab_user_add (a local
 # user), lab_busybox_up (remotes with nothing but busybox, x86_64 and
-# aarch64 under qemu-user, on SERVER's ports 2224 and 2225).
+# aarch64 under qemu-user, on SERVER's ports 2224 and 2225), lab_dns_up
+# (DNS servers: the remote's resolver in PRIV, SERVER's resolv.conf naming
+# it, a local one on CLIENT's 127.0.0.53 that CLIENT's resolv.conf names;
+# see "DNS" below), lab_sink (a TCP and UDP listener that logs what
+# reaches it) with the probes lab_udp_probe and lab_tcp_probe.
 #
 # Everything lives under $LAB_DIR (below /run/cshuttle-lab, which must be a
 # root-owned path: sshd's ChrootDirectory refuses world-writable parents
@@ -1154,4 +1158,271 @@ lab_binfmt_remove() {
 		    mount -t binfmt_misc cshuttle-lab $b 2>/dev/null || exit 0
 		if [ -e "$b/$1" ]; then echo -1 >"$b/$1"; fi' \
 	    sh "cshuttle-$1-aarch64"
+}
+
+# ---------------------------------------------------------------------------
+# DNS, and probes for what a firewall lets out.
+#
+# lab_dns_up (after lab_up; for the --dns tests and the benchmark): three
+# dnsmasq servers that never ask anybody else (--no-resolv --no-hosts) and
+# answer only from their command lines.  LAB_DNS_QUIET=1 leaves out the
+# query logs (the benchmark's millions of queries).
+#
+#   PRIV   198.19.0.2, fd5e:0:0:2::2   the remote side's resolver: SERVER's
+#          port 53, UDP and TCP        resolv.conf names it, so whatever
+#                                      sshd starts (the stub) asks it.
+#            secret.lab.internal    A     198.19.0.2
+#            www.lab.internal       A     198.19.0.2
+#                                   AAAA  fd5e:0:0:2::2
+#            big.lab.internal       TXT   $LAB_DNS_BIG_N strings of 247
+#                                         bytes (lab_dns_big_txt): more than
+#                                         any UDP answer may carry, so UDP
+#                                         answers are truncated (TC)
+#            public.example         A     198.19.0.77
+#            notlab.internal        A     198.19.0.78
+#            q1..q$LAB_DNS_QN.lab.internal  A  198.19.3.N
+#            anything else under lab.internal or example: NXDOMAIN
+#   PRIV   198.19.1.1 port 5353        a second resolver (--to-ns ip:port):
+#            secret.lab.internal    A     198.19.1.53
+#   PRIV   $LAB_DNS_SILENT (198.19.1.2) reads DNS queries and never
+#          answers; at $LAB_DNS_REFUSED (198.19.1.3) nothing listens on
+#          port 53 (ICMP port unreachable): dead resolvers.
+#   CLIENT 127.0.0.53 port 53          the local resolver, where
+#                                      systemd-resolved would listen; CLIENT's
+#                                      resolv.conf names it.  Other answers
+#                                      for the same names:
+#            secret.lab.internal    A     203.0.113.66
+#            public.example         A     198.18.0.77
+#            notlab.internal        A     198.18.0.78
+#            anything else: REFUSED (it has no upstream); no
+#            AAAA for these names (NOERROR, no data)
+#
+# Query logs (dnsmasq's log-queries: "query[A] NAME from ADDR"):
+# $LAB_DNS_LOG_P (PRIV), $LAB_DNS_LOG_ALT (PRIV :5353), $LAB_DNS_LOG_C
+# (CLIENT); lab_log_mark FILE and lab_log_since FILE MARK read what came
+# after a point.
+#
+# SERVER's resolv.conf lives in /etc/netns/<SERVER>/resolv.conf, which
+# `ip netns exec` bind-mounted over /etc/resolv.conf for sshd; it is
+# rewritten in place (same inode), so sessions that start afterwards see
+# the new text: lab_remote_resolv ADDR... (e.g. $LAB_DNS_SILENT, for the
+# dead-resolver tests).  lab_remote_resolv_seen prints it
+# as sshd's mount namespace sees it.
+#
+# lab_sink NS TAG PORT...: a TCP and UDP listener on every address of NS
+# (IPv4 and IPv6, link-local included) on each PORT.  TCP: answers
+# "TAG PORT PEER" and closes; UDP: answers "TAG DATA" to the sender.  It
+# logs "tcp PORT PEER" and "udp PORT PEER DATA" to $LAB_DIR/TAG.log, so a
+# test can tell whether anything arrived.
+# lab_udp_probe / lab_tcp_probe [-n NS] [-w SECS] HOST PORT [DATA] [SRCPORT]:
+# send from CLIENT (or NS), wait at most SECS (2) for an answer, and print
+# "MS RESULT": the milliseconds it took and "reply TEXT", "timeout", or
+# "error ERRNO" (ECONNREFUSED, EPERM, ...).
+# lab_linklocal NS DEV prints DEV's fe80:: address once DAD is done.
+
+LAB_DNS_BIG_N=12
+LAB_DNS_QN=50
+LAB_DNS_SILENT=198.19.1.2
+# shellcheck disable=SC2034  # for the tests
+LAB_DNS_REFUSED=198.19.1.3
+# shellcheck disable=SC2034  # for the tests (so are the three below)
+LAB_DNS_LOG_P=
+LAB_DNS_LOG_ALT=
+LAB_DNS_LOG_C=
+
+# The strings of big.lab.internal's TXT records, one a line, sorted.
+lab_dns_big_txt() {
+	local i fill
+	fill=$(printf '0123456789abcdef%.0s' {1..15})
+	for ((i = 1; i <= LAB_DNS_BIG_N; i++)); do
+		printf 'big-%02d-%s\n' "$i" "$fill"
+	done
+}
+
+# lab_dnsmasq NS TAG ADDR PORT ARGS...: dnsmasq in NS on ADDR:PORT (UDP
+# and TCP), in the foreground (so lab_kill_ns finds it), logging to
+# $LAB_DIR/dns-TAG.log; waits until it listens.
+lab_dnsmasq() {
+	local ns=$1 tag=$2 addr=$3 port=$4 log
+	shift 4
+	log=$LAB_DIR/dns-$tag.log
+	local q=(--log-queries)
+	[[ -n "${LAB_DNS_QUIET:-}" ]] && q=()
+	ip netns exec "$ns" dnsmasq --keep-in-foreground --conf-file=/dev/null \
+	    --user=root --no-resolv --no-hosts --no-poll --bind-interfaces \
+	    --listen-address="$addr" --port="$port" \
+	    --pid-file="$LAB_DIR/dns-$tag.pid" --log-facility="$log" "${q[@]}" \
+	    "$@" </dev/null >>"$LAB_DIR/dns-$tag.out" 2>&1 &
+	LAB_PIDS+=($!)
+	lab_wait_for 10 eval "ip netns exec $ns ss -Hlun 'sport = :$port' |
+	    grep -qF ' ${addr}:$port ' &&
+	    ip netns exec $ns ss -Hltn 'sport = :$port' | grep -qF ' ${addr}:$port '"
+}
+
+lab_dns_up() {
+	local P=$LAB_NS_P i rec=() t
+
+	for ((i = 1; i <= LAB_DNS_QN; i++)); do
+		rec+=("--host-record=q$i.lab.internal,198.19.3.$i")
+	done
+	while read -r t; do
+		rec+=("--txt-record=big.lab.internal,$t")
+	done < <(lab_dns_big_txt)
+	# One instance per address: with --bind-interfaces, dnsmasq binds
+	# each listen-address itself.
+	# shellcheck disable=SC2034  # for the tests
+	LAB_DNS_LOG_P=$LAB_DIR/dns-priv.log
+	lab_dnsmasq "$P" priv 198.19.0.2 53 --listen-address=fd5e:0:0:2::2 \
+	    --local=/lab.internal/ --local=/example/ \
+	    --host-record=secret.lab.internal,198.19.0.2 \
+	    --host-record=www.lab.internal,198.19.0.2,fd5e:0:0:2::2 \
+	    --host-record=public.example,198.19.0.77 \
+	    --host-record=notlab.internal,198.19.0.78 \
+	    "${rec[@]}" || return 1
+	lab_wait_for 5 eval "in_priv ss -Hlun 'sport = :53' | grep -qF '[fd5e:0:0:2::2]:53'" ||
+	    return 1
+	# shellcheck disable=SC2034  # for the tests
+	LAB_DNS_LOG_ALT=$LAB_DIR/dns-alt.log
+	lab_dnsmasq "$P" alt 198.19.1.1 5353 \
+	    --host-record=secret.lab.internal,198.19.1.53 || return 1
+	ip netns exec "$P" socat -u "UDP4-RECV:53,bind=$LAB_DNS_SILENT" \
+	    OPEN:/dev/null </dev/null >>"$LAB_DIR/dns-silent.out" 2>&1 &
+	LAB_PIDS+=($!)
+	lab_wait_for 5 eval "in_priv ss -Hlun 'sport = :53' | grep -qF ' $LAB_DNS_SILENT:53 '" ||
+	    return 1
+	# shellcheck disable=SC2034  # for the tests
+	LAB_DNS_LOG_C=$LAB_DIR/dns-client.log
+	lab_dnsmasq "$LAB_NS_C" client 127.0.0.53 53 \
+	    --local=/secret.lab.internal/ --local=/public.example/ \
+	    --local=/notlab.internal/ \
+	    --host-record=secret.lab.internal,203.0.113.66 \
+	    --host-record=public.example,198.18.0.77 \
+	    --host-record=notlab.internal,198.18.0.78 || return 1
+
+	echo "nameserver 127.0.0.53" >"/etc/netns/$LAB_NS_C/resolv.conf" ||
+	    return 1
+	lab_remote_resolv 198.19.0.2 || return 1
+	[[ "$(lab_remote_resolv_seen)" == "nameserver 198.19.0.2" ]] || {
+		echo "lab: sshd does not see SERVER's resolv.conf" >&2
+		return 1
+	}
+	lab_say "DNS is up: PRIV 198.19.0.2 (SERVER's resolver), 198.19.1.1:5353, CLIENT 127.0.0.53 (CLIENT's resolver)"
+}
+
+# lab_remote_resolv ADDR...: the nameservers of SERVER's resolv.conf, for
+# sessions that start from now on.
+lab_remote_resolv() {
+	local a
+	# Written in place: sshd sees this very file through a bind mount.
+	for a in "$@"; do echo "nameserver $a"; done \
+	    >"/etc/netns/$LAB_NS_S/resolv.conf"
+}
+
+lab_remote_resolv_seen() {
+	nsenter -t "$LAB_SSHD_PID" -m cat /etc/resolv.conf
+}
+
+# Byte size of FILE (a mark for lab_log_since).
+lab_log_mark() { stat -c %s "$1" 2>/dev/null || echo 0; }
+
+# What FILE got after MARK.
+lab_log_since() { tail -c +$(($2 + 1)) "$1" 2>/dev/null; }
+
+lab_sink() {
+	local ns=$1 tag=$2 ready
+	shift 2
+	ready=$LAB_DIR/$tag.ready
+	[[ -e "$LAB_DIR/labsink.py" ]] || cat >"$LAB_DIR/labsink.py" <<'EOF'
+import selectors, socket, sys
+tag, log, ready = sys.argv[1:4]
+sel = selectors.DefaultSelector()
+for port in map(int, sys.argv[4:]):
+    for kind in (socket.SOCK_STREAM, socket.SOCK_DGRAM):
+        s = socket.socket(socket.AF_INET6, kind)
+        s.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 0)
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        s.bind(("::", port))
+        if kind == socket.SOCK_STREAM:
+            s.listen(64)
+        sel.register(s, selectors.EVENT_READ, port)
+out = open(log, "a", buffering=1)
+open(ready, "w").close()
+def peer(a):
+    h = a[0].split("%")[0]
+    return h[7:] if h.startswith("::ffff:") else h
+while True:
+    for key, _ in sel.select():
+        s, port = key.fileobj, key.data
+        try:
+            if s.type == socket.SOCK_STREAM:
+                c, a = s.accept()
+                out.write("tcp %d %s\n" % (port, peer(a)))
+                c.sendall(("%s %d %s\n" % (tag, port, peer(a))).encode())
+                c.close()
+            else:
+                d, a = s.recvfrom(4096)
+                d = d.decode(errors="replace").strip()
+                out.write("udp %d %s %s\n" % (port, peer(a), d))
+                s.sendto(("%s %s\n" % (tag, d)).encode(), a)
+        except OSError:
+            pass
+EOF
+	: >"$LAB_DIR/$tag.log"
+	ip netns exec "$ns" "$LAB_PY" "$LAB_DIR/labsink.py" "$tag" \
+	    "$LAB_DIR/$tag.log" "$ready" "$@" </dev/null \
+	    >>"$LAB_DIR/$tag.out" 2>&1 &
+	LAB_PIDS+=($!)
+	lab_wait_for 10 test -e "$ready"
+}
+
+# The probe clients: one datagram or one connection, with its outcome.
+LAB_PROBE_PY='
+import errno, socket, sys, time
+kind, host, port, data, sport, wait = sys.argv[1:7]
+fam = socket.AF_INET6 if ":" in host else socket.AF_INET
+typ = socket.SOCK_DGRAM if kind == "udp" else socket.SOCK_STREAM
+addr = socket.getaddrinfo(host, int(port), fam, typ)[0][4]
+s = socket.socket(fam, typ)
+if sport:
+    s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    s.bind(("::" if fam == socket.AF_INET6 else "0.0.0.0", int(sport)))
+s.settimeout(float(wait))
+t0 = time.monotonic()
+try:
+    s.connect(addr)
+    if typ == socket.SOCK_DGRAM:
+        s.send(data.encode())
+    r = "reply " + s.recv(4096).decode(errors="replace").strip()
+except socket.timeout:
+    r = "timeout"
+except OSError as e:
+    r = "error " + errno.errorcode.get(e.errno, str(e.errno))
+print("%d %s" % ((time.monotonic() - t0) * 1000, r))
+'
+
+# lab_udp_probe [-n NS] [-w SECONDS] HOST PORT [DATA] [SRCPORT]
+lab_udp_probe() { lab_probe udp "$@"; }
+lab_tcp_probe() { lab_probe tcp "$@"; }
+lab_probe() {
+	local kind=$1 ns=$LAB_NS_C wait=2
+	shift
+	while [[ $1 == -* ]]; do
+		case $1 in
+		-n) ns=$2; shift 2 ;;
+		-w) wait=$2; shift 2 ;;
+		*) return 2 ;;
+		esac
+	done
+	ip netns exec "$ns" "$LAB_PY" -c "$LAB_PROBE_PY" "$kind" "$1" "$2" \
+	    "${3:-probe}" "${4:-}" "$wait"
+}
+
+# lab_linklocal NS DEV: DEV's link-local address, once usable (DAD over).
+lab_linklocal() {
+	local a
+	lab_wait_for 5 eval "[[ -n \"\$(ip -n $1 -6 addr show dev $2 scope link)\" &&
+	    -z \"\$(ip -n $1 -6 addr show dev $2 scope link tentative)\" ]]" ||
+	    return 1
+	a=$(ip -n "$1" -6 -o addr show dev "$2" scope link | awk '{print $4}')
+	echo "${a%/*}"
 }

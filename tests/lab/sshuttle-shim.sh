@@ -24,6 +24,11 @@ while (($#)); do
 	-r|-x|-X|-l|-s) args+=("$1" "$2"); shift 2 ;;
 	-v|-vv) args+=("$1"); shift ;;
 	--no-ipv6) args+=(--disable-ipv6); shift ;;
+	--dns) args+=(--dns); shift ;;
+	--ns-hosts|--to-ns) args+=("$1" "$2"); shift 2 ;;
+	# sshuttle never blocks leaks: what the option asks for is its
+	# only behaviour.  (--dns-domains has no counterpart: unsupported.)
+	--no-block-leaks) shift ;;
 	-*) echo "cshuttle: shim: unsupported option $1" >&2; exit 2 ;;
 	*) subnets+=("$1"); shift ;;
 	esac
@@ -37,6 +42,16 @@ exec sshuttle -e "$sshcmd" "${args[@]}" "${subnets[@]}" 2> >(
 	while IFS= read -r line; do
 		printf '%s\n' "$line" >&2
 		if [[ $line == *"Connected to server"* ]]; then
+			# sshuttle says so before its firewall helper has
+			# installed the rules (cshuttle only after): wait
+			# until its ruleset has stopped changing.
+			prev='' i=0
+			while ((i++ < 50)); do
+				cur=$(nft list ruleset 2>/dev/null | grep -A1000 sshuttle)
+				[[ -n $cur && $cur == "$prev" ]] && break
+				prev=$cur
+				sleep 0.1
+			done
 			echo "cshuttle: connected" >&2
 		fi
 	done

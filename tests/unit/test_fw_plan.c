@@ -1,7 +1,9 @@
 /*
- * test_fw_plan.c - ordering of the redirect rules (firewall/fw_plan.c).
+ * test_fw_plan.c - ordering of the redirect rules and of the leak
+ * protection rules (firewall/fw_plan.c).
  */
 #include <arpa/inet.h>
+#include <netinet/in.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -72,25 +74,62 @@ fx_exempt(struct fixture *f, const char *addr, int port)
 	e->port = (uint16_t)port;
 }
 
-/* Compare the plan with the log text of each rule, in order. */
+static void
+fx_dns(struct fixture *f, const char *addr, int port)
+{
+	struct fw_dns *d = &f->cfg.dns[f->cfg.ndns++];
+	uint8_t family = strchr(addr, ':') != NULL ? 6 : 4;
+
+	memset(d, 0, sizeof(*d));
+	d->family = family;
+	assert_int_equal(inet_pton(family == 4 ? AF_INET : AF_INET6, addr,
+	    d->addr), 1);
+	d->port = (uint16_t)port;
+}
+
+/* Compare a rule list with the log text of each rule, in order. */
+static void
+fx_compare(const struct fw_rule *rules, size_t nrules, uint16_t port,
+    const char **want, size_t n)
+{
+	char buf[160];
+	size_t i;
+
+	for (i = 0; i < nrules && i < n; i++) {
+		fw_rule_format(&rules[i], port, buf, sizeof(buf));
+		if (strcmp(buf, want[i]) != 0)
+			fail_msg("rule %zu: \"%s\", want \"%s\"", i, buf,
+			    want[i]);
+	}
+	if (nrules != n)
+		fail_msg("%zu rules, want %zu", nrules, n);
+}
+
+/* The nat rules; the plan is built here. */
 static void
 fx_expect(struct fixture *f, const char **want, size_t n)
 {
-	char buf[128];
-	size_t i;
-
 	assert_int_equal(fw_plan_build(&f->cfg, &f->plan), 0);
-	for (i = 0; i < f->plan.nrules && i < n; i++) {
-		fw_rule_format(&f->plan.rules[i], f->plan.port, buf,
-		    sizeof(buf));
-		assert_string_equal(buf, want[i]);
-	}
-	assert_int_equal(f->plan.nrules, n);
+	fx_compare(f->plan.rules, f->plan.nrules, f->plan.port, want, n);
 }
+
+/* The filter rules of a plan already built. */
+static void
+fx_expect_filter(struct fixture *f, const char **want, size_t n)
+{
+	fx_compare(f->plan.filter, f->plan.nfilter, f->plan.port, want, n);
+}
+
+#define MARK_RETURN	"return packets with mark 0x6373300c"
 
 #define EXPECT(f, ...) do {						\
 	const char *want_[] = { __VA_ARGS__ };				\
 	fx_expect((f), want_, sizeof(want_) / sizeof(want_[0]));	\
+} while (0)
+
+#define EXPECT_FILTER(f, ...) do {					\
+	const char *want_[] = { __VA_ARGS__ };				\
+	fx_expect_filter((f), want_, sizeof(want_) / sizeof(want_[0]));\
 } while (0)
 
 static void
@@ -100,13 +139,19 @@ test_exclude_inside_include(void **state)
 
 	fx_subnet(f, false, "10.0.0.0", 8, 0, 65535);
 	fx_subnet(f, true, "10.20.5.0", 24, 0, 65535);
-	EXPECT(f,
+	EXPECT(f, MARK_RETURN,
 	    "return ipv4 tcp to local addresses",
 	    "return 10.20.5.0/24",
 	    "redirect 10.0.0.0/8 -> :12300");
-	assert_int_equal(f->plan.rules[0].match, FW_MATCH_LOCAL);
-	assert_int_equal(f->plan.rules[1].verdict, FW_VERDICT_RETURN);
-	assert_int_equal(f->plan.rules[2].verdict, FW_VERDICT_REDIRECT);
+	assert_int_equal(f->plan.rules[0].match, FW_MATCH_MARK);
+	assert_int_equal(f->plan.rules[0].mark, 0x6373300c);
+	assert_int_equal(f->plan.rules[1].match, FW_MATCH_LOCAL);
+	assert_int_equal(f->plan.rules[2].verdict, FW_VERDICT_RETURN);
+	assert_int_equal(f->plan.rules[3].verdict, FW_VERDICT_REDIRECT);
+	assert_int_equal(f->plan.rules[3].to_port, 12300);
+	assert_int_equal(f->plan.rules[3].proto, IPPROTO_TCP);
+	/* no leak protection asked for */
+	assert_int_equal(f->plan.nfilter, 0);
 	fx_free(f);
 }
 
@@ -119,14 +164,14 @@ test_port_ranges(void **state)
 	fx_subnet(f, false, "10.0.0.0", 8, 8000, 9000);
 	fx_subnet(f, true, "10.0.0.0", 8, 8080, 8080);
 	fx_subnet(f, false, "192.168.0.0", 16, 443, 443);
-	EXPECT(f,
+	EXPECT(f, MARK_RETURN,
 	    "return ipv4 tcp to local addresses",
 	    "redirect 192.168.0.0/16 port 443 -> :12300",
 	    "return 10.0.0.0/8 port 8080",
 	    "redirect 10.0.0.0/8 ports 8000-9000 -> :12300",
 	    "redirect 10.0.0.0/8 -> :12300");
-	assert_int_equal(f->plan.rules[3].port_lo, 8000);
-	assert_int_equal(f->plan.rules[3].port_hi, 9000);
+	assert_int_equal(f->plan.rules[4].port_lo, 8000);
+	assert_int_equal(f->plan.rules[4].port_hi, 9000);
 	fx_free(f);
 }
 
@@ -139,15 +184,15 @@ test_everything_both_families(void **state)
 	fx_subnet(f, false, "0.0.0.0", 0, 0, 65535);
 	fx_exempt(f, "192.0.2.1", 22);
 	fx_exempt(f, "2001:db8::1", 2222);
-	EXPECT(f,
+	EXPECT(f, MARK_RETURN,
 	    "return ipv4 tcp to local addresses",
 	    "return 192.0.2.1 port 22 (exempt)",
 	    "redirect 0.0.0.0/0 -> :12300",
 	    "return ipv6 tcp to local addresses",
 	    "return 2001:db8::1 port 2222 (exempt)",
 	    "redirect ::/0 -> :12300");
-	assert_int_equal(f->plan.rules[2].prefix, 0);
-	assert_int_equal(f->plan.rules[5].family, 6);
+	assert_int_equal(f->plan.rules[3].prefix, 0);
+	assert_int_equal(f->plan.rules[6].family, 6);
 	fx_free(f);
 }
 
@@ -161,7 +206,7 @@ test_equal_specificity(void **state)
 	fx_subnet(f, true, "10.1.0.0", 16, 0, 65535);
 	fx_subnet(f, false, "fd00:1::", 32, 80, 80);
 	fx_subnet(f, true, "fd00:2::", 32, 443, 443);
-	EXPECT(f,
+	EXPECT(f, MARK_RETURN,
 	    "return ipv4 tcp to local addresses",
 	    "return 10.1.0.0/16",
 	    "redirect 10.2.0.0/16 -> :12300",	/* input order kept */
@@ -180,15 +225,14 @@ test_family_disabled(void **state)
 	fx_subnet(f, false, "10.0.0.0", 8, 0, 65535);
 	fx_subnet(f, false, "fd00::", 8, 0, 65535);
 	fx_exempt(f, "192.0.2.1", 22);
-	EXPECT(f,
+	EXPECT(f, MARK_RETURN,
 	    "return ipv6 tcp to local addresses",
 	    "redirect fd00::/8 -> :12300");
 	fx_free(f);
 
 	f = fx_new(false, false);
 	fx_subnet(f, false, "10.0.0.0", 8, 0, 65535);
-	assert_int_equal(fw_plan_build(&f->cfg, &f->plan), 0);
-	assert_int_equal(f->plan.nrules, 0);
+	EXPECT(f, MARK_RETURN);
 	fx_free(f);
 }
 
@@ -201,12 +245,12 @@ test_normalise(void **state)
 	fx_subnet(f, false, "10.1.2.3", 12, 0, 0);
 	fx_exempt(f, "192.0.2.9", 0);
 	f->cfg.prerouting = true;
-	EXPECT(f,
+	EXPECT(f, MARK_RETURN,
 	    "return ipv4 tcp to local addresses",
 	    "return 192.0.2.9 (exempt)",
 	    "redirect 10.0.0.0/12 -> :12300");
-	assert_int_equal(f->plan.rules[2].port_lo, 0);
-	assert_int_equal(f->plan.rules[2].port_hi, 65535);
+	assert_int_equal(f->plan.rules[3].port_lo, 0);
+	assert_int_equal(f->plan.rules[3].port_hi, 65535);
 	assert_true(f->plan.prerouting);
 	assert_int_equal(f->plan.port, 12300);
 	fx_free(f);
@@ -256,8 +300,245 @@ test_invalid(void **state)
 	assert_int_equal(fw_plan_build(&f->cfg, &f->plan), FW_E_TOOMANY);
 	fx_free(f);
 
+	f = fx_new(true, false);
+	f->cfg.ndns = FW_MAX_DNS + 1;
+	assert_int_equal(fw_plan_build(&f->cfg, &f->plan), FW_E_TOOMANY);
+	fx_free(f);
+
+	f = fx_new(true, false);
+	f->cfg.ndns = -1;
+	assert_int_equal(fw_plan_build(&f->cfg, &f->plan), FW_E_INVAL);
+	fx_free(f);
+
+	/* a nameserver: no port, a bad family, the same address twice */
+	f = fx_new(true, false);
+	fx_dns(f, "192.0.2.53", 0);
+	assert_int_equal(fw_plan_build(&f->cfg, &f->plan), FW_E_INVAL);
+	fx_free(f);
+
+	f = fx_new(true, false);
+	fx_dns(f, "192.0.2.53", 12353);
+	f->cfg.dns[0].family = 5;
+	assert_int_equal(fw_plan_build(&f->cfg, &f->plan), FW_E_INVAL);
+	fx_free(f);
+
+	f = fx_new(true, false);
+	fx_dns(f, "192.0.2.53", 12353);
+	fx_dns(f, "192.0.2.54", 12354);
+	fx_dns(f, "192.0.2.53", 12355);
+	assert_int_equal(fw_plan_build(&f->cfg, &f->plan), FW_E_INVAL);
+	assert_null(f->plan.rules);
+	assert_null(f->plan.filter);
+	fx_free(f);
+
 	assert_string_equal(fw_strerror(FW_E_TOOMANY),
-	    "too many subnets or exempt destinations");
+	    "too many subnets, exempt destinations or nameservers");
+}
+
+/*
+ * The DNS rules come before everything, after the mark: a nameserver on a
+ * local address (127.0.0.53) would otherwise meet "fib daddr type local
+ * return", and one inside 0/0 the subnet redirect (DNS over TCP would go
+ * to the TCP listener instead of the DNS one, as with sshuttle).
+ */
+static void
+test_dns_first(void **state)
+{
+	struct fixture *f = fx_new(true, true);
+
+	fx_subnet(f, false, "0.0.0.0", 0, 0, 65535);
+	fx_subnet(f, false, "::", 0, 0, 65535);
+	fx_exempt(f, "192.0.2.1", 22);
+	fx_dns(f, "127.0.0.53", 12353);
+	fx_dns(f, "fd00::53", 12354);
+	fx_dns(f, "192.0.2.1", 12355);	/* also the SSH server */
+	EXPECT(f, MARK_RETURN,
+	    "redirect udp 127.0.0.53 port 53 -> :12353 (dns)",
+	    "redirect tcp 127.0.0.53 port 53 -> :12353 (dns)",
+	    "redirect udp fd00::53 port 53 -> :12354 (dns)",
+	    "redirect tcp fd00::53 port 53 -> :12354 (dns)",
+	    "redirect udp 192.0.2.1 port 53 -> :12355 (dns)",
+	    "redirect tcp 192.0.2.1 port 53 -> :12355 (dns)",
+	    "return ipv4 tcp to local addresses",
+	    "return 192.0.2.1 port 22 (exempt)",
+	    "redirect 0.0.0.0/0 -> :12300",
+	    "return ipv6 tcp to local addresses",
+	    "redirect ::/0 -> :12300");
+	assert_int_equal(f->plan.rules[1].proto, IPPROTO_UDP);
+	assert_int_equal(f->plan.rules[2].proto, IPPROTO_TCP);
+	assert_int_equal(f->plan.rules[2].to_port, 12353);
+	assert_int_equal(f->plan.rules[2].prefix, 32);
+	assert_int_equal(f->plan.rules[4].prefix, 128);
+	assert_int_equal(f->plan.mark, 0x6373300c);
+	assert_int_equal(f->plan.log_group, 12300);
+	assert_int_equal(f->plan.nfilter, 0);	/* block_leaks is off */
+	fx_free(f);
+
+	/* DNS rules do not depend on the families redirected for TCP */
+	f = fx_new(true, false);
+	fx_dns(f, "fd00::53", 12354);
+	EXPECT(f, MARK_RETURN,
+	    "redirect udp fd00::53 port 53 -> :12354 (dns)",
+	    "redirect tcp fd00::53 port 53 -> :12354 (dns)",
+	    "return ipv4 tcp to local addresses");
+	fx_free(f);
+
+	assert_int_equal(fw_mark_for_port(12300), 0x6373300c);
+	assert_int_equal(fw_mark_for_port(1), 0x63730001);
+	assert_int_equal(fw_mark_for_port(65535), 0x6373ffff);
+}
+
+/* The accept rules every leak protection plan starts with. */
+#define FILTER_HEAD							\
+	"accept packets with mark 0x6373300c",				\
+	"accept packets out of lo",					\
+	"accept packets to local addresses",				\
+	"accept replies to inbound connections"
+#define FILTER_V4							\
+	"accept 169.254.0.0/16 (link-local)",				\
+	"accept 224.0.0.0/24 (link-local multicast)",			\
+	"accept 255.255.255.255 (broadcast)",				\
+	"accept udp 0.0.0.0/0 ports 67-68 (dhcp)"
+/* Without --dns (no nameserver captured), port 53 stays open. */
+#define FILTER_NODNS							\
+	"accept udp 0.0.0.0/0 port 53 (dns, not captured)",		\
+	"accept udp ::/0 port 53 (dns, not captured)"
+#define FILTER_V6							\
+	"accept fe80::/10 (link-local)",				\
+	"accept ff02::/16 (link-local multicast)",			\
+	"accept udp ::/0 ports 546-547 (dhcpv6)"
+
+/* 0/0 without ::/0: all IPv6 and IPv4 UDP are blocked. */
+static void
+test_leaks_full4(void **state)
+{
+	struct fixture *f = fx_new(true, true);
+
+	f->cfg.block_leaks = true;
+	f->cfg.prerouting = true;
+	fx_subnet(f, false, "0.0.0.0", 0, 0, 65535);
+	fx_subnet(f, false, "fd00::", 8, 0, 65535);
+	fx_exempt(f, "192.0.2.1", 22);
+	fx_exempt(f, "2001:db8::1", 2222);
+	fx_exempt(f, "2001:db8::2", 0);
+	fx_dns(f, "192.0.2.53", 12353);
+	assert_int_equal(fw_plan_build(&f->cfg, &f->plan), 0);
+	EXPECT_FILTER(f, FILTER_HEAD,
+	    "accept tcp 2001:db8::1 port 2222 (exempt)",
+	    "accept tcp 2001:db8::2 (exempt)",
+	    FILTER_V4, FILTER_V6,
+	    "log ::/0 to group 12300 at 10/second (ipv6 not tunnelled)",
+	    "reject tcp ::/0 with tcp reset (ipv6 not tunnelled)",
+	    "reject ::/0 with icmpv6 admin-prohibited (ipv6 not tunnelled)",
+	    "log udp 0.0.0.0/0 to group 12300 at 10/second (udp not tunnelled)",
+	    "reject udp 0.0.0.0/0 with icmp port-unreachable (udp not tunnelled)");
+	assert_true(f->plan.prerouting);	/* forward chain too */
+	assert_int_equal(f->plan.filter[0].mark, f->plan.mark);
+	assert_int_equal(f->plan.filter[13].verdict, FW_VERDICT_LOG);
+	assert_int_equal(f->plan.filter[13].group, 12300);
+	assert_int_equal(f->plan.filter[14].reject, FW_REJECT_TCP_RESET);
+	assert_int_equal(f->plan.filter[14].proto, IPPROTO_TCP);
+	assert_int_equal(f->plan.filter[15].reject, FW_REJECT_ADMIN);
+	assert_int_equal(f->plan.filter[15].proto, 0);
+	assert_int_equal(f->plan.filter[17].family, 4);
+	assert_int_equal(f->plan.filter[17].proto, IPPROTO_UDP);
+	assert_int_equal(f->plan.filter[17].reject, FW_REJECT_PORT_UNREACH);
+	fx_free(f);
+}
+
+/* Both full: UDP of both families blocked, TCP left to the redirects. */
+static void
+test_leaks_both(void **state)
+{
+	struct fixture *f = fx_new(true, true);
+
+	f->cfg.block_leaks = true;
+	fx_subnet(f, false, "::", 0, 0, 0);		/* 0-0: every port */
+	fx_subnet(f, false, "0.0.0.0", 0, 0, 65535);
+	fx_exempt(f, "2001:db8::1", 22);	/* IPv6 TCP is not blocked */
+	assert_int_equal(fw_plan_build(&f->cfg, &f->plan), 0);
+	/* no --dns: lookups keep going to this network's resolvers */
+	EXPECT_FILTER(f, FILTER_HEAD, FILTER_V4, FILTER_V6, FILTER_NODNS,
+	    "log udp 0.0.0.0/0 to group 12300 at 10/second (udp not tunnelled)",
+	    "reject udp 0.0.0.0/0 with icmp port-unreachable (udp not tunnelled)",
+	    "log udp ::/0 to group 12300 at 10/second (udp not tunnelled)",
+	    "reject udp ::/0 with icmpv6 port-unreachable (udp not tunnelled)");
+	fx_free(f);
+
+	/* ::/0 alone: IPv4 is not touched */
+	f = fx_new(true, true);
+	f->cfg.block_leaks = true;
+	fx_subnet(f, false, "::", 0, 0, 65535);
+	fx_subnet(f, false, "10.0.0.0", 8, 0, 65535);
+	assert_int_equal(fw_plan_build(&f->cfg, &f->plan), 0);
+	EXPECT_FILTER(f, FILTER_HEAD, FILTER_V6,
+	    "accept udp ::/0 port 53 (dns, not captured)",
+	    "log udp ::/0 to group 12300 at 10/second (udp not tunnelled)",
+	    "reject udp ::/0 with icmpv6 port-unreachable (udp not tunnelled)");
+	fx_free(f);
+}
+
+/* -x inside 0/0 stays reachable over UDP; a -x inside that, not. */
+static void
+test_leaks_excludes(void **state)
+{
+	struct fixture *f = fx_new(true, false);
+
+	f->cfg.block_leaks = true;
+	fx_subnet(f, false, "0.0.0.0", 0, 0, 65535);
+	fx_subnet(f, true, "10.0.0.0", 8, 0, 65535);
+	fx_subnet(f, false, "10.1.0.0", 16, 0, 65535);
+	fx_subnet(f, true, "192.168.1.0", 24, 5000, 5010);
+	fx_subnet(f, false, "172.16.0.0", 12, 0, 65535);  /* in no exclude */
+	fx_subnet(f, false, "10.0.0.0", 9, 0, 65535);	/* inside 10/8 too */
+	fx_subnet(f, true, "fd00::", 8, 0, 65535);	/* IPv6: blocked anyway */
+	assert_int_equal(fw_plan_build(&f->cfg, &f->plan), 0);
+	EXPECT_FILTER(f, FILTER_HEAD, FILTER_V4, FILTER_V6, FILTER_NODNS,
+	    "accept tcp ::/0 port 53 (dns, not captured)",
+	    "accept udp 192.168.1.0/24 ports 5000-5010 (excluded)",
+	    "log udp 10.1.0.0/16 to group 12300 at 10/second (tunnelled)",
+	    "reject udp 10.1.0.0/16 with icmp port-unreachable (tunnelled)",
+	    "log udp 10.0.0.0/9 to group 12300 at 10/second (tunnelled)",
+	    "reject udp 10.0.0.0/9 with icmp port-unreachable (tunnelled)",
+	    "accept udp 10.0.0.0/8 (excluded)",
+	    "log ::/0 to group 12300 at 10/second (ipv6 not tunnelled)",
+	    "reject tcp ::/0 with tcp reset (ipv6 not tunnelled)",
+	    "reject ::/0 with icmpv6 admin-prohibited (ipv6 not tunnelled)",
+	    "log udp 0.0.0.0/0 to group 12300 at 10/second (udp not tunnelled)",
+	    "reject udp 0.0.0.0/0 with icmp port-unreachable (udp not tunnelled)");
+	fx_free(f);
+}
+
+/* No chain at all unless asked for and something is fully tunnelled. */
+static void
+test_leaks_none(void **state)
+{
+	struct fixture *f;
+
+	f = fx_new(true, true);		/* --no-block-leaks */
+	fx_subnet(f, false, "0.0.0.0", 0, 0, 65535);
+	fx_subnet(f, false, "::", 0, 0, 65535);
+	assert_int_equal(fw_plan_build(&f->cfg, &f->plan), 0);
+	assert_int_equal(f->plan.nfilter, 0);
+	assert_null(f->plan.filter);
+	fx_free(f);
+
+	f = fx_new(true, true);		/* not everything */
+	f->cfg.block_leaks = true;
+	fx_subnet(f, false, "0.0.0.0", 1, 0, 65535);
+	fx_subnet(f, false, "128.0.0.0", 1, 0, 65535);
+	fx_subnet(f, false, "0.0.0.0", 0, 80, 443);
+	fx_subnet(f, true, "::", 0, 0, 65535);
+	assert_int_equal(fw_plan_build(&f->cfg, &f->plan), 0);
+	assert_int_equal(f->plan.nfilter, 0);
+	fx_free(f);
+
+	f = fx_new(false, true);	/* 0/0 of a family not redirected */
+	f->cfg.block_leaks = true;
+	fx_subnet(f, false, "0.0.0.0", 0, 0, 65535);
+	assert_int_equal(fw_plan_build(&f->cfg, &f->plan), 0);
+	assert_int_equal(f->plan.nfilter, 0);
+	fx_free(f);
 }
 
 static void
@@ -288,6 +569,11 @@ main(void)
 		cmocka_unit_test(test_family_disabled),
 		cmocka_unit_test(test_normalise),
 		cmocka_unit_test(test_invalid),
+		cmocka_unit_test(test_dns_first),
+		cmocka_unit_test(test_leaks_full4),
+		cmocka_unit_test(test_leaks_both),
+		cmocka_unit_test(test_leaks_excludes),
+		cmocka_unit_test(test_leaks_none),
 		cmocka_unit_test(test_helpers),
 	};
 

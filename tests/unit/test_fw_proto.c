@@ -1,8 +1,12 @@
 /*
  * test_fw_proto.c - the firewall helper's request parser and the client's
- * formatter (firewall/fw_proto.c): round trip and strict validation.
+ * formatter (firewall/fw_proto.c): round trip and strict validation; and
+ * the helper's reading of blocked packets for its log (fw_nflog.c).
  */
+#include <sys/socket.h>
+
 #include <arpa/inet.h>
+#include <errno.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -14,6 +18,7 @@
 #include <cmocka.h>
 
 #include "fw.h"
+#include "fw_nflog.h"
 #include "fw_plan.h"
 #include "fw_proto.h"
 
@@ -85,6 +90,14 @@ test_roundtrip(void **state)
 	cfg.exempt[1].family = 6;
 	inet_pton(AF_INET6, "2001:db8::7", cfg.exempt[1].addr);
 	cfg.exempt[1].port = 2222;
+	cfg.block_leaks = true;
+	cfg.ndns = 2;
+	cfg.dns[0].family = 4;
+	inet_pton(AF_INET, "127.0.0.53", cfg.dns[0].addr);
+	cfg.dns[0].port = 12353;
+	cfg.dns[1].family = 6;
+	inet_pton(AF_INET6, "fd00::53", cfg.dns[1].addr);
+	cfg.dns[1].port = 12354;
 
 	assert_int_equal(fw_req_format(&cfg, &text, &len), 0);
 	assert_int_equal(strlen(text), len);
@@ -92,11 +105,14 @@ test_roundtrip(void **state)
 	    "PORT 12300\n"
 	    "FAMILIES 46\n"
 	    "PREROUTING 1\n"
+	    "BLOCKLEAKS 1\n"
 	    "EXEMPT 4 192.0.2.7 22\n"
 	    "EXEMPT 6 2001:db8::7 2222\n"
 	    "SUBNET inc 4 10.0.0.0 8 0 65535\n"
 	    "SUBNET exc 4 10.20.5.0 24 8000 9000\n"
 	    "SUBNET inc 6 :: 0 0 65535\n"
+	    "DNS 4 127.0.0.53 12353\n"
+	    "DNS 6 fd00::53 12354\n"
 	    "APPLY\n");
 
 	fw_req_init(&req);
@@ -106,6 +122,9 @@ test_roundtrip(void **state)
 	assert_int_equal(req.cfg.nexempt, 2);
 	assert_memory_equal(&req.cfg.exempt[1], &cfg.exempt[1],
 	    sizeof(cfg.exempt[1]));
+	assert_true(req.cfg.block_leaks);
+	assert_int_equal(req.cfg.ndns, 2);
+	assert_memory_equal(req.cfg.dns, cfg.dns, sizeof(cfg.dns[0]) * 2);
 	assert_ptr_equal(req.cfg.subnets, &req.subnets);
 	assert_int_equal(req.subnets.n, 3);
 	assert_int_equal(req.subnets.v[0].port_hi, 65535);
@@ -125,6 +144,26 @@ test_roundtrip(void **state)
 	assert_non_null(strstr(text, "SUBNET inc 4 10.0.0.0 8 0 65535\n"));
 	free(text);
 
+	/* the helper would refuse these nameservers: so does the client */
+	cfg.dns[1] = cfg.dns[0];
+	cfg.dns[1].port = 12354;
+	assert_int_equal(fw_req_format(&cfg, &text, &len), FW_E_INVAL);
+	assert_null(text);
+	cfg.ndns = 1;
+	cfg.dns[0].port = 0;
+	assert_int_equal(fw_req_format(&cfg, &text, &len), FW_E_INVAL);
+	cfg.dns[0].port = 53;
+	cfg.dns[0].family = 0;
+	assert_int_equal(fw_req_format(&cfg, &text, &len), FW_E_INVAL);
+	cfg.ndns = FW_MAX_DNS + 1;
+	assert_int_equal(fw_req_format(&cfg, &text, &len), FW_E_TOOMANY);
+	cfg.ndns = 0;
+	cfg.block_leaks = false;
+	assert_int_equal(fw_req_format(&cfg, &text, &len), 0);
+	assert_non_null(strstr(text, "BLOCKLEAKS 0\n"));
+	assert_null(strstr(text, "DNS"));
+	free(text);
+
 	cfg.ipv4 = false;
 	assert_int_equal(fw_req_format(&cfg, &text, &len), FW_E_INVAL);
 	assert_null(text);
@@ -142,6 +181,8 @@ test_minimal(void **state)
 	assert_false(req.cfg.ipv4);
 	assert_true(req.cfg.ipv6);
 	assert_false(req.cfg.prerouting);
+	assert_false(req.cfg.block_leaks);	/* the default */
+	assert_int_equal(req.cfg.ndns, 0);
 	fw_req_clear(&req);
 	/* a new series needs its PORT and FAMILIES again */
 	assert_true(feed(&req, "APPLY") < 0);
@@ -196,6 +237,30 @@ test_bad_lines(void **state)
 		"APPLY now",
 		"DELETE",
 		"OK",
+		"DNS 4 192.0.2.53",
+		"DNS 4 192.0.2.53 0",
+		"DNS 4 192.0.2.53 65536",
+		"DNS 4 192.0.2.53 053",
+		"DNS 4 192.0.2.53 53 53",
+		"DNS 6 192.0.2.53 53",
+		"DNS 4 fd00::53 53",
+		"DNS 4 192.0.2.53/32 53",
+		"DNS 46 192.0.2.53 53",
+		"DNS 4 192.0.2.0 -1",
+		"dns 4 192.0.2.53 53",
+		"BLOCKLEAKS",
+		"BLOCKLEAKS 2",
+		"BLOCKLEAKS true",
+		"BLOCKLEAKS 1 1",
+		"SOCKET 4",
+		"SOCKET 4 icmp",
+		"SOCKET 4 UDP",
+		"SOCKET 5 udp",
+		"SOCKET 46 tcp",
+		"SOCKET 4 udp 1",
+		"SOCKET 4 udp ",
+		"SOCKET 6 raw",
+		"SOCKET 6 17",
 	};
 	struct fw_req req;
 	char line[64];
@@ -243,6 +308,193 @@ test_once_only_and_order(void **state)
 	assert_int_equal(feed(&req, "PORT 5"), FW_PROTO_MORE);
 	assert_true(feed(&req, "APPLY") < 0);	/* no FAMILIES */
 	fw_req_clear(&req);
+
+	assert_int_equal(feed(&req, "BLOCKLEAKS 1"), FW_PROTO_MORE);
+	assert_true(feed(&req, "BLOCKLEAKS 1") < 0);
+	fw_req_clear(&req);
+
+	/* the same nameserver twice, even with another port */
+	assert_int_equal(feed(&req, "DNS 6 fd00::53 12353"), FW_PROTO_MORE);
+	assert_int_equal(feed(&req, "DNS 4 192.0.2.53 12353"), FW_PROTO_MORE);
+	assert_true(feed(&req, "DNS 6 fd00:0::53 12354") < 0);
+	assert_int_equal(req.cfg.ndns, 2);
+	fw_req_clear(&req);
+}
+
+/* SOCKET stands alone: never inside a series, which it leaves alone. */
+static void
+test_socket_request(void **state)
+{
+	static const char *first[] = { "PORT 1", "FAMILIES 4", "PREROUTING 0",
+	    "BLOCKLEAKS 0", "EXEMPT 4 192.0.2.1 22", "DNS 4 192.0.2.1 53",
+	    "SUBNET inc 4 10.0.0.0 8 0 65535" };
+	struct fw_req req;
+	char buf[32];
+	size_t i;
+	int e;
+
+	fw_req_init(&req);
+	assert_int_equal(feed(&req, "SOCKET 4 udp"), FW_PROTO_SOCKET);
+	assert_int_equal(req.sock_family, AF_INET);
+	assert_int_equal(req.sock_type, SOCK_DGRAM);
+	assert_int_equal(feed(&req, "SOCKET 6 tcp"), FW_PROTO_SOCKET);
+	assert_int_equal(req.sock_family, AF_INET6);
+	assert_int_equal(req.sock_type, SOCK_STREAM);
+	assert_int_equal(req.seen, 0);
+	/* a series after it, complete */
+	assert_int_equal(feed(&req, "PORT 12300"), FW_PROTO_MORE);
+	assert_int_equal(feed(&req, "FAMILIES 4"), FW_PROTO_MORE);
+	assert_int_equal(feed(&req, "APPLY"), FW_PROTO_APPLY);
+	fw_req_clear(&req);
+	assert_int_equal(feed(&req, "SOCKET 4 tcp"), FW_PROTO_SOCKET);
+
+	/* inside a series, whatever its first line */
+	for (i = 0; i < sizeof(first) / sizeof(first[0]); i++) {
+		fw_req_clear(&req);
+		assert_int_equal(feed(&req, first[i]), FW_PROTO_MORE);
+		if (feed(&req, "SOCKET 4 udp") >= 0)
+			fail_msg("SOCKET accepted after \"%s\"", first[i]);
+	}
+	fw_req_clear(&req);
+
+	/* the client's side */
+	assert_int_equal(fw_req_format_socket(AF_INET, SOCK_DGRAM, buf,
+	    sizeof(buf)), 0);
+	assert_string_equal(buf, "SOCKET 4 udp\n");
+	assert_int_equal(fw_req_format_socket(AF_INET6, SOCK_STREAM, buf,
+	    sizeof(buf)), 0);
+	assert_string_equal(buf, "SOCKET 6 tcp\n");
+	assert_int_equal(fw_req_format_socket(AF_UNIX, SOCK_STREAM, buf,
+	    sizeof(buf)), FW_E_INVAL);
+	assert_int_equal(fw_req_format_socket(AF_INET, SOCK_RAW, buf,
+	    sizeof(buf)), FW_E_INVAL);
+	/* and what the helper makes of it */
+	fw_req_init(&req);
+	buf[strlen(buf) - 1] = '\0';
+	assert_int_equal(feed(&req, buf), FW_PROTO_SOCKET);
+	fw_req_clear(&req);
+
+	assert_int_equal(fw_reply_socket("SOCKET", &e), 1);
+	assert_int_equal(e, 0);
+	assert_int_equal(fw_reply_socket("NOSOCKET 1 Operation not permitted",
+	    &e), 0);
+	assert_int_equal(e, EPERM);
+	assert_int_equal(fw_reply_socket("NOSOCKET 88", &e), 0);
+	assert_int_equal(e, 88);
+	assert_int_equal(fw_reply_socket("NOSOCKET 0 x", &e), -1);
+	assert_int_equal(fw_reply_socket("NOSOCKET 4096 x", &e), -1);
+	assert_int_equal(fw_reply_socket("NOSOCKET -1 x", &e), -1);
+	assert_int_equal(fw_reply_socket("NOSOCKET 99999999 x", &e), -1);
+	assert_int_equal(fw_reply_socket("NOSOCKET x", &e), -1);
+	assert_int_equal(fw_reply_socket("NOSOCKET ", &e), -1);
+	assert_int_equal(fw_reply_socket("SOCKET 1", &e), -1);
+	assert_int_equal(fw_reply_socket("OK", &e), -1);
+	assert_int_equal(fw_reply_socket("", &e), -1);
+}
+
+/* Build an IPv4 or IPv6 header (+ 4 bytes of ports) for describe. */
+static size_t
+mkpkt(uint8_t *p, const char *src, const char *dst, int proto, int dport)
+{
+	if (strchr(dst, ':') == NULL) {
+		memset(p, 0, 24);
+		p[0] = 0x45;
+		p[9] = (uint8_t)proto;
+		inet_pton(AF_INET, src, p + 12);
+		inet_pton(AF_INET, dst, p + 16);
+		p[22] = (uint8_t)(dport >> 8);
+		p[23] = (uint8_t)dport;
+		return 24;
+	}
+	memset(p, 0, 44);
+	p[0] = 0x60;
+	p[6] = (uint8_t)proto;
+	inet_pton(AF_INET6, src, p + 8);
+	inet_pton(AF_INET6, dst, p + 24);
+	p[42] = (uint8_t)(dport >> 8);
+	p[43] = (uint8_t)dport;
+	return 44;
+}
+
+static void
+test_nflog_describe(void **state)
+{
+	uint8_t p[128];
+	char buf[160];
+	size_t n, i;
+
+	n = mkpkt(p, "10.0.0.5", "192.0.2.1", 17, 443);
+	assert_string_equal(fw_nflog_describe(p, n, false, buf, sizeof(buf)),
+	    "udp 192.0.2.1:443");
+	assert_string_equal(fw_nflog_describe(p, n, true, buf, sizeof(buf)),
+	    "udp 192.0.2.1:443 from 10.0.0.5");
+	/* ports cut off, or a later fragment: no port */
+	assert_string_equal(fw_nflog_describe(p, 22, false, buf, sizeof(buf)),
+	    "udp 192.0.2.1");
+	p[7] = 1;
+	assert_string_equal(fw_nflog_describe(p, n, false, buf, sizeof(buf)),
+	    "udp 192.0.2.1");
+	/* options: the ports move */
+	n = mkpkt(p, "10.0.0.5", "192.0.2.1", 6, 0);
+	p[0] = 0x46;
+	p[26] = 0x01;
+	p[27] = 0xbb;
+	assert_string_equal(fw_nflog_describe(p, 28, false, buf, sizeof(buf)),
+	    "tcp 192.0.2.1:443");
+	n = mkpkt(p, "10.0.0.5", "192.0.2.1", 1, 0);
+	p[20] = 8;
+	assert_string_equal(fw_nflog_describe(p, n, false, buf, sizeof(buf)),
+	    "icmp 192.0.2.1 type 8");
+	n = mkpkt(p, "10.0.0.5", "192.0.2.1", 47, 0);
+	assert_string_equal(fw_nflog_describe(p, n, false, buf, sizeof(buf)),
+	    "proto 47 192.0.2.1");
+
+	n = mkpkt(p, "2001:db8::5", "2001:db8::1", 6, 443);
+	assert_string_equal(fw_nflog_describe(p, n, false, buf, sizeof(buf)),
+	    "tcp [2001:db8::1]:443");
+	n = mkpkt(p, "2001:db8::5", "2001:db8::1", 58, 0);
+	p[40] = 128;
+	assert_string_equal(fw_nflog_describe(p, n, false, buf, sizeof(buf)),
+	    "icmpv6 2001:db8::1 type 128");
+	/* a hop-by-hop header (8 bytes) before UDP */
+	n = mkpkt(p, "2001:db8::5", "2001:db8::1", 0, 0);
+	p[40] = 17;
+	p[48 + 2] = 0;
+	p[48 + 3] = 53;
+	assert_string_equal(fw_nflog_describe(p, 52, true, buf, sizeof(buf)),
+	    "udp [2001:db8::1]:53 from 2001:db8::5");
+	/* a chain of extension headers longer than what was copied */
+	n = mkpkt(p, "2001:db8::5", "2001:db8::1", 60, 0);
+	p[40] = 60;
+	p[41] = 200;
+	assert_string_equal(fw_nflog_describe(p, n, false, buf, sizeof(buf)),
+	    "ipv6 2001:db8::1");
+	/* a later fragment */
+	n = mkpkt(p, "2001:db8::5", "2001:db8::1", 44, 0);
+	memset(p + 40, 0, 8);
+	p[40] = 17;
+	p[43] = 0x08;
+	assert_string_equal(fw_nflog_describe(p, 56, false, buf, sizeof(buf)),
+	    "udp 2001:db8::1");
+
+	/* not an IP header, or too short for one */
+	memset(p, 0, sizeof(p));
+	assert_null(fw_nflog_describe(p, 40, false, buf, sizeof(buf)));
+	n = mkpkt(p, "10.0.0.5", "192.0.2.1", 17, 443);
+	assert_null(fw_nflog_describe(p, 19, false, buf, sizeof(buf)));
+	p[0] = 0x44;	/* header length 16 */
+	assert_null(fw_nflog_describe(p, n, false, buf, sizeof(buf)));
+	p[0] = 0x4f;	/* 60, longer than the packet */
+	assert_null(fw_nflog_describe(p, n, false, buf, sizeof(buf)));
+	n = mkpkt(p, "2001:db8::5", "2001:db8::1", 6, 443);
+	assert_null(fw_nflog_describe(p, 39, false, buf, sizeof(buf)));
+	assert_null(fw_nflog_describe(p, 0, false, buf, sizeof(buf)));
+	/* a tiny buffer truncates, never overflows */
+	assert_non_null(fw_nflog_describe(p, n, false, buf, 4));
+	assert_int_equal(strlen(buf), 3);
+	/* every length of a real header */
+	for (i = 0; i <= n; i++)
+		(void)fw_nflog_describe(p, i, true, buf, sizeof(buf));
 }
 
 static void
@@ -257,6 +509,14 @@ test_limits(void **state)
 		assert_int_equal(feed(&req, "EXEMPT 4 192.0.2.1 22"),
 		    FW_PROTO_MORE);
 	assert_int_equal(feed(&req, "EXEMPT 4 192.0.2.1 22"), FW_E_TOOMANY);
+	fw_req_clear(&req);
+
+	for (i = 0; i < FW_MAX_DNS; i++) {
+		snprintf(line, sizeof(line), "DNS 4 192.0.2.%d %d", i + 1,
+		    12353 + i);
+		assert_int_equal(feed(&req, line), FW_PROTO_MORE);
+	}
+	assert_int_equal(feed(&req, "DNS 4 192.0.2.99 53"), FW_E_TOOMANY);
 	fw_req_clear(&req);
 
 	for (i = 0; i < FW_MAX_SUBNETS; i++) {
@@ -294,6 +554,8 @@ main(void)
 		cmocka_unit_test(test_bad_lines),
 		cmocka_unit_test(test_once_only_and_order),
 		cmocka_unit_test(test_limits),
+		cmocka_unit_test(test_socket_request),
+		cmocka_unit_test(test_nflog_describe),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

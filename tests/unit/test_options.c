@@ -36,6 +36,15 @@ fake_resolve(const char *name, int family, int timeout_ms,
 		*n = 1;
 		return 0;
 	}
+	if (strcmp(name, "ns.test") == 0 && max >= 2) {
+		memset(out, 0, 2 * sizeof(*out));
+		out[0].family = 4;
+		inet_pton(AF_INET, "198.51.100.53", out[0].addr);
+		out[1].family = 6;
+		inet_pton(AF_INET6, "2001:db8::53", out[1].addr);
+		*n = 2;
+		return 0;
+	}
 	snprintf(err, errlen, "Domain name not found");
 	return DNS_E_NOTFOUND;
 }
@@ -589,6 +598,142 @@ test_stub_options(void **state)
 	    NULL);
 }
 
+static void
+test_dns(void **state)
+{
+	struct options o;
+	char err[512], a[64], many[512];
+	int i;
+
+	/* Off by default. */
+	assert_int_equal(parse(&o, err, sizeof(err), "-r", "gw", "0/0", NULL),
+	    CSHUTTLE_EXIT_OK);
+	assert_false(o.dns || o.no_block_leaks);
+	assert_int_equal(o.nns_hosts, 0);
+	assert_int_equal(o.nto_ns, 0);
+	assert_int_equal(o.ndns_domains, 0);
+	assert_null(o.dns_domains);
+	options_free(&o);
+
+	assert_int_equal(parse(&o, err, sizeof(err), "-r", "gw", "0/0", "--dns",
+	    "--no-block-leaks", "--to-ns", "192.0.2.53,198.51.100.1:5353",
+	    "--to-ns=[2001:db8::1]:54,2001:db8::2,[2001:db8::3]",
+	    "--dns-domains", "Corp.Example.,lab_1.test", "--dns-domains=corp.example",
+	    NULL), CSHUTTLE_EXIT_OK);
+	assert_true(o.dns);
+	assert_true(o.no_block_leaks);
+	assert_int_equal(o.nto_ns, 5);
+	assert_int_equal(o.to_ns[0].family, 4);
+	assert_memory_equal(o.to_ns[0].addr, "\xc0\x00\x02\x35", 4);
+	assert_int_equal(o.to_ns[0].port, 53);
+	assert_int_equal(o.to_ns[1].port, 5353);
+	assert_int_equal(o.to_ns[2].family, 6);
+	assert_string_equal(inet_ntop(AF_INET6, o.to_ns[2].addr, a, sizeof(a)),
+	    "2001:db8::1");
+	assert_int_equal(o.to_ns[2].port, 54);
+	assert_int_equal(o.to_ns[3].family, 6);
+	assert_int_equal(o.to_ns[3].port, 53);
+	assert_int_equal(o.to_ns[4].addr[15], 3);
+	assert_int_equal(o.to_ns[4].port, 53);
+	/* Lower case, no final dot, each once. */
+	assert_int_equal(o.ndns_domains, 2);
+	assert_string_equal(o.dns_domains[0], "corp.example");
+	assert_string_equal(o.dns_domains[1], "lab_1.test");
+	options_free(&o);
+	assert_null(o.dns_domains);
+
+	/* --ns-hosts: addresses and names (every address), duplicates once;
+	 * it captures on its own, so --to-ns and --dns-domains work with it. */
+	assert_int_equal(parse(&o, err, sizeof(err), "-r", "gw", "0/0",
+	    "--ns-hosts", "10.0.0.53,ns.test", "--ns-hosts=fd00::53,10.0.0.53",
+	    "--to-ns", "192.0.2.1", "--dns-domains", "corp", NULL),
+	    CSHUTTLE_EXIT_OK);
+	assert_false(o.dns);
+	assert_int_equal(o.nns_hosts, 4);
+	assert_int_equal(o.ns_hosts[0].family, 4);
+	assert_int_equal(o.ns_hosts[0].addr[3], 53);
+	assert_int_equal(o.ns_hosts[0].port, 53);
+	assert_string_equal(inet_ntop(AF_INET, o.ns_hosts[1].addr, a, sizeof(a)),
+	    "198.51.100.53");
+	assert_int_equal(o.ns_hosts[2].family, 6);
+	assert_string_equal(inet_ntop(AF_INET6, o.ns_hosts[2].addr, a, sizeof(a)),
+	    "2001:db8::53");
+	assert_string_equal(inet_ntop(AF_INET6, o.ns_hosts[3].addr, a, sizeof(a)),
+	    "fd00::53");
+	assert_int_equal(o.nto_ns, 1);
+	assert_int_equal(o.ndns_domains, 1);
+	options_free(&o);
+
+	/* From an @file and $CSHUTTLE_ARGS like every option. */
+	setenv(OPTIONS_ENV, "--dns --dns-domains 'a.example,b.example'", 1);
+	assert_int_equal(parse(&o, err, sizeof(err), "-r", "gw", "0/0", NULL),
+	    CSHUTTLE_EXIT_OK);
+	assert_true(o.dns);
+	assert_int_equal(o.ndns_domains, 2);
+	options_free(&o);
+	unsetenv(OPTIONS_ENV);
+
+	/* Eight servers are fine, nine are not. */
+	many[0] = '\0';
+	for (i = 1; i <= 8; i++) {
+		snprintf(a, sizeof(a), "%s192.0.2.%d", i > 1 ? "," : "", i);
+		strcat(many, a);
+	}
+	assert_int_equal(parse(&o, err, sizeof(err), "-r", "gw", "0/0", "--dns",
+	    "--to-ns", many, NULL), CSHUTTLE_EXIT_OK);
+	assert_int_equal(o.nto_ns, 8);
+	options_free(&o);
+	expect_usage("--to-ns: more than 8 servers", "-r", "gw", "0/0", "--dns",
+	    "--to-ns", many, "--to-ns", "192.0.2.9", NULL);
+	expect_usage("--ns-hosts: more than 8 servers", "-r", "gw", "0/0",
+	    "--ns-hosts", many, "--ns-hosts", "ns.test", NULL);
+
+	/* Only meaningful when DNS is captured. */
+	expect_usage("--to-ns needs --dns or --ns-hosts", "-r", "gw", "0/0",
+	    "--to-ns", "192.0.2.1", NULL);
+	expect_usage("--dns-domains needs --dns or --ns-hosts", "-r", "gw", "0/0",
+	    "--dns-domains", "corp", NULL);
+
+	expect_usage("--to-ns \"ns.test\": expected IPV4[:PORT] or [IPV6][:PORT]",
+	    "--dns", "--to-ns", "ns.test", NULL);
+	expect_usage("--to-ns \"1.2.3.4:\": expected", "--to-ns", "1.2.3.4:", NULL);
+	expect_usage("--to-ns \"[::1\": expected", "--to-ns", "[::1", NULL);
+	expect_usage("--to-ns \"[::1]5\": expected", "--to-ns", "[::1]5", NULL);
+	expect_usage("--to-ns \"[1.2.3.4]:53\": expected", "--to-ns",
+	    "[1.2.3.4]:53", NULL);
+	expect_usage("--to-ns \"1.2.3.4:0\": port must be 1-65535", "--to-ns",
+	    "1.2.3.4:0", NULL);
+	expect_usage("--to-ns \"1.2.3.4:65536\": port must be 1-65535",
+	    "--to-ns", "1.2.3.4:65536", NULL);
+	expect_usage("--to-ns \"1.2.3.4:5x\": port must be", "--to-ns",
+	    "1.2.3.4:5x", NULL);
+	expect_usage("--to-ns \"1.2.3.4,\": empty item", "--to-ns", "1.2.3.4,",
+	    NULL);
+	expect_usage("--ns-hosts \",1.2.3.4\": empty item", "--ns-hosts",
+	    ",1.2.3.4", NULL);
+	expect_usage("--ns-hosts: cannot resolve host \"nx.invalid\": Domain "
+	    "name not found", "--ns-hosts", "1.2.3.4,nx.invalid", NULL);
+	expect_usage("option --ns-hosts needs an argument", "--ns-hosts", NULL);
+	expect_usage("option --dns takes no argument", "--dns=1", NULL);
+	expect_usage("option --no-block-leaks takes no argument",
+	    "--no-block-leaks=yes", NULL);
+
+	expect_usage("--dns-domains \"a..b\": empty label", "--dns-domains",
+	    "a..b", NULL);
+	expect_usage("--dns-domains \".\": empty domain", "--dns-domains", ".",
+	    NULL);
+	expect_usage("--dns-domains \"a b\": only letters, digits",
+	    "--dns-domains", "a b", NULL);
+	expect_usage("--dns-domains \"*.corp\": only letters", "--dns-domains",
+	    "*.corp", NULL);
+	expect_usage("--dns-domains \"corp,\": empty item", "--dns-domains",
+	    "corp,", NULL);
+	memset(many, 'a', 64);
+	strcpy(many + 64, ".example");
+	expect_usage("a label is longer than 63 characters", "--dns-domains",
+	    many, NULL);
+}
+
 /* --help names every option, and every option it names is accepted. */
 static void
 test_usage_text(void **state)
@@ -604,6 +749,11 @@ test_usage_text(void **state)
 		{ "--no-ipv6", "--no-ipv6" },
 		{ "--stub-cache", "--stub-cache" },
 		{ "--remote-tmpdir", "--remote-tmpdir=/x" },
+		{ "--dns", "--dns" },
+		{ "--ns-hosts", "--ns-hosts=192.0.2.1" },
+		{ "--to-ns", NULL },		/* needs --dns: test_dns */
+		{ "--dns-domains", NULL },	/* likewise */
+		{ "--no-block-leaks", "--no-block-leaks" },
 		{ "-v, --verbose", "--verbose" },
 		{ "-q, --quiet", "--quiet" },
 		{ "-h, --help", "--help" },
@@ -672,6 +822,7 @@ main(void)
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_stub_options, setup,
 		    teardown),
+		cmocka_unit_test_setup_teardown(test_dns, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_usage_text, setup, teardown),
 	};
 

@@ -192,6 +192,141 @@ test_status_errno(void **state)
 	assert_string_equal(proto_status_name(PROTO_ST_HOSTUNREACH), "host unreachable");
 }
 
+static void
+test_dns_roundtrip(void **state)
+{
+	struct proto_dns_server	 ns[2] = {
+		{ PROTO_FAMILY_IPV4, 53, { 192, 0, 2, 53 } },
+		{ PROTO_FAMILY_IPV6, 5353, { 0x20, 0x01, 0x0d, 0xb8, [15] = 1 } },
+	};
+	uint8_t			 buf[PROTO_MAX_FRAME], msg[PROTO_DNS_MAX_QUERY];
+	struct proto_frame	 f;
+	int			 n;
+
+	n = proto_put_dns_config(buf, sizeof(buf), ns, 2);
+	assert_int_equal(n, PROTO_HDR_LEN + 40);
+	assert_int_equal(proto_parse(buf, (size_t)n, &f), n);
+	assert_int_equal(f.type, PROTO_DNS_CONFIG);
+	assert_int_equal(f.stream, 0);
+	assert_int_equal(f.u.dns_config.n, 2);
+	assert_int_equal(f.u.dns_config.s[0].family, PROTO_FAMILY_IPV4);
+	assert_int_equal(f.u.dns_config.s[0].port, 53);
+	assert_memory_equal(f.u.dns_config.s[0].addr, "\xc0\x00\x02\x35\0\0\0\0\0\0\0\0\0\0\0\0", 16);
+	assert_int_equal(f.u.dns_config.s[1].port, 5353);
+	assert_memory_equal(f.u.dns_config.s[1].addr, ns[1].addr, 16);
+	/* Wire layout: family, pad, port, address. */
+	assert_memory_equal(buf + 8, "\x04\x00\x00\x35\xc0\x00\x02\x35", 8);
+	/* Empty: "use resolv.conf". */
+	n = proto_put_dns_config(buf, sizeof(buf), NULL, 0);
+	assert_int_equal(proto_parse(buf, (size_t)n, &f), PROTO_HDR_LEN);
+	assert_int_equal(f.u.dns_config.n, 0);
+
+	memset(msg, 0x5a, sizeof(msg));
+	n = proto_put_dns(buf, sizeof(buf), PROTO_DNS_QUERY, 77, msg, PROTO_DNS_MAX_QUERY);
+	assert_int_equal(proto_parse(buf, (size_t)n, &f), n);
+	assert_int_equal(f.type, PROTO_DNS_QUERY);
+	assert_int_equal(f.stream, 77);
+	assert_int_equal(f.bad, 0);
+	assert_int_equal(f.len, PROTO_DNS_MAX_QUERY);
+	n = proto_put_dns(buf, sizeof(buf), PROTO_DNS_ANSWER, 77, msg, 12);
+	assert_int_equal(proto_parse(buf, (size_t)n, &f), n);
+	assert_int_equal(f.type, PROTO_DNS_ANSWER);
+	assert_memory_equal(f.payload, msg, 12);
+	n = proto_put_dns_fail(buf, sizeof(buf), 78, PROTO_DNS_FAIL_BUSY);
+	assert_int_equal(n, PROTO_HDR_LEN + 1);
+	assert_int_equal(proto_parse(buf, (size_t)n, &f), n);
+	assert_int_equal(f.type, PROTO_DNS_FAIL);
+	assert_int_equal(f.u.dns_fail, PROTO_DNS_FAIL_BUSY);
+	assert_int_equal(f.bad, 0);
+	assert_string_equal(proto_type_name(PROTO_DNS_FAIL), "DNS_FAIL");
+	assert_string_equal(proto_dns_fail_name(PROTO_DNS_FAIL_TIMEOUT), "timeout");
+	assert_true((PROTO_FEAT_KNOWN & PROTO_FEAT_DNS) != 0);
+}
+
+static void
+test_dns_shapes(void **state)
+{
+	struct proto_dns_server	 ns[PROTO_DNS_MAX_SERVERS + 1];
+	uint8_t			 b[PROTO_MAX_FRAME], m[PROTO_MAX_PAYLOAD];
+	struct proto_frame	 f;
+	int			 n, i;
+
+	memset(ns, 0, sizeof(ns));
+	memset(m, 0x33, sizeof(m));
+	for (i = 0; i <= PROTO_DNS_MAX_SERVERS; i++) {
+		ns[i].family = PROTO_FAMILY_IPV4;
+		ns[i].port = 53;
+	}
+	/* Encoder limits. */
+	assert_int_equal(proto_put_dns_config(b, sizeof(b), ns, PROTO_DNS_MAX_SERVERS + 1),
+	    PROTO_E_VALUE);
+	n = proto_put_dns_config(b, sizeof(b), ns, PROTO_DNS_MAX_SERVERS);
+	assert_int_equal(proto_parse(b, (size_t)n, &f), n);
+	ns[0].family = 5;
+	assert_int_equal(proto_put_dns_config(b, sizeof(b), ns, 1), PROTO_E_VALUE);
+	ns[0].family = PROTO_FAMILY_IPV4;
+	assert_int_equal(proto_put_dns(b, sizeof(b), PROTO_DATA, 1, "x", 1), PROTO_E_TYPE);
+	assert_int_equal(proto_put_dns(b, 20, PROTO_DNS_QUERY, 1, m, 13), PROTO_E_SHORT);
+	assert_int_equal(proto_put_dns_fail(b, 8, 1, 1), PROTO_E_SHORT);
+
+	/* DNS_CONFIG is a session frame: every fault ends the session. */
+	n = proto_put_dns_config(b, sizeof(b), ns, 1);
+	b[7] = 1;					/* on a stream */
+	assert_int_equal(proto_parse(b, (size_t)n, &f), PROTO_E_STREAM);
+	n = proto_put_dns_config(b, sizeof(b), ns, 1);
+	b[9] = 1;					/* pad */
+	assert_int_equal(proto_parse(b, (size_t)n, &f), PROTO_E_VALUE);
+	n = proto_put_dns_config(b, sizeof(b), ns, 1);
+	b[10] = b[11] = 0;				/* port 0 */
+	assert_int_equal(proto_parse(b, (size_t)n, &f), PROTO_E_VALUE);
+	n = proto_put_dns_config(b, sizeof(b), ns, 1);
+	b[8] = 5;					/* family */
+	assert_int_equal(proto_parse(b, (size_t)n, &f), PROTO_E_VALUE);
+	n = proto_put_dns_config(b, sizeof(b), ns, 1);
+	b[27] = 1;					/* IPv4 with a tail */
+	assert_int_equal(proto_parse(b, (size_t)n, &f), PROTO_E_VALUE);
+	n = proto_put_dns_config(b, sizeof(b), ns, 1);
+	b[3] = 19;					/* not whole entries */
+	assert_int_equal(proto_parse(b, (size_t)n - 1, &f), PROTO_E_LENGTH);
+	n = proto_put_dns_config(b, sizeof(b), ns, PROTO_DNS_MAX_SERVERS);
+	memset(b + n, 0, 20);
+	b[2] = 0;
+	b[3] = (PROTO_DNS_MAX_SERVERS + 1) * 20;	/* too many */
+	assert_int_equal(proto_parse(b, (size_t)n + 20, &f), PROTO_E_LENGTH);
+
+	/* The others spoil only their query: framing kept, `bad` set. */
+	n = proto_put_dns(b, sizeof(b), PROTO_DNS_QUERY, 4, m, 11);
+	assert_int_equal(proto_parse(b, (size_t)n, &f), n);
+	assert_int_equal(f.bad, PROTO_E_LENGTH);
+	assert_int_equal(f.stream, 4);
+	n = proto_put_dns(b, sizeof(b), PROTO_DNS_QUERY, 4, m, PROTO_DNS_MAX_QUERY + 1);
+	assert_int_equal(proto_parse(b, (size_t)n, &f), n);
+	assert_int_equal(f.bad, PROTO_E_LENGTH);
+	n = proto_put_dns(b, sizeof(b), PROTO_DNS_QUERY, 0, m, 20);
+	assert_int_equal(proto_parse(b, (size_t)n, &f), n);
+	assert_int_equal(f.bad, PROTO_E_STREAM);
+	n = proto_put_dns(b, sizeof(b), PROTO_DNS_ANSWER, 4, m, 0);
+	assert_int_equal(proto_parse(b, (size_t)n, &f), n);
+	assert_int_equal(f.bad, PROTO_E_LENGTH);
+	n = proto_put_dns(b, sizeof(b), PROTO_DNS_ANSWER, 4, m, PROTO_MAX_PAYLOAD);
+	assert_int_equal(proto_parse(b, (size_t)n, &f), n);
+	assert_int_equal(f.bad, 0);
+	n = proto_put_dns_fail(b, sizeof(b), 4, 0);
+	assert_int_equal(proto_parse(b, (size_t)n, &f), n);
+	assert_int_equal(f.bad, PROTO_E_VALUE);
+	n = proto_put_dns_fail(b, sizeof(b), 4, PROTO_DNS_FAIL_MAX + 1);
+	assert_int_equal(proto_parse(b, (size_t)n, &f), n);
+	assert_int_equal(f.bad, PROTO_E_VALUE);
+	memset(b, 0, 16);
+	b[0] = PROTO_DNS_FAIL; b[3] = 2; b[7] = 4; b[8] = 1;
+	assert_int_equal(proto_parse(b, 10, &f), 10);
+	assert_int_equal(f.bad, PROTO_E_LENGTH);
+	/* The rest of the DNS range is still unknown. */
+	memset(b, 0, 16);
+	b[0] = 0x24; b[7] = 1;
+	assert_int_equal(proto_parse(b, 8, &f), PROTO_E_TYPE);
+}
+
 int
 main(void)
 {
@@ -203,6 +338,8 @@ main(void)
 		cmocka_unit_test(test_stream_errors),
 		cmocka_unit_test(test_encoder_limits),
 		cmocka_unit_test(test_status_errno),
+		cmocka_unit_test(test_dns_roundtrip),
+		cmocka_unit_test(test_dns_shapes),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

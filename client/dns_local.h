@@ -1,0 +1,123 @@
+/*
+ * dns_local.h - the client's end of DNS capture (--dns, --ns-hosts).
+ *
+ * Every captured server gets a local port P (one UDP and one TCP
+ * listener, on 127.0.0.1 or ::1 unless told otherwise); the firewall
+ * redirects DNS to that server's port 53 to P, so the port says which
+ * server the application asked.  Each query is parsed, given an id and
+ * either sent through the tunnel (the stub asks the remote's servers) or,
+ * with --dns-domains and a name outside them, forwarded from here to the
+ * server the application asked, through c-ares on sockets the redirect
+ * leaves alone.  The answer goes back from the socket the query came in
+ * on; a failure or the client-side timeout becomes SERVFAIL for that
+ * query only.
+ *
+ * Nothing here knows the mux or the firewall: the tunnel is a send
+ * callback, and the marked sockets come from a socket callback, so the
+ * module can be driven by tests.  Memory is bounded: DNS_LOCAL_MAX_PENDING
+ * queries in flight, DNS_LOCAL_MAX_TCP connections, each with at most
+ * DNS_LOCAL_TCP_PIPELINE queries outstanding and a fixed input buffer.
+ */
+#ifndef CSHUTTLE_DNS_LOCAL_H
+#define CSHUTTLE_DNS_LOCAL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "dns_conf.h"
+
+#define DNS_LOCAL_TIMEOUT_MS	10000	/* then the asker gets SERVFAIL */
+#define DNS_LOCAL_TCP_IDLE_MS	30000
+#define DNS_LOCAL_MAX_PENDING	512
+#define DNS_LOCAL_MAX_TCP	64
+#define DNS_LOCAL_TCP_PIPELINE	16
+#define DNS_LOCAL_PORT_TRIES	100
+#define DNS_LOCAL_LOG_MS	10000	/* one message per cause per 10 s */
+
+/* Why the stub could not answer (DNS_FAIL reasons, PROTOCOL.md). */
+#define DNS_LOCAL_FAIL_TIMEOUT		1
+#define DNS_LOCAL_FAIL_UNREACHABLE	2
+#define DNS_LOCAL_FAIL_NOSERVERS	3
+#define DNS_LOCAL_FAIL_TOOBIG		4
+#define DNS_LOCAL_FAIL_BADQUERY		5
+#define DNS_LOCAL_FAIL_BUSY		6
+
+struct ev_loop;
+struct dns_local;
+
+/* Hand a query to the tunnel under `id`.  0, or -1 when it cannot be
+ * sent now (the query is failed at once). */
+typedef int dns_local_send_fn(void *arg, uint32_t id, const uint8_t *q, size_t len);
+/* A non-blocking, close-on-exec socket whose traffic the redirect rules
+ * leave alone: a descriptor, or a negative value (-1 with errno, or
+ * -errno). */
+typedef int dns_local_socket_fn(void *arg, int family, int type);
+
+struct dns_local_params {
+	const struct dns_server	*servers;	/* captured servers */
+	size_t			 nservers;	/* at most DNS_CONF_MAX */
+	char *const		*domains;	/* --dns-domains (normalised); the
+						 * caller keeps them alive */
+	size_t			 ndomains;	/* 0: everything through the tunnel */
+	uint8_t			 bind4[4];	/* listener address for IPv4 servers */
+	uint8_t			 bind6[16];	/* and for IPv6 servers */
+	bool			 want4, want6;	/* serve servers of the family at all
+						 * (is it redirected?) */
+	uint16_t		 first_port;	/* ports tried from here upwards */
+	int			 timeout_ms;	/* 0: DNS_LOCAL_TIMEOUT_MS */
+	int			 tcp_idle_ms;	/* 0: DNS_LOCAL_TCP_IDLE_MS */
+	dns_local_socket_fn	*socket;	/* NULL: plain sockets */
+	void			*socket_arg;
+};
+
+struct dns_local_stats {
+	uint64_t	queries_udp, queries_tcp;
+	uint64_t	tunnelled, forwarded;	/* through the stub / from here */
+	uint64_t	answered;		/* real answers passed on */
+	uint64_t	truncated;		/* too big for the UDP asker: TC */
+	uint64_t	servfail;		/* made-up SERVFAIL replies, of which: */
+	uint64_t	timeouts, remote_fail, local_fail, busy, bad_answers;
+	uint64_t	bad_queries;		/* dropped */
+	uint64_t	late;			/* answers for queries already gone */
+	uint64_t	tcp_refused;		/* connections over DNS_LOCAL_MAX_TCP */
+};
+
+/*
+ * Open the listeners (nothing is read until dns_local_start()).  The
+ * servers of a family that is not wanted, and IPv6 servers when ::1
+ * cannot be bound, are left out with a message.  NULL with a one-line reason in err when no listener could
+ * be opened at all, or on a real error.
+ */
+struct dns_local *dns_local_open(const struct dns_local_params *p, char *err,
+	    size_t errlen);
+
+/* Servers actually served, each with its local port. */
+size_t	dns_local_count(const struct dns_local *d);
+const struct dns_server *dns_local_server(const struct dns_local *d, size_t i,
+	    uint16_t *port);
+
+/* Start serving in `loop` (the rules are in place), queries for the
+ * tunnel going to send(send_arg, ...).  0, or -1 with a reason in err. */
+int	dns_local_start(struct dns_local *d, struct ev_loop *loop,
+	    dns_local_send_fn *send, void *send_arg, char *err, size_t errlen);
+
+/* The tunnel's answer to query `id`, or its failure (DNS_LOCAL_FAIL_*). */
+void	dns_local_answer(struct dns_local *d, uint32_t id, const uint8_t *a,
+	    size_t len);
+void	dns_local_fail(struct dns_local *d, uint32_t id, uint8_t reason);
+
+/* From the loop's before-sleep hook: free what closed during the pass
+ * and set the timer to the next deadline. */
+void	dns_local_tick(struct dns_local *d);
+
+const struct dns_local_stats *dns_local_stats(const struct dns_local *d);
+
+/* Leave the loop: forget every query, close the TCP connections and the
+ * c-ares channels.  Must run before the loop goes away; the listeners
+ * stay bound.  Accepts NULL and a module never started. */
+void	dns_local_stop(struct dns_local *d);
+/* Stop if needed, close the listeners, free.  Accepts NULL. */
+void	dns_local_close(struct dns_local *d);
+
+#endif

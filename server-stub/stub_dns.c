@@ -1,0 +1,644 @@
+/*
+ * stub_dns.c - the stub's DNS forwarder (see stub_dns.h and section 5 of
+ * docs/PROTOCOL.md).
+ *
+ * A query is a chain of attempts: attempt i sends the query over UDP to
+ * server i mod N from a fresh connect()ed socket (so the kernel picks a
+ * random source port and drops datagrams from anyone but that server),
+ * and waits STUB_DNS_UDP_MS.  A truncated answer moves the same attempt
+ * to TCP.  A timeout, an error (ICMP port unreachable arrives as
+ * ECONNREFUSED) or a failed TCP exchange starts the next attempt; after
+ * STUB_DNS_ROUNDS passes over the list the query fails.  Every attempt
+ * closes the socket of the one before, and a finished query closes its
+ * own: the stub may run for weeks.
+ *
+ * Queries are freed in stub_dns_collect(), after the event pass, never
+ * inside their own callback.
+ */
+#include <sys/socket.h>
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "log.h"
+#include "stub_dns.h"
+
+#define STUB_DNS_Q_UDP		0	/* datagram sent, waiting for the answer */
+#define STUB_DNS_Q_CONNECT	1	/* TCP fallback: connecting */
+#define STUB_DNS_Q_SEND		2	/* TCP: writing length + query */
+#define STUB_DNS_Q_RECV		3	/* TCP: reading length + answer */
+
+/* Datagrams a UDP callback looks at before it yields to other work. */
+#define STUB_DNS_RX_BATCH	64
+
+struct stub_dns_query {
+	struct stub_dns		*dns;
+	struct ev_io		 io;
+	uint32_t		 id;
+	int			 state;		/* STUB_DNS_Q_* */
+	unsigned		 attempt;	/* attempts started */
+	unsigned		 srv;		/* server of the current attempt */
+	int			 timed_out;	/* some attempt ran out of time */
+	uint64_t		 deadline;
+	size_t			 off;		/* TCP: bytes sent, then received */
+	size_t			 ans_len;	/* TCP: the announced answer length */
+	uint8_t			*ans;		/* TCP: the answer */
+	uint8_t			 tcp_len[2];
+	struct stub_dns_query	*next, *prev;
+	uint16_t		 len;		/* query bytes */
+	uint8_t			 msg[];		/* 2-byte length (for TCP), then the query */
+};
+
+/* Datagrams and resolv.conf are read here; used within one call only. */
+static uint8_t	stub_dns_rx[65536];
+
+static void	stub_dns_udp_cb(struct ev_loop *, struct ev_io *, uint32_t);
+static void	stub_dns_tcp_cb(struct ev_loop *, struct ev_io *, uint32_t);
+
+/* ---- helpers ---- */
+
+static const char *
+stub_dns_name(const struct proto_dns_server *s, char *buf, size_t size)
+{
+	char	a[INET6_ADDRSTRLEN];
+
+	if (inet_ntop(s->family == PROTO_FAMILY_IPV4 ? AF_INET : AF_INET6, s->addr,
+	    a, sizeof(a)) == NULL)
+		strcpy(a, "?");
+	if (s->family == PROTO_FAMILY_IPV4)
+		snprintf(buf, size, "%s:%u", a, s->port);
+	else
+		snprintf(buf, size, "[%s]:%u", a, s->port);
+	return buf;
+}
+
+/* One line per cause and server per STUB_DNS_LOG_MS: a dead server under
+ * steady traffic must not flood the client's terminal. */
+static void __attribute__((format(printf, 4, 5)))
+stub_dns_log(struct stub_dns *d, enum stub_dns_cause cause, int srv, const char *fmt, ...)
+{
+	char		 line[256];
+	va_list		 ap;
+	uint64_t	 now = ev_now();
+	unsigned	 slot = srv < 0 ? 0 : (unsigned)srv + 1;
+	unsigned	*skipped = &d->log_skipped[cause][slot];
+
+	if (d->log_last[cause][slot] != 0 &&
+	    now - d->log_last[cause][slot] < STUB_DNS_LOG_MS) {
+		(*skipped)++;
+		return;
+	}
+	d->log_last[cause][slot] = now;
+	va_start(ap, fmt);
+	vsnprintf(line, sizeof(line), fmt, ap);
+	va_end(ap);
+	if (*skipped > 0)
+		log_info("dns: %s (and %u more like it)", line, *skipped);
+	else
+		log_info("dns: %s", line);
+	*skipped = 0;
+}
+
+static int
+stub_dns_sock_real(int type, const struct proto_dns_server *s)
+{
+	struct sockaddr_storage	 ss;
+	struct sockaddr_in	*sin = (struct sockaddr_in *)&ss;
+	struct sockaddr_in6	*sin6 = (struct sockaddr_in6 *)&ss;
+	socklen_t		 slen;
+	int			 fd, err;
+
+	memset(&ss, 0, sizeof(ss));
+	if (s->family == PROTO_FAMILY_IPV4) {
+		sin->sin_family = AF_INET;
+		sin->sin_port = htons(s->port);
+		memcpy(&sin->sin_addr, s->addr, 4);
+		slen = sizeof(*sin);
+	} else {
+		sin6->sin6_family = AF_INET6;
+		sin6->sin6_port = htons(s->port);
+		memcpy(&sin6->sin6_addr, s->addr, 16);
+		slen = sizeof(*sin6);
+	}
+	if ((fd = socket(ss.ss_family, type | SOCK_NONBLOCK | SOCK_CLOEXEC, 0)) == -1)
+		return -errno;
+	if (connect(fd, (struct sockaddr *)&ss, slen) == -1 && errno != EINPROGRESS) {
+		err = errno;
+		close(fd);
+		return -err;
+	}
+	return fd;
+}
+
+static void
+stub_dns_arm(struct stub_dns *d, uint64_t when)
+{
+	if (d->timer.when == 0 || when < d->timer.when)
+		d->timer.when = when;
+}
+
+static void
+stub_dns_timer_cb(struct ev_loop *loop, struct ev_timer *t)
+{
+	stub_dns_expire(t->arg, ev_now());
+}
+
+/* ---- replies ---- */
+
+static void
+stub_dns_fail(struct stub_dns *d, uint32_t id, uint8_t reason)
+{
+	d->failures++;
+	if (mux_send_dns(d->mux, PROTO_DNS_FAIL, id, &reason, 1) != 0)
+		stub_dns_log(d, STUB_DNS_LOG_BUSY, -1,
+		    "link queue full: failure of query %u not sent", id);
+}
+
+/* An answer the link cannot take becomes DNS_FAIL busy. */
+static void
+stub_dns_answer(struct stub_dns *d, uint32_t id, const uint8_t *ans, size_t len)
+{
+	if (mux_send_dns(d->mux, PROTO_DNS_ANSWER, id, ans, len) == 0) {
+		d->answers++;
+		return;
+	}
+	stub_dns_log(d, STUB_DNS_LOG_BUSY, -1, "link queue full: answer to query %u dropped", id);
+	stub_dns_fail(d, id, PROTO_DNS_FAIL_BUSY);
+}
+
+/* ---- query lifetime ---- */
+
+/* Close the current attempt's socket, if any. */
+static void
+stub_dns_close(struct stub_dns_query *q)
+{
+	int	fd = q->io.fd;
+
+	if (fd >= 0) {
+		ev_io_del(q->dns->loop, &q->io);
+		close(fd);
+	}
+	free(q->ans);
+	q->ans = NULL;
+}
+
+/* The query has been answered or failed: forget it. */
+static void
+stub_dns_finish(struct stub_dns_query *q)
+{
+	struct stub_dns	*d = q->dns;
+
+	stub_dns_close(q);
+	if (q->prev != NULL)
+		q->prev->next = q->next;
+	else
+		d->all = q->next;
+	if (q->next != NULL)
+		q->next->prev = q->prev;
+	d->nq--;
+	q->prev = NULL;
+	q->next = d->garbage;
+	d->garbage = q;
+}
+
+/* Start the next attempt (UDP, next server in turn) or give up. */
+static void
+stub_dns_next(struct stub_dns_query *q)
+{
+	struct stub_dns			*d = q->dns;
+	const struct proto_dns_server	*s;
+	char				 name[64];
+	ssize_t				 n;
+	int				 fd, err;
+
+	stub_dns_close(q);
+	while (q->attempt < STUB_DNS_ROUNDS * d->nservers) {
+		q->srv = q->attempt++ % d->nservers;
+		s = &d->servers[q->srv];
+		if ((fd = d->sock(SOCK_DGRAM, s)) < 0)
+			err = -fd;
+		else if ((n = send(fd, q->msg + 2, q->len, 0)) != (ssize_t)q->len) {
+			err = n < 0 ? errno : EMSGSIZE;
+			close(fd);
+		} else if ((err = -ev_io_add(d->loop, &q->io, fd, EPOLLIN,
+		    stub_dns_udp_cb, q)) != 0)
+			close(fd);
+		else {
+			q->state = STUB_DNS_Q_UDP;
+			q->deadline = ev_now() + STUB_DNS_UDP_MS;
+			stub_dns_arm(d, q->deadline);
+			return;
+		}
+		stub_dns_log(d, STUB_DNS_LOG_UNREACH, (int)q->srv, "%s unreachable (%s)",
+		    stub_dns_name(s, name, sizeof(name)), strerror(err));
+	}
+	/* Timeouts say more than the errors: a server that was down once
+	 * may merely have been slow the other time. */
+	stub_dns_fail(d, q->id, q->timed_out ? PROTO_DNS_FAIL_TIMEOUT :
+	    PROTO_DNS_FAIL_UNREACHABLE);
+	stub_dns_finish(q);
+}
+
+/* The TCP exchange of this attempt failed: log and move on. */
+static void
+stub_dns_tcp_failed(struct stub_dns_query *q, const char *why)
+{
+	char	name[64];
+
+	stub_dns_log(q->dns, STUB_DNS_LOG_UNREACH, (int)q->srv, "%s over TCP: %s",
+	    stub_dns_name(&q->dns->servers[q->srv], name, sizeof(name)), why);
+	stub_dns_next(q);
+}
+
+/* The UDP answer was truncated: ask the same server over TCP. */
+static void
+stub_dns_tcp(struct stub_dns_query *q)
+{
+	struct stub_dns	*d = q->dns;
+	int		 fd, err;
+
+	stub_dns_close(q);
+	if ((fd = d->sock(SOCK_STREAM, &d->servers[q->srv])) < 0) {
+		stub_dns_tcp_failed(q, strerror(-fd));
+		return;
+	}
+	if ((err = ev_io_add(d->loop, &q->io, fd, EPOLLOUT, stub_dns_tcp_cb, q)) != 0) {
+		close(fd);
+		stub_dns_tcp_failed(q, strerror(-err));
+		return;
+	}
+	q->state = STUB_DNS_Q_CONNECT;
+	q->off = 0;
+	q->deadline = ev_now() + STUB_DNS_TCP_MS;
+	stub_dns_arm(d, q->deadline);
+}
+
+static void
+stub_dns_too_big(struct stub_dns_query *q, size_t len)
+{
+	char	name[64];
+
+	stub_dns_log(q->dns, STUB_DNS_LOG_TOOBIG, (int)q->srv,
+	    "answer from %s too big for the tunnel (%zu bytes)",
+	    stub_dns_name(&q->dns->servers[q->srv], name, sizeof(name)), len);
+	stub_dns_fail(q->dns, q->id, PROTO_DNS_FAIL_TOOBIG);
+	stub_dns_finish(q);
+}
+
+static void
+stub_dns_malformed(struct stub_dns_query *q)
+{
+	char	name[64];
+
+	q->dns->malformed++;
+	stub_dns_log(q->dns, STUB_DNS_LOG_MALFORMED, (int)q->srv,
+	    "malformed or unrelated answer from %s dropped",
+	    stub_dns_name(&q->dns->servers[q->srv], name, sizeof(name)));
+}
+
+static void
+stub_dns_udp_cb(struct ev_loop *loop, struct ev_io *io, uint32_t revents)
+{
+	struct stub_dns_query	*q = io->arg;
+	char			 name[64];
+	ssize_t			 n;
+	size_t			 got;
+	int			 i;
+
+	for (i = 0; i < STUB_DNS_RX_BATCH; i++) {
+		/* MSG_TRUNC: the real length, even beyond the buffer. */
+		n = recv(io->fd, stub_dns_rx, sizeof(stub_dns_rx), MSG_TRUNC);
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			if (errno == EAGAIN || errno == EWOULDBLOCK)
+				return;
+			stub_dns_log(q->dns, STUB_DNS_LOG_UNREACH, (int)q->srv,
+			    "%s unreachable (%s)",
+			    stub_dns_name(&q->dns->servers[q->srv], name, sizeof(name)),
+			    strerror(errno));
+			stub_dns_next(q);
+			return;
+		}
+		got = (size_t)n < sizeof(stub_dns_rx) ? (size_t)n : sizeof(stub_dns_rx);
+		switch (stub_dns_check_answer(q->msg + 2, stub_dns_rx, got)) {
+		case STUB_DNS_ANS_TC:
+			stub_dns_tcp(q);
+			return;
+		case STUB_DNS_ANS_OK:
+			if ((size_t)n > PROTO_MAX_PAYLOAD) {
+				stub_dns_too_big(q, (size_t)n);
+				return;
+			}
+			stub_dns_answer(q->dns, q->id, stub_dns_rx, (size_t)n);
+			stub_dns_finish(q);
+			return;
+		default:
+			/* A spoofed, stale or garbled datagram: the real
+			 * answer may still come. */
+			stub_dns_malformed(q);
+			break;
+		}
+	}
+}
+
+static void
+stub_dns_tcp_cb(struct ev_loop *loop, struct ev_io *io, uint32_t revents)
+{
+	struct stub_dns_query	*q = io->arg;
+	socklen_t		 slen = sizeof(int);
+	ssize_t			 n;
+	int			 err = 0;
+
+	if (q->state == STUB_DNS_Q_CONNECT) {
+		if (getsockopt(io->fd, SOL_SOCKET, SO_ERROR, &err, &slen) == -1)
+			err = errno;
+		if (err != 0) {
+			stub_dns_tcp_failed(q, strerror(err));
+			return;
+		}
+		q->state = STUB_DNS_Q_SEND;
+	}
+	if (q->state == STUB_DNS_Q_SEND) {
+		n = send(io->fd, q->msg + q->off, q->len + 2U - q->off, MSG_NOSIGNAL);
+		if (n < 0) {
+			if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR)
+				stub_dns_tcp_failed(q, strerror(errno));
+			return;
+		}
+		if ((q->off += (size_t)n) < q->len + 2U)
+			return;
+		q->state = STUB_DNS_Q_RECV;
+		q->off = 0;
+		if ((err = ev_io_set(loop, io, EPOLLIN)) != 0)
+			stub_dns_tcp_failed(q, strerror(-err));
+		return;
+	}
+	for (;;) {
+		if (q->off < 2)
+			n = recv(io->fd, q->tcp_len + q->off, 2 - q->off, 0);
+		else
+			n = recv(io->fd, q->ans + q->off - 2, q->ans_len + 2 - q->off, 0);
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			if (errno != EAGAIN && errno != EWOULDBLOCK)
+				stub_dns_tcp_failed(q, strerror(errno));
+			return;
+		}
+		if (n == 0) {
+			stub_dns_tcp_failed(q, "connection closed before the answer");
+			return;
+		}
+		q->off += (size_t)n;
+		if (q->off == 2) {
+			q->ans_len = (size_t)q->tcp_len[0] << 8 | q->tcp_len[1];
+			if (q->ans_len > PROTO_MAX_PAYLOAD) {
+				stub_dns_too_big(q, q->ans_len);
+				return;
+			}
+			if (q->ans_len < PROTO_DNS_MIN_QUERY) {
+				stub_dns_malformed(q);
+				stub_dns_next(q);
+				return;
+			}
+			if ((q->ans = malloc(q->ans_len)) == NULL) {
+				stub_dns_tcp_failed(q, "out of memory");
+				return;
+			}
+		} else if (q->off == q->ans_len + 2) {
+			if (stub_dns_check_answer(q->msg + 2, q->ans, q->ans_len) ==
+			    STUB_DNS_ANS_BAD) {
+				stub_dns_malformed(q);
+				stub_dns_next(q);
+				return;
+			}
+			stub_dns_answer(q->dns, q->id, q->ans, q->ans_len);
+			stub_dns_finish(q);
+			return;
+		}
+	}
+}
+
+void
+stub_dns_expire(struct stub_dns *d, uint64_t now)
+{
+	struct stub_dns_query	*q, *next;
+	uint64_t		 first = 0;
+	char			 name[64];
+
+	for (q = d->all; q != NULL; q = next) {
+		next = q->next;		/* q may finish; no other query does */
+		if (q->deadline > now)
+			continue;
+		q->timed_out = 1;
+		stub_dns_log(d, STUB_DNS_LOG_TIMEOUT, (int)q->srv, "no answer from %s (timeout%s)",
+		    stub_dns_name(&d->servers[q->srv], name, sizeof(name)),
+		    q->state == STUB_DNS_Q_UDP ? "" : ", TCP");
+		stub_dns_next(q);
+	}
+	for (q = d->all; q != NULL; q = q->next)
+		if (first == 0 || q->deadline < first)
+			first = q->deadline;
+	d->timer.when = first;
+}
+
+/* ---- servers ---- */
+
+size_t
+stub_dns_parse_resolv(const char *text, size_t len, struct proto_dns_server *out,
+    size_t max)
+{
+	struct proto_dns_server	 s;
+	char			 addr[64], *pct;
+	size_t			 n = 0, pos = 0, eol, a, alen;
+	const char		*nl;
+
+	for (; pos < len && n < max; pos = eol + 1) {
+		nl = memchr(text + pos, '\n', len - pos);
+		eol = nl != NULL ? (size_t)(nl - text) : len;
+		/* Like the resolver: the keyword starts the line. */
+		if (eol - pos < 11 || memcmp(text + pos, "nameserver", 10) != 0 ||
+		    (text[pos + 10] != ' ' && text[pos + 10] != '\t'))
+			continue;
+		for (a = pos + 10; a < eol && (text[a] == ' ' || text[a] == '\t'); a++)
+			;
+		for (alen = 0; a + alen < eol && strchr(" \t\r#;", text[a + alen]) == NULL &&
+		    text[a + alen] != '\0'; alen++)
+			;
+		if (alen == 0 || alen >= sizeof(addr))
+			continue;
+		memcpy(addr, text + a, alen);
+		addr[alen] = '\0';
+		if ((pct = strchr(addr, '%')) != NULL)
+			*pct = '\0';
+		memset(&s, 0, sizeof(s));
+		s.port = 53;
+		if (inet_pton(AF_INET, addr, s.addr) == 1)
+			s.family = PROTO_FAMILY_IPV4;
+		else if (inet_pton(AF_INET6, addr, s.addr) == 1) {
+			/* fe80::/10 needs the scope of an interface here;
+			 * "any interface" is not an address to ask. */
+			if (s.addr[0] == 0xfe && (s.addr[1] & 0xc0) == 0x80)
+				continue;
+			s.family = PROTO_FAMILY_IPV6;
+		} else
+			continue;
+		out[n++] = s;
+	}
+	return n;
+}
+
+/* No DNS_CONFIG: the remote's own resolver configuration, read once. */
+static void
+stub_dns_load(struct stub_dns *d)
+{
+	char	name[64];
+	size_t	len = 0;
+	ssize_t	n;
+	int	fd;
+
+	d->have_servers = 1;
+	d->nservers = 0;
+	if ((fd = open(d->resolv_path, O_RDONLY | O_CLOEXEC)) != -1) {
+		while (len < sizeof(stub_dns_rx) &&
+		    (n = read(fd, stub_dns_rx + len, sizeof(stub_dns_rx) - len)) > 0)
+			len += (size_t)n;
+		close(fd);
+		d->nservers = stub_dns_parse_resolv((const char *)stub_dns_rx, len,
+		    d->servers, STUB_DNS_RESOLV_MAX);
+	}
+	if (d->nservers == 0) {
+		/* What the C library does without a nameserver line. */
+		memset(&d->servers[0], 0, sizeof(d->servers[0]));
+		d->servers[0].family = PROTO_FAMILY_IPV4;
+		d->servers[0].port = 53;
+		d->servers[0].addr[0] = 127;
+		d->servers[0].addr[3] = 1;
+		d->nservers = 1;
+	}
+	log_debug("dns: %zu nameserver(s) from %s, first %s", d->nservers, d->resolv_path,
+	    stub_dns_name(&d->servers[0], name, sizeof(name)));
+}
+
+/* ---- frames ---- */
+
+int
+stub_dns_check_answer(const uint8_t *query, const uint8_t *ans, size_t len)
+{
+	if (len < PROTO_DNS_MIN_QUERY || ans[0] != query[0] || ans[1] != query[1] ||
+	    !(ans[2] & 0x80))
+		return STUB_DNS_ANS_BAD;
+	return (ans[2] & 0x02) ? STUB_DNS_ANS_TC : STUB_DNS_ANS_OK;
+}
+
+void
+stub_dns_frame(struct mux *m, const struct proto_frame *f, void *arg)
+{
+	struct stub_dns		*d = arg;
+	struct stub_dns_query	*q;
+
+	if (f->type == PROTO_DNS_CONFIG) {
+		/* Empty: the remote's resolv.conf, as without DNS_CONFIG. */
+		if (f->u.dns_config.n > 0) {
+			memcpy(d->servers, f->u.dns_config.s,
+			    f->u.dns_config.n * sizeof(d->servers[0]));
+			d->nservers = f->u.dns_config.n;
+			d->have_servers = 1;
+			log_debug("dns: %zu nameserver(s) set by the client", d->nservers);
+		}
+		return;
+	}
+	if (f->type != PROTO_DNS_QUERY)
+		return;
+	d->queries++;
+	if (f->bad) {
+		stub_dns_log(d, STUB_DNS_LOG_QUERY, -1, "query %u refused: %s (%u bytes)",
+		    f->stream, proto_strerror(f->bad), f->len);
+		stub_dns_fail(d, f->stream, PROTO_DNS_FAIL_BADQUERY);
+		return;
+	}
+	for (q = d->all; q != NULL; q = q->next) {
+		if (q->id == f->stream) {
+			/* A DNS_FAIL would be taken for the first one's. */
+			stub_dns_log(d, STUB_DNS_LOG_QUERY, -1,
+			    "query %u dropped: that id is already in flight", f->stream);
+			return;
+		}
+	}
+	if (d->nq >= STUB_DNS_MAX) {
+		stub_dns_log(d, STUB_DNS_LOG_BUSY, -1,
+		    "%d queries in flight: query %u refused", STUB_DNS_MAX, f->stream);
+		stub_dns_fail(d, f->stream, PROTO_DNS_FAIL_BUSY);
+		return;
+	}
+	if (!d->have_servers)
+		stub_dns_load(d);
+	if (d->nservers == 0) {
+		stub_dns_fail(d, f->stream, PROTO_DNS_FAIL_NOSERVERS);
+		return;
+	}
+	if ((q = malloc(sizeof(*q) + 2 + f->len)) == NULL) {
+		stub_dns_log(d, STUB_DNS_LOG_BUSY, -1, "out of memory: query %u refused",
+		    f->stream);
+		stub_dns_fail(d, f->stream, PROTO_DNS_FAIL_BUSY);
+		return;
+	}
+	memset(q, 0, sizeof(*q));
+	q->dns = d;
+	q->io.fd = -1;
+	q->id = f->stream;
+	q->len = f->len;
+	q->msg[0] = (uint8_t)(f->len >> 8);
+	q->msg[1] = (uint8_t)f->len;
+	memcpy(q->msg + 2, f->payload, f->len);
+	q->next = d->all;
+	if (d->all != NULL)
+		d->all->prev = q;
+	d->all = q;
+	d->nq++;
+	stub_dns_next(q);
+}
+
+/* ---- lifetime ---- */
+
+int
+stub_dns_init(struct stub_dns *d, struct ev_loop *loop, struct mux *m)
+{
+	memset(d, 0, sizeof(*d));
+	d->loop = loop;
+	d->mux = m;
+	d->resolv_path = STUB_DNS_RESOLV;
+	d->sock = stub_dns_sock_real;
+	d->timer.cb = stub_dns_timer_cb;
+	d->timer.arg = d;
+	return ev_timer_add(loop, &d->timer) == 0 ? 0 : -1;
+}
+
+void
+stub_dns_collect(struct stub_dns *d)
+{
+	struct stub_dns_query	*q;
+
+	while ((q = d->garbage) != NULL) {
+		d->garbage = q->next;
+		free(q);
+	}
+}
+
+void
+stub_dns_free(struct stub_dns *d)
+{
+	while (d->all != NULL)
+		stub_dns_finish(d->all);
+	stub_dns_collect(d);
+	ev_timer_del(d->loop, &d->timer);
+}
