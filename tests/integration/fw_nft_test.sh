@@ -861,8 +861,10 @@ want_log "blocked tcp [2001:db8:99::7]:80 (leak protection)"
 want_log "blocked udp [2001:db8:99::7]:5353 (leak protection)"
 want_log "blocked udp 192.0.2.7:5353 (leak protection)"
 want_log "blocked udp 10.30.0.53:5353 (leak protection)"
+want_log "blocked udp 10.30.0.7:53 (leak protection)"
 want_log "blocked udp 192.0.2.7:5353 from 10.40.0.2 (leak protection)"
-grep -E "blocked .*(:22 |:67 |:547 |:53 |fe80|169\.254|127\.0\.0\.1|::1|10\.20\.5\.7)" \
+# (port 53 of the captured servers passed; 10.30.0.7:53 was refused)
+grep -E "blocked .*(:22 |:67 |:547 |10\.30\.0\.53:53 |\[fd00:30::53\]:53 |fe80|169\.254|127\.0\.0\.1|::1|10\.20\.5\.7)" \
     "$LOG" && fail "a packet that passed was logged as blocked"
 grep -q "^$PORT " <(ip netns exec "$NS" cat /proc/net/netfilter/nfnetlink_log) &&
     pass "nflog group $PORT is bound" || fail "nflog group $PORT not bound"
