@@ -49,8 +49,12 @@
 #define DRIVE_PROBE_OK	"[ -n \"$CSHUTTLE_STUB_PROBE\" ] && { echo CSHUTTLE-PROBE-OK; exit 0; }\n"
 #define DRIVE_RM_SELF	"if [ $# -gt 0 ]; then rm -f \"$1\"; fi\n"
 
+/* It speaks up only once the first byte has arrived: the client sends
+ * data only after the bootstrap, so the line is surely the stub's own
+ * (logged as such), not one of the bootstrap's, whatever the order in
+ * which stdout and stderr reach the client. */
 static const char stub_echo[] = "#!/bin/sh\n" DRIVE_PROBE_OK DRIVE_RM_SELF
-    "echo \"fake stub running\" >&2\nexec cat\n";
+    "dd bs=1 count=1 2>/dev/null\necho \"fake stub running\" >&2\nexec cat\n";
 static const char stub_exit3[] = "#!/bin/sh\n" DRIVE_PROBE_OK DRIVE_RM_SELF
     "head -c 5\nexit 3\n";
 /* A 64-bit ELF header for machine 0xbeef: execve() says ENOEXEC, as for a
