@@ -159,6 +159,7 @@ struct bs {
 	size_t			 off;
 	bool			 hold;		/* body waits for CSHUTTLE-SEND */
 	bool			 nocache;	/* the remote cannot keep it (NOTE) */
+	char			 wfail[320];	/* a write failed: why (see bootstrap_run) */
 	enum bs_mode		 mode;
 	const char		*arch;		/* of the stub uploaded */
 	char			 upload[512];
@@ -464,7 +465,7 @@ bs_line(struct bs *b, enum transport_fail *fail, char *err, size_t errlen)
 		cached = b->hold && n > 7 && strcmp(dir + n - 7, " cached") == 0;
 		if (cached)
 			dir[n - 7] = '\0';
-		if (!cached && b->cur < 2) {
+		if (b->wfail[0] != '\0' || (!cached && b->cur < 2)) {
 			snprintf(err, errlen, "remote started the stub before the upload ended");
 			goto fail;
 		}
@@ -548,7 +549,10 @@ bootstrap_run(struct transport *t, struct bootstrap_remote *rs, int boot_ms,
 			if (n == TRANSPORT_AGAIN)
 				break;
 			if (n == 0) {
-				bs_eof(b, err, errlen);
+				if (b->wfail[0] != '\0')
+					snprintf(err, errlen, "%s", b->wfail);
+				else
+					bs_eof(b, err, errlen);
 				*fail = TRANSPORT_F_REMOTE;
 				goto out;
 			}
@@ -596,10 +600,18 @@ bootstrap_run(struct transport *t, struct bootstrap_remote *rs, int boot_ms,
 			if (n == TRANSPORT_AGAIN)
 				break;
 			if (n < 0) {
-				snprintf(err, errlen, "connection lost while uploading the stub: %s",
+				/* The remote may have refused the upload and
+				 * exited (--remote-tmpdir missing, say): its
+				 * CSHUTTLE-ERR line may still be unread.  Stop
+				 * writing and read on, briefly, to say why. */
+				snprintf(b->wfail, sizeof(b->wfail),
+				    "connection lost while uploading the stub: %s",
 				    transport_error(t));
-				*fail = TRANSPORT_F_REMOTE;
-				goto out;
+				b->cur = 2;
+				b->hold = false;
+				if (deadline < 0 || deadline > io_now_ms() + BOOTSTRAP_GRACE_MS)
+					deadline = io_now_ms() + BOOTSTRAP_GRACE_MS;
+				break;
 			}
 			b->off += (size_t)n;
 			if (b->off == b->seglen[b->cur]) {
@@ -612,6 +624,8 @@ bootstrap_run(struct transport *t, struct bootstrap_remote *rs, int boot_ms,
 			if (b->phase == BS_BOOT)
 				snprintf(err, errlen, "timed out waiting for the remote shell "
 				    "to start the bootstrap");
+			else if (b->wfail[0] != '\0')
+				snprintf(err, errlen, "%s", b->wfail);
 			else
 				snprintf(err, errlen, "timed out uploading and starting the stub "
 				    "(%d s)", (b->mode == BS_MODE_CC ? BOOTSTRAP_COMPILE_MS :

@@ -3,12 +3,23 @@
  *
  * Order of start-up, and why:
  *   1. options (nothing touched yet, so a usage error changes nothing);
- *   2. the firewall helper (sudo may ask for a password: ask before
+ *      a pid file naming a running cshuttle stops us here too;
+ *   2. -D: detach now, before any process or socket exists that the
+ *      parent would take along; the parent waits for the child's verdict;
+ *   3. the firewall helper (sudo may ask for a password: ask before
  *      anything else happens on the terminal);
- *   3. the local listeners (their port names the nftables table);
- *   4. SSH + bootstrap + stub (blocking, bounded by ConnectTimeout);
- *   5. when the stub says HELLO: install the rules, print "connected".
+ *   4. the local listeners (their port names the nftables table);
+ *   5. SSH + bootstrap + stub (blocking, bounded by ConnectTimeout; this
+ *      first open may ask for passphrases, reconnects never do);
+ *   6. when the stub says HELLO: install the rules, print "connected",
+ *      then the pid file, READY=1 and the -D parent's release.
  * Every failure path stops the helper, whose exit removes the table.
+ *
+ * After that the tunnel (tunnel.c) runs until a signal, an unrecoverable
+ * loss, or the helper's death.  SIGHUP re-reads the options (the same
+ * argv, so the --config file again) and applies what can change without a
+ * new session: subnets, excludes, DNS capture and leak blocking in one
+ * fw_apply, plus verbosity, the alive times and --no-reconnect.
  */
 #include <sys/resource.h>
 #include <sys/stat.h>
@@ -18,6 +29,7 @@
 
 #include <errno.h>
 #include <limits.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -25,6 +37,7 @@
 #include <unistd.h>
 
 #include "bootstrap.h"
+#include "daemon.h"
 #include "dns_conf.h"
 #include "dns_local.h"
 #include "dns_resolve.h"
@@ -32,20 +45,35 @@
 #include "listen.h"
 #include "log.h"
 #include "mux.h"
+#include "notify.h"
 #include "options.h"
 #include "sshconfig.h"
 #include "transport.h"
 #include "tunnel.h"
 
-#define MAIN_PING_INTERVAL_MS	10000
-#define MAIN_PING_TIMEOUT_MS	45000
 #define MAIN_RESOLVE_MS		10000
 
 struct main_ctx {
+	int			 argc;		/* for SIGHUP's options_parse() */
+	char			**argv;
+	struct options		*boot;		/* as started: the session's settings */
+	struct options		*live;		/* the last good reload (or boot) */
+	struct options		*dns_owner;	/* whose dns_domains ctx.dns points to */
+	struct sshcfg		*cfg;
 	struct fw		*fw;
 	struct fw_config	 fwcfg;
+	struct listen_spec	 lspec;
+	struct listen_socks	 ls;
 	struct dns_local	*dns;
+	struct dns_server	 dns_plan[FW_MAX_DNS];	/* what ctx.dns was asked to serve */
+	size_t			 ndns_plan;
 	struct proto_dns_server	 to_ns[OPTIONS_MAX_NS];
+	char			 pidfile[PATH_MAX];	/* absolute, "" without */
+	bool			 pid_written;
+	bool			 up;
+	/* for the worker's transport options; a reload changes them */
+	pthread_mutex_t		 mu;
+	int			 alive_interval_ms, alive_timeout_ms;
 };
 
 /* Thousands of concurrent connections need thousands of descriptors. */
@@ -131,9 +159,10 @@ main_exempt_add(struct fw_config *c, uint8_t family, const uint8_t *addr, uint16
 	c->nexempt++;
 }
 
-/* Exempt every address `host` resolves to, on `port`. */
+/* Exempt every address `host` resolves to, on `port`.  quiet: a reconnect
+ * checking again (the transport reports a name that does not resolve). */
 static void
-main_exempt_host(struct fw_config *c, const char *host, int port)
+main_exempt_host(struct fw_config *c, const char *host, int port, bool quiet)
 {
 	struct dns_addr	 a[FW_MAX_EXEMPT];
 	size_t		 n = 0, i;
@@ -141,8 +170,9 @@ main_exempt_host(struct fw_config *c, const char *host, int port)
 
 	if (dns_resolve(host, AF_UNSPEC, MAIN_RESOLVE_MS, a, FW_MAX_EXEMPT, &n,
 	    err, sizeof(err)) != 0) {
-		log_warn("cannot resolve %s to keep its traffic out of the tunnel: %s",
-		    host, err);
+		if (!quiet)
+			log_warn("cannot resolve %s to keep its traffic out of the "
+			    "tunnel: %s", host, err);
 		return;
 	}
 	for (i = 0; i < n; i++)
@@ -154,21 +184,22 @@ main_exempt_host(struct fw_config *c, const char *host, int port)
  * (with 0/0 it would be).  The built-in transport knows the exact peer;
  * for an external ssh we exempt what ssh will connect to: the host, or
  * the first ProxyJump hop, as the ssh configuration resolves it (a hop
- * is usually an alias itself).
+ * is usually an alias itself).  Without a transport (t NULL: a reconnect
+ * checks before connecting) every address the server resolves to.
  */
 static void
 main_exempt_ssh(struct fw_config *c, const struct transport *t, const struct sshcfg *cfg,
-    const char *config_file)
+    const char *config_file, bool quiet)
 {
 	struct sshcfg	 hop;
 	char		*first, *p, err[256];
 
-	if (t->peer_family != 0) {
+	if (t != NULL && t->peer_family != 0) {
 		main_exempt_add(c, t->peer_family, t->peer_addr, t->peer_port);
 		return;
 	}
 	if (cfg->proxy_jump == NULL) {
-		main_exempt_host(c, cfg->hostname, cfg->port);
+		main_exempt_host(c, cfg->hostname, cfg->port, quiet);
 		return;
 	}
 	if ((first = strdup(cfg->proxy_jump)) == NULL)
@@ -177,8 +208,8 @@ main_exempt_ssh(struct fw_config *c, const struct transport *t, const struct ssh
 	p = strncmp(first, "ssh://", 6) == 0 ? first + 6 : first;
 	memset(&hop, 0, sizeof(hop));
 	if (sshcfg_resolve(&hop, p, config_file, err, sizeof(err)) == 0)
-		main_exempt_host(c, hop.hostname, hop.port);
-	else
+		main_exempt_host(c, hop.hostname, hop.port, quiet);
+	else if (!quiet)
 		log_warn("cannot resolve the ProxyJump host %s to keep it out of the "
 		    "tunnel: %s", p, err);
 	sshcfg_free(&hop);
@@ -238,183 +269,601 @@ main_dns_servers(const struct options *o, struct dns_server *out)
 	return k;
 }
 
-/* Listeners for the captured DNS servers, and their rules. */
+/*
+ * Listeners for the captured DNS servers, and their entries in *c; the
+ * plan (the servers asked for) in ctx for a reload to compare.  *dnsp is
+ * NULL when nothing is captured.  0, or -1 with a reason in err.
+ */
 static int
-main_dns_open(const struct options *o, struct main_ctx *ctx,
-    const struct listen_spec *lspec, const struct listen_socks *ls,
-    char *err, size_t errlen)
+main_dns_open(const struct options *o, struct main_ctx *ctx, struct fw_config *c,
+    struct dns_local **dnsp, char *err, size_t errlen)
 {
 	struct dns_local_params	 p;
-	struct dns_server	 servers[FW_MAX_DNS];
 	const struct dns_server	*s;
 	uint16_t		 port;
 	size_t			 i;
 	char			 a[80];
-	int			 k;
 
+	*dnsp = NULL;
+	c->ndns = 0;
 	memset(&p, 0, sizeof(p));
-	p.servers = servers;
-	p.nservers = main_dns_servers(o, servers);
+	ctx->ndns_plan = 0;
+	if (!o->dns && o->nns_hosts == 0)
+		return 0;
+	p.servers = ctx->dns_plan;
+	p.nservers = ctx->ndns_plan = main_dns_servers(o, ctx->dns_plan);
 	p.domains = o->dns_domains;
 	p.ndomains = (size_t)o->ndns_domains;
-	p.want4 = ls->fd4 >= 0;
-	p.want6 = ls->fd6 >= 0;
-	memcpy(p.bind4, lspec->addr4, sizeof(p.bind4));
-	memcpy(p.bind6, lspec->addr6, sizeof(p.bind6));
-	p.first_port = (uint16_t)(ls->port + 1);
+	p.want4 = ctx->ls.fd4 >= 0;
+	p.want6 = ctx->ls.fd6 >= 0;
+	memcpy(p.bind4, ctx->lspec.addr4, sizeof(p.bind4));
+	memcpy(p.bind6, ctx->lspec.addr6, sizeof(p.bind6));
+	p.first_port = (uint16_t)(ctx->ls.port + 1);
 	p.socket = main_dns_socket;
 	p.socket_arg = ctx->fw;
-	if ((ctx->dns = dns_local_open(&p, err, errlen)) == NULL)
+	if ((*dnsp = dns_local_open(&p, err, errlen)) == NULL)
 		return -1;
-	for (i = 0; i < dns_local_count(ctx->dns); i++) {
-		s = dns_local_server(ctx->dns, i, &port);
-		ctx->fwcfg.dns[i].family = s->family;
-		memcpy(ctx->fwcfg.dns[i].addr, s->addr, sizeof(s->addr));
-		ctx->fwcfg.dns[i].port = port;
+	for (i = 0; i < dns_local_count(*dnsp); i++) {
+		s = dns_local_server(*dnsp, i, &port);
+		c->dns[i].family = s->family;
+		memcpy(c->dns[i].addr, s->addr, sizeof(s->addr));
+		c->dns[i].port = port;
 		log_debug("capturing DNS to %s", dns_server_text(s, a, sizeof(a)));
 	}
-	ctx->fwcfg.ndns = (int)dns_local_count(ctx->dns);
-	for (k = 0; k < o->nto_ns; k++) {
-		ctx->to_ns[k].family = o->to_ns[k].family;
-		ctx->to_ns[k].port = o->to_ns[k].port;
-		memcpy(ctx->to_ns[k].addr, o->to_ns[k].addr, sizeof(ctx->to_ns[k].addr));
-	}
+	c->ndns = (int)dns_local_count(*dnsp);
 	return 0;
 }
 
+static struct transport *
+main_transport(const struct options *o, const struct sshcfg *cfg,
+    const struct transport_open_opts *opts, enum transport_fail *fail, char *err,
+    size_t errlen)
+{
+	if (o->ssh_cmd != NULL)
+		return transport_cmd_open_ex(o->ssh_cmd, o->remote, o->ssh_config,
+		    o->verbose, opts, fail, err, errlen);
+	if (cfg->proxy_jump != NULL || cfg->proxy_command != NULL) {
+		/* Said once, at the first start. */
+		if (!opts->batch)
+			log_info("the ssh configuration for %s uses %s, which the built-in "
+			    "transport cannot do: using the external ssh command",
+			    cfg->alias, cfg->proxy_jump != NULL ? "ProxyJump" : "ProxyCommand");
+		return transport_cmd_open_ex("ssh", o->remote, o->ssh_config,
+		    o->verbose, opts, fail, err, errlen);
+	}
+	return transport_ssh2_open_ex(cfg, o->verbose, opts, fail, err, errlen);
+}
+
+/* ---- the tunnel's hooks ---- */
+
 static int
-main_ready(void *arg, char *err, size_t errlen)
+main_ready(void *arg, bool first, char *err, size_t errlen)
 {
 	struct main_ctx	*ctx = arg;
 
+	/* The rules outlive sessions: installed once. */
+	if (!first)
+		return 0;
 	return fw_apply(ctx->fw, &ctx->fwcfg, err, errlen);
 }
 
-static struct transport *
-main_transport(const struct options *o, const struct sshcfg *cfg, enum transport_fail *fail,
-    char *err, size_t errlen)
+static void
+main_up(void *arg, bool first)
 {
-	if (o->ssh_cmd != NULL)
-		return transport_cmd_open(o->ssh_cmd, o->remote, o->ssh_config,
-		    o->verbose, fail, err, errlen);
-	if (cfg->proxy_jump != NULL || cfg->proxy_command != NULL) {
-		log_info("the ssh configuration for %s uses %s, which the built-in "
-		    "transport cannot do: using the external ssh command",
-		    cfg->alias, cfg->proxy_jump != NULL ? "ProxyJump" : "ProxyCommand");
-		return transport_cmd_open("ssh", o->remote, o->ssh_config,
-		    o->verbose, fail, err, errlen);
+	struct main_ctx	*ctx = arg;
+	char		 err[512];
+
+	if (!first)
+		return;
+	ctx->up = true;
+	if (ctx->pidfile[0] != '\0') {
+		if (pidfile_write(ctx->pidfile, getpid(), err, sizeof(err)) == 0)
+			ctx->pid_written = true;
+		else
+			log_warn("%s", err);
 	}
-	return transport_ssh2_open(cfg, o->verbose, fail, err, errlen);
+	notify_send("READY=1");
+	daemon_ready();
+}
+
+/* Main thread, before each reconnect: what the worker needs to know. */
+static void
+main_prepare(void *arg, struct sv_job *job)
+{
+	struct main_ctx	*ctx = arg;
+
+	memcpy(job->exempt, ctx->fwcfg.exempt, sizeof(job->exempt));
+	job->nexempt = ctx->fwcfg.nexempt;
+	pthread_mutex_lock(&ctx->mu);
+	job->alive_interval_ms = ctx->alive_interval_ms;
+	job->alive_timeout_ms = ctx->alive_timeout_ms;
+	pthread_mutex_unlock(&ctx->mu);
+}
+
+/*
+ * Worker thread: open the next session's transport.  Only what never
+ * changes after start-up is read here (ctx->boot, ctx->cfg); the rest
+ * comes in the job.
+ */
+static void
+main_connect(void *arg, const struct sv_job *job, struct transport_abort *abort,
+    struct sv_result *r)
+{
+	struct main_ctx			*ctx = arg;
+	struct transport_open_opts	 opts;
+	struct fw_config		*c;
+
+	/*
+	 * The server may resolve to another address now.  Rules that
+	 * redirect it would send our own SSH connection into the tunnel
+	 * that it is meant to carry: exempt it first (the loop applies
+	 * it), then connect.
+	 */
+	if (job->check_exempt && (c = calloc(1, sizeof(*c))) != NULL) {
+		memcpy(c->exempt, job->exempt, sizeof(c->exempt));
+		c->nexempt = job->nexempt;
+		main_exempt_ssh(c, NULL, ctx->cfg, ctx->boot->ssh_config, true);
+		if (c->nexempt != job->nexempt) {
+			r->exempt_changed = true;
+			memcpy(r->exempt, c->exempt, sizeof(r->exempt));
+			r->nexempt = c->nexempt;
+			free(c);
+			return;
+		}
+		free(c);
+	}
+	memset(&opts, 0, sizeof(opts));
+	opts.alive_interval_ms = job->alive_interval_ms;
+	opts.alive_timeout_ms = job->alive_timeout_ms;
+	opts.batch = true;
+	opts.abort = abort;
+	r->transport = main_transport(ctx->boot, ctx->cfg, &opts, &r->fail, r->err,
+	    sizeof(r->err));
+}
+
+static int
+main_exempt(void *arg, const struct fw_exempt *e, int n, char *err, size_t errlen)
+{
+	struct main_ctx		*ctx = arg;
+	struct fw_config	 c = ctx->fwcfg;
+
+	memcpy(c.exempt, e, sizeof(c.exempt));
+	c.nexempt = n;
+	if (fw_apply(ctx->fw, &c, err, errlen) != 0)
+		return -1;
+	ctx->fwcfg = c;
+	return 0;
+}
+
+/* ---- SIGHUP ---- */
+
+static bool
+main_subnets_equal(const struct subnet_list *a, const struct subnet_list *b, bool exclude)
+{
+	size_t	i = 0, j = 0;
+
+	/* The includes (or the excludes) of both, in order. */
+	for (;;) {
+		while (i < a->n && a->v[i].exclude != exclude)
+			i++;
+		while (j < b->n && b->v[j].exclude != exclude)
+			j++;
+		if (i == a->n || j == b->n)
+			return i == a->n && j == b->n;
+		if (a->v[i].family != b->v[j].family || a->v[i].prefix != b->v[j].prefix ||
+		    memcmp(a->v[i].addr, b->v[j].addr, 16) != 0 ||
+		    a->v[i].port_lo != b->v[j].port_lo || a->v[i].port_hi != b->v[j].port_hi)
+			return false;
+		i++;
+		j++;
+	}
+}
+
+static bool
+main_str_equal(const char *a, const char *b)
+{
+	if (a == NULL || b == NULL)
+		return a == b;
+	return strcmp(a, b) == 0;
+}
+
+static bool
+main_ns_equal(const struct options_ns *a, int na, const struct options_ns *b, int nb)
+{
+	int	i;
+
+	if (na != nb)
+		return false;
+	for (i = 0; i < na; i++)
+		if (a[i].family != b[i].family || a[i].port != b[i].port ||
+		    memcmp(a[i].addr, b[i].addr, sizeof(a[i].addr)) != 0)
+			return false;
+	return true;
+}
+
+/* Field by field: the structures have padding. */
+static bool
+main_servers_equal(const struct dns_server *a, const struct dns_server *b, size_t n)
+{
+	size_t	i;
+
+	for (i = 0; i < n; i++)
+		if (a[i].family != b[i].family || a[i].port != b[i].port ||
+		    a[i].scope != b[i].scope || memcmp(a[i].addr, b[i].addr, 16) != 0)
+			return false;
+	return true;
+}
+
+static bool
+main_domains_equal(const struct options *a, const struct options *b)
+{
+	int	i;
+
+	if (a->ndns_domains != b->ndns_domains)
+		return false;
+	for (i = 0; i < a->ndns_domains; i++)
+		if (strcmp(a->dns_domains[i], b->dns_domains[i]) != 0)
+			return false;
+	return true;
+}
+
+static bool
+main_listen_equal(const struct options *a, const struct options *b)
+{
+	int	i;
+
+	if (a->nlisten != b->nlisten)
+		return false;
+	for (i = 0; i < a->nlisten; i++)
+		if (a->listen[i].family != b->listen[i].family ||
+		    a->listen[i].port != b->listen[i].port ||
+		    memcmp(a->listen[i].addr, b->listen[i].addr, 16) != 0)
+			return false;
+	return true;
+}
+
+/* Log the keys whose change needs a new cshuttle; they are ignored. */
+static void
+main_restart_keys(const struct options *was, const struct options *now)
+{
+	const char	*keys[16];
+	int		 n = 0, i;
+
+	if (!main_str_equal(was->remote, now->remote))
+		keys[n++] = "remote";
+	if (!main_listen_equal(was, now))
+		keys[n++] = "listen";
+	if (!main_str_equal(was->ssh_cmd, now->ssh_cmd))
+		keys[n++] = "ssh-cmd";
+	if (!main_str_equal(was->ssh_config, now->ssh_config))
+		keys[n++] = "ssh-config";
+	if (was->no_ipv6 != now->no_ipv6)
+		keys[n++] = "no-ipv6";
+	if (was->stub_cache != now->stub_cache)
+		keys[n++] = "stub-cache";
+	if (!main_str_equal(was->remote_tmpdir, now->remote_tmpdir))
+		keys[n++] = "remote-tmpdir";
+	if (!main_ns_equal(was->to_ns, was->nto_ns, now->to_ns, now->nto_ns))
+		keys[n++] = "to-ns";
+	if (was->daemon != now->daemon)
+		keys[n++] = "daemon";
+	if (!main_str_equal(was->pidfile, now->pidfile))
+		keys[n++] = "pidfile";
+	if (was->syslog != now->syslog)
+		keys[n++] = "syslog";
+	for (i = 0; i < n; i++)
+		log_warn("needs a restart: %s", keys[i]);
+}
+
+/* Free an options set nobody refers to any more. */
+static void
+main_options_drop(struct main_ctx *ctx, struct options *o)
+{
+	if (o == NULL || o == ctx->boot || o == ctx->live || o == ctx->dns_owner)
+		return;
+	options_free(o);
+	free(o);
+}
+
+static void
+main_reload(void *arg, struct tunnel *t)
+{
+	struct main_ctx		*ctx = arg;
+	struct options		*o, *old;
+	struct fw_config	 c;
+	struct dns_local	*dns = ctx->dns, *olddns = ctx->dns;
+	struct dns_server	 plan[FW_MAX_DNS], oldplan[FW_MAX_DNS];
+	size_t			 nplan, noldplan = ctx->ndns_plan;
+	char			 err[1024], changed[512];
+	bool			 newdns = false, want;
+	int			 rc;
+
+	log_info("SIGHUP: reloading the configuration");
+	notify_send("RELOADING=1");
+	if ((o = calloc(1, sizeof(*o))) == NULL) {
+		log_error("cannot reload: out of memory; the running configuration stays");
+		goto done;
+	}
+	if ((rc = options_parse(o, ctx->argc, ctx->argv, err, sizeof(err))) !=
+	    CSHUTTLE_EXIT_OK) {
+		log_error("cannot reload: %s; the running configuration stays", err);
+		options_free(o);
+		free(o);
+		goto done;
+	}
+	main_restart_keys(ctx->boot, o);
+
+	/* What the rules will be: the new subnets and captured DNS, the
+	 * same listeners and exemptions. */
+	c = ctx->fwcfg;
+	c.subnets = &o->subnets;
+	c.block_leaks = !o->no_block_leaks;
+	memcpy(oldplan, ctx->dns_plan, sizeof(oldplan));
+	want = o->dns || o->nns_hosts > 0;
+	nplan = want ? main_dns_servers(o, plan) : 0;
+	if (want != (olddns != NULL) || (want && (nplan != noldplan ||
+	    !main_servers_equal(plan, oldplan, nplan) ||
+	    !main_domains_equal(o, ctx->dns_owner)))) {
+		if (nplan > 0 && tunnel_features(t) != 0 &&
+		    !(tunnel_features(t) & PROTO_FEAT_DNS)) {
+			log_error("cannot reload: the remote stub cannot resolve DNS (an older "
+			    "cshuttle); the running configuration stays");
+			main_options_drop(ctx, o);
+			goto done;
+		}
+		if (main_dns_open(o, ctx, &c, &dns, err, sizeof(err)) != 0) {
+			log_error("cannot reload: %s; the running configuration stays", err);
+			memcpy(ctx->dns_plan, oldplan, sizeof(oldplan));
+			ctx->ndns_plan = noldplan;
+			main_options_drop(ctx, o);
+			goto done;
+		}
+		newdns = true;
+	}
+	/* One batch: all of it or none (and none at all when the rules
+	 * would not change). */
+	if ((newdns || c.block_leaks != ctx->fwcfg.block_leaks ||
+	    !main_subnets_equal(&ctx->live->subnets, &o->subnets, false) ||
+	    !main_subnets_equal(&ctx->live->subnets, &o->subnets, true)) &&
+	    fw_apply(ctx->fw, &c, err, sizeof(err)) != 0) {
+		log_error("cannot reload: %s; the running configuration stays", err);
+		if (newdns) {
+			dns_local_close(dns);
+			memcpy(ctx->dns_plan, oldplan, sizeof(oldplan));
+			ctx->ndns_plan = noldplan;
+		}
+		main_options_drop(ctx, o);
+		goto done;
+	}
+
+	changed[0] = '\0';
+#define MAIN_CHANGED(cond, key) do { if (cond) { size_t l_ = strlen(changed); \
+	snprintf(changed + l_, sizeof(changed) - l_, "%s%s", l_ ? ", " : "", key); } } while (0)
+	MAIN_CHANGED(!main_subnets_equal(&ctx->live->subnets, &o->subnets, false), "subnets");
+	MAIN_CHANGED(!main_subnets_equal(&ctx->live->subnets, &o->subnets, true), "excludes");
+	MAIN_CHANGED(newdns, "DNS capture");
+	MAIN_CHANGED(ctx->live->no_block_leaks != o->no_block_leaks, "leak blocking");
+	MAIN_CHANGED(ctx->live->verbose != o->verbose || ctx->live->quiet != o->quiet,
+	    "verbosity");
+	MAIN_CHANGED(ctx->live->alive_interval_ms != o->alive_interval_ms ||
+	    ctx->live->alive_timeout_ms != o->alive_timeout_ms, "alive times");
+	MAIN_CHANGED(ctx->live->no_reconnect != o->no_reconnect, "reconnect");
+#undef MAIN_CHANGED
+
+	/* Commit. */
+	ctx->fwcfg = c;
+	if (newdns) {
+		tunnel_set_dns(t, dns);
+		dns_local_close(olddns);
+		ctx->dns = dns;
+		old = ctx->dns_owner;
+		ctx->dns_owner = o;
+		main_options_drop(ctx, old);
+	}
+	log_init("cshuttle", o->quiet ? -1 : o->verbose);
+	tunnel_set_alive(t, o->alive_interval_ms, o->alive_timeout_ms);
+	tunnel_set_reconnect(t, !o->no_reconnect);
+	pthread_mutex_lock(&ctx->mu);
+	ctx->alive_interval_ms = o->alive_interval_ms;
+	ctx->alive_timeout_ms = o->alive_timeout_ms;
+	pthread_mutex_unlock(&ctx->mu);
+	old = ctx->live;
+	ctx->live = o;
+	main_options_drop(ctx, old);
+	log_info("reloaded: %s", changed[0] != '\0' ? changed : "nothing changed");
+done:
+	notify_send("READY=1");
+}
+
+/* SIGHUP waits (blocked) for the loop, which reloads; until then it must
+ * neither kill us nor reach the children we start (they reset it). */
+static void
+main_block_hup(void)
+{
+	sigset_t	hup;
+
+	sigemptyset(&hup);
+	sigaddset(&hup, SIGHUP);
+	(void)sigprocmask(SIG_BLOCK, &hup, NULL);
 }
 
 int
 main(int argc, char **argv)
 {
-	struct options		 o;
-	struct sshcfg		 cfg;
-	struct listen_spec	 lspec;
-	struct listen_socks	 ls = { -1, -1, 0 };
-	struct tunnel_params	 tp;
-	struct main_ctx		 ctx;
-	struct transport	*t = NULL;
-	enum transport_fail	 fail = TRANSPORT_F_NONE;
-	enum tunnel_end		 end;
-	char			 err[1024], self[PATH_MAX];
-	ssize_t			 n;
-	int			 rc;
+	struct options			*o = NULL;
+	struct sshcfg			 cfg;
+	struct tunnel_params		 tp;
+	struct main_ctx			 ctx;
+	struct transport		*t = NULL;
+	struct transport_open_opts	 opts;
+	enum transport_fail		 fail = TRANSPORT_F_NONE;
+	enum tunnel_end			 end;
+	char				 err[1024], self[PATH_MAX];
+	ssize_t				 n;
+	bool				 stuck = false;
+	int				 rc, k;
 
 	memset(&cfg, 0, sizeof(cfg));
 	memset(&ctx, 0, sizeof(ctx));
+	ctx.ls.fd4 = ctx.ls.fd6 = -1;
+	ctx.argc = argc;
+	ctx.argv = argv;
+	pthread_mutex_init(&ctx.mu, NULL);
 	log_init("cshuttle", 0);
-	if ((rc = options_parse(&o, argc, argv, err, sizeof(err))) != CSHUTTLE_EXIT_OK) {
+	if ((o = calloc(1, sizeof(*o))) == NULL) {
+		fprintf(stderr, "cshuttle: out of memory\n");
+		return CSHUTTLE_EXIT_FAIL;
+	}
+	if ((rc = options_parse(o, argc, argv, err, sizeof(err))) != CSHUTTLE_EXIT_OK) {
 		/* One line, naming the problem. */
 		fprintf(stderr, "cshuttle: %s%s\n", err,
 		    rc == CSHUTTLE_EXIT_USAGE ? " (see cshuttle --help)" : "");
-		options_free(&o);
+		options_free(o);
+		free(o);
 		return rc;
 	}
-	if (o.show_help) {
+	if (o->show_help) {
 		options_usage(stdout);
-		options_free(&o);
+		options_free(o);
+		free(o);
 		return CSHUTTLE_EXIT_OK;
 	}
-	if (o.show_version) {
+	if (o->show_version) {
 		printf("cshuttle %s\n", CSHUTTLE_VERSION);
-		options_free(&o);
+		options_free(o);
+		free(o);
 		return CSHUTTLE_EXIT_OK;
 	}
-	if (o.firewall) {
-		log_init("cshuttle-fw", o.quiet ? -1 : o.verbose);
-		rc = fw_helper_main(STDIN_FILENO, STDOUT_FILENO, o.verbose);
-		options_free(&o);
+	if (o->firewall) {
+		log_init("cshuttle-fw", o->quiet ? -1 : o->verbose);
+		rc = fw_helper_main(STDIN_FILENO, STDOUT_FILENO, o->verbose);
+		options_free(o);
+		free(o);
 		return rc;
 	}
-	log_init("cshuttle", o.quiet ? -1 : o.verbose);
+	ctx.boot = ctx.live = ctx.dns_owner = o;
+	ctx.cfg = &cfg;
+	ctx.alive_interval_ms = o->alive_interval_ms;
+	ctx.alive_timeout_ms = o->alive_timeout_ms;
+	main_block_hup();
+	log_init("cshuttle", o->quiet ? -1 : o->verbose);
+	rc = CSHUTTLE_EXIT_FAIL;
+	/* Refused here, before detaching: the message reaches the user. */
+	if (o->pidfile != NULL &&
+	    (pidfile_path(o->pidfile, ctx.pidfile, sizeof(ctx.pidfile), err, sizeof(err)) != 0 ||
+	    pidfile_check(ctx.pidfile, err, sizeof(err)) != 0)) {
+		fprintf(stderr, "cshuttle: %s\n", err);
+		goto out;
+	}
+	if (o->daemon && daemon_detach(err, sizeof(err)) != 0) {
+		fprintf(stderr, "cshuttle: %s\n", err);
+		goto out;
+	}
+	/* -D implies --syslog: its stderr is /dev/null now. */
+	if (o->syslog || o->daemon)
+		log_use_syslog(true);
+	(void)notify_init();
 	signal(SIGPIPE, SIG_IGN);
 	main_raise_nofile();
-	bootstrap_set_options(o.stub_cache, o.remote_tmpdir);
+	bootstrap_set_options(o->stub_cache, o->remote_tmpdir);
 
-	rc = CSHUTTLE_EXIT_FAIL;
 	if ((n = readlink("/proc/self/exe", self, sizeof(self) - 1)) <= 0) {
 		log_error("cannot find my own executable: %s", strerror(errno));
 		goto out;
 	}
 	self[n] = '\0';
-	if ((ctx.fw = fw_start(self, o.verbose, err, sizeof(err))) == NULL) {
+	if ((ctx.fw = fw_start(self, o->verbose, err, sizeof(err))) == NULL) {
 		log_error("%s", err);
 		goto out;
 	}
-	if (sshcfg_resolve(&cfg, o.remote, o.ssh_config, err, sizeof(err)) != 0) {
+	if (sshcfg_resolve(&cfg, o->remote, o->ssh_config, err, sizeof(err)) != 0) {
 		log_error("%s", err);
 		goto out;
 	}
-	main_listen_spec(&o, &lspec, &ctx.fwcfg.prerouting);
-	if (listen_open(&lspec, &ls, err, sizeof(err)) != 0) {
+	main_listen_spec(o, &ctx.lspec, &ctx.fwcfg.prerouting);
+	if (listen_open(&ctx.lspec, &ctx.ls, err, sizeof(err)) != 0) {
 		log_error("%s", err);
 		goto out;
 	}
-	log_debug("listening on port %u (IPv4 %s, IPv6 %s)", ls.port,
-	    ls.fd4 >= 0 ? "yes" : "no", ls.fd6 >= 0 ? "yes" : "no");
-	if ((o.dns || o.nns_hosts > 0) &&
-	    main_dns_open(&o, &ctx, &lspec, &ls, err, sizeof(err)) != 0) {
+	log_debug("listening on port %u (IPv4 %s, IPv6 %s)", ctx.ls.port,
+	    ctx.ls.fd4 >= 0 ? "yes" : "no", ctx.ls.fd6 >= 0 ? "yes" : "no");
+	if (main_dns_open(o, &ctx, &ctx.fwcfg, &ctx.dns, err, sizeof(err)) != 0) {
 		log_error("%s", err);
 		goto out;
 	}
-	ctx.fwcfg.block_leaks = !o.no_block_leaks;
-	if ((t = main_transport(&o, &cfg, &fail, err, sizeof(err))) == NULL) {
+	for (k = 0; k < o->nto_ns; k++) {
+		ctx.to_ns[k].family = o->to_ns[k].family;
+		ctx.to_ns[k].port = o->to_ns[k].port;
+		memcpy(ctx.to_ns[k].addr, o->to_ns[k].addr, sizeof(ctx.to_ns[k].addr));
+	}
+	ctx.fwcfg.block_leaks = !o->no_block_leaks;
+	memset(&opts, 0, sizeof(opts));
+	opts.alive_interval_ms = o->alive_interval_ms;
+	opts.alive_timeout_ms = o->alive_timeout_ms;
+	if ((t = main_transport(o, &cfg, &opts, &fail, err, sizeof(err))) == NULL) {
 		log_error("%s", err);
 		goto out;
 	}
 
-	ctx.fwcfg.port = ls.port;
-	ctx.fwcfg.ipv4 = ls.fd4 >= 0;
-	ctx.fwcfg.ipv6 = ls.fd6 >= 0;
-	ctx.fwcfg.subnets = &o.subnets;
-	main_exempt_ssh(&ctx.fwcfg, t, &cfg, o.ssh_config);
+	ctx.fwcfg.port = ctx.ls.port;
+	ctx.fwcfg.ipv4 = ctx.ls.fd4 >= 0;
+	ctx.fwcfg.ipv6 = ctx.ls.fd6 >= 0;
+	ctx.fwcfg.subnets = &o->subnets;
+	main_exempt_ssh(&ctx.fwcfg, t, &cfg, o->ssh_config, false);
 
 	memset(&tp, 0, sizeof(tp));
 	tp.transport = t;
-	tp.listen = &ls;
+	t = NULL;	/* the tunnel's now */
+	tp.listen = &ctx.ls;
 	tp.fw = ctx.fw;
-	tp.ready = main_ready;
-	tp.ready_arg = &ctx;
 	tp.dns = ctx.dns;
 	tp.to_ns = ctx.to_ns;
-	tp.nto_ns = (size_t)o.nto_ns;
+	tp.nto_ns = (size_t)o->nto_ns;
 	tp.window = MUX_DEFAULT_WINDOW;
-	tp.ping_interval_ms = MAIN_PING_INTERVAL_MS;
-	tp.ping_timeout_ms = MAIN_PING_TIMEOUT_MS;
-	end = tunnel_run(&tp);
+	tp.alive_interval_ms = o->alive_interval_ms;
+	tp.alive_timeout_ms = o->alive_timeout_ms;
+	tp.reconnect = !o->no_reconnect;
+	tp.remote = o->remote != NULL ? o->remote : cfg.alias;
+	tp.hooks.ready = main_ready;
+	tp.hooks.up = main_up;
+	tp.hooks.prepare = main_prepare;
+	tp.hooks.connect = main_connect;
+	tp.hooks.exempt = main_exempt;
+	tp.hooks.reload = main_reload;
+	tp.hooks.arg = &ctx;
+	end = tunnel_run(&tp, &stuck);
 	rc = end == TUNNEL_END_SIGNAL ? CSHUTTLE_EXIT_OK : CSHUTTLE_EXIT_FAIL;
 out:
+	if (ctx.up)
+		notify_send("STOPPING=1");
 	/* Rules first: once the helper is gone nothing is redirected to
 	 * listeners that are about to close. */
 	fw_stop(ctx.fw);
 	if (t != NULL)
 		t->ops->free(t);
 	dns_local_close(ctx.dns);
-	listen_close(&ls);
+	listen_close(&ctx.ls);
+	if (ctx.pid_written)
+		pidfile_remove(ctx.pidfile, getpid());
+	/* A start that failed: the -D parent says why, with our code. */
+	if (!ctx.up)
+		daemon_failed(rc);
 	sshcfg_free(&cfg);
-	options_free(&o);
+	/* A worker that would not stop may still use what exit() tears
+	 * down (libssh2, OpenSSL): leave without running exit handlers. */
+	if (stuck)
+		_exit(rc);
+	/* What reloads left behind, then the options we started with. */
+	if (ctx.dns_owner != NULL && ctx.dns_owner != o && ctx.dns_owner != ctx.live) {
+		options_free(ctx.dns_owner);
+		free(ctx.dns_owner);
+	}
+	if (ctx.live != NULL && ctx.live != o) {
+		options_free(ctx.live);
+		free(ctx.live);
+	}
+	options_free(o);
+	free(o);
+	pthread_mutex_destroy(&ctx.mu);
 	return rc;
 }

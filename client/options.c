@@ -14,6 +14,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
+#include <limits.h>
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -21,6 +22,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "config.h"
 #include "dns_msg.h"
 #include "dns_resolve.h"
 #include "options.h"
@@ -42,9 +44,17 @@ enum {
 	OPT_TO_NS,
 	OPT_DNS_DOMAINS,
 	OPT_NO_BLOCK_LEAKS,
+	OPT_PIDFILE,
+	OPT_SYSLOG,
+	OPT_NO_RECONNECT,
+	OPT_ALIVE_INTERVAL,
+	OPT_ALIVE_TIMEOUT,
+	OPT_CONFIG,
+	OPT_SUBNET,		/* configuration file only: subnet(s) = ... */
+	OPT_END
 };
 
-static const char options_short[] = ":r:x:X:s:l:vqe:h";
+static const char options_short[] = ":r:x:X:s:l:vqe:hD";
 
 static const struct option options_long[] = {
 	{ "remote",		required_argument,	NULL, 'r' },
@@ -67,6 +77,13 @@ static const struct option options_long[] = {
 	{ "to-ns",		required_argument,	NULL, OPT_TO_NS },
 	{ "dns-domains",	required_argument,	NULL, OPT_DNS_DOMAINS },
 	{ "no-block-leaks",	no_argument,		NULL, OPT_NO_BLOCK_LEAKS },
+	{ "daemon",		no_argument,		NULL, 'D' },
+	{ "pidfile",		required_argument,	NULL, OPT_PIDFILE },
+	{ "syslog",		no_argument,		NULL, OPT_SYSLOG },
+	{ "no-reconnect",	no_argument,		NULL, OPT_NO_RECONNECT },
+	{ "alive-interval",	required_argument,	NULL, OPT_ALIVE_INTERVAL },
+	{ "alive-timeout",	required_argument,	NULL, OPT_ALIVE_TIMEOUT },
+	{ "config",		required_argument,	NULL, OPT_CONFIG },
 	{ NULL,			0,			NULL, 0 },
 };
 
@@ -103,6 +120,22 @@ options_nomem(char *err, size_t errlen)
 	if (err != NULL && errlen > 0)
 		snprintf(err, errlen, "out of memory");
 	return CSHUTTLE_EXIT_FAIL;
+}
+
+/*
+ * Relative paths on the command line are taken relative to the working
+ * directory of the first options_parse() call: with -D the process moves
+ * to "/" after it, and the SIGHUP reload parses the same argv again.
+ */
+static char options_cwd[PATH_MAX];
+
+static const char *
+options_base(void)
+{
+	if (options_cwd[0] == '\0' &&
+	    getcwd(options_cwd, sizeof(options_cwd)) == NULL)
+		options_cwd[0] = '\0';
+	return options_cwd[0] != '\0' ? options_cwd : NULL;
 }
 
 static void
@@ -211,7 +244,7 @@ static int
 options_argfile(struct options_argv *a, const char *path, int depth,
     char *err, size_t errlen)
 {
-	char *data = NULL, *line, *next, *end;
+	char *data = NULL, *full, *line, *next, *end;
 	int ret;
 
 	if (depth > OPTIONS_MAX_ARGFILE_DEPTH)
@@ -219,8 +252,11 @@ options_argfile(struct options_argv *a, const char *path, int depth,
 		    "nested more than %d deep", path, OPTIONS_MAX_ARGFILE_DEPTH);
 	if (*path == '\0')
 		return options_fail(err, errlen, "\"@\" needs a file name");
-	if ((ret = options_read_file("argument file", path, &data,
-	    err, errlen)) != 0)
+	if ((full = config_join(options_base(), path)) == NULL)
+		return options_nomem(err, errlen);
+	ret = options_read_file("argument file", full, &data, err, errlen);
+	free(full);
+	if (ret != 0)
 		return ret;
 	for (line = data; line != NULL; line = next) {
 		if ((next = strchr(line, '\n')) != NULL)
@@ -253,6 +289,8 @@ options_add_arg(struct options_argv *a, const char *s, size_t len, int depth,
 			a->dashdash = true;
 		return options_argv_push(a, s, len, err, errlen);
 	}
+	if (len == 1)
+		return options_fail(err, errlen, "\"@\" needs a file name");
 	if ((path = strndup(s + 1, len - 1)) == NULL)
 		return options_nomem(err, errlen);
 	ret = options_argfile(a, path, depth + 1, err, errlen);
@@ -749,22 +787,371 @@ options_bad(const struct options_argv *a, int c, char *err, size_t errlen)
 	return options_fail(err, errlen, "unknown option -%c", optopt);
 }
 
-int
-options_parse(struct options *o, int argc, char **argv, char *err,
+/* SECS for --alive-interval and --alive-timeout: whole seconds. */
+static int
+options_seconds(int *ms, const char *opt, const char *arg, char *err,
     size_t errlen)
+{
+	unsigned long v;
+	char *end;
+
+	errno = 0;
+	v = isdigit((unsigned char)*arg) ? strtoul(arg, &end, 10) : 0;
+	if (!isdigit((unsigned char)*arg) || errno != 0 || *end != '\0' ||
+	    v < 1 || v > OPTIONS_ALIVE_MAX_S)
+		return options_fail(err, errlen, "%s \"%s\": expected whole "
+		    "seconds, 1-%d", opt, arg, OPTIONS_ALIVE_MAX_S);
+	*ms = (int)v * 1000;
+	return 0;
+}
+
+/* A path option: relative to base (the command line's or the file's
+ * directory), kept absolute so that it still works after -D's chdir. */
+static int
+options_path(char **dst, const char *opt, const char *base, const char *arg,
+    char *err, size_t errlen)
+{
+	char *full;
+	int ret;
+
+	if (*arg == '\0')
+		return options_fail(err, errlen, "%s: empty argument", opt);
+	if ((full = config_join(base, arg)) == NULL)
+		return options_nomem(err, errlen);
+	ret = options_string(dst, opt, full, err, errlen);
+	free(full);
+	return ret;
+}
+
+static int
+options_subnet_path(struct options *o, const char *base, const char *arg,
+    bool exclude, char *err, size_t errlen)
+{
+	char *full;
+	int ret;
+
+	if (*arg == '\0')
+		return options_fail(err, errlen, "%s: empty argument",
+		    exclude ? "-X" : "-s");
+	if ((full = config_join(base, arg)) == NULL)
+		return options_nomem(err, errlen);
+	ret = options_subnet_file(o, full, exclude, err, errlen);
+	free(full);
+	return ret;
+}
+
+/* The field behind an option that takes no argument, NULL for others. */
+static bool *
+options_flag(struct options *o, int opt)
+{
+	switch (opt) {
+	case 'q':
+		return &o->quiet;
+	case 'h':
+		return &o->show_help;
+	case 'D':
+		return &o->daemon;
+	case OPT_VERSION:
+		return &o->show_version;
+	case OPT_FIREWALL:
+		return &o->firewall;
+	case OPT_NO_IPV6:
+		return &o->no_ipv6;
+	case OPT_STUB_CACHE:
+		return &o->stub_cache;
+	case OPT_DNS:
+		return &o->dns;
+	case OPT_NO_BLOCK_LEAKS:
+		return &o->no_block_leaks;
+	case OPT_SYSLOG:
+		return &o->syslog;
+	case OPT_NO_RECONNECT:
+		return &o->no_reconnect;
+	}
+	return NULL;
+}
+
+/*
+ * One option that takes an argument, from the command line or from the
+ * configuration file: the same checks either way.  Relative paths are
+ * taken relative to base.
+ */
+static int
+options_apply(struct options *o, struct options_state *st, int opt,
+    const char *arg, const char *base, char *err, size_t errlen)
+{
+	switch (opt) {
+	case 'r':
+		return options_remote(o, arg, err, errlen);
+	case 'x':
+		return options_subnet(o, arg, true, err, errlen);
+	case 'X':
+		return options_subnet_path(o, base, arg, true, err, errlen);
+	case 's':
+		return options_subnet_path(o, base, arg, false, err, errlen);
+	case OPT_SUBNET:
+		return options_subnet(o, arg, false, err, errlen);
+	case 'l':
+		return options_listen(o, st, arg, err, errlen);
+	case 'e':
+		return options_string(&o->ssh_cmd, "-e", arg, err, errlen);
+	case OPT_SSH_CONFIG:
+		return options_path(&o->ssh_config, "--ssh-config", base, arg,
+		    err, errlen);
+	case OPT_REMOTE_TMPDIR:
+		return options_remote_tmpdir(o, arg, err, errlen);
+	case OPT_NS_HOSTS:
+		return options_each(o, "--ns-hosts", arg, options_ns_host,
+		    err, errlen);
+	case OPT_TO_NS:
+		return options_each(o, "--to-ns", arg, options_to_ns_one,
+		    err, errlen);
+	case OPT_DNS_DOMAINS:
+		return options_each(o, "--dns-domains", arg, options_dns_domain,
+		    err, errlen);
+	case OPT_PIDFILE:
+		return options_path(&o->pidfile, "--pidfile", base, arg,
+		    err, errlen);
+	case OPT_ALIVE_INTERVAL:
+		return options_seconds(&o->alive_interval_ms, "--alive-interval",
+		    arg, err, errlen);
+	case OPT_ALIVE_TIMEOUT:
+		return options_seconds(&o->alive_timeout_ms, "--alive-timeout",
+		    arg, err, errlen);
+	case OPT_CONFIG:
+		return options_path(&o->config, "--config", base, arg,
+		    err, errlen);
+	}
+	return options_fail(err, errlen, "internal error: option %d", opt);
+}
+
+/*
+ * The command-line options that replace a whole list from the file:
+ * -s and positional subnets replace subnet/subnets, -x and -X replace
+ * exclude/exclude-from, and so on.  Maps an option to its group.
+ */
+static int
+options_group(int opt)
+{
+	switch (opt) {
+	case OPT_SUBNET:
+		return 's';
+	case 'X':
+		return 'x';
+	}
+	return opt;
+}
+
+/* What the value of a configuration key is. */
+enum options_key_type {
+	OPTIONS_KEY_ONE,	/* one argument, as on the command line */
+	OPTIONS_KEY_PATH,	/* a file, relative to the file's directory */
+	OPTIONS_KEY_LIST,	/* items separated by white space or commas,
+				 * each one argument; a command-line
+				 * occurrence replaces every line of the
+				 * key's group */
+	OPTIONS_KEY_BOOL,	/* true/false..., the option's flag */
+	OPTIONS_KEY_NOT,	/* true/false..., the flag's inverse */
+	OPTIONS_KEY_LEVEL,	/* verbose: 0-3 */
+};
+
+static const struct options_key {
+	const char		*name;
+	int			 opt;
+	enum options_key_type	 type;
+} options_keys[] = {
+	{ "remote",		'r',			OPTIONS_KEY_ONE },
+	{ "subnet",		OPT_SUBNET,		OPTIONS_KEY_LIST },
+	{ "subnets",		OPT_SUBNET,		OPTIONS_KEY_LIST },
+	{ "exclude",		'x',			OPTIONS_KEY_LIST },
+	{ "exclude-from",	'X',			OPTIONS_KEY_PATH },
+	{ "listen",		'l',			OPTIONS_KEY_LIST },
+	{ "ssh-cmd",		'e',			OPTIONS_KEY_ONE },
+	{ "ssh-config",		OPT_SSH_CONFIG,		OPTIONS_KEY_PATH },
+	{ "dns",		OPT_DNS,		OPTIONS_KEY_BOOL },
+	{ "ns-hosts",		OPT_NS_HOSTS,		OPTIONS_KEY_LIST },
+	{ "to-ns",		OPT_TO_NS,		OPTIONS_KEY_LIST },
+	{ "dns-domains",	OPT_DNS_DOMAINS,	OPTIONS_KEY_LIST },
+	{ "block-leaks",	OPT_NO_BLOCK_LEAKS,	OPTIONS_KEY_NOT },
+	{ "no-block-leaks",	OPT_NO_BLOCK_LEAKS,	OPTIONS_KEY_BOOL },
+	{ "ipv6",		OPT_NO_IPV6,		OPTIONS_KEY_NOT },
+	{ "no-ipv6",		OPT_NO_IPV6,		OPTIONS_KEY_BOOL },
+	{ "stub-cache",		OPT_STUB_CACHE,		OPTIONS_KEY_BOOL },
+	{ "remote-tmpdir",	OPT_REMOTE_TMPDIR,	OPTIONS_KEY_ONE },
+	{ "reconnect",		OPT_NO_RECONNECT,	OPTIONS_KEY_NOT },
+	{ "no-reconnect",	OPT_NO_RECONNECT,	OPTIONS_KEY_BOOL },
+	{ "alive-interval",	OPT_ALIVE_INTERVAL,	OPTIONS_KEY_ONE },
+	{ "alive-timeout",	OPT_ALIVE_TIMEOUT,	OPTIONS_KEY_ONE },
+	{ "daemon",		'D',			OPTIONS_KEY_BOOL },
+	{ "pidfile",		OPT_PIDFILE,		OPTIONS_KEY_PATH },
+	{ "syslog",		OPT_SYSLOG,		OPTIONS_KEY_BOOL },
+	{ "verbose",		'v',			OPTIONS_KEY_LEVEL },
+	{ "quiet",		'q',			OPTIONS_KEY_BOOL },
+};
+
+static int
+options_bool(const char *s, bool *b)
+{
+	static const char *const yes[] = { "true", "yes", "on", "1" };
+	static const char *const no[] = { "false", "no", "off", "0" };
+	size_t i;
+
+	for (i = 0; i < sizeof(yes) / sizeof(yes[0]); i++) {
+		if (strcasecmp(s, yes[i]) == 0) {
+			*b = true;
+			return 0;
+		}
+		if (strcasecmp(s, no[i]) == 0) {
+			*b = false;
+			return 0;
+		}
+	}
+	return -1;
+}
+
+/* One key = value line; problems go to why, without the FILE:LINE. */
+static int
+options_config_entry(struct options *o, struct options_state *st,
+    struct options *scratch, struct options_state *scratch_st,
+    const struct config *cfg, const struct config_entry *e,
+    const bool *given, char *why, size_t whylen)
+{
+	const struct options_key	*k = NULL;
+	const char			*base;
+	char				*words = NULL, *w, *save;
+	bool				 b;
+	size_t				 i;
+	int				 ret = 0;
+
+	for (i = 0; i < sizeof(options_keys) / sizeof(options_keys[0]); i++)
+		if (strcmp(e->key, options_keys[i].name) == 0)
+			k = &options_keys[i];
+	if (k == NULL) {
+		if (strcmp(e->key, "config") == 0 ||
+		    strcmp(e->key, "firewall") == 0 ||
+		    strcmp(e->key, "help") == 0 ||
+		    strcmp(e->key, "version") == 0)
+			return options_fail(why, whylen, "unknown key \"%s\" "
+			    "(command line only)", e->key);
+		return options_fail(why, whylen, "unknown key \"%.64s\"",
+		    e->key);
+	}
+	if (e->value == NULL && k->type != OPTIONS_KEY_BOOL &&
+	    k->type != OPTIONS_KEY_NOT)
+		return options_fail(why, whylen, "%s: missing value", k->name);
+	if (e->value != NULL && *e->value == '\0')
+		return options_fail(why, whylen, "%s: missing value", k->name);
+	/*
+	 * The command line's list replaces the file's.  The file's lines
+	 * are still checked, into scratch: a broken file is broken whatever
+	 * the command line says, so that a reload can never accept a file
+	 * that a start without those arguments would refuse.
+	 */
+	if ((k->type == OPTIONS_KEY_LIST || k->type == OPTIONS_KEY_LEVEL ||
+	    k->opt == 'X') && given[options_group(k->opt)]) {
+		o = scratch;
+		st = scratch_st;
+	}
+	/* Without a directory (text, not a file): the command line's. */
+	base = cfg->dir != NULL ? cfg->dir : options_base();
+
+	switch (k->type) {
+	case OPTIONS_KEY_BOOL:
+	case OPTIONS_KEY_NOT:
+		b = true;
+		if (e->value != NULL && options_bool(e->value, &b) != 0)
+			return options_fail(why, whylen, "%s \"%.64s\": expected "
+			    "true or false (yes/no, on/off, 1/0)", k->name,
+			    e->value);
+		*options_flag(o, k->opt) = k->type == OPTIONS_KEY_BOOL ? b : !b;
+		return 0;
+	case OPTIONS_KEY_LEVEL:
+		if (strlen(e->value) != 1 || e->value[0] < '0' ||
+		    e->value[0] > '3')
+			return options_fail(why, whylen, "%s \"%.64s\": expected "
+			    "0, 1, 2 or 3", k->name, e->value);
+		o->verbose = e->value[0] - '0';
+		return 0;
+	case OPTIONS_KEY_LIST:
+		/* No item of any list has a comma or a space: "a, b" is
+		 * two items, as are "a b" and "a,b". */
+		if ((words = strdup(e->value)) == NULL)
+			return options_nomem(why, whylen);
+		i = 0;
+		for (w = strtok_r(words, " \t,", &save); w != NULL;
+		    w = strtok_r(NULL, " \t,", &save), i++)
+			if ((ret = options_apply(o, st, k->opt, w, base,
+			    why, whylen)) != 0)
+				break;
+		free(words);
+		if (ret == 0 && i == 0)
+			return options_fail(why, whylen, "%s: missing value",
+			    k->name);
+		return ret;
+	case OPTIONS_KEY_ONE:
+	case OPTIONS_KEY_PATH:
+		break;
+	}
+	return options_apply(o, st, k->opt, e->value, base, why, whylen);
+}
+
+/* Every line of the file, in order; the first problem stops it. */
+static int
+options_config(struct options *o, struct options_state *st,
+    const struct config *cfg, const bool *given, char *err, size_t errlen)
+{
+	struct options		scratch;
+	struct options_state	scratch_st;
+	char			why[768];
+	size_t			i;
+	int			ret = 0;
+
+	memset(&scratch, 0, sizeof(scratch));
+	scratch_st.listen_port_only = -1;
+	scratch_st.nlisten_explicit = 0;
+	for (i = 0; i < cfg->n; i++) {
+		ret = options_config_entry(o, st, &scratch, &scratch_st, cfg,
+		    &cfg->v[i], given, why, sizeof(why));
+		if (ret != 0) {
+			if (err != NULL && errlen > 0)
+				snprintf(err, errlen, "%s:%d: %s", cfg->name,
+				    cfg->v[i].line, why);
+			break;
+		}
+	}
+	options_free(&scratch);
+	return ret;
+}
+
+/*
+ * Both entry points.  The command line is scanned twice: first only to
+ * find --config and which lists it gives, then, after the file has been
+ * applied, for real, so that each of its options overrides the file.
+ * text != NULL stands for the file's contents (tests, the fuzzer).
+ */
+static int
+options_parse_all(struct options *o, int argc, char **argv, const char *name,
+    const char *text, size_t textlen, char *err, size_t errlen)
 {
 	struct options_argv a;
 	struct options_state st;
-	const char *env;
+	struct config cfg;
+	bool given[OPT_END], *flag, skipcfg = false;
+	const char *env, *cfgpath = NULL;
 	int c, i, includes = 0, ret = 0;
 	size_t k;
 
 	memset(o, 0, sizeof(*o));
 	memset(&a, 0, sizeof(a));
+	memset(&cfg, 0, sizeof(cfg));
+	memset(given, 0, sizeof(given));
+	o->alive_interval_ms = OPTIONS_ALIVE_INTERVAL_MS;
+	o->alive_timeout_ms = OPTIONS_ALIVE_TIMEOUT_MS;
 	st.listen_port_only = -1;
 	st.nlisten_explicit = 0;
 	if (err != NULL && errlen > 0)
 		*err = '\0';
+	(void)options_base();
 
 	/* argv[0] stays first: getopt_long() skips it. */
 	if ((ret = options_argv_push(&a, argc > 0 ? argv[0] : "cshuttle",
@@ -780,82 +1167,54 @@ options_parse(struct options *o, int argc, char **argv, char *err,
 		    err, errlen)) != 0)
 			goto out;
 
-	/* optind = 0 makes glibc forget any earlier scan completely. */
+	/* Pass 1.  optind = 0 makes glibc forget any earlier scan
+	 * completely; the vector it permutes is ours and scans the same
+	 * way again. */
 	optind = 0;
 	opterr = 0;
 	while ((c = getopt_long((int)a.n, a.v, options_short, options_long,
 	    NULL)) != -1) {
-		switch (c) {
-		case 'r':
-			ret = options_remote(o, optarg, err, errlen);
-			break;
-		case 'x':
-			ret = options_subnet(o, optarg, true, err, errlen);
-			break;
-		case 'X':
-			ret = options_subnet_file(o, optarg, true, err, errlen);
-			break;
-		case 's':
-			ret = options_subnet_file(o, optarg, false, err, errlen);
-			break;
-		case 'l':
-			ret = options_listen(o, &st, optarg, err, errlen);
-			break;
-		case 'v':
-			o->verbose++;
-			break;
-		case 'q':
-			o->quiet = true;
-			break;
-		case 'e':
-			ret = options_string(&o->ssh_cmd, "-e", optarg,
-			    err, errlen);
-			break;
-		case OPT_SSH_CONFIG:
-			ret = options_string(&o->ssh_config, "--ssh-config",
-			    optarg, err, errlen);
-			break;
-		case OPT_VERSION:
-			o->show_version = true;
-			break;
-		case 'h':
-			o->show_help = true;
-			break;
-		case OPT_FIREWALL:
-			o->firewall = true;
-			break;
-		case OPT_NO_IPV6:
-			o->no_ipv6 = true;
-			break;
-		case OPT_STUB_CACHE:
-			o->stub_cache = true;
-			break;
-		case OPT_REMOTE_TMPDIR:
-			ret = options_remote_tmpdir(o, optarg, err, errlen);
-			break;
-		case OPT_DNS:
-			o->dns = true;
-			break;
-		case OPT_NS_HOSTS:
-			ret = options_each(o, "--ns-hosts", optarg,
-			    options_ns_host, err, errlen);
-			break;
-		case OPT_TO_NS:
-			ret = options_each(o, "--to-ns", optarg,
-			    options_to_ns_one, err, errlen);
-			break;
-		case OPT_DNS_DOMAINS:
-			ret = options_each(o, "--dns-domains", optarg,
-			    options_dns_domain, err, errlen);
-			break;
-		case OPT_NO_BLOCK_LEAKS:
-			o->no_block_leaks = true;
-			break;
-		default:
+		if (c < 0 || c >= OPT_END || c == ':' || c == '?') {
 			ret = options_bad(&a, c, err, errlen);
-			break;
+			goto out;
 		}
+		given[options_group(c)] = true;
+		if (c == OPT_CONFIG)
+			cfgpath = optarg;
+		/* Neither needs the file, nor should fail because of it. */
+		if (c == 'h' || c == OPT_VERSION || c == OPT_FIREWALL)
+			skipcfg = true;
+	}
+	if ((size_t)optind < a.n)
+		given['s'] = true;	/* positional subnets */
+
+	if (!skipcfg && (text != NULL || cfgpath != NULL)) {
+		if (text != NULL) {
+			ret = config_parse(&cfg, name, NULL, text, textlen,
+			    err, errlen);
+			if (ret == 0 && (o->config = strdup(name)) == NULL)
+				ret = options_nomem(err, errlen);
+		} else
+			ret = config_load(&cfg, cfgpath, options_base(),
+			    err, errlen);
+		if (ret == 0)
+			ret = options_config(o, &st, &cfg, given, err, errlen);
 		if (ret != 0)
+			goto out;
+	}
+
+	/* Pass 2: the command line, over the file. */
+	optind = 0;
+	while ((c = getopt_long((int)a.n, a.v, options_short, options_long,
+	    NULL)) != -1) {
+		if (c == 'v')
+			o->verbose++;	/* the file's "verbose" was skipped */
+		else if ((flag = options_flag(o, c)) != NULL)
+			*flag = true;
+		else if (c == OPT_CONFIG && text != NULL)
+			;	/* the text stands for the file */
+		else if ((ret = options_apply(o, &st, c, optarg, options_base(),
+		    err, errlen)) != 0)
 			goto out;
 	}
 	for (k = (size_t)optind; k < a.n; k++)
@@ -886,9 +1245,31 @@ options_parse(struct options *o, int argc, char **argv, char *err,
 		    o->nto_ns > 0 ? "--to-ns" : "--dns-domains");
 		goto out;
 	}
+	/* Otherwise silence alone would end every session. */
+	if (o->alive_interval_ms >= o->alive_timeout_ms) {
+		ret = options_fail(err, errlen, "--alive-interval (%d s) must be "
+		    "shorter than --alive-timeout (%d s)",
+		    o->alive_interval_ms / 1000, o->alive_timeout_ms / 1000);
+		goto out;
+	}
  out:
+	config_free(&cfg);
 	options_argv_free(&a);
 	return ret;
+}
+
+int
+options_parse(struct options *o, int argc, char **argv, char *err,
+    size_t errlen)
+{
+	return options_parse_all(o, argc, argv, NULL, NULL, 0, err, errlen);
+}
+
+int
+options_parse_text(struct options *o, const char *name, const char *text,
+    size_t len, int argc, char **argv, char *err, size_t errlen)
+{
+	return options_parse_all(o, argc, argv, name, text, len, err, errlen);
 }
 
 void
@@ -896,6 +1277,7 @@ options_usage(FILE *f)
 {
 	fputs(
 "usage: cshuttle [options] -r [user@]host[:port] SUBNET...\n"
+"       cshuttle [options] --config FILE [SUBNET...]\n"
 "       cshuttle --firewall\n"
 "\n"
 "Forward TCP connections to SUBNETs through an SSH server.\n"
@@ -949,6 +1331,19 @@ options_usage(FILE *f)
 "                        on the remote host, run the stub from DIR (an\n"
 "                        absolute path or ~/PATH) before trying\n"
 "                        $XDG_RUNTIME_DIR, $TMPDIR, /tmp, /var/tmp, /dev/shm\n"
+"  -D, --daemon          run in the background once the tunnel is up\n"
+"      --pidfile FILE    write the process id to FILE once the tunnel is up\n"
+"      --syslog          log to syslog instead of standard error\n"
+"      --no-reconnect    exit when the SSH session is lost instead of\n"
+"                        reconnecting\n"
+"      --alive-interval SECS\n"
+"                        ping the remote host after SECS of silence\n"
+"                        (1-3600, default 5)\n"
+"      --alive-timeout SECS\n"
+"                        the session is lost after SECS without a word from\n"
+"                        the remote host (1-3600, default 15)\n"
+"      --config FILE     read settings from FILE first (cshuttle.conf(5));\n"
+"                        the command line overrides them\n"
 "  -v, --verbose         more messages (repeat for more)\n"
 "  -q, --quiet           only errors and warnings\n"
 "  -h, --help            show this help and exit\n"
@@ -974,6 +1369,8 @@ options_free(struct options *o)
 	free(o->ssh_cmd);
 	free(o->ssh_config);
 	free(o->remote_tmpdir);
+	free(o->pidfile);
+	free(o->config);
 	for (i = 0; i < o->ndns_domains; i++)
 		free(o->dns_domains[i]);
 	free(o->dns_domains);

@@ -4,6 +4,18 @@
  * Arguments come from, in order: the words of $CSHUTTLE_ARGS, then
  * argv[1..].  Any argument "@FILE" (before a "--") is replaced by the
  * lines of FILE, one argument per line.
+ *
+ * With --config FILE (anywhere among them), the configuration file
+ * (config.h, cshuttle.conf(5)) is applied first and the arguments on top:
+ * an option given as an argument overrides the file's key, and for the
+ * lists (subnets, excludes, listen, ns-hosts, to-ns, dns-domains) replaces
+ * every value the file gives.
+ *
+ * Relative paths in arguments are taken relative to the working
+ * directory of the first options_parse() call, relative paths in the
+ * file relative to the file's directory; ssh_config, pidfile and config
+ * are stored absolute.  So options_parse() on the same argv gives the
+ * same result after a chdir("/"), which is what SIGHUP's reload does.
  */
 #ifndef CSHUTTLE_OPTIONS_H
 #define CSHUTTLE_OPTIONS_H
@@ -36,6 +48,9 @@
 #define OPTIONS_ENV		"CSHUTTLE_ARGS"
 #define OPTIONS_MAX_NS		8	/* --ns-hosts and --to-ns, each */
 #define OPTIONS_MAX_DNS_DOMAINS	64
+#define OPTIONS_ALIVE_INTERVAL_MS 5000	/* --alive-interval default */
+#define OPTIONS_ALIVE_TIMEOUT_MS 15000	/* --alive-timeout default */
+#define OPTIONS_ALIVE_MAX_S	3600	/* both: 1 to this many seconds */
 
 /* Where the redirected connections are accepted. */
 struct options_listen {
@@ -74,19 +89,38 @@ struct options {
 					 * no final dot); NULL without */
 	int		 ndns_domains;
 	bool		 no_block_leaks; /* --no-block-leaks */
+	bool		 daemon;	/* -D: detach once the tunnel is up */
+	char		*pidfile;	/* --pidfile FILE (absolute), NULL without */
+	bool		 syslog;	/* --syslog (-D does not set it here) */
+	bool		 no_reconnect;	/* --no-reconnect: exit when the session dies */
+	int		 alive_interval_ms; /* --alive-interval, in ms */
+	int		 alive_timeout_ms; /* --alive-timeout, in ms; > interval */
+	char		*config;	/* --config FILE (absolute), NULL without */
 	bool		 firewall;	/* --firewall: act as the firewall helper */
 	bool		 show_help;	/* -h: caller prints options_usage() */
 	bool		 show_version;	/* --version */
 };
 
 /*
- * Fill *o from $CSHUTTLE_ARGS and argv.  Returns CSHUTTLE_EXIT_OK, or the
- * exit code the caller should use (CSHUTTLE_EXIT_USAGE for anything the
- * user got wrong, CSHUTTLE_EXIT_FAIL when memory ran out) with a
- * one-line message in err, without a program-name prefix.  *o is always
- * safe to pass to options_free(), whatever the result.
+ * Fill *o from $CSHUTTLE_ARGS, argv and the --config file.  Returns
+ * CSHUTTLE_EXIT_OK, or the exit code the caller should use
+ * (CSHUTTLE_EXIT_USAGE for anything the user got wrong, in the file too,
+ * CSHUTTLE_EXIT_FAIL when memory ran out) with a one-line message in err,
+ * without a program-name prefix; problems in the file read "FILE:LINE:
+ * problem" or "FILE: problem".  *o is always safe to pass to
+ * options_free(), whatever the result.  The file is not read with
+ * --help, --version or --firewall.
  */
 int	options_parse(struct options *o, int argc, char **argv,
+	    char *err, size_t errlen);
+/*
+ * options_parse() with `text` standing for the configuration file, as if
+ * --config named a file with that content (`name` is used in messages and
+ * stored in o->config; relative paths in it are taken as on the command
+ * line).  For tests and the fuzzer.
+ */
+int	options_parse_text(struct options *o, const char *name,
+	    const char *text, size_t len, int argc, char **argv,
 	    char *err, size_t errlen);
 /* The --help text. */
 void	options_usage(FILE *f);

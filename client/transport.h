@@ -19,6 +19,8 @@
 #ifndef CSHUTTLE_TRANSPORT_H
 #define CSHUTTLE_TRANSPORT_H
 
+#include <pthread.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/types.h>
@@ -59,6 +61,50 @@ enum transport_fail {
 	TRANSPORT_F_REMOTE,		/* remote side: no /bin/sh, arch, stub start */
 };
 
+/* Retried after a lost session; the others stop cshuttle. */
+bool	transport_fail_retryable(enum transport_fail fail);
+
+/*
+ * Cancelling an open that runs in another thread (reconnects do).  The
+ * open registers the descriptor it is blocked on; transport_abort_fire()
+ * shuts that descriptor down, so that every blocking call on it (connect,
+ * libssh2 in blocking mode, the bootstrap's polls) fails at once, and any
+ * later registration fails.  The mutex keeps a descriptor from being
+ * closed (and its number reused) while it is being shut down.
+ */
+struct transport_abort {
+	pthread_mutex_t	 mu;
+	bool		 fired;
+	int		 fd;		/* -1: nothing registered */
+};
+
+void	transport_abort_init(struct transport_abort *a);
+void	transport_abort_destroy(struct transport_abort *a);
+/* 0, or -1 when the abort already fired (the caller gives up). */
+int	transport_abort_watch(struct transport_abort *a, int fd);
+void	transport_abort_unwatch(struct transport_abort *a);
+void	transport_abort_fire(struct transport_abort *a);
+bool	transport_abort_fired(struct transport_abort *a);
+
+/* How to open: the defaults (all zero) are the interactive first start. */
+struct transport_open_opts {
+	int		 alive_interval_ms;	/* 0: the transport's defaults */
+	int		 alive_timeout_ms;	/* for TCP keepalive, TCP_USER_TIMEOUT,
+						 * ssh's ServerAlive* */
+	bool		 batch;			/* never ask anything on the terminal,
+						 * bounded waits only (reconnects) */
+	struct transport_abort *abort;		/* NULL: not cancellable */
+};
+
+/*
+ * A failed bootstrap says F_REMOTE for everything; a connection that
+ * died or timed out during it is a network problem.  Returns the kind a
+ * bootstrap failure with this message (and the transport's own view:
+ * `link_dead`) really is.
+ */
+enum transport_fail transport_boot_fail_kind(enum transport_fail fail, const char *err,
+	    bool link_dead);
+
 /*
  * Connect, authenticate, run the bootstrap and start the stub.  Blocks
  * (bounded by ConnectTimeout and internal deadlines) and returns a
@@ -70,6 +116,13 @@ struct transport *transport_ssh2_open(const struct sshcfg *cfg, int verbose,
 /* `cmd` is e.g. "ssh -F cfg"; `remote` is the -r argument. */
 struct transport *transport_cmd_open(const char *cmd, const char *remote,
 	    const char *config_file, int verbose,
+	    enum transport_fail *fail, char *err, size_t errlen);
+/* The same, with options (opts NULL: as above). */
+struct transport *transport_ssh2_open_ex(const struct sshcfg *cfg, int verbose,
+	    const struct transport_open_opts *opts, enum transport_fail *fail,
+	    char *err, size_t errlen);
+struct transport *transport_cmd_open_ex(const char *cmd, const char *remote,
+	    const char *config_file, int verbose, const struct transport_open_opts *opts,
 	    enum transport_fail *fail, char *err, size_t errlen);
 
 static inline ssize_t transport_read(struct transport *t, void *b, size_t n) { return t->ops->read(t, b, n); }

@@ -21,6 +21,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <unistd.h>
 
 #include "bootstrap.h"
@@ -38,6 +39,7 @@ struct tcmd {
 	int			 errfd;		/* the command's stderr, -1 at EOF */
 	pid_t			 pid;		/* -1 once reaped */
 	bool			 wblocked;
+	struct transport_abort	*abort;		/* while opening, else NULL */
 	char			 name[64];	/* argv[0], for messages */
 	struct bootstrap_remote	 rs;
 };
@@ -106,6 +108,14 @@ tcmd_wait_exit(struct tcmd *c, int ms)
 	}
 }
 
+/* Cancelled while opening: nobody waits for a polite exit. */
+static void
+tcmd_abort_check(struct tcmd *c)
+{
+	if (c->abort != NULL && c->pid > 0 && transport_abort_fired(c->abort))
+		kill(c->pid, SIGKILL);
+}
+
 static void
 tcmd_describe_end(struct tcmd *c)
 {
@@ -132,6 +142,7 @@ tcmd_read(struct transport *t, void *buf, size_t len)
 		if (n > 0)
 			return n;
 		if (n == 0) {
+			tcmd_abort_check(c);
 			tcmd_wait_exit(c, TCMD_EXIT_WAIT_MS);
 			tcmd_describe_end(c);
 			return 0;
@@ -166,6 +177,7 @@ tcmd_write(struct transport *t, const void *buf, size_t len)
 			return TRANSPORT_AGAIN;
 		}
 		if (errno == EPIPE || errno == ECONNRESET) {
+			tcmd_abort_check(c);
 			tcmd_wait_exit(c, TCMD_EXIT_WAIT_MS);
 			tcmd_describe_end(c);
 		} else
@@ -236,26 +248,85 @@ static const struct transport_ops tcmd_ops = {
 	.free = tcmd_free,
 };
 
-/* argv for the command: CMD words [-F file] [-l user] [-p port] -- host remote-command */
+/* Does the user's command already set this ssh option (-o Key=..., -oKey ...)? */
+static bool
+tcmd_sets(char **words, int nwords, const char *key)
+{
+	size_t	klen = strlen(key);
+	int	i;
+
+	for (i = 1; i < nwords; i++) {
+		const char *w = words[i];
+
+		if (strncmp(w, "-o", 2) == 0 && w[2] != '\0')
+			w += 2;
+		else if (strcmp(w, "-o") == 0 && i + 1 < nwords)
+			w = words[++i];
+		else
+			continue;
+		while (*w == ' ' || *w == '\t')
+			w++;
+		if (strncasecmp(w, key, klen) == 0 &&
+		    (w[klen] == '=' || w[klen] == ' ' || w[klen] == '\t'))
+			return true;
+	}
+	return false;
+}
+
+/*
+ * argv for the command: CMD words [-o ServerAlive...] [-o BatchMode=yes]
+ * [-F file] [-l user] [-p port] -- host remote-command
+ */
 static char **
-tcmd_argv(const char *cmd, const char *remote, const char *config_file, char *err, size_t errlen)
+tcmd_argv(const char *cmd, const char *remote, const char *config_file,
+    const struct transport_open_opts *o, char *err, size_t errlen)
 {
 	char	**words = NULL, **argv = NULL;
-	char	  user[256], host[256], port[16];
-	int	  nwords, n = 0, i;
+	char	  user[256], host[256], port[16], opt[64];
+	int	  nwords, n = 0, i, ival, cnt;
 
 	if (io_split_remote(remote, user, sizeof(user), host, sizeof(host), port, sizeof(port),
 	    err, errlen) != 0)
 		return NULL;
 	if (io_split_words(cmd, &words, &nwords, err, errlen) != 0)
 		return NULL;
-	if ((argv = calloc((size_t)nwords + 10, sizeof(*argv))) == NULL)
+	if ((argv = calloc((size_t)nwords + 16, sizeof(*argv))) == NULL)
 		goto nomem;
+#define TCMD_ADD(s) do { if ((argv[n++] = strdup(s)) == NULL) goto nomem; } while (0)
+	/*
+	 * ssh notices a dead server by itself after --alive-timeout (it
+	 * exits, and we see the session end), unless the user's command
+	 * says otherwise.  ssh takes the first value it gets, so these come
+	 * after the user's words; the check keeps the command line honest.
+	 */
+	if (o->alive_interval_ms > 0 && o->alive_timeout_ms > 0) {
+		ival = o->alive_interval_ms < 1000 ? 1 : o->alive_interval_ms / 1000;
+		cnt = (o->alive_timeout_ms + ival * 1000 - 1) / (ival * 1000);
+		if (cnt < 1)
+			cnt = 1;
+		if (!tcmd_sets(words, nwords, "ServerAliveInterval")) {
+			snprintf(opt, sizeof(opt), "ServerAliveInterval=%d", ival);
+			TCMD_ADD("-o");
+			TCMD_ADD(opt);
+		}
+		if (!tcmd_sets(words, nwords, "ServerAliveCountMax")) {
+			snprintf(opt, sizeof(opt), "ServerAliveCountMax=%d", cnt);
+			TCMD_ADD("-o");
+			TCMD_ADD(opt);
+		}
+	}
+	/* A reconnect happens unattended: ssh must not wait for a password. */
+	if (o->batch && !tcmd_sets(words, nwords, "BatchMode")) {
+		TCMD_ADD("-o");
+		TCMD_ADD("BatchMode=yes");
+	}
+	/* The user's words first: argv[0] is the command. */
+	memmove(argv + nwords, argv, (size_t)n * sizeof(*argv));
 	for (i = 0; i < nwords; i++) {
-		argv[n++] = words[i];
+		argv[i] = words[i];
 		words[i] = NULL;	/* transferred */
 	}
-#define TCMD_ADD(s) do { if ((argv[n++] = strdup(s)) == NULL) goto nomem; } while (0)
+	n += nwords;
 	if (config_file != NULL) {
 		TCMD_ADD("-F");
 		TCMD_ADD(config_file);
@@ -373,12 +444,24 @@ struct transport *
 transport_cmd_open(const char *cmd, const char *remote, const char *config_file, int verbose,
     enum transport_fail *fail, char *err, size_t errlen)
 {
+	return transport_cmd_open_ex(cmd, remote, config_file, verbose, NULL, fail, err,
+	    errlen);
+}
+
+struct transport *
+transport_cmd_open_ex(const char *cmd, const char *remote, const char *config_file,
+    int verbose, const struct transport_open_opts *opts, enum transport_fail *fail,
+    char *err, size_t errlen)
+{
+	static const struct transport_open_opts defaults;
+	const struct transport_open_opts *o = opts != NULL ? opts : &defaults;
 	struct tcmd	*c = NULL;
 	char		**argv = NULL;
 	int		  i;
+	bool		  watched = false;
 
 	*fail = TRANSPORT_F_CONNECT;
-	if ((argv = tcmd_argv(cmd, remote, config_file, err, errlen)) == NULL)
+	if ((argv = tcmd_argv(cmd, remote, config_file, o, err, errlen)) == NULL)
 		return NULL;
 	if ((c = calloc(1, sizeof(*c))) == NULL) {
 		snprintf(err, errlen, "out of memory");
@@ -403,10 +486,29 @@ transport_cmd_open(const char *cmd, const char *remote, const char *config_file,
 	}
 	if ((c->pid = tcmd_spawn(c, argv, err, errlen)) == -1)
 		goto fail;
+	/* A cancel shuts our end down: the bootstrap sees the end at once,
+	 * and tcmd_free() makes ssh go. */
+	if (o->abort != NULL) {
+		if (transport_abort_watch(o->abort, c->fd) != 0) {
+			snprintf(err, errlen, "cancelled");
+			goto fail;
+		}
+		watched = true;
+		c->abort = o->abort;
+	}
 
-	if (bootstrap_run(&c->base, &c->rs, io_can_prompt() ? -1 : TCMD_BOOT_NOTTY_MS,
-	    fail, err, errlen) != 0) {
+	if (bootstrap_run(&c->base, &c->rs, !o->batch && io_can_prompt() ? -1 :
+	    TCMD_BOOT_NOTTY_MS, fail, err, errlen) != 0) {
 		tcmd_service(&c->base);
+		/*
+		 * ssh's own failures (255: it lost or never had the
+		 * connection) are sorted below.  A remote command that
+		 * ended with a status of its own did so over a working
+		 * connection: that is about the remote.  The rest by what
+		 * the bootstrap says.
+		 */
+		if (!(c->rs.ended && c->rs.exit_status >= 0 && c->rs.exit_status != 255))
+			*fail = transport_boot_fail_kind(*fail, err, false);
 		if (c->rs.ended && c->rs.exit_status == 255) {
 			*fail = tcmd_ssh_failure(c);
 			snprintf(err, errlen, "%s failed (exit status 255)%s%s%s%s%s", c->name,
@@ -418,10 +520,20 @@ transport_cmd_open(const char *cmd, const char *remote, const char *config_file,
 		}
 		goto fail;
 	}
+	if (watched)
+		transport_abort_unwatch(o->abort);
+	c->abort = NULL;
 	*fail = TRANSPORT_F_NONE;
 	io_free_words(argv);
 	return &c->base;
 fail:
+	if (watched) {
+		transport_abort_unwatch(o->abort);
+		if (transport_abort_fired(o->abort)) {
+			snprintf(err, errlen, "cancelled");
+			tcmd_abort_check(c);
+		}
+	}
 	io_free_words(argv);
 	tcmd_free(c ? &c->base : NULL);
 	return NULL;

@@ -35,6 +35,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -389,11 +390,24 @@ static const struct transport_ops ssh2_ops = {
 /* ---- connecting ---- */
 
 static void
-ssh2_sockopts(int fd)
+ssh2_sockopts(int fd, const struct transport_open_opts *o)
 {
 	int	one = 1, idle = 60, intvl = 15, cnt = 4;
 	unsigned int utimeout = 120 * 1000;
 
+	/*
+	 * Keepalive probes after --alive-interval of silence, every interval,
+	 * giving up after --alive-timeout; and unacknowledged data for
+	 * --alive-timeout ends the connection (TCP_USER_TIMEOUT also covers
+	 * a link that died while we were sending, which keepalive does not).
+	 */
+	if (o->alive_interval_ms > 0 && o->alive_timeout_ms > 0) {
+		idle = intvl = o->alive_interval_ms < 1000 ? 1 : o->alive_interval_ms / 1000;
+		cnt = (o->alive_timeout_ms + intvl * 1000 - 1) / (intvl * 1000);
+		if (cnt < 1)
+			cnt = 1;
+		utimeout = (unsigned int)o->alive_timeout_ms;
+	}
 	/* Interactive traffic rides on this connection.  Socket buffers are
 	 * left to the kernel's autotuning: setting them would cap them at
 	 * net.core.{r,w}mem_max, usually far below what autotuning reaches. */
@@ -402,13 +416,12 @@ ssh2_sockopts(int fd)
 	(void)setsockopt(fd, IPPROTO_TCP, TCP_KEEPIDLE, &idle, sizeof(idle));
 	(void)setsockopt(fd, IPPROTO_TCP, TCP_KEEPINTVL, &intvl, sizeof(intvl));
 	(void)setsockopt(fd, IPPROTO_TCP, TCP_KEEPCNT, &cnt, sizeof(cnt));
-	/* Unacknowledged data for this long means the path is gone. */
 	(void)setsockopt(fd, IPPROTO_TCP, TCP_USER_TIMEOUT, &utimeout, sizeof(utimeout));
 }
 
 static int
-ssh2_connect(struct tssh *t, const struct sshcfg *cfg, int timeout_ms, char *addrstr,
-    size_t addrlen, char *err, size_t errlen)
+ssh2_connect(struct tssh *t, const struct sshcfg *cfg, const struct transport_open_opts *o,
+    int timeout_ms, char *addrstr, size_t addrlen, char *err, size_t errlen)
 {
 	struct dns_addr		 a[SSH2_MAX_ADDRS];
 	struct sockaddr_storage	 ss;
@@ -445,6 +458,12 @@ ssh2_connect(struct tssh *t, const struct sshcfg *cfg, int timeout_ms, char *add
 			snprintf(last, sizeof(last), "%s: %s", addrstr, strerror(errno));
 			continue;
 		}
+		/* From here on a cancel shuts this socket down. */
+		if (o->abort != NULL && transport_abort_watch(o->abort, fd) != 0) {
+			close(fd);
+			snprintf(err, errlen, "cancelled");
+			return -1;
+		}
 		soerr = 0;
 		if (connect(fd, (struct sockaddr *)&ss, slen) == -1) {
 			if (errno != EINPROGRESS)
@@ -462,10 +481,16 @@ ssh2_connect(struct tssh *t, const struct sshcfg *cfg, int timeout_ms, char *add
 		if (soerr != 0) {
 			snprintf(last, sizeof(last), "%s: %s", addrstr, strerror(soerr));
 			log_debug("connect to %s port %d: %s", addrstr, cfg->port, strerror(soerr));
+			if (o->abort != NULL)
+				transport_abort_unwatch(o->abort);
 			close(fd);
+			if (o->abort != NULL && transport_abort_fired(o->abort)) {
+				snprintf(err, errlen, "cancelled");
+				return -1;
+			}
 			continue;
 		}
-		ssh2_sockopts(fd);
+		ssh2_sockopts(fd, o);
 		t->base.peer_family = a[i].family;
 		memcpy(t->base.peer_addr, a[i].addr, 16);
 		t->base.peer_port = (uint16_t)cfg->port;
@@ -708,11 +733,11 @@ out:
 /* 1 authenticated, 0 not. */
 static int
 ssh2_auth_file(struct tssh *t, const struct sshcfg *cfg, const struct ssh2_key *k,
-    struct ssh2_tried *tr)
+    bool batch, struct ssh2_tried *tr)
 {
 	char	pass[512], prompt[4200];
 	int	r, tries, rc = 0;
-	bool	asked = false, can_ask = io_can_prompt();
+	bool	asked = false, can_ask = !batch && io_can_prompt();
 
 	if (k->encrypted && !can_ask) {
 		log_debug("skipping %s: it is encrypted and there is no terminal to ask "
@@ -748,7 +773,7 @@ ssh2_auth_file(struct tssh *t, const struct sshcfg *cfg, const struct ssh2_key *
 }
 
 static int
-ssh2_auth(struct tssh *t, const struct sshcfg *cfg, char *err, size_t errlen)
+ssh2_auth(struct tssh *t, const struct sshcfg *cfg, bool batch, char *err, size_t errlen)
 {
 	struct ssh2_key		*keys = NULL;
 	struct ssh2_tried	 tr;
@@ -788,7 +813,7 @@ ssh2_auth(struct tssh *t, const struct sshcfg *cfg, char *err, size_t errlen)
 		goto out;
 	}
 	for (i = 0; i < nkeys; i++) {
-		if (ssh2_auth_file(t, cfg, &keys[i], &tr) == 1) {
+		if (ssh2_auth_file(t, cfg, &keys[i], batch, &tr) == 1) {
 			rc = 0;
 			goto out;
 		}
@@ -806,23 +831,55 @@ out:
 
 /* ---- open ---- */
 
+static int	ssh2_init_status = -1;
+
+static void
+ssh2_init_once(void)
+{
+	ssh2_init_status = libssh2_init(0);
+}
+
+/* Once per process, whichever thread opens first (reconnects open in a
+ * worker thread). */
 static int
 ssh2_global_init(void)
 {
-	static int	done;
+	static pthread_once_t	once = PTHREAD_ONCE_INIT;
 
-	if (done)
-		return 0;
-	if (libssh2_init(0) != 0)
-		return -1;
-	done = 1;
-	return 0;
+	(void)pthread_once(&once, ssh2_init_once);
+	return ssh2_init_status == 0 ? 0 : -1;
+}
+
+/* Did the last libssh2 call fail because the connection itself failed?
+ * An authentication or host key step that dies with the link is a network
+ * problem, worth a retry, not a verdict on the keys. */
+static bool
+ssh2_link_failed(struct tssh *t)
+{
+	int	e;
+
+	if (t->s == NULL)
+		return true;
+	e = libssh2_session_last_errno(t->s);
+	return e == LIBSSH2_ERROR_SOCKET_SEND || e == LIBSSH2_ERROR_SOCKET_RECV ||
+	    e == LIBSSH2_ERROR_SOCKET_DISCONNECT || e == LIBSSH2_ERROR_TIMEOUT ||
+	    e == LIBSSH2_ERROR_SOCKET_TIMEOUT || e == LIBSSH2_ERROR_BANNER_RECV;
 }
 
 struct transport *
 transport_ssh2_open(const struct sshcfg *cfg, int verbose, enum transport_fail *fail,
     char *err, size_t errlen)
 {
+	return transport_ssh2_open_ex(cfg, verbose, NULL, fail, err, errlen);
+}
+
+struct transport *
+transport_ssh2_open_ex(const struct sshcfg *cfg, int verbose,
+    const struct transport_open_opts *opts, enum transport_fail *fail,
+    char *err, size_t errlen)
+{
+	static const struct transport_open_opts defaults;
+	const struct transport_open_opts *o = opts != NULL ? opts : &defaults;
 	struct tssh	*t = NULL;
 	char		 addr[INET6_ADDRSTRLEN], msg[200];
 	int		 timeout_ms, r;
@@ -852,7 +909,7 @@ transport_ssh2_open(const struct sshcfg *cfg, int verbose, enum transport_fail *
 	timeout_ms = 1000 * (cfg->connect_timeout > 0 ? cfg->connect_timeout :
 	    SSH2_DEFAULT_TIMEOUT_S);
 
-	if ((t->fd = ssh2_connect(t, cfg, timeout_ms, addr, sizeof(addr), err, errlen)) == -1)
+	if ((t->fd = ssh2_connect(t, cfg, o, timeout_ms, addr, sizeof(addr), err, errlen)) == -1)
 		goto fail;
 	if ((t->s = libssh2_session_init_ex(NULL, NULL, NULL, t)) == NULL) {
 		snprintf(err, errlen, "cannot create an SSH session");
@@ -873,8 +930,8 @@ transport_ssh2_open(const struct sshcfg *cfg, int verbose, enum transport_fail *
 		*fail = TRANSPORT_F_HOSTKEY;
 		goto fail;
 	}
-	if (ssh2_auth(t, cfg, err, errlen) != 0) {
-		*fail = TRANSPORT_F_AUTH;
+	if (ssh2_auth(t, cfg, o->batch, err, errlen) != 0) {
+		*fail = ssh2_link_failed(t) ? TRANSPORT_F_CONNECT : TRANSPORT_F_AUTH;
 		goto fail;
 	}
 	log_debug("authenticated to %s as %s", cfg->hostname, cfg->user);
@@ -886,22 +943,39 @@ transport_ssh2_open(const struct sshcfg *cfg, int verbose, enum transport_fail *
 		ssh2_lasterr(t, msg, sizeof(msg));
 		snprintf(err, errlen, "cannot open a session channel on %s: %s", cfg->hostname,
 		    msg);
+		if (ssh2_link_failed(t))
+			*fail = TRANSPORT_F_CONNECT;
 		goto fail;
 	}
 	if (libssh2_channel_exec(t->ch, bootstrap_command()) != 0) {
 		ssh2_lasterr(t, msg, sizeof(msg));
 		snprintf(err, errlen, "%s refused to run the bootstrap command: %s",
 		    cfg->hostname, msg);
+		if (ssh2_link_failed(t))
+			*fail = TRANSPORT_F_CONNECT;
 		goto fail;
 	}
 	libssh2_session_set_blocking(t->s, 0);
 	libssh2_keepalive_config(t->s, 0, SSH2_KEEPALIVE_S);
 	t->last_send = io_now_ms();
-	if (bootstrap_run(&t->base, &t->rs, BOOTSTRAP_TIMEOUT_MS, fail, err, errlen) != 0)
+	if (bootstrap_run(&t->base, &t->rs, BOOTSTRAP_TIMEOUT_MS, fail, err, errlen) != 0) {
+		/* A remote command that ended with a status of its own did
+		 * so over a working connection: that is about the remote. */
+		if (t->dead || !(t->rs.ended && t->rs.exit_status >= 0))
+			*fail = transport_boot_fail_kind(*fail, err, t->dead);
 		goto fail;
+	}
+	/* The caller owns the descriptor now: no cancel may touch it. */
+	if (o->abort != NULL)
+		transport_abort_unwatch(o->abort);
 	*fail = TRANSPORT_F_NONE;
 	return &t->base;
 fail:
+	if (o->abort != NULL) {
+		transport_abort_unwatch(o->abort);
+		if (transport_abort_fired(o->abort))
+			snprintf(err, errlen, "cancelled");
+	}
 	ssh2_free(t ? &t->base : NULL);
 	return NULL;
 }

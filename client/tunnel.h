@@ -1,48 +1,90 @@
 /*
- * tunnel.h - the client's event loop: listeners, streams and the link to
- * the stub, from the stub's HELLO until the session ends.
+ * tunnel.h - the client's event loop: listeners, streams, the link to the
+ * stub, and the sessions that carry it, one after another.
+ *
+ * The loop outlives sessions.  The first session's transport is opened by
+ * the caller (interactively, before the loop); when a session dies the
+ * rules and listeners stay, new connections wait in a bounded queue, and
+ * a worker thread opens the next transport after a backoff (supervise.h)
+ * while the loop goes on serving DNS failures, timers and the watchdog.
  */
 #ifndef CSHUTTLE_TUNNEL_H
 #define CSHUTTLE_TUNNEL_H
 
 #include <stdbool.h>
+#include <stdint.h>
 
+#include "fw.h"
 #include "listen.h"
 #include "proto.h"
+#include "supervise.h"
 
 struct transport;
-struct fw;
 struct dns_local;
+struct tunnel;
 
-/* Called once the stub has said HELLO: install the firewall rules.
- * Returns 0, or -1 with a reason in err (the tunnel then ends). */
-typedef int tunnel_ready_cb(void *arg, char *err, size_t errlen);
+struct tunnel_hooks {
+	/*
+	 * The stub of a session said HELLO.  first: the very first time,
+	 * when the rules must be installed; later the rules are in place
+	 * already.  0, or -1 with a reason in err (the tunnel then ends).
+	 */
+	int	(*ready)(void *arg, bool first, char *err, size_t errlen);
+	/* The tunnel works (again): after ready, the listeners accepting. */
+	void	(*up)(void *arg, bool first);
+	/* Main thread, before a worker starts: fill in the job (exemptions). */
+	void	(*prepare)(void *arg, struct sv_job *job);
+	/* Worker thread: open a transport (see supervise.h). */
+	sv_work_fn *connect;
+	/* A worker found the SSH server at addresses that need exempting:
+	 * apply them.  0, or -1 with a reason in err. */
+	int	(*exempt)(void *arg, const struct fw_exempt *e, int n, char *err,
+		    size_t errlen);
+	/* SIGHUP (only ever after the first up). */
+	void	(*reload)(void *arg, struct tunnel *t);
+	void	*arg;
+};
 
 struct tunnel_params {
-	struct transport	*transport;
+	struct transport	*transport;	/* the first session's; the tunnel owns
+						 * and frees it from here on */
 	struct listen_socks	*listen;
 	struct fw		*fw;		/* watched: the tunnel ends if the helper dies */
-	tunnel_ready_cb		*ready;
-	void			*ready_arg;
 	struct dns_local	*dns;		/* --dns / --ns-hosts, else NULL: needs
 						 * a stub with PROTO_FEAT_DNS */
 	const struct proto_dns_server *to_ns;	/* --to-ns: sent as DNS_CONFIG */
 	size_t			 nto_ns;
 	unsigned		 window;	/* per-stream credit we grant */
-	int			 ping_interval_ms;
-	int			 ping_timeout_ms;
+	int			 alive_interval_ms;	/* PING after this much silence */
+	int			 alive_timeout_ms;	/* dead after this long without input */
+	bool			 reconnect;	/* false: a lost session ends the tunnel */
+	const char		*remote;	/* for messages: "reconnected to HOST" */
+	struct tunnel_hooks	 hooks;
 };
 
 enum tunnel_end {
 	TUNNEL_END_SIGNAL = 0,		/* SIGINT/SIGTERM: clean exit */
-	TUNNEL_END_REMOTE,		/* the SSH session or the stub went away */
+	TUNNEL_END_REMOTE,		/* the session went away (and was not, or
+					 * could not be, replaced) */
 	TUNNEL_END_PROTOCOL,		/* the session broke (protocol error) */
 	TUNNEL_END_SETUP,		/* could not start (ready callback, resources) */
 	TUNNEL_END_FIREWALL,		/* the firewall helper died */
 };
 
-/* Runs until the session ends; the reason is logged.  The caller still
- * owns (and frees) transport, listen and fw. */
-enum tunnel_end tunnel_run(const struct tunnel_params *p);
+/*
+ * Runs until the tunnel ends; the reason is logged.  The caller still
+ * owns (and frees) listen, fw and dns.  *stuck is set when a worker could
+ * not be stopped: leave with _exit() then (see sv_cancel).
+ */
+enum tunnel_end tunnel_run(const struct tunnel_params *p, bool *stuck);
+
+/* For the reload hook.  Another DNS module (the old one is stopped, not
+ * closed: that stays the caller's); NULL turns DNS capture off. */
+void	tunnel_set_dns(struct tunnel *t, struct dns_local *dns);
+void	tunnel_set_alive(struct tunnel *t, int interval_ms, int timeout_ms);
+void	tunnel_set_reconnect(struct tunnel *t, bool on);
+/* What the stub of the current session can do (0 without a session). */
+uint32_t tunnel_features(const struct tunnel *t);
+bool	tunnel_ever_up(const struct tunnel *t);
 
 #endif

@@ -1,9 +1,11 @@
 /*
- * log.c - stderr logging with a program prefix.
+ * log.c - stderr (or syslog) logging with a program prefix.
  *
  * Each message is formatted into one buffer and written with a single
  * write(2) so lines from the client, the helper and the stub never
- * interleave mid-line on a shared terminal.
+ * interleave mid-line on a shared terminal.  Nothing here keeps state
+ * between calls but the settings, so threads may log at once.  A sink
+ * (syslog, log_syslog.c) takes the place of stderr.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -14,6 +16,8 @@
 
 static const char	*log_prog = "cshuttle";
 static int		 log_level = LOG_LVL_INFO;
+static log_hook_fn	*log_sink;
+static log_hook_fn	*log_hook;
 
 void
 log_init(const char *prog, int verbose)
@@ -28,6 +32,18 @@ log_init(const char *prog, int verbose)
 		log_level = LOG_LVL_INFO + verbose;
 }
 
+void
+log_set_sink(log_hook_fn *sink)
+{
+	log_sink = sink;
+}
+
+void
+log_set_hook(log_hook_fn *hook)
+{
+	log_hook = hook;
+}
+
 int
 log_enabled(enum log_level lvl)
 {
@@ -37,8 +53,9 @@ log_enabled(enum log_level lvl)
 void
 log_vmsg(enum log_level lvl, const char *fmt, va_list ap)
 {
-	char	 line[1024];
-	int	 n, m, saved = errno;
+	char		 line[1024];
+	int		 n, m, saved = errno;
+	log_hook_fn	*hook = log_hook, *sink = log_sink;
 
 	if (!log_enabled(lvl))
 		return;
@@ -48,6 +65,13 @@ log_vmsg(enum log_level lvl, const char *fmt, va_list ap)
 	m = vsnprintf(line + n, sizeof(line) - (size_t)n, fmt, ap);
 	if (m < 0)
 		m = 0;
+	if (hook != NULL)
+		hook(lvl, line + n);
+	if (sink != NULL) {
+		sink(lvl, line + n);
+		errno = saved;
+		return;
+	}
 	n += m;
 	if ((size_t)n >= sizeof(line) - 1)
 		n = (int)sizeof(line) - 2;	/* truncated: keep the newline */

@@ -2,13 +2,15 @@
  * log.h - one logging path for the client, the firewall helper and the stub.
  *
  * Messages go to stderr as "<prog>: <text>" (the stub's stderr reaches
- * the client through SSH).  Levels: error and warn always, info unless
+ * the client through SSH), or to syslog (facility daemon) once
+ * log_use_syslog() is called.  Levels: error and warn always, info unless
  * quiet, debug with -v, trace with -vv.
  */
 #ifndef CSHUTTLE_LOG_H
 #define CSHUTTLE_LOG_H
 
 #include <stdarg.h>
+#include <stdbool.h>
 
 enum log_level {
 	LOG_LVL_ERROR = 0,
@@ -18,9 +20,23 @@ enum log_level {
 	LOG_LVL_TRACE,
 };
 
+/* Sees every message that is logged, as formatted (without the prefix). */
+typedef void	log_hook_fn(enum log_level lvl, const char *msg);
+
 /* prog: prefix for every line (static string).  verbose: -v count
  * (0 = info), or -1 for quiet (errors and warnings only). */
 void	log_init(const char *prog, int verbose);
+/*
+ * true: from now on to syslog (ident "cshuttle", facility daemon); false: back
+ * to stderr.  In client/log_syslog.c, which only the client links: the stub
+ * stays free of libc's syslog code.
+ */
+void	log_use_syslog(bool on);
+/* Where messages go instead of stderr (NULL: stderr). */
+void	log_set_sink(log_hook_fn *sink);
+/* One observer at most, besides the sink; NULL removes it.  Called from
+ * whichever thread logs. */
+void	log_set_hook(log_hook_fn *hook);
 int	log_enabled(enum log_level lvl);
 void	log_msg(enum log_level lvl, const char *fmt, ...)
 	    __attribute__((format(printf, 2, 3)));

@@ -1,5 +1,6 @@
 /*
- * test_options.c - command line, @files, $CSHUTTLE_ARGS, -s/-X files.
+ * test_options.c - command line, @files, $CSHUTTLE_ARGS, -s/-X files;
+ * the configuration file has test_config.c.
  *
  * Host names in subnets are answered by a dns_resolve() hook, so nothing
  * here touches the network.
@@ -734,6 +735,117 @@ test_dns(void **state)
 	    many, NULL);
 }
 
+/* -D, --pidfile, --syslog, --no-reconnect, --alive-*, --config. */
+static void
+test_always_on(void **state)
+{
+	struct options o;
+	char err[512], cwd[512], want[640];
+
+	/* Defaults: in the foreground, reconnecting, 5 s / 15 s. */
+	assert_int_equal(parse(&o, err, sizeof(err), "-r", "gw", "10/8", NULL),
+	    CSHUTTLE_EXIT_OK);
+	assert_false(o.daemon || o.syslog || o.no_reconnect);
+	assert_null(o.pidfile);
+	assert_null(o.config);
+	assert_int_equal(o.alive_interval_ms, 5000);
+	assert_int_equal(o.alive_timeout_ms, 15000);
+	options_free(&o);
+
+	assert_int_equal(parse(&o, err, sizeof(err), "-r", "gw", "10/8", "-D",
+	    "--pidfile", "/run/cs.pid", "--syslog", "--no-reconnect",
+	    "--alive-interval", "2", "--alive-timeout=7", NULL),
+	    CSHUTTLE_EXIT_OK);
+	assert_true(o.daemon);
+	assert_true(o.syslog);
+	assert_true(o.no_reconnect);
+	assert_string_equal(o.pidfile, "/run/cs.pid");
+	assert_int_equal(o.alive_interval_ms, 2000);
+	assert_int_equal(o.alive_timeout_ms, 7000);
+	options_free(&o);
+	assert_null(o.pidfile);
+
+	/* Bundled short option, long form, -D does not imply --syslog here
+	 * (the caller decides), the bounds are inclusive. */
+	assert_int_equal(parse(&o, err, sizeof(err), "-Dvr", "gw", "10/8",
+	    "--alive-interval=1", "--alive-timeout", "3600", NULL),
+	    CSHUTTLE_EXIT_OK);
+	assert_true(o.daemon);
+	assert_false(o.syslog);
+	assert_int_equal(o.verbose, 1);
+	assert_int_equal(o.alive_interval_ms, 1000);
+	assert_int_equal(o.alive_timeout_ms, 3600000);
+	options_free(&o);
+	assert_int_equal(parse(&o, err, sizeof(err), "-r", "gw", "10/8",
+	    "--daemon", "--alive-interval", "3599", "--alive-timeout", "3600",
+	    NULL), CSHUTTLE_EXIT_OK);
+	assert_true(o.daemon);
+	options_free(&o);
+
+	/* A relative pidfile is kept absolute: -D moves to "/". */
+	assert_non_null(getcwd(cwd, sizeof(cwd)));
+	assert_int_equal(parse(&o, err, sizeof(err), "-r", "gw", "10/8",
+	    "--pidfile", "run/cs.pid", NULL), CSHUTTLE_EXIT_OK);
+	snprintf(want, sizeof(want), "%s/run/cs.pid", cwd);
+	assert_string_equal(o.pidfile, want);
+	options_free(&o);
+
+	expect_usage("--alive-interval \"0\": expected whole seconds, 1-3600",
+	    "-r", "gw", "10/8", "--alive-interval", "0", NULL);
+	expect_usage("--alive-timeout \"3601\": expected whole seconds, 1-3600",
+	    "-r", "gw", "10/8", "--alive-timeout", "3601", NULL);
+	expect_usage("--alive-interval \"5s\": expected", "--alive-interval",
+	    "5s", NULL);
+	expect_usage("--alive-interval \"-1\": expected", "--alive-interval=-1",
+	    NULL);
+	expect_usage("--alive-interval \" 5\": expected", "--alive-interval",
+	    " 5", NULL);
+	expect_usage("--alive-timeout \"\": expected", "--alive-timeout", "",
+	    NULL);
+	expect_usage("--alive-timeout \"99999999999999999999\": expected",
+	    "--alive-timeout", "99999999999999999999", NULL);
+	/* The interval must leave room for an answer. */
+	expect_usage("--alive-interval (15 s) must be shorter than "
+	    "--alive-timeout (15 s)", "-r", "gw", "10/8", "--alive-interval",
+	    "15", NULL);
+	expect_usage("--alive-interval (5 s) must be shorter than "
+	    "--alive-timeout (3 s)", "-r", "gw", "10/8", "--alive-timeout", "3",
+	    NULL);
+	expect_usage("option --daemon takes no argument", "--daemon=yes", NULL);
+	expect_usage("option --syslog takes no argument", "--syslog=1", NULL);
+	expect_usage("option --no-reconnect takes no argument",
+	    "--no-reconnect=1", NULL);
+	expect_usage("option --pidfile needs an argument", "-r", "gw", "10/8",
+	    "--pidfile", NULL);
+	expect_usage("--pidfile: empty argument", "--pidfile", "", NULL);
+	expect_usage("option --config needs an argument", "--config", NULL);
+	expect_usage("--config: empty file name", "--config", "", NULL);
+	expect_usage("/nonexistent/cshuttle.conf: No such file or directory",
+	    "--config", "/nonexistent/cshuttle.conf", NULL);
+
+	/* --help, --version and the helper do not read the file. */
+	assert_int_equal(parse(&o, err, sizeof(err), "--config",
+	    "/nonexistent/c", "--help", NULL), CSHUTTLE_EXIT_OK);
+	assert_true(o.show_help);
+	options_free(&o);
+	assert_int_equal(parse(&o, err, sizeof(err), "--version", "--config",
+	    "/nonexistent/c", NULL), CSHUTTLE_EXIT_OK);
+	options_free(&o);
+	assert_int_equal(parse(&o, err, sizeof(err), "--firewall", "--config",
+	    "/nonexistent/c", NULL), CSHUTTLE_EXIT_OK);
+	assert_true(o.firewall);
+	options_free(&o);
+
+	/* From $CSHUTTLE_ARGS too. */
+	setenv(OPTIONS_ENV, "-D --alive-timeout 30", 1);
+	assert_int_equal(parse(&o, err, sizeof(err), "-r", "gw", "10/8", NULL),
+	    CSHUTTLE_EXIT_OK);
+	assert_true(o.daemon);
+	assert_int_equal(o.alive_timeout_ms, 30000);
+	options_free(&o);
+	unsetenv(OPTIONS_ENV);
+}
+
 /* --help names every option, and every option it names is accepted. */
 static void
 test_usage_text(void **state)
@@ -759,6 +871,13 @@ test_usage_text(void **state)
 		{ "-h, --help", "--help" },
 		{ "--version", "--version" },
 		{ "--firewall", "--firewall" },
+		{ "-D, --daemon", "--daemon" },
+		{ "--pidfile", "--pidfile=/run/cs.pid" },
+		{ "--syslog", "--syslog" },
+		{ "--no-reconnect", "--no-reconnect" },
+		{ "--alive-interval", "--alive-interval=1" },
+		{ "--alive-timeout", "--alive-timeout=60" },
+		{ "--config", NULL },		/* test_always_on, test_config */
 	};
 	struct options o;
 	char *text = NULL, err[256], *p, name[64];
@@ -823,6 +942,7 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_stub_options, setup,
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_dns, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_always_on, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_usage_text, setup, teardown),
 	};
 

@@ -1,0 +1,109 @@
+/*
+ * supervise.h - reconnecting: the backoff between attempts, and the
+ * worker thread that opens a new transport while the event loop goes on.
+ *
+ * Opening a transport blocks (DNS, TCP connect, SSH handshake, the
+ * bootstrap), for up to ConnectTimeout plus the bootstrap's deadline.  The
+ * loop must not: DNS SERVFAILs, the watchdog, timers and the queue of
+ * waiting connections keep running.  So one worker thread at a time runs
+ * the blocking open and reports through an eventfd that the loop watches;
+ * the loop then joins it and takes the result.  Every blocking call of an
+ * open is bounded by the transport's own timeouts, and sv_cancel() makes
+ * them fail at once (transport_abort: the descriptor is shut down), so a
+ * worker never outlives a shutdown by more than a moment.
+ */
+#ifndef CSHUTTLE_SUPERVISE_H
+#define CSHUTTLE_SUPERVISE_H
+
+#include <pthread.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "fw.h"
+#include "transport.h"
+
+#define SV_BACKOFF_FIRST_MS	1000
+#define SV_BACKOFF_MAX_MS	60000
+#define SV_JITTER_PCT		20	/* +- this much of each delay */
+#define SV_STABLE_MS		60000	/* a session this long resets the backoff */
+#define SV_ERR_MAX		512
+
+/*
+ * The delay before the next attempt after `failures` earlier ones in the
+ * same streak: 1 s, 2 s, 4 s ... at most 60 s, each moved by up to
+ * +-20 % (rnd: a uniformly random 32-bit number), so that many clients
+ * that lost the same server do not come back in step.
+ */
+uint64_t sv_backoff_ms(unsigned failures, uint32_t rnd);
+
+struct sv_backoff {
+	unsigned	failures;	/* delays used in this streak */
+};
+
+/* A session ended after lasting `lasted_ms`: a long one starts a new
+ * streak. */
+void	 sv_backoff_session_end(struct sv_backoff *b, uint64_t lasted_ms);
+/* The delay to wait now; counts it. */
+uint64_t sv_backoff_next(struct sv_backoff *b, uint32_t rnd);
+
+/* What the worker gets (a copy: the loop goes on changing its own). */
+struct sv_job {
+	struct transport	*old;		/* the dead session's transport: freed
+						 * first, in the worker (freeing may wait
+						 * for ssh to exit) */
+	bool			 check_exempt;	/* compare the server's addresses with
+						 * the exemptions first */
+	struct fw_exempt	 exempt[FW_MAX_EXEMPT];	/* those in place now */
+	int			 nexempt;
+	int			 alive_interval_ms;	/* for the transport's keepalives */
+	int			 alive_timeout_ms;
+};
+
+struct sv_result {
+	struct transport	*transport;	/* NULL on failure */
+	enum transport_fail	 fail;
+	char			 err[SV_ERR_MAX];
+	/* No transport: the SSH server resolves to addresses the rules would
+	 * redirect into the tunnel itself.  Exempt these, then try again. */
+	bool			 exempt_changed;
+	struct fw_exempt	 exempt[FW_MAX_EXEMPT];
+	int			 nexempt;
+};
+
+/* Runs in the worker.  Must pass `abort` to the transport open. */
+typedef void	sv_work_fn(void *arg, const struct sv_job *job,
+		    struct transport_abort *abort, struct sv_result *r);
+
+struct sv {
+	pthread_t		 th;
+	bool			 running;	/* started, not joined yet */
+	int			 evfd;		/* readable when the worker is done */
+	struct transport_abort	 abort;
+	sv_work_fn		*fn;
+	void			*arg;
+	struct sv_job		 job;
+	struct sv_result	 res;
+};
+
+/* 0, or -1 with errno. */
+int	sv_init(struct sv *sv);
+/* Cancels and joins a running worker first (see sv_cancel). */
+void	sv_destroy(struct sv *sv);
+/* Start the worker on `job`.  0, or -1 with errno (not started; the job's
+ * old transport is then still the caller's). */
+int	sv_start(struct sv *sv, sv_work_fn *fn, void *arg, const struct sv_job *job);
+int	sv_fd(const struct sv *sv);
+bool	sv_running(const struct sv *sv);
+/* After sv_fd() became readable: join and take the result.  0, or -1
+ * when no worker had finished. */
+int	sv_collect(struct sv *sv, struct sv_result *r);
+/*
+ * Stop a running worker: fire the abort, wait at most grace_ms for it to
+ * end, free whatever it opened.  true when it ended (or none ran); false
+ * when it is still blocked (the process must then leave with _exit(), not
+ * exit(): the worker may be inside a library that exit handlers tear
+ * down).
+ */
+bool	sv_cancel(struct sv *sv, int grace_ms);
+
+#endif

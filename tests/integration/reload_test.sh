@@ -1,0 +1,161 @@
+#!/bin/bash
+#
+# reload_test.sh builtin|ext - SIGHUP re-reads --config FILE, with an echo
+# stream held open through the tunnel all along:
+#   - a subnet and an exclude added to FILE take effect; the stream goes
+#     on echoing; the rules are replaced in one nftables batch (nft
+#     monitor: one generation, no table deleted) and the old subnet's rule
+#     is never missing (sampled every 50 ms); the session is the same;
+#   - a subnet removed: new connections there are no longer tunnelled,
+#     the established stream to it goes on (established streams are
+#     untouched);
+#   - FILE with an unknown key, or a bad value: logged with FILE:LINE,
+#     nothing changes (not even the valid lines of that file);
+#   - remote changed in FILE: "needs a restart: remote", ignored, while
+#     the subnet change in the same file is applied;
+#   - subnets on the command line replace the file's, at start and after
+#     a reload.
+
+# shellcheck disable=SC2317  # the helpers below are called through check
+# shellcheck disable=SC2016  # check's eval expands the single-quoted code
+set -uo pipefail
+LAB_TRANSPORT=${1:-${LAB_TRANSPORT:-builtin}}
+# shellcheck source=SCRIPTDIR/../lab/lab.sh
+. "$(dirname "${BASH_SOURCE[0]}")/../lab/lab.sh"
+lab_require_bin
+lab_up
+
+cfg=$LAB_DIR/reload.conf
+# What PRIV's hello services answer through the tunnel (their peer is
+# SERVER).
+hello() { printf 'priv %s 198.19.0.1\n' "$2"; }
+via_tunnel() { [[ "$(lab_hello "$1" "$2" 2>/dev/null)" == "$(hello "$@")" ]]; }
+
+# Did cshuttle log a line matching REGEX after MARK?
+logged() { lab_log_since "$CSHUTTLE_LOG" "$1" | grep -Eq -- "$2"; }
+show_log() { lab_log_since "$CSHUTTLE_LOG" "$1" | sed 's/^/    | /'; }
+
+# Lines of the configuration file, one argument each.
+write_cfg() { printf '%s\n' "$@" >"$cfg"; }
+
+# The stream has done at least N more round trips than now: it echoes.
+stream_moves() {
+	local want=$(($(lab_stream_rounds) + ${1:-5}))
+	lab_wait_for 10 eval '(($(lab_stream_rounds) >= want))'
+}
+
+# hup WHAT: send SIGHUP; afterwards cshuttle still runs.
+hup() {
+	kill -HUP "$CSHUTTLE_PID"
+	sleep 0.5
+	check "$1: cshuttle still runs after SIGHUP" lab_alive "$CSHUTTLE_PID"
+}
+
+# ---------------------------------------------------------------------------
+what="start with --config"
+write_cfg "# the reload test" "remote = labhost" "subnet = 198.19.0.0/24"
+lab_say "$what"
+start_cshuttle --config "$cfg" || lab_die "$what: cshuttle did not start"
+check "$what: 198.19.0.2 is tunnelled" via_tunnel 198.19.0.2 8001
+check "$what: 198.19.1.1 is not" lab_hello_fails 198.19.1.1 8001
+table=$(lab_tables)
+session=$(lab_sessions)
+lab_stream_start 198.19.0.2 7001 || lab_bad "$what: an echo stream through the tunnel"
+
+what="SIGHUP, subnet and exclude added"
+lab_nft_watch_start 'ip daddr 198\.19\.0\.0/24 redirect to :[0-9]+' ||
+    lab_bad "$what: the rule watcher did not start"
+write_cfg "# the reload test" "remote = labhost" "subnet = 198.19.0.0/24" \
+    "subnet = 198.19.1.0/24" "exclude = 198.19.1.3"
+m=$(lab_log_mark "$CSHUTTLE_LOG")
+hup "$what"
+check "$what: 198.19.1.1 is tunnelled" lab_wait_for 10 via_tunnel 198.19.1.1 8001
+check "$what: 198.19.1.3 is excluded" lab_hello_fails 198.19.1.3 8001
+check "$what: 198.19.0.2 still is" via_tunnel 198.19.0.2 8001
+check "$what: the old stream still echoes" stream_moves
+lab_nft_watch_stop
+check_eq "$what: the 198.19.0.0/24 rule was there in all $LAB_WATCH_SAMPLES samples" \
+    0 "$LAB_WATCH_GAPS"
+check "$what: the samples were frequent (longest pause ${LAB_WATCH_MAXDT} ms)" \
+    test "$LAB_WATCH_SAMPLES" -ge 10 -a "$LAB_WATCH_MAXDT" -lt 1000
+check_eq "$what: one nftables batch" 1 "$LAB_WATCH_GENS"
+check_eq "$what: which did not delete the table" 0 "$LAB_WATCH_DROPS"
+check_eq "$what: the same table" "$table" "$(lab_tables)"
+check_eq "$what: the same session" "$session" "$(lab_sessions)"
+check "$what: no session lost" eval '! logged "$m" "session lost"'
+show_log "$m"
+
+what="SIGHUP, subnet 198.19.0.0/24 removed"
+write_cfg "remote = labhost" "subnet = 198.19.1.0/24" "exclude = 198.19.1.3"
+m=$(lab_log_mark "$CSHUTTLE_LOG")
+hup "$what"
+check "$what: 198.19.0.2 is no longer tunnelled" \
+    lab_wait_for 10 lab_hello_fails 198.19.0.2 8001
+check "$what: 198.19.1.1 still is" via_tunnel 198.19.1.1 8001
+check "$what: the established stream to 198.19.0.2 goes on" stream_moves
+show_log "$m"
+
+# A broken file changes nothing, not even its valid lines (198.19.2.0/24).
+for bad in "no-such-key = 1" "alive-interval = soon" "subnet = 198.19.2.0/33"; do
+	what="SIGHUP, '$bad' on line 4"
+	write_cfg "remote = labhost" "subnet = 198.19.1.0/24" \
+	    "subnet = 198.19.2.0/24" "$bad" "exclude = 198.19.1.3"
+	rules=$(in_client nft list ruleset)
+	lab_nft_watch_start 'ip daddr 198\.19\.1\.0/24 redirect to :[0-9]+' ||
+	    lab_bad "$what: the rule watcher did not start"
+	m=$(lab_log_mark "$CSHUTTLE_LOG")
+	hup "$what"
+	check "$what: logged as $cfg:4:" \
+	    lab_wait_for 5 logged "$m" "^cshuttle: .*${cfg//./\\.}:4: "
+	check "$what: 198.19.2.1 is not tunnelled" lab_hello_fails 198.19.2.1 8001
+	check "$what: 198.19.1.1 still is" via_tunnel 198.19.1.1 8001
+	check "$what: the stream still echoes" stream_moves
+	lab_nft_watch_stop
+	check_eq "$what: no nftables change" 0 "$LAB_WATCH_GENS"
+	check_eq "$what: the ruleset is unchanged" "$rules" "$(in_client nft list ruleset)"
+	show_log "$m"
+done
+
+what="SIGHUP, remote changed and a subnet added"
+write_cfg "remote = labalt" "subnet = 198.19.1.0/24" "subnet = 198.19.2.0/24" \
+    "exclude = 198.19.1.3"
+m=$(lab_log_mark "$CSHUTTLE_LOG")
+hup "$what"
+check "$what: logged 'needs a restart: remote'" \
+    lab_wait_for 5 logged "$m" 'needs a restart: remote'
+check "$what: the subnet is applied: 198.19.2.1 is tunnelled" \
+    lab_wait_for 10 via_tunnel 198.19.2.1 8001
+check_eq "$what: the same session" "$session" "$(lab_sessions)"
+check "$what: the stream still echoes" stream_moves
+show_log "$m"
+
+msg=$(lab_stream_stop)
+check "the echo stream lived through every reload ($msg)" \
+    eval '[[ $msg == "ok "* ]]'
+stop_cshuttle TERM
+check_eq "cshuttle exits 0 on SIGTERM" 0 "$CSHUTTLE_RC"
+check "no table left" assert_no_tables
+
+# ---------------------------------------------------------------------------
+what="subnets on the command line"
+write_cfg "remote = labhost" "subnet = 198.19.1.0/24"
+lab_say "$what"
+start_cshuttle --config "$cfg" 198.19.2.0/24 || lab_die "$what: cshuttle did not start"
+check "$what: 198.19.2.1 (command line) is tunnelled" via_tunnel 198.19.2.1 8001
+check "$what: 198.19.1.1 (file) is not: the command line replaces the list" \
+    lab_hello_fails 198.19.1.1 8001
+write_cfg "remote = labhost" "subnet = 198.19.1.0/24" "subnet = 198.19.0.0/24"
+m=$(lab_log_mark "$CSHUTTLE_LOG")
+hup "$what"
+sleep 1
+check "$what, after SIGHUP: 198.19.2.1 still tunnelled" via_tunnel 198.19.2.1 8001
+check "$what, after SIGHUP: 198.19.0.2 (file) is not" lab_hello_fails 198.19.0.2 8001
+check "$what, after SIGHUP: nor 198.19.1.1" lab_hello_fails 198.19.1.1 8001
+show_log "$m"
+stop_cshuttle TERM
+check_eq "cshuttle exits 0 on SIGTERM" 0 "$CSHUTTLE_RC"
+check "no table left" assert_no_tables
+check "no process left on the remote side" lab_wait_for 10 lab_no_server_session
+check "no process left in CLIENT" lab_wait_for 10 lab_no_client_extra
+
+lab_finish
