@@ -711,7 +711,8 @@ dns_local_query(struct dns_local *d, struct dns_srv *s, struct dns_tcp *c,
 	d->ptail = p;
 	d->npending++;
 
-	p->local = !dns_msg_name_under(&qi, d->p.domains, d->p.ndomains);
+	p->local = !dns_msg_name_under(&qi, d->p.domains, d->p.ndomains) ||
+	    (d->p.nbypass > 0 && dns_msg_name_under(&qi, d->p.bypass, d->p.nbypass));
 	if (log_enabled(LOG_LVL_TRACE))
 		log_trace("dns: query %u %s type %u %s", p->id,
 		    dns_msg_name_text(&qi, name, sizeof(name)), qi.qtype,
@@ -1324,7 +1325,7 @@ dns_local_start(struct dns_local *d, struct ev_loop *loop, dns_local_send_fn *se
 	d->send_arg = send_arg;
 	d->timer.cb = dns_local_timer_cb;
 	d->timer.arg = d;
-	if (d->p.ndomains > 0) {
+	if (d->p.ndomains > 0 || d->p.nbypass > 0) {
 		if (ares_library_init(ARES_LIB_INIT_ALL) != ARES_SUCCESS) {
 			snprintf(err, errlen, "c-ares cannot start");
 			return -1;

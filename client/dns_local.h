@@ -67,6 +67,11 @@ struct dns_local_params {
 	uint16_t		 first_port;	/* ports tried from here upwards */
 	int			 timeout_ms;	/* 0: DNS_LOCAL_TIMEOUT_MS */
 	int			 tcp_idle_ms;	/* 0: DNS_LOCAL_TCP_IDLE_MS */
+	char *const		*bypass;	/* names always asked locally, never
+						 * through the tunnel: the SSH server's,
+						 * so that a reconnect can resolve it
+						 * while no session carries DNS */
+	size_t			 nbypass;
 	dns_local_socket_fn	*socket;	/* NULL: plain sockets */
 	void			*socket_arg;
 };

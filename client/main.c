@@ -40,6 +40,7 @@
 #include "daemon.h"
 #include "dns_conf.h"
 #include "dns_local.h"
+#include "dns_msg.h"
 #include "dns_resolve.h"
 #include "fw.h"
 #include "listen.h"
@@ -68,6 +69,9 @@ struct main_ctx {
 	struct dns_server	 dns_plan[FW_MAX_DNS];	/* what ctx.dns was asked to serve */
 	size_t			 ndns_plan;
 	struct proto_dns_server	 to_ns[OPTIONS_MAX_NS];
+	char			 bypass_name[2][DNS_MSG_TEXT_MAX + 1];
+	char			*bypass[2];	/* the SSH server's names (dns_local) */
+	size_t			 nbypass;
 	char			 pidfile[PATH_MAX];	/* absolute, "" without */
 	bool			 pid_written;
 	bool			 up;
@@ -216,6 +220,48 @@ main_exempt_ssh(struct fw_config *c, const struct transport *t, const struct ssh
 	free(first);
 }
 
+/* A host name (not an address literal) to resolve locally, normalised. */
+static void
+main_dns_bypass_add(struct main_ctx *ctx, const char *host)
+{
+	uint8_t		 a[16];
+	const char	*why;
+
+	if (host == NULL || ctx->nbypass >= 2 || inet_pton(AF_INET, host, a) == 1 ||
+	    inet_pton(AF_INET6, host, a) == 1 ||
+	    dns_msg_domain_norm(host, strlen(host), ctx->bypass_name[ctx->nbypass],
+	    sizeof(ctx->bypass_name[0]), &why) != 0)
+		return;
+	ctx->bypass[ctx->nbypass] = ctx->bypass_name[ctx->nbypass];
+	ctx->nbypass++;
+}
+
+/*
+ * With --dns the local resolvers are captured; once the session is gone
+ * nothing would answer for the SSH server's own name, and a reconnect
+ * that resolves it again (the built-in transport, or ssh itself) would
+ * never get through.  Its name, and the first ProxyJump hop's, are asked
+ * locally: the connection to them goes out directly anyway.
+ */
+static void
+main_dns_bypass(struct main_ctx *ctx, const struct sshcfg *cfg, const char *config_file)
+{
+	struct sshcfg	 hop;
+	char		*first, *p, err[256];
+
+	ctx->nbypass = 0;
+	main_dns_bypass_add(ctx, cfg->hostname);
+	if (cfg->proxy_jump == NULL || (first = strdup(cfg->proxy_jump)) == NULL)
+		return;
+	first[strcspn(first, ",")] = '\0';
+	p = strncmp(first, "ssh://", 6) == 0 ? first + 6 : first;
+	memset(&hop, 0, sizeof(hop));
+	if (sshcfg_resolve(&hop, p, config_file, err, sizeof(err)) == 0)
+		main_dns_bypass_add(ctx, hop.hostname);
+	sshcfg_free(&hop);
+	free(first);
+}
+
 _Static_assert(OPTIONS_MAX_NS <= PROTO_DNS_MAX_SERVERS, "--to-ns fits DNS_CONFIG");
 _Static_assert(FW_MAX_DNS <= DNS_CONF_MAX, "dns_local serves every captured server");
 
@@ -301,6 +347,8 @@ main_dns_open(const struct options *o, struct main_ctx *ctx, struct fw_config *c
 	p.first_port = (uint16_t)(ctx->ls.port + 1);
 	p.socket = main_dns_socket;
 	p.socket_arg = ctx->fw;
+	p.bypass = ctx->bypass;
+	p.nbypass = ctx->nbypass;
 	if ((*dnsp = dns_local_open(&p, err, errlen)) == NULL)
 		return -1;
 	for (i = 0; i < dns_local_count(*dnsp); i++) {
@@ -780,6 +828,7 @@ main(int argc, char **argv)
 		log_error("%s", err);
 		goto out;
 	}
+	main_dns_bypass(&ctx, &cfg, o->ssh_config);
 	main_listen_spec(o, &ctx.lspec, &ctx.fwcfg.prerouting);
 	if (listen_open(&ctx.lspec, &ctx.ls, err, sizeof(err)) != 0) {
 		log_error("%s", err);

@@ -296,4 +296,28 @@ if start "split DNS" -r labhost 198.19.0.0/24 --dns --dns-domains lab.internal; 
 	stop "split DNS"
 fi
 
+# The SSH server by name, with its name's resolver captured: after the
+# session dies, nothing but the local resolver can answer for that name,
+# and the reconnect must still find the server.
+lab_say "-r by host name, --dns, session killed: the reconnect resolves it"
+hk=$(cut -d' ' -f1,2 "$LAB_DIR/host_key.pub")
+echo "sshgw.lab.test $hk" >>"$LAB_DIR/known_hosts"
+printf 'Host labhost-byname\n\tHostName sshgw.lab.test\n' >>"$LAB_SSHCFG"
+if start "reconnect by name" -r labhost-byname 198.19.0.0/24 --dns --alive-interval 1 \
+    --alive-timeout 3; then
+	check_eq "before: the remote answer" "$remote_secret" "$(answers secret.lab.internal)"
+	lab_kill_sessions
+	check "the lost session is noticed" \
+	    lab_wait_for 10 grep -q "session lost" "$CSHUTTLE_LOG"
+	check "reconnected, the server's name resolved locally" \
+	    lab_wait_for 30 grep -q "reconnected to" "$CSHUTTLE_LOG"
+	check_not "no attempt failed to resolve the server" \
+	    grep -Eqi "attempt [0-9]+ failed.*(resolv|name|host)" "$CSHUTTLE_LOG"
+	check_eq "after: the remote answer again" "$remote_secret" \
+	    "$(answers secret.lab.internal)"
+	check_eq "after: traffic goes through" "priv 8006 198.19.0.1" \
+	    "$(lab_hello 198.19.0.2 8006)"
+	stop "reconnect by name"
+fi
+
 lab_finish

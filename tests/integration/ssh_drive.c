@@ -52,9 +52,12 @@
 /* It speaks up only once the first byte has arrived: the client sends
  * data only after the bootstrap, so the line is surely the stub's own
  * (logged as such), not one of the bootstrap's, whatever the order in
- * which stdout and stderr reach the client. */
+ * which stdout and stderr reach the client.  Then it gives sshd time to
+ * pass the line on before the echo, which the driver stops reading at
+ * once when it is complete. */
 static const char stub_echo[] = "#!/bin/sh\n" DRIVE_PROBE_OK DRIVE_RM_SELF
-    "dd bs=1 count=1 2>/dev/null\necho \"fake stub running\" >&2\nexec cat\n";
+    "dd bs=1 count=1 2>/dev/null\necho \"fake stub running\" >&2\nsleep 0.3\n"
+    "exec cat\n";
 static const char stub_exit3[] = "#!/bin/sh\n" DRIVE_PROBE_OK DRIVE_RM_SELF
     "head -c 5\nexit 3\n";
 /* A 64-bit ELF header for machine 0xbeef: execve() says ENOEXEC, as for a

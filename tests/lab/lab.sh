@@ -1206,6 +1206,9 @@ lab_binfmt_remove() {
 #            secret.lab.internal    A     203.0.113.66
 #            public.example         A     198.18.0.77
 #            notlab.internal        A     198.18.0.78
+#            sshgw.lab.test         A     198.18.0.2 (the SSH server
+#                                         by name, for DNS-capturing
+#                                         reconnects)
 #            anything else: REFUSED (it has no upstream); no
 #            AAAA for these names (NOERROR, no data)
 #
@@ -1306,7 +1309,8 @@ lab_dns_up() {
 	LAB_DNS_LOG_C=$LAB_DIR/dns-client.log
 	lab_dnsmasq "$LAB_NS_C" client 127.0.0.53 53 \
 	    --local=/secret.lab.internal/ --local=/public.example/ \
-	    --local=/notlab.internal/ \
+	    --local=/notlab.internal/ --local=/sshgw.lab.test/ \
+	    --host-record=sshgw.lab.test,198.18.0.2 \
 	    --host-record=secret.lab.internal,203.0.113.66 \
 	    --host-record=public.example,198.18.0.77 \
 	    --host-record=notlab.internal,198.18.0.78 || return 1
