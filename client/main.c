@@ -851,6 +851,8 @@ main(int argc, char **argv)
 	opts.alive_timeout_ms = o->alive_timeout_ms;
 	if ((t = main_transport(o, &cfg, &opts, &fail, err, sizeof(err))) == NULL) {
 		log_error("%s", err);
+		if (fail == TRANSPORT_F_AUTH || fail == TRANSPORT_F_HOSTKEY)
+			rc = CSHUTTLE_EXIT_REFUSED;
 		goto out;
 	}
 
@@ -881,7 +883,8 @@ main(int argc, char **argv)
 	tp.hooks.reload = main_reload;
 	tp.hooks.arg = &ctx;
 	end = tunnel_run(&tp, &stuck);
-	rc = end == TUNNEL_END_SIGNAL ? CSHUTTLE_EXIT_OK : CSHUTTLE_EXIT_FAIL;
+	rc = end == TUNNEL_END_SIGNAL ? CSHUTTLE_EXIT_OK :
+	    end == TUNNEL_END_REFUSED ? CSHUTTLE_EXIT_REFUSED : CSHUTTLE_EXIT_FAIL;
 out:
 	if (ctx.up)
 		notify_send("STOPPING=1");

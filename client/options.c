@@ -1355,7 +1355,8 @@ options_usage(FILE *f)
 "of $CSHUTTLE_ARGS (quotes allowed) come before the command line.\n"
 "\n"
 "Exit status: 0 success, 1 runtime failure (SSH, remote or firewall),\n"
-"2 usage error, 99 internal error.\n", f);
+"2 usage error, 3 refused by the SSH server (host key or authentication),\n"
+"99 internal error.\n", f);
 }
 
 void

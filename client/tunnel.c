@@ -813,7 +813,8 @@ tunnel_worker_cb(struct ev_loop *loop, struct ev_io *io, uint32_t revents)
 	t->exempt_tried = false;
 	if (!transport_fail_retryable(r.fail)) {
 		log_error("cannot reconnect: %s", r.err);
-		tunnel_end(t, TUNNEL_END_REMOTE);
+		tunnel_end(t, r.fail == TRANSPORT_F_AUTH || r.fail == TRANSPORT_F_HOSTKEY ?
+		    TUNNEL_END_REFUSED : TUNNEL_END_REMOTE);
 		return;
 	}
 	ms = sv_backoff_next(&t->backoff, tunnel_random(t));

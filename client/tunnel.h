@@ -69,6 +69,8 @@ enum tunnel_end {
 	TUNNEL_END_PROTOCOL,		/* the session broke (protocol error) */
 	TUNNEL_END_SETUP,		/* could not start (ready callback, resources) */
 	TUNNEL_END_FIREWALL,		/* the firewall helper died */
+	TUNNEL_END_REFUSED,		/* a reconnect was refused: host key or
+					 * authentication (not retried) */
 };
 
 /*

@@ -1,7 +1,8 @@
 #!/bin/bash
 #
 # badinput_test.sh builtin|ext - every bad input gives a short error, the
-# documented exit code (2 usage, 1 runtime), and leaves no nft table:
+# documented exit code (2 usage, 3 refused by the server, 1 runtime), and
+# leaves no nft table:
 # bad CIDR, unknown host name as a subnet, unknown option, unknown -r host,
 # rejected key, changed host key (the message shows the fingerprint),
 # unknown host key under StrictHostKeyChecking yes, a remote without
@@ -50,12 +51,12 @@ expect_error "unknown option" 2 'no-such-option' -- \
     -r labhost --no-such-option 198.19.0.0/24
 expect_error "unknown -r host" 1 'nosuch\.invalid' ssh -- \
     -r nosuch.invalid 198.19.0.0/24
-expect_error "key not accepted" 1 'auth|denied|permission' ssh -- \
+expect_error "key not accepted" 3 'auth|denied|permission' ssh -- \
     -r labhost-wrongkey 198.19.0.0/24
 fp_re=$(printf '%s' "$LAB_HOSTKEY_FP" | sed 's/[][\.*^$+?(){}|]/\\&/g')
-expect_error "changed host key" 1 "$fp_re" ssh -- \
+expect_error "changed host key" 3 "$fp_re" ssh -- \
     -r labhost-badhostkey 198.19.0.0/24
-expect_error "unknown host key, StrictHostKeyChecking yes" 1 'host key|known' ssh -- \
+expect_error "unknown host key, StrictHostKeyChecking yes" 3 'host key|known' ssh -- \
     -r labhost-newhostkey 198.19.0.0/24
 check "unknown host key: known_hosts file left unchanged" \
     test ! -s "$LAB_DIR/known_hosts_empty"

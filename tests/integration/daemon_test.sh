@@ -186,7 +186,7 @@ no_leftovers "$what"
 
 what="-D, key refused"
 run_daemon --pidfile "$pidfile" -r labhost-wrongkey 198.19.0.0/24
-check_eq "$what: exit code 1" 1 "$D_RC"
+check_eq "$what: exit code 3 (refused)" 3 "$D_RC"
 check_eq "$what: one line on stderr" 1 "$(grep -c . "$D_ERR")"
 check "$what: it says why" grep -Eqi '^cshuttle: .*(auth|denied|permission|publickey)' "$D_ERR"
 check "$what: no pidfile" test ! -e "$pidfile"

@@ -17,7 +17,7 @@
 #     back once packets flow again;
 #   - --no-reconnect: exit 1 with one error line, no table;
 #   - a refused key or a changed host key at the reconnect is not retried:
-#     exit 1 with "cannot reconnect: ...", no table.
+#     exit 3 with "cannot reconnect: ...", no table.
 
 # shellcheck disable=SC2317  # the helpers below are called through check
 # shellcheck disable=SC2016  # check's eval expands the single-quoted code
@@ -364,7 +364,7 @@ m=$(lab_log_mark "$CSHUTTLE_LOG")
 c0=$(conns)
 lab_kill_sessions KILL
 check "$what: cshuttle exits by itself" wait_exit 30
-check_eq "$what: exit code 1" 1 "$CSHUTTLE_RC"
+check_eq "$what: exit code 3 (refused)" 3 "$CSHUTTLE_RC"
 final_error "$what" "$m" 'cannot reconnect: .*(auth|denied|permission|publickey|key)'
 check_eq "$what: one attempt, not retried" 1 $(($(conns) - c0))
 mv -f "$LAB_DIR/authorized_keys.orig" "$LAB_DIR/authorized_keys"
@@ -380,7 +380,7 @@ c0=$(conns)
 lab_sshd_start "$LAB_DIR/sshd_config.otherkey" ||
     lab_die "$what: sshd did not start with the other host key"
 check "$what: cshuttle exits by itself" wait_exit 30
-check_eq "$what: exit code 1" 1 "$CSHUTTLE_RC"
+check_eq "$what: exit code 3 (refused)" 3 "$CSHUTTLE_RC"
 final_error "$what" "$m" 'cannot reconnect: .*(host key|fingerprint|SHA256:)'
 check_eq "$what: one attempt, not retried" 1 $(($(conns) - c0))
 lab_sshd_stop
