@@ -143,7 +143,7 @@ check "198.19.0.2 is unreachable again" lab_curl_fails http://198.19.0.2/small.t
 lab_say "a host that is not in the user's known_hosts"
 cs_cmd
 run_cshuttle_cmd "${CS[@]}" -r labhost-unknown 198.19.0.0/24
-check_eq "cshuttle exits 1" 1 "$CSHUTTLE_RC"
+check_eq "cshuttle exits 3 (host key refused)" 3 "$CSHUTTLE_RC"
 sed 's/^/    | /' "$CSHUTTLE_LOG"
 check "it says why (host key)" grep -qi 'host key\|known' "$CSHUTTLE_LOG"
 check "no table" assert_no_tables
