@@ -504,7 +504,7 @@ out:
 
 int
 hostkey_verify(LIBSSH2_SESSION *s, const struct sshcfg *cfg, const char *addr,
-    char *err, size_t errlen)
+    bool batch, char *err, size_t errlen)
 {
 	const struct kh_type		*kt = NULL;
 	struct kh_check_ctx		 c;
@@ -569,7 +569,7 @@ hostkey_verify(LIBSSH2_SESSION *s, const struct sshcfg *cfg, const char *addr,
 	if (c.kh != NULL)
 		libssh2_knownhost_free(c.kh);
 
-	act = hostkey_decide(st, cfg->strict, io_can_prompt());
+	act = hostkey_decide(st, cfg->strict, !batch && io_can_prompt());
 	log_debug("host key for %s: %s %s, %s", name, kt->label, fp,
 	    st == HOSTKEY_MATCH ? "known" : st == HOSTKEY_MISMATCH ? "CHANGED" :
 	    st == HOSTKEY_REVOKED ? "REVOKED" : "not known");

@@ -72,10 +72,12 @@ void	hostkey_prefer(LIBSSH2_SESSION *s, const struct sshcfg *cfg);
  * After the handshake: check the server's key and act on the result
  * (asking on /dev/tty or adding to the first UserKnownHostsFile when the
  * configuration says so).  `addr` is the numeric address connected to,
- * for the prompt (may be NULL).  Returns 0 when the key is accepted, or -1
- * with a one-line reason in err.
+ * for the prompt (may be NULL).  With `batch` nothing is asked (a
+ * reconnect, from the worker thread): an unknown key is then refused
+ * where a terminal would have been asked.  Returns 0 when the key is
+ * accepted, or -1 with a one-line reason in err.
  */
 int	hostkey_verify(LIBSSH2_SESSION *s, const struct sshcfg *cfg, const char *addr,
-	    char *err, size_t errlen);
+	    bool batch, char *err, size_t errlen);
 
 #endif

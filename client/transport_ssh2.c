@@ -926,7 +926,7 @@ transport_ssh2_open_ex(const struct sshcfg *cfg, int verbose,
 		t->dead = true;
 		goto fail;
 	}
-	if (hostkey_verify(t->s, cfg, addr, err, errlen) != 0) {
+	if (hostkey_verify(t->s, cfg, addr, o->batch, err, errlen) != 0) {
 		*fail = TRANSPORT_F_HOSTKEY;
 		goto fail;
 	}
