@@ -37,6 +37,7 @@
 #include "dns_local.h"
 #include "dns_msg.h"
 #include "ev.h"
+#include "listen.h"
 #include "log.h"
 
 #define DNS_LOCAL_HASH		1024
@@ -229,23 +230,10 @@ static int
 dns_local_bind(int family, int type, const uint8_t *addr, uint16_t port, int *fdp)
 {
 	struct sockaddr_storage	 ss;
-	struct sockaddr_in	*sin = (struct sockaddr_in *)&ss;
-	struct sockaddr_in6	*sin6 = (struct sockaddr_in6 *)&ss;
 	socklen_t		 slen;
 	int			 fd, one = 1, e;
 
-	memset(&ss, 0, sizeof(ss));
-	if (family == AF_INET) {
-		sin->sin_family = AF_INET;
-		sin->sin_port = htons(port);
-		memcpy(&sin->sin_addr, addr, 4);
-		slen = sizeof(*sin);
-	} else {
-		sin6->sin6_family = AF_INET6;
-		sin6->sin6_port = htons(port);
-		memcpy(&sin6->sin6_addr, addr, 16);
-		slen = sizeof(*sin6);
-	}
+	slen = listen_sockaddr(family, addr, port, &ss);
 	if ((fd = socket(family, type | SOCK_NONBLOCK | SOCK_CLOEXEC, 0)) == -1)
 		return -errno;
 	/* TCP only: on UDP SO_REUSEADDR would let two programs share the port. */

@@ -16,27 +16,34 @@
 #include "listen.h"
 #include "log.h"
 
-static int
-listen_one(int family, const uint8_t *addr, uint16_t port, int *fdp)
+socklen_t
+listen_sockaddr(int family, const uint8_t *addr, uint16_t port,
+    struct sockaddr_storage *ss)
 {
-	struct sockaddr_storage	 ss;
-	struct sockaddr_in	*sin = (struct sockaddr_in *)&ss;
-	struct sockaddr_in6	*sin6 = (struct sockaddr_in6 *)&ss;
-	socklen_t		 slen;
-	int			 fd, one = 1, err;
+	struct sockaddr_in	*sin = (struct sockaddr_in *)ss;
+	struct sockaddr_in6	*sin6 = (struct sockaddr_in6 *)ss;
 
-	memset(&ss, 0, sizeof(ss));
+	memset(ss, 0, sizeof(*ss));
 	if (family == AF_INET) {
 		sin->sin_family = AF_INET;
 		sin->sin_port = htons(port);
 		memcpy(&sin->sin_addr, addr, 4);
-		slen = sizeof(*sin);
-	} else {
-		sin6->sin6_family = AF_INET6;
-		sin6->sin6_port = htons(port);
-		memcpy(&sin6->sin6_addr, addr, 16);
-		slen = sizeof(*sin6);
+		return sizeof(*sin);
 	}
+	sin6->sin6_family = AF_INET6;
+	sin6->sin6_port = htons(port);
+	memcpy(&sin6->sin6_addr, addr, 16);
+	return sizeof(*sin6);
+}
+
+static int
+listen_one(int family, const uint8_t *addr, uint16_t port, int *fdp)
+{
+	struct sockaddr_storage	 ss;
+	socklen_t		 slen;
+	int			 fd, one = 1, err;
+
+	slen = listen_sockaddr(family, addr, port, &ss);
 	if ((fd = socket(family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0)) == -1)
 		return -errno;
 	(void)setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));

@@ -43,4 +43,8 @@ void	listen_close(struct listen_socks *ls);
  */
 int	listen_original_dst(int fd, int family, struct proto_open *dst);
 
+/* Fill *ss with addr (4 or 16 bytes, by family) and port; its length. */
+socklen_t listen_sockaddr(int family, const uint8_t *addr, uint16_t port,
+	    struct sockaddr_storage *ss);
+
 #endif

@@ -101,7 +101,7 @@ struct options_state {
 	int		 nlisten_explicit;
 };
 
-static int __attribute__((format(printf, 3, 4)))
+int
 options_fail(char *err, size_t errlen, const char *fmt, ...)
 {
 	va_list ap;
@@ -114,7 +114,7 @@ options_fail(char *err, size_t errlen, const char *fmt, ...)
 	return CSHUTTLE_EXIT_USAGE;
 }
 
-static int
+int
 options_nomem(char *err, size_t errlen)
 {
 	if (err != NULL && errlen > 0)

@@ -131,4 +131,10 @@ int	options_parse_text(struct options *o, const char *name,
 void	options_usage(FILE *f);
 void	options_free(struct options *o);
 
+/* For the option and config-file parsers: a usage error (message in err,
+ * returns CSHUTTLE_EXIT_USAGE) and running out of memory (EXIT_FAIL). */
+int	options_fail(char *err, size_t errlen, const char *fmt, ...)
+	    __attribute__((format(printf, 3, 4)));
+int	options_nomem(char *err, size_t errlen);
+
 #endif
