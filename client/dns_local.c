@@ -229,31 +229,16 @@ dns_local_reason(uint8_t reason)
 static int
 dns_local_bind(int family, int type, const uint8_t *addr, uint16_t port, int *fdp)
 {
-	struct sockaddr_storage	 ss;
-	socklen_t		 slen;
-	int			 fd, one = 1, e;
+	int	one = 1, r;
 
-	slen = listen_sockaddr(family, addr, port, &ss);
-	if ((fd = socket(family, type | SOCK_NONBLOCK | SOCK_CLOEXEC, 0)) == -1)
-		return -errno;
-	/* TCP only: on UDP SO_REUSEADDR would let two programs share the port. */
-	if (type == SOCK_STREAM)
-		(void)setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
-	if (family == AF_INET6)
-		(void)setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof(one));
+	if ((r = listen_socket(family, type, addr, port, 128, fdp)) != 0)
+		return r;
 	/* Replies must leave from the address the query was sent to, or
 	 * conntrack cannot undo the redirect (a wildcard -l address). */
 	if (type == SOCK_DGRAM && family == AF_INET)
-		(void)setsockopt(fd, IPPROTO_IP, IP_PKTINFO, &one, sizeof(one));
+		(void)setsockopt(*fdp, IPPROTO_IP, IP_PKTINFO, &one, sizeof(one));
 	if (type == SOCK_DGRAM && family == AF_INET6)
-		(void)setsockopt(fd, IPPROTO_IPV6, IPV6_RECVPKTINFO, &one, sizeof(one));
-	if (bind(fd, (struct sockaddr *)&ss, slen) == -1 ||
-	    (type == SOCK_STREAM && listen(fd, 128) == -1)) {
-		e = errno;
-		close(fd);
-		return -e;
-	}
-	*fdp = fd;
+		(void)setsockopt(*fdp, IPPROTO_IPV6, IPV6_RECVPKTINFO, &one, sizeof(one));
 	return 0;
 }
 

@@ -16,7 +16,7 @@
 #include "listen.h"
 #include "log.h"
 
-socklen_t
+static socklen_t
 listen_sockaddr(int family, const uint8_t *addr, uint16_t port,
     struct sockaddr_storage *ss)
 {
@@ -36,26 +36,36 @@ listen_sockaddr(int family, const uint8_t *addr, uint16_t port,
 	return sizeof(*sin6);
 }
 
-static int
-listen_one(int family, const uint8_t *addr, uint16_t port, int *fdp)
+int
+listen_socket(int family, int type, const uint8_t *addr, uint16_t port, int backlog,
+    int *fdp)
 {
 	struct sockaddr_storage	 ss;
 	socklen_t		 slen;
 	int			 fd, one = 1, err;
 
 	slen = listen_sockaddr(family, addr, port, &ss);
-	if ((fd = socket(family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0)) == -1)
+	if ((fd = socket(family, type | SOCK_NONBLOCK | SOCK_CLOEXEC, 0)) == -1)
 		return -errno;
-	(void)setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+	/* TCP only: on UDP SO_REUSEADDR would let two programs share the port. */
+	if (type == SOCK_STREAM)
+		(void)setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
 	if (family == AF_INET6)
 		(void)setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof(one));
-	if (bind(fd, (struct sockaddr *)&ss, slen) == -1 || listen(fd, 4096) == -1) {
+	if (bind(fd, (struct sockaddr *)&ss, slen) == -1 ||
+	    (type == SOCK_STREAM && listen(fd, backlog) == -1)) {
 		err = errno;
 		close(fd);
 		return -err;
 	}
 	*fdp = fd;
 	return 0;
+}
+
+static int
+listen_one(int family, const uint8_t *addr, uint16_t port, int *fdp)
+{
+	return listen_socket(family, SOCK_STREAM, addr, port, 4096, fdp);
 }
 
 int
