@@ -50,6 +50,7 @@
 
 #define TUNNEL_ACCEPT_BATCH	64
 #define TUNNEL_READ_BUDGET	(4U * 1024 * 1024)	/* per pass, for fairness */
+#define TUNNEL_SERVICE_MS	100	/* transport housekeeping at most this often */
 #define TUNNEL_EMFILE_PAUSE_MS	200
 #define TUNNEL_STATUS_MS	10000	/* STATUS= refresh while streams change */
 #define TUNNEL_CANCEL_GRACE_MS	5000	/* for a worker to give up at shutdown:
@@ -69,6 +70,7 @@ struct session {
 	uint64_t		 last_input;	/* anything at all from the stub */
 	uint64_t		 last_ping;
 	uint64_t		 last_wprogress;	/* last write, or nothing to write */
+	uint64_t		 last_service;	/* transport housekeeping */
 	uint64_t		 ping_seq;
 	/* libssh2 requires a write that returned EAGAIN to be repeated
 	 * with the same pointer and length: keep that chunk here, apart
@@ -834,7 +836,12 @@ tunnel_before_sleep(struct ev_loop *loop, void *arg)
 
 	if (s != NULL && !s->lost) {
 		mux_collect(&s->mux);
-		s->tr->ops->service(s->tr);
+		/* Stderr relaying and reaping need no per-pass syscalls: a
+		 * transport's end shows up on its data path anyway. */
+		if (ev_now() - s->last_service >= TUNNEL_SERVICE_MS) {
+			s->last_service = ev_now();
+			s->tr->ops->service(s->tr);
+		}
 		tunnel_pump(t);
 		mux_collect(&s->mux);
 	}

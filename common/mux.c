@@ -384,7 +384,11 @@ mux_stream_flush(struct mux_stream *st)
 	return 0;
 }
 
-/* Read one chunk from the socket into a DATA frame.  -1 if the stream died. */
+/*
+ * Read the socket into DATA frames: up to MUX_READ_FRAMES full frames per
+ * event, so a busy stream fills the link queue in large writes rather than
+ * one frame per loop pass.  -1 if the stream died.
+ */
 static int
 mux_stream_read(struct mux_stream *st)
 {
@@ -392,27 +396,35 @@ mux_stream_read(struct mux_stream *st)
 	uint8_t		*p;
 	size_t		 want;
 	ssize_t		 n;
+	int		 i;
 
-	if (st->flags & (MUX_S_RD_EOF | MUX_S_DEAD) || st->tx_credit == 0)
-		return 0;
-	if (buf_len(&m->link_out) >= MUX_LINK_SOFT) {
-		mux_link_wait_add(st);
-		return 0;
-	}
-	want = st->tx_credit < PROTO_MAX_PAYLOAD ? st->tx_credit : PROTO_MAX_PAYLOAD;
-	if ((p = buf_reserve(&m->link_out, PROTO_HDR_LEN + want)) == NULL) {
-		mux_fail(m, "out of memory for the link output queue");
-		return 0;
-	}
-	n = recv(st->io.fd, p + PROTO_HDR_LEN, want, 0);
-	if (n > 0) {
+	for (i = 0; i < MUX_READ_FRAMES; i++) {
+		if (st->flags & (MUX_S_RD_EOF | MUX_S_DEAD) || st->tx_credit == 0)
+			return 0;
+		if (buf_len(&m->link_out) >= MUX_LINK_SOFT) {
+			mux_link_wait_add(st);
+			return 0;
+		}
+		want = st->tx_credit < PROTO_MAX_PAYLOAD ? st->tx_credit : PROTO_MAX_PAYLOAD;
+		if ((p = buf_reserve(&m->link_out, PROTO_HDR_LEN + want)) == NULL) {
+			mux_fail(m, "out of memory for the link output queue");
+			return 0;
+		}
+		n = recv(st->io.fd, p + PROTO_HDR_LEN, want, 0);
+		if (n <= 0)
+			break;
 		(void)proto_put_data_hdr(p, PROTO_HDR_LEN, st->id, (uint16_t)n);
 		buf_commit(&m->link_out, PROTO_HDR_LEN + (size_t)n);
 		m->frames_out++;
 		st->tx_credit -= (uint32_t)n;
 		st->bytes_out += (uint64_t)n;
-		return 0;
+		/* A short read drained the socket: the next recv would only
+		 * say EAGAIN. */
+		if ((size_t)n < want)
+			return 0;
 	}
+	if (n > 0)
+		return 0;
 	if (n == 0) {
 		st->flags |= MUX_S_RD_EOF;
 		if (mux_send_simple(m, PROTO_EOF, st->id, 0) != 0)

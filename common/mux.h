@@ -23,10 +23,11 @@
 #include "ev.h"
 #include "proto.h"
 
-#define MUX_DEFAULT_WINDOW	(1024U * 1024)
+#define MUX_DEFAULT_WINDOW	(4U * 1024 * 1024)
 #define MUX_LINK_SOFT		(1024U * 1024)		/* stop reading sockets above */
 #define MUX_LINK_MAX		(8U * 1024 * 1024)	/* hard limit */
 #define MUX_IN_MAX		(256U * 1024)		/* link input buffer */
+#define MUX_READ_FRAMES		8	/* full frames read from one socket per event */
 #define MUX_CONNECT_TIMEOUT_MS	(60 * 1000)
 /* DNS frames are queued only below this, so that they can never push the
  * link over its hard limit: the room left takes the replies to a full

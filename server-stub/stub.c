@@ -36,6 +36,7 @@
 #include "stub_dns.h"
 
 #define STUB_SWEEP_MS	1000
+#define STUB_PIPE_SIZE	(1024 * 1024)	/* = the default pipe-max-size */
 #define STUB_PROBE_OK	"CSHUTTLE-PROBE-OK\n"	/* client/bootstrap.c expects it */
 
 struct stub {
@@ -188,6 +189,22 @@ stub_nonblock(int fd)
 		(void)fcntl(fd, F_SETFL, fl | O_NONBLOCK);
 }
 
+/*
+ * sshd talks to us through pipes of 64 KiB: a full pipe means a wakeup of
+ * each side per 64 KiB, and our writes are cut into pieces.  A larger
+ * pipe lets a pass hand over all it read.  Best effort: the size is capped
+ * by /proc/sys/fs/pipe-max-size, and a socket or tty just says no.
+ */
+static void
+stub_pipe_size(int fd)
+{
+#ifdef F_SETPIPE_SZ
+	(void)fcntl(fd, F_SETPIPE_SZ, STUB_PIPE_SIZE);
+#else
+	(void)fd;
+#endif
+}
+
 /* Best effort, bounded: let a final ERROR frame reach the client. */
 static void
 stub_final_flush(struct stub *s)
@@ -249,6 +266,8 @@ main(int argc, char **argv)
 	s.mux.dns_arg = &s.dns;
 	stub_nonblock(STDIN_FILENO);
 	stub_nonblock(STDOUT_FILENO);
+	stub_pipe_size(STDIN_FILENO);
+	stub_pipe_size(STDOUT_FILENO);
 	if (ev_io_add(&s.loop, &s.in, STDIN_FILENO, EPOLLIN, stub_in_cb, &s) != 0 ||
 	    ev_io_add(&s.loop, &s.out, STDOUT_FILENO, 0, stub_out_cb, &s) != 0) {
 		log_error("cannot watch stdin/stdout: %s", strerror(errno));
