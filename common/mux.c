@@ -860,7 +860,10 @@ mux_stream_open(struct mux *m, int fd, const struct proto_open *dst)
 		return NULL;
 	}
 	st->flags |= MUX_S_PENDING;
-	if (ev_io_add(m->loop, &st->io, fd, 0, mux_stream_cb, st) != 0) {
+	/* Watched for input at once (DATA may follow OPEN before the
+	 * result): one epoll_ctl per new connection, not an add and a mod. */
+	if (ev_io_add(m->loop, &st->io, fd,
+	    buf_len(&m->link_out) < MUX_LINK_SOFT ? EPOLLIN : 0, mux_stream_cb, st) != 0) {
 		log_warn("cannot watch a new connection: %s", strerror(errno));
 		close(fd);
 		mux_stream_kill(st, -1, false);
