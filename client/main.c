@@ -28,6 +28,7 @@
 #include <netinet/in.h>
 
 #include <errno.h>
+#include <malloc.h>
 #include <limits.h>
 #include <pthread.h>
 #include <signal.h>
@@ -53,6 +54,7 @@
 #include "tunnel.h"
 
 #define MAIN_RESOLVE_MS		10000
+#define MAIN_MMAP_THRESHOLD	(256 * 1024)	/* see main_malloc_policy() */
 
 struct main_ctx {
 	int			 argc;		/* for SIGHUP's options_parse() */
@@ -79,6 +81,23 @@ struct main_ctx {
 	pthread_mutex_t		 mu;
 	int			 alive_interval_ms, alive_timeout_ms;
 };
+
+/*
+ * Stream queues grow to a window (4 MiB) while an application reads
+ * slowly and are freed when they drain.  glibc's default is to raise its
+ * mmap threshold after such a free, so later big queues come from the
+ * heap and their pages are never given back: a long-running tunnel's RSS
+ * creeps up with every burst.  A fixed threshold keeps big queues in
+ * their own mappings (grown by mremap, returned on free).
+ */
+static void
+main_malloc_policy(void)
+{
+#ifdef M_MMAP_THRESHOLD
+	(void)mallopt(M_MMAP_THRESHOLD, MAIN_MMAP_THRESHOLD);
+	(void)mallopt(M_TRIM_THRESHOLD, 2 * MAIN_MMAP_THRESHOLD);
+#endif
+}
 
 /* Thousands of concurrent connections need thousands of descriptors. */
 static void
@@ -813,6 +832,7 @@ main(int argc, char **argv)
 	(void)notify_init();
 	signal(SIGPIPE, SIG_IGN);
 	main_raise_nofile();
+	main_malloc_policy();
 	bootstrap_set_options(o->stub_cache, o->remote_tmpdir);
 
 	if ((n = readlink("/proc/self/exe", self, sizeof(self) - 1)) <= 0) {
