@@ -1,0 +1,66 @@
+#!/bin/bash
+#
+# bench/compare.sh BIN... - A/B of cshuttle builds: bulk throughput of each
+# binary in turn, in one lab, round after round.
+#
+# bench.sh compares cshuttle with other tools; this compares cshuttle with
+# itself, to see what one change buys (docs/PERFORMANCE.md).  Per round
+# and per transport, each binary is started, then downloads 100 MiB three
+# times (the first one in a fresh session is "cold": buffers and TCP
+# windows still grow during it) and uploads it twice (hash-checked), and
+# is stopped.  One line per binary and round, MB/s (10^6 bytes/s); the
+# binary is named by the directory above its own (build/client/cshuttle
+# -> build).
+#
+# Environment: ROUNDS (3), TRANSPORTS ("ext builtin"), NO_UPLOAD=1.
+# Needs root and the packages in tests/lab/packages.txt.
+
+set -uo pipefail
+here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+top=$(cd "$here/.." && pwd)
+(($# > 0)) || { echo "usage: $0 CSHUTTLE_BIN..." >&2; exit 2; }
+BINS=("$@")
+ROUNDS=${ROUNDS:-3}
+TRANSPORTS=${TRANSPORTS:-ext builtin}
+CSHUTTLE_BIN=$1
+export CSHUTTLE_BIN
+# shellcheck disable=SC2034 # read by tests/lab/lab.sh
+LAB_TABLE_RE='cshuttle'
+# shellcheck source=../tests/lab/lab.sh
+. "$top/tests/lab/lab.sh"
+lab_require_bin
+lab_up
+lab_make_bigfile || lab_die "cannot make the 100 MiB file"
+
+name() { basename "$(dirname "$(dirname "$1")")"; }
+
+for ((r = 1; r <= ROUNDS; r++)); do
+	for tr in $TRANSPORTS; do
+		for bin in "${BINS[@]}"; do
+			# Redirects of closed connections linger in conntrack.
+			in_client conntrack -F >/dev/null 2>&1
+			if ! CSHUTTLE_BIN=$bin LAB_TRANSPORT=$tr start_cshuttle \
+			    -r labhost 198.19.0.0/24 >/dev/null 2>&1; then
+				lab_bad "$(name "$bin") ($tr) did not start"
+				continue
+			fi
+			down='' up=''
+			for i in 1 2 3; do
+				down+=" $(in_client curl -s -o /dev/null -w '%{speed_download}' \
+				    --max-time 120 "http://198.19.0.2/big.bin" |
+				    awk '{ printf "%.0f", $1 / 1e6 }')"
+			done
+			if [[ -z ${NO_UPLOAD:-} ]]; then
+				for i in 1 2; do
+					up+=" $(in_client python3 "$top/tests/lab/labcli.py" --timeout 120 \
+					    upload 198.19.0.2 7002 "$LAB_BIG" 2>&1 |
+					    sed -n 's/.*matches.* \([0-9]*\) MB\/s).*/\1/p')"
+				done
+			fi
+			lab_ok "$(printf 'round %d %-8s %-12s down%s  up%s' "$r" "$tr" \
+			    "$(name "$bin")" "$down" "${up:- -}")"
+			stop_cshuttle TERM
+		done
+	done
+done
+lab_finish
