@@ -712,6 +712,38 @@ target() {
 		}')
 	fi
 	printf '| %s | %s | %s %s | %s |\n' "$what" "$v" "$op" "$goal" "$verdict"
+	[[ $verdict == short* || $verdict == over* ]] && SHORT+=("$what")
+}
+SHORT=()
+
+# shortfalls: for each kind of target missed in this run, what the
+# profiles in docs/PERFORMANCE.md found blocking it.
+shortfalls() {
+	local w builtin='' ext='' conns='' other=''
+	((${#SHORT[@]} > 0)) || return 0
+	for w in "${SHORT[@]}"; do
+		case $w in
+		download:\ cshuttle\ /* | upload:\ cshuttle\ /*) builtin=1 ;;
+		download:\ cshuttle-e* | upload:\ cshuttle-e*) ext=1 ;;
+		new\ conn/s*) conns=1 ;;
+		*) other+=" $w;" ;;
+		esac
+	done
+	echo
+	echo "### What blocks the targets missed (docs/PERFORMANCE.md)"
+	echo
+	[[ -n $builtin ]] && echo "- Built-in transport throughput: the client is CPU-bound, and about" \
+	    "60 % of its time is libssh2 1.10 calling the cipher once per 16-byte block" \
+	    "(see Cipher calls below: per-packet calls would cost less than half as much" \
+	    "per byte). libssh2 >= 1.11 encrypts whole packets."
+	[[ -n $ext ]] && echo "- -e ssh throughput: each byte crosses two more processes than" \
+	    "with ssh -L (cshuttle <-> ssh, sshd <-> stub), four more copies on the" \
+	    "same two cores; client CPU per GiB above."
+	[[ -n $conns ]] && echo "- New connections: the machine is CPU-bound and a connection's cost" \
+	    "is kernel TCP work (accept, connect, shutdown, close) in the tunnel's" \
+	    "processes, which ssh -L does in fewer of them."
+	[[ -n $other ]] && echo "- Also missed:$other see docs/PERFORMANCE.md."
+	return 0
 }
 
 # many_ok TOOL: the share of the concurrent connections that succeeded
@@ -907,6 +939,7 @@ read -r soak_start soak_end soak_max soak_growth soak_growth2 <<<"$(soak_stats)"
 		target "stalled reader: $tool, download ratio (~1)" \
 		    "$(ratio "$(one "$tool" stalldown)" "$(one "$tool" stallref)")" ">=" 0.9
 	done
+	shortfalls
 	echo
 	echo "## Samples"
 	echo
