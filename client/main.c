@@ -28,8 +28,8 @@
 #include <netinet/in.h>
 
 #include <errno.h>
-#include <malloc.h>
 #include <limits.h>
+#include <malloc.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
