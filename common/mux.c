@@ -501,27 +501,42 @@ out:
 	mux_stream_update(st);
 }
 
+/*
+ * The events a stream can act on now.  *wait is set when it would read
+ * but the link queue is full: it then belongs on the link-wait list.
+ */
+static uint32_t
+mux_stream_events(const struct mux_stream *st, bool *wait)
+{
+	uint32_t	ev = 0;
+
+	*wait = false;
+	if (st->flags & MUX_S_CONNECTING)
+		return EPOLLOUT;
+	if (!(st->flags & MUX_S_RD_EOF) && st->tx_credit > 0) {
+		if (buf_len(&st->mux->link_out) < MUX_LINK_SOFT)
+			ev |= EPOLLIN;
+		else
+			*wait = true;
+	}
+	if (buf_len(&st->out) > 0)
+		ev |= EPOLLOUT;
+	return ev;
+}
+
 /* Register exactly the events the stream can act on now. */
 static void
 mux_stream_update(struct mux_stream *st)
 {
 	struct mux	*m = st->mux;
-	uint32_t	 ev = 0;
+	uint32_t	 ev;
+	bool		 wait;
 
 	if (st->flags & MUX_S_DEAD)
 		return;
-	if (st->flags & MUX_S_CONNECTING)
-		ev = EPOLLOUT;
-	else {
-		if (!(st->flags & MUX_S_RD_EOF) && st->tx_credit > 0) {
-			if (buf_len(&m->link_out) < MUX_LINK_SOFT)
-				ev |= EPOLLIN;
-			else
-				mux_link_wait_add(st);
-		}
-		if (buf_len(&st->out) > 0)
-			ev |= EPOLLOUT;
-	}
+	ev = mux_stream_events(st, &wait);
+	if (wait)
+		mux_link_wait_add(st);
 	if (st->flags & MUX_S_PARKED) {
 		if (!(ev & EPOLLIN))
 			return;
@@ -848,6 +863,7 @@ mux_stream_open(struct mux *m, int fd, const struct proto_open *dst)
 {
 	struct mux_stream	*st;
 	uint8_t			 f[PROTO_HDR_LEN + 20];
+	bool			 wait;
 
 	if (m->last_id == UINT32_MAX) {
 		log_warn("stream ids exhausted for this session; connection refused");
@@ -860,10 +876,11 @@ mux_stream_open(struct mux *m, int fd, const struct proto_open *dst)
 		return NULL;
 	}
 	st->flags |= MUX_S_PENDING;
-	/* Watched for input at once (DATA may follow OPEN before the
-	 * result): one epoll_ctl per new connection, not an add and a mod. */
-	if (ev_io_add(m->loop, &st->io, fd,
-	    buf_len(&m->link_out) < MUX_LINK_SOFT ? EPOLLIN : 0, mux_stream_cb, st) != 0) {
+	/* Added with the events it wants (DATA may follow OPEN before the
+	 * result): one epoll_ctl per new connection, not an add and a mod;
+	 * mux_stream_update() below puts it on the link-wait list if need be. */
+	if (ev_io_add(m->loop, &st->io, fd, mux_stream_events(st, &wait),
+	    mux_stream_cb, st) != 0) {
 		log_warn("cannot watch a new connection: %s", strerror(errno));
 		close(fd);
 		mux_stream_kill(st, -1, false);
