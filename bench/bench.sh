@@ -5,7 +5,8 @@
 #
 # Builds the integration lab (tests/lab/lab.sh: CLIENT -> SERVER (sshd) ->
 # PRIV (nginx, digest service)) plus, for this benchmark, an echo service
-# in PRIV that never closes idle connections (benchnet.py serve, port 7101)
+# in PRIV that never closes idle connections (tests/lab/labsrv.py --echo,
+# port 7101)
 # and a delay relay in SERVER in front of sshd (delay_relay, port 2201, ssh
 # alias "labslow": BENCH_DELAY_MS each way).  The tools:
 #
@@ -100,15 +101,10 @@ for ((i = 1; i <= LAB_DNS_QN; i++)); do
 done >"$dns_queries"
 
 # The echo service that holds idle connections, in PRIV: nginx closes idle
-# keep-alive connections after a few seconds, the lab's echo service has a
-# short listen queue.
-hold_need=$BENCH_IDLE_CONNS
-if [[ -z $MANY_SKIP ]] && ((BENCH_MANY_CONNS > hold_need)); then
-	hold_need=$BENCH_MANY_CONNS
-fi
-ip netns exec "$LAB_NS_P" "$LAB_PY" "$here/benchnet.py" serve \
-    --listen "198.19.0.2:$HOLD_PORT" --ready "$LAB_DIR/holdsrv.ready" \
-    --need $((hold_need + 64)) \
+# keep-alive connections after a few seconds; the lab's echo service never
+# does.  It takes the hard limit on descriptors, checked above.
+ip netns exec "$LAB_NS_P" "$LAB_PY" "$top/tests/lab/labsrv.py" \
+    --echo "198.19.0.2:$HOLD_PORT" --ready "$LAB_DIR/holdsrv.ready" \
     </dev/null >>"$LAB_DIR/holdsrv.log" 2>&1 &
 LAB_PIDS+=($!)
 lab_wait_for 10 test -e "$LAB_DIR/holdsrv.ready" ||

@@ -1,10 +1,6 @@
 #!/usr/bin/python3
 """Network helpers for bench/bench.sh (run inside the lab's namespaces).
 
-  serve --listen HOST:PORT --ready FILE
-        an echo service that never closes an idle connection (nginx and
-        the lab's services time idle ones out or close them), for the
-        held-connection measurements; runs until killed
   firstbyte HOST PORT --ready FILE
         connect, send an HTTP request and wait for the first byte of the
         answer, again and again (a new connection every ~2 ms, 10 ms per
@@ -34,18 +30,22 @@ import socket
 import sys
 import time
 
+sys.dont_write_bytecode = True  # no __pycache__ in the source tree
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)),
+                                "..", "tests", "lab"))
+from labutil import raise_nofile  # noqa: E402
+
 
 def fail(msg):
     print(f"benchnet: {msg}", file=sys.stderr)
     sys.exit(1)
 
 
-def raise_nofile(need):
-    """Take the hard limit on descriptors; fail clearly when that is not
-    enough for NEED of them."""
-    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
-    if soft < hard:
-        resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
+def raise_nofile_for(need):
+    """Take the hard limit on descriptors (labutil); fail clearly when that
+    is not enough for NEED of them."""
+    raise_nofile()
+    hard = resource.getrlimit(resource.RLIMIT_NOFILE)[1]
     if hard != resource.RLIM_INFINITY and hard < need:
         fail(f"the hard limit on open files is {hard}, {need} are needed")
 
@@ -54,49 +54,6 @@ def write_atomic(path, text):
     with open(path + ".tmp", "w") as f:
         f.write(text)
     os.rename(path + ".tmp", path)
-
-
-def split_hostport(spec):
-    host, _, port = spec.rpartition(":")
-    return host.strip("[]"), int(port)
-
-
-# --------------------------------------------------------------------------
-# serve
-
-async def serve_echo(reader, writer):
-    try:
-        while True:
-            data = await reader.read(65536)
-            if not data:
-                break
-            writer.write(data)
-            await writer.drain()
-    except (ConnectionError, OSError):
-        pass
-    writer.close()
-
-
-def cmd_serve(a):
-    raise_nofile(a.need)
-    host, port = split_hostport(a.listen)
-
-    async def run():
-        fam = socket.AF_INET6 if ":" in host else socket.AF_INET
-        s = socket.socket(fam, socket.SOCK_STREAM)
-        s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        s.bind((host, port))
-        # As deep as the namespace allows (somaxconn): thousands of
-        # connections arrive at once.
-        s.listen(65535)
-        s.setblocking(False)
-        srv = await asyncio.start_server(serve_echo, sock=s,
-                                         backlog=65535)
-        write_atomic(a.ready, f"{os.getpid()}\n")
-        async with srv:
-            await srv.serve_forever()
-
-    asyncio.run(run())
 
 
 # --------------------------------------------------------------------------
@@ -138,7 +95,7 @@ def cmd_firstbyte(a):
 # hold
 
 def cmd_hold(a):
-    raise_nofile(a.count + 64)
+    raise_nofile_for(a.count + 64)
 
     async def roundtrip(r, w, msg):
         w.write(msg)
@@ -265,13 +222,6 @@ def cmd_upload(a):
 def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     sub = ap.add_subparsers(dest="cmd", required=True)
-
-    p = sub.add_parser("serve")
-    p.add_argument("--listen", required=True)
-    p.add_argument("--ready", required=True)
-    p.add_argument("--need", type=int, default=1024,
-                   help="descriptors the service must be able to open")
-    p.set_defaults(fn=cmd_serve)
 
     p = sub.add_parser("firstbyte")
     p.add_argument("host")
