@@ -691,6 +691,21 @@ rat() { ratio "$(med "$1" "$3")" "$(med "$2" "$3")"; }
 # The one sample of a once-per-tool metric.
 one() { local v=${M[$1,$2]:-}; v=${v# }; echo "${v:--}"; }
 
+# ratio_rows METRIC...: one table row per cshuttle transport and reference
+# tool, the ratio of their medians for each METRIC.
+ratio_rows() {
+	local tool ref m row
+	for tool in cshuttle cshuttle-e; do
+		for ref in ssh-L sshuttle; do
+			row="| $tool / $ref |"
+			for m in "$@"; do
+				row+=" $(rat "$tool" "$ref" "$m") |"
+			done
+			echo "$row"
+		done
+	done
+}
+
 # target WHAT VALUE OP GOAL: a line of the targets table; OP is >= or <=.
 target() {
 	local what=$1 v=$2 op=$3 goal=$4 verdict
@@ -836,16 +851,7 @@ read -r soak_start soak_end soak_max soak_growth soak_growth2 <<<"$(soak_stats)"
 	echo
 	echo "| ratio | download | upload | new conn/s | p50 | p99 | DNS q/s | launch | CPU down | CPU up |"
 	echo "|---|---|---|---|---|---|---|---|---|---|"
-	for tool in cshuttle cshuttle-e; do
-		for ref in ssh-L sshuttle; do
-			printf '| %s / %s | %s | %s | %s | %s | %s | %s | %s | %s | %s |\n' "$tool" "$ref" \
-			    "$(rat "$tool" "$ref" down)" "$(rat "$tool" "$ref" up)" \
-			    "$(rat "$tool" "$ref" conns)" "$(rat "$tool" "$ref" p50)" \
-			    "$(rat "$tool" "$ref" p99)" "$(rat "$tool" "$ref" dns)" \
-			    "$(rat "$tool" "$ref" launch)" "$(rat "$tool" "$ref" cpudown)" \
-			    "$(rat "$tool" "$ref" cpuup)"
-		done
-	done
+	ratio_rows down up conns p50 p99 dns launch cpudown cpuup
 	echo
 	echo "## Connections and memory (once per tool)"
 	echo
@@ -871,13 +877,7 @@ read -r soak_start soak_end soak_max soak_growth soak_growth2 <<<"$(soak_stats)"
 	echo
 	echo "| ratio | download | upload | p50 | p99 |"
 	echo "|---|---|---|---|---|"
-	for tool in cshuttle cshuttle-e; do
-		for ref in ssh-L sshuttle; do
-			printf '| %s / %s | %s | %s | %s | %s |\n' "$tool" "$ref" \
-			    "$(rat "$tool" "$ref" sdown)" "$(rat "$tool" "$ref" sup)" \
-			    "$(rat "$tool" "$ref" sp50)" "$(rat "$tool" "$ref" sp99)"
-		done
-	done
+	ratio_rows sdown sup sp50 sp99
 	echo
 	echo "## Soak (cshuttle)"
 	echo
