@@ -15,57 +15,15 @@
 
 #include "listen.h"
 #include "log.h"
-
-static socklen_t
-listen_sockaddr(int family, const uint8_t *addr, uint16_t port,
-    struct sockaddr_storage *ss)
-{
-	struct sockaddr_in	*sin = (struct sockaddr_in *)ss;
-	struct sockaddr_in6	*sin6 = (struct sockaddr_in6 *)ss;
-
-	memset(ss, 0, sizeof(*ss));
-	if (family == AF_INET) {
-		sin->sin_family = AF_INET;
-		sin->sin_port = htons(port);
-		memcpy(&sin->sin_addr, addr, 4);
-		return sizeof(*sin);
-	}
-	sin6->sin6_family = AF_INET6;
-	sin6->sin6_port = htons(port);
-	memcpy(&sin6->sin6_addr, addr, 16);
-	return sizeof(*sin6);
-}
-
-int
-listen_socket(int family, int type, const uint8_t *addr, uint16_t port, int backlog,
-    int *fdp)
-{
-	struct sockaddr_storage	 ss;
-	socklen_t		 slen;
-	int			 fd, one = 1, err;
-
-	slen = listen_sockaddr(family, addr, port, &ss);
-	if ((fd = socket(family, type | SOCK_NONBLOCK | SOCK_CLOEXEC, 0)) == -1)
-		return -errno;
-	/* TCP only: on UDP SO_REUSEADDR would let two programs share the port. */
-	if (type == SOCK_STREAM)
-		(void)setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
-	if (family == AF_INET6)
-		(void)setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof(one));
-	if (bind(fd, (struct sockaddr *)&ss, slen) == -1 ||
-	    (type == SOCK_STREAM && listen(fd, backlog) == -1)) {
-		err = errno;
-		close(fd);
-		return -err;
-	}
-	*fdp = fd;
-	return 0;
-}
+#include "sock.h"
 
 static int
 listen_one(int family, const uint8_t *addr, uint16_t port, int *fdp)
 {
-	return listen_socket(family, SOCK_STREAM, addr, port, 4096, fdp);
+	struct addr	a;
+
+	addr_set(&a, family == AF_INET ? ADDR_V4 : ADDR_V6, addr, port);
+	return sock_listen(&a, SOCK_STREAM, 4096, fdp);
 }
 
 int

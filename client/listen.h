@@ -43,12 +43,4 @@ void	listen_close(struct listen_socks *ls);
  */
 int	listen_original_dst(int fd, int family, struct proto_open *dst);
 
-/*
- * A non-blocking, close-on-exec socket of `type` bound to addr (4 or 16
- * bytes, by family; IPv6 only for AF_INET6) and port, listening with
- * `backlog` when it is a stream socket.  0, or -errno.
- */
-int	listen_socket(int family, int type, const uint8_t *addr, uint16_t port,
-	    int backlog, int *fdp);
-
 #endif

@@ -357,6 +357,27 @@ options_env_words(struct options_argv *a, const char *s, char *err,
 	return ret;
 }
 
+/* subnet_resolve_fn through the blocking resolver. */
+static int
+options_resolve(void *arg, const char *name, struct addr *out, size_t max,
+    size_t *n, char *why, size_t whylen)
+{
+	struct dns_addr	a[SUBNET_MAX_ADDRS];
+	size_t		i;
+	int		r;
+
+	if (max > SUBNET_MAX_ADDRS)
+		max = SUBNET_MAX_ADDRS;
+	r = dns_resolve(name, AF_UNSPEC, DNS_RESOLVE_TIMEOUT_MS, a, max, n, why, whylen);
+	if (r == DNS_E_NOMEM)
+		return SUBNET_E_NOMEM;
+	if (r != 0)
+		return -1;
+	for (i = 0; i < *n; i++)
+		addr_set(&out[i], a[i].family, a[i].addr, 0);
+	return 0;
+}
+
 static int
 options_subnet(struct options *o, const char *spec, bool exclude,
     char *err, size_t errlen)
@@ -364,6 +385,8 @@ options_subnet(struct options *o, const char *spec, bool exclude,
 	int r;
 
 	r = subnet_parse(&o->subnets, spec, exclude, true, err, errlen);
+	if (r == 0)
+		r = subnet_list_resolve(&o->subnets, options_resolve, NULL, err, errlen);
 	if (r == SUBNET_E_NOMEM)
 		return options_nomem(err, errlen);
 	return r == 0 ? 0 : CSHUTTLE_EXIT_USAGE;

@@ -24,29 +24,9 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "exitcode.h"
 #include "subnet.h"
 
-/*
- * Process exit codes, shared by every cshuttle program:
- *   OK     the tunnel ran and was stopped on request, or --help/--version.
- *   FAIL   a runtime failure: the SSH connection could not be made or
- *          was lost, the remote stub could not start, the firewall
- *          could not be set up.
- *   USAGE  the command line (or an argument file, -s/-X file,
- *          $CSHUTTLE_ARGS) is wrong, including a subnet host name that
- *          does not resolve; nothing was changed on the system.
- *   REFUSED  the SSH server refused us: its host key is unknown or has
- *          changed, or authentication failed (at start or on a
- *          reconnect).  Retrying will not help, so a service manager
- *          should not restart on it (the unit's RestartPreventExitStatus).
- *   FATAL  an internal error that should never happen (sshuttle's
- *          "fatal" exit): a broken invariant, not a user mistake.
- */
-#define CSHUTTLE_EXIT_OK	0
-#define CSHUTTLE_EXIT_FAIL	1
-#define CSHUTTLE_EXIT_USAGE	2
-#define CSHUTTLE_EXIT_REFUSED	3
-#define CSHUTTLE_EXIT_FATAL	99
 
 #define OPTIONS_MAX_LISTEN	2	/* one IPv4 and one IPv6 listener */
 #define OPTIONS_MAX_ARGFILE_DEPTH 4	/* @file inside @file inside ... */

@@ -309,9 +309,9 @@ static void
 tunnel_listen_on(struct tunnel *t)
 {
 	if (t->p->listen->fd4 >= 0)
-		(void)ev_io_set(&t->loop, &t->lio4, EPOLLIN);
+		(void)ev_io_set(&t->loop, &t->lio4, EV_READ);
 	if (t->p->listen->fd6 >= 0)
-		(void)ev_io_set(&t->loop, &t->lio6, EPOLLIN);
+		(void)ev_io_set(&t->loop, &t->lio6, EV_READ);
 }
 
 static void
@@ -659,7 +659,7 @@ tunnel_session_start(struct tunnel *t, struct transport *tr)
 		return -1;
 	}
 	s->mux_ok = true;
-	if (ev_io_add(&t->loop, &s->tio, tr->ops->fd(tr), EPOLLIN, tunnel_transport_cb,
+	if (ev_io_add(&t->loop, &s->tio, tr->ops->fd(tr), EV_READ, tunnel_transport_cb,
 	    t) != 0) {
 		log_error("cannot set up the event loop: %s", strerror(errno));
 		mux_free(&s->mux);
@@ -1019,15 +1019,15 @@ tunnel_run(const struct tunnel_params *p, bool *stuck)
 	}
 	t->sv_ok = true;
 	if ((t->sigfd = signalfd(-1, &mask, SFD_NONBLOCK | SFD_CLOEXEC)) == -1 ||
-	    ev_io_add(&t->loop, &t->sio, t->sigfd, EPOLLIN, tunnel_signal_cb, t) != 0 ||
-	    ev_io_add(&t->loop, &t->wio, sv_fd(&t->sv), EPOLLIN, tunnel_worker_cb, t) != 0 ||
+	    ev_io_add(&t->loop, &t->sio, t->sigfd, EV_READ, tunnel_signal_cb, t) != 0 ||
+	    ev_io_add(&t->loop, &t->wio, sv_fd(&t->sv), EV_READ, tunnel_worker_cb, t) != 0 ||
 	    /* Listeners stay quiet (mask 0) until the rules are in place. */
 	    (p->listen->fd4 >= 0 &&
 	    ev_io_add(&t->loop, &t->lio4, p->listen->fd4, 0, tunnel_accept_cb, t) != 0) ||
 	    (p->listen->fd6 >= 0 &&
 	    ev_io_add(&t->loop, &t->lio6, p->listen->fd6, 0, tunnel_accept_cb, t) != 0) ||
 	    (p->fw != NULL && fw_fd(p->fw) >= 0 &&
-	    ev_io_add(&t->loop, &t->fio, fw_fd(p->fw), EPOLLIN, tunnel_fw_cb, t) != 0)) {
+	    ev_io_add(&t->loop, &t->fio, fw_fd(p->fw), EV_READ, tunnel_fw_cb, t) != 0)) {
 		log_error("cannot set up the event loop: %s", strerror(errno));
 		p->transport->ops->free(p->transport);
 		t->end = TUNNEL_END_SETUP;

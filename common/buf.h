@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * buf.h - a byte queue with a hard maximum size.
  *
@@ -44,5 +45,77 @@ void	 buf_commit(struct buf *b, size_t n);
 int	 buf_append(struct buf *b, const void *p, size_t n);
 /* Drop n (<= len) bytes from the head. */
 void	 buf_consume(struct buf *b, size_t n);
+
+/*
+ * Big-endian integers, the byte order of every wire format cshuttle
+ * reads or writes (its own frames, DNS messages, netlink payloads in
+ * network order).  The get/set forms work on bytes the caller has
+ * already checked the length of (a parsed header, a reserved area); the
+ * put forms append to a queue and fail like buf_append().
+ */
+static inline uint16_t
+buf_get_u16(const uint8_t *p)
+{
+	return (uint16_t)((uint16_t)p[0] << 8 | p[1]);
+}
+
+static inline uint32_t
+buf_get_u32(const uint8_t *p)
+{
+	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
+}
+
+static inline uint64_t
+buf_get_u64(const uint8_t *p)
+{
+	return (uint64_t)buf_get_u32(p) << 32 | buf_get_u32(p + 4);
+}
+
+static inline void
+buf_set_u16(uint8_t *p, uint16_t v)
+{
+	p[0] = (uint8_t)(v >> 8);
+	p[1] = (uint8_t)v;
+}
+
+static inline void
+buf_set_u32(uint8_t *p, uint32_t v)
+{
+	p[0] = (uint8_t)(v >> 24);
+	p[1] = (uint8_t)(v >> 16);
+	p[2] = (uint8_t)(v >> 8);
+	p[3] = (uint8_t)v;
+}
+
+static inline void
+buf_set_u64(uint8_t *p, uint64_t v)
+{
+	buf_set_u32(p, (uint32_t)(v >> 32));
+	buf_set_u32(p + 4, (uint32_t)v);
+}
+
+static inline int
+buf_put_u8(struct buf *b, uint8_t v)
+{
+	return buf_append(b, &v, 1);
+}
+
+static inline int
+buf_put_u16(struct buf *b, uint16_t v)
+{
+	uint8_t	p[2];
+
+	buf_set_u16(p, v);
+	return buf_append(b, p, sizeof(p));
+}
+
+static inline int
+buf_put_u32(struct buf *b, uint32_t v)
+{
+	uint8_t	p[4];
+
+	buf_set_u32(p, v);
+	return buf_append(b, p, sizeof(p));
+}
 
 #endif

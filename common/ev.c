@@ -1,29 +1,36 @@
+/* SPDX-License-Identifier: ISC */
 /*
- * ev.c - epoll loop (see ev.h).
+ * ev.c - the event loop on epoll (see ev.h).  The only file that knows
+ * epoll: EV_* bits are translated here both ways.
  */
+#include <sys/epoll.h>
+
 #include <errno.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "ev.h"
 
 #define EV_BATCH	256
 
-uint64_t
-ev_now(void)
+static uint32_t
+ev_to_epoll(uint32_t events)
 {
-	struct timespec	ts;
+	return ((events & EV_READ) ? EPOLLIN : 0) | ((events & EV_WRITE) ? EPOLLOUT : 0);
+}
 
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+static uint32_t
+ev_from_epoll(uint32_t e)
+{
+	return ((e & EPOLLIN) ? EV_READ : 0) | ((e & EPOLLOUT) ? EV_WRITE : 0) |
+	    ((e & EPOLLERR) ? EV_ERROR : 0) | ((e & EPOLLHUP) ? EV_HUP : 0);
 }
 
 int
 ev_init(struct ev_loop *loop)
 {
 	memset(loop, 0, sizeof(*loop));
-	if ((loop->epfd = epoll_create1(EPOLL_CLOEXEC)) == -1)
+	if ((loop->backend = epoll_create1(EPOLL_CLOEXEC)) == -1)
 		return -errno;
 	return 0;
 }
@@ -31,9 +38,9 @@ ev_init(struct ev_loop *loop)
 void
 ev_close(struct ev_loop *loop)
 {
-	if (loop->epfd >= 0)
-		close(loop->epfd);
-	loop->epfd = -1;
+	if (loop->backend >= 0)
+		close(loop->backend);
+	loop->backend = -1;
 }
 
 int
@@ -43,9 +50,9 @@ ev_io_add(struct ev_loop *loop, struct ev_io *io, int fd, uint32_t events,
 	struct epoll_event	ee;
 
 	memset(&ee, 0, sizeof(ee));
-	ee.events = events;
+	ee.events = ev_to_epoll(events);
 	ee.data.ptr = io;
-	if (epoll_ctl(loop->epfd, EPOLL_CTL_ADD, fd, &ee) == -1)
+	if (epoll_ctl(loop->backend, EPOLL_CTL_ADD, fd, &ee) == -1)
 		return -errno;
 	io->fd = fd;
 	io->events = events;
@@ -62,9 +69,9 @@ ev_io_set(struct ev_loop *loop, struct ev_io *io, uint32_t events)
 	if (io->fd < 0 || io->events == events)
 		return 0;
 	memset(&ee, 0, sizeof(ee));
-	ee.events = events;
+	ee.events = ev_to_epoll(events);
 	ee.data.ptr = io;
-	if (epoll_ctl(loop->epfd, EPOLL_CTL_MOD, io->fd, &ee) == -1)
+	if (epoll_ctl(loop->backend, EPOLL_CTL_MOD, io->fd, &ee) == -1)
 		return -errno;
 	io->events = events;
 	return 0;
@@ -75,7 +82,7 @@ ev_io_del(struct ev_loop *loop, struct ev_io *io)
 {
 	if (io->fd < 0)
 		return;
-	(void)epoll_ctl(loop->epfd, EPOLL_CTL_DEL, io->fd, NULL);
+	(void)epoll_ctl(loop->backend, EPOLL_CTL_DEL, io->fd, NULL);
 	io->fd = -1;
 	io->events = 0;
 }
@@ -152,7 +159,7 @@ ev_run_once(struct ev_loop *loop, int max_ms)
 	 * inside a library): look at the descriptors, but do not sleep. */
 	if (loop->nowait)
 		timeout = 0;
-	n = epoll_wait(loop->epfd, evs, EV_BATCH, timeout);
+	n = epoll_wait(loop->backend, evs, EV_BATCH, timeout);
 	if (n == -1) {
 		if (errno == EINTR)
 			n = 0;
@@ -164,7 +171,7 @@ ev_run_once(struct ev_loop *loop, int max_ms)
 		/* Deleted earlier in this pass by another callback. */
 		if (io->fd < 0)
 			continue;
-		io->cb(loop, io, evs[i].events);
+		io->cb(loop, io, ev_from_epoll(evs[i].events));
 	}
 	ev_run_timers(loop, ev_now());
 	return n;

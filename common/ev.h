@@ -1,5 +1,10 @@
+/* SPDX-License-Identifier: ISC */
 /*
- * ev.h - a small epoll event loop with monotonic timers.
+ * ev.h - a small event loop with monotonic timers.
+ *
+ * Its users speak in EV_READ and EV_WRITE; which kernel interface waits
+ * for them (epoll on Linux) is ev.c's business alone, so that another
+ * backend can take its place without touching them.
  *
  * Descriptors are level-triggered.  A callback may delete any io,
  * including its own: deleted ios are skipped for the rest of the pass,
@@ -10,17 +15,25 @@
 #define CSHUTTLE_EV_H
 
 #include <stdint.h>
-#include <sys/epoll.h>
+
+#include "clock.h"
 
 struct ev_loop;
 struct ev_io;
+
+/* Event bits.  EV_ERROR and EV_HUP are only ever reported, whatever the
+ * mask asked for. */
+#define EV_READ		(1U << 0)
+#define EV_WRITE	(1U << 1)
+#define EV_ERROR	(1U << 2)	/* an error is pending on the socket */
+#define EV_HUP		(1U << 3)	/* both directions are shut */
 
 typedef void	ev_io_cb(struct ev_loop *, struct ev_io *, uint32_t revents);
 typedef void	ev_hook_cb(struct ev_loop *, void *arg);
 
 struct ev_io {
 	int		 fd;		/* -1 when not registered */
-	uint32_t	 events;	/* mask registered with epoll */
+	uint32_t	 events;	/* EV_READ | EV_WRITE, as registered */
 	ev_io_cb	*cb;
 	void		*arg;
 };
@@ -34,7 +47,7 @@ struct ev_timer {
 #define EV_MAX_TIMERS	16
 
 struct ev_loop {
-	int		 epfd;
+	int		 backend;	/* the epoll instance */
 	int		 stop;
 	int		 nowait;	/* set by the hook: poll without sleeping */
 	ev_hook_cb	*before_sleep;	/* runs once per pass, before waiting */
@@ -43,8 +56,8 @@ struct ev_loop {
 	int		 ntimers;
 };
 
-/* Monotonic milliseconds. */
-uint64_t ev_now(void);
+/* The loop's clock: clock_ms(). */
+static inline uint64_t ev_now(void) { return clock_ms(); }
 
 int	 ev_init(struct ev_loop *loop);	/* 0 or -errno */
 void	 ev_close(struct ev_loop *loop);

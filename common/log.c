@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * log.c - stderr (or syslog) logging with a program prefix.
  *
@@ -8,10 +9,13 @@
  * (syslog, log_syslog.c) takes the place of stderr.
  */
 #include <errno.h>
+#include <stdlib.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
 
+#include "clock.h"
+#include "exitcode.h"
 #include "log.h"
 
 static const char	*log_prog = "cshuttle";
@@ -89,4 +93,41 @@ log_msg(enum log_level lvl, const char *fmt, ...)
 	va_start(ap, fmt);
 	log_vmsg(lvl, fmt, ap);
 	va_end(ap);
+}
+
+void
+log_limited(struct log_limit *ll, uint64_t interval_ms, enum log_level lvl,
+    const char *fmt, ...)
+{
+	char		 msg[768];
+	va_list		 ap;
+	uint64_t	 now;
+
+	if (!log_enabled(lvl))
+		return;
+	now = clock_ms();
+	if (ll->last != 0 && now - ll->last < interval_ms) {
+		ll->skipped++;
+		return;
+	}
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	if (ll->skipped > 0)
+		log_msg(lvl, "%s (and %lu more like it)", msg, ll->skipped);
+	else
+		log_msg(lvl, "%s", msg);
+	ll->last = now;
+	ll->skipped = 0;
+}
+
+void
+fatal(const char *fmt, ...)
+{
+	va_list	ap;
+
+	va_start(ap, fmt);
+	log_vmsg(LOG_LVL_ERROR, fmt, ap);
+	va_end(ap);
+	exit(CSHUTTLE_EXIT_FATAL);
 }

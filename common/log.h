@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * log.h - one logging path for the client, the firewall helper and the stub.
  *
@@ -11,6 +12,7 @@
 
 #include <stdarg.h>
 #include <stdbool.h>
+#include <stdint.h>
 
 enum log_level {
 	LOG_LVL_ERROR = 0,
@@ -42,6 +44,28 @@ void	log_msg(enum log_level lvl, const char *fmt, ...)
 	    __attribute__((format(printf, 2, 3)));
 void	log_vmsg(enum log_level lvl, const char *fmt, va_list ap)
 	    __attribute__((format(printf, 2, 0)));
+
+/*
+ * Rate-limited messages: at most one line per `interval_ms` through each
+ * struct log_limit (zeroed before first use), which counts the lines it
+ * kept back and says so on the next one that gets through ("(and 3 more
+ * like it)").  For causes a remote or the network can repeat at will: a
+ * dead server under steady traffic must not flood the terminal.
+ */
+struct log_limit {
+	uint64_t	last;		/* clock_ms() of the last line, 0 = never */
+	unsigned long	skipped;	/* lines kept back since */
+};
+
+void	log_limited(struct log_limit *ll, uint64_t interval_ms, enum log_level lvl,
+	    const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+
+/*
+ * An internal error that must not happen (a broken invariant found after
+ * a check, never bad input): log it and exit with CSHUTTLE_EXIT_FATAL.
+ */
+void	fatal(const char *fmt, ...)
+	    __attribute__((format(printf, 1, 2), noreturn));
 
 #define log_error(...)	log_msg(LOG_LVL_ERROR, __VA_ARGS__)
 #define log_warn(...)	log_msg(LOG_LVL_WARN, __VA_ARGS__)

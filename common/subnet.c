@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * subnet.c - parse, print and match subnet specifications.
  *
@@ -29,12 +30,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "dns_resolve.h"
 #include "subnet.h"
 
 #define SUBNET_MAX_SPEC		512	/* longer input is certainly wrong */
 #define SUBNET_MAX_NAME		253	/* DNS limit on a host name */
-#define SUBNET_MAX_ADDRS	64	/* addresses kept per host name */
 
 /* A view into the specification string: not NUL-terminated. */
 struct subnet_span {
@@ -216,38 +215,31 @@ subnet_mask(uint8_t *addr, size_t alen, unsigned int prefix)
 	}
 }
 
-/* Resolve `name` and append one host subnet per address. */
+/* Keep `name` unresolved, in its place (subnet_list_resolve()). */
 static int
 subnet_add_name(struct subnet_list *list, struct subnet_span name,
     const struct subnet *tmpl, char *err, size_t errlen)
 {
-	char host[SUBNET_MAX_NAME + 1], why[160];
-	struct dns_addr addrs[SUBNET_MAX_ADDRS];
-	struct subnet s = *tmpl;
-	size_t i, n, old = list->n;
-	int r;
+	struct subnet	  s = *tmpl;
+	char		**nv, *copy;
 
-	memcpy(host, name.p, name.len);
-	host[name.len] = '\0';
-	r = dns_resolve(host, AF_UNSPEC, DNS_RESOLVE_TIMEOUT_MS, addrs,
-	    SUBNET_MAX_ADDRS, &n, why, sizeof(why));
-	if (r != 0) {
+	if ((copy = strndup(name.p, name.len)) == NULL ||
+	    (nv = realloc(list->names, (list->nnames + 1) * sizeof(*nv))) == NULL) {
+		free(copy);
 		if (err != NULL && errlen > 0)
-			snprintf(err, errlen, "cannot resolve host \"%s\": %s",
-			    host, why);
-		return r == DNS_E_NOMEM ? SUBNET_E_NOMEM : SUBNET_E_RESOLVE;
+			snprintf(err, errlen, "out of memory");
+		return SUBNET_E_NOMEM;
 	}
-	for (i = 0; i < n; i++) {
-		s.family = addrs[i].family;
-		s.prefix = s.family == 4 ? 32 : 128;
-		memcpy(s.addr, addrs[i].addr, sizeof(s.addr));
-		if (subnet_list_add(list, &s) != 0) {
-			list->n = old;
-			if (err != NULL && errlen > 0)
-				snprintf(err, errlen, "out of memory");
-			return SUBNET_E_NOMEM;
-		}
+	list->names = nv;
+	s.family = 0;
+	s.name = (uint32_t)list->nnames + 1;
+	if (subnet_list_add(list, &s) != 0) {
+		free(copy);
+		if (err != NULL && errlen > 0)
+			snprintf(err, errlen, "out of memory");
+		return SUBNET_E_NOMEM;
 	}
+	list->names[list->nnames++] = copy;
 	return 0;
 }
 
@@ -387,6 +379,111 @@ subnet_parse(struct subnet_list *list, const char *spec, bool exclude,
 	return 0;
 }
 
+bool
+subnet_list_has_names(const struct subnet_list *list)
+{
+	size_t	i;
+
+	for (i = 0; i < list->n; i++)
+		if (list->v[i].name != 0)
+			return true;
+	return false;
+}
+
+int
+subnet_list_resolve(struct subnet_list *list, subnet_resolve_fn *fn, void *arg,
+    char *err, size_t errlen)
+{
+	struct subnet_list	 out;
+	struct addr		*a;
+	struct subnet		 s;
+	char			 why[160];
+	size_t			 i, j, n;
+	int			 r, ret = 0;
+
+	if (!subnet_list_has_names(list))
+		return 0;
+	memset(&out, 0, sizeof(out));
+	if ((a = calloc(SUBNET_MAX_ADDRS, sizeof(*a))) == NULL)
+		goto nomem;
+	for (i = 0; i < list->n; i++) {
+		s = list->v[i];
+		if (s.name == 0) {
+			if (subnet_list_add(&out, &s) != 0)
+				goto nomem;
+			continue;
+		}
+		n = 0;
+		why[0] = '\0';
+		r = fn(arg, list->names[s.name - 1], a, SUBNET_MAX_ADDRS, &n, why,
+		    sizeof(why));
+		if (r == SUBNET_E_NOMEM)
+			goto nomem;
+		if (r != 0 || n == 0) {
+			if (err != NULL && errlen > 0)
+				snprintf(err, errlen, "cannot resolve host \"%s\": %s",
+				    list->names[s.name - 1],
+				    why[0] != '\0' ? why : "no address");
+			ret = SUBNET_E_RESOLVE;
+			goto out;
+		}
+		for (j = 0; j < n; j++) {
+			s.name = 0;
+			s.family = a[j].family;
+			s.prefix = s.family == ADDR_V4 ? 32 : 128;
+			memset(s.addr, 0, sizeof(s.addr));
+			memcpy(s.addr, a[j].bytes, addr_size(s.family));
+			if (subnet_list_add(&out, &s) != 0)
+				goto nomem;
+		}
+	}
+	/* Swap the resolved entries in; the names go with the old list. */
+	free(list->v);
+	list->v = out.v;
+	list->n = out.n;
+	list->cap = out.cap;
+	out.v = NULL;
+	for (i = 0; i < list->nnames; i++)
+		free(list->names[i]);
+	free(list->names);
+	list->names = NULL;
+	list->nnames = 0;
+	goto out;
+ nomem:
+	if (err != NULL && errlen > 0)
+		snprintf(err, errlen, "out of memory");
+	ret = SUBNET_E_NOMEM;
+ out:
+	free(out.v);
+	free(a);
+	return ret;
+}
+
+int
+subnet_list_copy(struct subnet_list *dst, const struct subnet_list *src)
+{
+	size_t	i;
+
+	memset(dst, 0, sizeof(*dst));
+	if (src->n > 0 && (dst->v = calloc(src->n, sizeof(*dst->v))) == NULL)
+		goto nomem;
+	if (src->n > 0)
+		memcpy(dst->v, src->v, src->n * sizeof(*dst->v));
+	dst->n = dst->cap = src->n;
+	if (src->nnames > 0 &&
+	    (dst->names = calloc(src->nnames, sizeof(*dst->names))) == NULL)
+		goto nomem;
+	for (i = 0; i < src->nnames; i++) {
+		if ((dst->names[i] = strdup(src->names[i])) == NULL)
+			goto nomem;
+		dst->nnames++;
+	}
+	return 0;
+ nomem:
+	subnet_list_free(dst);
+	return SUBNET_E_NOMEM;
+}
+
 int
 subnet_list_add(struct subnet_list *list, const struct subnet *s)
 {
@@ -409,11 +506,18 @@ subnet_list_add(struct subnet_list *list, const struct subnet *s)
 void
 subnet_list_free(struct subnet_list *list)
 {
+	size_t	i;
+
 	if (list == NULL)
 		return;
 	free(list->v);
 	list->v = NULL;
 	list->n = list->cap = 0;
+	for (i = 0; i < list->nnames; i++)
+		free(list->names[i]);
+	free(list->names);
+	list->names = NULL;
+	list->nnames = 0;
 }
 
 const char *
@@ -424,6 +528,10 @@ subnet_format(const struct subnet *s, char *buf, size_t len)
 
 	if (len == 0)
 		return buf;
+	if (s->name != 0) {
+		snprintf(buf, len, "(host name)");
+		return buf;
+	}
 	if (inet_ntop(v6 ? AF_INET6 : AF_INET, s->addr, a, sizeof(a)) == NULL) {
 		snprintf(buf, len, "?");
 		return buf;

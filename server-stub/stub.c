@@ -142,7 +142,7 @@ stub_out_cb(struct ev_loop *loop, struct ev_io *io, uint32_t revents)
 
 	/* epoll reports a vanished reader whatever the mask: with nothing
 	 * queued, flushing would never see EPIPE and the loop would spin. */
-	if (revents & (EPOLLERR | EPOLLHUP)) {
+	if (revents & (EV_ERROR | EV_HUP)) {
 		s->in_eof = 1;
 		ev_stop(loop);
 		return;
@@ -176,8 +176,8 @@ stub_before_sleep(struct ev_loop *loop, void *arg)
 		ev_stop(loop);
 		return;
 	}
-	(void)ev_io_set(loop, &s->in, mux_in_ready(&s->mux) ? EPOLLIN : 0);
-	(void)ev_io_set(loop, &s->out, buf_len(&s->mux.link_out) > 0 ? EPOLLOUT : 0);
+	(void)ev_io_set(loop, &s->in, mux_in_ready(&s->mux) ? EV_READ : 0);
+	(void)ev_io_set(loop, &s->out, buf_len(&s->mux.link_out) > 0 ? EV_WRITE : 0);
 }
 
 static void
@@ -268,7 +268,7 @@ main(int argc, char **argv)
 	stub_nonblock(STDOUT_FILENO);
 	stub_pipe_size(STDIN_FILENO);
 	stub_pipe_size(STDOUT_FILENO);
-	if (ev_io_add(&s.loop, &s.in, STDIN_FILENO, EPOLLIN, stub_in_cb, &s) != 0 ||
+	if (ev_io_add(&s.loop, &s.in, STDIN_FILENO, EV_READ, stub_in_cb, &s) != 0 ||
 	    ev_io_add(&s.loop, &s.out, STDOUT_FILENO, 0, stub_out_cb, &s) != 0) {
 		log_error("cannot watch stdin/stdout: %s", strerror(errno));
 		return 1;

@@ -228,7 +228,7 @@ stub_dns_next(struct stub_dns_query *q)
 		else if ((n = send(fd, q->msg + 2, q->len, 0)) != (ssize_t)q->len) {
 			err = n < 0 ? errno : EMSGSIZE;
 			close(fd);
-		} else if ((err = -ev_io_add(d->loop, &q->io, fd, EPOLLIN,
+		} else if ((err = -ev_io_add(d->loop, &q->io, fd, EV_READ,
 		    stub_dns_udp_cb, q)) != 0)
 			close(fd);
 		else {
@@ -270,7 +270,7 @@ stub_dns_tcp(struct stub_dns_query *q)
 		stub_dns_tcp_failed(q, strerror(-fd));
 		return;
 	}
-	if ((err = ev_io_add(d->loop, &q->io, fd, EPOLLOUT, stub_dns_tcp_cb, q)) != 0) {
+	if ((err = ev_io_add(d->loop, &q->io, fd, EV_WRITE, stub_dns_tcp_cb, q)) != 0) {
 		close(fd);
 		stub_dns_tcp_failed(q, strerror(-err));
 		return;
@@ -378,7 +378,7 @@ stub_dns_tcp_cb(struct ev_loop *loop, struct ev_io *io, uint32_t revents)
 			return;
 		q->state = STUB_DNS_Q_RECV;
 		q->off = 0;
-		if ((err = ev_io_set(loop, io, EPOLLIN)) != 0)
+		if ((err = ev_io_set(loop, io, EV_READ)) != 0)
 			stub_dns_tcp_failed(q, strerror(-err));
 		return;
 	}

@@ -11,6 +11,7 @@
 
 #include "config.h"
 #include "dns_resolve.h"
+#include "exitcode.h"
 #include "options.h"
 
 int	LLVMFuzzerTestOneInput(const uint8_t *, size_t);

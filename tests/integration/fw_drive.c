@@ -42,7 +42,7 @@
 #define DRIVE_MAXSUBNETS	64
 
 static struct subnet		subnets[DRIVE_MAXSUBNETS];
-static struct subnet_list	list = { subnets, 0, DRIVE_MAXSUBNETS };
+static struct subnet_list	list = { .v = subnets, .n = 0, .cap = DRIVE_MAXSUBNETS };
 static struct fw_config		cfg;
 
 static void

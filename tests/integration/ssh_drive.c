@@ -38,11 +38,12 @@
 #include <unistd.h>
 
 #include "bootstrap.h"
+#include "clock.h"
 #include "log.h"
+#include "remote.h"
 #include "sshconfig.h"
 #include "stubs.h"
 #include "transport.h"
-#include "util_io.h"
 
 /* The bootstrap runs each stub once with CSHUTTLE_STUB_PROBE set first
  * and wants this answer; from the cache a stub runs without a path. */
@@ -95,7 +96,7 @@ echo_test(struct transport *t, size_t total)
 	unsigned char	*out, *in;
 	size_t		 woff = 0, roff = 0, len, i;
 	ssize_t		 n;
-	int64_t		 start = io_now_ms(), deadline = start + 120000;
+	int64_t		 start = (int64_t)clock_ms(), deadline = start + 120000;
 	int		 rc = 1;
 
 	if ((out = malloc(total)) == NULL || (in = malloc(total)) == NULL)
@@ -103,7 +104,7 @@ echo_test(struct transport *t, size_t total)
 	for (i = 0; i < total; i++)
 		out[i] = (unsigned char)(i * 131 + (i >> 13));
 	while (roff < total) {
-		if (io_now_ms() > deadline) {
+		if ((int64_t)clock_ms() > deadline) {
 			fprintf(stderr, "ssh_drive: stalled at %zu written, %zu read\n", woff, roff);
 			goto out;
 		}
@@ -141,7 +142,7 @@ echo_test(struct transport *t, size_t total)
 		goto out;
 	}
 	fprintf(stderr, "ssh_drive: echoed %zu bytes each way in %lld ms\n", total,
-	    (long long)(io_now_ms() - start));
+	    (long long)((int64_t)clock_ms() - start));
 	rc = 0;
 out:
 	free(out);
@@ -156,7 +157,7 @@ exit_test(struct transport *t)
 	char	buf[16];
 	size_t	got = 0;
 	ssize_t	n;
-	int64_t	deadline = io_now_ms() + 30000;
+	int64_t	deadline = (int64_t)clock_ms() + 30000;
 
 	while ((n = transport_write(t, "hello", 5)) == TRANSPORT_AGAIN)
 		(void)bootstrap_wait(t, deadline, 100);
@@ -173,7 +174,7 @@ exit_test(struct transport *t)
 			break;
 		if (n != TRANSPORT_AGAIN)
 			return die("read failed: %s", transport_error(t));
-		if (io_now_ms() > deadline)
+		if ((int64_t)clock_ms() > deadline)
 			return die("%s", "no EOF");
 		(void)bootstrap_wait(t, deadline, 100);
 	}

@@ -35,11 +35,13 @@
 #include <openssl/evp.h>
 
 #include "bootstrap.h"
+#include "clock.h"
 #include "hostkey.h"
 #include "log.h"
+#include "remote.h"
 #include "stubs.h"
 #include "transport.h"
-#include "util_io.h"
+#include "words.h"
 
 #define BUSYBOX		"/bin/busybox"	/* busybox-static */
 
@@ -321,7 +323,7 @@ roundtrip(struct transport *t, size_t total)
 	unsigned char	*out, *in;
 	size_t		 woff = 0, roff = 0, len;
 	ssize_t		 n;
-	int64_t		 deadline = io_now_ms() + 60000;
+	int64_t		 deadline = (int64_t)clock_ms() + 60000;
 	size_t		 i;
 
 	out = malloc(total);
@@ -331,7 +333,7 @@ roundtrip(struct transport *t, size_t total)
 	for (i = 0; i < total; i++)
 		out[i] = (unsigned char)(i * 7 + (i >> 11));
 	while (roff < total) {
-		assert_true(io_now_ms() < deadline);
+		assert_true((int64_t)clock_ms() < deadline);
 		while (woff < total) {
 			len = total - woff < TRANSPORT_MAX_WRITE ? total - woff : TRANSPORT_MAX_WRITE;
 			n = transport_write(t, out + woff, len);
@@ -366,31 +368,31 @@ test_split_words(void **state)
 	char	**v, err[128];
 	int	  n;
 
-	assert_int_equal(io_split_words("ssh -F cfg", &v, &n, err, sizeof(err)), 0);
+	assert_int_equal(words_split("ssh -F cfg", &v, &n, err, sizeof(err)), 0);
 	assert_int_equal(n, 3);
 	assert_string_equal(v[0], "ssh");
 	assert_string_equal(v[2], "cfg");
 	assert_null(v[3]);
-	io_free_words(v);
+	words_free(v);
 
-	assert_int_equal(io_split_words("  a\\ b 'c d' \"e \\\"f\\\" \\x\" g''h ", &v, &n,
+	assert_int_equal(words_split("  a\\ b 'c d' \"e \\\"f\\\" \\x\" g''h ", &v, &n,
 	    err, sizeof(err)), 0);
 	assert_int_equal(n, 4);
 	assert_string_equal(v[0], "a b");
 	assert_string_equal(v[1], "c d");
 	assert_string_equal(v[2], "e \"f\" \\x");
 	assert_string_equal(v[3], "gh");
-	io_free_words(v);
+	words_free(v);
 
-	assert_int_equal(io_split_words("''", &v, &n, err, sizeof(err)), 0);
+	assert_int_equal(words_split("''", &v, &n, err, sizeof(err)), 0);
 	assert_int_equal(n, 1);
 	assert_string_equal(v[0], "");
-	io_free_words(v);
+	words_free(v);
 
-	assert_int_equal(io_split_words("ssh 'oops", &v, &n, err, sizeof(err)), -1);
+	assert_int_equal(words_split("ssh 'oops", &v, &n, err, sizeof(err)), -1);
 	assert_non_null(strstr(err, "unterminated"));
-	assert_int_equal(io_split_words("   ", &v, &n, err, sizeof(err)), -1);
-	assert_int_equal(io_split_words("a\\", &v, &n, err, sizeof(err)), -1);
+	assert_int_equal(words_split("   ", &v, &n, err, sizeof(err)), -1);
+	assert_int_equal(words_split("a\\", &v, &n, err, sizeof(err)), -1);
 }
 
 static void
@@ -398,38 +400,38 @@ test_split_remote(void **state)
 {
 	char	u[64], h[64], p[16], err[128];
 
-	assert_int_equal(io_split_remote("host", u, sizeof(u), h, sizeof(h), p, sizeof(p),
+	assert_int_equal(remote_split("host", u, sizeof(u), h, sizeof(h), p, sizeof(p),
 	    err, sizeof(err)), 0);
 	assert_string_equal(u, "");
 	assert_string_equal(h, "host");
 	assert_string_equal(p, "");
-	assert_int_equal(io_split_remote("me@host:2222", u, sizeof(u), h, sizeof(h), p,
+	assert_int_equal(remote_split("me@host:2222", u, sizeof(u), h, sizeof(h), p,
 	    sizeof(p), err, sizeof(err)), 0);
 	assert_string_equal(u, "me");
 	assert_string_equal(h, "host");
 	assert_string_equal(p, "2222");
-	assert_int_equal(io_split_remote("a@b@[fd00::1]:22", u, sizeof(u), h, sizeof(h), p,
+	assert_int_equal(remote_split("a@b@[fd00::1]:22", u, sizeof(u), h, sizeof(h), p,
 	    sizeof(p), err, sizeof(err)), 0);
 	assert_string_equal(u, "a@b");
 	assert_string_equal(h, "fd00::1");
 	assert_string_equal(p, "22");
-	assert_int_equal(io_split_remote("fd00::1", u, sizeof(u), h, sizeof(h), p, sizeof(p),
+	assert_int_equal(remote_split("fd00::1", u, sizeof(u), h, sizeof(h), p, sizeof(p),
 	    err, sizeof(err)), 0);
 	assert_string_equal(h, "fd00::1");
 	assert_string_equal(p, "");
-	assert_int_equal(io_split_remote("[::1]", u, sizeof(u), h, sizeof(h), p, sizeof(p),
+	assert_int_equal(remote_split("[::1]", u, sizeof(u), h, sizeof(h), p, sizeof(p),
 	    err, sizeof(err)), 0);
 	assert_string_equal(h, "::1");
 
-	assert_int_equal(io_split_remote("host:0", u, sizeof(u), h, sizeof(h), p, sizeof(p),
+	assert_int_equal(remote_split("host:0", u, sizeof(u), h, sizeof(h), p, sizeof(p),
 	    err, sizeof(err)), -1);
-	assert_int_equal(io_split_remote("host:x", u, sizeof(u), h, sizeof(h), p, sizeof(p),
+	assert_int_equal(remote_split("host:x", u, sizeof(u), h, sizeof(h), p, sizeof(p),
 	    err, sizeof(err)), -1);
-	assert_int_equal(io_split_remote("-oProxyCommand=x", u, sizeof(u), h, sizeof(h), p,
+	assert_int_equal(remote_split("-oProxyCommand=x", u, sizeof(u), h, sizeof(h), p,
 	    sizeof(p), err, sizeof(err)), -1);
-	assert_int_equal(io_split_remote("@host", u, sizeof(u), h, sizeof(h), p, sizeof(p),
+	assert_int_equal(remote_split("@host", u, sizeof(u), h, sizeof(h), p, sizeof(p),
 	    err, sizeof(err)), -1);
-	assert_int_equal(io_split_remote("[::1", u, sizeof(u), h, sizeof(h), p, sizeof(p),
+	assert_int_equal(remote_split("[::1", u, sizeof(u), h, sizeof(h), p, sizeof(p),
 	    err, sizeof(err)), -1);
 }
 
@@ -438,11 +440,11 @@ test_shquote(void **state)
 {
 	char	out[64];
 
-	assert_int_equal(io_shquote("a b", out, sizeof(out)), 0);
+	assert_int_equal(words_shquote("a b", out, sizeof(out)), 0);
 	assert_string_equal(out, "'a b'");
-	assert_int_equal(io_shquote("it's", out, sizeof(out)), 0);
+	assert_int_equal(words_shquote("it's", out, sizeof(out)), 0);
 	assert_string_equal(out, "'it'\\''s'");
-	assert_int_equal(io_shquote("0123456789", out, 12), -1);
+	assert_int_equal(words_shquote("0123456789", out, 12), -1);
 }
 
 static int

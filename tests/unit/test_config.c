@@ -24,6 +24,7 @@
 
 #include "config.h"
 #include "dns_resolve.h"
+#include "exitcode.h"
 #include "options.h"
 
 static char tmpdir[64];

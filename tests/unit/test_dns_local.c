@@ -291,7 +291,7 @@ open_dl(int ndomains, int timeout_ms)
 	sin.sin_port = htons(FAKE_NS_PORT);
 	sin.sin_addr.s_addr = htonl(0x7f000002);
 	if (bind(fake_fd, (struct sockaddr *)&sin, sizeof(sin)) != 0 ||
-	    ev_io_add(&loop, &fake_io, fake_fd, EPOLLIN, fake_ns_cb, NULL) != 0)
+	    ev_io_add(&loop, &fake_io, fake_fd, EV_READ, fake_ns_cb, NULL) != 0)
 		return -1;
 	return 0;
 }

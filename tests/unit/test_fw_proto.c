@@ -57,7 +57,7 @@ static void
 test_roundtrip(void **state)
 {
 	struct subnet v[3];
-	struct subnet_list list = { v, 3, 3 };
+	struct subnet_list list = { .v = v, .n = 3, .cap = 3 };
 	struct fw_config cfg;
 	struct fw_req req;
 	char *text;

@@ -21,6 +21,7 @@
 #include <cmocka.h>
 
 #include "dns_resolve.h"
+#include "exitcode.h"
 #include "options.h"
 
 static char tmpdir[64];

@@ -17,6 +17,7 @@
 #include <unistd.h>
 #include <cmocka.h>
 
+#include "ev.h"
 #include "mux.h"
 #include "proto.h"
 #include "stub_dns.h"

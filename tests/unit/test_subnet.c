@@ -18,6 +18,7 @@
 
 #include <cmocka.h>
 
+#include "addr.h"
 #include "dns_resolve.h"
 #include "subnet.h"
 
@@ -262,13 +263,55 @@ test_error_message_sanitised(void **state)
 	subnet_list_free(&l);
 }
 
+/*
+ * What a caller that resolves does: parse into a list of its own,
+ * resolve the names through dns_resolve() (here answered by the hook),
+ * and append the result only when both worked, so that on error the
+ * list is unchanged.
+ */
+static int
+resolve_cb(void *arg, const char *name, struct addr *out, size_t max,
+    size_t *n, char *why, size_t whylen)
+{
+	struct dns_addr	a[SUBNET_MAX_ADDRS];
+	size_t		i;
+	int		r;
+
+	if (max > SUBNET_MAX_ADDRS)
+		max = SUBNET_MAX_ADDRS;
+	r = dns_resolve(name, AF_UNSPEC, DNS_RESOLVE_TIMEOUT_MS, a, max, n, why, whylen);
+	if (r == DNS_E_NOMEM)
+		return SUBNET_E_NOMEM;
+	if (r != 0)
+		return -1;
+	for (i = 0; i < *n; i++)
+		addr_set(&out[i], a[i].family, a[i].addr, 0);
+	return 0;
+}
+
+static int
+parse_resolve(struct subnet_list *l, const char *spec, bool exclude, char *err,
+    size_t errlen)
+{
+	struct subnet_list	tmp = { 0 };
+	size_t			i;
+	int			r;
+
+	if ((r = subnet_parse(&tmp, spec, exclude, true, err, errlen)) == 0 &&
+	    (r = subnet_list_resolve(&tmp, resolve_cb, NULL, err, errlen)) == 0)
+		for (i = 0; i < tmp.n && r == 0; i++)
+			r = subnet_list_add(l, &tmp.v[i]);
+	subnet_list_free(&tmp);
+	return r;
+}
+
 static void
 test_names(void **state)
 {
 	struct subnet_list l = { 0 };
 	char err[256], buf[128];
 
-	assert_int_equal(subnet_parse(&l, "multi.test", true, true, err,
+	assert_int_equal(parse_resolve(&l, "multi.test", true, err,
 	    sizeof(err)), 0);
 	assert_int_equal(hook_calls, 1);
 	assert_int_equal(hook_family, AF_UNSPEC);	/* A and AAAA */
@@ -281,7 +324,7 @@ test_names(void **state)
 	    "2001:db8::1/128");
 	assert_true(l.v[0].exclude && l.v[1].exclude && l.v[2].exclude);
 
-	assert_int_equal(subnet_parse(&l, "multi.test:80-81", false, true, err,
+	assert_int_equal(parse_resolve(&l, "multi.test:80-81", false, err,
 	    sizeof(err)), 0);
 	assert_int_equal(l.n, 6);
 	assert_string_equal(subnet_format(&l.v[5], buf, sizeof(buf)),
@@ -298,15 +341,15 @@ test_name_errors(void **state)
 	struct subnet_list l = { 0 };
 	char err[256];
 
-	assert_int_equal(subnet_parse(&l, "foo.invalid", false, true, err,
+	assert_int_equal(parse_resolve(&l, "foo.invalid", false, err,
 	    sizeof(err)), SUBNET_E_RESOLVE);
 	assert_string_equal(err,
 	    "cannot resolve host \"foo.invalid\": Domain name not found");
 	assert_int_equal(l.n, 0);
 	/* Syntax and port errors are found before any lookup. */
-	assert_int_equal(subnet_parse(&l, "multi.test:0", false, true, err,
+	assert_int_equal(parse_resolve(&l, "multi.test:0", false, err,
 	    sizeof(err)), SUBNET_E_PORT);
-	assert_int_equal(subnet_parse(&l, "multi.test/24", false, true, err,
+	assert_int_equal(parse_resolve(&l, "multi.test/24", false, err,
 	    sizeof(err)), SUBNET_E_PREFIX);
 	assert_non_null(strstr(err, "host name takes no prefix"));
 	assert_int_equal(hook_calls, 1);
@@ -322,7 +365,7 @@ test_localhost(void **state)
 	size_t i;
 	bool found = false;
 
-	assert_int_equal(subnet_parse(&l, "localhost:8080", false, true, err,
+	assert_int_equal(parse_resolve(&l, "localhost:8080", false, err,
 	    sizeof(err)), 0);
 	assert_true(l.n >= 1);
 	for (i = 0; i < l.n; i++) {

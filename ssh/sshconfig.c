@@ -32,8 +32,9 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "clock.h"
+#include "remote.h"
 #include "sshconfig.h"
-#include "util_io.h"
 
 #define SSHCFG_SSH_TIMEOUT_MS	10000		/* ssh -G may run Match exec */
 #define SSHCFG_MAX_OUTPUT	(256 * 1024)	/* ssh -G prints ~6 KiB */
@@ -845,12 +846,12 @@ sshcfg_run_ssh(const char *ssh, const struct sshcfg_remote *r,
 	close(errp[1]);
 	outp[1] = errp[1] = -1;
 
-	deadline = io_now_ms() + SSHCFG_SSH_TIMEOUT_MS;
+	deadline = (int64_t)clock_ms() + SSHCFG_SSH_TIMEOUT_MS;
 	pfd[0].fd = outp[0];
 	pfd[1].fd = errp[0];
 	pfd[0].events = pfd[1].events = POLLIN;
 	while (pfd[0].fd != -1 || pfd[1].fd != -1) {
-		if ((left = (int)(deadline - io_now_ms())) <= 0) {
+		if ((left = (int)(deadline - (int64_t)clock_ms())) <= 0) {
 			sshcfg_fail(err, errlen, "ssh -G: no answer within %d s",
 			    SSHCFG_SSH_TIMEOUT_MS / 1000);
 			goto out;

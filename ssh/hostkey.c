@@ -23,7 +23,8 @@
 
 #include "hostkey.h"
 #include "log.h"
-#include "util_io.h"
+#include "remote.h"
+#include "tty.h"
 
 #define KH_LINE_MAX	8192
 #define KH_MAX_FILES	(SSHCFG_MAX_KNOWNHOSTS + 2)
@@ -569,7 +570,7 @@ hostkey_verify(LIBSSH2_SESSION *s, const struct sshcfg *cfg, const char *addr,
 	if (c.kh != NULL)
 		libssh2_knownhost_free(c.kh);
 
-	act = hostkey_decide(st, cfg->strict, !batch && io_can_prompt());
+	act = hostkey_decide(st, cfg->strict, !batch && tty_can_prompt());
 	log_debug("host key for %s: %s %s, %s", name, kt->label, fp,
 	    st == HOSTKEY_MATCH ? "known" : st == HOSTKEY_MISMATCH ? "CHANGED" :
 	    st == HOSTKEY_REVOKED ? "REVOKED" : "not known");
@@ -604,7 +605,7 @@ hostkey_verify(LIBSSH2_SESSION *s, const struct sshcfg *cfg, const char *addr,
 		    c.other[0] ? "Keys of another type (" : "", c.other,
 		    c.other[0] ? ") are already known for this host.\n" : "");
 		for (;;) {
-			if (io_tty_prompt(prompt, true, answer, sizeof(answer)) != 0) {
+			if (tty_prompt(prompt, true, answer, sizeof(answer)) != 0) {
 				snprintf(err, errlen, "host key for %s (%s %s) was not confirmed",
 				    name, kt->label, fp);
 				goto out;

@@ -19,8 +19,11 @@
 #include <openssl/evp.h>
 
 #include "bootstrap.h"
+#include "clock.h"
+#include "ev.h"
 #include "log.h"
 #include "stubs.h"
+#include "words.h"
 
 /*
  * The remote script.  Constraints that shape it:
@@ -209,7 +212,7 @@ bootstrap_command(void)
 		/* The script has no single quote, so quoting cannot grow it
 		 * beyond the two surrounding quotes. */
 		memcpy(cmd, "exec /bin/sh -c ", 16);
-		if (io_shquote(bootstrap_sh, cmd + 16, sizeof(cmd) - 16) != 0)
+		if (words_shquote(bootstrap_sh, cmd + 16, sizeof(cmd) - 16) != 0)
 			abort();
 	}
 	return cmd;
@@ -286,15 +289,15 @@ bootstrap_wait(struct transport *t, int64_t deadline, int max_ms)
 {
 	struct pollfd	pfd;
 	uint32_t	ev = t->ops->events(t);
-	int		ms = io_remaining_ms(deadline), r;
+	int		ms = clock_remaining_ms(deadline), r;
 
 	if (max_ms >= 0 && (ms < 0 || ms > max_ms))
 		ms = max_ms;
 	pfd.fd = t->ops->fd(t);
 	pfd.events = 0;
-	if (ev & EPOLLIN)
+	if (ev & EV_READ)
 		pfd.events |= POLLIN;
-	if (ev & EPOLLOUT)
+	if (ev & EV_WRITE)
 		pfd.events |= POLLOUT;
 	if (pfd.events == 0)
 		pfd.events = POLLIN;
@@ -321,11 +324,11 @@ bs_abort(struct bs *b, const char *reason)
 	char	msg[160];
 	size_t	len, off = 0;
 	ssize_t	n;
-	int64_t	deadline = io_now_ms() + BOOTSTRAP_ABORT_MS;
+	int64_t	deadline = (int64_t)clock_ms() + BOOTSTRAP_ABORT_MS;
 
 	snprintf(msg, sizeof(msg), "ABORT %s\n", reason);
 	len = strlen(msg);
-	while (off < len && io_remaining_ms(deadline) > 0) {
+	while (off < len && clock_remaining_ms(deadline) > 0) {
 		n = b->t->ops->write(b->t, msg + off, len - off);
 		if (n == TRANSPORT_AGAIN) {
 			if (bootstrap_wait(b->t, deadline, BOOTSTRAP_POLL_MS) < 0)
@@ -486,15 +489,15 @@ static void
 bs_eof(struct bs *b, char *err, size_t errlen)
 {
 	struct bootstrap_remote	*rs = b->rs;
-	int64_t			 grace = io_now_ms() + BOOTSTRAP_GRACE_MS;
-	char			 status[64], detail[IO_LINE_MAX + 4];
+	int64_t			 grace = (int64_t)clock_ms() + BOOTSTRAP_GRACE_MS;
+	char			 status[64], detail[REMOTE_LINE_MAX + 4];
 
-	while (!rs->ended && io_remaining_ms(grace) > 0) {
+	while (!rs->ended && clock_remaining_ms(grace) > 0) {
 		b->t->ops->service(b->t);
 		if (!rs->ended)
 			usleep(20 * 1000);
 	}
-	io_lines_flush(&rs->err);
+	remote_lines_flush(&rs->err);
 
 	detail[0] = '\0';
 	if (rs->err.last[0] != '\0')
@@ -538,7 +541,7 @@ bootstrap_run(struct transport *t, struct bootstrap_remote *rs, int boot_ms,
 	b->t = t;
 	b->rs = rs;
 	b->phase = BS_BOOT;
-	deadline = boot_ms < 0 ? -1 : io_now_ms() + boot_ms;
+	deadline = boot_ms < 0 ? -1 : (int64_t)clock_ms() + boot_ms;
 
 	for (;;) {
 		t->ops->service(t);
@@ -583,7 +586,7 @@ bootstrap_run(struct transport *t, struct bootstrap_remote *rs, int boot_ms,
 				goto out;
 			}
 			if (before == BS_BOOT && b->phase == BS_UPLOAD) {
-				upload_deadline = io_now_ms() + (b->mode == BS_MODE_CC ?
+				upload_deadline = (int64_t)clock_ms() + (b->mode == BS_MODE_CC ?
 				    BOOTSTRAP_COMPILE_MS : BOOTSTRAP_TIMEOUT_MS);
 				if (deadline < 0 || upload_deadline < deadline)
 					deadline = upload_deadline;
@@ -609,8 +612,8 @@ bootstrap_run(struct transport *t, struct bootstrap_remote *rs, int boot_ms,
 				    transport_error(t));
 				b->cur = 2;
 				b->hold = false;
-				if (deadline < 0 || deadline > io_now_ms() + BOOTSTRAP_GRACE_MS)
-					deadline = io_now_ms() + BOOTSTRAP_GRACE_MS;
+				if (deadline < 0 || deadline > (int64_t)clock_ms() + BOOTSTRAP_GRACE_MS)
+					deadline = (int64_t)clock_ms() + BOOTSTRAP_GRACE_MS;
 				break;
 			}
 			b->off += (size_t)n;
@@ -620,7 +623,7 @@ bootstrap_run(struct transport *t, struct bootstrap_remote *rs, int boot_ms,
 			}
 		}
 
-		if (deadline >= 0 && io_remaining_ms(deadline) == 0) {
+		if (deadline >= 0 && clock_remaining_ms(deadline) == 0) {
 			if (b->phase == BS_BOOT)
 				snprintf(err, errlen, "timed out waiting for the remote shell "
 				    "to start the bootstrap");

@@ -474,20 +474,20 @@ mux_stream_cb(struct ev_loop *loop, struct ev_io *io, uint32_t revents)
 		mux_stream_connected(st);
 		goto out;
 	}
-	if ((revents & EPOLLERR) &&
+	if ((revents & EV_ERROR) &&
 	    getsockopt(io->fd, SOL_SOCKET, SO_ERROR, &err, &len) == 0 && err != 0) {
 		log_trace("stream %u: socket error: %s", st->id, strerror(err));
 		mux_stream_kill(st, PROTO_CLOSE_RESET, true);
 		return;
 	}
-	if ((revents & EPOLLOUT) && mux_stream_flush(st) < 0)
+	if ((revents & EV_WRITE) && mux_stream_flush(st) < 0)
 		return;
-	if ((revents & (EPOLLIN | EPOLLHUP)) && mux_stream_read(st) < 0)
+	if ((revents & (EV_READ | EV_HUP)) && mux_stream_read(st) < 0)
 		return;
-	if ((revents & EPOLLHUP) && !(st->flags & MUX_S_DEAD) &&
-	    !(io->events & EPOLLIN)) {
+	if ((revents & EV_HUP) && !(st->flags & MUX_S_DEAD) &&
+	    !(io->events & EV_READ)) {
 		/*
-		 * EPOLLHUP is reported whatever the mask says.  With both
+		 * EV_HUP is reported whatever the mask says.  With both
 		 * directions shut but unread data we cannot take yet (no
 		 * credit), level-triggered epoll would spin: park the fd
 		 * until credit arrives.
@@ -512,15 +512,15 @@ mux_stream_events(const struct mux_stream *st, bool *wait)
 
 	*wait = false;
 	if (st->flags & MUX_S_CONNECTING)
-		return EPOLLOUT;
+		return EV_WRITE;
 	if (!(st->flags & MUX_S_RD_EOF) && st->tx_credit > 0) {
 		if (buf_len(&st->mux->link_out) < MUX_LINK_SOFT)
-			ev |= EPOLLIN;
+			ev |= EV_READ;
 		else
 			*wait = true;
 	}
 	if (buf_len(&st->out) > 0)
-		ev |= EPOLLOUT;
+		ev |= EV_WRITE;
 	return ev;
 }
 
@@ -538,7 +538,7 @@ mux_stream_update(struct mux_stream *st)
 	if (wait)
 		mux_link_wait_add(st);
 	if (st->flags & MUX_S_PARKED) {
-		if (!(ev & EPOLLIN))
+		if (!(ev & EV_READ))
 			return;
 		st->flags &= ~MUX_S_PARKED;
 		if (ev_io_add(m->loop, &st->io, st->wfd, ev, mux_stream_cb, st) != 0) {
@@ -598,7 +598,7 @@ mux_on_open(struct mux *m, const struct proto_frame *f)
 	m->streams_opened++;
 	st->flags |= MUX_S_CONNECTING;
 	st->deadline = ev_now() + MUX_CONNECT_TIMEOUT_MS;
-	if (ev_io_add(m->loop, &st->io, fd, EPOLLOUT, mux_stream_cb, st) != 0) {
+	if (ev_io_add(m->loop, &st->io, fd, EV_WRITE, mux_stream_cb, st) != 0) {
 		close(fd);
 		(void)mux_send_simple(m, PROTO_OPEN_RESULT, f->stream, PROTO_ST_FAILED);
 		mux_stream_kill(st, -1, false);

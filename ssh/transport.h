@@ -13,7 +13,7 @@
  *            TRANSPORT_AGAIN the caller repeats the very same call (same
  *            pointer and length) before writing anything else: libssh2
  *            requires it.  At most TRANSPORT_MAX_WRITE bytes per call.
- *   fd() / events(): what to wait for in epoll (EPOLLIN/EPOLLOUT) before
+ *   fd() / events(): what to wait for in the event loop (EV_READ/EV_WRITE)
  *            calling again after TRANSPORT_AGAIN.
  */
 #ifndef CSHUTTLE_TRANSPORT_H
@@ -24,6 +24,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/types.h>
+#include "ev.h"
 
 #define TRANSPORT_AGAIN		(-1)
 #define TRANSPORT_ERR		(-2)

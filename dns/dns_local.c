@@ -37,7 +37,7 @@
 #include "dns_local.h"
 #include "dns_msg.h"
 #include "ev.h"
-#include "listen.h"
+#include "sock.h"
 #include "log.h"
 
 #define DNS_LOCAL_HASH		1024
@@ -229,9 +229,11 @@ dns_local_reason(uint8_t reason)
 static int
 dns_local_bind(int family, int type, const uint8_t *addr, uint16_t port, int *fdp)
 {
-	int	one = 1, r;
+	struct addr	a;
+	int		one = 1, r;
 
-	if ((r = listen_socket(family, type, addr, port, 128, fdp)) != 0)
+	addr_set(&a, family == AF_INET ? ADDR_V4 : ADDR_V6, addr, port);
+	if ((r = sock_listen(&a, type, 128, fdp)) != 0)
 		return r;
 	/* Replies must leave from the address the query was sent to, or
 	 * conntrack cannot undo the redirect (a wildcard -l address). */
@@ -866,11 +868,11 @@ dns_tcp_update(struct dns_tcp *c)
 		return;
 	}
 	if (buf_len(&c->out) > 0)
-		ev |= EPOLLOUT;
+		ev |= EV_WRITE;
 	if (!c->rd_eof && c->outstanding < DNS_LOCAL_TCP_PIPELINE &&
 	    buf_len(&c->out) < DNS_LOCAL_TCP_OUT_SOFT &&
 	    c->inlen < sizeof(c->in))
-		ev |= EPOLLIN;
+		ev |= EV_READ;
 	if (c->rd_eof && c->outstanding == 0 && buf_len(&c->out) == 0) {
 		dns_tcp_close(c);
 		return;
@@ -939,12 +941,12 @@ dns_tcp_cb(struct ev_loop *loop, struct ev_io *io, uint32_t revents)
 	if (c->dead)
 		return;
 	/* Reset, or shut both ways: nobody can read an answer any more
-	 * (and EPOLLHUP would wake us in a loop whatever the mask). */
-	if (revents & (EPOLLERR | EPOLLHUP)) {
+	 * (and EV_HUP would wake us in a loop whatever the mask). */
+	if (revents & (EV_ERROR | EV_HUP)) {
 		dns_tcp_close(c);
 		return;
 	}
-	if (revents & EPOLLOUT) {
+	if (revents & EV_WRITE) {
 		while (buf_len(&c->out) > 0) {
 			n = send(c->fd, buf_ptr(&c->out), buf_len(&c->out),
 			    MSG_DONTWAIT | MSG_NOSIGNAL);
@@ -960,7 +962,7 @@ dns_tcp_cb(struct ev_loop *loop, struct ev_io *io, uint32_t revents)
 			dns_tcp_touch(c);
 		}
 	}
-	if ((revents & EPOLLIN) && (c->io.events & EPOLLIN)) {
+	if ((revents & EV_READ) && (c->io.events & EV_READ)) {
 		n = recv(c->fd, c->in + c->inlen, sizeof(c->in) - c->inlen, MSG_DONTWAIT);
 		if (n == -1 && (errno == EAGAIN || errno == EINTR))
 			return;
@@ -1010,7 +1012,7 @@ dns_local_accept_cb(struct ev_loop *loop, struct ev_io *io, uint32_t revents)
 		c->fd = fd;
 		c->srv = s;
 		buf_init(&c->out, DNS_LOCAL_TCP_OUT_MAX);
-		if (ev_io_add(loop, &c->io, fd, EPOLLIN, dns_tcp_cb, c) != 0) {
+		if (ev_io_add(loop, &c->io, fd, EV_READ, dns_tcp_cb, c) != 0) {
 			close(fd);
 			free(c);
 			continue;
@@ -1038,8 +1040,8 @@ dns_aio_cb(struct ev_loop *loop, struct ev_io *io, uint32_t revents)
 
 	/* May close this socket (a goes to the garbage, not away). */
 	ares_process_fd(ch->channel,
-	    (revents & (EPOLLIN | EPOLLERR | EPOLLHUP)) ? fd : ARES_SOCKET_BAD,
-	    (revents & EPOLLOUT) ? fd : ARES_SOCKET_BAD);
+	    (revents & (EV_READ | EV_ERROR | EV_HUP)) ? fd : ARES_SOCKET_BAD,
+	    (revents & EV_WRITE) ? fd : ARES_SOCKET_BAD);
 }
 
 static void
@@ -1048,7 +1050,7 @@ dns_chan_sock_state(void *data, ares_socket_t fd, int readable, int writable)
 	struct dns_chan		*ch = data;
 	struct dns_local	*d = ch->d;
 	struct dns_aio		*a, **ap;
-	uint32_t		 ev = (readable ? EPOLLIN : 0) | (writable ? EPOLLOUT : 0);
+	uint32_t		 ev = (readable ? EV_READ : 0) | (writable ? EV_WRITE : 0);
 
 	for (ap = &ch->ios; (a = *ap) != NULL; ap = &a->next)
 		if (a->fd == fd)
@@ -1230,7 +1232,7 @@ dns_local_timer_cb(struct ev_loop *loop, struct ev_timer *tm)
 	if (d->accept_resume != 0 && d->accept_resume <= now) {
 		d->accept_resume = 0;
 		for (i = 0; i < d->nsrv; i++)
-			(void)ev_io_set(loop, &d->srv[i].tio, EPOLLIN);
+			(void)ev_io_set(loop, &d->srv[i].tio, EV_READ);
 	}
 }
 
@@ -1310,8 +1312,8 @@ dns_local_start(struct dns_local *d, struct ev_loop *loop, dns_local_send_fn *se
 	}
 	for (i = 0; i < d->nsrv; i++) {
 		s = &d->srv[i];
-		if (ev_io_add(loop, &s->uio, s->ufd, EPOLLIN, dns_local_udp_cb, s) != 0 ||
-		    ev_io_add(loop, &s->tio, s->tfd, EPOLLIN, dns_local_accept_cb, s) != 0) {
+		if (ev_io_add(loop, &s->uio, s->ufd, EV_READ, dns_local_udp_cb, s) != 0 ||
+		    ev_io_add(loop, &s->tio, s->tfd, EV_READ, dns_local_accept_cb, s) != 0) {
 			snprintf(err, errlen, "cannot watch the DNS listeners: %s",
 			    strerror(errno));
 			return -1;

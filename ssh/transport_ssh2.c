@@ -45,12 +45,16 @@
 #include <openssl/evp.h>
 
 #include "bootstrap.h"
+#include "clock.h"
 #include "dns_resolve.h"
+#include "ev.h"
 #include "hostkey.h"
 #include "log.h"
+#include "remote.h"
+#include "sock.h"
 #include "sshconfig.h"
 #include "transport.h"
-#include "util_io.h"
+#include "tty.h"
 
 #define SSH2_DEFAULT_TIMEOUT_S	30
 #define SSH2_MAX_ADDRS		8
@@ -175,7 +179,7 @@ ssh2_drain_stderr(struct tssh *t)
 	if (t->dead || t->wpartial)
 		return;
 	while ((n = ssh2_chan_read(t, SSH_EXTENDED_DATA_STDERR, t->ebuf)) > 0)
-		io_lines_feed(&t->rs.err, t->ebuf, (size_t)n);
+		remote_lines_feed(&t->rs.err, t->ebuf, (size_t)n);
 }
 
 /* Non-blocking: notice the channel's close (and exit status) after EOF. */
@@ -191,21 +195,21 @@ ssh2_poll_close(struct tssh *t)
 static void
 ssh2_describe_end(struct tssh *t)
 {
-	int64_t	deadline = io_now_ms() + SSH2_CLOSE_WAIT_MS;
+	int64_t	deadline = (int64_t)clock_ms() + SSH2_CLOSE_WAIT_MS;
 	char	*b = t->base.errbuf;
 	size_t	 bl = sizeof(t->base.errbuf);
 
 	/* The exit status follows EOF closely; the session is over anyway,
 	 * so a short wait for it costs nothing and explains the end. */
-	while (!t->closed && !t->dead && io_remaining_ms(deadline) > 0) {
+	while (!t->closed && !t->dead && clock_remaining_ms(deadline) > 0) {
 		ssh2_drain_stderr(t);
 		ssh2_poll_close(t);
 		if (!t->closed)
-			(void)io_poll(t->fd, POLLIN, io_now_ms() + 20 < deadline ?
-			    io_now_ms() + 20 : deadline);
+			(void)sock_wait(t->fd, POLLIN, (int64_t)clock_ms() + 20 < deadline ?
+			    (int64_t)clock_ms() + 20 : deadline);
 	}
 	ssh2_drain_stderr(t);
-	io_lines_flush(&t->rs.err);
+	remote_lines_flush(&t->rs.err);
 	if (t->rs.exit_signal[0] != '\0')
 		snprintf(b, bl, "the remote stub was killed by signal %s", t->rs.exit_signal);
 	else if (t->closed)
@@ -280,7 +284,7 @@ ssh2_write(struct transport *tr, const void *buf, size_t len)
 	n = libssh2_channel_write(t->ch, buf, len);
 	if (n > 0) {
 		t->wpartial = false;
-		t->last_send = io_now_ms();
+		t->last_send = (int64_t)clock_ms();
 		return n;
 	}
 	if (n == 0 || n == LIBSSH2_ERROR_EAGAIN) {
@@ -310,14 +314,14 @@ ssh2_events(struct transport *tr)
 	 * libssh2 leaves a stale "blocked inbound" beside it: waiting for
 	 * input then would wake at every arriving byte without progress. */
 	if (t->wpartial || t->rpartial)
-		return EPOLLOUT;
+		return EV_WRITE;
 	d = libssh2_session_block_directions(t->s);
 
 	if (d & LIBSSH2_SESSION_BLOCK_INBOUND)
-		ev |= EPOLLIN;
+		ev |= EV_READ;
 	if (d & LIBSSH2_SESSION_BLOCK_OUTBOUND)
-		ev |= EPOLLOUT;
-	return ev != 0 ? ev : EPOLLIN;
+		ev |= EV_WRITE;
+	return ev != 0 ? ev : EV_READ;
 }
 
 static void
@@ -339,10 +343,10 @@ ssh2_service(struct transport *tr)
 	 * breaks the next channel write, so only send one when the link has
 	 * been idle and the socket has room.
 	 */
-	if (io_now_ms() - t->last_send >= SSH2_KEEPALIVE_S * 1000 &&
-	    io_poll(t->fd, POLLOUT, 0) > 0) {
+	if ((int64_t)clock_ms() - t->last_send >= SSH2_KEEPALIVE_S * 1000 &&
+	    sock_wait(t->fd, POLLOUT, 0) > 0) {
 		(void)libssh2_keepalive_send(t->s, &next);
-		t->last_send = io_now_ms();
+		t->last_send = (int64_t)clock_ms();
 	}
 }
 
@@ -374,7 +378,7 @@ ssh2_free(struct transport *tr)
 	}
 	if (t->fd != -1)
 		close(t->fd);
-	io_lines_flush(&t->rs.err);
+	remote_lines_flush(&t->rs.err);
 	free(t);
 }
 
@@ -468,7 +472,7 @@ ssh2_connect(struct tssh *t, const struct sshcfg *cfg, const struct transport_op
 		if (connect(fd, (struct sockaddr *)&ss, slen) == -1) {
 			if (errno != EINPROGRESS)
 				soerr = errno;
-			else if ((r = io_poll(fd, POLLOUT, io_now_ms() + timeout_ms)) == 0)
+			else if ((r = sock_wait(fd, POLLOUT, (int64_t)clock_ms() + timeout_ms)) == 0)
 				soerr = ETIMEDOUT;
 			else if (r < 0)
 				soerr = errno;
@@ -737,7 +741,7 @@ ssh2_auth_file(struct tssh *t, const struct sshcfg *cfg, const struct ssh2_key *
 {
 	char	pass[512], prompt[4200];
 	int	r, tries, rc = 0;
-	bool	asked = false, can_ask = !batch && io_can_prompt();
+	bool	asked = false, can_ask = !batch && tty_can_prompt();
 
 	if (k->encrypted && !can_ask) {
 		log_debug("skipping %s: it is encrypted and there is no terminal to ask "
@@ -750,7 +754,7 @@ ssh2_auth_file(struct tssh *t, const struct sshcfg *cfg, const struct ssh2_key *
 		if (k->encrypted || asked) {
 			snprintf(prompt, sizeof(prompt), "Enter passphrase for key '%s': ",
 			    k->path);
-			if (io_tty_prompt(prompt, false, pass, sizeof(pass)) != 0 ||
+			if (tty_prompt(prompt, false, pass, sizeof(pass)) != 0 ||
 			    pass[0] == '\0')
 				break;
 		}
@@ -957,7 +961,7 @@ transport_ssh2_open_ex(const struct sshcfg *cfg, int verbose,
 	}
 	libssh2_session_set_blocking(t->s, 0);
 	libssh2_keepalive_config(t->s, 0, SSH2_KEEPALIVE_S);
-	t->last_send = io_now_ms();
+	t->last_send = (int64_t)clock_ms();
 	if (bootstrap_run(&t->base, &t->rs, BOOTSTRAP_TIMEOUT_MS, fail, err, errlen) != 0) {
 		/* A remote command that ended with a status of its own did
 		 * so over a working connection: that is about the remote. */

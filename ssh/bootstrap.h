@@ -33,7 +33,7 @@
 #include <stdint.h>
 
 #include "transport.h"
-#include "util_io.h"
+#include "remote.h"
 
 #define BOOTSTRAP_VERSION	2
 #define BOOTSTRAP_TIMEOUT_MS	30000	/* upload + start, after CSHUTTLE-BOOT */
@@ -44,7 +44,7 @@
  * bootstrap runs; the bootstrap reads it to explain failures.
  */
 struct bootstrap_remote {
-	struct io_lines	 err;		/* the remote's stderr, relayed to the log */
+	struct remote_lines	 err;		/* the remote's stderr, relayed to the log */
 	bool		 ended;		/* the remote command has finished */
 	int		 exit_status;	/* its exit status, -1 when unknown or killed */
 	char		 exit_signal[32];	/* signal name when it was killed, else "" */

@@ -25,9 +25,14 @@
 #include <unistd.h>
 
 #include "bootstrap.h"
+#include "clock.h"
+#include "ev.h"
 #include "log.h"
+#include "remote.h"
+#include "sock.h"
 #include "transport.h"
-#include "util_io.h"
+#include "tty.h"
+#include "words.h"
 
 #define TCMD_BOOT_NOTTY_MS	60000	/* without a terminal nobody is typing */
 #define TCMD_EXIT_WAIT_MS	1000	/* for the command to leave after EOF */
@@ -77,14 +82,14 @@ tcmd_drain_stderr(struct tcmd *c)
 	while (c->errfd != -1) {
 		n = read(c->errfd, buf, sizeof(buf));
 		if (n > 0) {
-			io_lines_feed(&c->rs.err, buf, (size_t)n);
+			remote_lines_feed(&c->rs.err, buf, (size_t)n);
 			continue;
 		}
 		if (n == -1 && errno == EINTR)
 			continue;
 		if (n == -1 && (errno == EAGAIN || errno == EWOULDBLOCK))
 			break;
-		io_lines_flush(&c->rs.err);
+		remote_lines_flush(&c->rs.err);
 		close(c->errfd);
 		c->errfd = -1;
 	}
@@ -94,15 +99,15 @@ tcmd_drain_stderr(struct tcmd *c)
 static void
 tcmd_wait_exit(struct tcmd *c, int ms)
 {
-	int64_t	deadline = io_now_ms() + ms;
+	int64_t	deadline = (int64_t)clock_ms() + ms;
 
 	for (;;) {
 		tcmd_drain_stderr(c);
 		tcmd_reap(c, WNOHANG);
-		if (c->pid <= 0 || io_remaining_ms(deadline) == 0)
+		if (c->pid <= 0 || clock_remaining_ms(deadline) == 0)
 			break;
 		if (c->errfd != -1)
-			(void)io_poll(c->errfd, POLLIN, io_now_ms() + 20);
+			(void)sock_wait(c->errfd, POLLIN, (int64_t)clock_ms() + 20);
 		else
 			usleep(20 * 1000);
 	}
@@ -196,7 +201,7 @@ tcmd_fd(struct transport *t)
 static uint32_t
 tcmd_events(struct transport *t)
 {
-	return EPOLLIN | (((struct tcmd *)t)->wblocked ? EPOLLOUT : 0);
+	return EV_READ | (((struct tcmd *)t)->wblocked ? EV_WRITE : 0);
 }
 
 static void
@@ -233,7 +238,7 @@ tcmd_free(struct transport *t)
 		}
 	}
 	tcmd_drain_stderr(c);
-	io_lines_flush(&c->rs.err);
+	remote_lines_flush(&c->rs.err);
 	if (c->errfd != -1)
 		close(c->errfd);
 	free(c);
@@ -285,10 +290,10 @@ tcmd_argv(const char *cmd, const char *remote, const char *config_file,
 	char	  user[256], host[256], port[16], opt[64];
 	int	  nwords, n = 0, i, ival, cnt;
 
-	if (io_split_remote(remote, user, sizeof(user), host, sizeof(host), port, sizeof(port),
+	if (remote_split(remote, user, sizeof(user), host, sizeof(host), port, sizeof(port),
 	    err, errlen) != 0)
 		return NULL;
-	if (io_split_words(cmd, &words, &nwords, err, errlen) != 0)
+	if (words_split(cmd, &words, &nwords, err, errlen) != 0)
 		return NULL;
 	if ((argv = calloc((size_t)nwords + 16, sizeof(*argv))) == NULL)
 		goto nomem;
@@ -345,12 +350,12 @@ tcmd_argv(const char *cmd, const char *remote, const char *config_file,
 	TCMD_ADD(bootstrap_command());
 #undef TCMD_ADD
 	argv[n] = NULL;
-	io_free_words(words);
+	words_free(words);
 	return argv;
 nomem:
 	snprintf(err, errlen, "out of memory");
-	io_free_words(words);
-	io_free_words(argv);
+	words_free(words);
+	words_free(argv);
 	return NULL;
 }
 
@@ -421,8 +426,8 @@ tcmd_spawn(struct tcmd *c, char **argv, char *err, size_t errlen)
 	}
 	c->fd = sv[0];
 	c->errfd = ep[0];
-	(void)io_set_nonblock(c->fd);
-	(void)io_set_nonblock(c->errfd);
+	(void)sock_set_nonblock(c->fd);
+	(void)sock_set_nonblock(c->errfd);
 	return pid;
 fail:
 	if (sv[0] != -1) {
@@ -497,7 +502,7 @@ transport_cmd_open_ex(const char *cmd, const char *remote, const char *config_fi
 		c->abort = o->abort;
 	}
 
-	if (bootstrap_run(&c->base, &c->rs, !o->batch && io_can_prompt() ? -1 :
+	if (bootstrap_run(&c->base, &c->rs, !o->batch && tty_can_prompt() ? -1 :
 	    TCMD_BOOT_NOTTY_MS, fail, err, errlen) != 0) {
 		tcmd_service(&c->base);
 		/*
@@ -524,7 +529,7 @@ transport_cmd_open_ex(const char *cmd, const char *remote, const char *config_fi
 		transport_abort_unwatch(o->abort);
 	c->abort = NULL;
 	*fail = TRANSPORT_F_NONE;
-	io_free_words(argv);
+	words_free(argv);
 	return &c->base;
 fail:
 	if (watched) {
@@ -534,7 +539,7 @@ fail:
 			tcmd_abort_check(c);
 		}
 	}
-	io_free_words(argv);
+	words_free(argv);
 	tcmd_free(c ? &c->base : NULL);
 	return NULL;
 }

@@ -1,0 +1,216 @@
+/* SPDX-License-Identifier: ISC */
+/*
+ * spawn.c - starting child processes (see spawn.h).
+ */
+#include <sys/types.h>
+#include <sys/wait.h>
+#ifdef __linux__
+#include <sys/prctl.h>
+#endif
+
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "spawn.h"
+
+void
+spawn_opts_init(struct spawn_opts *o)
+{
+	memset(o, 0, sizeof(*o));
+	o->fd[0] = o->fd[1] = o->fd[2] = SPAWN_INHERIT;
+	o->keep_fd = -1;
+}
+
+static void
+spawn_closefrom(int lowfd)
+{
+	long	max;
+	int	fd;
+
+#ifdef __linux__
+	if (close_range((unsigned int)lowfd, ~0U, 0) == 0)
+		return;
+#endif
+	if ((max = sysconf(_SC_OPEN_MAX)) < 0 || max > 65536)
+		max = 65536;
+	for (fd = lowfd; fd < max; fd++)
+		(void)close(fd);
+}
+
+/* Handlers and the mask survive exec (and fork): start from defaults. */
+static void
+spawn_reset_signals(void)
+{
+	sigset_t	none;
+	int		sig;
+
+	for (sig = 1; sig < NSIG; sig++)
+		if (sig != SIGKILL && sig != SIGSTOP)
+			(void)signal(sig, SIG_DFL);
+	sigemptyset(&none);
+	sigprocmask(SIG_SETMASK, &none, NULL);
+}
+
+/* Report errno to the parent and end the child: never returns. */
+static void
+spawn_child_fail(int statfd, int err)
+{
+	(void)!write(statfd, &err, sizeof(err));
+	_exit(127);
+}
+
+/*
+ * The child, between fork and exec: only async-signal-safe calls.  The
+ * descriptors it should end up with may sit at 0-2 already, or at the
+ * numbers they must move to; so they are first moved above everything
+ * they could collide with, then put in place.
+ */
+static void
+spawn_child(const struct spawn_opts *o, pid_t parent, int statfd, int devnull)
+{
+	int	fds[4], want[4], n = 0, i, low;
+
+#ifdef __linux__
+	if (o->parent_death &&
+	    (prctl(PR_SET_PDEATHSIG, SIGTERM) != 0 || getppid() != parent))
+		_exit(1);
+#else
+	(void)parent;
+#endif
+	spawn_reset_signals();
+	low = o->keep_fd >= 0 && o->keep_fd_at > 2 ? o->keep_fd_at + 1 : 3;
+	if (statfd < low + 8 &&
+	    (statfd = fcntl(statfd, F_DUPFD_CLOEXEC, low + 8)) == -1)
+		_exit(127);
+	for (i = 0; i < 3; i++) {
+		if (o->fd[i] == SPAWN_INHERIT)
+			continue;
+		fds[n] = o->fd[i] == SPAWN_NULL ? devnull : o->fd[i];
+		want[n++] = i;
+	}
+	if (o->keep_fd >= 0) {
+		fds[n] = o->keep_fd;
+		want[n++] = o->keep_fd_at;
+	}
+	for (i = 0; i < n; i++)
+		if ((fds[i] = fcntl(fds[i], F_DUPFD_CLOEXEC, low + 9)) == -1)
+			spawn_child_fail(statfd, errno);
+	/* dup2() clears close-on-exec on the copies it makes. */
+	for (i = 0; i < n; i++)
+		if (dup2(fds[i], want[i]) == -1)
+			spawn_child_fail(statfd, errno);
+	if (o->close_others) {
+		/* Everything but 0-2, keep_fd_at and the status pipe. */
+		for (i = 3; i < low; i++)
+			if (!(o->keep_fd >= 0 && i == o->keep_fd_at))
+				(void)close(i);
+		for (i = low; i < statfd; i++)
+			(void)close(i);
+		spawn_closefrom(statfd + 1);
+	}
+	if (o->argv == NULL) {
+		(void)close(statfd);	/* "started" */
+		_exit(o->child_main(o->arg));
+	}
+	execvp(o->argv[0], (char *const *)o->argv);
+	spawn_child_fail(statfd, errno);
+}
+
+pid_t
+spawn_start(const struct spawn_opts *o, char *err, size_t errlen)
+{
+	pid_t	 pid, parent = getpid();
+	int	 sp[2], devnull = -1, xerr = 0, i;
+	ssize_t	 n;
+	const char *what = o->argv != NULL ? o->argv[0] : "helper";
+
+	for (i = 0; i < 3; i++) {
+		if (o->fd[i] == SPAWN_NULL && devnull == -1 &&
+		    (devnull = open("/dev/null", O_RDWR | O_CLOEXEC)) == -1) {
+			snprintf(err, errlen, "/dev/null: %s", strerror(errno));
+			return -1;
+		}
+	}
+	if (pipe2(sp, O_CLOEXEC) == -1) {
+		snprintf(err, errlen, "pipe: %s", strerror(errno));
+		if (devnull != -1)
+			close(devnull);
+		return -1;
+	}
+	if ((pid = fork()) == -1) {
+		snprintf(err, errlen, "fork: %s", strerror(errno));
+		close(sp[0]);
+		close(sp[1]);
+		if (devnull != -1)
+			close(devnull);
+		return -1;
+	}
+	if (pid == 0) {
+		close(sp[0]);
+		spawn_child(o, parent, sp[1], devnull);
+	}
+	close(sp[1]);
+	if (devnull != -1)
+		close(devnull);
+	/* The status pipe closes on a successful exec (or start of
+	 * child_main); an errno arrives when it failed. */
+	do
+		n = read(sp[0], &xerr, sizeof(xerr));
+	while (n == -1 && errno == EINTR);
+	close(sp[0]);
+	if (n == (ssize_t)sizeof(xerr)) {
+		snprintf(err, errlen, "cannot run '%s': %s", what, strerror(xerr));
+		(void)spawn_wait(pid, -1, NULL);
+		return -1;
+	}
+	return pid;
+}
+
+int
+spawn_wait(pid_t pid, int timeout_ms, int *status)
+{
+	struct timespec	 ts = { 0, 10 * 1000 * 1000 };
+	int		 st = 0, waited = 0, killed = 0;
+	pid_t		 r;
+
+	for (;;) {
+		r = waitpid(pid, &st, (timeout_ms < 0 || killed) ? 0 : WNOHANG);
+		if (r == pid)
+			break;
+		if (r == -1) {
+			if (errno == EINTR)
+				continue;
+			return -1;
+		}
+		/* Still running. */
+		if (waited >= timeout_ms) {
+			(void)kill(pid, SIGKILL);
+			killed = 1;
+			continue;
+		}
+		nanosleep(&ts, NULL);
+		waited += 10;
+	}
+	if (status != NULL)
+		*status = st;
+	return killed;
+}
+
+const char *
+spawn_status_text(int status, char *buf, size_t len)
+{
+	if (WIFEXITED(status))
+		snprintf(buf, len, "exited with status %d", WEXITSTATUS(status));
+	else if (WIFSIGNALED(status))
+		snprintf(buf, len, "killed by signal %d (%s)", WTERMSIG(status),
+		    strsignal(WTERMSIG(status)));
+	else
+		snprintf(buf, len, "ended with wait status %d", status);
+	return buf;
+}
