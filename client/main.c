@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * main.c - cshuttle: transparent proxy over SSH.
  *
@@ -165,21 +166,16 @@ main_listen_spec(const struct options *o, struct listen_spec *ls, bool *prerouti
 }
 
 static void
-main_exempt_add(struct fw_config *c, uint8_t family, const uint8_t *addr, uint16_t port)
+main_exempt_add(struct fw_config *c, const struct addr *a)
 {
 	int	i;
 
 	for (i = 0; i < c->nexempt; i++)
-		if (c->exempt[i].family == family && c->exempt[i].port == port &&
-		    memcmp(c->exempt[i].addr, addr, family == 4 ? 4 : 16) == 0)
+		if (addr_same_host(&c->exempt[i], a) && c->exempt[i].port == a->port)
 			return;
 	if (c->nexempt == FW_MAX_EXEMPT)
 		return;
-	memset(&c->exempt[c->nexempt], 0, sizeof(c->exempt[0]));
-	c->exempt[c->nexempt].family = family;
-	memcpy(c->exempt[c->nexempt].addr, addr, family == 4 ? 4 : 16);
-	c->exempt[c->nexempt].port = port;
-	c->nexempt++;
+	c->exempt[c->nexempt++] = *a;
 }
 
 /* Exempt every address `host` resolves to, on `port`.  quiet: a reconnect
@@ -188,6 +184,7 @@ static void
 main_exempt_host(struct fw_config *c, const char *host, int port, bool quiet)
 {
 	struct dns_addr	 a[FW_MAX_EXEMPT];
+	struct addr	 e;
 	size_t		 n = 0, i;
 	char		 err[256];
 
@@ -198,8 +195,10 @@ main_exempt_host(struct fw_config *c, const char *host, int port, bool quiet)
 			    "tunnel: %s", host, err);
 		return;
 	}
-	for (i = 0; i < n; i++)
-		main_exempt_add(c, a[i].family, a[i].addr, (uint16_t)port);
+	for (i = 0; i < n; i++) {
+		addr_set(&e, a[i].family, a[i].addr, (uint16_t)port);
+		main_exempt_add(c, &e);
+	}
 }
 
 /*
@@ -217,8 +216,8 @@ main_exempt_ssh(struct fw_config *c, const struct transport *t, const struct ssh
 	struct sshcfg	 hop;
 	char		*first, *p, err[256];
 
-	if (t != NULL && t->peer_family != 0) {
-		main_exempt_add(c, t->peer_family, t->peer_addr, t->peer_port);
+	if (t != NULL && t->peer.family != 0) {
+		main_exempt_add(c, &t->peer);
 		return;
 	}
 	if (cfg->proxy_jump == NULL) {
@@ -372,9 +371,7 @@ main_dns_open(const struct options *o, struct main_ctx *ctx, struct fw_config *c
 		return -1;
 	for (i = 0; i < dns_local_count(*dnsp); i++) {
 		s = dns_local_server(*dnsp, i, &port);
-		c->dns[i].family = s->family;
-		memcpy(c->dns[i].addr, s->addr, sizeof(s->addr));
-		c->dns[i].port = port;
+		addr_set(&c->dns[i], s->family, s->addr, port);
 		log_debug("capturing DNS to %s", dns_server_text(s, a, sizeof(a)));
 	}
 	c->ndns = (int)dns_local_count(*dnsp);
@@ -489,7 +486,7 @@ main_connect(void *arg, const struct sv_job *job, struct transport_abort *abort,
 }
 
 static int
-main_exempt(void *arg, const struct fw_exempt *e, int n, char *err, size_t errlen)
+main_exempt(void *arg, const struct addr *e, int n, char *err, size_t errlen)
 {
 	struct main_ctx		*ctx = arg;
 	struct fw_config	 c = ctx->fwcfg;

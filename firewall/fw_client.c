@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * fw_client.c - the client's end of the firewall helper; see fw.h.
  *
@@ -25,6 +26,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "addr.h"
 #include "fw.h"
 #include "fw_plan.h"
 #include "fw_proto.h"
@@ -348,9 +350,8 @@ fw_apply(struct fw *fw, const struct fw_config *cfg, char *err,
 	for (r = 0; r < cfg->ndns && r < FW_MAX_DNS; r++) {
 		if (fw_dns_dup(cfg, r)) {
 			snprintf(err, errlen, "firewall: nameserver %s listed "
-			    "twice", inet_ntop(cfg->dns[r].family == 4 ?
-			    AF_INET : AF_INET6, cfg->dns[r].addr, line,
-			    sizeof(line)) != NULL ? line : "?");
+			    "twice", addr_format(&cfg->dns[r], false, line,
+			    sizeof(line)));
 			return -1;
 		}
 	}

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * transport.h - the byte pipe between the client's mux and the stub.
  *
@@ -24,6 +25,8 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/types.h>
+
+#include "addr.h"
 #include "ev.h"
 
 #define TRANSPORT_AGAIN		(-1)
@@ -46,11 +49,9 @@ struct transport_ops {
 struct transport {
 	const struct transport_ops *ops;
 	char		 errbuf[256];
-	/* Address of the TCP connection to the SSH server (for the firewall
-	 * exclusion); family 0 when not known (external command). */
-	uint8_t		 peer_family;
-	uint8_t		 peer_addr[16];
-	uint16_t	 peer_port;
+	/* Address and port of the TCP connection to the SSH server (for the
+	 * firewall exclusion); family 0 when not known (external command). */
+	struct addr	 peer;
 };
 
 /* Exit-worthy failures carry one of these so main() can pick exit codes. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * transport_ssh2.c - the built-in transport: libssh2 in this process.
  *
@@ -44,6 +45,7 @@
 #include <libssh2.h>
 #include <openssl/evp.h>
 
+#include "addr.h"
 #include "bootstrap.h"
 #include "clock.h"
 #include "dns_resolve.h"
@@ -428,9 +430,8 @@ ssh2_connect(struct tssh *t, const struct sshcfg *cfg, const struct transport_op
     int timeout_ms, char *addrstr, size_t addrlen, char *err, size_t errlen)
 {
 	struct dns_addr		 a[SSH2_MAX_ADDRS];
+	struct addr		 peer;
 	struct sockaddr_storage	 ss;
-	struct sockaddr_in	*sin = (struct sockaddr_in *)&ss;
-	struct sockaddr_in6	*sin6 = (struct sockaddr_in6 *)&ss;
 	socklen_t		 slen, elen;
 	char			 derr[160], last[200] = "no address";
 	size_t			 n = 0, i;
@@ -442,20 +443,9 @@ ssh2_connect(struct tssh *t, const struct sshcfg *cfg, const struct transport_op
 		return -1;
 	}
 	for (i = 0; i < n; i++) {
-		memset(&ss, 0, sizeof(ss));
-		if (a[i].family == 4) {
-			sin->sin_family = AF_INET;
-			sin->sin_port = htons((uint16_t)cfg->port);
-			memcpy(&sin->sin_addr, a[i].addr, 4);
-			slen = sizeof(*sin);
-		} else {
-			sin6->sin6_family = AF_INET6;
-			sin6->sin6_port = htons((uint16_t)cfg->port);
-			memcpy(&sin6->sin6_addr, a[i].addr, 16);
-			slen = sizeof(*sin6);
-		}
-		inet_ntop(ss.ss_family, a[i].family == 4 ? (void *)&sin->sin_addr :
-		    (void *)&sin6->sin6_addr, addrstr, (socklen_t)addrlen);
+		addr_set(&peer, a[i].family, a[i].addr, (uint16_t)cfg->port);
+		slen = addr_to_sockaddr(&peer, &ss);
+		addr_format(&peer, false, addrstr, addrlen);
 		log_debug("connecting to %s port %d", addrstr, cfg->port);
 		fd = socket(ss.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 		if (fd == -1) {
@@ -495,9 +485,7 @@ ssh2_connect(struct tssh *t, const struct sshcfg *cfg, const struct transport_op
 			continue;
 		}
 		ssh2_sockopts(fd, o);
-		t->base.peer_family = a[i].family;
-		memcpy(t->base.peer_addr, a[i].addr, 16);
-		t->base.peer_port = (uint16_t)cfg->port;
+		t->base.peer = peer;
 		return fd;
 	}
 	snprintf(err, errlen, "cannot connect to %s port %d (%s)", cfg->hostname, cfg->port, last);
@@ -885,7 +873,7 @@ transport_ssh2_open_ex(const struct sshcfg *cfg, int verbose,
 	static const struct transport_open_opts defaults;
 	const struct transport_open_opts *o = opts != NULL ? opts : &defaults;
 	struct tssh	*t = NULL;
-	char		 addr[INET6_ADDRSTRLEN], msg[200];
+	char		 addr[ADDR_STRLEN], msg[200];
 	int		 timeout_ms, r;
 
 	*fail = TRANSPORT_F_CONNECT;

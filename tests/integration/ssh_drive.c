@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * ssh_drive.c - drive a transport against a real sshd for
  * bootstrap_test.sh: open it (libssh2, or an external command with
@@ -195,7 +196,7 @@ main(int argc, char **argv)
 	const char		*cmd = NULL, *remote = NULL, *match = NULL, *stub = "echo";
 	const char		*tmpdir = NULL;
 	bool			 cache = false;
-	char			 err[1024], addr[INET6_ADDRSTRLEN];
+	char			 err[1024], addr[ADDR_STRLEN];
 	size_t			 mib = 12;
 	int			 i, rc;
 
@@ -293,12 +294,12 @@ main(int argc, char **argv)
 	if (t == NULL)
 		return die("open failed: %s", err);
 	if (cmd == NULL) {
-		if (t->peer_family != 4 && t->peer_family != 6) {
+		if (t->peer.family != ADDR_V4 && t->peer.family != ADDR_V6) {
 			t->ops->free(t);
 			return die("%s", "no peer address recorded");
 		}
-		inet_ntop(t->peer_family == 4 ? AF_INET : AF_INET6, t->peer_addr, addr, sizeof(addr));
-		fprintf(stderr, "ssh_drive: connected to %s port %u\n", addr, t->peer_port);
+		fprintf(stderr, "ssh_drive: connected to %s port %u\n",
+		    addr_format(&t->peer, false, addr, sizeof(addr)), t->peer.port);
 	}
 	/* A tiny send buffer forces partial packet writes (the EAGAIN rules). */
 	if (getenv("DRIVE_SNDBUF") != NULL) {

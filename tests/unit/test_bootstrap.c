@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * test_bootstrap.c - the stub bootstrap (script and client side), the
  * external-command transport, and the pure parts of the host key check.
@@ -1148,7 +1149,7 @@ cmd_roundtrip(const char *mode)
 	if (t == NULL)
 		fail_msg("open failed: %s", err);
 	assert_int_equal(fail, TRANSPORT_F_NONE);
-	assert_int_equal(t->peer_family, 0);
+	assert_int_equal(t->peer.family, 0);
 	snprintf(want, sizeof(want), "uploading the x86_64 stub (%zu bytes)\n",
 	    sizeof(fake_stub_echo) - 1);
 	assert_contains(log, want);
