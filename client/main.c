@@ -38,7 +38,6 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "bootstrap.h"
 #include "daemon.h"
 #include "dns_conf.h"
 #include "dns_local.h"
@@ -383,19 +382,24 @@ main_transport(const struct options *o, const struct sshcfg *cfg,
     const struct transport_open_opts *opts, enum transport_fail *fail, char *err,
     size_t errlen)
 {
+	struct transport_open_opts	 to = *opts;
+
+	to.stub_cache = o->stub_cache;
+	to.remote_tmpdir = o->remote_tmpdir;
+	opts = &to;
 	if (o->ssh_cmd != NULL)
-		return transport_cmd_open_ex(o->ssh_cmd, o->remote, o->ssh_config,
-		    o->verbose, opts, fail, err, errlen);
+		return transport_cmd_open(o->ssh_cmd, o->remote, o->ssh_config, opts,
+		    fail, err, errlen);
 	if (cfg->proxy_jump != NULL || cfg->proxy_command != NULL) {
 		/* Said once, at the first start. */
 		if (!opts->batch)
 			log_info("the ssh configuration for %s uses %s, which the built-in "
 			    "transport cannot do: using the external ssh command",
 			    cfg->alias, cfg->proxy_jump != NULL ? "ProxyJump" : "ProxyCommand");
-		return transport_cmd_open_ex("ssh", o->remote, o->ssh_config,
-		    o->verbose, opts, fail, err, errlen);
+		return transport_cmd_open("ssh", o->remote, o->ssh_config, opts, fail, err,
+		    errlen);
 	}
-	return transport_ssh2_open_ex(cfg, o->verbose, opts, fail, err, errlen);
+	return transport_ssh2_open(cfg, opts, fail, err, errlen);
 }
 
 /* ---- the tunnel's hooks ---- */
@@ -830,7 +834,6 @@ main(int argc, char **argv)
 	signal(SIGPIPE, SIG_IGN);
 	main_raise_nofile();
 	main_malloc_policy();
-	bootstrap_set_options(o->stub_cache, o->remote_tmpdir);
 
 	if ((n = readlink("/proc/self/exe", self, sizeof(self) - 1)) <= 0) {
 		log_error("cannot find my own executable: %s", strerror(errno));

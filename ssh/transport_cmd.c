@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * transport_cmd.c - the transport through an external command (`-e CMD`,
  * normally ssh), as sshuttle does it.
@@ -446,17 +447,9 @@ fail:
 }
 
 struct transport *
-transport_cmd_open(const char *cmd, const char *remote, const char *config_file, int verbose,
-    enum transport_fail *fail, char *err, size_t errlen)
-{
-	return transport_cmd_open_ex(cmd, remote, config_file, verbose, NULL, fail, err,
-	    errlen);
-}
-
-struct transport *
-transport_cmd_open_ex(const char *cmd, const char *remote, const char *config_file,
-    int verbose, const struct transport_open_opts *opts, enum transport_fail *fail,
-    char *err, size_t errlen)
+transport_cmd_open(const char *cmd, const char *remote, const char *config_file,
+    const struct transport_open_opts *opts, enum transport_fail *fail, char *err,
+    size_t errlen)
 {
 	static const struct transport_open_opts defaults;
 	const struct transport_open_opts *o = opts != NULL ? opts : &defaults;
@@ -502,7 +495,7 @@ transport_cmd_open_ex(const char *cmd, const char *remote, const char *config_fi
 		c->abort = o->abort;
 	}
 
-	if (bootstrap_run(&c->base, &c->rs, !o->batch && tty_can_prompt() ? -1 :
+	if (bootstrap_run(&c->base, &c->rs, o, !o->batch && tty_can_prompt() ? -1 :
 	    TCMD_BOOT_NOTTY_MS, fail, err, errlen) != 0) {
 		tcmd_service(&c->base);
 		/*

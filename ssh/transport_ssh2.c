@@ -859,16 +859,8 @@ ssh2_link_failed(struct tssh *t)
 }
 
 struct transport *
-transport_ssh2_open(const struct sshcfg *cfg, int verbose, enum transport_fail *fail,
-    char *err, size_t errlen)
-{
-	return transport_ssh2_open_ex(cfg, verbose, NULL, fail, err, errlen);
-}
-
-struct transport *
-transport_ssh2_open_ex(const struct sshcfg *cfg, int verbose,
-    const struct transport_open_opts *opts, enum transport_fail *fail,
-    char *err, size_t errlen)
+transport_ssh2_open(const struct sshcfg *cfg, const struct transport_open_opts *opts,
+    enum transport_fail *fail, char *err, size_t errlen)
 {
 	static const struct transport_open_opts defaults;
 	const struct transport_open_opts *o = opts != NULL ? opts : &defaults;
@@ -950,7 +942,7 @@ transport_ssh2_open_ex(const struct sshcfg *cfg, int verbose,
 	libssh2_session_set_blocking(t->s, 0);
 	libssh2_keepalive_config(t->s, 0, SSH2_KEEPALIVE_S);
 	t->last_send = (int64_t)clock_ms();
-	if (bootstrap_run(&t->base, &t->rs, BOOTSTRAP_TIMEOUT_MS, fail, err, errlen) != 0) {
+	if (bootstrap_run(&t->base, &t->rs, o, BOOTSTRAP_TIMEOUT_MS, fail, err, errlen) != 0) {
 		/* A remote command that ended with a status of its own did
 		 * so over a working connection: that is about the remote. */
 		if (t->dead || !(t->rs.ended && t->rs.exit_status >= 0))

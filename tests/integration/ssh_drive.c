@@ -194,13 +194,13 @@ main(int argc, char **argv)
 	struct transport	*t;
 	enum transport_fail	 fail = TRANSPORT_F_NONE, want = TRANSPORT_F_NONE;
 	const char		*cmd = NULL, *remote = NULL, *match = NULL, *stub = "echo";
-	const char		*tmpdir = NULL;
-	bool			 cache = false;
+	struct transport_open_opts opts;
 	char			 err[1024], addr[ADDR_STRLEN];
 	size_t			 mib = 12;
 	int			 i, rc;
 
 	memset(&cfg, 0, sizeof(cfg));
+	memset(&opts, 0, sizeof(opts));
 	cfg.port = 22;
 	cfg.strict = SSHCFG_STRICT_YES;
 	cfg.connect_timeout = 5;
@@ -213,7 +213,7 @@ main(int argc, char **argv)
 			continue;
 		}
 		if (strcmp(o, "--stub-cache") == 0) {
-			cache = true;
+			opts.stub_cache = true;
 			continue;
 		}
 		if (v == NULL)
@@ -242,7 +242,7 @@ main(int argc, char **argv)
 		else if (strcmp(o, "--stub") == 0)
 			stub = v;
 		else if (strcmp(o, "--remote-tmpdir") == 0)
-			tmpdir = v;
+			opts.remote_tmpdir = v;
 		else if (strcmp(o, "--mib") == 0)
 			mib = (size_t)atoi(v);
 		else if (strcmp(o, "--match") == 0)
@@ -271,13 +271,12 @@ main(int argc, char **argv)
 	} else
 		return die("unknown stub %s", stub);
 	bootstrap_set_stubs(drive_find, "any");
-	bootstrap_set_options(cache, tmpdir);
 
 	if (cmd != NULL)
-		t = transport_cmd_open(cmd, remote ? remote : "localhost", NULL, 0, &fail,
+		t = transport_cmd_open(cmd, remote ? remote : "localhost", NULL, &opts, &fail,
 		    err, sizeof(err));
 	else
-		t = transport_ssh2_open(&cfg, 0, &fail, err, sizeof(err));
+		t = transport_ssh2_open(&cfg, &opts, &fail, err, sizeof(err));
 
 	if (want != TRANSPORT_F_NONE) {
 		if (t != NULL) {
