@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * main.c - cshuttle: transparent proxy over SSH.
  *
@@ -37,7 +38,6 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "bootstrap.h"
 #include "daemon.h"
 #include "dns_conf.h"
 #include "dns_local.h"
@@ -165,21 +165,16 @@ main_listen_spec(const struct options *o, struct listen_spec *ls, bool *prerouti
 }
 
 static void
-main_exempt_add(struct fw_config *c, uint8_t family, const uint8_t *addr, uint16_t port)
+main_exempt_add(struct fw_config *c, const struct addr *a)
 {
 	int	i;
 
 	for (i = 0; i < c->nexempt; i++)
-		if (c->exempt[i].family == family && c->exempt[i].port == port &&
-		    memcmp(c->exempt[i].addr, addr, family == 4 ? 4 : 16) == 0)
+		if (addr_same_host(&c->exempt[i], a) && c->exempt[i].port == a->port)
 			return;
 	if (c->nexempt == FW_MAX_EXEMPT)
 		return;
-	memset(&c->exempt[c->nexempt], 0, sizeof(c->exempt[0]));
-	c->exempt[c->nexempt].family = family;
-	memcpy(c->exempt[c->nexempt].addr, addr, family == 4 ? 4 : 16);
-	c->exempt[c->nexempt].port = port;
-	c->nexempt++;
+	c->exempt[c->nexempt++] = *a;
 }
 
 /* Exempt every address `host` resolves to, on `port`.  quiet: a reconnect
@@ -188,6 +183,7 @@ static void
 main_exempt_host(struct fw_config *c, const char *host, int port, bool quiet)
 {
 	struct dns_addr	 a[FW_MAX_EXEMPT];
+	struct addr	 e;
 	size_t		 n = 0, i;
 	char		 err[256];
 
@@ -198,8 +194,10 @@ main_exempt_host(struct fw_config *c, const char *host, int port, bool quiet)
 			    "tunnel: %s", host, err);
 		return;
 	}
-	for (i = 0; i < n; i++)
-		main_exempt_add(c, a[i].family, a[i].addr, (uint16_t)port);
+	for (i = 0; i < n; i++) {
+		addr_set(&e, a[i].family, a[i].addr, (uint16_t)port);
+		main_exempt_add(c, &e);
+	}
 }
 
 /*
@@ -217,8 +215,8 @@ main_exempt_ssh(struct fw_config *c, const struct transport *t, const struct ssh
 	struct sshcfg	 hop;
 	char		*first, *p, err[256];
 
-	if (t != NULL && t->peer_family != 0) {
-		main_exempt_add(c, t->peer_family, t->peer_addr, t->peer_port);
+	if (t != NULL && t->peer.family != 0) {
+		main_exempt_add(c, &t->peer);
 		return;
 	}
 	if (cfg->proxy_jump == NULL) {
@@ -372,9 +370,7 @@ main_dns_open(const struct options *o, struct main_ctx *ctx, struct fw_config *c
 		return -1;
 	for (i = 0; i < dns_local_count(*dnsp); i++) {
 		s = dns_local_server(*dnsp, i, &port);
-		c->dns[i].family = s->family;
-		memcpy(c->dns[i].addr, s->addr, sizeof(s->addr));
-		c->dns[i].port = port;
+		addr_set(&c->dns[i], s->family, s->addr, port);
 		log_debug("capturing DNS to %s", dns_server_text(s, a, sizeof(a)));
 	}
 	c->ndns = (int)dns_local_count(*dnsp);
@@ -386,19 +382,24 @@ main_transport(const struct options *o, const struct sshcfg *cfg,
     const struct transport_open_opts *opts, enum transport_fail *fail, char *err,
     size_t errlen)
 {
+	struct transport_open_opts	 to = *opts;
+
+	to.stub_cache = o->stub_cache;
+	to.remote_tmpdir = o->remote_tmpdir;
+	opts = &to;
 	if (o->ssh_cmd != NULL)
-		return transport_cmd_open_ex(o->ssh_cmd, o->remote, o->ssh_config,
-		    o->verbose, opts, fail, err, errlen);
+		return transport_cmd_open(o->ssh_cmd, o->remote, o->ssh_config, opts,
+		    fail, err, errlen);
 	if (cfg->proxy_jump != NULL || cfg->proxy_command != NULL) {
 		/* Said once, at the first start. */
 		if (!opts->batch)
 			log_info("the ssh configuration for %s uses %s, which the built-in "
 			    "transport cannot do: using the external ssh command",
 			    cfg->alias, cfg->proxy_jump != NULL ? "ProxyJump" : "ProxyCommand");
-		return transport_cmd_open_ex("ssh", o->remote, o->ssh_config,
-		    o->verbose, opts, fail, err, errlen);
+		return transport_cmd_open("ssh", o->remote, o->ssh_config, opts, fail, err,
+		    errlen);
 	}
-	return transport_ssh2_open_ex(cfg, o->verbose, opts, fail, err, errlen);
+	return transport_ssh2_open(cfg, opts, fail, err, errlen);
 }
 
 /* ---- the tunnel's hooks ---- */
@@ -489,7 +490,7 @@ main_connect(void *arg, const struct sv_job *job, struct transport_abort *abort,
 }
 
 static int
-main_exempt(void *arg, const struct fw_exempt *e, int n, char *err, size_t errlen)
+main_exempt(void *arg, const struct addr *e, int n, char *err, size_t errlen)
 {
 	struct main_ctx		*ctx = arg;
 	struct fw_config	 c = ctx->fwcfg;
@@ -833,7 +834,6 @@ main(int argc, char **argv)
 	signal(SIGPIPE, SIG_IGN);
 	main_raise_nofile();
 	main_malloc_policy();
-	bootstrap_set_options(o->stub_cache, o->remote_tmpdir);
 
 	if ((n = readlink("/proc/self/exe", self, sizeof(self) - 1)) <= 0) {
 		log_error("cannot find my own executable: %s", strerror(errno));

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * supervise.h - reconnecting: the backoff between attempts, and the
  * worker thread that opens a new transport while the event loop goes on.
@@ -53,7 +54,7 @@ struct sv_job {
 						 * for ssh to exit) */
 	bool			 check_exempt;	/* compare the server's addresses with
 						 * the exemptions first */
-	struct fw_exempt	 exempt[FW_MAX_EXEMPT];	/* those in place now */
+	struct addr		 exempt[FW_MAX_EXEMPT];	/* those in place now */
 	int			 nexempt;
 	int			 alive_interval_ms;	/* for the transport's keepalives */
 	int			 alive_timeout_ms;
@@ -66,7 +67,7 @@ struct sv_result {
 	/* No transport: the SSH server resolves to addresses the rules would
 	 * redirect into the tunnel itself.  Exempt these, then try again. */
 	bool			 exempt_changed;
-	struct fw_exempt	 exempt[FW_MAX_EXEMPT];
+	struct addr		 exempt[FW_MAX_EXEMPT];
 	int			 nexempt;
 };
 

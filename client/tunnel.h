@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * tunnel.h - the client's event loop: listeners, streams, the link to the
  * stub, and the sessions that carry it, one after another.
@@ -38,7 +39,7 @@ struct tunnel_hooks {
 	sv_work_fn *connect;
 	/* A worker found the SSH server at addresses that need exempting:
 	 * apply them.  0, or -1 with a reason in err. */
-	int	(*exempt)(void *arg, const struct fw_exempt *e, int n, char *err,
+	int	(*exempt)(void *arg, const struct addr *e, int n, char *err,
 		    size_t errlen);
 	/* SIGHUP (only ever after the first up). */
 	void	(*reload)(void *arg, struct tunnel *t);

@@ -10,6 +10,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -17,7 +18,10 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "clock.h"
 #include "spawn.h"
+
+#define SPAWN_POLL_MS	10	/* spawn_wait() looks this often */
 
 void
 spawn_opts_init(struct spawn_opts *o)
@@ -43,7 +47,12 @@ spawn_closefrom(int lowfd)
 		(void)close(fd);
 }
 
-/* Handlers and the mask survive exec (and fork): start from defaults. */
+/*
+ * Handlers and the mask survive exec (and fork): start from defaults.
+ * Handlers first: everything is still blocked (spawn_start()), so a
+ * signal that arrives in between meets the default action, never a
+ * handler of the parent's.
+ */
 static void
 spawn_reset_signals(void)
 {
@@ -54,7 +63,7 @@ spawn_reset_signals(void)
 		if (sig != SIGKILL && sig != SIGSTOP)
 			(void)signal(sig, SIG_DFL);
 	sigemptyset(&none);
-	sigprocmask(SIG_SETMASK, &none, NULL);
+	(void)sigprocmask(SIG_SETMASK, &none, NULL);
 }
 
 /* Report errno to the parent and end the child: never returns. */
@@ -66,15 +75,17 @@ spawn_child_fail(int statfd, int err)
 }
 
 /*
- * The child, between fork and exec: only async-signal-safe calls.  The
- * descriptors it should end up with may sit at 0-2 already, or at the
- * numbers they must move to; so they are first moved above everything
- * they could collide with, then put in place.
+ * The child, between fork and exec: only async-signal-safe calls.  Every
+ * descriptor it should end up with may sit at a number another one must
+ * move to (a caller whose own 0-2 were closed gets its pipes there, or
+ * swaps stdin and stdout), so all of them are first copied to numbers
+ * above every target, then put in place.  Every descriptor made here is
+ * closed again, so that a child_main sees only what it was given.
  */
 static void
 spawn_child(const struct spawn_opts *o, pid_t parent, int statfd, int devnull)
 {
-	int	fds[4], want[4], n = 0, i, low;
+	int	fds[4], want[4], n = 0, i, low, fd;
 
 #ifdef __linux__
 	if (o->parent_death &&
@@ -84,10 +95,14 @@ spawn_child(const struct spawn_opts *o, pid_t parent, int statfd, int devnull)
 	(void)parent;
 #endif
 	spawn_reset_signals();
-	low = o->keep_fd >= 0 && o->keep_fd_at > 2 ? o->keep_fd_at + 1 : 3;
-	if (statfd < low + 8 &&
-	    (statfd = fcntl(statfd, F_DUPFD_CLOEXEC, low + 8)) == -1)
-		_exit(127);
+	/* Above every target: 0-2 and keep_fd_at. */
+	low = o->keep_fd >= 0 ? o->keep_fd_at + 1 : 3;
+	if (statfd < low) {
+		if ((fd = fcntl(statfd, F_DUPFD_CLOEXEC, low)) == -1)
+			spawn_child_fail(statfd, errno);
+		(void)close(statfd);
+		statfd = fd;
+	}
 	for (i = 0; i < 3; i++) {
 		if (o->fd[i] == SPAWN_INHERIT)
 			continue;
@@ -99,12 +114,17 @@ spawn_child(const struct spawn_opts *o, pid_t parent, int statfd, int devnull)
 		want[n++] = o->keep_fd_at;
 	}
 	for (i = 0; i < n; i++)
-		if ((fds[i] = fcntl(fds[i], F_DUPFD_CLOEXEC, low + 9)) == -1)
+		if ((fds[i] = fcntl(fds[i], F_DUPFD_CLOEXEC, low)) == -1)
 			spawn_child_fail(statfd, errno);
+	/* Before the dup2()s: it may sit at a target number itself. */
+	if (devnull != -1)
+		(void)close(devnull);
 	/* dup2() clears close-on-exec on the copies it makes. */
 	for (i = 0; i < n; i++)
 		if (dup2(fds[i], want[i]) == -1)
 			spawn_child_fail(statfd, errno);
+	for (i = 0; i < n; i++)
+		(void)close(fds[i]);
 	if (o->close_others) {
 		/* Everything but 0-2, keep_fd_at and the status pipe. */
 		for (i = 3; i < low; i++)
@@ -125,11 +145,17 @@ spawn_child(const struct spawn_opts *o, pid_t parent, int statfd, int devnull)
 pid_t
 spawn_start(const struct spawn_opts *o, char *err, size_t errlen)
 {
-	pid_t	 pid, parent = getpid();
-	int	 sp[2], devnull = -1, xerr = 0, i;
-	ssize_t	 n;
-	const char *what = o->argv != NULL ? o->argv[0] : "helper";
+	sigset_t	 all, saved;
+	pid_t		 pid, parent = getpid();
+	int		 sp[2], devnull = -1, xerr = 0, i, e;
+	ssize_t		 n;
+	const char	*what = o->argv != NULL ? o->argv[0] : "helper";
 
+	if ((o->argv == NULL && o->child_main == NULL) ||
+	    (o->keep_fd >= 0 && o->keep_fd_at <= 2)) {
+		snprintf(err, errlen, "spawn: %s", strerror(EINVAL));
+		return -1;
+	}
 	for (i = 0; i < 3; i++) {
 		if (o->fd[i] == SPAWN_NULL && devnull == -1 &&
 		    (devnull = open("/dev/null", O_RDWR | O_CLOEXEC)) == -1) {
@@ -143,21 +169,24 @@ spawn_start(const struct spawn_opts *o, char *err, size_t errlen)
 			close(devnull);
 		return -1;
 	}
-	if ((pid = fork()) == -1) {
-		snprintf(err, errlen, "fork: %s", strerror(errno));
-		close(sp[0]);
-		close(sp[1]);
-		if (devnull != -1)
-			close(devnull);
-		return -1;
-	}
-	if (pid == 0) {
+	/* Nothing may reach a handler of ours in the child (see
+	 * spawn_reset_signals()); our own mask is back right after. */
+	sigfillset(&all);
+	(void)pthread_sigmask(SIG_SETMASK, &all, &saved);
+	if ((pid = fork()) == 0) {
 		close(sp[0]);
 		spawn_child(o, parent, sp[1], devnull);
 	}
+	e = errno;
+	(void)pthread_sigmask(SIG_SETMASK, &saved, NULL);
 	close(sp[1]);
 	if (devnull != -1)
 		close(devnull);
+	if (pid == -1) {
+		snprintf(err, errlen, "fork: %s", strerror(e));
+		close(sp[0]);
+		return -1;
+	}
 	/* The status pipe closes on a successful exec (or start of
 	 * child_main); an errno arrives when it failed. */
 	do
@@ -173,33 +202,52 @@ spawn_start(const struct spawn_opts *o, char *err, size_t errlen)
 }
 
 int
+spawn_poll(pid_t pid, int *status)
+{
+	int	st = 0;
+	pid_t	r;
+
+	do
+		r = waitpid(pid, &st, WNOHANG);
+	while (r == -1 && errno == EINTR);
+	if (r == -1)
+		return -1;
+	if (r == 0)
+		return 0;
+	if (status != NULL)
+		*status = st;
+	return 1;
+}
+
+int
 spawn_wait(pid_t pid, int timeout_ms, int *status)
 {
-	struct timespec	 ts = { 0, 10 * 1000 * 1000 };
-	int		 st = 0, waited = 0, killed = 0;
-	pid_t		 r;
+	struct timespec	 ts = { 0, SPAWN_POLL_MS * 1000 * 1000 };
+	int64_t		 deadline;
+	int		 st = 0, killed = 0, r;
 
-	for (;;) {
-		r = waitpid(pid, &st, (timeout_ms < 0 || killed) ? 0 : WNOHANG);
-		if (r == pid)
-			break;
-		if (r == -1) {
-			if (errno == EINTR)
-				continue;
+	if (timeout_ms >= 0) {
+		deadline = (int64_t)clock_ms() + timeout_ms;
+		while ((r = spawn_poll(pid, &st)) == 0 &&
+		    clock_remaining_ms(deadline) > 0)
+			nanosleep(&ts, NULL);
+		if (r == -1)
 			return -1;
-		}
-		/* Still running. */
-		if (waited >= timeout_ms) {
-			(void)kill(pid, SIGKILL);
+		if (r == 0) {
+			if (kill(pid, SIGKILL) == -1)
+				return -1;
 			killed = 1;
-			continue;
 		}
-		nanosleep(&ts, NULL);
-		waited += 10;
+	}
+	if (timeout_ms < 0 || killed) {
+		while (waitpid(pid, &st, 0) == -1)
+			if (errno != EINTR)
+				return -1;
 	}
 	if (status != NULL)
 		*status = st;
-	return killed;
+	/* It may have ended on its own just before the signal. */
+	return killed && WIFSIGNALED(st) && WTERMSIG(st) == SIGKILL;
 }
 
 const char *

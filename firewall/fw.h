@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * fw.h - the firewall: nftables redirect rules owned by a small helper.
  *
@@ -20,29 +21,12 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+#include "addr.h"
 #include "subnet.h"
 
 #define FW_MAX_EXEMPT	8
 #define FW_MAX_DNS	8
 #define FW_MARK_BASE	0x63730000U	/* fw_mark() = FW_MARK_BASE | port */
-
-/* A TCP destination that must never be redirected (the SSH connection). */
-struct fw_exempt {
-	uint8_t		family;		/* 4 or 6 */
-	uint8_t		addr[16];
-	uint16_t	port;
-};
-
-/*
- * One captured nameserver: UDP and TCP to addr port 53 are redirected to
- * the local port (127.0.0.1:port or [::1]:port, or the address of the
- * incoming interface in prerouting).  Addresses must be distinct.
- */
-struct fw_dns {
-	uint8_t		family;		/* 4 or 6 */
-	uint8_t		addr[16];	/* the nameserver applications send to */
-	uint16_t	port;		/* local port of cshuttle's DNS listener for it (UDP and TCP) */
-};
 
 struct fw_config {
 	uint16_t		 port;		/* local listener port: redirect target */
@@ -50,9 +34,21 @@ struct fw_config {
 	bool			 ipv6;		/* redirect IPv6 (listener on ::1 / -l addr) */
 	bool			 prerouting;	/* also serve other hosts (-l on a non-loopback address) */
 	const struct subnet_list *subnets;	/* includes and excludes */
-	struct fw_exempt	 exempt[FW_MAX_EXEMPT];
+	/*
+	 * TCP destinations that must never be redirected (the SSH
+	 * connection): address and port, port 0 for every port.  The
+	 * scope is not used.
+	 */
+	struct addr		 exempt[FW_MAX_EXEMPT];
 	int			 nexempt;
-	struct fw_dns		 dns[FW_MAX_DNS];	/* captured nameservers */
+	/*
+	 * The captured nameservers: UDP and TCP to the address, port 53,
+	 * are redirected to `port` here, the local port of cshuttle's DNS
+	 * listener for it (on 127.0.0.1 or ::1, or the address of the
+	 * incoming interface in prerouting).  Addresses must be distinct;
+	 * the scope is not used.
+	 */
+	struct addr		 dns[FW_MAX_DNS];
 	int			 ndns;
 	/*
 	 * Leak protection (default true in the client; --no-block-leaks

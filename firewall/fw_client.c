@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * fw_client.c - the client's end of the firewall helper; see fw.h.
  *
@@ -9,31 +10,28 @@
  * It also carries the marked sockets the helper makes (SCM_RIGHTS), which
  * is why every read is a recvmsg with room for a descriptor.
  */
-#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/types.h>
-#include <sys/wait.h>
 
-#include <arpa/inet.h>
 #include <errno.h>
-#include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
 
+#include "addr.h"
+#include "clock.h"
 #include "fw.h"
 #include "fw_plan.h"
 #include "fw_proto.h"
+#include "spawn.h"
 
 #define FW_SUDO_PROMPT		"[cshuttle] password for %u: "
 #define FW_HELPER_FD		3	/* the forked helper's socket */
 #define FW_APPLY_TIMEOUT_MS	30000
 #define FW_EXIT_WAIT_MS		3000	/* after EOF: time to delete the table */
-#define FW_KILL_WAIT_MS		2000
 #define FW_MAX_VERBOSE		3
 #define FW_SOCKET_TIMEOUT_MS	5000
 #define FW_MAXFDS_PER_READ	4
@@ -101,15 +99,6 @@ fw_drop_passfd(struct fw *fw)
 	}
 }
 
-static int64_t
-fw_monotime_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 /*
  * Read one reply line into line (NUL-terminated, without '\n').
  * timeout_ms < 0 waits for ever (sudo may be asking for a password).
@@ -119,11 +108,11 @@ fw_read_line(struct fw *fw, int timeout_ms, char *line, size_t linelen,
     char *err, size_t errlen)
 {
 	struct pollfd pfd;
-	int64_t deadline = timeout_ms < 0 ? -1 : fw_monotime_ms() + timeout_ms;
+	int64_t deadline = timeout_ms < 0 ? -1 : (int64_t)clock_ms() + timeout_ms;
 	char *nl;
 	size_t n;
 	ssize_t r;
-	int wait, pr;
+	int pr;
 
 	for (;;) {
 		if ((nl = memchr(fw->rbuf, '\n', fw->rlen)) != NULL) {
@@ -137,15 +126,9 @@ fw_read_line(struct fw *fw, int timeout_ms, char *line, size_t linelen,
 			snprintf(err, errlen, "firewall helper: reply too long");
 			return -1;
 		}
-		wait = -1;
-		if (deadline >= 0) {
-			int64_t left = deadline - fw_monotime_ms();
-
-			wait = left > 0 ? (int)left : 0;
-		}
 		pfd.fd = fw->fd;
 		pfd.events = POLLIN;
-		if ((pr = poll(&pfd, 1, wait)) < 0) {
+		if ((pr = poll(&pfd, 1, clock_remaining_ms(deadline))) < 0) {
 			if (errno == EINTR)
 				continue;
 			snprintf(err, errlen, "poll: %s", strerror(errno));
@@ -169,105 +152,51 @@ fw_read_line(struct fw *fw, int timeout_ms, char *line, size_t linelen,
 	}
 }
 
-/* Wait up to ms for pid; true once it is reaped (or is not our child). */
-static bool
-fw_reap(pid_t pid, int ms)
+/* The helper as a child of a client that runs as root. */
+static int
+fw_child_main(void *arg)
 {
-	struct timespec tick = { 0, 10 * 1000 * 1000 };
-	int64_t deadline = fw_monotime_ms() + ms;
-	pid_t r;
-	int status;
+	const int *verbose = arg;
 
-	for (;;) {
-		r = waitpid(pid, &status, WNOHANG);
-		if (r == pid || (r < 0 && errno == ECHILD))
-			return true;
-		if (r < 0 && errno != EINTR)
-			return true;
-		if (fw_monotime_ms() >= deadline)
-			return false;
-		nanosleep(&tick, NULL);
-	}
-}
-
-/* The child must not keep the client's descriptors (listeners, SSH...). */
-static void
-fw_closefrom(int lowfd)
-{
-	long max;
-	int fd;
-
-	if (close_range((unsigned int)lowfd, ~0U, 0) == 0)
-		return;
-	if ((max = sysconf(_SC_OPEN_MAX)) < 0 || max > 65536)
-		max = 65536;
-	for (fd = lowfd; fd < max; fd++)
-		(void)close(fd);
+	return fw_helper_main(FW_HELPER_FD, FW_HELPER_FD, *verbose);
 }
 
 /*
- * Handlers and the blocked mask are inherited; the client may block
- * signals for a signalfd, which would also block the death signal.
+ * Start the helper on sv: `sudo cshuttle --firewall` with the socket as
+ * its stdin and stdout, or, as root, a child running fw_helper_main() on
+ * the socket alone (FW_HELPER_FD), which dies with the client.
  */
-static void
-fw_reset_signals(void)
+static pid_t
+fw_spawn(int sv, const char *self_exe, int *verbose, char *err, size_t errlen)
 {
-	static const int sigs[] = { SIGHUP, SIGINT, SIGQUIT, SIGTERM, SIGPIPE,
-	    SIGCHLD, SIGALRM, SIGUSR1, SIGUSR2 };
-	sigset_t none;
-	size_t i;
-
-	for (i = 0; i < sizeof(sigs) / sizeof(sigs[0]); i++)
-		signal(sigs[i], SIG_DFL);
-	sigemptyset(&none);
-	sigprocmask(SIG_SETMASK, &none, NULL);
-}
-
-/* In the child: never returns. */
-static void
-fw_child(int fd, pid_t parent, const char *self_exe, int verbose)
-{
+	struct spawn_opts o;
 	const char *argv[8 + FW_MAX_VERBOSE];
 	int i, n = 0;
 
-	/* Keep the socket away from 0-2 so the dup2()s below are real. */
-	if (fd < FW_HELPER_FD && (fd = fcntl(fd, F_DUPFD_CLOEXEC,
-	    FW_HELPER_FD)) == -1)
-		_exit(127);
-
+	spawn_opts_init(&o);
+	/* The helper must not keep the client's descriptors (listeners,
+	 * SSH...). */
+	o.close_others = true;
 	if (geteuid() == 0) {
-		/*
-		 * Die with the client.  The check after prctl closes the race
-		 * with a parent that died before it took effect.
-		 */
-		if (prctl(PR_SET_PDEATHSIG, SIGTERM) != 0 ||
-		    getppid() != parent)
-			_exit(1);
-		fw_reset_signals();
-		if (fd != FW_HELPER_FD && dup2(fd, FW_HELPER_FD) == -1)
-			_exit(1);
-		fw_closefrom(FW_HELPER_FD + 1);
-		/* _exit: the client's atexit handlers and stdio are not ours. */
-		_exit(fw_helper_main(FW_HELPER_FD, FW_HELPER_FD, verbose));
+		o.child_main = fw_child_main;
+		o.arg = verbose;
+		o.keep_fd = sv;
+		o.keep_fd_at = FW_HELPER_FD;
+		o.parent_death = true;
+		return spawn_start(&o, err, errlen);
 	}
-
-	fw_reset_signals();
-	if (dup2(fd, STDIN_FILENO) == -1 || dup2(fd, STDOUT_FILENO) == -1)
-		_exit(127);
-	fw_closefrom(STDERR_FILENO + 1);
 	argv[n++] = "sudo";
 	argv[n++] = "-p";
 	argv[n++] = FW_SUDO_PROMPT;
 	argv[n++] = "--";
 	argv[n++] = self_exe;
 	argv[n++] = "--firewall";
-	for (i = 0; i < verbose && i < FW_MAX_VERBOSE; i++)
+	for (i = 0; i < *verbose && i < FW_MAX_VERBOSE; i++)
 		argv[n++] = "-v";
 	argv[n] = NULL;
-	execvp("sudo", (char *const *)argv);
-	dprintf(STDERR_FILENO, "cshuttle: cannot run sudo: %s\n",
-	    strerror(errno));
-	_exit(127);
+	o.argv = argv;
+	o.fd[0] = o.fd[1] = sv;
+	return spawn_start(&o, err, errlen);
 }
 
 struct fw *
@@ -275,7 +204,6 @@ fw_start(const char *self_exe, int verbose, char *err, size_t errlen)
 {
 	struct fw *fw;
 	char line[FW_PROTO_MAXREPLY], want[32];
-	pid_t parent = getpid();
 	int sv[2];
 
 	if ((fw = calloc(1, sizeof(*fw))) == NULL) {
@@ -294,17 +222,13 @@ fw_start(const char *self_exe, int verbose, char *err, size_t errlen)
 		snprintf(err, errlen, "socketpair: %s", strerror(errno));
 		goto fail;
 	}
-	if ((fw->pid = fork()) == -1) {
-		snprintf(err, errlen, "fork: %s", strerror(errno));
+	fw->pid = fw_spawn(sv[1], self_exe, &verbose, line, sizeof(line));
+	close(sv[1]);
+	if (fw->pid == -1) {
+		snprintf(err, errlen, "firewall helper: %s", line);
 		close(sv[0]);
-		close(sv[1]);
 		goto fail;
 	}
-	if (fw->pid == 0) {
-		close(sv[0]);
-		fw_child(sv[1], parent, self_exe, verbose);
-	}
-	close(sv[1]);
 	fw->fd = sv[0];
 
 	if (fw_read_line(fw, -1, line, sizeof(line), err, errlen) != 0) {
@@ -348,9 +272,8 @@ fw_apply(struct fw *fw, const struct fw_config *cfg, char *err,
 	for (r = 0; r < cfg->ndns && r < FW_MAX_DNS; r++) {
 		if (fw_dns_dup(cfg, r)) {
 			snprintf(err, errlen, "firewall: nameserver %s listed "
-			    "twice", inet_ntop(cfg->dns[r].family == 4 ?
-			    AF_INET : AF_INET6, cfg->dns[r].addr, line,
-			    sizeof(line)) != NULL ? line : "?");
+			    "twice", addr_format(&cfg->dns[r], false, line,
+			    sizeof(line)));
 			return -1;
 		}
 	}
@@ -486,14 +409,12 @@ fw_stop(struct fw *fw)
 	if (fw->fd >= 0)
 		close(fw->fd);
 	fw_drop_passfd(fw);
-	if (fw->pid > 0 && !fw_reap(fw->pid, FW_EXIT_WAIT_MS)) {
-		/*
-		 * Killing it loses nothing: the kernel drops the table with
-		 * the socket.  Under sudo this may fail (EPERM); the helper
-		 * still ends on EOF, we just stop waiting.
-		 */
-		(void)kill(fw->pid, SIGKILL);
-		(void)fw_reap(fw->pid, FW_KILL_WAIT_MS);
-	}
+	/*
+	 * Killing it after the wait loses nothing: the kernel drops the
+	 * table with the socket.  Under sudo that may fail (EPERM); the
+	 * helper still ends on EOF, we just stop waiting.
+	 */
+	if (fw->pid > 0)
+		(void)spawn_wait(fw->pid, FW_EXIT_WAIT_MS, NULL);
 	free(fw);
 }

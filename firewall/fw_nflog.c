@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * fw_nflog.c - read the leak protection's nflog group; see fw_nflog.h.
  *
@@ -15,7 +16,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include <linux/netfilter/nfnetlink.h>
 #include <linux/netfilter/nfnetlink_log.h>
@@ -23,6 +23,9 @@
 
 #include <libmnl/libmnl.h>
 
+#include "addr.h"
+#include "buf.h"
+#include "clock.h"
 #include "fw_nflog.h"
 #include "log.h"
 
@@ -41,15 +44,6 @@ struct fw_nflog {
 	unsigned long		 lost;		/* ENOBUFS: the kernel dropped */
 	char			*buf;
 };
-
-static int64_t
-fw_nflog_now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 static struct nlmsghdr *
 fw_nflog_hdr(struct fw_nflog *nl, char *buf, uint8_t family, uint16_t res_id)
@@ -75,18 +69,18 @@ fw_nflog_talk(struct fw_nflog *nl, struct nlmsghdr *nlh)
 	const struct nlmsghdr *r;
 	const struct nlmsgerr *e;
 	struct pollfd pfd;
-	int64_t deadline = fw_nflog_now_ms() + FW_NFLOG_ACK_MS, left;
+	int64_t deadline = (int64_t)clock_ms() + FW_NFLOG_ACK_MS;
 	ssize_t n;
-	int len;
+	int len, left;
 
 	if (mnl_socket_sendto(nl->nl, nlh, nlh->nlmsg_len) < 0)
 		return errno;
 	pfd.fd = mnl_socket_get_fd(nl->nl);
 	pfd.events = POLLIN;
 	for (;;) {
-		if ((left = deadline - fw_nflog_now_ms()) <= 0)
+		if ((left = clock_remaining_ms(deadline)) == 0)
 			return ETIMEDOUT;
-		if (poll(&pfd, 1, (int)left) < 0 && errno != EINTR)
+		if (poll(&pfd, 1, left) < 0 && errno != EINTR)
 			return errno;
 		n = recv(pfd.fd, nl->buf, FW_NFLOG_BUFSIZE, MSG_DONTWAIT);
 		if (n < 0) {
@@ -137,7 +131,7 @@ fw_nflog_open(uint16_t group, char *err, size_t errlen)
 	}
 	nl->group = group;
 	nl->tokens = FW_NFLOG_BURST * 1000;
-	nl->last_ms = fw_nflog_now_ms();
+	nl->last_ms = (int64_t)clock_ms();
 	/* CLOEXEC for the same reason as the table's socket. */
 	if ((nl->nl = mnl_socket_open2(NETLINK_NETFILTER,
 	    SOCK_CLOEXEC | SOCK_NONBLOCK)) == NULL) {
@@ -193,7 +187,7 @@ fw_nflog_fd(const struct fw_nflog *nl)
 static bool
 fw_nflog_allow(struct fw_nflog *nl)
 {
-	int64_t now = fw_nflog_now_ms();
+	int64_t now = (int64_t)clock_ms();
 
 	nl->tokens += (now - nl->last_ms) * FW_NFLOG_RATE;
 	nl->last_ms = now;
@@ -338,11 +332,13 @@ const char *
 fw_nflog_describe(const uint8_t *pkt, size_t len, bool forwarded, char *buf,
     size_t buflen)
 {
-	char dst[INET6_ADDRSTRLEN], src[INET6_ADDRSTRLEN], pname[16], dport[8];
+	struct addr dst, src;
+	char dtext[ADDR_STRLEN], stext[ADDR_STRLEN], pname[16];
 	const uint8_t *l4 = NULL, *saddr, *daddr;
 	size_t off, l4len = 0, hlen;
-	int af, proto, i;
-	bool first = true;
+	uint8_t family;
+	int proto, i;
+	bool first = true, port;
 
 	if (len < 1 || buflen == 0)
 		return NULL;
@@ -351,13 +347,13 @@ fw_nflog_describe(const uint8_t *pkt, size_t len, bool forwarded, char *buf,
 		if (len < 20 || (size_t)(pkt[0] & 0x0f) * 4 < 20 ||
 		    (size_t)(pkt[0] & 0x0f) * 4 > len)
 			return NULL;
-		af = AF_INET;
+		family = ADDR_V4;
 		off = (size_t)(pkt[0] & 0x0f) * 4;
 		proto = pkt[9];
 		saddr = pkt + 12;
 		daddr = pkt + 16;
 		/* Only the first fragment has the ports. */
-		if ((((pkt[6] << 8) | pkt[7]) & 0x1fff) == 0) {
+		if ((buf_get_u16(pkt + 6) & 0x1fff) == 0) {
 			l4 = pkt + off;
 			l4len = len - off;
 		}
@@ -365,7 +361,7 @@ fw_nflog_describe(const uint8_t *pkt, size_t len, bool forwarded, char *buf,
 	case 6:
 		if (len < 40)
 			return NULL;
-		af = AF_INET6;
+		family = ADDR_V6;
 		saddr = pkt + 8;
 		daddr = pkt + 24;
 		proto = pkt[6];
@@ -375,8 +371,7 @@ fw_nflog_describe(const uint8_t *pkt, size_t len, bool forwarded, char *buf,
 			if (off + 8 > len)
 				break;
 			if (proto == IPPROTO_FRAGMENT) {
-				if ((((pkt[off + 2] << 8) | pkt[off + 3]) &
-				    0xfff8) != 0)
+				if ((buf_get_u16(pkt + off + 2) & 0xfff8) != 0)
 					first = false;
 				hlen = 8;
 			} else
@@ -394,27 +389,20 @@ fw_nflog_describe(const uint8_t *pkt, size_t len, bool forwarded, char *buf,
 	default:
 		return NULL;
 	}
-	if (inet_ntop(af, daddr, dst, sizeof(dst)) == NULL ||
-	    inet_ntop(af, saddr, src, sizeof(src)) == NULL)
-		return NULL;
-	dport[0] = '\0';
-	if ((proto == IPPROTO_TCP || proto == IPPROTO_UDP) && l4 != NULL &&
-	    l4len >= 4)
-		snprintf(dport, sizeof(dport), "%u",
-		    (unsigned int)((l4[2] << 8) | l4[3]));
-	if (dport[0] != '\0')
-		snprintf(buf, buflen, "%s %s%s%s:%s%s%s",
-		    fw_nflog_proto(proto, pname, sizeof(pname)),
-		    af == AF_INET6 ? "[" : "", dst, af == AF_INET6 ? "]" : "",
-		    dport, forwarded ? " from " : "", forwarded ? src : "");
-	else if ((proto == IPPROTO_ICMP || proto == IPPROTO_ICMPV6) &&
+	port = (proto == IPPROTO_TCP || proto == IPPROTO_UDP) && l4 != NULL &&
+	    l4len >= 4;
+	addr_set(&dst, family, daddr, port ? buf_get_u16(l4 + 2) : 0);
+	addr_set(&src, family, saddr, 0);
+	addr_format(&dst, port, dtext, sizeof(dtext));
+	addr_format(&src, false, stext, sizeof(stext));
+	if (!port && (proto == IPPROTO_ICMP || proto == IPPROTO_ICMPV6) &&
 	    l4 != NULL && l4len >= 1)
 		snprintf(buf, buflen, "%s %s type %u%s%s",
-		    fw_nflog_proto(proto, pname, sizeof(pname)), dst, l4[0],
-		    forwarded ? " from " : "", forwarded ? src : "");
+		    fw_nflog_proto(proto, pname, sizeof(pname)), dtext, l4[0],
+		    forwarded ? " from " : "", forwarded ? stext : "");
 	else
 		snprintf(buf, buflen, "%s %s%s%s",
-		    fw_nflog_proto(proto, pname, sizeof(pname)), dst,
-		    forwarded ? " from " : "", forwarded ? src : "");
+		    fw_nflog_proto(proto, pname, sizeof(pname)), dtext,
+		    forwarded ? " from " : "", forwarded ? stext : "");
 	return buf;
 }

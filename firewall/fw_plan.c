@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * fw_plan.c - order the redirect rules; see fw_plan.h.
  */
@@ -112,9 +113,7 @@ fw_dns_dup(const struct fw_config *cfg, int i)
 	int j;
 
 	for (j = 0; j < i; j++) {
-		if (cfg->dns[j].family == cfg->dns[i].family &&
-		    memcmp(cfg->dns[j].addr, cfg->dns[i].addr,
-		    cfg->dns[i].family == 4 ? 4 : 16) == 0)
+		if (addr_same_host(&cfg->dns[j], &cfg->dns[i]))
 			return true;
 	}
 	return false;
@@ -209,8 +208,8 @@ fw_plan_nat(const struct fw_config *cfg, struct fw_plan *plan,
 			r = fw_radd(l, cfg->dns[i].family, protos[k],
 			    FW_MATCH_DEST, FW_VERDICT_REDIRECT);
 			r->prefix = fw_family_maxprefix(cfg->dns[i].family);
-			memcpy(r->addr, cfg->dns[i].addr,
-			    cfg->dns[i].family == 4 ? 4 : 16);
+			memcpy(r->addr, cfg->dns[i].bytes,
+			    addr_size(cfg->dns[i].family));
 			r->port_lo = r->port_hi = 53;
 			r->to_port = cfg->dns[i].port;
 			r->dns = true;
@@ -230,8 +229,8 @@ fw_plan_nat(const struct fw_config *cfg, struct fw_plan *plan,
 			r = fw_radd(l, fam, IPPROTO_TCP, FW_MATCH_DEST,
 			    FW_VERDICT_RETURN);
 			r->prefix = fw_family_maxprefix(fam);
-			memcpy(r->addr, cfg->exempt[i].addr,
-			    fam == 4 ? 4 : 16);
+			memcpy(r->addr, cfg->exempt[i].bytes,
+			    addr_size(cfg->exempt[i].family));
 			/* Port 0 exempts the whole host. */
 			r->port_lo = cfg->exempt[i].port;
 			r->port_hi = cfg->exempt[i].port ? cfg->exempt[i].port :
@@ -356,7 +355,7 @@ fw_plan_filter(const struct fw_config *cfg, struct fw_plan *plan,
 			continue;
 		r = fw_radd(l, 6, IPPROTO_TCP, FW_MATCH_DEST, FW_VERDICT_ACCEPT);
 		r->prefix = 128;
-		memcpy(r->addr, cfg->exempt[i].addr, 16);
+		memcpy(r->addr, cfg->exempt[i].bytes, 16);
 		r->port_lo = cfg->exempt[i].port;
 		r->port_hi = cfg->exempt[i].port ? cfg->exempt[i].port : 65535;
 		r->exempt = true;

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * fw_plan.h - the rule planner: a struct fw_config in, the ordered lists
  * of rules out.  Pure code (no I/O, no netlink) so that the ordering,
@@ -132,7 +133,8 @@ bool		 fw_addr_is_network(uint8_t family, const uint8_t *addr,
 		    uint8_t prefix);
 /* True when lo-hi denotes every port (0-65535, or 0-0 as "unset"). */
 bool		 fw_ports_all(uint16_t lo, uint16_t hi);
-/* True when cfg->dns[i] repeats the address of an earlier entry. */
+/* True when cfg->dns[i] repeats the address of an earlier entry (the
+ * ports, local listeners, do not count). */
 bool		 fw_dns_dup(const struct fw_config *cfg, int i);
 
 #endif

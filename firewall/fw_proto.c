@@ -1,15 +1,16 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * fw_proto.c - parse and produce the helper's request lines; see fw_proto.h.
  */
 #include <sys/socket.h>
 
-#include <arpa/inet.h>
 #include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "addr.h"
 #include "fw_plan.h"
 #include "fw_proto.h"
 
@@ -91,11 +92,29 @@ fw_parse_family(const char *s, uint8_t *family)
 	return true;
 }
 
+/* A bare address (no port, brackets or scope) of the family named. */
 static bool
-fw_parse_addr(uint8_t family, const char *s, uint8_t *addr)
+fw_parse_addr(uint8_t family, const char *s, struct addr *a)
 {
-	memset(addr, 0, 16);
-	return inet_pton(family == 4 ? AF_INET : AF_INET6, s, addr) == 1;
+	struct addr	parsed;
+
+	if (addr_parse(&parsed, s, (size_t)-1, 0, 0) != 0 ||
+	    parsed.family != family)
+		return false;
+	*a = parsed;
+	return true;
+}
+
+/* The address alone, as fw_parse_addr() reads it. */
+static const char *
+fw_format_addr(uint8_t family, const uint8_t *bytes, char *buf, size_t len)
+{
+	struct addr	a;
+
+	if (addr_size(family) == 0)
+		return NULL;
+	addr_set(&a, family, bytes, 0);
+	return addr_format(&a, false, buf, len);
 }
 
 static int
@@ -124,6 +143,7 @@ static int
 fw_req_subnet(struct fw_req *req, char **tok, char *err, size_t errlen)
 {
 	struct subnet s;
+	struct addr a;
 	unsigned long prefix, lo, hi;
 	int ret;
 
@@ -136,9 +156,10 @@ fw_req_subnet(struct fw_req *req, char **tok, char *err, size_t errlen)
 		return fw_req_fail(err, errlen, "SUBNET: expected inc or exc");
 	if (!fw_parse_family(tok[2], &s.family))
 		return fw_req_fail(err, errlen, "SUBNET: bad family");
-	if (!fw_parse_addr(s.family, tok[3], s.addr))
+	if (!fw_parse_addr(s.family, tok[3], &a))
 		return fw_req_fail(err, errlen, "SUBNET: bad IPv%u address",
 		    s.family);
+	memcpy(s.addr, a.bytes, sizeof(s.addr));
 	if (!fw_parse_num(tok[4], (unsigned long)fw_family_maxprefix(s.family),
 	    &prefix))
 		return fw_req_fail(err, errlen, "SUBNET: bad prefix length");
@@ -161,7 +182,7 @@ fw_req_subnet(struct fw_req *req, char **tok, char *err, size_t errlen)
 static int
 fw_req_exempt(struct fw_req *req, char **tok, char *err, size_t errlen)
 {
-	struct fw_exempt *e;
+	struct addr *e;
 	unsigned long port;
 	uint8_t family;
 
@@ -172,12 +193,13 @@ fw_req_exempt(struct fw_req *req, char **tok, char *err, size_t errlen)
 	e = &req->cfg.exempt[req->cfg.nexempt];
 	if (!fw_parse_family(tok[1], &family))
 		return fw_req_fail(err, errlen, "EXEMPT: bad family");
-	if (!fw_parse_addr(family, tok[2], e->addr))
+	if (!fw_parse_addr(family, tok[2], e))
 		return fw_req_fail(err, errlen, "EXEMPT: bad IPv%u address",
 		    family);
-	if (!fw_parse_num(tok[3], 65535, &port))
+	if (!fw_parse_num(tok[3], 65535, &port)) {
+		memset(e, 0, sizeof(*e));
 		return fw_req_fail(err, errlen, "EXEMPT: bad port");
-	e->family = family;
+	}
 	e->port = (uint16_t)port;
 	req->cfg.nexempt++;
 	return FW_PROTO_MORE;
@@ -186,7 +208,7 @@ fw_req_exempt(struct fw_req *req, char **tok, char *err, size_t errlen)
 static int
 fw_req_dns(struct fw_req *req, char **tok, char *err, size_t errlen)
 {
-	struct fw_dns *d;
+	struct addr *d;
 	unsigned long port;
 	uint8_t family;
 
@@ -197,12 +219,13 @@ fw_req_dns(struct fw_req *req, char **tok, char *err, size_t errlen)
 	d = &req->cfg.dns[req->cfg.ndns];
 	if (!fw_parse_family(tok[1], &family))
 		return fw_req_fail(err, errlen, "DNS: bad family");
-	if (!fw_parse_addr(family, tok[2], d->addr))
+	if (!fw_parse_addr(family, tok[2], d))
 		return fw_req_fail(err, errlen, "DNS: bad IPv%u address",
 		    family);
-	if (!fw_parse_num(tok[3], 65535, &port) || port == 0)
+	if (!fw_parse_num(tok[3], 65535, &port) || port == 0) {
+		memset(d, 0, sizeof(*d));
 		return fw_req_fail(err, errlen, "DNS: bad port");
-	d->family = family;
+	}
 	d->port = (uint16_t)port;
 	if (fw_dns_dup(&req->cfg, req->cfg.ndns)) {
 		memset(d, 0, sizeof(*d));
@@ -380,9 +403,9 @@ fw_req_format(const struct fw_config *cfg, char **out, size_t *outlen)
 {
 	const struct subnet *s;
 	uint8_t addr[16];
-	char a[INET6_ADDRSTRLEN], *buf;
+	char a[ADDR_STRLEN], *buf;
 	size_t nsub, cap, len = 0, i;
-	int af, j;
+	int j;
 
 	*out = NULL;
 	*outlen = 0;
@@ -405,24 +428,23 @@ fw_req_format(const struct fw_config *cfg, char **out, size_t *outlen)
 	fw_req_put(buf, cap, &len, "PREROUTING %d\n", cfg->prerouting ? 1 : 0);
 	fw_req_put(buf, cap, &len, "BLOCKLEAKS %d\n", cfg->block_leaks ? 1 : 0);
 	for (j = 0; j < cfg->nexempt; j++) {
-		af = cfg->exempt[j].family == 4 ? AF_INET :
-		    cfg->exempt[j].family == 6 ? AF_INET6 : -1;
-		if (af == -1 || inet_ntop(af, cfg->exempt[j].addr, a,
-		    sizeof(a)) == NULL)
+		/* Bytes and family only: the helper takes no scope. */
+		if (fw_format_addr(cfg->exempt[j].family,
+		    cfg->exempt[j].bytes, a, sizeof(a)) == NULL)
 			goto bad;
 		fw_req_put(buf, cap, &len, "EXEMPT %u %s %u\n",
 		    cfg->exempt[j].family, a, cfg->exempt[j].port);
 	}
 	for (i = 0; i < nsub; i++) {
 		s = &cfg->subnets->v[i];
-		af = s->family == 4 ? AF_INET : s->family == 6 ? AF_INET6 : -1;
-		if (af == -1 || s->prefix > fw_family_maxprefix(s->family))
+		if (fw_family_maxprefix(s->family) < 0 ||
+		    s->prefix > fw_family_maxprefix(s->family))
 			goto bad;
 		/* subnet.h promises a network address; make sure of it. */
 		memcpy(addr, s->addr, sizeof(addr));
 		for (j = s->prefix; j < 128; j++)
 			addr[j / 8] &= (uint8_t)~(0x80 >> (j % 8));
-		if (inet_ntop(af, addr, a, sizeof(a)) == NULL)
+		if (fw_format_addr(s->family, addr, a, sizeof(a)) == NULL)
 			goto bad;
 		if (fw_ports_all(s->port_lo, s->port_hi))
 			fw_req_put(buf, cap, &len, "SUBNET %s %u %s %u 0 65535\n",
@@ -435,11 +457,10 @@ fw_req_format(const struct fw_config *cfg, char **out, size_t *outlen)
 			goto bad;
 	}
 	for (j = 0; j < cfg->ndns; j++) {
-		af = cfg->dns[j].family == 4 ? AF_INET :
-		    cfg->dns[j].family == 6 ? AF_INET6 : -1;
 		/* The helper would refuse these; say so before sending. */
-		if (af == -1 || cfg->dns[j].port == 0 || fw_dns_dup(cfg, j) ||
-		    inet_ntop(af, cfg->dns[j].addr, a, sizeof(a)) == NULL)
+		if (cfg->dns[j].port == 0 || fw_dns_dup(cfg, j) ||
+		    fw_format_addr(cfg->dns[j].family, cfg->dns[j].bytes, a,
+		    sizeof(a)) == NULL)
 			goto bad;
 		fw_req_put(buf, cap, &len, "DNS %u %s %u\n",
 		    cfg->dns[j].family, a, cfg->dns[j].port);

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * bootstrap.c - upload and start the stub through the remote /bin/sh.
  *
@@ -164,6 +165,8 @@ struct bs {
 	bool			 nocache;	/* the remote cannot keep it (NOTE) */
 	char			 wfail[320];	/* a write failed: why (see bootstrap_run) */
 	enum bs_mode		 mode;
+	bool			 cache;		/* --stub-cache */
+	const char		*tmpdir;	/* --remote-tmpdir, or NULL */
 	const char		*arch;		/* of the stub uploaded */
 	char			 upload[512];
 	char			 machine[64];
@@ -172,15 +175,6 @@ struct bs {
 
 static bootstrap_find_fn	 bs_find_hook;
 static const char	*bs_supported_hook;
-static bool		 bs_cache;
-static char		 bs_tmpdir[300];
-
-void
-bootstrap_set_options(bool cache, const char *tmpdir)
-{
-	bs_cache = cache;
-	snprintf(bs_tmpdir, sizeof(bs_tmpdir), "%s", tmpdir != NULL ? tmpdir : "");
-}
 
 void
 bootstrap_set_stubs(bootstrap_find_fn find, const char *supported)
@@ -354,7 +348,7 @@ bs_plan(struct bs *b, char *err, size_t errlen)
 
 	img = bs_find_hook != NULL ? bs_find_hook(b->machine) : stub_find(b->machine);
 	if (img != NULL && img->size > 0) {
-		b->mode = bs_cache ? BS_MODE_CACHE : BS_MODE_RUN;
+		b->mode = b->cache ? BS_MODE_CACHE : BS_MODE_RUN;
 		b->arch = img->arch;
 		b->seg[1] = img->data;
 		b->seglen[1] = img->size;
@@ -373,8 +367,10 @@ bs_plan(struct bs *b, char *err, size_t errlen)
 		return -1;
 	}
 	bootstrap_sha256_hex(b->seg[1], b->seglen[1], hex);
-	snprintf(b->upload, sizeof(b->upload), "UPLOAD %zu %s %s %s\n", b->seglen[1], hex,
-	    bs_mode_word[b->mode], bs_tmpdir[0] != '\0' ? bs_tmpdir : "-");
+	/* The client allows 256 bytes of --remote-tmpdir; the line has room
+	 * for more, and its newline always fits. */
+	snprintf(b->upload, sizeof(b->upload), "UPLOAD %zu %s %s %.299s\n", b->seglen[1],
+	    hex, bs_mode_word[b->mode], b->tmpdir != NULL ? b->tmpdir : "-");
 	b->seg[0] = (const unsigned char *)b->upload;
 	b->seglen[0] = strlen(b->upload);
 	b->cur = 0;
@@ -520,8 +516,9 @@ bs_eof(struct bs *b, char *err, size_t errlen)
 }
 
 int
-bootstrap_run(struct transport *t, struct bootstrap_remote *rs, int boot_ms,
-    enum transport_fail *fail, char *err, size_t errlen)
+bootstrap_run(struct transport *t, struct bootstrap_remote *rs,
+    const struct transport_open_opts *opts, int boot_ms, enum transport_fail *fail,
+    char *err, size_t errlen)
 {
 	struct bs	*b;
 	int64_t		 deadline, upload_deadline;
@@ -541,6 +538,12 @@ bootstrap_run(struct transport *t, struct bootstrap_remote *rs, int boot_ms,
 	b->t = t;
 	b->rs = rs;
 	b->phase = BS_BOOT;
+	if (opts != NULL) {
+		b->cache = opts->stub_cache;
+		/* An empty one is none, as a missing one. */
+		if (opts->remote_tmpdir != NULL && opts->remote_tmpdir[0] != '\0')
+			b->tmpdir = opts->remote_tmpdir;
+	}
 	deadline = boot_ms < 0 ? -1 : (int64_t)clock_ms() + boot_ms;
 
 	for (;;) {

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * bootstrap.h - upload and start the stub through a fresh remote shell.
  *
@@ -60,14 +61,16 @@ const char *bootstrap_command(void);
 
 /*
  * Run the exchange above over t (non-blocking ops; t->ops->service() keeps
- * rs up to date).  boot_ms bounds the wait for CSHUTTLE-BOOT (< 0: no
- * limit, e.g. while ssh may be prompting on the terminal); once it has
- * arrived the rest must finish within BOOTSTRAP_TIMEOUT_MS, or within the
- * boot deadline when that is earlier.  Returns 0 when the stub runs (t is
- * in data phase, nothing of the mux stream consumed), or -1 with *fail
+ * rs up to date), with the stub_cache and remote_tmpdir of opts (NULL:
+ * neither).  boot_ms bounds the wait for CSHUTTLE-BOOT (< 0: no limit,
+ * e.g. while ssh may be prompting on the terminal); once it has arrived
+ * the rest must finish within BOOTSTRAP_TIMEOUT_MS, or within the boot
+ * deadline when that is earlier.  Returns 0 when the stub runs (t is in
+ * data phase, nothing of the mux stream consumed), or -1 with *fail
  * (TRANSPORT_F_REMOTE) and a one-line reason in err.
  */
-int	bootstrap_run(struct transport *t, struct bootstrap_remote *rs, int boot_ms,
+int	bootstrap_run(struct transport *t, struct bootstrap_remote *rs,
+	    const struct transport_open_opts *opts, int boot_ms,
 	    enum transport_fail *fail, char *err, size_t errlen);
 
 /*
@@ -85,12 +88,6 @@ int	bootstrap_wait(struct transport *t, int64_t deadline, int max_ms);
 struct stub_image;
 typedef const struct stub_image *(*bootstrap_find_fn)(const char *machine);
 void	bootstrap_set_stubs(bootstrap_find_fn find, const char *supported);
-
-/*
- * --stub-cache and --remote-tmpdir (NULL: none) for the next
- * bootstrap_run() calls.
- */
-void	bootstrap_set_options(bool cache, const char *tmpdir);
 
 /* Pure helpers, exposed for the unit tests. */
 int	bootstrap_parse_boot(const char *line, int *version, char *os, size_t oslen,

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * transport.h - the byte pipe between the client's mux and the stub.
  *
@@ -24,6 +25,8 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/types.h>
+
+#include "addr.h"
 #include "ev.h"
 
 #define TRANSPORT_AGAIN		(-1)
@@ -46,11 +49,9 @@ struct transport_ops {
 struct transport {
 	const struct transport_ops *ops;
 	char		 errbuf[256];
-	/* Address of the TCP connection to the SSH server (for the firewall
-	 * exclusion); family 0 when not known (external command). */
-	uint8_t		 peer_family;
-	uint8_t		 peer_addr[16];
-	uint16_t	 peer_port;
+	/* Address and port of the TCP connection to the SSH server (for the
+	 * firewall exclusion); family 0 when not known (external command). */
+	struct addr	 peer;
 };
 
 /* Exit-worthy failures carry one of these so main() can pick exit codes. */
@@ -87,7 +88,10 @@ void	transport_abort_unwatch(struct transport_abort *a);
 void	transport_abort_fire(struct transport_abort *a);
 bool	transport_abort_fired(struct transport_abort *a);
 
-/* How to open: the defaults (all zero) are the interactive first start. */
+/*
+ * How to open: the defaults (all zero) are the interactive first start.
+ * The client fills it from its options; nothing here reads them itself.
+ */
 struct transport_open_opts {
 	int		 alive_interval_ms;	/* 0: the transport's defaults */
 	int		 alive_timeout_ms;	/* for TCP keepalive, TCP_USER_TIMEOUT,
@@ -95,6 +99,10 @@ struct transport_open_opts {
 	bool		 batch;			/* never ask anything on the terminal,
 						 * bounded waits only (reconnects) */
 	struct transport_abort *abort;		/* NULL: not cancellable */
+	bool		 stub_cache;		/* --stub-cache: keep the stub in the
+						 * remote's cache (bootstrap.h) */
+	const char	*remote_tmpdir;		/* --remote-tmpdir: tried first for
+						 * the stub; NULL: none */
 };
 
 /*
@@ -110,20 +118,15 @@ enum transport_fail transport_boot_fail_kind(enum transport_fail fail, const cha
  * Connect, authenticate, run the bootstrap and start the stub.  Blocks
  * (bounded by ConnectTimeout and internal deadlines) and returns a
  * transport in data phase, or NULL with *fail set and a one-line reason
- * in err.
+ * in err.  opts NULL: the defaults.
  */
-struct transport *transport_ssh2_open(const struct sshcfg *cfg, int verbose,
-	    enum transport_fail *fail, char *err, size_t errlen);
-/* `cmd` is e.g. "ssh -F cfg"; `remote` is the -r argument. */
-struct transport *transport_cmd_open(const char *cmd, const char *remote,
-	    const char *config_file, int verbose,
-	    enum transport_fail *fail, char *err, size_t errlen);
-/* The same, with options (opts NULL: as above). */
-struct transport *transport_ssh2_open_ex(const struct sshcfg *cfg, int verbose,
+struct transport *transport_ssh2_open(const struct sshcfg *cfg,
 	    const struct transport_open_opts *opts, enum transport_fail *fail,
 	    char *err, size_t errlen);
-struct transport *transport_cmd_open_ex(const char *cmd, const char *remote,
-	    const char *config_file, int verbose, const struct transport_open_opts *opts,
+/* The same through `cmd`, e.g. "ssh -F cfg"; `remote` is the -r argument,
+ * config_file the --ssh-config one (NULL: none). */
+struct transport *transport_cmd_open(const char *cmd, const char *remote,
+	    const char *config_file, const struct transport_open_opts *opts,
 	    enum transport_fail *fail, char *err, size_t errlen);
 
 static inline ssize_t transport_read(struct transport *t, void *b, size_t n) { return t->ops->read(t, b, n); }

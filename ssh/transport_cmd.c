@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * transport_cmd.c - the transport through an external command (`-e CMD`,
  * normally ssh), as sshuttle does it.
@@ -10,7 +11,6 @@
  * fails (e.g. "Permission denied", or the login shell's "/bin/sh: not
  * found").
  */
-#include <sys/epoll.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 
@@ -30,6 +30,7 @@
 #include "log.h"
 #include "remote.h"
 #include "sock.h"
+#include "spawn.h"
 #include "transport.h"
 #include "tty.h"
 #include "words.h"
@@ -49,18 +50,15 @@ struct tcmd {
 	struct bootstrap_remote	 rs;
 };
 
+/* Note how the command ended, once it has; block: wait for that. */
 static void
-tcmd_reap(struct tcmd *c, int options)
+tcmd_reap(struct tcmd *c, bool block)
 {
 	int	status;
-	pid_t	r;
 
 	if (c->pid <= 0)
 		return;
-	do
-		r = waitpid(c->pid, &status, options);
-	while (r == -1 && errno == EINTR);
-	if (r != c->pid)
+	if (block ? spawn_wait(c->pid, -1, &status) != 0 : spawn_poll(c->pid, &status) != 1)
 		return;
 	c->pid = -1;
 	c->rs.ended = true;
@@ -103,7 +101,7 @@ tcmd_wait_exit(struct tcmd *c, int ms)
 
 	for (;;) {
 		tcmd_drain_stderr(c);
-		tcmd_reap(c, WNOHANG);
+		tcmd_reap(c, false);
 		if (c->pid <= 0 || clock_remaining_ms(deadline) == 0)
 			break;
 		if (c->errfd != -1)
@@ -210,7 +208,7 @@ tcmd_service(struct transport *t)
 	struct tcmd	*c = (struct tcmd *)t;
 
 	tcmd_drain_stderr(c);
-	tcmd_reap(c, WNOHANG);
+	tcmd_reap(c, false);
 }
 
 static void
@@ -234,7 +232,7 @@ tcmd_free(struct transport *t)
 		}
 		if (c->pid > 0) {
 			kill(c->pid, SIGKILL);
-			tcmd_reap(c, 0);
+			tcmd_reap(c, true);
 		}
 	}
 	tcmd_drain_stderr(c);
@@ -373,53 +371,35 @@ tcmd_ssh_failure(const struct tcmd *c)
 	return TRANSPORT_F_CONNECT;
 }
 
+/*
+ * Start the command with one end of a socketpair as its stdin and stdout
+ * and a pipe as its stderr; our ends go to c, non-blocking.
+ */
 static pid_t
 tcmd_spawn(struct tcmd *c, char **argv, char *err, size_t errlen)
 {
-	sigset_t	all;
-	pid_t		pid;
-	int		sv[2] = { -1, -1 }, ep[2] = { -1, -1 }, xp[2] = { -1, -1 };
-	int		xerr = 0;
-	ssize_t		n;
+	struct spawn_opts	o;
+	pid_t			pid;
+	int			sv[2] = { -1, -1 }, ep[2] = { -1, -1 };
 
-	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) == -1 ||
-	    pipe2(ep, O_CLOEXEC) == -1 || pipe2(xp, O_CLOEXEC) == -1) {
+	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) == -1) {
 		snprintf(err, errlen, "cannot create pipes: %s", strerror(errno));
-		goto fail;
+		return -1;
 	}
-	if ((pid = fork()) == -1) {
-		snprintf(err, errlen, "fork: %s", strerror(errno));
-		goto fail;
+	if (pipe2(ep, O_CLOEXEC) == -1) {
+		snprintf(err, errlen, "cannot create pipes: %s", strerror(errno));
+		close(sv[0]);
+		close(sv[1]);
+		return -1;
 	}
-	if (pid == 0) {
-		/* dup2() clears close-on-exec on the copies. */
-		if (dup2(sv[1], STDIN_FILENO) == -1 || dup2(sv[1], STDOUT_FILENO) == -1 ||
-		    dup2(ep[1], STDERR_FILENO) == -1)
-			_exit(127);
-		/* An ignored SIGPIPE and blocked signals survive exec. */
-		signal(SIGPIPE, SIG_DFL);
-		signal(SIGINT, SIG_DFL);
-		signal(SIGTERM, SIG_DFL);
-		sigemptyset(&all);
-		sigprocmask(SIG_SETMASK, &all, NULL);
-		execvp(argv[0], argv);
-		xerr = errno;
-		if (write(xp[1], &xerr, sizeof(xerr)) < 0)
-			_exit(126);
-		_exit(127);
-	}
+	spawn_opts_init(&o);
+	o.argv = (const char *const *)argv;
+	o.fd[0] = o.fd[1] = sv[1];
+	o.fd[2] = ep[1];
+	pid = spawn_start(&o, err, errlen);
 	close(sv[1]);
 	close(ep[1]);
-	close(xp[1]);
-	sv[1] = ep[1] = xp[1] = -1;
-	/* The status pipe closes on a successful exec. */
-	do
-		n = read(xp[0], &xerr, sizeof(xerr));
-	while (n == -1 && errno == EINTR);
-	close(xp[0]);
-	if (n == (ssize_t)sizeof(xerr)) {
-		snprintf(err, errlen, "cannot run '%s': %s", argv[0], strerror(xerr));
-		waitpid(pid, NULL, 0);
+	if (pid == -1) {
 		close(sv[0]);
 		close(ep[0]);
 		return -1;
@@ -429,34 +409,12 @@ tcmd_spawn(struct tcmd *c, char **argv, char *err, size_t errlen)
 	(void)sock_set_nonblock(c->fd);
 	(void)sock_set_nonblock(c->errfd);
 	return pid;
-fail:
-	if (sv[0] != -1) {
-		close(sv[0]);
-		close(sv[1]);
-	}
-	if (ep[0] != -1) {
-		close(ep[0]);
-		close(ep[1]);
-	}
-	if (xp[0] != -1) {
-		close(xp[0]);
-		close(xp[1]);
-	}
-	return -1;
 }
 
 struct transport *
-transport_cmd_open(const char *cmd, const char *remote, const char *config_file, int verbose,
-    enum transport_fail *fail, char *err, size_t errlen)
-{
-	return transport_cmd_open_ex(cmd, remote, config_file, verbose, NULL, fail, err,
-	    errlen);
-}
-
-struct transport *
-transport_cmd_open_ex(const char *cmd, const char *remote, const char *config_file,
-    int verbose, const struct transport_open_opts *opts, enum transport_fail *fail,
-    char *err, size_t errlen)
+transport_cmd_open(const char *cmd, const char *remote, const char *config_file,
+    const struct transport_open_opts *opts, enum transport_fail *fail, char *err,
+    size_t errlen)
 {
 	static const struct transport_open_opts defaults;
 	const struct transport_open_opts *o = opts != NULL ? opts : &defaults;
@@ -502,7 +460,7 @@ transport_cmd_open_ex(const char *cmd, const char *remote, const char *config_fi
 		c->abort = o->abort;
 	}
 
-	if (bootstrap_run(&c->base, &c->rs, !o->batch && tty_can_prompt() ? -1 :
+	if (bootstrap_run(&c->base, &c->rs, o, !o->batch && tty_can_prompt() ? -1 :
 	    TCMD_BOOT_NOTTY_MS, fail, err, errlen) != 0) {
 		tcmd_service(&c->base);
 		/*

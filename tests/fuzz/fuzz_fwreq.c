@@ -1,12 +1,14 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * fuzz_fwreq.c - the firewall helper runs as root and reads request
  * lines from an unprivileged process: no line sequence may crash it,
  * whatever it accepts for APPLY must be a configuration the rule planner
- * can build, and a SOCKET it accepts must name a family and type it can
- * make.  The same bytes also go, whole, to the two other readers of
- * outside data in the firewall module: the describer of blocked packets
- * (the helper logs what applications and LAN hosts send) and the
- * client's parser of SOCKET replies.
+ * can build and the client's formatter writes back as the same lines,
+ * and a SOCKET it accepts must name a family and type it can make.  The
+ * same bytes also go, whole, to the two other readers of outside data in
+ * the firewall module: the describer of blocked packets (the helper logs
+ * what applications and LAN hosts send) and the client's parser of
+ * SOCKET replies.
  */
 #include <sys/socket.h>
 
@@ -14,11 +16,49 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "addr.h"
 #include "fw_nflog.h"
 #include "fw_plan.h"
 #include "fw_proto.h"
 
 int	LLVMFuzzerTestOneInput(const uint8_t *, size_t);
+
+/*
+ * What the helper accepted, formatted as the client would, is accepted
+ * again as the same configuration, and formats to the same text.
+ */
+static void
+fuzz_roundtrip(const struct fw_config *cfg)
+{
+	struct fw_req	 again;
+	char		*text, *text2, err[256];
+	const char	*p, *nl;
+	size_t		 len, len2;
+	int		 i, r = FW_E_INVAL;
+
+	if (fw_req_format(cfg, &text, &len) != 0)
+		abort();
+	fw_req_init(&again);
+	for (p = text; (nl = strchr(p, '\n')) != NULL; p = nl + 1)
+		if ((r = fw_req_line(&again, p, (size_t)(nl - p), err,
+		    sizeof(err))) < 0)
+			abort();
+	if (r != FW_PROTO_APPLY || again.cfg.nexempt != cfg->nexempt ||
+	    again.cfg.ndns != cfg->ndns)
+		abort();
+	for (i = 0; i < cfg->nexempt; i++)
+		if (!addr_equal(&again.cfg.exempt[i], &cfg->exempt[i]))
+			abort();
+	for (i = 0; i < cfg->ndns; i++)
+		if (!addr_equal(&again.cfg.dns[i], &cfg->dns[i]))
+			abort();
+	if (fw_req_format(&again.cfg, &text2, &len2) != 0 || len2 != len ||
+	    memcmp(text, text2, len) != 0)
+		abort();
+	free(text);
+	free(text2);
+	fw_req_clear(&again);
+}
 
 /* Every rule of a plan must be printable for the helper's log. */
 static void
@@ -58,6 +98,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			fuzz_format(plan.rules, plan.nrules, plan.port);
 			fuzz_format(plan.filter, plan.nfilter, plan.port);
 			fw_plan_free(&plan);
+			fuzz_roundtrip(&req.cfg);
 			fw_req_clear(&req);
 		} else if (r == FW_PROTO_SOCKET) {
 			if ((req.sock_family != AF_INET &&

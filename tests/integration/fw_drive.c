@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * fw_drive.c - drive the firewall module from a shell test.
  *
@@ -56,10 +57,13 @@ config_clear(void)
 static int
 parse_addr(const char *s, uint8_t *family, uint8_t *addr)
 {
-	memset(addr, 0, 16);
-	*family = strchr(s, ':') != NULL ? 6 : 4;
-	return inet_pton(*family == 4 ? AF_INET : AF_INET6, s, addr) == 1 ?
-	    0 : -1;
+	struct addr	a;
+
+	if (addr_parse(&a, s, (size_t)-1, 0, 0) != 0)
+		return -1;
+	*family = a.family;
+	memcpy(addr, a.bytes, 16);
+	return 0;
 }
 
 /* "ADDR/PREFIX [LO HI]" */
@@ -92,18 +96,15 @@ add_subnet(char *args, bool exclude)
 static int
 add_exempt(char *args)
 {
-	struct fw_exempt *e;
 	char *addr, *port;
 
 	if (cfg.nexempt == FW_MAX_EXEMPT)
 		return -1;
-	e = &cfg.exempt[cfg.nexempt];
 	addr = strtok(args, " ");
 	port = strtok(NULL, " ");
-	if (addr == NULL || port == NULL ||
-	    parse_addr(addr, &e->family, e->addr) != 0)
+	if (addr == NULL || port == NULL || addr_parse(&cfg.exempt[cfg.nexempt],
+	    addr, (size_t)-1, 0, (uint16_t)atoi(port)) != 0)
 		return -1;
-	e->port = (uint16_t)atoi(port);
 	cfg.nexempt++;
 	return 0;
 }
@@ -111,18 +112,15 @@ add_exempt(char *args)
 static int
 add_dns(char *args)
 {
-	struct fw_dns *d;
 	char *addr, *port;
 
 	if (cfg.ndns == FW_MAX_DNS)
 		return -1;
-	d = &cfg.dns[cfg.ndns];
 	addr = strtok(args, " ");
 	port = strtok(NULL, " ");
-	if (addr == NULL || port == NULL ||
-	    parse_addr(addr, &d->family, d->addr) != 0)
+	if (addr == NULL || port == NULL || addr_parse(&cfg.dns[cfg.ndns], addr,
+	    (size_t)-1, 0, (uint16_t)atoi(port)) != 0)
 		return -1;
-	d->port = (uint16_t)atoi(port);
 	cfg.ndns++;
 	return 0;
 }

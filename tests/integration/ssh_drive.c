@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * ssh_drive.c - drive a transport against a real sshd for
  * bootstrap_test.sh: open it (libssh2, or an external command with
@@ -193,13 +194,13 @@ main(int argc, char **argv)
 	struct transport	*t;
 	enum transport_fail	 fail = TRANSPORT_F_NONE, want = TRANSPORT_F_NONE;
 	const char		*cmd = NULL, *remote = NULL, *match = NULL, *stub = "echo";
-	const char		*tmpdir = NULL;
-	bool			 cache = false;
-	char			 err[1024], addr[INET6_ADDRSTRLEN];
+	struct transport_open_opts opts;
+	char			 err[1024], addr[ADDR_STRLEN];
 	size_t			 mib = 12;
 	int			 i, rc;
 
 	memset(&cfg, 0, sizeof(cfg));
+	memset(&opts, 0, sizeof(opts));
 	cfg.port = 22;
 	cfg.strict = SSHCFG_STRICT_YES;
 	cfg.connect_timeout = 5;
@@ -212,7 +213,7 @@ main(int argc, char **argv)
 			continue;
 		}
 		if (strcmp(o, "--stub-cache") == 0) {
-			cache = true;
+			opts.stub_cache = true;
 			continue;
 		}
 		if (v == NULL)
@@ -241,7 +242,7 @@ main(int argc, char **argv)
 		else if (strcmp(o, "--stub") == 0)
 			stub = v;
 		else if (strcmp(o, "--remote-tmpdir") == 0)
-			tmpdir = v;
+			opts.remote_tmpdir = v;
 		else if (strcmp(o, "--mib") == 0)
 			mib = (size_t)atoi(v);
 		else if (strcmp(o, "--match") == 0)
@@ -270,13 +271,12 @@ main(int argc, char **argv)
 	} else
 		return die("unknown stub %s", stub);
 	bootstrap_set_stubs(drive_find, "any");
-	bootstrap_set_options(cache, tmpdir);
 
 	if (cmd != NULL)
-		t = transport_cmd_open(cmd, remote ? remote : "localhost", NULL, 0, &fail,
+		t = transport_cmd_open(cmd, remote ? remote : "localhost", NULL, &opts, &fail,
 		    err, sizeof(err));
 	else
-		t = transport_ssh2_open(&cfg, 0, &fail, err, sizeof(err));
+		t = transport_ssh2_open(&cfg, &opts, &fail, err, sizeof(err));
 
 	if (want != TRANSPORT_F_NONE) {
 		if (t != NULL) {
@@ -293,12 +293,12 @@ main(int argc, char **argv)
 	if (t == NULL)
 		return die("open failed: %s", err);
 	if (cmd == NULL) {
-		if (t->peer_family != 4 && t->peer_family != 6) {
+		if (t->peer.family != ADDR_V4 && t->peer.family != ADDR_V6) {
 			t->ops->free(t);
 			return die("%s", "no peer address recorded");
 		}
-		inet_ntop(t->peer_family == 4 ? AF_INET : AF_INET6, t->peer_addr, addr, sizeof(addr));
-		fprintf(stderr, "ssh_drive: connected to %s port %u\n", addr, t->peer_port);
+		fprintf(stderr, "ssh_drive: connected to %s port %u\n",
+		    addr_format(&t->peer, false, addr, sizeof(addr)), t->peer.port);
 	}
 	/* A tiny send buffer forces partial packet writes (the EAGAIN rules). */
 	if (getenv("DRIVE_SNDBUF") != NULL) {

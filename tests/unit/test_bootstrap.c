@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * test_bootstrap.c - the stub bootstrap (script and client side), the
  * external-command transport, and the pure parts of the host key check.
@@ -126,6 +127,17 @@ static int fake_no_arch;
 static const char *fake_data = fake_stub_echo;
 static size_t fake_size = sizeof(fake_stub_echo) - 1;
 
+/* --stub-cache and --remote-tmpdir of the next open. */
+static struct transport_open_opts boot_opts;
+
+static void
+boot_options(bool cache, const char *tmpdir)
+{
+	memset(&boot_opts, 0, sizeof(boot_opts));
+	boot_opts.stub_cache = cache;
+	boot_opts.remote_tmpdir = tmpdir;
+}
+
 static const struct stub_image *
 fake_find(const char *machine)
 {
@@ -216,7 +228,7 @@ setup_dirs(void **state)
 	setenv("HOME", tmp_home, 1);
 	unsetenv("XDG_CACHE_HOME");
 	bootstrap_set_stubs(fake_find, "fakearch");
-	bootstrap_set_options(false, NULL);
+	boot_options(false, NULL);
 	fake_no_arch = 0;
 	fake_data = fake_stub_echo;
 	fake_size = sizeof(fake_stub_echo) - 1;
@@ -232,7 +244,7 @@ teardown_dirs(void **state)
 	restore_env("HOME", &saved_home);
 	restore_env("XDG_CACHE_HOME", &saved_cache);
 	unsetenv("FAKE_SSH_ARGS");
-	bootstrap_set_options(false, NULL);
+	boot_options(false, NULL);
 	return 0;
 }
 
@@ -313,7 +325,7 @@ open_fake(const char *mode, const char *remote, enum transport_fail *fail, char 
 	char	cmd[8192];
 
 	snprintf(cmd, sizeof(cmd), "'%s' --fake-ssh %s", self_exe, mode);
-	return transport_cmd_open(cmd, remote, NULL, 0, fail, err, errlen);
+	return transport_cmd_open(cmd, remote, NULL, &boot_opts, fail, err, errlen);
 }
 
 /* Write all of out and read back exactly as much, non-blocking both ways. */
@@ -1148,7 +1160,7 @@ cmd_roundtrip(const char *mode)
 	if (t == NULL)
 		fail_msg("open failed: %s", err);
 	assert_int_equal(fail, TRANSPORT_F_NONE);
-	assert_int_equal(t->peer_family, 0);
+	assert_int_equal(t->peer.family, 0);
 	snprintf(want, sizeof(want), "uploading the x86_64 stub (%zu bytes)\n",
 	    sizeof(fake_stub_echo) - 1);
 	assert_contains(log, want);
@@ -1221,7 +1233,7 @@ test_cmd_tmpdir(void **state)
 	enum transport_fail	 fail;
 	char			 err[512], want[600], *log;
 
-	bootstrap_set_options(false, tmp_rdir);
+	boot_options(false, tmp_rdir);
 	capture_begin();
 	t = open_fake("sh", "somewhere", &fail, err, sizeof(err));
 	log = capture_end();
@@ -1236,7 +1248,7 @@ test_cmd_tmpdir(void **state)
 	assert_empty_dir(tmp_xdg);
 
 	/* A missing one: the reason, nothing left. */
-	bootstrap_set_options(false, "/nonexistent/cs dir");
+	boot_options(false, "/nonexistent/cs dir");
 	t = open_fake("sh", "somewhere", &fail, err, sizeof(err));
 	assert_null(t);
 	assert_int_equal(fail, TRANSPORT_F_REMOTE);
@@ -1257,7 +1269,7 @@ test_cmd_cache(void **state)
 
 	setenv("XDG_CACHE_HOME", tmp_cache, 1);
 	snprintf(k, sizeof(k), "%s/cshuttle", tmp_cache);
-	bootstrap_set_options(true, NULL);
+	boot_options(true, NULL);
 	for (i = 0; i < 2; i++) {
 		capture_begin();
 		t = open_fake(i == 0 ? "sh" : "busybox", "somewhere", &fail, err, sizeof(err));
@@ -1299,7 +1311,7 @@ test_cmd_cache_unusable(void **state)
 	snprintf(file, sizeof(file), "%s/cachefile", tmp_root);
 	assert_int_equal(close(open(file, O_CREAT | O_WRONLY, 0600)), 0);
 	setenv("XDG_CACHE_HOME", file, 1);
-	bootstrap_set_options(true, NULL);
+	boot_options(true, NULL);
 	capture_begin();
 	t = open_fake("sh", "somewhere", &fail, err, sizeof(err));
 	log = capture_end();
@@ -1344,7 +1356,7 @@ test_cmd_argv(void **state)
 	snprintf(path, sizeof(path), "%s/args", tmp_root);
 	setenv("FAKE_SSH_ARGS", path, 1);
 	snprintf(cmd, sizeof(cmd), "'%s' --fake-ssh sh", self_exe);
-	t = transport_cmd_open(cmd, "bob@[fd00::1]:2200", "/etc/my config", 0, &fail, err,
+	t = transport_cmd_open(cmd, "bob@[fd00::1]:2200", "/etc/my config", NULL, &fail, err,
 	    sizeof(err));
 	if (t == NULL)
 		fail_msg("open failed: %s", err);
@@ -1364,11 +1376,12 @@ test_cmd_cannot_run(void **state)
 	enum transport_fail	 fail;
 	char			 err[512];
 
-	t = transport_cmd_open("/nonexistent/ssh -v", "host", NULL, 0, &fail, err, sizeof(err));
+	t = transport_cmd_open("/nonexistent/ssh -v", "host", NULL, NULL, &fail, err, sizeof(err));
 	assert_null(t);
 	assert_int_equal(fail, TRANSPORT_F_CONNECT);
 	assert_non_null(strstr(err, "cannot run '/nonexistent/ssh'"));
-	t = transport_cmd_open("ssh", "-oProxyCommand=x", NULL, 0, &fail, err, sizeof(err));
+	t = transport_cmd_open("ssh", "-oProxyCommand=x", NULL, NULL, &fail, err,
+	    sizeof(err));
 	assert_null(t);
 }
 
@@ -1381,13 +1394,13 @@ test_cmd_ssh_failure(void **state)
 
 	/* What ssh does when the key is refused: message, exit 255. */
 	t = transport_cmd_open("sh -c 'echo \"me@h: Permission denied (publickey).\" >&2; "
-	    "exit 255'", "h", NULL, 0, &fail, err, sizeof(err));
+	    "exit 255'", "h", NULL, NULL, &fail, err, sizeof(err));
 	assert_null(t);
 	assert_int_equal(fail, TRANSPORT_F_AUTH);
 	assert_non_null(strstr(err, "exit status 255"));
 	assert_non_null(strstr(err, "Permission denied"));
 	t = transport_cmd_open("sh -c 'echo \"Host key verification failed.\" >&2; exit 255'",
-	    "h", NULL, 0, &fail, err, sizeof(err));
+	    "h", NULL, NULL, &fail, err, sizeof(err));
 	assert_null(t);
 	assert_int_equal(fail, TRANSPORT_F_HOSTKEY);
 }

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * test_fw_plan.c - ordering of the redirect rules and of the leak
  * protection rules (firewall/fw_plan.c).
@@ -65,26 +66,17 @@ fx_subnet(struct fixture *f, bool exclude, const char *addr, int prefix,
 static void
 fx_exempt(struct fixture *f, const char *addr, int port)
 {
-	struct fw_exempt *e = &f->cfg.exempt[f->cfg.nexempt++];
-	uint8_t family = strchr(addr, ':') != NULL ? 6 : 4;
+	struct addr *e = &f->cfg.exempt[f->cfg.nexempt++];
 
-	e->family = family;
-	assert_int_equal(inet_pton(family == 4 ? AF_INET : AF_INET6, addr,
-	    e->addr), 1);
-	e->port = (uint16_t)port;
+	assert_int_equal(addr_parse(e, addr, (size_t)-1, 0, (uint16_t)port), 0);
 }
 
 static void
 fx_dns(struct fixture *f, const char *addr, int port)
 {
-	struct fw_dns *d = &f->cfg.dns[f->cfg.ndns++];
-	uint8_t family = strchr(addr, ':') != NULL ? 6 : 4;
+	struct addr *d = &f->cfg.dns[f->cfg.ndns++];
 
-	memset(d, 0, sizeof(*d));
-	d->family = family;
-	assert_int_equal(inet_pton(family == 4 ? AF_INET : AF_INET6, addr,
-	    d->addr), 1);
-	d->port = (uint16_t)port;
+	assert_int_equal(addr_parse(d, addr, (size_t)-1, 0, (uint16_t)port), 0);
 }
 
 /* Compare a rule list with the log text of each rule, in order. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * test_fw_proto.c - the firewall helper's request parser and the client's
  * formatter (firewall/fw_proto.c): round trip and strict validation; and
@@ -84,20 +85,12 @@ test_roundtrip(void **state)
 	v[2].port_lo = 0;
 	v[2].port_hi = 65535;
 	cfg.nexempt = 2;
-	cfg.exempt[0].family = 4;
-	inet_pton(AF_INET, "192.0.2.7", cfg.exempt[0].addr);
-	cfg.exempt[0].port = 22;
-	cfg.exempt[1].family = 6;
-	inet_pton(AF_INET6, "2001:db8::7", cfg.exempt[1].addr);
-	cfg.exempt[1].port = 2222;
+	assert_int_equal(addr_parse(&cfg.exempt[0], "192.0.2.7", (size_t)-1, 0, 22), 0);
+	assert_int_equal(addr_parse(&cfg.exempt[1], "2001:db8::7", (size_t)-1, 0, 2222), 0);
 	cfg.block_leaks = true;
 	cfg.ndns = 2;
-	cfg.dns[0].family = 4;
-	inet_pton(AF_INET, "127.0.0.53", cfg.dns[0].addr);
-	cfg.dns[0].port = 12353;
-	cfg.dns[1].family = 6;
-	inet_pton(AF_INET6, "fd00::53", cfg.dns[1].addr);
-	cfg.dns[1].port = 12354;
+	assert_int_equal(addr_parse(&cfg.dns[0], "127.0.0.53", (size_t)-1, 0, 12353), 0);
+	assert_int_equal(addr_parse(&cfg.dns[1], "fd00::53", (size_t)-1, 0, 12354), 0);
 
 	assert_int_equal(fw_req_format(&cfg, &text, &len), 0);
 	assert_int_equal(strlen(text), len);
@@ -120,11 +113,12 @@ test_roundtrip(void **state)
 	assert_int_equal(req.cfg.port, 12300);
 	assert_true(req.cfg.ipv4 && req.cfg.ipv6 && req.cfg.prerouting);
 	assert_int_equal(req.cfg.nexempt, 2);
-	assert_memory_equal(&req.cfg.exempt[1], &cfg.exempt[1],
-	    sizeof(cfg.exempt[1]));
+	assert_true(addr_equal(&req.cfg.exempt[0], &cfg.exempt[0]));
+	assert_true(addr_equal(&req.cfg.exempt[1], &cfg.exempt[1]));
 	assert_true(req.cfg.block_leaks);
 	assert_int_equal(req.cfg.ndns, 2);
-	assert_memory_equal(req.cfg.dns, cfg.dns, sizeof(cfg.dns[0]) * 2);
+	assert_true(addr_equal(&req.cfg.dns[0], &cfg.dns[0]));
+	assert_true(addr_equal(&req.cfg.dns[1], &cfg.dns[1]));
 	assert_ptr_equal(req.cfg.subnets, &req.subnets);
 	assert_int_equal(req.subnets.n, 3);
 	assert_int_equal(req.subnets.v[0].port_hi, 65535);
@@ -134,6 +128,13 @@ test_roundtrip(void **state)
 	assert_int_equal(req.subnets.n, 0);
 	assert_int_equal(req.seen, 0);
 	free(text);
+
+	/* an address goes without its scope: the helper takes none */
+	cfg.exempt[1].scope = 2;
+	assert_int_equal(fw_req_format(&cfg, &text, &len), 0);
+	assert_non_null(strstr(text, "EXEMPT 6 2001:db8::7 2222\n"));
+	free(text);
+	cfg.exempt[1].scope = 0;
 
 	/* host bits are cleared before sending */
 	list.n = 1;
