@@ -187,7 +187,7 @@ main_exempt_add(struct fw_config *c, uint8_t family, const uint8_t *addr, uint16
 static void
 main_exempt_host(struct fw_config *c, const char *host, int port, bool quiet)
 {
-	struct dns_addr	 a[FW_MAX_EXEMPT];
+	struct addr	 a[FW_MAX_EXEMPT];
 	size_t		 n = 0, i;
 	char		 err[256];
 
@@ -199,7 +199,7 @@ main_exempt_host(struct fw_config *c, const char *host, int port, bool quiet)
 		return;
 	}
 	for (i = 0; i < n; i++)
-		main_exempt_add(c, a[i].family, a[i].addr, (uint16_t)port);
+		main_exempt_add(c, a[i].family, a[i].bytes, (uint16_t)port);
 }
 
 /*

@@ -427,7 +427,7 @@ static int
 ssh2_connect(struct tssh *t, const struct sshcfg *cfg, const struct transport_open_opts *o,
     int timeout_ms, char *addrstr, size_t addrlen, char *err, size_t errlen)
 {
-	struct dns_addr		 a[SSH2_MAX_ADDRS];
+	struct addr		 a[SSH2_MAX_ADDRS];
 	struct sockaddr_storage	 ss;
 	struct sockaddr_in	*sin = (struct sockaddr_in *)&ss;
 	struct sockaddr_in6	*sin6 = (struct sockaddr_in6 *)&ss;
@@ -446,12 +446,12 @@ ssh2_connect(struct tssh *t, const struct sshcfg *cfg, const struct transport_op
 		if (a[i].family == 4) {
 			sin->sin_family = AF_INET;
 			sin->sin_port = htons((uint16_t)cfg->port);
-			memcpy(&sin->sin_addr, a[i].addr, 4);
+			memcpy(&sin->sin_addr, a[i].bytes, 4);
 			slen = sizeof(*sin);
 		} else {
 			sin6->sin6_family = AF_INET6;
 			sin6->sin6_port = htons((uint16_t)cfg->port);
-			memcpy(&sin6->sin6_addr, a[i].addr, 16);
+			memcpy(&sin6->sin6_addr, a[i].bytes, 16);
 			slen = sizeof(*sin6);
 		}
 		inet_ntop(ss.ss_family, a[i].family == 4 ? (void *)&sin->sin_addr :
@@ -496,7 +496,7 @@ ssh2_connect(struct tssh *t, const struct sshcfg *cfg, const struct transport_op
 		}
 		ssh2_sockopts(fd, o);
 		t->base.peer_family = a[i].family;
-		memcpy(t->base.peer_addr, a[i].addr, 16);
+		memcpy(t->base.peer_addr, a[i].bytes, 16);
 		t->base.peer_port = (uint16_t)cfg->port;
 		return fd;
 	}
