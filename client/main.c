@@ -70,7 +70,7 @@ struct main_ctx {
 	struct dns_local	*dns;
 	struct dns_server	 dns_plan[FW_MAX_DNS];	/* what ctx.dns was asked to serve */
 	size_t			 ndns_plan;
-	struct proto_dns_server	 to_ns[OPTIONS_MAX_NS];
+	struct addr		 to_ns[OPTIONS_MAX_NS];
 	char			 bypass_name[2][DNS_MSG_TEXT_MAX + 1];
 	char			*bypass[2];	/* the SSH server's names (dns_local) */
 	size_t			 nbypass;
@@ -860,11 +860,9 @@ main(int argc, char **argv)
 		log_error("%s", err);
 		goto out;
 	}
-	for (k = 0; k < o->nto_ns; k++) {
-		ctx.to_ns[k].family = o->to_ns[k].family;
-		ctx.to_ns[k].port = o->to_ns[k].port;
-		memcpy(ctx.to_ns[k].addr, o->to_ns[k].addr, sizeof(ctx.to_ns[k].addr));
-	}
+	for (k = 0; k < o->nto_ns; k++)
+		addr_set(&ctx.to_ns[k], o->to_ns[k].family, o->to_ns[k].addr,
+		    o->to_ns[k].port);
 	ctx.fwcfg.block_leaks = !o->no_block_leaks;
 	memset(&opts, 0, sizeof(opts));
 	opts.alive_interval_ms = o->alive_interval_ms;

@@ -29,6 +29,7 @@
 #include <unistd.h>
 
 #include "log.h"
+#include "resolv.h"
 #include "stub_dns.h"
 
 #define STUB_DNS_Q_UDP		0	/* datagram sent, waiting for the answer */
@@ -65,21 +66,6 @@ static void	stub_dns_tcp_cb(struct ev_loop *, struct ev_io *, uint32_t);
 
 /* ---- helpers ---- */
 
-static const char *
-stub_dns_name(const struct proto_dns_server *s, char *buf, size_t size)
-{
-	char	a[INET6_ADDRSTRLEN];
-
-	if (inet_ntop(s->family == PROTO_FAMILY_IPV4 ? AF_INET : AF_INET6, s->addr,
-	    a, sizeof(a)) == NULL)
-		strcpy(a, "?");
-	if (s->family == PROTO_FAMILY_IPV4)
-		snprintf(buf, size, "%s:%u", a, s->port);
-	else
-		snprintf(buf, size, "[%s]:%u", a, s->port);
-	return buf;
-}
-
 /* One line per cause and server per STUB_DNS_LOG_MS: a dead server under
  * steady traffic must not flood the client's terminal. */
 static void __attribute__((format(printf, 4, 5)))
@@ -108,26 +94,13 @@ stub_dns_log(struct stub_dns *d, enum stub_dns_cause cause, int srv, const char 
 }
 
 static int
-stub_dns_sock_real(int type, const struct proto_dns_server *s)
+stub_dns_sock_real(int type, const struct addr *s)
 {
 	struct sockaddr_storage	 ss;
-	struct sockaddr_in	*sin = (struct sockaddr_in *)&ss;
-	struct sockaddr_in6	*sin6 = (struct sockaddr_in6 *)&ss;
 	socklen_t		 slen;
 	int			 fd, err;
 
-	memset(&ss, 0, sizeof(ss));
-	if (s->family == PROTO_FAMILY_IPV4) {
-		sin->sin_family = AF_INET;
-		sin->sin_port = htons(s->port);
-		memcpy(&sin->sin_addr, s->addr, 4);
-		slen = sizeof(*sin);
-	} else {
-		sin6->sin6_family = AF_INET6;
-		sin6->sin6_port = htons(s->port);
-		memcpy(&sin6->sin6_addr, s->addr, 16);
-		slen = sizeof(*sin6);
-	}
+	slen = addr_to_sockaddr(s, &ss);
 	if ((fd = socket(ss.ss_family, type | SOCK_NONBLOCK | SOCK_CLOEXEC, 0)) == -1)
 		return -errno;
 	if (connect(fd, (struct sockaddr *)&ss, slen) == -1 && errno != EINPROGRESS) {
@@ -214,8 +187,8 @@ static void
 stub_dns_next(struct stub_dns_query *q)
 {
 	struct stub_dns			*d = q->dns;
-	const struct proto_dns_server	*s;
-	char				 name[64];
+	const struct addr	*s;
+	char			 name[ADDR_STRLEN];
 	ssize_t				 n;
 	int				 fd, err;
 
@@ -238,7 +211,7 @@ stub_dns_next(struct stub_dns_query *q)
 			return;
 		}
 		stub_dns_log(d, STUB_DNS_LOG_UNREACH, (int)q->srv, "%s unreachable (%s)",
-		    stub_dns_name(s, name, sizeof(name)), strerror(err));
+		    addr_format(s, true, name, sizeof(name)), strerror(err));
 	}
 	/* Timeouts say more than the errors: a server that was down once
 	 * may merely have been slow the other time. */
@@ -251,10 +224,10 @@ stub_dns_next(struct stub_dns_query *q)
 static void
 stub_dns_tcp_failed(struct stub_dns_query *q, const char *why)
 {
-	char	name[64];
+	char	name[ADDR_STRLEN];
 
 	stub_dns_log(q->dns, STUB_DNS_LOG_UNREACH, (int)q->srv, "%s over TCP: %s",
-	    stub_dns_name(&q->dns->servers[q->srv], name, sizeof(name)), why);
+	    addr_format(&q->dns->servers[q->srv], true, name, sizeof(name)), why);
 	stub_dns_next(q);
 }
 
@@ -284,11 +257,11 @@ stub_dns_tcp(struct stub_dns_query *q)
 static void
 stub_dns_too_big(struct stub_dns_query *q, size_t len)
 {
-	char	name[64];
+	char	name[ADDR_STRLEN];
 
 	stub_dns_log(q->dns, STUB_DNS_LOG_TOOBIG, (int)q->srv,
 	    "answer from %s too big for the tunnel (%zu bytes)",
-	    stub_dns_name(&q->dns->servers[q->srv], name, sizeof(name)), len);
+	    addr_format(&q->dns->servers[q->srv], true, name, sizeof(name)), len);
 	stub_dns_fail(q->dns, q->id, PROTO_DNS_FAIL_TOOBIG);
 	stub_dns_finish(q);
 }
@@ -296,19 +269,19 @@ stub_dns_too_big(struct stub_dns_query *q, size_t len)
 static void
 stub_dns_malformed(struct stub_dns_query *q)
 {
-	char	name[64];
+	char	name[ADDR_STRLEN];
 
 	q->dns->malformed++;
 	stub_dns_log(q->dns, STUB_DNS_LOG_MALFORMED, (int)q->srv,
 	    "malformed or unrelated answer from %s dropped",
-	    stub_dns_name(&q->dns->servers[q->srv], name, sizeof(name)));
+	    addr_format(&q->dns->servers[q->srv], true, name, sizeof(name)));
 }
 
 static void
 stub_dns_udp_cb(struct ev_loop *loop, struct ev_io *io, uint32_t revents)
 {
 	struct stub_dns_query	*q = io->arg;
-	char			 name[64];
+	char			 name[ADDR_STRLEN];
 	ssize_t			 n;
 	size_t			 got;
 	int			 i;
@@ -323,7 +296,7 @@ stub_dns_udp_cb(struct ev_loop *loop, struct ev_io *io, uint32_t revents)
 				return;
 			stub_dns_log(q->dns, STUB_DNS_LOG_UNREACH, (int)q->srv,
 			    "%s unreachable (%s)",
-			    stub_dns_name(&q->dns->servers[q->srv], name, sizeof(name)),
+			    addr_format(&q->dns->servers[q->srv], true, name, sizeof(name)),
 			    strerror(errno));
 			stub_dns_next(q);
 			return;
@@ -433,7 +406,7 @@ stub_dns_expire(struct stub_dns *d, uint64_t now)
 {
 	struct stub_dns_query	*q, *next;
 	uint64_t		 first = 0;
-	char			 name[64];
+	char			 name[ADDR_STRLEN];
 
 	for (q = d->all; q != NULL; q = next) {
 		next = q->next;		/* q may finish; no other query does */
@@ -441,7 +414,7 @@ stub_dns_expire(struct stub_dns *d, uint64_t now)
 			continue;
 		q->timed_out = 1;
 		stub_dns_log(d, STUB_DNS_LOG_TIMEOUT, (int)q->srv, "no answer from %s (timeout%s)",
-		    stub_dns_name(&d->servers[q->srv], name, sizeof(name)),
+		    addr_format(&d->servers[q->srv], true, name, sizeof(name)),
 		    q->state == STUB_DNS_Q_UDP ? "" : ", TCP");
 		stub_dns_next(q);
 	}
@@ -454,46 +427,13 @@ stub_dns_expire(struct stub_dns *d, uint64_t now)
 /* ---- servers ---- */
 
 size_t
-stub_dns_parse_resolv(const char *text, size_t len, struct proto_dns_server *out,
-    size_t max)
+stub_dns_parse_resolv(const char *text, size_t len, struct addr *out, size_t max)
 {
-	struct proto_dns_server	 s;
-	char			 addr[64], *pct;
-	size_t			 n = 0, pos = 0, eol, a, alen;
-	const char		*nl;
+	size_t	n = 0;
 
-	for (; pos < len && n < max; pos = eol + 1) {
-		nl = memchr(text + pos, '\n', len - pos);
-		eol = nl != NULL ? (size_t)(nl - text) : len;
-		/* Like the resolver: the keyword starts the line. */
-		if (eol - pos < 11 || memcmp(text + pos, "nameserver", 10) != 0 ||
-		    (text[pos + 10] != ' ' && text[pos + 10] != '\t'))
-			continue;
-		for (a = pos + 10; a < eol && (text[a] == ' ' || text[a] == '\t'); a++)
-			;
-		for (alen = 0; a + alen < eol && strchr(" \t\r#;", text[a + alen]) == NULL &&
-		    text[a + alen] != '\0'; alen++)
-			;
-		if (alen == 0 || alen >= sizeof(addr))
-			continue;
-		memcpy(addr, text + a, alen);
-		addr[alen] = '\0';
-		if ((pct = strchr(addr, '%')) != NULL)
-			*pct = '\0';
-		memset(&s, 0, sizeof(s));
-		s.port = 53;
-		if (inet_pton(AF_INET, addr, s.addr) == 1)
-			s.family = PROTO_FAMILY_IPV4;
-		else if (inet_pton(AF_INET6, addr, s.addr) == 1) {
-			/* fe80::/10 needs the scope of an interface here;
-			 * "any interface" is not an address to ask. */
-			if (s.addr[0] == 0xfe && (s.addr[1] & 0xc0) == 0x80)
-				continue;
-			s.family = PROTO_FAMILY_IPV6;
-		} else
-			continue;
-		out[n++] = s;
-	}
+	/* fe80::/10 needs the scope of one of this host's interfaces;
+	 * "any interface" is not an address to ask. */
+	(void)resolv_parse(text, len, RESOLV_F_NO_LINKLOCAL, out, max, &n, NULL, 0);
 	return n;
 }
 
@@ -501,7 +441,7 @@ stub_dns_parse_resolv(const char *text, size_t len, struct proto_dns_server *out
 static void
 stub_dns_load(struct stub_dns *d)
 {
-	char	name[64];
+	char	name[ADDR_STRLEN];
 	size_t	len = 0;
 	ssize_t	n;
 	int	fd;
@@ -518,15 +458,11 @@ stub_dns_load(struct stub_dns *d)
 	}
 	if (d->nservers == 0) {
 		/* What the C library does without a nameserver line. */
-		memset(&d->servers[0], 0, sizeof(d->servers[0]));
-		d->servers[0].family = PROTO_FAMILY_IPV4;
-		d->servers[0].port = 53;
-		d->servers[0].addr[0] = 127;
-		d->servers[0].addr[3] = 1;
-		d->nservers = 1;
+		(void)resolv_parse("", 0, RESOLV_F_DEFAULT, d->servers, 1, &d->nservers,
+		    NULL, 0);
 	}
 	log_debug("dns: %zu nameserver(s) from %s, first %s", d->nservers, d->resolv_path,
-	    stub_dns_name(&d->servers[0], name, sizeof(name)));
+	    addr_format(&d->servers[0], true, name, sizeof(name)));
 }
 
 /* ---- frames ---- */

@@ -42,7 +42,7 @@ struct stub_dns_query;
 struct stub_dns {
 	struct ev_loop		*loop;
 	struct mux		*mux;
-	struct proto_dns_server	 servers[PROTO_DNS_MAX_SERVERS];
+	struct addr		 servers[PROTO_DNS_MAX_SERVERS];
 	size_t			 nservers;
 	int			 have_servers;	/* configured, or resolv.conf read */
 	const char		*resolv_path;
@@ -51,7 +51,7 @@ struct stub_dns {
 	 * with connect() to s started; returns it or -errno.  Tests and the
 	 * fuzzer replace it so that nothing leaves the machine.
 	 */
-	int			(*sock)(int type, const struct proto_dns_server *s);
+	int			(*sock)(int type, const struct addr *s);
 	struct stub_dns_query	*all;		/* outstanding */
 	struct stub_dns_query	*garbage;	/* finished, freed after the pass */
 	size_t			 nq;
@@ -85,7 +85,7 @@ int	stub_dns_check_answer(const uint8_t *query, const uint8_t *ans, size_t len);
  * skipped (their scope is this host's business); a %scope suffix on any
  * other address is dropped.  Returns how many were stored.
  */
-size_t	stub_dns_parse_resolv(const char *text, size_t len, struct proto_dns_server *out,
+size_t	stub_dns_parse_resolv(const char *text, size_t len, struct addr *out,
 	    size_t max);
 
 #endif
