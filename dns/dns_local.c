@@ -96,7 +96,7 @@ struct dns_token {
 
 struct dns_srv {
 	struct dns_local	*d;
-	struct dns_server	 ns;
+	struct addr		 ns;
 	uint16_t		 port;
 	int			 ufd, tfd;
 	struct ev_io		 uio, tio;
@@ -148,7 +148,7 @@ struct dns_local {
 	void			*send_arg;
 	struct ev_timer		 timer;
 	bool			 started, closing, ares_init;
-	struct dns_srv		 srv[DNS_CONF_MAX];
+	struct dns_srv		 srv[DNS_LOCAL_MAX_SERVERS];
 	size_t			 nsrv;
 	struct dns_pending	*hash[DNS_LOCAL_HASH];
 	struct dns_pending	*phead, *ptail;
@@ -249,7 +249,7 @@ static int
 dns_local_listen(struct dns_srv *s, const uint8_t *addr, uint16_t *port,
     char *err, size_t errlen)
 {
-	int	 family = s->ns.family == 4 ? AF_INET : AF_INET6;
+	int	 family = addr_af(s->ns.family);
 	int	 tries, r;
 	char	 a[INET6_ADDRSTRLEN];
 
@@ -288,7 +288,7 @@ dns_local_open(const struct dns_local_params *p, char *err, size_t errlen)
 	char			 a[80];
 	int			 r;
 
-	if (p->nservers == 0 || p->nservers > DNS_CONF_MAX) {
+	if (p->nservers == 0 || p->nservers > DNS_LOCAL_MAX_SERVERS) {
 		snprintf(err, errlen, "DNS: invalid set-up");
 		return NULL;
 	}
@@ -310,13 +310,13 @@ dns_local_open(const struct dns_local_params *p, char *err, size_t errlen)
 		s->ns = p->servers[i];
 		s->ufd = s->tfd = -1;
 		s->uio.fd = s->tio.fd = -1;
-		dns_server_text(&s->ns, a, sizeof(a));
-		if ((s->ns.family == 6 && !p->want6) || (s->ns.family == 4 && !p->want4)) {
+		addr_format(&s->ns, true, a, sizeof(a));
+		if ((s->ns.family == ADDR_V6 && !p->want6) || (s->ns.family == ADDR_V4 && !p->want4)) {
 			log_warn("DNS to %s is not captured: IPv%u is not redirected", a,
 			    s->ns.family);
 			continue;
 		}
-		r = dns_local_listen(s, s->ns.family == 4 ? p->bind4 : p->bind6,
+		r = dns_local_listen(s, s->ns.family == ADDR_V4 ? p->bind4 : p->bind6,
 		    &port, err, errlen);
 		if (r < 0) {
 			dns_local_close(d);
@@ -344,7 +344,7 @@ dns_local_count(const struct dns_local *d)
 	return d->nsrv;
 }
 
-const struct dns_server *
+const struct addr *
 dns_local_server(const struct dns_local *d, size_t i, uint16_t *port)
 {
 	if (i >= d->nsrv)
@@ -477,7 +477,7 @@ dns_local_deliver(struct dns_local *d, struct dns_pending *p, const uint8_t *a,
 		memset(&ctl, 0, sizeof(ctl));
 		mh.msg_control = ctl.buf;
 		cm = (struct cmsghdr *)ctl.buf;
-		if (p->srv->ns.family == 4) {
+		if (p->srv->ns.family == ADDR_V4) {
 			struct in_pktinfo pi;
 
 			memset(&pi, 0, sizeof(pi));
@@ -563,7 +563,7 @@ dns_local_ares_cb(void *arg, int status, int timeouts, unsigned char *abuf, int 
 		d->st.local_fail++;
 		dns_local_note(d, DNS_C_LOCAL, LOG_LVL_WARN, "%s: %s did not answer "
 		    "(%s)", dns_msg_name_text(&p->qi, name, sizeof(name)),
-		    dns_server_text(&ch->srv->ns, a, sizeof(a)),
+		    addr_format(&ch->srv->ns, true, a, sizeof(a)),
 		    status != ARES_SUCCESS ? ares_strerror(status) : "bad answer");
 		dns_local_servfail(d, p);
 		return;
@@ -1185,11 +1185,11 @@ dns_chan_open(struct dns_local *d, struct dns_srv *s, char *err, size_t errlen)
 	}
 	ch->live = true;
 	memset(&node, 0, sizeof(node));
-	node.family = s->ns.family == 4 ? AF_INET : AF_INET6;
-	if (s->ns.family == 4)
-		memcpy(&node.addr.addr4, s->ns.addr, 4);
+	node.family = addr_af(s->ns.family);
+	if (s->ns.family == ADDR_V4)
+		memcpy(&node.addr.addr4, s->ns.bytes, 4);
 	else
-		memcpy(&node.addr.addr6, s->ns.addr, 16);
+		memcpy(&node.addr.addr6, s->ns.bytes, 16);
 	node.udp_port = node.tcp_port = s->ns.port;
 	if ((r = ares_set_servers_ports(ch->channel, &node)) != ARES_SUCCESS) {
 		snprintf(err, errlen, "c-ares: %s", ares_strerror(r));
@@ -1377,7 +1377,7 @@ dns_local_close(struct dns_local *d)
 	if (d == NULL)
 		return;
 	dns_local_stop(d);
-	for (i = 0; i < DNS_CONF_MAX; i++) {
+	for (i = 0; i < DNS_LOCAL_MAX_SERVERS; i++) {
 		if (d->srv[i].d == NULL)
 			continue;
 		if (d->srv[i].ufd >= 0)

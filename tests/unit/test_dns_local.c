@@ -251,14 +251,14 @@ open_dl(int ndomains, int timeout_ms)
 {
 	static char *domains[] = { "corp.example" };
 	struct dns_local_params p;
-	struct dns_server ns;
+	struct addr ns;
 	struct sockaddr_in sin;
 	char err[256];
 
 	memset(&ns, 0, sizeof(ns));
-	ns.family = 4;
-	ns.addr[0] = 127;
-	ns.addr[3] = 2;
+	ns.family = ADDR_V4;
+	ns.bytes[0] = 127;
+	ns.bytes[3] = 2;
 	ns.port = FAKE_NS_PORT;
 	memset(&p, 0, sizeof(p));
 	p.servers = &ns;
