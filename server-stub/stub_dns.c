@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * stub_dns.c - the stub's DNS forwarder (see stub_dns.h and section 5 of
  * docs/PROTOCOL.md).
@@ -17,17 +18,14 @@
  */
 #include <sys/socket.h>
 
-#include <arpa/inet.h>
-#include <netinet/in.h>
-
 #include <errno.h>
 #include <fcntl.h>
-#include <stdarg.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
+#include "buf.h"
+#include "clock.h"
 #include "log.h"
 #include "resolv.h"
 #include "stub_dns.h"
@@ -53,7 +51,8 @@ struct stub_dns_query {
 	size_t			 ans_len;	/* TCP: the announced answer length */
 	uint8_t			*ans;		/* TCP: the answer */
 	uint8_t			 tcp_len[2];
-	struct stub_dns_query	*next, *prev;
+	LIST_ENTRY(stub_dns_query) entry;	/* on dns->all */
+	SLIST_ENTRY(stub_dns_query) gc;		/* then on dns->garbage */
 	uint16_t		 len;		/* query bytes */
 	uint8_t			 msg[];		/* 2-byte length (for TCP), then the query */
 };
@@ -66,32 +65,14 @@ static void	stub_dns_tcp_cb(struct ev_loop *, struct ev_io *, uint32_t);
 
 /* ---- helpers ---- */
 
-/* One line per cause and server per STUB_DNS_LOG_MS: a dead server under
- * steady traffic must not flood the client's terminal. */
-static void __attribute__((format(printf, 4, 5)))
-stub_dns_log(struct stub_dns *d, enum stub_dns_cause cause, int srv, const char *fmt, ...)
-{
-	char		 line[256];
-	va_list		 ap;
-	uint64_t	 now = ev_now();
-	unsigned	 slot = srv < 0 ? 0 : (unsigned)srv + 1;
-	unsigned	*skipped = &d->log_skipped[cause][slot];
-
-	if (d->log_last[cause][slot] != 0 &&
-	    now - d->log_last[cause][slot] < STUB_DNS_LOG_MS) {
-		(*skipped)++;
-		return;
-	}
-	d->log_last[cause][slot] = now;
-	va_start(ap, fmt);
-	vsnprintf(line, sizeof(line), fmt, ap);
-	va_end(ap);
-	if (*skipped > 0)
-		log_info("dns: %s (and %u more like it)", line, *skipped);
-	else
-		log_info("dns: %s", line);
-	*skipped = 0;
-}
+/*
+ * At most one line per cause and server (srv: an index into servers[], or
+ * -1 for none) every STUB_DNS_LOG_MS: a dead server under steady traffic
+ * must not flood the client's terminal.
+ */
+#define stub_dns_log(d, cause, srv, ...)					\
+	log_limited(&(d)->log[(cause)][(srv) + 1], STUB_DNS_LOG_MS, LOG_LVL_INFO, \
+	    "dns: " __VA_ARGS__)
 
 static int
 stub_dns_sock_real(int type, const struct addr *s)
@@ -121,7 +102,7 @@ stub_dns_arm(struct stub_dns *d, uint64_t when)
 static void
 stub_dns_timer_cb(struct ev_loop *loop, struct ev_timer *t)
 {
-	stub_dns_expire(t->arg, ev_now());
+	stub_dns_expire(t->arg, clock_ms());
 }
 
 /* ---- replies ---- */
@@ -170,16 +151,9 @@ stub_dns_finish(struct stub_dns_query *q)
 	struct stub_dns	*d = q->dns;
 
 	stub_dns_close(q);
-	if (q->prev != NULL)
-		q->prev->next = q->next;
-	else
-		d->all = q->next;
-	if (q->next != NULL)
-		q->next->prev = q->prev;
+	LIST_REMOVE(q, entry);
 	d->nq--;
-	q->prev = NULL;
-	q->next = d->garbage;
-	d->garbage = q;
+	SLIST_INSERT_HEAD(&d->garbage, q, gc);
 }
 
 /* Start the next attempt (UDP, next server in turn) or give up. */
@@ -206,7 +180,7 @@ stub_dns_next(struct stub_dns_query *q)
 			close(fd);
 		else {
 			q->state = STUB_DNS_Q_UDP;
-			q->deadline = ev_now() + STUB_DNS_UDP_MS;
+			q->deadline = clock_ms() + STUB_DNS_UDP_MS;
 			stub_dns_arm(d, q->deadline);
 			return;
 		}
@@ -250,7 +224,7 @@ stub_dns_tcp(struct stub_dns_query *q)
 	}
 	q->state = STUB_DNS_Q_CONNECT;
 	q->off = 0;
-	q->deadline = ev_now() + STUB_DNS_TCP_MS;
+	q->deadline = clock_ms() + STUB_DNS_TCP_MS;
 	stub_dns_arm(d, q->deadline);
 }
 
@@ -373,7 +347,7 @@ stub_dns_tcp_cb(struct ev_loop *loop, struct ev_io *io, uint32_t revents)
 		}
 		q->off += (size_t)n;
 		if (q->off == 2) {
-			q->ans_len = (size_t)q->tcp_len[0] << 8 | q->tcp_len[1];
+			q->ans_len = buf_get_u16(q->tcp_len);
 			if (q->ans_len > PROTO_MAX_PAYLOAD) {
 				stub_dns_too_big(q, q->ans_len);
 				return;
@@ -408,8 +382,8 @@ stub_dns_expire(struct stub_dns *d, uint64_t now)
 	uint64_t		 first = 0;
 	char			 name[ADDR_STRLEN];
 
-	for (q = d->all; q != NULL; q = next) {
-		next = q->next;		/* q may finish; no other query does */
+	/* q may finish; no other query does. */
+	LIST_FOREACH_SAFE(q, &d->all, entry, next) {
 		if (q->deadline > now)
 			continue;
 		q->timed_out = 1;
@@ -418,7 +392,7 @@ stub_dns_expire(struct stub_dns *d, uint64_t now)
 		    q->state == STUB_DNS_Q_UDP ? "" : ", TCP");
 		stub_dns_next(q);
 	}
-	for (q = d->all; q != NULL; q = q->next)
+	LIST_FOREACH(q, &d->all, entry)
 		if (first == 0 || q->deadline < first)
 			first = q->deadline;
 	d->timer.when = first;
@@ -502,7 +476,7 @@ stub_dns_frame(struct mux *m, const struct proto_frame *f, void *arg)
 		stub_dns_fail(d, f->stream, PROTO_DNS_FAIL_BADQUERY);
 		return;
 	}
-	for (q = d->all; q != NULL; q = q->next) {
+	LIST_FOREACH(q, &d->all, entry) {
 		if (q->id == f->stream) {
 			/* A DNS_FAIL would be taken for the first one's. */
 			stub_dns_log(d, STUB_DNS_LOG_QUERY, -1,
@@ -533,13 +507,9 @@ stub_dns_frame(struct mux *m, const struct proto_frame *f, void *arg)
 	q->io.fd = -1;
 	q->id = f->stream;
 	q->len = f->len;
-	q->msg[0] = (uint8_t)(f->len >> 8);
-	q->msg[1] = (uint8_t)f->len;
+	buf_set_u16(q->msg, f->len);
 	memcpy(q->msg + 2, f->payload, f->len);
-	q->next = d->all;
-	if (d->all != NULL)
-		d->all->prev = q;
-	d->all = q;
+	LIST_INSERT_HEAD(&d->all, q, entry);
 	d->nq++;
 	stub_dns_next(q);
 }
@@ -552,7 +522,9 @@ stub_dns_init(struct stub_dns *d, struct ev_loop *loop, struct mux *m)
 	memset(d, 0, sizeof(*d));
 	d->loop = loop;
 	d->mux = m;
-	d->resolv_path = STUB_DNS_RESOLV;
+	LIST_INIT(&d->all);
+	SLIST_INIT(&d->garbage);
+	d->resolv_path = RESOLV_PATH;
 	d->sock = stub_dns_sock_real;
 	d->timer.cb = stub_dns_timer_cb;
 	d->timer.arg = d;
@@ -564,8 +536,8 @@ stub_dns_collect(struct stub_dns *d)
 {
 	struct stub_dns_query	*q;
 
-	while ((q = d->garbage) != NULL) {
-		d->garbage = q->next;
+	while ((q = SLIST_FIRST(&d->garbage)) != NULL) {
+		SLIST_REMOVE_HEAD(&d->garbage, gc);
 		free(q);
 	}
 }
@@ -573,8 +545,10 @@ stub_dns_collect(struct stub_dns *d)
 void
 stub_dns_free(struct stub_dns *d)
 {
-	while (d->all != NULL)
-		stub_dns_finish(d->all);
+	struct stub_dns_query	*q;
+
+	while ((q = LIST_FIRST(&d->all)) != NULL)
+		stub_dns_finish(q);
 	stub_dns_collect(d);
 	ev_timer_del(d->loop, &d->timer);
 }

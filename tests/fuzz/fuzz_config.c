@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * fuzz_config.c - the configuration file is not network input, but root
  * parses it, at start and again on every SIGHUP: no file may crash the

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * fuzz_stub_dns.c - the stub's DNS forwarder against hostile input from
  * both sides: the client's frames (DNS_CONFIG, DNS_QUERY of any shape) and
@@ -27,6 +28,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "clock.h"
 #include "ev.h"
 #include "log.h"
 #include "mux.h"
@@ -175,7 +177,7 @@ fz_session(const uint8_t *data, size_t size)
 			stub_dns_collect(&d);
 			break;
 		case 4:
-			stub_dns_expire(&d, ev_now() + 60000);
+			stub_dns_expire(&d, clock_ms() + 60000);
 			break;
 		case 5:
 			if (fz_npeer > 0 && getsockopt(fz_peer[fz_npeer - 1], SOL_SOCKET,

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * stub_drive.c - protocol conformance test for a stub binary.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * test_config.c - the configuration file (--config FILE): its syntax,
  * every key, every error with its line number, and how the command line

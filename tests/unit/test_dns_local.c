@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * test_dns_local.c - the client's captured-DNS path, end to end on real
  * sockets in a private network namespace (root): queries over UDP and

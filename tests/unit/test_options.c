@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * test_options.c - command line, @files, $CSHUTTLE_ARGS, -s/-X files;
  * the configuration file has test_config.c.

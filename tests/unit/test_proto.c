@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * test_proto.c - the frame parser and encoders: round trips, every
  * fragment boundary, and malformed input of each class.

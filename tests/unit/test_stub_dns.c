@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * test_stub_dns.c - the stub's DNS forwarder without a network: the
  * resolv.conf parser, answer validation, and whole queries through a stub
@@ -17,6 +18,7 @@
 #include <unistd.h>
 #include <cmocka.h>
 
+#include "clock.h"
 #include "ev.h"
 #include "mux.h"
 #include "proto.h"
@@ -262,13 +264,13 @@ test_query_timeout_rounds(void **state)
 	t_setup(&c, "nameserver 192.0.2.7\nnameserver 2001:db8::9\n");
 	t_send_query(&c, 9, q, t_query(q, 0x2222));
 	for (i = 0; i < 3; i++)
-		stub_dns_expire(&c.dns, ev_now() + 3 * STUB_DNS_UDP_MS);
+		stub_dns_expire(&c.dns, clock_ms() + 3 * STUB_DNS_UDP_MS);
 	assert_int_equal(t_nsocks, 4);
 	for (i = 0; i < 4; i++)
 		assert_int_equal(t_socks[i].srv.family,
 		    i % 2 ? ADDR_V6 : ADDR_V4);
 	assert_int_equal(buf_len(&c.mux.link_out), 0);
-	stub_dns_expire(&c.dns, ev_now() + 3 * STUB_DNS_UDP_MS);
+	stub_dns_expire(&c.dns, clock_ms() + 3 * STUB_DNS_UDP_MS);
 	t_out(&c, &f, PROTO_DNS_FAIL, 9);
 	assert_int_equal(f.u.dns_fail, PROTO_DNS_FAIL_TIMEOUT);
 	assert_int_equal(c.dns.nq, 0);

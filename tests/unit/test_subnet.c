@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * test_subnet.c - subnet specifications and the name resolver under them.
  *
