@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * dns_local.h - the client's end of DNS capture (--dns, --ns-hosts).
  *
@@ -17,6 +18,9 @@
  * module can be driven by tests.  Memory is bounded: DNS_LOCAL_MAX_PENDING
  * queries in flight, DNS_LOCAL_MAX_TCP connections, each with at most
  * DNS_LOCAL_TCP_PIPELINE queries outstanding and a fixed input buffer.
+ *
+ * Implemented by dns_local.c (this interface), dns_listen.c, dns_query.c
+ * and dns_fwd.c, which share dns_local_int.h.
  */
 #ifndef CSHUTTLE_DNS_LOCAL_H
 #define CSHUTTLE_DNS_LOCAL_H
