@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * main.c - cshuttle: transparent proxy over SSH.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * options.c - command line, argument files and $CSHUTTLE_ARGS.
  *

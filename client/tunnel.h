@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * tunnel.h - the client's event loop: listeners, streams, the link to the
  * stub, and the sessions that carry it, one after another.

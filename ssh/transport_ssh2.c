@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * transport_ssh2.c - the built-in transport: libssh2 in this process.
  *
