@@ -86,9 +86,10 @@ int	stub_dns_check_answer(const uint8_t *query, const uint8_t *ans, size_t len);
 
 /*
  * The `nameserver` lines of resolv.conf text[0..len), in order, at most
- * max of them, as servers on port 53.  Link-local IPv6 addresses are
- * skipped (their scope is this host's business); a %scope suffix on any
- * other address is dropped.  Returns how many were stored.
+ * max of them, as servers on port 53: resolv_parse() (common/resolv.h)
+ * without link-local IPv6 addresses (their scope is this host's
+ * business) and without a default.  A %scope on any other address is
+ * dropped.  Returns how many were stored.
  */
 size_t	stub_dns_parse_resolv(const char *text, size_t len, struct addr *out,
 	    size_t max);
