@@ -160,11 +160,11 @@ stub_dns_finish(struct stub_dns_query *q)
 static void
 stub_dns_next(struct stub_dns_query *q)
 {
-	struct stub_dns			*d = q->dns;
+	struct stub_dns		*d = q->dns;
 	const struct addr	*s;
 	char			 name[ADDR_STRLEN];
-	ssize_t				 n;
-	int				 fd, err;
+	ssize_t			 n;
+	int			 fd, err;
 
 	stub_dns_close(q);
 	while (q->attempt < STUB_DNS_ROUNDS * d->nservers) {
@@ -431,7 +431,8 @@ stub_dns_load(struct stub_dns *d)
 		    d->servers, STUB_DNS_RESOLV_MAX);
 	}
 	if (d->nservers == 0) {
-		/* What the C library does without a nameserver line. */
+		/* What the C library does without a nameserver line:
+		 * 127.0.0.1 (RESOLV_F_DEFAULT). */
 		(void)resolv_parse("", 0, RESOLV_F_DEFAULT, d->servers, 1, &d->nservers,
 		    NULL, 0);
 	}
