@@ -39,7 +39,6 @@
 #include <unistd.h>
 
 #include "daemon.h"
-#include "dns_conf.h"
 #include "dns_local.h"
 #include "dns_msg.h"
 #include "dns_resolve.h"
@@ -49,6 +48,7 @@
 #include "mux.h"
 #include "notify.h"
 #include "options.h"
+#include "resolv.h"
 #include "sshconfig.h"
 #include "transport.h"
 #include "tunnel.h"
@@ -68,9 +68,9 @@ struct main_ctx {
 	struct listen_spec	 lspec;
 	struct listen_socks	 ls;
 	struct dns_local	*dns;
-	struct dns_server	 dns_plan[FW_MAX_DNS];	/* what ctx.dns was asked to serve */
+	struct addr		 dns_plan[FW_MAX_DNS];	/* what ctx.dns was asked to serve */
 	size_t			 ndns_plan;
-	struct proto_dns_server	 to_ns[OPTIONS_MAX_NS];
+	struct addr		 to_ns[OPTIONS_MAX_NS];
 	char			 bypass_name[2][DNS_MSG_TEXT_MAX + 1];
 	char			*bypass[2];	/* the SSH server's names (dns_local) */
 	size_t			 nbypass;
@@ -182,8 +182,7 @@ main_exempt_add(struct fw_config *c, const struct addr *a)
 static void
 main_exempt_host(struct fw_config *c, const char *host, int port, bool quiet)
 {
-	struct dns_addr	 a[FW_MAX_EXEMPT];
-	struct addr	 e;
+	struct addr	 a[FW_MAX_EXEMPT];
 	size_t		 n = 0, i;
 	char		 err[256];
 
@@ -195,8 +194,8 @@ main_exempt_host(struct fw_config *c, const char *host, int port, bool quiet)
 		return;
 	}
 	for (i = 0; i < n; i++) {
-		addr_set(&e, a[i].family, a[i].addr, (uint16_t)port);
-		main_exempt_add(c, &e);
+		a[i].port = (uint16_t)port;
+		main_exempt_add(c, &a[i]);
 	}
 }
 
@@ -280,7 +279,7 @@ main_dns_bypass(struct main_ctx *ctx, const struct sshcfg *cfg, const char *conf
 }
 
 _Static_assert(OPTIONS_MAX_NS <= PROTO_DNS_MAX_SERVERS, "--to-ns fits DNS_CONFIG");
-_Static_assert(FW_MAX_DNS <= DNS_CONF_MAX, "dns_local serves every captured server");
+_Static_assert(FW_MAX_DNS <= DNS_LOCAL_MAX_SERVERS, "dns_local serves every captured server");
 
 /* Local forwarding sockets carry the mark, so the rules let them pass. */
 static int
@@ -295,36 +294,33 @@ main_dns_socket(void *arg, int family, int type)
  * FW_MAX_DNS.  Returns how many.
  */
 static size_t
-main_dns_servers(const struct options *o, struct dns_server *out)
+main_dns_servers(const struct options *o, struct addr *out)
 {
-	struct dns_server	 all[DNS_CONF_MAX], s;
-	char			 note[512], a[80];
-	size_t			 n = 0, k = 0, i, j;
-	int			 h;
+	struct addr	 all[DNS_LOCAL_MAX_SERVERS], s;
+	char		 note[512], a[ADDR_STRLEN];
+	size_t		 n = 0, k = 0, i, j;
+	int		 h;
 
 	if (o->dns) {
-		dns_conf_read(DNS_CONF_PATH, all, DNS_CONF_MAX, &n, note, sizeof(note));
+		resolv_read(RESOLV_PATH, RESOLV_F_DEFAULT, all, DNS_LOCAL_MAX_SERVERS, &n,
+		    note, sizeof(note));
 		if (note[0] != '\0')
 			log_warn("%s", note);
 	}
 	for (h = 0; h < o->nns_hosts; h++) {
-		memset(&s, 0, sizeof(s));
-		s.family = o->ns_hosts[h].family;
-		memcpy(s.addr, o->ns_hosts[h].addr, sizeof(s.addr));
-		s.port = DNS_CONF_PORT;
-		if (dns_conf_add(all, &n, DNS_CONF_MAX, &s) != 0)
+		addr_set(&s, o->ns_hosts[h].family, o->ns_hosts[h].addr, RESOLV_PORT);
+		if (resolv_add(all, &n, DNS_LOCAL_MAX_SERVERS, &s) != 0)
 			break;
 	}
 	for (i = 0; i < n; i++) {
 		for (j = 0; j < k; j++)
-			if (out[j].family == all[i].family &&
-			    memcmp(out[j].addr, all[i].addr, sizeof(all[i].addr)) == 0)
+			if (addr_same_host(&out[j], &all[i]))
 				break;
 		if (j < k)
 			continue;
 		if (k == FW_MAX_DNS) {
 			log_warn("DNS to %s is not captured: at most %d servers are",
-			    dns_server_text(&all[i], a, sizeof(a)), FW_MAX_DNS);
+			    addr_format(&all[i], true, a, sizeof(a)), FW_MAX_DNS);
 			continue;
 		}
 		out[k++] = all[i];
@@ -342,10 +338,10 @@ main_dns_open(const struct options *o, struct main_ctx *ctx, struct fw_config *c
     struct dns_local **dnsp, char *err, size_t errlen)
 {
 	struct dns_local_params	 p;
-	const struct dns_server	*s;
+	const struct addr	*s;
 	uint16_t		 port;
 	size_t			 i;
-	char			 a[80];
+	char			 a[ADDR_STRLEN];
 
 	*dnsp = NULL;
 	c->ndns = 0;
@@ -370,8 +366,8 @@ main_dns_open(const struct options *o, struct main_ctx *ctx, struct fw_config *c
 		return -1;
 	for (i = 0; i < dns_local_count(*dnsp); i++) {
 		s = dns_local_server(*dnsp, i, &port);
-		addr_set(&c->dns[i], s->family, s->addr, port);
-		log_debug("capturing DNS to %s", dns_server_text(s, a, sizeof(a)));
+		addr_set(&c->dns[i], s->family, s->bytes, port);
+		log_debug("capturing DNS to %s", addr_format(s, true, a, sizeof(a)));
 	}
 	c->ndns = (int)dns_local_count(*dnsp);
 	return 0;
@@ -549,15 +545,13 @@ main_ns_equal(const struct options_ns *a, int na, const struct options_ns *b, in
 	return true;
 }
 
-/* Field by field: the structures have padding. */
 static bool
-main_servers_equal(const struct dns_server *a, const struct dns_server *b, size_t n)
+main_servers_equal(const struct addr *a, const struct addr *b, size_t n)
 {
 	size_t	i;
 
 	for (i = 0; i < n; i++)
-		if (a[i].family != b[i].family || a[i].port != b[i].port ||
-		    a[i].scope != b[i].scope || memcmp(a[i].addr, b[i].addr, 16) != 0)
+		if (!addr_equal(&a[i], &b[i]))
 			return false;
 	return true;
 }
@@ -640,7 +634,7 @@ main_reload(void *arg, struct tunnel *t)
 	struct options		*o, *old;
 	struct fw_config	 c;
 	struct dns_local	*dns = ctx->dns, *olddns = ctx->dns;
-	struct dns_server	 plan[FW_MAX_DNS], oldplan[FW_MAX_DNS];
+	struct addr		 plan[FW_MAX_DNS], oldplan[FW_MAX_DNS];
 	size_t			 nplan, noldplan = ctx->ndns_plan;
 	char			 err[1024], changed[512];
 	bool			 newdns = false, want;
@@ -860,11 +854,9 @@ main(int argc, char **argv)
 		log_error("%s", err);
 		goto out;
 	}
-	for (k = 0; k < o->nto_ns; k++) {
-		ctx.to_ns[k].family = o->to_ns[k].family;
-		ctx.to_ns[k].port = o->to_ns[k].port;
-		memcpy(ctx.to_ns[k].addr, o->to_ns[k].addr, sizeof(ctx.to_ns[k].addr));
-	}
+	for (k = 0; k < o->nto_ns; k++)
+		addr_set(&ctx.to_ns[k], o->to_ns[k].family, o->to_ns[k].addr,
+		    o->to_ns[k].port);
 	ctx.fwcfg.block_leaks = !o->no_block_leaks;
 	memset(&opts, 0, sizeof(opts));
 	opts.alive_interval_ms = o->alive_interval_ms;

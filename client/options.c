@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * options.c - command line, argument files and $CSHUTTLE_ARGS.
  *
@@ -362,20 +363,12 @@ static int
 options_resolve(void *arg, const char *name, struct addr *out, size_t max,
     size_t *n, char *why, size_t whylen)
 {
-	struct dns_addr	a[SUBNET_MAX_ADDRS];
-	size_t		i;
-	int		r;
+	int	r;
 
-	if (max > SUBNET_MAX_ADDRS)
-		max = SUBNET_MAX_ADDRS;
-	r = dns_resolve(name, AF_UNSPEC, DNS_RESOLVE_TIMEOUT_MS, a, max, n, why, whylen);
+	r = dns_resolve(name, AF_UNSPEC, DNS_RESOLVE_TIMEOUT_MS, out, max, n, why, whylen);
 	if (r == DNS_E_NOMEM)
 		return SUBNET_E_NOMEM;
-	if (r != 0)
-		return -1;
-	for (i = 0; i < *n; i++)
-		addr_set(&out[i], a[i].family, a[i].addr, 0);
-	return 0;
+	return r != 0 ? -1 : 0;
 }
 
 static int
@@ -662,7 +655,7 @@ options_each(struct options *o, const char *opt, const char *arg,
 static int
 options_ns_host(struct options *o, const char *item, char *err, size_t errlen)
 {
-	struct dns_addr		 a[OPTIONS_MAX_NS];
+	struct addr		 a[OPTIONS_MAX_NS];
 	struct options_ns	 ns;
 	char			 why[256];
 	size_t			 n = 0, i;
@@ -686,7 +679,7 @@ options_ns_host(struct options *o, const char *item, char *err, size_t errlen)
 	for (i = 0; i < n; i++) {
 		memset(&ns, 0, sizeof(ns));
 		ns.family = a[i].family;
-		memcpy(ns.addr, a[i].addr, sizeof(ns.addr));
+		memcpy(ns.addr, a[i].bytes, sizeof(ns.addr));
 		ns.port = 53;
 		if ((r = options_ns_add(o->ns_hosts, &o->nns_hosts, &ns,
 		    "--ns-hosts", err, errlen)) != 0)

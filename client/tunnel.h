@@ -53,7 +53,7 @@ struct tunnel_params {
 	struct fw		*fw;		/* watched: the tunnel ends if the helper dies */
 	struct dns_local	*dns;		/* --dns / --ns-hosts, else NULL: needs
 						 * a stub with PROTO_FEAT_DNS */
-	const struct proto_dns_server *to_ns;	/* --to-ns: sent as DNS_CONFIG */
+	const struct addr	*to_ns;		/* --to-ns: sent as DNS_CONFIG */
 	size_t			 nto_ns;
 	unsigned		 window;	/* per-stream credit we grant */
 	int			 alive_interval_ms;	/* PING after this much silence */

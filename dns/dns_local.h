@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * dns_local.h - the client's end of DNS capture (--dns, --ns-hosts).
  *
@@ -17,6 +18,9 @@
  * module can be driven by tests.  Memory is bounded: DNS_LOCAL_MAX_PENDING
  * queries in flight, DNS_LOCAL_MAX_TCP connections, each with at most
  * DNS_LOCAL_TCP_PIPELINE queries outstanding and a fixed input buffer.
+ *
+ * Implemented by dns_local.c (this interface), dns_listen.c, dns_query.c
+ * and dns_fwd.c, which share dns_local_int.h.
  */
 #ifndef CSHUTTLE_DNS_LOCAL_H
 #define CSHUTTLE_DNS_LOCAL_H
@@ -25,8 +29,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "dns_conf.h"
+#include "addr.h"
 
+#define DNS_LOCAL_MAX_SERVERS	16	/* servers captured in all */
 #define DNS_LOCAL_TIMEOUT_MS	10000	/* then the asker gets SERVFAIL */
 #define DNS_LOCAL_TCP_IDLE_MS	30000
 #define DNS_LOCAL_MAX_PENDING	512
@@ -55,8 +60,9 @@ typedef int dns_local_send_fn(void *arg, uint32_t id, const uint8_t *q, size_t l
 typedef int dns_local_socket_fn(void *arg, int family, int type);
 
 struct dns_local_params {
-	const struct dns_server	*servers;	/* captured servers */
-	size_t			 nservers;	/* at most DNS_CONF_MAX */
+	const struct addr	*servers;	/* captured servers (port: where
+						 * applications send, 53) */
+	size_t			 nservers;	/* at most DNS_LOCAL_MAX_SERVERS */
 	char *const		*domains;	/* --dns-domains (normalised); the
 						 * caller keeps them alive */
 	size_t			 ndomains;	/* 0: everything through the tunnel */
@@ -99,7 +105,7 @@ struct dns_local *dns_local_open(const struct dns_local_params *p, char *err,
 
 /* Servers actually served, each with its local port. */
 size_t	dns_local_count(const struct dns_local *d);
-const struct dns_server *dns_local_server(const struct dns_local *d, size_t i,
+const struct addr *dns_local_server(const struct dns_local *d, size_t i,
 	    uint16_t *port);
 
 /* Start serving in `loop` (the rules are in place), queries for the

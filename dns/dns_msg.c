@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * dns_msg.c - question parsing, split-DNS matching and made-up replies.
  *
@@ -10,23 +11,11 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "buf.h"
 #include "dns_msg.h"
 
 #define DNS_MSG_PTR_HOPS	64	/* compression pointers followed per name */
 #define DNS_MSG_TYPE_OPT	41
-
-static uint16_t
-dns_msg_get16(const uint8_t *p)
-{
-	return (uint16_t)((p[0] << 8) | p[1]);
-}
-
-static void
-dns_msg_put16(uint8_t *p, uint16_t v)
-{
-	p[0] = (uint8_t)(v >> 8);
-	p[1] = (uint8_t)v;
-}
 
 static uint8_t
 dns_msg_lower(uint8_t c)
@@ -59,7 +48,7 @@ dns_msg_read_name(const uint8_t *m, size_t len, size_t off, uint8_t *out,
 
 			if (pos + 1 >= len)
 				return DNS_MSG_E_SHORT;
-			target = ((size_t)(l & 0x3f) << 8) | m[pos + 1];
+			target = buf_get_u16(m + pos) & 0x3fff;
 			if (target < DNS_MSG_HDR_LEN || target >= seq ||
 			    ++hops > DNS_MSG_PTR_HOPS)
 				return DNS_MSG_E_NAME;
@@ -104,9 +93,9 @@ dns_msg_skip_rr(const uint8_t *m, size_t len, size_t *off, uint16_t *type,
 		return r;
 	if (end + 10 > len)
 		return DNS_MSG_E_SHORT;
-	*type = dns_msg_get16(m + end);
-	*class = dns_msg_get16(m + end + 2);
-	end += 10 + (size_t)dns_msg_get16(m + end + 8);
+	*type = buf_get_u16(m + end);
+	*class = buf_get_u16(m + end + 2);
+	end += 10 + (size_t)buf_get_u16(m + end + 8);
 	if (end > len)
 		return DNS_MSG_E_SHORT;
 	*off = end;
@@ -121,8 +110,8 @@ dns_msg_udp_size(const uint8_t *m, size_t len, size_t off)
 	unsigned	 skip, nar, i;
 	uint16_t	 type, class;
 
-	skip = (unsigned)dns_msg_get16(m + 6) + dns_msg_get16(m + 8);
-	nar = dns_msg_get16(m + 10);
+	skip = (unsigned)buf_get_u16(m + 6) + buf_get_u16(m + 8);
+	nar = buf_get_u16(m + 10);
 	for (i = 0; i < skip; i++)
 		if (dns_msg_skip_rr(m, len, &off, &type, &class) != 0)
 			return DNS_MSG_UDP_MIN;
@@ -148,17 +137,17 @@ dns_msg_parse_query(const uint8_t *m, size_t len, struct dns_query_info *qi)
 		return DNS_MSG_E_LONG;
 	if (m[2] & 0x80)
 		return DNS_MSG_E_NOTQUERY;
-	if (dns_msg_get16(m + 4) != 1)
+	if (buf_get_u16(m + 4) != 1)
 		return DNS_MSG_E_QDCOUNT;
 	if ((r = dns_msg_read_name(m, len, DNS_MSG_HDR_LEN, qi->name, &qi->namelen,
 	    &end)) != 0)
 		return r;
 	if (end + 4 > len)
 		return DNS_MSG_E_SHORT;
-	qi->id = dns_msg_get16(m);
-	qi->flags = dns_msg_get16(m + 2);
-	qi->qtype = dns_msg_get16(m + end);
-	qi->qclass = dns_msg_get16(m + end + 2);
+	qi->id = buf_get_u16(m);
+	qi->flags = buf_get_u16(m + 2);
+	qi->qtype = buf_get_u16(m + end);
+	qi->qclass = buf_get_u16(m + end + 2);
 	qi->qend = end + 4;
 	qi->udp_size = dns_msg_udp_size(m, len, qi->qend);
 	return 0;
@@ -317,15 +306,15 @@ dns_msg_check_answer(const uint8_t *q, const struct dns_query_info *qi,
 	if (!(a[2] & 0x80))
 		return DNS_MSG_E_NOTQUERY;
 	/* Some servers leave the question out of FORMERR or NOTIMP. */
-	if (dns_msg_get16(a + 4) == 0)
+	if (buf_get_u16(a + 4) == 0)
 		return 0;
 	if ((r = dns_msg_read_name(a, alen, DNS_MSG_HDR_LEN, name, &namelen, &end)) != 0)
 		return r;
 	if (end + 4 > alen)
 		return DNS_MSG_E_SHORT;
 	if (namelen != qi->namelen || memcmp(name, qi->name, namelen) != 0 ||
-	    dns_msg_get16(a + end) != qi->qtype ||
-	    dns_msg_get16(a + end + 2) != qi->qclass)
+	    buf_get_u16(a + end) != qi->qtype ||
+	    buf_get_u16(a + end + 2) != qi->qclass)
 		return DNS_MSG_E_QUESTION;
 	return 0;
 }
@@ -340,10 +329,10 @@ dns_msg_reply(const uint8_t *q, const struct dns_query_info *qi, uint8_t rcode,
 	/* QR, the opcode and RD as asked; RA; CD copied (RFC 4035 3.1.6). */
 	out[2] = (uint8_t)(0x80 | (q[2] & 0x78) | (q[2] & 0x01));
 	out[3] = (uint8_t)(0x80 | (q[3] & 0x10) | (rcode & 0x0f));
-	dns_msg_put16(out + 4, 1);
-	dns_msg_put16(out + 6, 0);
-	dns_msg_put16(out + 8, 0);
-	dns_msg_put16(out + 10, 0);
+	buf_set_u16(out + 4, 1);
+	buf_set_u16(out + 6, 0);
+	buf_set_u16(out + 8, 0);
+	buf_set_u16(out + 10, 0);
 	return (int)qi->qend;
 }
 
@@ -356,10 +345,10 @@ dns_msg_truncate(const uint8_t *q, const struct dns_query_info *qi,
 	memcpy(out, a, DNS_MSG_HDR_LEN);
 	memcpy(out + DNS_MSG_HDR_LEN, q + DNS_MSG_HDR_LEN, qi->qend - DNS_MSG_HDR_LEN);
 	out[2] |= 0x02;		/* TC */
-	dns_msg_put16(out + 4, 1);
-	dns_msg_put16(out + 6, 0);
-	dns_msg_put16(out + 8, 0);
-	dns_msg_put16(out + 10, 0);
+	buf_set_u16(out + 4, 1);
+	buf_set_u16(out + 6, 0);
+	buf_set_u16(out + 8, 0);
+	buf_set_u16(out + 10, 0);
 	return (int)qi->qend;
 }
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * dns_msg.h - the little of the DNS wire format the client's DNS
  * interception needs: the question of a query, the split-DNS decision,

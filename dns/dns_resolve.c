@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * dns_resolve.c - blocking name resolution with a hard deadline, on c-ares.
  *
@@ -24,8 +25,8 @@
 #include <string.h>
 #include <time.h>
 
+#include "clock.h"
 #include "dns_resolve.h"
-#include "ev.h"
 
 /* c-ares opens one UDP and maybe one TCP socket per server, and
  * resolv.conf allows three servers: 16 leaves room. */
@@ -83,20 +84,20 @@ dns_name_ok(const char *name)
  * `name` is not numeric, else 0 or DNS_E_NOTFOUND (wrong family).
  */
 static int
-dns_numeric(const char *name, int family, struct dns_addr *out, size_t *n,
+dns_numeric(const char *name, int family, struct addr *out, size_t *n,
     char *err, size_t errlen)
 {
-	struct dns_addr a;
+	struct addr	a;
+	uint8_t		b[16];
 
-	memset(&a, 0, sizeof(a));
-	if (inet_pton(AF_INET, name, a.addr) == 1)
-		a.family = 4;
-	else if (inet_pton(AF_INET6, name, a.addr) == 1)
-		a.family = 6;
+	if (inet_pton(AF_INET, name, b) == 1)
+		addr_set(&a, ADDR_V4, b, 0);
+	else if (inet_pton(AF_INET6, name, b) == 1)
+		addr_set(&a, ADDR_V6, b, 0);
 	else
 		return 1;
-	if ((family == AF_INET && a.family != 4) ||
-	    (family == AF_INET6 && a.family != 6)) {
+	if ((family == AF_INET && a.family != ADDR_V4) ||
+	    (family == AF_INET6 && a.family != ADDR_V6)) {
 		snprintf(err, errlen, "not an IPv%d address",
 		    family == AF_INET ? 4 : 6);
 		return DNS_E_NOTFOUND;
@@ -161,37 +162,35 @@ dns_status_code(int status)
 	}
 }
 
-/* Append the addresses of `res` to out[], skipping duplicates. */
+/* Append the addresses of `res` to out[], skipping duplicates; the
+ * port c-ares may fill in and any scope are left out (port 0, scope 0). */
 static size_t
-dns_collect(const struct ares_addrinfo *res, int family, struct dns_addr *out,
+dns_collect(const struct ares_addrinfo *res, int family, struct addr *out,
     size_t max)
 {
 	const struct ares_addrinfo_node *ai;
-	struct dns_addr a;
+	struct addr a;
 	size_t n = 0, i;
 
 	for (ai = res != NULL ? res->nodes : NULL; ai != NULL && n < max;
 	    ai = ai->ai_next) {
-		memset(&a, 0, sizeof(a));
 		if (ai->ai_family == AF_INET &&
 		    ai->ai_addrlen >= sizeof(struct sockaddr_in)) {
 			const struct sockaddr_in *sin = (const void *)ai->ai_addr;
 
-			a.family = 4;
-			memcpy(a.addr, &sin->sin_addr, 4);
+			addr_set(&a, ADDR_V4, &sin->sin_addr, 0);
 		} else if (ai->ai_family == AF_INET6 &&
 		    ai->ai_addrlen >= sizeof(struct sockaddr_in6)) {
 			const struct sockaddr_in6 *sin6 = (const void *)ai->ai_addr;
 
-			a.family = 6;
-			memcpy(a.addr, &sin6->sin6_addr, 16);
+			addr_set(&a, ADDR_V6, &sin6->sin6_addr, 0);
 		} else
 			continue;
-		if ((family == AF_INET && a.family != 4) ||
-		    (family == AF_INET6 && a.family != 6))
+		if ((family == AF_INET && a.family != ADDR_V4) ||
+		    (family == AF_INET6 && a.family != ADDR_V6))
 			continue;
 		for (i = 0; i < n; i++)
-			if (memcmp(&out[i], &a, sizeof(a)) == 0)
+			if (addr_equal(&out[i], &a))
 				break;
 		if (i == n)
 			out[n++] = a;
@@ -201,7 +200,7 @@ dns_collect(const struct ares_addrinfo *res, int family, struct dns_addr *out,
 
 int
 dns_resolve(const char *name, int family, int timeout_ms,
-    struct dns_addr *out, size_t max, size_t *n, char *err, size_t errlen)
+    struct addr *out, size_t max, size_t *n, char *err, size_t errlen)
 {
 	struct dns_lookup lk;
 	struct ares_options opts;
@@ -231,7 +230,7 @@ dns_resolve(const char *name, int family, int timeout_ms,
 		return dns_hook(name, family, timeout_ms, out, max, n, err, errlen);
 	if ((r = dns_numeric(name, family, out, n, err, errlen)) != 1)
 		return r;
-	deadline = (long long)ev_now() + timeout_ms;
+	deadline = (long long)clock_ms() + timeout_ms;
 
 	pthread_once(&dns_once, dns_library_init);
 	if (dns_init_status != ARES_SUCCESS) {
@@ -271,7 +270,7 @@ dns_resolve(const char *name, int family, int timeout_ms,
 			snprintf(err, errlen, "resolver uses too many sockets");
 			goto out;
 		}
-		left = deadline - (long long)ev_now();
+		left = deadline - (long long)clock_ms();
 		if (left <= 0) {
 			snprintf(err, errlen, "timed out after %d ms", timeout_ms);
 			ret = DNS_E_TIMEOUT;

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * dns_resolve.h - blocking, deadline-bounded host name resolution.
  *
@@ -11,6 +12,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "addr.h"
+
 #define DNS_E_NOTFOUND	-1	/* name does not exist or has no address */
 #define DNS_E_TIMEOUT	-2	/* deadline passed before an answer */
 #define DNS_E_FAIL	-3	/* anything else: server failure, bad name... */
@@ -19,15 +22,11 @@
 /* Default deadline for callers that have no better idea. */
 #define DNS_RESOLVE_TIMEOUT_MS	5000
 
-struct dns_addr {
-	uint8_t		family;		/* 4 or 6 */
-	uint8_t		addr[16];	/* IPv4 in the first 4 bytes, rest zero */
-};
-
 /*
  * Resolve `name` (a host name or a numeric address) to at most `max`
  * distinct addresses of `family` (AF_UNSPEC, AF_INET or AF_INET6), in
- * the order the resolver returned them.  /etc/hosts is consulted before
+ * the order the resolver returned them, each with port 0 and scope 0
+ * (ADDR_V4 or ADDR_V6, the rest of bytes[] zero).  /etc/hosts is consulted before
  * DNS, as nsswitch.conf asks.  Blocks for at most `timeout_ms`
  * milliseconds (<= 0 means DNS_RESOLVE_TIMEOUT_MS).
  *
@@ -38,7 +37,7 @@ struct dns_addr {
  * characters) fail with DNS_E_FAIL without any lookup.
  */
 int	dns_resolve(const char *name, int family, int timeout_ms,
-	    struct dns_addr *out, size_t max, size_t *n, char *err, size_t errlen);
+	    struct addr *out, size_t max, size_t *n, char *err, size_t errlen);
 
 /*
  * Replace the resolver used by every later dns_resolve() call with `fn`
@@ -47,7 +46,7 @@ int	dns_resolve(const char *name, int family, int timeout_ms,
  * the network.  Not thread-safe.
  */
 typedef int (*dns_resolve_fn)(const char *name, int family, int timeout_ms,
-	    struct dns_addr *out, size_t max, size_t *n, char *err, size_t errlen);
+	    struct addr *out, size_t max, size_t *n, char *err, size_t errlen);
 void	dns_resolve_set_hook(dns_resolve_fn fn);
 
 #endif

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * mux.c - streams over one link with per-stream credit (see mux.h and
  * docs/PROTOCOL.md).
@@ -234,7 +235,7 @@ mux_send_dns(struct mux *m, uint8_t type, uint32_t id, const void *payload, size
 }
 
 int
-mux_send_dns_config(struct mux *m, const struct proto_dns_server *s, size_t n)
+mux_send_dns_config(struct mux *m, const struct addr *s, size_t n)
 {
 	uint8_t	f[PROTO_HDR_LEN + PROTO_DNS_MAX_SERVERS * PROTO_DNS_SERVER_LEN];
 	int	len;

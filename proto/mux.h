@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * mux.h - TCP streams multiplexed over one byte pipe, with per-stream
  * credit-based flow control.  Shared by the client and the stub.
@@ -131,7 +132,7 @@ void	 mux_send_error(struct mux *m, const char *text);
  */
 int	 mux_send_dns(struct mux *m, uint8_t type, uint32_t id, const void *payload,
 	    size_t len);
-int	 mux_send_dns_config(struct mux *m, const struct proto_dns_server *s, size_t n);
+int	 mux_send_dns_config(struct mux *m, const struct addr *s, size_t n);
 
 /* Link input: read into the space, then commit.  mux_in_commit returns
  * 0, or -1 when the session must end (reason in m->error). */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * proto.c - frame parser and encoders for the cshuttle mux protocol.
  *
@@ -134,26 +135,25 @@ proto_check_body(struct proto_frame *f)
 static int
 proto_check_dns_config(struct proto_frame *f)
 {
-	const uint8_t		*p = f->payload;
-	struct proto_dns_server	*s;
-	size_t			 i;
+	const uint8_t	*p = f->payload;
+	struct addr	*s;
+	size_t		 i;
 
 	if (f->len % PROTO_DNS_SERVER_LEN != 0)
 		return PROTO_E_LENGTH;
 	f->u.dns_config.n = (uint8_t)(f->len / PROTO_DNS_SERVER_LEN);
 	for (i = 0; i < f->u.dns_config.n; i++, p += PROTO_DNS_SERVER_LEN) {
-		s = &f->u.dns_config.s[i];
-		s->family = p[0];
-		s->port = get16(p + 2);
-		memcpy(s->addr, p + 4, 16);
-		if ((s->family != PROTO_FAMILY_IPV4 && s->family != PROTO_FAMILY_IPV6) ||
-		    p[1] != 0 || s->port == 0)
+		if ((p[0] != PROTO_FAMILY_IPV4 && p[0] != PROTO_FAMILY_IPV6) ||
+		    p[1] != 0 || get16(p + 2) == 0)
 			return PROTO_E_VALUE;
 		/* An IPv4 entry with bytes after its address is not one
 		 * this encoder wrote: refuse rather than guess. */
-		if (s->family == PROTO_FAMILY_IPV4 &&
-		    memcmp(s->addr + 4, "\0\0\0\0\0\0\0\0\0\0\0\0", 12) != 0)
+		if (p[0] == PROTO_FAMILY_IPV4 &&
+		    memcmp(p + 8, "\0\0\0\0\0\0\0\0\0\0\0\0", 12) != 0)
 			return PROTO_E_VALUE;
+		s = &f->u.dns_config.s[i];
+		addr_set(s, p[0] == PROTO_FAMILY_IPV4 ? ADDR_V4 : ADDR_V6, p + 4,
+		    get16(p + 2));
 	}
 	return 0;
 }
@@ -436,7 +436,7 @@ proto_put_data_hdr(uint8_t *out, size_t cap, uint32_t stream, uint16_t len)
 }
 
 int
-proto_put_dns_config(uint8_t *out, size_t cap, const struct proto_dns_server *s, size_t n)
+proto_put_dns_config(uint8_t *out, size_t cap, const struct addr *s, size_t n)
 {
 	uint8_t	*p;
 	size_t	 i;
@@ -445,16 +445,16 @@ proto_put_dns_config(uint8_t *out, size_t cap, const struct proto_dns_server *s,
 	if (n > PROTO_DNS_MAX_SERVERS)
 		return PROTO_E_VALUE;
 	for (i = 0; i < n; i++)
-		if (s[i].family != PROTO_FAMILY_IPV4 && s[i].family != PROTO_FAMILY_IPV6)
+		if (s[i].family != ADDR_V4 && s[i].family != ADDR_V6)
 			return PROTO_E_VALUE;
 	if ((len = proto_put_hdr(out, cap, PROTO_DNS_CONFIG, 0,
 	    n * PROTO_DNS_SERVER_LEN)) < 0)
 		return len;
 	for (i = 0, p = out + PROTO_HDR_LEN; i < n; i++, p += PROTO_DNS_SERVER_LEN) {
 		memset(p, 0, PROTO_DNS_SERVER_LEN);
-		p[0] = s[i].family;
+		p[0] = s[i].family == ADDR_V4 ? PROTO_FAMILY_IPV4 : PROTO_FAMILY_IPV6;
 		put16(p + 2, s[i].port);
-		memcpy(p + 4, s[i].addr, s[i].family == PROTO_FAMILY_IPV4 ? 4 : 16);
+		memcpy(p + 4, s[i].bytes, addr_size(s[i].family));
 	}
 	return len;
 }

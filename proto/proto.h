@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * proto.h - the cshuttle wire protocol between client and stub.
  *
@@ -10,6 +11,8 @@
 
 #include <stddef.h>
 #include <stdint.h>
+
+#include "addr.h"
 
 #define PROTO_VERSION		1
 #define PROTO_MAGIC		"CSHUTTLE"	/* 8 bytes, no NUL on the wire */
@@ -89,13 +92,6 @@ enum proto_status {
 #define PROTO_DNS_FAIL_BUSY		6	/* too many outstanding queries */
 #define PROTO_DNS_FAIL_MAX		6
 
-/* One DNS_CONFIG entry: where the stub sends queries. */
-struct proto_dns_server {
-	uint8_t		family;		/* PROTO_FAMILY_IPV4 / _IPV6 */
-	uint16_t	port;		/* host order, nonzero */
-	uint8_t		addr[16];	/* IPv4: first 4 bytes, rest 0 */
-};
-
 /* Return codes of the parser and encoders (always negative). */
 enum proto_err {
 	PROTO_E_SHORT		= -1,	/* encoder: output buffer too small */
@@ -147,7 +143,9 @@ struct proto_frame {
 		uint8_t			dns_fail;	/* DNS_FAIL reason */
 		struct {
 			uint8_t			n;
-			struct proto_dns_server	s[PROTO_DNS_MAX_SERVERS];
+			/* where the stub sends queries: ADDR_V4 or
+			 * ADDR_V6, a nonzero port, scope 0 */
+			struct addr		s[PROTO_DNS_MAX_SERVERS];
 		} dns_config;				/* DNS_CONFIG */
 	} u;
 };
@@ -183,10 +181,10 @@ int	proto_put_eof(uint8_t *out, size_t cap, uint32_t stream);
 int	proto_put_close(uint8_t *out, size_t cap, uint32_t stream, uint8_t reason);
 /* Only the header of a DATA frame; the caller places `len` bytes after it. */
 int	proto_put_data_hdr(uint8_t *out, size_t cap, uint32_t stream, uint16_t len);
-/* DNS_CONFIG with n entries (0..PROTO_DNS_MAX_SERVERS); PROTO_E_VALUE for
- * more, or for a family other than IPv4/IPv6. */
-int	proto_put_dns_config(uint8_t *out, size_t cap, const struct proto_dns_server *s,
-	    size_t n);
+/* DNS_CONFIG with n entries (0..PROTO_DNS_MAX_SERVERS): family, port and
+ * address of each (the scope has no place on the wire).  PROTO_E_VALUE
+ * for more, or for a family other than ADDR_V4/ADDR_V6. */
+int	proto_put_dns_config(uint8_t *out, size_t cap, const struct addr *s, size_t n);
 /* DNS_QUERY or DNS_ANSWER carrying the DNS message msg (or any other DNS
  * type with msg as its raw payload; PROTO_E_TYPE for a non-DNS type). */
 int	proto_put_dns(uint8_t *out, size_t cap, uint8_t type, uint32_t id,

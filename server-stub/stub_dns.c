@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * stub_dns.c - the stub's DNS forwarder (see stub_dns.h and section 5 of
  * docs/PROTOCOL.md).
@@ -17,18 +18,16 @@
  */
 #include <sys/socket.h>
 
-#include <arpa/inet.h>
-#include <netinet/in.h>
-
 #include <errno.h>
 #include <fcntl.h>
-#include <stdarg.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
+#include "buf.h"
+#include "clock.h"
 #include "log.h"
+#include "resolv.h"
 #include "stub_dns.h"
 
 #define STUB_DNS_Q_UDP		0	/* datagram sent, waiting for the answer */
@@ -52,7 +51,8 @@ struct stub_dns_query {
 	size_t			 ans_len;	/* TCP: the announced answer length */
 	uint8_t			*ans;		/* TCP: the answer */
 	uint8_t			 tcp_len[2];
-	struct stub_dns_query	*next, *prev;
+	LIST_ENTRY(stub_dns_query) entry;	/* on dns->all */
+	SLIST_ENTRY(stub_dns_query) gc;		/* then on dns->garbage */
 	uint16_t		 len;		/* query bytes */
 	uint8_t			 msg[];		/* 2-byte length (for TCP), then the query */
 };
@@ -65,69 +65,23 @@ static void	stub_dns_tcp_cb(struct ev_loop *, struct ev_io *, uint32_t);
 
 /* ---- helpers ---- */
 
-static const char *
-stub_dns_name(const struct proto_dns_server *s, char *buf, size_t size)
-{
-	char	a[INET6_ADDRSTRLEN];
-
-	if (inet_ntop(s->family == PROTO_FAMILY_IPV4 ? AF_INET : AF_INET6, s->addr,
-	    a, sizeof(a)) == NULL)
-		strcpy(a, "?");
-	if (s->family == PROTO_FAMILY_IPV4)
-		snprintf(buf, size, "%s:%u", a, s->port);
-	else
-		snprintf(buf, size, "[%s]:%u", a, s->port);
-	return buf;
-}
-
-/* One line per cause and server per STUB_DNS_LOG_MS: a dead server under
- * steady traffic must not flood the client's terminal. */
-static void __attribute__((format(printf, 4, 5)))
-stub_dns_log(struct stub_dns *d, enum stub_dns_cause cause, int srv, const char *fmt, ...)
-{
-	char		 line[256];
-	va_list		 ap;
-	uint64_t	 now = ev_now();
-	unsigned	 slot = srv < 0 ? 0 : (unsigned)srv + 1;
-	unsigned	*skipped = &d->log_skipped[cause][slot];
-
-	if (d->log_last[cause][slot] != 0 &&
-	    now - d->log_last[cause][slot] < STUB_DNS_LOG_MS) {
-		(*skipped)++;
-		return;
-	}
-	d->log_last[cause][slot] = now;
-	va_start(ap, fmt);
-	vsnprintf(line, sizeof(line), fmt, ap);
-	va_end(ap);
-	if (*skipped > 0)
-		log_info("dns: %s (and %u more like it)", line, *skipped);
-	else
-		log_info("dns: %s", line);
-	*skipped = 0;
-}
+/*
+ * At most one line per cause and server (srv: an index into servers[], or
+ * -1 for none) every STUB_DNS_LOG_MS: a dead server under steady traffic
+ * must not flood the client's terminal.
+ */
+#define stub_dns_log(d, cause, srv, ...)					\
+	log_limited(&(d)->log[(cause)][(srv) + 1], STUB_DNS_LOG_MS, LOG_LVL_INFO, \
+	    "dns: " __VA_ARGS__)
 
 static int
-stub_dns_sock_real(int type, const struct proto_dns_server *s)
+stub_dns_sock_real(int type, const struct addr *s)
 {
 	struct sockaddr_storage	 ss;
-	struct sockaddr_in	*sin = (struct sockaddr_in *)&ss;
-	struct sockaddr_in6	*sin6 = (struct sockaddr_in6 *)&ss;
 	socklen_t		 slen;
 	int			 fd, err;
 
-	memset(&ss, 0, sizeof(ss));
-	if (s->family == PROTO_FAMILY_IPV4) {
-		sin->sin_family = AF_INET;
-		sin->sin_port = htons(s->port);
-		memcpy(&sin->sin_addr, s->addr, 4);
-		slen = sizeof(*sin);
-	} else {
-		sin6->sin6_family = AF_INET6;
-		sin6->sin6_port = htons(s->port);
-		memcpy(&sin6->sin6_addr, s->addr, 16);
-		slen = sizeof(*sin6);
-	}
+	slen = addr_to_sockaddr(s, &ss);
 	if ((fd = socket(ss.ss_family, type | SOCK_NONBLOCK | SOCK_CLOEXEC, 0)) == -1)
 		return -errno;
 	if (connect(fd, (struct sockaddr *)&ss, slen) == -1 && errno != EINPROGRESS) {
@@ -148,7 +102,7 @@ stub_dns_arm(struct stub_dns *d, uint64_t when)
 static void
 stub_dns_timer_cb(struct ev_loop *loop, struct ev_timer *t)
 {
-	stub_dns_expire(t->arg, ev_now());
+	stub_dns_expire(t->arg, clock_ms());
 }
 
 /* ---- replies ---- */
@@ -197,27 +151,20 @@ stub_dns_finish(struct stub_dns_query *q)
 	struct stub_dns	*d = q->dns;
 
 	stub_dns_close(q);
-	if (q->prev != NULL)
-		q->prev->next = q->next;
-	else
-		d->all = q->next;
-	if (q->next != NULL)
-		q->next->prev = q->prev;
+	LIST_REMOVE(q, entry);
 	d->nq--;
-	q->prev = NULL;
-	q->next = d->garbage;
-	d->garbage = q;
+	SLIST_INSERT_HEAD(&d->garbage, q, gc);
 }
 
 /* Start the next attempt (UDP, next server in turn) or give up. */
 static void
 stub_dns_next(struct stub_dns_query *q)
 {
-	struct stub_dns			*d = q->dns;
-	const struct proto_dns_server	*s;
-	char				 name[64];
-	ssize_t				 n;
-	int				 fd, err;
+	struct stub_dns		*d = q->dns;
+	const struct addr	*s;
+	char			 name[ADDR_STRLEN];
+	ssize_t			 n;
+	int			 fd, err;
 
 	stub_dns_close(q);
 	while (q->attempt < STUB_DNS_ROUNDS * d->nservers) {
@@ -233,12 +180,12 @@ stub_dns_next(struct stub_dns_query *q)
 			close(fd);
 		else {
 			q->state = STUB_DNS_Q_UDP;
-			q->deadline = ev_now() + STUB_DNS_UDP_MS;
+			q->deadline = clock_ms() + STUB_DNS_UDP_MS;
 			stub_dns_arm(d, q->deadline);
 			return;
 		}
 		stub_dns_log(d, STUB_DNS_LOG_UNREACH, (int)q->srv, "%s unreachable (%s)",
-		    stub_dns_name(s, name, sizeof(name)), strerror(err));
+		    addr_format(s, true, name, sizeof(name)), strerror(err));
 	}
 	/* Timeouts say more than the errors: a server that was down once
 	 * may merely have been slow the other time. */
@@ -251,10 +198,10 @@ stub_dns_next(struct stub_dns_query *q)
 static void
 stub_dns_tcp_failed(struct stub_dns_query *q, const char *why)
 {
-	char	name[64];
+	char	name[ADDR_STRLEN];
 
 	stub_dns_log(q->dns, STUB_DNS_LOG_UNREACH, (int)q->srv, "%s over TCP: %s",
-	    stub_dns_name(&q->dns->servers[q->srv], name, sizeof(name)), why);
+	    addr_format(&q->dns->servers[q->srv], true, name, sizeof(name)), why);
 	stub_dns_next(q);
 }
 
@@ -277,18 +224,18 @@ stub_dns_tcp(struct stub_dns_query *q)
 	}
 	q->state = STUB_DNS_Q_CONNECT;
 	q->off = 0;
-	q->deadline = ev_now() + STUB_DNS_TCP_MS;
+	q->deadline = clock_ms() + STUB_DNS_TCP_MS;
 	stub_dns_arm(d, q->deadline);
 }
 
 static void
 stub_dns_too_big(struct stub_dns_query *q, size_t len)
 {
-	char	name[64];
+	char	name[ADDR_STRLEN];
 
 	stub_dns_log(q->dns, STUB_DNS_LOG_TOOBIG, (int)q->srv,
 	    "answer from %s too big for the tunnel (%zu bytes)",
-	    stub_dns_name(&q->dns->servers[q->srv], name, sizeof(name)), len);
+	    addr_format(&q->dns->servers[q->srv], true, name, sizeof(name)), len);
 	stub_dns_fail(q->dns, q->id, PROTO_DNS_FAIL_TOOBIG);
 	stub_dns_finish(q);
 }
@@ -296,19 +243,19 @@ stub_dns_too_big(struct stub_dns_query *q, size_t len)
 static void
 stub_dns_malformed(struct stub_dns_query *q)
 {
-	char	name[64];
+	char	name[ADDR_STRLEN];
 
 	q->dns->malformed++;
 	stub_dns_log(q->dns, STUB_DNS_LOG_MALFORMED, (int)q->srv,
 	    "malformed or unrelated answer from %s dropped",
-	    stub_dns_name(&q->dns->servers[q->srv], name, sizeof(name)));
+	    addr_format(&q->dns->servers[q->srv], true, name, sizeof(name)));
 }
 
 static void
 stub_dns_udp_cb(struct ev_loop *loop, struct ev_io *io, uint32_t revents)
 {
 	struct stub_dns_query	*q = io->arg;
-	char			 name[64];
+	char			 name[ADDR_STRLEN];
 	ssize_t			 n;
 	size_t			 got;
 	int			 i;
@@ -323,7 +270,7 @@ stub_dns_udp_cb(struct ev_loop *loop, struct ev_io *io, uint32_t revents)
 				return;
 			stub_dns_log(q->dns, STUB_DNS_LOG_UNREACH, (int)q->srv,
 			    "%s unreachable (%s)",
-			    stub_dns_name(&q->dns->servers[q->srv], name, sizeof(name)),
+			    addr_format(&q->dns->servers[q->srv], true, name, sizeof(name)),
 			    strerror(errno));
 			stub_dns_next(q);
 			return;
@@ -400,7 +347,7 @@ stub_dns_tcp_cb(struct ev_loop *loop, struct ev_io *io, uint32_t revents)
 		}
 		q->off += (size_t)n;
 		if (q->off == 2) {
-			q->ans_len = (size_t)q->tcp_len[0] << 8 | q->tcp_len[1];
+			q->ans_len = buf_get_u16(q->tcp_len);
 			if (q->ans_len > PROTO_MAX_PAYLOAD) {
 				stub_dns_too_big(q, q->ans_len);
 				return;
@@ -433,19 +380,19 @@ stub_dns_expire(struct stub_dns *d, uint64_t now)
 {
 	struct stub_dns_query	*q, *next;
 	uint64_t		 first = 0;
-	char			 name[64];
+	char			 name[ADDR_STRLEN];
 
-	for (q = d->all; q != NULL; q = next) {
-		next = q->next;		/* q may finish; no other query does */
+	/* q may finish; no other query does. */
+	LIST_FOREACH_SAFE(q, &d->all, entry, next) {
 		if (q->deadline > now)
 			continue;
 		q->timed_out = 1;
 		stub_dns_log(d, STUB_DNS_LOG_TIMEOUT, (int)q->srv, "no answer from %s (timeout%s)",
-		    stub_dns_name(&d->servers[q->srv], name, sizeof(name)),
+		    addr_format(&d->servers[q->srv], true, name, sizeof(name)),
 		    q->state == STUB_DNS_Q_UDP ? "" : ", TCP");
 		stub_dns_next(q);
 	}
-	for (q = d->all; q != NULL; q = q->next)
+	LIST_FOREACH(q, &d->all, entry)
 		if (first == 0 || q->deadline < first)
 			first = q->deadline;
 	d->timer.when = first;
@@ -454,46 +401,13 @@ stub_dns_expire(struct stub_dns *d, uint64_t now)
 /* ---- servers ---- */
 
 size_t
-stub_dns_parse_resolv(const char *text, size_t len, struct proto_dns_server *out,
-    size_t max)
+stub_dns_parse_resolv(const char *text, size_t len, struct addr *out, size_t max)
 {
-	struct proto_dns_server	 s;
-	char			 addr[64], *pct;
-	size_t			 n = 0, pos = 0, eol, a, alen;
-	const char		*nl;
+	size_t	n = 0;
 
-	for (; pos < len && n < max; pos = eol + 1) {
-		nl = memchr(text + pos, '\n', len - pos);
-		eol = nl != NULL ? (size_t)(nl - text) : len;
-		/* Like the resolver: the keyword starts the line. */
-		if (eol - pos < 11 || memcmp(text + pos, "nameserver", 10) != 0 ||
-		    (text[pos + 10] != ' ' && text[pos + 10] != '\t'))
-			continue;
-		for (a = pos + 10; a < eol && (text[a] == ' ' || text[a] == '\t'); a++)
-			;
-		for (alen = 0; a + alen < eol && strchr(" \t\r#;", text[a + alen]) == NULL &&
-		    text[a + alen] != '\0'; alen++)
-			;
-		if (alen == 0 || alen >= sizeof(addr))
-			continue;
-		memcpy(addr, text + a, alen);
-		addr[alen] = '\0';
-		if ((pct = strchr(addr, '%')) != NULL)
-			*pct = '\0';
-		memset(&s, 0, sizeof(s));
-		s.port = 53;
-		if (inet_pton(AF_INET, addr, s.addr) == 1)
-			s.family = PROTO_FAMILY_IPV4;
-		else if (inet_pton(AF_INET6, addr, s.addr) == 1) {
-			/* fe80::/10 needs the scope of an interface here;
-			 * "any interface" is not an address to ask. */
-			if (s.addr[0] == 0xfe && (s.addr[1] & 0xc0) == 0x80)
-				continue;
-			s.family = PROTO_FAMILY_IPV6;
-		} else
-			continue;
-		out[n++] = s;
-	}
+	/* fe80::/10 needs the scope of one of this host's interfaces;
+	 * "any interface" is not an address to ask. */
+	(void)resolv_parse(text, len, RESOLV_F_NO_LINKLOCAL, out, max, &n, NULL, 0);
 	return n;
 }
 
@@ -501,7 +415,7 @@ stub_dns_parse_resolv(const char *text, size_t len, struct proto_dns_server *out
 static void
 stub_dns_load(struct stub_dns *d)
 {
-	char	name[64];
+	char	name[ADDR_STRLEN];
 	size_t	len = 0;
 	ssize_t	n;
 	int	fd;
@@ -517,16 +431,13 @@ stub_dns_load(struct stub_dns *d)
 		    d->servers, STUB_DNS_RESOLV_MAX);
 	}
 	if (d->nservers == 0) {
-		/* What the C library does without a nameserver line. */
-		memset(&d->servers[0], 0, sizeof(d->servers[0]));
-		d->servers[0].family = PROTO_FAMILY_IPV4;
-		d->servers[0].port = 53;
-		d->servers[0].addr[0] = 127;
-		d->servers[0].addr[3] = 1;
-		d->nservers = 1;
+		/* What the C library does without a nameserver line:
+		 * 127.0.0.1 (RESOLV_F_DEFAULT). */
+		(void)resolv_parse("", 0, RESOLV_F_DEFAULT, d->servers, 1, &d->nservers,
+		    NULL, 0);
 	}
 	log_debug("dns: %zu nameserver(s) from %s, first %s", d->nservers, d->resolv_path,
-	    stub_dns_name(&d->servers[0], name, sizeof(name)));
+	    addr_format(&d->servers[0], true, name, sizeof(name)));
 }
 
 /* ---- frames ---- */
@@ -566,7 +477,7 @@ stub_dns_frame(struct mux *m, const struct proto_frame *f, void *arg)
 		stub_dns_fail(d, f->stream, PROTO_DNS_FAIL_BADQUERY);
 		return;
 	}
-	for (q = d->all; q != NULL; q = q->next) {
+	LIST_FOREACH(q, &d->all, entry) {
 		if (q->id == f->stream) {
 			/* A DNS_FAIL would be taken for the first one's. */
 			stub_dns_log(d, STUB_DNS_LOG_QUERY, -1,
@@ -597,13 +508,9 @@ stub_dns_frame(struct mux *m, const struct proto_frame *f, void *arg)
 	q->io.fd = -1;
 	q->id = f->stream;
 	q->len = f->len;
-	q->msg[0] = (uint8_t)(f->len >> 8);
-	q->msg[1] = (uint8_t)f->len;
+	buf_set_u16(q->msg, f->len);
 	memcpy(q->msg + 2, f->payload, f->len);
-	q->next = d->all;
-	if (d->all != NULL)
-		d->all->prev = q;
-	d->all = q;
+	LIST_INSERT_HEAD(&d->all, q, entry);
 	d->nq++;
 	stub_dns_next(q);
 }
@@ -616,7 +523,9 @@ stub_dns_init(struct stub_dns *d, struct ev_loop *loop, struct mux *m)
 	memset(d, 0, sizeof(*d));
 	d->loop = loop;
 	d->mux = m;
-	d->resolv_path = STUB_DNS_RESOLV;
+	LIST_INIT(&d->all);
+	SLIST_INIT(&d->garbage);
+	d->resolv_path = RESOLV_PATH;
 	d->sock = stub_dns_sock_real;
 	d->timer.cb = stub_dns_timer_cb;
 	d->timer.arg = d;
@@ -628,8 +537,8 @@ stub_dns_collect(struct stub_dns *d)
 {
 	struct stub_dns_query	*q;
 
-	while ((q = d->garbage) != NULL) {
-		d->garbage = q->next;
+	while ((q = SLIST_FIRST(&d->garbage)) != NULL) {
+		SLIST_REMOVE_HEAD(&d->garbage, gc);
 		free(q);
 	}
 }
@@ -637,8 +546,10 @@ stub_dns_collect(struct stub_dns *d)
 void
 stub_dns_free(struct stub_dns *d)
 {
-	while (d->all != NULL)
-		stub_dns_finish(d->all);
+	struct stub_dns_query	*q;
+
+	while ((q = LIST_FIRST(&d->all)) != NULL)
+		stub_dns_finish(q);
 	stub_dns_collect(d);
 	ev_timer_del(d->loop, &d->timer);
 }

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * stub_dns.h - the stub's DNS forwarder: DNS_QUERY frames in, each sent to
  * the remote's nameservers over UDP (TCP when the answer is truncated),
@@ -10,9 +11,12 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "addr.h"
 #include "ev.h"
+#include "log.h"
 #include "mux.h"
 #include "proto.h"
+#include "queue.h"
 
 #define STUB_DNS_MAX		512	/* outstanding queries */
 #define STUB_DNS_RESOLV_MAX	3	/* nameservers taken from resolv.conf */
@@ -20,7 +24,6 @@
 #define STUB_DNS_TCP_MS		5000	/* per TCP fallback */
 #define STUB_DNS_ROUNDS		2	/* passes over the server list */
 #define STUB_DNS_LOG_MS		10000	/* one log line per cause per server */
-#define STUB_DNS_RESOLV		"/etc/resolv.conf"
 
 /* What stub_dns_check_answer() makes of a server's reply. */
 #define STUB_DNS_ANS_OK		0
@@ -38,27 +41,29 @@ enum stub_dns_cause {
 };
 
 struct stub_dns_query;
+LIST_HEAD(stub_dns_queries, stub_dns_query);
+SLIST_HEAD(stub_dns_finished, stub_dns_query);
 
 struct stub_dns {
 	struct ev_loop		*loop;
 	struct mux		*mux;
-	struct proto_dns_server	 servers[PROTO_DNS_MAX_SERVERS];
+	struct addr		 servers[PROTO_DNS_MAX_SERVERS];
 	size_t			 nservers;
 	int			 have_servers;	/* configured, or resolv.conf read */
-	const char		*resolv_path;
+	const char		*resolv_path;	/* RESOLV_PATH */
 	/*
 	 * Opens a non-blocking socket of `type` (SOCK_DGRAM, SOCK_STREAM)
 	 * with connect() to s started; returns it or -errno.  Tests and the
 	 * fuzzer replace it so that nothing leaves the machine.
 	 */
-	int			(*sock)(int type, const struct proto_dns_server *s);
-	struct stub_dns_query	*all;		/* outstanding */
-	struct stub_dns_query	*garbage;	/* finished, freed after the pass */
+	int			(*sock)(int type, const struct addr *s);
+	struct stub_dns_queries	 all;		/* outstanding */
+	struct stub_dns_finished garbage;	/* finished, freed after the pass */
 	size_t			 nq;
 	struct ev_timer		 timer;		/* earliest deadline */
 	uint64_t		 queries, answers, failures, malformed;
-	uint64_t		 log_last[STUB_DNS_LOG_NCAUSE][PROTO_DNS_MAX_SERVERS + 1];
-	unsigned		 log_skipped[STUB_DNS_LOG_NCAUSE][PROTO_DNS_MAX_SERVERS + 1];
+	/* per cause: [0] for the stub as a whole, [1 + i] for servers[i] */
+	struct log_limit	 log[STUB_DNS_LOG_NCAUSE][PROTO_DNS_MAX_SERVERS + 1];
 };
 
 /* 0, or -1 (no timer slot left). */
@@ -81,11 +86,12 @@ int	stub_dns_check_answer(const uint8_t *query, const uint8_t *ans, size_t len);
 
 /*
  * The `nameserver` lines of resolv.conf text[0..len), in order, at most
- * max of them, as servers on port 53.  Link-local IPv6 addresses are
- * skipped (their scope is this host's business); a %scope suffix on any
- * other address is dropped.  Returns how many were stored.
+ * max of them, as servers on port 53: resolv_parse() (common/resolv.h)
+ * without link-local IPv6 addresses (their scope is this host's
+ * business) and without a default.  A %scope on any other address is
+ * dropped.  Returns how many were stored.
  */
-size_t	stub_dns_parse_resolv(const char *text, size_t len, struct proto_dns_server *out,
+size_t	stub_dns_parse_resolv(const char *text, size_t len, struct addr *out,
 	    size_t max);
 
 #endif

@@ -406,7 +406,7 @@ static int
 ssh2_connect(struct tssh *t, const struct sshcfg *cfg, const struct transport_open_opts *o,
     int timeout_ms, char *addrstr, size_t addrlen, char *err, size_t errlen)
 {
-	struct dns_addr		 a[SSH2_MAX_ADDRS];
+	struct addr		 a[SSH2_MAX_ADDRS];
 	struct addr		 peer;
 	struct sockaddr_storage	 ss;
 	socklen_t		 slen, elen;
@@ -420,7 +420,8 @@ ssh2_connect(struct tssh *t, const struct sshcfg *cfg, const struct transport_op
 		return -1;
 	}
 	for (i = 0; i < n; i++) {
-		addr_set(&peer, a[i].family, a[i].addr, (uint16_t)cfg->port);
+		peer = a[i];
+		peer.port = (uint16_t)cfg->port;
 		slen = addr_to_sockaddr(&peer, &ss);
 		addr_format(&peer, false, addrstr, addrlen);
 		log_debug("connecting to %s port %d", addrstr, cfg->port);

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * fuzz_config.c - the configuration file is not network input, but root
  * parses it, at start and again on every SIGHUP: no file may crash the
@@ -19,14 +20,14 @@ int	LLVMFuzzerTestOneInput(const uint8_t *, size_t);
 /* Host names never reach the network; one has an answer. */
 static int
 fuzz_resolve(const char *name, int family, int timeout_ms,
-    struct dns_addr *out, size_t max, size_t *n, char *err, size_t errlen)
+    struct addr *out, size_t max, size_t *n, char *err, size_t errlen)
 {
 	*n = 0;
 	if (strcmp(name, "web.test") == 0 && max > 0) {
 		memset(out, 0, sizeof(*out));
 		out->family = 4;
-		out->addr[0] = 192;
-		out->addr[3] = 9;
+		out->bytes[0] = 192;
+		out->bytes[3] = 9;
 		*n = 1;
 		return 0;
 	}

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * fuzz_stub_dns.c - the stub's DNS forwarder against hostile input from
  * both sides: the client's frames (DNS_CONFIG, DNS_QUERY of any shape) and
@@ -27,6 +28,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "clock.h"
 #include "ev.h"
 #include "log.h"
 #include "mux.h"
@@ -40,7 +42,7 @@ static int	fz_peer[FZ_MAX_SOCKS];
 static int	fz_npeer;
 
 static int
-fz_sock(int type, const struct proto_dns_server *s)
+fz_sock(int type, const struct addr *s)
 {
 	int	sv[2];
 
@@ -116,7 +118,7 @@ fz_session(const uint8_t *data, size_t size)
 		'C', 'S', 'H', 'U', 'T', 'T', 'L', 'E', 1, 0, 0, 0,
 		0, 0, 0, 1, 0, 1, 0, 0 };
 	static uint8_t		 frame[PROTO_MAX_FRAME];
-	struct proto_dns_server	 ns[3];
+	struct addr		 ns[3];
 	struct ev_loop		 loop;
 	struct mux		 m;
 	struct stub_dns		 d;
@@ -138,12 +140,12 @@ fz_session(const uint8_t *data, size_t size)
 	 * may send its own, or none: then the default server is used). */
 	if (size > 0 && data[0] % 6 != 0) {
 		memset(ns, 0, sizeof(ns));
-		ns[0].family = ns[1].family = PROTO_FAMILY_IPV4;
-		ns[2].family = PROTO_FAMILY_IPV6;
+		ns[0].family = ns[1].family = ADDR_V4;
+		ns[2].family = ADDR_V6;
 		ns[0].port = 1;		/* refuses: fz_sock fails */
 		ns[1].port = ns[2].port = 53;
-		ns[1].addr[0] = 192;
-		ns[2].addr[0] = 0xfd;
+		ns[1].bytes[0] = 192;
+		ns[2].bytes[0] = 0xfd;
 		n = proto_put_dns_config(frame, sizeof(frame), ns, 3);
 		fz_feed(&m, frame, (size_t)n);
 	}
@@ -175,7 +177,7 @@ fz_session(const uint8_t *data, size_t size)
 			stub_dns_collect(&d);
 			break;
 		case 4:
-			stub_dns_expire(&d, ev_now() + 60000);
+			stub_dns_expire(&d, clock_ms() + 60000);
 			break;
 		case 5:
 			if (fz_npeer > 0 && getsockopt(fz_peer[fz_npeer - 1], SOL_SOCKET,
@@ -215,7 +217,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	static const uint8_t		 q[12] = { 0x12, 0x34, 0x01 };
 	static int			 quiet;
-	struct proto_dns_server		 s[PROTO_DNS_MAX_SERVERS];
+	struct addr			 s[PROTO_DNS_MAX_SERVERS];
 	int				 before, after;
 
 	if (!quiet) {

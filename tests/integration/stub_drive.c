@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * stub_drive.c - protocol conformance test for a stub binary.
  *
@@ -689,7 +690,7 @@ main(int argc, char **argv)
 	static uint8_t		copy[PROTO_MAX_FRAME], b[PROTO_MAX_FRAME];
 	struct proto_frame	f;
 	struct proto_open	o;
-	struct proto_dns_server	ns[2];
+	struct addr		ns[2];
 	char			tmpl[] = "/tmp/cshuttle-stubtest.XXXXXX", *sargv[8];
 	uint8_t			ping[8] = "12345678";
 	uint16_t		echo_port, closed_port, dns_port;
@@ -707,9 +708,9 @@ main(int argc, char **argv)
 	closed_port = drv_closed_port();
 	dns = drv_dns_server(&dns_port);
 	memset(ns, 0, sizeof(ns));
-	ns[0].family = ns[1].family = PROTO_FAMILY_IPV4;
-	ns[0].addr[0] = ns[1].addr[0] = 127;
-	ns[0].addr[3] = ns[1].addr[3] = 1;
+	ns[0].family = ns[1].family = ADDR_V4;
+	ns[0].bytes[0] = ns[1].bytes[0] = 127;
+	ns[0].bytes[3] = ns[1].bytes[3] = 1;
 	ns[0].port = drv_closed_udp_port();
 	ns[1].port = dns_port;
 

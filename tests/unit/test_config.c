@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * test_config.c - the configuration file (--config FILE): its syntax,
  * every key, every error with its line number, and how the command line
@@ -32,20 +33,20 @@ static char conf[128];		/* tmpdir/c.conf, the usual file */
 
 static int
 fake_resolve(const char *name, int family, int timeout_ms,
-    struct dns_addr *out, size_t max, size_t *n, char *err, size_t errlen)
+    struct addr *out, size_t max, size_t *n, char *err, size_t errlen)
 {
 	*n = 0;
 	if (strcmp(name, "web.test") == 0) {
 		memset(out, 0, sizeof(*out));
 		out[0].family = 4;
-		inet_pton(AF_INET, "198.51.100.9", out[0].addr);
+		inet_pton(AF_INET, "198.51.100.9", out[0].bytes);
 		*n = 1;
 		return 0;
 	}
 	if (strcmp(name, "ns.test") == 0) {
 		memset(out, 0, sizeof(*out));
 		out[0].family = 4;
-		inet_pton(AF_INET, "198.51.100.53", out[0].addr);
+		inet_pton(AF_INET, "198.51.100.53", out[0].bytes);
 		*n = 1;
 		return 0;
 	}

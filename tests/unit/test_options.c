@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * test_options.c - command line, @files, $CSHUTTLE_ARGS, -s/-X files;
  * the configuration file has test_config.c.
@@ -28,22 +29,22 @@ static char tmpdir[64];
 
 static int
 fake_resolve(const char *name, int family, int timeout_ms,
-    struct dns_addr *out, size_t max, size_t *n, char *err, size_t errlen)
+    struct addr *out, size_t max, size_t *n, char *err, size_t errlen)
 {
 	*n = 0;
 	if (strcmp(name, "web.test") == 0) {
 		memset(out, 0, sizeof(*out));
 		out[0].family = 4;
-		inet_pton(AF_INET, "198.51.100.9", out[0].addr);
+		inet_pton(AF_INET, "198.51.100.9", out[0].bytes);
 		*n = 1;
 		return 0;
 	}
 	if (strcmp(name, "ns.test") == 0 && max >= 2) {
 		memset(out, 0, 2 * sizeof(*out));
 		out[0].family = 4;
-		inet_pton(AF_INET, "198.51.100.53", out[0].addr);
+		inet_pton(AF_INET, "198.51.100.53", out[0].bytes);
 		out[1].family = 6;
-		inet_pton(AF_INET6, "2001:db8::53", out[1].addr);
+		inet_pton(AF_INET6, "2001:db8::53", out[1].bytes);
 		*n = 2;
 		return 0;
 	}

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * test_proto.c - the frame parser and encoders: round trips, every
  * fragment boundary, and malformed input of each class.
@@ -195,9 +196,10 @@ test_status_errno(void **state)
 static void
 test_dns_roundtrip(void **state)
 {
-	struct proto_dns_server	 ns[2] = {
-		{ PROTO_FAMILY_IPV4, 53, { 192, 0, 2, 53 } },
-		{ PROTO_FAMILY_IPV6, 5353, { 0x20, 0x01, 0x0d, 0xb8, [15] = 1 } },
+	struct addr		 ns[2] = {
+		{ .family = ADDR_V4, .port = 53, .bytes = { 192, 0, 2, 53 } },
+		{ .family = ADDR_V6, .port = 5353,
+		    .bytes = { 0x20, 0x01, 0x0d, 0xb8, [15] = 1 } },
 	};
 	uint8_t			 buf[PROTO_MAX_FRAME], msg[PROTO_DNS_MAX_QUERY];
 	struct proto_frame	 f;
@@ -209,11 +211,11 @@ test_dns_roundtrip(void **state)
 	assert_int_equal(f.type, PROTO_DNS_CONFIG);
 	assert_int_equal(f.stream, 0);
 	assert_int_equal(f.u.dns_config.n, 2);
-	assert_int_equal(f.u.dns_config.s[0].family, PROTO_FAMILY_IPV4);
+	assert_int_equal(f.u.dns_config.s[0].family, ADDR_V4);
 	assert_int_equal(f.u.dns_config.s[0].port, 53);
-	assert_memory_equal(f.u.dns_config.s[0].addr, "\xc0\x00\x02\x35\0\0\0\0\0\0\0\0\0\0\0\0", 16);
+	assert_memory_equal(f.u.dns_config.s[0].bytes, "\xc0\x00\x02\x35\0\0\0\0\0\0\0\0\0\0\0\0", 16);
 	assert_int_equal(f.u.dns_config.s[1].port, 5353);
-	assert_memory_equal(f.u.dns_config.s[1].addr, ns[1].addr, 16);
+	assert_memory_equal(f.u.dns_config.s[1].bytes, ns[1].bytes, 16);
 	/* Wire layout: family, pad, port, address. */
 	assert_memory_equal(buf + 8, "\x04\x00\x00\x35\xc0\x00\x02\x35", 8);
 	/* Empty: "use resolv.conf". */
@@ -246,7 +248,7 @@ test_dns_roundtrip(void **state)
 static void
 test_dns_shapes(void **state)
 {
-	struct proto_dns_server	 ns[PROTO_DNS_MAX_SERVERS + 1];
+	struct addr		 ns[PROTO_DNS_MAX_SERVERS + 1];
 	uint8_t			 b[PROTO_MAX_FRAME], m[PROTO_MAX_PAYLOAD];
 	struct proto_frame	 f;
 	int			 n, i;
@@ -254,7 +256,7 @@ test_dns_shapes(void **state)
 	memset(ns, 0, sizeof(ns));
 	memset(m, 0x33, sizeof(m));
 	for (i = 0; i <= PROTO_DNS_MAX_SERVERS; i++) {
-		ns[i].family = PROTO_FAMILY_IPV4;
+		ns[i].family = ADDR_V4;
 		ns[i].port = 53;
 	}
 	/* Encoder limits. */
@@ -264,7 +266,7 @@ test_dns_shapes(void **state)
 	assert_int_equal(proto_parse(b, (size_t)n, &f), n);
 	ns[0].family = 5;
 	assert_int_equal(proto_put_dns_config(b, sizeof(b), ns, 1), PROTO_E_VALUE);
-	ns[0].family = PROTO_FAMILY_IPV4;
+	ns[0].family = ADDR_V4;
 	assert_int_equal(proto_put_dns(b, sizeof(b), PROTO_DATA, 1, "x", 1), PROTO_E_TYPE);
 	assert_int_equal(proto_put_dns(b, 20, PROTO_DNS_QUERY, 1, m, 13), PROTO_E_SHORT);
 	assert_int_equal(proto_put_dns_fail(b, 8, 1, 1), PROTO_E_SHORT);

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * test_stub_dns.c - the stub's DNS forwarder without a network: the
  * resolv.conf parser, answer validation, and whole queries through a stub
@@ -17,6 +18,7 @@
 #include <unistd.h>
 #include <cmocka.h>
 
+#include "clock.h"
 #include "ev.h"
 #include "mux.h"
 #include "proto.h"
@@ -39,21 +41,21 @@ test_resolv_parse(void **state)
 	    "options edns0\n"
 	    "nameserver 198.51.100.7;x\n"
 	    "nameserver 203.0.113.1\n";		/* beyond the third: not taken */
-	struct proto_dns_server	 s[4];
+	struct addr		 s[4];
 	uint8_t			 v6[16] = { 0x20, 0x01, 0x0d, 0xb8 };
 	size_t			 n;
 
 	memset(s, 0xaa, sizeof(s));
 	n = stub_dns_parse_resolv(text, sizeof(text) - 1, s, STUB_DNS_RESOLV_MAX);
 	assert_int_equal(n, 3);
-	assert_int_equal(s[0].family, PROTO_FAMILY_IPV4);
+	assert_int_equal(s[0].family, ADDR_V4);
 	assert_int_equal(s[0].port, 53);
-	assert_memory_equal(s[0].addr, "\xc0\x00\x02\x35\0\0\0\0\0\0\0\0\0\0\0\0", 16);
-	assert_int_equal(s[1].family, PROTO_FAMILY_IPV6);
+	assert_memory_equal(s[0].bytes, "\xc0\x00\x02\x35\0\0\0\0\0\0\0\0\0\0\0\0", 16);
+	assert_int_equal(s[1].family, ADDR_V6);
 	v6[15] = 0x35;
-	assert_memory_equal(s[1].addr, v6, 16);
-	assert_int_equal(s[2].family, PROTO_FAMILY_IPV4);
-	assert_memory_equal(s[2].addr, "\xc6\x33\x64\x07", 4);
+	assert_memory_equal(s[1].bytes, v6, 16);
+	assert_int_equal(s[2].family, ADDR_V4);
+	assert_memory_equal(s[2].bytes, "\xc6\x33\x64\x07", 4);
 
 	/* All of them when the caller allows it. */
 	assert_int_equal(stub_dns_parse_resolv(text, sizeof(text) - 1, s, 4), 4);
@@ -88,7 +90,7 @@ test_check_answer(void **state)
 
 struct t_sock {
 	int			type;
-	struct proto_dns_server	srv;
+	struct addr		srv;
 	int			peer;		/* the "server" end */
 };
 
@@ -97,7 +99,7 @@ static int		t_nsocks;
 static int		t_refuse;		/* the hook fails with ECONNREFUSED */
 
 static int
-t_sock(int type, const struct proto_dns_server *s)
+t_sock(int type, const struct addr *s)
 {
 	int	sv[2];
 
@@ -226,9 +228,9 @@ test_query_resolv_conf(void **state)
 	t_send_query(&c, 5, q, len);
 	assert_int_equal(t_nsocks, 1);
 	assert_int_equal(t_socks[0].type, SOCK_DGRAM);
-	assert_int_equal(t_socks[0].srv.family, PROTO_FAMILY_IPV4);
+	assert_int_equal(t_socks[0].srv.family, ADDR_V4);
 	assert_int_equal(t_socks[0].srv.port, 53);
-	assert_memory_equal(t_socks[0].srv.addr, "\xc0\x00\x02\x07", 4);
+	assert_memory_equal(t_socks[0].srv.bytes, "\xc0\x00\x02\x07", 4);
 	/* The server got the query unchanged. */
 	assert_int_equal(recv(t_socks[0].peer, a, sizeof(a), 0), (ssize_t)len);
 	assert_memory_equal(a, q, len);
@@ -262,13 +264,13 @@ test_query_timeout_rounds(void **state)
 	t_setup(&c, "nameserver 192.0.2.7\nnameserver 2001:db8::9\n");
 	t_send_query(&c, 9, q, t_query(q, 0x2222));
 	for (i = 0; i < 3; i++)
-		stub_dns_expire(&c.dns, ev_now() + 3 * STUB_DNS_UDP_MS);
+		stub_dns_expire(&c.dns, clock_ms() + 3 * STUB_DNS_UDP_MS);
 	assert_int_equal(t_nsocks, 4);
 	for (i = 0; i < 4; i++)
 		assert_int_equal(t_socks[i].srv.family,
-		    i % 2 ? PROTO_FAMILY_IPV6 : PROTO_FAMILY_IPV4);
+		    i % 2 ? ADDR_V6 : ADDR_V4);
 	assert_int_equal(buf_len(&c.mux.link_out), 0);
-	stub_dns_expire(&c.dns, ev_now() + 3 * STUB_DNS_UDP_MS);
+	stub_dns_expire(&c.dns, clock_ms() + 3 * STUB_DNS_UDP_MS);
 	t_out(&c, &f, PROTO_DNS_FAIL, 9);
 	assert_int_equal(f.u.dns_fail, PROTO_DNS_FAIL_TIMEOUT);
 	assert_int_equal(c.dns.nq, 0);
@@ -288,8 +290,8 @@ test_query_default_and_unreachable(void **state)
 	t_setup(&c, NULL);
 	t_send_query(&c, 1, q, t_query(q, 1));
 	assert_int_equal(t_nsocks, 1);
-	assert_int_equal(t_socks[0].srv.family, PROTO_FAMILY_IPV4);
-	assert_memory_equal(t_socks[0].srv.addr, "\x7f\0\0\x01", 4);
+	assert_int_equal(t_socks[0].srv.family, ADDR_V4);
+	assert_memory_equal(t_socks[0].srv.bytes, "\x7f\0\0\x01", 4);
 	assert_int_equal(t_socks[0].srv.port, 53);
 	t_refuse = 1;
 	t_send_query(&c, 2, q, t_query(q, 2));
@@ -302,7 +304,7 @@ test_query_default_and_unreachable(void **state)
 static void
 test_query_config_tcp(void **state)
 {
-	struct proto_dns_server	s = { PROTO_FAMILY_IPV6, 5353, { 0xfd, 0, [15] = 1 } };
+	struct addr		s = { .family = ADDR_V6, .bytes = { 0xfd, 0, [15] = 1 }, .port = 5353 };
 	struct t_ctx		c;
 	struct proto_frame	f;
 	uint8_t			b[256], q[64], a[300];
@@ -314,7 +316,7 @@ test_query_config_tcp(void **state)
 	t_send_query(&c, 3, q, len);
 	assert_int_equal(t_nsocks, 1);
 	assert_int_equal(t_socks[0].srv.port, 5353);
-	assert_memory_equal(t_socks[0].srv.addr, s.addr, 16);
+	assert_memory_equal(t_socks[0].srv.bytes, s.bytes, 16);
 	memcpy(a, q, 12);
 	a[2] |= 0x82;
 	assert_int_equal(send(t_socks[0].peer, a, 12, 0), 12);

@@ -1,6 +1,8 @@
+/* SPDX-License-Identifier: ISC */
 /*
- * test_dns_conf.c - which DNS servers --dns captures: the nameserver
- * lines of resolv.conf as glibc reads them, and the 127.0.0.1 default.
+ * test_resolv.c - the nameserver lines of resolv.conf as glibc reads
+ * them, and the 127.0.0.1 default: which DNS servers --dns captures.
+ * (The stub's use, without link-local servers, is in test_stub_dns.c.)
  */
 #include <sys/socket.h>
 
@@ -18,31 +20,32 @@
 
 #include <cmocka.h>
 
-#include "dns_conf.h"
+#include "resolv.h"
 
 static const char *
-text(const struct dns_server *s)
+text(const struct addr *s)
 {
-	static char buf[4][80];
+	static char buf[4][ADDR_STRLEN];
 	static int next;
 
-	return dns_server_text(s, buf[next++ % 4], sizeof(buf[0]));
+	return addr_format(s, true, buf[next++ % 4], sizeof(buf[0]));
 }
 
 static size_t
-parse(const char *conf, struct dns_server *out, size_t max, char *note, size_t notelen)
+parse(const char *conf, struct addr *out, size_t max, char *note, size_t notelen)
 {
 	size_t n = 0;
 
 	memset(out, 0, max * sizeof(*out));
-	dns_conf_parse(conf, strlen(conf), out, max, &n, note, notelen);
+	(void)resolv_parse(conf, strlen(conf), RESOLV_F_DEFAULT, out, max, &n, note,
+	    notelen);
 	return n;
 }
 
 static void
 test_basic(void **state)
 {
-	struct dns_server s[DNS_CONF_MAX];
+	struct addr s[16];
 	char note[256];
 
 	assert_int_equal(parse(
@@ -55,24 +58,24 @@ test_basic(void **state)
 	    "nameserver 127.0.0.53\r\n"
 	    "nameserver 192.0.2.53\n"		/* twice: once */
 	    "nameserver 198.51.100.1 ; x\n"
-	    "nameserver 203.0.113.9", s, DNS_CONF_MAX, note, sizeof(note)), 5);
+	    "nameserver 203.0.113.9", s, 16, note, sizeof(note)), 5);
 	assert_string_equal(note, "");
 	assert_string_equal(text(&s[0]), "192.0.2.53:53");
-	assert_int_equal(s[0].family, 4);
+	assert_int_equal(s[0].family, ADDR_V4);
 	assert_int_equal(s[0].scope, 0);
 	assert_string_equal(text(&s[1]), "[2001:db8::53]:53");
-	assert_int_equal(s[1].family, 6);
+	assert_int_equal(s[1].family, ADDR_V6);
 	assert_string_equal(text(&s[2]), "127.0.0.53:53");
 	assert_string_equal(text(&s[3]), "198.51.100.1:53");
 	assert_string_equal(text(&s[4]), "203.0.113.9:53");
-	/* IPv4 addresses leave the rest of addr zero. */
-	assert_memory_equal(s[0].addr + 4, "\0\0\0\0\0\0\0\0\0\0\0\0", 12);
+	/* IPv4 addresses leave the rest of bytes zero. */
+	assert_memory_equal(s[0].bytes + 4, "\0\0\0\0\0\0\0\0\0\0\0\0", 12);
 }
 
 static void
 test_not_nameserver(void **state)
 {
-	struct dns_server s[4];
+	struct addr s[4];
 	char note[256];
 
 	/* The keyword must start the line and be followed by a blank;
@@ -92,7 +95,7 @@ test_not_nameserver(void **state)
 static void
 test_bad_lines(void **state)
 {
-	struct dns_server s[4];
+	struct addr s[4];
 	char note[256];
 
 	assert_int_equal(parse(
@@ -122,7 +125,7 @@ test_bad_lines(void **state)
 static void
 test_scope(void **state)
 {
-	struct dns_server s[4];
+	struct addr s[4];
 	char note[256];
 	unsigned lo = if_nametoindex("lo");
 
@@ -143,7 +146,7 @@ test_scope(void **state)
 static void
 test_limit(void **state)
 {
-	struct dns_server s[3];
+	struct addr s[3];
 	char note[256];
 
 	assert_int_equal(parse(
@@ -157,27 +160,27 @@ test_limit(void **state)
 static void
 test_add(void **state)
 {
-	struct dns_server s[2], a;
+	struct addr s[2], a;
 	size_t n = 0;
 
 	memset(&a, 0, sizeof(a));
-	a.family = 4;
+	a.family = ADDR_V4;
 	a.port = 53;
-	a.addr[0] = 10;
-	assert_int_equal(dns_conf_add(s, &n, 2, &a), 0);
-	assert_int_equal(dns_conf_add(s, &n, 2, &a), 0);
+	a.bytes[0] = 10;
+	assert_int_equal(resolv_add(s, &n, 2, &a), 0);
+	assert_int_equal(resolv_add(s, &n, 2, &a), 0);
 	assert_int_equal(n, 1);
-	a.addr[3] = 1;
-	assert_int_equal(dns_conf_add(s, &n, 2, &a), 0);
-	a.addr[3] = 2;
-	assert_int_equal(dns_conf_add(s, &n, 2, &a), -1);
+	a.bytes[3] = 1;
+	assert_int_equal(resolv_add(s, &n, 2, &a), 0);
+	a.bytes[3] = 2;
+	assert_int_equal(resolv_add(s, &n, 2, &a), -1);
 	assert_int_equal(n, 2);
 }
 
 static void
 test_read(void **state)
 {
-	struct dns_server s[4];
+	struct addr s[4];
 	char path[] = "/tmp/cshuttle-test-resolv.XXXXXX", note[256];
 	size_t n = 0;
 	int fd;
@@ -186,7 +189,7 @@ test_read(void **state)
 	assert_true(fd >= 0);
 	assert_int_equal(write(fd, "nameserver 192.0.2.7\n", 21), 21);
 	close(fd);
-	dns_conf_read(path, s, 4, &n, note, sizeof(note));
+	resolv_read(path, RESOLV_F_DEFAULT, s, 4, &n, note, sizeof(note));
 	assert_int_equal(n, 1);
 	assert_string_equal(text(&s[0]), "192.0.2.7:53");
 	assert_string_equal(note, "");
@@ -194,7 +197,7 @@ test_read(void **state)
 
 	/* Gone: glibc's default, and why. */
 	n = 0;
-	dns_conf_read(path, s, 4, &n, note, sizeof(note));
+	resolv_read(path, RESOLV_F_DEFAULT, s, 4, &n, note, sizeof(note));
 	assert_int_equal(n, 1);
 	assert_string_equal(text(&s[0]), "127.0.0.1:53");
 	assert_non_null(strstr(note, "No such file or directory"));
