@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * listen.c - redirect listeners and original destinations.
  */
@@ -84,28 +85,22 @@ listen_close(struct listen_socks *ls)
 }
 
 int
-listen_original_dst(int fd, int family, struct proto_open *dst)
+listen_original_dst(int fd, int family, struct addr *dst)
 {
 	struct sockaddr_in	sin;
 	struct sockaddr_in6	sin6;
 	socklen_t		len;
 
-	memset(dst, 0, sizeof(*dst));
-	dst->ipproto = 6;
 	if (family == AF_INET) {
 		len = sizeof(sin);
 		if (getsockopt(fd, SOL_IP, SO_ORIGINAL_DST, &sin, &len) == -1)
 			return -errno;
-		dst->family = PROTO_FAMILY_IPV4;
-		dst->port = ntohs(sin.sin_port);
-		memcpy(dst->addr, &sin.sin_addr, 4);
+		addr_set(dst, ADDR_V4, &sin.sin_addr, ntohs(sin.sin_port));
 	} else {
 		len = sizeof(sin6);
 		if (getsockopt(fd, SOL_IPV6, IP6T_SO_ORIGINAL_DST, &sin6, &len) == -1)
 			return -errno;
-		dst->family = PROTO_FAMILY_IPV6;
-		dst->port = ntohs(sin6.sin6_port);
-		memcpy(dst->addr, &sin6.sin6_addr, 16);
+		addr_set(dst, ADDR_V6, &sin6.sin6_addr, ntohs(sin6.sin6_port));
 	}
 	return 0;
 }

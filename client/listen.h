@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * listen.h - the local listeners that nftables redirects TCP to, and the
  * original destination of what they accept.
@@ -10,7 +11,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "proto.h"
+#include "addr.h"
 
 #define LISTEN_DEFAULT_PORT	12300	/* first port tried, as sshuttle */
 #define LISTEN_PORT_TRIES	100
@@ -41,6 +42,6 @@ void	listen_close(struct listen_socks *ls);
  * (SO_ORIGINAL_DST / IP6T_SO_ORIGINAL_DST).  0, or -errno (ENOENT when
  * the connection was not redirected).
  */
-int	listen_original_dst(int fd, int family, struct proto_open *dst);
+int	listen_original_dst(int fd, int family, struct addr *dst);
 
 #endif

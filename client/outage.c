@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * outage.c - the queue of connections waiting for a session (outage.h).
  */
@@ -17,7 +18,7 @@ outage_init(struct outage *q, size_t cap, uint64_t wait_ms)
 }
 
 int
-outage_push(struct outage *q, int fd, const struct proto_open *dst, uint64_t now)
+outage_push(struct outage *q, int fd, const struct addr *dst, uint64_t now)
 {
 	struct outage_conn	*c;
 

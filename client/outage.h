@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * outage.h - connections accepted while the session is down.
  *
@@ -19,14 +20,14 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "proto.h"
+#include "addr.h"
 
 #define OUTAGE_MAX_CONNS	256
 #define OUTAGE_MAX_WAIT_MS	30000
 
 struct outage_conn {
 	int		 fd;
-	struct proto_open dst;		/* the original destination */
+	struct addr	 dst;		/* the original destination */
 	uint64_t	 deadline;	/* ms, monotonic */
 };
 
@@ -43,7 +44,7 @@ struct outage {
 void	outage_init(struct outage *q, size_t cap, uint64_t wait_ms);
 /* Queue a connection accepted at `now`.  0, or -1 when full (the caller
  * resets fd). */
-int	outage_push(struct outage *q, int fd, const struct proto_open *dst, uint64_t now);
+int	outage_push(struct outage *q, int fd, const struct addr *dst, uint64_t now);
 /* Take the oldest connection whose deadline has passed by `now`.  true
  * with *c filled, false when there is none. */
 bool	outage_pop_expired(struct outage *q, uint64_t now, struct outage_conn *c);

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * tunnel.c - the client's data path, and the sessions that carry it.
  *
@@ -28,7 +29,6 @@
 
 #include <netinet/in.h>
 #include <netinet/tcp.h>
-#include <arpa/inet.h>
 
 #include <errno.h>
 #include <signal.h>
@@ -59,8 +59,7 @@
 
 struct session {
 	struct transport	*tr;
-	struct mux		 mux;
-	bool			 mux_ok;
+	struct mux		*mux;
 	struct ev_io		 tio;
 	bool			 ready;		/* HELLO seen, streams may open */
 	bool			 lost;		/* dead: torn down next pass */
@@ -144,7 +143,13 @@ tunnel_end(struct tunnel *t, enum tunnel_end why)
 static void
 tunnel_status(struct tunnel *t)
 {
-	size_t	n = t->s != NULL && t->s->mux_ok ? t->s->mux.nstreams : 0;
+	struct mux_stats	st;
+	size_t			n = 0;
+
+	if (t->s != NULL && t->s->mux != NULL) {
+		mux_stats(t->s->mux, &st);
+		n = st.nstreams;
+	}
 
 	t->status_streams = n;
 	notify_send("STATUS=connected to %s, %zu stream%s, %llu reconnect%s", t->p->remote,
@@ -217,7 +222,7 @@ tunnel_dns_send(void *arg, uint32_t id, const uint8_t *q, size_t len)
 
 	if (t->s == NULL || !t->s->ready || t->s->lost)
 		return -1;
-	if (mux_send_dns(&t->s->mux, PROTO_DNS_QUERY, id, q, len) != 0)
+	if (mux_send_dns(t->s->mux, PROTO_DNS_QUERY, id, q, len) != 0)
 		return -1;
 	tunnel_dns_track(t, id);
 	return 0;
@@ -227,7 +232,7 @@ tunnel_dns_send(void *arg, uint32_t id, const uint8_t *q, size_t len)
 static void
 tunnel_dns(struct mux *m, const struct proto_frame *f, void *arg)
 {
-	struct tunnel	*t = m->udata;
+	struct tunnel	*t = mux_udata(m);
 
 	if (t->dns == NULL) {
 		/* We never asked (or no longer capture): nothing to answer. */
@@ -271,7 +276,7 @@ tunnel_outage_cb(struct ev_loop *loop, struct ev_timer *tm)
 
 /* Accepted while there is no working session: wait, or reset when full. */
 static void
-tunnel_outage_add(struct tunnel *t, int fd, const struct proto_open *dst)
+tunnel_outage_add(struct tunnel *t, int fd, const struct addr *dst)
 {
 	if (outage_push(&t->oq, fd, dst, ev_now()) != 0) {
 		outage_reset(fd);
@@ -293,7 +298,7 @@ tunnel_outage_drain(struct tunnel *t)
 	unsigned		n = 0;
 
 	while (outage_pop(&t->oq, &c)) {
-		(void)mux_stream_open(&t->s->mux, c.fd, &c.dst);
+		(void)mux_stream_open(t->s->mux, c.fd, &c.dst);
 		n++;
 	}
 	ev_timer_del(&t->loop, &t->outage_tm);
@@ -317,7 +322,7 @@ tunnel_listen_on(struct tunnel *t)
 static void
 tunnel_hello(struct mux *m, const struct proto_hello *h)
 {
-	struct tunnel	*t = m->udata;
+	struct tunnel	*t = mux_udata(m);
 	struct session	*s = t->s;
 	char		 err[256];
 	bool		 first = !t->ever_up;
@@ -328,7 +333,7 @@ tunnel_hello(struct mux *m, const struct proto_hello *h)
 	t->features = h->features;
 	if (t->dns != NULL) {
 		/* Before any rule captures DNS that nobody could answer. */
-		if (!(h->features & PROTO_FEAT_DNS)) {
+		if (!mux_feature(m, PROTO_FEAT_DNS)) {
 			if (first)
 				log_error("the remote stub cannot resolve DNS (an older "
 				    "cshuttle): run without --dns and --ns-hosts");
@@ -340,7 +345,7 @@ tunnel_hello(struct mux *m, const struct proto_hello *h)
 		}
 		/* Right after HELLO, before any query. */
 		if (t->p->nto_ns > 0 &&
-		    mux_send_dns_config(&s->mux, t->p->to_ns, t->p->nto_ns) != 0) {
+		    mux_send_dns_config(s->mux, t->p->to_ns, t->p->nto_ns) != 0) {
 			log_error("cannot send the --to-ns servers to the stub");
 			tunnel_end(t, TUNNEL_END_SETUP);
 			return;
@@ -403,7 +408,8 @@ static void
 tunnel_accept_cb(struct ev_loop *loop, struct ev_io *io, uint32_t revents)
 {
 	struct tunnel		*t = io->arg;
-	struct proto_open	 dst;
+	struct addr		 dst;
+	struct mux_stats	 st;
 	int			 family = io == &t->lio4 ? AF_INET : AF_INET6;
 	int			 i, fd, r, one = 1;
 	bool			 live = t->s != NULL && t->s->ready && !t->s->lost;
@@ -415,8 +421,11 @@ tunnel_accept_cb(struct ev_loop *loop, struct ev_io *io, uint32_t revents)
 			    errno == ENOMEM) {
 				/* Leave the connection in the backlog and stop
 				 * accepting for a moment instead of spinning. */
+				st.nstreams = 0;
+				if (live)
+					mux_stats(t->s->mux, &st);
 				log_warn("cannot accept: %s (%zu streams open); pausing",
-				    strerror(errno), live ? t->s->mux.nstreams : 0);
+				    strerror(errno), st.nstreams);
 				(void)ev_io_set(loop, &t->lio4, 0);
 				(void)ev_io_set(loop, &t->lio6, 0);
 				t->accept_pause.when = ev_now() + TUNNEL_EMFILE_PAUSE_MS;
@@ -434,14 +443,12 @@ tunnel_accept_cb(struct ev_loop *loop, struct ev_io *io, uint32_t revents)
 		}
 		(void)setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
 		if (log_enabled(LOG_LVL_DEBUG)) {
-			char a[64];
-			inet_ntop(family, dst.addr, a, sizeof(a));
-			log_debug("%s %s%s%s:%u", live ? "stream" : "waiting:",
-			    family == AF_INET6 ? "[" : "", a,
-			    family == AF_INET6 ? "]" : "", dst.port);
+			char a[ADDR_STRLEN];
+			log_debug("%s %s", live ? "stream" : "waiting:",
+			    addr_format(&dst, true, a, sizeof(a)));
 		}
 		if (live)
-			(void)mux_stream_open(&t->s->mux, fd, &dst);
+			(void)mux_stream_open(t->s->mux, fd, &dst);
 		else
 			tunnel_outage_add(t, fd, &dst);
 	}
@@ -453,9 +460,9 @@ tunnel_protocol_error(struct tunnel *t)
 {
 	struct session	*s = t->s;
 
-	mux_send_error(&s->mux, s->mux.error);
+	mux_send_error(s->mux, mux_error(s->mux));
 	(void)tunnel_write(t);
-	tunnel_lost(t, TUNNEL_END_PROTOCOL, "%s", s->mux.error);
+	tunnel_lost(t, TUNNEL_END_PROTOCOL, "%s", mux_error(s->mux));
 }
 
 /* Move queued frames into the transport.  -1 when the transport failed. */
@@ -464,22 +471,22 @@ tunnel_write(struct tunnel *t)
 {
 	struct session		*s = t->s;
 	struct transport	*tr = s->tr;
-	struct buf		*lo = &s->mux.link_out;
+	const uint8_t		*lo;
+	size_t			 lolen;
 	ssize_t			 n;
-	size_t			 moved = 0;
 
 	for (;;) {
 		if (s->pend_off == s->pend_len) {
-			if (buf_len(lo) == 0) {
+			lo = mux_link_data(s->mux, &lolen);
+			if (lolen == 0) {
 				/* Nothing waits: the stall clock starts anew. */
 				s->last_wprogress = ev_now();
 				break;
 			}
-			s->pend_len = buf_len(lo) < sizeof(s->pend) ? buf_len(lo) : sizeof(s->pend);
-			memcpy(s->pend, buf_ptr(lo), s->pend_len);
-			buf_consume(lo, s->pend_len);
+			s->pend_len = lolen < sizeof(s->pend) ? lolen : sizeof(s->pend);
+			memcpy(s->pend, lo, s->pend_len);
+			mux_link_consume(s->mux, s->pend_len);
 			s->pend_off = 0;
-			moved = 1;
 		}
 		n = transport_write(tr, s->pend + s->pend_off, s->pend_len - s->pend_off);
 		if (n == TRANSPORT_AGAIN)
@@ -492,8 +499,6 @@ tunnel_write(struct tunnel *t)
 		s->pend_off += (size_t)n;
 		s->last_wprogress = ev_now();
 	}
-	if (moved)
-		mux_link_drained(&s->mux);
 	return 0;
 }
 
@@ -512,9 +517,9 @@ tunnel_read(struct tunnel *t)
 	ssize_t			 n;
 
 	for (;;) {
-		if (!mux_in_ready(&s->mux) || total >= TUNNEL_READ_BUDGET)
+		if (!mux_in_ready(s->mux) || total >= TUNNEL_READ_BUDGET)
 			return 1;
-		p = mux_in_space(&s->mux, &room);
+		p = mux_in_space(s->mux, &room);
 		n = transport_read(tr, p, room);
 		if (n == TRANSPORT_AGAIN)
 			return 0;
@@ -532,7 +537,7 @@ tunnel_read(struct tunnel *t)
 		/* Anything from the stub proves the session alive: a PONG may
 		 * wait behind megabytes of data on a slow, busy link. */
 		s->last_input = ev_now();
-		if (mux_in_commit(&s->mux, (size_t)n) != 0) {
+		if (mux_in_commit(s->mux, (size_t)n) != 0) {
 			tunnel_protocol_error(t);
 			return -1;
 		}
@@ -547,6 +552,7 @@ tunnel_pump(struct tunnel *t)
 {
 	struct session		*s = t->s;
 	struct transport	*tr = s->tr;
+	struct mux_stats	 st;
 	uint32_t		 ev;
 	int			 i, r = 0;
 	bool			 progress = true;
@@ -554,15 +560,18 @@ tunnel_pump(struct tunnel *t)
 	/* Writes can surface inbound data inside libssh2 and reads queue
 	 * replies: alternate until neither makes progress (bounded). */
 	for (i = 0; i < 4 && progress && !t->ended && !s->lost; i++) {
-		size_t before = buf_len(&s->mux.link_out) + (s->pend_len - s->pend_off);
-		uint64_t fin = s->mux.frames_in;
+		size_t before = mux_link_len(s->mux) + (s->pend_len - s->pend_off);
+		uint64_t fin;
 
+		mux_stats(s->mux, &st);
+		fin = st.frames_in;
 		if (tunnel_write(t) < 0)
 			return;
 		if ((r = tunnel_read(t)) < 0)
 			return;
-		progress = s->mux.frames_in != fin ||
-		    buf_len(&s->mux.link_out) + (s->pend_len - s->pend_off) < before;
+		mux_stats(s->mux, &st);
+		progress = st.frames_in != fin ||
+		    mux_link_len(s->mux) + (s->pend_len - s->pend_off) < before;
 	}
 	if (t->ended || s->lost)
 		return;
@@ -572,9 +581,9 @@ tunnel_pump(struct tunnel *t)
 	 * stopped early, or we gave up while still making progress, come
 	 * straight back instead of sleeping until the peer sends again.
 	 */
-	if ((r == 1 && mux_in_ready(&s->mux)) || progress)
+	if ((r == 1 && mux_in_ready(s->mux)) || progress)
 		t->loop.nowait = 1;
-	if (s->mux.error[0] != '\0') {
+	if (mux_error(s->mux)[0] != '\0') {
 		tunnel_protocol_error(t);
 		return;
 	}
@@ -617,7 +626,7 @@ tunnel_alive_cb(struct ev_loop *loop, struct ev_timer *tm)
 		    "received for %.1f s)", (double)quiet / 1000);
 		return;
 	}
-	if ((buf_len(&s->mux.link_out) > 0 || s->pend_off < s->pend_len) &&
+	if ((mux_link_len(s->mux) > 0 || s->pend_off < s->pend_len) &&
 	    now - s->last_wprogress >= (uint64_t)t->alive_timeout_ms) {
 		tunnel_lost(t, TUNNEL_END_REMOTE, "the connection to the server is stalled "
 		    "(nothing could be sent for %.1f s)",
@@ -630,7 +639,7 @@ tunnel_alive_cb(struct ev_loop *loop, struct ev_timer *tm)
 		s->ping_seq++;
 		for (i = 0; i < 8; i++)
 			data[i] = (uint8_t)(s->ping_seq >> (56 - 8 * i));
-		(void)mux_send_ping(&s->mux, PROTO_PING, data);
+		(void)mux_send_ping(s->mux, PROTO_PING, data);
 		s->last_ping = now;
 	}
 	tm->when = now + (uint64_t)tunnel_tick_ms(t);
@@ -652,17 +661,17 @@ tunnel_session_start(struct tunnel *t, struct transport *tr)
 	}
 	s->tr = tr;
 	s->tio.fd = -1;
-	if (mux_init(&s->mux, &t->loop, PROTO_ROLE_CLIENT, window, &tunnel_mux_ops, t) != 0) {
+	if ((s->mux = mux_new(&t->loop, PROTO_ROLE_CLIENT, window, &tunnel_mux_ops,
+	    t)) == NULL) {
 		log_error("out of memory");
 		tr->ops->free(tr);
 		free(s);
 		return -1;
 	}
-	s->mux_ok = true;
 	if (ev_io_add(&t->loop, &s->tio, tr->ops->fd(tr), EV_READ, tunnel_transport_cb,
 	    t) != 0) {
 		log_error("cannot set up the event loop: %s", strerror(errno));
-		mux_free(&s->mux);
+		mux_free(s->mux);
 		tr->ops->free(tr);
 		free(s);
 		return -1;
@@ -670,7 +679,7 @@ tunnel_session_start(struct tunnel *t, struct transport *tr)
 	/* The stub's HELLO must come within the same deadline. */
 	s->started = s->last_input = s->last_ping = s->last_wprogress = ev_now();
 	t->s = s;
-	if (mux_send_hello(&s->mux, PROTO_FEAT_KNOWN) != 0) {
+	if (mux_send_hello(s->mux, PROTO_FEAT_KNOWN) != 0) {
 		tunnel_lost(t, TUNNEL_END_SETUP, "cannot send HELLO");
 		return 0;
 	}
@@ -686,20 +695,21 @@ tunnel_session_free(struct tunnel *t)
 {
 	struct session		*s = t->s;
 	struct transport	*tr;
+	struct mux_stats	 st;
 
 	if (s == NULL)
 		return NULL;
+	mux_stats(s->mux, &st);
 	log_debug("session summary: %llu streams, %llu failed to connect, %llu frames in, "
 	    "%llu out",
-	    (unsigned long long)s->mux.streams_opened,
-	    (unsigned long long)s->mux.streams_failed,
-	    (unsigned long long)s->mux.frames_in,
-	    (unsigned long long)s->mux.frames_out);
+	    (unsigned long long)st.streams_opened,
+	    (unsigned long long)st.streams_failed,
+	    (unsigned long long)st.frames_in,
+	    (unsigned long long)st.frames_out);
 	ev_timer_del(&t->loop, &t->alive);
 	ev_io_del(&t->loop, &s->tio);
 	/* Every stream of the session is reset: their peers are gone. */
-	if (s->mux_ok)
-		mux_free(&s->mux);
+	mux_free(s->mux);
 	tunnel_dns_fail_all(t);
 	tr = s->tr;
 	free(s);
@@ -835,7 +845,7 @@ tunnel_before_sleep(struct ev_loop *loop, void *arg)
 	struct session	*s = t->s;
 
 	if (s != NULL && !s->lost) {
-		mux_collect(&s->mux);
+		mux_collect(s->mux);
 		/* Stderr relaying and reaping need no per-pass syscalls: a
 		 * transport's end shows up on its data path anyway. */
 		if (ev_now() - s->last_service >= TUNNEL_SERVICE_MS) {
@@ -843,7 +853,7 @@ tunnel_before_sleep(struct ev_loop *loop, void *arg)
 			s->tr->ops->service(s->tr);
 		}
 		tunnel_pump(t);
-		mux_collect(&s->mux);
+		mux_collect(s->mux);
 	}
 	/* Here, between passes, nothing of this pass's events still points
 	 * into the session. */
@@ -900,11 +910,14 @@ tunnel_watchdog_cb(struct ev_loop *loop, struct ev_timer *tm)
 static void
 tunnel_status_cb(struct ev_loop *loop, struct ev_timer *tm)
 {
-	struct tunnel	*t = tm->arg;
+	struct tunnel		*t = tm->arg;
+	struct mux_stats	 st;
 
-	if (t->s != NULL && t->s->ready && !t->s->lost &&
-	    t->s->mux.nstreams != t->status_streams)
-		tunnel_status(t);
+	if (t->s != NULL && t->s->ready && !t->s->lost) {
+		mux_stats(t->s->mux, &st);
+		if (st.nstreams != t->status_streams)
+			tunnel_status(t);
+	}
 	tm->when = ev_now() + TUNNEL_STATUS_MS;
 	(void)ev_timer_add(loop, tm);
 }

@@ -5,10 +5,17 @@
  *
  * The mux owns the streams and their sockets; the program owns the pipe
  * ("link").  The program reads link bytes into mux_in_space() and calls
- * mux_in_commit(); it drains mux->link_out towards the peer and then calls
- * mux_link_drained().  Everything else (socket readiness, flow control,
- * half-close, resets, connect completion) happens inside the mux through
- * the event loop it is given.
+ * mux_in_commit(); it writes mux_link_data() towards the peer and calls
+ * mux_link_consume() for what went out.  Everything else (socket
+ * readiness, flow control, half-close, resets, connect completion) happens
+ * inside the mux through the event loop it is given.
+ *
+ * The session rules of docs/PROTOCOL.md (HELLO first and once, feature
+ * bits, stream ids, credit, EOF) are enforced here: a broken session rule
+ * ends the session (mux_error() says why), a broken stream rule closes
+ * that stream with CLOSE reason PROTOCOL.  struct mux and struct
+ * mux_stream are private: callers hold pointers and use the functions
+ * below.
  *
  * Memory is bounded: a stream buffers at most the window it granted, the
  * link output queue has a hard maximum and streams stop reading their
@@ -20,7 +27,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "buf.h"
+#include "addr.h"
 #include "ev.h"
 #include "proto.h"
 
@@ -35,35 +42,8 @@
  * input buffer (see mux_in_ready). */
 #define MUX_DNS_LINK_MAX	(MUX_LINK_MAX - MUX_IN_MAX)
 
-/* Stream state bits. */
-#define MUX_S_CONNECTING	(1U << 0)	/* stub: connect() in progress */
-#define MUX_S_PENDING		(1U << 1)	/* client: OPEN sent, no result yet */
-#define MUX_S_RD_EOF		(1U << 2)	/* our socket hit EOF; EOF sent */
-#define MUX_S_PEER_EOF		(1U << 3)	/* peer sent EOF */
-#define MUX_S_WR_SHUT		(1U << 4)	/* shutdown(SHUT_WR) done */
-#define MUX_S_DEAD		(1U << 5)	/* closed; freed after this pass */
-#define MUX_S_LINK_WAIT		(1U << 6)	/* on the link-wait list */
-#define MUX_S_PARKED		(1U << 7)	/* fd unregistered (see mux.c) */
-
 struct mux;
-
-struct mux_stream {
-	uint32_t		 id;
-	unsigned		 flags;
-	struct ev_io		 io;
-	struct mux		*mux;
-	struct buf		 out;		/* peer -> socket */
-	uint32_t		 tx_credit;	/* DATA bytes we may still send */
-	uint32_t		 rx_avail;	/* DATA bytes the peer may still send */
-	uint32_t		 rx_consumed;	/* written to the socket, not yet credited */
-	uint64_t		 deadline;	/* connect deadline (stub) */
-	uint64_t		 bytes_in, bytes_out;
-	struct mux_stream	*hnext;		/* id hash chain */
-	struct mux_stream	*lnext, *lprev;	/* all-streams list */
-	struct mux_stream	*wnext, *wprev;	/* link-wait list */
-	struct mux_stream	*gnext;		/* garbage list */
-	int			 wfd;		/* the fd while parked */
-};
+struct mux_stream;
 
 struct mux_ops {
 	/* Stub: an OPEN arrived.  Return a connecting socket (non-blocking,
@@ -74,49 +54,53 @@ struct mux_ops {
 	/* A PONG arrived. */
 	void	(*pong)(struct mux *, const uint8_t data[8]);
 	/*
-	 * A DNS frame arrived (arg is m->dns_arg).  The stub gets DNS_CONFIG
-	 * (at most once, before any DNS_QUERY; checked here) and DNS_QUERY;
-	 * the client gets DNS_ANSWER and DNS_FAIL.  Frames are checked by
+	 * A DNS frame arrived (arg: see mux_set_dns_arg).  The stub gets
+	 * DNS_CONFIG (at most once, before any DNS_QUERY; checked here) and
+	 * DNS_QUERY; the client gets DNS_ANSWER and DNS_FAIL.  Frames are checked by
 	 * proto_parse: with f->bad set the query id (f->stream, nonzero) is
 	 * valid but the contents are not (wrong length, unknown reason) and
-	 * the receiver fails that query.  Frames without a query id, or sent
-	 * the wrong way, never get here.  NULL: DNS frames end the session.
+	 * the receiver fails that query.  Frames without a query id, sent
+	 * the wrong way, or without PROTO_FEAT_DNS in both HELLOs never get
+	 * here.  NULL: DNS frames end the session.
 	 */
 	void	(*dns)(struct mux *m, const struct proto_frame *f, void *arg);
 };
 
-struct mux {
-	struct ev_loop		*loop;
-	const struct mux_ops	*ops;
-	void			*udata;
-	uint8_t			 role;		/* PROTO_ROLE_* of this side */
-	uint32_t		 window;	/* credit we grant each stream */
-	uint32_t		 peer_window;	/* credit the peer grants */
-	bool			 hello_seen;
-	bool			 dns_config_seen, dns_query_seen;
-	void			*dns_arg;	/* for ops->dns; udata by default */
-	struct buf		 link_out;	/* frames for the peer */
-	uint8_t			*in;		/* link input, MUX_IN_MAX bytes */
-	size_t			 in_len;
-	uint32_t		 last_id;	/* highest stream id seen or used */
-	size_t			 nstreams;
-	struct mux_stream	**hash;
-	size_t			 hsize;
-	struct mux_stream	*all;
-	struct mux_stream	*link_wait;
-	struct mux_stream	*garbage;
-	char			 error[256];	/* why the session failed */
-	uint64_t		 frames_in, frames_out;
-	uint64_t		 streams_opened, streams_failed;
+/* What mux_stats() reports (cheap: counters kept as they change). */
+struct mux_stats {
+	size_t		nstreams;		/* open now */
+	uint64_t	frames_in, frames_out;
+	uint64_t	streams_opened, streams_failed;
+	uint64_t	bytes_in, bytes_out;	/* DATA payload, all streams */
+	size_t		queued;			/* peer data waiting for sockets */
+	size_t		queued_peak;		/* the most one stream has held */
 };
 
-/* 0, or -1 (out of memory). */
-int	 mux_init(struct mux *m, struct ev_loop *loop, uint8_t role, uint32_t window,
+/*
+ * A mux for one session on `loop`.  role: PROTO_ROLE_* of this side;
+ * window: the credit granted to the peer per stream; udata: for the
+ * callbacks (mux_udata), and the default DNS argument.  NULL when out of
+ * memory.
+ */
+struct mux *mux_new(struct ev_loop *loop, uint8_t role, uint32_t window,
 	    const struct mux_ops *ops, void *udata);
-/* Close every stream (reset) and free everything. */
+/* Close every stream (reset) and free everything; NULL is allowed. */
 void	 mux_free(struct mux *m);
 
-/* Queue our HELLO.  0 or -1. */
+void	*mux_udata(const struct mux *m);
+/* The argument ops->dns gets (udata until this is called). */
+void	 mux_set_dns_arg(struct mux *m, void *arg);
+/* Why the session failed, "" while it has not. */
+const char *mux_error(const struct mux *m);
+void	 mux_stats(const struct mux *m, struct mux_stats *st);
+/* The peer's HELLO arrived and was accepted. */
+bool	 mux_hello_seen(const struct mux *m);
+/* Both HELLOs announced feat (a PROTO_FEAT_* bit): its frames may flow.
+ * False before the peer's HELLO. */
+bool	 mux_feature(const struct mux *m, uint32_t feat);
+
+/* Queue our HELLO announcing `features` (what this side accepts and may
+ * send).  0 or -1. */
 int	 mux_send_hello(struct mux *m, uint32_t features);
 /* Queue a PING or PONG.  0 or -1 (link full). */
 int	 mux_send_ping(struct mux *m, uint8_t type, const uint8_t data[8]);
@@ -126,31 +110,38 @@ void	 mux_send_error(struct mux *m, const char *text);
  * Queue a DNS frame.  payload[0..len) is the frame's payload as it goes on
  * the wire: the DNS message for DNS_QUERY/DNS_ANSWER, the reason byte for
  * DNS_FAIL, 20-byte entries for DNS_CONFIG (mux_send_dns_config encodes
- * them).  id: the query id (0 for DNS_CONFIG).  Returns 0, or -1 when the
- * frame is invalid (the peer would refuse it) or the link queue is above
- * MUX_DNS_LINK_MAX: the caller fails that query.  Never ends the session.
+ * them).  id: the query id (0 for DNS_CONFIG).  Returns 0, or -1 when
+ * PROTO_FEAT_DNS is not in both HELLOs, the frame is invalid (the peer
+ * would refuse it) or the link queue is above MUX_DNS_LINK_MAX: the caller
+ * fails that query.  Never ends the session.
  */
 int	 mux_send_dns(struct mux *m, uint8_t type, uint32_t id, const void *payload,
 	    size_t len);
 int	 mux_send_dns_config(struct mux *m, const struct addr *s, size_t n);
 
 /* Link input: read into the space, then commit.  mux_in_commit returns
- * 0, or -1 when the session must end (reason in m->error). */
+ * 0, or -1 when the session must end (reason in mux_error()). */
 uint8_t	*mux_in_space(struct mux *m, size_t *len);
 int	 mux_in_commit(struct mux *m, size_t n);
 /* False while the link output is too full to take the replies that more
  * input could cause: stop reading the link until it drains. */
 bool	 mux_in_ready(const struct mux *m);
-/* Call after consuming bytes from m->link_out. */
-void	 mux_link_drained(struct mux *m);
 
+/* Link output: the queued frames for the peer, *len bytes at the returned
+ * pointer (valid until the next call on m), and how many there are. */
+const uint8_t *mux_link_data(const struct mux *m, size_t *len);
+size_t	 mux_link_len(const struct mux *m);
+/* n (<= the queued length) bytes went to the peer: drop them, and let
+ * streams that waited for room read their sockets again. */
+void	 mux_link_consume(struct mux *m, size_t n);
+
+/* Streams (mux_stream.c). */
 /*
  * Client: start a stream for an accepted socket (non-blocking) towards
- * dst.  The mux owns fd from here on, also on failure.  Returns the
- * stream or NULL (reason logged).
+ * dst (a TCP destination).  The mux owns fd from here on, also on failure.
+ * Returns the stream or NULL (reason logged).
  */
-struct mux_stream *mux_stream_open(struct mux *m, int fd, const struct proto_open *dst);
-
+struct mux_stream *mux_stream_open(struct mux *m, int fd, const struct addr *dst);
 /* Stub: reset streams whose connect deadline has passed. */
 void	 mux_sweep(struct mux *m, uint64_t now);
 /* Free streams closed during this pass (call from the before-sleep hook). */

@@ -5,10 +5,16 @@
  * Pure code: bytes in, structures out.  The parser validates every field
  * against the table below so that the mux never sees a frame whose length
  * does not match its type.  See docs/PROTOCOL.md.
+ *
+ * Reserved bytes (the header's flags, HELLO's bytes 10-11, OPEN_RESULT's
+ * bytes 1-3, a DNS_CONFIG entry's byte 1) are written as 0 and refused
+ * when they are not: a frame that uses them means something this
+ * version does not know (docs/PROTOCOL.md §2, "Reserved bytes").
  */
 #include <errno.h>
 #include <string.h>
 
+#include "buf.h"
 #include "proto.h"
 
 /* Where a frame type may appear (`session`) and how long its payload may be. */
@@ -54,35 +60,6 @@ proto_rule_find(uint8_t type)
 	return NULL;
 }
 
-static uint16_t
-get16(const uint8_t *p)
-{
-	return (uint16_t)((p[0] << 8) | p[1]);
-}
-
-static uint32_t
-get32(const uint8_t *p)
-{
-	return ((uint32_t)p[0] << 24) | ((uint32_t)p[1] << 16) |
-	    ((uint32_t)p[2] << 8) | (uint32_t)p[3];
-}
-
-static void
-put16(uint8_t *p, uint16_t v)
-{
-	p[0] = (uint8_t)(v >> 8);
-	p[1] = (uint8_t)v;
-}
-
-static void
-put32(uint8_t *p, uint32_t v)
-{
-	p[0] = (uint8_t)(v >> 24);
-	p[1] = (uint8_t)(v >> 16);
-	p[2] = (uint8_t)(v >> 8);
-	p[3] = (uint8_t)v;
-}
-
 /* Stream-level checks of a frame whose framing is already known good. */
 static int
 proto_check_body(struct proto_frame *f)
@@ -91,21 +68,22 @@ proto_check_body(struct proto_frame *f)
 
 	switch (f->type) {
 	case PROTO_OPEN:
-		f->u.open.family = p[0];
+		/* Filled by hand rather than with addr_set(): the parser
+		 * stays free of anything but libc and buf.h. */
 		f->u.open.ipproto = p[1];
-		f->u.open.port = get16(p + 2);
-		memset(f->u.open.addr, 0, sizeof(f->u.open.addr));
-		if (f->u.open.family == PROTO_FAMILY_IPV4) {
+		f->u.open.dst.family = p[0];
+		f->u.open.dst.port = buf_get_u16(p + 2);
+		if (p[0] == PROTO_FAMILY_IPV4) {
 			if (f->len != 8)
 				return PROTO_E_LENGTH;
-			memcpy(f->u.open.addr, p + 4, 4);
-		} else if (f->u.open.family == PROTO_FAMILY_IPV6) {
+			memcpy(f->u.open.dst.bytes, p + 4, 4);
+		} else if (p[0] == PROTO_FAMILY_IPV6) {
 			if (f->len != 20)
 				return PROTO_E_LENGTH;
-			memcpy(f->u.open.addr, p + 4, 16);
+			memcpy(f->u.open.dst.bytes, p + 4, 16);
 		} else
 			return PROTO_E_VALUE;
-		if (f->u.open.ipproto != 6 || f->u.open.port == 0)
+		if (f->u.open.ipproto != 6 || f->u.open.dst.port == 0)
 			return PROTO_E_VALUE;
 		return 0;
 	case PROTO_OPEN_RESULT:
@@ -114,7 +92,7 @@ proto_check_body(struct proto_frame *f)
 			return PROTO_E_VALUE;
 		return 0;
 	case PROTO_CREDIT:
-		f->u.credit = get32(p);
+		f->u.credit = buf_get_u32(p);
 		if (f->u.credit == 0 || f->u.credit > PROTO_MAX_WINDOW)
 			return PROTO_E_VALUE;
 		return 0;
@@ -144,7 +122,7 @@ proto_check_dns_config(struct proto_frame *f)
 	f->u.dns_config.n = (uint8_t)(f->len / PROTO_DNS_SERVER_LEN);
 	for (i = 0; i < f->u.dns_config.n; i++, p += PROTO_DNS_SERVER_LEN) {
 		if ((p[0] != PROTO_FAMILY_IPV4 && p[0] != PROTO_FAMILY_IPV6) ||
-		    p[1] != 0 || get16(p + 2) == 0)
+		    p[1] != 0 || buf_get_u16(p + 2) == 0)
 			return PROTO_E_VALUE;
 		/* An IPv4 entry with bytes after its address is not one
 		 * this encoder wrote: refuse rather than guess. */
@@ -153,7 +131,7 @@ proto_check_dns_config(struct proto_frame *f)
 			return PROTO_E_VALUE;
 		s = &f->u.dns_config.s[i];
 		addr_set(s, p[0] == PROTO_FAMILY_IPV4 ? ADDR_V4 : ADDR_V6, p + 4,
-		    get16(p + 2));
+		    buf_get_u16(p + 2));
 	}
 	return 0;
 }
@@ -169,8 +147,8 @@ proto_parse(const uint8_t *buf, size_t len, struct proto_frame *f)
 		return 0;
 	memset(f, 0, sizeof(*f));
 	f->type = buf[0];
-	f->len = get16(buf + 2);
-	f->stream = get32(buf + 4);
+	f->len = buf_get_u16(buf + 2);
+	f->stream = buf_get_u32(buf + 4);
 	if (buf[1] != 0)
 		return PROTO_E_FLAGS;
 	if (f->len > PROTO_MAX_PAYLOAD)
@@ -205,12 +183,14 @@ proto_parse(const uint8_t *buf, size_t len, struct proto_frame *f)
 			return PROTO_E_MAGIC;
 		f->u.hello.version = p[8];
 		f->u.hello.role = p[9];
-		/* p[10..11] reserved; later versions may append fields */
-		f->u.hello.features = get32(p + 12);
-		f->u.hello.window = get32(p + 16);
+		f->u.hello.features = buf_get_u32(p + 12);
+		f->u.hello.window = buf_get_u32(p + 16);
+		/* The version first: another version may give the rest of
+		 * the frame another meaning.  Bytes after offset 20 are
+		 * fields of later versions, ignored; p[10..11] are reserved. */
 		if (f->u.hello.version != PROTO_VERSION)
 			return PROTO_E_VERSION;
-		if (f->u.hello.role > PROTO_ROLE_STUB ||
+		if (p[10] != 0 || p[11] != 0 || f->u.hello.role > PROTO_ROLE_STUB ||
 		    f->u.hello.window < PROTO_MIN_WINDOW ||
 		    f->u.hello.window > PROTO_MAX_WINDOW)
 			return PROTO_E_VALUE;
@@ -320,8 +300,8 @@ proto_put_hdr(uint8_t *out, size_t cap, uint8_t type, uint32_t stream, size_t le
 		return PROTO_E_SHORT;
 	out[0] = type;
 	out[1] = 0;
-	put16(out + 2, (uint16_t)len);
-	put32(out + 4, stream);
+	buf_set_u16(out + 2, (uint16_t)len);
+	buf_set_u32(out + 4, stream);
 	return PROTO_HDR_LEN + (int)len;
 }
 
@@ -336,8 +316,8 @@ proto_put_hello(uint8_t *out, size_t cap, const struct proto_hello *h)
 	out[16] = h->version;
 	out[17] = h->role;
 	out[18] = out[19] = 0;
-	put32(out + 20, h->features);
-	put32(out + 24, h->window);
+	buf_set_u32(out + 20, h->features);
+	buf_set_u32(out + 24, h->window);
 	return n;
 }
 
@@ -371,15 +351,15 @@ proto_put_ping(uint8_t *out, size_t cap, uint8_t type, const uint8_t data[8])
 int
 proto_put_open(uint8_t *out, size_t cap, uint32_t stream, const struct proto_open *o)
 {
-	size_t	alen = o->family == PROTO_FAMILY_IPV6 ? 16 : 4;
+	size_t	alen = o->dst.family == PROTO_FAMILY_IPV6 ? 16 : 4;
 	int	n;
 
 	if ((n = proto_put_hdr(out, cap, PROTO_OPEN, stream, 4 + alen)) < 0)
 		return n;
-	out[8] = o->family;
+	out[8] = o->dst.family;
 	out[9] = o->ipproto;
-	put16(out + 10, o->port);
-	memcpy(out + 12, o->addr, alen);
+	buf_set_u16(out + 10, o->dst.port);
+	memcpy(out + 12, o->dst.bytes, alen);
 	return n;
 }
 
@@ -402,7 +382,7 @@ proto_put_credit(uint8_t *out, size_t cap, uint32_t stream, uint32_t credit)
 
 	if ((n = proto_put_hdr(out, cap, PROTO_CREDIT, stream, 4)) < 0)
 		return n;
-	put32(out + 8, credit);
+	buf_set_u32(out + 8, credit);
 	return n;
 }
 
@@ -430,8 +410,8 @@ proto_put_data_hdr(uint8_t *out, size_t cap, uint32_t stream, uint16_t len)
 		return PROTO_E_SHORT;
 	out[0] = PROTO_DATA;
 	out[1] = 0;
-	put16(out + 2, len);
-	put32(out + 4, stream);
+	buf_set_u16(out + 2, len);
+	buf_set_u32(out + 4, stream);
 	return PROTO_HDR_LEN;
 }
 
@@ -453,7 +433,7 @@ proto_put_dns_config(uint8_t *out, size_t cap, const struct addr *s, size_t n)
 	for (i = 0, p = out + PROTO_HDR_LEN; i < n; i++, p += PROTO_DNS_SERVER_LEN) {
 		memset(p, 0, PROTO_DNS_SERVER_LEN);
 		p[0] = s[i].family == ADDR_V4 ? PROTO_FAMILY_IPV4 : PROTO_FAMILY_IPV6;
-		put16(p + 2, s[i].port);
+		buf_set_u16(p + 2, s[i].port);
 		memcpy(p + 4, s[i].bytes, addr_size(s[i].family));
 	}
 	return len;

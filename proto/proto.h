@@ -46,10 +46,11 @@ enum proto_type {
 	PROTO_DNS_FAIL		= 0x23,	/* stub -> client, stream = query id */
 };
 
-/* HELLO feature bits: a frame type outside the base set may only be sent
- * to a peer that announced the matching bit. */
-#define PROTO_FEAT_DNS		(1U << 0)
-#define PROTO_FEAT_UDP		(1U << 1)
+/* HELLO feature bits.  A frame type outside the base set belongs to a
+ * feature (proto_type_feature) and may only be sent when both HELLOs
+ * announced that feature; the mux enforces it (docs/PROTOCOL.md §2). */
+#define PROTO_FEAT_DNS		(1U << 0)	/* types 0x20-0x2f */
+#define PROTO_FEAT_UDP		(1U << 1)	/* types 0x30-0x3f */
 #define PROTO_FEAT_KNOWN	PROTO_FEAT_DNS	/* what this build implements */
 
 #define PROTO_ROLE_CLIENT	0
@@ -73,6 +74,7 @@ enum proto_status {
 #define PROTO_CLOSE_PROTOCOL	1	/* the peer broke the protocol on this stream */
 #define PROTO_CLOSE_RESOURCE	2	/* out of memory or descriptors */
 
+/* Address families on the wire: the same numbers as ADDR_V4 / ADDR_V6. */
 #define PROTO_FAMILY_IPV4	4
 #define PROTO_FAMILY_IPV6	6
 
@@ -95,12 +97,13 @@ enum proto_status {
 /* Return codes of the parser and encoders (always negative). */
 enum proto_err {
 	PROTO_E_SHORT		= -1,	/* encoder: output buffer too small */
-	PROTO_E_FLAGS		= -2,	/* session: reserved flags set */
+	PROTO_E_FLAGS		= -2,	/* session: header flags byte not 0 */
 	PROTO_E_TOOBIG		= -3,	/* session: length above PROTO_MAX_PAYLOAD */
 	PROTO_E_TYPE		= -4,	/* session: unknown frame type */
 	PROTO_E_STREAM		= -5,	/* session: stream id 0 where one is needed, or the reverse */
 	PROTO_E_LENGTH		= -6,	/* stream: payload length wrong for type */
-	PROTO_E_VALUE		= -7,	/* stream: a field holds an invalid value */
+	PROTO_E_VALUE		= -7,	/* a field holds an invalid value, or a
+					 * reserved byte is not 0 */
 	PROTO_E_MAGIC		= -8,	/* session: HELLO magic wrong */
 	PROTO_E_VERSION		= -9,	/* session: HELLO version unsupported */
 };
@@ -112,11 +115,13 @@ struct proto_hello {
 	uint32_t	window;		/* initial credit granted per stream */
 };
 
+/* OPEN: where the stub connects.  dst.family goes on the wire as the
+ * family byte (ADDR_V4 = PROTO_FAMILY_IPV4, ADDR_V6 = PROTO_FAMILY_IPV6),
+ * then the port and addr_size() address bytes; the scope is not sent and
+ * is 0 in a parsed frame. */
 struct proto_open {
-	uint8_t		family;		/* PROTO_FAMILY_IPV4 / _IPV6 */
 	uint8_t		ipproto;	/* 6 = TCP; other values reserved */
-	uint16_t	port;
-	uint8_t		addr[16];	/* 4 or 16 significant bytes */
+	struct addr	dst;
 };
 
 /*
@@ -166,6 +171,21 @@ const char *proto_type_name(uint8_t type);
 const char *proto_status_name(uint8_t status);
 /* Name of a DNS_FAIL reason ("timeout"). */
 const char *proto_dns_fail_name(uint8_t reason);
+
+/* The feature bit a frame type belongs to (PROTO_FEAT_DNS for 0x20-0x2f,
+ * PROTO_FEAT_UDP for 0x30-0x3f), 0 for the base set. */
+static inline uint32_t
+proto_type_feature(uint8_t type)
+{
+	return (type >> 4) == 2 ? PROTO_FEAT_DNS : (type >> 4) == 3 ? PROTO_FEAT_UDP : 0;
+}
+
+/* Name of one feature bit for messages ("DNS"), or "unknown". */
+static inline const char *
+proto_feature_name(uint32_t feat)
+{
+	return feat == PROTO_FEAT_DNS ? "DNS" : feat == PROTO_FEAT_UDP ? "UDP" : "unknown";
+}
 
 /*
  * Encoders write one whole frame into out[0..cap) and return its length,

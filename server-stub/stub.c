@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * stub.c - the remote end of a cshuttle tunnel.
  *
@@ -41,7 +42,7 @@
 
 struct stub {
 	struct ev_loop	 loop;
-	struct mux	 mux;
+	struct mux	*mux;
 	struct stub_dns	 dns;
 	struct ev_io	 in, out;
 	struct ev_timer	 sweep;
@@ -53,23 +54,11 @@ static int
 stub_open(struct mux *m, const struct proto_open *o)
 {
 	struct sockaddr_storage	 ss;
-	struct sockaddr_in	*sin = (struct sockaddr_in *)&ss;
-	struct sockaddr_in6	*sin6 = (struct sockaddr_in6 *)&ss;
 	socklen_t		 slen;
 	int			 fd, one = 1, err;
 
-	memset(&ss, 0, sizeof(ss));
-	if (o->family == PROTO_FAMILY_IPV4) {
-		sin->sin_family = AF_INET;
-		sin->sin_port = htons(o->port);
-		memcpy(&sin->sin_addr, o->addr, 4);
-		slen = sizeof(*sin);
-	} else {
-		sin6->sin6_family = AF_INET6;
-		sin6->sin6_port = htons(o->port);
-		memcpy(&sin6->sin6_addr, o->addr, 16);
-		slen = sizeof(*sin6);
-	}
+	/* The parser accepts only IPv4 and IPv6 destinations. */
+	slen = addr_to_sockaddr(&o->dst, &ss);
 	fd = socket(ss.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	if (fd == -1)
 		return -errno;
@@ -93,11 +82,15 @@ static const struct mux_ops stub_mux_ops = {
 static void
 stub_flush(struct stub *s)
 {
-	struct buf	*lo = &s->mux.link_out;
+	const uint8_t	*p;
+	size_t		 len;
 	ssize_t		 n;
 
-	while (buf_len(lo) > 0) {
-		n = write(STDOUT_FILENO, buf_ptr(lo), buf_len(lo));
+	for (;;) {
+		p = mux_link_data(s->mux, &len);
+		if (len == 0)
+			break;
+		n = write(STDOUT_FILENO, p, len);
 		if (n < 0) {
 			if (errno == EINTR)
 				continue;
@@ -108,9 +101,8 @@ stub_flush(struct stub *s)
 			}
 			break;
 		}
-		buf_consume(lo, (size_t)n);
+		mux_link_consume(s->mux, (size_t)n);
 	}
-	mux_link_drained(&s->mux);
 }
 
 static void
@@ -121,7 +113,7 @@ stub_in_cb(struct ev_loop *loop, struct ev_io *io, uint32_t revents)
 	size_t		 room;
 	ssize_t		 n;
 
-	p = mux_in_space(&s->mux, &room);
+	p = mux_in_space(s->mux, &room);
 	if (room == 0)
 		return;
 	n = read(STDIN_FILENO, p, room);
@@ -130,9 +122,9 @@ stub_in_cb(struct ev_loop *loop, struct ev_io *io, uint32_t revents)
 		ev_stop(loop);
 		return;
 	}
-	/* A broken session (m.error) is ended by stub_before_sleep. */
+	/* A broken session (mux_error) is ended by stub_before_sleep. */
 	if (n > 0)
-		(void)mux_in_commit(&s->mux, (size_t)n);
+		(void)mux_in_commit(s->mux, (size_t)n);
 }
 
 static void
@@ -156,7 +148,7 @@ stub_sweep_cb(struct ev_loop *loop, struct ev_timer *t)
 	struct stub	*s = t->arg;
 	uint64_t	 now = ev_now();
 
-	mux_sweep(&s->mux, now);
+	mux_sweep(s->mux, now);
 	t->when = now + STUB_SWEEP_MS;
 }
 
@@ -166,18 +158,18 @@ stub_before_sleep(struct ev_loop *loop, void *arg)
 {
 	struct stub	*s = arg;
 
-	mux_collect(&s->mux);
+	mux_collect(s->mux);
 	stub_dns_collect(&s->dns);
 	stub_flush(s);
-	if (s->mux.error[0] != '\0' && s->exit_code == 0) {
-		log_error("%s", s->mux.error);
-		mux_send_error(&s->mux, s->mux.error);
+	if (mux_error(s->mux)[0] != '\0' && s->exit_code == 0) {
+		log_error("%s", mux_error(s->mux));
+		mux_send_error(s->mux, mux_error(s->mux));
 		s->exit_code = 1;
 		ev_stop(loop);
 		return;
 	}
-	(void)ev_io_set(loop, &s->in, mux_in_ready(&s->mux) ? EV_READ : 0);
-	(void)ev_io_set(loop, &s->out, buf_len(&s->mux.link_out) > 0 ? EV_WRITE : 0);
+	(void)ev_io_set(loop, &s->in, mux_in_ready(s->mux) ? EV_READ : 0);
+	(void)ev_io_set(loop, &s->out, mux_link_len(s->mux) > 0 ? EV_WRITE : 0);
 }
 
 static void
@@ -211,9 +203,9 @@ stub_final_flush(struct stub *s)
 {
 	uint64_t	end = ev_now() + 2000;
 
-	while (buf_len(&s->mux.link_out) > 0 && ev_now() < end && !s->in_eof) {
+	while (mux_link_len(s->mux) > 0 && ev_now() < end && !s->in_eof) {
 		stub_flush(s);
-		if (buf_len(&s->mux.link_out) > 0)
+		if (mux_link_len(s->mux) > 0)
 			usleep(10000);
 	}
 }
@@ -237,6 +229,7 @@ int
 main(int argc, char **argv)
 {
 	struct stub	 s;
+	struct mux_stats st;
 	struct rlimit	 rl;
 	const char	*v;
 
@@ -257,13 +250,13 @@ main(int argc, char **argv)
 
 	memset(&s, 0, sizeof(s));
 	if (ev_init(&s.loop) != 0 ||
-	    mux_init(&s.mux, &s.loop, PROTO_ROLE_STUB, MUX_DEFAULT_WINDOW,
-	    &stub_mux_ops, &s) != 0 ||
-	    stub_dns_init(&s.dns, &s.loop, &s.mux) != 0) {
+	    (s.mux = mux_new(&s.loop, PROTO_ROLE_STUB, MUX_DEFAULT_WINDOW,
+	    &stub_mux_ops, &s)) == NULL ||
+	    stub_dns_init(&s.dns, &s.loop, s.mux) != 0) {
 		log_error("cannot initialise: %s", strerror(errno));
 		return 1;
 	}
-	s.mux.dns_arg = &s.dns;
+	mux_set_dns_arg(s.mux, &s.dns);
 	stub_nonblock(STDIN_FILENO);
 	stub_nonblock(STDOUT_FILENO);
 	stub_pipe_size(STDIN_FILENO);
@@ -280,20 +273,21 @@ main(int argc, char **argv)
 	s.loop.before_sleep = stub_before_sleep;
 	s.loop.hook_arg = &s;
 
-	if (mux_send_hello(&s.mux, PROTO_FEAT_KNOWN) != 0)
+	if (mux_send_hello(s.mux, PROTO_FEAT_KNOWN) != 0)
 		return 1;
 	(void)ev_run(&s.loop);
 
 	if (s.exit_code != 0)
 		stub_final_flush(&s);
+	mux_stats(s.mux, &st);
 	log_debug("session ended: %llu streams opened, %llu failed; dns: %llu queries, "
 	    "%llu answers, %llu failed, %llu malformed answers dropped",
-	    (unsigned long long)s.mux.streams_opened,
-	    (unsigned long long)s.mux.streams_failed,
+	    (unsigned long long)st.streams_opened,
+	    (unsigned long long)st.streams_failed,
 	    (unsigned long long)s.dns.queries, (unsigned long long)s.dns.answers,
 	    (unsigned long long)s.dns.failures, (unsigned long long)s.dns.malformed);
 	stub_dns_free(&s.dns);
-	mux_free(&s.mux);
+	mux_free(s.mux);
 	ev_close(&s.loop);
 	return s.exit_code;
 }

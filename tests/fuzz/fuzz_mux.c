@@ -1,7 +1,8 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * fuzz_mux.c - feed arbitrary link bytes to a stub-side mux, which opens
  * real (socketpair) streams for OPEN frames, so DATA/CREDIT/EOF/CLOSE
- * reach live stream state.  Any input may end the session (m.error), but
+ * reach live stream state.  Any input may end the session (mux_error), but
  * must never crash, leak or overrun.  No network: "connections" are
  * socketpairs.
  */
@@ -26,7 +27,7 @@ fuzz_open(struct mux *m, const struct proto_open *o)
 {
 	int	sv[2];
 
-	if (o->port == 1)
+	if (o->dst.port == 1)
 		return -ECONNREFUSED;
 	if (npeer == 64 ||
 	    socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0, sv) == -1)
@@ -45,22 +46,22 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		'C', 'S', 'H', 'U', 'T', 'T', 'L', 'E', 1, 0, 0, 0,
 		0, 0, 0, 0, 0, 0, 0x40, 0 };
 	struct ev_loop	 loop;
-	struct mux	 m;
+	struct mux	*m;
 	uint8_t		*p;
 	size_t		 room, off = 0, chunk;
 	int		 i;
 
 	if (ev_init(&loop) != 0 ||
-	    mux_init(&m, &loop, PROTO_ROLE_STUB, 65536, &fuzz_ops, NULL) != 0)
+	    (m = mux_new(&loop, PROTO_ROLE_STUB, 65536, &fuzz_ops, NULL)) == NULL)
 		abort();
 	npeer = 0;
 	/* A valid HELLO first, so the fuzzer reaches the stream frames. */
-	p = mux_in_space(&m, &room);
+	p = mux_in_space(m, &room);
 	memcpy(p, hello, sizeof(hello));
-	(void)mux_in_commit(&m, sizeof(hello));
+	(void)mux_in_commit(m, sizeof(hello));
 	/* Feed in uneven chunks: the parser must cope with any split. */
-	while (off < size && m.error[0] == '\0') {
-		p = mux_in_space(&m, &room);
+	while (off < size && mux_error(m)[0] == '\0') {
+		p = mux_in_space(m, &room);
 		chunk = (size - off) % 4093 + 1;
 		if (chunk > room)
 			chunk = room;
@@ -68,14 +69,13 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			chunk = size - off;
 		memcpy(p, data + off, chunk);
 		off += chunk;
-		(void)mux_in_commit(&m, chunk);
+		(void)mux_in_commit(m, chunk);
 		/* Let streams act on their sockets once per chunk. */
 		(void)ev_run_once(&loop, 0);
-		mux_collect(&m);
-		buf_consume(&m.link_out, buf_len(&m.link_out));
-		mux_link_drained(&m);
+		mux_collect(m);
+		mux_link_consume(m, mux_link_len(m));
 	}
-	mux_free(&m);
+	mux_free(m);
 	for (i = 0; i < npeer; i++)
 		close(peer_fds[i]);
 	ev_close(&loop);

@@ -62,12 +62,12 @@ fz_check_out(struct mux *m)
 {
 	struct proto_frame	 f;
 	const uint8_t		*p;
-	size_t			 len = buf_len(&m->link_out), off = 0;
+	size_t			 len, off = 0;
 	int			 r;
 
+	p = mux_link_data(m, &len);
 	if (len == 0)
 		return;
-	p = buf_ptr(&m->link_out);
 	while (off < len) {
 		r = proto_parse(p + off, len - off, &f);
 		if (r <= 0)
@@ -82,8 +82,7 @@ fz_check_out(struct mux *m)
 			abort();
 		off += (size_t)r;
 	}
-	buf_consume(&m->link_out, len);
-	mux_link_drained(m);
+	mux_link_consume(m, len);
 }
 
 /* OPEN frames in the link bytes: refused, nothing is connected. */
@@ -101,7 +100,7 @@ fz_feed(struct mux *m, const uint8_t *p, size_t len)
 	uint8_t	*in;
 	size_t	 room;
 
-	if (m->error[0] != '\0')
+	if (mux_error(m)[0] != '\0')
 		return;
 	in = mux_in_space(m, &room);
 	if (len > room)
@@ -120,7 +119,7 @@ fz_session(const uint8_t *data, size_t size)
 	static uint8_t		 frame[PROTO_MAX_FRAME];
 	struct addr		 ns[3];
 	struct ev_loop		 loop;
-	struct mux		 m;
+	struct mux		*m;
 	struct stub_dns		 d;
 	size_t			 off = 0, len;
 	uint8_t			 op;
@@ -129,13 +128,16 @@ fz_session(const uint8_t *data, size_t size)
 
 	fz_npeer = 0;
 	if (ev_init(&loop) != 0 ||
-	    mux_init(&m, &loop, PROTO_ROLE_STUB, 65536, &fz_ops, NULL) != 0 ||
-	    stub_dns_init(&d, &loop, &m) != 0)
+	    (m = mux_new(&loop, PROTO_ROLE_STUB, 65536, &fz_ops, NULL)) == NULL ||
+	    stub_dns_init(&d, &loop, m) != 0)
 		abort();
-	m.dns_arg = &d;
+	mux_set_dns_arg(m, &d);
+	/* Announce DNS as stub.c does: DNS frames need it in both HELLOs. */
+	if (mux_send_hello(m, PROTO_FEAT_KNOWN) != 0)
+		abort();
 	d.sock = fz_sock;
 	d.resolv_path = "/nonexistent/resolv.conf";
-	fz_feed(&m, hello, sizeof(hello));
+	fz_feed(m, hello, sizeof(hello));
 	/* A configuration first unless the input starts with op 0 (which
 	 * may send its own, or none: then the default server is used). */
 	if (size > 0 && data[0] % 6 != 0) {
@@ -147,9 +149,9 @@ fz_session(const uint8_t *data, size_t size)
 		ns[1].bytes[0] = 192;
 		ns[2].bytes[0] = 0xfd;
 		n = proto_put_dns_config(frame, sizeof(frame), ns, 3);
-		fz_feed(&m, frame, (size_t)n);
+		fz_feed(m, frame, (size_t)n);
 	}
-	while (off + 2 <= size && m.error[0] == '\0') {
+	while (off + 2 <= size && mux_error(m)[0] == '\0') {
 		op = data[off];
 		len = data[off + 1];
 		off += 2;
@@ -159,13 +161,13 @@ fz_session(const uint8_t *data, size_t size)
 			len = size - off;
 		switch (op % 6) {
 		case 0:
-			fz_feed(&m, data + off, len);
+			fz_feed(m, data + off, len);
 			break;
 		case 1:
 			n = proto_put_dns(frame, sizeof(frame), PROTO_DNS_QUERY,
 			    (uint32_t)(len & 0xff), data + off, len);
 			if (n > 0)
-				fz_feed(&m, frame, (size_t)n);
+				fz_feed(m, frame, (size_t)n);
 			break;
 		case 2:
 			if (fz_npeer > 0)
@@ -188,10 +190,10 @@ fz_session(const uint8_t *data, size_t size)
 		off += len;
 		if (d.nq > STUB_DNS_MAX)
 			abort();
-		fz_check_out(&m);
+		fz_check_out(m);
 	}
 	stub_dns_free(&d);
-	mux_free(&m);
+	mux_free(m);
 	ev_close(&loop);
 	for (i = 0; i < fz_npeer; i++)
 		close(fz_peer[i]);

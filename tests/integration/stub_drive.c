@@ -224,7 +224,9 @@ drv_wait(pid_t pid)
 static void
 drv_hello(struct proto_frame *f, uint8_t *copy)
 {
-	struct proto_hello	h = { PROTO_VERSION, PROTO_ROLE_CLIENT, 0, 65536 };
+	/* DNS: the driver sends DNS_CONFIG and queries, which needs the
+	 * feature in both HELLOs. */
+	struct proto_hello	h = { PROTO_VERSION, PROTO_ROLE_CLIENT, PROTO_FEAT_DNS, 65536 };
 	uint8_t			b[64];
 
 	drv_expect(f, copy, PROTO_HELLO, 0);
@@ -582,11 +584,11 @@ drv_dns_checks(struct proto_frame *f, uint8_t *copy, uint16_t echo_port, pid_t s
 	int			n;
 
 	memset(&o, 0, sizeof(o));
-	o.family = PROTO_FAMILY_IPV4;
 	o.ipproto = 6;
-	o.addr[0] = 127;
-	o.addr[3] = 1;
-	o.port = echo_port;
+	o.dst.family = PROTO_FAMILY_IPV4;
+	o.dst.bytes[0] = 127;
+	o.dst.bytes[3] = 1;
+	o.dst.port = echo_port;
 	drv_send(q, proto_put_open(q, sizeof(q), DRV_ECHO_STREAM, &o));
 	drv_expect(f, copy, PROTO_OPEN_RESULT, DRV_ECHO_STREAM);
 	if (f->u.status != PROTO_ST_OK)
@@ -744,11 +746,11 @@ main(int argc, char **argv)
 	drv_ok("PING answered by PONG");
 
 	memset(&o, 0, sizeof(o));
-	o.family = PROTO_FAMILY_IPV4;
 	o.ipproto = 6;
-	o.addr[0] = 127;
-	o.addr[3] = 1;
-	o.port = echo_port;
+	o.dst.family = PROTO_FAMILY_IPV4;
+	o.dst.bytes[0] = 127;
+	o.dst.bytes[3] = 1;
+	o.dst.port = echo_port;
 	drv_send(b, proto_put_open(b, sizeof(b), 1, &o));
 	/* Data before the result: the stub must hold it until connected. */
 	n = proto_put_data_hdr(b, sizeof(b), 1, 5);
@@ -768,7 +770,7 @@ main(int argc, char **argv)
 	drv_expect(&f, copy, PROTO_EOF, 1);
 	drv_ok("EOF is passed on and the server's EOF comes back");
 
-	o.port = closed_port;
+	o.dst.port = closed_port;
 	drv_send(b, proto_put_open(b, sizeof(b), 2, &o));
 	drv_expect(&f, copy, PROTO_OPEN_RESULT, 2);
 	if (f.u.status != PROTO_ST_REFUSED)
@@ -777,7 +779,7 @@ main(int argc, char **argv)
 	drv_ok("OPEN to a closed port reports 'connection refused'");
 
 	/* Flow control: 4 MiB echoed through a 64 KiB window. */
-	o.port = echo_port;
+	o.dst.port = echo_port;
 	drv_send(b, proto_put_open(b, sizeof(b), 3, &o));
 	drv_expect(&f, copy, PROTO_OPEN_RESULT, 3);
 	{

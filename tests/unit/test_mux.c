@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * test_mux.c - a client mux and a stub mux wired back to back in one
  * process, with socketpairs standing in for the application and the
@@ -5,6 +6,12 @@
  * half-close, a stalled reader that does not stall its neighbour and
  * whose memory stays within one window, refused connects, and a peer
  * that overruns its credit losing only its stream.
+ *
+ * Then every session rule of docs/PROTOCOL.md, with hand-built frames
+ * fed to one side: a broken session rule must end the session with a
+ * message that names it; a broken stream rule must close that stream
+ * only (CLOSE reason PROTOCOL to the peer, the socket closed) while the
+ * other streams go on.
  */
 #include <sys/socket.h>
 
@@ -25,17 +32,20 @@
 #define WINDOW	(64 * 1024)
 
 struct pair {
-	struct ev_loop	loop;
-	struct mux	cli, stub;
-	int		server_fd[16];	/* far ends of the stub's "connections" */
-	int		nserver;
-	int		refuse;
+	struct ev_loop	 loop;
+	struct mux	*cli, *stub;
+	int		 server_fd[16];	/* far ends of the stub's "connections" */
+	int		 nserver;
+	int		 refuse;
+	int		 dns_frames;	/* seen by t_dns */
 };
+
+static const struct addr t_dst = { ADDR_V4, { 198, 19, 0, 2 }, 80, 0 };
 
 static int
 t_open(struct mux *m, const struct proto_open *o)
 {
-	struct pair	*p = m->udata;
+	struct pair	*p = mux_udata(m);
 	int		 sv[2];
 
 	if (p->refuse)
@@ -45,52 +55,137 @@ t_open(struct mux *m, const struct proto_open *o)
 	return sv[0];
 }
 
+static void
+t_dns(struct mux *m, const struct proto_frame *f, void *arg)
+{
+	struct pair	*p = arg;
+
+	p->dns_frames++;
+}
+
 static const struct mux_ops cli_ops = { 0 };
-static const struct mux_ops stub_ops = { .open = t_open };
+static const struct mux_ops stub_ops = { .open = t_open, .dns = t_dns };
+
+static struct mux_stats
+t_stats(const struct mux *m)
+{
+	struct mux_stats	st;
+
+	mux_stats(m, &st);
+	return st;
+}
 
 /* Move one side's queued frames into the other's input. */
 static void
 t_move(struct mux *from, struct mux *to)
 {
-	uint8_t	*dst;
-	size_t	 room, n;
+	const uint8_t	*src;
+	uint8_t		*dst;
+	size_t		 len, room, n;
 
-	while (buf_len(&from->link_out) > 0 && mux_in_ready(to)) {
+	for (;;) {
+		src = mux_link_data(from, &len);
+		if (len == 0 || !mux_in_ready(to))
+			break;
 		dst = mux_in_space(to, &room);
-		n = buf_len(&from->link_out) < room ? buf_len(&from->link_out) : room;
-		memcpy(dst, buf_ptr(&from->link_out), n);
-		buf_consume(&from->link_out, n);
+		n = len < room ? len : room;
+		memcpy(dst, src, n);
+		mux_link_consume(from, n);
 		assert_int_equal(mux_in_commit(to, n), 0);
 	}
-	mux_link_drained(from);
 }
 
 static void
 t_pump(struct pair *p, int rounds)
 {
 	while (rounds-- > 0) {
-		t_move(&p->cli, &p->stub);
-		t_move(&p->stub, &p->cli);
+		t_move(p->cli, p->stub);
+		t_move(p->stub, p->cli);
 		(void)ev_run_once(&p->loop, 0);
-		mux_collect(&p->cli);
-		mux_collect(&p->stub);
+		mux_collect(p->cli);
+		mux_collect(p->stub);
 	}
 }
 
+/* Feed one hand-built frame (or several) to m; mux_in_commit's result. */
+static int
+t_feed(struct mux *m, const uint8_t *f, int n)
+{
+	uint8_t	*dst;
+	size_t	 room;
+
+	assert_true(n > 0);
+	dst = mux_in_space(m, &room);
+	assert_true((size_t)n <= room);
+	memcpy(dst, f, (size_t)n);
+	return mux_in_commit(m, (size_t)n);
+}
+
+static int
+t_feed_hello(struct mux *m, uint8_t role, uint32_t features)
+{
+	struct proto_hello	h = { PROTO_VERSION, role, features, WINDOW };
+	uint8_t			b[PROTO_HDR_LEN + 20];
+
+	return t_feed(m, b, proto_put_hello(b, sizeof(b), &h));
+}
+
+/* The reason of a CLOSE that m queued for stream id, or -1 (the queue is
+ * left as it is). */
+static int
+t_close_reason(const struct mux *m, uint32_t id)
+{
+	struct proto_frame	 f;
+	const uint8_t		*p;
+	size_t			 len, off = 0;
+	int			 n;
+
+	p = mux_link_data(m, &len);
+	while (off < len) {
+		n = proto_parse(p + off, len - off, &f);
+		assert_true(n > 0);
+		if (f.type == PROTO_CLOSE && f.stream == id)
+			return f.u.reason;
+		off += (size_t)n;
+	}
+	return -1;
+}
+
 static struct pair *
-t_setup(void)
+t_setup_with(uint32_t cli_features, uint32_t stub_features)
 {
 	struct pair	*p = calloc(1, sizeof(*p));
 
 	assert_non_null(p);
 	assert_int_equal(ev_init(&p->loop), 0);
-	assert_int_equal(mux_init(&p->cli, &p->loop, PROTO_ROLE_CLIENT, WINDOW, &cli_ops, p), 0);
-	assert_int_equal(mux_init(&p->stub, &p->loop, PROTO_ROLE_STUB, WINDOW, &stub_ops, p), 0);
-	assert_int_equal(mux_send_hello(&p->cli, 0), 0);
-	assert_int_equal(mux_send_hello(&p->stub, 0), 0);
+	assert_non_null(p->cli = mux_new(&p->loop, PROTO_ROLE_CLIENT, WINDOW, &cli_ops, p));
+	assert_non_null(p->stub = mux_new(&p->loop, PROTO_ROLE_STUB, WINDOW, &stub_ops, p));
+	assert_int_equal(mux_send_hello(p->cli, cli_features), 0);
+	assert_int_equal(mux_send_hello(p->stub, stub_features), 0);
 	t_pump(p, 2);
-	assert_true(p->cli.hello_seen);
-	assert_true(p->stub.hello_seen);
+	assert_true(mux_hello_seen(p->cli));
+	assert_true(mux_hello_seen(p->stub));
+	return p;
+}
+
+static struct pair *
+t_setup(void)
+{
+	return t_setup_with(0, 0);
+}
+
+/* A pair whose stub mux has not seen the client's HELLO yet: frames are
+ * fed to it by hand. */
+static struct pair *
+t_setup_stub_only(uint32_t stub_features)
+{
+	struct pair	*p = calloc(1, sizeof(*p));
+
+	assert_non_null(p);
+	assert_int_equal(ev_init(&p->loop), 0);
+	assert_non_null(p->stub = mux_new(&p->loop, PROTO_ROLE_STUB, WINDOW, &stub_ops, p));
+	assert_int_equal(mux_send_hello(p->stub, stub_features), 0);
+	mux_link_consume(p->stub, mux_link_len(p->stub));
 	return p;
 }
 
@@ -99,8 +194,8 @@ t_teardown(struct pair *p)
 {
 	int	i;
 
-	mux_free(&p->cli);
-	mux_free(&p->stub);
+	mux_free(p->cli);
+	mux_free(p->stub);
 	for (i = 0; i < p->nserver; i++)
 		close(p->server_fd[i]);
 	ev_close(&p->loop);
@@ -111,11 +206,10 @@ t_teardown(struct pair *p)
 static int
 t_connect(struct pair *p)
 {
-	struct proto_open	dst = { PROTO_FAMILY_IPV4, 6, 80, { 198, 19, 0, 2 } };
-	int			sv[2];
+	int	sv[2];
 
 	assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK, 0, sv), 0);
-	assert_non_null(mux_stream_open(&p->cli, sv[0], &dst));
+	assert_non_null(mux_stream_open(p->cli, sv[0], &t_dst));
 	t_pump(p, 4);
 	return sv[1];
 }
@@ -132,6 +226,31 @@ t_read_all(int fd, char *buf, size_t len)
 		total += n;
 	}
 	return total;
+}
+
+/* The application's end of a stream the client mux closed: gone. */
+static void
+t_assert_app_closed(int app)
+{
+	char	c;
+
+	while (read(app, &c, 1) > 0)
+		;
+	assert_int_equal(read(app, &c, 1), 0);
+	assert_int_equal(send(app, "x", 1, MSG_NOSIGNAL), -1);
+	assert_int_equal(errno, EPIPE);
+}
+
+/* Stream 2 (app_b, the stub's second connection) still carries data. */
+static void
+t_assert_b_alive(struct pair *p, int app_b)
+{
+	char	buf[16];
+
+	assert_int_equal(write(p->server_fd[1], "ok", 2), 2);
+	t_pump(p, 4);
+	assert_int_equal(read(app_b, buf, sizeof(buf)), 2);
+	assert_memory_equal(buf, "ok", 2);
 }
 
 static void
@@ -159,8 +278,8 @@ test_data_and_half_close(void **state)
 	assert_memory_equal(buf, "world", 5);
 	/* Both directions done: both muxes forgot the stream. */
 	t_pump(p, 2);
-	assert_int_equal(p->cli.nstreams, 0);
-	assert_int_equal(p->stub.nstreams, 0);
+	assert_int_equal(t_stats(p->cli).nstreams, 0);
+	assert_int_equal(t_stats(p->stub).nstreams, 0);
 	close(app);
 	t_teardown(p);
 }
@@ -174,7 +293,6 @@ test_stalled_reader_does_not_block_others(void **state)
 	static char		 chunk[16384], sink[65536];
 	size_t			 sent_a = 0, sent_b = 0, got_b = 0;
 	const size_t		 total = 8 * 1024 * 1024;
-	struct mux_stream	*st;
 	ssize_t			 n;
 	int			 rounds;
 
@@ -191,13 +309,11 @@ test_stalled_reader_does_not_block_others(void **state)
 	}
 	assert_int_equal(got_b, total);
 	/* A is bounded: the client holds at most one window for it, so the
-	 * far side got stuck after socket buffers plus one window. */
-	for (st = p->cli.all; st != NULL; st = st->lnext) {
-		assert_true(buf_len(&st->out) <= WINDOW);
-	}
-	for (st = p->stub.all; st != NULL; st = st->lnext)
-		assert_true(buf_len(&st->out) <= WINDOW);
-	assert_true(buf_len(&p->cli.link_out) <= MUX_LINK_SOFT + PROTO_MAX_FRAME);
+	 * far side got stuck after socket buffers plus one window.  (The
+	 * peak: no stream ever held more, not only at the end.) */
+	assert_true(t_stats(p->cli).queued_peak <= WINDOW);
+	assert_true(t_stats(p->stub).queued_peak <= WINDOW);
+	assert_true(mux_link_len(p->cli) <= MUX_LINK_SOFT + PROTO_MAX_FRAME);
 	assert_true(sent_a < total);
 	close(app_a);
 	close(app_b);
@@ -215,8 +331,8 @@ test_refused_connect_closes_app_socket(void **state)
 	app = t_connect(p);
 	t_pump(p, 4);
 	assert_int_equal(read(app, &c, 1), 0);	/* closed by the client mux */
-	assert_int_equal(p->cli.nstreams, 0);
-	assert_int_equal(p->cli.streams_failed, 1);
+	assert_int_equal(t_stats(p->cli).nstreams, 0);
+	assert_int_equal(t_stats(p->cli).streams_failed, 1);
 	close(app);
 	t_teardown(p);
 }
@@ -237,16 +353,16 @@ test_credit_overrun_closes_only_that_stream(void **state)
 	 * socket buffer plus one window can take. */
 	for (i = 0; i < 64; i++) {
 		(void)proto_put_data_hdr(hdr, sizeof(hdr), 1, PROTO_MAX_PAYLOAD);
-		dst = mux_in_space(&p->cli, &room);
+		dst = mux_in_space(p->cli, &room);
 		assert_true(room >= sizeof(hdr) + sizeof(junk));
 		memcpy(dst, hdr, sizeof(hdr));
 		memcpy(dst + sizeof(hdr), junk, sizeof(junk));
-		assert_int_equal(mux_in_commit(&p->cli, sizeof(hdr) + sizeof(junk)), 0);
-		if (p->cli.nstreams == 1)
+		assert_int_equal(mux_in_commit(p->cli, sizeof(hdr) + sizeof(junk)), 0);
+		if (t_stats(p->cli).nstreams == 1)
 			break;
 	}
-	assert_string_equal(p->cli.error, "");	/* the session survives */
-	assert_int_equal(p->cli.nstreams, 1);	/* stream 2 is still there */
+	assert_string_equal(mux_error(p->cli), "");	/* the session survives */
+	assert_int_equal(t_stats(p->cli).nstreams, 1);	/* stream 2 is still there */
 	t_pump(p, 4);
 	assert_int_equal(write(p->server_fd[1], "ok", 2), 2);
 	t_pump(p, 4);
@@ -260,15 +376,10 @@ static void
 test_never_opened_stream_ends_session(void **state)
 {
 	struct pair	*p = t_setup();
-	uint8_t		 f[PROTO_HDR_LEN + 4], *dst;
-	size_t		 room;
-	int		 n;
+	uint8_t		 f[PROTO_HDR_LEN + 4];
 
-	n = proto_put_credit(f, sizeof(f), 77, 100);
-	dst = mux_in_space(&p->stub, &room);
-	memcpy(dst, f, (size_t)n);
-	assert_int_equal(mux_in_commit(&p->stub, (size_t)n), -1);
-	assert_non_null(strstr(p->stub.error, "never opened"));
+	assert_int_equal(t_feed(p->stub, f, proto_put_credit(f, sizeof(f), 77, 100)), -1);
+	assert_non_null(strstr(mux_error(p->stub), "never opened"));
 	t_teardown(p);
 }
 
@@ -277,16 +388,27 @@ static void
 test_open_id_gap_ends_session(void **state)
 {
 	struct pair		*p = t_setup();
-	struct proto_open	 dst = { PROTO_FAMILY_IPV4, 6, 80, { 198, 19, 0, 2 } };
-	uint8_t			 f[PROTO_HDR_LEN + 20], *dst_buf;
-	size_t			 room;
-	int			 n;
+	struct proto_open	 o = { 6, { ADDR_V4, { 198, 19, 0, 2 }, 80, 0 } };
+	uint8_t			 f[PROTO_HDR_LEN + 20];
 
-	n = proto_put_open(f, sizeof(f), 3, &dst);
-	dst_buf = mux_in_space(&p->stub, &room);
-	memcpy(dst_buf, f, (size_t)n);
-	assert_int_equal(mux_in_commit(&p->stub, (size_t)n), -1);
-	assert_non_null(strstr(p->stub.error, "increase by one"));
+	assert_int_equal(t_feed(p->stub, f, proto_put_open(f, sizeof(f), 3, &o)), -1);
+	assert_non_null(strstr(mux_error(p->stub), "increase by one"));
+	t_teardown(p);
+}
+
+/* ... and an id used before (here the last one) ends it too. */
+static void
+test_open_id_reuse_ends_session(void **state)
+{
+	struct pair		*p = t_setup();
+	struct proto_open	 o = { 6, { ADDR_V4, { 198, 19, 0, 2 }, 80, 0 } };
+	uint8_t			 f[PROTO_HDR_LEN + 20];
+	int			 app = t_connect(p);
+
+	assert_int_equal(t_stats(p->stub).nstreams, 1);
+	assert_int_equal(t_feed(p->stub, f, proto_put_open(f, sizeof(f), 1, &o)), -1);
+	assert_non_null(strstr(mux_error(p->stub), "OPEN for stream 1 after 1"));
+	close(app);
 	t_teardown(p);
 }
 
@@ -294,24 +416,267 @@ test_open_id_gap_ends_session(void **state)
 static void
 test_frame_before_open_result(void **state)
 {
-	struct pair		*p = t_setup();
-	struct proto_open	 dst = { PROTO_FAMILY_IPV4, 6, 80, { 198, 19, 0, 2 } };
-	uint8_t			 f[PROTO_HDR_LEN + 4], *b;
-	size_t			 room;
-	int			 sv[2], n;
-	char			 c;
+	struct pair	*p = t_setup();
+	uint8_t		 f[PROTO_HDR_LEN + 4];
+	int		 sv[2];
+	char		 c;
 
 	assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK, 0, sv), 0);
-	assert_non_null(mux_stream_open(&p->cli, sv[0], &dst));
+	assert_non_null(mux_stream_open(p->cli, sv[0], &t_dst));
 	/* Do not let the stub answer: inject EOF as if it had skipped it. */
-	n = proto_put_eof(f, sizeof(f), 1);
-	b = mux_in_space(&p->cli, &room);
-	memcpy(b, f, (size_t)n);
-	assert_int_equal(mux_in_commit(&p->cli, (size_t)n), 0);
-	assert_int_equal(p->cli.nstreams, 0);
-	mux_collect(&p->cli);
+	assert_int_equal(t_feed(p->cli, f, proto_put_eof(f, sizeof(f), 1)), 0);
+	assert_int_equal(t_stats(p->cli).nstreams, 0);
+	mux_collect(p->cli);
 	assert_int_equal(read(sv[1], &c, 1), 0);
 	close(sv[1]);
+	t_teardown(p);
+}
+
+/* ---- session rules ---- */
+
+static void
+test_second_hello_ends_session(void **state)
+{
+	struct pair	*p = t_setup();
+
+	assert_int_equal(t_feed_hello(p->stub, PROTO_ROLE_CLIENT, 0), -1);
+	assert_string_equal(mux_error(p->stub), "protocol error: second HELLO");
+	t_teardown(p);
+}
+
+static void
+test_hello_with_our_role_ends_session(void **state)
+{
+	struct pair	*p = t_setup_stub_only(0);
+
+	assert_int_equal(t_feed_hello(p->stub, PROTO_ROLE_STUB, 0), -1);
+	assert_string_equal(mux_error(p->stub), "protocol error: peer claims our own role");
+	assert_false(mux_hello_seen(p->stub));
+	t_teardown(p);
+}
+
+static void
+test_frame_before_hello_ends_session(void **state)
+{
+	struct pair		*p = t_setup_stub_only(0);
+	struct proto_open	 o = { 6, { ADDR_V4, { 198, 19, 0, 2 }, 80, 0 } };
+	uint8_t			 f[PROTO_HDR_LEN + 20];
+
+	assert_int_equal(t_feed(p->stub, f, proto_put_ping(f, sizeof(f), PROTO_PING,
+	    (const uint8_t *)"12345678")), -1);
+	assert_string_equal(mux_error(p->stub), "protocol error: PING before HELLO");
+	t_teardown(p);
+
+	p = t_setup_stub_only(0);
+	assert_int_equal(t_feed(p->stub, f, proto_put_open(f, sizeof(f), 1, &o)), -1);
+	assert_string_equal(mux_error(p->stub), "protocol error: OPEN before HELLO");
+	assert_int_equal(p->nserver, 0);
+	t_teardown(p);
+
+	/* ERROR is the exception: a peer that fails at once says why. */
+	p = t_setup_stub_only(0);
+	assert_int_equal(t_feed(p->stub, f, proto_put_error(f, sizeof(f), "bye")), -1);
+	assert_string_equal(mux_error(p->stub), "remote error: bye");
+	t_teardown(p);
+}
+
+static void
+test_data_after_eof_closes_stream(void **state)
+{
+	struct pair	*p = t_setup();
+	int		 app_a = t_connect(p), app_b = t_connect(p);
+	uint8_t		 f[PROTO_HDR_LEN + 8];
+	int		 n;
+
+	assert_int_equal(t_feed(p->cli, f, proto_put_eof(f, sizeof(f), 1)), 0);
+	n = proto_put_data_hdr(f, sizeof(f), 1, 1);
+	f[n] = 'x';
+	assert_int_equal(t_feed(p->cli, f, n + 1), 0);
+	assert_string_equal(mux_error(p->cli), "");
+	assert_int_equal(t_close_reason(p->cli, 1), PROTO_CLOSE_PROTOCOL);
+	assert_int_equal(t_close_reason(p->cli, 2), -1);
+	assert_int_equal(t_stats(p->cli).nstreams, 1);
+	mux_collect(p->cli);
+	t_assert_app_closed(app_a);
+	t_assert_b_alive(p, app_b);
+	/* The stub got the CLOSE and forgot stream 1 as well. */
+	assert_int_equal(t_stats(p->stub).nstreams, 1);
+	close(app_a);
+	close(app_b);
+	t_teardown(p);
+}
+
+static void
+test_duplicate_eof_closes_stream(void **state)
+{
+	struct pair	*p = t_setup();
+	int		 app_a = t_connect(p), app_b = t_connect(p);
+	uint8_t		 f[PROTO_HDR_LEN];
+
+	assert_int_equal(t_feed(p->cli, f, proto_put_eof(f, sizeof(f), 1)), 0);
+	assert_int_equal(t_close_reason(p->cli, 1), -1);	/* one EOF is fine */
+	assert_int_equal(t_feed(p->cli, f, proto_put_eof(f, sizeof(f), 1)), 0);
+	assert_string_equal(mux_error(p->cli), "");
+	assert_int_equal(t_close_reason(p->cli, 1), PROTO_CLOSE_PROTOCOL);
+	assert_int_equal(t_stats(p->cli).nstreams, 1);
+	mux_collect(p->cli);
+	t_assert_app_closed(app_a);
+	t_assert_b_alive(p, app_b);
+	close(app_a);
+	close(app_b);
+	t_teardown(p);
+}
+
+static void
+test_credit_beyond_window_closes_stream(void **state)
+{
+	struct pair	*p = t_setup();
+	int		 app_a = t_connect(p), app_b = t_connect(p);
+	uint8_t		 f[PROTO_HDR_LEN + 4];
+
+	/* Nothing was sent on stream 1: its whole window is still open, and
+	 * one more byte of credit would exceed it. */
+	assert_int_equal(t_feed(p->cli, f, proto_put_credit(f, sizeof(f), 1, 1)), 0);
+	assert_string_equal(mux_error(p->cli), "");
+	assert_int_equal(t_close_reason(p->cli, 1), PROTO_CLOSE_PROTOCOL);
+	assert_int_equal(t_stats(p->cli).nstreams, 1);
+	mux_collect(p->cli);
+	t_assert_app_closed(app_a);
+	t_assert_b_alive(p, app_b);
+	close(app_a);
+	close(app_b);
+	t_teardown(p);
+}
+
+/* A reserved byte set in a session frame ends the session: HELLO's
+ * bytes 10-11 as much as the header's flags. */
+static void
+test_reserved_byte_session_frame(void **state)
+{
+	struct pair		*p = t_setup_stub_only(0);
+	struct proto_hello	 h = { PROTO_VERSION, PROTO_ROLE_CLIENT, 0, WINDOW };
+	uint8_t			 f[PROTO_HDR_LEN + 20];
+	int			 n;
+
+	n = proto_put_hello(f, sizeof(f), &h);
+	f[PROTO_HDR_LEN + 11] = 1;
+	assert_int_equal(t_feed(p->stub, f, n), -1);
+	assert_non_null(strstr(mux_error(p->stub), "invalid field value (frame type 0x01)"));
+	assert_false(mux_hello_seen(p->stub));
+	t_teardown(p);
+
+	p = t_setup();
+	n = proto_put_ping(f, sizeof(f), PROTO_PING, (const uint8_t *)"12345678");
+	f[1] = 0x80;
+	assert_int_equal(t_feed(p->stub, f, n), -1);
+	assert_non_null(strstr(mux_error(p->stub), "reserved frame flags set"));
+	t_teardown(p);
+}
+
+/* A reserved byte set in a stream frame closes that stream only: here an
+ * otherwise good OPEN_RESULT for a stream that waits for it. */
+static void
+test_reserved_byte_stream_frame(void **state)
+{
+	struct pair	*p = t_setup();
+	int		 app_a = t_connect(p), app_b = t_connect(p), sv[2];
+	uint8_t		 f[PROTO_HDR_LEN + 4];
+	int		 n;
+
+	assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK, 0, sv), 0);
+	assert_non_null(mux_stream_open(p->cli, sv[0], &t_dst));	/* stream 3 */
+	n = proto_put_open_result(f, sizeof(f), 3, PROTO_ST_OK);
+	f[PROTO_HDR_LEN + 3] = 1;
+	assert_int_equal(t_feed(p->cli, f, n), 0);
+	assert_string_equal(mux_error(p->cli), "");
+	assert_int_equal(t_close_reason(p->cli, 3), PROTO_CLOSE_PROTOCOL);
+	assert_int_equal(t_stats(p->cli).nstreams, 2);
+	mux_collect(p->cli);
+	t_assert_app_closed(sv[1]);
+	t_assert_b_alive(p, app_b);
+	close(sv[1]);
+	close(app_a);
+	close(app_b);
+	t_teardown(p);
+}
+
+/* DNS frames need PROTO_FEAT_DNS in both HELLOs: the receiver's (what it
+ * accepts) and the sender's (what it may send). */
+static void
+test_dns_needs_the_feature_on_both_sides(void **state)
+{
+	static const uint8_t	 q[12] = { 0x12, 0x34, 0x01 };
+	struct pair		*p;
+	uint8_t			 f[PROTO_HDR_LEN + 12];
+	int			 n;
+
+	n = proto_put_dns(f, sizeof(f), PROTO_DNS_QUERY, 1, q, sizeof(q));
+
+	/* The sender (the client) did not announce it. */
+	p = t_setup_stub_only(PROTO_FEAT_DNS);
+	assert_int_equal(t_feed_hello(p->stub, PROTO_ROLE_CLIENT, 0), 0);
+	assert_false(mux_feature(p->stub, PROTO_FEAT_DNS));
+	assert_int_equal(t_feed(p->stub, f, n), -1);
+	assert_string_equal(mux_error(p->stub), "protocol error: DNS_QUERY without the "
+	    "DNS feature in the peer's HELLO");
+	assert_int_equal(p->dns_frames, 0);
+	t_teardown(p);
+
+	/* The receiver (the stub) did not announce it. */
+	p = t_setup_stub_only(0);
+	assert_int_equal(t_feed_hello(p->stub, PROTO_ROLE_CLIENT, PROTO_FEAT_DNS), 0);
+	assert_int_equal(t_feed(p->stub, f, n), -1);
+	assert_string_equal(mux_error(p->stub), "protocol error: DNS_QUERY without the "
+	    "DNS feature in our HELLO");
+	assert_int_equal(p->dns_frames, 0);
+	t_teardown(p);
+
+	/* Both did: the query reaches the handler. */
+	p = t_setup_stub_only(PROTO_FEAT_DNS);
+	assert_int_equal(t_feed_hello(p->stub, PROTO_ROLE_CLIENT, PROTO_FEAT_DNS), 0);
+	assert_true(mux_feature(p->stub, PROTO_FEAT_DNS));
+	assert_int_equal(t_feed(p->stub, f, n), 0);
+	assert_int_equal(p->dns_frames, 1);
+	t_teardown(p);
+}
+
+/* A DNS frame is never sent where it would end the session. */
+static void
+test_send_dns_refused_without_the_feature(void **state)
+{
+	static const uint8_t	 q[12] = { 0x12, 0x34, 0x01 };
+	struct pair		*p;
+
+	/* Before the peer's HELLO nothing is known. */
+	p = calloc(1, sizeof(*p));
+	assert_non_null(p);
+	assert_int_equal(ev_init(&p->loop), 0);
+	assert_non_null(p->cli = mux_new(&p->loop, PROTO_ROLE_CLIENT, WINDOW, &cli_ops, p));
+	assert_int_equal(mux_send_hello(p->cli, PROTO_FEAT_DNS), 0);
+	assert_int_equal(mux_send_dns(p->cli, PROTO_DNS_QUERY, 1, q, sizeof(q)), -1);
+	t_teardown(p);
+
+	/* The stub lacks it; we have it. */
+	p = t_setup_with(PROTO_FEAT_DNS, 0);
+	assert_false(mux_feature(p->cli, PROTO_FEAT_DNS));
+	assert_int_equal(mux_send_dns(p->cli, PROTO_DNS_QUERY, 1, q, sizeof(q)), -1);
+	assert_int_equal(mux_send_dns_config(p->cli, NULL, 0), -1);
+	assert_int_equal(mux_link_len(p->cli), 0);
+	assert_string_equal(mux_error(p->cli), "");
+	t_teardown(p);
+
+	/* We lack it; the stub has it. */
+	p = t_setup_with(0, PROTO_FEAT_DNS);
+	assert_int_equal(mux_send_dns(p->cli, PROTO_DNS_QUERY, 1, q, sizeof(q)), -1);
+	assert_int_equal(mux_link_len(p->cli), 0);
+	t_teardown(p);
+
+	/* Both: it goes, and arrives. */
+	p = t_setup_with(PROTO_FEAT_DNS, PROTO_FEAT_DNS);
+	assert_true(mux_feature(p->cli, PROTO_FEAT_DNS));
+	assert_int_equal(mux_send_dns(p->cli, PROTO_DNS_QUERY, 1, q, sizeof(q)), 0);
+	t_pump(p, 1);
+	assert_int_equal(p->dns_frames, 1);
 	t_teardown(p);
 }
 
@@ -325,7 +690,18 @@ main(void)
 		cmocka_unit_test(test_credit_overrun_closes_only_that_stream),
 		cmocka_unit_test(test_never_opened_stream_ends_session),
 		cmocka_unit_test(test_open_id_gap_ends_session),
+		cmocka_unit_test(test_open_id_reuse_ends_session),
 		cmocka_unit_test(test_frame_before_open_result),
+		cmocka_unit_test(test_second_hello_ends_session),
+		cmocka_unit_test(test_hello_with_our_role_ends_session),
+		cmocka_unit_test(test_frame_before_hello_ends_session),
+		cmocka_unit_test(test_data_after_eof_closes_stream),
+		cmocka_unit_test(test_duplicate_eof_closes_stream),
+		cmocka_unit_test(test_credit_beyond_window_closes_stream),
+		cmocka_unit_test(test_reserved_byte_session_frame),
+		cmocka_unit_test(test_reserved_byte_stream_frame),
+		cmocka_unit_test(test_dns_needs_the_feature_on_both_sides),
+		cmocka_unit_test(test_send_dns_refused_without_the_feature),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * test_outage.c - the queue of connections that wait for a session: at
  * most 256, in arrival order, each for at most 30 s; the newcomer is
@@ -22,14 +23,14 @@
 
 #include "outage.h"
 
-static struct proto_open
+static struct addr
 dst(uint16_t port)
 {
-	struct proto_open	d;
+	struct addr	d;
 
 	memset(&d, 0, sizeof(d));
-	d.family = PROTO_FAMILY_IPV4;
-	d.addr[0] = 10;
+	d.family = ADDR_V4;
+	d.bytes[0] = 10;
 	d.port = port;
 	return d;
 }
@@ -39,7 +40,7 @@ test_defaults(void **state)
 {
 	struct outage		q;
 	struct outage_conn	c;
-	struct proto_open	d = dst(1);
+	struct addr		d = dst(1);
 	int			i;
 
 	(void)state;
@@ -71,7 +72,7 @@ test_drain_order(void **state)
 {
 	struct outage		q;
 	struct outage_conn	c;
-	struct proto_open	d;
+	struct addr		d;
 	int			i;
 
 	(void)state;
@@ -84,7 +85,7 @@ test_drain_order(void **state)
 		assert_true(outage_pop(&q, &c));
 		assert_int_equal(c.fd, 10 + i);
 		assert_int_equal(c.dst.port, 8000 + i);
-		assert_int_equal(c.dst.addr[0], 10);
+		assert_int_equal(c.dst.bytes[0], 10);
 		assert_int_equal(c.deadline, (uint64_t)i + 100);
 	}
 	assert_false(outage_pop(&q, &c));
@@ -98,7 +99,7 @@ test_expiry(void **state)
 {
 	struct outage		q;
 	struct outage_conn	c;
-	struct proto_open	d = dst(80);
+	struct addr		d = dst(80);
 
 	(void)state;
 	outage_init(&q, 8, 30000);
@@ -127,7 +128,7 @@ test_wrap(void **state)
 {
 	struct outage		q;
 	struct outage_conn	c;
-	struct proto_open	d = dst(1);
+	struct addr		d = dst(1);
 	int			next_in = 0, next_out = 0, round, i;
 
 	(void)state;

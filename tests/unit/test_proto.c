@@ -18,8 +18,8 @@ test_roundtrip_all_types(void **state)
 {
 	uint8_t			 buf[4096], data[8] = "pingpong";
 	struct proto_hello	 h = { PROTO_VERSION, PROTO_ROLE_STUB, 0, 1 << 20 };
-	struct proto_open	 o4 = { PROTO_FAMILY_IPV4, 6, 8080, { 198, 19, 0, 2 } };
-	struct proto_open	 o6 = { PROTO_FAMILY_IPV6, 6, 443, { 0xfd, 0x5e } };
+	struct proto_open	 o4 = { 6, { PROTO_FAMILY_IPV4, { 198, 19, 0, 2 }, 8080, 0 } };
+	struct proto_open	 o6 = { 6, { PROTO_FAMILY_IPV6, { 0xfd, 0x5e }, 443, 0 } };
 	struct proto_frame	 f;
 	size_t			 off = 0;
 	int			 n;
@@ -47,11 +47,11 @@ test_roundtrip_all_types(void **state)
 	n = proto_parse(buf + p, off - p, &f); p += n;
 	assert_int_equal(f.type, PROTO_OPEN); assert_int_equal(f.stream, 7);
 	assert_int_equal(f.bad, 0);
-	assert_int_equal(f.u.open.port, 8080);
-	assert_memory_equal(f.u.open.addr, o4.addr, 4);
+	assert_int_equal(f.u.open.dst.port, 8080);
+	assert_memory_equal(f.u.open.dst.bytes, o4.dst.bytes, 4);
 	n = proto_parse(buf + p, off - p, &f); p += n;
-	assert_int_equal(f.u.open.family, PROTO_FAMILY_IPV6);
-	assert_memory_equal(f.u.open.addr, o6.addr, 16);
+	assert_int_equal(f.u.open.dst.family, PROTO_FAMILY_IPV6);
+	assert_memory_equal(f.u.open.dst.bytes, o6.dst.bytes, 16);
 	n = proto_parse(buf + p, off - p, &f); p += n;
 	assert_int_equal(f.type, PROTO_OPEN_RESULT);
 	assert_int_equal(f.u.status, PROTO_ST_REFUSED);
@@ -76,7 +76,7 @@ test_fragments(void **state)
 {
 	uint8_t			buf[64];
 	struct proto_frame	f;
-	struct proto_open	o = { PROTO_FAMILY_IPV6, 6, 22, { 0xfd } };
+	struct proto_open	o = { 6, { PROTO_FAMILY_IPV6, { 0xfd }, 22, 0 } };
 	int			n, i;
 
 	n = proto_put_open(buf, sizeof(buf), 1, &o);
@@ -137,14 +137,14 @@ test_stream_errors(void **state)
 {
 	uint8_t			b[64];
 	struct proto_frame	f;
-	struct proto_open	o = { 5, 6, 80, { 1, 2, 3, 4 } };
+	struct proto_open	o = { 6, { 5, { 1, 2, 3, 4 }, 80, 0 } };
 	int			n;
 
 	n = proto_put_open(b, sizeof(b), 3, &o);
 	assert_int_equal(proto_parse(b, (size_t)n, &f), n);
 	assert_int_equal(f.bad, PROTO_E_VALUE);
-	o.family = PROTO_FAMILY_IPV4;
-	o.port = 0;
+	o.dst.family = PROTO_FAMILY_IPV4;
+	o.dst.port = 0;
 	n = proto_put_open(b, sizeof(b), 3, &o);
 	assert_int_equal(proto_parse(b, (size_t)n, &f), n);
 	assert_int_equal(f.bad, PROTO_E_VALUE);
@@ -329,6 +329,85 @@ test_dns_shapes(void **state)
 	assert_int_equal(proto_parse(b, 8, &f), PROTO_E_TYPE);
 }
 
+/* Reserved bytes are sent as 0 and refused when set: in HELLO (a session
+ * frame) the session ends, in OPEN_RESULT (a stream frame) the frame is
+ * marked bad for its stream.  Bytes after HELLO's 20 are fields of later
+ * versions and are ignored. */
+static void
+test_reserved_bytes(void **state)
+{
+	uint8_t			b[64];
+	struct proto_hello	h = { PROTO_VERSION, PROTO_ROLE_CLIENT, 0, 65536 };
+	struct proto_frame	f;
+	int			n, i;
+
+	n = proto_put_hello(b, sizeof(b), &h);
+	assert_int_equal(b[PROTO_HDR_LEN + 10], 0);
+	assert_int_equal(b[PROTO_HDR_LEN + 11], 0);
+	for (i = 10; i <= 11; i++) {
+		n = proto_put_hello(b, sizeof(b), &h);
+		b[PROTO_HDR_LEN + i] = 0x40;
+		assert_int_equal(proto_parse(b, (size_t)n, &f), PROTO_E_VALUE);
+	}
+	n = proto_put_hello(b, sizeof(b), &h);
+	b[3] = 24;
+	memset(b + n, 0xee, 4);
+	assert_int_equal(proto_parse(b, (size_t)n + 4, &f), n + 4);
+	assert_int_equal(f.u.hello.window, 65536);
+
+	n = proto_put_open_result(b, sizeof(b), 3, PROTO_ST_OK);
+	assert_memory_equal(b + PROTO_HDR_LEN, "\0\0\0\0", 4);
+	for (i = 1; i <= 3; i++) {
+		n = proto_put_open_result(b, sizeof(b), 3, PROTO_ST_OK);
+		b[PROTO_HDR_LEN + i] = 1;
+		assert_int_equal(proto_parse(b, (size_t)n, &f), n);
+		assert_int_equal(f.bad, PROTO_E_VALUE);
+	}
+}
+
+/* OPEN carries a struct addr; the wire layout is family, ipproto, port,
+ * then 4 or 16 address bytes, as before. */
+static void
+test_open_wire(void **state)
+{
+	struct proto_open	o4 = { 6, { ADDR_V4, { 198, 19, 0, 2 }, 8080, 0 } };
+	struct proto_open	o6 = { 6, { ADDR_V6, { 0xfd, 0x5e, [15] = 9 }, 443, 7 } };
+	struct proto_frame	f;
+	uint8_t			b[64];
+	int			n;
+
+	n = proto_put_open(b, sizeof(b), 0x01020304, &o4);
+	assert_int_equal(n, 16);
+	assert_memory_equal(b, "\x10\x00\x00\x08\x01\x02\x03\x04"
+	    "\x04\x06\x1f\x90\xc6\x13\x00\x02", 16);
+	n = proto_put_open(b, sizeof(b), 5, &o6);
+	assert_int_equal(n, 28);
+	assert_memory_equal(b, "\x10\x00\x00\x14\x00\x00\x00\x05"
+	    "\x06\x06\x01\xbb\xfd\x5e\0\0\0\0\0\0\0\0\0\0\0\0\0\x09", 28);
+	/* The scope is not on the wire: it parses back as 0. */
+	assert_int_equal(proto_parse(b, (size_t)n, &f), n);
+	assert_int_equal(f.bad, 0);
+	assert_int_equal(f.u.open.ipproto, 6);
+	assert_int_equal(f.u.open.dst.family, ADDR_V6);
+	assert_int_equal(f.u.open.dst.port, 443);
+	assert_int_equal(f.u.open.dst.scope, 0);
+	assert_memory_equal(f.u.open.dst.bytes, o6.dst.bytes, 16);
+}
+
+static void
+test_feature_ranges(void **state)
+{
+	assert_int_equal(proto_type_feature(PROTO_HELLO), 0);
+	assert_int_equal(proto_type_feature(PROTO_CLOSE), 0);
+	assert_int_equal(proto_type_feature(PROTO_DNS_CONFIG), PROTO_FEAT_DNS);
+	assert_int_equal(proto_type_feature(PROTO_DNS_FAIL), PROTO_FEAT_DNS);
+	assert_int_equal(proto_type_feature(0x2f), PROTO_FEAT_DNS);
+	assert_int_equal(proto_type_feature(0x30), PROTO_FEAT_UDP);
+	assert_int_equal(proto_type_feature(0x3f), PROTO_FEAT_UDP);
+	assert_int_equal(proto_type_feature(0x40), 0);
+	assert_string_equal(proto_feature_name(PROTO_FEAT_DNS), "DNS");
+}
+
 int
 main(void)
 {
@@ -342,6 +421,9 @@ main(void)
 		cmocka_unit_test(test_status_errno),
 		cmocka_unit_test(test_dns_roundtrip),
 		cmocka_unit_test(test_dns_shapes),
+		cmocka_unit_test(test_reserved_bytes),
+		cmocka_unit_test(test_open_wire),
+		cmocka_unit_test(test_feature_ranges),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

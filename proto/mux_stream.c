@@ -1,0 +1,708 @@
+/* SPDX-License-Identifier: ISC */
+/*
+ * mux_stream.c - the stream half of the mux: each stream's states, its
+ * socket, its flow control, and the lists it is on (mux_stream.h).
+ *
+ * A stream's states change only in mux_stream_set_in(),
+ * mux_stream_set_out() and mux_stream_set_conn(), which check each
+ * transition and log it; an illegal one is a bug in this file and ends
+ * the process.  The transitions happen in these places:
+ *
+ *   input  OPEN -> EOF_SENT	mux_stream_read(): the socket said EOF
+ *   output OPEN -> WAIT_DRAIN	mux_stream_frame(): the peer's EOF
+ *   output WAIT_DRAIN -> SHUT	mux_stream_flush(): all written
+ *   both   -> CLOSED		mux_stream_kill(): an abort, or the clean
+ *				end once input is EOF_SENT and output SHUT
+ *   conn   -> UP		mux_stream_connected() (stub),
+ *				mux_stream_frame() on OPEN_RESULT (client)
+ *
+ * A killed stream leaves every list but the garbage list at once and is
+ * freed in mux_collect(), after the event pass: never inside its own
+ * callback, whose caller may still look at it.
+ */
+#include <sys/socket.h>
+
+#include <netinet/in.h>
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "log.h"
+#include "mux_stream.h"
+
+static void	mux_stream_cb(struct ev_loop *, struct ev_io *, uint32_t);
+static void	mux_stream_update(struct mux_stream *);
+
+/* ---- states ---- */
+
+/* State names, without pointers (nothing for the loader to relocate). */
+static const char mux_in_names[][9] = { "OPEN", "EOF_SENT", "CLOSED" };
+static const char mux_out_names[][11] = { "OPEN", "WAIT_DRAIN", "SHUT", "CLOSED" };
+static const char mux_conn_names[][12] = { "UP", "WAIT_RESULT", "CONNECTING" };
+
+/* The legal next states of each state, as bit masks. */
+#define MUX_TO(s)	(1U << (s))
+static const uint8_t mux_in_next[] = {
+	[MUX_IN_OPEN]		= MUX_TO(MUX_IN_EOF_SENT) | MUX_TO(MUX_IN_CLOSED),
+	[MUX_IN_EOF_SENT]	= MUX_TO(MUX_IN_CLOSED),
+	[MUX_IN_CLOSED]		= 0,
+};
+static const uint8_t mux_out_next[] = {
+	[MUX_OUT_OPEN]		= MUX_TO(MUX_OUT_WAIT_DRAIN) | MUX_TO(MUX_OUT_CLOSED),
+	[MUX_OUT_WAIT_DRAIN]	= MUX_TO(MUX_OUT_SHUT) | MUX_TO(MUX_OUT_CLOSED),
+	[MUX_OUT_SHUT]		= MUX_TO(MUX_OUT_CLOSED),
+	[MUX_OUT_CLOSED]	= 0,
+};
+static const uint8_t mux_conn_next[] = {
+	[MUX_CONN_UP]		= 0,
+	[MUX_CONN_WAIT_RESULT]	= MUX_TO(MUX_CONN_UP),
+	[MUX_CONN_CONNECTING]	= MUX_TO(MUX_CONN_UP),
+};
+
+/*
+ * The one place a transition is checked and logged: `next` (a state of
+ * the machine whose names are names[0..], `width` bytes each, and whose
+ * legal moves are legal[]) after `cur`.  Returns next.
+ */
+static unsigned
+mux_stream_move(const struct mux_stream *st, const char *what, const char *names,
+    size_t width, const uint8_t *legal, unsigned cur, unsigned next)
+{
+	if (!(legal[cur] & MUX_TO(next)))
+		fatal("stream %u: illegal %s transition %s -> %s", st->id, what,
+		    names + cur * width, names + next * width);
+	log_debug("stream %u: %s %s -> %s", st->id, what, names + cur * width,
+	    names + next * width);
+	return next;
+}
+
+static void
+mux_stream_set_in(struct mux_stream *st, enum mux_in next)
+{
+	st->istate = mux_stream_move(st, "input", mux_in_names[0], sizeof(mux_in_names[0]),
+	    mux_in_next, st->istate, next);
+}
+
+static void
+mux_stream_set_out(struct mux_stream *st, enum mux_out next)
+{
+	st->ostate = mux_stream_move(st, "output", mux_out_names[0],
+	    sizeof(mux_out_names[0]), mux_out_next, st->ostate, next);
+}
+
+static void
+mux_stream_set_conn(struct mux_stream *st, enum mux_conn next)
+{
+	st->conn = mux_stream_move(st, "connection", mux_conn_names[0],
+	    sizeof(mux_conn_names[0]), mux_conn_next, st->conn, next);
+}
+
+/* Killed in this pass, waiting for mux_collect(). */
+static bool
+mux_stream_dead(const struct mux_stream *st)
+{
+	return st->istate == MUX_IN_CLOSED;
+}
+
+/* The stream's socket, also while it is parked (unregistered). */
+static int
+mux_stream_fd(const struct mux_stream *st)
+{
+	return st->parked ? st->parked_fd : st->io.fd;
+}
+
+/* ---- stream table ---- */
+
+static size_t
+mux_slot(const struct mux *m, uint32_t id)
+{
+	return (id * 2654435761U) & (m->hsize - 1);
+}
+
+struct mux_stream *
+mux_stream_lookup(const struct mux *m, uint32_t id)
+{
+	struct mux_stream	*st;
+
+	LIST_FOREACH(st, &m->hash[mux_slot(m, id)], hentry)
+		if (st->id == id)
+			return st;
+	return NULL;
+}
+
+static void
+mux_hash_grow(struct mux *m)
+{
+	struct mux_chain	*nh, *oh = m->hash;
+	struct mux_stream	*st;
+	size_t			 i, osize = m->hsize;
+
+	if ((nh = calloc(osize * 2, sizeof(*nh))) == NULL)
+		return;		/* longer chains, still correct */
+	m->hash = nh;
+	m->hsize = osize * 2;
+	for (i = 0; i < osize; i++) {
+		while ((st = LIST_FIRST(&oh[i])) != NULL) {
+			LIST_REMOVE(st, hentry);
+			LIST_INSERT_HEAD(&nh[mux_slot(m, st->id)], st, hentry);
+		}
+	}
+	free(oh);
+}
+
+static struct mux_stream *
+mux_stream_new(struct mux *m, uint32_t id, enum mux_conn conn)
+{
+	struct mux_stream	*st;
+
+	if ((st = calloc(1, sizeof(*st))) == NULL)
+		return NULL;
+	st->id = id;
+	st->istate = MUX_IN_OPEN;
+	st->ostate = MUX_OUT_OPEN;
+	st->conn = conn;
+	st->parked_fd = -1;
+	st->mux = m;
+	st->io.fd = -1;
+	buf_init(&st->out, m->window);
+	st->tx_credit = m->peer_window;
+	st->rx_avail = m->window;
+	if (m->stats.nstreams >= m->hsize * 2)
+		mux_hash_grow(m);
+	LIST_INSERT_HEAD(&m->hash[mux_slot(m, id)], st, hentry);
+	LIST_INSERT_HEAD(&m->all, st, lentry);
+	m->stats.nstreams++;
+	return st;
+}
+
+/* ---- the link-wait queue ---- */
+
+static void
+mux_link_wait_add(struct mux_stream *st)
+{
+	if (st->link_waiting)
+		return;
+	st->link_waiting = true;
+	TAILQ_INSERT_TAIL(&st->mux->link_wait, st, wentry);
+}
+
+static void
+mux_link_wait_del(struct mux_stream *st)
+{
+	if (!st->link_waiting)
+		return;
+	st->link_waiting = false;
+	TAILQ_REMOVE(&st->mux->link_wait, st, wentry);
+}
+
+void
+mux_stream_wake(struct mux *m)
+{
+	struct mux_stream	*st;
+	size_t			 n = 0;
+
+	/*
+	 * In arrival order, each stream once: one that finds the link full
+	 * again joins the tail, behind those that waited longer, and the
+	 * count keeps this pass from coming back to it.
+	 */
+	TAILQ_FOREACH(st, &m->link_wait, wentry)
+		n++;
+	while (n-- > 0 && (st = TAILQ_FIRST(&m->link_wait)) != NULL) {
+		mux_link_wait_del(st);
+		mux_stream_update(st);
+	}
+}
+
+/* ---- stream lifetime ---- */
+
+/*
+ * End a stream now.  `close_reason` >= 0 sends CLOSE with that reason
+ * (the peer still knows the stream); `rst` aborts the socket so the
+ * local application sees a reset rather than a clean end.
+ */
+static void
+mux_stream_kill(struct mux_stream *st, int close_reason, bool rst)
+{
+	struct mux	*m = st->mux;
+	struct linger	 lg = { 1, 0 };
+	int		 fd = mux_stream_fd(st);
+
+	if (mux_stream_dead(st))
+		return;
+	if (close_reason >= 0)
+		(void)mux_send_simple(m, PROTO_CLOSE, st->id, (uint32_t)close_reason);
+	ev_io_del(m->loop, &st->io);
+	m->stats.queued -= buf_len(&st->out);		/* discarded */
+	if (fd >= 0) {
+		if (rst)
+			(void)setsockopt(fd, SOL_SOCKET, SO_LINGER, &lg, sizeof(lg));
+		close(fd);
+	}
+	st->parked = false;
+	st->parked_fd = -1;
+	mux_stream_set_in(st, MUX_IN_CLOSED);
+	mux_stream_set_out(st, MUX_OUT_CLOSED);
+	mux_link_wait_del(st);
+	LIST_REMOVE(st, hentry);
+	LIST_REMOVE(st, lentry);
+	m->stats.nstreams--;
+	SLIST_INSERT_HEAD(&m->garbage, st, gentry);
+	log_trace("stream %u closed%s (in %llu, out %llu bytes)", st->id,
+	    rst ? " with reset" : "", (unsigned long long)st->bytes_in,
+	    (unsigned long long)st->bytes_out);
+}
+
+void
+mux_collect(struct mux *m)
+{
+	struct mux_stream	*st;
+
+	while ((st = SLIST_FIRST(&m->garbage)) != NULL) {
+		SLIST_REMOVE_HEAD(&m->garbage, gentry);
+		buf_free(&st->out);
+		free(st);
+	}
+}
+
+void
+mux_stream_free_all(struct mux *m)
+{
+	struct mux_stream	*st;
+
+	while ((st = LIST_FIRST(&m->all)) != NULL)
+		mux_stream_kill(st, -1, true);
+	mux_collect(m);
+}
+
+/* Both directions are finished and flushed: a clean close. */
+static void
+mux_stream_check_done(struct mux_stream *st)
+{
+	if (st->istate == MUX_IN_EOF_SENT && st->ostate == MUX_OUT_SHUT)
+		mux_stream_kill(st, -1, false);
+}
+
+/* ---- socket side ---- */
+
+static void
+mux_stream_give_credit(struct mux_stream *st, size_t n)
+{
+	st->rx_consumed += (uint32_t)n;
+	/* Return credit in batches of a quarter window: fewer frames, and
+	 * the sender never stalls while three quarters are still open.
+	 * After the peer's EOF it sends nothing more: no credit. */
+	if (st->rx_consumed >= st->mux->window / 4 && st->ostate == MUX_OUT_OPEN) {
+		if (mux_send_simple(st->mux, PROTO_CREDIT, st->id, st->rx_consumed) == 0) {
+			st->rx_avail += st->rx_consumed;
+			st->rx_consumed = 0;
+		}
+	}
+}
+
+/* Write queued peer data to the socket.  Returns -1 if the stream died. */
+static int
+mux_stream_flush(struct mux_stream *st)
+{
+	struct mux	*m = st->mux;
+	ssize_t		 n;
+	size_t		 total = 0;
+
+	while (buf_len(&st->out) > 0) {
+		n = send(mux_stream_fd(st), buf_ptr(&st->out), buf_len(&st->out), MSG_NOSIGNAL);
+		if (n < 0) {
+			if (errno == EAGAIN || errno == EWOULDBLOCK)
+				break;
+			if (errno == EINTR)
+				continue;
+			log_trace("stream %u: write: %s", st->id, strerror(errno));
+			mux_stream_kill(st, PROTO_CLOSE_RESET, true);
+			return -1;
+		}
+		buf_consume(&st->out, (size_t)n);
+		m->stats.queued -= (size_t)n;
+		total += (size_t)n;
+	}
+	if (total > 0)
+		mux_stream_give_credit(st, total);
+	if (buf_len(&st->out) == 0 && st->ostate == MUX_OUT_WAIT_DRAIN) {
+		(void)shutdown(mux_stream_fd(st), SHUT_WR);
+		mux_stream_set_out(st, MUX_OUT_SHUT);
+		mux_stream_check_done(st);
+		if (mux_stream_dead(st))
+			return -1;
+	}
+	return 0;
+}
+
+/*
+ * Read the socket into DATA frames: up to MUX_READ_FRAMES full frames per
+ * event, so a busy stream fills the link queue in large writes rather than
+ * one frame per loop pass.  -1 if the stream died.
+ */
+static int
+mux_stream_read(struct mux_stream *st)
+{
+	struct mux	*m = st->mux;
+	uint8_t		*p;
+	size_t		 want;
+	ssize_t		 n = 0;
+	int		 i;
+
+	for (i = 0; i < MUX_READ_FRAMES; i++) {
+		if (st->istate != MUX_IN_OPEN || st->tx_credit == 0)
+			return 0;
+		if (buf_len(&m->link_out) >= MUX_LINK_SOFT) {
+			mux_link_wait_add(st);
+			return 0;
+		}
+		want = st->tx_credit < PROTO_MAX_PAYLOAD ? st->tx_credit : PROTO_MAX_PAYLOAD;
+		if ((p = buf_reserve(&m->link_out, PROTO_HDR_LEN + want)) == NULL) {
+			mux_fail(m, "out of memory for the link output queue");
+			return 0;
+		}
+		n = recv(st->io.fd, p + PROTO_HDR_LEN, want, 0);
+		if (n <= 0)
+			break;
+		(void)proto_put_data_hdr(p, PROTO_HDR_LEN, st->id, (uint16_t)n);
+		buf_commit(&m->link_out, PROTO_HDR_LEN + (size_t)n);
+		m->stats.frames_out++;
+		st->tx_credit -= (uint32_t)n;
+		st->bytes_out += (uint64_t)n;
+		m->stats.bytes_out += (uint64_t)n;
+		/* A short read drained the socket: the next recv would only
+		 * say EAGAIN. */
+		if ((size_t)n < want)
+			return 0;
+	}
+	if (n > 0)
+		return 0;
+	if (n == 0) {
+		mux_stream_set_in(st, MUX_IN_EOF_SENT);
+		if (mux_send_simple(m, PROTO_EOF, st->id, 0) != 0)
+			return -1;
+		mux_stream_check_done(st);
+		return mux_stream_dead(st) ? -1 : 0;
+	}
+	if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR)
+		return 0;
+	log_trace("stream %u: read: %s", st->id, strerror(errno));
+	mux_stream_kill(st, PROTO_CLOSE_RESET, true);
+	return -1;
+}
+
+/* Stub: the non-blocking connect() finished, one way or the other. */
+static void
+mux_stream_connected(struct mux_stream *st)
+{
+	struct mux	*m = st->mux;
+	socklen_t	 len = sizeof(int);
+	int		 err = 0;
+
+	if (getsockopt(st->io.fd, SOL_SOCKET, SO_ERROR, &err, &len) == -1)
+		err = errno;
+	if (err == EINPROGRESS || err == EALREADY)
+		return;
+	(void)mux_send_simple(m, PROTO_OPEN_RESULT, st->id, proto_status_from_errno(err));
+	if (err != 0) {
+		log_debug("stream %u: connect: %s", st->id, strerror(err));
+		m->stats.streams_failed++;
+		/* The client resets its side when it reads the result. */
+		mux_stream_kill(st, -1, false);
+		return;
+	}
+	mux_stream_set_conn(st, MUX_CONN_UP);
+	/* DATA and EOF that came before the connection was up. */
+	(void)mux_stream_flush(st);
+}
+
+static void
+mux_stream_cb(struct ev_loop *loop, struct ev_io *io, uint32_t revents)
+{
+	struct mux_stream	*st = io->arg;
+	socklen_t		 len = sizeof(int);
+	int			 err = 0;
+
+	if (st->conn == MUX_CONN_CONNECTING) {
+		mux_stream_connected(st);
+		goto out;
+	}
+	if ((revents & EV_ERROR) &&
+	    getsockopt(io->fd, SOL_SOCKET, SO_ERROR, &err, &len) == 0 && err != 0) {
+		log_trace("stream %u: socket error: %s", st->id, strerror(err));
+		mux_stream_kill(st, PROTO_CLOSE_RESET, true);
+		return;
+	}
+	if ((revents & EV_WRITE) && mux_stream_flush(st) < 0)
+		return;
+	if ((revents & (EV_READ | EV_HUP)) && mux_stream_read(st) < 0)
+		return;
+	if ((revents & EV_HUP) && !mux_stream_dead(st) && !(io->events & EV_READ)) {
+		/*
+		 * EV_HUP is reported whatever the mask says.  With both
+		 * directions shut but unread data we cannot take yet (no
+		 * credit), level-triggered epoll would spin: park the fd
+		 * until credit arrives.
+		 */
+		st->parked_fd = io->fd;
+		ev_io_del(loop, io);
+		st->parked = true;
+	}
+out:
+	mux_stream_update(st);
+}
+
+/*
+ * The events a stream can act on now.  *wait is set when it would read
+ * but the link queue is full: it then belongs on the link-wait list.
+ */
+static uint32_t
+mux_stream_events(const struct mux_stream *st, bool *wait)
+{
+	uint32_t	ev = 0;
+
+	*wait = false;
+	if (st->conn == MUX_CONN_CONNECTING)
+		return EV_WRITE;
+	if (st->istate == MUX_IN_OPEN && st->tx_credit > 0) {
+		if (buf_len(&st->mux->link_out) < MUX_LINK_SOFT)
+			ev |= EV_READ;
+		else
+			*wait = true;
+	}
+	if (buf_len(&st->out) > 0)
+		ev |= EV_WRITE;
+	return ev;
+}
+
+/* Register exactly the events the stream can act on now. */
+static void
+mux_stream_update(struct mux_stream *st)
+{
+	struct mux	*m = st->mux;
+	uint32_t	 ev;
+	bool		 wait;
+
+	if (mux_stream_dead(st))
+		return;
+	ev = mux_stream_events(st, &wait);
+	if (wait)
+		mux_link_wait_add(st);
+	if (st->parked) {
+		if (!(ev & EV_READ))
+			return;
+		if (ev_io_add(m->loop, &st->io, st->parked_fd, ev, mux_stream_cb, st) != 0) {
+			/* Still parked: the kill closes parked_fd. */
+			mux_stream_kill(st, PROTO_CLOSE_RESOURCE, false);
+			return;
+		}
+		st->parked = false;
+		st->parked_fd = -1;
+		return;
+	}
+	if (ev_io_set(m->loop, &st->io, ev) != 0)
+		mux_stream_kill(st, PROTO_CLOSE_RESOURCE, true);
+}
+
+/* ---- frames in ---- */
+
+void
+mux_stream_accept(struct mux *m, const struct proto_frame *f)
+{
+	struct mux_stream	*st;
+	int			 fd;
+
+	if (f->bad) {
+		log_warn("stream %u: invalid OPEN: %s; closing the stream", f->stream,
+		    proto_strerror(f->bad));
+		(void)mux_send_simple(m, PROTO_CLOSE, f->stream, PROTO_CLOSE_PROTOCOL);
+		return;
+	}
+	if ((fd = m->ops->open(m, &f->u.open)) < 0) {
+		m->stats.streams_failed++;
+		(void)mux_send_simple(m, PROTO_OPEN_RESULT, f->stream,
+		    proto_status_from_errno(-fd));
+		return;
+	}
+	if ((st = mux_stream_new(m, f->stream, MUX_CONN_CONNECTING)) == NULL) {
+		close(fd);
+		(void)mux_send_simple(m, PROTO_OPEN_RESULT, f->stream, PROTO_ST_FAILED);
+		return;
+	}
+	m->stats.streams_opened++;
+	st->deadline = ev_now() + MUX_CONNECT_TIMEOUT_MS;
+	if (ev_io_add(m->loop, &st->io, fd, EV_WRITE, mux_stream_cb, st) != 0) {
+		close(fd);
+		(void)mux_send_simple(m, PROTO_OPEN_RESULT, f->stream, PROTO_ST_FAILED);
+		mux_stream_kill(st, -1, false);
+	}
+}
+
+/* DATA from the peer: straight to the socket when possible, else queued. */
+static void
+mux_stream_data(struct mux_stream *st, const struct proto_frame *f)
+{
+	struct mux	*m = st->mux;
+	ssize_t		 n = 0;
+
+	st->rx_avail -= f->len;
+	st->bytes_in += f->len;
+	m->stats.bytes_in += f->len;
+	/* Straight to the socket when nothing is queued: saves a copy and
+	 * an event-loop pass on the common path. */
+	if (buf_len(&st->out) == 0 && st->conn != MUX_CONN_CONNECTING) {
+		n = send(mux_stream_fd(st), f->payload, f->len, MSG_NOSIGNAL);
+		if (n < 0) {
+			if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR) {
+				mux_stream_kill(st, PROTO_CLOSE_RESET, true);
+				return;
+			}
+			n = 0;
+		}
+	}
+	if ((size_t)n < f->len) {
+		if (buf_append(&st->out, f->payload + n, f->len - (size_t)n) != 0) {
+			mux_stream_kill(st, PROTO_CLOSE_RESOURCE, true);
+			return;
+		}
+		m->stats.queued += f->len - (size_t)n;
+		if (buf_len(&st->out) > m->stats.queued_peak)
+			m->stats.queued_peak = buf_len(&st->out);
+	}
+	if (n > 0)
+		mux_stream_give_credit(st, (size_t)n);
+	mux_stream_update(st);
+}
+
+void
+mux_stream_frame(struct mux_stream *st, const struct proto_frame *f)
+{
+	struct mux	*m = st->mux;
+	const char	*why = NULL;
+
+	if (f->bad) {
+		why = proto_strerror(f->bad);
+		goto violation;
+	}
+	if (st->conn == MUX_CONN_WAIT_RESULT && f->type != PROTO_OPEN_RESULT &&
+	    f->type != PROTO_CLOSE) {
+		why = "frame before OPEN_RESULT";
+		goto violation;
+	}
+	switch (f->type) {
+	case PROTO_OPEN_RESULT:
+		if (st->conn != MUX_CONN_WAIT_RESULT) {
+			why = "unexpected OPEN_RESULT";
+			goto violation;
+		}
+		if (f->u.status != PROTO_ST_OK) {
+			log_debug("stream %u: remote connect failed: %s", st->id,
+			    proto_status_name(f->u.status));
+			m->stats.streams_failed++;
+			mux_stream_kill(st, -1, true);
+			return;
+		}
+		mux_stream_set_conn(st, MUX_CONN_UP);
+		break;
+	case PROTO_DATA:
+		if (st->ostate != MUX_OUT_OPEN) {
+			why = "DATA after EOF";
+			goto violation;
+		}
+		if (f->len > st->rx_avail) {
+			why = "DATA beyond the granted credit";
+			goto violation;
+		}
+		mux_stream_data(st, f);
+		return;
+	case PROTO_CREDIT:
+		if ((uint64_t)st->tx_credit + f->u.credit > m->peer_window) {
+			why = "CREDIT beyond the window";
+			goto violation;
+		}
+		st->tx_credit += f->u.credit;
+		break;
+	case PROTO_EOF:
+		if (st->ostate != MUX_OUT_OPEN) {
+			why = "duplicate EOF";
+			goto violation;
+		}
+		mux_stream_set_out(st, MUX_OUT_WAIT_DRAIN);
+		/* While connecting, mux_stream_connected() flushes. */
+		if (st->conn != MUX_CONN_CONNECTING && mux_stream_flush(st) < 0)
+			return;
+		break;
+	case PROTO_CLOSE:
+		log_trace("stream %u: peer closed it (reason %u)", st->id, f->u.reason);
+		mux_stream_kill(st, -1, true);
+		return;
+	}
+	mux_stream_update(st);
+	return;
+violation:
+	log_warn("stream %u: protocol violation by the peer: %s; closing the stream",
+	    st->id, why);
+	mux_stream_kill(st, PROTO_CLOSE_PROTOCOL, true);
+}
+
+/* ---- public stream operations ---- */
+
+struct mux_stream *
+mux_stream_open(struct mux *m, int fd, const struct addr *dst)
+{
+	struct mux_stream	*st;
+	struct proto_open	 o;
+	uint8_t			 f[PROTO_HDR_LEN + 20];
+	bool			 wait;
+
+	if (m->last_id == UINT32_MAX) {
+		log_warn("stream ids exhausted for this session; connection refused");
+		close(fd);
+		return NULL;
+	}
+	if ((st = mux_stream_new(m, m->last_id + 1, MUX_CONN_WAIT_RESULT)) == NULL) {
+		log_warn("out of memory for a new stream");
+		close(fd);
+		return NULL;
+	}
+	/* Added with the events it wants (DATA may follow OPEN before the
+	 * result): one epoll_ctl per new connection, not an add and a mod;
+	 * mux_stream_update() below puts it on the link-wait list if need be. */
+	if (ev_io_add(m->loop, &st->io, fd, mux_stream_events(st, &wait),
+	    mux_stream_cb, st) != 0) {
+		log_warn("cannot watch a new connection: %s", strerror(errno));
+		close(fd);
+		mux_stream_kill(st, -1, false);
+		return NULL;
+	}
+	memset(&o, 0, sizeof(o));
+	o.ipproto = IPPROTO_TCP;
+	o.dst = *dst;
+	if (mux_queue(m, f, proto_put_open(f, sizeof(f), st->id, &o)) != 0) {
+		mux_stream_kill(st, -1, true);
+		return NULL;
+	}
+	/* Only an id that went out on the wire is used up: the ids the
+	 * stub sees increase by exactly one. */
+	m->last_id++;
+	m->stats.streams_opened++;
+	mux_stream_update(st);
+	return st;
+}
+
+void
+mux_sweep(struct mux *m, uint64_t now)
+{
+	struct mux_stream	*st, *next;
+
+	LIST_FOREACH_SAFE(st, &m->all, lentry, next) {
+		if (st->conn == MUX_CONN_CONNECTING && st->deadline <= now) {
+			log_debug("stream %u: connect timed out", st->id);
+			m->stats.streams_failed++;
+			(void)mux_send_simple(m, PROTO_OPEN_RESULT, st->id, PROTO_ST_TIMEDOUT);
+			mux_stream_kill(st, -1, false);
+		}
+	}
+}
