@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * config.h - the configuration file (--config FILE, cshuttle.conf(5)).
  *

@@ -39,6 +39,7 @@
 #include <unistd.h>
 
 #include "daemon.h"
+#include "pidfile.h"
 #include "dns_local.h"
 #include "dns_msg.h"
 #include "dns_resolve.h"
