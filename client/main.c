@@ -49,6 +49,7 @@
 #include "mux.h"
 #include "notify.h"
 #include "options.h"
+#include "resolve.h"
 #include "resolv.h"
 #include "sshconfig.h"
 #include "transport.h"
@@ -648,7 +649,8 @@ main_reload(void *arg, struct tunnel *t)
 		goto done;
 	}
 	if ((rc = options_parse(o, ctx->argc, ctx->argv, err, sizeof(err))) !=
-	    CSHUTTLE_EXIT_OK) {
+	    CSHUTTLE_EXIT_OK ||
+	    (rc = resolve_options(o, NULL, err, sizeof(err))) != CSHUTTLE_EXIT_OK) {
 		log_error("cannot reload: %s; the running configuration stays", err);
 		options_free(o);
 		free(o);
@@ -800,6 +802,14 @@ main(int argc, char **argv)
 	if (o->firewall) {
 		log_init("cshuttle-fw", o->quiet ? -1 : o->verbose);
 		rc = fw_helper_main(STDIN_FILENO, STDOUT_FILENO, o->verbose);
+		options_free(o);
+		free(o);
+		return rc;
+	}
+	/* Host names, as a user error, before anything is touched. */
+	if ((rc = resolve_options(o, NULL, err, sizeof(err))) != CSHUTTLE_EXIT_OK) {
+		fprintf(stderr, "cshuttle: %s%s\n", err,
+		    rc == CSHUTTLE_EXIT_USAGE ? " (see cshuttle --help)" : "");
 		options_free(o);
 		free(o);
 		return rc;
