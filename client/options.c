@@ -143,17 +143,17 @@ int
 options_name_take(struct options *o, struct options *from, size_t i0,
     char *err, size_t errlen)
 {
+	size_t	i;
 	int	ret;
 
-	for (; i0 < from->nnames; from->nnames--) {
+	for (i = i0; i < from->nnames; i++) {
 		if ((ret = options_names_grow(o, err, errlen)) != 0)
 			return ret;
-		o->names[o->nnames] = from->names[i0];
+		o->names[o->nnames] = from->names[i];
 		o->names[o->nnames++].check_only = true;
-		/* transferred: close the gap */
-		memmove(&from->names[i0], &from->names[i0 + 1],
-		    (from->nnames - i0 - 1) * sizeof(*from->names));
+		from->names[i].name = from->names[i].where = NULL;	/* transferred */
 	}
+	from->nnames = i0;
 	return 0;
 }
 

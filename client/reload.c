@@ -367,7 +367,7 @@ reload_apply(struct client *c, struct tunnel *t, struct options *o)
 		tunnel_set_dns(t, dns);
 		dns_local_close(c->dns);
 		c->dns = dns;
-		memcpy(c->dns_plan, plan, sizeof(plan));
+		memcpy(c->dns_plan, plan, nplan * sizeof(plan[0]));
 		c->ndns_plan = nplan;
 		old = c->dns_owner;
 		c->dns_owner = o;
