@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * config.c - split the configuration file into (key, value, line).
  *
@@ -10,6 +11,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -17,7 +19,29 @@
 #include <unistd.h>
 
 #include "config.h"
-#include "options.h"
+#include "exitcode.h"
+
+/* A problem with the file: the message in err, CSHUTTLE_EXIT_USAGE. */
+static int __attribute__((format(printf, 3, 4)))
+config_fail(char *err, size_t errlen, const char *fmt, ...)
+{
+	va_list	ap;
+
+	if (err != NULL && errlen > 0) {
+		va_start(ap, fmt);
+		vsnprintf(err, errlen, fmt, ap);
+		va_end(ap);
+	}
+	return CSHUTTLE_EXIT_USAGE;
+}
+
+static int
+config_nomem(char *err, size_t errlen)
+{
+	if (err != NULL && errlen > 0)
+		snprintf(err, errlen, "out of memory");
+	return CSHUTTLE_EXIT_FAIL;
+}
 
 void
 config_free(struct config *c)
@@ -46,17 +70,17 @@ config_add(struct config *c, const char *key, size_t klen, const char *value,
 	if ((c->n & (c->n - 1)) == 0) {
 		nv = realloc(c->v, (c->n == 0 ? 1 : c->n * 2) * sizeof(*nv));
 		if (nv == NULL)
-			return options_nomem(err, errlen);
+			return config_nomem(err, errlen);
 		c->v = nv;
 	}
 	e = &c->v[c->n];
 	memset(e, 0, sizeof(*e));
 	e->line = line;
 	if ((e->key = strndup(key, klen)) == NULL)
-		return options_nomem(err, errlen);
+		return config_nomem(err, errlen);
 	if (value != NULL && (e->value = strndup(value, vlen)) == NULL) {
 		free(e->key);
-		return options_nomem(err, errlen);
+		return config_nomem(err, errlen);
 	}
 	c->n++;
 	return 0;
@@ -81,7 +105,7 @@ config_line(struct config *c, const char *s, size_t len, int lineno,
 		unsigned char ch = (unsigned char)s[i];
 
 		if ((ch < 0x20 && ch != '\t') || ch == 0x7f)
-			return options_fail(err, errlen, "%s:%d: control "
+			return config_fail(err, errlen, "%s:%d: control "
 			    "character 0x%02x", c->name, lineno, ch);
 	}
 	/* A comment starts at '#' first on the line or after white space;
@@ -105,7 +129,7 @@ config_line(struct config *c, const char *s, size_t len, int lineno,
 	    klen++)
 		;
 	if (klen == 0)
-		return options_fail(err, errlen, "%s:%d: missing key before '='",
+		return config_fail(err, errlen, "%s:%d: missing key before '='",
 		    c->name, lineno);
 	for (i = klen; i < len && config_space(s[i]); i++)
 		;
@@ -134,23 +158,23 @@ config_parse(struct config *c, const char *name, const char *dir,
 		*err = '\0';
 	if ((c->name = strdup(name)) == NULL ||
 	    (dir != NULL && (c->dir = strdup(dir)) == NULL))
-		return options_nomem(err, errlen);
+		return config_nomem(err, errlen);
 	if (len > CONFIG_MAX_FILE)
-		return options_fail(err, errlen, "%s: larger than %d bytes",
+		return config_fail(err, errlen, "%s: larger than %d bytes",
 		    name, CONFIG_MAX_FILE);
 	/* Editors on other systems like to start with a byte order mark. */
 	if (len >= 3 && memcmp(p, "\xef\xbb\xbf", 3) == 0)
 		p += 3;
 	while (p < end) {
 		if (++lineno > CONFIG_MAX_LINES)
-			return options_fail(err, errlen, "%s:%d: more than %d "
+			return config_fail(err, errlen, "%s:%d: more than %d "
 			    "lines", name, lineno, CONFIG_MAX_LINES);
 		nl = memchr(p, '\n', (size_t)(end - p));
 		llen = nl != NULL ? (size_t)(nl - p) : (size_t)(end - p);
 		if (llen > 0 && p[llen - 1] == '\r')
 			llen--;
 		if (llen > CONFIG_MAX_LINE)
-			return options_fail(err, errlen, "%s:%d: line longer than "
+			return config_fail(err, errlen, "%s:%d: line longer than "
 			    "%d bytes", name, lineno, CONFIG_MAX_LINE);
 		if ((ret = config_line(c, p, llen, lineno, err, errlen)) != 0)
 			return ret;
@@ -185,36 +209,36 @@ config_load(struct config *c, const char *path, const char *base, char *err,
 
 	memset(c, 0, sizeof(*c));
 	if (*path == '\0') {
-		ret = options_fail(err, errlen, "--config: empty file name");
+		ret = config_fail(err, errlen, "--config: empty file name");
 		goto out;
 	}
 	if ((full = config_join(base, path)) == NULL) {
-		ret = options_nomem(err, errlen);
+		ret = config_nomem(err, errlen);
 		goto out;
 	}
 	/* O_NONBLOCK: a FIFO must not hang start-up (it is refused below). */
 	if ((fd = open(full, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY)) == -1 ||
 	    fstat(fd, &st) == -1) {
-		options_fail(err, errlen, "%s: %s", path, strerror(errno));
+		config_fail(err, errlen, "%s: %s", path, strerror(errno));
 		goto out;
 	}
 	if (!S_ISREG(st.st_mode)) {
-		options_fail(err, errlen, "%s: not a regular file", path);
+		config_fail(err, errlen, "%s: not a regular file", path);
 		goto out;
 	}
 	/* ssh-cmd runs as this user: nobody else may choose it. */
 	if ((st.st_mode & (S_IWGRP | S_IWOTH)) != 0) {
-		options_fail(err, errlen, "%s: writable by group or others "
+		config_fail(err, errlen, "%s: writable by group or others "
 		    "(chmod go-w)", path);
 		goto out;
 	}
 	if (st.st_uid != 0 && st.st_uid != geteuid()) {
-		options_fail(err, errlen, "%s: owned by uid %u, neither root nor "
+		config_fail(err, errlen, "%s: owned by uid %u, neither root nor "
 		    "me", path, (unsigned)st.st_uid);
 		goto out;
 	}
 	if ((data = malloc(CONFIG_MAX_FILE + 1)) == NULL) {
-		ret = options_nomem(err, errlen);
+		ret = config_nomem(err, errlen);
 		goto out;
 	}
 	for (;;) {
@@ -222,7 +246,7 @@ config_load(struct config *c, const char *path, const char *base, char *err,
 		if (r == -1 && errno == EINTR)
 			continue;
 		if (r == -1) {
-			options_fail(err, errlen, "%s: %s", path, strerror(errno));
+			config_fail(err, errlen, "%s: %s", path, strerror(errno));
 			goto out;
 		}
 		if (r == 0)
@@ -232,7 +256,7 @@ config_load(struct config *c, const char *path, const char *base, char *err,
 			break;		/* config_parse() says so */
 	}
 	if ((dir = strdup(full)) == NULL) {
-		ret = options_nomem(err, errlen);
+		ret = config_nomem(err, errlen);
 		goto out;
 	}
 	slash = strrchr(dir, '/');

@@ -1,9 +1,11 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * config.h - the configuration file (--config FILE, cshuttle.conf(5)).
  *
  * This module only reads the syntax: it turns the file into a list of
- * (key, value, line) entries.  What the keys mean is options.c's business,
- * which feeds each entry through the same handlers as the command line.
+ * (key, value, line) entries.  What the keys mean is options_config.c's
+ * business, which feeds each entry through the same handlers as the
+ * command line.  Its errors are exit codes (exitcode.h), as options.h's.
  *
  * Syntax, one setting per line:
  *	key = value

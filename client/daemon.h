@@ -1,5 +1,6 @@
+/* SPDX-License-Identifier: ISC */
 /*
- * daemon.h - -D (detach into the background) and --pidfile.
+ * daemon.h - -D: detach into the background (--pidfile: pidfile.h).
  *
  * -D forks before anything else happens.  The parent stays until the
  * child reports over a pipe: "up" (the tunnel works: the parent exits 0)
@@ -10,8 +11,6 @@
  */
 #ifndef CSHUTTLE_DAEMON_H
 #define CSHUTTLE_DAEMON_H
-
-#include <sys/types.h>
 
 #include <stdbool.h>
 #include <stddef.h>
@@ -30,23 +29,5 @@ void	daemon_ready(void);
 /* Child, before daemon_ready(): start-up failed with exit code rc; the
  * parent prints the last error logged and exits rc.  No-op otherwise. */
 void	daemon_failed(int rc);
-
-/*
- * Pid files.  The path is made absolute (the daemon leaves its working
- * directory) into abs, which the other calls take.
- */
-int	pidfile_path(const char *path, char *abs, size_t abslen, char *err, size_t errlen);
-/* The pid in a pid file: > 0, or -1 (missing, unreadable, garbage). */
-pid_t	pidfile_read(const char *path);
-/* Is pid a running process called `name` (its /proc comm) or "cshuttle"? */
-bool	pidfile_live(pid_t pid, const char *name);
-/* 0, or -1 with a reason in err when the file names a live cshuttle
- * other than this process.  A stale file is fine (it gets replaced). */
-int	pidfile_check(const char *path, char *err, size_t errlen);
-/* Write pid atomically (temporary file, then rename), mode 0644.  0, or -1
- * with a reason in err. */
-int	pidfile_write(const char *path, pid_t pid, char *err, size_t errlen);
-/* Remove the file if it still names pid. */
-void	pidfile_remove(const char *path, pid_t pid);
 
 #endif

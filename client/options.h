@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * options.h - the cshuttle command line (sshuttle-compatible subset).
  *
@@ -16,6 +17,18 @@
  * file relative to the file's directory; ssh_config, pidfile and config
  * are stored absolute.  So options_parse() on the same argv gives the
  * same result after a chdir("/"), which is what SIGHUP's reload does.
+ *
+ * Parsing never resolves a host name, so it never blocks: a name given
+ * as a subnet or to --ns-hosts is kept (struct options_name) until the
+ * caller resolves them all with options_resolve() and a resolver of its
+ * choice (resolve.h: at start-up, and in the reload's thread).
+ *
+ * The module's files: options.c (the option table, the getopt loop, what
+ * each option does, the host names), options_args.c (assembling the
+ * arguments: $CSHUTTLE_ARGS, @files, -s/-X files), options_config.c (what
+ * each configuration key means), options_net.c (listen addresses, DNS
+ * servers and domains), options_usage.c (--help); options_int.h is what
+ * they share.
  */
 #ifndef CSHUTTLE_OPTIONS_H
 #define CSHUTTLE_OPTIONS_H
@@ -51,11 +64,34 @@ struct options_ns {
 	uint16_t	port;
 };
 
+/* What a host name stands for. */
+enum options_name_use {
+	OPTIONS_NAME_SUBNET,	/* an unresolved entry of subnets */
+	OPTIONS_NAME_NS_HOST,	/* --ns-hosts: its addresses go before
+				 * ns_hosts[at] */
+};
+
+/* A host name given where an address may stand, not resolved yet. */
+struct options_name {
+	char			*name;
+	enum options_name_use	 use;
+	int			 at;		/* OPTIONS_NAME_NS_HOST */
+	bool			 check_only;	/* from a list of the file that the
+						 * command line replaced: it must
+						 * resolve, but is not used */
+	char			*where;		/* "" or where it was given, as a
+						 * parse error would name it:
+						 * "FILE:LINE: ", "subnet file
+						 * \"F\" line N: " */
+};
+
 struct options {
 	char		*remote;	/* -r [user@]host[:port], NULL without one */
 	struct subnet_list subnets;	/* includes and excludes (exclude=true):
 					 * -x/-X/-s ones in the order given, then
-					 * the positional subnets */
+					 * the positional subnets; host names stay
+					 * unresolved entries until
+					 * options_resolve() */
 	struct options_listen listen[OPTIONS_MAX_LISTEN];
 	int		 nlisten;	/* default: 127.0.0.1 and ::1, port 0 */
 	int		 verbose;	/* number of -v */
@@ -66,7 +102,9 @@ struct options {
 	bool		 stub_cache;	/* --stub-cache: keep the stub on the remote */
 	char		*remote_tmpdir;	/* --remote-tmpdir DIR: try it first */
 	bool		 dns;		/* --dns: capture the resolv.conf servers */
-	struct options_ns ns_hosts[OPTIONS_MAX_NS];	/* --ns-hosts: capture these too */
+	struct options_ns ns_hosts[OPTIONS_MAX_NS];	/* --ns-hosts: capture these too
+							 * (the addresses; names
+							 * wait in names) */
 	int		 nns_hosts;
 	struct options_ns to_ns[OPTIONS_MAX_NS];	/* --to-ns: the remote asks these */
 	int		 nto_ns;
@@ -84,6 +122,9 @@ struct options {
 	bool		 firewall;	/* --firewall: act as the firewall helper */
 	bool		 show_help;	/* -h: caller prints options_usage() */
 	bool		 show_version;	/* --version */
+	struct options_name *names;	/* host names to resolve, in the order
+					 * given; none after options_resolve() */
+	size_t		 nnames;
 };
 
 /*
@@ -94,7 +135,8 @@ struct options {
  * without a program-name prefix; problems in the file read "FILE:LINE:
  * problem" or "FILE: problem".  *o is always safe to pass to
  * options_free(), whatever the result.  The file is not read with
- * --help, --version or --firewall.
+ * --help, --version or --firewall.  Host names are kept, not resolved
+ * (o->names).
  */
 int	options_parse(struct options *o, int argc, char **argv,
 	    char *err, size_t errlen);
@@ -107,14 +149,21 @@ int	options_parse(struct options *o, int argc, char **argv,
 int	options_parse_text(struct options *o, const char *name,
 	    const char *text, size_t len, int argc, char **argv,
 	    char *err, size_t errlen);
+/*
+ * Resolve every name in o->names with fn (subnet.h's resolver type: at
+ * most `max` addresses of a name, 0 or -1 with a reason), in the order
+ * given: each subnet name becomes one host subnet per address in its
+ * place, each --ns-hosts name its addresses (port 53) in its place,
+ * duplicates dropped.  Each distinct name is asked once.  Returns
+ * CSHUTTLE_EXIT_OK with o->nnames 0, or CSHUTTLE_EXIT_USAGE with the
+ * message a parse error at that place would give ("FILE:LINE: cannot
+ * resolve host \"x\": why", "--ns-hosts: more than 8 servers"), or
+ * CSHUTTLE_EXIT_FAIL when memory ran out; o is then unchanged.
+ */
+int	options_resolve(struct options *o, subnet_resolve_fn *fn, void *arg,
+	    char *err, size_t errlen);
 /* The --help text. */
 void	options_usage(FILE *f);
 void	options_free(struct options *o);
-
-/* For the option and config-file parsers: a usage error (message in err,
- * returns CSHUTTLE_EXIT_USAGE) and running out of memory (EXIT_FAIL). */
-int	options_fail(char *err, size_t errlen, const char *fmt, ...)
-	    __attribute__((format(printf, 3, 4)));
-int	options_nomem(char *err, size_t errlen);
 
 #endif

@@ -81,7 +81,7 @@ struct session {
 struct tunnel {
 	const struct tunnel_params *p;
 	struct ev_loop		 loop;
-	struct ev_io		 lio4, lio6, sio, fio, wio;
+	struct ev_io		 lio4, lio6, sio, fio, wio, rio;
 	struct ev_timer		 alive, accept_pause, outage_tm, retry, watchdog, status;
 	int			 sigfd;
 	bool			 ended;
@@ -114,6 +114,14 @@ struct tunnel {
 	size_t			 status_streams;
 	uint32_t		 rnd;
 };
+
+/* Each timer has its slot (EV_MAX_TIMERS): running out is a bug. */
+static void
+tunnel_timer_add(struct ev_loop *loop, struct ev_timer *tm)
+{
+	if (ev_timer_add(loop, tm) != 0)
+		fatal("event loop: no slot for another timer");
+}
 
 static int	tunnel_write(struct tunnel *);
 static void	tunnel_connect_start(struct tunnel *);
@@ -254,7 +262,7 @@ tunnel_outage_arm(struct tunnel *t)
 {
 	t->outage_tm.when = outage_next_deadline(&t->oq);
 	if (t->outage_tm.when != 0)
-		(void)ev_timer_add(&t->loop, &t->outage_tm);
+		tunnel_timer_add(&t->loop, &t->outage_tm);
 }
 
 static void
@@ -429,7 +437,7 @@ tunnel_accept_cb(struct ev_loop *loop, struct ev_io *io, uint32_t revents)
 				(void)ev_io_set(loop, &t->lio4, 0);
 				(void)ev_io_set(loop, &t->lio6, 0);
 				t->accept_pause.when = ev_now() + TUNNEL_EMFILE_PAUSE_MS;
-				(void)ev_timer_add(loop, &t->accept_pause);
+				tunnel_timer_add(loop, &t->accept_pause);
 			}
 			return;
 		}
@@ -643,7 +651,7 @@ tunnel_alive_cb(struct ev_loop *loop, struct ev_timer *tm)
 		s->last_ping = now;
 	}
 	tm->when = now + (uint64_t)tunnel_tick_ms(t);
-	(void)ev_timer_add(loop, tm);
+	tunnel_timer_add(loop, tm);
 }
 
 /* Start a session on a transport in data phase.  0, or -1 (the transport
@@ -684,7 +692,7 @@ tunnel_session_start(struct tunnel *t, struct transport *tr)
 		return 0;
 	}
 	t->alive.when = ev_now() + (uint64_t)tunnel_tick_ms(t);
-	(void)ev_timer_add(&t->loop, &t->alive);
+	tunnel_timer_add(&t->loop, &t->alive);
 	return 0;
 }
 
@@ -721,7 +729,7 @@ static void
 tunnel_retry_in(struct tunnel *t, uint64_t ms)
 {
 	t->retry.when = ev_now() + ms;
-	(void)ev_timer_add(&t->loop, &t->retry);
+	tunnel_timer_add(&t->loop, &t->retry);
 }
 
 /* The session died (s->lost): reconnect, or end the tunnel. */
@@ -883,6 +891,15 @@ tunnel_signal_cb(struct ev_loop *loop, struct ev_io *io, uint32_t revents)
 	}
 }
 
+/* The reload's thread is done (its eventfd, reload.h). */
+static void
+tunnel_reload_cb(struct ev_loop *loop, struct ev_io *io, uint32_t revents)
+{
+	struct tunnel	*t = io->arg;
+
+	t->p->hooks.reload_done(t->p->hooks.arg, t);
+}
+
 static void
 tunnel_fw_cb(struct ev_loop *loop, struct ev_io *io, uint32_t revents)
 {
@@ -903,7 +920,7 @@ tunnel_watchdog_cb(struct ev_loop *loop, struct ev_timer *tm)
 	notify_send("WATCHDOG=1");
 	if (ms > 0) {
 		tm->when = ev_now() + (uint64_t)ms;
-		(void)ev_timer_add(loop, tm);
+		tunnel_timer_add(loop, tm);
 	}
 }
 
@@ -919,7 +936,7 @@ tunnel_status_cb(struct ev_loop *loop, struct ev_timer *tm)
 			tunnel_status(t);
 	}
 	tm->when = ev_now() + TUNNEL_STATUS_MS;
-	(void)ev_timer_add(loop, tm);
+	tunnel_timer_add(loop, tm);
 }
 
 static void
@@ -982,7 +999,7 @@ tunnel_run(const struct tunnel_params *p, bool *stuck)
 	struct outage_conn	 c;
 	sigset_t		 mask;
 	enum tunnel_end		 end;
-	int			 wd;
+	int			 wd, r;
 
 	*stuck = false;
 	if ((t = calloc(1, sizeof(*t))) == NULL) {
@@ -1000,7 +1017,7 @@ tunnel_run(const struct tunnel_params *p, bool *stuck)
 	if (t->rnd == 0)
 		t->rnd = 1;
 	outage_init(&t->oq, 0, 0);
-	t->lio4.fd = t->lio6.fd = t->fio.fd = t->sio.fd = t->wio.fd = -1;
+	t->lio4.fd = t->lio6.fd = t->fio.fd = t->sio.fd = t->wio.fd = t->rio.fd = -1;
 	tunnel_timer_init(&t->alive, tunnel_alive_cb, t);
 	tunnel_timer_init(&t->accept_pause, tunnel_accept_pause_cb, t);
 	tunnel_timer_init(&t->outage_tm, tunnel_outage_cb, t);
@@ -1034,6 +1051,8 @@ tunnel_run(const struct tunnel_params *p, bool *stuck)
 	if ((t->sigfd = signalfd(-1, &mask, SFD_NONBLOCK | SFD_CLOEXEC)) == -1 ||
 	    ev_io_add(&t->loop, &t->sio, t->sigfd, EV_READ, tunnel_signal_cb, t) != 0 ||
 	    ev_io_add(&t->loop, &t->wio, sv_fd(&t->sv), EV_READ, tunnel_worker_cb, t) != 0 ||
+	    (p->hooks.reload_done != NULL &&
+	    ev_io_add(&t->loop, &t->rio, p->reload_fd, EV_READ, tunnel_reload_cb, t) != 0) ||
 	    /* Listeners stay quiet (mask 0) until the rules are in place. */
 	    (p->listen->fd4 >= 0 &&
 	    ev_io_add(&t->loop, &t->lio4, p->listen->fd4, 0, tunnel_accept_cb, t) != 0) ||
@@ -1048,10 +1067,10 @@ tunnel_run(const struct tunnel_params *p, bool *stuck)
 	}
 	if ((wd = notify_watchdog_ms()) > 0) {
 		t->watchdog.when = ev_now() + (uint64_t)wd;
-		(void)ev_timer_add(&t->loop, &t->watchdog);
+		tunnel_timer_add(&t->loop, &t->watchdog);
 	}
 	t->status.when = ev_now() + TUNNEL_STATUS_MS;
-	(void)ev_timer_add(&t->loop, &t->status);
+	tunnel_timer_add(&t->loop, &t->status);
 	t->loop.before_sleep = tunnel_before_sleep;
 	t->loop.hook_arg = t;
 
@@ -1059,7 +1078,9 @@ tunnel_run(const struct tunnel_params *p, bool *stuck)
 		t->end = TUNNEL_END_SETUP;
 		goto out;
 	}
-	(void)ev_run(&t->loop);
+	/* It fails only for a bad epoll descriptor or event buffer. */
+	if ((r = ev_run(&t->loop)) < 0)
+		fatal("event loop: %s", strerror(-r));
 out:
 	end = t->end;
 	/* A worker may be blocked in a connect: make it give up. */

@@ -43,6 +43,8 @@ struct tunnel_hooks {
 		    size_t errlen);
 	/* SIGHUP (only ever after the first up). */
 	void	(*reload)(void *arg, struct tunnel *t);
+	/* tunnel_params.reload_fd is readable (the reload's thread is done). */
+	void	(*reload_done)(void *arg, struct tunnel *t);
 	void	*arg;
 };
 
@@ -60,6 +62,8 @@ struct tunnel_params {
 	int			 alive_timeout_ms;	/* dead after this long without input */
 	bool			 reconnect;	/* false: a lost session ends the tunnel */
 	const char		*remote;	/* for messages: "reconnected to HOST" */
+	int			 reload_fd;	/* watched for hooks.reload_done (only
+						 * with that hook) */
 	struct tunnel_hooks	 hooks;
 };
 

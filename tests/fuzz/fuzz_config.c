@@ -3,8 +3,8 @@
  * fuzz_config.c - the configuration file is not network input, but root
  * parses it, at start and again on every SIGHUP: no file may crash the
  * parser, every entry it yields must be a clean (key, value, line), and
- * whatever options_parse() accepts from it must satisfy the checks the
- * rest of the client relies on.
+ * whatever options_parse() accepts from it, its host names resolved as
+ * main.c does, must satisfy the checks the rest of the client relies on.
  */
 #include <stdint.h>
 #include <stdlib.h>
@@ -14,6 +14,7 @@
 #include "dns_resolve.h"
 #include "exitcode.h"
 #include "options.h"
+#include "resolve.h"
 
 int	LLVMFuzzerTestOneInput(const uint8_t *, size_t);
 
@@ -89,7 +90,11 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		return 0;
 	r = options_parse_text(&o, "fuzz.conf", text, size, 1, argv, err,
 	    sizeof(err));
+	if (r == CSHUTTLE_EXIT_OK)
+		r = resolve_options(&o, NULL, err, sizeof(err));
 	if (r == CSHUTTLE_EXIT_OK) {
+		if (o.nnames != 0 || subnet_list_has_names(&o.subnets))
+			abort();
 		for (i = 0; i < o.subnets.n; i++)
 			includes += !o.subnets.v[i].exclude;
 		if (o.remote == NULL || includes == 0 ||

@@ -13,6 +13,11 @@
 #     nothing changes (not even the valid lines of that file);
 #   - remote changed in FILE: "needs a restart: remote", ignored, while
 #     the subnet change in the same file is applied;
+#   - a subnet given as a host name whose name server holds the answer:
+#     while the reload waits for it, the stream goes on echoing and new
+#     connections are tunnelled as before; a second SIGHUP meanwhile is
+#     remembered and runs after it; once the answer comes, the name's
+#     address is tunnelled;
 #   - subnets on the command line replace the file's, at start and after
 #     a reload.
 
@@ -128,6 +133,80 @@ check "$what: the subnet is applied: 198.19.2.1 is tunnelled" \
 check_eq "$what: the same session" "$session" "$(lab_sessions)"
 check "$what: the stream still echoes" stream_moves
 show_log "$m"
+
+# A name server in CLIENT (resolv.conf names 127.0.0.1) that holds every
+# answer until the file $1 exists: slow.lab.test is 198.19.0.2 (A only).
+# Each question's name goes to the log $2 as it arrives.
+LAB_HOLD_DNS_PY='
+import os, socket, struct, sys
+release, log, ready = sys.argv[1:4]
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+s.bind(("127.0.0.1", 53))
+s.settimeout(0.05)
+out = open(log, "a", buffering=1)
+open(ready, "w").close()
+held = []
+def question(q):
+    i, labels = 12, []
+    while q[i]:
+        labels.append(q[i + 1:i + 1 + q[i]].decode())
+        i += 1 + q[i]
+    return ".".join(labels), struct.unpack(">H", q[i + 1:i + 3])[0], i + 5
+def answer(q):
+    name, qtype, end = question(q)
+    a = qtype == 1 and name == "slow.lab.test"
+    r = q[:2] + b"\x81\x80" + struct.pack(">HHHH", 1, 1 if a else 0, 0, 0) + q[12:end]
+    if a:
+        r += b"\xc0\x0c" + struct.pack(">HHIH", 1, 1, 60, 4) + socket.inet_aton("198.19.0.2")
+    return r
+while True:
+    try:
+        q, peer = s.recvfrom(4096)
+        out.write(question(q)[0] + "\n")
+        held.append((q, peer))
+    except socket.timeout:
+        pass
+    if os.path.exists(release):
+        for q, peer in held:
+            s.sendto(answer(q), peer)
+        held = []
+'
+
+what="SIGHUP, a subnet whose name server holds the answer"
+hold=$LAB_DIR/hold-dns
+ip netns exec "$LAB_NS_C" "$LAB_PY" -c "$LAB_HOLD_DNS_PY" "$hold.release" \
+    "$hold.log" "$hold.ready" </dev/null >"$hold.out" 2>&1 &
+hold_pid=$!
+LAB_PIDS+=("$hold_pid")
+lab_wait_for 5 test -e "$hold.ready" || lab_bad "$what: the name server did not start"
+write_cfg "remote = labalt" "subnet = 198.19.1.0/24" "subnet = 198.19.2.0/24" \
+    "exclude = 198.19.1.3" "subnet = slow.lab.test"
+m=$(lab_log_mark "$CSHUTTLE_LOG")
+hup "$what"
+check "$what: the reload asks for slow.lab.test" \
+    lab_wait_for 5 grep -qx slow.lab.test "$hold.log"
+# The answer is held: the reload waits, the tunnel must not.  (A reload
+# that blocked the loop would let these pass only once it was over.)
+check "$what: the stream echoes" stream_moves
+check "$what: 198.19.1.1 is tunnelled" via_tunnel 198.19.1.1 8001
+check "$what: ...while the reload was still waiting" \
+    eval '! logged "$m" "reloaded:|cannot reload"'
+kill -HUP "$CSHUTTLE_PID"
+check "$what: a second SIGHUP meanwhile is remembered" \
+    lab_wait_for 5 logged "$m" "a reload is running; another one follows it"
+: >"$hold.release"
+check "$what: once answered, the subnet is applied" \
+    lab_wait_for 10 logged "$m" "reloaded: subnets"
+check "$what: 198.19.0.2 (slow.lab.test) is tunnelled" \
+    lab_wait_for 10 via_tunnel 198.19.0.2 8001
+check "$what: then the second reload ran" \
+    lab_wait_for 10 eval '(($(lab_log_since "$CSHUTTLE_LOG" "$m" | grep -c "reloaded:") == 2))'
+check_eq "$what: the same session" "$session" "$(lab_sessions)"
+check "$what: the stream still echoes" stream_moves
+show_log "$m"
+kill "$hold_pid" 2>/dev/null
+wait "$hold_pid" 2>/dev/null
+lab_pids_forget "$hold_pid"
 
 msg=$(lab_stream_stop)
 check "the echo stream lived through every reload ($msg)" \

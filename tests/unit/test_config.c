@@ -4,8 +4,9 @@
  * every key, every error with its line number, and how the command line
  * overrides it.
  *
- * Host names are answered by a dns_resolve() hook, so nothing here
- * touches the network.
+ * Host names are resolved after the parse, as main.c does (vparse()),
+ * and answered by a dns_resolve() hook, so nothing here touches the
+ * network.
  */
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -27,6 +28,7 @@
 #include "dns_resolve.h"
 #include "exitcode.h"
 #include "options.h"
+#include "resolve.h"
 
 static char tmpdir[64];
 static char conf[128];		/* tmpdir/c.conf, the usual file */
@@ -103,13 +105,14 @@ write_file(const char *name, const char *text)
 	return p;
 }
 
-/* options_parse() on "--config conf" plus a NULL-terminated word list. */
+/* options_parse() on "--config conf" plus a NULL-terminated word list,
+ * then the host names resolved. */
 static int
 vparse(struct options *o, char *err, size_t errlen, const char *path,
     va_list ap)
 {
 	char *argv[64];
-	int argc = 0;
+	int argc = 0, r;
 
 	argv[argc++] = "cshuttle";
 	if (path != NULL) {
@@ -118,7 +121,9 @@ vparse(struct options *o, char *err, size_t errlen, const char *path,
 	}
 	while ((argv[argc] = va_arg(ap, char *)) != NULL)
 		argc++;
-	return options_parse(o, argc, argv, err, errlen);
+	if ((r = options_parse(o, argc, argv, err, errlen)) != CSHUTTLE_EXIT_OK)
+		return r;
+	return resolve_options(o, NULL, err, errlen);
 }
 
 /* Write `text` to conf and parse with it and the arguments. */
@@ -504,7 +509,7 @@ test_errors(void **state)
 	expect_error("exclude = 1.2.3.4:99999\n", 1, "bad subnet "
 	    "\"1.2.3.4:99999\"", NULL);
 	expect_error("subnet = nx.invalid\n", 1, "cannot resolve host "
-	    "\"nx.invalid\": Domain name not found", NULL);
+	    "\"nx.invalid\": Domain name not found", "-r", "gw", NULL);
 	expect_error("listen = foo\n", 1, "-l \"foo\": expected PORT", NULL);
 	expect_error("listen = 1.2.3.4:5\nlisten = 1.2.3.5:6\n", 2, "-l "
 	    "\"1.2.3.5:6\": only one IPv4 listen address", NULL);
@@ -513,7 +518,7 @@ test_errors(void **state)
 	expect_error("to-ns = 1.2.3.4:0\n", 1, "--to-ns \"1.2.3.4:0\": port "
 	    "must be 1-65535", NULL);
 	expect_error("ns-hosts = 1.2.3.4, nx.invalid\n", 1, "--ns-hosts: cannot "
-	    "resolve host \"nx.invalid\"", NULL);
+	    "resolve host \"nx.invalid\"", "-r", "gw", "0/0", NULL);
 	expect_error("dns-domains = a..b\n", 1, "--dns-domains \"a..b\": empty "
 	    "label", NULL);
 	expect_error("remote = g\x01w\n", 1, "control character 0x01", NULL);
@@ -778,6 +783,19 @@ test_precedence(void **state)
 	    "-v", NULL);
 	expect_error("remote gw\nsubnett 10/8\n", 2, "unknown key \"subnett\"",
 	    "10/8", NULL);
+	/* Their host names must resolve too, but add nothing. */
+	expect_error("remote gw\nsubnet 10/8 nx.invalid\n", 2, "cannot resolve "
+	    "host \"nx.invalid\"", "10/8", NULL);
+	expect_error("dns\nns-hosts 1.2.3.4,nx.invalid\n", 2, "--ns-hosts: "
+	    "cannot resolve host \"nx.invalid\"", "-r", "gw", "10/8",
+	    "--ns-hosts", "192.0.2.1", NULL);
+	assert_int_equal(parse(&o, err, sizeof(err), "remote gw\nsubnet web.test\n"
+	    "ns-hosts ns.test\n", "10/8", "--ns-hosts", "192.0.2.1", NULL),
+	    CSHUTTLE_EXIT_OK);
+	assert_string_equal(subnets(&o), "10.0.0.0/8");
+	assert_int_equal(o.nns_hosts, 1);
+	assert_int_equal(o.ns_hosts[0].addr[3], 1);
+	options_free(&o);
 	/* ...and what they add does not leak into the result. */
 	assert_int_equal(parse(&o, err, sizeof(err), "remote gw\n"
 	    "subnet 10/8\nexclude 10.1/16\nlisten 127.0.0.2:9\n"

@@ -1,5 +1,6 @@
+/* SPDX-License-Identifier: ISC */
 /*
- * test_daemon.c - pid files (atomic, 0644, refused when they name a live
+ * test_daemon.c - pid files (pidfile.h) (atomic, 0644, refused when they name a live
  * cshuttle, taken over when stale, removed only by their owner) and -D's
  * report from the background process to the waiting parent (exit code and
  * the last error line passed through; "up" is exit 0; a background
@@ -26,6 +27,7 @@
 #include <cmocka.h>
 
 #include "daemon.h"
+#include "pidfile.h"
 #include "log.h"
 
 static char	dir[PATH_MAX];

@@ -3,8 +3,9 @@
  * test_options.c - command line, @files, $CSHUTTLE_ARGS, -s/-X files;
  * the configuration file has test_config.c.
  *
- * Host names in subnets are answered by a dns_resolve() hook, so nothing
- * here touches the network.
+ * options_parse() keeps host names; the tests parse and resolve them
+ * (parse_resolve(), as main.c does), and a dns_resolve() hook answers, so
+ * nothing here touches the network.
  */
 #include <sys/socket.h>
 
@@ -24,13 +25,16 @@
 #include "dns_resolve.h"
 #include "exitcode.h"
 #include "options.h"
+#include "resolve.h"
 
 static char tmpdir[64];
+static int resolves;		/* calls of fake_resolve() */
 
 static int
 fake_resolve(const char *name, int family, int timeout_ms,
     struct addr *out, size_t max, size_t *n, char *err, size_t errlen)
 {
+	resolves++;
 	*n = 0;
 	if (strcmp(name, "web.test") == 0) {
 		memset(out, 0, sizeof(*out));
@@ -91,6 +95,18 @@ write_file(const char *name, const char *text)
 	return p;
 }
 
+/* options_parse(), then its host names resolved, as main.c does. */
+static int
+parse_resolve(struct options *o, int argc, char **argv, char *err,
+    size_t errlen)
+{
+	int	r;
+
+	if ((r = options_parse(o, argc, argv, err, errlen)) != CSHUTTLE_EXIT_OK)
+		return r;
+	return resolve_options(o, NULL, err, errlen);
+}
+
 /* Parse a NULL-terminated word list (argv[0] supplied). */
 static int
 parse(struct options *o, char *err, size_t errlen, ...)
@@ -104,7 +120,7 @@ parse(struct options *o, char *err, size_t errlen, ...)
 	while ((argv[argc] = va_arg(ap, char *)) != NULL)
 		argc++;
 	va_end(ap);
-	return options_parse(o, argc, argv, err, errlen);
+	return parse_resolve(o, argc, argv, err, errlen);
 }
 
 static void
@@ -120,7 +136,7 @@ expect_usage(const char *want, ...)
 	while ((argv[argc] = va_arg(ap, char *)) != NULL)
 		argc++;
 	va_end(ap);
-	r = options_parse(&o, argc, argv, err, sizeof(err));
+	r = parse_resolve(&o, argc, argv, err, sizeof(err));
 	if (r != CSHUTTLE_EXIT_USAGE || strstr(err, want) == NULL)
 		fail_msg("%s ...: got %d \"%s\", want usage error \"%s\"",
 		    argv[1], r, err, want);
@@ -278,6 +294,72 @@ test_names_in_subnets(void **state)
 	assert_string_equal(subnet_format(&o.subnets.v[1], buf, sizeof(buf)),
 	    "198.51.100.9/32:443");
 	options_free(&o);
+}
+
+/* options_parse() keeps every name, with its place for the messages;
+ * resolving asks each distinct name once and puts its addresses there. */
+static void
+test_names_kept(void **state)
+{
+	struct options o;
+	char err[256], buf[64], want[256], a[64];
+	const char *inc;
+	char *argv[] = { "cshuttle", "-r", "gw", "--ns-hosts", "10.0.0.53,ns.test",
+	    "-s", NULL, "web.test:443", NULL };
+
+	inc = write_file("inc", "10/8\nweb.test\n");
+	argv[6] = (char *)inc;
+	resolves = 0;
+	assert_int_equal(options_parse(&o, 8, argv, err, sizeof(err)),
+	    CSHUTTLE_EXIT_OK);
+	assert_int_equal(resolves, 0);
+	assert_int_equal(o.nnames, 3);
+	assert_string_equal(o.names[0].name, "ns.test");
+	assert_int_equal(o.names[0].use, OPTIONS_NAME_NS_HOST);
+	assert_int_equal(o.names[0].at, 1);
+	assert_null(o.names[0].where);
+	assert_string_equal(o.names[1].name, "web.test");
+	assert_int_equal(o.names[1].use, OPTIONS_NAME_SUBNET);
+	snprintf(want, sizeof(want), "subnet file \"%s\" line 2: ", inc);
+	assert_string_equal(o.names[1].where, want);
+	assert_null(o.names[2].where);
+	assert_int_equal(o.nns_hosts, 1);
+	assert_int_equal(o.subnets.n, 3);
+	assert_true(subnet_list_has_names(&o.subnets));
+
+	assert_int_equal(resolve_options(&o, NULL, err, sizeof(err)),
+	    CSHUTTLE_EXIT_OK);
+	assert_int_equal(resolves, 2);
+	assert_int_equal(o.nnames, 0);
+	assert_false(subnet_list_has_names(&o.subnets));
+	assert_int_equal(o.subnets.n, 3);
+	assert_string_equal(subnet_format(&o.subnets.v[1], buf, sizeof(buf)),
+	    "198.51.100.9/32");
+	assert_string_equal(subnet_format(&o.subnets.v[2], buf, sizeof(buf)),
+	    "198.51.100.9/32:443");
+	assert_int_equal(o.nns_hosts, 3);
+	assert_int_equal(o.ns_hosts[0].addr[3], 53);
+	assert_string_equal(inet_ntop(AF_INET, o.ns_hosts[1].addr, a, sizeof(a)),
+	    "198.51.100.53");
+	assert_int_equal(o.ns_hosts[2].family, 6);
+	/* Nothing left to do: no resolver call. */
+	assert_int_equal(resolve_options(&o, NULL, err, sizeof(err)),
+	    CSHUTTLE_EXIT_OK);
+	assert_int_equal(resolves, 2);
+	options_free(&o);
+
+	/* --ns-hosts with only a name captures too: --to-ns may go with it
+	 * before the name is resolved. */
+	{
+		char *argv2[] = { "cshuttle", "-r", "gw", "0/0", "--ns-hosts",
+		    "ns.test", "--to-ns", "192.0.2.1", NULL };
+
+		assert_int_equal(options_parse(&o, 8, argv2, err, sizeof(err)),
+		    CSHUTTLE_EXIT_OK);
+		assert_int_equal(o.nns_hosts, 0);
+		assert_int_equal(o.nnames, 1);
+		options_free(&o);
+	}
 }
 
 static void
@@ -715,7 +797,8 @@ test_dns(void **state)
 	expect_usage("--ns-hosts \",1.2.3.4\": empty item", "--ns-hosts",
 	    ",1.2.3.4", NULL);
 	expect_usage("--ns-hosts: cannot resolve host \"nx.invalid\": Domain "
-	    "name not found", "--ns-hosts", "1.2.3.4,nx.invalid", NULL);
+	    "name not found", "-r", "gw", "0/0", "--ns-hosts",
+	    "1.2.3.4,nx.invalid", NULL);
 	expect_usage("option --ns-hosts needs an argument", "--ns-hosts", NULL);
 	expect_usage("option --dns takes no argument", "--dns=1", NULL);
 	expect_usage("option --no-block-leaks takes no argument",
@@ -934,6 +1017,7 @@ main(void)
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_names_in_subnets, setup,
 		    teardown),
+		cmocka_unit_test_setup_teardown(test_names_kept, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_listen, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_argfiles, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_argfile_depth, setup,

@@ -1,0 +1,97 @@
+/* SPDX-License-Identifier: ISC */
+/*
+ * dnscap.c - DNS capture (dnscap.h).
+ */
+#include <string.h>
+
+#include "client.h"
+#include "dns_local.h"
+#include "dnscap.h"
+#include "fw.h"
+#include "log.h"
+#include "proto.h"
+#include "resolv.h"
+
+_Static_assert(OPTIONS_MAX_NS <= PROTO_DNS_MAX_SERVERS, "--to-ns fits DNS_CONFIG");
+_Static_assert(FW_MAX_DNS <= DNS_LOCAL_MAX_SERVERS, "dns_local serves every captured server");
+
+/* Local forwarding sockets carry the mark, so the rules let them pass. */
+static int
+dnscap_socket(void *arg, int family, int type)
+{
+	return fw_marked_socket(arg, family, type);
+}
+
+size_t
+dnscap_servers(const struct options *o, struct addr *out)
+{
+	struct addr	 all[DNS_LOCAL_MAX_SERVERS], s;
+	char		 note[512], a[ADDR_STRLEN];
+	size_t		 n = 0, k = 0, i, j;
+	int		 h;
+
+	if (o->dns) {
+		resolv_read(RESOLV_PATH, RESOLV_F_DEFAULT, all, DNS_LOCAL_MAX_SERVERS, &n,
+		    note, sizeof(note));
+		if (note[0] != '\0')
+			log_warn("%s", note);
+	}
+	for (h = 0; h < o->nns_hosts; h++) {
+		addr_set(&s, o->ns_hosts[h].family, o->ns_hosts[h].addr, RESOLV_PORT);
+		if (resolv_add(all, &n, DNS_LOCAL_MAX_SERVERS, &s) != 0)
+			break;
+	}
+	for (i = 0; i < n; i++) {
+		for (j = 0; j < k; j++)
+			if (addr_same_host(&out[j], &all[i]))
+				break;
+		if (j < k)
+			continue;
+		if (k == FW_MAX_DNS) {
+			log_warn("DNS to %s is not captured: at most %d servers are",
+			    addr_format(&all[i], true, a, sizeof(a)), FW_MAX_DNS);
+			continue;
+		}
+		out[k++] = all[i];
+	}
+	return k;
+}
+
+int
+dnscap_open(struct client *c, const struct options *o, const struct addr *servers,
+    size_t n, struct fw_config *fc, struct dns_local **dnsp, char *err, size_t errlen)
+{
+	struct dns_local_params	 p;
+	const struct addr	*s;
+	uint16_t		 port;
+	size_t			 i;
+	char			 a[ADDR_STRLEN];
+
+	*dnsp = NULL;
+	fc->ndns = 0;
+	if (!o->dns && o->nns_hosts == 0)
+		return 0;
+	memset(&p, 0, sizeof(p));
+	p.servers = servers;
+	p.nservers = n;
+	p.domains = o->dns_domains;
+	p.ndomains = (size_t)o->ndns_domains;
+	p.want4 = c->ls.fd4 >= 0;
+	p.want6 = c->ls.fd6 >= 0;
+	memcpy(p.bind4, c->lspec.addr4, sizeof(p.bind4));
+	memcpy(p.bind6, c->lspec.addr6, sizeof(p.bind6));
+	p.first_port = (uint16_t)(c->ls.port + 1);
+	p.socket = dnscap_socket;
+	p.socket_arg = c->fw;
+	p.bypass = c->bypass.v;
+	p.nbypass = c->bypass.n;
+	if ((*dnsp = dns_local_open(&p, err, errlen)) == NULL)
+		return -1;
+	for (i = 0; i < dns_local_count(*dnsp); i++) {
+		s = dns_local_server(*dnsp, i, &port);
+		addr_set(&fc->dns[i], s->family, s->bytes, port);
+		log_debug("capturing DNS to %s", addr_format(s, true, a, sizeof(a)));
+	}
+	fc->ndns = (int)dns_local_count(*dnsp);
+	return 0;
+}

@@ -1,0 +1,36 @@
+/* SPDX-License-Identifier: ISC */
+/*
+ * dnscap.h - DNS capture: which servers are captured (--dns: those of
+ * resolv.conf; --ns-hosts), and the local listeners that answer for them
+ * (dns_local) with their entries in the rules.
+ */
+#ifndef CSHUTTLE_DNSCAP_H
+#define CSHUTTLE_DNSCAP_H
+
+#include <stddef.h>
+
+#include "fw.h"
+#include "options.h"
+
+struct client;
+struct dns_local;
+
+/*
+ * The servers o captures: resolv.conf's with --dns, then --ns-hosts, one
+ * per address (the rules match on the address alone), at most FW_MAX_DNS
+ * (the rest is logged).  Returns how many are in out.
+ */
+size_t	dnscap_servers(const struct options *o, struct addr *out);
+
+/*
+ * Listeners for `servers` (n of them, from dnscap_servers()), for o's
+ * --dns-domains, next to c's redirect listeners and passing the SSH
+ * server's names (c->bypass) to the local resolver; their entries go to
+ * fc->dns.  *dnsp is NULL when o captures nothing.  o's domains must
+ * outlive *dnsp.  0, or -1 with a reason in err.
+ */
+int	dnscap_open(struct client *c, const struct options *o,
+	    const struct addr *servers, size_t n, struct fw_config *fc,
+	    struct dns_local **dnsp, char *err, size_t errlen);
+
+#endif
