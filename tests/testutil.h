@@ -9,8 +9,9 @@
  *   FAIL: needs <tool> (package <pkg>; see tests/lab/packages.txt)
  *
  * It never skips: a skipped check looks like a passed one in a summary
- * (tests/lab/README.md, "Missing tools").  Include after <cmocka.h>'s
- * prerequisites; the functions end the running test through fail_msg().
+ * (tests/lab/README.md, "Missing tools").  This header includes
+ * <cmocka.h> with what it needs; the functions end the running test
+ * through fail_msg().
  */
 #ifndef CSHUTTLE_TESTUTIL_H
 #define CSHUTTLE_TESTUTIL_H

@@ -45,7 +45,8 @@
 #                   lab_ssh_block, lab_ssh_unblock, lab_nft_watch_start/_stop,
 #                   lab_stream_start/_rounds/_stop, lab_syslog_up
 #   need.sh         lab_need and lab_need_root: a missing tool, or not
-#                   being root, fails the test (README.md, "Missing tools")
+#                   being root, fails the test (tests/lab/README.md,
+#                   "Missing tools")
 # Each names the tools it needs with lab_need when it starts something.
 #
 # Everything lives under $LAB_DIR (below /run/cshuttle-lab, which must be a

@@ -11,7 +11,7 @@
 # listener).  lab_kill_sessions [SIGNAL] kills them (default KILL: a
 # crashed server, the TCP connection closes at once).
 # lab_sshd_stop stops the listener and its sessions; lab_sshd_start
-# (above) starts it again, with the lab's sshd_config or another one.
+# (lab.sh) starts it again, with the lab's sshd_config or another one.
 # lab_ssh_block / lab_ssh_unblock: SERVER silently drops every SSH packet
 # (port 22, both ways) with an nft table of its own, labblock_<lab id>: a
 # network that stops answering without closing anything.
