@@ -8,11 +8,15 @@
  * doubly linked list with O(1) removal), TAILQ (the same, with a tail for
  * FIFO order) and SLIST (singly linked, for the free-after-the-pass lists).
  * The _SAFE iterators, which glibc's copy lacks, are added for both.
+ *
+ * Defining QUEUE_OWN before the first include takes the definitions below
+ * on glibc too: tests/unit/test_queue.c is built both ways, so the copy
+ * musl builds get is tested where the tests run.
  */
 #ifndef CSHUTTLE_QUEUE_H
 #define CSHUTTLE_QUEUE_H
 
-#if defined(__GLIBC__)
+#if defined(__GLIBC__) && !defined(QUEUE_OWN)
 #include <sys/queue.h>
 #else
 
@@ -107,7 +111,7 @@
 #define SLIST_FOREACH(var, head, field)					\
 	for ((var) = (head)->slh_first; (var) != NULL; (var) = (var)->field.sle_next)
 
-#endif /* !__GLIBC__ */
+#endif /* !__GLIBC__ || QUEUE_OWN */
 
 /* Iterators that allow removing (and freeing) the current element. */
 #ifndef LIST_FOREACH_SAFE

@@ -1,11 +1,13 @@
 #!/bin/bash
+# SPDX-License-Identifier: ISC
 #
 # tests/run.sh - build and run the whole cshuttle test suite.
 #
 # Two builds, both with -Werror:
 #   build-asan/  clang, AddressSanitizer + UndefinedBehaviorSanitizer and
 #                libFuzzer: every test (unit, fuzz, integration) runs here;
-#   build/       the release build (hardening flags): unit and stub tests.
+#   build/       the release build (hardening flags): unit and stub tests,
+#                and the unit tests again as nobody (tests/unprivileged.py).
 # Needs root (network namespaces, nftables) and the packages in
 # packaging/debian-build-deps.txt and tests/lab/packages.txt.
 set -euo pipefail
@@ -29,6 +31,9 @@ status=0
 echo "== release: unit and stub tests"
 ctest --test-dir build -L 'unit' -j"$jobs" --output-on-failure || status=1
 ctest --test-dir build -R '^stub\.' -j"$jobs" --output-on-failure || status=1
+# A unit test needs neither root nor a service: the label again, as nobody.
+echo "== release: unit tests as nobody"
+python3 tests/unprivileged.py build unit nobody nogroup || status=1
 echo "== sanitizers: the whole suite"
 ctest --test-dir build-asan -j"$jobs" --output-on-failure || status=1
 exit $status

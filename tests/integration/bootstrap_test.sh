@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: ISC
 # bootstrap_test.sh - the SSH transports and the stub bootstrap against a
 # private sshd.
 #
@@ -10,8 +11,9 @@
 # behind.  The remote user's $XDG_CACHE_HOME (sshd SetEnv) is a directory of
 # ours too, for the --stub-cache cases.  ssh_drive runs in the same
 # namespace.  Needs root, sshd and python3: without them the test fails
-# (no skips).  Everything is removed on exit.  VERBOSE=1 shows ssh_drive's
-# output for passing cases too (DRIVE_VERBOSE=1 adds debug logs).
+# (lab_need, tests/lab/need.sh).  Everything is removed on exit.
+# VERBOSE=1 shows ssh_drive's output for passing cases too (DRIVE_VERBOSE=1
+# adds debug logs).
 set -u
 
 DRIVE=${1:-${SSH_DRIVE:-}}
@@ -19,16 +21,12 @@ if [ -z "$DRIVE" ] || [ ! -x "$DRIVE" ]; then
 	echo "usage: $0 /path/to/ssh_drive" >&2
 	exit 2
 fi
-if [ "$(id -u)" != 0 ]; then
-	echo "FAIL: needs root (network namespace, sshd)"
-	exit 1
-fi
-for t in ip /usr/sbin/sshd ssh ssh-keygen ssh-agent ssh-add python3; do
-	if ! command -v "$t" >/dev/null 2>&1; then
-		echo "FAIL: $t not found (see tests/lab/packages.txt)"
-		exit 1
-	fi
-done
+# shellcheck source=../lab/need.sh
+. "$(dirname "$0")/../lab/need.sh"
+lab_need_root "network namespace, sshd"
+lab_need ip iproute2 /usr/sbin/sshd openssh-server ssh openssh-client \
+    ssh-keygen openssh-client ssh-keyscan openssh-client \
+    ssh-agent openssh-client ssh-add openssh-client python3 python3
 
 NS=csssh$$
 D=$(mktemp -d /var/tmp/csssh.XXXXXX) || exit 1

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: ISC
 #
 # dns_test.sh builtin|ext - --dns: queries to this machine's nameservers
 # (CLIENT's resolv.conf says 127.0.0.53, a local dnsmasq with answers of
@@ -8,7 +9,7 @@
 # the given suffixes through the tunnel and the rest to the local
 # nameserver.  A remote resolver that never answers costs the asking
 # application a SERVFAIL, and nothing else: TCP through the tunnel goes on.
-# (The servers and their answers: lab_dns_up in tests/lab/lab.sh.)
+# (The servers and their answers: lab_dns_up in tests/lab/lab_dns.sh.)
 
 # shellcheck disable=SC2317  # the helpers below are called through check
 # shellcheck disable=SC2016  # check's eval expands the single-quoted code
@@ -17,6 +18,7 @@ LAB_TRANSPORT=${1:-${LAB_TRANSPORT:-builtin}}
 # shellcheck source=SCRIPTDIR/../lab/lab.sh
 . "$(dirname "${BASH_SOURCE[0]}")/../lab/lab.sh"
 lab_require_bin
+lab_need dig bind9-dnsutils
 lab_up
 lab_dns_up || lab_die "the lab's DNS servers did not start"
 

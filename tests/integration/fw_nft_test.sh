@@ -1,16 +1,20 @@
 #!/bin/bash
+# SPDX-License-Identifier: ISC
 #
 # fw_nft_test.sh - the firewall module against the real kernel.
 #
 # usage: fw_nft_test.sh [path/to/fw_drive]	(or FW_DRIVE=path)
 #
-# Needs root, ip, nft (only to inspect), python3, setpriv and sudo.
+# Needs root, ip, nft (only to inspect), python3, setpriv and sudo: without
+# them it fails (lab_need, tests/lab/need.sh).
 # Everything happens in three network namespaces made for this run and
 # removed at the end: "csfw<pid>" plays this host (the driver, the helper,
 # the redirect and DNS listeners), "csfwp<pid>" plays the network behind
 # the tunnel and the Internet (the real servers and nameservers),
-# "csfwl<pid>" a LAN host that uses this one as its router.
-# Exit 0: passed, 1: failed, 77: skipped.
+# "csfwl<pid>" a LAN host that uses this one as its router; fw_nft_lab.sh
+# builds them.  The sections below are one sequence: each starts from
+# what the previous one left (no table, the servers up).
+# Exit 0: passed, 1: failed.
 #
 set -u
 
@@ -23,435 +27,21 @@ MARK=0x6373300c		# FW_MARK_BASE | PORT
 DNS1=12353		# 10.30.0.53 -> 127.0.0.1:DNS1
 DNS2=12354		# fd00:30::53 -> [::1]:DNS2
 DNS3=12355		# 127.0.0.53 -> 127.0.0.1:DNS3
-TMP=
-FAILS=0
-BGPIDS=()
 
-skip() { echo "SKIP: $*"; exit 77; }
-fail() { echo "FAIL: $*"; FAILS=$((FAILS + 1)); }
-pass() { echo "ok: $*"; }
+here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+# shellcheck source=../lab/need.sh
+. "$here/../lab/need.sh"
+# shellcheck source=fw_nft_lab.sh
+. "$here/fw_nft_lab.sh"
 
-[ "$(id -u)" = 0 ] || skip "needs root"
-for c in ip nft python3 setpriv sudo; do
-	command -v "$c" >/dev/null 2>&1 || skip "needs $c"
-done
-[ -n "$DRIVE" ] && [ -x "$DRIVE" ] || skip "fw_drive not given or not executable"
+lab_need_root "network namespaces, nftables"
+lab_need ip iproute2 nft nftables python3 python3 setpriv util-linux sudo sudo
+if [ -z "$DRIVE" ] || [ ! -x "$DRIVE" ]; then
+	echo "FAIL: fw_drive not given or not executable (usage: $0 path/to/fw_drive)"
+	exit 1
+fi
 DRIVE=$(readlink -f "$DRIVE")
-
-cleanup() {
-	local p
-	exec 2>/dev/null
-	for p in "${BGPIDS[@]}" $DPID; do
-		kill -9 "$p"
-	done
-	# Anything still running in our own namespaces was started here.
-	for ns in "$NS" "$PEER" "$LAN"; do
-		for p in $(ip netns pids "$ns"); do
-			kill -9 "$p"
-		done
-		ip netns del "$ns"
-	done
-	[ -n "$TMP" ] && rm -rf "$TMP"
-}
-trap cleanup EXIT
-trap 'exit 1' INT TERM
-
-TMP=$(mktemp -d /tmp/csfw.XXXXXX) || exit 1
-chmod 755 "$TMP"	# the driver also runs as nobody, through a fake sudo
-# ... so run a copy that nobody can reach, whatever the permissions of the
-# build tree (a private checkout may be mode 0700).
-install -m 0755 "$DRIVE" "$TMP/fw_drive" || exit 1
-DRIVE=$TMP/fw_drive
-LOG=$TMP/drive.log
-: >"$LOG"
-
-# --- the two namespaces ---------------------------------------------------
-ip netns add "$NS" || exit 1
-ip netns add "$PEER" || exit 1
-ip netns add "$LAN" || exit 1
-set -e
-ip -n "$NS" link set lo up
-ip -n "$PEER" link set lo up
-ip -n "$LAN" link set lo up
-ip -n "$NS" link add veth0 type veth peer name veth1 netns "$PEER"
-ip -n "$NS" addr add 10.20.5.1/24 dev veth0
-ip -n "$NS" addr add fd00:20::1/64 dev veth0 nodad
-ip -n "$NS" link set veth0 up
-ip -n "$PEER" addr add 10.20.5.7/24 dev veth1
-ip -n "$PEER" addr add fd00:20::7/64 dev veth1 nodad
-ip -n "$PEER" addr add 10.30.0.7/32 dev lo
-ip -n "$PEER" addr add fd00:30::7/128 dev lo
-ip -n "$PEER" link set veth1 up
-ip -n "$NS" route add 10.0.0.0/8 via 10.20.5.7
-ip -n "$NS" route add fd00::/8 via fd00:20::7
-# A local address inside an included subnet: must never be captured.
-ip -n "$NS" addr add 10.99.0.1/32 dev lo
-# The Internet is behind the peer too: so a blocked packet fails because
-# of a rule, never for want of a route.
-ip -n "$NS" route add default via 10.20.5.7
-ip -n "$NS" -6 route add default via fd00:20::7
-ip -n "$PEER" addr add 192.0.2.7/32 dev lo
-ip -n "$PEER" addr add 2001:db8:99::7/128 dev lo
-# Nameservers: 10.30.0.53 and fd00:30::53 behind the tunnel.
-ip -n "$PEER" addr add 10.30.0.53/32 dev lo
-ip -n "$PEER" addr add fd00:30::53/128 dev lo
-# Link-local neighbours, which leak protection leaves alone.
-ip -n "$NS" addr add 169.254.7.1/16 dev veth0
-ip -n "$PEER" addr add 169.254.7.7/16 dev veth1
-ip -n "$NS" addr add fe80::1/64 dev veth0 nodad
-ip -n "$PEER" addr add fe80::7/64 dev veth1 nodad
-# The LAN host, routed by NS.
-ip -n "$NS" link add veth2 type veth peer name lan0 netns "$LAN"
-ip -n "$NS" addr add 10.40.0.1/24 dev veth2
-ip -n "$NS" link set veth2 up
-ip -n "$LAN" addr add 10.40.0.2/24 dev lan0
-ip -n "$LAN" link set lan0 up
-ip -n "$LAN" route add default via 10.40.0.1
-ip -n "$PEER" route add 10.40.0.0/24 via 10.20.5.1
-ip netns exec "$NS" sysctl -q -w net.ipv4.ip_forward=1
-set +e
-
-# --- servers and a client ----------------------------------------------------
-cat >"$TMP/srv.py" <<'EOF'
-# srv.py READYFILE TAG ADDR PORT [ADDR PORT]...: answer each connection with
-# one line, "TAG addr:port" (the local address), or for TAG=REDIR the
-# original destination from SO_ORIGINAL_DST.
-import socket, struct, sys, threading
-
-def orig(c, fam):
-    if fam == socket.AF_INET:
-        raw = c.getsockopt(socket.SOL_IP, 80, 16)
-        return "%s:%d" % (socket.inet_ntop(fam, raw[4:8]),
-                          struct.unpack("!H", raw[2:4])[0])
-    raw = c.getsockopt(socket.IPPROTO_IPV6, 80, 28)
-    return "[%s]:%d" % (socket.inet_ntop(fam, raw[8:24]),
-                        struct.unpack("!H", raw[2:4])[0])
-
-def serve(s, fam, tag):
-    while True:
-        c, _ = s.accept()
-        try:
-            if tag == "REDIR":
-                msg = "REDIR " + orig(c, fam)
-            else:
-                a = c.getsockname()
-                fmt = "[%s]:%d" if fam == socket.AF_INET6 else "%s:%d"
-                msg = tag + " " + fmt % (a[0], a[1])
-        except OSError as e:
-            msg = "ERROR %s" % e
-        try:
-            c.sendall((msg + "\n").encode())
-        except OSError:
-            pass
-        c.close()
-
-ready, tag, rest = sys.argv[1], sys.argv[2], sys.argv[3:]
-threads = []
-for addr, port in zip(rest[0::2], rest[1::2]):
-    fam = socket.AF_INET6 if ":" in addr else socket.AF_INET
-    s = socket.socket(fam, socket.SOCK_STREAM)
-    s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    if fam == socket.AF_INET6:
-        s.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 1)
-    s.bind((addr, int(port)))
-    s.listen(16)
-    t = threading.Thread(target=serve, args=(s, fam, tag), daemon=True)
-    t.start()
-    threads.append(t)
-open(ready, "w").close()
-for t in threads:
-    t.join()
-EOF
-
-cat >"$TMP/cli.py" <<'EOF'
-# cli.py HOST PORT: print the server's line, or FAIL and the reason.
-import socket, sys
-try:
-    c = socket.create_connection((sys.argv[1], int(sys.argv[2])), timeout=3)
-    c.settimeout(3)
-    print(c.makefile().readline().strip() or "FAIL empty answer")
-except OSError as e:
-    print("FAIL %s" % e)
-EOF
-
-start_server() {	# NS READYNAME TAG ADDR PORT...
-	local ns=$1 ready=$TMP/$2.ready
-	shift 2
-	ip netns exec "$ns" python3 "$TMP/srv.py" "$ready" "$@" 2>>"$TMP/srv.log" &
-	BGPIDS+=($!)
-	for _ in $(seq 50); do
-		[ -e "$ready" ] && return 0
-		sleep 0.1
-	done
-	echo "server $* did not start"; cat "$TMP/srv.log"
-	exit 1
-}
-
-start_server "$PEER" real REAL \
-	0.0.0.0 22 0.0.0.0 80 0.0.0.0 81 0.0.0.0 8080 :: 80 :: 81 \
-	0.0.0.0 53 :: 53 :: 22
-start_server "$NS" redir REDIR 127.0.0.1 "$PORT" ::1 "$PORT"
-start_server "$NS" local LOCAL 10.99.0.1 80 ::1 7070 :: 7071
-
-# net.py: UDP echo servers, the DNS listeners and probes that time failures.
-cat >"$TMP/net.py" <<'EOF'
-import errno, socket, struct, sys, threading, time
-
-def fam_of(addr):
-    return socket.AF_INET6 if ":" in addr else socket.AF_INET
-
-def sockaddr(host, port, typ):
-    return socket.getaddrinfo(host, port, 0, typ)[0]
-
-def orig(c, fam):
-    try:
-        if fam == socket.AF_INET:
-            raw = c.getsockopt(socket.SOL_IP, 80, 16)
-            return "%s:%d" % (socket.inet_ntop(fam, raw[4:8]),
-                              struct.unpack("!H", raw[2:4])[0])
-        raw = c.getsockopt(socket.IPPROTO_IPV6, 80, 28)
-        return "[%s]:%d" % (socket.inet_ntop(fam, raw[8:24]),
-                            struct.unpack("!H", raw[2:4])[0])
-    except OSError as e:
-        return "no-orig(%s)" % errno.errorcode.get(e.errno, e.errno)
-
-def udp_serve(s, tag):
-    while True:
-        data, peer = s.recvfrom(4096)
-        s.sendto(("%s %d\n" % (tag, s.getsockname()[1])).encode(), peer)
-
-def tcp_serve(s, fam, tag):
-    while True:
-        c, _ = s.accept()
-        msg = "%s %d %s\n" % (tag, s.getsockname()[1], orig(c, fam))
-        try:
-            c.sendall(msg.encode())
-        except OSError:
-            pass
-        c.close()
-
-def bind(addr, port, typ):
-    fam = fam_of(addr)
-    s = socket.socket(fam, typ)
-    s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    if fam == socket.AF_INET6:
-        s.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 1)
-    s.bind((addr, int(port)))
-    return s
-
-def servers(ready, tag, rest, tcp):
-    # UDP echo on each ADDR PORT ("TAG port"); with tcp, also a TCP line
-    # server ("TAG port original-destination").
-    ts = []
-    for addr, port in zip(rest[0::2], rest[1::2]):
-        u = bind(addr, port, socket.SOCK_DGRAM)
-        ts.append(threading.Thread(target=udp_serve, args=(u, tag),
-                                   daemon=True))
-        if tcp:
-            t = bind(addr, port, socket.SOCK_STREAM)
-            t.listen(16)
-            ts.append(threading.Thread(target=tcp_serve,
-                                       args=(t, fam_of(addr), tag),
-                                       daemon=True))
-    for t in ts:
-        t.start()
-    open(ready, "w").close()
-    for t in ts:
-        t.join()
-
-def err(e, t0):
-    return "ERR %s %d" % (errno.errorcode.get(e.errno, str(e.errno)),
-                          (time.monotonic() - t0) * 1000)
-
-def udp(host, port):
-    # A connected socket: a reject shows as an error on send (the drop
-    # verdict) or on the next recv (the ICMP error).
-    ai = sockaddr(host, int(port), socket.SOCK_DGRAM)
-    s = socket.socket(ai[0], socket.SOCK_DGRAM)
-    s.settimeout(2)
-    t0 = time.monotonic()
-    try:
-        s.connect(ai[4])
-        s.send(b"ping")
-        return s.recv(4096).decode().strip()
-    except socket.timeout:
-        return "TIMEOUT"
-    except OSError as e:
-        return err(e, t0)
-
-def tcp(host, port):
-    ai = sockaddr(host, int(port), socket.SOCK_STREAM)
-    s = socket.socket(ai[0], socket.SOCK_STREAM)
-    s.settimeout(3)
-    t0 = time.monotonic()
-    try:
-        s.connect(ai[4])
-        return s.makefile().readline().strip() or "EMPTY"
-    except socket.timeout:
-        return "TIMEOUT"
-    except OSError as e:
-        return err(e, t0)
-
-def flood(seconds, *targets):
-    # Unconnected sends to HOST:PORT targets, as fast as they go.
-    socks = []
-    for t in targets:
-        host, port = t.rsplit(":", 1)
-        ai = sockaddr(host.strip("[]"), int(port), socket.SOCK_DGRAM)
-        socks.append((socket.socket(ai[0], socket.SOCK_DGRAM), ai[4]))
-    n, end = 0, time.monotonic() + float(seconds)
-    while time.monotonic() < end:
-        for s, a in socks:
-            try:
-                s.sendto(b"x", a)
-            except OSError:
-                pass
-            n += 1
-    print(n)
-
-cmd, args = sys.argv[1], sys.argv[2:]
-if cmd == "udpsrv":
-    servers(args[0], args[1], args[2:], False)
-elif cmd == "dnssrv":
-    servers(args[0], args[1], args[2:], True)
-elif cmd == "udp":
-    print(udp(*args))
-elif cmd == "tcp":
-    print(tcp(*args))
-elif cmd == "flood":
-    flood(*args)
-EOF
-
-start_net() {	# NS READYNAME udpsrv|dnssrv TAG ADDR PORT...
-	local ns=$1 ready=$TMP/$2.ready
-	shift 2
-	ip netns exec "$ns" python3 "$TMP/net.py" "$1" "$ready" "${@:2}" \
-	    2>>"$TMP/srv.log" &
-	BGPIDS+=($!)
-	for _ in $(seq 50); do
-		[ -e "$ready" ] && return 0
-		sleep 0.1
-	done
-	echo "server $* did not start"; cat "$TMP/srv.log"
-	exit 1
-}
-
-# The real nameservers and UDP services behind the peer; 67 and 547 stand
-# for DHCP servers.  A UDP server answers from the address it is bound to:
-# a wildcard one would answer from the peer's primary address, which a
-# connected client ignores.
-start_net "$PEER" udp udpsrv REAL 10.30.0.53 53 fd00:30::53 53 10.30.0.7 53 \
-	192.0.2.7 5353 2001:db8:99::7 5353 192.0.2.7 67 2001:db8:99::7 547 \
-	0.0.0.0 5353 :: 5353
-# cshuttle's DNS listeners, one port per captured nameserver.
-start_net "$NS" dns dnssrv DNS 127.0.0.1 "$DNS1" ::1 "$DNS2" 127.0.0.1 "$DNS3"
-start_net "$NS" ludp udpsrv LOCAL 127.0.0.1 5353 ::1 5353
-
-# uprobe|tprobe HOST PORT WANT [NS]: a UDP exchange or a TCP connection
-# from the client namespace (or NS); WANT is a glob.
-netprobe() {
-	local kind=$1 got
-	got=$(ip netns exec "${5:-$NS}" python3 "$TMP/net.py" "$kind" "$2" "$3")
-	# shellcheck disable=SC2053
-	if [[ $got == $4 ]]; then
-		pass "$kind $2 port $3 -> $got"
-	else
-		fail "$kind $2 port $3: got '$got', want '$4'"
-	fi
-}
-uprobe() { netprobe udp "$@"; }
-tprobe() { netprobe tcp "$@"; }
-
-# refused udp|tcp HOST PORT [NS]: the attempt fails at once (< 1 s) with
-# an error a reject gives: EPERM (the drop verdict, on send), ECONNREFUSED
-# (port-unreachable, tcp reset), EACCES (admin-prohibited), ENETUNREACH.
-refused() {
-	local got ms
-	got=$(ip netns exec "${4:-$NS}" python3 "$TMP/net.py" "$1" "$2" "$3")
-	ms=${got##* }
-	if [[ $got =~ ^ERR\ (EPERM|ECONNREFUSED|EACCES|ENETUNREACH)\ [0-9]+$ ]] &&
-	    [ "$ms" -lt 1000 ]; then
-		pass "$1 $2 port $3 refused at once: $got ms"
-	else
-		fail "$1 $2 port $3: got '$got', want an immediate refusal"
-	fi
-}
-
-# probe HOST PORT WANT: connect from the client namespace.
-probe() {
-	local got
-	got=$(ip netns exec "$NS" python3 "$TMP/cli.py" "$1" "$2")
-	if [ "$got" = "$3" ]; then
-		pass "$1 port $2 -> $got"
-	else
-		fail "$1 port $2: got '$got', want '$3'"
-	fi
-}
-
-# --- the driver, as a coprocess ----------------------------------------------
-# bash unsets DRV_PID as soon as it reaps the coprocess: keep a copy.
-DPID=
-
-drv_start() {	# [command prefix...]: start fw_drive -v in $NS
-	# fd 7 stands for the client's other descriptors (listeners, SSH):
-	# the forked helper must not inherit it.
-	coproc DRV { exec ip netns exec "$NS" "$@" "$DRIVE" -v 2>>"$LOG" 7</dev/null; }
-	DPID=$DRV_PID
-}
-
-# say LINE...: send one command, the answer lands in $ANSWER.
-say() {
-	ANSWER="<no answer>"
-	printf '%s\n' "$*" >&"${DRV[1]}" || return
-	IFS= read -r -t 20 ANSWER <&"${DRV[0]}" || ANSWER="<no answer>"
-}
-
-# expect WANT LINE...: the command's answer must be WANT (a glob).
-expect() {
-	local want=$1
-	shift
-	say "$@"
-	# shellcheck disable=SC2053
-	if [[ $ANSWER == $want ]]; then
-		pass "'$*' -> $ANSWER"
-	else
-		fail "'$*': got '$ANSWER', want '$want'"
-	fi
-}
-
-drv_end() {	# close its input, wait for it
-	eval "exec ${DRV[1]}>&-"
-	wait "$DPID" 2>/dev/null
-	DPID=
-}
-
-ruleset() { ip netns exec "$NS" nft list ruleset 2>&1; }
-has_table() { ruleset | grep -q "table inet cshuttle_$PORT "; }
-
-# wait_gone: up to 3 s for the table to disappear.
-wait_gone() {
-	for _ in $(seq 30); do
-		has_table || return 0
-		sleep 0.1
-	done
-	return 1
-}
-
-# in_order PATTERN...: each pattern matches a later line of the output chain.
-in_order() {
-	local text prev=0 n pat
-	text=$(ip netns exec "$NS" nft list chain inet "cshuttle_$PORT" output)
-	for pat in "$@"; do
-		n=$(printf '%s\n' "$text" | grep -n -F -- "$pat" | head -1 | cut -d: -f1)
-		if [ -z "$n" ] || [ "$n" -le "$prev" ]; then
-			fail "rule order: '$pat' missing or out of order"
-			printf '%s\n' "$text"
-			return
-		fi
-		prev=$n
-	done
-	pass "rule order: $*"
-}
+fw_lab_up
 
 # --- 1: install, inspect, redirect ---------------------------------------------
 echo "== install"
@@ -824,7 +414,7 @@ uprobe 2001:db8:99::7 547 "REAL 547"
 uprobe fd00:30::53 53 "DNS $DNS2"	# captured: on loopback by now
 tprobe fd00:30::53 53 "DNS $DNS2 \[fd00:30::53\]:53"
 refused udp fd00:30::53 5353
-out=$(ip netns exec "$PEER" python3 "$TMP/cli.py" fd00:20::1 7071)
+out=$(ip netns exec "$PEER" python3 "$FW_NET" line fd00:20::1 7071)
 [ "$out" = "LOCAL [fd00:20::1]:7071" ] &&
     pass "an inbound IPv6 connection is answered: $out" ||
     fail "inbound IPv6 connection: '$out'"
@@ -878,7 +468,7 @@ flags=$(awk '/^flags:/ { print $2 }' /proc/"$helper"/fdinfo/5 2>/dev/null)
 # A flood cannot fill the log: the rules pass 10/s each, the helper
 # writes 5/s after a burst of 20, and counts the rest.
 before=$(grep -c "cshuttle-fw: blocked" "$LOG")
-sent=$(ip netns exec "$NS" python3 "$TMP/net.py" flood 3 192.0.2.7:9999 \
+sent=$(ip netns exec "$NS" python3 "$FW_NET" flood 3 192.0.2.7:9999 \
     "[2001:db8:99::7]:9999")
 sleep 0.5
 n=$(( $(grep -c "cshuttle-fw: blocked" "$LOG") - before ))
@@ -968,37 +558,7 @@ drv_end
 # The real sudo (Debian's sudoers has use_pty): the socketpair must reach
 # the helper as its stdin and stdout, or no socket can be passed.  As
 # root, so no sudoers entry is needed.
-cat >"$TMP/sudo.py" <<'EOF'
-import socket, subprocess, sys
-drive, port = sys.argv[1], sys.argv[2]
-a, b = socket.socketpair()
-p = subprocess.Popen(["sudo", "-n", "--", drive, "--firewall"],
-                     stdin=b, stdout=b)
-b.close()
-a.settimeout(10)
-def line():
-    buf = b""
-    while not buf.endswith(b"\n"):
-        c = a.recv(1)
-        if not c:
-            break
-        buf += c
-    return buf.decode().strip()
-out = [line()]
-a.sendall(("PORT %s\nFAMILIES 4\nAPPLY\n" % port).encode())
-out.append(line())
-a.sendall(b"SOCKET 4 udp\n")
-msg, fds, _, _ = socket.recv_fds(a, 64, 4)
-out.append(msg.decode().strip())
-for fd in fds:
-    s = socket.socket(fileno=fd)
-    out.append("mark 0x%08x" % s.getsockopt(socket.SOL_SOCKET, socket.SO_MARK))
-    s.close()
-a.close()
-out.append("rc %d" % p.wait())
-print(" / ".join(out))
-EOF
-out=$(ip netns exec "$NS" python3 "$TMP/sudo.py" "$DRIVE" "$PORT" 2>&1)
+out=$(ip netns exec "$NS" python3 "$FW_NET" sudo "$DRIVE" "$PORT" 2>&1)
 [ "$out" = "READY 1 / OK / SOCKET / mark $MARK / rc 0" ] && ! has_table &&
     pass "real sudo: $out" || fail "real sudo: '$out'"
 

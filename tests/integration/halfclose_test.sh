@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: ISC
 #
 # halfclose_test.sh builtin|ext - a client that shuts down its write side
 # still receives the answer: the digest service reads to EOF and only then
@@ -9,6 +10,7 @@ LAB_TRANSPORT=${1:-${LAB_TRANSPORT:-builtin}}
 # shellcheck source=SCRIPTDIR/../lab/lab.sh
 . "$(dirname "${BASH_SOURCE[0]}")/../lab/lab.sh"
 lab_require_bin
+lab_need socat socat
 lab_up
 
 head -c $((4 << 20)) /dev/urandom >"$LAB_DIR/4m.bin"

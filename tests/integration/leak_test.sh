@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: ISC
 #
 # leak_test.sh builtin|ext - leak protection: with 0/0 tunnelled (and
 # --dns), what the tunnel does not carry must not go out beside it.  IPv6
@@ -20,6 +21,7 @@ LAB_TRANSPORT=${1:-${LAB_TRANSPORT:-builtin}}
 # shellcheck source=SCRIPTDIR/../lab/lab.sh
 . "$(dirname "${BASH_SOURCE[0]}")/../lab/lab.sh"
 lab_require_bin
+lab_need dig bind9-dnsutils
 lab_up
 lab_dns_up || lab_die "the lab's DNS servers did not start"
 lab_sink "$LAB_NS_S" ssink 7010 67 53 || lab_die "SERVER's sink did not start"

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: ISC
 #
 # remote_stub_test.sh builtin|ext - how the stub gets onto the remote host,
 # beyond the plain upload:
@@ -20,6 +21,7 @@ LAB_TRANSPORT=${1:-${LAB_TRANSPORT:-builtin}}
 # shellcheck source=SCRIPTDIR/../lab/lab.sh
 . "$(dirname "${BASH_SOURCE[0]}")/../lab/lab.sh"
 lab_require_bin
+lab_need cc gcc
 lab_up
 
 d=$LAB_DIR/rs

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: ISC
 #
 # sudo_test.sh builtin|ext - cshuttle run by an ordinary user: it starts
 # its firewall helper as `sudo cshuttle --firewall`, and everything else
@@ -17,6 +18,7 @@ LAB_TRANSPORT=${1:-${LAB_TRANSPORT:-builtin}}
 # shellcheck source=SCRIPTDIR/../lab/lab.sh
 . "$(dirname "${BASH_SOURCE[0]}")/../lab/lab.sh"
 lab_require_bin
+lab_need sudo sudo ssh-agent openssh-client ssh-add openssh-client
 lab_up
 
 small="hello from the private network"

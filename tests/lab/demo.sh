@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: ISC
 #
 # demo.sh BIN - show cshuttle at work in a throw-away lab (needs root).
 #
@@ -14,14 +15,11 @@ if (($# != 1)); then
 	echo "usage: $0 path/to/cshuttle" >&2
 	exit 2
 fi
-if ((EUID != 0)); then
-	echo "demo: needs root (it creates network namespaces)" >&2
-	exit 2
-fi
 CSHUTTLE_BIN=$(readlink -f "$1")
 LAB_TRANSPORT=builtin
 # shellcheck source=SCRIPTDIR/lab.sh
 . "$(dirname "${BASH_SOURCE[0]}")/lab.sh"
+lab_need_root "it creates network namespaces"
 
 if [[ -t 1 ]]; then
 	B=$'\e[1m' G=$'\e[32m' R=$'\e[31m' N=$'\e[0m'

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: ISC
 # deb_test.sh - the Debian package, from build to purge, as a user gets it:
 #
 #   1. its metadata agrees with the tree (version, build dependencies);
@@ -26,12 +27,10 @@ src=$(cd "$here/../.." && pwd)
 source "$src/tests/lab/lab.sh"
 export DEBIAN_FRONTEND=noninteractive
 
-[[ $(id -u) == 0 ]] || lab_die "needs root (it installs the package)"
-for t in dpkg-buildpackage dh dpkg-parsechangelog dpkg-deb lintian apt-get \
-	systemd-analyze man python3; do
-	command -v "$t" >/dev/null ||
-		lab_die "$t not found (packaging/debian-build-deps.txt, tests/lab/packages.txt)"
-done
+lab_need_root "it installs the package"
+lab_need dpkg-buildpackage dpkg-dev dh debhelper dpkg-parsechangelog dpkg-dev \
+	dpkg-deb dpkg lintian lintian apt-get apt systemd-analyze systemd \
+	man man-db python3 python3
 if dpkg-query -W -f='${Status}\n' cshuttle 2>/dev/null | grep -q ' installed$'; then
 	lab_die "a cshuttle package is installed: this test would replace and purge it"
 fi

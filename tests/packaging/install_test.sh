@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: ISC
 # install_test.sh - `cmake --install` of a build tree (into a DESTDIR)
 # puts every file where the README and the manual say: the binary, both
 # manual pages, the systemd units (ExecStart= naming the installed
@@ -13,6 +14,7 @@ source "$src/tests/lab/lab.sh"
 
 build=${1:-}
 [[ -f $build/CMakeCache.txt ]] || lab_die "usage: $0 BUILD_DIR (a configured and built tree)"
+lab_need cmake cmake
 T=$(mktemp -d /tmp/cs-install.XXXXXX) || exit 1
 trap 'rm -rf "$T"' EXIT
 

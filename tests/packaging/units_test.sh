@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: ISC
 # units_test.sh - the systemd units as systemd itself reads them:
 # `systemd-analyze verify` must accept cshuttle@.service (as an instance)
 # and cshuttle.target without a single message, their Documentation= pages
@@ -17,10 +18,7 @@ source "$src/tests/lab/lab.sh"
 
 bin=$(realpath -e "${1:-}" 2>/dev/null)
 [[ -x $bin ]] || lab_die "usage: $0 /path/to/cshuttle (built binary)"
-command -v systemd-analyze >/dev/null ||
-	lab_die "systemd-analyze not found (package systemd, tests/lab/packages.txt)"
-command -v man >/dev/null ||
-	lab_die "man not found (package man-db, tests/lab/packages.txt)"
+lab_need systemd-analyze systemd man man-db
 
 T=$(mktemp -d /tmp/cs-units.XXXXXX) || exit 1
 trap 'rm -rf "$T"' EXIT

@@ -1,10 +1,14 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * test_sshconfig.c - OpenSSH configuration, through `ssh -G` and through
  * our own reader (SSHCFG_F_NO_SSH, or no ssh on PATH).
  *
  * The fallback tests point $HOME at a temporary directory so '~' and %d
  * have a known value; the ssh -G tests keep the real $HOME because ssh
- * expands some '~' itself from the password database.
+ * expands some '~' itself from the password database.  They set $SHELL,
+ * with which ssh runs "Match exec": the user's login shell may refuse to
+ * run anything (nobody's is nologin).  Without ssh they fail
+ * (tests/testutil.h).
  */
 #include <sys/stat.h>
 
@@ -18,24 +22,25 @@
 #include <string.h>
 #include <unistd.h>
 
-#include <cmocka.h>
+#include "testutil.h"
 
 #include "sshconfig.h"
 
 static char tmpdir[64];
-static char *saved_home, *saved_path;
+static char *saved_home, *saved_path, *saved_shell;
 static char path_buf[512];
 
 static int
 setup(void **state)
 {
-	const char *h = getenv("HOME"), *p = getenv("PATH");
+	const char *h = getenv("HOME"), *p = getenv("PATH"), *sh = getenv("SHELL");
 
 	snprintf(tmpdir, sizeof(tmpdir), "/tmp/cshuttle-test-sshcfg.XXXXXX");
 	if (mkdtemp(tmpdir) == NULL)
 		return -1;
 	saved_home = h != NULL ? strdup(h) : NULL;
 	saved_path = p != NULL ? strdup(p) : NULL;
+	saved_shell = sh != NULL ? strdup(sh) : NULL;
 	return 0;
 }
 
@@ -51,8 +56,13 @@ teardown(void **state)
 	if (saved_path != NULL)
 		setenv("PATH", saved_path, 1);
 	free(saved_home);
+	if (saved_shell != NULL)
+		setenv("SHELL", saved_shell, 1);
+	else
+		unsetenv("SHELL");
 	free(saved_path);
-	saved_home = saved_path = NULL;
+	free(saved_shell);
+	saved_home = saved_path = saved_shell = NULL;
 	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", tmpdir);
 	return system(cmd) == 0 ? 0 : -1;
 }
@@ -434,8 +444,8 @@ test_ssh_g(void **state)
 	struct sshcfg c;
 	char err[512], cfgpath[512];
 
-	if (access("/usr/bin/ssh", X_OK) != 0)
-		skip();
+	test_need("ssh", "openssh-client");
+	setenv("SHELL", "/bin/sh", 1);
 	snprintf(cfgpath, sizeof(cfgpath), "%s",
 	    write_file("config", ssh_config));
 
@@ -497,8 +507,8 @@ test_ssh_g_errors(void **state)
 	struct sshcfg c;
 	char err[512], cfgpath[512];
 
-	if (access("/usr/bin/ssh", X_OK) != 0)
-		skip();
+	test_need("ssh", "openssh-client");
+	setenv("SHELL", "/bin/sh", 1);
 	snprintf(cfgpath, sizeof(cfgpath), "%s",
 	    write_file("config", "Host h\n  Port 0\n"));
 	assert_int_equal(sshcfg_resolve(&c, "h", cfgpath, err, sizeof(err)),

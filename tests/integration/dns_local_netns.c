@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: ISC */
 /*
- * test_dns_local.c - the client's captured-DNS path, end to end on real
- * sockets in a private network namespace (root): queries over UDP and
+ * dns_local_netns.c - the client's captured-DNS path (dns/dns_local.c),
+ * end to end on real sockets in a private network namespace, which takes
+ * root (an integration test for that reason): queries over UDP and
  * TCP reach the tunnel callback unchanged, answers come back to the
  * asker with its ID, failures and timeouts become SERVFAIL for that
  * query only, oversized UDP answers are truncated, pipelined TCP
@@ -231,8 +232,8 @@ group_setup(void **state)
 	int fd;
 
 	if (unshare(CLONE_NEWNET) != 0) {
-		fprintf(stderr, "test_dns_local: needs root for a private network "
-		    "namespace: %s\n", strerror(errno));
+		fprintf(stderr, "FAIL: needs root (a private network namespace: %s)\n",
+		    strerror(errno));
 		return -1;
 	}
 	fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
