@@ -196,7 +196,7 @@ main_up(void *arg, bool first)
 
 /* Main thread, before each reconnect: what the worker needs to know. */
 static void
-main_prepare(void *arg, struct sv_job *job)
+main_prepare(void *arg, struct supervise_job *job)
 {
 	struct client	*c = arg;
 
@@ -214,8 +214,8 @@ main_prepare(void *arg, struct sv_job *job)
  * comes in the job.
  */
 static void
-main_connect(void *arg, const struct sv_job *job, struct transport_abort *abort,
-    struct sv_result *r)
+main_connect(void *arg, const struct supervise_job *job,
+    struct transport_abort *abort, struct supervise_result *r)
 {
 	struct client			*c = arg;
 	struct transport_open_opts	 opts;

@@ -95,9 +95,9 @@ struct tunnel {
 	struct session		*s;
 	uint32_t		 features;	/* of the last stub that said HELLO */
 	/* reconnecting */
-	struct sv		 sv;
-	bool			 sv_ok;
-	struct sv_backoff	 backoff;
+	struct supervise	 su;
+	bool			 su_ok;
+	struct supervise_backoff	 backoff;
 	unsigned		 tries;		/* attempts in this outage */
 	bool			 exempt_tried;	/* exemptions just changed: no second time */
 	char			 lost_reason[300];
@@ -753,8 +753,8 @@ tunnel_session_teardown(struct tunnel *t)
 		return;
 	}
 	if (was_up)
-		sv_backoff_session_end(&t->backoff, lasted);
-	ms = sv_backoff_next(&t->backoff, tunnel_random(t));
+		supervise_backoff_session_end(&t->backoff, lasted);
+	ms = supervise_backoff_next(&t->backoff, tunnel_random(t));
 	snprintf(t->lost_reason, sizeof(t->lost_reason), "%s", reason);
 	if (t->tries == 0)
 		log_warn("session lost: %s; reconnecting in %.1f s", reason, (double)ms / 1000);
@@ -776,9 +776,9 @@ tunnel_retry_cb(struct ev_loop *loop, struct ev_timer *tm)
 static void
 tunnel_connect_start(struct tunnel *t)
 {
-	struct sv_job	job;
+	struct supervise_job	job;
 
-	if (t->ended || t->s != NULL || sv_running(&t->sv))
+	if (t->ended || t->s != NULL || supervise_running(&t->su))
 		return;
 	memset(&job, 0, sizeof(job));
 	job.check_exempt = !t->exempt_tried;
@@ -788,7 +788,7 @@ tunnel_connect_start(struct tunnel *t)
 	if (!t->exempt_tried)
 		t->tries++;
 	log_debug("connecting to %s (attempt %u)", t->p->remote, t->tries);
-	if (sv_start(&t->sv, t->p->hooks.connect, t->p->hooks.arg, &job) != 0) {
+	if (supervise_start(&t->su, t->p->hooks.connect, t->p->hooks.arg, &job) != 0) {
 		log_error("cannot reconnect: cannot start a thread: %s", strerror(errno));
 		tunnel_end(t, TUNNEL_END_SETUP);
 		return;
@@ -800,11 +800,11 @@ static void
 tunnel_worker_cb(struct ev_loop *loop, struct ev_io *io, uint32_t revents)
 {
 	struct tunnel		*t = io->arg;
-	struct sv_result	 r;
+	struct supervise_result	 r;
 	char			 err[256];
 	uint64_t		 ms;
 
-	if (sv_collect(&t->sv, &r) != 0)
+	if (supervise_collect(&t->su, &r) != 0)
 		return;
 	if (t->ended) {
 		if (r.transport != NULL)
@@ -837,7 +837,7 @@ tunnel_worker_cb(struct ev_loop *loop, struct ev_io *io, uint32_t revents)
 		    TUNNEL_END_REFUSED : TUNNEL_END_REMOTE);
 		return;
 	}
-	ms = sv_backoff_next(&t->backoff, tunnel_random(t));
+	ms = supervise_backoff_next(&t->backoff, tunnel_random(t));
 	log_warn("reconnect attempt %u failed: %s; reconnecting in %.1f s", t->tries, r.err,
 	    (double)ms / 1000);
 	notify_send("STATUS=reconnecting (attempt %u): %s", t->tries + 1, r.err);
@@ -1041,16 +1041,16 @@ tunnel_run(const struct tunnel_params *p, bool *stuck)
 	 * signalfd here.
 	 */
 	(void)sigprocmask(SIG_BLOCK, &mask, NULL);
-	if (sv_init(&t->sv) != 0) {
+	if (supervise_init(&t->su) != 0) {
 		log_error("cannot set up the event loop: %s", strerror(errno));
 		p->transport->ops->free(p->transport);
 		t->end = TUNNEL_END_SETUP;
 		goto out;
 	}
-	t->sv_ok = true;
+	t->su_ok = true;
 	if ((t->sigfd = signalfd(-1, &mask, SFD_NONBLOCK | SFD_CLOEXEC)) == -1 ||
 	    ev_io_add(&t->loop, &t->sio, t->sigfd, EV_READ, tunnel_signal_cb, t) != 0 ||
-	    ev_io_add(&t->loop, &t->wio, sv_fd(&t->sv), EV_READ, tunnel_worker_cb, t) != 0 ||
+	    ev_io_add(&t->loop, &t->wio, supervise_fd(&t->su), EV_READ, tunnel_worker_cb, t) != 0 ||
 	    (p->hooks.reload_done != NULL &&
 	    ev_io_add(&t->loop, &t->rio, p->reload_fd, EV_READ, tunnel_reload_cb, t) != 0) ||
 	    /* Listeners stay quiet (mask 0) until the rules are in place. */
@@ -1084,7 +1084,7 @@ tunnel_run(const struct tunnel_params *p, bool *stuck)
 out:
 	end = t->end;
 	/* A worker may be blocked in a connect: make it give up. */
-	if (t->sv_ok && !sv_cancel(&t->sv, TUNNEL_CANCEL_GRACE_MS))
+	if (t->su_ok && !supervise_cancel(&t->su, TUNNEL_CANCEL_GRACE_MS))
 		t->stuck = true;
 	if (t->s != NULL) {
 		struct transport *tr = tunnel_session_free(t);
@@ -1100,8 +1100,8 @@ out:
 	dns_local_stop(t->dns);
 	if (t->sigfd >= 0)
 		close(t->sigfd);
-	if (t->sv_ok && !t->stuck)
-		sv_destroy(&t->sv);
+	if (t->su_ok && !t->stuck)
+		supervise_destroy(&t->su);
 	/* The signals stay blocked: one more SIGTERM during the clean-up
 	 * must not cut it short (the exit code would say "killed"). */
 	ev_close(&t->loop);
