@@ -41,7 +41,6 @@ struct client {
 	size_t			 ndns_plan;
 	struct options		*dns_owner;	/* whose dns_domains dns points to */
 	struct exempt_names	 bypass;	/* asked locally even when captured */
-	struct addr		 to_ns[OPTIONS_MAX_NS];
 	char			 pidfile[PATH_MAX];	/* absolute, "" without */
 	bool			 pid_written;
 	bool			 up;		/* the first session came up */

@@ -37,7 +37,7 @@ dnscap_servers(const struct options *o, struct addr *out)
 			log_warn("%s", note);
 	}
 	for (h = 0; h < o->nns_hosts; h++) {
-		addr_set(&s, o->ns_hosts[h].family, o->ns_hosts[h].addr, RESOLV_PORT);
+		addr_set(&s, o->ns_hosts[h].family, o->ns_hosts[h].bytes, RESOLV_PORT);
 		if (resolv_add(all, &n, DNS_LOCAL_MAX_SERVERS, &s) != 0)
 			break;
 	}
@@ -78,8 +78,8 @@ dnscap_open(struct client *c, const struct options *o, const struct addr *server
 	p.ndomains = (size_t)o->ndns_domains;
 	p.want4 = c->ls.fd4 >= 0;
 	p.want6 = c->ls.fd6 >= 0;
-	memcpy(p.bind4, c->lspec.addr4, sizeof(p.bind4));
-	memcpy(p.bind6, c->lspec.addr6, sizeof(p.bind6));
+	memcpy(p.bind4, c->lspec.addr4.bytes, sizeof(p.bind4));
+	memcpy(p.bind6, c->lspec.addr6.bytes, sizeof(p.bind6));
 	p.first_port = (uint16_t)(c->ls.port + 1);
 	p.socket = dnscap_socket;
 	p.socket_arg = c->fw;

@@ -5,8 +5,6 @@
  */
 #include <sys/socket.h>
 
-#include <arpa/inet.h>
-
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -113,11 +111,11 @@ exempt_ssh(struct fw_config *c, const struct transport *t, const struct sshcfg *
 static void
 exempt_name_add(struct exempt_names *en, const char *host)
 {
-	uint8_t		 a[16];
+	struct addr	 a;
 	const char	*why;
 
 	if (host == NULL || en->n >= EXEMPT_MAX_NAMES ||
-	    inet_pton(AF_INET, host, a) == 1 || inet_pton(AF_INET6, host, a) == 1 ||
+	    addr_parse(&a, host, (size_t)-1, 0, 0) == 0 ||
 	    dns_msg_domain_norm(host, strlen(host), en->name[en->n],
 	    sizeof(en->name[0]), &why) != 0)
 		return;

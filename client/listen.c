@@ -4,7 +4,6 @@
  */
 #include <sys/socket.h>
 
-#include <arpa/inet.h>
 #include <netinet/in.h>
 #include <linux/netfilter_ipv4.h>
 #include <linux/netfilter_ipv6/ip6_tables.h>
@@ -19,11 +18,11 @@
 #include "sock.h"
 
 static int
-listen_one(int family, const uint8_t *addr, uint16_t port, int *fdp)
+listen_one(const struct addr *addr, uint16_t port, int *fdp)
 {
-	struct addr	a;
+	struct addr	a = *addr;
 
-	addr_set(&a, family == AF_INET ? ADDR_V4 : ADDR_V6, addr, port);
+	a.port = port;
 	return sock_listen(&a, SOCK_STREAM, 4096, fdp);
 }
 
@@ -34,22 +33,24 @@ listen_open(const struct listen_spec *spec, struct listen_socks *ls,
 	uint16_t	port = spec->port ? spec->port : LISTEN_DEFAULT_PORT;
 	int		tries = spec->port ? 1 : LISTEN_PORT_TRIES;
 	int		r4 = 0, r6 = 0;
-	char		a[INET6_ADDRSTRLEN];
+	struct addr	a;
+	char		as[ADDR_STRLEN];
 
 	ls->fd4 = ls->fd6 = -1;
 	/* One port for both families keeps the rules and the table name
 	 * simple; walk upwards from 12300 like sshuttle until both bind. */
 	for (; tries > 0; tries--, port++) {
 		r4 = r6 = 0;
-		if (spec->want4 && (r4 = listen_one(AF_INET, spec->addr4, port, &ls->fd4)) < 0) {
+		if (spec->want4 && (r4 = listen_one(&spec->addr4, port, &ls->fd4)) < 0) {
 			if (r4 == -EADDRINUSE)
 				continue;
-			inet_ntop(AF_INET, spec->addr4, a, sizeof(a));
-			snprintf(err, errlen, "cannot listen on %s:%u: %s", a, port,
-			    strerror(-r4));
+			a = spec->addr4;
+			a.port = port;
+			snprintf(err, errlen, "cannot listen on %s: %s",
+			    addr_format(&a, true, as, sizeof(as)), strerror(-r4));
 			return -1;
 		}
-		if (spec->want6 && (r6 = listen_one(AF_INET6, spec->addr6, port, &ls->fd6)) < 0) {
+		if (spec->want6 && (r6 = listen_one(&spec->addr6, port, &ls->fd6)) < 0) {
 			if (r6 == -EADDRINUSE) {
 				listen_close(ls);
 				continue;
@@ -59,9 +60,10 @@ listen_open(const struct listen_spec *spec, struct listen_socks *ls,
 				    strerror(-r6));
 				ls->fd6 = -1;
 			} else {
-				inet_ntop(AF_INET6, spec->addr6, a, sizeof(a));
-				snprintf(err, errlen, "cannot listen on [%s]:%u: %s", a,
-				    port, strerror(-r6));
+				a = spec->addr6;
+				a.port = port;
+				snprintf(err, errlen, "cannot listen on %s: %s",
+				    addr_format(&a, true, as, sizeof(as)), strerror(-r6));
 				listen_close(ls);
 				return -1;
 			}
@@ -87,20 +89,23 @@ listen_close(struct listen_socks *ls)
 int
 listen_original_dst(int fd, int family, struct addr *dst)
 {
-	struct sockaddr_in	sin;
-	struct sockaddr_in6	sin6;
+	struct sockaddr_storage	ss;
 	socklen_t		len;
+	int			r;
 
 	if (family == AF_INET) {
-		len = sizeof(sin);
-		if (getsockopt(fd, SOL_IP, SO_ORIGINAL_DST, &sin, &len) == -1)
-			return -errno;
-		addr_set(dst, ADDR_V4, &sin.sin_addr, ntohs(sin.sin_port));
+		len = sizeof(struct sockaddr_in);
+		r = getsockopt(fd, SOL_IP, SO_ORIGINAL_DST, &ss, &len);
 	} else {
-		len = sizeof(sin6);
-		if (getsockopt(fd, SOL_IPV6, IP6T_SO_ORIGINAL_DST, &sin6, &len) == -1)
-			return -errno;
-		addr_set(dst, ADDR_V6, &sin6.sin6_addr, ntohs(sin6.sin6_port));
+		len = sizeof(struct sockaddr_in6);
+		r = getsockopt(fd, SOL_IPV6, IP6T_SO_ORIGINAL_DST, &ss, &len);
 	}
+	if (r == -1)
+		return -errno;
+	if (addr_from_sockaddr(dst, (struct sockaddr *)&ss, len) != 0)
+		return -EAFNOSUPPORT;
+	/* A link-local destination's scope names an interface of this host,
+	 * which means nothing to the remote: OPEN carries the address alone. */
+	dst->scope = 0;
 	return 0;
 }

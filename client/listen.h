@@ -18,8 +18,8 @@
 
 struct listen_spec {
 	bool		 want4, want6;
-	uint8_t		 addr4[4];	/* default 127.0.0.1 */
-	uint8_t		 addr6[16];	/* default ::1 */
+	struct addr	 addr4;		/* default 127.0.0.1; its port unused */
+	struct addr	 addr6;		/* default ::1; its port unused */
 	uint16_t	 port;		/* 0 = first free from LISTEN_DEFAULT_PORT */
 };
 

@@ -91,25 +91,16 @@ main_raise_nofile(void)
 		    (unsigned long long)rl.rlim_cur);
 }
 
-static bool
-main_is_loopback(uint8_t family, const uint8_t *a)
-{
-	static const uint8_t lo6[16] = { [15] = 1 };
-
-	if (family == 4)
-		return a[0] == 127;
-	return memcmp(a, lo6, 16) == 0;
-}
-
 static void
 main_listen_spec(const struct options *o, struct listen_spec *ls, bool *prerouting)
 {
+	static const uint8_t lo4[4] = { 127, 0, 0, 1 };
+	static const uint8_t lo6[16] = { [15] = 1 };
 	int	i;
 
 	memset(ls, 0, sizeof(*ls));
-	ls->addr4[0] = 127;
-	ls->addr4[3] = 1;
-	ls->addr6[15] = 1;
+	addr_set(&ls->addr4, ADDR_V4, lo4, 0);
+	addr_set(&ls->addr6, ADDR_V6, lo6, 0);
 	*prerouting = false;
 	/* Without -l: both loopbacks.  With -l: exactly the families the
 	 * user named (a bare port already stands for both loopbacks), so
@@ -120,19 +111,19 @@ main_listen_spec(const struct options *o, struct listen_spec *ls, bool *prerouti
 		ls->want6 = !o->no_ipv6;
 	}
 	for (i = 0; i < o->nlisten; i++) {
-		const struct options_listen *l = &o->listen[i];
+		const struct addr *l = &o->listen[i];
 
-		if (l->family == 4) {
+		if (l->family == ADDR_V4) {
 			ls->want4 = true;
-			memcpy(ls->addr4, l->addr, 4);
+			addr_set(&ls->addr4, ADDR_V4, l->bytes, 0);
 		} else if (!o->no_ipv6) {
 			ls->want6 = true;
-			memcpy(ls->addr6, l->addr, 16);
+			addr_set(&ls->addr6, ADDR_V6, l->bytes, 0);
 		}
 		if (l->port != 0 && ls->port == 0)
 			ls->port = l->port;
 		/* Serving other hosts means catching their traffic too. */
-		if (!main_is_loopback(l->family, l->addr))
+		if (!addr_is_loopback(l))
 			*prerouting = true;
 	}
 }
@@ -196,7 +187,7 @@ main_up(void *arg, bool first)
 
 /* Main thread, before each reconnect: what the worker needs to know. */
 static void
-main_prepare(void *arg, struct sv_job *job)
+main_prepare(void *arg, struct supervise_job *job)
 {
 	struct client	*c = arg;
 
@@ -214,8 +205,8 @@ main_prepare(void *arg, struct sv_job *job)
  * comes in the job.
  */
 static void
-main_connect(void *arg, const struct sv_job *job, struct transport_abort *abort,
-    struct sv_result *r)
+main_connect(void *arg, const struct supervise_job *job,
+    struct transport_abort *abort, struct supervise_result *r)
 {
 	struct client			*c = arg;
 	struct transport_open_opts	 opts;
@@ -289,7 +280,7 @@ main(int argc, char **argv)
 	char				 err[1024], self[PATH_MAX];
 	ssize_t				 n;
 	bool				 stuck = false;
-	int				 rc, k;
+	int				 rc;
 
 	memset(&cfg, 0, sizeof(cfg));
 	memset(&c, 0, sizeof(c));
@@ -393,9 +384,6 @@ main(int argc, char **argv)
 		log_error("%s", err);
 		goto out;
 	}
-	for (k = 0; k < o->nto_ns; k++)
-		addr_set(&c.to_ns[k], o->to_ns[k].family, o->to_ns[k].addr,
-		    o->to_ns[k].port);
 	c.fwcfg.block_leaks = !o->no_block_leaks;
 	memset(&opts, 0, sizeof(opts));
 	opts.alive_interval_ms = o->alive_interval_ms;
@@ -419,7 +407,7 @@ main(int argc, char **argv)
 	tp.listen = &c.ls;
 	tp.fw = c.fw;
 	tp.dns = c.dns;
-	tp.to_ns = c.to_ns;
+	tp.to_ns = o->to_ns;
 	tp.nto_ns = (size_t)o->nto_ns;
 	tp.window = MUX_DEFAULT_WINDOW;
 	tp.alive_interval_ms = o->alive_interval_ms;

@@ -661,11 +661,11 @@ options_ask(const struct options *o, struct options_answers *l, char *err,
  * addresses given, duplicates dropped. */
 static int
 options_ns_merge(const struct options *o, const struct options_answers *l,
-    struct options_ns *ns, int *nns, char *err, size_t errlen)
+    struct addr *ns, int *nns, char *err, size_t errlen)
 {
 	const struct options_name	*nm, *last = NULL;
 	const struct options_answer	*a;
-	struct options_ns		 one;
+	struct addr			 one;
 	char				 why[128];
 	size_t				 i, k;
 	int				 at;
@@ -679,10 +679,7 @@ options_ns_merge(const struct options *o, const struct options_answers *l,
 				continue;
 			last = nm;
 			for (k = 0; k < a->n && k < OPTIONS_MAX_NS; k++) {
-				memset(&one, 0, sizeof(one));
-				one.family = a->a[k].family;
-				memcpy(one.addr, a->a[k].bytes, sizeof(one.addr));
-				one.port = 53;
+				addr_set(&one, a->a[k].family, a->a[k].bytes, 53);
 				if (options_net_ns_add(ns, nns, &one, "--ns-hosts",
 				    why, sizeof(why)) != 0)
 					goto full;
@@ -704,7 +701,7 @@ options_resolve(struct options *o, subnet_resolve_fn *fn, void *arg, char *err,
     size_t errlen)
 {
 	struct options_answers	 l;
-	struct options_ns	 ns[OPTIONS_MAX_NS];
+	struct addr		 ns[OPTIONS_MAX_NS];
 	size_t			 i;
 	int			 nns, r, ret;
 

@@ -37,6 +37,7 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "addr.h"
 #include "exitcode.h"
 #include "subnet.h"
 
@@ -49,20 +50,6 @@
 #define OPTIONS_ALIVE_INTERVAL_MS 5000	/* --alive-interval default */
 #define OPTIONS_ALIVE_TIMEOUT_MS 15000	/* --alive-timeout default */
 #define OPTIONS_ALIVE_MAX_S	3600	/* both: 1 to this many seconds */
-
-/* Where the redirected connections are accepted. */
-struct options_listen {
-	uint8_t		family;		/* 4 or 6 */
-	uint8_t		addr[16];
-	uint16_t	port;		/* 0: pick a free port automatically */
-};
-
-/* A DNS server: --ns-hosts (port 53) or --to-ns. */
-struct options_ns {
-	uint8_t		family;		/* 4 or 6 */
-	uint8_t		addr[16];
-	uint16_t	port;
-};
 
 /* What a host name stands for. */
 enum options_name_use {
@@ -92,7 +79,9 @@ struct options {
 					 * the positional subnets; host names stay
 					 * unresolved entries until
 					 * options_resolve() */
-	struct options_listen listen[OPTIONS_MAX_LISTEN];
+	struct addr	 listen[OPTIONS_MAX_LISTEN];	/* where the redirected
+							 * connections are accepted;
+							 * port 0: pick a free one */
 	int		 nlisten;	/* default: 127.0.0.1 and ::1, port 0 */
 	int		 verbose;	/* number of -v */
 	bool		 quiet;		/* -q: errors and warnings only */
@@ -102,11 +91,11 @@ struct options {
 	bool		 stub_cache;	/* --stub-cache: keep the stub on the remote */
 	char		*remote_tmpdir;	/* --remote-tmpdir DIR: try it first */
 	bool		 dns;		/* --dns: capture the resolv.conf servers */
-	struct options_ns ns_hosts[OPTIONS_MAX_NS];	/* --ns-hosts: capture these too
-							 * (the addresses; names
-							 * wait in names) */
+	struct addr	 ns_hosts[OPTIONS_MAX_NS];	/* --ns-hosts: capture these too
+							 * (the addresses, port 53;
+							 * names wait in names) */
 	int		 nns_hosts;
-	struct options_ns to_ns[OPTIONS_MAX_NS];	/* --to-ns: the remote asks these */
+	struct addr	 to_ns[OPTIONS_MAX_NS];	/* --to-ns: the remote asks these */
 	int		 nto_ns;
 	char		**dns_domains;	/* --dns-domains: normalised (lower case,
 					 * no final dot); NULL without */

@@ -127,7 +127,7 @@ int	options_net_dns_domains(struct options *o, const char *arg, char *err,
 	    size_t errlen);
 /* Append a server to a list of at most OPTIONS_MAX_NS, skipping
  * duplicates; opt names the list in the error. */
-int	options_net_ns_add(struct options_ns *list, int *n,
-	    const struct options_ns *ns, const char *opt, char *err, size_t errlen);
+int	options_net_ns_add(struct addr *list, int *n, const struct addr *ns,
+	    const char *opt, char *err, size_t errlen);
 
 #endif

@@ -3,10 +3,8 @@
  * options_net.c - the options whose values are network places: -l
  * (listen addresses), --ns-hosts and --to-ns (DNS servers), --dns-domains.
  */
-#include <arpa/inet.h>
-
 #include <ctype.h>
-#include <errno.h>
+#include <limits.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -15,53 +13,70 @@
 #include "dns_msg.h"
 #include "options_int.h"
 
+/*
+ * A port as the options read it: decimal digits from the first byte of
+ * s[0..len) on.  -1 when s does not start with a digit; 1 when the digits
+ * are followed by something else or overflow an unsigned long; 0 with
+ * *port set otherwise, whatever its value (the caller checks the range).
+ * addr_parse() reads ports too, but gives one error for "not a number"
+ * and "out of range", which the options' messages tell apart.
+ */
+static int
+options_net_port(const char *s, size_t len, unsigned long *port)
+{
+	unsigned long	v = 0, d;
+	size_t		i;
+
+	if (len == 0 || !isdigit((unsigned char)s[0]))
+		return -1;
+	for (i = 0; i < len; i++) {
+		if (!isdigit((unsigned char)s[i]))
+			return 1;
+		d = (unsigned long)(s[i] - '0');
+		if (v > (ULONG_MAX - d) / 10)
+			return 1;
+		v = v * 10 + d;
+	}
+	*port = v;
+	return 0;
+}
+
+/*
+ * Where the port of "ADDRESS:PORT" starts: the colon after the closing
+ * bracket of "[IPV6]", else the first colon (an IPv4 address has none).
+ * NULL when there is none.
+ */
+static const char *
+options_net_port_colon(const char *s, size_t len)
+{
+	const char	*close = s;
+
+	if (len > 0 && s[0] == '[' && (close = memchr(s, ']', len)) == NULL)
+		return NULL;
+	return memchr(close, ':', len - (size_t)(close - s));
+}
+
 /* One -l item: "PORT", "IPV4:PORT" or "[IPV6]:PORT". */
 static int
 options_net_listen_one(struct options *o, struct options_state *st,
     const char *item, size_t len, char *err, size_t errlen)
 {
-	struct options_listen l;
-	char host[INET6_ADDRSTRLEN + 2], *end;
-	const char *colon, *portstr;
-	unsigned long port;
-	size_t hlen;
-	int i;
+	struct addr	 l;
+	const char	*colon, *portstr = item;
+	unsigned long	 port;
+	int		 i;
 
 	memset(&l, 0, sizeof(l));
 	if (len == 0)
 		return options_fail(err, errlen, "-l: empty listen address");
-	if (item[0] == '[') {
-		colon = memchr(item, ']', len);
-		if (colon == NULL || colon + 1 >= item + len || colon[1] != ':')
+	/* Before the port's colon an address, in brackets if it is IPv6. */
+	if ((colon = options_net_port_colon(item, len)) != NULL) {
+		if (addr_parse(&l, item, (size_t)(colon - item), ADDR_P_BRACKET,
+		    0) != 0)
 			goto bad;
-		hlen = (size_t)(colon - item - 1);
-		portstr = colon + 2;
-		if (hlen == 0 || hlen >= sizeof(host))
-			goto bad;
-		memcpy(host, item + 1, hlen);
-		host[hlen] = '\0';
-		if (inet_pton(AF_INET6, host, l.addr) != 1)
-			goto bad;
-		l.family = 6;
-	} else if ((colon = memchr(item, ':', len)) != NULL) {
-		hlen = (size_t)(colon - item);
 		portstr = colon + 1;
-		if (hlen == 0 || hlen >= sizeof(host))
-			goto bad;
-		memcpy(host, item, hlen);
-		host[hlen] = '\0';
-		if (inet_pton(AF_INET, host, l.addr) != 1)
-			goto bad;
-		l.family = 4;
-	} else
-		portstr = item;
-
-	if ((size_t)(portstr - item) >= len ||
-	    !isdigit((unsigned char)*portstr))
-		goto bad;
-	errno = 0;
-	port = strtoul(portstr, &end, 10);
-	if (errno != 0 || end != item + len)
+	}
+	if (options_net_port(portstr, len - (size_t)(portstr - item), &port) != 0)
 		goto bad;
 	if (port > 65535)
 		return options_fail(err, errlen, "-l \"%.*s\": port must be "
@@ -120,8 +135,8 @@ options_net_listen_finish(struct options *o, struct options_state *st,
 	int i;
 
 	for (i = 0; i < o->nlisten; i++) {
-		have4 |= o->listen[i].family == 4;
-		have6 |= o->listen[i].family == 6;
+		have4 |= o->listen[i].family == ADDR_V4;
+		have6 |= o->listen[i].family == ADDR_V6;
 	}
 	if (have6 && o->no_ipv6)
 		return options_fail(err, errlen, "--no-ipv6 conflicts with an "
@@ -132,28 +147,22 @@ options_net_listen_finish(struct options *o, struct options_state *st,
 	if (st->listen_port_only == -1 && st->nlisten_explicit > 0)
 		return 0;
 	port = st->listen_port_only == -1 ? 0 : (uint16_t)st->listen_port_only;
-	if (!have4) {
-		o->listen[o->nlisten].family = 4;
-		memcpy(o->listen[o->nlisten].addr, lo4, sizeof(lo4));
-		o->listen[o->nlisten++].port = port;
-	}
-	if (!have6 && !o->no_ipv6) {
-		o->listen[o->nlisten].family = 6;
-		memcpy(o->listen[o->nlisten].addr, lo6, sizeof(lo6));
-		o->listen[o->nlisten++].port = port;
-	}
+	if (!have4)
+		addr_set(&o->listen[o->nlisten++], ADDR_V4, lo4, port);
+	if (!have6 && !o->no_ipv6)
+		addr_set(&o->listen[o->nlisten++], ADDR_V6, lo6, port);
 	return 0;
 }
 
 /* Append a server to one of the two lists, skipping duplicates. */
 int
-options_net_ns_add(struct options_ns *list, int *n, const struct options_ns *ns,
+options_net_ns_add(struct addr *list, int *n, const struct addr *ns,
     const char *opt, char *err, size_t errlen)
 {
 	int	i;
 
 	for (i = 0; i < *n; i++)
-		if (memcmp(&list[i], ns, sizeof(*ns)) == 0)
+		if (addr_equal(&list[i], ns))
 			return 0;
 	if (*n == OPTIONS_MAX_NS)
 		return options_fail(err, errlen, "%s: more than %d servers", opt,
@@ -200,16 +209,11 @@ options_net_each(struct options *o, const char *opt, const char *arg,
 static int
 options_net_ns_host(struct options *o, const char *item, char *err, size_t errlen)
 {
-	struct options_ns	 ns;
+	struct addr	ns;
 
-	memset(&ns, 0, sizeof(ns));
-	ns.port = 53;
-	if (inet_pton(AF_INET, item, ns.addr) == 1 ||
-	    inet_pton(AF_INET6, item, ns.addr) == 1) {
-		ns.family = strchr(item, ':') != NULL ? 6 : 4;
+	if (addr_parse(&ns, item, (size_t)-1, 0, 53) == 0)
 		return options_net_ns_add(o->ns_hosts, &o->nns_hosts, &ns,
 		    "--ns-hosts", err, errlen);
-	}
 	return options_name_add(o, item, OPTIONS_NAME_NS_HOST, o->nns_hosts,
 	    err, errlen);
 }
@@ -218,56 +222,26 @@ options_net_ns_host(struct options *o, const char *item, char *err, size_t errle
 static int
 options_net_to_ns_one(struct options *o, const char *item, char *err, size_t errlen)
 {
-	struct options_ns	 ns;
-	char			 host[INET6_ADDRSTRLEN + 1], *end;
-	const char		*portstr = NULL, *close;
-	unsigned long		 port = 53;
-	size_t			 hlen;
+	struct addr	 ns;
+	const char	*colon;
+	unsigned long	 port;
+	size_t		 len = strlen(item);
+	int		 r;
 
-	memset(&ns, 0, sizeof(ns));
-	if (item[0] == '[') {
-		if ((close = strchr(item, ']')) == NULL ||
-		    (close[1] != '\0' && close[1] != ':'))
-			goto bad;
-		hlen = (size_t)(close - item - 1);
-		if (close[1] == ':')
-			portstr = close + 2;
-		if (hlen == 0 || hlen >= sizeof(host))
-			goto bad;
-		memcpy(host, item + 1, hlen);
-		host[hlen] = '\0';
-		if (inet_pton(AF_INET6, host, ns.addr) != 1)
-			goto bad;
-		ns.family = 6;
-	} else if (inet_pton(AF_INET6, item, ns.addr) == 1) {
-		ns.family = 6;
-	} else {
-		close = strchr(item, ':');
-		hlen = close != NULL ? (size_t)(close - item) : strlen(item);
-		if (close != NULL)
-			portstr = close + 1;
-		if (hlen == 0 || hlen >= sizeof(host))
-			goto bad;
-		memcpy(host, item, hlen);
-		host[hlen] = '\0';
-		if (inet_pton(AF_INET, host, ns.addr) != 1)
-			goto bad;
-		ns.family = 4;
-	}
-	if (portstr != NULL) {
-		if (!isdigit((unsigned char)*portstr))
-			goto bad;
-		errno = 0;
-		port = strtoul(portstr, &end, 10);
-		if (errno != 0 || *end != '\0' || port == 0 || port > 65535)
-			return options_fail(err, errlen, "--to-ns \"%s\": port "
-			    "must be 1-65535", item);
-	}
+	/* Without a port: a bare IPv6 address's colons are no port's. */
+	if (addr_parse(&ns, item, len, ADDR_P_BRACKET, 53) == 0)
+		goto add;
+	if ((colon = options_net_port_colon(item, len)) == NULL ||
+	    addr_parse(&ns, item, (size_t)(colon - item), ADDR_P_BRACKET, 0) != 0 ||
+	    (r = options_net_port(colon + 1, strlen(colon + 1), &port)) < 0)
+		return options_fail(err, errlen, "--to-ns \"%s\": expected "
+		    "IPV4[:PORT] or [IPV6][:PORT]", item);
+	if (r != 0 || port == 0 || port > 65535)
+		return options_fail(err, errlen, "--to-ns \"%s\": port must be "
+		    "1-65535", item);
 	ns.port = (uint16_t)port;
+ add:
 	return options_net_ns_add(o->to_ns, &o->nto_ns, &ns, "--to-ns", err, errlen);
- bad:
-	return options_fail(err, errlen, "--to-ns \"%s\": expected IPV4[:PORT] "
-	    "or [IPV6][:PORT]", item);
 }
 
 /* One --dns-domains item, normalised and kept once. */

@@ -193,15 +193,14 @@ reload_str_equal(const char *a, const char *b)
 }
 
 static bool
-reload_ns_equal(const struct options_ns *a, int na, const struct options_ns *b, int nb)
+reload_ns_equal(const struct addr *a, int na, const struct addr *b, int nb)
 {
 	int	i;
 
 	if (na != nb)
 		return false;
 	for (i = 0; i < na; i++)
-		if (a[i].family != b[i].family || a[i].port != b[i].port ||
-		    memcmp(a[i].addr, b[i].addr, sizeof(a[i].addr)) != 0)
+		if (!addr_equal(&a[i], &b[i]))
 			return false;
 	return true;
 }
@@ -238,9 +237,7 @@ reload_listen_equal(const struct options *a, const struct options *b)
 	if (a->nlisten != b->nlisten)
 		return false;
 	for (i = 0; i < a->nlisten; i++)
-		if (a->listen[i].family != b->listen[i].family ||
-		    a->listen[i].port != b->listen[i].port ||
-		    memcmp(a->listen[i].addr, b->listen[i].addr, 16) != 0)
+		if (!addr_equal(&a->listen[i], &b->listen[i]))
 			return false;
 	return true;
 }

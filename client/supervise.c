@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * supervise.c - backoff and the reconnect worker (supervise.h).
  */
@@ -14,30 +15,30 @@
 #include "supervise.h"
 
 uint64_t
-sv_backoff_ms(unsigned failures, uint32_t rnd)
+supervise_backoff_ms(unsigned failures, uint32_t rnd)
 {
-	uint64_t	base = SV_BACKOFF_FIRST_MS, span;
+	uint64_t	base = SUPERVISE_BACKOFF_FIRST_MS, span;
 
-	while (failures-- > 0 && base < SV_BACKOFF_MAX_MS)
+	while (failures-- > 0 && base < SUPERVISE_BACKOFF_MAX_MS)
 		base *= 2;
-	if (base > SV_BACKOFF_MAX_MS)
-		base = SV_BACKOFF_MAX_MS;
+	if (base > SUPERVISE_BACKOFF_MAX_MS)
+		base = SUPERVISE_BACKOFF_MAX_MS;
 	/* [base - 20 %, base + 20 %): rnd / 2^32 of the span above the low end. */
-	span = base * 2 * SV_JITTER_PCT / 100;
-	return base - base * SV_JITTER_PCT / 100 + ((span * rnd) >> 32);
+	span = base * 2 * SUPERVISE_JITTER_PCT / 100;
+	return base - base * SUPERVISE_JITTER_PCT / 100 + ((span * rnd) >> 32);
 }
 
 void
-sv_backoff_session_end(struct sv_backoff *b, uint64_t lasted_ms)
+supervise_backoff_session_end(struct supervise_backoff *b, uint64_t lasted_ms)
 {
-	if (lasted_ms > SV_STABLE_MS)
+	if (lasted_ms > SUPERVISE_STABLE_MS)
 		b->failures = 0;
 }
 
 uint64_t
-sv_backoff_next(struct sv_backoff *b, uint32_t rnd)
+supervise_backoff_next(struct supervise_backoff *b, uint32_t rnd)
 {
-	uint64_t	ms = sv_backoff_ms(b->failures, rnd);
+	uint64_t	ms = supervise_backoff_ms(b->failures, rnd);
 
 	/* Past the cap, counting on only risks an overflow. */
 	if (b->failures < 32)
@@ -46,107 +47,108 @@ sv_backoff_next(struct sv_backoff *b, uint32_t rnd)
 }
 
 int
-sv_init(struct sv *sv)
+supervise_init(struct supervise *su)
 {
-	memset(sv, 0, sizeof(*sv));
-	if ((sv->evfd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC)) == -1)
+	memset(su, 0, sizeof(*su));
+	if ((su->evfd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC)) == -1)
 		return -1;
-	transport_abort_init(&sv->abort);
+	transport_abort_init(&su->abort);
 	return 0;
 }
 
 void
-sv_destroy(struct sv *sv)
+supervise_destroy(struct supervise *su)
 {
-	if (sv->evfd < 0)
+	if (su->evfd < 0)
 		return;
 	/* A worker still blocked keeps its abort and descriptor: the
 	 * process is about to leave anyway. */
-	if (!sv_cancel(sv, 0))
+	if (!supervise_cancel(su, 0))
 		return;
-	transport_abort_destroy(&sv->abort);
-	close(sv->evfd);
-	sv->evfd = -1;
+	transport_abort_destroy(&su->abort);
+	close(su->evfd);
+	su->evfd = -1;
 }
 
 static void *
-sv_main(void *arg)
+supervise_main(void *arg)
 {
-	struct sv	*sv = arg;
+	struct supervise	*su = arg;
 	uint64_t	 one = 1;
 
-	if (sv->job.old != NULL) {
-		sv->job.old->ops->free(sv->job.old);
-		sv->job.old = NULL;
+	if (su->job.old != NULL) {
+		su->job.old->ops->free(su->job.old);
+		su->job.old = NULL;
 	}
-	if (!transport_abort_fired(&sv->abort))
-		sv->fn(sv->arg, &sv->job, &sv->abort, &sv->res);
+	if (!transport_abort_fired(&su->abort))
+		su->fn(su->arg, &su->job, &su->abort, &su->res);
 	else
-		sv->res.fail = TRANSPORT_F_CONNECT;
+		su->res.fail = TRANSPORT_F_CONNECT;
 	/* The loop wakes up and joins us. */
-	(void)!write(sv->evfd, &one, sizeof(one));
+	(void)!write(su->evfd, &one, sizeof(one));
 	return NULL;
 }
 
 int
-sv_start(struct sv *sv, sv_work_fn *fn, void *arg, const struct sv_job *job)
+supervise_start(struct supervise *su, supervise_work_fn *fn, void *arg,
+    const struct supervise_job *job)
 {
 	int	r;
 
-	if (sv->running) {
+	if (su->running) {
 		errno = EBUSY;
 		return -1;
 	}
-	sv->fn = fn;
-	sv->arg = arg;
-	sv->job = *job;
-	memset(&sv->res, 0, sizeof(sv->res));
-	sv->res.fail = TRANSPORT_F_CONNECT;
+	su->fn = fn;
+	su->arg = arg;
+	su->job = *job;
+	memset(&su->res, 0, sizeof(su->res));
+	su->res.fail = TRANSPORT_F_CONNECT;
 	/* A fresh abort for this worker: the last one may have fired. */
-	transport_abort_destroy(&sv->abort);
-	transport_abort_init(&sv->abort);
-	if ((r = pthread_create(&sv->th, NULL, sv_main, sv)) != 0) {
+	transport_abort_destroy(&su->abort);
+	transport_abort_init(&su->abort);
+	if ((r = pthread_create(&su->th, NULL, supervise_main, su)) != 0) {
 		errno = r;
 		return -1;
 	}
-	sv->running = true;
+	su->running = true;
 	return 0;
 }
 
 int
-sv_fd(const struct sv *sv)
+supervise_fd(const struct supervise *su)
 {
-	return sv->evfd;
+	return su->evfd;
 }
 
 bool
-sv_running(const struct sv *sv)
+supervise_running(const struct supervise *su)
 {
-	return sv->running;
+	return su->running;
 }
 
 int
-sv_collect(struct sv *sv, struct sv_result *r)
+supervise_collect(struct supervise *su, struct supervise_result *r)
 {
 	uint64_t	n;
 
-	if (!sv->running || read(sv->evfd, &n, sizeof(n)) != (ssize_t)sizeof(n))
+	if (!su->running || read(su->evfd, &n, sizeof(n)) != (ssize_t)sizeof(n))
 		return -1;
-	(void)pthread_join(sv->th, NULL);
-	sv->running = false;
-	*r = sv->res;
+	(void)pthread_join(su->th, NULL);
+	su->running = false;
+	*r = su->res;
 	return 0;
 }
 
 bool
-sv_cancel(struct sv *sv, int grace_ms)
+supervise_cancel(struct supervise *su, int grace_ms)
 {
 	struct timespec	ts;
 	uint64_t	n;
 
-	if (!sv->running)
+	if (!su->running)
 		return true;
-	transport_abort_fire(&sv->abort);
+	transport_abort_fire(&su->abort);
 	clock_gettime(CLOCK_REALTIME, &ts);
 	ts.tv_sec += grace_ms / 1000;
 	ts.tv_nsec += (long)(grace_ms % 1000) * 1000000L;
@@ -154,15 +156,15 @@ sv_cancel(struct sv *sv, int grace_ms)
 		ts.tv_sec++;
 		ts.tv_nsec -= 1000000000L;
 	}
-	if (pthread_timedjoin_np(sv->th, NULL, &ts) != 0) {
+	if (pthread_timedjoin_np(su->th, NULL, &ts) != 0) {
 		log_debug("the connecting thread did not stop within %d ms", grace_ms);
 		return false;
 	}
-	sv->running = false;
-	(void)!read(sv->evfd, &n, sizeof(n));
-	if (sv->res.transport != NULL) {
-		sv->res.transport->ops->free(sv->res.transport);
-		sv->res.transport = NULL;
+	su->running = false;
+	(void)!read(su->evfd, &n, sizeof(n));
+	if (su->res.transport != NULL) {
+		su->res.transport->ops->free(su->res.transport);
+		su->res.transport = NULL;
 	}
 	return true;
 }

@@ -9,8 +9,8 @@
  * waiting connections keep running.  So one worker thread at a time runs
  * the blocking open and reports through an eventfd that the loop watches;
  * the loop then joins it and takes the result.  Every blocking call of an
- * open is bounded by the transport's own timeouts, and sv_cancel() makes
- * them fail at once (transport_abort: the descriptor is shut down), so a
+ * open is bounded by the transport's own timeouts, and supervise_cancel()
+ * makes them fail at once (transport_abort: the descriptor is shut down), so a
  * worker never outlives a shutdown by more than a moment.
  */
 #ifndef CSHUTTLE_SUPERVISE_H
@@ -23,11 +23,12 @@
 #include "fw.h"
 #include "transport.h"
 
-#define SV_BACKOFF_FIRST_MS	1000
-#define SV_BACKOFF_MAX_MS	60000
-#define SV_JITTER_PCT		20	/* +- this much of each delay */
-#define SV_STABLE_MS		60000	/* a session this long resets the backoff */
-#define SV_ERR_MAX		512
+#define SUPERVISE_BACKOFF_FIRST_MS	1000
+#define SUPERVISE_BACKOFF_MAX_MS	60000
+#define SUPERVISE_JITTER_PCT		20	/* +- this much of each delay */
+#define SUPERVISE_STABLE_MS		60000	/* a session this long resets
+						 * the backoff */
+#define SUPERVISE_ERR_MAX		512
 
 /*
  * The delay before the next attempt after `failures` earlier ones in the
@@ -35,20 +36,21 @@
  * +-20 % (rnd: a uniformly random 32-bit number), so that many clients
  * that lost the same server do not come back in step.
  */
-uint64_t sv_backoff_ms(unsigned failures, uint32_t rnd);
+uint64_t supervise_backoff_ms(unsigned failures, uint32_t rnd);
 
-struct sv_backoff {
+struct supervise_backoff {
 	unsigned	failures;	/* delays used in this streak */
 };
 
 /* A session ended after lasting `lasted_ms`: a long one starts a new
  * streak. */
-void	 sv_backoff_session_end(struct sv_backoff *b, uint64_t lasted_ms);
+void	 supervise_backoff_session_end(struct supervise_backoff *b,
+	    uint64_t lasted_ms);
 /* The delay to wait now; counts it. */
-uint64_t sv_backoff_next(struct sv_backoff *b, uint32_t rnd);
+uint64_t supervise_backoff_next(struct supervise_backoff *b, uint32_t rnd);
 
 /* What the worker gets (a copy: the loop goes on changing its own). */
-struct sv_job {
+struct supervise_job {
 	struct transport	*old;		/* the dead session's transport: freed
 						 * first, in the worker (freeing may wait
 						 * for ssh to exit) */
@@ -60,10 +62,10 @@ struct sv_job {
 	int			 alive_timeout_ms;
 };
 
-struct sv_result {
+struct supervise_result {
 	struct transport	*transport;	/* NULL on failure */
 	enum transport_fail	 fail;
-	char			 err[SV_ERR_MAX];
+	char			 err[SUPERVISE_ERR_MAX];
 	/* No transport: the SSH server resolves to addresses the rules would
 	 * redirect into the tunnel itself.  Exempt these, then try again. */
 	bool			 exempt_changed;
@@ -72,32 +74,33 @@ struct sv_result {
 };
 
 /* Runs in the worker.  Must pass `abort` to the transport open. */
-typedef void	sv_work_fn(void *arg, const struct sv_job *job,
-		    struct transport_abort *abort, struct sv_result *r);
+typedef void	supervise_work_fn(void *arg, const struct supervise_job *job,
+		    struct transport_abort *abort, struct supervise_result *r);
 
-struct sv {
+struct supervise {
 	pthread_t		 th;
 	bool			 running;	/* started, not joined yet */
 	int			 evfd;		/* readable when the worker is done */
 	struct transport_abort	 abort;
-	sv_work_fn		*fn;
+	supervise_work_fn	*fn;
 	void			*arg;
-	struct sv_job		 job;
-	struct sv_result	 res;
+	struct supervise_job	 job;
+	struct supervise_result	 res;
 };
 
 /* 0, or -1 with errno. */
-int	sv_init(struct sv *sv);
-/* Cancels and joins a running worker first (see sv_cancel). */
-void	sv_destroy(struct sv *sv);
+int	supervise_init(struct supervise *su);
+/* Cancels and joins a running worker first (see supervise_cancel). */
+void	supervise_destroy(struct supervise *su);
 /* Start the worker on `job`.  0, or -1 with errno (not started; the job's
  * old transport is then still the caller's). */
-int	sv_start(struct sv *sv, sv_work_fn *fn, void *arg, const struct sv_job *job);
-int	sv_fd(const struct sv *sv);
-bool	sv_running(const struct sv *sv);
-/* After sv_fd() became readable: join and take the result.  0, or -1
- * when no worker had finished. */
-int	sv_collect(struct sv *sv, struct sv_result *r);
+int	supervise_start(struct supervise *su, supervise_work_fn *fn, void *arg,
+	    const struct supervise_job *job);
+int	supervise_fd(const struct supervise *su);
+bool	supervise_running(const struct supervise *su);
+/* After supervise_fd() became readable: join and take the result.  0, or
+ * -1 when no worker had finished. */
+int	supervise_collect(struct supervise *su, struct supervise_result *r);
 /*
  * Stop a running worker: fire the abort, wait at most grace_ms for it to
  * end, free whatever it opened.  true when it ended (or none ran); false
@@ -105,6 +108,6 @@ int	sv_collect(struct sv *sv, struct sv_result *r);
  * exit(): the worker may be inside a library that exit handlers tear
  * down).
  */
-bool	sv_cancel(struct sv *sv, int grace_ms);
+bool	supervise_cancel(struct supervise *su, int grace_ms);
 
 #endif

@@ -34,9 +34,9 @@ struct tunnel_hooks {
 	/* The tunnel works (again): after ready, the listeners accepting. */
 	void	(*up)(void *arg, bool first);
 	/* Main thread, before a worker starts: fill in the job (exemptions). */
-	void	(*prepare)(void *arg, struct sv_job *job);
+	void	(*prepare)(void *arg, struct supervise_job *job);
 	/* Worker thread: open a transport (see supervise.h). */
-	sv_work_fn *connect;
+	supervise_work_fn *connect;
 	/* A worker found the SSH server at addresses that need exempting:
 	 * apply them.  0, or -1 with a reason in err. */
 	int	(*exempt)(void *arg, const struct addr *e, int n, char *err,
@@ -81,7 +81,7 @@ enum tunnel_end {
 /*
  * Runs until the tunnel ends; the reason is logged.  The caller still
  * owns (and frees) listen, fw and dns.  *stuck is set when a worker could
- * not be stopped: leave with _exit() then (see sv_cancel).
+ * not be stopped: leave with _exit() then (see supervise_cancel).
  */
 enum tunnel_end tunnel_run(const struct tunnel_params *p, bool *stuck);
 

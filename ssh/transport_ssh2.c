@@ -25,7 +25,7 @@
  * - 0 from libssh2_channel_read() is EOF only when libssh2_channel_eof().
  * - Every call may leave inbound data queued inside libssh2 (or in our
  *   read-ahead buffer) while the socket is no longer readable: callers
- *   read until TRANSPORT_AGAIN after writing (client/tunnel.c does).
+ *   read until TRANSPORT_AGAIN after writing (client/tunnel_session.c does).
  */
 #include <sys/socket.h>
 

@@ -242,7 +242,7 @@ test_every_key(void **state)
 	    "!10.3.0.0/16");
 	assert_int_equal(o.nlisten, 2);
 	assert_int_equal(o.listen[0].family, 4);
-	assert_memory_equal(o.listen[0].addr, "\x7f\0\0\x02", 4);
+	assert_memory_equal(o.listen[0].bytes, "\x7f\0\0\x02", 4);
 	assert_int_equal(o.listen[0].port, 5000);
 	assert_int_equal(o.listen[1].family, 6);
 	assert_int_equal(o.listen[1].port, 5001);
@@ -252,7 +252,7 @@ test_every_key(void **state)
 	assert_string_equal(o.ssh_config, want);
 	assert_true(o.dns);
 	assert_int_equal(o.nns_hosts, 2);
-	assert_string_equal(inet_ntop(AF_INET, o.ns_hosts[1].addr, a, sizeof(a)),
+	assert_string_equal(inet_ntop(AF_INET, o.ns_hosts[1].bytes, a, sizeof(a)),
 	    "198.51.100.53");
 	assert_int_equal(o.nto_ns, 2);
 	assert_int_equal(o.to_ns[1].family, 6);
@@ -758,11 +758,11 @@ test_precedence(void **state)
 	    "--dns-domains", "cmd.example", NULL), CSHUTTLE_EXIT_OK);
 	assert_int_equal(o.nlisten, 2);
 	assert_int_equal(o.listen[0].port, 6000);
-	assert_memory_equal(o.listen[0].addr, "\x7f\0\0\x01", 4);
+	assert_memory_equal(o.listen[0].bytes, "\x7f\0\0\x01", 4);
 	assert_int_equal(o.nns_hosts, 2);
-	assert_int_equal(o.ns_hosts[0].addr[3], 54);
+	assert_int_equal(o.ns_hosts[0].bytes[3], 54);
 	assert_int_equal(o.nto_ns, 1);
-	assert_string_equal(inet_ntop(AF_INET, o.to_ns[0].addr, a, sizeof(a)),
+	assert_string_equal(inet_ntop(AF_INET, o.to_ns[0].bytes, a, sizeof(a)),
 	    "192.0.2.54");
 	assert_int_equal(o.ndns_domains, 1);
 	assert_string_equal(o.dns_domains[0], "cmd.example");
@@ -794,7 +794,7 @@ test_precedence(void **state)
 	    CSHUTTLE_EXIT_OK);
 	assert_string_equal(subnets(&o), "10.0.0.0/8");
 	assert_int_equal(o.nns_hosts, 1);
-	assert_int_equal(o.ns_hosts[0].addr[3], 1);
+	assert_int_equal(o.ns_hosts[0].bytes[3], 1);
 	options_free(&o);
 	/* ...and what they add does not leak into the result. */
 	assert_int_equal(parse(&o, err, sizeof(err), "remote gw\n"

@@ -182,10 +182,10 @@ test_basic(void **state)
 	/* Default listeners: both loopbacks, automatic port. */
 	assert_int_equal(o.nlisten, 2);
 	assert_int_equal(o.listen[0].family, 4);
-	assert_memory_equal(o.listen[0].addr, "\x7f\0\0\x01", 4);
+	assert_memory_equal(o.listen[0].bytes, "\x7f\0\0\x01", 4);
 	assert_int_equal(o.listen[0].port, 0);
 	assert_int_equal(o.listen[1].family, 6);
-	assert_int_equal(o.listen[1].addr[15], 1);
+	assert_int_equal(o.listen[1].bytes[15], 1);
 	assert_int_equal(o.listen[1].port, 0);
 	assert_null(o.ssh_cmd);
 	assert_null(o.ssh_config);
@@ -338,8 +338,8 @@ test_names_kept(void **state)
 	assert_string_equal(subnet_format(&o.subnets.v[2], buf, sizeof(buf)),
 	    "198.51.100.9/32:443");
 	assert_int_equal(o.nns_hosts, 3);
-	assert_int_equal(o.ns_hosts[0].addr[3], 53);
-	assert_string_equal(inet_ntop(AF_INET, o.ns_hosts[1].addr, a, sizeof(a)),
+	assert_int_equal(o.ns_hosts[0].bytes[3], 53);
+	assert_string_equal(inet_ntop(AF_INET, o.ns_hosts[1].bytes, a, sizeof(a)),
 	    "198.51.100.53");
 	assert_int_equal(o.ns_hosts[2].family, 6);
 	/* Nothing left to do: no resolver call. */
@@ -381,7 +381,7 @@ test_listen(void **state)
 	    "0.0.0.0:5000", NULL), CSHUTTLE_EXIT_OK);
 	assert_int_equal(o.nlisten, 1);
 	assert_int_equal(o.listen[0].family, 4);
-	assert_memory_equal(o.listen[0].addr, "\0\0\0\0", 4);
+	assert_memory_equal(o.listen[0].bytes, "\0\0\0\0", 4);
 	assert_int_equal(o.listen[0].port, 5000);
 	options_free(&o);
 
@@ -389,7 +389,7 @@ test_listen(void **state)
 	    "--listen", "[::1]:5001", NULL), CSHUTTLE_EXIT_OK);
 	assert_int_equal(o.nlisten, 1);
 	assert_int_equal(o.listen[0].family, 6);
-	assert_int_equal(o.listen[0].addr[15], 1);
+	assert_int_equal(o.listen[0].bytes[15], 1);
 	assert_int_equal(o.listen[0].port, 5001);
 	options_free(&o);
 
@@ -397,9 +397,9 @@ test_listen(void **state)
 	assert_int_equal(parse(&o, err, sizeof(err), "-r", "gw", "10/8", "-l",
 	    "127.0.0.2:1,[fd00::2]:2", NULL), CSHUTTLE_EXIT_OK);
 	assert_int_equal(o.nlisten, 2);
-	assert_int_equal(o.listen[0].addr[3], 2);
+	assert_int_equal(o.listen[0].bytes[3], 2);
 	assert_int_equal(o.listen[0].port, 1);
-	assert_int_equal(o.listen[1].addr[0], 0xfd);
+	assert_int_equal(o.listen[1].bytes[0], 0xfd);
 	assert_int_equal(o.listen[1].port, 2);
 	options_free(&o);
 	assert_int_equal(parse(&o, err, sizeof(err), "-r", "gw", "10/8", "-l",
@@ -709,16 +709,16 @@ test_dns(void **state)
 	assert_true(o.no_block_leaks);
 	assert_int_equal(o.nto_ns, 5);
 	assert_int_equal(o.to_ns[0].family, 4);
-	assert_memory_equal(o.to_ns[0].addr, "\xc0\x00\x02\x35", 4);
+	assert_memory_equal(o.to_ns[0].bytes, "\xc0\x00\x02\x35", 4);
 	assert_int_equal(o.to_ns[0].port, 53);
 	assert_int_equal(o.to_ns[1].port, 5353);
 	assert_int_equal(o.to_ns[2].family, 6);
-	assert_string_equal(inet_ntop(AF_INET6, o.to_ns[2].addr, a, sizeof(a)),
+	assert_string_equal(inet_ntop(AF_INET6, o.to_ns[2].bytes, a, sizeof(a)),
 	    "2001:db8::1");
 	assert_int_equal(o.to_ns[2].port, 54);
 	assert_int_equal(o.to_ns[3].family, 6);
 	assert_int_equal(o.to_ns[3].port, 53);
-	assert_int_equal(o.to_ns[4].addr[15], 3);
+	assert_int_equal(o.to_ns[4].bytes[15], 3);
 	assert_int_equal(o.to_ns[4].port, 53);
 	/* Lower case, no final dot, each once. */
 	assert_int_equal(o.ndns_domains, 2);
@@ -736,14 +736,14 @@ test_dns(void **state)
 	assert_false(o.dns);
 	assert_int_equal(o.nns_hosts, 4);
 	assert_int_equal(o.ns_hosts[0].family, 4);
-	assert_int_equal(o.ns_hosts[0].addr[3], 53);
+	assert_int_equal(o.ns_hosts[0].bytes[3], 53);
 	assert_int_equal(o.ns_hosts[0].port, 53);
-	assert_string_equal(inet_ntop(AF_INET, o.ns_hosts[1].addr, a, sizeof(a)),
+	assert_string_equal(inet_ntop(AF_INET, o.ns_hosts[1].bytes, a, sizeof(a)),
 	    "198.51.100.53");
 	assert_int_equal(o.ns_hosts[2].family, 6);
-	assert_string_equal(inet_ntop(AF_INET6, o.ns_hosts[2].addr, a, sizeof(a)),
+	assert_string_equal(inet_ntop(AF_INET6, o.ns_hosts[2].bytes, a, sizeof(a)),
 	    "2001:db8::53");
-	assert_string_equal(inet_ntop(AF_INET6, o.ns_hosts[3].addr, a, sizeof(a)),
+	assert_string_equal(inet_ntop(AF_INET6, o.ns_hosts[3].bytes, a, sizeof(a)),
 	    "fd00::53");
 	assert_int_equal(o.nto_ns, 1);
 	assert_int_equal(o.ndns_domains, 1);

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * test_supervise.c - reconnecting: the backoff's delays and jitter bounds,
  * its reset after a long session, which failures are retried, and the
@@ -42,15 +43,15 @@ test_backoff_steps(void **state)
 	(void)state;
 	for (i = 0; i < sizeof(base) / sizeof(base[0]); i++) {
 		/* rnd 0: exactly -20 %; the largest rnd: just under +20 %. */
-		assert_int_equal(sv_backoff_ms(i, 0), base[i] * 8 / 10);
-		assert_true(sv_backoff_ms(i, UINT32_MAX) < base[i] * 12 / 10);
-		assert_true(sv_backoff_ms(i, UINT32_MAX) >= base[i] * 12 / 10 - 1);
+		assert_int_equal(supervise_backoff_ms(i, 0), base[i] * 8 / 10);
+		assert_true(supervise_backoff_ms(i, UINT32_MAX) < base[i] * 12 / 10);
+		assert_true(supervise_backoff_ms(i, UINT32_MAX) >= base[i] * 12 / 10 - 1);
 		/* The middle of the range is the base itself. */
-		assert_int_equal(sv_backoff_ms(i, 0x80000000U), base[i]);
+		assert_int_equal(supervise_backoff_ms(i, 0x80000000U), base[i]);
 	}
 	/* Never past the cap plus its jitter, however many failures. */
-	assert_true(sv_backoff_ms(1000, UINT32_MAX) < 72000);
-	assert_true(sv_backoff_ms(UINT32_MAX, UINT32_MAX) < 72000);
+	assert_true(supervise_backoff_ms(1000, UINT32_MAX) < 72000);
+	assert_true(supervise_backoff_ms(UINT32_MAX, UINT32_MAX) < 72000);
 }
 
 /* Random jitter stays within +-20 % and actually varies. */
@@ -64,7 +65,7 @@ test_backoff_jitter(void **state)
 	(void)state;
 	for (i = 0; i < 10000; i++) {
 		x = x * 1664525U + 1013904223U;
-		ms = sv_backoff_ms(2, x);	/* 4 s */
+		ms = supervise_backoff_ms(2, x);	/* 4 s */
 		assert_true(ms >= 3200 && ms < 4800);
 		lo = ms < lo ? ms : lo;
 		hi = ms > hi ? ms : hi;
@@ -79,26 +80,26 @@ test_backoff_jitter(void **state)
 static void
 test_backoff_streak(void **state)
 {
-	struct sv_backoff	b = { 0 };
+	struct supervise_backoff b = { 0 };
 
 	(void)state;
-	assert_int_equal(sv_backoff_next(&b, 0x80000000U), 1000);
-	assert_int_equal(sv_backoff_next(&b, 0x80000000U), 2000);
-	assert_int_equal(sv_backoff_next(&b, 0x80000000U), 4000);
+	assert_int_equal(supervise_backoff_next(&b, 0x80000000U), 1000);
+	assert_int_equal(supervise_backoff_next(&b, 0x80000000U), 2000);
+	assert_int_equal(supervise_backoff_next(&b, 0x80000000U), 4000);
 	/* A session of 10 s: the next delay goes on growing. */
-	sv_backoff_session_end(&b, 10000);
-	assert_int_equal(sv_backoff_next(&b, 0x80000000U), 8000);
+	supervise_backoff_session_end(&b, 10000);
+	assert_int_equal(supervise_backoff_next(&b, 0x80000000U), 8000);
 	/* Exactly 60 s is not "more than 60 s". */
-	sv_backoff_session_end(&b, 60000);
-	assert_int_equal(sv_backoff_next(&b, 0x80000000U), 16000);
+	supervise_backoff_session_end(&b, 60000);
+	assert_int_equal(supervise_backoff_next(&b, 0x80000000U), 16000);
 	/* 61 s: back to 1 s. */
-	sv_backoff_session_end(&b, 61000);
-	assert_int_equal(sv_backoff_next(&b, 0x80000000U), 1000);
-	assert_int_equal(sv_backoff_next(&b, 0x80000000U), 2000);
+	supervise_backoff_session_end(&b, 61000);
+	assert_int_equal(supervise_backoff_next(&b, 0x80000000U), 1000);
+	assert_int_equal(supervise_backoff_next(&b, 0x80000000U), 2000);
 	/* Many failures: at the cap, and the counter does not overflow. */
 	for (int i = 0; i < 100; i++)
-		(void)sv_backoff_next(&b, 0x80000000U);
-	assert_int_equal(sv_backoff_next(&b, 0x80000000U), 60000);
+		(void)supervise_backoff_next(&b, 0x80000000U);
+	assert_int_equal(supervise_backoff_next(&b, 0x80000000U), 60000);
 }
 
 static void
@@ -157,8 +158,8 @@ static const struct transport_ops fake_ops = { .free = fake_free };
 
 /* Stands for a transport open: registers its descriptor and waits on it. */
 static void
-fake_work(void *arg, const struct sv_job *job, struct transport_abort *abort,
-    struct sv_result *r)
+fake_work(void *arg, const struct supervise_job *job,
+    struct transport_abort *abort, struct supervise_result *r)
 {
 	struct fake	*f = arg;
 	struct pollfd	 p = { .fd = f->fd, .events = POLLIN };
@@ -197,44 +198,44 @@ readable(int fd, int ms)
 static void
 test_worker_result(void **state)
 {
-	struct sv		sv;
-	struct sv_job		job;
-	struct sv_result	r;
+	struct supervise	su;
+	struct supervise_job	job;
+	struct supervise_result	r;
 	struct fake		f;
 	int			sp[2];
 
 	(void)state;
 	assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM, 0, sp), 0);
-	assert_int_equal(sv_init(&sv), 0);
+	assert_int_equal(supervise_init(&su), 0);
 	memset(&job, 0, sizeof(job));
 	job.nexempt = 3;
 	memset(&f, 0, sizeof(f));
 	f.fd = sp[0];
 
-	/* Success: the transport comes back through sv_collect. */
-	assert_int_equal(sv_start(&sv, fake_work, &f, &job), 0);
-	assert_true(sv_running(&sv));
-	assert_int_equal(sv_start(&sv, fake_work, &f, &job), -1);	/* one at a time */
-	assert_false(readable(sv_fd(&sv), 100));
+	/* Success: the transport comes back through supervise_collect. */
+	assert_int_equal(supervise_start(&su, fake_work, &f, &job), 0);
+	assert_true(supervise_running(&su));
+	assert_int_equal(supervise_start(&su, fake_work, &f, &job), -1);	/* one at a time */
+	assert_false(readable(supervise_fd(&su), 100));
 	assert_int_equal(write(sp[1], "y", 1), 1);
-	assert_true(readable(sv_fd(&sv), 5000));
-	assert_int_equal(sv_collect(&sv, &r), 0);
-	assert_false(sv_running(&sv));
+	assert_true(readable(supervise_fd(&su), 5000));
+	assert_int_equal(supervise_collect(&su, &r), 0);
+	assert_false(supervise_running(&su));
 	assert_non_null(r.transport);
 	assert_ptr_equal(r.transport, f.made);
 	r.transport->ops->free(r.transport);
-	assert_int_equal(sv_collect(&sv, &r), -1);
+	assert_int_equal(supervise_collect(&su, &r), -1);
 
 	/* Failure: its kind and message. */
-	assert_int_equal(sv_start(&sv, fake_work, &f, &job), 0);
+	assert_int_equal(supervise_start(&su, fake_work, &f, &job), 0);
 	assert_int_equal(write(sp[1], "n", 1), 1);
-	assert_true(readable(sv_fd(&sv), 5000));
-	assert_int_equal(sv_collect(&sv, &r), 0);
+	assert_true(readable(supervise_fd(&su), 5000));
+	assert_int_equal(supervise_collect(&su, &r), 0);
 	assert_null(r.transport);
 	assert_int_equal(r.fail, TRANSPORT_F_AUTH);
 	assert_string_equal(r.err, "refused");
 
-	sv_destroy(&sv);
+	supervise_destroy(&su);
 	close(sp[0]);
 	close(sp[1]);
 }
@@ -243,31 +244,31 @@ test_worker_result(void **state)
 static void
 test_worker_cancel(void **state)
 {
-	struct sv	sv;
-	struct sv_job	job;
+	struct supervise	su;
+	struct supervise_job	job;
 	struct fake	f;
 	uint64_t	t0;
 	int		sp[2];
 
 	(void)state;
 	assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM, 0, sp), 0);
-	assert_int_equal(sv_init(&sv), 0);
+	assert_int_equal(supervise_init(&su), 0);
 	memset(&job, 0, sizeof(job));
 	job.nexempt = 3;
 	memset(&f, 0, sizeof(f));
 	f.fd = sp[0];
-	assert_int_equal(sv_start(&sv, fake_work, &f, &job), 0);
+	assert_int_equal(supervise_start(&su, fake_work, &f, &job), 0);
 	usleep(100 * 1000);	/* let it block */
 	t0 = mono_ms();
-	assert_true(sv_cancel(&sv, 5000));
+	assert_true(supervise_cancel(&su, 5000));
 	assert_true(mono_ms() - t0 < 2000);
-	assert_false(sv_running(&sv));
+	assert_false(supervise_running(&su));
 	/* And a new worker gets a fresh abort. */
-	assert_int_equal(sv_start(&sv, fake_work, &f, &job), 0);
+	assert_int_equal(supervise_start(&su, fake_work, &f, &job), 0);
 	usleep(50 * 1000);
-	assert_true(sv_running(&sv));
-	assert_true(sv_cancel(&sv, 5000));
-	sv_destroy(&sv);
+	assert_true(supervise_running(&su));
+	assert_true(supervise_cancel(&su, 5000));
+	supervise_destroy(&su);
 	close(sp[0]);
 	close(sp[1]);
 }
@@ -277,16 +278,16 @@ test_worker_cancel(void **state)
 static void
 test_worker_old(void **state)
 {
-	struct sv		sv;
-	struct sv_job		job;
-	struct sv_result	r;
+	struct supervise	su;
+	struct supervise_job	job;
+	struct supervise_result	r;
 	struct fake		f;
 	int			sp[2];
 
 	(void)state;
 	assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM, 0, sp), 0);
-	assert_int_equal(sv_init(&sv), 0);
-	assert_true(sv_cancel(&sv, 0));
+	assert_int_equal(supervise_init(&su), 0);
+	assert_true(supervise_cancel(&su, 0));
 	memset(&job, 0, sizeof(job));
 	job.nexempt = 3;
 	job.old = calloc(1, sizeof(*job.old));
@@ -294,10 +295,10 @@ test_worker_old(void **state)
 	memset(&f, 0, sizeof(f));
 	f.fd = sp[0];
 	assert_int_equal(write(sp[1], "n", 1), 1);
-	assert_int_equal(sv_start(&sv, fake_work, &f, &job), 0);
-	assert_true(readable(sv_fd(&sv), 5000));
-	assert_int_equal(sv_collect(&sv, &r), 0);
-	sv_destroy(&sv);
+	assert_int_equal(supervise_start(&su, fake_work, &f, &job), 0);
+	assert_true(readable(supervise_fd(&su), 5000));
+	assert_int_equal(supervise_collect(&su, &r), 0);
+	supervise_destroy(&su);
 	close(sp[0]);
 	close(sp[1]);
 }

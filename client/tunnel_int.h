@@ -1,0 +1,140 @@
+/* SPDX-License-Identifier: ISC */
+/*
+ * tunnel_int.h - what the files of the tunnel share (tunnel.h is the
+ * public face): the loop's state, the session's, and the functions one
+ * file offers the others.
+ *
+ * tunnel.c		the loop: set-up and teardown, the before-sleep hook,
+ *			signals, the helper's socketpair, the reload's eventfd,
+ *			the watchdog and status timers, the setters
+ * tunnel_session.c	one session: start, pump, liveness, HELLO, free
+ * tunnel_accept.c	the listeners and the outage queue
+ * tunnel_dns.c		DNS queries carried by the session
+ * tunnel_reconnect.c	after a lost session: the backoff, the worker
+ *
+ * Everything runs in the loop's thread.
+ */
+#ifndef CSHUTTLE_TUNNEL_INT_H
+#define CSHUTTLE_TUNNEL_INT_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "dns_local.h"
+#include "ev.h"
+#include "mux.h"
+#include "outage.h"
+#include "supervise.h"
+#include "transport.h"
+#include "tunnel.h"
+
+#define TUNNEL_DNS_TRACK	DNS_LOCAL_MAX_PENDING
+
+struct session {
+	struct transport	*tr;
+	struct mux		*mux;
+	struct ev_io		 tio;
+	bool			 ready;		/* HELLO seen, streams may open */
+	bool			 lost;		/* dead: torn down next pass */
+	enum tunnel_end		 why;		/* if it ends the tunnel */
+	char			 reason[300];
+	uint64_t		 started, up_at;
+	uint64_t		 last_input;	/* anything at all from the stub */
+	uint64_t		 last_ping;
+	uint64_t		 last_wprogress;	/* last write, or nothing to write */
+	uint64_t		 last_service;	/* transport housekeeping */
+	uint64_t		 ping_seq;
+	/* libssh2 requires a write that returned EAGAIN to be repeated
+	 * with the same pointer and length: keep that chunk here, apart
+	 * from the link queue, which may move when it grows. */
+	uint8_t			 pend[TRANSPORT_MAX_WRITE];
+	size_t			 pend_off, pend_len;
+};
+
+struct tunnel {
+	const struct tunnel_params *p;
+	struct ev_loop		 loop;
+	struct ev_io		 lio4, lio6, sio, fio, wio, rio;
+	struct ev_timer		 alive, accept_pause, outage_tm, retry, watchdog, status;
+	int			 sigfd;
+	bool			 ended;
+	enum tunnel_end		 end;
+	bool			 ever_up, hup_pending;
+	/* what a reload may change */
+	struct dns_local	*dns;
+	int			 alive_interval_ms, alive_timeout_ms;
+	bool			 reconnect;
+	/* the current session, NULL between sessions */
+	struct session		*s;
+	uint32_t		 features;	/* of the last stub that said HELLO */
+	/* reconnecting */
+	struct supervise	 su;
+	bool			 su_ok;
+	struct supervise_backoff backoff;
+	unsigned		 tries;		/* attempts in this outage */
+	bool			 exempt_tried;	/* exemptions just changed: no second time */
+	char			 lost_reason[300];
+	struct transport	*dead_tr;	/* for the next worker to free */
+	uint64_t		 reconnects;
+	bool			 stuck;
+	/* connections waiting for a session */
+	struct outage		 oq;
+	bool			 oq_full_logged;
+	/* DNS queries sent through the current session, failed at once if it
+	 * dies (they would otherwise wait for dns_local's timeout) */
+	uint32_t		 dns_ids[TUNNEL_DNS_TRACK];
+	size_t			 ndns_ids;
+	size_t			 status_streams;
+	uint32_t		 rnd;
+};
+
+/* tunnel.c */
+void	tunnel_timer_add(struct ev_loop *loop, struct ev_timer *tm);
+/* The tunnel ends for `why` (the first reason wins); the loop stops. */
+void	tunnel_end(struct tunnel *t, enum tunnel_end why);
+/* STATUS= for the service manager: the streams and reconnects. */
+void	tunnel_status(struct tunnel *t);
+
+/* tunnel_session.c */
+/* Start a session on a transport in data phase and make it t->s.  0, or
+ * -1 (the transport is then freed). */
+int	tunnel_session_start(struct tunnel *t, struct transport *tr);
+/* One pass over the live session (t->s, not lost): transport
+ * housekeeping, then write and read until neither makes progress. */
+void	tunnel_session_service(struct tunnel *t);
+/* Free t->s (its streams are reset, its DNS queries fail) and return its
+ * transport: the caller decides who frees it.  NULL without a session. */
+struct transport *tunnel_session_free(struct tunnel *t);
+/* The liveness timer (t->alive). */
+void	tunnel_session_alive_cb(struct ev_loop *loop, struct ev_timer *tm);
+
+/* tunnel_accept.c */
+/* The listeners accept (again). */
+void	tunnel_accept_on(struct tunnel *t);
+void	tunnel_accept_cb(struct ev_loop *loop, struct ev_io *io, uint32_t revents);
+/* The pause after EMFILE and friends is over (t->accept_pause). */
+void	tunnel_accept_pause_cb(struct ev_loop *loop, struct ev_timer *tm);
+/* The oldest waiting connections ran out of time (t->outage_tm). */
+void	tunnel_accept_outage_cb(struct ev_loop *loop, struct ev_timer *tm);
+/* The session works: open a stream for every waiting connection. */
+void	tunnel_accept_outage_drain(struct tunnel *t);
+
+/* tunnel_dns.c */
+/* dns_local's send hook (dns_local_start): -1 without a working session. */
+int	tunnel_dns_send(void *arg, uint32_t id, const uint8_t *q, size_t len);
+/* The mux's DNS_ANSWER / DNS_FAIL handler. */
+void	tunnel_dns_reply(struct mux *m, const struct proto_frame *f, void *arg);
+/* The session that carried the tracked queries is gone: SERVFAIL them. */
+void	tunnel_dns_fail_all(struct tunnel *t);
+
+/* tunnel_reconnect.c */
+/* The session died (t->s->lost): free it, then reconnect or end the
+ * tunnel.  Only between loop passes (tunnel.c's before-sleep hook). */
+void	tunnel_reconnect_teardown(struct tunnel *t);
+/* The backoff is over (t->retry). */
+void	tunnel_reconnect_retry_cb(struct ev_loop *loop, struct ev_timer *tm);
+/* The worker is done (its eventfd, t->wio). */
+void	tunnel_reconnect_worker_cb(struct ev_loop *loop, struct ev_io *io,
+	    uint32_t revents);
+
+#endif

@@ -1,0 +1,409 @@
+/* SPDX-License-Identifier: ISC */
+/*
+ * tunnel_session.c - a session: one transport and one mux, from the
+ * stub's HELLO to the pass after its end.
+ *
+ * The transport is pumped in the loop's before-sleep hook: write what the
+ * mux queued, then read until the transport has nothing more.  Reading
+ * after every write matters for libssh2, whose writes pull inbound
+ * packets into its own queues where epoll cannot see them; and a write
+ * that returned EAGAIN is repeated with the same pointer and length, as
+ * libssh2 requires (docs/ARCHITECTURE.md, "Transports").
+ *
+ * A session is declared dead when nothing at all came from the stub for
+ * --alive-timeout (PINGs after --alive-interval of silence keep an idle
+ * session talking), when the transport has had data to send without any
+ * progress for as long (a wedged libssh2), or when the transport fails
+ * (docs/ARCHITECTURE.md, "Sessions and reconnecting").  Finding it dead
+ * only marks it: tunnel_reconnect.c tears it down at the start of the
+ * next pass.
+ */
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "log.h"
+#include "tunnel_int.h"
+
+#define TUNNEL_READ_BUDGET	(4U * 1024 * 1024)	/* per pass, for fairness */
+#define TUNNEL_SERVICE_MS	100	/* transport housekeeping at most this often */
+
+/*
+ * The session is dead: remember why (the first reason wins) and leave the
+ * teardown to the next pass.  `why` is what ends the tunnel when the
+ * session is not replaced.
+ */
+static void __attribute__((format(printf, 3, 4)))
+tunnel_session_lost(struct tunnel *t, enum tunnel_end why, const char *fmt, ...)
+{
+	struct session	*s = t->s;
+	va_list		 ap;
+
+	if (s == NULL || s->lost)
+		return;
+	s->lost = true;
+	s->why = why;
+	va_start(ap, fmt);
+	vsnprintf(s->reason, sizeof(s->reason), fmt, ap);
+	va_end(ap);
+}
+
+/* Move queued frames into the transport.  -1 when the transport failed. */
+static int
+tunnel_session_write(struct tunnel *t)
+{
+	struct session		*s = t->s;
+	struct transport	*tr = s->tr;
+	const uint8_t		*lo;
+	size_t			 lolen;
+	ssize_t			 n;
+
+	for (;;) {
+		if (s->pend_off == s->pend_len) {
+			lo = mux_link_data(s->mux, &lolen);
+			if (lolen == 0) {
+				/* Nothing waits: the stall clock starts anew. */
+				s->last_wprogress = ev_now();
+				break;
+			}
+			s->pend_len = lolen < sizeof(s->pend) ? lolen : sizeof(s->pend);
+			memcpy(s->pend, lo, s->pend_len);
+			mux_link_consume(s->mux, s->pend_len);
+			s->pend_off = 0;
+		}
+		n = transport_write(tr, s->pend + s->pend_off, s->pend_len - s->pend_off);
+		if (n == TRANSPORT_AGAIN)
+			break;
+		if (n < 0) {
+			tunnel_session_lost(t, TUNNEL_END_REMOTE, "connection to the server failed: %s",
+			    transport_error(tr));
+			return -1;
+		}
+		s->pend_off += (size_t)n;
+		s->last_wprogress = ev_now();
+	}
+	return 0;
+}
+
+/* The session broke: say why, tell the stub (best effort), and end it. */
+static void
+tunnel_session_protocol_error(struct tunnel *t)
+{
+	struct session	*s = t->s;
+
+	mux_send_error(s->mux, mux_error(s->mux));
+	(void)tunnel_session_write(t);
+	tunnel_session_lost(t, TUNNEL_END_PROTOCOL, "%s", mux_error(s->mux));
+}
+
+/*
+ * Feed the mux from the transport.  -1 when the session is over, 1 when
+ * it stopped before the transport ran dry (budget used up, or the mux
+ * cannot take more now), 0 when the transport has nothing more.
+ */
+static int
+tunnel_session_read(struct tunnel *t)
+{
+	struct session		*s = t->s;
+	struct transport	*tr = s->tr;
+	uint8_t			*p;
+	size_t			 room, total = 0;
+	ssize_t			 n;
+
+	for (;;) {
+		if (!mux_in_ready(s->mux) || total >= TUNNEL_READ_BUDGET)
+			return 1;
+		p = mux_in_space(s->mux, &room);
+		n = transport_read(tr, p, room);
+		if (n == TRANSPORT_AGAIN)
+			return 0;
+		if (n == 0) {
+			tunnel_session_lost(t, TUNNEL_END_REMOTE, "the server closed the connection%s%s",
+			    transport_error(tr)[0] ? ": " : "", transport_error(tr));
+			return -1;
+		}
+		if (n < 0) {
+			tunnel_session_lost(t, TUNNEL_END_REMOTE, "connection to the server failed: %s",
+			    transport_error(tr));
+			return -1;
+		}
+		total += (size_t)n;
+		/* Anything from the stub proves the session alive: a PONG may
+		 * wait behind megabytes of data on a slow, busy link. */
+		s->last_input = ev_now();
+		if (mux_in_commit(s->mux, (size_t)n) != 0) {
+			tunnel_session_protocol_error(t);
+			return -1;
+		}
+		/* A HELLO that ended the tunnel (tunnel_session_hello). */
+		if (t->ended || s->lost)
+			return -1;
+	}
+}
+
+static void
+tunnel_session_pump(struct tunnel *t)
+{
+	struct session		*s = t->s;
+	struct transport	*tr = s->tr;
+	struct mux_stats	 st;
+	uint32_t		 ev;
+	int			 i, r = 0;
+	bool			 progress = true;
+
+	/* Writes can surface inbound data inside libssh2 and reads queue
+	 * replies: alternate until neither makes progress (bounded). */
+	for (i = 0; i < 4 && progress && !t->ended && !s->lost; i++) {
+		size_t before = mux_link_len(s->mux) + (s->pend_len - s->pend_off);
+		uint64_t fin;
+
+		mux_stats(s->mux, &st);
+		fin = st.frames_in;
+		if (tunnel_session_write(t) < 0)
+			return;
+		if ((r = tunnel_session_read(t)) < 0)
+			return;
+		mux_stats(s->mux, &st);
+		progress = st.frames_in != fin ||
+		    mux_link_len(s->mux) + (s->pend_len - s->pend_off) < before;
+	}
+	if (t->ended || s->lost)
+		return;
+	/*
+	 * Input may be waiting inside the transport (libssh2 drains the
+	 * socket into its own queues) where epoll cannot see it: if reading
+	 * stopped early, or we gave up while still making progress, come
+	 * straight back instead of sleeping until the peer sends again.
+	 */
+	if ((r == 1 && mux_in_ready(s->mux)) || progress)
+		t->loop.nowait = 1;
+	if (mux_error(s->mux)[0] != '\0') {
+		tunnel_session_protocol_error(t);
+		return;
+	}
+	ev = tr->ops->events(tr);
+	(void)ev_io_set(&t->loop, &s->tio, ev);
+}
+
+static void
+tunnel_session_transport_cb(struct ev_loop *loop, struct ev_io *io, uint32_t revents)
+{
+	/* The pump in the before-sleep hook does the work. */
+}
+
+static int
+tunnel_session_tick_ms(const struct tunnel *t)
+{
+	int	ms = t->alive_interval_ms < t->alive_timeout_ms ? t->alive_interval_ms :
+	    t->alive_timeout_ms;
+
+	ms /= 4;
+	return ms < 50 ? 50 : ms > 1000 ? 1000 : ms;
+}
+
+/* Liveness: PING after silence, dead after alive-timeout without input or
+ * without write progress. */
+void
+tunnel_session_alive_cb(struct ev_loop *loop, struct ev_timer *tm)
+{
+	struct tunnel	*t = tm->arg;
+	struct session	*s = t->s;
+	uint64_t	 now = ev_now(), quiet;
+	uint8_t		 data[8];
+	int		 i;
+
+	if (s == NULL || s->lost)
+		return;
+	quiet = now - s->last_input;
+	if (quiet >= (uint64_t)t->alive_timeout_ms) {
+		tunnel_session_lost(t, TUNNEL_END_REMOTE, "the server stopped answering (nothing "
+		    "received for %.1f s)", (double)quiet / 1000);
+		return;
+	}
+	if ((mux_link_len(s->mux) > 0 || s->pend_off < s->pend_len) &&
+	    now - s->last_wprogress >= (uint64_t)t->alive_timeout_ms) {
+		tunnel_session_lost(t, TUNNEL_END_REMOTE, "the connection to the server is stalled "
+		    "(nothing could be sent for %.1f s)",
+		    (double)(now - s->last_wprogress) / 1000);
+		return;
+	}
+	/* Not before HELLO: the stub speaks first. */
+	if (s->ready && quiet >= (uint64_t)t->alive_interval_ms &&
+	    now - s->last_ping >= (uint64_t)t->alive_interval_ms) {
+		s->ping_seq++;
+		for (i = 0; i < 8; i++)
+			data[i] = (uint8_t)(s->ping_seq >> (56 - 8 * i));
+		(void)mux_send_ping(s->mux, PROTO_PING, data);
+		s->last_ping = now;
+	}
+	tm->when = now + (uint64_t)tunnel_session_tick_ms(t);
+	tunnel_timer_add(loop, tm);
+}
+
+static void
+tunnel_session_hello(struct mux *m, const struct proto_hello *h)
+{
+	struct tunnel	*t = mux_udata(m);
+	struct session	*s = t->s;
+	char		 err[256];
+	bool		 first = !t->ever_up;
+
+	log_debug("stub says hello: protocol %u, window %u, features 0x%x",
+	    h->version, h->window, h->features);
+	s->last_input = ev_now();
+	t->features = h->features;
+	if (t->dns != NULL) {
+		/* Before any rule captures DNS that nobody could answer. */
+		if (!mux_feature(m, PROTO_FEAT_DNS)) {
+			if (first)
+				log_error("the remote stub cannot resolve DNS (an older "
+				    "cshuttle): run without --dns and --ns-hosts");
+			else
+				log_error("cannot reconnect: the remote stub cannot resolve "
+				    "DNS (an older cshuttle)");
+			tunnel_end(t, TUNNEL_END_SETUP);
+			return;
+		}
+		/* Right after HELLO, before any query. */
+		if (t->p->nto_ns > 0 &&
+		    mux_send_dns_config(s->mux, t->p->to_ns, t->p->nto_ns) != 0) {
+			log_error("cannot send the --to-ns servers to the stub");
+			tunnel_end(t, TUNNEL_END_SETUP);
+			return;
+		}
+	}
+	if (t->p->hooks.ready != NULL &&
+	    t->p->hooks.ready(t->p->hooks.arg, first, err, sizeof(err)) != 0) {
+		log_error("%s", err);
+		tunnel_end(t, TUNNEL_END_SETUP);
+		return;
+	}
+	if (first && t->dns != NULL &&
+	    dns_local_start(t->dns, &t->loop, tunnel_dns_send, t, err, sizeof(err)) != 0) {
+		log_error("%s", err);
+		tunnel_end(t, TUNNEL_END_SETUP);
+		return;
+	}
+	s->ready = true;
+	s->up_at = ev_now();
+	if (first) {
+		t->ever_up = true;
+		tunnel_accept_on(t);
+		log_info("connected");
+	} else {
+		t->reconnects++;
+		log_info("reconnected to %s (attempt %u)", t->p->remote, t->tries);
+		tunnel_accept_outage_drain(t);
+	}
+	t->tries = 0;
+	t->exempt_tried = false;
+	tunnel_status(t);
+	if (t->p->hooks.up != NULL)
+		t->p->hooks.up(t->p->hooks.arg, first);
+	if (first && t->hup_pending) {
+		t->hup_pending = false;
+		if (t->p->hooks.reload != NULL)
+			t->p->hooks.reload(t->p->hooks.arg, t);
+	}
+}
+
+static void
+tunnel_session_pong(struct mux *m, const uint8_t data[8])
+{
+	/* tunnel_session_read() noted the input already. */
+}
+
+static const struct mux_ops tunnel_session_mux_ops = {
+	.hello = tunnel_session_hello,
+	.pong = tunnel_session_pong,
+	.dns = tunnel_dns_reply,
+};
+
+void
+tunnel_session_service(struct tunnel *t)
+{
+	struct session	*s = t->s;
+
+	mux_collect(s->mux);
+	/* Stderr relaying and reaping need no per-pass syscalls: a
+	 * transport's end shows up on its data path anyway. */
+	if (ev_now() - s->last_service >= TUNNEL_SERVICE_MS) {
+		s->last_service = ev_now();
+		s->tr->ops->service(s->tr);
+	}
+	tunnel_session_pump(t);
+	mux_collect(s->mux);
+}
+
+/* Start a session on a transport in data phase.  0, or -1 (the transport
+ * is then freed). */
+int
+tunnel_session_start(struct tunnel *t, struct transport *tr)
+{
+	struct session	*s;
+	uint32_t	 window = t->p->window ? t->p->window : MUX_DEFAULT_WINDOW;
+
+	if ((s = calloc(1, sizeof(*s))) == NULL) {
+		log_error("out of memory");
+		tr->ops->free(tr);
+		return -1;
+	}
+	s->tr = tr;
+	s->tio.fd = -1;
+	if ((s->mux = mux_new(&t->loop, PROTO_ROLE_CLIENT, window, &tunnel_session_mux_ops,
+	    t)) == NULL) {
+		log_error("out of memory");
+		tr->ops->free(tr);
+		free(s);
+		return -1;
+	}
+	if (ev_io_add(&t->loop, &s->tio, tr->ops->fd(tr), EV_READ, tunnel_session_transport_cb,
+	    t) != 0) {
+		log_error("cannot set up the event loop: %s", strerror(errno));
+		mux_free(s->mux);
+		tr->ops->free(tr);
+		free(s);
+		return -1;
+	}
+	/* The stub's HELLO must come within the same deadline. */
+	s->started = s->last_input = s->last_ping = s->last_wprogress = ev_now();
+	t->s = s;
+	if (mux_send_hello(s->mux, PROTO_FEAT_KNOWN) != 0) {
+		tunnel_session_lost(t, TUNNEL_END_SETUP, "cannot send HELLO");
+		return 0;
+	}
+	t->alive.when = ev_now() + (uint64_t)tunnel_session_tick_ms(t);
+	tunnel_timer_add(&t->loop, &t->alive);
+	return 0;
+}
+
+/* Free the session.  Its transport is returned (the caller decides who
+ * frees it). */
+struct transport *
+tunnel_session_free(struct tunnel *t)
+{
+	struct session		*s = t->s;
+	struct transport	*tr;
+	struct mux_stats	 st;
+
+	if (s == NULL)
+		return NULL;
+	mux_stats(s->mux, &st);
+	log_debug("session summary: %llu streams, %llu failed to connect, %llu frames in, "
+	    "%llu out",
+	    (unsigned long long)st.streams_opened,
+	    (unsigned long long)st.streams_failed,
+	    (unsigned long long)st.frames_in,
+	    (unsigned long long)st.frames_out);
+	ev_timer_del(&t->loop, &t->alive);
+	ev_io_del(&t->loop, &s->tio);
+	/* Every stream of the session is reset: their peers are gone. */
+	mux_free(s->mux);
+	tunnel_dns_fail_all(t);
+	tr = s->tr;
+	free(s);
+	t->s = NULL;
+	return tr;
+}
