@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: ISC
 """Network helpers for bench/bench.sh (run inside the lab's namespaces).
 
   firstbyte HOST PORT --ready FILE

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: ISC
 #
 # bench/compare.sh BIN... - A/B of cshuttle builds: bulk throughput of each
 # binary in turn, in one lab, round after round.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * crypt_calls.c - what libssh2 1.10's packet encryption costs against the
  * same cipher and MAC run over whole packets.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * delay_relay.c - a TCP relay that holds every chunk of data for a fixed
  * time in each direction.

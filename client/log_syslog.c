@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * log_syslog.c - the syslog sink for log.c (--syslog, -D).
  *

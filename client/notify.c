@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * notify.c - sd_notify without libsystemd (notify.h).
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * notify.h - readiness, status and watchdog messages to the service
  * manager: systemd's sd_notify protocol, spoken directly (one datagram on

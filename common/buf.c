@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * buf.c - bounded byte queue (see buf.h for the contract).
  */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * fw_helper.c - the privileged side: `cshuttle --firewall`, or a forked
  * child when the client already runs as root.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * fw_nflog.h - the helper's reader of blocked packets (nfnetlink_log).
  *

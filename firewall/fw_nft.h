@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * fw_nft.h - install a struct fw_plan as nftables rules (libnftnl/libmnl).
  *

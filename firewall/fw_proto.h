@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * fw_proto.h - the line protocol between the client and the firewall helper.
  *

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: ISC
 #
 # build-deb.sh - build the Debian package of this source tree.
 #

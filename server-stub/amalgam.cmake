@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: ISC
 # Join the stub's sources into one C file (see stub_source in
 # client/stubs.h): what the client uploads when no prebuilt stub fits the
 # remote and the remote has a C compiler.  Headers first, in dependency

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: ISC
 # Turn the stub binaries into a C table (see client/stubs.h).
 # Inputs: STUB_DIR, STUB_TABLE ("arch=machines|arch=machines"), STUB_SOURCE, OUT.
 string(REPLACE "|" ";" entries "${STUB_TABLE}")

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: ISC
 # musl for the cross-built stubs.
 #
 # A static binary linked against glibc is about 600 KiB; against musl the

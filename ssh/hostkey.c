@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * hostkey.c - known_hosts checking with OpenSSH's semantics (hostkey.h).
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * hostkey.h - OpenSSH-style host key checking for the libssh2 transport.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * sshconfig.h - what OpenSSH's configuration says about one destination.
  *

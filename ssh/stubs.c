@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * stubs.c - pick the embedded stub for a remote `uname -m`.
  */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * stubs.h - the stub binaries embedded in the client, one per remote
  * architecture.  The table itself is generated at build time

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * transport_common.c - what both transports share around opening:
  * cancelling an open from another thread, and telling failures worth a

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * fuzz_boot.c - the first line a remote host sends (CSHUTTLE-BOOT ...)
  * comes from the network: parsing it must stay inside its buffers and

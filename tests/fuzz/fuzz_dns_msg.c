@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * fuzz_dns_msg.c - the client reads DNS queries from any local program
  * and answers from the stub or a local server: parsing them must never

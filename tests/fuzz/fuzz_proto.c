@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * fuzz_proto.c - the frame parser must never read outside its input and
  * must account for every byte: each accepted frame's length is its header

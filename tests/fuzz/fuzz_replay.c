@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * fuzz_replay.c - run a libFuzzer target over every file of a corpus
  * directory, for builds without libFuzzer.  Fails if the directory is

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: ISC
 #
 # badinput_test.sh builtin|ext - every bad input gives a short error, the
 # documented exit code (2 usage, 3 refused by the server, 1 runtime), and

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: ISC
 #
 # bulk_test.sh builtin|ext - 100 MiB down and 100 MiB up through the
 # tunnel, both checked by sha256, both at a sane speed: at least

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: ISC
 #
 # concurrency_test.sh builtin|ext - 500, then 2000 connections open at the
 # same time through one tunnel, each echoing 16 KiB of its own data byte

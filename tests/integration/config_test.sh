@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: ISC
 #
 # config_test.sh builtin|ext - --config FILE:
 #   - a broken file (unknown key, bad values, a missing value) stops

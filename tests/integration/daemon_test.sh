@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: ISC
 #
 # daemon_test.sh builtin|ext - -D (--daemon), --pidfile and --syslog:
 #   - `cshuttle -D --pidfile F` returns 0 only once the tunnel works (a

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: ISC
 #
 # default_route_test.sh builtin|ext - `0/0` without any -x: everything is
 # tunnelled, yet cshuttle's own SSH connection keeps working, a second SSH

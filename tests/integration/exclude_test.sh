@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: ISC
 #
 # exclude_test.sh builtin|ext - excluded subnets (-x, -X FILE) are not
 # tunnelled, and the most specific subnet wins: include /16, exclude a /24

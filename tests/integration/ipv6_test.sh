@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: ISC
 #
 # ipv6_test.sh builtin|ext - IPv6 subnets: fd5e:0:0:2::/64, ::/0 and a
 # bracketed subnet with a port range.

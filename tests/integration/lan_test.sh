@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: ISC
 #
 # lan_test.sh builtin|ext - serving other hosts: with -l 0.0.0.0:PORT (and
 # -l [::]:PORT) cshuttle also tunnels the traffic CLIENT routes for the

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: ISC
 #
 # portrange_test.sh builtin|ext - a subnet with a port range tunnels only
 # those ports: 198.19.0.0/24:8000-8005.

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: ISC
 #
 # reconnect_test.sh builtin|ext - the SSH session dies and cshuttle
 # carries on by itself, with its firewall rules in place the whole time

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: ISC
 #
 # reload_test.sh builtin|ext - SIGHUP re-reads --config FILE, with an echo
 # stream held open through the tunnel all along:

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: ISC
 #
 # remote_busybox_test.sh builtin|ext - a remote host with nothing but
 # busybox-static (no libc, no dash, no coreutils): the stub is uploaded and

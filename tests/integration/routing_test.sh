@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: ISC
 #
 # routing_test.sh builtin|ext - subnet routing: included addresses go
 # through the tunnel, others are untouched; ip-route shorthand (198.19/16),

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: ISC
 #
 # signals_test.sh builtin|ext - SIGINT and SIGTERM: exit code 0, no nft
 # table left, nothing left on the remote (no process, no file).  SIGKILL:

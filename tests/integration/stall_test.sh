@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: ISC
 #
 # stall_test.sh builtin|ext - one flow whose reader stops reading (and one
 # whose remote peer never reads) must not slow the other flows down, nor

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: ISC
 # uname for the lab's "unsupported architecture" chroot: a Linux machine
 # that says it is a sparc64, for which cshuttle has no stub.
 s=Linux n=labsparc r=6.1.0 v='#1 SMP' m=sparc64 o=GNU/Linux

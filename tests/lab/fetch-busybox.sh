@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: ISC
 #
 # fetch-busybox.sh DEB_ARCH OUTFILE - download Debian's busybox-static for
 # the Debian architecture DEB_ARCH (e.g. arm64) and install its

@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: ISC
 """Test clients for the cshuttle lab (see labsrv.py for the services).
 
   hello HOST PORT               print the service's greeting line

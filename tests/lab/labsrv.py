@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: ISC
 """TCP services for the cshuttle test lab.
 
 Every option takes a listen address "HOST:PORT" or "HOST:LOW-HIGH"; HOST

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: ISC
 """labutil.py - what the lab's Python services and clients share."""
 
 import resource

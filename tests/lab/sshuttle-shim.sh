@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: ISC
 #
 # sshuttle-shim.sh - run sshuttle behind cshuttle's command line, to check
 # the integration tests themselves against an established implementation:

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: ISC
 # completion_test.sh - packaging/bash-completion/cshuttle: the script
 # parses, and completing a few command lines gives what a user would see
 # on pressing Tab (options, option arguments, hosts from a private

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: ISC
 # options_doc_test.sh - every option that `cshuttle --help` lists (less
 # the internal --firewall) is documented in man/cshuttle.8 (as an item of
 # OPTIONS) and in README.md (a row of the option table), so that a new

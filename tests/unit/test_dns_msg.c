@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * test_dns_msg.c - the DNS message helpers of the client's DNS capture:
  * question parsing (compression, bad names, EDNS size), --dns-domains

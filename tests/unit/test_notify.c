@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * test_notify.c - the sd_notify client against real AF_UNIX datagram
  * sockets standing in for systemd: a path socket and an abstract one,
