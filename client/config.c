@@ -19,21 +19,12 @@
 #include <unistd.h>
 
 #include "config.h"
+#include "err.h"
 #include "exitcode.h"
 
 /* A problem with the file: the message in err, CSHUTTLE_EXIT_USAGE. */
-static int __attribute__((format(printf, 3, 4)))
-config_fail(char *err, size_t errlen, const char *fmt, ...)
-{
-	va_list	ap;
-
-	if (err != NULL && errlen > 0) {
-		va_start(ap, fmt);
-		vsnprintf(err, errlen, fmt, ap);
-		va_end(ap);
-	}
-	return CSHUTTLE_EXIT_USAGE;
-}
+#define config_fail(err, errlen, ...) \
+	err_set(err, errlen, CSHUTTLE_EXIT_USAGE, __VA_ARGS__)
 
 static int
 config_nomem(char *err, size_t errlen)

@@ -285,7 +285,7 @@ main(int argc, char **argv)
 	memset(&cfg, 0, sizeof(cfg));
 	memset(&c, 0, sizeof(c));
 	c.ls.fd4 = c.ls.fd6 = -1;
-	c.reload.evfd = -1;
+	c.reload.w.evfd = -1;
 	pthread_mutex_init(&c.mu, NULL);
 	log_init("cshuttle", 0);
 	if ((o = calloc(1, sizeof(*o))) == NULL) {

@@ -55,18 +55,6 @@ static const struct option options_long[] = {
 	{ NULL,			0,			NULL, 0 },
 };
 
-int
-options_fail(char *err, size_t errlen, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (err != NULL && errlen > 0) {
-		va_start(ap, fmt);
-		vsnprintf(err, errlen, fmt, ap);
-		va_end(ap);
-	}
-	return CSHUTTLE_EXIT_USAGE;
-}
 
 int
 options_nomem(char *err, size_t errlen)

@@ -14,6 +14,7 @@
 #include <stddef.h>
 
 #include "config.h"
+#include "err.h"
 #include "options.h"
 
 /* getopt_long()'s values of the long-only options, after every short
@@ -57,8 +58,8 @@ struct options_state {
 /* ---- options.c ---- */
 
 /* A usage error: the message in err, returns CSHUTTLE_EXIT_USAGE. */
-int	options_fail(char *err, size_t errlen, const char *fmt, ...)
-	    __attribute__((format(printf, 3, 4)));
+#define options_fail(err, errlen, ...) \
+	err_set(err, errlen, CSHUTTLE_EXIT_USAGE, __VA_ARGS__)
 /* "out of memory" in err, returns CSHUTTLE_EXIT_FAIL. */
 int	options_nomem(char *err, size_t errlen);
 /* The working directory of the first options_parse() call (NULL when it

@@ -3,15 +3,12 @@
  * reload.c - SIGHUP's reload: the thread that reads the options again,
  * and what the loop applies of them (reload.h).
  */
-#include <sys/eventfd.h>
-
 #include <errno.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "client.h"
@@ -36,41 +33,37 @@ reload_init(struct reload *r, int argc, char **argv)
 	r->argc = argc;
 	r->argv = argv;
 	atomic_init(&r->cancel, false);
-	if ((r->evfd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC)) == -1)
-		return -1;
-	return 0;
+	return worker_init(&r->w);
 }
 
 void
 reload_destroy(struct reload *r)
 {
-	if (r->evfd < 0)
+	if (worker_fd(&r->w) < 0)
 		return;
 	/* A thread still blocked keeps its descriptor: the process is
 	 * about to leave anyway. */
 	if (!reload_cancel(r, 0))
 		return;
-	close(r->evfd);
-	r->evfd = -1;
+	worker_destroy(&r->w);
 }
 
 int
 reload_fd(const struct reload *r)
 {
-	return r->evfd;
+	return worker_fd(&r->w);
 }
 
-static void *
+static void
 reload_main(void *arg)
 {
 	struct reload	*r = arg;
 	struct options	*o;
-	uint64_t	 one = 1;
 	int		 rc;
 
 	if ((o = calloc(1, sizeof(*o))) == NULL) {
 		snprintf(r->err, sizeof(r->err), "out of memory");
-		goto out;
+		return;
 	}
 	if ((rc = options_parse(o, r->argc, r->argv, r->err, sizeof(r->err))) !=
 	    CSHUTTLE_EXIT_OK ||
@@ -78,32 +71,23 @@ reload_main(void *arg)
 	    CSHUTTLE_EXIT_OK) {
 		options_free(o);
 		free(o);
-		goto out;
+		return;
 	}
 	r->o = o;
- out:
-	/* The loop wakes up and joins us. */
-	(void)!write(r->evfd, &one, sizeof(one));
-	return NULL;
 }
 
 int
 reload_start(struct reload *r)
 {
-	int	e;
-
-	if (r->running) {
+	if (worker_running(&r->w)) {
 		r->again = true;
 		return 0;
 	}
 	r->o = NULL;
 	r->err[0] = '\0';
 	atomic_store(&r->cancel, false);
-	if ((e = pthread_create(&r->th, NULL, reload_main, r)) != 0) {
-		errno = e;
+	if (worker_start(&r->w, reload_main, r) != 0)
 		return -1;
-	}
-	r->running = true;
 	return 1;
 }
 
@@ -111,14 +95,10 @@ int
 reload_collect(struct reload *r, struct options **o, bool *again, char *err,
     size_t errlen)
 {
-	uint64_t	n;
-
 	*o = NULL;
 	*again = false;
-	if (!r->running || read(r->evfd, &n, sizeof(n)) != (ssize_t)sizeof(n))
+	if (worker_collect(&r->w) != 0)
 		return -1;
-	(void)pthread_join(r->th, NULL);
-	r->running = false;
 	*again = r->again;
 	r->again = false;
 	*o = r->o;
@@ -131,26 +111,14 @@ reload_collect(struct reload *r, struct options **o, bool *again, char *err,
 bool
 reload_cancel(struct reload *r, int grace_ms)
 {
-	struct timespec	ts;
-	uint64_t	n;
-
-	if (!r->running)
+	if (!worker_running(&r->w))
 		return true;
 	atomic_store(&r->cancel, true);
-	clock_gettime(CLOCK_REALTIME, &ts);
-	ts.tv_sec += grace_ms / 1000;
-	ts.tv_nsec += (long)(grace_ms % 1000) * 1000000L;
-	if (ts.tv_nsec >= 1000000000L) {
-		ts.tv_sec++;
-		ts.tv_nsec -= 1000000000L;
-	}
-	if (pthread_timedjoin_np(r->th, NULL, &ts) != 0) {
+	if (!worker_join(&r->w, grace_ms)) {
 		log_debug("the reloading thread did not stop within %d ms", grace_ms);
 		return false;
 	}
-	r->running = false;
 	r->again = false;
-	(void)!read(r->evfd, &n, sizeof(n));
 	if (r->o != NULL) {
 		options_free(r->o);
 		free(r->o);

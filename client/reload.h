@@ -25,6 +25,8 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include "worker.h"
+
 #define RELOAD_ERR_MAX		1024
 
 struct options;
@@ -33,9 +35,7 @@ struct tunnel;
 struct reload {
 	int		 argc;		/* what options_parse() reads again */
 	char		**argv;
-	int		 evfd;		/* readable when the thread is done */
-	pthread_t	 th;
-	bool		 running;	/* started, not joined yet */
+	struct worker	 w;		/* the thread and its eventfd */
 	bool		 again;		/* a SIGHUP came while it ran */
 	atomic_bool	 cancel;	/* shutdown: ask no more names */
 	/* The thread's result, read after the join. */

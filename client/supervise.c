@@ -2,14 +2,10 @@
 /*
  * supervise.c - backoff and the reconnect worker (supervise.h).
  */
-#include <sys/eventfd.h>
 
 #include <errno.h>
-#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
-#include <unistd.h>
 
 #include "log.h"
 #include "supervise.h"
@@ -50,7 +46,7 @@ int
 supervise_init(struct supervise *su)
 {
 	memset(su, 0, sizeof(*su));
-	if ((su->evfd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC)) == -1)
+	if (worker_init(&su->w) != 0)
 		return -1;
 	transport_abort_init(&su->abort);
 	return 0;
@@ -59,22 +55,20 @@ supervise_init(struct supervise *su)
 void
 supervise_destroy(struct supervise *su)
 {
-	if (su->evfd < 0)
+	if (worker_fd(&su->w) < 0)
 		return;
 	/* A worker still blocked keeps its abort and descriptor: the
 	 * process is about to leave anyway. */
 	if (!supervise_cancel(su, 0))
 		return;
 	transport_abort_destroy(&su->abort);
-	close(su->evfd);
-	su->evfd = -1;
+	worker_destroy(&su->w);
 }
 
-static void *
+static void
 supervise_main(void *arg)
 {
 	struct supervise	*su = arg;
-	uint64_t	 one = 1;
 
 	if (su->job.old != NULL) {
 		su->job.old->ops->free(su->job.old);
@@ -84,18 +78,13 @@ supervise_main(void *arg)
 		su->fn(su->arg, &su->job, &su->abort, &su->res);
 	else
 		su->res.fail = TRANSPORT_F_CONNECT;
-	/* The loop wakes up and joins us. */
-	(void)!write(su->evfd, &one, sizeof(one));
-	return NULL;
 }
 
 int
 supervise_start(struct supervise *su, supervise_work_fn *fn, void *arg,
     const struct supervise_job *job)
 {
-	int	r;
-
-	if (su->running) {
+	if (worker_running(&su->w)) {
 		errno = EBUSY;
 		return -1;
 	}
@@ -107,35 +96,26 @@ supervise_start(struct supervise *su, supervise_work_fn *fn, void *arg,
 	/* A fresh abort for this worker: the last one may have fired. */
 	transport_abort_destroy(&su->abort);
 	transport_abort_init(&su->abort);
-	if ((r = pthread_create(&su->th, NULL, supervise_main, su)) != 0) {
-		errno = r;
-		return -1;
-	}
-	su->running = true;
-	return 0;
+	return worker_start(&su->w, supervise_main, su);
 }
 
 int
 supervise_fd(const struct supervise *su)
 {
-	return su->evfd;
+	return worker_fd(&su->w);
 }
 
 bool
 supervise_running(const struct supervise *su)
 {
-	return su->running;
+	return worker_running(&su->w);
 }
 
 int
 supervise_collect(struct supervise *su, struct supervise_result *r)
 {
-	uint64_t	n;
-
-	if (!su->running || read(su->evfd, &n, sizeof(n)) != (ssize_t)sizeof(n))
+	if (worker_collect(&su->w) != 0)
 		return -1;
-	(void)pthread_join(su->th, NULL);
-	su->running = false;
 	*r = su->res;
 	return 0;
 }
@@ -143,25 +123,13 @@ supervise_collect(struct supervise *su, struct supervise_result *r)
 bool
 supervise_cancel(struct supervise *su, int grace_ms)
 {
-	struct timespec	ts;
-	uint64_t	n;
-
-	if (!su->running)
+	if (!worker_running(&su->w))
 		return true;
 	transport_abort_fire(&su->abort);
-	clock_gettime(CLOCK_REALTIME, &ts);
-	ts.tv_sec += grace_ms / 1000;
-	ts.tv_nsec += (long)(grace_ms % 1000) * 1000000L;
-	if (ts.tv_nsec >= 1000000000L) {
-		ts.tv_sec++;
-		ts.tv_nsec -= 1000000000L;
-	}
-	if (pthread_timedjoin_np(su->th, NULL, &ts) != 0) {
+	if (!worker_join(&su->w, grace_ms)) {
 		log_debug("the connecting thread did not stop within %d ms", grace_ms);
 		return false;
 	}
-	su->running = false;
-	(void)!read(su->evfd, &n, sizeof(n));
 	if (su->res.transport != NULL) {
 		su->res.transport->ops->free(su->res.transport);
 		su->res.transport = NULL;

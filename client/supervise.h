@@ -22,6 +22,7 @@
 
 #include "fw.h"
 #include "transport.h"
+#include "worker.h"
 
 #define SUPERVISE_BACKOFF_FIRST_MS	1000
 #define SUPERVISE_BACKOFF_MAX_MS	60000
@@ -78,9 +79,7 @@ typedef void	supervise_work_fn(void *arg, const struct supervise_job *job,
 		    struct transport_abort *abort, struct supervise_result *r);
 
 struct supervise {
-	pthread_t		 th;
-	bool			 running;	/* started, not joined yet */
-	int			 evfd;		/* readable when the worker is done */
+	struct worker		 w;		/* the thread and its eventfd */
 	struct transport_abort	 abort;
 	supervise_work_fn	*fn;
 	void			*arg;

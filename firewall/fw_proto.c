@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "addr.h"
+#include "err.h"
 #include "fw_plan.h"
 #include "fw_proto.h"
 
@@ -24,21 +25,8 @@
 
 #define FW_REQ_MAXTOK		8
 
-static int fw_req_fail(char *err, size_t errlen, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-
-static int
-fw_req_fail(char *err, size_t errlen, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (err != NULL && errlen > 0) {
-		va_start(ap, fmt);
-		vsnprintf(err, errlen, fmt, ap);
-		va_end(ap);
-	}
-	return FW_E_INVAL;
-}
+/* A request line the helper refuses: the reason in err, FW_E_INVAL. */
+#define fw_req_fail(err, errlen, ...)	err_set(err, errlen, FW_E_INVAL, __VA_ARGS__)
 
 void
 fw_req_init(struct fw_req *req)

@@ -43,19 +43,6 @@ struct sshcfg_tokens {
 	int		 port;		/* %p */
 };
 
-int
-sshcfg_fail(char *err, size_t errlen, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (err != NULL && errlen > 0) {
-		va_start(ap, fmt);
-		vsnprintf(err, errlen, fmt, ap);
-		va_end(ap);
-	}
-	return -1;
-}
-
 static void
 sshcfg_raw_init(struct sshcfg_raw *raw)
 {

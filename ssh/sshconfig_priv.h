@@ -15,6 +15,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include "err.h"
 #include "sshconfig.h"
 
 #define SSHCFG_MAX_LINE		8192
@@ -57,8 +58,7 @@ struct sshcfg_target {
 /* sshconfig.c */
 
 /* Format the reason into err (if any) and return -1. */
-int	sshcfg_fail(char *err, size_t errlen, const char *fmt, ...)
-	    __attribute__((format(printf, 3, 4)));
+#define sshcfg_fail(err, errlen, ...)	err_set(err, errlen, -1, __VA_ARGS__)
 /*
  * Apply one "keyword arguments" line.  `av` holds the arguments split on
  * white space (quotes removed when reading a file); `rest` is everything

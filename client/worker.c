@@ -1,0 +1,109 @@
+/* SPDX-License-Identifier: ISC */
+/*
+ * worker.c - a job in a thread, reporting through an eventfd (worker.h).
+ */
+#include <sys/eventfd.h>
+
+#include <errno.h>
+#include <stdint.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "log.h"
+#include "worker.h"
+
+int
+worker_init(struct worker *w)
+{
+	memset(w, 0, sizeof(*w));
+	if ((w->evfd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC)) == -1)
+		return -1;
+	return 0;
+}
+
+void
+worker_destroy(struct worker *w)
+{
+	if (w->evfd >= 0)
+		close(w->evfd);
+	w->evfd = -1;
+}
+
+static void *
+worker_main(void *arg)
+{
+	struct worker	*w = arg;
+	uint64_t	 one = 1;
+
+	w->fn(w->arg);
+	/* The loop wakes up and joins us. */
+	(void)!write(w->evfd, &one, sizeof(one));
+	return NULL;
+}
+
+int
+worker_start(struct worker *w, void (*fn)(void *), void *arg)
+{
+	int	r;
+
+	if (w->running) {
+		errno = EBUSY;
+		return -1;
+	}
+	w->fn = fn;
+	w->arg = arg;
+	if ((r = pthread_create(&w->th, NULL, worker_main, w)) != 0) {
+		errno = r;
+		return -1;
+	}
+	w->running = true;
+	return 0;
+}
+
+int
+worker_fd(const struct worker *w)
+{
+	return w->evfd;
+}
+
+bool
+worker_running(const struct worker *w)
+{
+	return w->running;
+}
+
+int
+worker_collect(struct worker *w)
+{
+	uint64_t	n;
+
+	if (!w->running || read(w->evfd, &n, sizeof(n)) != (ssize_t)sizeof(n))
+		return -1;
+	(void)pthread_join(w->th, NULL);
+	w->running = false;
+	return 0;
+}
+
+bool
+worker_join(struct worker *w, int grace_ms)
+{
+	struct timespec	ts;
+	uint64_t	n;
+
+	if (!w->running)
+		return true;
+	/* pthread_timedjoin_np() measures against CLOCK_REALTIME. */
+	clock_gettime(CLOCK_REALTIME, &ts);
+	ts.tv_sec += grace_ms / 1000;
+	ts.tv_nsec += (long)(grace_ms % 1000) * 1000000L;
+	if (ts.tv_nsec >= 1000000000L) {
+		ts.tv_sec++;
+		ts.tv_nsec -= 1000000000L;
+	}
+	if (pthread_timedjoin_np(w->th, NULL, &ts) != 0)
+		return false;
+	w->running = false;
+	(void)!read(w->evfd, &n, sizeof(n));
+	return true;
+}
