@@ -2,7 +2,11 @@
 /*
  * dnscap.c - DNS capture (dnscap.h).
  */
+#include <sys/socket.h>
+
+#include <errno.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "client.h"
 #include "dns_local.h"
@@ -15,11 +19,22 @@
 _Static_assert(OPTIONS_MAX_NS <= PROTO_DNS_MAX_SERVERS, "--to-ns fits DNS_CONFIG");
 _Static_assert(FW_MAX_DNS <= DNS_LOCAL_MAX_SERVERS, "dns_local serves every captured server");
 
-/* Local forwarding sockets carry the mark, so the rules let them pass. */
+/* Local forwarding sockets carry the mark, so the rules let them pass:
+ * ours, marked by the helper (SO_MARK needs a privilege we may lack). */
 static int
 dnscap_socket(void *arg, int family, int type)
 {
-	return fw_marked_socket(arg, family, type);
+	int	fd, e;
+
+	if ((fd = socket(family, type | SOCK_NONBLOCK | SOCK_CLOEXEC, 0)) < 0)
+		return -1;
+	if (fw_mark_socket(arg, fd) != 0) {
+		e = errno;
+		close(fd);
+		errno = e;
+		return -1;
+	}
+	return fd;
 }
 
 size_t
@@ -90,6 +105,8 @@ dnscap_open(struct client *c, const struct options *o, const struct addr *server
 	for (i = 0; i < dns_local_count(*dnsp); i++) {
 		s = dns_local_server(*dnsp, i, &port);
 		addr_set(&fc->dns[i], s->family, s->bytes, port);
+		(void)dns_local_server_fds(*dnsp, i, &fc->dns_udp_fd[i],
+		    &fc->dns_tcp_fd[i]);
 		log_debug("capturing DNS to %s", addr_format(s, true, a, sizeof(a)));
 	}
 	fc->ndns = (int)dns_local_count(*dnsp);

@@ -26,7 +26,8 @@ size_t	dnscap_servers(const struct options *o, struct addr *out);
  * Listeners for `servers` (n of them, from dnscap_servers()), for o's
  * --dns-domains, next to c's redirect listeners and passing the SSH
  * server's names (c->bypass) to the local resolver; their entries go to
- * fc->dns.  *dnsp is NULL when o captures nothing.  o's domains must
+ * fc->dns, their descriptors to fc->dns_udp_fd and fc->dns_tcp_fd.
+ * *dnsp is NULL when o captures nothing.  o's domains must
  * outlive *dnsp.  0, or -1 with a reason in err.
  */
 int	dnscap_open(struct client *c, const struct options *o,

@@ -25,9 +25,11 @@
 #include <sys/resource.h>
 
 #include <errno.h>
+#include <grp.h>
 #include <limits.h>
 #include <malloc.h>
 #include <pthread.h>
+#include <pwd.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -254,6 +256,179 @@ main_exempt(void *arg, const struct addr *e, int n, char *err, size_t errlen)
 	return 0;
 }
 
+/* This program's absolute path (what sudo is told to run).  0 or -1. */
+static int
+main_self(char *self, size_t len)
+{
+	ssize_t	n;
+
+	if ((n = readlink("/proc/self/exe", self, len - 1)) <= 0)
+		return -1;
+	self[n] = '\0';
+	return 0;
+}
+
+/*
+ * `cshuttle --firewall [-v|-q]...`, decided before anything else is
+ * parsed: the helper runs as root and reads nothing a user could name,
+ * no $CSHUTTLE_ARGS, no @file, no -s or -X file, no configuration.
+ */
+static int
+main_firewall(int argc, char **argv)
+{
+	const char	*p;
+	int		 i, verbose = 0;
+	bool		 quiet = false;
+
+	for (i = 2; i < argc; i++) {
+		p = argv[i];
+		if (p[0] != '-' || p[1] == '\0' ||
+		    strspn(p + 1, "vq") != strlen(p + 1)) {
+			fprintf(stderr, "cshuttle: --firewall takes only -v and "
+			    "-q, not \"%.64s\"\n", p);
+			return CSHUTTLE_EXIT_USAGE;
+		}
+		for (p++; *p != '\0'; p++) {
+			if (*p == 'v')
+				verbose++;
+			else
+				quiet = true;
+		}
+	}
+	log_init("cshuttle-fw", quiet ? -1 : verbose);
+	return fw_helper_main(STDIN_FILENO, STDOUT_FILENO, quiet ? -1 : verbose,
+	    false);
+}
+
+/* `cshuttle --sudoers [USER]`: the sudoers rule for this binary. */
+static int
+main_sudoers(int argc, char **argv)
+{
+	struct passwd	*pw;
+	const char	*user;
+	char		 self[PATH_MAX], rule[8192], err[PATH_MAX + 128];
+
+	if (argc > 3) {
+		fprintf(stderr, "cshuttle: --sudoers takes one user name at most "
+		    "(see cshuttle --help)\n");
+		return CSHUTTLE_EXIT_USAGE;
+	}
+	user = argc == 3 ? argv[2] : getenv("SUDO_USER");
+	if (user == NULL || *user == '\0') {
+		if ((pw = getpwuid(getuid())) == NULL) {
+			fprintf(stderr, "cshuttle: who are you? (uid %lu has no "
+			    "name): give the user\n", (unsigned long)getuid());
+			return CSHUTTLE_EXIT_USAGE;
+		}
+		user = pw->pw_name;
+	}
+	if (main_self(self, sizeof(self)) != 0) {
+		fprintf(stderr, "cshuttle: cannot find my own executable: %s\n",
+		    strerror(errno));
+		return CSHUTTLE_EXIT_FAIL;
+	}
+	if (fw_sudoers_rule(user, self, rule, sizeof(rule), err,
+	    sizeof(err)) != 0) {
+		fprintf(stderr, "cshuttle: %s\n", err);
+		return CSHUTTLE_EXIT_USAGE;
+	}
+	printf("%s\n", rule);
+	return CSHUTTLE_EXIT_OK;
+}
+
+/* A user or group given by number. */
+static bool
+main_id(const char *s, unsigned long *id)
+{
+	char	*end;
+
+	if (*s < '0' || *s > '9')
+		return false;
+	errno = 0;
+	*id = strtoul(s, &end, 10);
+	return errno == 0 && *end == '\0' && *id < 0xffffffffUL;
+}
+
+/*
+ * --user and --group: root's, to carry one user's or group's traffic; a
+ * helper started through sudo serves its caller alone anyway.  Into fc.
+ * 0, or an exit code with the reason in err.
+ */
+static int
+main_owner(const struct options *o, struct fw_config *fc, char *err,
+    size_t errlen)
+{
+	struct passwd	*pw;
+	struct group	*gr;
+	unsigned long	 id;
+	char		 me[64];
+
+	if (o->user == NULL && o->group == NULL)
+		return 0;
+	if (geteuid() != 0) {
+		if ((pw = getpwuid(getuid())) != NULL)
+			snprintf(me, sizeof(me), "%s", pw->pw_name);
+		else
+			snprintf(me, sizeof(me), "uid %lu",
+			    (unsigned long)getuid());
+		snprintf(err, errlen, "%s is for root: a tunnel started by %s "
+		    "carries only %s's traffic", o->user != NULL ? "--user" :
+		    "--group", me, me);
+		return CSHUTTLE_EXIT_USAGE;
+	}
+	if (o->user != NULL) {
+		if (main_id(o->user, &id))
+			fc->user = (uid_t)id;
+		else if ((pw = getpwnam(o->user)) != NULL)
+			fc->user = pw->pw_uid;
+		else {
+			snprintf(err, errlen, "--user \"%s\": no such user",
+			    o->user);
+			return CSHUTTLE_EXIT_USAGE;
+		}
+		fc->has_user = true;
+	}
+	if (o->group != NULL) {
+		if (main_id(o->group, &id))
+			fc->group = (gid_t)id;
+		else if ((gr = getgrnam(o->group)) != NULL)
+			fc->group = gr->gr_gid;
+		else {
+			snprintf(err, errlen, "--group \"%s\": no such group",
+			    o->group);
+			return CSHUTTLE_EXIT_USAGE;
+		}
+		fc->has_group = true;
+	}
+	return 0;
+}
+
+/*
+ * What the rules redirect to and whose traffic they take: the listeners,
+ * the allowed sources, the scope.  A root caller (the unit, `sudo
+ * cshuttle`) covers every local user unless --user or --group says
+ * otherwise; any other caller its own traffic, or, with --host-wide,
+ * everyone's if root's policy allows it.
+ */
+static void
+main_fwcfg(struct client *c, const struct options *o)
+{
+	struct fw_config	*fc = &c->fwcfg;
+
+	fc->nlisten = 0;
+	if (c->ls.fd4 >= 0)
+		fc->listen_fd[fc->nlisten++] = c->ls.fd4;
+	if (c->ls.fd6 >= 0)
+		fc->listen_fd[fc->nlisten++] = c->ls.fd6;
+	fc->port = c->ls.port;
+	fc->ipv4 = c->ls.fd4 >= 0;
+	fc->ipv6 = c->ls.fd6 >= 0;
+	memcpy(fc->allow, o->allow, sizeof(fc->allow));
+	fc->nallow = o->nallow;
+	fc->host_wide = o->host_wide || (fw_caller_uid(c->fw) == 0 &&
+	    !fc->has_user && !fc->has_group);
+}
+
 /* SIGHUP waits (blocked) for the loop, which reloads; until then it must
  * neither kill us nor reach the children we start (they reset it). */
 static void
@@ -278,10 +453,14 @@ main(int argc, char **argv)
 	enum transport_fail		 fail = TRANSPORT_F_NONE;
 	enum tunnel_end			 end;
 	char				 err[1024], self[PATH_MAX];
-	ssize_t				 n;
 	bool				 stuck = false;
 	int				 rc;
 
+	/* Before any other parsing: see main_firewall(). */
+	if (argc >= 2 && strcmp(argv[1], "--firewall") == 0)
+		return main_firewall(argc, argv);
+	if (argc >= 2 && strcmp(argv[1], "--sudoers") == 0)
+		return main_sudoers(argc, argv);
 	memset(&cfg, 0, sizeof(cfg));
 	memset(&c, 0, sizeof(c));
 	c.ls.fd4 = c.ls.fd6 = -1;
@@ -312,17 +491,23 @@ main(int argc, char **argv)
 		free(o);
 		return CSHUTTLE_EXIT_OK;
 	}
-	if (o->firewall) {
-		log_init("cshuttle-fw", o->quiet ? -1 : o->verbose);
-		rc = fw_helper_main(STDIN_FILENO, STDOUT_FILENO, o->verbose);
+	if (o->firewall || o->sudoers) {
+		fprintf(stderr, "cshuttle: %s must be the first argument (see "
+		    "cshuttle --help)\n", o->firewall ? "--firewall" : "--sudoers");
 		options_free(o);
 		free(o);
-		return rc;
+		return CSHUTTLE_EXIT_USAGE;
 	}
 	/* Host names, as a user error, before anything is touched. */
 	if ((rc = resolve_options(o, NULL, err, sizeof(err))) != CSHUTTLE_EXIT_OK) {
 		fprintf(stderr, "cshuttle: %s%s\n", err,
 		    rc == CSHUTTLE_EXIT_USAGE ? " (see cshuttle --help)" : "");
+		options_free(o);
+		free(o);
+		return rc;
+	}
+	if ((rc = main_owner(o, &c.fwcfg, err, sizeof(err))) != 0) {
+		fprintf(stderr, "cshuttle: %s\n", err);
 		options_free(o);
 		free(o);
 		return rc;
@@ -357,11 +542,10 @@ main(int argc, char **argv)
 	main_raise_nofile();
 	main_malloc_policy();
 
-	if ((n = readlink("/proc/self/exe", self, sizeof(self) - 1)) <= 0) {
+	if (main_self(self, sizeof(self)) != 0) {
 		log_error("cannot find my own executable: %s", strerror(errno));
 		goto out;
 	}
-	self[n] = '\0';
 	if ((c.fw = fw_start(self, o->verbose, err, sizeof(err))) == NULL) {
 		log_error("%s", err);
 		goto out;
@@ -395,9 +579,7 @@ main(int argc, char **argv)
 		goto out;
 	}
 
-	c.fwcfg.port = c.ls.port;
-	c.fwcfg.ipv4 = c.ls.fd4 >= 0;
-	c.fwcfg.ipv6 = c.ls.fd6 >= 0;
+	main_fwcfg(&c, o);
 	c.fwcfg.subnets = &o->subnets;
 	exempt_ssh(&c.fwcfg, t, &cfg, o->ssh_config, false);
 

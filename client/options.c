@@ -52,6 +52,11 @@ static const struct option options_long[] = {
 	{ "alive-interval",	required_argument,	NULL, OPTIONS_OPT_ALIVE_INTERVAL },
 	{ "alive-timeout",	required_argument,	NULL, OPTIONS_OPT_ALIVE_TIMEOUT },
 	{ "config",		required_argument,	NULL, OPTIONS_OPT_CONFIG },
+	{ "user",		required_argument,	NULL, OPTIONS_OPT_USER },
+	{ "group",		required_argument,	NULL, OPTIONS_OPT_GROUP },
+	{ "host-wide",		no_argument,		NULL, OPTIONS_OPT_HOST_WIDE },
+	{ "allow-from",		required_argument,	NULL, OPTIONS_OPT_ALLOW_FROM },
+	{ "sudoers",		no_argument,		NULL, OPTIONS_OPT_SUDOERS },
 	{ NULL,			0,			NULL, 0 },
 };
 
@@ -328,6 +333,70 @@ options_path(char **dst, const char *opt, const char *base, const char *arg,
 	return ret;
 }
 
+/* --user and --group: a name or a number, looked up at start (main.c),
+ * so that parsing never waits for a user database. */
+static int
+options_account(char **dst, const char *opt, const char *arg, char *err,
+    size_t errlen)
+{
+	const char	*p;
+
+	for (p = arg; *p != '\0'; p++)
+		if (isspace((unsigned char)*p) || iscntrl((unsigned char)*p) ||
+		    *p == ':' || *p == ',')
+			return options_fail(err, errlen, "%s \"%s\": not a "
+			    "name or a number", opt, arg);
+	if (strlen(arg) > 64)
+		return options_fail(err, errlen, "%s: longer than 64 bytes", opt);
+	return options_string(dst, opt, arg, err, errlen);
+}
+
+/*
+ * --allow-from NET[,NET...]: networks as subnets are written, without
+ * ports or host names (the prerouting rules match sources, not
+ * destinations).
+ */
+static int
+options_allow_from(struct options *o, const char *arg, char *err, size_t errlen)
+{
+	struct subnet_list	 l;
+	struct fw_allow		*a;
+	const struct subnet	*s;
+	char			*words, *w, *save, why[256];
+	int			 r, ret = 0;
+
+	if (*arg == '\0')
+		return options_fail(err, errlen, "--allow-from: empty argument");
+	if ((words = strdup(arg)) == NULL)
+		return options_nomem(err, errlen);
+	for (w = strtok_r(words, ",", &save); w != NULL && ret == 0;
+	    w = strtok_r(NULL, ",", &save)) {
+		memset(&l, 0, sizeof(l));
+		r = subnet_parse(&l, w, false, false, why, sizeof(why));
+		if (r == SUBNET_E_NOMEM)
+			ret = options_nomem(err, errlen);
+		else if (r != 0 || l.n != 1 || l.v[0].port_lo != 0 ||
+		    (l.v[0].port_hi != 0 && l.v[0].port_hi != 65535))
+			ret = options_fail(err, errlen, "--allow-from \"%s\": "
+			    "expected a network, IP[/PREFIX] (no port, no host "
+			    "name)", w);
+		else if (o->nallow == FW_MAX_ALLOW)
+			ret = options_fail(err, errlen, "--allow-from: more than "
+			    "%d networks", FW_MAX_ALLOW);
+		else {
+			s = &l.v[0];
+			a = &o->allow[o->nallow++];
+			memset(a, 0, sizeof(*a));
+			a->family = s->family;
+			a->prefix = s->prefix;
+			memcpy(a->addr, s->addr, sizeof(a->addr));
+		}
+		subnet_list_free(&l);
+	}
+	free(words);
+	return ret;
+}
+
 /* The field behind an option that takes no argument, NULL for others. */
 bool *
 options_flag(struct options *o, int opt)
@@ -343,6 +412,10 @@ options_flag(struct options *o, int opt)
 		return &o->show_version;
 	case OPTIONS_OPT_FIREWALL:
 		return &o->firewall;
+	case OPTIONS_OPT_SUDOERS:
+		return &o->sudoers;
+	case OPTIONS_OPT_HOST_WIDE:
+		return &o->host_wide;
 	case OPTIONS_OPT_NO_IPV6:
 		return &o->no_ipv6;
 	case OPTIONS_OPT_STUB_CACHE:
@@ -406,6 +479,12 @@ options_apply(struct options *o, struct options_state *st, int opt,
 	case OPTIONS_OPT_CONFIG:
 		return options_path(&o->config, "--config", base, arg,
 		    err, errlen);
+	case OPTIONS_OPT_USER:
+		return options_account(&o->user, "--user", arg, err, errlen);
+	case OPTIONS_OPT_GROUP:
+		return options_account(&o->group, "--group", arg, err, errlen);
+	case OPTIONS_OPT_ALLOW_FROM:
+		return options_allow_from(o, arg, err, errlen);
 	}
 	return options_fail(err, errlen, "internal error: option %d", opt);
 }
@@ -475,7 +554,8 @@ options_parse_all(struct options *o, int argc, char **argv, const char *name,
 		if (c == OPTIONS_OPT_CONFIG)
 			cfgpath = optarg;
 		/* Neither needs the file, nor should fail because of it. */
-		if (c == 'h' || c == OPTIONS_OPT_VERSION || c == OPTIONS_OPT_FIREWALL)
+		if (c == 'h' || c == OPTIONS_OPT_VERSION ||
+		    c == OPTIONS_OPT_FIREWALL || c == OPTIONS_OPT_SUDOERS)
 			skipcfg = true;
 	}
 	if ((size_t)optind < a.n)
@@ -518,8 +598,13 @@ options_parse_all(struct options *o, int argc, char **argv, const char *name,
 		goto out;
 	if ((ret = options_net_listen_finish(o, &st, err, errlen)) != 0)
 		goto out;
-	if (o->firewall)
+	if (o->firewall || o->sudoers)
 		goto out;
+	if (o->host_wide && (o->user != NULL || o->group != NULL)) {
+		ret = options_fail(err, errlen, "--host-wide and %s exclude each "
+		    "other", o->user != NULL ? "--user" : "--group");
+		goto out;
+	}
 	if (o->remote == NULL) {
 		ret = options_fail(err, errlen, "missing -r/--remote "
 		    "[user@]host[:port]");
@@ -735,6 +820,8 @@ options_free(struct options *o)
 	free(o->remote_tmpdir);
 	free(o->pidfile);
 	free(o->config);
+	free(o->user);
+	free(o->group);
 	for (i = 0; i < o->ndns_domains; i++)
 		free(o->dns_domains[i]);
 	free(o->dns_domains);

@@ -39,6 +39,7 @@
 
 #include "addr.h"
 #include "exitcode.h"
+#include "fw.h"
 #include "subnet.h"
 
 
@@ -101,6 +102,15 @@ struct options {
 					 * no final dot); NULL without */
 	int		 ndns_domains;
 	bool		 no_block_leaks; /* --no-block-leaks */
+	char		*user;		/* --user USER: only that user's traffic
+					 * (root only; a name or a uid, looked
+					 * up at start), NULL without */
+	char		*group;		/* --group GROUP: likewise */
+	bool		 host_wide;	/* --host-wide: every local user's
+					 * traffic (root's default) */
+	struct fw_allow	 allow[FW_MAX_ALLOW];	/* --allow-from: the sources
+						 * a non-loopback -l serves */
+	int		 nallow;
 	bool		 daemon;	/* -D: detach once the tunnel is up */
 	char		*pidfile;	/* --pidfile FILE (absolute), NULL without */
 	bool		 syslog;	/* --syslog (-D does not set it here) */
@@ -108,7 +118,9 @@ struct options {
 	int		 alive_interval_ms; /* --alive-interval, in ms */
 	int		 alive_timeout_ms; /* --alive-timeout, in ms; > interval */
 	char		*config;	/* --config FILE (absolute), NULL without */
-	bool		 firewall;	/* --firewall: act as the firewall helper */
+	bool		 firewall;	/* --firewall, not as the first argument
+					 * (main.c decides that one first) */
+	bool		 sudoers;	/* --sudoers, likewise */
 	bool		 show_help;	/* -h: caller prints options_usage() */
 	bool		 show_version;	/* --version */
 	struct options_name *names;	/* host names to resolve, in the order

@@ -58,6 +58,10 @@ static const struct options_config_key {
 	{ "daemon",		'D',				OPTIONS_CONFIG_BOOL },
 	{ "pidfile",		OPTIONS_OPT_PIDFILE,		OPTIONS_CONFIG_PATH },
 	{ "syslog",		OPTIONS_OPT_SYSLOG,		OPTIONS_CONFIG_BOOL },
+	{ "user",		OPTIONS_OPT_USER,		OPTIONS_CONFIG_ONE },
+	{ "group",		OPTIONS_OPT_GROUP,		OPTIONS_CONFIG_ONE },
+	{ "host-wide",		OPTIONS_OPT_HOST_WIDE,		OPTIONS_CONFIG_BOOL },
+	{ "allow-from",		OPTIONS_OPT_ALLOW_FROM,		OPTIONS_CONFIG_LIST },
 	{ "verbose",		'v',				OPTIONS_CONFIG_LEVEL },
 	{ "quiet",		'q',				OPTIONS_CONFIG_BOOL },
 };
@@ -102,6 +106,7 @@ options_config_entry(struct options *o, struct options_state *st,
 	if (k == NULL) {
 		if (strcmp(e->key, "config") == 0 ||
 		    strcmp(e->key, "firewall") == 0 ||
+		    strcmp(e->key, "sudoers") == 0 ||
 		    strcmp(e->key, "help") == 0 ||
 		    strcmp(e->key, "version") == 0)
 			return options_fail(why, whylen, "unknown key \"%s\" "

@@ -112,6 +112,16 @@ dns_local_server(const struct dns_local *d, size_t i, uint16_t *port)
 	return &d->srv[i].ns;
 }
 
+int
+dns_local_server_fds(const struct dns_local *d, size_t i, int *ufd, int *tfd)
+{
+	if (i >= d->nsrv)
+		return -1;
+	*ufd = d->srv[i].ufd;
+	*tfd = d->srv[i].tfd;
+	return 0;
+}
+
 const struct dns_local_stats *
 dns_local_stats(const struct dns_local *d)
 {

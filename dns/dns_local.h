@@ -55,8 +55,8 @@ struct dns_local;
  * sent now (the query is failed at once). */
 typedef int dns_local_send_fn(void *arg, uint32_t id, const uint8_t *q, size_t len);
 /* A non-blocking, close-on-exec socket whose traffic the redirect rules
- * leave alone: a descriptor, or a negative value (-1 with errno, or
- * -errno). */
+ * leave alone (the caller makes it and has it marked): a descriptor, or
+ * a negative value (-1 with errno, or -errno). */
 typedef int dns_local_socket_fn(void *arg, int family, int type);
 
 struct dns_local_params {
@@ -107,6 +107,10 @@ struct dns_local *dns_local_open(const struct dns_local_params *p, char *err,
 size_t	dns_local_count(const struct dns_local *d);
 const struct addr *dns_local_server(const struct dns_local *d, size_t i,
 	    uint16_t *port);
+/* Server i's listeners (UDP, TCP), which stay d's: for the firewall,
+ * which redirects to them.  0, or -1 for no such server. */
+int	dns_local_server_fds(const struct dns_local *d, size_t i, int *ufd,
+	    int *tfd);
 
 /* Start serving in `loop` (the rules are in place), queries for the
  * tunnel going to send(send_arg, ...).  0, or -1 with a reason in err. */

@@ -8,8 +8,17 @@
  * one table with NFT_TABLE_F_OWNER on it, and exits when its input
  * closes, so the kernel removes the table when either process dies.
  *
- * Per instance, everything is derived from the listener port P (unique
- * per running cshuttle, as it names the table cshuttle_<P>):
+ * The helper serves its caller only: the uid sudo names (SUDO_UID, which
+ * the credentials of the socket on its stdin must confirm), or root.  For
+ * a caller other than root every rule matches only the caller's own
+ * sockets, and what would reach other users or hosts needs root's word in
+ * /etc/cshuttle/helper.conf (fw_policy.h).  The client makes its own
+ * sockets and passes them (SCM_RIGHTS): the listeners the rules redirect
+ * to, its DNS listeners, and the sockets that need the mark.
+ *
+ * Per instance, everything is derived from the listener port P, which the
+ * helper reads from the listening sockets themselves (unique per running
+ * cshuttle, as it names the table cshuttle_<P>):
  *	table	inet cshuttle_<P>
  *	mark	FW_MARK_BASE | P	(0x6373xxxx, "cs" in the upper half)
  *	nflog	group P			(blocked-packet log, read with -v)
@@ -18,21 +27,42 @@
 #define CSHUTTLE_FW_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 #include <sys/types.h>
 
 #include "addr.h"
 #include "subnet.h"
 
+#define FW_MAX_LISTEN	2	/* one IPv4 and one IPv6 listener */
 #define FW_MAX_EXEMPT	8
 #define FW_MAX_DNS	8
+#define FW_MAX_ALLOW	32
 #define FW_MARK_BASE	0x63730000U	/* fw_mark() = FW_MARK_BASE | port */
+#define FW_MAX_VERBOSE	3	/* -v given to the helper under sudo, at most */
+
+/* A source network served through the prerouting rules (--allow-from). */
+struct fw_allow {
+	uint8_t		 family;	/* 4 or 6 */
+	uint8_t		 prefix;
+	uint8_t		 addr[16];	/* the network address */
+};
 
 struct fw_config {
-	uint16_t		 port;		/* local listener port: redirect target */
-	bool			 ipv4;		/* redirect IPv4 (listener on 127.0.0.1 / -l addr) */
-	bool			 ipv6;		/* redirect IPv6 (listener on ::1 / -l addr) */
-	bool			 prerouting;	/* also serve other hosts (-l on a non-loopback address) */
+	/*
+	 * The TCP listeners the redirect rules send connections to (bound,
+	 * listening, AF_INET or AF_INET6, all on one port P).  Sent with the
+	 * first fw_apply() only: the helper keeps them for its whole life,
+	 * so P, and with it the table's name, stays the caller's.  The
+	 * families redirected are theirs.
+	 */
+	int			 listen_fd[FW_MAX_LISTEN];
+	int			 nlisten;
+	bool			 prerouting;	/* also serve other hosts (-l on a
+						   non-loopback address) */
+	/* The sources the prerouting rules serve; prerouting needs one. */
+	struct fw_allow		 allow[FW_MAX_ALLOW];
+	int			 nallow;
 	const struct subnet_list *subnets;	/* includes and excludes */
 	/*
 	 * TCP destinations that must never be redirected (the SSH
@@ -43,12 +73,15 @@ struct fw_config {
 	int			 nexempt;
 	/*
 	 * The captured nameservers: UDP and TCP to the address, port 53,
-	 * are redirected to `port` here, the local port of cshuttle's DNS
-	 * listener for it (on 127.0.0.1 or ::1, or the address of the
-	 * incoming interface in prerouting).  Addresses must be distinct;
-	 * the scope is not used.
+	 * are redirected to the local port Q of cshuttle's DNS listeners for
+	 * it, dns_udp_fd[i] (bound UDP) and dns_tcp_fd[i] (listening TCP),
+	 * both on Q, of the nameserver's family.  The helper takes Q from
+	 * the sockets: dns[i].port is informative.  Addresses must be
+	 * distinct; the scope is not used.
 	 */
 	struct addr		 dns[FW_MAX_DNS];
+	int			 dns_udp_fd[FW_MAX_DNS];
+	int			 dns_tcp_fd[FW_MAX_DNS];
 	int			 ndns;
 	/*
 	 * Leak protection (default true in the client; --no-block-leaks
@@ -58,41 +91,90 @@ struct fw_config {
 	 * all IPv6 is rejected, so applications fall back to IPv4 at once.
 	 */
 	bool			 block_leaks;
+	/*
+	 * Whose locally generated traffic the rules take.  host_wide: every
+	 * local socket (SCOPE host; root's default, policy "host-wide" for
+	 * anyone else).  has_user / has_group (root only, --user, --group):
+	 * the sockets of that uid and/or gid.  None of them: the caller's own
+	 * sockets (SCOPE caller).  The prerouting rules are never scoped.
+	 */
+	bool			 host_wide;
+	bool			 has_user;
+	uid_t			 user;
+	bool			 has_group;
+	gid_t			 group;
+	/*
+	 * Derived from the descriptors, by the helper's parser: the port P,
+	 * the families redirected, where each listener is bound (port P) and
+	 * where each DNS listener pair is (port Q).  The client need not set
+	 * them.
+	 */
+	uint16_t		 port;
+	bool			 ipv4;
+	bool			 ipv6;
+	struct addr		 listen[FW_MAX_LISTEN];
+	struct addr		 dns_listen[FW_MAX_DNS];
 };
 
 struct fw;
 
-/* Start the helper.  NULL with a one-line reason in err on failure. */
+/*
+ * Start the helper and read its greeting, which names the caller it
+ * serves.  NULL with a one-line reason in err on failure (the helper's
+ * own ERR text when it refused to start: too many helpers, a bad policy
+ * file).
+ */
 struct fw *fw_start(const char *self_exe, int verbose, char *err, size_t errlen);
-/* Install (or atomically replace) the rules; returns once the kernel has
- * committed them.  0, or -1 with a reason in err. */
+/* The uid the helper serves (from its READY line). */
+uid_t	   fw_caller_uid(const struct fw *fw);
+/*
+ * Install (or atomically replace) the rules; returns once the kernel has
+ * committed them.  The first call sends cfg's listeners, later calls
+ * never do (they cannot change).  The descriptors are the caller's: the
+ * helper gets copies.  0, or -1 with a reason in err (the helper's text
+ * for a refusal, naming the policy line that would allow it).
+ */
 int	   fw_apply(struct fw *fw, const struct fw_config *cfg, char *err, size_t errlen);
 /*
  * The mark carried by cshuttle's own DNS forwarding sockets: packets with
- * it are never redirected or blocked.  FW_MARK_BASE | port of the config
- * last applied; 0 before the first successful fw_apply().
+ * it are never redirected or blocked.  FW_MARK_BASE | P once rules have
+ * been applied; 0 before.
  */
 uint32_t   fw_mark(const struct fw *fw);
 /* The same, for a given listener port (no helper needed). */
 uint32_t   fw_mark_for_port(uint16_t port);
 /*
- * A socket (AF_INET/AF_INET6, SOCK_DGRAM or SOCK_STREAM, with
- * SOCK_NONBLOCK|SOCK_CLOEXEC) that carries fw_mark(), created by the
- * helper (SO_MARK needs CAP_NET_ADMIN, which the client may lack) and
- * passed over the helper's socketpair with SCM_RIGHTS.  -1 with errno on
- * failure: EINVAL for a bad family or type or before the first
- * fw_apply(), EPIPE if the helper is gone, otherwise the helper's errno
- * (EPERM: the helper lacks CAP_NET_ADMIN; ENOTSOCK: sudo interposed a
- * pipe, e.g. with I/O logging).  Synchronous: the helper answers at once.
+ * Have the helper set fw_mark() on fd (SO_MARK needs CAP_NET_ADMIN, which
+ * the client may lack): fd must be the caller's own AF_INET/AF_INET6
+ * SOCK_DGRAM or SOCK_STREAM socket, which the helper gets a copy of and
+ * closes; the caller keeps fd.  0, or -1 with errno: EINVAL before the
+ * first fw_apply(), EPIPE if the helper is gone, otherwise the helper's
+ * errno (EPERM: the helper lacks CAP_NET_ADMIN; ENOTSOCK: the helper's
+ * input is not a socket, as under sudo with I/O logging).  Synchronous:
+ * the helper answers at once (it may pace a caller that asks very often).
  */
-int	   fw_marked_socket(struct fw *fw, int family, int type);
+int	   fw_mark_socket(struct fw *fw, int fd);
 /* Descriptor that becomes readable if the helper dies (for the event loop). */
 int	   fw_fd(const struct fw *fw);
 /* Remove the rules, end the helper and wait for it.  Accepts NULL. */
 void	   fw_stop(struct fw *fw);
 
-/* The helper's entry point (`cshuttle --firewall`): requests on in_fd,
- * replies on out_fd.  Returns the process exit code. */
-int	   fw_helper_main(int in_fd, int out_fd, int verbose);
+/*
+ * The sudoers line that lets `user` (a user name, or %group) run this
+ * helper as fw_start() does, for the cshuttle at the absolute path
+ * self_exe: one command per number of -v fw_start() may pass.  0, or -1
+ * with a reason in err (a name or path sudoers cannot express).
+ */
+int	   fw_sudoers_rule(const char *user, const char *self_exe, char *buf,
+	    size_t len, char *err, size_t errlen);
+
+/*
+ * The helper's entry point: requests on in_fd, replies on out_fd.
+ * child: forked by a client that runs as root, which is the caller;
+ * otherwise (`cshuttle --firewall`) the caller is SUDO_UID, checked
+ * against the credentials of in_fd when it is a socket, or the real uid.
+ * Returns the process exit code.
+ */
+int	   fw_helper_main(int in_fd, int out_fd, int verbose, bool child);
 
 #endif

@@ -5,10 +5,10 @@
  * One SOCK_STREAM socketpair carries the protocol of fw_proto.h: it is
  * the helper's stdin and stdout when it runs under sudo, and its only
  * descriptor when it is a forked child.  A socket rather than two pipes
- * gives one descriptor to watch for the helper's death (fw_fd) and lets
- * sends use MSG_NOSIGNAL, so a dead helper is an error, not a SIGPIPE.
- * It also carries the marked sockets the helper makes (SCM_RIGHTS), which
- * is why every read is a recvmsg with room for a descriptor.
+ * gives one descriptor to watch for the helper's death (fw_fd), lets
+ * sends use MSG_NOSIGNAL, so a dead helper is an error, not a SIGPIPE,
+ * carries the client's own sockets to the helper (SCM_RIGHTS), and tells
+ * the helper who made it (SO_PEERCRED), which must be whom sudo names.
  */
 #include <sys/socket.h>
 #include <sys/types.h>
@@ -32,8 +32,7 @@
 #define FW_HELPER_FD		3	/* the forked helper's socket */
 #define FW_APPLY_TIMEOUT_MS	30000
 #define FW_EXIT_WAIT_MS		3000	/* after EOF: time to delete the table */
-#define FW_MAX_VERBOSE		3
-#define FW_SOCKET_TIMEOUT_MS	5000
+#define FW_MARK_TIMEOUT_MS	5000
 #define FW_MAXFDS_PER_READ	4
 
 struct fw {
@@ -41,13 +40,15 @@ struct fw {
 	pid_t		pid;
 	char		rbuf[FW_PROTO_MAXREPLY];
 	size_t		rlen;
-	int		passfd;		/* received with the replies, or -1 */
-	uint32_t	mark;		/* of the last applied config, or 0 */
+	uid_t		caller;		/* from READY */
+	bool		listened;	/* the listeners went with a series */
+	uint16_t	port;		/* P of the listeners sent */
+	uint32_t	mark;		/* once a series was applied, or 0 */
 };
 
-/* Keep the first descriptor received; no reply carries more than one. */
+/* The helper passes no descriptor; one that came anyway is closed. */
 static void
-fw_take_fds(struct fw *fw, struct msghdr *msg)
+fw_drop_fds(struct msghdr *msg)
 {
 	struct cmsghdr *cm;
 	size_t i, nfd;
@@ -60,15 +61,12 @@ fw_take_fds(struct fw *fw, struct msghdr *msg)
 		nfd = (cm->cmsg_len - CMSG_LEN(0)) / sizeof(int);
 		for (i = 0; i < nfd; i++) {
 			memcpy(&fd, CMSG_DATA(cm) + i * sizeof(int), sizeof(fd));
-			if (fw->passfd < 0)
-				fw->passfd = fd;
-			else
-				close(fd);
+			close(fd);
 		}
 	}
 }
 
-/* read(2) for the helper's socket, keeping what SCM_RIGHTS brings. */
+/* read(2) for the helper's socket. */
 static ssize_t
 fw_recv(struct fw *fw, void *buf, size_t len)
 {
@@ -84,19 +82,9 @@ fw_recv(struct fw *fw, void *buf, size_t len)
 	msg.msg_iovlen = 1;
 	msg.msg_control = cbuf;
 	msg.msg_controllen = sizeof(cbuf);
-	/* CLOEXEC: the client's children (ssh -e ...) must not get it. */
 	if ((r = recvmsg(fw->fd, &msg, MSG_CMSG_CLOEXEC)) >= 0)
-		fw_take_fds(fw, &msg);
+		fw_drop_fds(&msg);
 	return r;
-}
-
-static void
-fw_drop_passfd(struct fw *fw)
-{
-	if (fw->passfd >= 0) {
-		close(fw->passfd);
-		fw->passfd = -1;
-	}
 }
 
 /*
@@ -152,19 +140,73 @@ fw_read_line(struct fw *fw, int timeout_ms, char *line, size_t linelen,
 	}
 }
 
+/*
+ * Send buf[0..len) with the descriptors fd[0..nfd) attached to its first
+ * byte.  0, or -1 with errno.
+ */
+static int
+fw_send(struct fw *fw, const char *buf, size_t len, const int *fd, int nfd,
+    int timeout_ms)
+{
+	char cbuf[CMSG_SPACE(FW_PROTO_MAXFDS * sizeof(int))];
+	struct pollfd pfd;
+	struct msghdr msg;
+	struct cmsghdr *cm;
+	struct iovec iov;
+	size_t off = 0;
+	ssize_t n;
+
+	if (nfd < 0 || nfd > FW_PROTO_MAXFDS) {
+		errno = EINVAL;
+		return -1;
+	}
+	while (off < len) {
+		memset(&msg, 0, sizeof(msg));
+		iov.iov_base = (char *)buf + off;
+		iov.iov_len = len - off;
+		msg.msg_iov = &iov;
+		msg.msg_iovlen = 1;
+		if (off == 0 && nfd > 0) {
+			memset(cbuf, 0, sizeof(cbuf));
+			msg.msg_control = cbuf;
+			msg.msg_controllen = CMSG_SPACE((size_t)nfd * sizeof(int));
+			cm = CMSG_FIRSTHDR(&msg);
+			cm->cmsg_level = SOL_SOCKET;
+			cm->cmsg_type = SCM_RIGHTS;
+			cm->cmsg_len = CMSG_LEN((size_t)nfd * sizeof(int));
+			memcpy(CMSG_DATA(cm), fd, (size_t)nfd * sizeof(int));
+		}
+		n = sendmsg(fw->fd, &msg, MSG_NOSIGNAL);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
+			/* The event loop may have made fw_fd non-blocking. */
+			pfd.fd = fw->fd;
+			pfd.events = POLLOUT;
+			(void)poll(&pfd, 1, timeout_ms);
+			continue;
+		}
+		if (n < 0)
+			return -1;
+		off += (size_t)n;
+	}
+	return 0;
+}
+
 /* The helper as a child of a client that runs as root. */
 static int
 fw_child_main(void *arg)
 {
 	const int *verbose = arg;
 
-	return fw_helper_main(FW_HELPER_FD, FW_HELPER_FD, *verbose);
+	return fw_helper_main(FW_HELPER_FD, FW_HELPER_FD, *verbose, true);
 }
 
 /*
  * Start the helper on sv: `sudo cshuttle --firewall` with the socket as
  * its stdin and stdout, or, as root, a child running fw_helper_main() on
- * the socket alone (FW_HELPER_FD), which dies with the client.
+ * the socket alone (FW_HELPER_FD), which dies with the client.  The
+ * sudo command line is the one fw_sudoers_rule() allows.
  */
 static pid_t
 fw_spawn(int sv, const char *self_exe, int *verbose, char *err, size_t errlen)
@@ -175,7 +217,7 @@ fw_spawn(int sv, const char *self_exe, int *verbose, char *err, size_t errlen)
 
 	spawn_opts_init(&o);
 	/* The helper must not keep the client's descriptors (listeners,
-	 * SSH...). */
+	 * SSH...): it gets the ones it needs through the socket. */
 	o.close_others = true;
 	if (geteuid() == 0) {
 		o.child_main = fw_child_main;
@@ -203,8 +245,9 @@ struct fw *
 fw_start(const char *self_exe, int verbose, char *err, size_t errlen)
 {
 	struct fw *fw;
-	char line[FW_PROTO_MAXREPLY], want[32];
-	int sv[2];
+	char line[FW_PROTO_MAXREPLY];
+	uid_t uid;
+	int sv[2], version;
 
 	if ((fw = calloc(1, sizeof(*fw))) == NULL) {
 		snprintf(err, errlen, "out of memory");
@@ -212,7 +255,7 @@ fw_start(const char *self_exe, int verbose, char *err, size_t errlen)
 	}
 	fw->fd = -1;
 	fw->pid = -1;
-	fw->passfd = -1;
+	fw->caller = (uid_t)-1;
 	if (geteuid() != 0 && (self_exe == NULL || *self_exe != '/')) {
 		snprintf(err, errlen, "firewall: need the absolute path of "
 		    "cshuttle to run it with sudo");
@@ -237,36 +280,73 @@ fw_start(const char *self_exe, int verbose, char *err, size_t errlen)
 			    "(sudo refused, or `cshuttle --firewall` failed)");
 		goto fail;
 	}
-	snprintf(want, sizeof(want), "READY %d", FW_PROTO_VERSION);
-	if (strcmp(line, want) != 0) {
-		if (strncmp(line, "ERR ", 4) == 0)
-			snprintf(err, errlen, "firewall helper: %s", line + 4);
-		else
-			snprintf(err, errlen, "firewall helper: unexpected "
-			    "greeting \"%.40s\"", line);
+	if (strncmp(line, "ERR ", 4) == 0) {
+		snprintf(err, errlen, "firewall helper: %s", line + 4);
 		goto fail;
 	}
+	if (fw_reply_ready(line, &version, &uid) != 0) {
+		snprintf(err, errlen, "firewall helper: unexpected greeting "
+		    "\"%.40s\"", line);
+		goto fail;
+	}
+	if (version != FW_PROTO_VERSION || uid == (uid_t)-1) {
+		snprintf(err, errlen, "firewall helper speaks protocol %d, not "
+		    "%d: the cshuttle that sudo runs is another version",
+		    version, FW_PROTO_VERSION);
+		goto fail;
+	}
+	fw->caller = uid;
 	return fw;
  fail:
 	fw_stop(fw);
 	return NULL;
 }
 
+uid_t
+fw_caller_uid(const struct fw *fw)
+{
+	return fw != NULL ? fw->caller : (uid_t)-1;
+}
+
+/* The port the first listener is bound to: P, the mark's low half. */
+static uint16_t
+fw_listen_port(const struct fw_config *cfg)
+{
+	struct sockaddr_storage	ss;
+	struct addr		a;
+	socklen_t		sl = sizeof(ss);
+
+	if (cfg->nlisten < 1 || getsockname(cfg->listen_fd[0],
+	    (struct sockaddr *)&ss, &sl) != 0 ||
+	    addr_from_sockaddr(&a, (struct sockaddr *)&ss, sl) != 0)
+		return 0;
+	return a.port;
+}
+
 int
 fw_apply(struct fw *fw, const struct fw_config *cfg, char *err,
     size_t errlen)
 {
-	char *req = NULL, line[FW_PROTO_MAXREPLY];
-	size_t len, off = 0;
-	ssize_t n;
-	int ret = -1, r;
+	struct fw_req_text text;
+	const struct fw_req_part *p;
+	char line[FW_PROTO_MAXREPLY];
+	uint16_t port = fw != NULL ? fw->port : 0;
+	size_t i;
+	int ret = -1, r, e;
 
+	memset(&text, 0, sizeof(text));
 	if (fw == NULL || fw->fd < 0) {
 		snprintf(err, errlen, "firewall helper not running");
 		return -1;
 	}
-	if (!cfg->ipv4 && !cfg->ipv6) {
-		snprintf(err, errlen, "firewall: no address family to redirect");
+	if (!fw->listened && (port = fw_listen_port(cfg)) == 0) {
+		snprintf(err, errlen, "firewall: no listener to redirect to");
+		return -1;
+	}
+	if (cfg->prerouting && cfg->nallow == 0) {
+		snprintf(err, errlen, "firewall: serving other hosts (-l on a "
+		    "non-loopback address) needs the networks to serve "
+		    "(--allow-from)");
 		return -1;
 	}
 	for (r = 0; r < cfg->ndns && r < FW_MAX_DNS; r++) {
@@ -277,24 +357,15 @@ fw_apply(struct fw *fw, const struct fw_config *cfg, char *err,
 			return -1;
 		}
 	}
-	if ((r = fw_req_format(cfg, &req, &len)) != 0) {
+	if ((r = fw_req_format(cfg, !fw->listened, &text)) != 0) {
 		snprintf(err, errlen, "firewall: %s", fw_strerror(r));
 		return -1;
 	}
-	while (off < len) {
-		n = send(fw->fd, req + off, len - off, MSG_NOSIGNAL);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
-			/* The event loop may have made fw_fd non-blocking. */
-			struct pollfd pfd = { .fd = fw->fd, .events = POLLOUT };
-
-			(void)poll(&pfd, 1, FW_APPLY_TIMEOUT_MS);
-			continue;
-		}
-		if (n < 0) {
-			int e = errno;
-
+	for (i = 0; i < text.npart; i++) {
+		p = &text.part[i];
+		if (fw_send(fw, text.buf + p->off, p->len, p->fd, p->nfd,
+		    FW_APPLY_TIMEOUT_MS) != 0) {
+			e = errno;
 			/* It may have said why before it left. */
 			if (fw_read_line(fw, 1000, line, sizeof(line), err,
 			    errlen) == 0 && strncmp(line, "ERR ", 4) == 0)
@@ -304,14 +375,15 @@ fw_apply(struct fw *fw, const struct fw_config *cfg, char *err,
 				    "(%s)", strerror(e));
 			goto out;
 		}
-		off += (size_t)n;
 	}
+	/* Sent: the helper has them, whatever it answers. */
+	fw->listened = true;
+	fw->port = port;
 	if (fw_read_line(fw, FW_APPLY_TIMEOUT_MS, line, sizeof(line), err,
 	    errlen) != 0)
 		goto out;
-	fw_drop_passfd(fw);	/* never sent with OK; be safe */
 	if (strcmp(line, "OK") == 0) {
-		fw->mark = fw_mark_for_port(cfg->port);
+		fw->mark = fw_mark_for_port(fw->port);
 		ret = 0;
 	} else if (strncmp(line, "ERR ", 4) == 0)
 		snprintf(err, errlen, "%s", line + 4);
@@ -319,7 +391,7 @@ fw_apply(struct fw *fw, const struct fw_config *cfg, char *err,
 		snprintf(err, errlen, "firewall helper: unexpected reply "
 		    "\"%.40s\"", line);
  out:
-	free(req);
+	fw_req_text_free(&text);
 	return ret;
 }
 
@@ -330,68 +402,29 @@ fw_mark(const struct fw *fw)
 }
 
 int
-fw_marked_socket(struct fw *fw, int family, int type)
+fw_mark_socket(struct fw *fw, int fd)
 {
-	char req[32], line[FW_PROTO_MAXREPLY], err[FW_PROTO_MAXREPLY];
-	struct pollfd pfd;
-	size_t len, off = 0;
-	ssize_t n;
-	int fd, e, got, want_type = type & ~(SOCK_NONBLOCK | SOCK_CLOEXEC);
-	socklen_t sl;
+	char line[FW_PROTO_MAXREPLY], err[FW_PROTO_MAXREPLY];
+	int got, e;
 
 	if (fw == NULL || fw->fd < 0) {
 		errno = EPIPE;
 		return -1;
 	}
-	if (fw->mark == 0 || fw_req_format_socket(family, want_type, req,
-	    sizeof(req)) != 0) {
+	if (fw->mark == 0 || fd < 0) {
 		errno = EINVAL;
 		return -1;
 	}
-	len = strlen(req);
-	while (off < len) {
-		n = send(fw->fd, req + off, len - off, MSG_NOSIGNAL);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
-			pfd.fd = fw->fd;
-			pfd.events = POLLOUT;
-			(void)poll(&pfd, 1, FW_SOCKET_TIMEOUT_MS);
-			continue;
-		}
-		if (n < 0) {
-			errno = EPIPE;
-			return -1;
-		}
-		off += (size_t)n;
-	}
-	fw_drop_passfd(fw);
-	if (fw_read_line(fw, FW_SOCKET_TIMEOUT_MS, line, sizeof(line), err,
+	if (fw_send(fw, "MARK\n", 5, &fd, 1, FW_MARK_TIMEOUT_MS) != 0 ||
+	    fw_read_line(fw, FW_MARK_TIMEOUT_MS, line, sizeof(line), err,
 	    sizeof(err)) != 0) {
-		fw_drop_passfd(fw);
 		errno = EPIPE;
 		return -1;
 	}
-	got = fw_reply_socket(line, &e);
-	fd = fw->passfd;
-	fw->passfd = -1;
-	if (got != 1) {
-		if (fd >= 0)
-			close(fd);
-		errno = got == 0 ? e : EPROTO;
-		return -1;
-	}
-	/* The helper is trusted, but a wrong descriptor would be a bad bug. */
-	sl = sizeof(got);
-	if (fd < 0 || getsockopt(fd, SOL_SOCKET, SO_TYPE, &got, &sl) != 0 ||
-	    got != want_type || (sl = sizeof(e), getsockopt(fd, SOL_SOCKET,
-	    SO_DOMAIN, &e, &sl) != 0) || e != family) {
-		if (fd >= 0)
-			close(fd);
-		errno = EPROTO;
-		return -1;
-	}
-	return fd;
+	if ((got = fw_reply_mark(line, &e)) == 1)
+		return 0;
+	errno = got == 0 ? e : EPROTO;
+	return -1;
 }
 
 int
@@ -408,7 +441,6 @@ fw_stop(struct fw *fw)
 	/* EOF tells the helper to delete the table and exit. */
 	if (fw->fd >= 0)
 		close(fw->fd);
-	fw_drop_passfd(fw);
 	/*
 	 * Killing it after the wait loses nothing: the kernel drops the
 	 * table with the socket.  Under sudo that may fail (EPERM); the
@@ -417,4 +449,75 @@ fw_stop(struct fw *fw)
 	if (fw->pid > 0)
 		(void)spawn_wait(fw->pid, FW_EXIT_WAIT_MS, NULL);
 	free(fw);
+}
+
+/* A word of a sudoers Cmnd: the characters sudoers(5) reads specially
+ * escaped, white space refused (it would split the command). */
+static int
+fw_sudoers_word(const char *w, char *out, size_t outlen)
+{
+	size_t	i, n = 0;
+
+	for (i = 0; w[i] != '\0'; i++) {
+		if ((unsigned char)w[i] <= ' ' || w[i] == 0x7f)
+			return -1;
+		if (strchr(",:=\\", w[i]) != NULL) {
+			if (n + 1 >= outlen)
+				return -1;
+			out[n++] = '\\';
+		}
+		if (n + 1 >= outlen)
+			return -1;
+		out[n++] = w[i];
+	}
+	out[n] = '\0';
+	return 0;
+}
+
+int
+fw_sudoers_rule(const char *user, const char *self_exe, char *buf,
+    size_t len, char *err, size_t errlen)
+{
+	char	path[4096];
+	size_t	i, off = 0;
+	int	v, k, r;
+
+	if (self_exe == NULL || self_exe[0] != '/' ||
+	    fw_sudoers_word(self_exe, path, sizeof(path)) != 0) {
+		snprintf(err, errlen, "a sudoers rule cannot name \"%s\": it "
+		    "must be an absolute path without white space",
+		    self_exe != NULL ? self_exe : "");
+		return -1;
+	}
+	for (i = 0; user[i] != '\0'; i++)
+		if (!((user[i] >= 'a' && user[i] <= 'z') ||
+		    (user[i] >= 'A' && user[i] <= 'Z') ||
+		    (user[i] >= '0' && user[i] <= '9') || user[i] == '_' ||
+		    user[i] == '-' || user[i] == '.' ||
+		    (user[i] == '%' && i == 0) || (user[i] == '$' &&
+		    user[i + 1] == '\0')))
+			break;
+	if (i == 0 || user[i] != '\0' || i > 64 || user[0] == '-' ||
+	    (user[0] == '%' && user[1] == '\0')) {
+		snprintf(err, errlen, "\"%s\" is not a user or %%group name "
+		    "for sudoers", user);
+		return -1;
+	}
+	/* One command per -v count fw_spawn() may pass, 0 included. */
+	r = snprintf(buf, len, "%s ALL=(root) NOPASSWD:", user);
+	for (v = 0; v <= FW_MAX_VERBOSE && r >= 0 && (size_t)r < len - off;
+	    v++) {
+		off += (size_t)r;
+		r = snprintf(buf + off, len - off, "%s %s --firewall",
+		    v == 0 ? "" : ",", path);
+		for (k = 0; k < v && r >= 0 && (size_t)r < len - off; k++) {
+			off += (size_t)r;
+			r = snprintf(buf + off, len - off, " -v");
+		}
+	}
+	if (r < 0 || (size_t)r >= len - off) {
+		snprintf(err, errlen, "the sudoers rule is too long");
+		return -1;
+	}
+	return 0;
 }

@@ -3,33 +3,77 @@
  * fw_helper.c - the privileged side: `cshuttle --firewall`, or a forked
  * child when the client already runs as root.
  *
- * It reads request lines (fw_proto.h), turns each complete series into a
- * plan (fw_plan.h) and commits it as one nftables batch (fw_nft.h).  It
- * holds the netlink socket that owns the table, so the rules live exactly
- * as long as this process: end of input deletes them explicitly, and any
- * other death makes the kernel delete them.  It also makes the client's
- * marked sockets (SO_MARK needs CAP_NET_ADMIN) and, with -v, logs what
- * the leak protection blocks (fw_nflog.h).
+ * It learns who its caller is, reads request lines and the descriptors
+ * that come with them (fw_proto.h), turns each complete series into a
+ * plan (fw_plan.h) scoped to what the caller may touch (fw_policy.h), and
+ * commits it as one nftables batch (fw_nft.h).  It holds the netlink
+ * socket that owns the table, so the rules live exactly as long as this
+ * process: end of input deletes them explicitly, and any other death
+ * makes the kernel delete them.  It also marks the client's own sockets
+ * (SO_MARK needs CAP_NET_ADMIN) and, with -v, logs what the leak
+ * protection blocks (fw_nflog.h).  A caller other than root holds one of
+ * its helper slots and is paced (fw_limit.h).
  */
 #include <sys/socket.h>
+#include <sys/stat.h>
+
+#include <netinet/in.h>
 
 #include <errno.h>
+#include <grp.h>
+#include <limits.h>
 #include <poll.h>
+#include <pwd.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
+#include "clock.h"
 #include "fw.h"
+#include "fw_limit.h"
 #include "fw_nflog.h"
 #include "fw_nft.h"
 #include "fw_plan.h"
+#include "fw_policy.h"
 #include "fw_proto.h"
 #include "log.h"
 
 /* Room for a few pipelined request lines. */
 #define FW_HELPER_INBUF		(FW_PROTO_MAXLINE * 8)
+/* Descriptors received and not yet taken by a line: a series's worth. */
+#define FW_HELPER_MAXQUEUE	(FW_MAX_LISTEN + 2 * FW_MAX_DNS + 2)
+#define FW_HELPER_MAXGROUPS	256
+#define FW_HELPER_ERRLEN	(FW_PROTO_MAXREPLY - 8)
+
+struct fw_helper {
+	int			 in_fd, out_fd, verbose;
+	bool			 in_sock;	/* descriptors can come */
+	uid_t			 caller;
+	char			 name[FW_POLICY_NAME_MAX + 16];	/* its user name */
+	struct fw_policy_grant	 grant;		/* a caller other than root */
+	struct fw_limit_slot	 slot;
+	struct fw_limit_bucket	 bucket;
+	int			 queue[FW_HELPER_MAXQUEUE];	/* received */
+	int			 nqueue;
+	int			 keep[FW_MAX_LISTEN + 2];	/* listeners and
+							 * port reservations,
+							 * for life */
+	int			 nkeep;
+	int			 dns[2 * FW_MAX_DNS];	/* the rules' DNS listeners */
+	int			 ndns;
+	int			 newdns[2 * FW_MAX_DNS];	/* the series' */
+	int			 nnewdns;
+	uint16_t		 port;		/* P, once applied */
+	struct fw_req		 req;
+	struct fw_nft		*nft;
+	struct fw_nflog		*nflog;
+	bool			 nflog_tried;
+	char			 buf[FW_HELPER_INBUF];
+	size_t			 have;
+};
 
 static int fw_reply(int fd, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
@@ -66,69 +110,421 @@ fw_reply(int fd, const char *fmt, ...)
 	return 0;
 }
 
+/* ERR for a refused request, logged: the helper exits after it. */
+static int fw_refuse(struct fw_helper *h, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
+static int
+fw_refuse(struct fw_helper *h, const char *fmt, ...)
+{
+	char	 text[FW_HELPER_ERRLEN];
+	va_list	 ap;
+
+	va_start(ap, fmt);
+	vsnprintf(text, sizeof(text), fmt, ap);
+	va_end(ap);
+	log_error("refused: %s", text);
+	(void)fw_reply(h->out_fd, "ERR %s", text);
+	return -1;
+}
+
+static void
+fw_close_all(int *fd, int *n)
+{
+	int	i;
+
+	for (i = 0; i < *n; i++)
+		if (fd[i] >= 0)
+			close(fd[i]);
+	*n = 0;
+}
+
+/* ---- the caller ---- */
+
+/* A uid as sudo writes it: decimal, nothing else. */
+static int
+fw_helper_parse_uid(const char *s, uid_t *uid)
+{
+	unsigned long long	v = 0;
+	size_t			i;
+
+	if (s == NULL || s[0] == '\0' || strlen(s) > 10 ||
+	    (s[0] == '0' && s[1] != '\0'))
+		return -1;
+	for (i = 0; s[i] != '\0'; i++) {
+		if (s[i] < '0' || s[i] > '9')
+			return -1;
+		v = v * 10 + (unsigned long long)(s[i] - '0');
+	}
+	if (v >= 0xffffffffULL)
+		return -1;
+	*uid = (uid_t)v;
+	return 0;
+}
+
 /*
- * SOCKET: make a socket with our mark and pass it on the reply's first
- * byte.  A failure is answered and the helper goes on; -1 only when the
- * reply cannot be written.
+ * Who asks: sudo's SUDO_UID, which the credentials of the socket on our
+ * input (its creator, the client) must confirm, so that a request piped
+ * in by someone else under another user's sudo is refused; without sudo,
+ * the socket's peer, or the real uid.  A caller forked by a root client
+ * is root, whatever the environment says.  0, or -1 with a reason.
  */
 static int
-fw_helper_socket(int out_fd, uint16_t applied_port, int family, int type)
+fw_helper_caller(struct fw_helper *h, bool child, char *err, size_t errlen)
 {
-	char line[] = "SOCKET\n";
-	char cbuf[CMSG_SPACE(sizeof(int))];
-	struct msghdr msg;
-	struct cmsghdr *cm;
-	struct iovec iov;
-	uint32_t mark = fw_mark_for_port(applied_port);
-	ssize_t n;
-	int s, e;
+	struct ucred	 cred;
+	struct stat	 st;
+	socklen_t	 sl = sizeof(cred);
+	const char	*sudo = getenv("SUDO_UID");
+	uid_t		 sudo_uid = 0;
+	bool		 have_peer = false;
 
-	if (applied_port == 0) {
-		log_error("socket asked for before any rules");
-		return fw_reply(out_fd, "NOSOCKET %d no rules applied yet",
-		    EINVAL);
+	h->in_sock = fstat(h->in_fd, &st) == 0 && S_ISSOCK(st.st_mode);
+	if (child) {
+		h->caller = getuid();
+		return 0;
 	}
-	if ((s = socket(family, type | SOCK_NONBLOCK | SOCK_CLOEXEC, 0)) < 0 ||
-	    setsockopt(s, SOL_SOCKET, SO_MARK, &mark, sizeof(mark)) < 0) {
-		e = errno;
-		if (s >= 0)
-			close(s);
-		log_error("marked socket: %s", strerror(e));
-		return fw_reply(out_fd, "NOSOCKET %d %s", e, strerror(e));
+	if (sudo != NULL && fw_helper_parse_uid(sudo, &sudo_uid) != 0) {
+		snprintf(err, errlen, "SUDO_UID \"%.16s\" is not a uid", sudo);
+		return -1;
 	}
+	if (h->in_sock) {
+		if (getsockopt(h->in_fd, SOL_SOCKET, SO_PEERCRED, &cred,
+		    &sl) != 0) {
+			snprintf(err, errlen, "cannot tell who is at the other "
+			    "end of standard input: %s", strerror(errno));
+			return -1;
+		}
+		have_peer = true;
+	}
+	if (sudo != NULL && have_peer && cred.uid != sudo_uid) {
+		snprintf(err, errlen, "the caller is not who sudo says: "
+		    "SUDO_UID is %lu, the socket on standard input belongs to "
+		    "uid %lu", (unsigned long)sudo_uid, (unsigned long)cred.uid);
+		return -1;
+	}
+	h->caller = sudo != NULL ? sudo_uid : have_peer ? cred.uid : getuid();
+	return 0;
+}
+
+/* The caller's name and its groups' names, and what the policy gives
+ * them. */
+static void
+fw_helper_grant(struct fw_helper *h, const struct fw_policy *pol)
+{
+	struct passwd	*pw;
+	struct group	*gr;
+	gid_t		 gids[FW_HELPER_MAXGROUPS];
+	char		*names[FW_HELPER_MAXGROUPS];
+	int		 ngids = FW_HELPER_MAXGROUPS, i, n = 0;
+
+	errno = 0;
+	if ((pw = getpwuid(h->caller)) == NULL) {
+		/* No account: only its number can name it. */
+		snprintf(h->name, sizeof(h->name), "%lu",
+		    (unsigned long)h->caller);
+		fw_policy_grant(pol, h->name, NULL, 0, &h->grant);
+		return;
+	}
+	snprintf(h->name, sizeof(h->name), "%s", pw->pw_name);
+	if (getgrouplist(pw->pw_name, pw->pw_gid, gids, &ngids) < 0)
+		ngids = FW_HELPER_MAXGROUPS;	/* the first ones count */
+	for (i = 0; i < ngids; i++) {
+		if ((gr = getgrgid(gids[i])) == NULL ||
+		    (names[n] = strdup(gr->gr_name)) == NULL)
+			continue;
+		n++;
+	}
+	fw_policy_grant(pol, h->name, (const char *const *)names, (size_t)n,
+	    &h->grant);
+	for (i = 0; i < n; i++)
+		free(names[i]);
+}
+
+/*
+ * For a caller other than root, before READY: the policy and a helper
+ * slot.  0, or -1 with the reason in err.
+ */
+static int
+fw_helper_limits(struct fw_helper *h, char *err, size_t errlen)
+{
+	struct fw_policy	pol;
+	int			held, r;
+
+	if (fw_policy_load(&pol, FW_POLICY_PATH, err, errlen) != 0)
+		return -1;
+	fw_helper_grant(h, &pol);
+	fw_policy_free(&pol);
+	r = fw_limit_slot_take(&h->slot, FW_LIMIT_DIR, h->caller,
+	    h->grant.max_helpers, &held, err, errlen);
+	if (r == 1)
+		snprintf(err, errlen, "too many helpers for user %s (%d "
+		    "running): add \"max-helpers %s %d\" to %s", h->name, held,
+		    h->name, h->grant.max_helpers * 2, FW_POLICY_PATH);
+	if (r != 0)
+		return -1;
+	log_debug("serving uid %lu (%s), slot %s", (unsigned long)h->caller,
+	    h->name, h->slot.name);
+	fw_limit_bucket_init(&h->bucket, clock_ms());
+	return 0;
+}
+
+/* A request of a caller other than root waits for its token. */
+static void
+fw_helper_pace(struct fw_helper *h)
+{
+	uint64_t	wait;
+
+	if (h->caller == 0)
+		return;
+	while ((wait = fw_limit_bucket_take(&h->bucket, clock_ms())) > 0)
+		(void)poll(NULL, 0, (int)wait);
+}
+
+/* ---- descriptors ---- */
+
+static void
+fw_helper_fdinfo(int fd, struct fw_fdinfo *f)
+{
+	struct sockaddr_storage	ss;
+	socklen_t		sl;
+	int			v;
+
+	memset(f, 0, sizeof(*f));
+	f->fd = fd;
+	f->domain = AF_UNSPEC;
+	sl = sizeof(v);
+	if (getsockopt(fd, SOL_SOCKET, SO_DOMAIN, &v, &sl) != 0)
+		return;		/* not a socket */
+	f->domain = v;
+	sl = sizeof(v);
+	if (getsockopt(fd, SOL_SOCKET, SO_TYPE, &v, &sl) == 0)
+		f->type = v;
+	sl = sizeof(v);
+	if (getsockopt(fd, SOL_SOCKET, SO_PROTOCOL, &v, &sl) == 0)
+		f->protocol = v;
+	sl = sizeof(v);
+	if (getsockopt(fd, SOL_SOCKET, SO_ACCEPTCONN, &v, &sl) == 0)
+		f->listening = v != 0;
+	sl = sizeof(v);
+	if (f->domain == AF_INET6 && getsockopt(fd, IPPROTO_IPV6,
+	    IPV6_V6ONLY, &v, &sl) == 0)
+		f->v6only = v != 0;
+	sl = sizeof(ss);
+	if ((f->domain == AF_INET || f->domain == AF_INET6) &&
+	    getsockname(fd, (struct sockaddr *)&ss, &sl) == 0)
+		(void)addr_from_sockaddr(&f->local, (struct sockaddr *)&ss, sl);
+}
+
+/* Queue the descriptors of one message.  -1: more than a series needs. */
+static int
+fw_helper_take_fds(struct fw_helper *h, struct msghdr *msg)
+{
+	struct cmsghdr	*cm;
+	size_t		 i, nfd;
+	int		 fd, ret = 0;
+
+	for (cm = CMSG_FIRSTHDR(msg); cm != NULL; cm = CMSG_NXTHDR(msg, cm)) {
+		if (cm->cmsg_level != SOL_SOCKET || cm->cmsg_type != SCM_RIGHTS ||
+		    cm->cmsg_len < CMSG_LEN(0))
+			continue;
+		nfd = (cm->cmsg_len - CMSG_LEN(0)) / sizeof(int);
+		for (i = 0; i < nfd; i++) {
+			memcpy(&fd, CMSG_DATA(cm) + i * sizeof(int), sizeof(fd));
+			if (h->nqueue < FW_HELPER_MAXQUEUE)
+				h->queue[h->nqueue++] = fd;
+			else {
+				close(fd);
+				ret = -1;
+			}
+		}
+	}
+	if (msg->msg_flags & MSG_CTRUNC)
+		ret = -1;
+	return ret;
+}
+
+/* read(2) of the input, keeping the descriptors that come with it. */
+static ssize_t
+fw_helper_read(struct fw_helper *h, bool *toomany)
+{
+	char		 cbuf[CMSG_SPACE(FW_HELPER_MAXQUEUE * sizeof(int))];
+	struct msghdr	 msg;
+	struct iovec	 iov;
+	ssize_t		 r;
+
+	*toomany = false;
+	if (!h->in_sock)
+		return read(h->in_fd, h->buf + h->have, sizeof(h->buf) - h->have);
 	memset(&msg, 0, sizeof(msg));
-	memset(cbuf, 0, sizeof(cbuf));
-	iov.iov_base = line;
-	iov.iov_len = sizeof(line) - 1;
+	iov.iov_base = h->buf + h->have;
+	iov.iov_len = sizeof(h->buf) - h->have;
 	msg.msg_iov = &iov;
 	msg.msg_iovlen = 1;
 	msg.msg_control = cbuf;
 	msg.msg_controllen = sizeof(cbuf);
-	cm = CMSG_FIRSTHDR(&msg);
-	cm->cmsg_level = SOL_SOCKET;
-	cm->cmsg_type = SCM_RIGHTS;
-	cm->cmsg_len = CMSG_LEN(sizeof(int));
-	memcpy(CMSG_DATA(cm), &s, sizeof(int));
-	do
-		n = sendmsg(out_fd, &msg, MSG_NOSIGNAL);
-	while (n < 0 && errno == EINTR);
-	e = errno;
-	close(s);
-	if (n == (ssize_t)iov.iov_len) {
-		log_trace("passed a %s socket with mark 0x%08x",
-		    type == SOCK_DGRAM ? "udp" : "tcp", (unsigned int)mark);
+	/* CLOEXEC: nothing this process might run should get them. */
+	if ((r = recvmsg(h->in_fd, &msg, MSG_CMSG_CLOEXEC)) >= 0)
+		*toomany = fw_helper_take_fds(h, &msg) != 0;
+	return r;
+}
+
+/* The descriptors a line asked for, checked by the parser.  The result of
+ * fw_req_fds(), or -1 when the helper must end (already answered). */
+static int
+fw_helper_fds(struct fw_helper *h, const char *line, char *err, size_t errlen)
+{
+	struct fw_fdinfo	info[FW_PROTO_MAXFDS];
+	int			n = h->req.nneed, need = h->req.need, i, r;
+
+	if (!h->in_sock)
+		return fw_refuse(h, "%.16s: descriptors cannot reach the "
+		    "helper: its input is not a socket (sudo with I/O "
+		    "logging?)", line);
+	if (h->nqueue < n)
+		return fw_refuse(h, "%.16s: %d descriptor%s missing", line,
+		    n - h->nqueue, n - h->nqueue == 1 ? "" : "s");
+	for (i = 0; i < n; i++)
+		fw_helper_fdinfo(h->queue[i], &info[i]);
+	/* Taken: from now on ours to close, whatever the parser says. */
+	memmove(h->queue, h->queue + n, (size_t)(h->nqueue - n) *
+	    sizeof(h->queue[0]));
+	h->nqueue -= n;
+	for (i = 0; i < n; i++) {
+		if (need == FW_FD_LISTEN)
+			h->keep[h->nkeep++] = info[i].fd;
+		else if (need == FW_FD_DNS)
+			h->newdns[h->nnewdns++] = info[i].fd;
+	}
+	if ((r = fw_req_fds(&h->req, info, n, err, errlen)) < 0) {
+		if (need == FW_FD_MARK)
+			close(info[0].fd);
+		return fw_refuse(h, "%s", err);
+	}
+	return r;
+}
+
+/*
+ * MARK: set the instance's mark on the client's own socket, then close
+ * our copy.  A failure is answered and the helper goes on; -1 only when
+ * the reply cannot be written.
+ */
+static int
+fw_helper_mark(struct fw_helper *h)
+{
+	uint32_t	mark = fw_mark_for_port(h->port);
+	int		fd = h->req.mark_fd, e;
+
+	h->req.mark_fd = -1;
+	fw_helper_pace(h);
+	if (h->port == 0) {
+		close(fd);
+		log_error("mark asked for before any rules");
+		return fw_reply(h->out_fd, "NOMARK %d no rules applied yet",
+		    EINVAL);
+	}
+	if (setsockopt(fd, SOL_SOCKET, SO_MARK, &mark, sizeof(mark)) != 0) {
+		e = errno;
+		close(fd);
+		log_error("mark: %s", strerror(e));
+		return fw_reply(h->out_fd, "NOMARK %d %s", e, strerror(e));
+	}
+	close(fd);
+	log_trace("marked a socket with 0x%08x", (unsigned int)mark);
+	return fw_reply(h->out_fd, "MARK");
+}
+
+/* ---- a series ---- */
+
+/*
+ * A caller other than root must hold the port P on the loopback address
+ * of each family (where the output rules send connections), or nobody
+ * else may hold it there: otherwise it could take the table name
+ * cshuttle_<P> that the holder of P needs.  Where its listeners do not
+ * cover it (a listener on another address), the helper binds P there
+ * itself, for its whole life.  0, or -1 (answered).
+ */
+static int
+fw_helper_reserve(struct fw_helper *h, const struct fw_config *c)
+{
+	static const uint8_t	 lo4[4] = { 127, 0, 0, 1 };
+	static const uint8_t	 lo6[16] = { [15] = 1 };
+	struct sockaddr_storage	 ss;
+	struct addr		 lo;
+	socklen_t		 sl;
+	char			 a[ADDR_STRLEN];
+	int			 fam, i, fd, one = 1;
+	bool			 covered;
+
+	for (fam = ADDR_V4; fam <= ADDR_V6; fam += ADDR_V6 - ADDR_V4) {
+		addr_set(&lo, (uint8_t)fam, fam == ADDR_V4 ? lo4 : lo6, c->port);
+		covered = false;
+		for (i = 0; i < c->nlisten; i++)
+			covered |= c->listen[i].family == fam &&
+			    (addr_is_any(&c->listen[i]) ||
+			    addr_same_host(&c->listen[i], &lo));
+		if (covered)
+			continue;
+		sl = addr_to_sockaddr(&lo, &ss);
+		if ((fd = socket(addr_af(lo.family), SOCK_STREAM | SOCK_CLOEXEC,
+		    0)) == -1)
+			continue;	/* no IPv6 here */
+		if (fam == ADDR_V6)
+			(void)setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one,
+			    sizeof(one));
+		if (bind(fd, (struct sockaddr *)&ss, sl) == 0) {
+			h->keep[h->nkeep++] = fd;
+			continue;
+		}
+		close(fd);
+		if (errno == EADDRNOTAVAIL || errno == EAFNOSUPPORT)
+			continue;	/* no such loopback address */
+		return fw_refuse(h, "LISTEN: port %u on %s is %s: the table "
+		    "cshuttle_%u cannot be yours", c->port,
+		    addr_format(&lo, false, a, sizeof(a)), errno == EADDRINUSE ?
+		    "held by another socket" : strerror(errno), c->port);
+	}
+	return 0;
+}
+
+/* What the caller may ask, and whose sockets the rules take.  0, or -1
+ * (answered). */
+static int
+fw_helper_scope(struct fw_helper *h, struct fw_config *c)
+{
+	const char	*n = h->name;
+
+	if (h->caller != 0) {
+		if (c->has_user || c->has_group)
+			return fw_refuse(h, "%s is for root: a tunnel started "
+			    "by %s carries only %s's traffic", c->has_user ?
+			    "USER" : "GROUP", n, n);
+		if (c->prerouting && !(h->grant.allow & FW_POLICY_LAN))
+			return fw_refuse(h, "PREROUTING 1 (serving other "
+			    "hosts) is not allowed for user %s: add \"allow %s "
+			    "%s\" to %s", n, n,
+			    fw_policy_keyword(FW_POLICY_LAN), FW_POLICY_PATH);
+		if (h->req.scope == FW_SCOPE_HOST &&
+		    !(h->grant.allow & FW_POLICY_HOST_WIDE))
+			return fw_refuse(h, "SCOPE host (every local user's "
+			    "traffic) is not allowed for user %s: add \"allow "
+			    "%s %s\" to %s", n, n,
+			    fw_policy_keyword(FW_POLICY_HOST_WIDE),
+			    FW_POLICY_PATH);
+		if (!h->req.later && fw_helper_reserve(h, c) != 0)
+			return -1;
+	}
+	if (c->has_user || c->has_group)
 		return 0;
+	if (h->req.scope == FW_SCOPE_HOST ||
+	    (h->req.scope == FW_SCOPE_DEFAULT && h->caller == 0))
+		c->host_wide = true;
+	else {
+		c->host_wide = false;
+		c->has_user = true;
+		c->user = h->caller;
 	}
-	if (n >= 0)
-		return -1;	/* half a line: the stream is out of step */
-	/* Not a socket: sudo interposed a pipe (I/O logging). */
-	if (e == ENOTSOCK || e == EOPNOTSUPP) {
-		log_error("cannot pass a socket: the helper's output is not a "
-		    "socket (sudo I/O logging?)");
-		return fw_reply(out_fd, "NOSOCKET %d the helper's output is "
-		    "not a socket", e);
-	}
-	return -1;
+	return 0;
 }
 
 /*
@@ -137,67 +533,152 @@ fw_helper_socket(int out_fd, uint16_t applied_port, int family, int type)
  * log is ready when the client learns that the rules are.
  */
 static void
-fw_helper_nflog(struct fw_nflog **nflog, const struct fw_plan *plan,
-    int verbose, bool *tried)
+fw_helper_nflog(struct fw_helper *h, const struct fw_plan *plan)
 {
 	char err[FW_PROTO_MAXREPLY];
 
-	if (verbose <= 0 || *tried || plan->nfilter == 0)
+	if (h->verbose <= 0 || h->nflog_tried ||
+	    plan->nchain[FW_CHAIN_LEAK_OUTPUT] == 0)
 		return;
-	*tried = true;
-	if ((*nflog = fw_nflog_open(plan->log_group, err, sizeof(err))) == NULL)
+	h->nflog_tried = true;
+	if ((h->nflog = fw_nflog_open(plan->log_group, err, sizeof(err))) ==
+	    NULL)
 		log_warn("blocked packets will not be logged: %s", err);
 }
 
-/* One complete series: plan it and commit it.  -1 ends the helper. */
+/* One complete series: check, plan and commit it.  -1 ends the helper. */
 static int
-fw_helper_apply(struct fw_nft *nft, const struct fw_req *req,
-    uint16_t *applied_port, int out_fd, struct fw_nflog **nflog, int verbose,
-    bool *nflog_tried)
+fw_helper_apply(struct fw_helper *h)
 {
+	struct fw_config *c = &h->req.cfg;
 	struct fw_plan plan;
-	char err[FW_PROTO_MAXREPLY - 8];
+	char err[FW_HELPER_ERRLEN];
 	int ret;
 
-	if (*applied_port != 0 && req->cfg.port != *applied_port) {
-		log_error("refusing a port change %u -> %u",
-		    *applied_port, req->cfg.port);
-		(void)fw_reply(out_fd, "ERR the port cannot change from %u",
-		    *applied_port);
+	if (h->nqueue > 0)
+		return fw_refuse(h, "APPLY: %d descriptor%s too many",
+		    h->nqueue, h->nqueue == 1 ? "" : "s");
+	fw_helper_pace(h);
+	if (fw_helper_scope(h, c) != 0)
 		return -1;
-	}
-	if ((ret = fw_plan_build(&req->cfg, &plan)) != 0) {
-		log_error("bad request: %s", fw_strerror(ret));
-		(void)fw_reply(out_fd, "ERR %s", fw_strerror(ret));
+	if ((ret = fw_plan_build(c, &plan)) != 0) {
 		fw_plan_free(&plan);
-		return -1;
+		return fw_refuse(h, "%s", fw_strerror(ret));
 	}
-	if (fw_nft_apply(nft, &plan, err, sizeof(err)) != 0) {
+	if (fw_nft_apply(h->nft, &plan, err, sizeof(err)) != 0) {
 		/* Nothing changed: the batch is all or nothing. */
 		log_error("%s", err);
-		ret = fw_reply(out_fd, "ERR %s", err);
+		fw_close_all(h->newdns, &h->nnewdns);
+		ret = fw_reply(h->out_fd, "ERR %s", err);
 	} else {
-		*applied_port = plan.port;
-		fw_helper_nflog(nflog, &plan, verbose, nflog_tried);
-		ret = fw_reply(out_fd, "OK");
+		h->port = plan.port;
+		/* The old rules' DNS listeners are no longer needed. */
+		fw_close_all(h->dns, &h->ndns);
+		memcpy(h->dns, h->newdns, (size_t)h->nnewdns * sizeof(int));
+		h->ndns = h->nnewdns;
+		h->nnewdns = 0;
+		fw_helper_nflog(h, &plan);
+		ret = fw_reply(h->out_fd, "OK");
 	}
 	fw_plan_free(&plan);
 	return ret;
 }
 
-int
-fw_helper_main(int in_fd, int out_fd, int verbose)
+/* One line.  -1 ends the helper (answered). */
+static int
+fw_helper_line(struct fw_helper *h, const char *line, size_t len)
 {
-	struct fw_nft *nft = NULL;
-	struct fw_nflog *nflog = NULL;
-	struct fw_req req;
+	char	err[FW_HELPER_ERRLEN], word[16];
+	int	r;
+
+	if ((r = fw_req_line(&h->req, line, len, err, sizeof(err))) < 0)
+		return fw_refuse(h, "%s", err);
+	if (r == FW_PROTO_FDS) {
+		snprintf(word, sizeof(word), "%.*s", (int)strcspn(line, " "),
+		    line);
+		if ((r = fw_helper_fds(h, word, err, sizeof(err))) < 0)
+			return -1;
+	}
+	if (r == FW_PROTO_MARK) {
+		if (h->nqueue > 0) {
+			close(h->req.mark_fd);
+			h->req.mark_fd = -1;
+			return fw_refuse(h, "MARK: %d descriptor%s too many",
+			    h->nqueue, h->nqueue == 1 ? "" : "s");
+		}
+		return fw_helper_mark(h);
+	}
+	if (r == FW_PROTO_APPLY) {
+		if (fw_helper_apply(h) != 0)
+			return -1;
+		fw_req_next(&h->req);
+	}
+	return 0;
+}
+
+/* Read and handle lines until end of input.  0 at EOF, -1 otherwise. */
+static int
+fw_helper_loop(struct fw_helper *h)
+{
 	struct pollfd pfd[2];
-	char buf[FW_HELPER_INBUF], err[FW_PROTO_MAXREPLY - 8], *nl;
-	uint16_t applied_port = 0;
-	size_t have = 0, linelen;
+	char *nl;
+	size_t linelen;
 	ssize_t n;
-	int r, rc = 1, readerr = 0, npfd;
-	bool nflog_tried = false;
+	int npfd;
+	bool toomany;
+
+	for (;;) {
+		if ((nl = memchr(h->buf, '\n', h->have)) != NULL) {
+			linelen = (size_t)(nl - h->buf);
+			*nl = '\0';
+			if (fw_helper_line(h, h->buf, linelen) != 0)
+				return -1;
+			h->have -= linelen + 1;
+			memmove(h->buf, nl + 1, h->have);
+			continue;
+		}
+		if (h->have >= FW_PROTO_MAXLINE)
+			return fw_refuse(h, "request line too long");
+		pfd[0].fd = h->in_fd;
+		pfd[0].events = POLLIN;
+		pfd[1].fd = fw_nflog_fd(h->nflog);
+		pfd[1].events = POLLIN;
+		pfd[0].revents = pfd[1].revents = 0;
+		npfd = h->nflog != NULL ? 2 : 1;
+		if (poll(pfd, (nfds_t)npfd, -1) < 0) {
+			if (errno == EINTR)
+				continue;
+			log_error("poll: %s", strerror(errno));
+			return -1;
+		}
+		if (npfd == 2 && pfd[1].revents != 0)
+			fw_nflog_read(h->nflog);
+		if (pfd[0].revents == 0)
+			continue;
+		n = fw_helper_read(h, &toomany);
+		if (toomany)
+			return fw_refuse(h, "more descriptors than a series "
+			    "needs");
+		if (n < 0 && (errno == EINTR || errno == EAGAIN))
+			continue;
+		if (n < 0) {
+			log_error("read: %s", strerror(errno));
+			return -1;
+		}
+		if (n == 0) {
+			log_trace("end of input");
+			return 0;
+		}
+		h->have += (size_t)n;
+	}
+}
+
+int
+fw_helper_main(int in_fd, int out_fd, int verbose, bool child)
+{
+	struct fw_helper *h;
+	char err[FW_HELPER_ERRLEN];
+	int rc = 1;
 
 	/*
 	 * A terminal's ^C reaches the client and us alike; the client decides
@@ -207,85 +688,52 @@ fw_helper_main(int in_fd, int out_fd, int verbose)
 	signal(SIGINT, SIG_IGN);
 	signal(SIGPIPE, SIG_IGN);
 	log_init("cshuttle-fw", verbose);
-	fw_req_init(&req);
+	if ((h = calloc(1, sizeof(*h))) == NULL) {
+		(void)fw_reply(out_fd, "ERR out of memory");
+		return 1;
+	}
+	h->in_fd = in_fd;
+	h->out_fd = out_fd;
+	h->verbose = verbose;
+	h->slot.fd = -1;
+	fw_req_init(&h->req);
 
-	if ((nft = fw_nft_open(err, sizeof(err))) == NULL) {
+	if (fw_helper_caller(h, child, err, sizeof(err)) != 0) {
+		(void)fw_refuse(h, "%s", err);
+		goto out;
+	}
+	if ((h->nft = fw_nft_open(err, sizeof(err))) == NULL) {
 		log_error("%s", err);
 		(void)fw_reply(out_fd, "ERR %s", err);
 		goto out;
 	}
-	if (fw_reply(out_fd, "READY %d", FW_PROTO_VERSION) != 0)
+	if (h->caller != 0 && fw_helper_limits(h, err, sizeof(err)) != 0) {
+		(void)fw_refuse(h, "%s", err);
+		goto out;
+	}
+	if (fw_reply(out_fd, "READY %d %lu", FW_PROTO_VERSION,
+	    (unsigned long)h->caller) != 0)
 		goto out;
 	log_trace("helper ready (pid %ld)", (long)getpid());
 
-	for (;;) {
-		if ((nl = memchr(buf, '\n', have)) == NULL) {
-			if (have >= FW_PROTO_MAXLINE) {
-				(void)fw_reply(out_fd,
-				    "ERR request line too long");
-				log_error("bad request: line too long");
-				goto out;
-			}
-			pfd[0].fd = in_fd;
-			pfd[0].events = POLLIN;
-			pfd[1].fd = fw_nflog_fd(nflog);
-			pfd[1].events = POLLIN;
-			pfd[0].revents = pfd[1].revents = 0;
-			npfd = nflog != NULL ? 2 : 1;
-			if (poll(pfd, (nfds_t)npfd, -1) < 0) {
-				if (errno == EINTR)
-					continue;
-				log_error("poll: %s", strerror(errno));
-				readerr = errno;
-				break;
-			}
-			if (npfd == 2 && pfd[1].revents != 0)
-				fw_nflog_read(nflog);
-			if (pfd[0].revents == 0)
-				continue;
-			n = read(in_fd, buf + have, sizeof(buf) - have);
-			if (n < 0 && (errno == EINTR || errno == EAGAIN))
-				continue;
-			if (n <= 0) {
-				if (n < 0) {
-					readerr = errno;
-					log_error("read: %s", strerror(errno));
-				} else
-					log_trace("end of input");
-				break;
-			}
-			have += (size_t)n;
-			continue;
-		}
-		linelen = (size_t)(nl - buf);
-		r = fw_req_line(&req, buf, linelen, err, sizeof(err));
-		have -= linelen + 1;
-		memmove(buf, nl + 1, have);
-		if (r < 0) {
-			log_error("bad request: %s", err);
-			(void)fw_reply(out_fd, "ERR %s", err);
-			goto out;
-		}
-		if (r == FW_PROTO_SOCKET) {
-			if (fw_helper_socket(out_fd, applied_port,
-			    req.sock_family, req.sock_type) != 0)
-				goto out;
-		} else if (r == FW_PROTO_APPLY) {
-			if (fw_helper_apply(nft, &req, &applied_port,
-			    out_fd, &nflog, verbose, &nflog_tried) != 0)
-				goto out;
-			fw_req_clear(&req);
-		}
-	}
-
+	if (fw_helper_loop(h) != 0)
+		goto out;
 	/* Input is gone: remove the rules ourselves rather than by closing. */
-	if (fw_nft_delete(nft, err, sizeof(err)) != 0)
+	if (fw_nft_delete(h->nft, err, sizeof(err)) != 0)
 		log_error("%s", err);
-	else if (readerr == 0)
+	else
 		rc = 0;
  out:
-	fw_req_clear(&req);
-	fw_nflog_close(nflog);
-	fw_nft_close(nft);
+	fw_req_clear(&h->req);
+	fw_nflog_close(h->nflog);
+	fw_nft_close(h->nft);
+	fw_close_all(h->queue, &h->nqueue);
+	fw_close_all(h->keep, &h->nkeep);
+	fw_close_all(h->dns, &h->ndns);
+	fw_close_all(h->newdns, &h->nnewdns);
+	if (h->req.mark_fd >= 0)
+		close(h->req.mark_fd);
+	fw_limit_slot_release(&h->slot, FW_LIMIT_DIR);
+	free(h);
 	return rc;
 }

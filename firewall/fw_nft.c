@@ -36,30 +36,32 @@
 #include "log.h"
 
 #define FW_NFT_MSGMAX		1024	/* bound for one message (largest ~640) */
-#define FW_NFT_WHATLEN		160	/* description kept per message */
+#define FW_NFT_WHATLEN		224	/* description kept per message */
 #define FW_NFT_ACK_TIMEOUT_MS	10000	/* the kernel answers during sendmsg */
 #define FW_NFT_RECVBUF		16384
 
-/* The chains of the table; which exist depends on the plan. */
-#define FW_CH_OUTPUT		0	/* nat output: always */
-#define FW_CH_PREROUTING	1	/* nat prerouting: plan->prerouting */
-#define FW_CH_LEAK_OUTPUT	2	/* filter output: plan->nfilter > 0 */
-#define FW_CH_LEAK_FORWARD	3	/* filter forward: both */
-#define FW_NCHAINS		4
-
+/*
+ * The chains of the table, by FW_CHAIN_* (fw_plan.h); which exist depends
+ * on the plan.  A chain without a hook is a regular chain, entered only
+ * by a goto from another one.
+ */
 static const struct fw_chain_def {
-	const char	*name;
 	const char	*type;
-	const char	*hookname;
+	const char	*hookname;	/* NULL: a regular chain */
 	uint32_t	 hook;
 	int32_t		 prio;
 } fw_chains[FW_NCHAINS] = {
-	{ "output", "nat", "output", NF_INET_LOCAL_OUT, FW_NFT_PRIORITY },
-	{ "prerouting", "nat", "prerouting", NF_INET_PRE_ROUTING,
+	[FW_CHAIN_OUTPUT] = { "nat", "output", NF_INET_LOCAL_OUT,
 	    FW_NFT_PRIORITY },
-	{ "leak_output", "filter", "output", NF_INET_LOCAL_OUT,
+	[FW_CHAIN_PREROUTING] = { "nat", "prerouting", NF_INET_PRE_ROUTING,
+	    FW_NFT_PRIORITY },
+	[FW_CHAIN_LAN] = { "nat", NULL, 0, 0 },
+	[FW_CHAIN_LEAK_OUTPUT] = { "filter", "output", NF_INET_LOCAL_OUT,
 	    FW_NFT_FILTER_PRIORITY },
-	{ "leak_forward", "filter", "forward", NF_INET_FORWARD,
+	[FW_CHAIN_LEAK_FORWARD] = { "filter", "forward", NF_INET_FORWARD,
+	    FW_NFT_FILTER_PRIORITY },
+	[FW_CHAIN_LEAK_LAN] = { "filter", NULL, 0, 0 },
+	[FW_CHAIN_INPUT] = { "filter", "input", NF_INET_LOCAL_IN,
 	    FW_NFT_FILTER_PRIORITY },
 };
 
@@ -232,6 +234,7 @@ static void
 fw_msg_chain(struct fw_batch *bt, struct fw_nft *nft, int ch, bool create)
 {
 	const struct fw_chain_def *d = &fw_chains[ch];
+	const char *name = fw_chain_name(ch);
 	struct nftnl_chain *c;
 	struct nlmsghdr *nlh;
 	char what[FW_NFT_WHATLEN];
@@ -241,19 +244,22 @@ fw_msg_chain(struct fw_batch *bt, struct fw_nft *nft, int ch, bool create)
 		return;
 	}
 	nftnl_chain_set_str(c, NFTNL_CHAIN_TABLE, nft->table);
-	nftnl_chain_set_str(c, NFTNL_CHAIN_NAME, d->name);
+	nftnl_chain_set_str(c, NFTNL_CHAIN_NAME, name);
 	nftnl_chain_set_u32(c, NFTNL_CHAIN_FAMILY, NFPROTO_INET);
-	if (create) {
+	if (create && d->hookname != NULL) {
 		nftnl_chain_set_str(c, NFTNL_CHAIN_TYPE, d->type);
 		nftnl_chain_set_u32(c, NFTNL_CHAIN_HOOKNUM, d->hook);
 		nftnl_chain_set_s32(c, NFTNL_CHAIN_PRIO, d->prio);
 		nftnl_chain_set_u32(c, NFTNL_CHAIN_POLICY, NF_ACCEPT);
 		snprintf(what, sizeof(what), "add chain inet %s %s { type %s "
 		    "hook %s priority %d; policy accept; }", nft->table,
-		    d->name, d->type, d->hookname, (int)d->prio);
-	} else
+		    name, d->type, d->hookname, (int)d->prio);
+	} else if (create)
+		snprintf(what, sizeof(what), "add chain inet %s %s", nft->table,
+		    name);
+	else
 		snprintf(what, sizeof(what), "delete chain inet %s %s",
-		    nft->table, d->name);
+		    nft->table, name);
 	log_debug("%s", what);
 	if ((nlh = fw_batch_msg(bt, nft, create ? NFT_MSG_NEWCHAIN :
 	    NFT_MSG_DELCHAIN, create ? NLM_F_CREATE | NLM_F_EXCL | NLM_F_ACK :
@@ -296,7 +302,7 @@ fw_msg_rule(struct fw_batch *bt, struct fw_nft *nft, const char *chain,
 {
 	struct nftnl_rule *r;
 	struct nlmsghdr *nlh;
-	char desc[112], what[FW_NFT_WHATLEN];
+	char desc[176], what[FW_NFT_WHATLEN];
 	bool ok;
 
 	if ((r = nftnl_rule_alloc()) == NULL) {
@@ -500,8 +506,7 @@ fw_nft_apply(struct fw_nft *nft, const struct fw_plan *plan, char *err,
 {
 	struct fw_batch bt;
 	char what[FW_NFT_WHATLEN];
-	const struct fw_rule *rules;
-	size_t i, n, nmsg;
+	size_t i, nmsg, nrules;
 	bool new_table = !nft->have_table, want[FW_NCHAINS];
 	int ret = -1, ch;
 
@@ -517,13 +522,14 @@ fw_nft_apply(struct fw_nft *nft, const struct fw_plan *plan, char *err,
 	if (new_table)
 		snprintf(nft->table, sizeof(nft->table), "%s%u",
 		    FW_NFT_TABLE_PREFIX, plan->port);
-	want[FW_CH_OUTPUT] = true;
-	want[FW_CH_PREROUTING] = plan->prerouting;
-	want[FW_CH_LEAK_OUTPUT] = plan->nfilter > 0;
-	want[FW_CH_LEAK_FORWARD] = plan->nfilter > 0 && plan->prerouting;
+	nrules = 0;
+	for (ch = 0; ch < FW_NCHAINS; ch++) {
+		want[ch] = plan->nchain[ch] > 0;
+		nrules += plan->nchain[ch];
+	}
 
-	/* table, per chain (new or flush, delete), rules per chain */
-	nmsg = 1 + 2 * FW_NCHAINS + 2 * plan->nrules + 2 * plan->nfilter;
+	/* table, per chain (new or flush, delete), the rules */
+	nmsg = 1 + 2 * FW_NCHAINS + nrules;
 	if (fw_batch_init(&bt, nft, nmsg) != 0) {
 		snprintf(err, errlen, "out of memory");
 		goto out;
@@ -537,24 +543,24 @@ fw_nft_apply(struct fw_nft *nft, const struct fw_plan *plan, char *err,
 		fw_msg_table(&bt, nft, NFT_MSG_NEWTABLE,
 		    NLM_F_CREATE | NLM_F_EXCL | NLM_F_ACK, what);
 	}
-	/* A chain must be empty before it can be deleted. */
-	for (ch = 0; ch < FW_NCHAINS; ch++) {
-		if (nft->have[ch]) {
-			fw_msg_flush(&bt, nft, fw_chains[ch].name);
-			if (!want[ch])
-				fw_msg_chain(&bt, nft, ch, false);
-		} else if (want[ch])
+	/*
+	 * Every chain that exists is emptied before any is deleted (a chain
+	 * must be empty, and no goto may point at it), and every chain the
+	 * plan needs exists before the first rule (a goto needs its target).
+	 */
+	for (ch = 0; ch < FW_NCHAINS; ch++)
+		if (nft->have[ch])
+			fw_msg_flush(&bt, nft, fw_chain_name(ch));
+	for (ch = 0; ch < FW_NCHAINS; ch++)
+		if (nft->have[ch] && !want[ch])
+			fw_msg_chain(&bt, nft, ch, false);
+	for (ch = 0; ch < FW_NCHAINS; ch++)
+		if (!nft->have[ch] && want[ch])
 			fw_msg_chain(&bt, nft, ch, true);
-	}
-	for (ch = 0; ch < FW_NCHAINS; ch++) {
-		if (!want[ch])
-			continue;
-		rules = ch <= FW_CH_PREROUTING ? plan->rules : plan->filter;
-		n = ch <= FW_CH_PREROUTING ? plan->nrules : plan->nfilter;
-		for (i = 0; i < n; i++)
-			fw_msg_rule(&bt, nft, fw_chains[ch].name, &rules[i],
-			    plan->port);
-	}
+	for (ch = 0; ch < FW_NCHAINS; ch++)
+		for (i = 0; i < plan->nchain[ch]; i++)
+			fw_msg_rule(&bt, nft, fw_chain_name(ch),
+			    &plan->chain[ch][i], plan->port);
 
 	if ((ret = fw_nft_commit(nft, &bt, err, errlen)) != 0) {
 		/* Message 1 is the new table: it exists or is owned already. */

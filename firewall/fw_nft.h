@@ -3,11 +3,12 @@
  * fw_nft.h - install a struct fw_plan as nftables rules (libnftnl/libmnl).
  *
  * One netlink socket, opened SOCK_CLOEXEC, lives as long as the struct
- * fw_nft.  The table "inet cshuttle_<port>" (chains: nat "output" and
- * "prerouting", filter "leak_output" and "leak_forward", each only when
- * the plan needs it) is created on it with
- * NFT_TABLE_F_OWNER, so the kernel deletes the table as soon as that
- * socket closes, however the process ends.  Every change is one batch:
+ * fw_nft.  The table "inet cshuttle_<port>" (the chains of fw_plan.h:
+ * nat "output", "prerouting" and the regular "lan", filter "leak_output",
+ * "leak_forward", the regular "leak_lan" and "input", each only when the
+ * plan has rules for it) is created on it with NFT_TABLE_F_OWNER, so
+ * the kernel deletes the table as soon as that socket closes, however
+ * the process ends.  Every change is one batch:
  * the kernel applies all of it or nothing.  Each change is logged at
  * debug level (-v) before it is made.
  */

@@ -220,18 +220,23 @@ fw_expr_reject(struct nftnl_rule *r, const struct fw_rule *fr, bool *ok)
 }
 
 /*
- * daddr in addr/prefix, the way nft encodes it (so `nft list` shows
- * "ip daddr 10.16.0.0/12"): a byte-aligned prefix loads and compares just
- * its bytes; any other loads the whole address and masks it first.
- * A /0 matches every address and needs no expression.
+ * saddr or daddr in addr/prefix, the way nft encodes it (so `nft list`
+ * shows "ip daddr 10.16.0.0/12"): a byte-aligned prefix loads and
+ * compares just its bytes; any other loads the whole address and masks it
+ * first.  A /0 matches every address and needs no expression.
  */
 static void
-fw_expr_daddr(struct nftnl_rule *r, const struct fw_rule *fr, bool *ok)
+fw_expr_addr(struct nftnl_rule *r, const struct fw_rule *fr, bool source,
+    bool *ok)
 {
 	uint8_t mask[16], val[16];
-	uint32_t off = fr->family == 4 ? 16 : 24;	/* iphdr / ipv6hdr */
-	uint32_t len, i;
+	uint32_t off, len, i;
 
+	/* iphdr saddr 12, daddr 16; ipv6hdr saddr 8, daddr 24 */
+	if (fr->family == 4)
+		off = source ? 12 : 16;
+	else
+		off = source ? 8 : 24;
 	if (fr->prefix == 0)
 		return;
 	memcpy(val, fr->addr, sizeof(val));
@@ -253,6 +258,58 @@ fw_expr_daddr(struct nftnl_rule *r, const struct fw_rule *fr, bool *ok)
 		fw_expr_bitwise(r, mask, len, ok);
 	}
 	fw_expr_cmp(r, NFT_CMP_EQ, val, len, ok);
+}
+
+/* meta skuid U and/or meta skgid G (host-order u32s): a packet without a
+ * full socket (a kernel reply, a TIME_WAIT socket) matches neither. */
+static void
+fw_expr_owner(struct nftnl_rule *r, const struct fw_rule *fr, bool *ok)
+{
+	if (fr->owner & FW_OWNER_UID) {
+		fw_expr_meta(r, NFT_META_SKUID, ok);
+		fw_expr_cmp(r, NFT_CMP_EQ, &fr->uid, sizeof(fr->uid), ok);
+	}
+	if (fr->owner & FW_OWNER_GID) {
+		fw_expr_meta(r, NFT_META_SKGID, ok);
+		fw_expr_cmp(r, NFT_CMP_EQ, &fr->gid, sizeof(fr->gid), ok);
+	}
+}
+
+/* ct direction original ct status & dnat == 0: a packet of a connection
+ * that no rule redirected.  A packet without conntrack matches neither. */
+static void
+fw_expr_unredirected(struct nftnl_rule *r, bool *ok)
+{
+	struct nftnl_expr *e;
+	uint8_t dir = IP_CT_DIR_ORIGINAL;
+	uint32_t dnat = IPS_DST_NAT, zero = 0;
+
+	if ((e = nftnl_expr_alloc("ct")) != NULL) {
+		nftnl_expr_set_u32(e, NFTNL_EXPR_CT_KEY, NFT_CT_DIRECTION);
+		nftnl_expr_set_u32(e, NFTNL_EXPR_CT_DREG, NFT_REG_1);
+	}
+	fw_expr_add(r, e, ok);
+	fw_expr_cmp(r, NFT_CMP_EQ, &dir, sizeof(dir), ok);
+	if ((e = nftnl_expr_alloc("ct")) != NULL) {
+		nftnl_expr_set_u32(e, NFTNL_EXPR_CT_KEY, NFT_CT_STATUS);
+		nftnl_expr_set_u32(e, NFTNL_EXPR_CT_DREG, NFT_REG_1);
+	}
+	fw_expr_add(r, e, ok);
+	fw_expr_bitwise(r, (const uint8_t *)&dnat, sizeof(dnat), ok);
+	fw_expr_cmp(r, NFT_CMP_EQ, &zero, sizeof(zero), ok);
+}
+
+static void
+fw_expr_goto(struct nftnl_rule *r, const char *chain, bool *ok)
+{
+	struct nftnl_expr *e;
+
+	if ((e = nftnl_expr_alloc("immediate")) != NULL) {
+		nftnl_expr_set_u32(e, NFTNL_EXPR_IMM_DREG, NFT_REG_VERDICT);
+		nftnl_expr_set_u32(e, NFTNL_EXPR_IMM_VERDICT, (uint32_t)NFT_GOTO);
+		nftnl_expr_set_str(e, NFTNL_EXPR_IMM_CHAIN, chain);
+	}
+	fw_expr_add(r, e, ok);
 }
 
 /* tcp or udp dport lo-hi (both keep it at offset 2); big-endian data
@@ -289,6 +346,7 @@ fw_nft_expr_rule(struct nftnl_rule *r, const struct fw_rule *fr, uint16_t port)
 		fw_expr_meta(r, NFT_META_NFPROTO, &ok);
 		fw_expr_cmp(r, NFT_CMP_EQ, &nfproto, sizeof(nfproto), &ok);
 	}
+	fw_expr_owner(r, fr, &ok);
 	switch (fr->match) {
 	case FW_MATCH_LOCAL:
 		fw_expr_fib_local(r, &ok);
@@ -305,15 +363,23 @@ fw_nft_expr_rule(struct nftnl_rule *r, const struct fw_rule *fr, uint16_t port)
 	case FW_MATCH_REPLY:
 		fw_expr_ct_reply(r, &ok);
 		break;
-	case FW_MATCH_DEST:
+	case FW_MATCH_SOURCE:
 		if (fr->family == 0)
 			ok = false;
-		fw_expr_daddr(r, fr, &ok);
+		fw_expr_addr(r, fr, true, &ok);
+		break;
+	case FW_MATCH_DEST:
+	case FW_MATCH_UNREDIRECTED:
+		if (fr->family == 0)
+			ok = false;
+		fw_expr_addr(r, fr, false, &ok);
 		/* A port without its protocol would read any header. */
 		if (!fw_ports_all(fr->port_lo, fr->port_hi) &&
 		    l4 != IPPROTO_TCP && l4 != IPPROTO_UDP)
 			ok = false;
 		fw_expr_dport(r, fr, &ok);
+		if (fr->match == FW_MATCH_UNREDIRECTED)
+			fw_expr_unredirected(r, &ok);
 		break;
 	default:
 		ok = false;
@@ -327,6 +393,15 @@ fw_nft_expr_rule(struct nftnl_rule *r, const struct fw_rule *fr, uint16_t port)
 		break;
 	case FW_VERDICT_ACCEPT:
 		fw_expr_verdict(r, NF_ACCEPT, &ok);
+		break;
+	case FW_VERDICT_DROP:
+		fw_expr_verdict(r, NF_DROP, &ok);
+		break;
+	case FW_VERDICT_GOTO:
+		if (fr->goto_chain >= FW_NCHAINS)
+			ok = false;
+		else
+			fw_expr_goto(r, fw_chain_name(fr->goto_chain), &ok);
 		break;
 	case FW_VERDICT_REJECT:
 		fw_expr_reject(r, fr, &ok);

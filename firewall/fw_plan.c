@@ -95,9 +95,11 @@ fw_copy_masked(uint8_t *dst, const uint8_t *src, uint8_t prefix)
 	int i;
 
 	memset(dst, 0, 16);
+	if (prefix > 128)
+		prefix = 128;
 	for (i = 0; i < prefix / 8; i++)
 		dst[i] = src[i];
-	if (prefix % 8)
+	if (prefix % 8 && i < 16)
 		dst[i] = src[i] & (uint8_t)(0xff << (8 - prefix % 8));
 }
 
@@ -425,21 +427,105 @@ fw_plan_filter(const struct fw_config *cfg, struct fw_plan *plan,
 		    FW_REJECT_PORT_UNREACH, "udp not tunnelled");
 }
 
-int
-fw_plan_build(const struct fw_config *cfg, struct fw_plan *plan)
+/* A copy of src (n rules) into chain ch, each rule with the owner
+ * match of cfg (none when host-wide). */
+static int
+fw_plan_copy(struct fw_plan *plan, int ch, const struct fw_rule *src,
+    size_t n, const struct fw_config *cfg, bool scoped)
 {
-	struct fw_sortent *ents = NULL;
-	struct fw_rlist nat, filter;
-	size_t nsub, i, cap;
-	bool full4, full6;
-	int ret;
+	size_t	i;
 
-	memset(plan, 0, sizeof(*plan));
-	nsub = cfg->subnets != NULL ? cfg->subnets->n : 0;
-	if (cfg->port == 0 || cfg->nexempt < 0 || cfg->ndns < 0)
+	if (n == 0)
+		return 0;
+	if ((plan->chain[ch] = calloc(n, sizeof(*src))) == NULL)
+		return FW_E_NOMEM;
+	memcpy(plan->chain[ch], src, n * sizeof(*src));
+	plan->nchain[ch] = n;
+	for (i = 0; scoped && i < n; i++) {
+		if (cfg->has_user) {
+			plan->chain[ch][i].owner |= FW_OWNER_UID;
+			plan->chain[ch][i].uid = (uint32_t)cfg->user;
+		}
+		if (cfg->has_group) {
+			plan->chain[ch][i].owner |= FW_OWNER_GID;
+			plan->chain[ch][i].gid = (uint32_t)cfg->group;
+		}
+	}
+	return 0;
+}
+
+/* One "saddr in A goto target" rule per allowed source network. */
+static int
+fw_plan_gates(const struct fw_config *cfg, struct fw_plan *plan, int ch,
+    int target)
+{
+	struct fw_rule	*r;
+	int		 i;
+
+	if (cfg->nallow == 0)
+		return 0;
+	if ((plan->chain[ch] = calloc((size_t)cfg->nallow, sizeof(*r))) == NULL)
+		return FW_E_NOMEM;
+	for (i = 0; i < cfg->nallow; i++) {
+		r = &plan->chain[ch][i];
+		r->family = cfg->allow[i].family;
+		r->match = FW_MATCH_SOURCE;
+		r->verdict = FW_VERDICT_GOTO;
+		r->goto_chain = (uint8_t)target;
+		r->prefix = cfg->allow[i].prefix;
+		fw_copy_masked(r->addr, cfg->allow[i].addr, r->prefix);
+		r->port_hi = 65535;
+		r->note = "allowed source";
+	}
+	plan->nchain[ch] = (size_t)cfg->nallow;
+	return 0;
+}
+
+/* Drop what reaches listener a (its port, and its address unless it is
+ * the wildcard) without having been redirected. */
+static void
+fw_plan_unredirected(struct fw_rlist *l, const struct addr *a, uint8_t proto,
+    const char *note)
+{
+	struct fw_rule	*r;
+
+	r = fw_radd(l, a->family, proto, FW_MATCH_UNREDIRECTED, FW_VERDICT_DROP);
+	r->prefix = addr_is_any(a) ? 0 : (uint8_t)fw_family_maxprefix(a->family);
+	fw_copy_masked(r->addr, a->bytes, r->prefix);
+	r->port_lo = r->port_hi = a->port;
+	r->note = note;
+}
+
+static void
+fw_plan_input(const struct fw_config *cfg, struct fw_rlist *l)
+{
+	int	i;
+
+	for (i = 0; i < cfg->nlisten; i++)
+		fw_plan_unredirected(l, &cfg->listen[i], IPPROTO_TCP,
+		    "not redirected");
+	for (i = 0; i < cfg->ndns; i++) {
+		if (cfg->dns_listen[i].family == 0)
+			continue;	/* not known: nothing to guard */
+		fw_plan_unredirected(l, &cfg->dns_listen[i], IPPROTO_UDP,
+		    "dns, not redirected");
+		fw_plan_unredirected(l, &cfg->dns_listen[i], IPPROTO_TCP,
+		    "dns, not redirected");
+	}
+}
+
+static int
+fw_plan_check(const struct fw_config *cfg)
+{
+	size_t	nsub = cfg->subnets != NULL ? cfg->subnets->n : 0, i;
+	int	ret;
+
+	if (cfg->port == 0 || cfg->nexempt < 0 || cfg->ndns < 0 ||
+	    cfg->nallow < 0 || cfg->nlisten < 0)
 		return FW_E_INVAL;
 	if (nsub > FW_MAX_SUBNETS || cfg->nexempt > FW_MAX_EXEMPT ||
-	    cfg->ndns > FW_MAX_DNS)
+	    cfg->ndns > FW_MAX_DNS || cfg->nallow > FW_MAX_ALLOW ||
+	    cfg->nlisten > FW_MAX_LISTEN)
 		return FW_E_TOOMANY;
 	for (i = 0; i < nsub; i++) {
 		if ((ret = fw_check_subnet(&cfg->subnets->v[i])) != 0)
@@ -453,7 +539,41 @@ fw_plan_build(const struct fw_config *cfg, struct fw_plan *plan)
 		if (fw_family_maxprefix(cfg->dns[i].family) < 0 ||
 		    cfg->dns[i].port == 0 || fw_dns_dup(cfg, (int)i))
 			return FW_E_INVAL;
+		if (cfg->dns_listen[i].family != 0 &&
+		    (cfg->dns_listen[i].family != cfg->dns[i].family ||
+		    cfg->dns_listen[i].port != cfg->dns[i].port))
+			return FW_E_INVAL;
 	}
+	for (i = 0; i < (size_t)cfg->nallow; i++) {
+		if (fw_family_maxprefix(cfg->allow[i].family) < 0 ||
+		    cfg->allow[i].prefix >
+		    fw_family_maxprefix(cfg->allow[i].family))
+			return FW_E_INVAL;
+	}
+	for (i = 0; i < (size_t)cfg->nlisten; i++) {
+		if (fw_family_maxprefix(cfg->listen[i].family) < 0 ||
+		    cfg->listen[i].port != cfg->port)
+			return FW_E_INVAL;
+	}
+	return 0;
+}
+
+int
+fw_plan_build(const struct fw_config *cfg, struct fw_plan *plan)
+{
+	struct fw_sortent *ents = NULL;
+	struct fw_rlist nat, filter, input;
+	size_t nsub, cap;
+	bool full4, full6, scoped;
+	int ret;
+
+	memset(plan, 0, sizeof(*plan));
+	memset(&nat, 0, sizeof(nat));
+	memset(&filter, 0, sizeof(filter));
+	memset(&input, 0, sizeof(input));
+	if ((ret = fw_plan_check(cfg)) != 0)
+		return ret;
+	nsub = cfg->subnets != NULL ? cfg->subnets->n : 0;
 
 	plan->port = cfg->port;
 	plan->prerouting = cfg->prerouting;
@@ -461,39 +581,61 @@ fw_plan_build(const struct fw_config *cfg, struct fw_plan *plan)
 	plan->log_group = cfg->port;
 	full4 = fw_full(cfg, 4);
 	full6 = fw_full(cfg, 6);
+	scoped = cfg->has_user || cfg->has_group;
 
 	/* The mark, two per nameserver, two local rules at most, then
 	 * every exempt and subnet once. */
 	cap = 1 + 2 * (size_t)cfg->ndns + 2 + (size_t)cfg->nexempt + nsub;
-	memset(&nat, 0, sizeof(nat));
-	memset(&filter, 0, sizeof(filter));
+	ret = FW_E_NOMEM;
 	if ((nat.v = calloc(cap, sizeof(*nat.v))) == NULL)
-		return FW_E_NOMEM;
-	nat.cap = cap;
-	plan->rules = nat.v;
-	if (nsub > 0 && (ents = calloc(nsub, sizeof(*ents))) == NULL) {
-		ret = FW_E_NOMEM;
 		goto out;
-	}
+	nat.cap = cap;
+	if (nsub > 0 && (ents = calloc(nsub, sizeof(*ents))) == NULL)
+		goto out;
 	fw_plan_nat(cfg, plan, &nat, ents);
-	plan->nrules = nat.n;
+	if ((ret = fw_plan_copy(plan, FW_CHAIN_OUTPUT, nat.v, nat.n, cfg,
+	    scoped)) != 0)
+		goto out;
+	if (cfg->prerouting && ((ret = fw_plan_copy(plan, FW_CHAIN_LAN, nat.v,
+	    nat.n, cfg, false)) != 0 || (ret = fw_plan_gates(cfg, plan,
+	    FW_CHAIN_PREROUTING, FW_CHAIN_LAN)) != 0))
+		goto out;
 
 	if (cfg->block_leaks && (full4 || full6)) {
 		/* 4 generic, exempts, 4 + 3 fixed, 3 dns, 2 per subnet,
 		 * 3 + 2 + 2 */
 		cap = 4 + (size_t)cfg->nexempt + 7 + 3 + 2 * nsub + 7;
-		if ((filter.v = calloc(cap, sizeof(*filter.v))) == NULL) {
-			ret = FW_E_NOMEM;
+		ret = FW_E_NOMEM;
+		if ((filter.v = calloc(cap, sizeof(*filter.v))) == NULL)
 			goto out;
-		}
 		filter.cap = cap;
-		plan->filter = filter.v;
 		fw_plan_filter(cfg, plan, &filter, ents, full4, full6);
-		plan->nfilter = filter.n;
+		if ((ret = fw_plan_copy(plan, FW_CHAIN_LEAK_OUTPUT, filter.v,
+		    filter.n, cfg, scoped)) != 0)
+			goto out;
+		if (cfg->prerouting && ((ret = fw_plan_copy(plan,
+		    FW_CHAIN_LEAK_LAN, filter.v, filter.n, cfg, false)) != 0 ||
+		    (ret = fw_plan_gates(cfg, plan, FW_CHAIN_LEAK_FORWARD,
+		    FW_CHAIN_LEAK_LAN)) != 0))
+			goto out;
 	}
+
+	/* One per listener, two per DNS listener pair. */
+	cap = (size_t)cfg->nlisten + 2 * (size_t)cfg->ndns;
+	ret = FW_E_NOMEM;
+	if (cap > 0 && (input.v = calloc(cap, sizeof(*input.v))) == NULL)
+		goto out;
+	input.cap = cap;
+	fw_plan_input(cfg, &input);
+	if ((ret = fw_plan_copy(plan, FW_CHAIN_INPUT, input.v, input.n, cfg,
+	    false)) != 0)
+		goto out;
 	ret = 0;
  out:
 	free(ents);
+	free(nat.v);
+	free(filter.v);
+	free(input.v);
 	if (ret != 0)
 		fw_plan_free(plan);
 	return ret;
@@ -502,14 +644,33 @@ fw_plan_build(const struct fw_config *cfg, struct fw_plan *plan)
 void
 fw_plan_free(struct fw_plan *plan)
 {
+	int	ch;
+
 	if (plan == NULL)
 		return;
-	free(plan->rules);
-	free(plan->filter);
-	plan->rules = NULL;
-	plan->filter = NULL;
-	plan->nrules = 0;
-	plan->nfilter = 0;
+	for (ch = 0; ch < FW_NCHAINS; ch++) {
+		free(plan->chain[ch]);
+		plan->chain[ch] = NULL;
+		plan->nchain[ch] = 0;
+	}
+}
+
+const char *
+fw_chain_name(int chain)
+{
+	static const char *const names[FW_NCHAINS] = {
+		[FW_CHAIN_OUTPUT] = "output",
+		[FW_CHAIN_PREROUTING] = "prerouting",
+		[FW_CHAIN_LAN] = "lan",
+		[FW_CHAIN_LEAK_OUTPUT] = "leak_output",
+		[FW_CHAIN_LEAK_FORWARD] = "leak_forward",
+		[FW_CHAIN_LEAK_LAN] = "leak_lan",
+		[FW_CHAIN_INPUT] = "input",
+	};
+
+	if (chain < 0 || chain >= FW_NCHAINS)
+		return "?";
+	return names[chain];
 }
 
 /* "10.0.0.0/8", "fd00::/64", "192.0.2.1" (host) */
@@ -543,6 +704,41 @@ fw_reject_text(const struct fw_rule *r)
 	return "?";
 }
 
+/* " for uid U", " for gid G", " for uid U gid G"; "" for every socket. */
+static void
+fw_format_owner(const struct fw_rule *r, char *buf, size_t len)
+{
+	buf[0] = '\0';
+	if (r->owner & FW_OWNER_UID)
+		snprintf(buf, len, " for uid %lu", (unsigned long)r->uid);
+	if (r->owner & FW_OWNER_GID)
+		snprintf(buf + strlen(buf), len - strlen(buf), "%s gid %lu",
+		    (r->owner & FW_OWNER_UID) ? "" : " for",
+		    (unsigned long)r->gid);
+}
+
+static const char *
+fw_verdict_text(const struct fw_rule *r)
+{
+	switch (r->verdict) {
+	case FW_VERDICT_RETURN:
+		return "return";
+	case FW_VERDICT_REDIRECT:
+		return "redirect";
+	case FW_VERDICT_ACCEPT:
+		return "accept";
+	case FW_VERDICT_REJECT:
+		return "reject";
+	case FW_VERDICT_LOG:
+		return "log";
+	case FW_VERDICT_GOTO:
+		return "goto";
+	case FW_VERDICT_DROP:
+		return "drop";
+	}
+	return "?";
+}
+
 /*
  * The nat rules keep their historic text ("redirect 10.0.0.0/8 ->
  * :12300": TCP is implied); a DNS or filter rule names its protocol.
@@ -552,47 +748,41 @@ fw_rule_format(const struct fw_rule *r, uint16_t to_port, char *buf,
     size_t len)
 {
 	char net[INET6_ADDRSTRLEN + 8], ports[24], tail[64], proto[8];
-	const char *fam = r->family == 4 ? "ipv4" : "ipv6", *verb;
+	char owner[48];
+	const char *fam = r->family == 4 ? "ipv4" : "ipv6";
+	const char *verb = fw_verdict_text(r);
 	bool nat = r->verdict == FW_VERDICT_RETURN ||
 	    r->verdict == FW_VERDICT_REDIRECT;
 
-	switch (r->verdict) {
-	case FW_VERDICT_RETURN:
-		verb = "return";
-		break;
-	case FW_VERDICT_REDIRECT:
-		verb = "redirect";
-		break;
-	case FW_VERDICT_ACCEPT:
-		verb = "accept";
-		break;
-	case FW_VERDICT_REJECT:
-		verb = "reject";
-		break;
-	case FW_VERDICT_LOG:
-		verb = "log";
-		break;
-	default:
-		verb = "?";
-	}
+	fw_format_owner(r, owner, sizeof(owner));
 	switch (r->match) {
 	case FW_MATCH_MARK:
-		snprintf(buf, len, "%s packets with mark 0x%08x", verb,
-		    (unsigned int)r->mark);
+		snprintf(buf, len, "%s packets with mark 0x%08x%s", verb,
+		    (unsigned int)r->mark, owner);
 		return buf;
 	case FW_MATCH_LOOPBACK:
-		snprintf(buf, len, "%s packets out of lo", verb);
+		snprintf(buf, len, "%s packets out of lo%s", verb, owner);
 		return buf;
 	case FW_MATCH_REPLY:
-		snprintf(buf, len, "%s replies to inbound connections", verb);
+		snprintf(buf, len, "%s replies to inbound connections%s", verb,
+		    owner);
 		return buf;
 	case FW_MATCH_LOCAL:
 		if (r->family == 0)
-			snprintf(buf, len, "%s packets to local addresses",
-			    verb);
+			snprintf(buf, len, "%s packets to local addresses%s",
+			    verb, owner);
 		else
-			snprintf(buf, len, "%s %s %s to local addresses", verb,
-			    fam, r->proto == IPPROTO_UDP ? "udp" : "tcp");
+			snprintf(buf, len, "%s %s %s to local addresses%s",
+			    verb, fam, r->proto == IPPROTO_UDP ? "udp" : "tcp",
+			    owner);
+		return buf;
+	case FW_MATCH_SOURCE:
+		fw_format_net(r, net, sizeof(net));
+		snprintf(buf, len, "%s %s from %s%s%s%s", verb,
+		    r->verdict == FW_VERDICT_GOTO ?
+		    fw_chain_name(r->goto_chain) : "", net,
+		    r->note != NULL ? " (" : "", r->note != NULL ? r->note : "",
+		    r->note != NULL ? ")" : "");
 		return buf;
 	}
 
@@ -618,9 +808,9 @@ fw_rule_format(const struct fw_rule *r, uint16_t to_port, char *buf,
 	else if (r->verdict == FW_VERDICT_LOG)
 		snprintf(tail, sizeof(tail), " to group %u at %d/second",
 		    r->group, FW_LOG_RATE);
-	snprintf(buf, len, "%s %s%s%s%s%s%s%s", verb, proto, net, ports, tail,
+	snprintf(buf, len, "%s %s%s%s%s%s%s%s%s", verb, proto, net, ports, tail,
 	    r->note != NULL ? " (" : "", r->note != NULL ? r->note : "",
-	    r->note != NULL ? ")" : "");
+	    r->note != NULL ? ")" : "", owner);
 	return buf;
 }
 

@@ -1,13 +1,16 @@
 /* SPDX-License-Identifier: ISC */
 /*
- * fw_plan.h - the rule planner: a struct fw_config in, the ordered lists
- * of rules out.  Pure code (no I/O, no netlink) so that the ordering,
- * which decides what is captured and what is blocked, can be unit-tested
- * without privileges.
+ * fw_plan.h - the rule planner: a struct fw_config in, the ordered rules
+ * of each chain out.  Pure code (no I/O, no netlink) so that the
+ * ordering, which decides what is captured and what is blocked, and the
+ * scope, which decides whose traffic, can be unit-tested without
+ * privileges.
  *
- * The nat chains (output, and prerouting when asked) hold, in order:
+ * The nat rules, in order (chain "output" for locally generated
+ * traffic; with prerouting, the same rules unscoped in the regular chain
+ * "lan", which "prerouting" enters only for the allowed sources):
  *   1. "meta mark M return": cshuttle's own forwarding sockets (see
- *      fw_marked_socket) are never redirected;
+ *      fw_mark_socket) are never redirected;
  *   2. per captured nameserver, UDP then TCP to its address port 53 ->
  *      "redirect to :its port".  Before everything else, so that a
  *      nameserver on a local address (127.0.0.53) or inside a tunnelled
@@ -24,11 +27,21 @@
  * Rules 3-5 match TCP only.  Rules of a family whose flag is false are
  * left out; the DNS rules do not depend on the family flags.
  *
- * The filter chains (leak protection: type filter, hooks output and, with
- * prerouting, forward, priority 0) exist only when block_leaks is set and
- * 0.0.0.0/0 (full4) and/or ::/0 (full6) is included, every port, for an
- * enabled family.  They run after the nat output chain, so captured DNS
- * and redirected TCP are already addressed to loopback there.  In order:
+ * The scope: unless the config is host-wide, every rule of the chains
+ * that see locally generated traffic ("output", "leak_output") also
+ * matches the socket's owner ("meta skuid U" and/or "meta skgid G"), so
+ * that packets of other users' sockets, and packets without a socket,
+ * match none of them.  The prerouting side cannot be scoped to a user
+ * (its packets have no local socket): it is scoped to the allowed source
+ * networks instead, one "saddr in A goto lan" rule per fw_config.allow.
+ *
+ * The filter rules (leak protection: "leak_output" on the output hook
+ * and, with prerouting, "leak_lan" entered from "leak_forward" on the
+ * forward hook for the allowed sources; priority 0) exist only when
+ * block_leaks is set and 0.0.0.0/0 (full4) and/or ::/0 (full6) is
+ * included, every port, for an enabled family.  They run after the nat
+ * output chain, so captured DNS and redirected TCP are already addressed
+ * to loopback there.  In order:
  *   accept: the mark; "oif lo"; "fib daddr type local"; replies of
  *     connections opened from outside ("ct direction reply": an inbound
  *     SSH session over IPv6 keeps working); the exempt IPv6 destinations
@@ -43,6 +56,15 @@
  *   if full6: all other IPv6 UDP -> log, then reject (icmpv6 port-unreachable).
  * Each "log" is "limit rate 10/second log group G": it logs a sample and
  * falls through to the reject after it.
+ *
+ * The input chain ("input", filter, hook input, unscoped): only redirected
+ * connections are served.  For each listener (TCP, its address and port
+ * P) and each DNS listener pair (UDP and TCP, its address and port Q),
+ * packets of the original direction whose connection conntrack did not
+ * DNAT are dropped ("ct status & dnat == 0"): a direct connection to the
+ * listener, which would be forwarded to the listener's own address, or a
+ * query sent straight to a DNS listener.  A listener on the wildcard
+ * address is matched on its port alone.
  */
 #ifndef CSHUTTLE_FW_PLAN_H
 #define CSHUTTLE_FW_PLAN_H
@@ -69,30 +91,54 @@
 #define FW_MATCH_MARK		3	/* meta mark == rule mark */
 #define FW_MATCH_LOOPBACK	4	/* oif lo */
 #define FW_MATCH_REPLY		5	/* ct direction reply */
+#define FW_MATCH_SOURCE		6	/* saddr in addr/prefix */
+#define FW_MATCH_UNREDIRECTED	7	/* FW_MATCH_DEST, ct direction original,
+					   ct status & dnat == 0 */
 
 #define FW_VERDICT_RETURN	1
 #define FW_VERDICT_REDIRECT	2	/* to rule to_port */
 #define FW_VERDICT_ACCEPT	3
 #define FW_VERDICT_REJECT	4	/* with rule reject */
 #define FW_VERDICT_LOG		5	/* limit + log group; not final */
+#define FW_VERDICT_GOTO		6	/* to chain rule goto_chain */
+#define FW_VERDICT_DROP		7
 
 #define FW_REJECT_TCP_RESET	1
 #define FW_REJECT_PORT_UNREACH	2	/* icmp or icmpv6 port-unreachable */
 #define FW_REJECT_ADMIN		3	/* icmpv6 admin-prohibited */
+
+/* Owner matches (fw_rule.owner): the rule takes only those sockets. */
+#define FW_OWNER_UID		(1U << 0)	/* meta skuid == rule uid */
+#define FW_OWNER_GID		(1U << 1)	/* meta skgid == rule gid */
+
+/* The chains of the table; which exist depends on the plan. */
+#define FW_CHAIN_OUTPUT		0	/* nat, hook output: always */
+#define FW_CHAIN_PREROUTING	1	/* nat, hook prerouting: the gates */
+#define FW_CHAIN_LAN		2	/* nat, regular: rules for allowed sources */
+#define FW_CHAIN_LEAK_OUTPUT	3	/* filter, hook output */
+#define FW_CHAIN_LEAK_FORWARD	4	/* filter, hook forward: the gates */
+#define FW_CHAIN_LEAK_LAN	5	/* filter, regular */
+#define FW_CHAIN_INPUT		6	/* filter, hook input */
+#define FW_NCHAINS		7
 
 struct fw_rule {
 	uint8_t		 family;	/* 4 or 6; 0: both (no nfproto match) */
 	uint8_t		 proto;		/* IPPROTO_TCP, IPPROTO_UDP; 0: any */
 	uint8_t		 match;		/* FW_MATCH_* */
 	uint8_t		 verdict;	/* FW_VERDICT_* */
-	uint8_t		 prefix;	/* FW_MATCH_DEST: 0..32 or 0..128 */
+	uint8_t		 prefix;	/* FW_MATCH_DEST, _SOURCE, _UNREDIRECTED:
+					   0..32 or 0..128 */
 	uint8_t		 reject;	/* FW_REJECT_*, for FW_VERDICT_REJECT */
+	uint8_t		 owner;		/* FW_OWNER_* bits; 0: every socket */
+	uint8_t		 goto_chain;	/* FW_CHAIN_*, for FW_VERDICT_GOTO */
 	uint8_t		 addr[16];	/* host bits cleared */
 	uint16_t	 port_lo;	/* 0-65535 means every port */
 	uint16_t	 port_hi;
 	uint16_t	 to_port;	/* FW_VERDICT_REDIRECT */
 	uint16_t	 group;		/* FW_VERDICT_LOG: nflog group */
 	uint32_t	 mark;		/* FW_MATCH_MARK */
+	uint32_t	 uid;		/* FW_OWNER_UID */
+	uint32_t	 gid;		/* FW_OWNER_GID */
 	bool		 exempt;	/* came from fw_config.exempt (for logs) */
 	bool		 dns;		/* came from fw_config.dns (for logs) */
 	const char	*note;		/* static text shown in logs, or NULL */
@@ -100,14 +146,16 @@ struct fw_rule {
 
 struct fw_plan {
 	uint16_t	 port;		/* redirect target of the subnets */
-	bool		 prerouting;	/* also install the prerouting chain
-					   (and, with filter rules, forward) */
+	bool		 prerouting;	/* the prerouting side exists (the
+					   chains prerouting and lan, and with
+					   leak protection leak_forward and
+					   leak_lan) */
 	uint32_t	 mark;		/* fw_mark_for_port(port) */
 	uint16_t	 log_group;	/* nflog group of the blocked packets */
-	struct fw_rule	*rules;		/* the nat chains */
-	size_t		 nrules;
-	struct fw_rule	*filter;	/* the filter chains; none if 0 */
-	size_t		 nfilter;
+	/* The rules of each chain (FW_CHAIN_*); a chain without rules is
+	 * not created. */
+	struct fw_rule	*chain[FW_NCHAINS];
+	size_t		 nchain[FW_NCHAINS];
 };
 
 /*
@@ -119,10 +167,13 @@ struct fw_plan {
 int		 fw_plan_build(const struct fw_config *cfg, struct fw_plan *plan);
 void		 fw_plan_free(struct fw_plan *plan);
 
-/* "redirect 10.0.0.0/8 ports 8000-8999 -> :12300" and the like, for logs;
- * to_port is used for a redirect whose rule has none. */
+/* "redirect 10.0.0.0/8 -> :12300" and the like, for logs (with " for
+ * uid U" when the rule is scoped); to_port is used for a redirect whose
+ * rule has none. */
 const char	*fw_rule_format(const struct fw_rule *r, uint16_t to_port,
 		    char *buf, size_t len);
+/* The name of chain FW_CHAIN_* in the table ("output", "lan"...). */
+const char	*fw_chain_name(int chain);
 /* Text for an FW_E_* code. */
 const char	*fw_strerror(int err);
 

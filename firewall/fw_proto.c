@@ -4,6 +4,8 @@
  */
 #include <sys/socket.h>
 
+#include <netinet/in.h>
+
 #include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -15,13 +17,15 @@
 #include "fw_plan.h"
 #include "fw_proto.h"
 
-#define FW_REQ_SEEN_PORT	(1U << 0)
-#define FW_REQ_SEEN_FAMILIES	(1U << 1)
-#define FW_REQ_SEEN_PREROUTING	(1U << 2)
-#define FW_REQ_SEEN_BLOCKLEAKS	(1U << 3)
-#define FW_REQ_SEEN_ANY		(1U << 4)	/* a series has begun */
+#define FW_REQ_SEEN_PREROUTING	(1U << 0)
+#define FW_REQ_SEEN_BLOCKLEAKS	(1U << 1)
+#define FW_REQ_SEEN_SCOPE	(1U << 2)
+#define FW_REQ_SEEN_USER	(1U << 3)
+#define FW_REQ_SEEN_GROUP	(1U << 4)
+#define FW_REQ_SEEN_ANY		(1U << 5)	/* a series has begun */
 
 #define FW_ERRNO_MAX		4095	/* the kernel's own bound on errno */
+#define FW_ID_MAX		4294967294UL	/* uid_t/gid_t, less (uid_t)-1 */
 
 #define FW_REQ_MAXTOK		8
 
@@ -31,8 +35,15 @@
 void
 fw_req_init(struct fw_req *req)
 {
+	int	i;
+
 	memset(req, 0, sizeof(*req));
 	req->cfg.subnets = &req->subnets;
+	req->mark_fd = -1;
+	for (i = 0; i < FW_MAX_LISTEN; i++)
+		req->cfg.listen_fd[i] = -1;
+	for (i = 0; i < FW_MAX_DNS; i++)
+		req->cfg.dns_udp_fd[i] = req->cfg.dns_tcp_fd[i] = -1;
 }
 
 void
@@ -48,23 +59,41 @@ fw_req_clear(struct fw_req *req)
 	fw_req_init(req);
 }
 
-/* Decimal, no sign, no leading zero, at most `max`. */
+void
+fw_req_next(struct fw_req *req)
+{
+	struct fw_config	keep = req->cfg;
+	int			i;
+
+	fw_req_clear(req);
+	req->later = true;
+	req->cfg.port = keep.port;
+	req->cfg.ipv4 = keep.ipv4;
+	req->cfg.ipv6 = keep.ipv6;
+	req->cfg.nlisten = keep.nlisten;
+	for (i = 0; i < keep.nlisten && i < FW_MAX_LISTEN; i++) {
+		req->cfg.listen_fd[i] = keep.listen_fd[i];
+		req->cfg.listen[i] = keep.listen[i];
+	}
+}
+
+/* Decimal, no sign, no leading zero, at most `max` (< 2^32). */
 static bool
 fw_parse_num(const char *s, unsigned long max, unsigned long *out)
 {
-	unsigned long v = 0;
+	unsigned long long v = 0;
 	size_t i;
 
-	if (s[0] == '\0' || (s[0] == '0' && s[1] != '\0') || strlen(s) > 5)
+	if (s[0] == '\0' || (s[0] == '0' && s[1] != '\0') || strlen(s) > 10)
 		return false;
 	for (i = 0; s[i] != '\0'; i++) {
 		if (s[i] < '0' || s[i] > '9')
 			return false;
-		v = v * 10 + (unsigned long)(s[i] - '0');
+		v = v * 10 + (unsigned long long)(s[i] - '0');
 	}
 	if (v > max)
 		return false;
-	*out = v;
+	*out = (unsigned long)v;
 	return true;
 }
 
@@ -105,6 +134,39 @@ fw_format_addr(uint8_t family, const uint8_t *bytes, char *buf, size_t len)
 	return addr_format(&a, false, buf, len);
 }
 
+/* "4|6 <addr> <prefix>", a network address: SUBNET's and ALLOW's. */
+static bool
+fw_parse_net(char **tok, uint8_t *family, uint8_t *addr, uint8_t *prefix,
+    const char *what, char *err, size_t errlen, int *ret)
+{
+	struct addr	a;
+	unsigned long	p;
+
+	*ret = FW_E_INVAL;
+	if (!fw_parse_family(tok[0], family)) {
+		fw_req_fail(err, errlen, "%s: bad family", what);
+		return false;
+	}
+	if (!fw_parse_addr(*family, tok[1], &a)) {
+		fw_req_fail(err, errlen, "%s: bad IPv%u address", what, *family);
+		return false;
+	}
+	memcpy(addr, a.bytes, 16);
+	if (!fw_parse_num(tok[2], (unsigned long)fw_family_maxprefix(*family),
+	    &p)) {
+		fw_req_fail(err, errlen, "%s: bad prefix length", what);
+		return false;
+	}
+	*prefix = (uint8_t)p;
+	if (!fw_addr_is_network(*family, addr, *prefix)) {
+		fw_req_fail(err, errlen, "%s: host bits set in %s/%lu", what,
+		    tok[1], p);
+		return false;
+	}
+	*ret = 0;
+	return true;
+}
+
 static int
 fw_req_add_subnet(struct fw_req *req, const struct subnet *s)
 {
@@ -131,8 +193,7 @@ static int
 fw_req_subnet(struct fw_req *req, char **tok, char *err, size_t errlen)
 {
 	struct subnet s;
-	struct addr a;
-	unsigned long prefix, lo, hi;
+	unsigned long lo, hi;
 	int ret;
 
 	memset(&s, 0, sizeof(s));
@@ -142,19 +203,9 @@ fw_req_subnet(struct fw_req *req, char **tok, char *err, size_t errlen)
 		s.exclude = true;
 	else
 		return fw_req_fail(err, errlen, "SUBNET: expected inc or exc");
-	if (!fw_parse_family(tok[2], &s.family))
-		return fw_req_fail(err, errlen, "SUBNET: bad family");
-	if (!fw_parse_addr(s.family, tok[3], &a))
-		return fw_req_fail(err, errlen, "SUBNET: bad IPv%u address",
-		    s.family);
-	memcpy(s.addr, a.bytes, sizeof(s.addr));
-	if (!fw_parse_num(tok[4], (unsigned long)fw_family_maxprefix(s.family),
-	    &prefix))
-		return fw_req_fail(err, errlen, "SUBNET: bad prefix length");
-	s.prefix = (uint8_t)prefix;
-	if (!fw_addr_is_network(s.family, s.addr, s.prefix))
-		return fw_req_fail(err, errlen,
-		    "SUBNET: host bits set in %s/%lu", tok[3], prefix);
+	if (!fw_parse_net(tok + 2, &s.family, s.addr, &s.prefix, "SUBNET",
+	    err, errlen, &ret))
+		return ret;
 	if (!fw_parse_num(tok[5], 65535, &lo) ||
 	    !fw_parse_num(tok[6], 65535, &hi) || lo > hi)
 		return fw_req_fail(err, errlen, "SUBNET: bad port range");
@@ -164,6 +215,24 @@ fw_req_subnet(struct fw_req *req, char **tok, char *err, size_t errlen)
 		snprintf(err, errlen, "SUBNET: %s", fw_strerror(ret));
 		return ret;
 	}
+	return FW_PROTO_MORE;
+}
+
+static int
+fw_req_allow(struct fw_req *req, char **tok, char *err, size_t errlen)
+{
+	struct fw_allow	a;
+	int		ret;
+
+	if (req->cfg.nallow >= FW_MAX_ALLOW) {
+		snprintf(err, errlen, "ALLOW: more than %d", FW_MAX_ALLOW);
+		return FW_E_TOOMANY;
+	}
+	memset(&a, 0, sizeof(a));
+	if (!fw_parse_net(tok + 1, &a.family, a.addr, &a.prefix, "ALLOW", err,
+	    errlen, &ret))
+		return ret;
+	req->cfg.allow[req->cfg.nallow++] = a;
 	return FW_PROTO_MORE;
 }
 
@@ -193,11 +262,11 @@ fw_req_exempt(struct fw_req *req, char **tok, char *err, size_t errlen)
 	return FW_PROTO_MORE;
 }
 
+/* DNS 4|6 <addr>: the address now, its port Q with the descriptors. */
 static int
 fw_req_dns(struct fw_req *req, char **tok, char *err, size_t errlen)
 {
 	struct addr *d;
-	unsigned long port;
 	uint8_t family;
 
 	if (req->cfg.ndns >= FW_MAX_DNS) {
@@ -210,37 +279,116 @@ fw_req_dns(struct fw_req *req, char **tok, char *err, size_t errlen)
 	if (!fw_parse_addr(family, tok[2], d))
 		return fw_req_fail(err, errlen, "DNS: bad IPv%u address",
 		    family);
-	if (!fw_parse_num(tok[3], 65535, &port) || port == 0) {
-		memset(d, 0, sizeof(*d));
-		return fw_req_fail(err, errlen, "DNS: bad port");
-	}
-	d->port = (uint16_t)port;
 	if (fw_dns_dup(&req->cfg, req->cfg.ndns)) {
 		memset(d, 0, sizeof(*d));
 		return fw_req_fail(err, errlen, "DNS: %s given twice", tok[2]);
 	}
-	req->cfg.ndns++;
+	req->need = FW_FD_DNS;
+	req->nneed = 2;
+	return FW_PROTO_FDS;
+}
+
+static int
+fw_req_listen(struct fw_req *req, char *err, size_t errlen)
+{
+	if (req->later)
+		return fw_req_fail(err, errlen, "LISTEN: only in the first "
+		    "series (the port cannot change)");
+	if (req->cfg.nlisten >= FW_MAX_LISTEN) {
+		snprintf(err, errlen, "LISTEN: more than %d", FW_MAX_LISTEN);
+		return FW_E_TOOMANY;
+	}
+	req->need = FW_FD_LISTEN;
+	req->nneed = 1;
+	return FW_PROTO_FDS;
+}
+
+/* USER <uid> / GROUP <gid>. */
+static int
+fw_req_owner(struct fw_req *req, char **tok, char *err, size_t errlen)
+{
+	bool		 user = strcmp(tok[0], "USER") == 0;
+	unsigned int	 bit = user ? FW_REQ_SEEN_USER : FW_REQ_SEEN_GROUP;
+	unsigned long	 id;
+
+	if (req->seen & bit)
+		return fw_req_fail(err, errlen, "%s given twice", tok[0]);
+	if (req->seen & FW_REQ_SEEN_SCOPE)
+		return fw_req_fail(err, errlen, "%s and SCOPE exclude each "
+		    "other", tok[0]);
+	if (!fw_parse_num(tok[1], FW_ID_MAX, &id))
+		return fw_req_fail(err, errlen, "%s: bad %s", tok[0],
+		    user ? "uid" : "gid");
+	if (user) {
+		req->cfg.has_user = true;
+		req->cfg.user = (uid_t)id;
+	} else {
+		req->cfg.has_group = true;
+		req->cfg.group = (gid_t)id;
+	}
+	req->seen |= bit;
 	return FW_PROTO_MORE;
 }
 
 static int
-fw_req_socket(struct fw_req *req, char **tok, char *err, size_t errlen)
+fw_req_scope(struct fw_req *req, const char *what, char *err, size_t errlen)
 {
-	if (req->seen != 0)
-		return fw_req_fail(err, errlen, "SOCKET inside a series");
-	if (strcmp(tok[1], "4") == 0)
-		req->sock_family = AF_INET;
-	else if (strcmp(tok[1], "6") == 0)
-		req->sock_family = AF_INET6;
+	if (req->seen & FW_REQ_SEEN_SCOPE)
+		return fw_req_fail(err, errlen, "SCOPE given twice");
+	if (req->seen & (FW_REQ_SEEN_USER | FW_REQ_SEEN_GROUP))
+		return fw_req_fail(err, errlen, "%s and SCOPE exclude each "
+		    "other", req->seen & FW_REQ_SEEN_USER ? "USER" : "GROUP");
+	if (strcmp(what, "caller") == 0)
+		req->scope = FW_SCOPE_CALLER;
+	else if (strcmp(what, "host") == 0)
+		req->scope = FW_SCOPE_HOST;
 	else
-		return fw_req_fail(err, errlen, "SOCKET: bad family");
-	if (strcmp(tok[2], "udp") == 0)
-		req->sock_type = SOCK_DGRAM;
-	else if (strcmp(tok[2], "tcp") == 0)
-		req->sock_type = SOCK_STREAM;
+		return fw_req_fail(err, errlen, "SCOPE: expected caller or "
+		    "host");
+	req->cfg.host_wide = req->scope == FW_SCOPE_HOST;
+	req->seen |= FW_REQ_SEEN_SCOPE;
+	return FW_PROTO_MORE;
+}
+
+/* "0" or "1" for the once-only flags. */
+static int
+fw_req_flag(struct fw_req *req, const char *name, const char *v,
+    unsigned int bit, bool *flag, char *err, size_t errlen)
+{
+	if (req->seen & bit)
+		return fw_req_fail(err, errlen, "%s given twice", name);
+	if (strcmp(v, "0") == 0)
+		*flag = false;
+	else if (strcmp(v, "1") == 0)
+		*flag = true;
 	else
-		return fw_req_fail(err, errlen, "SOCKET: expected udp or tcp");
-	return FW_PROTO_SOCKET;
+		return fw_req_fail(err, errlen, "%s: expected 0 or 1", name);
+	req->seen |= bit;
+	return FW_PROTO_MORE;
+}
+
+/* What a complete series must have. */
+static int
+fw_req_apply(struct fw_req *req, char *err, size_t errlen)
+{
+	int	i, j;
+
+	if (req->cfg.nlisten == 0)
+		return fw_req_fail(err, errlen, "APPLY without LISTEN");
+	if (req->cfg.prerouting && req->cfg.nallow == 0)
+		return fw_req_fail(err, errlen, "PREROUTING 1 without ALLOW");
+	for (i = 0; i < req->cfg.ndns; i++) {
+		if (req->cfg.dns[i].port == req->cfg.port)
+			return fw_req_fail(err, errlen, "DNS: the listener's "
+			    "port %u is the redirect port", req->cfg.port);
+		for (j = 0; j < i; j++)
+			if (req->cfg.dns[j].family == req->cfg.dns[i].family &&
+			    req->cfg.dns[j].port == req->cfg.dns[i].port)
+				return fw_req_fail(err, errlen, "DNS: port %u "
+				    "serves two nameservers of a family",
+				    req->cfg.dns[i].port);
+	}
+	return FW_PROTO_APPLY;
 }
 
 /* Split on single spaces; only printable ASCII is accepted. */
@@ -262,81 +410,37 @@ fw_req_split(char *buf, char **tok, int maxtok)
 	}
 }
 
-/* A line of a series (anything but SOCKET). */
+/* A line of a series (anything but MARK). */
 static int
 fw_req_series(struct fw_req *req, char **tok, int ntok, char *err,
     size_t errlen)
 {
-	unsigned long v;
+	const char	*k = tok[0];
 
-	if (strcmp(tok[0], "PORT") == 0 && ntok == 2) {
-		if (req->seen & FW_REQ_SEEN_PORT)
-			return fw_req_fail(err, errlen, "PORT given twice");
-		if (!fw_parse_num(tok[1], 65535, &v) || v == 0)
-			return fw_req_fail(err, errlen, "PORT: bad port");
-		req->cfg.port = (uint16_t)v;
-		req->seen |= FW_REQ_SEEN_PORT;
-		return FW_PROTO_MORE;
-	}
-	if (strcmp(tok[0], "FAMILIES") == 0 && ntok == 2) {
-		if (req->seen & FW_REQ_SEEN_FAMILIES)
-			return fw_req_fail(err, errlen, "FAMILIES given twice");
-		if (strcmp(tok[1], "4") == 0)
-			req->cfg.ipv4 = true;
-		else if (strcmp(tok[1], "6") == 0)
-			req->cfg.ipv6 = true;
-		else if (strcmp(tok[1], "46") == 0)
-			req->cfg.ipv4 = req->cfg.ipv6 = true;
-		else
-			return fw_req_fail(err, errlen, "FAMILIES: expected "
-			    "4, 6 or 46");
-		req->seen |= FW_REQ_SEEN_FAMILIES;
-		return FW_PROTO_MORE;
-	}
-	if (strcmp(tok[0], "PREROUTING") == 0 && ntok == 2) {
-		if (req->seen & FW_REQ_SEEN_PREROUTING)
-			return fw_req_fail(err, errlen,
-			    "PREROUTING given twice");
-		if (strcmp(tok[1], "0") == 0)
-			req->cfg.prerouting = false;
-		else if (strcmp(tok[1], "1") == 0)
-			req->cfg.prerouting = true;
-		else
-			return fw_req_fail(err, errlen,
-			    "PREROUTING: expected 0 or 1");
-		req->seen |= FW_REQ_SEEN_PREROUTING;
-		return FW_PROTO_MORE;
-	}
-	if (strcmp(tok[0], "EXEMPT") == 0 && ntok == 4)
+	if (strcmp(k, "LISTEN") == 0 && ntok == 1)
+		return fw_req_listen(req, err, errlen);
+	if (strcmp(k, "PREROUTING") == 0 && ntok == 2)
+		return fw_req_flag(req, k, tok[1], FW_REQ_SEEN_PREROUTING,
+		    &req->cfg.prerouting, err, errlen);
+	if (strcmp(k, "ALLOW") == 0 && ntok == 4)
+		return fw_req_allow(req, tok, err, errlen);
+	if (strcmp(k, "EXEMPT") == 0 && ntok == 4)
 		return fw_req_exempt(req, tok, err, errlen);
-	if (strcmp(tok[0], "SUBNET") == 0 && ntok == 7)
+	if (strcmp(k, "SUBNET") == 0 && ntok == 7)
 		return fw_req_subnet(req, tok, err, errlen);
-	if (strcmp(tok[0], "DNS") == 0 && ntok == 4)
+	if (strcmp(k, "DNS") == 0 && ntok == 3)
 		return fw_req_dns(req, tok, err, errlen);
-	if (strcmp(tok[0], "BLOCKLEAKS") == 0 && ntok == 2) {
-		if (req->seen & FW_REQ_SEEN_BLOCKLEAKS)
-			return fw_req_fail(err, errlen,
-			    "BLOCKLEAKS given twice");
-		if (strcmp(tok[1], "0") == 0)
-			req->cfg.block_leaks = false;
-		else if (strcmp(tok[1], "1") == 0)
-			req->cfg.block_leaks = true;
-		else
-			return fw_req_fail(err, errlen,
-			    "BLOCKLEAKS: expected 0 or 1");
-		req->seen |= FW_REQ_SEEN_BLOCKLEAKS;
-		return FW_PROTO_MORE;
-	}
-	if (strcmp(tok[0], "APPLY") == 0 && ntok == 1) {
-		if (!(req->seen & FW_REQ_SEEN_PORT))
-			return fw_req_fail(err, errlen, "APPLY without PORT");
-		if (!(req->seen & FW_REQ_SEEN_FAMILIES))
-			return fw_req_fail(err, errlen,
-			    "APPLY without FAMILIES");
-		return FW_PROTO_APPLY;
-	}
+	if (strcmp(k, "BLOCKLEAKS") == 0 && ntok == 2)
+		return fw_req_flag(req, k, tok[1], FW_REQ_SEEN_BLOCKLEAKS,
+		    &req->cfg.block_leaks, err, errlen);
+	if (strcmp(k, "SCOPE") == 0 && ntok == 2)
+		return fw_req_scope(req, tok[1], err, errlen);
+	if ((strcmp(k, "USER") == 0 || strcmp(k, "GROUP") == 0) && ntok == 2)
+		return fw_req_owner(req, tok, err, errlen);
+	if (strcmp(k, "APPLY") == 0 && ntok == 1)
+		return fw_req_apply(req, err, errlen);
 	return fw_req_fail(err, errlen, "unknown request or wrong field count "
-	    "(%.16s)", tok[0]);
+	    "(%.16s)", k);
 }
 
 int
@@ -349,6 +453,9 @@ fw_req_line(struct fw_req *req, const char *line, size_t len, char *err,
 
 	if (err != NULL && errlen > 0)
 		err[0] = '\0';
+	if (req->need != FW_FD_NONE)
+		return fw_req_fail(err, errlen, "the previous line's "
+		    "descriptors are missing");
 	if (len >= sizeof(buf))
 		return fw_req_fail(err, errlen, "request line too long");
 	for (i = 0; i < len; i++) {
@@ -361,13 +468,149 @@ fw_req_line(struct fw_req *req, const char *line, size_t len, char *err,
 	if ((ntok = fw_req_split(buf, tok, FW_REQ_MAXTOK)) < 0)
 		return fw_req_fail(err, errlen, "malformed request line");
 
-	if (strcmp(tok[0], "SOCKET") == 0 && ntok == 3)
-		return fw_req_socket(req, tok, err, errlen);
+	if (strcmp(tok[0], "MARK") == 0 && ntok == 1) {
+		if (req->seen != 0)
+			return fw_req_fail(err, errlen, "MARK inside a series");
+		req->need = FW_FD_MARK;
+		req->nneed = 1;
+		return FW_PROTO_FDS;
+	}
 	if ((r = fw_req_series(req, tok, ntok, err, errlen)) >= 0 &&
 	    r != FW_PROTO_APPLY)
 		req->seen |= FW_REQ_SEEN_ANY;
 	return r;
 }
+
+/* ---- descriptors ---- */
+
+static uint8_t
+fw_fd_family(const struct fw_fdinfo *f)
+{
+	if (f->domain == AF_INET && f->local.family == ADDR_V4)
+		return ADDR_V4;
+	if (f->domain == AF_INET6 && f->local.family == ADDR_V6)
+		return ADDR_V6;
+	return 0;
+}
+
+/*
+ * An inet socket of the type and protocol given, bound (a port), and
+ * IPV6_V6ONLY when it is IPv6: an IPv6 socket that also took IPv4 would
+ * escape the rules of the IPv4 family.  NULL, or what is wrong.
+ */
+static const char *
+fw_fd_check(const struct fw_fdinfo *f, int type, int protocol, bool listening)
+{
+	if (f->domain != AF_INET && f->domain != AF_INET6)
+		return "not an IPv4 or IPv6 socket";
+	if (f->type != type || f->protocol != protocol)
+		return type == SOCK_STREAM ? "not a TCP socket" :
+		    "not a UDP socket";
+	if (fw_fd_family(f) == 0 || f->local.port == 0)
+		return "the socket is not bound";
+	if (f->domain == AF_INET6 && !f->v6only)
+		return "an IPv6 socket must be IPV6_V6ONLY";
+	if (listening && !f->listening)
+		return "the socket is not listening";
+	return NULL;
+}
+
+static int
+fw_req_fds_listen(struct fw_req *req, const struct fw_fdinfo *f, char *err,
+    size_t errlen)
+{
+	struct fw_config	*c = &req->cfg;
+	const char		*why;
+	int			 i;
+
+	if ((why = fw_fd_check(f, SOCK_STREAM, IPPROTO_TCP, true)) != NULL)
+		return fw_req_fail(err, errlen, "LISTEN: %s", why);
+	for (i = 0; i < c->nlisten; i++) {
+		if (c->listen[i].family == f->local.family)
+			return fw_req_fail(err, errlen, "LISTEN: two IPv%u "
+			    "listeners", f->local.family);
+		if (c->listen[i].port != f->local.port)
+			return fw_req_fail(err, errlen, "LISTEN: the listeners "
+			    "are on ports %u and %u, not one", c->listen[i].port,
+			    f->local.port);
+	}
+	c->listen_fd[c->nlisten] = f->fd;
+	c->listen[c->nlisten] = f->local;
+	c->listen[c->nlisten].scope = 0;
+	c->nlisten++;
+	c->port = f->local.port;
+	if (f->local.family == ADDR_V4)
+		c->ipv4 = true;
+	else
+		c->ipv6 = true;
+	return FW_PROTO_MORE;
+}
+
+static int
+fw_req_fds_dns(struct fw_req *req, const struct fw_fdinfo *f, char *err,
+    size_t errlen)
+{
+	struct fw_config	*c = &req->cfg;
+	struct addr		*d = &c->dns[c->ndns];
+	const char		*why;
+
+	if ((why = fw_fd_check(&f[0], SOCK_DGRAM, IPPROTO_UDP, false)) != NULL)
+		return fw_req_fail(err, errlen, "DNS: UDP descriptor: %s", why);
+	if ((why = fw_fd_check(&f[1], SOCK_STREAM, IPPROTO_TCP, true)) != NULL)
+		return fw_req_fail(err, errlen, "DNS: TCP descriptor: %s", why);
+	if (f[0].local.family != d->family)
+		return fw_req_fail(err, errlen, "DNS: an IPv%u listener for an "
+		    "IPv%u nameserver", f[0].local.family, d->family);
+	if (!addr_equal(&f[0].local, &f[1].local))
+		return fw_req_fail(err, errlen, "DNS: the UDP and TCP "
+		    "listeners are not on one address and port");
+	c->dns_udp_fd[c->ndns] = f[0].fd;
+	c->dns_tcp_fd[c->ndns] = f[1].fd;
+	c->dns_listen[c->ndns] = f[0].local;
+	c->dns_listen[c->ndns].scope = 0;
+	d->port = f[0].local.port;
+	c->ndns++;
+	return FW_PROTO_MORE;
+}
+
+int
+fw_req_fds(struct fw_req *req, const struct fw_fdinfo *f, int n, char *err,
+    size_t errlen)
+{
+	int		 need = req->need, r;
+
+	if (err != NULL && errlen > 0)
+		err[0] = '\0';
+	if (need == FW_FD_NONE || n != req->nneed)
+		return fw_req_fail(err, errlen, "%d descriptor%s where %d "
+		    "%s expected", n, n == 1 ? "" : "s", req->nneed,
+		    req->nneed == 1 ? "was" : "were");
+	req->need = FW_FD_NONE;
+	req->nneed = 0;
+	switch (need) {
+	case FW_FD_LISTEN:
+		r = fw_req_fds_listen(req, f, err, errlen);
+		break;
+	case FW_FD_DNS:
+		r = fw_req_fds_dns(req, f, err, errlen);
+		break;
+	default:	/* FW_FD_MARK: bound or not, but UDP or TCP */
+		if (f->domain != AF_INET && f->domain != AF_INET6)
+			return fw_req_fail(err, errlen, "MARK: not an IPv4 or "
+			    "IPv6 socket");
+		if (!(f->type == SOCK_DGRAM && f->protocol == IPPROTO_UDP) &&
+		    !(f->type == SOCK_STREAM && f->protocol == IPPROTO_TCP))
+			return fw_req_fail(err, errlen, "MARK: not a UDP or TCP "
+			    "socket");
+		req->mark_fd = f->fd;
+		return FW_PROTO_MARK;
+	}
+	if (r >= 0)
+		req->seen |= FW_REQ_SEEN_ANY;
+	return r;
+}
+
+/* ---- the client's side ---- */
 
 /* Append one formatted line; the buffer was sized for the worst case. */
 static void fw_req_put(char *out, size_t cap, size_t *len, const char *fmt, ...)
@@ -386,35 +629,138 @@ fw_req_put(char *out, size_t cap, size_t *len, const char *fmt, ...)
 		*len += (size_t)r < cap - *len ? (size_t)r : cap - *len - 1;
 }
 
-int
-fw_req_format(const struct fw_config *cfg, char **out, size_t *outlen)
+/* Close the current part at len and open one for the next line, which
+ * carries the descriptors given (nfd of them). */
+static void
+fw_req_cut(struct fw_req_text *t, size_t len, const int *fd, int nfd)
 {
-	const struct subnet *s;
-	uint8_t addr[16];
-	char a[ADDR_STRLEN], *buf;
-	size_t nsub, cap, len = 0, i;
-	int j;
+	struct fw_req_part	*p = &t->part[t->npart - 1];
+	int			 i;
 
-	*out = NULL;
-	*outlen = 0;
-	nsub = cfg->subnets != NULL ? cfg->subnets->n : 0;
-	if (cfg->port == 0 || (!cfg->ipv4 && !cfg->ipv6) || cfg->nexempt < 0 ||
-	    cfg->ndns < 0)
+	p->len = len - p->off;
+	if (p->len == 0 && p->nfd == 0)
+		t->npart--;	/* nothing in it yet: reuse it */
+	p = &t->part[t->npart++];
+	memset(p, 0, sizeof(*p));
+	p->off = len;
+	for (i = 0; i < nfd; i++)
+		p->fd[i] = fd[i];
+	p->nfd = nfd;
+}
+
+/* The ALLOW and SUBNET networks, masked as subnet.h promises. */
+static int
+fw_req_put_net(char *buf, size_t cap, size_t *len, const char *head,
+    uint8_t family, const uint8_t *addr, uint8_t prefix)
+{
+	uint8_t	masked[16];
+	char	a[ADDR_STRLEN];
+	int	j;
+
+	if (fw_family_maxprefix(family) < 0 ||
+	    prefix > fw_family_maxprefix(family))
+		return FW_E_INVAL;
+	memcpy(masked, addr, sizeof(masked));
+	for (j = prefix; j < 128; j++)
+		masked[j / 8] &= (uint8_t)~(0x80 >> (j % 8));
+	if (fw_format_addr(family, masked, a, sizeof(a)) == NULL)
+		return FW_E_INVAL;
+	fw_req_put(buf, cap, len, "%s %u %s %u", head, family, a, prefix);
+	return 0;
+}
+
+/* The checks the helper would make, before anything is sent. */
+static int
+fw_req_format_check(const struct fw_config *cfg, bool with_listen, size_t nsub)
+{
+	int	i;
+
+	if (cfg->nexempt < 0 || cfg->ndns < 0 || cfg->nallow < 0 ||
+	    cfg->nlisten < 0)
 		return FW_E_INVAL;
 	if (nsub > FW_MAX_SUBNETS || cfg->nexempt > FW_MAX_EXEMPT ||
-	    cfg->ndns > FW_MAX_DNS)
+	    cfg->ndns > FW_MAX_DNS || cfg->nallow > FW_MAX_ALLOW ||
+	    cfg->nlisten > FW_MAX_LISTEN)
 		return FW_E_TOOMANY;
+	if (with_listen && cfg->nlisten == 0)
+		return FW_E_INVAL;
+	for (i = 0; with_listen && i < cfg->nlisten; i++)
+		if (cfg->listen_fd[i] < 0)
+			return FW_E_INVAL;
+	if (cfg->prerouting && cfg->nallow == 0)
+		return FW_E_INVAL;
+	if (cfg->host_wide && (cfg->has_user || cfg->has_group))
+		return FW_E_INVAL;
+	if ((cfg->has_user && cfg->user == (uid_t)-1) ||
+	    (cfg->has_group && cfg->group == (gid_t)-1))
+		return FW_E_INVAL;
+	for (i = 0; i < cfg->ndns; i++)
+		if (cfg->dns_udp_fd[i] < 0 || cfg->dns_tcp_fd[i] < 0 ||
+		    addr_size(cfg->dns[i].family) == 0 || fw_dns_dup(cfg, i))
+			return FW_E_INVAL;
+	return 0;
+}
 
-	cap = (6 + (size_t)cfg->nexempt + (size_t)cfg->ndns + nsub) *
-	    FW_PROTO_MAXLINE + 1;
-	if ((buf = malloc(cap)) == NULL)
+void
+fw_req_text_free(struct fw_req_text *t)
+{
+	if (t == NULL)
+		return;
+	free(t->buf);
+	free(t->part);
+	memset(t, 0, sizeof(*t));
+}
+
+int
+fw_req_format(const struct fw_config *cfg, bool with_listen,
+    struct fw_req_text *out)
+{
+	const struct subnet *s;
+	char a[ADDR_STRLEN], *buf;
+	size_t nsub, nlines, cap, len = 0, i;
+	int fds[FW_PROTO_MAXFDS], j, ret;
+
+	memset(out, 0, sizeof(*out));
+	nsub = cfg->subnets != NULL ? cfg->subnets->n : 0;
+	if ((ret = fw_req_format_check(cfg, with_listen, nsub)) != 0)
+		return ret;
+
+	/* LISTENs, PREROUTING, BLOCKLEAKS, SCOPE or USER and GROUP, APPLY:
+	 * 7 at most; then the lists. */
+	nlines = 7 + (size_t)cfg->nallow + (size_t)cfg->nexempt +
+	    (size_t)cfg->ndns + nsub;
+	cap = nlines * FW_PROTO_MAXLINE + 1;
+	if ((buf = malloc(cap)) == NULL ||
+	    (out->part = calloc(nlines + 1, sizeof(*out->part))) == NULL) {
+		free(buf);
 		return FW_E_NOMEM;
+	}
+	out->buf = buf;
+	out->npart = 1;
 	buf[0] = '\0';
-	fw_req_put(buf, cap, &len, "PORT %u\n", cfg->port);
-	fw_req_put(buf, cap, &len, "FAMILIES %s\n",
-	    cfg->ipv4 && cfg->ipv6 ? "46" : cfg->ipv4 ? "4" : "6");
+	for (j = 0; with_listen && j < cfg->nlisten; j++) {
+		fw_req_cut(out, len, &cfg->listen_fd[j], 1);
+		fw_req_put(buf, cap, &len, "LISTEN\n");
+	}
+	fw_req_cut(out, len, NULL, 0);
 	fw_req_put(buf, cap, &len, "PREROUTING %d\n", cfg->prerouting ? 1 : 0);
+	for (j = 0; j < cfg->nallow; j++) {
+		if (fw_req_put_net(buf, cap, &len, "ALLOW",
+		    cfg->allow[j].family, cfg->allow[j].addr,
+		    cfg->allow[j].prefix) != 0)
+			goto bad;
+		fw_req_put(buf, cap, &len, "\n");
+	}
 	fw_req_put(buf, cap, &len, "BLOCKLEAKS %d\n", cfg->block_leaks ? 1 : 0);
+	if (cfg->has_user)
+		fw_req_put(buf, cap, &len, "USER %lu\n",
+		    (unsigned long)cfg->user);
+	if (cfg->has_group)
+		fw_req_put(buf, cap, &len, "GROUP %lu\n",
+		    (unsigned long)cfg->group);
+	if (!cfg->has_user && !cfg->has_group)
+		fw_req_put(buf, cap, &len, "SCOPE %s\n", cfg->host_wide ?
+		    "host" : "caller");
 	for (j = 0; j < cfg->nexempt; j++) {
 		/* Bytes and family only: the helper takes no scope. */
 		if (fw_format_addr(cfg->exempt[j].family,
@@ -425,74 +771,90 @@ fw_req_format(const struct fw_config *cfg, char **out, size_t *outlen)
 	}
 	for (i = 0; i < nsub; i++) {
 		s = &cfg->subnets->v[i];
-		if (fw_family_maxprefix(s->family) < 0 ||
-		    s->prefix > fw_family_maxprefix(s->family))
+		if (s->port_lo > s->port_hi && !fw_ports_all(s->port_lo,
+		    s->port_hi))
 			goto bad;
-		/* subnet.h promises a network address; make sure of it. */
-		memcpy(addr, s->addr, sizeof(addr));
-		for (j = s->prefix; j < 128; j++)
-			addr[j / 8] &= (uint8_t)~(0x80 >> (j % 8));
-		if (fw_format_addr(s->family, addr, a, sizeof(a)) == NULL)
+		if (fw_req_put_net(buf, cap, &len, s->exclude ? "SUBNET exc" :
+		    "SUBNET inc", s->family, s->addr, s->prefix) != 0)
 			goto bad;
 		if (fw_ports_all(s->port_lo, s->port_hi))
-			fw_req_put(buf, cap, &len, "SUBNET %s %u %s %u 0 65535\n",
-			    s->exclude ? "exc" : "inc", s->family, a, s->prefix);
-		else if (s->port_lo <= s->port_hi)
-			fw_req_put(buf, cap, &len, "SUBNET %s %u %s %u %u %u\n",
-			    s->exclude ? "exc" : "inc", s->family, a, s->prefix,
-			    s->port_lo, s->port_hi);
+			fw_req_put(buf, cap, &len, " 0 65535\n");
 		else
-			goto bad;
+			fw_req_put(buf, cap, &len, " %u %u\n", s->port_lo,
+			    s->port_hi);
 	}
 	for (j = 0; j < cfg->ndns; j++) {
-		/* The helper would refuse these; say so before sending. */
-		if (cfg->dns[j].port == 0 || fw_dns_dup(cfg, j) ||
-		    fw_format_addr(cfg->dns[j].family, cfg->dns[j].bytes, a,
+		if (fw_format_addr(cfg->dns[j].family, cfg->dns[j].bytes, a,
 		    sizeof(a)) == NULL)
 			goto bad;
-		fw_req_put(buf, cap, &len, "DNS %u %s %u\n",
-		    cfg->dns[j].family, a, cfg->dns[j].port);
+		fds[0] = cfg->dns_udp_fd[j];
+		fds[1] = cfg->dns_tcp_fd[j];
+		fw_req_cut(out, len, fds, 2);
+		fw_req_put(buf, cap, &len, "DNS %u %s\n", cfg->dns[j].family, a);
 	}
 	fw_req_put(buf, cap, &len, "APPLY\n");
-	*out = buf;
-	*outlen = len;
+	out->part[out->npart - 1].len = len - out->part[out->npart - 1].off;
+	out->len = len;
 	return 0;
  bad:
-	free(buf);
+	fw_req_text_free(out);
 	return FW_E_INVAL;
 }
 
-int
-fw_req_format_socket(int family, int type, char *buf, size_t len)
+/* "<number>" at *p up to a space or the end; advances *p past it. */
+static bool
+fw_reply_num(const char **p, unsigned long max, unsigned long *v)
 {
-	if ((family != AF_INET && family != AF_INET6) ||
-	    (type != SOCK_DGRAM && type != SOCK_STREAM))
-		return FW_E_INVAL;
-	snprintf(buf, len, "SOCKET %d %s\n", family == AF_INET ? 4 : 6,
-	    type == SOCK_DGRAM ? "udp" : "tcp");
+	const char	*sp;
+	char		 num[12];
+
+	if ((sp = strchr(*p, ' ')) == NULL)
+		sp = *p + strlen(*p);
+	if ((size_t)(sp - *p) >= sizeof(num))
+		return false;
+	memcpy(num, *p, (size_t)(sp - *p));
+	num[sp - *p] = '\0';
+	if (!fw_parse_num(num, max, v))
+		return false;
+	*p = *sp == ' ' ? sp + 1 : sp;
+	return true;
+}
+
+int
+fw_reply_ready(const char *line, int *version, uid_t *uid)
+{
+	const char	*p = line + 6;
+	unsigned long	 v, u;
+
+	*version = 0;
+	*uid = (uid_t)-1;
+	if (strncmp(line, "READY ", 6) != 0 || !fw_reply_num(&p, 9999, &v) ||
+	    v == 0)
+		return -1;
+	if (*p != '\0') {
+		/* the number ended in a space: a uid must follow */
+		if (!fw_reply_num(&p, FW_ID_MAX, &u) || *p != '\0')
+			return -1;
+		*uid = (uid_t)u;
+	} else if (p[-1] == ' ')
+		return -1;
+	*version = (int)v;
 	return 0;
 }
 
 int
-fw_reply_socket(const char *line, int *err_no)
+fw_reply_mark(const char *line, int *err_no)
 {
-	unsigned long v;
-	const char *p, *sp;
-	char num[8];
+	const char	*p;
+	unsigned long	 v;
 
 	*err_no = 0;
-	if (strcmp(line, "SOCKET") == 0)
+	if (strcmp(line, "MARK") == 0)
 		return 1;
-	if (strncmp(line, "NOSOCKET ", 9) != 0)
+	if (strncmp(line, "NOMARK ", 7) != 0)
 		return -1;
-	p = line + 9;
-	if ((sp = strchr(p, ' ')) == NULL)
-		sp = p + strlen(p);
-	if ((size_t)(sp - p) >= sizeof(num))
-		return -1;
-	memcpy(num, p, (size_t)(sp - p));
-	num[sp - p] = '\0';
-	if (!fw_parse_num(num, FW_ERRNO_MAX, &v) || v == 0)
+	p = line + 7;
+	if (!fw_reply_num(&p, FW_ERRNO_MAX, &v) || v == 0)
 		return -1;
 	*err_no = (int)v;
 	return 0;

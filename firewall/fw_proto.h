@@ -11,92 +11,199 @@
  * by exactly one space; numbers are decimal, unsigned, without leading
  * zeros.
  *
+ * Descriptors travel with SCM_RIGHTS in the same sendmsg() as the line
+ * that needs them (a line may share its sendmsg() with lines before or
+ * after it that need none).  The helper queues what it receives, in
+ * order, and each line that needs descriptors takes the next ones; a
+ * missing descriptor, one of the wrong kind, or one left over at APPLY or
+ * after MARK is a malformed request.  A helper whose input is not a
+ * socket receives none, so those lines fail there.
+ *
  * helper -> client, once, at start:
- *	READY <version>			FW_PROTO_VERSION; or
- *	ERR <text>			and the helper exits
+ *	READY <version> <uid>		FW_PROTO_VERSION, and the uid of the
+ *					caller it serves; or
+ *	ERR <text>			and the helper exits (too many helpers
+ *					of this caller, a bad policy file...)
  * client -> helper, a series of lines ending in APPLY:
- *	PORT <1-65535>			exactly once; the redirect target and
- *					the table name (cshuttle_<port>); it
- *					cannot change in a later series
- *	FAMILIES 4|6|46			exactly once
- *	PREROUTING 0|1			at most once, default 0
+ *	LISTEN				+ 1 descriptor: a TCP socket in the
+ *					LISTEN state, AF_INET or AF_INET6
+ *					(IPV6_V6ONLY), the redirect target.
+ *					1 or 2 of them, of distinct families,
+ *					in the first series and only there.
+ *					All share one port P (the socket's,
+ *					never a number the client names),
+ *					which names the table cshuttle_<P>,
+ *					the mark and the nflog group; the
+ *					families redirected are theirs
+ *	PREROUTING 0|1			at most once, default 0; 1 needs an
+ *					ALLOW
+ *	ALLOW 4|6 <addr> <prefix>	at most FW_MAX_ALLOW; the sources the
+ *					prerouting rules serve; addr must be
+ *					the network address
  *	EXEMPT 4|6 <addr> <0-65535>	at most FW_MAX_EXEMPT; port 0: all ports
  *	SUBNET inc|exc 4|6 <addr> <prefix> <lo> <hi>
  *					at most FW_MAX_SUBNETS; addr must be
  *					the network address (no host bits);
  *					0 65535 means every port
- *	DNS 4|6 <addr> <1-65535>	at most FW_MAX_DNS, distinct addresses:
- *					a captured nameserver and the local
- *					port its queries are redirected to
+ *	DNS 4|6 <addr>			+ 2 descriptors: a bound UDP socket and
+ *					a listening TCP socket of the same
+ *					family, on the same address and port
+ *					Q, the local target of that
+ *					nameserver; at most FW_MAX_DNS,
+ *					distinct addresses, distinct Q, none
+ *					equal to P
  *	BLOCKLEAKS 0|1			at most once, default 0
+ *	SCOPE caller|host		at most once; whose locally generated
+ *					traffic the rules take: the caller's
+ *					sockets (meta skuid) or every local
+ *					socket.  Default: host for root,
+ *					caller for anyone else
+ *	USER <uid> / GROUP <gid>	at most once each, not with SCOPE:
+ *					the sockets of that user and/or group
  *	APPLY
  * helper -> client, after APPLY:
  *	OK				the kernel committed the new rules
  *	ERR <text>			the kernel refused the batch; the
  *					previous rules stay, the helper goes on
- * A later series replaces the whole ruleset atomically.
+ * A later series replaces the whole ruleset atomically; P, the families
+ * and the listeners stay those of the first.
  *
  * client -> helper, outside a series (never between its first line and
  * APPLY), once rules have been applied:
- *	SOCKET 4|6 udp|tcp		a socket carrying the instance's mark
+ *	MARK				+ 1 descriptor: the client's own
+ *					AF_INET/AF_INET6 UDP or TCP socket
  * helper -> client:
- *	SOCKET				with the descriptor attached
- *					(SCM_RIGHTS, on the reply's first byte)
- *	NOSOCKET <errno> <text>		none made or passed; the helper goes on
- * The mark is FW_MARK_BASE | the applied port, never a value the client
- * names, so the root helper hands out no mark but its own table's.
+ *	MARK				SO_MARK is set on it
+ *	NOMARK <errno> <text>		it is not; the helper goes on
+ * The mark is FW_MARK_BASE | P, never a value the client names, and the
+ * helper closes its copy at once.
  *
- * A malformed line is answered with ERR <text>, after which the helper
- * exits.  End of input makes the helper delete its table and exit 0.
+ * A malformed line, or one the caller may not send (fw_policy.h), is
+ * answered with ERR <text>, after which the helper exits.  End of input
+ * makes the helper delete its table and exit 0.
+ *
+ * The parser below is pure: the helper finds out what each descriptor is
+ * (struct fw_fdinfo) and the parser checks it, so that both can be tested
+ * and fuzzed without descriptors.
  */
 #ifndef CSHUTTLE_FW_PROTO_H
 #define CSHUTTLE_FW_PROTO_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
+#include "addr.h"
 #include "fw.h"
 #include "subnet.h"
 
-#define FW_PROTO_VERSION	1
+#define FW_PROTO_VERSION	2
 #define FW_PROTO_MAXLINE	128	/* request bytes, including the '\n' */
 #define FW_PROTO_MAXREPLY	512	/* reply bytes, including the '\n' */
+#define FW_PROTO_MAXFDS		2	/* descriptors one line needs, at most */
 
+/* fw_req_line() and fw_req_fds() results besides FW_E_* codes. */
 #define FW_PROTO_MORE		0	/* line accepted, series goes on */
 #define FW_PROTO_APPLY		1	/* APPLY: req->cfg is complete */
-#define FW_PROTO_SOCKET		2	/* SOCKET: see req->sock_* */
+#define FW_PROTO_FDS		2	/* the line needs req->nneed descriptors:
+					   call fw_req_fds() */
+#define FW_PROTO_MARK		3	/* MARK with its descriptor: req->mark_fd */
+
+/* What a line's descriptors must be (req->need). */
+#define FW_FD_NONE		0
+#define FW_FD_LISTEN		1	/* LISTEN: one TCP listener */
+#define FW_FD_DNS		2	/* DNS: bound UDP, then listening TCP */
+#define FW_FD_MARK		3	/* MARK: a UDP or TCP socket */
+
+/* req->scope: what SCOPE said. */
+#define FW_SCOPE_DEFAULT	0	/* no SCOPE line */
+#define FW_SCOPE_CALLER		1
+#define FW_SCOPE_HOST		2
+
+/* What the helper found out about a received descriptor. */
+struct fw_fdinfo {
+	int		 fd;		/* stored in the config as it is */
+	int		 domain;	/* SO_DOMAIN; AF_UNSPEC: not a socket */
+	int		 type;		/* SO_TYPE */
+	int		 protocol;	/* SO_PROTOCOL */
+	bool		 listening;	/* SO_ACCEPTCONN */
+	bool		 v6only;	/* IPV6_V6ONLY (AF_INET6) */
+	struct addr	 local;		/* getsockname(); family 0: unbound or
+					   unknown */
+};
 
 /* One series of request lines being parsed (helper side). */
 struct fw_req {
 	struct fw_config	cfg;		/* cfg.subnets points at subnets */
 	struct subnet_list	subnets;	/* owned by the request */
-	unsigned int		seen;		/* FW_REQ_SEEN_* */
-	int			sock_family;	/* FW_PROTO_SOCKET: AF_INET(6) */
-	int			sock_type;	/* SOCK_DGRAM or SOCK_STREAM */
+	unsigned int		seen;		/* lines given (private bits) */
+	int			scope;		/* FW_SCOPE_* */
+	bool			later;		/* a series came before this one */
+	int			need;		/* FW_FD_*: fw_req_fds() is due */
+	int			nneed;		/* and how many it takes */
+	int			mark_fd;	/* FW_PROTO_MARK: the socket */
 };
 
 void	fw_req_init(struct fw_req *req);
-/* Free the subnets and start a new series.  Accepts NULL. */
+/* Free the subnets and start afresh, as fw_req_init().  Accepts NULL. */
 void	fw_req_clear(struct fw_req *req);
 /*
+ * After APPLY: start the next series, keeping what the first one fixed
+ * (the port, the families and the listeners: LISTEN is refused from now
+ * on).
+ */
+void	fw_req_next(struct fw_req *req);
+/*
  * Feed one line (without its '\n'; len bytes, not NUL-terminated).
- * Returns FW_PROTO_MORE, FW_PROTO_APPLY, FW_PROTO_SOCKET (which leaves
- * the series untouched), or an FW_E_* code with a one-line reason in err.
+ * Returns FW_PROTO_MORE, FW_PROTO_APPLY, FW_PROTO_FDS (then
+ * fw_req_fds() must come before the next line), or an FW_E_* code with a
+ * one-line reason in err.
  */
 int	fw_req_line(struct fw_req *req, const char *line, size_t len,
 	    char *err, size_t errlen);
+/*
+ * The descriptors the last line asked for: n of them (req->nneed), in
+ * the order received.  They are checked and recorded in req->cfg (or
+ * req->mark_fd).  Returns FW_PROTO_MORE, FW_PROTO_MARK, or an FW_E_*
+ * code with a one-line reason in err.  Never touches a descriptor.
+ */
+int	fw_req_fds(struct fw_req *req, const struct fw_fdinfo *fd, int n,
+	    char *err, size_t errlen);
+
+/* One sendmsg() of a series: text[off..off+len) and its descriptors. */
+struct fw_req_part {
+	size_t		 off;
+	size_t		 len;
+	int		 fd[FW_PROTO_MAXFDS];
+	int		 nfd;
+};
+
+/* A series as the client sends it. */
+struct fw_req_text {
+	char			*buf;	/* NUL-terminated */
+	size_t			 len;
+	struct fw_req_part	*part;	/* in order; together all of buf */
+	size_t			 npart;
+};
 
 /*
- * Client side: the whole series for cfg, APPLY included, as one
- * NUL-terminated string in *out (caller frees), its length in *outlen.
- * 0 or an FW_E_* code.
+ * Client side: the whole series for cfg, APPLY included, with the LISTEN
+ * lines when with_listen (the first series), each line that needs
+ * descriptors starting a part of its own.  0 or an FW_E_* code;
+ * fw_req_text_free() either way.  Touches no descriptor.
  */
-int	fw_req_format(const struct fw_config *cfg, char **out, size_t *outlen);
-/* Client side: the SOCKET line for family/type into buf; 0 or FW_E_INVAL. */
-int	fw_req_format_socket(int family, int type, char *buf, size_t len);
+int	fw_req_format(const struct fw_config *cfg, bool with_listen,
+	    struct fw_req_text *out);
+void	fw_req_text_free(struct fw_req_text *t);
 /*
- * Client side: parse a reply to SOCKET.  1 for "SOCKET"; 0 for a valid
- * "NOSOCKET <errno> <text>", the errno in *err_no; -1 for anything else.
+ * Client side: parse the greeting.  0 for "READY <version> <uid>" (or
+ * "READY <version>" from an older helper, *uid then (uid_t)-1), with
+ * the version in *version; -1 for anything else.
  */
-int	fw_reply_socket(const char *line, int *err_no);
+int	fw_reply_ready(const char *line, int *version, uid_t *uid);
+/*
+ * Client side: parse a reply to MARK.  1 for "MARK"; 0 for a valid
+ * "NOMARK <errno> <text>", the errno in *err_no; -1 for anything else.
+ */
+int	fw_reply_mark(const char *line, int *err_no);
 
 #endif

@@ -1,62 +1,176 @@
 /* SPDX-License-Identifier: ISC */
 /*
  * fuzz_fwreq.c - the firewall helper runs as root and reads request
- * lines from an unprivileged process: no line sequence may crash it,
- * whatever it accepts for APPLY must be a configuration the rule planner
- * can build and the client's formatter writes back as the same lines,
- * and a SOCKET it accepts must name a family and type it can make.  The
- * same bytes also go, whole, to the two other readers of outside data in
+ * lines, and the descriptors that come with them, from an unprivileged
+ * process: no sequence may crash it, whatever it accepts for APPLY must
+ * be a configuration the rule planner can build (scoped as the helper
+ * scopes it) and the client's formatter writes back as the same lines,
+ * and a MARK it accepts must name a UDP or TCP socket.
+ *
+ * Descriptors are faked: an input line "@KIND ADDR PORT [listen] [dual]"
+ * (KIND tcp, udp, unix, raw or none: not a socket; ADDR "-" for an
+ * unbound socket; dual: an IPv6 socket that is not IPV6_V6ONLY) queues
+ * what the helper would have found out about the next descriptor, as if
+ * it had come with the lines after it.
+ *
+ * The same bytes also go, whole, to the other readers of outside data in
  * the firewall module: the describer of blocked packets (the helper logs
- * what applications and LAN hosts send) and the client's parser of
- * SOCKET replies.
+ * what applications and LAN hosts send), the client's parsers of READY
+ * and MARK replies, and the policy file's parser (root's file, but a
+ * file all the same).
  */
 #include <sys/socket.h>
 
+#include <netinet/in.h>
+
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "addr.h"
 #include "fw_nflog.h"
 #include "fw_plan.h"
+#include "fw_policy.h"
 #include "fw_proto.h"
 
+#define FUZZ_MAXFDS	64
+
 int	LLVMFuzzerTestOneInput(const uint8_t *, size_t);
+
+/* Every descriptor faked so far (by number), and those not yet taken. */
+static struct fw_fdinfo	fuzz_fds[FUZZ_MAXFDS];
+static int		fuzz_nfds;
+static int		fuzz_queue[FUZZ_MAXFDS];
+static int		fuzz_nqueue;
+
+/* "@KIND ADDR PORT [listen] [dual]" */
+static void
+fuzz_fake(const char *line, size_t len)
+{
+	struct fw_fdinfo	*f;
+	char			 buf[128], kind[8], addr[64], w1[8] = "", w2[8] = "";
+	unsigned int		 port;
+
+	if (fuzz_nfds == FUZZ_MAXFDS || len >= sizeof(buf))
+		return;
+	memcpy(buf, line, len);
+	buf[len] = '\0';
+	if (sscanf(buf, "@%7s %63s %u %7s %7s", kind, addr, &port, w1, w2) < 3)
+		return;
+	f = &fuzz_fds[fuzz_nfds];
+	memset(f, 0, sizeof(*f));
+	f->fd = 100 + fuzz_nfds;
+	if (strcmp(addr, "-") != 0 && addr_parse(&f->local, addr, (size_t)-1, 0,
+	    (uint16_t)port) != 0)
+		return;
+	f->domain = f->local.family == ADDR_V6 ? AF_INET6 : AF_INET;
+	if (strcmp(kind, "tcp") == 0) {
+		f->type = SOCK_STREAM;
+		f->protocol = IPPROTO_TCP;
+	} else if (strcmp(kind, "udp") == 0) {
+		f->type = SOCK_DGRAM;
+		f->protocol = IPPROTO_UDP;
+	} else if (strcmp(kind, "unix") == 0) {
+		f->domain = AF_UNIX;
+		f->type = SOCK_STREAM;
+	} else if (strcmp(kind, "raw") == 0) {
+		f->type = SOCK_RAW;
+		f->protocol = IPPROTO_RAW;
+	} else
+		f->domain = AF_UNSPEC;
+	f->listening = strcmp(w1, "listen") == 0 || strcmp(w2, "listen") == 0;
+	f->v6only = f->domain == AF_INET6 && strcmp(w1, "dual") != 0 &&
+	    strcmp(w2, "dual") != 0;
+	fuzz_nfds++;
+	fuzz_queue[fuzz_nqueue++] = f->fd;
+}
+
+static const struct fw_fdinfo *
+fuzz_lookup(int fd)
+{
+	if (fd < 100 || fd >= 100 + fuzz_nfds)
+		abort();	/* the parser kept a descriptor it never got */
+	return &fuzz_fds[fd - 100];
+}
+
+/* A new series as the helper would start it after `req`'s first. */
+static void
+fuzz_like(struct fw_req *again, const struct fw_req *req)
+{
+	int	i;
+
+	fw_req_init(again);
+	if (!req->later)
+		return;
+	again->later = true;
+	again->cfg.port = req->cfg.port;
+	again->cfg.ipv4 = req->cfg.ipv4;
+	again->cfg.ipv6 = req->cfg.ipv6;
+	again->cfg.nlisten = req->cfg.nlisten;
+	for (i = 0; i < req->cfg.nlisten; i++) {
+		again->cfg.listen_fd[i] = req->cfg.listen_fd[i];
+		again->cfg.listen[i] = req->cfg.listen[i];
+	}
+}
 
 /*
  * What the helper accepted, formatted as the client would, is accepted
  * again as the same configuration, and formats to the same text.
  */
 static void
-fuzz_roundtrip(const struct fw_config *cfg)
+fuzz_roundtrip(const struct fw_req *req)
 {
-	struct fw_req	 again;
-	char		*text, *text2, err[256];
-	const char	*p, *nl;
-	size_t		 len, len2;
-	int		 i, r = FW_E_INVAL;
+	const struct fw_config	*cfg = &req->cfg;
+	struct fw_fdinfo	 f[FW_PROTO_MAXFDS];
+	struct fw_req_text	 t, t2;
+	struct fw_req		 again;
+	const char		*l, *nl, *end;
+	char			 err[256];
+	size_t			 i;
+	int			 k, r = FW_E_INVAL;
 
-	if (fw_req_format(cfg, &text, &len) != 0)
+	if (fw_req_format(cfg, !req->later, &t) != 0)
 		abort();
-	fw_req_init(&again);
-	for (p = text; (nl = strchr(p, '\n')) != NULL; p = nl + 1)
-		if ((r = fw_req_line(&again, p, (size_t)(nl - p), err,
-		    sizeof(err))) < 0)
-			abort();
+	fuzz_like(&again, req);
+	for (i = 0; i < t.npart; i++) {
+		end = t.buf + t.part[i].off + t.part[i].len;
+		for (l = t.buf + t.part[i].off; l < end; l = nl + 1) {
+			if ((nl = memchr(l, '\n', (size_t)(end - l))) == NULL)
+				abort();
+			r = fw_req_line(&again, l, (size_t)(nl - l), err,
+			    sizeof(err));
+			if (r == FW_PROTO_FDS) {
+				if (again.nneed != t.part[i].nfd ||
+				    l != t.buf + t.part[i].off)
+					abort();
+				for (k = 0; k < t.part[i].nfd; k++)
+					f[k] = *fuzz_lookup(t.part[i].fd[k]);
+				r = fw_req_fds(&again, f, t.part[i].nfd, err,
+				    sizeof(err));
+			}
+			if (r < 0)
+				abort();
+		}
+	}
 	if (r != FW_PROTO_APPLY || again.cfg.nexempt != cfg->nexempt ||
-	    again.cfg.ndns != cfg->ndns)
+	    again.cfg.ndns != cfg->ndns || again.cfg.nallow != cfg->nallow ||
+	    again.cfg.port != cfg->port ||
+	    again.cfg.host_wide != cfg->host_wide ||
+	    again.cfg.has_user != cfg->has_user ||
+	    again.cfg.has_group != cfg->has_group)
 		abort();
-	for (i = 0; i < cfg->nexempt; i++)
-		if (!addr_equal(&again.cfg.exempt[i], &cfg->exempt[i]))
+	for (k = 0; k < cfg->nexempt; k++)
+		if (!addr_equal(&again.cfg.exempt[k], &cfg->exempt[k]))
 			abort();
-	for (i = 0; i < cfg->ndns; i++)
-		if (!addr_equal(&again.cfg.dns[i], &cfg->dns[i]))
+	for (k = 0; k < cfg->ndns; k++)
+		if (!addr_equal(&again.cfg.dns[k], &cfg->dns[k]))
 			abort();
-	if (fw_req_format(&again.cfg, &text2, &len2) != 0 || len2 != len ||
-	    memcmp(text, text2, len) != 0)
+	if (fw_req_format(&again.cfg, !req->later, &t2) != 0 ||
+	    t2.len != t.len || memcmp(t.buf, t2.buf, t.len) != 0)
 		abort();
-	free(text);
-	free(text2);
+	fw_req_text_free(&t);
+	fw_req_text_free(&t2);
 	fw_req_clear(&again);
 }
 
@@ -64,7 +178,7 @@ fuzz_roundtrip(const struct fw_config *cfg)
 static void
 fuzz_format(const struct fw_rule *r, size_t n, uint16_t port)
 {
-	char buf[160];
+	char buf[192];
 	size_t i;
 
 	for (i = 0; i < n; i++) {
@@ -74,38 +188,102 @@ fuzz_format(const struct fw_rule *r, size_t n, uint16_t port)
 	}
 }
 
+/* APPLY: scope it as the helper would for a caller (root when
+ * root_caller), plan it, and check every rule of a scoped chain. */
+static void
+fuzz_plan(const struct fw_req *req, bool root_caller)
+{
+	struct fw_config	 cfg = req->cfg;
+	struct fw_plan		 plan;
+	size_t			 i;
+	int			 ch;
+	bool			 scoped;
+
+	if (!cfg.has_user && !cfg.has_group && req->scope != FW_SCOPE_HOST &&
+	    !(req->scope == FW_SCOPE_DEFAULT && root_caller)) {
+		cfg.has_user = true;
+		cfg.user = 1001;
+	}
+	scoped = cfg.has_user || cfg.has_group;
+	memset(&plan, 0, sizeof(plan));
+	if (fw_plan_build(&cfg, &plan) != 0)
+		abort();	/* validated input must plan */
+	for (ch = 0; ch < FW_NCHAINS; ch++) {
+		fuzz_format(plan.chain[ch], plan.nchain[ch], plan.port);
+		for (i = 0; i < plan.nchain[ch]; i++) {
+			/* the output side is scoped, every rule of it; the
+			 * rest never */
+			if ((ch == FW_CHAIN_OUTPUT ||
+			    ch == FW_CHAIN_LEAK_OUTPUT) &&
+			    scoped != (plan.chain[ch][i].owner != 0))
+				abort();
+			if (ch != FW_CHAIN_OUTPUT &&
+			    ch != FW_CHAIN_LEAK_OUTPUT &&
+			    plan.chain[ch][i].owner != 0)
+				abort();
+		}
+	}
+	if (cfg.prerouting && plan.nchain[FW_CHAIN_PREROUTING] !=
+	    (size_t)cfg.nallow)
+		abort();
+	fw_plan_free(&plan);
+}
+
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	struct fw_req	 req;
-	struct fw_plan	 plan;
-	const char	*p = (const char *)data, *end = p + size, *nl;
-	char		 err[256], line[FW_PROTO_MAXREPLY];
-	int		 r, e;
+	struct fw_req		 req;
+	struct fw_policy	 pol;
+	struct fw_policy_grant	 g;
+	struct fw_fdinfo	 f[FW_PROTO_MAXFDS];
+	const char		*p = (const char *)data, *end = p + size, *nl;
+	static const char *const groups[] = { "staff", "wheel" };
+	char			 err[256], line[FW_PROTO_MAXREPLY];
+	uid_t			 uid;
+	int			 r, e, v, k;
 
+	fuzz_nfds = fuzz_nqueue = 0;
 	fw_req_init(&req);
 	while (p < end) {
 		nl = memchr(p, '\n', (size_t)(end - p));
 		if (nl == NULL)
 			nl = end;
+		if (nl > p && p[0] == '@') {
+			fuzz_fake(p, (size_t)(nl - p));
+			p = nl + 1;
+			continue;
+		}
 		r = fw_req_line(&req, p, (size_t)(nl - p), err, sizeof(err));
+		if (r == FW_PROTO_FDS) {
+			if (req.nneed > fuzz_nqueue || req.nneed < 1 ||
+			    req.nneed > FW_PROTO_MAXFDS)
+				break;		/* missing: the helper exits */
+			for (k = 0; k < req.nneed; k++)
+				f[k] = *fuzz_lookup(fuzz_queue[k]);
+			fuzz_nqueue -= k;
+			memmove(fuzz_queue, fuzz_queue + k,
+			    (size_t)fuzz_nqueue * sizeof(int));
+			r = fw_req_fds(&req, f, k, err, sizeof(err));
+		}
 		if (r < 0)
 			break;		/* the helper would exit here */
-		if (r == FW_PROTO_APPLY) {
-			memset(&plan, 0, sizeof(plan));
-			if (fw_plan_build(&req.cfg, &plan) != 0)
-				abort();	/* validated input must plan */
-			fuzz_format(plan.rules, plan.nrules, plan.port);
-			fuzz_format(plan.filter, plan.nfilter, plan.port);
-			fw_plan_free(&plan);
-			fuzz_roundtrip(&req.cfg);
-			fw_req_clear(&req);
-		} else if (r == FW_PROTO_SOCKET) {
-			if ((req.sock_family != AF_INET &&
-			    req.sock_family != AF_INET6) ||
-			    (req.sock_type != SOCK_DGRAM &&
-			    req.sock_type != SOCK_STREAM) || req.seen != 0)
+		if (r == FW_PROTO_MARK) {
+			if (fuzz_nqueue > 0)
+				break;	/* one too many: it exits */
+			f[0] = *fuzz_lookup(req.mark_fd);
+			if ((f[0].domain != AF_INET && f[0].domain != AF_INET6) ||
+			    (f[0].protocol != IPPROTO_UDP &&
+			    f[0].protocol != IPPROTO_TCP) || req.seen != 0)
 				abort();
+			req.mark_fd = -1;
+		} else if (r == FW_PROTO_APPLY) {
+			if (fuzz_nqueue > 0)
+				break;
+			if (req.cfg.nlisten < 1 || req.cfg.port == 0)
+				abort();
+			fuzz_roundtrip(&req);
+			fuzz_plan(&req, size % 2 == 0);
+			fw_req_next(&req);
 		}
 		p = nl + 1;
 	}
@@ -115,9 +293,18 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (size < sizeof(line)) {
 		memcpy(line, data, size);
 		line[size] = '\0';
-		r = fw_reply_socket(line, &e);
+		r = fw_reply_mark(line, &e);
 		if (r == 0 && (e <= 0 || e > 4095))
 			abort();
+		if (fw_reply_ready(line, &v, &uid) == 0 && v <= 0)
+			abort();
+	}
+	if (fw_policy_parse(&pol, "fuzz", (const char *)data, size, err,
+	    sizeof(err)) == 0) {
+		fw_policy_grant(&pol, "alice", groups, 2, &g);
+		if (g.max_helpers < 1 || g.max_helpers > FW_POLICY_MAX_HELPERS)
+			abort();
+		fw_policy_free(&pol);
 	}
 	return 0;
 }

@@ -6,22 +6,38 @@
  *   fw_drive [-v]...			read commands on stdin, one per line,
  *					and answer each with one line:
  *
- *	start				fw_start()		-> started | error: ...
- *	port N | fam 4|6|46 | prerouting 0|1
+ *	start				fw_start()	-> started | error: ...
+ *	caller				fw_caller_uid()	-> caller N
+ *	port N | fam 4|6|46		the redirect listeners: port and families
+ *	laddr ADDR			bind that family's listener to ADDR
+ *					instead of 127.0.0.1 / ::1
+ *	prerouting 0|1
+ *	allow ADDR/PREFIX		a source network served by prerouting
  *	exempt ADDR PORT
  *	inc|exc ADDR/PREFIX [LO HI]
- *	dns ADDR PORT			(a captured nameserver)
- *	leaks 0|1			build the config	-> ok
- *	clear				empty the config	-> ok
- *	apply				fw_apply()		-> applied | error: ...
- *	mark				fw_mark()		-> mark 0x...
- *	msock 4|6|N udp|tcp ADDR PORT	fw_marked_socket(), then talk to
- *					ADDR PORT through it: send "ping" (udp)
- *					or connect (tcp) and read one line
+ *	dns ADDR PORT			a captured nameserver, its listeners on
+ *					127.0.0.1 or ::1, PORT
+ *	leaks 0|1
+ *	scope host|caller | user UID | group GID
+ *					(default: host, as for root's cshuttle)
+ *					build the config		-> ok
+ *	clear				empty the config		-> ok
+ *	apply				fw_apply()	-> applied | error: ...
+ *	mark				fw_mark()	-> mark 0x...
+ *	msock 4|6 udp|tcp ADDR PORT	a socket of ours, fw_mark_socket(), then
+ *					talk to ADDR PORT through it: send "ping"
+ *					(udp) or connect (tcp) and read one line
  *		-> msock mark 0x... nonblock cloexec: <line> | error: ...
- *	alive				poll fw_fd()		-> alive | dead
- *	stop				fw_stop()		-> stopped
+ *	alive				poll fw_fd()	-> alive | dead
+ *	stop				fw_stop()	-> stopped
  *	quit, or end of input		fw_stop() and exit
+ *
+ * The listeners are made at the first apply (the helper takes them then,
+ * for good) and the DNS listeners by the dns command; the driver serves
+ * them itself, one thread each, as cshuttle would: a connection to a
+ * redirect listener gets "REDIR <original destination>", a datagram to a
+ * DNS listener "DNS <port>", a connection to it "DNS <port> <original
+ * destination>" (no-orig(ERRNO) when conntrack has none).
  *
  * The config is parsed here, not with subnet_parse(), so that the test
  * exercises the firewall module alone.
@@ -32,7 +48,11 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <linux/netfilter_ipv4.h>
+#include <linux/netfilter_ipv6/ip6_tables.h>
+#include <netinet/in.h>
 #include <poll.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -41,10 +61,21 @@
 #include "fw.h"
 
 #define DRIVE_MAXSUBNETS	64
+#define DRIVE_MAXDNS		16
 
 static struct subnet		subnets[DRIVE_MAXSUBNETS];
 static struct subnet_list	list = { .v = subnets, .n = 0, .cap = DRIVE_MAXSUBNETS };
 static struct fw_config		cfg;
+static uint16_t			want_port;
+static bool			want4, want6;
+static struct addr		laddr4, laddr6;
+static int			lfd[2] = { -1, -1 };	/* IPv4, IPv6 listener */
+static struct {
+	uint8_t			family;
+	uint16_t		port;
+	int			ufd, tfd;
+} dnsl[DRIVE_MAXDNS];
+static int			ndnsl;
 
 static void
 config_clear(void)
@@ -52,17 +83,26 @@ config_clear(void)
 	memset(&cfg, 0, sizeof(cfg));
 	list.n = 0;
 	cfg.subnets = &list;
+	cfg.host_wide = true;	/* root's default, as cshuttle's */
+	want_port = 0;
+	want4 = want6 = false;
 }
 
+/* "ADDR/PREFIX" */
 static int
-parse_addr(const char *s, uint8_t *family, uint8_t *addr)
+parse_net(char *arg, uint8_t *family, uint8_t *addr, uint8_t *prefix)
 {
 	struct addr	a;
+	char		*slash;
 
-	if (addr_parse(&a, s, (size_t)-1, 0, 0) != 0)
+	if (arg == NULL || (slash = strchr(arg, '/')) == NULL)
+		return -1;
+	*slash = '\0';
+	if (addr_parse(&a, arg, (size_t)-1, 0, 0) != 0)
 		return -1;
 	*family = a.family;
 	memcpy(addr, a.bytes, 16);
+	*prefix = (uint8_t)atoi(slash + 1);
 	return 0;
 }
 
@@ -71,25 +111,36 @@ static int
 add_subnet(char *args, bool exclude)
 {
 	struct subnet *s;
-	char *slash, *addr, *lo, *hi;
+	char *net, *lo, *hi;
 
 	if (list.n == DRIVE_MAXSUBNETS)
 		return -1;
 	s = &subnets[list.n];
 	memset(s, 0, sizeof(*s));
-	addr = strtok(args, " ");
+	net = strtok(args, " ");
 	lo = strtok(NULL, " ");
 	hi = strtok(NULL, " ");
-	if (addr == NULL || (slash = strchr(addr, '/')) == NULL)
+	if (parse_net(net, &s->family, s->addr, &s->prefix) != 0)
 		return -1;
-	*slash = '\0';
-	if (parse_addr(addr, &s->family, s->addr) != 0)
-		return -1;
-	s->prefix = (uint8_t)atoi(slash + 1);
 	s->port_lo = lo != NULL ? (uint16_t)atoi(lo) : 0;
 	s->port_hi = hi != NULL ? (uint16_t)atoi(hi) : 65535;
 	s->exclude = exclude;
 	list.n++;
+	return 0;
+}
+
+static int
+add_allow(char *args)
+{
+	struct fw_allow *a;
+
+	if (cfg.nallow == FW_MAX_ALLOW)
+		return -1;
+	a = &cfg.allow[cfg.nallow];
+	memset(a, 0, sizeof(*a));
+	if (parse_net(strtok(args, " "), &a->family, a->addr, &a->prefix) != 0)
+		return -1;
+	cfg.nallow++;
 	return 0;
 }
 
@@ -109,19 +160,168 @@ add_exempt(char *args)
 	return 0;
 }
 
+/* The original destination of a redirected connection, as text. */
+static void
+orig_dst(int fd, int family, char *buf, size_t len)
+{
+	struct sockaddr_storage	ss;
+	struct addr		a;
+	socklen_t		sl = sizeof(ss);
+	int			r;
+
+	if (family == AF_INET)
+		r = getsockopt(fd, SOL_IP, SO_ORIGINAL_DST, &ss, &sl);
+	else
+		r = getsockopt(fd, SOL_IPV6, IP6T_SO_ORIGINAL_DST, &ss, &sl);
+	if (r != 0 || addr_from_sockaddr(&a, (struct sockaddr *)&ss, sl) != 0)
+		snprintf(buf, len, "no-orig(%s)", errno == ENOENT ? "ENOENT" :
+		    strerror(errno));
+	else
+		addr_format(&a, true, buf, len);
+}
+
+/* A listener served by a thread of its own. */
+struct serve {
+	int		 fd;
+	int		 family;
+	bool		 udp;
+	bool		 dns;
+	uint16_t	 port;
+};
+
+static void *
+serve_main(void *arg)
+{
+	struct serve		*s = arg;
+	struct sockaddr_storage	 peer;
+	socklen_t		 sl;
+	char			 buf[512], orig[ADDR_STRLEN + 16], line[600];
+	ssize_t			 n;
+	int			 c;
+
+	for (;;) {
+		sl = sizeof(peer);
+		if (s->udp) {
+			n = recvfrom(s->fd, buf, sizeof(buf), 0,
+			    (struct sockaddr *)&peer, &sl);
+			if (n < 0)
+				continue;
+			snprintf(line, sizeof(line), "DNS %u\n", s->port);
+			(void)sendto(s->fd, line, strlen(line), 0,
+			    (struct sockaddr *)&peer, sl);
+			continue;
+		}
+		if ((c = accept(s->fd, (struct sockaddr *)&peer, &sl)) < 0)
+			continue;
+		orig_dst(c, s->family, orig, sizeof(orig));
+		if (s->dns)
+			snprintf(line, sizeof(line), "DNS %u %s\n", s->port, orig);
+		else
+			snprintf(line, sizeof(line), "REDIR %s\n", orig);
+		(void)send(c, line, strlen(line), MSG_NOSIGNAL);
+		close(c);
+	}
+	return NULL;
+}
+
+/* Bind (and listen on) a socket at a, port, served by a thread: the
+ * descriptor, or -1. */
+static int
+serve_open(const struct addr *a, uint16_t port, int type, bool dns)
+{
+	struct sockaddr_storage	 ss;
+	struct serve		*s;
+	struct addr		 b = *a;
+	pthread_t		 t;
+	socklen_t		 sl;
+	int			 fd, one = 1;
+
+	b.port = port;
+	if ((sl = addr_to_sockaddr(&b, &ss)) == 0 ||
+	    (fd = socket(ss.ss_family, type | SOCK_CLOEXEC, 0)) < 0)
+		return -1;
+	(void)setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+	if (ss.ss_family == AF_INET6)
+		(void)setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof(one));
+	if (bind(fd, (struct sockaddr *)&ss, sl) != 0 ||
+	    (type == SOCK_STREAM && listen(fd, 64) != 0) ||
+	    (s = calloc(1, sizeof(*s))) == NULL) {
+		close(fd);
+		return -1;
+	}
+	s->fd = fd;
+	s->family = ss.ss_family;
+	s->udp = type == SOCK_DGRAM;
+	s->dns = dns;
+	s->port = port;
+	if (pthread_create(&t, NULL, serve_main, s) != 0) {
+		close(fd);
+		free(s);
+		return -1;
+	}
+	(void)pthread_detach(t);
+	return fd;
+}
+
 static int
 add_dns(char *args)
 {
+	static const uint8_t lo4[4] = { 127, 0, 0, 1 }, lo6[16] = { [15] = 1 };
+	struct addr *d, lo;
 	char *addr, *port;
+	int i;
 
 	if (cfg.ndns == FW_MAX_DNS)
 		return -1;
+	d = &cfg.dns[cfg.ndns];
 	addr = strtok(args, " ");
 	port = strtok(NULL, " ");
-	if (addr == NULL || port == NULL || addr_parse(&cfg.dns[cfg.ndns], addr,
-	    (size_t)-1, 0, (uint16_t)atoi(port)) != 0)
+	if (addr == NULL || port == NULL || addr_parse(d, addr, (size_t)-1, 0,
+	    (uint16_t)atoi(port)) != 0)
 		return -1;
+	for (i = 0; i < ndnsl; i++)
+		if (dnsl[i].family == d->family && dnsl[i].port == d->port)
+			break;
+	if (i == ndnsl) {
+		if (ndnsl == DRIVE_MAXDNS)
+			return -1;
+		addr_set(&lo, d->family, d->family == ADDR_V4 ? lo4 : lo6, 0);
+		dnsl[i].family = d->family;
+		dnsl[i].port = d->port;
+		if ((dnsl[i].ufd = serve_open(&lo, d->port, SOCK_DGRAM,
+		    true)) < 0 || (dnsl[i].tfd = serve_open(&lo, d->port,
+		    SOCK_STREAM, true)) < 0)
+			return -1;
+		ndnsl++;
+	}
+	cfg.dns_udp_fd[cfg.ndns] = dnsl[i].ufd;
+	cfg.dns_tcp_fd[cfg.ndns] = dnsl[i].tfd;
 	cfg.ndns++;
+	return 0;
+}
+
+/* The redirect listeners, made once: later series cannot change them. */
+static int
+listeners(void)
+{
+	int	n = 0;
+
+	if (lfd[0] < 0 && lfd[1] < 0) {
+		if (want4 && (lfd[0] = serve_open(&laddr4, want_port,
+		    SOCK_STREAM, false)) < 0)
+			return -1;
+		if (want6 && (lfd[1] = serve_open(&laddr6, want_port,
+		    SOCK_STREAM, false)) < 0)
+			return -1;
+	}
+	if (lfd[0] >= 0)
+		cfg.listen_fd[n++] = lfd[0];
+	if (lfd[1] >= 0)
+		cfg.listen_fd[n++] = lfd[1];
+	cfg.nlisten = n;
+	cfg.port = want_port;
+	cfg.ipv4 = lfd[0] >= 0;
+	cfg.ipv6 = lfd[1] >= 0;
 	return 0;
 }
 
@@ -158,12 +358,15 @@ marked_socket(struct fw *fw, char *args)
 		printf("error: usage\n");
 		return;
 	}
-	af = strcmp(fam, "4") == 0 ? AF_INET : strcmp(fam, "6") == 0 ?
-	    AF_INET6 : atoi(fam);
-	type = strcmp(proto, "udp") == 0 ? SOCK_DGRAM :
-	    strcmp(proto, "tcp") == 0 ? SOCK_STREAM : atoi(proto);
-	if ((fd = fw_marked_socket(fw, af, type)) < 0) {
+	af = strcmp(fam, "6") == 0 ? AF_INET6 : AF_INET;
+	type = strcmp(proto, "udp") == 0 ? SOCK_DGRAM : SOCK_STREAM;
+	if ((fd = socket(af, type | SOCK_NONBLOCK | SOCK_CLOEXEC, 0)) < 0) {
+		printf("error: socket: %s\n", strerror(errno));
+		return;
+	}
+	if (fw_mark_socket(fw, fd) != 0) {
 		printf("error: %s\n", strerror(errno));
+		close(fd);
 		return;
 	}
 	sl = sizeof(mark);
@@ -238,9 +441,55 @@ helper_state(const struct fw *fw)
 	return poll(&pfd, 1, 0) == 0 ? "alive" : "dead";
 }
 
+/* The commands that only build the config; false for any other. */
+static bool
+config_command(const char *cmd, char *args)
+{
+	struct addr	a;
+	int		r = 0;
+
+	if (strcmp(cmd, "port") == 0)
+		want_port = (uint16_t)atoi(args);
+	else if (strcmp(cmd, "fam") == 0) {
+		want4 = strchr(args, '4') != NULL;
+		want6 = strchr(args, '6') != NULL;
+	} else if (strcmp(cmd, "laddr") == 0) {
+		if ((r = addr_parse(&a, args, (size_t)-1, 0, 0)) == 0)
+			*(a.family == ADDR_V4 ? &laddr4 : &laddr6) = a;
+	} else if (strcmp(cmd, "prerouting") == 0)
+		cfg.prerouting = atoi(args) != 0;
+	else if (strcmp(cmd, "allow") == 0)
+		r = add_allow(args);
+	else if (strcmp(cmd, "exempt") == 0)
+		r = add_exempt(args);
+	else if (strcmp(cmd, "inc") == 0 || strcmp(cmd, "exc") == 0)
+		r = add_subnet(args, cmd[0] == 'e');
+	else if (strcmp(cmd, "dns") == 0)
+		r = add_dns(args);
+	else if (strcmp(cmd, "leaks") == 0)
+		cfg.block_leaks = atoi(args) != 0;
+	else if (strcmp(cmd, "scope") == 0)
+		cfg.host_wide = strcmp(args, "host") == 0;
+	else if (strcmp(cmd, "user") == 0) {
+		cfg.host_wide = false;
+		cfg.has_user = true;
+		cfg.user = (uid_t)atol(args);
+	} else if (strcmp(cmd, "group") == 0) {
+		cfg.host_wide = false;
+		cfg.has_group = true;
+		cfg.group = (gid_t)atol(args);
+	} else if (strcmp(cmd, "clear") == 0)
+		config_clear();
+	else
+		return false;
+	printf("%s\n", r == 0 ? "ok" : "error: bad arguments");
+	return true;
+}
+
 int
 main(int argc, char **argv)
 {
+	static const uint8_t lo4[4] = { 127, 0, 0, 1 }, lo6[16] = { [15] = 1 };
 	struct fw *fw = NULL;
 	char line[512], err[512], self[PATH_MAX], *args;
 	ssize_t n;
@@ -258,7 +507,8 @@ main(int argc, char **argv)
 		}
 	}
 	if (helper)
-		return fw_helper_main(STDIN_FILENO, STDOUT_FILENO, verbose);
+		return fw_helper_main(STDIN_FILENO, STDOUT_FILENO, verbose,
+		    false);
 
 	if ((n = readlink("/proc/self/exe", self, sizeof(self) - 1)) < 0) {
 		perror("readlink");
@@ -266,6 +516,8 @@ main(int argc, char **argv)
 	}
 	self[n] = '\0';
 	setvbuf(stdout, NULL, _IOLBF, 0);
+	addr_set(&laddr4, ADDR_V4, lo4, 0);
+	addr_set(&laddr6, ADDR_V6, lo6, 0);
 	config_clear();
 
 	while (fgets(line, sizeof(line), stdin) != NULL) {
@@ -276,6 +528,8 @@ main(int argc, char **argv)
 		else
 			args = line + strlen(line);
 
+		if (config_command(line, args))
+			continue;
 		if (strcmp(line, "start") == 0) {
 			if (fw != NULL)
 				printf("error: already started\n");
@@ -284,38 +538,17 @@ main(int argc, char **argv)
 				printf("error: %s\n", err);
 			else
 				printf("started\n");
-		} else if (strcmp(line, "port") == 0) {
-			cfg.port = (uint16_t)atoi(args);
-			printf("ok\n");
-		} else if (strcmp(line, "fam") == 0) {
-			cfg.ipv4 = strchr(args, '4') != NULL;
-			cfg.ipv6 = strchr(args, '6') != NULL;
-			printf("ok\n");
-		} else if (strcmp(line, "prerouting") == 0) {
-			cfg.prerouting = atoi(args) != 0;
-			printf("ok\n");
-		} else if (strcmp(line, "exempt") == 0) {
-			printf("%s\n", add_exempt(args) == 0 ? "ok" :
-			    "error: bad exempt");
-		} else if (strcmp(line, "inc") == 0 ||
-		    strcmp(line, "exc") == 0) {
-			printf("%s\n", add_subnet(args, line[0] == 'e') == 0 ?
-			    "ok" : "error: bad subnet");
-		} else if (strcmp(line, "dns") == 0) {
-			printf("%s\n", add_dns(args) == 0 ? "ok" :
-			    "error: bad dns");
-		} else if (strcmp(line, "leaks") == 0) {
-			cfg.block_leaks = atoi(args) != 0;
-			printf("ok\n");
+		} else if (strcmp(line, "caller") == 0) {
+			printf("caller %ld\n", (long)fw_caller_uid(fw));
 		} else if (strcmp(line, "mark") == 0) {
 			printf("mark 0x%08x\n", (unsigned int)fw_mark(fw));
 		} else if (strcmp(line, "msock") == 0) {
 			marked_socket(fw, args);
-		} else if (strcmp(line, "clear") == 0) {
-			config_clear();
-			printf("ok\n");
 		} else if (strcmp(line, "apply") == 0) {
-			if (fw_apply(fw, &cfg, err, sizeof(err)) != 0)
+			if (listeners() != 0)
+				printf("error: cannot listen: %s\n",
+				    strerror(errno));
+			else if (fw_apply(fw, &cfg, err, sizeof(err)) != 0)
 				printf("error: %s\n", err);
 			else
 				printf("applied\n");

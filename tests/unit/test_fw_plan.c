@@ -17,6 +17,12 @@
 #include "fw.h"
 #include "fw_plan.h"
 
+/* The rules of the nat output chain and of the leak_output chain. */
+#define OUT(f)		((f)->plan.chain[FW_CHAIN_OUTPUT])
+#define NOUT(f)		((f)->plan.nchain[FW_CHAIN_OUTPUT])
+#define LEAK(f)		((f)->plan.chain[FW_CHAIN_LEAK_OUTPUT])
+#define NLEAK(f)	((f)->plan.nchain[FW_CHAIN_LEAK_OUTPUT])
+
 struct fixture {
 	struct subnet		v[64];
 	struct subnet_list	list;
@@ -102,14 +108,14 @@ static void
 fx_expect(struct fixture *f, const char **want, size_t n)
 {
 	assert_int_equal(fw_plan_build(&f->cfg, &f->plan), 0);
-	fx_compare(f->plan.rules, f->plan.nrules, f->plan.port, want, n);
+	fx_compare(OUT(f), NOUT(f), f->plan.port, want, n);
 }
 
 /* The filter rules of a plan already built. */
 static void
 fx_expect_filter(struct fixture *f, const char **want, size_t n)
 {
-	fx_compare(f->plan.filter, f->plan.nfilter, f->plan.port, want, n);
+	fx_compare(LEAK(f), NLEAK(f), f->plan.port, want, n);
 }
 
 #define MARK_RETURN	"return packets with mark 0x6373300c"
@@ -135,15 +141,15 @@ test_exclude_inside_include(void **state)
 	    "return ipv4 tcp to local addresses",
 	    "return 10.20.5.0/24",
 	    "redirect 10.0.0.0/8 -> :12300");
-	assert_int_equal(f->plan.rules[0].match, FW_MATCH_MARK);
-	assert_int_equal(f->plan.rules[0].mark, 0x6373300c);
-	assert_int_equal(f->plan.rules[1].match, FW_MATCH_LOCAL);
-	assert_int_equal(f->plan.rules[2].verdict, FW_VERDICT_RETURN);
-	assert_int_equal(f->plan.rules[3].verdict, FW_VERDICT_REDIRECT);
-	assert_int_equal(f->plan.rules[3].to_port, 12300);
-	assert_int_equal(f->plan.rules[3].proto, IPPROTO_TCP);
+	assert_int_equal(OUT(f)[0].match, FW_MATCH_MARK);
+	assert_int_equal(OUT(f)[0].mark, 0x6373300c);
+	assert_int_equal(OUT(f)[1].match, FW_MATCH_LOCAL);
+	assert_int_equal(OUT(f)[2].verdict, FW_VERDICT_RETURN);
+	assert_int_equal(OUT(f)[3].verdict, FW_VERDICT_REDIRECT);
+	assert_int_equal(OUT(f)[3].to_port, 12300);
+	assert_int_equal(OUT(f)[3].proto, IPPROTO_TCP);
 	/* no leak protection asked for */
-	assert_int_equal(f->plan.nfilter, 0);
+	assert_int_equal(NLEAK(f), 0);
 	fx_free(f);
 }
 
@@ -162,8 +168,8 @@ test_port_ranges(void **state)
 	    "return 10.0.0.0/8 port 8080",
 	    "redirect 10.0.0.0/8 ports 8000-9000 -> :12300",
 	    "redirect 10.0.0.0/8 -> :12300");
-	assert_int_equal(f->plan.rules[4].port_lo, 8000);
-	assert_int_equal(f->plan.rules[4].port_hi, 9000);
+	assert_int_equal(OUT(f)[4].port_lo, 8000);
+	assert_int_equal(OUT(f)[4].port_hi, 9000);
 	fx_free(f);
 }
 
@@ -183,8 +189,8 @@ test_everything_both_families(void **state)
 	    "return ipv6 tcp to local addresses",
 	    "return 2001:db8::1 port 2222 (exempt)",
 	    "redirect ::/0 -> :12300");
-	assert_int_equal(f->plan.rules[3].prefix, 0);
-	assert_int_equal(f->plan.rules[6].family, 6);
+	assert_int_equal(OUT(f)[3].prefix, 0);
+	assert_int_equal(OUT(f)[6].family, 6);
 	fx_free(f);
 }
 
@@ -241,8 +247,8 @@ test_normalise(void **state)
 	    "return ipv4 tcp to local addresses",
 	    "return 192.0.2.9 (exempt)",
 	    "redirect 10.0.0.0/12 -> :12300");
-	assert_int_equal(f->plan.rules[3].port_lo, 0);
-	assert_int_equal(f->plan.rules[3].port_hi, 65535);
+	assert_int_equal(OUT(f)[3].port_lo, 0);
+	assert_int_equal(OUT(f)[3].port_hi, 65535);
 	assert_true(f->plan.prerouting);
 	assert_int_equal(f->plan.port, 12300);
 	fx_free(f);
@@ -257,7 +263,7 @@ test_invalid(void **state)
 	fx_subnet(f, false, "10.0.0.0", 8, 0, 65535);
 	f->v[0].prefix = 33;
 	assert_int_equal(fw_plan_build(&f->cfg, &f->plan), FW_E_INVAL);
-	assert_int_equal(f->plan.nrules, 0);
+	assert_int_equal(NOUT(f), 0);
 	fx_free(f);
 
 	f = fx_new(true, false);
@@ -319,8 +325,8 @@ test_invalid(void **state)
 	fx_dns(f, "192.0.2.54", 12354);
 	fx_dns(f, "192.0.2.53", 12355);
 	assert_int_equal(fw_plan_build(&f->cfg, &f->plan), FW_E_INVAL);
-	assert_null(f->plan.rules);
-	assert_null(f->plan.filter);
+	assert_null(OUT(f));
+	assert_null(LEAK(f));
 	fx_free(f);
 
 	assert_string_equal(fw_strerror(FW_E_TOOMANY),
@@ -356,14 +362,14 @@ test_dns_first(void **state)
 	    "redirect 0.0.0.0/0 -> :12300",
 	    "return ipv6 tcp to local addresses",
 	    "redirect ::/0 -> :12300");
-	assert_int_equal(f->plan.rules[1].proto, IPPROTO_UDP);
-	assert_int_equal(f->plan.rules[2].proto, IPPROTO_TCP);
-	assert_int_equal(f->plan.rules[2].to_port, 12353);
-	assert_int_equal(f->plan.rules[2].prefix, 32);
-	assert_int_equal(f->plan.rules[4].prefix, 128);
+	assert_int_equal(OUT(f)[1].proto, IPPROTO_UDP);
+	assert_int_equal(OUT(f)[2].proto, IPPROTO_TCP);
+	assert_int_equal(OUT(f)[2].to_port, 12353);
+	assert_int_equal(OUT(f)[2].prefix, 32);
+	assert_int_equal(OUT(f)[4].prefix, 128);
 	assert_int_equal(f->plan.mark, 0x6373300c);
 	assert_int_equal(f->plan.log_group, 12300);
-	assert_int_equal(f->plan.nfilter, 0);	/* block_leaks is off */
+	assert_int_equal(NLEAK(f), 0);	/* block_leaks is off */
 	fx_free(f);
 
 	/* DNS rules do not depend on the families redirected for TCP */
@@ -425,16 +431,16 @@ test_leaks_full4(void **state)
 	    "log udp 0.0.0.0/0 to group 12300 at 10/second (udp not tunnelled)",
 	    "reject udp 0.0.0.0/0 with icmp port-unreachable (udp not tunnelled)");
 	assert_true(f->plan.prerouting);	/* forward chain too */
-	assert_int_equal(f->plan.filter[0].mark, f->plan.mark);
-	assert_int_equal(f->plan.filter[13].verdict, FW_VERDICT_LOG);
-	assert_int_equal(f->plan.filter[13].group, 12300);
-	assert_int_equal(f->plan.filter[14].reject, FW_REJECT_TCP_RESET);
-	assert_int_equal(f->plan.filter[14].proto, IPPROTO_TCP);
-	assert_int_equal(f->plan.filter[15].reject, FW_REJECT_ADMIN);
-	assert_int_equal(f->plan.filter[15].proto, 0);
-	assert_int_equal(f->plan.filter[17].family, 4);
-	assert_int_equal(f->plan.filter[17].proto, IPPROTO_UDP);
-	assert_int_equal(f->plan.filter[17].reject, FW_REJECT_PORT_UNREACH);
+	assert_int_equal(LEAK(f)[0].mark, f->plan.mark);
+	assert_int_equal(LEAK(f)[13].verdict, FW_VERDICT_LOG);
+	assert_int_equal(LEAK(f)[13].group, 12300);
+	assert_int_equal(LEAK(f)[14].reject, FW_REJECT_TCP_RESET);
+	assert_int_equal(LEAK(f)[14].proto, IPPROTO_TCP);
+	assert_int_equal(LEAK(f)[15].reject, FW_REJECT_ADMIN);
+	assert_int_equal(LEAK(f)[15].proto, 0);
+	assert_int_equal(LEAK(f)[17].family, 4);
+	assert_int_equal(LEAK(f)[17].proto, IPPROTO_UDP);
+	assert_int_equal(LEAK(f)[17].reject, FW_REJECT_PORT_UNREACH);
 	fx_free(f);
 }
 
@@ -511,8 +517,8 @@ test_leaks_none(void **state)
 	fx_subnet(f, false, "0.0.0.0", 0, 0, 65535);
 	fx_subnet(f, false, "::", 0, 0, 65535);
 	assert_int_equal(fw_plan_build(&f->cfg, &f->plan), 0);
-	assert_int_equal(f->plan.nfilter, 0);
-	assert_null(f->plan.filter);
+	assert_int_equal(NLEAK(f), 0);
+	assert_null(LEAK(f));
 	fx_free(f);
 
 	f = fx_new(true, true);		/* not everything */
@@ -522,14 +528,14 @@ test_leaks_none(void **state)
 	fx_subnet(f, false, "0.0.0.0", 0, 80, 443);
 	fx_subnet(f, true, "::", 0, 0, 65535);
 	assert_int_equal(fw_plan_build(&f->cfg, &f->plan), 0);
-	assert_int_equal(f->plan.nfilter, 0);
+	assert_int_equal(NLEAK(f), 0);
 	fx_free(f);
 
 	f = fx_new(false, true);	/* 0/0 of a family not redirected */
 	f->cfg.block_leaks = true;
 	fx_subnet(f, false, "0.0.0.0", 0, 0, 65535);
 	assert_int_equal(fw_plan_build(&f->cfg, &f->plan), 0);
-	assert_int_equal(f->plan.nfilter, 0);
+	assert_int_equal(NLEAK(f), 0);
 	fx_free(f);
 }
 

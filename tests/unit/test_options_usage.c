@@ -37,6 +37,11 @@ test_usage_text(void **state)
 		{ "--to-ns", NULL },		/* needs --dns: test_dns */
 		{ "--dns-domains", NULL },	/* likewise */
 		{ "--no-block-leaks", "--no-block-leaks" },
+		{ "--user", "--user=root" },
+		{ "--group", "--group=root" },
+		{ "--host-wide", "--host-wide" },
+		{ "--allow-from", "--allow-from=192.168.1.0/24" },
+		{ "--sudoers", NULL },		/* main.c: first argument */
 		{ "-v, --verbose", "--verbose" },
 		{ "-q, --quiet", "--quiet" },
 		{ "-h, --help", "--help" },
