@@ -85,6 +85,27 @@ fx_dns(struct fixture *f, const char *addr, int port)
 	assert_int_equal(addr_parse(d, addr, (size_t)-1, 0, (uint16_t)port), 0);
 }
 
+static void
+fx_allow(struct fixture *f, const char *addr, int prefix)
+{
+	struct fw_allow *a = &f->cfg.allow[f->cfg.nallow++];
+
+	memset(a, 0, sizeof(*a));
+	a->family = strchr(addr, ':') != NULL ? 6 : 4;
+	assert_int_equal(inet_pton(a->family == 4 ? AF_INET : AF_INET6, addr,
+	    a->addr), 1);
+	a->prefix = (uint8_t)prefix;
+}
+
+/* A listener where the helper found one (its port is the config's). */
+static void
+fx_listen(struct fixture *f, const char *addr)
+{
+	struct addr *l = &f->cfg.listen[f->cfg.nlisten++];
+
+	assert_int_equal(addr_parse(l, addr, (size_t)-1, 0, f->cfg.port), 0);
+}
+
 /* Compare a rule list with the log text of each rule, in order. */
 static void
 fx_compare(const struct fw_rule *rules, size_t nrules, uint16_t port,
@@ -123,6 +144,13 @@ fx_expect_filter(struct fixture *f, const char **want, size_t n)
 #define EXPECT(f, ...) do {						\
 	const char *want_[] = { __VA_ARGS__ };				\
 	fx_expect((f), want_, sizeof(want_) / sizeof(want_[0]));	\
+} while (0)
+
+/* The rules of chain ch of a plan already built. */
+#define EXPECT_CHAIN(f, ch, ...) do {					\
+	const char *want_[] = { __VA_ARGS__ };				\
+	fx_compare((f)->plan.chain[(ch)], (f)->plan.nchain[(ch)],	\
+	    (f)->plan.port, want_, sizeof(want_) / sizeof(want_[0]));	\
 } while (0)
 
 #define EXPECT_FILTER(f, ...) do {					\
@@ -539,6 +567,188 @@ test_leaks_none(void **state)
 	fx_free(f);
 }
 
+/*
+ * The scope: every rule of the chains that see locally generated traffic
+ * matches the owner, so that another user's packets (and packets without
+ * a socket) match none of them; the prerouting side never does.
+ */
+static void
+test_scope(void **state)
+{
+	struct fixture *f = fx_new(true, false);
+	size_t i;
+
+	f->cfg.has_user = true;
+	f->cfg.user = 1001;
+	f->cfg.block_leaks = true;
+	fx_subnet(f, false, "0.0.0.0", 0, 0, 65535);
+	fx_dns(f, "127.0.0.53", 12353);
+	EXPECT(f, MARK_RETURN " for uid 1001",
+	    "redirect udp 127.0.0.53 port 53 -> :12353 (dns) for uid 1001",
+	    "redirect tcp 127.0.0.53 port 53 -> :12353 (dns) for uid 1001",
+	    "return ipv4 tcp to local addresses for uid 1001",
+	    "redirect 0.0.0.0/0 -> :12300 for uid 1001");
+	assert_true(NLEAK(f) > 0);
+	for (i = 0; i < NLEAK(f); i++) {
+		assert_int_equal(LEAK(f)[i].owner, FW_OWNER_UID);
+		assert_int_equal(LEAK(f)[i].uid, 1001);
+	}
+	assert_int_equal(OUT(f)[4].owner, FW_OWNER_UID);
+	assert_int_equal(OUT(f)[4].verdict, FW_VERDICT_REDIRECT);
+	/* no prerouting: none of its chains */
+	assert_int_equal(f->plan.nchain[FW_CHAIN_PREROUTING], 0);
+	assert_int_equal(f->plan.nchain[FW_CHAIN_LAN], 0);
+	assert_int_equal(f->plan.nchain[FW_CHAIN_LEAK_FORWARD], 0);
+	assert_int_equal(f->plan.nchain[FW_CHAIN_LEAK_LAN], 0);
+	fx_free(f);
+
+	/* --group, with --user: both */
+	f = fx_new(true, true);
+	f->cfg.has_group = true;
+	f->cfg.group = 100;
+	f->cfg.has_user = true;
+	f->cfg.user = 0;
+	fx_subnet(f, false, "10.0.0.0", 8, 0, 65535);
+	EXPECT(f, MARK_RETURN " for uid 0 gid 100",
+	    "return ipv4 tcp to local addresses for uid 0 gid 100",
+	    "redirect 10.0.0.0/8 -> :12300 for uid 0 gid 100",
+	    "return ipv6 tcp to local addresses for uid 0 gid 100");
+	assert_int_equal(OUT(f)[0].owner, FW_OWNER_UID | FW_OWNER_GID);
+	assert_int_equal(OUT(f)[0].gid, 100);
+	fx_free(f);
+
+	f = fx_new(true, false);
+	f->cfg.has_group = true;
+	f->cfg.group = 4294967294U;
+	fx_subnet(f, false, "10.0.0.0", 8, 0, 65535);
+	EXPECT(f, MARK_RETURN " for gid 4294967294",
+	    "return ipv4 tcp to local addresses for gid 4294967294",
+	    "redirect 10.0.0.0/8 -> :12300 for gid 4294967294");
+	fx_free(f);
+
+	/* host-wide (root's default): no owner anywhere */
+	f = fx_new(true, false);
+	f->cfg.host_wide = true;
+	fx_subnet(f, false, "10.0.0.0", 8, 0, 65535);
+	assert_int_equal(fw_plan_build(&f->cfg, &f->plan), 0);
+	for (i = 0; i < NOUT(f); i++)
+		assert_int_equal(OUT(f)[i].owner, 0);
+	fx_free(f);
+}
+
+/*
+ * Prerouting serves the allowed sources only: one goto per network into
+ * the regular chain that holds the rules, unscoped; leak protection the
+ * same way on the forward hook.
+ */
+static void
+test_allow(void **state)
+{
+	struct fixture *f = fx_new(true, true);
+
+	f->cfg.prerouting = true;
+	f->cfg.block_leaks = true;
+	f->cfg.has_user = true;		/* not the LAN's business */
+	f->cfg.user = 1001;
+	fx_subnet(f, false, "0.0.0.0", 0, 0, 65535);
+	fx_allow(f, "10.40.0.0", 24);
+	fx_allow(f, "fd00:40::", 64);
+	fx_allow(f, "192.0.2.7", 32);
+	assert_int_equal(fw_plan_build(&f->cfg, &f->plan), 0);
+	EXPECT_CHAIN(f, FW_CHAIN_PREROUTING,
+	    "goto lan from 10.40.0.0/24 (allowed source)",
+	    "goto lan from fd00:40::/64 (allowed source)",
+	    "goto lan from 192.0.2.7 (allowed source)");
+	EXPECT_CHAIN(f, FW_CHAIN_LAN, MARK_RETURN,
+	    "return ipv4 tcp to local addresses",
+	    "redirect 0.0.0.0/0 -> :12300",
+	    "return ipv6 tcp to local addresses");
+	EXPECT_CHAIN(f, FW_CHAIN_LEAK_FORWARD,
+	    "goto leak_lan from 10.40.0.0/24 (allowed source)",
+	    "goto leak_lan from fd00:40::/64 (allowed source)",
+	    "goto leak_lan from 192.0.2.7 (allowed source)");
+	assert_int_equal(f->plan.chain[FW_CHAIN_PREROUTING][1].match,
+	    FW_MATCH_SOURCE);
+	assert_int_equal(f->plan.chain[FW_CHAIN_PREROUTING][1].verdict,
+	    FW_VERDICT_GOTO);
+	assert_int_equal(f->plan.chain[FW_CHAIN_PREROUTING][1].goto_chain,
+	    FW_CHAIN_LAN);
+	assert_int_equal(f->plan.chain[FW_CHAIN_PREROUTING][1].family, 6);
+	assert_int_equal(f->plan.chain[FW_CHAIN_LEAK_FORWARD][0].goto_chain,
+	    FW_CHAIN_LEAK_LAN);
+	/* the same filter rules, unscoped */
+	assert_int_equal(f->plan.nchain[FW_CHAIN_LEAK_LAN], NLEAK(f));
+	assert_int_equal(f->plan.chain[FW_CHAIN_LEAK_LAN][0].owner, 0);
+	assert_int_equal(LEAK(f)[0].owner, FW_OWNER_UID);
+	assert_string_equal(fw_chain_name(FW_CHAIN_LEAK_LAN), "leak_lan");
+	assert_string_equal(fw_chain_name(FW_NCHAINS), "?");
+	fx_free(f);
+
+	/* host bits of a source are cleared */
+	f = fx_new(true, false);
+	f->cfg.prerouting = true;
+	fx_subnet(f, false, "10.0.0.0", 8, 0, 65535);
+	fx_allow(f, "10.40.0.9", 24);
+	assert_int_equal(fw_plan_build(&f->cfg, &f->plan), 0);
+	EXPECT_CHAIN(f, FW_CHAIN_PREROUTING,
+	    "goto lan from 10.40.0.0/24 (allowed source)");
+	assert_int_equal(f->plan.nchain[FW_CHAIN_LEAK_FORWARD], 0);
+	fx_free(f);
+
+	f = fx_new(true, false);
+	f->cfg.prerouting = true;
+	fx_allow(f, "10.40.0.0", 24);
+	f->cfg.allow[0].prefix = 33;
+	assert_int_equal(fw_plan_build(&f->cfg, &f->plan), FW_E_INVAL);
+	fx_free(f);
+}
+
+/* Only redirected connections reach the listeners. */
+static void
+test_input(void **state)
+{
+	struct fixture *f = fx_new(true, true);
+
+	fx_listen(f, "127.0.0.1");
+	fx_listen(f, "::");
+	fx_dns(f, "192.0.2.53", 12353);
+	assert_int_equal(addr_parse(&f->cfg.dns_listen[0], "127.0.0.1",
+	    (size_t)-1, 0, 12353), 0);
+	fx_dns(f, "fd00::53", 12354);	/* where: not known, not guarded */
+	assert_int_equal(fw_plan_build(&f->cfg, &f->plan), 0);
+	EXPECT_CHAIN(f, FW_CHAIN_INPUT,
+	    "drop tcp 127.0.0.1 port 12300 (not redirected)",
+	    "drop tcp ::/0 port 12300 (not redirected)",
+	    "drop udp 127.0.0.1 port 12353 (dns, not redirected)",
+	    "drop tcp 127.0.0.1 port 12353 (dns, not redirected)");
+	assert_int_equal(f->plan.chain[FW_CHAIN_INPUT][0].match,
+	    FW_MATCH_UNREDIRECTED);
+	assert_int_equal(f->plan.chain[FW_CHAIN_INPUT][0].verdict,
+	    FW_VERDICT_DROP);
+	assert_int_equal(f->plan.chain[FW_CHAIN_INPUT][0].prefix, 32);
+	assert_int_equal(f->plan.chain[FW_CHAIN_INPUT][1].prefix, 0);
+	assert_int_equal(f->plan.chain[FW_CHAIN_INPUT][1].family, 6);
+	assert_int_equal(f->plan.chain[FW_CHAIN_INPUT][2].proto, IPPROTO_UDP);
+	assert_int_equal(f->plan.chain[FW_CHAIN_INPUT][3].port_lo, 12353);
+	assert_int_equal(f->plan.chain[FW_CHAIN_INPUT][3].port_hi, 12353);
+	assert_int_equal(f->plan.chain[FW_CHAIN_INPUT][3].owner, 0);
+	fx_free(f);
+
+	/* a listener not on the config's port, a DNS listener not on its
+	 * nameserver's: refused */
+	f = fx_new(true, false);
+	fx_listen(f, "127.0.0.1");
+	f->cfg.listen[0].port = 12301;
+	assert_int_equal(fw_plan_build(&f->cfg, &f->plan), FW_E_INVAL);
+	fx_free(f);
+	f = fx_new(true, false);
+	fx_dns(f, "192.0.2.53", 12353);
+	assert_int_equal(addr_parse(&f->cfg.dns_listen[0], "::1", (size_t)-1,
+	    0, 12353), 0);
+	assert_int_equal(fw_plan_build(&f->cfg, &f->plan), FW_E_INVAL);
+	fx_free(f);
+}
+
 static void
 test_helpers(void **state)
 {
@@ -572,6 +782,9 @@ main(void)
 		cmocka_unit_test(test_leaks_both),
 		cmocka_unit_test(test_leaks_excludes),
 		cmocka_unit_test(test_leaks_none),
+		cmocka_unit_test(test_scope),
+		cmocka_unit_test(test_allow),
+		cmocka_unit_test(test_input),
 		cmocka_unit_test(test_helpers),
 	};
 
