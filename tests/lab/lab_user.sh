@@ -81,3 +81,65 @@ lab_user_destroy() {
 		userdel "$user"
 	}
 }
+
+# lab_private_up: a mount namespace inside CLIENT (kept alive by a process
+# of the lab) in which /etc and /run are overlays whose changes live in a
+# tmpfs of that namespace alone, and LAB_PRIVATE, the prefix that runs a
+# command there (as root; add LAB_ASUSER for the user).  The helper's
+# policy file (/etc/cshuttle/helper.conf, lab_private_policy) and its slot
+# files (/run/cshuttle/helper) never reach the host's /etc and /run, so
+# tests can run in parallel and leave nothing behind: the namespace goes
+# with its last process.  CLIENT's own resolv.conf and hosts are bound over
+# the overlay's, as `ip netns exec` binds them.
+lab_private_up() {
+	local d=$LAB_DIR/private i
+	lab_need unshare util-linux nsenter util-linux
+	mkdir -p "$d" || return 1
+	: >"$d.ready"
+	# shellcheck disable=SC2016  # expanded by the inner shell
+	ip netns exec "$LAB_NS_C" unshare -m --propagation private -- /bin/sh -c '
+		set -e
+		mount -t tmpfs -o mode=0755 cshuttle-lab "$1"
+		mkdir -m 0755 "$1/etc" "$1/etcw" "$1/run" "$1/runw"
+		mount -t overlay cshuttle-lab \
+		    -o "lowerdir=/etc,upperdir=$1/etc,workdir=$1/etcw" /etc
+		mount -t overlay cshuttle-lab \
+		    -o "lowerdir=/run,upperdir=$1/run,workdir=$1/runw" /run
+		for f in /etc/netns/"$2"/*; do
+			[ -f "$f" ] && mount --bind "$f" "/etc/${f##*/}"
+		done
+		mkdir -p -m 0755 /etc/cshuttle
+		rm -f /etc/cshuttle/helper.conf
+		echo ready >&3
+		exec sleep 86400' sh "$d" "$LAB_NS_C" 3>"$d.ready" </dev/null \
+	    >>"$LAB_DIR/private.log" 2>&1 &
+	LAB_PRIVATE_PID=$!
+	LAB_PIDS+=("$LAB_PRIVATE_PID")
+	for ((i = 0; i < 100; i++)); do
+		grep -qs ready "$d.ready" && break
+		lab_alive "$LAB_PRIVATE_PID" || break
+		sleep 0.05
+	done
+	grep -qs ready "$d.ready" || {
+		cat "$LAB_DIR/private.log" >&2
+		return 1
+	}
+	# shellcheck disable=SC2034  # for the tests
+	LAB_PRIVATE=(nsenter "--mount=/proc/$LAB_PRIVATE_PID/ns/mnt"
+	    "--net=/proc/$LAB_PRIVATE_PID/ns/net" --)
+}
+
+# lab_private_policy [MODE]: the helper's policy file in the private
+# namespace, from standard input (MODE, default 0644, root's); with no
+# input at all, no file.
+lab_private_policy() {
+	local text
+	text=$(cat)
+	if [[ -z $text ]]; then
+		"${LAB_PRIVATE[@]}" rm -f /etc/cshuttle/helper.conf
+		return
+	fi
+	printf '%s\n' "$text" | "${LAB_PRIVATE[@]}" sh -c \
+	    'cat >/etc/cshuttle/helper.conf && chmod "$1" /etc/cshuttle/helper.conf' \
+	    sh "${1:-0644}"
+}
