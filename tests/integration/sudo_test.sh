@@ -7,10 +7,15 @@
 # agent); no --ssh-config.  The helper runs as root, cshuttle does not;
 # SIGTERM and SIGKILL of the user's cshuttle leave no table and no helper.
 # Without a sudoers rule, cshuttle fails at once with one clear line.
+# The tunnel carries the user's connections only: root's and another
+# user's (nobody's) do not reach the private network, and the tunnel's own
+# sockets (listeners, SSH) belong to the user (/proc/net/tcp).
 #
 # The user is a throw-away system account named after the lab, its home is
-# in the lab directory, and its sudoers rule allows exactly
-# `<cshuttle> --firewall`; lab_destroy removes both.
+# in the lab directory, and its sudoers rule is the one `cshuttle
+# --sudoers` prints; lab_destroy removes both.  cshuttle runs in a private
+# mount namespace of the lab (lab_private_up), where the helper's slot
+# files stay.
 
 # shellcheck disable=SC2317  # the helpers below are called through check
 set -uo pipefail
@@ -65,14 +70,43 @@ EOF
 chown -R "$u:$u" "$h/.ssh"
 chmod 600 "$h/.ssh/config" "$h/.ssh/known_hosts"
 
-# cshuttle as the user: CS_ENV may add environment variables.
+# cshuttle as the user: CS_ENV may add environment variables.  Each run
+# in a private mount namespace of its own, made now: it sees the sudoers
+# rule and the user's files as they are.
 CS_ENV=()
 cs_cmd() {
-	CS=("${LAB_ASUSER[@]}" env "${CS_ENV[@]}" "$bin")
+	lab_private_up || lab_die "cannot make the private mount namespace"
+	CS=("${LAB_PRIVATE[@]}" "${LAB_ASUSER[@]}" env "${CS_ENV[@]}" "$bin")
 	if [[ $LAB_TRANSPORT == ext ]]; then
 		# Plain ssh: the user's ~/.ssh/config, as for the built-in one.
 		CS+=(-e ssh)
 	fi
+}
+
+# HTTP GET from CLIENT as the user, and as nobody (which must fail).
+user_curl() {
+	in_client "${LAB_ASUSER[@]}" curl -sS -f --connect-timeout 5 -m 30 "$@"
+}
+nobody_curl_fails() {
+	! in_client setpriv --reuid=nobody --regid=nogroup --clear-groups \
+	    curl -s -f -o /dev/null --connect-timeout 2 -m 4 "$1"
+}
+
+# In CLIENT's /proc/net/tcp (and tcp6): the listening sockets of the port
+# cshuttle's helper redirects to, and the established connection to the
+# SSH server (198.18.0.2:22), each belong to the user (the tunnel's own
+# sockets, never root's).  Fields: local, remote, state, ..., uid.
+tunnel_sockets_owned() {
+	local port n
+	port=$(in_client nft list tables | sed -n 's/^table inet cshuttle_//p' | head -1)
+	[[ -n $port ]] || return 1
+	n=$(in_client cat /proc/net/tcp /proc/net/tcp6 | awk -v port="$(printf '%04X' "$port")" \
+	    -v uid="$uid" '
+		$2 ~ ":" port "$" && $4 == "0A" { if ($8 != uid) bad++; lis++ }
+		$3 == "020012C6:0016" && $4 == "01" { if ($8 != uid) bad++; ssh++ }
+		END { print (bad ? "bad" : lis + 0 " " ssh + 0) }')
+	echo "    | listeners and SSH connections of uid $uid: $n"
+	[[ $n =~ ^[1-9][0-9]*\ [1-9][0-9]*$ ]]
 }
 
 # Accepted logins with key fingerprint FP in the sshd log.
@@ -93,8 +127,13 @@ start_as_user() {
 	cs_cmd
 	n=$(accepted "$fp")
 	start_cshuttle_cmd "${CS[@]}" "$@" || lab_die "cshuttle did not start"
-	check_eq "curl http://198.19.0.2/small.txt through the tunnel" "$small" \
-	    "$(lab_curl http://198.19.0.2/small.txt)"
+	check_eq "the user's curl http://198.19.0.2/small.txt through the tunnel" \
+	    "$small" "$(user_curl http://198.19.0.2/small.txt)"
+	check "root's connection does not reach the private network" \
+	    lab_curl_fails http://198.19.0.2/small.txt
+	check "another user's (nobody's) does not either" \
+	    nobody_curl_fails http://198.19.0.2/small.txt
+	check "the tunnel's sockets belong to $u (/proc/net/tcp)" tunnel_sockets_owned
 	check "an nft table named cshuttle_<port> exists" \
 	    eval 'in_client nft list tables | grep -Eq "^table inet cshuttle_[0-9]+$"'
 	check "sshd accepted the expected key" test "$(accepted "$fp")" -gt "$n"
@@ -119,9 +158,9 @@ check "it names sudo" grep -q '^cshuttle:.*sudo' "$CSHUTTLE_LOG"
 check "no table" assert_no_tables
 check "no helper left" no_helper
 
-lab_user_sudoers "$u ALL=(root) NOPASSWD: $bin --firewall" ||
-    lab_die "cannot install the sudoers rule"
-lab_say "sudoers: $u ALL=(root) NOPASSWD: $bin --firewall"
+rule=$("$bin" --sudoers "$u")
+lab_user_sudoers "$rule" || lab_die "cannot install the sudoers rule"
+lab_say "sudoers: $rule"
 
 lab_say "SIGTERM"
 start_as_user "$user_fp" -r labhost 198.19.0.0/24

@@ -83,36 +83,48 @@ lab_user_destroy() {
 }
 
 # lab_private_up: a mount namespace inside CLIENT (kept alive by a process
-# of the lab) in which /etc and /run are overlays whose changes live in a
-# tmpfs of that namespace alone, and LAB_PRIVATE, the prefix that runs a
+# of the lab) with an /etc of its own (an overlay whose changes live in that
+# namespace alone) and a /run of its own (an empty tmpfs, with the lab's
+# directories bound back into it), and LAB_PRIVATE, the prefix that runs a
 # command there (as root; add LAB_ASUSER for the user).  The helper's
 # policy file (/etc/cshuttle/helper.conf, lab_private_policy) and its slot
 # files (/run/cshuttle/helper) never reach the host's /etc and /run, so
 # tests can run in parallel and leave nothing behind: the namespace goes
 # with its last process.  CLIENT's own resolv.conf and hosts are bound over
-# the overlay's, as `ip netns exec` binds them.
+# the overlay's, as `ip netns exec` binds them.  Changes the host makes to
+# /etc afterwards may not show through the overlay: call it again (a fresh
+# namespace) after such a change, e.g. a new sudoers rule.
 lab_private_up() {
-	local d=$LAB_DIR/private i
+	local d=$LAB_DIR/private i t
 	lab_need unshare util-linux nsenter util-linux
+	if [[ -n "${LAB_PRIVATE_PID:-}" ]]; then
+		kill "$LAB_PRIVATE_PID" 2>/dev/null
+		wait "$LAB_PRIVATE_PID" 2>/dev/null
+	fi
 	mkdir -p "$d" || return 1
+	t=$(mktemp -d /tmp/cshuttle-lab-run.XXXXXX) || return 1
 	: >"$d.ready"
 	# shellcheck disable=SC2016  # expanded by the inner shell
 	ip netns exec "$LAB_NS_C" unshare -m --propagation private -- /bin/sh -c '
 		set -e
-		mount -t tmpfs -o mode=0755 cshuttle-lab "$1"
-		mkdir -m 0755 "$1/etc" "$1/etcw" "$1/run" "$1/runw"
-		mount -t overlay cshuttle-lab \
+		mount -n -t tmpfs -o mode=0755 cshuttle-lab "$1"
+		mkdir -m 0755 "$1/etc" "$1/etcw"
+		mount -n -t overlay cshuttle-lab \
 		    -o "lowerdir=/etc,upperdir=$1/etc,workdir=$1/etcw" /etc
-		mount -t overlay cshuttle-lab \
-		    -o "lowerdir=/run,upperdir=$1/run,workdir=$1/runw" /run
 		for f in /etc/netns/"$2"/*; do
-			[ -f "$f" ] && mount --bind "$f" "/etc/${f##*/}"
+			[ -f "$f" ] && mount -n --bind "$f" "/etc/${f##*/}"
 		done
 		mkdir -p -m 0755 /etc/cshuttle
 		rm -f /etc/cshuttle/helper.conf
+		mount -n -t tmpfs -o mode=0755 cshuttle-lab "$3"
+		case $4 in
+		/run/*)	mkdir -p "$3/${4#/run/}"
+			mount -n --rbind "$4" "$3/${4#/run/}" ;;
+		esac
+		mount -n --move "$3" /run
 		echo ready >&3
-		exec sleep 86400' sh "$d" "$LAB_NS_C" 3>"$d.ready" </dev/null \
-	    >>"$LAB_DIR/private.log" 2>&1 &
+		exec sleep 86400' sh "$d" "$LAB_NS_C" "$t" "$LAB_BASE" \
+	    3>"$d.ready" </dev/null >>"$LAB_DIR/private.log" 2>&1 &
 	LAB_PRIVATE_PID=$!
 	LAB_PIDS+=("$LAB_PRIVATE_PID")
 	for ((i = 0; i < 100; i++)); do
@@ -120,6 +132,7 @@ lab_private_up() {
 		lab_alive "$LAB_PRIVATE_PID" || break
 		sleep 0.05
 	done
+	rmdir "$t"
 	grep -qs ready "$d.ready" || {
 		cat "$LAB_DIR/private.log" >&2
 		return 1
