@@ -207,8 +207,22 @@ fw_helper_caller(struct fw_helper *h, bool child, char *err, size_t errlen)
 	return 0;
 }
 
-/* The caller's name and its groups' names, and what the policy gives
- * them. */
+/* The caller's name, for messages and the policy: its user name, or its
+ * number when it has none. */
+static struct passwd *
+fw_helper_name(struct fw_helper *h)
+{
+	struct passwd	*pw;
+
+	if ((pw = getpwuid(h->caller)) != NULL)
+		snprintf(h->name, sizeof(h->name), "%s", pw->pw_name);
+	else
+		snprintf(h->name, sizeof(h->name), "%lu",
+		    (unsigned long)h->caller);
+	return pw;
+}
+
+/* What the policy gives the caller, by its name and its groups' names. */
 static void
 fw_helper_grant(struct fw_helper *h, const struct fw_policy *pol)
 {
@@ -218,15 +232,10 @@ fw_helper_grant(struct fw_helper *h, const struct fw_policy *pol)
 	char		*names[FW_HELPER_MAXGROUPS];
 	int		 ngids = FW_HELPER_MAXGROUPS, i, n = 0;
 
-	errno = 0;
-	if ((pw = getpwuid(h->caller)) == NULL) {
-		/* No account: only its number can name it. */
-		snprintf(h->name, sizeof(h->name), "%lu",
-		    (unsigned long)h->caller);
+	if ((pw = fw_helper_name(h)) == NULL) {
 		fw_policy_grant(pol, h->name, NULL, 0, &h->grant);
 		return;
 	}
-	snprintf(h->name, sizeof(h->name), "%s", pw->pw_name);
 	if (getgrouplist(pw->pw_name, pw->pw_gid, gids, &ngids) < 0)
 		ngids = FW_HELPER_MAXGROUPS;	/* the first ones count */
 	for (i = 0; i < ngids; i++) {
@@ -472,6 +481,9 @@ fw_helper_reserve(struct fw_helper *h, const struct fw_config *c)
 		if (fam == ADDR_V6)
 			(void)setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one,
 			    sizeof(one));
+		/* Over the TIME_WAIT of an earlier tunnel on P, never over a
+		 * listener (nor a socket bound without it). */
+		(void)setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
 		if (bind(fd, (struct sockaddr *)&ss, sl) == 0) {
 			h->keep[h->nkeep++] = fd;
 			continue;
@@ -707,7 +719,10 @@ fw_helper_main(int in_fd, int out_fd, int verbose, bool child)
 		(void)fw_reply(out_fd, "ERR %s", err);
 		goto out;
 	}
-	if (h->caller != 0 && fw_helper_limits(h, err, sizeof(err)) != 0) {
+	/* A helper without privileges can change nothing: nothing to bound. */
+	if (h->caller != 0 && geteuid() != 0)
+		(void)fw_helper_name(h);
+	else if (h->caller != 0 && fw_helper_limits(h, err, sizeof(err)) != 0) {
 		(void)fw_refuse(h, "%s", err);
 		goto out;
 	}

@@ -5,18 +5,23 @@
 # fw_nft_test.sh (sourced by it, which sets NS, PEER, LAN, PORT, the DNS
 # ports and DRIVE first).
 #
-#   fw_lab_up         a private copy of the driver, the three namespaces
-#                     and their servers (the programs: fw_nft_net.py)
+#   fw_lab_up         private copies of the driver and of fw_req.py, the
+#                     three namespaces and their servers (the programs:
+#                     fw_nft_net.py; the driver serves its own listeners)
 #   uprobe, tprobe,   what a UDP exchange or a TCP connection from a
 #   refused, probe    namespace gets
 #   drv_start, say,   fw_drive -v as a coprocess: one command, one answer
 #   expect, drv_end
+#   fwreq             requests written by hand (fw_req.py) to a helper
+#   cloexec_from      every descriptor of a process from N is close-on-exec
 #   ruleset, has_table, wait_gone, in_order: the table as nft lists it
 #
 # pass and fail report; FAILS counts the failures.  Everything is removed
 # on exit (cleanup, armed by fw_lab_up before it creates anything).
 
 FW_NET=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)/fw_nft_net.py
+FW_REQ=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)/fw_req.py
+FW_PY=${LAB_PYTHON:-/usr/bin/python3}	# one that any user may run
 TMP=
 FAILS=0
 BGPIDS=()
@@ -51,6 +56,10 @@ fw_lab_up() {
 	# build tree (a private checkout may be mode 0700).
 	install -m 0755 "$DRIVE" "$TMP/fw_drive" || exit 1
 	DRIVE=$TMP/fw_drive
+	install -m 0644 "$FW_NET" "$TMP/fw_nft_net.py" || exit 1
+	FW_NET=$TMP/fw_nft_net.py
+	install -m 0644 "$FW_REQ" "$TMP/fw_req.py" || exit 1
+	FW_REQ=$TMP/fw_req.py
 	LOG=$TMP/drive.log
 	: >"$LOG"
 
@@ -58,7 +67,6 @@ fw_lab_up() {
 	start_server "$PEER" real REAL \
 		0.0.0.0 22 0.0.0.0 80 0.0.0.0 81 0.0.0.0 8080 :: 80 :: 81 \
 		0.0.0.0 53 :: 53 :: 22
-	start_server "$NS" redir REDIR 127.0.0.1 "$PORT" ::1 "$PORT"
 	start_server "$NS" local LOCAL 10.99.0.1 80 ::1 7070 :: 7071
 	# The real nameservers and UDP services behind the peer; 67 and 547 stand
 	# for DHCP servers.  A UDP server answers from the address it is bound to:
@@ -67,8 +75,6 @@ fw_lab_up() {
 	start_net "$PEER" udp udpsrv REAL 10.30.0.53 53 fd00:30::53 53 10.30.0.7 53 \
 		192.0.2.7 5353 2001:db8:99::7 5353 192.0.2.7 67 2001:db8:99::7 547 \
 		0.0.0.0 5353 :: 5353
-	# cshuttle's DNS listeners, one port per captured nameserver.
-	start_net "$NS" dns dnssrv DNS 127.0.0.1 "$DNS1" ::1 "$DNS2" 127.0.0.1 "$DNS3"
 	start_net "$NS" ludp udpsrv LOCAL 127.0.0.1 5353 ::1 5353
 }
 
@@ -138,7 +144,7 @@ start_server() {	# NS READYNAME TAG ADDR PORT...
 	exit 1
 }
 
-start_net() {	# NS READYNAME udpsrv|dnssrv TAG ADDR PORT...
+start_net() {	# NS READYNAME udpsrv TAG ADDR PORT...
 	local ns=$1 ready=$TMP/$2.ready
 	shift 2
 	ip netns exec "$ns" python3 "$FW_NET" "$1" "$ready" "${@:2}" \
@@ -227,6 +233,28 @@ drv_end() {	# close its input, wait for it
 	eval "exec ${DRV[1]}>&-"
 	wait "$DPID" 2>/dev/null
 	DPID=
+}
+
+# fwreq SCRIPT [PREFIX...]: fw_req.py plays SCRIPT to `[PREFIX...] fw_drive
+# --firewall $FWREQ_V` in $NS; its replies, one a line, then "rc N".
+fwreq() {
+	local script=$1
+	shift
+	# shellcheck disable=SC2086  # FWREQ_V: no word or one
+	printf '%s\n' "$script" | ip netns exec "$NS" python3 "$FW_REQ" -- \
+	    "$@" "$DRIVE" --firewall ${FWREQ_V:-}
+}
+
+# cloexec_from N PID: every descriptor of PID from N on is close-on-exec.
+cloexec_from() {
+	local fd flags n=0
+	for fd in $(ls /proc/"$2"/fd 2>/dev/null); do
+		[ "$fd" -ge "$1" ] || continue
+		flags=$(awk '/^flags:/ { print $2 }' /proc/"$2"/fdinfo/"$fd")
+		[ -n "$flags" ] && (( 8#$flags & 8#2000000 )) || return 1
+		n=$((n + 1))
+	done
+	[ "$n" -gt 0 ]
 }
 
 ruleset() { ip netns exec "$NS" nft list ruleset 2>&1; }

@@ -6,30 +6,22 @@ each command inside one of its network namespaces (fw_nft_lab.sh).
 
   linesrv READY TAG ADDR PORT [ADDR PORT]...
       TCP: answer each connection with one line, "TAG addr:port" (the
-      local address), or for TAG=REDIR the original destination from
-      SO_ORIGINAL_DST.
+      local address).
   line HOST PORT
       print the server's line, or FAIL and the reason.
   udpsrv READY TAG ADDR PORT [ADDR PORT]...
       UDP echo on each ADDR PORT ("TAG port").
-  dnssrv READY TAG ADDR PORT [ADDR PORT]...
-      the same, and a TCP line server ("TAG port original-destination"):
-      the DNS listeners.
   udp HOST PORT / tcp HOST PORT
       one exchange or one connection; "ERR <errno name> <ms>" for a
       failure, with the time it took, or TIMEOUT.
   flood SECONDS HOST:PORT...
       unconnected UDP sends, as fast as they go; prints how many.
-  sudo DRIVE PORT
-      the helper under the real sudo, on a socketpair as cshuttle starts
-      it: its answers, the socket it passes back and that socket's mark.
 
-READY is a file created once every socket listens.
+READY is a file created once every socket listens.  (The listeners the
+rules redirect to are the driver's own: fw_drive.c.)
 """
 import errno
 import socket
-import struct
-import subprocess
 import sys
 import threading
 import time
@@ -37,26 +29,13 @@ import time
 # ---- linesrv, line ----
 
 
-def orig_strict(c, fam):
-    if fam == socket.AF_INET:
-        raw = c.getsockopt(socket.SOL_IP, 80, 16)
-        return "%s:%d" % (socket.inet_ntop(fam, raw[4:8]),
-                          struct.unpack("!H", raw[2:4])[0])
-    raw = c.getsockopt(socket.IPPROTO_IPV6, 80, 28)
-    return "[%s]:%d" % (socket.inet_ntop(fam, raw[8:24]),
-                        struct.unpack("!H", raw[2:4])[0])
-
-
 def line_serve(s, fam, tag):
     while True:
         c, _ = s.accept()
         try:
-            if tag == "REDIR":
-                msg = "REDIR " + orig_strict(c, fam)
-            else:
-                a = c.getsockname()
-                fmt = "[%s]:%d" if fam == socket.AF_INET6 else "%s:%d"
-                msg = tag + " " + fmt % (a[0], a[1])
+            a = c.getsockname()
+            fmt = "[%s]:%d" if fam == socket.AF_INET6 else "%s:%d"
+            msg = tag + " " + fmt % (a[0], a[1])
         except OSError as e:
             msg = "ERROR %s" % e
         try:
@@ -103,28 +82,10 @@ def sockaddr(host, port, typ):
     return socket.getaddrinfo(host, port, 0, typ)[0]
 
 
-def orig(c, fam):
-    try:
-        return orig_strict(c, fam)
-    except OSError as e:
-        return "no-orig(%s)" % errno.errorcode.get(e.errno, e.errno)
-
-
 def udp_serve(s, tag):
     while True:
         data, peer = s.recvfrom(4096)
         s.sendto(("%s %d\n" % (tag, s.getsockname()[1])).encode(), peer)
-
-
-def tcp_serve(s, fam, tag):
-    while True:
-        c, _ = s.accept()
-        msg = "%s %d %s\n" % (tag, s.getsockname()[1], orig(c, fam))
-        try:
-            c.sendall(msg.encode())
-        except OSError:
-            pass
-        c.close()
 
 
 def bind(addr, port, typ):
@@ -137,20 +98,13 @@ def bind(addr, port, typ):
     return s
 
 
-def servers(ready, tag, rest, tcp):
-    # UDP echo on each ADDR PORT ("TAG port"); with tcp, also a TCP line
-    # server ("TAG port original-destination").
+def servers(ready, tag, rest):
+    # UDP echo on each ADDR PORT ("TAG port").
     ts = []
     for addr, port in zip(rest[0::2], rest[1::2]):
         u = bind(addr, port, socket.SOCK_DGRAM)
         ts.append(threading.Thread(target=udp_serve, args=(u, tag),
                                    daemon=True))
-        if tcp:
-            t = bind(addr, port, socket.SOCK_STREAM)
-            t.listen(16)
-            ts.append(threading.Thread(target=tcp_serve,
-                                       args=(t, fam_of(addr), tag),
-                                       daemon=True))
     for t in ts:
         t.start()
     open(ready, "w").close()
@@ -211,39 +165,6 @@ def flood(seconds, *targets):
             n += 1
     print(n)
 
-# ---- sudo ----
-
-
-def sudo(drive, port):
-    a, b = socket.socketpair()
-    p = subprocess.Popen(["sudo", "-n", "--", drive, "--firewall"],
-                         stdin=b, stdout=b)
-    b.close()
-    a.settimeout(10)
-
-    def answer():
-        buf = b""
-        while not buf.endswith(b"\n"):
-            c = a.recv(1)
-            if not c:
-                break
-            buf += c
-        return buf.decode().strip()
-    out = [answer()]
-    a.sendall(("PORT %s\nFAMILIES 4\nAPPLY\n" % port).encode())
-    out.append(answer())
-    a.sendall(b"SOCKET 4 udp\n")
-    msg, fds, _, _ = socket.recv_fds(a, 64, 4)
-    out.append(msg.decode().strip())
-    for fd in fds:
-        s = socket.socket(fileno=fd)
-        out.append("mark 0x%08x" % s.getsockopt(socket.SOL_SOCKET, socket.SO_MARK))
-        s.close()
-    a.close()
-    out.append("rc %d" % p.wait())
-    print(" / ".join(out))
-
-
 def main():
     cmd, args = sys.argv[1], sys.argv[2:]
     if cmd == "linesrv":
@@ -251,17 +172,13 @@ def main():
     elif cmd == "line":
         line(*args)
     elif cmd == "udpsrv":
-        servers(args[0], args[1], args[2:], False)
-    elif cmd == "dnssrv":
-        servers(args[0], args[1], args[2:], True)
+        servers(args[0], args[1], args[2:])
     elif cmd == "udp":
         print(udp(*args))
     elif cmd == "tcp":
         print(tcp(*args))
     elif cmd == "flood":
         flood(*args)
-    elif cmd == "sudo":
-        sudo(*args)
     else:
         sys.exit("fw_nft_net.py: unknown command %s" % cmd)
 

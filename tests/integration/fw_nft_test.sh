@@ -12,8 +12,10 @@
 # the redirect and DNS listeners), "csfwp<pid>" plays the network behind
 # the tunnel and the Internet (the real servers and nameservers),
 # "csfwl<pid>" a LAN host that uses this one as its router; fw_nft_lab.sh
-# builds them.  The sections below are one sequence: each starts from
-# what the previous one left (no table, the servers up).
+# builds them.  The driver serves its own listeners (fw_drive.c); requests
+# written by hand go through fw_req.py.  The sections below are one
+# sequence: each starts from what the previous one left (no table, the
+# servers up).
 # Exit 0: passed, 1: failed.
 #
 set -u
@@ -91,10 +93,20 @@ probe 10.30.0.7 22 "REAL 10.30.0.7:22"
 probe 10.99.0.1 80 "LOCAL 10.99.0.1:80"
 probe fd00:30::7 80 "REDIR [fd00:30::7]:80"
 probe fd00:20::7 80 "REAL [fd00:20::7]:80"
+# Only redirected connections reach the listeners: a direct one is
+# dropped (it would be forwarded to the listener's own address).
+printf '%s\n' "$rs" | grep -q -F "ip daddr 127.0.0.1 tcp dport $PORT ct direction original ct status ! dnat drop" &&
+    printf '%s\n' "$rs" | grep -q -F "ip6 daddr ::1 tcp dport $PORT ct direction original ct status ! dnat drop" &&
+    pass "input chain drops what was not redirected" ||
+    fail "input chain: $(printf '%s\n' "$rs" | sed -n '/chain input/,/}/p')"
+tprobe 127.0.0.1 "$PORT" TIMEOUT
+tprobe ::1 "$PORT" TIMEOUT
 
 # A second helper can neither take nor touch the owned table.
-out=$(printf 'PORT %s\nFAMILIES 4\nAPPLY\n' "$PORT" |
-    ip netns exec "$NS" "$DRIVE" --firewall 2>/dev/null | tail -1)
+out=$(fwreq "?
+LISTEN < tcp 127.0.0.2 $PORT listen
+APPLY
+?" | grep '^ERR')
 case $out in
 "ERR kernel refused \"add table inet cshuttle_$PORT (owner)\""*)
 	pass "second owner refused: $out" ;;
@@ -108,6 +120,7 @@ expect ok clear
 expect ok port "$PORT"
 expect ok fam 46
 expect ok prerouting 1
+expect ok allow 10.40.0.0/24
 expect ok inc 0.0.0.0/0
 expect ok inc ::/0
 expect ok exempt 10.20.5.7 80
@@ -116,23 +129,26 @@ rs=$(ruleset)
 printf '%s\n' "$rs" | grep -q "10.0.0.0/8" && fail "old rules survived"
 printf '%s\n' "$rs" | grep -q "chain prerouting" &&
     printf '%s\n' "$rs" | grep -q "type nat hook prerouting priority" &&
-    pass "prerouting chain" || fail "no prerouting chain"
+    printf '%s\n' "$rs" | grep -q "ip saddr 10.40.0.0/24 goto lan" &&
+    pass "prerouting chain, for the allowed source" || fail "no prerouting chain"
 [ "$(printf '%s\n' "$rs" | grep -c "redirect to :$PORT")" = 4 ] &&
-    pass "2 redirects in each chain" || fail "redirect count: $rs"
+    pass "2 redirects in each chain (output, lan)" || fail "redirect count: $rs"
 probe 10.20.5.7 80 "REAL 10.20.5.7:80"
 probe 10.20.5.7 81 "REDIR 10.20.5.7:81"
 probe fd00:20::7 80 "REDIR [fd00:20::7]:80"
 probe 10.99.0.1 80 "LOCAL 10.99.0.1:80"
 
+# The listeners, and so the families, are those of the first series.
 expect ok clear
 expect ok port "$PORT"
 expect ok fam 4
 expect ok inc 10.0.0.0/8
 expect applied apply
 rs=$(ruleset)
-printf '%s\n' "$rs" | grep -q "chain prerouting" &&
-    fail "prerouting chain kept" || pass "prerouting chain removed"
-printf '%s\n' "$rs" | grep -q "ip6" && fail "IPv6 rules kept"
+printf '%s\n' "$rs" | grep -q -e "chain prerouting" -e "chain lan" &&
+    fail "prerouting chains kept" || pass "prerouting chains removed"
+printf '%s\n' "$rs" | grep -q -e "ip6 daddr fd00" -e "nfproto ipv6 redirect" &&
+    fail "IPv6 subnet rules kept"
 probe fd00:20::7 81 "REAL [fd00:20::7]:81"
 probe 10.20.5.7 81 "REDIR 10.20.5.7:81"
 
@@ -144,14 +160,14 @@ if [ -z "$helper" ]; then
 	fail "no helper process under $DPID"
 else
 	[ -e /proc/"$DPID"/fd/7 ] || fail "the driver has no fd 7 to leak"
-	# 0-2 inherited, 3 its socketpair end, 4 the netlink socket.
+	# 0-2 inherited, 3 its socketpair end, 4 the netlink socket, 5 and 6
+	# the listeners it keeps.
 	fds=$(ls /proc/"$helper"/fd | sort -n | tr '\n' ' ')
-	[ "$fds" = "0 1 2 3 4 " ] && pass "helper descriptors: $fds" ||
+	[ "$fds" = "0 1 2 3 4 5 6 " ] && pass "helper descriptors: $fds" ||
 	    fail "helper descriptors: $fds"
-	flags=$(awk '/^flags:/ { print $2 }' /proc/"$helper"/fdinfo/4)
-	[ -n "$flags" ] && (( 8#$flags & 8#2000000 )) &&
-	    pass "netlink socket is close-on-exec" ||
-	    fail "netlink socket flags: '$flags'"
+	cloexec_from 4 "$helper" &&
+	    pass "netlink socket and listeners are close-on-exec" ||
+	    fail "helper descriptors not close-on-exec"
 	kill -9 "$helper"
 	wait_gone && pass "SIGKILL of the helper removed the table" ||
 	    fail "table still there after SIGKILL"
@@ -240,74 +256,129 @@ bad_series() {	# WANT-GLOB LINES
 	fi
 }
 bad_series "ERR SUBNET: host bits set in 10.0.0.1/8" \
-    "PORT $PORT\nFAMILIES 4\nSUBNET inc 4 10.0.0.1 8 0 65535\nAPPLY\n"
-bad_series "ERR PORT: bad port" "PORT 0\n"
-bad_series "ERR SUBNET: bad IPv4 address" \
-    "PORT $PORT\nSUBNET inc 4 fd00:: 8 0 65535\n"
+    "SUBNET inc 4 10.0.0.1 8 0 65535\nAPPLY\n"
+bad_series "ERR unknown request or wrong field count (PORT)" "PORT $PORT\n"
+bad_series "ERR SUBNET: bad IPv4 address" "SUBNET inc 4 fd00:: 8 0 65535\n"
 bad_series "ERR unknown request*" "FLUSH\n"
 bad_series "ERR request line too long" "$(printf 'X%.0s' $(seq 200))\n"
-bad_series "ERR APPLY without FAMILIES" "PORT $PORT\nAPPLY\n"
+bad_series "ERR APPLY without LISTEN" "APPLY\n"
 bad_series "ERR EXEMPT: more than 8" \
     "$(for _ in $(seq 9); do printf 'EXEMPT 4 192.0.2.1 22\\n'; done)"
-bad_series "ERR the port cannot change from $PORT" \
-    "PORT $PORT\nFAMILIES 4\nAPPLY\nPORT 1\nFAMILIES 4\nAPPLY\n"
-bad_series "ERR DNS: 10.30.0.53 given twice" \
-    "PORT $PORT\nDNS 4 10.30.0.53 1\nDNS 4 10.30.0.53 2\n"
-bad_series "ERR DNS: bad port" "PORT $PORT\nDNS 4 10.30.0.53 0\n"
+bad_series "ERR DNS: bad IPv4 address" "DNS 4 fd00::53\n"
 bad_series "ERR BLOCKLEAKS: expected 0 or 1" "BLOCKLEAKS yes\n"
-bad_series "ERR SOCKET inside a series" "PORT $PORT\nSOCKET 4 udp\n"
-bad_series "ERR SOCKET: expected udp or tcp" "SOCKET 4 raw\n"
+bad_series "ERR MARK inside a series" "BLOCKLEAKS 1\nMARK\n"
+bad_series "ERR unknown request or wrong field count (MARK)" "MARK 4 udp\n"
+bad_series "ERR SCOPE: expected caller or host" "SCOPE everyone\n"
+# Descriptors cannot come through a pipe (as under sudo with I/O logging).
+bad_series "ERR LISTEN: descriptors cannot reach the helper: its input is not a socket (sudo with I/O logging?)" \
+    "LISTEN\n"
 
-# SOCKET before any rules, and with an output that is not a socket (as
-# under sudo with I/O logging): refused, and the helper goes on.
-out=$(printf 'SOCKET 4 udp\nPORT %s\nFAMILIES 4\nAPPLY\nSOCKET 6 tcp\n' "$PORT" |
-    ip netns exec "$NS" "$DRIVE" --firewall 2>/dev/null | cat)
-[[ $out == $'READY 1\nNOSOCKET 22 no rules applied yet\nOK\nNOSOCKET 88 '* ]] &&
-    ! has_table && pass "SOCKET refused without rules or a socket to pass it on" ||
-    fail "SOCKET on a pipe: '$out'"
+# Requests written by hand, on a socket: each bad one is refused and ends
+# the helper; what is accepted works.  $1 the wanted replies, joined with
+# " / " (a glob), $2 the script.
+hand() {
+	local out
+	out=$(fwreq "$2" | paste -sd '|' | sed 's/|/ \/ /g')
+	# shellcheck disable=SC2053
+	if [[ $out == $1 ]] && ! has_table; then
+		pass "by hand: $out"
+	else
+		fail "by hand: got '$out', want '$1'"
+	fi
+}
+L="LISTEN < tcp 127.0.0.1 $PORT listen"
+hand "READY 2 0 / ERR LISTEN: not a TCP socket / rc 1" "?
+LISTEN < udp 127.0.0.1 $PORT"
+hand "READY 2 0 / ERR LISTEN: the socket is not listening / rc 1" "?
+LISTEN < tcp 127.0.0.1 $PORT"
+hand "READY 2 0 / ERR LISTEN: 1 descriptor missing / rc 1" "?
+LISTEN"
+hand "READY 2 0 / OK / ERR LISTEN: only in the first series (the port cannot change) / rc 1" "?
+$L
+APPLY
+?
+LISTEN < tcp ::1 $PORT listen"
+hand "READY 2 0 / ERR DNS: 10.30.0.53 given twice / rc 1" "?
+$L
+DNS 4 10.30.0.53 < udp 127.0.0.1 $DNS1 < tcp 127.0.0.1 $DNS1 listen
+DNS 4 10.30.0.53 < udp 127.0.0.1 $DNS2 < tcp 127.0.0.1 $DNS2 listen"
+hand "READY 2 0 / ERR DNS: an IPv6 listener for an IPv4 nameserver / rc 1" "?
+$L
+DNS 4 10.30.0.53 < udp ::1 $DNS1 < tcp ::1 $DNS1 listen"
+hand "READY 2 0 / ERR PREROUTING 1 without ALLOW / rc 1" "?
+$L
+PREROUTING 1
+APPLY"
+hand "READY 2 0 / ERR APPLY: 1 descriptor too many / rc 1" "?
+$L
+BLOCKLEAKS 0 < udp -4 0
+APPLY"
+# MARK before any rules, then on sockets of ours, then a wrong one.
+hand "READY 2 0 / NOMARK 22 no rules applied yet / OK / MARK / mark $MARK / MARK / mark $MARK / ERR MARK: not an IPv4 or IPv6 socket / rc 1" "?
+MARK < udp -4 0
+?
+$L
+APPLY
+?
+MARK < udp -6 0
+?
+?mark
+MARK < tcp -4 0
+?
+?mark
+MARK < unix
+?"
+hand "READY 2 0 / OK / ERR MARK: not an IPv4 or IPv6 socket / rc 1" "?
+$L
+APPLY
+?
+MARK < pipe"
 
 # A good series on the helper's own stdin, then EOF.
-out=$(printf 'PORT %s\nFAMILIES 4\nSUBNET inc 4 10.0.0.0 8 0 65535\nAPPLY\n' \
-    "$PORT" | ip netns exec "$NS" "$DRIVE" --firewall -v 2>"$TMP/h.log")
-rc=$?
-[ "$out" = "$(printf 'READY 1\nOK')" ] && [ $rc = 0 ] && ! has_table &&
+out=$(FWREQ_V=-v fwreq "?
+$L
+SUBNET inc 4 10.0.0.0 8 0 65535
+APPLY
+?" 2>"$TMP/h.log" | paste -sd '|')
+[ "$out" = "READY 2 0|OK|rc 0" ] && ! has_table &&
     grep -q "cshuttle-fw: delete table" "$TMP/h.log" &&
     pass "stdin helper: READY, OK, table deleted at EOF" ||
-    fail "stdin helper: rc $rc, '$out'"
+    fail "stdin helper: '$out'"
 
 # The largest request: every subnet slot used, both chains, one batch of
 # about 2,000 messages and as many acks.
-fifo=$TMP/big
-rm -f "$fifo"
-mkfifo "$fifo"
-ip netns exec "$NS" "$DRIVE" --firewall <"$fifo" >"$TMP/big.out" 2>"$TMP/big.log" &
-bigpid=$!
-exec {bigfd}>"$fifo"	# opened after the fork: the helper holds no writer
+rm -f "$TMP/big.done"
 {
-	printf 'PORT %s\nFAMILIES 46\nPREROUTING 1\n' "$PORT"
+	printf '?\n%s\nLISTEN < tcp ::1 %s listen\n' "$L" "$PORT"
+	printf 'PREROUTING 1\nALLOW 4 10.40.0.0 24\n'
 	for i in $(seq 0 511); do
 		printf 'SUBNET inc 4 10.%d.%d.0 24 0 65535\n' $((i / 256)) $((i % 256))
 		printf 'SUBNET exc 6 fd00:%x:: 32 1000 2000\n' "$i"
 	done
-	printf 'APPLY\n'
-} >&"$bigfd"
+	printf 'APPLY\n?\n'
+	until [ -e "$TMP/big.done" ]; do sleep 0.1; done
+} | ip netns exec "$NS" python3 "$FW_REQ" -- "$DRIVE" --firewall \
+    >"$TMP/big.out" 2>"$TMP/big.log" &
+bigpid=$!
 for _ in $(seq 100); do
 	[ "$(wc -l <"$TMP/big.out")" -ge 2 ] && break
 	sleep 0.1
 done
 n=$(ip netns exec "$NS" nft list table inet "cshuttle_$PORT" 2>/dev/null |
     grep -c -e "redirect to :$PORT" -e "tcp dport 1000-2000 return")
-[ "$(tail -1 "$TMP/big.out")" = OK ] && [ "$n" = 2048 ] &&
+[ "$(sed -n 2p "$TMP/big.out")" = OK ] && [ "$n" = 2048 ] &&
     pass "1024 subnets in both chains in one batch" ||
-    fail "large batch: '$(tail -1 "$TMP/big.out")', $n rules, $(cat "$TMP/big.log")"
-exec {bigfd}>&-
+    fail "large batch: '$(cat "$TMP/big.out")', $n rules, $(cat "$TMP/big.log")"
+touch "$TMP/big.done"
 wait "$bigpid"
 wait_gone || fail "table left after the large batch"
 
 # A table we do not own, left by someone else, is never adopted.
 ip netns exec "$NS" nft add table inet "cshuttle_$PORT"
-out=$(printf 'PORT %s\nFAMILIES 4\nAPPLY\n' "$PORT" |
-    ip netns exec "$NS" "$DRIVE" --firewall 2>/dev/null | tail -1)
+out=$(fwreq "?
+$L
+APPLY
+?" | grep '^ERR')
 case $out in
 *"File exists (is another cshuttle using port $PORT?)") pass "foreign table: $out" ;;
 *)	fail "foreign table: '$out'" ;;
@@ -356,18 +427,24 @@ tprobe 127.0.0.53 53 "DNS $DNS3 127.0.0.53:53"
 # Another server's port 53 is not DNS capture: TCP takes 0/0, UDP goes out.
 probe 10.30.0.7 53 "REDIR 10.30.0.7:53"
 uprobe 10.30.0.7 53 "REAL 53"
-# The helper's marked sockets pass both: they reach the real nameserver.
+# A query sent straight to a DNS listener gets nothing.
+uprobe 127.0.0.1 "$DNS1" TIMEOUT
+tprobe 127.0.0.1 "$DNS1" TIMEOUT
+tprobe ::1 "$DNS2" TIMEOUT
+# Our own sockets, marked by the helper, pass both: they reach the real
+# nameserver.
 m="msock mark $MARK nonblock cloexec:"
 expect "$m REAL 53" msock 4 udp 10.30.0.53 53
 expect "$m REAL 10.30.0.53:53" msock 4 tcp 10.30.0.53 53
 expect "$m REAL 53" msock 6 udp fd00:30::53 53
 expect "$m REAL \[fd00:30::53\]:53" msock 6 tcp fd00:30::53 53
 expect "$m REAL 10.20.5.7:80" msock 4 tcp 10.20.5.7 80
-expect "error: Invalid argument" msock 5 udp
-expect "error: Invalid argument" msock 4 3
+# It keeps the listeners (5, 6) and the DNS listeners of its rules
+# (7-12), none of the sockets it marked.
 helper=$(pgrep -P "$DPID")
 fds=$(ls /proc/"$helper"/fd 2>/dev/null | sort -n | tr '\n' ' ')
-[ "$fds" = "0 1 2 3 4 " ] && pass "the helper keeps no passed socket: $fds" ||
+[ "$fds" = "0 1 2 3 4 5 6 7 8 9 10 11 12 " ] &&
+    pass "the helper keeps no marked socket: $fds" ||
     fail "helper descriptors after msock: $fds"
 expect stopped stop
 drv_end
@@ -381,6 +458,7 @@ expect started start
 expect ok port "$PORT"
 expect ok fam 46
 expect ok prerouting 1
+expect ok allow 10.40.0.0/24
 expect ok inc 0.0.0.0/0
 expect ok exc 10.20.5.0/24
 expect ok exempt 2001:db8:99::7 22
@@ -391,6 +469,7 @@ expect applied apply
 rs=$(ruleset)
 for pat in "chain leak_output" "type filter hook output priority filter; policy accept;" \
     "chain leak_forward" "type filter hook forward priority filter; policy accept;" \
+    "ip saddr 10.40.0.0/24 goto leak_lan" "chain leak_lan" \
     "meta mark $MARK accept" 'oif "lo" accept' "ct direction reply accept" \
     "ip6 daddr 2001:db8:99::7 tcp dport 22 accept" \
     "meta nfproto ipv6 limit rate 10/second log group $PORT snaplen 128" \
@@ -458,12 +537,12 @@ grep -E "blocked .*(:22 |:67 |:547 |10\.30\.0\.53:53 |\[fd00:30::53\]:53 |fe80|1
     "$LOG" && fail "a packet that passed was logged as blocked"
 grep -q "^$PORT " <(ip netns exec "$NS" cat /proc/net/netfilter/nfnetlink_log) &&
     pass "nflog group $PORT is bound" || fail "nflog group $PORT not bound"
+# 0-4, the listeners 5 and 6, two DNS listener pairs 7-10, nflog 11.
 helper=$(pgrep -P "$DPID")
 fds=$(ls /proc/"$helper"/fd 2>/dev/null | sort -n | tr '\n' ' ')
-flags=$(awk '/^flags:/ { print $2 }' /proc/"$helper"/fdinfo/5 2>/dev/null)
-[ "$fds" = "0 1 2 3 4 5 " ] && [ -n "$flags" ] && (( 8#$flags & 8#2000000 )) &&
+[ "$fds" = "0 1 2 3 4 5 6 7 8 9 10 11 " ] && cloexec_from 4 "$helper" &&
     pass "helper descriptors with nflog: $fds, close-on-exec" ||
-    fail "helper descriptors with nflog: '$fds', flags '$flags'"
+    fail "helper descriptors with nflog: '$fds'"
 
 # A flood cannot fill the log: the rules pass 10/s each, the helper
 # writes 5/s after a burst of 20, and counts the rest.
@@ -488,7 +567,8 @@ expect applied apply
 rs=$(ruleset)
 printf '%s\n' "$rs" | grep -q "chain leak_output" &&
     ! printf '%s\n' "$rs" | grep -q -e "chain leak_forward" -e "admin-prohibited" \
-    -e "chain prerouting" && pass "filter chains replaced" ||
+    -e "chain prerouting" -e "chain leak_lan" -e "chain lan" &&
+    pass "filter chains replaced" ||
     fail "filter chains after re-apply: $rs"
 probe 2001:db8:99::7 80 "REDIR [2001:db8:99::7]:80"
 refused udp 2001:db8:99::7 5353
@@ -501,6 +581,7 @@ expect ok clear
 expect ok port "$PORT"
 expect ok fam 46
 expect ok prerouting 1
+expect ok allow 10.40.0.0/24
 expect ok inc 0.0.0.0/0
 expect ok leaks 0
 expect applied apply
@@ -536,8 +617,10 @@ chmod 755 "$TMP/bin" "$TMP/bin/sudo"
 drv_start setpriv --reuid=nobody --regid=nogroup --clear-groups \
     env PATH="$TMP/bin:$PATH"
 expect started start
+expect "caller 65534" caller
 expect ok port "$PORT"
 expect ok fam 4
+expect ok scope caller
 expect ok inc 10.0.0.0/8
 expect "error: kernel refused the batch: Operation not permitted (the firewall needs root or CAP_NET_ADMIN)" apply
 grep -q -F -x -- "fake-sudo: -p [cshuttle] password for %u:  -- $DRIVE --firewall -v" "$LOG" &&
@@ -556,11 +639,90 @@ expect "error: firewall helper did not start (sudo refused*" start
 drv_end
 
 # The real sudo (Debian's sudoers has use_pty): the socketpair must reach
-# the helper as its stdin and stdout, or no socket can be passed.  As
+# the helper as its stdin and stdout, or no descriptor can be passed.  As
 # root, so no sudoers entry is needed.
-out=$(ip netns exec "$NS" python3 "$FW_NET" sudo "$DRIVE" "$PORT" 2>&1)
-[ "$out" = "READY 1 / OK / SOCKET / mark $MARK / rc 0" ] && ! has_table &&
+out=$(fwreq "?
+LISTEN < tcp 127.0.0.1 $PORT listen
+APPLY
+?
+MARK < udp -4 0
+?
+?mark" sudo -n -- | paste -sd '|' | sed 's/|/ \/ /g')
+[ "$out" = "READY 2 0 / OK / MARK / mark $MARK / rc 0" ] && ! has_table &&
     pass "real sudo: $out" || fail "real sudo: '$out'"
+
+# --- 10: a LAN gateway serves the allowed sources only ---------------------------------
+echo "== allowed sources"
+drv_start
+expect started start
+expect ok port "$PORT"
+expect ok fam 4
+expect ok laddr 0.0.0.0
+expect ok prerouting 1
+expect ok allow 10.40.0.2/32
+expect ok inc 10.30.0.0/24
+expect applied apply
+ruleset | grep -q "ip saddr 10.40.0.2 goto lan" && pass "a goto for 10.40.0.2" ||
+    fail "no goto for 10.40.0.2: $(ruleset)"
+ruleset | grep -q -F "meta nfproto ipv4 tcp dport $PORT ct direction original ct status ! dnat drop" &&
+    pass "the wildcard listener is guarded on its port" ||
+    fail "no port-only drop rule for the wildcard listener"
+tprobe 10.30.0.7 80 "REDIR 10.30.0.7:80" "$LAN"
+# A direct connection to the listener, from the LAN or from here, is
+# dropped: forwarded, it would come back to the listener (a loop).
+tprobe 10.40.0.1 "$PORT" TIMEOUT "$LAN"
+tprobe 10.20.5.1 "$PORT" TIMEOUT
+expect ok clear
+expect ok prerouting 1
+expect ok allow 192.0.2.0/24
+expect ok inc 10.30.0.0/24
+expect applied apply
+tprobe 10.30.0.7 80 "REAL 10.30.0.7:80" "$LAN"	# not an allowed source
+probe 10.30.0.7 80 "REDIR 10.30.0.7:80"		# this host: the output chain
+expect stopped stop
+drv_end
+has_table && fail "table left after the allowed sources"
+
+# --- 11: a caller other than root gets rules for its own sockets ----------------------------
+echo "== non-root caller"
+# The socketpair is made by nobody (as sudo's caller would make it), the
+# helper runs as root: its caller is nobody.  In a mount namespace of its
+# own, with an empty /run and no policy file, so that the host's slot
+# directory and policy stay as they are.
+rm -f "$TMP/nr.done"
+{
+	printf '?\nLISTEN < tcp 127.0.0.1 %s serve\nLISTEN < tcp ::1 %s serve\n' \
+	    "$PORT" "$PORT"
+	printf 'SUBNET inc 4 10.30.0.0 24 0 65535\nAPPLY\n?\n'
+	until [ -e "$TMP/nr.done" ]; do sleep 0.1; done
+} | ip netns exec "$NS" unshare -m --propagation private -- sh -c '
+	mount -n -t tmpfs cshuttle-test /run
+	[ -d /etc/cshuttle ] && mount -n -t tmpfs cshuttle-test /etc/cshuttle
+	exec "$@"' sh python3 "$FW_REQ" --peer-as 65534:65534 -- "$DRIVE" --firewall \
+    >"$TMP/nr.out" 2>"$TMP/nr.log" &
+nrpid=$!
+for _ in $(seq 100); do
+	[ "$(wc -l <"$TMP/nr.out")" -ge 2 ] && break
+	sleep 0.1
+done
+[ "$(paste -sd '|' "$TMP/nr.out")" = "READY 2 65534|OK" ] &&
+    pass "nobody's series applied" ||
+    fail "nobody's series: '$(cat "$TMP/nr.out")' $(cat "$TMP/nr.log")"
+text=$(ip netns exec "$NS" nft list chain inet "cshuttle_$PORT" output | grep -e return -e redirect)
+n=$(printf '%s\n' "$text" | grep -c .)
+k=$(printf '%s\n' "$text" | grep -c "meta skuid 65534 ")
+[ "$n" -gt 0 ] && [ "$n" = "$k" ] && pass "every output rule matches meta skuid 65534 ($k of $n)" ||
+    fail "skuid on $k of $n output rules: $text"
+probe 10.30.0.7 80 "REAL 10.30.0.7:80"		# root's: untouched
+got=$(ip netns exec "$NS" setpriv --reuid=nobody --regid=nogroup --clear-groups \
+    "$FW_PY" "$FW_NET" line 10.30.0.7 80)
+[ "$got" = "REDIR 10.30.0.7:80" ] && pass "nobody's connection is redirected" ||
+    fail "nobody's connection: '$got'"
+touch "$TMP/nr.done"
+wait "$nrpid"
+[ "$(tail -1 "$TMP/nr.out")" = "rc 0" ] && pass "nobody's helper ended at EOF" ||
+    fail "nobody's helper: $(cat "$TMP/nr.out")"
+wait_gone || fail "table left after the non-root caller"
 
 echo
 if [ "$FAILS" -ne 0 ]; then

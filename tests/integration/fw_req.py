@@ -17,9 +17,12 @@ stdin and stdout, and plays the script read from stdin on the other end:
   !sleep SECONDS
 
 SPEC is one of
-  tcp ADDR PORT [listen] [dual]   a TCP socket bound to ADDR:PORT (IPv6
+  tcp ADDR PORT [listen] [dual] [serve]
+                                  a TCP socket bound to ADDR:PORT (IPv6
                                   sockets are IPV6_V6ONLY unless dual);
-                                  ADDR -4 or -6: unbound
+                                  ADDR -4 or -6: unbound; serve: listen,
+                                  and answer each connection with
+                                  "REDIR <original destination>"
   udp ADDR PORT [dual]            the same for UDP
   unix                            one end of another socketpair
   pipe                            the read end of a pipe
@@ -34,13 +37,38 @@ helper's SO_PEERCRED then names them), not by this one.
 import os
 import select
 import socket
+import struct
 import subprocess
 import sys
+import threading
 import time
 
 SO_MARK = 36
 
 keep = []
+
+
+def orig_dst(c, fam):
+    try:
+        if fam == socket.AF_INET:
+            raw = c.getsockopt(socket.SOL_IP, 80, 16)
+            return "%s:%d" % (socket.inet_ntop(fam, raw[4:8]),
+                              struct.unpack("!H", raw[2:4])[0])
+        raw = c.getsockopt(socket.IPPROTO_IPV6, 80, 28)
+        return "[%s]:%d" % (socket.inet_ntop(fam, raw[8:24]),
+                            struct.unpack("!H", raw[2:4])[0])
+    except OSError:
+        return "no-orig"
+
+
+def serve(s):
+    while True:
+        c, _ = s.accept()
+        try:
+            c.sendall(("REDIR %s\n" % orig_dst(c, s.family)).encode())
+        except OSError:
+            pass
+        c.close()
 
 
 def make_fd(spec):
@@ -65,8 +93,10 @@ def make_fd(spec):
         s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     if addr not in ("-4", "-6"):
         s.bind((addr, port))
-    if "listen" in flags:
+    if "listen" in flags or "serve" in flags:
         s.listen(16)
+    if "serve" in flags:
+        threading.Thread(target=serve, args=(s,), daemon=True).start()
     keep.append(s)
     return s.fileno(), s
 
