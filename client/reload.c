@@ -214,7 +214,7 @@ reload_listen_equal(const struct options *a, const struct options *b)
 static void
 reload_restart_keys(const struct options *was, const struct options *now)
 {
-	const char	*keys[16];
+	const char	*keys[20];
 	int		 n = 0, i;
 
 	if (!reload_str_equal(was->remote, now->remote))
@@ -239,6 +239,16 @@ reload_restart_keys(const struct options *was, const struct options *now)
 		keys[n++] = "pidfile";
 	if (was->syslog != now->syslog)
 		keys[n++] = "syslog";
+	/* Whose traffic, and which hosts: the scope the helper was given. */
+	if (!reload_str_equal(was->user, now->user))
+		keys[n++] = "user";
+	if (!reload_str_equal(was->group, now->group))
+		keys[n++] = "group";
+	if (was->host_wide != now->host_wide)
+		keys[n++] = "host-wide";
+	if (was->nallow != now->nallow || memcmp(was->allow, now->allow,
+	    (size_t)now->nallow * sizeof(now->allow[0])) != 0)
+		keys[n++] = "allow-from";
 	for (i = 0; i < n; i++)
 		log_warn("needs a restart: %s", keys[i]);
 }
