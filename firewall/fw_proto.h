@@ -50,8 +50,8 @@
  *					family, on the same address and port
  *					Q, the local target of that
  *					nameserver; at most FW_MAX_DNS,
- *					distinct addresses, distinct Q, none
- *					equal to P
+ *					distinct addresses, a Q of its own
+ *					in its family, none equal to P
  *	BLOCKLEAKS 0|1			at most once, default 0
  *	SCOPE caller|host		at most once; whose locally generated
  *					traffic the rules take: the caller's
