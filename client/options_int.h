@@ -37,6 +37,7 @@ enum {
 	OPTIONS_OPT_ALIVE_INTERVAL,
 	OPTIONS_OPT_ALIVE_TIMEOUT,
 	OPTIONS_OPT_CONFIG,
+	OPTIONS_OPT_NAME,
 	OPTIONS_OPT_SUBNET,	/* configuration file only: subnet(s) = ... */
 	OPTIONS_OPT_END
 };
@@ -53,6 +54,7 @@ struct options_args {
 struct options_state {
 	int		 listen_port_only;	/* -l PORT given: its port, else -1 */
 	int		 nlisten_explicit;
+	bool		 in_file;		/* applying the configuration file */
 };
 
 /* ---- options.c ---- */

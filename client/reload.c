@@ -239,6 +239,8 @@ reload_restart_keys(const struct options *was, const struct options *now)
 		keys[n++] = "pidfile";
 	if (was->syslog != now->syslog)
 		keys[n++] = "syslog";
+	if (!reload_str_equal(was->name, now->name))
+		keys[n++] = "name";
 	for (i = 0; i < n; i++)
 		log_warn("needs a restart: %s", keys[i]);
 }

@@ -431,6 +431,7 @@ transport_cmd_open(const char *cmd, const char *remote, const char *config_file,
 		goto fail;
 	}
 	c->base.ops = &tcmd_ops;
+	c->base.name = "ssh command";
 	c->fd = c->errfd = -1;
 	c->pid = -1;
 	snprintf(c->name, sizeof(c->name), "%s", argv[0]);

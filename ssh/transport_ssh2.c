@@ -536,6 +536,7 @@ transport_ssh2_open(const struct sshcfg *cfg, const struct transport_open_opts *
 		return NULL;
 	}
 	t->base.ops = &ssh2_ops;
+	t->base.name = "libssh2";
 	t->fd = -1;
 	bootstrap_remote_init(&t->rs);
 	snprintf(t->host, sizeof(t->host), "%s", cfg->hostname);
