@@ -92,7 +92,9 @@ tty_prompt_cancel(const char *prompt, bool echo, char *buf, size_t len,
 			p = poll(&pfd, 1, TTY_STOP_MS);
 			if (p == -1 && errno == EINTR && tty_signal == 0)
 				continue;
-			if (p == -1 || stop(arg))
+			/* A signal caught in another thread interrupts
+			 * nobody's poll here: look at it every slice. */
+			if (p == -1 || tty_signal != 0 || stop(arg))
 				break;
 			if (p == 0)
 				continue;

@@ -423,9 +423,9 @@ ssh2_auth_methods(const struct sshcfg *cfg, const char *offered, enum ssh2_metho
 	size_t		 n;
 	int		 m, count = 0;
 
-	allowed[SSH2_M_PUBKEY] = cfg->pubkey_auth;
-	allowed[SSH2_M_KBDINT] = cfg->kbdint_auth;
-	allowed[SSH2_M_PASSWORD] = cfg->password_auth;
+	allowed[SSH2_M_PUBKEY] = !cfg->no_pubkey;
+	allowed[SSH2_M_KBDINT] = !cfg->no_kbdint;
+	allowed[SSH2_M_PASSWORD] = !cfg->no_password;
 	for (p = order; *p != '\0'; p += n, p += *p == ',') {
 		n = strcspn(p, ",");
 		for (m = 0; m < SSH2_M_COUNT; m++) {
@@ -659,9 +659,9 @@ ssh2_auth_explain(const struct ssh2_auth *a, const char *offered, int nmethods,
 		snprintf(err, errlen, "authentication failed for %s@%s: the server offers "
 		    "no method the built-in client may use (it offers: %s; the ssh "
 		    "configuration allows:%s%s%s); use `-e ssh` for others", cfg->user,
-		    cfg->hostname, offered, cfg->pubkey_auth ? " publickey" : "",
-		    cfg->kbdint_auth ? " keyboard-interactive" : "",
-		    cfg->password_auth ? " password" : "");
+		    cfg->hostname, offered, !cfg->no_pubkey ? " publickey" : "",
+		    !cfg->no_kbdint ? " keyboard-interactive" : "",
+		    !cfg->no_password ? " password" : "");
 	else if (a->given_refused)
 		snprintf(err, errlen, "authentication failed for %s@%s: the password given "
 		    "with -r was refused%s%s%s", cfg->user, cfg->hostname,

@@ -633,9 +633,9 @@ sshcfg_finish(struct sshcfg *cfg, const struct sshcfg_raw *raw,
 			goto nomem;
 		cfg->nglobal_known_hosts++;
 	}
-	cfg->pubkey_auth = raw->pubkey_auth != 0;
-	cfg->password_auth = raw->password_auth != 0;
-	cfg->kbdint_auth = raw->kbdint_auth != 0;
+	cfg->no_pubkey = raw->pubkey_auth == 0;
+	cfg->no_password = raw->password_auth == 0;
+	cfg->no_kbdint = raw->kbdint_auth == 0;
 	cfg->batch_mode = raw->batch_mode == 1;
 	cfg->check_host_ip = raw->check_host_ip == 1;
 	cfg->password_prompts = raw->password_prompts != -1 ? raw->password_prompts : 3;

@@ -310,7 +310,7 @@ lab_up() {
 	# The control sockets of this lab's tunnels (`cshuttle status`):
 	# the default, /run/cshuttle, is shared by every lab running as root,
 	# and two labs' tunnels would then claim the same names.
-	export CSHUTTLE_RUNTIME_DIR=$LAB_DIR/run
+	export CSHUTTLE_RUNTIME_DIR=$LAB_DIR/control
 	lab_say "lab $LAB_ID in $LAB_DIR"
 
 	lab_net || lab_die "network setup failed"

@@ -4,7 +4,8 @@
  * of the test's own ($CSHUTTLE_RUNTIME_DIR): where it lives and who may
  * use that directory, the default name, a live name refused and a stale
  * socket replaced, and the server in a real event loop: greeting, status
- * replies in a row, refused requests, too many connections.
+ * replies in a row, refused requests, too many connections, a client
+ * that never reads.
  */
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -273,6 +274,52 @@ test_serve(void **state)
 	free(st);
 }
 
+/* A client that asks and never reads is dropped after CONTROL_STALL_MS,
+ * and holds no more than one reply meanwhile. */
+static void
+test_stall(void **state)
+{
+	struct control	*c = NULL;
+	struct ev_loop	 loop;
+	char		 err[512], *buf = malloc(CONTROL_PROTO_MAXREPLY);
+	int		 fd, calls = 0, i, sndbuf = 4096;
+	uint64_t	 start;
+	ssize_t		 n;
+	size_t		 got = 0;
+	bool		 closed = false;
+
+	(void)state;
+	assert_int_equal(control_open("stall", &c, err, sizeof(err)), 0);
+	assert_int_equal(ev_init(&loop), 0);
+	loop.before_sleep = hook;
+	loop.hook_arg = c;
+	assert_int_equal(control_start(c, &loop, fake_fill, fake_bytes, &calls), 0);
+	fd = client(control_path(c));
+	(void)setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &sndbuf, sizeof(sndbuf));
+	/* Far more requests than the socket buffers hold replies for. */
+	for (i = 0; i < 400; i++) {
+		if (send(fd, "status\n", 7, MSG_DONTWAIT) != 7)
+			break;
+		spin(&loop, 1);
+	}
+	start = ev_now();
+	while (ev_now() - start < CONTROL_STALL_MS + 2 * CONTROL_TICK_MS)
+		spin(&loop, 10);
+	/* The replies are bounded by what the buffers took, not the
+	 * requests sent; then the end. */
+	assert_true(calls < 400);
+	while ((n = recv(fd, buf, CONTROL_PROTO_MAXREPLY, MSG_DONTWAIT)) > 0)
+		got += (size_t)n;
+	closed = n == 0 || (n < 0 && errno == ECONNRESET);
+	assert_true(closed);
+	assert_true(got > 0);
+	close(fd);
+	control_stop(c);
+	control_close(c);
+	ev_close(&loop);
+	free(buf);
+}
+
 int
 main(void)
 {
@@ -281,6 +328,7 @@ main(void)
 		cmocka_unit_test(test_name_default),
 		cmocka_unit_test(test_open_live_stale),
 		cmocka_unit_test(test_serve),
+		cmocka_unit_test(test_stall),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);

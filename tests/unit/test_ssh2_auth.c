@@ -18,8 +18,8 @@ cfg_all(void)
 {
 	struct sshcfg	c;
 
+	/* Zero is OpenSSH's default: every method allowed. */
 	memset(&c, 0, sizeof(c));
-	c.pubkey_auth = c.password_auth = c.kbdint_auth = true;
 	c.password_prompts = 3;
 	return c;
 }
@@ -49,8 +49,8 @@ test_methods(void **state)
 	assert_int_equal(ssh2_auth_methods(&c, "password", m), 1);
 	/* The configuration turns methods off. */
 	c.preferred_auth = NULL;
-	c.password_auth = false;
-	c.pubkey_auth = false;
+	c.no_password = true;
+	c.no_pubkey = true;
 	assert_int_equal(ssh2_auth_methods(&c, "publickey,password,keyboard-interactive", m), 1);
 	assert_int_equal(m[0], SSH2_M_KBDINT);
 }

@@ -550,9 +550,9 @@ check_auth(unsigned flags)
 
 	snprintf(cfgpath, sizeof(cfgpath), "%s", write_file("config", auth_config));
 	assert_int_equal(sshcfg_resolve_ex(&c, "a", cfgpath, flags, err, sizeof(err)), 0);
-	assert_false(c.password_auth);
-	assert_false(c.kbdint_auth);
-	assert_false(c.pubkey_auth);
+	assert_true(c.no_password);
+	assert_true(c.no_kbdint);
+	assert_true(c.no_pubkey);
 	assert_string_equal(c.preferred_auth, "password,publickey");
 	assert_int_equal(c.password_prompts, 1);
 	assert_true(c.batch_mode);
@@ -565,9 +565,9 @@ check_auth(unsigned flags)
 
 	/* The defaults, as OpenSSH 8.5 and later has them. */
 	assert_int_equal(sshcfg_resolve_ex(&c, "b", cfgpath, flags, err, sizeof(err)), 0);
-	assert_true(c.password_auth);
-	assert_false(c.kbdint_auth);	/* the older name */
-	assert_true(c.pubkey_auth);
+	assert_false(c.no_password);
+	assert_true(c.no_kbdint);	/* the older name */
+	assert_false(c.no_pubkey);
 	assert_null(c.preferred_auth);
 	assert_int_equal(c.password_prompts, 3);
 	assert_false(c.batch_mode);
@@ -577,7 +577,7 @@ check_auth(unsigned flags)
 	sshcfg_free(&c);
 
 	assert_int_equal(sshcfg_resolve_ex(&c, "other", cfgpath, flags, err, sizeof(err)), 0);
-	assert_true(c.kbdint_auth);
+	assert_false(c.no_kbdint);
 	assert_int_equal(c.nglobal_known_hosts, 2);
 	assert_string_equal(c.global_known_hosts[0], "/etc/ssh/ssh_known_hosts");
 	assert_string_equal(c.global_known_hosts[1], "/etc/ssh/ssh_known_hosts2");
