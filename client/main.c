@@ -10,9 +10,11 @@
  *      parent would take along; the parent waits for the child's verdict;
  *   3. the firewall helper (sudo may ask for a password: ask before
  *      anything else happens on the terminal);
- *   4. the local listeners (their port names the nftables table);
+ *   4. the local listeners (their port names the nftables table), then
+ *      the control socket `cshuttle status` reads (control.h);
  *   5. SSH + bootstrap + stub (blocking, bounded by ConnectTimeout; this
- *      first open may ask for passphrases, reconnects never do);
+ *      first open may ask for passphrases and passwords, a reconnect
+ *      for a password only);
  *   6. when the stub says HELLO: install the rules, print "connected",
  *      then the pid file, READY=1 and the -D parent's release.
  * Every failure path stops the helper, whose exit removes the table.
@@ -286,7 +288,7 @@ main(int argc, char **argv)
 	char				 name[CONTROL_NAME_MAX + 1];
 	ssize_t				 n;
 	bool				 stuck = false;
-	int				 rc;
+	int				 rc, r;
 
 	memset(&cfg, 0, sizeof(cfg));
 	memset(&c, 0, sizeof(c));
@@ -398,14 +400,13 @@ main(int argc, char **argv)
 	}
 	/* Before the first session, once the port that may name it is known. */
 	control_name_default(o->config, c.ls.port, name, sizeof(name));
-	if ((rc = control_open(o->name != NULL ? o->name : name, &c.control, err,
-	    sizeof(err))) == CONTROL_E_LIVE) {
+	r = control_open(o->name != NULL ? o->name : name, &c.control, err, sizeof(err));
+	if (r == CONTROL_E_LIVE) {
 		log_error("%s", err);
-		rc = CSHUTTLE_EXIT_FAIL;
 		goto out;
-	} else if (rc != 0)
+	}
+	if (r != 0)
 		log_warn("%s: `cshuttle status` will not see this tunnel", err);
-	rc = CSHUTTLE_EXIT_FAIL;
 	c.fwcfg.block_leaks = !o->no_block_leaks;
 	memset(&opts, 0, sizeof(opts));
 	opts.alive_interval_ms = o->alive_interval_ms;
