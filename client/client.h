@@ -21,6 +21,7 @@
 #include "options.h"
 #include "reload.h"
 
+struct control;
 struct dns_local;
 struct sshcfg;
 
@@ -41,6 +42,7 @@ struct client {
 	size_t			 ndns_plan;
 	struct options		*dns_owner;	/* whose dns_domains dns points to */
 	struct exempt_names	 bypass;	/* asked locally even when captured */
+	struct control		*control;	/* `cshuttle status`, NULL without */
 	char			 pidfile[PATH_MAX];	/* absolute, "" without */
 	bool			 pid_written;
 	bool			 up;		/* the first session came up */

@@ -10,9 +10,11 @@
  *      parent would take along; the parent waits for the child's verdict;
  *   3. the firewall helper (sudo may ask for a password: ask before
  *      anything else happens on the terminal);
- *   4. the local listeners (their port names the nftables table);
+ *   4. the local listeners (their port names the nftables table), then
+ *      the control socket `cshuttle status` reads (control.h);
  *   5. SSH + bootstrap + stub (blocking, bounded by ConnectTimeout; this
- *      first open may ask for passphrases, reconnects never do);
+ *      first open may ask for passphrases and passwords, a reconnect
+ *      for a password only);
  *   6. when the stub says HELLO: install the rules, print "connected",
  *      then the pid file, READY=1 and the -D parent's release.
  * Every failure path stops the helper, whose exit removes the table.
@@ -37,6 +39,7 @@
 #include <unistd.h>
 
 #include "client.h"
+#include "control.h"
 #include "daemon.h"
 #include "dns_local.h"
 #include "dnscap.h"
@@ -51,6 +54,7 @@
 #include "reload.h"
 #include "resolve.h"
 #include "sshconfig.h"
+#include "status.h"
 #include "transport.h"
 #include "tunnel.h"
 
@@ -139,6 +143,8 @@ main_transport(const struct options *o, const struct sshcfg *cfg,
 
 	to.stub_cache = o->stub_cache;
 	to.remote_tmpdir = o->remote_tmpdir;
+	to.password = o->remote_password;
+	to.unattended = o->daemon;
 	opts = &to;
 	if (o->ssh_cmd != NULL)
 		return transport_cmd_open(o->ssh_cmd, o->remote, o->ssh_config, opts,
@@ -237,6 +243,7 @@ main_connect(void *arg, const struct supervise_job *job,
 	opts.alive_interval_ms = job->alive_interval_ms;
 	opts.alive_timeout_ms = job->alive_timeout_ms;
 	opts.batch = true;
+	opts.ask_password = true;	/* when a terminal is there */
 	opts.abort = abort;
 	r->transport = main_transport(c->boot, c->cfg, &opts, &r->fail, r->err,
 	    sizeof(r->err));
@@ -453,8 +460,9 @@ main(int argc, char **argv)
 	enum transport_fail		 fail = TRANSPORT_F_NONE;
 	enum tunnel_end			 end;
 	char				 err[1024], self[PATH_MAX];
+	char				 name[CONTROL_NAME_MAX + 1];
 	bool				 stuck = false;
-	int				 rc;
+	int				 rc, r;
 
 	/* Before any other parsing: see main_firewall(). */
 	if (argc >= 2 && strcmp(argv[1], "--firewall") == 0)
@@ -467,6 +475,9 @@ main(int argc, char **argv)
 	c.reload.w.evfd = -1;
 	pthread_mutex_init(&c.mu, NULL);
 	log_init("cshuttle", 0);
+	/* A command of its own, with its own options (status.h). */
+	if (argc > 1 && strcmp(argv[1], "status") == 0)
+		return status_main(argc - 1, argv + 1);
 	if ((o = calloc(1, sizeof(*o))) == NULL) {
 		fprintf(stderr, "cshuttle: out of memory\n");
 		return CSHUTTLE_EXIT_FAIL;
@@ -512,6 +523,9 @@ main(int argc, char **argv)
 		free(o);
 		return rc;
 	}
+	if (o->remote_password != NULL && o->remote_password_argv)
+		log_warn("the password in -r is visible to other users (ps): use a key, "
+		    "or leave it out to be asked for it");
 	c.boot = c.live = c.dns_owner = o;
 	c.cfg = &cfg;
 	c.alive_interval_ms = o->alive_interval_ms;
@@ -568,6 +582,15 @@ main(int argc, char **argv)
 		log_error("%s", err);
 		goto out;
 	}
+	/* Before the first session, once the port that may name it is known. */
+	control_name_default(o->config, c.ls.port, name, sizeof(name));
+	r = control_open(o->name != NULL ? o->name : name, &c.control, err, sizeof(err));
+	if (r == CONTROL_E_LIVE) {
+		log_error("%s", err);
+		goto out;
+	}
+	if (r != 0)
+		log_warn("%s: `cshuttle status` will not see this tunnel", err);
 	c.fwcfg.block_leaks = !o->no_block_leaks;
 	memset(&opts, 0, sizeof(opts));
 	opts.alive_interval_ms = o->alive_interval_ms;
@@ -602,6 +625,8 @@ main(int argc, char **argv)
 	tp.hooks.connect = main_connect;
 	tp.hooks.exempt = main_exempt;
 	tp.reload_fd = reload_fd(&c.reload);
+	tp.control = c.control;
+	tp.fwcfg = &c.fwcfg;
 	tp.hooks.reload = reload_hup;
 	tp.hooks.reload_done = reload_done;
 	tp.hooks.arg = &c;
@@ -621,6 +646,7 @@ out:
 		t->ops->free(t);
 	dns_local_close(c.dns);
 	listen_close(&c.ls);
+	control_close(c.control);
 	if (c.pid_written)
 		pidfile_remove(c.pidfile, getpid());
 	/* A start that failed: the -D parent says why, with our code. */

@@ -19,6 +19,7 @@
 #include <unistd.h>
 
 #include "config.h"
+#include "control_proto.h"
 #include "options_int.h"
 #include "subnet.h"
 
@@ -57,6 +58,7 @@ static const struct option options_long[] = {
 	{ "host-wide",		no_argument,		NULL, OPTIONS_OPT_HOST_WIDE },
 	{ "allow-from",		required_argument,	NULL, OPTIONS_OPT_ALLOW_FROM },
 	{ "sudoers",		no_argument,		NULL, OPTIONS_OPT_SUDOERS },
+	{ "name",		required_argument,	NULL, OPTIONS_OPT_NAME },
 	{ NULL,			0,			NULL, 0 },
 };
 
@@ -249,10 +251,18 @@ options_remote_tmpdir(struct options *o, const char *arg, char *err, size_t errl
 	return options_string(&o->remote_tmpdir, "--remote-tmpdir", arg, err, errlen);
 }
 
+/*
+ * -r [user[:password]@]host[:port].  A password (sshuttle's syntax) is
+ * taken out of the user part and kept apart, so that no message, status
+ * or ssh command line shows it.
+ */
 static int
-options_remote(struct options *o, const char *arg, char *err, size_t errlen)
+options_remote(struct options *o, const struct options_state *st, const char *arg,
+    char *err, size_t errlen)
 {
-	const char *p;
+	const char	*p, *at, *colon;
+	char		*pw, *rest;
+	int		 ret;
 
 	/* A leading '-' would reach ssh as an option. */
 	if (*arg == '-')
@@ -262,7 +272,36 @@ options_remote(struct options *o, const char *arg, char *err, size_t errlen)
 		if (isspace((unsigned char)*p) || iscntrl((unsigned char)*p))
 			return options_fail(err, errlen, "-r: unexpected space "
 			    "or control character");
-	return options_string(&o->remote, "-r", arg, err, errlen);
+	if ((at = strrchr(arg, '@')) == NULL ||
+	    (colon = memchr(arg, ':', (size_t)(at - arg))) == NULL)
+		return options_string(&o->remote, "-r", arg, err, errlen);
+	if (colon == arg)
+		return options_fail(err, errlen, "-r: empty user name before the password");
+	if (colon + 1 == at)
+		return options_fail(err, errlen, "-r: empty password after \"user:\"");
+	if ((pw = strndup(colon + 1, (size_t)(at - colon - 1))) == NULL ||
+	    asprintf(&rest, "%.*s%s", (int)(colon - arg), arg, at) == -1) {
+		free(pw);
+		return options_nomem(err, errlen);
+	}
+	if (o->remote_password != NULL)
+		explicit_bzero(o->remote_password, strlen(o->remote_password));
+	free(o->remote_password);
+	o->remote_password = pw;
+	o->remote_password_argv = !st->in_file;
+	ret = options_string(&o->remote, "-r", rest, err, errlen);
+	free(rest);
+	return ret;
+}
+
+/* --name: what `cshuttle status` calls the tunnel (control_proto.h). */
+static int
+options_name(struct options *o, const char *arg, char *err, size_t errlen)
+{
+	if (!control_proto_name_ok(arg))
+		return options_fail(err, errlen, "--name \"%.80s\": 1 to %d letters, digits "
+		    "and ._@+- (not first: . or -)", arg, CONTROL_NAME_MAX);
+	return options_string(&o->name, "--name", arg, err, errlen);
 }
 
 /*
@@ -443,7 +482,7 @@ options_apply(struct options *o, struct options_state *st, int opt,
 {
 	switch (opt) {
 	case 'r':
-		return options_remote(o, arg, err, errlen);
+		return options_remote(o, st, arg, err, errlen);
 	case 'x':
 		return options_subnet(o, arg, true, err, errlen);
 	case 'X':
@@ -485,6 +524,8 @@ options_apply(struct options *o, struct options_state *st, int opt,
 		return options_account(&o->group, "--group", arg, err, errlen);
 	case OPTIONS_OPT_ALLOW_FROM:
 		return options_allow_from(o, arg, err, errlen);
+	case OPTIONS_OPT_NAME:
+		return options_name(o, arg, err, errlen);
 	}
 	return options_fail(err, errlen, "internal error: option %d", opt);
 }
@@ -532,6 +573,7 @@ options_parse_all(struct options *o, int argc, char **argv, const char *name,
 	o->alive_timeout_ms = OPTIONS_ALIVE_TIMEOUT_MS;
 	st.listen_port_only = -1;
 	st.nlisten_explicit = 0;
+	st.in_file = false;
 	if (err != NULL && errlen > 0)
 		*err = '\0';
 	(void)options_base();
@@ -815,6 +857,10 @@ options_free(struct options *o)
 	if (o == NULL)
 		return;
 	free(o->remote);
+	if (o->remote_password != NULL)
+		explicit_bzero(o->remote_password, strlen(o->remote_password));
+	free(o->remote_password);
+	free(o->name);
 	free(o->ssh_cmd);
 	free(o->ssh_config);
 	free(o->remote_tmpdir);

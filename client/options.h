@@ -74,7 +74,14 @@ struct options_name {
 };
 
 struct options {
-	char		*remote;	/* -r [user@]host[:port], NULL without one */
+	char		*remote;	/* -r [user@]host[:port], NULL without one
+					 * (a password given as user:pw@ is not
+					 * kept here, but in remote_password) */
+	char		*remote_password; /* -r user:PASSWORD@host, NULL without */
+	bool		 remote_password_argv;	/* ... given on the command line, where
+					 * ps shows it */
+	char		*name;		/* --name: the tunnel's name for `cshuttle
+					 * status`, NULL: the default (control.h) */
 	struct subnet_list subnets;	/* includes and excludes (exclude=true):
 					 * -x/-X/-s ones in the order given, then
 					 * the positional subnets; host names stay

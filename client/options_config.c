@@ -64,6 +64,7 @@ static const struct options_config_key {
 	{ "allow-from",		OPTIONS_OPT_ALLOW_FROM,		OPTIONS_CONFIG_LIST },
 	{ "verbose",		'v',				OPTIONS_CONFIG_LEVEL },
 	{ "quiet",		'q',				OPTIONS_CONFIG_BOOL },
+	{ "name",		OPTIONS_OPT_NAME,		OPTIONS_CONFIG_ONE },
 };
 
 static int
@@ -187,6 +188,7 @@ options_config_apply(struct options *o, struct options_state *st,
 	memset(&scratch, 0, sizeof(scratch));
 	scratch_st.listen_port_only = -1;
 	scratch_st.nlisten_explicit = 0;
+	scratch_st.in_file = st->in_file = true;
 	for (i = 0; i < cfg->n; i++) {
 		from = o->nnames;
 		sfrom = scratch.nnames;
@@ -206,6 +208,7 @@ options_config_apply(struct options *o, struct options_state *st,
 			break;
 		}
 	}
+	st->in_file = false;
 	options_free(&scratch);
 	return ret;
 }

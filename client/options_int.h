@@ -42,6 +42,7 @@ enum {
 	OPTIONS_OPT_HOST_WIDE,
 	OPTIONS_OPT_ALLOW_FROM,
 	OPTIONS_OPT_SUDOERS,
+	OPTIONS_OPT_NAME,
 	OPTIONS_OPT_SUBNET,	/* configuration file only: subnet(s) = ... */
 	OPTIONS_OPT_END
 };
@@ -58,6 +59,7 @@ struct options_args {
 struct options_state {
 	int		 listen_port_only;	/* -l PORT given: its port, else -1 */
 	int		 nlisten_explicit;
+	bool		 in_file;		/* applying the configuration file */
 };
 
 /* ---- options.c ---- */

@@ -13,6 +13,7 @@ options_usage(FILE *f)
 	fputs(
 "usage: cshuttle [options] -r [user@]host[:port] SUBNET...\n"
 "       cshuttle [options] --config FILE [SUBNET...]\n"
+"       cshuttle status [options] [NAME]   (see cshuttle status -h)\n"
 "       cshuttle --sudoers [USER]\n"
 "       cshuttle --firewall [-v|-q]...\n"
 "\n"
@@ -89,6 +90,9 @@ options_usage(FILE *f)
 "                        the remote host (1-3600, default 15)\n"
 "      --config FILE     read settings from FILE first (cshuttle.conf(5));\n"
 "                        the command line overrides them\n"
+"      --name NAME       call the tunnel NAME in `cshuttle status` (default:\n"
+"                        the --config file's name without .conf, else the\n"
+"                        listener port)\n"
 "  -v, --verbose         more messages (repeat for more)\n"
 "  -q, --quiet           only errors and warnings\n"
 "  -h, --help            show this help and exit\n"

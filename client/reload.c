@@ -249,6 +249,8 @@ reload_restart_keys(const struct options *was, const struct options *now)
 	if (was->nallow != now->nallow || memcmp(was->allow, now->allow,
 	    (size_t)now->nallow * sizeof(now->allow[0])) != 0)
 		keys[n++] = "allow-from";
+	if (!reload_str_equal(was->name, now->name))
+		keys[n++] = "name";
 	for (i = 0; i < n; i++)
 		log_warn("needs a restart: %s", keys[i]);
 }

@@ -29,6 +29,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "control.h"
 #include "fw.h"
 #include "log.h"
 #include "notify.h"
@@ -85,6 +86,7 @@ tunnel_before_sleep(struct ev_loop *loop, void *arg)
 	if (t->s != NULL && t->s->lost && !t->ended)
 		tunnel_reconnect_teardown(t);
 	dns_local_tick(t->dns);
+	control_collect(t->p->control);
 }
 
 static void
@@ -168,10 +170,18 @@ tunnel_timer_init(struct ev_timer *tm, void (*cb)(struct ev_loop *, struct ev_ti
 void
 tunnel_set_dns(struct tunnel *t, struct dns_local *dns)
 {
-	char	err[256];
+	char				 err[256];
+
+	const struct dns_local_stats	*ds;
 
 	if (dns == t->dns)
 		return;
+	/* Its counters stay in the status's totals. */
+	if (t->dns != NULL) {
+		ds = dns_local_stats(t->dns);
+		t->dns_queries_done += ds->queries_udp + ds->queries_tcp;
+		t->dns_failures_done += ds->servfail;
+	}
 	/* The old module's queries are forgotten; the answers that still
 	 * come for them are dropped as unknown (or fail a check). */
 	dns_local_stop(t->dns);
@@ -209,6 +219,36 @@ tunnel_ever_up(const struct tunnel *t)
 	return t->ever_up;
 }
 
+void
+tunnel_stats(const struct tunnel *t, struct tunnel_stats *st)
+{
+	const struct dns_local_stats	*ds;
+	struct mux_stats		 ms;
+
+	memset(st, 0, sizeof(*st));
+	st->streams_opened = t->done.streams_opened;
+	st->streams_failed = t->done.streams_failed;
+	st->bytes_in = t->done.bytes_in;
+	st->bytes_out = t->done.bytes_out;
+	if (t->s != NULL && t->s->mux != NULL) {
+		mux_stats(t->s->mux, &ms);
+		st->streams_opened += ms.streams_opened;
+		st->streams_failed += ms.streams_failed;
+		st->bytes_in += ms.bytes_in;
+		st->bytes_out += ms.bytes_out;
+		st->streams = ms.nstreams;
+	}
+	st->waiting = outage_len(&t->oq);
+	st->dns_queries = t->dns_queries_done;
+	st->dns_failures = t->dns_failures_done;
+	if (t->dns != NULL) {
+		ds = dns_local_stats(t->dns);
+		st->dns_queries += ds->queries_udp + ds->queries_tcp;
+		st->dns_failures += ds->servfail;
+	}
+	st->reconnects = t->reconnects;
+}
+
 enum tunnel_end
 tunnel_run(const struct tunnel_params *p, bool *stuck)
 {
@@ -226,6 +266,7 @@ tunnel_run(const struct tunnel_params *p, bool *stuck)
 	}
 	t->p = p;
 	t->sigfd = -1;
+	t->started = ev_now();
 	t->dns = p->dns;
 	t->alive_interval_ms = p->alive_interval_ms > 0 ? p->alive_interval_ms : 5000;
 	t->alive_timeout_ms = p->alive_timeout_ms > 0 ? p->alive_timeout_ms : 15000;
@@ -288,6 +329,14 @@ tunnel_run(const struct tunnel_params *p, bool *stuck)
 	}
 	t->status.when = ev_now() + TUNNEL_STATUS_MS;
 	tunnel_timer_add(&t->loop, &t->status);
+	/* `cshuttle status` sees the tunnel from its first session on. */
+	if (p->control != NULL && control_start(p->control, &t->loop, tunnel_control_fill,
+	    tunnel_control_bytes, t) != 0) {
+		log_error("cannot set up the event loop: %s", strerror(errno));
+		p->transport->ops->free(p->transport);
+		t->end = TUNNEL_END_SETUP;
+		goto out;
+	}
 	t->loop.before_sleep = tunnel_before_sleep;
 	t->loop.hook_arg = t;
 
@@ -313,8 +362,10 @@ out:
 		t->dead_tr->ops->free(t->dead_tr);
 	while (outage_pop(&t->oq, &c))
 		outage_reset(c.fd);
-	/* Out of the loop before it goes; main closes the listeners. */
+	/* Out of the loop before it goes; main closes the listeners and
+	 * the control socket. */
 	dns_local_stop(t->dns);
+	control_stop(p->control);
 	if (t->sigfd >= 0)
 		close(t->sigfd);
 	if (t->su_ok && !t->stuck)

@@ -20,6 +20,7 @@
 #include "proto.h"
 #include "supervise.h"
 
+struct control;
 struct transport;
 struct dns_local;
 struct tunnel;
@@ -64,6 +65,11 @@ struct tunnel_params {
 	const char		*remote;	/* for messages: "reconnected to HOST" */
 	int			 reload_fd;	/* watched for hooks.reload_done (only
 						 * with that hook) */
+	struct control		*control;	/* served for `cshuttle status`
+						 * (control.h), or NULL */
+	const struct fw_config	*fwcfg;		/* the rules in place, for the status
+						 * (a reload changes it between
+						 * passes), or NULL */
 	struct tunnel_hooks	 hooks;
 };
 
@@ -93,5 +99,19 @@ void	tunnel_set_reconnect(struct tunnel *t, bool on);
 /* What the stub of the current session can do (0 without a session). */
 uint32_t tunnel_features(const struct tunnel *t);
 bool	tunnel_ever_up(const struct tunnel *t);
+
+/* The run so far: counters cumulative over every session (and every DNS
+ * module a reload replaced), the rest as of now. */
+struct tunnel_stats {
+	uint64_t	streams_opened;		/* streams, ever */
+	uint64_t	streams_failed;		/* the remote could not connect */
+	uint64_t	bytes_in, bytes_out;	/* stream data received / sent */
+	size_t		streams;		/* open now */
+	size_t		waiting;		/* accepted, waiting for a session */
+	uint64_t	dns_queries;		/* captured queries (UDP and TCP) */
+	uint64_t	dns_failures;		/* answered with a made-up SERVFAIL */
+	uint64_t	reconnects;		/* sessions after the first */
+};
+void	tunnel_stats(const struct tunnel *t, struct tunnel_stats *st);
 
 #endif

@@ -11,6 +11,7 @@
  * tunnel_accept.c	the listeners and the outage queue
  * tunnel_dns.c		DNS queries carried by the session
  * tunnel_reconnect.c	after a lost session: the backoff, the worker
+ * tunnel_control.c	what `cshuttle status` sees of the loop
  *
  * Everything runs in the loop's thread.
  */
@@ -20,6 +21,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "control_proto.h"
 #include "dns_local.h"
 #include "ev.h"
 #include "mux.h"
@@ -74,9 +76,16 @@ struct tunnel {
 	unsigned		 tries;		/* attempts in this outage */
 	bool			 exempt_tried;	/* exemptions just changed: no second time */
 	char			 lost_reason[300];
+	char			 attempt_err[300];	/* the last failed attempt's */
 	struct transport	*dead_tr;	/* for the next worker to free */
 	uint64_t		 reconnects;
 	bool			 stuck;
+	/* for the status: the run so far */
+	uint64_t		 started;
+	const char		*transport_name;	/* of the last session */
+	struct mux_stats	 done;		/* the sessions that ended, summed */
+	uint64_t		 dns_queries_done, dns_failures_done;	/* of DNS
+						 * modules a reload replaced */
 	/* connections waiting for a session */
 	struct outage		 oq;
 	bool			 oq_full_logged;
@@ -126,6 +135,10 @@ int	tunnel_dns_send(void *arg, uint32_t id, const uint8_t *q, size_t len);
 void	tunnel_dns_reply(struct mux *m, const struct proto_frame *f, void *arg);
 /* The session that carried the tracked queries is gone: SERVFAIL them. */
 void	tunnel_dns_fail_all(struct tunnel *t);
+
+/* tunnel_control.c: control.h's callbacks, arg the tunnel */
+void	tunnel_control_fill(void *arg, struct control_status *st);
+void	tunnel_control_bytes(void *arg, uint64_t *in, uint64_t *out);
 
 /* tunnel_reconnect.c */
 /* The session died (t->s->lost): free it, then reconnect or end the

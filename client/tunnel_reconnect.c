@@ -115,6 +115,7 @@ tunnel_reconnect_worker_cb(struct ev_loop *loop, struct ev_io *io, uint32_t reve
 	}
 	if (r.transport != NULL) {
 		t->exempt_tried = false;
+		t->attempt_err[0] = '\0';
 		if (tunnel_session_start(t, r.transport) != 0)
 			tunnel_end(t, TUNNEL_END_SETUP);
 		return;
@@ -133,6 +134,8 @@ tunnel_reconnect_worker_cb(struct ev_loop *loop, struct ev_io *io, uint32_t reve
 		r.fail = TRANSPORT_F_CONNECT;
 	}
 	t->exempt_tried = false;
+	snprintf(t->attempt_err, sizeof(t->attempt_err), "%.*s",
+	    (int)sizeof(t->attempt_err) - 1, r.err);
 	if (!transport_fail_retryable(r.fail)) {
 		log_error("cannot reconnect: %s", r.err);
 		tunnel_end(t, r.fail == TRANSPORT_F_AUTH || r.fail == TRANSPORT_F_HOSTKEY ?

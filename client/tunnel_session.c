@@ -352,6 +352,7 @@ tunnel_session_start(struct tunnel *t, struct transport *tr)
 	}
 	s->tr = tr;
 	s->tio.fd = -1;
+	t->transport_name = tr->name;
 	if ((s->mux = mux_new(&t->loop, PROTO_ROLE_CLIENT, window, &tunnel_session_mux_ops,
 	    t)) == NULL) {
 		log_error("out of memory");
@@ -397,6 +398,13 @@ tunnel_session_free(struct tunnel *t)
 	    (unsigned long long)st.streams_failed,
 	    (unsigned long long)st.frames_in,
 	    (unsigned long long)st.frames_out);
+	/* The status's counters go on over sessions. */
+	t->done.streams_opened += st.streams_opened;
+	t->done.streams_failed += st.streams_failed;
+	t->done.bytes_in += st.bytes_in;
+	t->done.bytes_out += st.bytes_out;
+	t->done.frames_in += st.frames_in;
+	t->done.frames_out += st.frames_out;
 	ev_timer_del(&t->loop, &t->alive);
 	ev_io_del(&t->loop, &s->tio);
 	/* Every stream of the session is reset: their peers are gone. */

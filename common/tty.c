@@ -4,6 +4,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdbool.h>
 #include <string.h>
@@ -28,6 +29,7 @@ tty_catch(int sig)
 
 static const int tty_sigs[] = { SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGTSTP };
 #define TTY_NSIGS	(sizeof(tty_sigs) / sizeof(tty_sigs[0]))
+#define TTY_STOP_MS	100	/* how often tty_prompt_cancel() asks stop() */
 
 bool
 tty_can_prompt(void)
@@ -45,12 +47,20 @@ tty_can_prompt(void)
 int
 tty_prompt(const char *prompt, bool echo, char *buf, size_t len)
 {
+	return tty_prompt_cancel(prompt, echo, buf, len, NULL, NULL);
+}
+
+int
+tty_prompt_cancel(const char *prompt, bool echo, char *buf, size_t len,
+    bool (*stop)(void *arg), void *arg)
+{
 	struct sigaction	 sa, old[TTY_NSIGS];
 	struct termios		 saved, quiet;
+	struct pollfd		 pfd;
 	size_t			 i, n = 0;
 	ssize_t			 r, w;
 	char			 c;
-	int			 fd, rc = -1, restore = 0;
+	int			 fd, rc = -1, restore = 0, p;
 
 	if (len == 0)
 		return -1;
@@ -74,6 +84,21 @@ tty_prompt(const char *prompt, bool echo, char *buf, size_t len)
 	if (write(fd, prompt, strlen(prompt)) < 0)
 		goto out;
 	for (;;) {
+		/* In canonical mode the terminal is readable once a whole
+		 * line is typed: waiting in slices costs nothing. */
+		if (stop != NULL) {
+			pfd.fd = fd;
+			pfd.events = POLLIN;
+			p = poll(&pfd, 1, TTY_STOP_MS);
+			if (p == -1 && errno == EINTR && tty_signal == 0)
+				continue;
+			/* A signal caught in another thread interrupts
+			 * nobody's poll here: look at it every slice. */
+			if (p == -1 || tty_signal != 0 || stop(arg))
+				break;
+			if (p == 0)
+				continue;
+		}
 		r = read(fd, &c, 1);
 		if (r == -1 && errno == EINTR && tty_signal == 0)
 			continue;

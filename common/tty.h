@@ -16,6 +16,14 @@
  * Returns 0, or -1 when there is no terminal or the read failed.
  */
 int	tty_prompt(const char *prompt, bool echo, char *buf, size_t len);
+/*
+ * tty_prompt() that gives up when stop(arg) says so, asked about ten
+ * times a second while waiting for the answer (another thread cancels an
+ * open that asks: client/tunnel_reconnect.c).  Returns -1 then too, the
+ * terminal restored.
+ */
+int	tty_prompt_cancel(const char *prompt, bool echo, char *buf, size_t len,
+	    bool (*stop)(void *arg), void *arg);
 /* True when stdin is a terminal and /dev/tty can be opened. */
 bool	tty_can_prompt(void);
 

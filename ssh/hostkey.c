@@ -22,18 +22,14 @@
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
 
+#include "addr.h"
 #include "hostkey.h"
 #include "log.h"
 #include "remote.h"
 #include "tty.h"
 
 #define KH_LINE_MAX	8192
-#define KH_MAX_FILES	(SSHCFG_MAX_KNOWNHOSTS + 2)
-
-static const char *const kh_global_files[] = {
-	"/etc/ssh/ssh_known_hosts",
-	"/etc/ssh/ssh_known_hosts2",
-};
+#define KH_MAX_FILES	(2 * SSHCFG_MAX_KNOWNHOSTS)	/* user's and global */
 
 struct kh_type {
 	int		 hostkey;	/* LIBSSH2_HOSTKEY_TYPE_* */
@@ -92,6 +88,57 @@ hostkey_decide(enum hostkey_status st, enum sshcfg_strict strict, bool can_ask)
 		return HOSTKEY_REFUSE;
 	}
 	return HOSTKEY_REFUSE;
+}
+
+enum hostkey_action
+hostkey_decide_ip(enum hostkey_status host, enum hostkey_status ip,
+    enum sshcfg_strict strict, bool can_ask, bool *warn)
+{
+	*warn = false;
+	if (host != HOSTKEY_MATCH && host != HOSTKEY_NOTFOUND)
+		return HOSTKEY_REFUSE;
+	switch (ip) {
+	case HOSTKEY_MATCH:
+		return HOSTKEY_ACCEPT;
+	case HOSTKEY_NOTFOUND:
+		return HOSTKEY_ACCEPT_ADD;
+	case HOSTKEY_REVOKED:
+		return HOSTKEY_REFUSE;
+	case HOSTKEY_MISMATCH:
+		break;
+	}
+	/* The host's key is right, the address's is not: DNS may lie, or
+	 * the address moved.  ssh refuses under strict checking. */
+	switch (strict) {
+	case SSHCFG_STRICT_ASK:
+		return can_ask ? HOSTKEY_ASK : HOSTKEY_REFUSE;
+	case SSHCFG_STRICT_NO:
+		*warn = true;
+		return HOSTKEY_ACCEPT;
+	case SSHCFG_STRICT_YES:
+	case SSHCFG_STRICT_ACCEPT_NEW:
+		return HOSTKEY_REFUSE;
+	}
+	return HOSTKEY_REFUSE;
+}
+
+void
+hostkey_names(const struct sshcfg *cfg, const char *addr, char *name, size_t namelen,
+    char *ipname, size_t ipnamelen)
+{
+	struct addr	a;
+
+	/* ssh looks an alias up as it is: no port. */
+	if (cfg->host_key_alias != NULL)
+		hostkey_lookup_name(cfg->host_key_alias, 22, name, namelen);
+	else
+		hostkey_lookup_name(cfg->hostname, cfg->port, name, namelen);
+	ipname[0] = '\0';
+	if (!cfg->check_host_ip || addr == NULL || *addr == '\0' ||
+	    strcasecmp(addr, cfg->hostname) == 0 ||
+	    (addr_parse(&a, addr, (size_t)-1, ADDR_P_SCOPE, 0) == 0 && addr_is_loopback(&a)))
+		return;
+	hostkey_lookup_name(addr, cfg->port, ipname, ipnamelen);
 }
 
 /* Standard base64 with padding; returns the length written. */
@@ -356,6 +403,8 @@ hostkey_known_types(const char *const *files, int nfiles, const char *name,
 		kh_scan(files[i], kh_types_cb, &c);
 }
 
+/* The user's files, then the global ones (GlobalKnownHostsFile): all
+ * read, only the user's first one ever written. */
 static int
 kh_files(const struct sshcfg *cfg, const char **files)
 {
@@ -363,8 +412,8 @@ kh_files(const struct sshcfg *cfg, const char **files)
 
 	for (i = 0; i < cfg->nknown_hosts && i < SSHCFG_MAX_KNOWNHOSTS; i++)
 		files[n++] = cfg->known_hosts[i];
-	for (i = 0; i < 2; i++)
-		files[n++] = kh_global_files[i];
+	for (i = 0; i < cfg->nglobal_known_hosts && i < SSHCFG_MAX_KNOWNHOSTS; i++)
+		files[n++] = cfg->global_known_hosts[i];
 	return n;
 }
 
@@ -372,11 +421,11 @@ void
 hostkey_prefer(LIBSSH2_SESSION *s, const struct sshcfg *cfg)
 {
 	const char	*files[KH_MAX_FILES], **algs = NULL;
-	char		 name[300], known[512], pref[1024];
+	char		 name[300], ipname[300], known[512], pref[1024];
 	size_t		 len;
 	int		 nfiles, nalgs, i;
 
-	hostkey_lookup_name(cfg->hostname, cfg->port, name, sizeof(name));
+	hostkey_names(cfg, NULL, name, sizeof(name), ipname, sizeof(ipname));
 	nfiles = kh_files(cfg, files);
 	hostkey_known_types(files, nfiles, name, known, sizeof(known));
 	/* Nothing recorded: prefer Ed25519 as OpenSSH does (libssh2 would
@@ -450,6 +499,37 @@ kh_check_cb(const struct kh_line *l, void *arg)
 		snprintf(c->where, sizeof(c->where), "%s:%d", l->file, l->lineno);
 }
 
+/* What the files say about `name` and this key (c filled in). */
+static enum hostkey_status
+kh_status(const struct kh_check_ctx *c)
+{
+	if (c->revoked)
+		return HOSTKEY_REVOKED;
+	if (c->match)
+		return HOSTKEY_MATCH;
+	if (c->where[0] != '\0')
+		return HOSTKEY_MISMATCH;
+	return HOSTKEY_NOTFOUND;
+}
+
+enum hostkey_status
+hostkey_lookup(const char *const *files, int nfiles, const char *name, const char *type,
+    const char *b64, char *where, size_t wherelen)
+{
+	struct kh_check_ctx	c;
+	int			i;
+
+	memset(&c, 0, sizeof(c));
+	c.name = name;
+	c.type = type;
+	c.b64 = b64;
+	for (i = 0; i < nfiles; i++)
+		kh_scan(files[i], kh_check_cb, &c);
+	if (wherelen > 0)
+		snprintf(where, wherelen, "%s", c.where);
+	return kh_status(&c);
+}
+
 /* Append one entry to a known_hosts file, creating it (and its directory). */
 static int
 kh_append(LIBSSH2_SESSION *s, const char *file, const char *name, const char *key,
@@ -504,6 +584,45 @@ out:
 	return rc;
 }
 
+/* Record the key in the user's first known_hosts file under `field`
+ * (the host's name, the address's, or both: "name,ip").  A failure is a
+ * warning: the key was accepted. */
+static void
+kh_record(LIBSSH2_SESSION *s, const struct sshcfg *cfg, const char *field,
+    const char *key, size_t keylen, const struct kh_type *kt, const char *fp)
+{
+	char	aerr[256];
+
+	if (cfg->nknown_hosts == 0) {
+		log_warn("host key for %s (%s %s) accepted but not recorded: no "
+		    "known_hosts file", field, kt->label, fp);
+		return;
+	}
+	if (kh_append(s, cfg->known_hosts[0], field, key, keylen, kt->kbit, aerr,
+	    sizeof(aerr)) != 0) {
+		log_warn("host key for %s accepted but not recorded: %s", field, aerr);
+		return;
+	}
+	log_info("added host key for %s (%s %s) to %s", field, kt->label, fp,
+	    cfg->known_hosts[0]);
+}
+
+/* yes/no on the terminal: 1 yes, 0 no or no answer. */
+static int
+kh_confirm(const char *question, const char *fp)
+{
+	char	answer[128];
+	int	r;
+
+	for (;;) {
+		if (tty_prompt(question, true, answer, sizeof(answer)) != 0)
+			return 0;
+		if ((r = hostkey_answer(answer, fp)) >= 0)
+			return r;
+		question = "Please type 'yes', 'no' or the fingerprint: ";
+	}
+}
+
 int
 hostkey_verify(LIBSSH2_SESSION *s, const struct sshcfg *cfg, const char *addr,
     bool batch, char *err, size_t errlen)
@@ -511,13 +630,14 @@ hostkey_verify(LIBSSH2_SESSION *s, const struct sshcfg *cfg, const char *addr,
 	const struct kh_type		*kt = NULL;
 	struct kh_check_ctx		 c;
 	struct libssh2_knownhost	*ext = NULL;
-	enum hostkey_status		 st;
-	enum hostkey_action		 act;
+	enum hostkey_status		 st, ipst = HOSTKEY_NOTFOUND;
+	enum hostkey_action		 act, ipact = HOSTKEY_ACCEPT;
 	const char			*key, *files[KH_MAX_FILES];
-	char				 name[300], fp[80], *b64 = NULL, answer[128], prompt[1024];
-	char				 aerr[256];
+	char				 name[300], ipname[300], ipwhere[300], fp[80];
+	char				 *b64 = NULL, prompt[1400], both[620], spoof[700];
 	size_t				 keylen = 0, i;
 	int				 type = 0, nfiles, r, rc = -1;
+	bool				 can_ask = !batch && tty_can_prompt(), warn = false;
 
 	if ((key = libssh2_session_hostkey(s, &keylen, &type)) == NULL || keylen == 0) {
 		snprintf(err, errlen, "the server sent no host key");
@@ -526,7 +646,7 @@ hostkey_verify(LIBSSH2_SESSION *s, const struct sshcfg *cfg, const char *addr,
 	for (i = 0; i < sizeof(kh_types) / sizeof(kh_types[0]); i++)
 		if (kh_types[i].hostkey == type)
 			kt = &kh_types[i];
-	hostkey_lookup_name(cfg->hostname, cfg->port, name, sizeof(name));
+	hostkey_names(cfg, addr, name, sizeof(name), ipname, sizeof(ipname));
 	if (hostkey_fingerprint((const unsigned char *)key, keylen, fp, sizeof(fp)) != 0) {
 		snprintf(err, errlen, "cannot compute the host key fingerprint");
 		return -1;
@@ -549,15 +669,7 @@ hostkey_verify(LIBSSH2_SESSION *s, const struct sshcfg *cfg, const char *addr,
 	nfiles = kh_files(cfg, files);
 	for (r = 0; r < nfiles; r++)
 		kh_scan(files[r], kh_check_cb, &c);
-
-	if (c.revoked)
-		st = HOSTKEY_REVOKED;
-	else if (c.match)
-		st = HOSTKEY_MATCH;
-	else if (c.where[0] != '\0')
-		st = HOSTKEY_MISMATCH;
-	else
-		st = HOSTKEY_NOTFOUND;
+	st = kh_status(&c);
 	/* Cross-check with libssh2's own matcher (exact and hashed names;
 	 * the name is passed pre-formatted so it does not fall back from
 	 * [host]:port to host).  It can only make us stricter. */
@@ -570,25 +682,43 @@ hostkey_verify(LIBSSH2_SESSION *s, const struct sshcfg *cfg, const char *addr,
 	}
 	if (c.kh != NULL)
 		libssh2_knownhost_free(c.kh);
+	/* CheckHostIP: what the files say about the address, too. */
+	if (ipname[0] != '\0')
+		ipst = hostkey_lookup(files, nfiles, ipname, kt->name, b64, ipwhere,
+		    sizeof(ipwhere));
 
-	act = hostkey_decide(st, cfg->strict, !batch && tty_can_prompt());
+	act = hostkey_decide(st, cfg->strict, can_ask);
 	log_debug("host key for %s: %s %s, %s", name, kt->label, fp,
 	    st == HOSTKEY_MATCH ? "known" : st == HOSTKEY_MISMATCH ? "CHANGED" :
 	    st == HOSTKEY_REVOKED ? "REVOKED" : "not known");
+	if (ipname[0] != '\0')
+		log_debug("host key for the address %s: %s", ipname,
+		    ipst == HOSTKEY_MATCH ? "known" : ipst == HOSTKEY_MISMATCH ? "different" :
+		    ipst == HOSTKEY_REVOKED ? "REVOKED" : "not known");
 
 	switch (act) {
 	case HOSTKEY_ACCEPT:
-		rc = 0;
-		goto out;
+	case HOSTKEY_ACCEPT_ADD:
+		break;
 	case HOSTKEY_REFUSE:
 		if (st == HOSTKEY_REVOKED)
 			snprintf(err, errlen, "host key for %s is marked as revoked in %s (%s %s)",
 			    name, c.where, kt->label, fp);
-		else if (st == HOSTKEY_MISMATCH)
+		else if (st == HOSTKEY_MISMATCH) {
+			/* As ssh: a host key and an address key that change
+			 * together may be DNS spoofing, or a real move. */
+			spoof[0] = '\0';
+			if (ipname[0] != '\0' && ipst != HOSTKEY_MISMATCH)
+				snprintf(spoof, sizeof(spoof), "; the key for the IP address %s %s, "
+				    "which may mean DNS spoofing", ipname,
+				    ipst == HOSTKEY_MATCH ? "is unchanged" : "is not known");
+			else if (ipname[0] != '\0')
+				snprintf(spoof, sizeof(spoof), "; the key for the IP address %s "
+				    "differs too (%s)", ipname, ipwhere);
 			snprintf(err, errlen, "host key for %s has changed (%s %s): possible "
 			    "man-in-the-middle attack; if the change is expected, remove the old "
-			    "key (%s)", name, kt->label, fp, c.where);
-		else if (cfg->strict == SSHCFG_STRICT_YES)
+			    "key (%s)%s", name, kt->label, fp, c.where, spoof);
+		} else if (cfg->strict == SSHCFG_STRICT_YES)
 			snprintf(err, errlen, "host key for %s is not known (%s %s) and "
 			    "StrictHostKeyChecking is yes", name, kt->label, fp);
 		else
@@ -605,38 +735,52 @@ hostkey_verify(LIBSSH2_SESSION *s, const struct sshcfg *cfg, const char *addr,
 		    name, addr ? " (" : "", addr ? addr : "", addr ? ")" : "", kt->label, fp,
 		    c.other[0] ? "Keys of another type (" : "", c.other,
 		    c.other[0] ? ") are already known for this host.\n" : "");
-		for (;;) {
-			if (tty_prompt(prompt, true, answer, sizeof(answer)) != 0) {
-				snprintf(err, errlen, "host key for %s (%s %s) was not confirmed",
-				    name, kt->label, fp);
-				goto out;
-			}
-			if ((r = hostkey_answer(answer, fp)) >= 0)
-				break;
-			snprintf(prompt, sizeof(prompt), "Please type 'yes', 'no' or the fingerprint: ");
-		}
-		if (r == 0) {
+		if (!kh_confirm(prompt, fp)) {
 			snprintf(err, errlen, "host key for %s (%s %s) was not accepted",
 			    name, kt->label, fp);
 			goto out;
 		}
-		/* FALLTHROUGH */
-	case HOSTKEY_ACCEPT_ADD:
-		rc = 0;
-		if (cfg->nknown_hosts == 0) {
-			log_warn("host key for %s (%s %s) accepted but not recorded: "
-			    "no known_hosts file", name, kt->label, fp);
-			goto out;
-		}
-		if (kh_append(s, cfg->known_hosts[0], name, key, keylen, kt->kbit,
-		    aerr, sizeof(aerr)) != 0) {
-			log_warn("host key for %s accepted but not recorded: %s", name, aerr);
-			goto out;
-		}
-		log_info("added host key for %s (%s %s) to %s", name, kt->label, fp,
-		    cfg->known_hosts[0]);
-		goto out;
+		break;
 	}
+
+	/* The host's key is good (or accepted): now the address's. */
+	if (ipname[0] != '\0') {
+		ipact = hostkey_decide_ip(st, ipst, cfg->strict, can_ask, &warn);
+		snprintf(prompt, sizeof(prompt), "the %s host key for %s differs from the key "
+		    "for the IP address %s (%s)", kt->label, name, ipname, ipwhere);
+		if (ipact == HOSTKEY_REFUSE) {
+			snprintf(err, errlen, "%s%s", prompt, ipst == HOSTKEY_REVOKED ?
+			    ": that key is revoked for the address" :
+			    ", and StrictHostKeyChecking is not off: remove the address's old "
+			    "key if the change is expected");
+			goto out;
+		}
+		if (ipact == HOSTKEY_ASK) {
+			snprintf(prompt + strlen(prompt), sizeof(prompt) - strlen(prompt),
+			    ".\nAre you sure you want to continue connecting (yes/no)? ");
+			prompt[0] = 'T';
+			if (!kh_confirm(prompt, fp)) {
+				snprintf(err, errlen, "host key for %s (%s %s) was not accepted: it "
+				    "differs from the key for the IP address %s", name, kt->label, fp,
+				    ipname);
+				goto out;
+			}
+		}
+		if (warn)
+			log_warn("%s", prompt);
+	}
+	rc = 0;
+	/* Recorded only in the user's first file, under the alias when
+	 * there is one; with CheckHostIP a new host is recorded with its
+	 * address on the same line, as ssh writes it. */
+	if (act == HOSTKEY_ACCEPT_ADD || act == HOSTKEY_ASK) {
+		if (ipact == HOSTKEY_ACCEPT_ADD) {
+			snprintf(both, sizeof(both), "%s,%s", name, ipname);
+			kh_record(s, cfg, both, key, keylen, kt, fp);
+		} else
+			kh_record(s, cfg, name, key, keylen, kt, fp);
+	} else if (ipact == HOSTKEY_ACCEPT_ADD)
+		kh_record(s, cfg, ipname, key, keylen, kt, fp);
 out:
 	free(b64);
 	return rc;

@@ -3,11 +3,19 @@
  * hostkey.h - OpenSSH-style host key checking for the libssh2 transport.
  *
  * known_hosts files are read as OpenSSH reads them: the UserKnownHostsFile
- * list from the configuration plus the system-wide files; plain, wildcard
- * (*, ?, !negation) and hashed (|1|) host fields; "[host]:port" names when
- * the port is not 22; @revoked entries; @cert-authority entries are
- * ignored (libssh2 1.10 has no certificate support).  A missing file is an
- * empty one; lines that cannot be parsed are skipped, not fatal.
+ * list from the configuration plus the GlobalKnownHostsFile list (read,
+ * never written); plain, wildcard (*, ?, !negation) and hashed (|1|) host
+ * fields; "[host]:port" names when the port is not 22; @revoked entries;
+ * @cert-authority entries are ignored (libssh2 1.10 has no certificate
+ * support).  A missing file is an empty one; lines that cannot be parsed
+ * are skipped, not fatal.
+ *
+ * HostKeyAlias: the key is looked up, and recorded, under the alias
+ * alone (no port), never under the host name or address.  CheckHostIP:
+ * the address's entry ("[addr]:port" when the port is not 22) is checked
+ * too, as ssh does: recorded beside a new or known host's, and a key that
+ * differs from it is refused, asked about, or warned about, as
+ * StrictHostKeyChecking says.
  */
 #ifndef CSHUTTLE_HOSTKEY_H
 #define CSHUTTLE_HOSTKEY_H
@@ -37,6 +45,36 @@ enum hostkey_action {
  * StrictHostKeyChecking setting and whether a terminal is available. */
 enum hostkey_action hostkey_decide(enum hostkey_status st, enum sshcfg_strict strict,
 	    bool can_ask);
+
+/*
+ * CheckHostIP's table (pure): the address's status `ip` beside the
+ * host's `host` (already accepted, or about to be: MATCH or NOTFOUND).
+ * HOSTKEY_ACCEPT: nothing to do; HOSTKEY_ACCEPT_ADD: record the address
+ * beside the host; HOSTKEY_ASK: the keys differ, confirm on the
+ * terminal; HOSTKEY_REFUSE: they differ under strict checking (or the
+ * key is revoked for the address).  A difference under
+ * StrictHostKeyChecking no is accepted with a warning (*warn set).
+ */
+enum hostkey_action hostkey_decide_ip(enum hostkey_status host, enum hostkey_status ip,
+	    enum sshcfg_strict strict, bool can_ask, bool *warn);
+
+/*
+ * The names a key is looked up under (pure): `name` is HostKeyAlias, or
+ * hostkey_lookup_name() of HostName and Port; `ipname` is the address's
+ * lookup name when CheckHostIP applies (set, an address known, not a
+ * loopback one, not the host name itself), else "".
+ */
+void	hostkey_names(const struct sshcfg *cfg, const char *addr, char *name,
+	    size_t namelen, char *ipname, size_t ipnamelen);
+
+/*
+ * The status of the key (its type name, as in known_hosts, and its
+ * base64) for `name` in the files; `where` gets "file:line" of a
+ * mismatch or revocation ("" else).  Unreadable and missing files count
+ * as empty.
+ */
+enum hostkey_status hostkey_lookup(const char *const *files, int nfiles, const char *name,
+	    const char *type, const char *b64, char *where, size_t wherelen);
 
 /* "SHA256:<base64 without padding>" of a public key blob, as OpenSSH
  * prints it.  Returns 0, or -1 when out is too small. */

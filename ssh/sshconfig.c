@@ -49,6 +49,8 @@ sshcfg_raw_init(struct sshcfg_raw *raw)
 	memset(raw, 0, sizeof(*raw));
 	raw->port = raw->identities_only = raw->strict = -1;
 	raw->connect_timeout = -1;
+	raw->pubkey_auth = raw->password_auth = raw->kbdint_auth = -1;
+	raw->password_prompts = raw->batch_mode = raw->check_host_ip = -1;
 }
 
 static void
@@ -65,6 +67,10 @@ sshcfg_raw_free(struct sshcfg_raw *raw)
 		free(raw->known_hosts[i]);
 	for (i = 0; i < raw->nidentity; i++)
 		free(raw->identity[i]);
+	free(raw->preferred_auth);
+	free(raw->host_key_alias);
+	for (i = 0; i < raw->nglobal_known_hosts; i++)
+		free(raw->global_known_hosts[i]);
 	memset(raw, 0, sizeof(*raw));
 }
 
@@ -223,6 +229,9 @@ sshcfg_yesno(const char *s)
 {
 	if (strcasecmp(s, "yes") == 0 || strcasecmp(s, "true") == 0)
 		return 1;
+	/* PubkeyAuthentication's kinds of yes (OpenSSH 8.9 on). */
+	if (strcasecmp(s, "unbound") == 0 || strcasecmp(s, "host-bound") == 0)
+		return 1;
 	if (strcasecmp(s, "no") == 0 || strcasecmp(s, "false") == 0)
 		return 0;
 	return -1;
@@ -254,37 +263,65 @@ sshcfg_first(char **dst, const char *v, char *why, size_t whylen)
 	return 0;
 }
 
+/* A list of files (UserKnownHostsFile, GlobalKnownHostsFile): the first
+ * line wins whole; "none" alone is no file. */
+static int
+sshcfg_files(char **list, int *n, bool *set, const char *key, char **av, int ac,
+    char *why, size_t whylen)
+{
+	int	i;
+
+	if (ac < 1)
+		return sshcfg_fail(why, whylen, "%s needs an argument", key);
+	if (ac > SSHCFG_MAX_KNOWNHOSTS)
+		return sshcfg_fail(why, whylen, "more than %d files for %s",
+		    SSHCFG_MAX_KNOWNHOSTS, key);
+	if (*set)
+		return 0;
+	*set = true;
+	if (ac == 1 && strcasecmp(av[0], "none") == 0)
+		return 0;
+	for (i = 0; i < ac; i++) {
+		if ((list[i] = strdup(av[i])) == NULL)
+			return sshcfg_fail(why, whylen, "out of memory");
+		(*n)++;
+	}
+	return 0;
+}
+
+/* A yes/no keyword into *dst, unless a value was already obtained. */
+static int
+sshcfg_flag(int *dst, const char *key, const char *v, char *why, size_t whylen)
+{
+	int	x;
+
+	if ((x = sshcfg_yesno(v)) == -1)
+		return sshcfg_fail(why, whylen, "%s: expected yes or no, not \"%s\"", key, v);
+	if (*dst == -1)
+		*dst = x;
+	return 0;
+}
+
 /* See sshconfig_priv.h. */
 int
 sshcfg_apply(struct sshcfg_raw *raw, const char *key, char **av, int ac,
     const char *rest, bool from_ssh, char *why, size_t whylen)
 {
 	const char *v;
-	int i, x;
+	char *end = NULL;
+	int x;
 
 	if (strcasecmp(key, "proxycommand") == 0) {
 		if (*rest == '\0')
 			return sshcfg_fail(why, whylen, "%s needs an argument", key);
 		return sshcfg_first(&raw->proxy_command, rest, why, whylen);
 	}
-	if (strcasecmp(key, "userknownhostsfile") == 0) {
-		if (ac < 1)
-			return sshcfg_fail(why, whylen, "%s needs an argument", key);
-		if (ac > SSHCFG_MAX_KNOWNHOSTS)
-			return sshcfg_fail(why, whylen, "more than %d files for %s",
-			    SSHCFG_MAX_KNOWNHOSTS, key);
-		if (raw->known_hosts_set)
-			return 0;
-		raw->known_hosts_set = true;
-		if (ac == 1 && strcasecmp(av[0], "none") == 0)
-			return 0;
-		for (i = 0; i < ac; i++) {
-			if ((raw->known_hosts[i] = strdup(av[i])) == NULL)
-				return sshcfg_fail(why, whylen, "out of memory");
-			raw->nknown_hosts++;
-		}
-		return 0;
-	}
+	if (strcasecmp(key, "userknownhostsfile") == 0)
+		return sshcfg_files(raw->known_hosts, &raw->nknown_hosts,
+		    &raw->known_hosts_set, key, av, ac, why, whylen);
+	if (strcasecmp(key, "globalknownhostsfile") == 0)
+		return sshcfg_files(raw->global_known_hosts, &raw->nglobal_known_hosts,
+		    &raw->global_known_hosts_set, key, av, ac, why, whylen);
 
 	/* Everything else takes exactly one value. */
 	if (strcasecmp(key, "hostname") != 0 && strcasecmp(key, "user") != 0 &&
@@ -293,7 +330,16 @@ sshcfg_apply(struct sshcfg_raw *raw, const char *key, char **av, int ac,
 	    strcasecmp(key, "stricthostkeychecking") != 0 &&
 	    strcasecmp(key, "connecttimeout") != 0 &&
 	    strcasecmp(key, "proxyjump") != 0 &&
-	    strcasecmp(key, "identityagent") != 0)
+	    strcasecmp(key, "identityagent") != 0 &&
+	    strcasecmp(key, "pubkeyauthentication") != 0 &&
+	    strcasecmp(key, "passwordauthentication") != 0 &&
+	    strcasecmp(key, "kbdinteractiveauthentication") != 0 &&
+	    strcasecmp(key, "challengeresponseauthentication") != 0 &&
+	    strcasecmp(key, "preferredauthentications") != 0 &&
+	    strcasecmp(key, "numberofpasswordprompts") != 0 &&
+	    strcasecmp(key, "batchmode") != 0 &&
+	    strcasecmp(key, "hostkeyalias") != 0 &&
+	    strcasecmp(key, "checkhostip") != 0)
 		return 0;
 	if (from_ssh)
 		v = rest;
@@ -313,6 +359,31 @@ sshcfg_apply(struct sshcfg_raw *raw, const char *key, char **av, int ac,
 		return sshcfg_first(&raw->proxy_jump, v, why, whylen);
 	if (strcasecmp(key, "identityagent") == 0)
 		return sshcfg_first(&raw->identity_agent, v, why, whylen);
+	if (strcasecmp(key, "preferredauthentications") == 0)
+		return sshcfg_first(&raw->preferred_auth, v, why, whylen);
+	if (strcasecmp(key, "hostkeyalias") == 0)
+		return sshcfg_first(&raw->host_key_alias, v, why, whylen);
+	if (strcasecmp(key, "pubkeyauthentication") == 0)
+		return sshcfg_flag(&raw->pubkey_auth, key, v, why, whylen);
+	if (strcasecmp(key, "passwordauthentication") == 0)
+		return sshcfg_flag(&raw->password_auth, key, v, why, whylen);
+	/* ChallengeResponseAuthentication is the older name of the same. */
+	if (strcasecmp(key, "kbdinteractiveauthentication") == 0 ||
+	    strcasecmp(key, "challengeresponseauthentication") == 0)
+		return sshcfg_flag(&raw->kbdint_auth, key, v, why, whylen);
+	if (strcasecmp(key, "batchmode") == 0)
+		return sshcfg_flag(&raw->batch_mode, key, v, why, whylen);
+	if (strcasecmp(key, "checkhostip") == 0)
+		return sshcfg_flag(&raw->check_host_ip, key, v, why, whylen);
+	if (strcasecmp(key, "numberofpasswordprompts") == 0) {
+		errno = 0;
+		x = isdigit((unsigned char)*v) ? (int)strtol(v, &end, 10) : -1;
+		if (x < 0 || errno != 0 || *end != '\0' || x > 1000)
+			return sshcfg_fail(why, whylen, "%s: bad number \"%s\"", key, v);
+		if (raw->password_prompts == -1)
+			raw->password_prompts = x;
+		return 0;
+	}
 	if (strcasecmp(key, "identityfile") == 0) {
 		/* Cumulative, as in ssh; the excess is not tried. */
 		if (strcasecmp(v, "none") == 0 ||
@@ -487,6 +558,9 @@ sshcfg_finish(struct sshcfg *cfg, const struct sshcfg_raw *raw,
 	static const char *const def_kh[] = {
 		"~/.ssh/known_hosts", "~/.ssh/known_hosts2",
 	};
+	static const char *const def_gkh[] = {
+		"/etc/ssh/ssh_known_hosts", "/etc/ssh/ssh_known_hosts2",
+	};
 	struct sshcfg_tokens tk;
 	const char *const *list, *agent, *env;
 	int i, n;
@@ -546,6 +620,32 @@ sshcfg_finish(struct sshcfg *cfg, const struct sshcfg_raw *raw,
 			goto nomem;
 		cfg->nknown_hosts++;
 	}
+
+	if (raw->global_known_hosts_set) {
+		list = (const char *const *)raw->global_known_hosts;
+		n = raw->nglobal_known_hosts;
+	} else {
+		list = def_gkh;
+		n = (int)(sizeof(def_gkh) / sizeof(def_gkh[0]));
+	}
+	for (i = 0; i < n; i++) {
+		if ((cfg->global_known_hosts[i] = sshcfg_expand(list[i], &tk)) == NULL)
+			goto nomem;
+		cfg->nglobal_known_hosts++;
+	}
+	cfg->no_pubkey = raw->pubkey_auth == 0;
+	cfg->no_password = raw->password_auth == 0;
+	cfg->no_kbdint = raw->kbdint_auth == 0;
+	cfg->batch_mode = raw->batch_mode == 1;
+	cfg->check_host_ip = raw->check_host_ip == 1;
+	cfg->password_prompts = raw->password_prompts != -1 ? raw->password_prompts : 3;
+	if (raw->preferred_auth != NULL &&
+	    (cfg->preferred_auth = strdup(raw->preferred_auth)) == NULL)
+		goto nomem;
+	/* As ssh, "none" is no alias; %-tokens are not expanded in it. */
+	if (raw->host_key_alias != NULL && strcasecmp(raw->host_key_alias, "none") != 0 &&
+	    (cfg->host_key_alias = strdup(raw->host_key_alias)) == NULL)
+		goto nomem;
 
 	if (raw->proxy_jump != NULL && strcasecmp(raw->proxy_jump, "none") != 0 &&
 	    (cfg->proxy_jump = strdup(raw->proxy_jump)) == NULL)
@@ -657,6 +757,10 @@ sshcfg_free(struct sshcfg *cfg)
 	free(cfg->proxy_jump);
 	free(cfg->proxy_command);
 	free(cfg->identity_agent);
+	free(cfg->preferred_auth);
+	free(cfg->host_key_alias);
+	for (i = 0; i < cfg->nglobal_known_hosts; i++)
+		free(cfg->global_known_hosts[i]);
 	memset(cfg, 0, sizeof(*cfg));
 }
 

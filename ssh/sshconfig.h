@@ -37,6 +37,24 @@ struct sshcfg {
 	char		*proxy_jump;	/* non-NULL: libssh2 cannot do it */
 	char		*proxy_command;	/* likewise */
 	char		*identity_agent;	/* IdentityAgent, NULL = $SSH_AUTH_SOCK; "none" disables */
+	/* authentication; as for the rest, zero is OpenSSH's default */
+	bool		 no_pubkey;		/* PubkeyAuthentication no */
+	bool		 no_password;		/* PasswordAuthentication no */
+	bool		 no_kbdint;		/* KbdInteractiveAuthentication no */
+	char		*preferred_auth;	/* PreferredAuthentications as written,
+						 * NULL: OpenSSH's order */
+	int		 password_prompts;	/* NumberOfPasswordPrompts (resolved: 3
+						 * unless set; 0 in a struct made by
+						 * hand: no password asked) */
+	bool		 batch_mode;		/* BatchMode: never ask (no) */
+	/* host keys */
+	char		*host_key_alias;	/* HostKeyAlias, NULL */
+	char		*global_known_hosts[SSHCFG_MAX_KNOWNHOSTS];	/* GlobalKnownHostsFile,
+						 * ~ expanded; read, never written
+						 * (resolved: /etc/ssh/ssh_known_hosts
+						 * and ..._hosts2 unless set) */
+	int		 nglobal_known_hosts;
+	bool		 check_host_ip;		/* CheckHostIP (no, as OpenSSH 8.5 on) */
 };
 
 /*

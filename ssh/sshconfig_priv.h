@@ -38,6 +38,15 @@ struct sshcfg_raw {
 	int		 nknown_hosts;
 	char		*identity[SSHCFG_MAX_IDENTITIES];
 	int		 nidentity;
+	int		 pubkey_auth, password_auth, kbdint_auth;
+	char		*preferred_auth;
+	int		 password_prompts;
+	int		 batch_mode;
+	char		*host_key_alias;
+	bool		 global_known_hosts_set;
+	char		*global_known_hosts[SSHCFG_MAX_KNOWNHOSTS];
+	int		 nglobal_known_hosts;
+	int		 check_host_ip;
 };
 
 /* The -r argument taken apart. */

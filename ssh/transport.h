@@ -48,6 +48,9 @@ struct transport_ops {
 
 struct transport {
 	const struct transport_ops *ops;
+	const char	*name;		/* what carries the session, for
+					 * `cshuttle status`: "libssh2" or
+					 * "ssh command" */
 	char		 errbuf[256];
 	/* Address and port of the TCP connection to the SSH server (for the
 	 * firewall exclusion); family 0 when not known (external command). */
@@ -98,6 +101,16 @@ struct transport_open_opts {
 						 * ssh's ServerAlive* */
 	bool		 batch;			/* never ask anything on the terminal,
 						 * bounded waits only (reconnects) */
+	bool		 ask_password;		/* batch, yet a password or keyboard-
+						 * interactive answers may be asked
+						 * for, on a terminal that is there
+						 * (or through SSH_ASKPASS): a
+						 * reconnect cannot do without */
+	bool		 unattended;		/* nobody will ever answer (-D): a
+						 * login that needs a password is
+						 * refused, also at the first start */
+	const char	*password;		/* -r user:PASSWORD@host: the answer
+						 * to the password prompts, NULL */
 	struct transport_abort *abort;		/* NULL: not cancellable */
 	bool		 stub_cache;		/* --stub-cache: keep the stub in the
 						 * remote's cache (bootstrap.h) */

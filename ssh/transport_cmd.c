@@ -424,6 +424,10 @@ transport_cmd_open(const char *cmd, const char *remote, const char *config_file,
 	bool		  watched = false;
 
 	*fail = TRANSPORT_F_CONNECT;
+	/* ssh takes no password from us; said once, at the first start. */
+	if (o->password != NULL && !o->batch)
+		log_warn("the password in -r is for the built-in client only: %s asks for "
+		    "it itself", cmd);
 	if ((argv = tcmd_argv(cmd, remote, config_file, o, err, errlen)) == NULL)
 		return NULL;
 	if ((c = calloc(1, sizeof(*c))) == NULL) {
@@ -431,6 +435,7 @@ transport_cmd_open(const char *cmd, const char *remote, const char *config_file,
 		goto fail;
 	}
 	c->base.ops = &tcmd_ops;
+	c->base.name = "ssh command";
 	c->fd = c->errfd = -1;
 	c->pid = -1;
 	snprintf(c->name, sizeof(c->name), "%s", argv[0]);

@@ -536,6 +536,7 @@ transport_ssh2_open(const struct sshcfg *cfg, const struct transport_open_opts *
 		return NULL;
 	}
 	t->base.ops = &ssh2_ops;
+	t->base.name = "libssh2";
 	t->fd = -1;
 	bootstrap_remote_init(&t->rs);
 	snprintf(t->host, sizeof(t->host), "%s", cfg->hostname);
@@ -563,8 +564,11 @@ transport_ssh2_open(const struct sshcfg *cfg, const struct transport_open_opts *
 		*fail = TRANSPORT_F_HOSTKEY;
 		goto fail;
 	}
-	if (ssh2_auth_run(t->s, cfg, o->batch, err, errlen) != 0) {
-		*fail = ssh2_link_failed(t) ? TRANSPORT_F_CONNECT : TRANSPORT_F_AUTH;
+	if ((r = ssh2_auth_run(t->s, cfg, o, err, errlen)) != 0) {
+		/* A refused password is a verdict, even if the server hangs
+		 * up on us after it (MaxAuthTries). */
+		*fail = r != SSH2_AUTH_REFUSED && ssh2_link_failed(t) ? TRANSPORT_F_CONNECT :
+		    TRANSPORT_F_AUTH;
 		goto fail;
 	}
 	log_debug("authenticated to %s as %s", cfg->hostname, cfg->user);

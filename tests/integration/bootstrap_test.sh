@@ -197,6 +197,25 @@ run "libssh2: key not authorized" \
 run "libssh2: RSA key only (libssh2 1.10 cannot do rsa-sha2)" \
     $C --identity "$D/id_rsa" --known-hosts "$D/kh_good" \
     --expect-fail auth --match "cannot sign with rsa-sha2"
+# What libssh2 1.10 cannot use is named, with `-e ssh`: a FIDO key (a
+# private key file whose .pub says sk-ssh-ed25519; no device is needed to
+# be left out) and a certificate beside a key (signed by a CA the server
+# does not trust, on a key it does not know).
+cp "$D/id_other" "$D/id_sk"
+python3 -c 'import base64, struct, sys
+t = b"sk-ssh-ed25519@openssh.com"
+blob = struct.pack(">I", len(t)) + t + struct.pack(">I", 32) + bytes(32) + \
+    struct.pack(">I", 4) + b"ssh:"
+print(t.decode(), base64.b64encode(blob).decode(), "fake")' >"$D/id_sk.pub" || exit 1
+run "libssh2: a FIDO key is left out, and named" \
+    $C --identity "$D/id_sk" --known-hosts "$D/kh_good" \
+    --expect-fail auth --match "cannot use FIDO keys ($D/id_sk left out): use \`-e ssh\`"
+key ed25519 "" "$D/ca"
+ssh-keygen -q -s "$D/ca" -I test -n root "$D/id_other.pub" || exit 1
+run "libssh2: a certificate cannot be presented, and is named" \
+    $C --identity "$D/id_other" --known-hosts "$D/kh_good" \
+    --expect-fail auth --match "cannot present certificates ($D/id_other): use \`-e ssh\`"
+rm -f "$D/id_other-cert.pub"
 run "libssh2: no such server" \
     --host 127.0.0.1 --port 2223 --user root --identity "$D/id_ed25519" \
     --known-hosts "$D/kh_good" --expect-fail connect --match "Connection refused"

@@ -307,6 +307,10 @@ lab_up() {
 	LAB_NS_S=$LAB_ID-s
 	LAB_NS_P=$LAB_ID-p
 	LAB_SSHCFG=$LAB_DIR/ssh_config
+	# The control sockets of this lab's tunnels (`cshuttle status`):
+	# the default, /run/cshuttle, is shared by every lab running as root,
+	# and two labs' tunnels would then claim the same names.
+	export CSHUTTLE_RUNTIME_DIR=$LAB_DIR/control
 	lab_say "lab $LAB_ID in $LAB_DIR"
 
 	lab_net || lab_die "network setup failed"

@@ -76,6 +76,9 @@ lab_user_destroy() {
 	home=$(getent passwd "$user" | cut -d: -f6)
 	[[ -n "$home" && $home == "${LAB_BASE:?}/$id/"* ]] || return 0
 	rm -f "/run/sudo/ts/$user"
+	# Its control sockets' directory when it had no $XDG_RUNTIME_DIR
+	# (client/control.c).
+	rm -rf "/tmp/cshuttle-$(id -u "$user")"
 	userdel "$user" 2>/dev/null || {
 		sleep 0.5
 		userdel "$user"

@@ -83,6 +83,20 @@ check_eq "@FILE" "@$T/files/prof.conf @$T/files/profile2.conf" \
 check_eq "--alive-timeout takes a number: nothing offered" "" \
 	"$(complete_line cshuttle --alive-timeout '')"
 check_eq "a subnet: nothing offered" "" "$(complete_line cshuttle -r pi 10)"
+check_eq "the status command" "status" "$(complete_line cshuttle st)"
+check_eq "a subnet starting with s is no command after the first word" "" \
+	"$(complete_line cshuttle -r pi s)"
+check_eq "status: its own options" "--help --json --watch" "$(complete_line cshuttle status --)"
+mkdir -p "$T/run"
+"$(command -v python3)" -c 'import socket, sys
+for n in sys.argv[1:]:
+    socket.socket(socket.AF_UNIX).bind(n)' "$T/run/office.sock" "$T/run/12300.sock"
+touch "$T/run/office.lock"
+check_eq "status: the tunnels' names" "12300 office" \
+	"$(CSHUTTLE_RUNTIME_DIR=$T/run complete_line cshuttle status '')"
+check_eq "status --json NAME" "office" \
+	"$(CSHUTTLE_RUNTIME_DIR=$T/run complete_line cshuttle status --json of)"
+check_eq "--name takes a new name: nothing offered" "" "$(complete_line cshuttle --name '')"
 if [[ -n $bin ]]; then
 	help_opts=$("$bin" --help | grep -oE '^ +(-[A-Za-z], )?--[a-z0-9-]+' |
 		grep -oE -- '-{1,2}[A-Za-z0-9-]+' | grep -vx -- --firewall | sort | tr '\n' ' ')

@@ -3,8 +3,9 @@
  * test_hostkey.c - the pure parts of the host key check (ssh/hostkey.c):
  * fingerprints as OpenSSH prints them, the decision table, the answers to
  * "continue connecting?", host field matching (patterns, negation,
- * hashed names, [host]:port) and the key types known_hosts has for a
- * host.
+ * hashed names, [host]:port), the key types known_hosts has for a host,
+ * and the names a key is looked up under: HostKeyAlias, CheckHostIP's
+ * address and its decision table.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -20,6 +21,7 @@
 #include <openssl/evp.h>
 
 #include "hostkey.h"
+#include "sshconfig.h"
 
 static const char kv_b64[] =
     "AAAAC3NzaC1lZDI1NTE5AAAAIHpbdBmkD8WSR2en9LgxGP8Iu1Odqt8kEjSXxIbQAWY4";
@@ -154,6 +156,131 @@ test_known_types(void **state)
 	unlink(path);
 }
 
+static void
+test_names(void **state)
+{
+	struct sshcfg	cfg;
+	char		name[300], ip[300];
+
+	(void)state;
+	memset(&cfg, 0, sizeof(cfg));
+	cfg.hostname = "Gw.Example";
+	cfg.port = 2222;
+	hostkey_names(&cfg, "192.0.2.7", name, sizeof(name), ip, sizeof(ip));
+	assert_string_equal(name, "[gw.example]:2222");
+	assert_string_equal(ip, "");		/* CheckHostIP is off */
+	cfg.check_host_ip = true;
+	hostkey_names(&cfg, "192.0.2.7", name, sizeof(name), ip, sizeof(ip));
+	assert_string_equal(ip, "[192.0.2.7]:2222");
+	hostkey_names(&cfg, "2001:db8::7", name, sizeof(name), ip, sizeof(ip));
+	assert_string_equal(ip, "[2001:db8::7]:2222");
+	cfg.port = 22;
+	hostkey_names(&cfg, "2001:db8::7", name, sizeof(name), ip, sizeof(ip));
+	assert_string_equal(name, "gw.example");
+	assert_string_equal(ip, "2001:db8::7");
+	/* Not for a loopback address, nor for a host given as its address. */
+	hostkey_names(&cfg, "127.0.0.1", name, sizeof(name), ip, sizeof(ip));
+	assert_string_equal(ip, "");
+	hostkey_names(&cfg, "::1", name, sizeof(name), ip, sizeof(ip));
+	assert_string_equal(ip, "");
+	hostkey_names(&cfg, NULL, name, sizeof(name), ip, sizeof(ip));
+	assert_string_equal(ip, "");
+	cfg.hostname = "192.0.2.7";
+	hostkey_names(&cfg, "192.0.2.7", name, sizeof(name), ip, sizeof(ip));
+	assert_string_equal(ip, "");
+	/* HostKeyAlias: the alias alone, whatever the port. */
+	cfg.hostname = "gw.example";
+	cfg.port = 2222;
+	cfg.host_key_alias = "Pinned";
+	hostkey_names(&cfg, "192.0.2.7", name, sizeof(name), ip, sizeof(ip));
+	assert_string_equal(name, "pinned");
+	assert_string_equal(ip, "[192.0.2.7]:2222");
+}
+
+static void
+test_decide_ip(void **state)
+{
+	static const enum sshcfg_strict all[] = { SSHCFG_STRICT_ASK, SSHCFG_STRICT_YES,
+	    SSHCFG_STRICT_NO, SSHCFG_STRICT_ACCEPT_NEW };
+	bool	warn;
+	size_t	i;
+
+	(void)state;
+	for (i = 0; i < sizeof(all) / sizeof(all[0]); i++) {
+		/* The address's entry agrees, or there is none: recorded. */
+		assert_int_equal(hostkey_decide_ip(HOSTKEY_MATCH, HOSTKEY_MATCH, all[i], true,
+		    &warn), HOSTKEY_ACCEPT);
+		assert_false(warn);
+		assert_int_equal(hostkey_decide_ip(HOSTKEY_MATCH, HOSTKEY_NOTFOUND, all[i],
+		    false, &warn), HOSTKEY_ACCEPT_ADD);
+		assert_int_equal(hostkey_decide_ip(HOSTKEY_NOTFOUND, HOSTKEY_NOTFOUND, all[i],
+		    false, &warn), HOSTKEY_ACCEPT_ADD);
+		assert_int_equal(hostkey_decide_ip(HOSTKEY_MATCH, HOSTKEY_REVOKED, all[i], true,
+		    &warn), HOSTKEY_REFUSE);
+		/* A host that is refused anyway stays refused. */
+		assert_int_equal(hostkey_decide_ip(HOSTKEY_MISMATCH, HOSTKEY_MATCH, all[i],
+		    true, &warn), HOSTKEY_REFUSE);
+	}
+	/* The address's entry differs: as StrictHostKeyChecking says. */
+	assert_int_equal(hostkey_decide_ip(HOSTKEY_MATCH, HOSTKEY_MISMATCH, SSHCFG_STRICT_YES,
+	    true, &warn), HOSTKEY_REFUSE);
+	assert_int_equal(hostkey_decide_ip(HOSTKEY_MATCH, HOSTKEY_MISMATCH,
+	    SSHCFG_STRICT_ACCEPT_NEW, true, &warn), HOSTKEY_REFUSE);
+	assert_int_equal(hostkey_decide_ip(HOSTKEY_MATCH, HOSTKEY_MISMATCH, SSHCFG_STRICT_ASK,
+	    true, &warn), HOSTKEY_ASK);
+	assert_int_equal(hostkey_decide_ip(HOSTKEY_MATCH, HOSTKEY_MISMATCH, SSHCFG_STRICT_ASK,
+	    false, &warn), HOSTKEY_REFUSE);
+	assert_int_equal(hostkey_decide_ip(HOSTKEY_NOTFOUND, HOSTKEY_MISMATCH,
+	    SSHCFG_STRICT_NO, false, &warn), HOSTKEY_ACCEPT);
+	assert_true(warn);
+}
+
+/* Lookups under an alias see the alias's entries and no other. */
+static void
+test_lookup_alias(void **state)
+{
+	static const char other[] =
+	    "AAAAC3NzaC1lZDI1NTE5AAAAIOtherOtherOtherOtherOtherOtherOtherOther";
+	char		 path[400], glob[400], where[300];
+	const char	*files[3];
+	FILE		*f;
+
+	snprintf(path, sizeof(path), "%s/known_hosts", tmpdir);
+	snprintf(glob, sizeof(glob), "%s/global", tmpdir);
+	assert_non_null(f = fopen(path, "w"));
+	/* The host's own name has another key: under the alias it does
+	 * not count. */
+	fprintf(f, "gw.example ssh-ed25519 %s\n"
+	    "pinned ssh-ed25519 %s\n"
+	    "changed ssh-ed25519 %s\n", other, kv_b64, other);
+	fclose(f);
+	assert_non_null(f = fopen(glob, "w"));
+	fprintf(f, "global-only ssh-ed25519 %s\n", kv_b64);
+	fclose(f);
+	files[0] = path;
+	files[1] = "/nonexistent/known_hosts";
+	files[2] = glob;
+	assert_int_equal(hostkey_lookup(files, 3, "pinned", "ssh-ed25519", kv_b64, where,
+	    sizeof(where)), HOSTKEY_MATCH);
+	assert_string_equal(where, "");
+	assert_int_equal(hostkey_lookup(files, 3, "gw.example", "ssh-ed25519", kv_b64, where,
+	    sizeof(where)), HOSTKEY_MISMATCH);
+	/* A changed key under the alias, with where it is pinned. */
+	assert_int_equal(hostkey_lookup(files, 3, "changed", "ssh-ed25519", kv_b64, where,
+	    sizeof(where)), HOSTKEY_MISMATCH);
+	assert_non_null(strstr(where, "known_hosts:3"));
+	/* The global file is read too. */
+	assert_int_equal(hostkey_lookup(files, 3, "global-only", "ssh-ed25519", kv_b64, where,
+	    sizeof(where)), HOSTKEY_MATCH);
+	assert_int_equal(hostkey_lookup(files, 2, "global-only", "ssh-ed25519", kv_b64, where,
+	    sizeof(where)), HOSTKEY_NOTFOUND);
+	/* Another type's key for the name: not this one's business. */
+	assert_int_equal(hostkey_lookup(files, 3, "pinned", "ecdsa-sha2-nistp256", "AAAA",
+	    where, sizeof(where)), HOSTKEY_NOTFOUND);
+	unlink(glob);
+	unlink(path);
+}
+
 int
 main(void)
 {
@@ -163,6 +290,9 @@ main(void)
 		cmocka_unit_test(test_answer),
 		cmocka_unit_test(test_host_matches),
 		cmocka_unit_test_setup_teardown(test_known_types, setup_dir, teardown_dir),
+		cmocka_unit_test(test_names),
+		cmocka_unit_test(test_decide_ip),
+		cmocka_unit_test_setup_teardown(test_lookup_alias, setup_dir, teardown_dir),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

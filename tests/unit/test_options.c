@@ -449,6 +449,45 @@ test_always_on(void **state)
 	unsetenv(OPTIONS_ENV);
 }
 
+/* -r user:password@host (sshuttle's form) and --name. */
+static void
+test_password_and_name(void **state)
+{
+	struct options o;
+	char err[256];
+
+	(void)state;
+	assert_int_equal(optfix_parse(&o, err, sizeof(err), "-r",
+	    "alice:s3cr:et@gw.example:2222", "10/8", NULL), CSHUTTLE_EXIT_OK);
+	/* The password is the user part after its first ':'. */
+	assert_string_equal(o.remote, "alice@gw.example:2222");
+	assert_string_equal(o.remote_password, "s3cr:et");
+	assert_true(o.remote_password_argv);
+	assert_null(o.name);
+	options_free(&o);
+	/* An '@' in the password: the user part ends at the last '@'. */
+	assert_int_equal(optfix_parse(&o, err, sizeof(err), "-r", "bob:p@ss@[fd00::1]:22",
+	    "10/8", NULL), CSHUTTLE_EXIT_OK);
+	assert_string_equal(o.remote, "bob@[fd00::1]:22");
+	assert_string_equal(o.remote_password, "p@ss");
+	options_free(&o);
+	/* Without a user part, ':' is the port's. */
+	assert_int_equal(optfix_parse(&o, err, sizeof(err), "-r", "gw:2222", "10/8",
+	    NULL), CSHUTTLE_EXIT_OK);
+	assert_string_equal(o.remote, "gw:2222");
+	assert_null(o.remote_password);
+	options_free(&o);
+	optfix_expect_usage("empty password", "-r", "alice:@gw", "10/8", NULL);
+	optfix_expect_usage("empty user name", "-r", ":pw@gw", "10/8", NULL);
+
+	assert_int_equal(optfix_parse(&o, err, sizeof(err), "-r", "gw", "10/8", "--name",
+	    "office-2", NULL), CSHUTTLE_EXIT_OK);
+	assert_string_equal(o.name, "office-2");
+	options_free(&o);
+	optfix_expect_usage("--name \"a/b\"", "-r", "gw", "10/8", "--name", "a/b", NULL);
+	optfix_expect_usage("--name \".x\"", "-r", "gw", "10/8", "--name", ".x", NULL);
+}
+
 int
 main(void)
 {
@@ -469,6 +508,8 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_stub_options, optfix_setup,
 		    optfix_teardown),
 		cmocka_unit_test_setup_teardown(test_always_on, optfix_setup,
+		    optfix_teardown),
+		cmocka_unit_test_setup_teardown(test_password_and_name, optfix_setup,
 		    optfix_teardown),
 	};
 

@@ -720,6 +720,35 @@ test_example(void **state)
 	free(text);
 }
 
+/* name = NAME, and a password in the file's remote (not shown by ps). */
+static void
+test_name_and_password(void **state)
+{
+	struct options o;
+	char err[512];
+
+	(void)state;
+	assert_int_equal(optfix_parse_conf(&o, err, sizeof(err),
+	    "remote = alice:pw@gw\nsubnet = 10/8\nname = office\n", NULL),
+	    CSHUTTLE_EXIT_OK);
+	assert_string_equal(o.name, "office");
+	assert_string_equal(o.remote, "alice@gw");
+	assert_string_equal(o.remote_password, "pw");
+	assert_false(o.remote_password_argv);
+	options_free(&o);
+	/* The command line's --name and -r win; its password is in ps. */
+	assert_int_equal(optfix_parse_conf(&o, err, sizeof(err),
+	    "remote = alice:pw@gw\nsubnet = 10/8\nname = office\n", "--name", "home",
+	    "-r", "bob:x@gw", NULL), CSHUTTLE_EXIT_OK);
+	assert_string_equal(o.name, "home");
+	assert_string_equal(o.remote, "bob@gw");
+	assert_string_equal(o.remote_password, "x");
+	assert_true(o.remote_password_argv);
+	options_free(&o);
+	optfix_expect_error("remote = gw\nsubnet = 10/8\nname = a b\n", 3,
+	    "--name \"a b\"", NULL);
+}
+
 int
 main(void)
 {
@@ -738,6 +767,8 @@ main(void)
 		    optfix_teardown),
 		cmocka_unit_test_setup_teardown(test_parse_text,
 		    optfix_conf_setup, optfix_teardown),
+		cmocka_unit_test_setup_teardown(test_name_and_password, optfix_conf_setup,
+		    optfix_teardown),
 		cmocka_unit_test_setup_teardown(test_example, optfix_conf_setup,
 		    optfix_teardown),
 	};

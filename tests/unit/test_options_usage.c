@@ -54,6 +54,7 @@ test_usage_text(void **state)
 		{ "--alive-interval", "--alive-interval=1" },
 		{ "--alive-timeout", "--alive-timeout=60" },
 		{ "--config", NULL },		/* test_always_on, test_config */
+		{ "--name", "--name=office" },
 	};
 	struct options o;
 	char *text = NULL, err[256], *p, name[64];

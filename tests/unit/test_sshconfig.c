@@ -525,6 +525,85 @@ test_ssh_g_errors(void **state)
 	sshcfg_free(&c);
 }
 
+/* The login and host key keywords, both ways: ssh -G and our reader. */
+static const char auth_config[] =
+"Host a\n"
+"    PasswordAuthentication no\n"
+"    KbdInteractiveAuthentication no\n"
+"    PubkeyAuthentication no\n"
+"    PreferredAuthentications password,publickey\n"
+"    NumberOfPasswordPrompts 1\n"
+"    BatchMode yes\n"
+"    HostKeyAlias pinned\n"
+"    GlobalKnownHostsFile ~/g1 /abs/g2\n"
+"    CheckHostIP yes\n"
+"Host b\n"
+"    ChallengeResponseAuthentication no\n"
+"    GlobalKnownHostsFile none\n"
+"    PubkeyAuthentication unbound\n";
+
+static void
+check_auth(unsigned flags)
+{
+	struct sshcfg c;
+	char err[512], cfgpath[512];
+
+	snprintf(cfgpath, sizeof(cfgpath), "%s", write_file("config", auth_config));
+	assert_int_equal(sshcfg_resolve_ex(&c, "a", cfgpath, flags, err, sizeof(err)), 0);
+	assert_true(c.no_password);
+	assert_true(c.no_kbdint);
+	assert_true(c.no_pubkey);
+	assert_string_equal(c.preferred_auth, "password,publickey");
+	assert_int_equal(c.password_prompts, 1);
+	assert_true(c.batch_mode);
+	assert_string_equal(c.host_key_alias, "pinned");
+	assert_int_equal(c.nglobal_known_hosts, 2);
+	assert_string_equal(c.global_known_hosts[0], home("/g1"));
+	assert_string_equal(c.global_known_hosts[1], "/abs/g2");
+	assert_true(c.check_host_ip);
+	sshcfg_free(&c);
+
+	/* The defaults, as OpenSSH 8.5 and later has them. */
+	assert_int_equal(sshcfg_resolve_ex(&c, "b", cfgpath, flags, err, sizeof(err)), 0);
+	assert_false(c.no_password);
+	assert_true(c.no_kbdint);	/* the older name */
+	assert_false(c.no_pubkey);
+	assert_null(c.preferred_auth);
+	assert_int_equal(c.password_prompts, 3);
+	assert_false(c.batch_mode);
+	assert_null(c.host_key_alias);
+	assert_int_equal(c.nglobal_known_hosts, 0);
+	assert_false(c.check_host_ip);
+	sshcfg_free(&c);
+
+	assert_int_equal(sshcfg_resolve_ex(&c, "other", cfgpath, flags, err, sizeof(err)), 0);
+	assert_false(c.no_kbdint);
+	assert_int_equal(c.nglobal_known_hosts, 2);
+	assert_string_equal(c.global_known_hosts[0], "/etc/ssh/ssh_known_hosts");
+	assert_string_equal(c.global_known_hosts[1], "/etc/ssh/ssh_known_hosts2");
+	sshcfg_free(&c);
+
+	snprintf(cfgpath, sizeof(cfgpath), "%s",
+	    write_file("config", "Host a\n  NumberOfPasswordPrompts x\n"));
+	assert_int_equal(sshcfg_resolve_ex(&c, "a", cfgpath, flags, err, sizeof(err)), -1);
+	sshcfg_free(&c);
+}
+
+static void
+test_auth_keys_fallback(void **state)
+{
+	setenv("HOME", tmpdir, 1);
+	check_auth(SSHCFG_F_NO_SSH);
+}
+
+static void
+test_auth_keys_ssh_g(void **state)
+{
+	test_need("ssh", "openssh-client");
+	setenv("SHELL", "/bin/sh", 1);
+	check_auth(0);
+}
+
 int
 main(void)
 {
@@ -542,6 +621,8 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_no_ssh_on_path, setup,
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_ssh_g, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_auth_keys_fallback, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_auth_keys_ssh_g, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_ssh_g_errors, setup,
 		    teardown),
 	};
