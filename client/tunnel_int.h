@@ -22,6 +22,7 @@
 
 #include "dns_local.h"
 #include "ev.h"
+#include "log.h"
 #include "mux.h"
 #include "outage.h"
 #include "supervise.h"
@@ -80,6 +81,9 @@ struct tunnel {
 	/* connections waiting for a session */
 	struct outage		 oq;
 	bool			 oq_full_logged;
+	/* connections made to the listener itself, reset at once */
+	uint64_t		 refused;
+	struct log_limit	 refused_log;
 	/* DNS queries sent through the current session, failed at once if it
 	 * dies (they would otherwise wait for dns_local's timeout) */
 	uint32_t		 dns_ids[TUNNEL_DNS_TRACK];
