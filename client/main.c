@@ -39,6 +39,7 @@
 #include "dns_local.h"
 #include "dnscap.h"
 #include "exempt.h"
+#include "filecheck.h"
 #include "fw.h"
 #include "listen.h"
 #include "log.h"
@@ -326,6 +327,15 @@ main(int argc, char **argv)
 		options_free(o);
 		free(o);
 		return rc;
+	}
+	/* ssh -G, or our own reader, will believe what it says (a
+	 * ProxyCommand runs as us): root checks it as it checks --config. */
+	if (o->ssh_config != NULL && filecheck_needed() &&
+	    filecheck_path(o->ssh_config, err, sizeof(err)) != 0) {
+		fprintf(stderr, "cshuttle: --ssh-config %s: %s\n", o->ssh_config, err);
+		options_free(o);
+		free(o);
+		return CSHUTTLE_EXIT_USAGE;
 	}
 	c.boot = c.live = c.dns_owner = o;
 	c.cfg = &cfg;
