@@ -44,6 +44,7 @@
 #include "listen.h"
 #include "log.h"
 #include "mux.h"
+#include "netinfo.h"
 #include "notify.h"
 #include "options.h"
 #include "pidfile.h"
@@ -127,6 +128,29 @@ main_listen_spec(const struct options *o, struct listen_spec *ls, bool *prerouti
 		if (!addr_is_loopback(l))
 			*prerouting = true;
 	}
+}
+
+/*
+ * Serving other hosts: which of them (netinfo.h).  Nobody at all means
+ * no prerouting rules, which the helper would refuse without a source.
+ */
+static void
+main_gateway(struct client *c, const struct options *o)
+{
+	struct addr	listen[2], ssh[FW_MAX_EXEMPT];
+	size_t		nlisten = 0;
+	int		i;
+
+	if (c->ls.fd4 >= 0)
+		listen[nlisten++] = c->lspec.addr4;
+	if (c->ls.fd6 >= 0)
+		listen[nlisten++] = c->lspec.addr6;
+	for (i = 0; i < c->fwcfg.nexempt; i++)
+		ssh[i] = c->fwcfg.exempt[i];
+	netinfo_gateway(listen, nlisten, o->allow, o->nallow, ssh,
+	    (size_t)c->fwcfg.nexempt, c->fwcfg.allow, &c->fwcfg.nallow);
+	if (c->fwcfg.nallow == 0)
+		c->fwcfg.prerouting = false;
 }
 
 static struct transport *
@@ -410,6 +434,8 @@ main(int argc, char **argv)
 	c.fwcfg.ipv6 = c.ls.fd6 >= 0;
 	c.fwcfg.subnets = &o->subnets;
 	exempt_ssh(&c.fwcfg, t, &cfg, o->ssh_config, false);
+	if (c.fwcfg.prerouting)
+		main_gateway(&c, o);
 
 	memset(&tp, 0, sizeof(tp));
 	tp.transport = t;

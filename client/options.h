@@ -39,6 +39,7 @@
 
 #include "addr.h"
 #include "exitcode.h"
+#include "fw.h"
 #include "subnet.h"
 
 
@@ -83,6 +84,9 @@ struct options {
 							 * connections are accepted;
 							 * port 0: pick a free one */
 	int		 nlisten;	/* default: 127.0.0.1 and ::1, port 0 */
+	struct fw_allow	 allow[FW_MAX_ALLOW];	/* --allow-from: the LAN sources
+						 * served (none: netinfo's default) */
+	int		 nallow;
 	int		 verbose;	/* number of -v */
 	bool		 quiet;		/* -q: errors and warnings only */
 	char		*ssh_cmd;	/* -e: run this instead of libssh2 */

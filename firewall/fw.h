@@ -26,13 +26,22 @@
 
 #define FW_MAX_EXEMPT	8
 #define FW_MAX_DNS	8
+#define FW_MAX_ALLOW	32
 #define FW_MARK_BASE	0x63730000U	/* fw_mark() = FW_MARK_BASE | port */
+
+/* A source network allowed through the prerouting rules. */
+struct fw_allow {
+	uint8_t		family, prefix;	/* ADDR_V4 or ADDR_V6; prefix length */
+	uint8_t		addr[16];	/* IPv4: the first 4 bytes */
+};
 
 struct fw_config {
 	uint16_t		 port;		/* local listener port: redirect target */
 	bool			 ipv4;		/* redirect IPv4 (listener on 127.0.0.1 / -l addr) */
 	bool			 ipv6;		/* redirect IPv6 (listener on ::1 / -l addr) */
 	bool			 prerouting;	/* also serve other hosts (-l on a non-loopback address) */
+	struct fw_allow		 allow[FW_MAX_ALLOW];	/* the sources prerouting serves */
+	int			 nallow;
 	const struct subnet_list *subnets;	/* includes and excludes */
 	/*
 	 * TCP destinations that must never be redirected (the SSH
