@@ -137,17 +137,15 @@ main_listen_spec(const struct options *o, struct listen_spec *ls, bool *prerouti
 static void
 main_gateway(struct client *c, const struct options *o)
 {
-	struct addr	listen[2], ssh[FW_MAX_EXEMPT];
+	struct addr	listen[2];
 	size_t		nlisten = 0;
-	int		i;
 
 	if (c->ls.fd4 >= 0)
 		listen[nlisten++] = c->lspec.addr4;
 	if (c->ls.fd6 >= 0)
 		listen[nlisten++] = c->lspec.addr6;
-	for (i = 0; i < c->fwcfg.nexempt; i++)
-		ssh[i] = c->fwcfg.exempt[i];
-	netinfo_gateway(listen, nlisten, o->allow, o->nallow, ssh,
+	/* The exemptions are where the SSH connection goes. */
+	netinfo_gateway(listen, nlisten, o->allow, o->nallow, c->fwcfg.exempt,
 	    (size_t)c->fwcfg.nexempt, c->fwcfg.allow, &c->fwcfg.nallow);
 	if (c->fwcfg.nallow == 0)
 		c->fwcfg.prerouting = false;

@@ -109,8 +109,8 @@ netinfo_is_public(const struct addr *a)
 static bool
 netinfo_linklocal_net(const struct addr *net, unsigned prefix)
 {
-	return prefix >= 16 && (netinfo_range(net, "169.254.0.0", 16) ||
-	    (prefix >= 10 && netinfo_range(net, "fe80::", 10)));
+	return (prefix >= 16 && netinfo_range(net, "169.254.0.0", 16)) ||
+	    (prefix >= 10 && netinfo_range(net, "fe80::", 10));
 }
 
 /* ---- messages ---- */
@@ -422,6 +422,11 @@ netinfo_route_oif(const struct addr *dst, int *oif, char *err, size_t errlen)
 	ssize_t			 n;
 	int			 r = -1;
 
+	/* A link-local address names its interface itself. */
+	if (dst->scope != 0) {
+		*oif = (int)dst->scope;
+		return 0;
+	}
 	if ((buf = malloc(NETINFO_BUF)) == NULL) {
 		snprintf(err, errlen, "out of memory");
 		return -1;
