@@ -646,7 +646,8 @@ bootstrap_run(struct transport *t, struct bootstrap_remote *rs,
 			b->client_off = n < 0 ? sizeof(bootstrap_client) - 1 :
 			    b->client_off + (size_t)n;
 		}
-		while (b->phase == BS_UPLOAD && b->client_off == sizeof(bootstrap_client) - 1 && b->cur < 2 && !(b->cur == 1 && b->hold)) {
+		while (b->phase == BS_UPLOAD && b->client_off == sizeof(bootstrap_client) - 1 &&
+		    b->cur < 2 && !(b->cur == 1 && b->hold)) {
 			len = b->seglen[b->cur] - b->off;
 			if (len > TRANSPORT_MAX_WRITE)
 				len = TRANSPORT_MAX_WRITE;
