@@ -4,10 +4,9 @@
  *
  * The file is read by root and may be read again on SIGHUP, so it is
  * bounded everywhere (size, line length, number of lines) and refused
- * when someone other than its owner could have put an ssh-cmd in it.
+ * when someone other than its owner could have put an ssh-cmd in it
+ * (filecheck.h).
  */
-#include <sys/stat.h>
-
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -21,6 +20,7 @@
 #include "config.h"
 #include "err.h"
 #include "exitcode.h"
+#include "filecheck.h"
 
 /* A problem with the file: the message in err, CSHUTTLE_EXIT_USAGE. */
 #define config_fail(err, errlen, ...) \
@@ -192,8 +192,7 @@ int
 config_load(struct config *c, const char *path, const char *base, char *err,
     size_t errlen)
 {
-	struct stat st;
-	char *full = NULL, *data = NULL, *slash, *dir = NULL;
+	char *full = NULL, *data = NULL, *slash, *dir = NULL, why[PATH_MAX + 128];
 	size_t len = 0;
 	ssize_t r;
 	int fd = -1, ret = CSHUTTLE_EXIT_USAGE;
@@ -208,24 +207,13 @@ config_load(struct config *c, const char *path, const char *base, char *err,
 		goto out;
 	}
 	/* O_NONBLOCK: a FIFO must not hang start-up (it is refused below). */
-	if ((fd = open(full, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY)) == -1 ||
-	    fstat(fd, &st) == -1) {
+	if ((fd = open(full, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY)) == -1) {
 		config_fail(err, errlen, "%s: %s", path, strerror(errno));
 		goto out;
 	}
-	if (!S_ISREG(st.st_mode)) {
-		config_fail(err, errlen, "%s: not a regular file", path);
-		goto out;
-	}
 	/* ssh-cmd runs as this user: nobody else may choose it. */
-	if ((st.st_mode & (S_IWGRP | S_IWOTH)) != 0) {
-		config_fail(err, errlen, "%s: writable by group or others "
-		    "(chmod go-w)", path);
-		goto out;
-	}
-	if (st.st_uid != 0 && st.st_uid != geteuid()) {
-		config_fail(err, errlen, "%s: owned by uid %u, neither root nor "
-		    "me", path, (unsigned)st.st_uid);
+	if (filecheck_fd(fd, full, why, sizeof(why)) != 0) {
+		config_fail(err, errlen, "%s: %s", path, why);
 		goto out;
 	}
 	if ((data = malloc(CONFIG_MAX_FILE + 1)) == NULL) {

@@ -45,8 +45,8 @@ struct config {
  * Read and split the file at `path`.  Relative `path`s are taken relative
  * to `base` (a directory; NULL: the working directory).  The file must be
  * a regular file that neither the group nor others may write and that
- * belongs to root or to the effective user: its ssh-cmd is run as that
- * user.
+ * belongs to root or to the effective user, in a directory of which the
+ * same holds (filecheck.h): its ssh-cmd is run as that user.
  *
  * Returns 0, or CSHUTTLE_EXIT_USAGE with "FILE: problem" or
  * "FILE:LINE: problem" in err, or CSHUTTLE_EXIT_FAIL when memory ran

@@ -12,6 +12,7 @@
 #include "dns_local.h"
 #include "dnscap.h"
 #include "fw.h"
+#include "listen.h"
 #include "log.h"
 #include "proto.h"
 #include "resolv.h"
@@ -35,6 +36,26 @@ dnscap_socket(void *arg, int family, int type)
 		return -1;
 	}
 	return fd;
+}
+
+/*
+ * A DNS listener on a LAN address would answer anybody who can reach it:
+ * only queries the rules redirected are served.  UDP cannot be checked
+ * here (a datagram carries no conntrack entry the socket could read); the
+ * helper's input rule drops the rest (docs/ARCHITECTURE.md, LAN gateway).
+ */
+static int
+dnscap_accept(void *arg, int fd)
+{
+	static struct log_limit	ll;
+	struct linger		lg = { .l_onoff = 1, .l_linger = 0 };
+	struct addr		dst;
+
+	if (listen_accepted(fd, &dst, &ll, true) == 0)
+		return 0;
+	/* Reset, not a polite close: nobody should wait for an answer. */
+	(void)setsockopt(fd, SOL_SOCKET, SO_LINGER, &lg, sizeof(lg));
+	return -1;
 }
 
 size_t
@@ -98,6 +119,7 @@ dnscap_open(struct client *c, const struct options *o, const struct addr *server
 	p.first_port = (uint16_t)(c->ls.port + 1);
 	p.socket = dnscap_socket;
 	p.socket_arg = c->fw;
+	p.accept = dnscap_accept;
 	p.bypass = c->bypass.v;
 	p.nbypass = c->bypass.n;
 	if ((*dnsp = dns_local_open(&p, err, errlen)) == NULL)

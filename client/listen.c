@@ -1,6 +1,12 @@
 /* SPDX-License-Identifier: ISC */
 /*
  * listen.c - redirect listeners and original destinations.
+ *
+ * A connection made straight to a listener, instead of redirected to
+ * it, has the listener itself as its original destination.  Forwarded,
+ * the stub would connect to this host's own address from the remote:
+ * nothing anybody asked for, and with a listener on an address the
+ * remote can reach, a loop.  So it is refused (listen_accepted()).
  */
 #include <sys/socket.h>
 
@@ -108,4 +114,52 @@ listen_original_dst(int fd, int family, struct addr *dst)
 	 * which means nothing to the remote: OPEN carries the address alone. */
 	dst->scope = 0;
 	return 0;
+}
+
+bool
+listen_is_direct(const struct addr *orig, const struct addr *local)
+{
+	return addr_same_host(orig, local) && orig->port == local->port;
+}
+
+int
+listen_accepted(int fd, struct addr *dst, struct log_limit *ll, bool dns)
+{
+	const char		*what = dns ? "DNS" : "tunnel";
+	struct sockaddr_storage	ss;
+	socklen_t		len = sizeof(ss);
+	struct addr		local, peer;
+	char			ps[ADDR_STRLEN];
+	int			r;
+
+	if (getsockname(fd, (struct sockaddr *)&ss, &len) == -1 ||
+	    addr_from_sockaddr(&local, (struct sockaddr *)&ss, len) != 0) {
+		log_debug("accepted %s connection without an address: %s", what,
+		    strerror(errno));
+		return -1;
+	}
+	r = listen_original_dst(fd, addr_af(local.family), dst);
+	if (r != 0 && r != -ENOENT) {
+		log_debug("%s connection without an original destination (%s); closed",
+		    what, strerror(-r));
+		return -1;
+	}
+	local.scope = 0;
+	if (r == 0 && !listen_is_direct(dst, &local))
+		return 0;
+	len = sizeof(ss);
+	if (getpeername(fd, (struct sockaddr *)&ss, &len) == -1 ||
+	    addr_from_sockaddr(&peer, (struct sockaddr *)&ss, len) != 0)
+		snprintf(ps, sizeof(ps), "?");
+	else
+		(void)addr_format(&peer, false, ps, sizeof(ps));
+	if (dns)
+		log_limited(ll, LISTEN_REFUSED_LOG_MS, LOG_LVL_WARN, "refused a DNS "
+		    "connection from %s to the DNS listener itself: only redirected "
+		    "queries are answered", ps);
+	else
+		log_limited(ll, LISTEN_REFUSED_LOG_MS, LOG_LVL_WARN, "refused a "
+		    "connection from %s to the listener itself: only redirected "
+		    "connections are tunnelled", ps);
+	return -1;
 }

@@ -40,8 +40,32 @@ void	listen_close(struct listen_socks *ls);
 /*
  * The destination the client originally connected to, from conntrack
  * (SO_ORIGINAL_DST / IP6T_SO_ORIGINAL_DST).  0, or -errno (ENOENT when
- * the connection was not redirected).
+ * conntrack has no entry for the connection).
  */
 int	listen_original_dst(int fd, int family, struct addr *dst);
+
+/*
+ * Was a connection made to the listener itself rather than redirected to
+ * it?  `orig` is its original destination (listen_original_dst()),
+ * `local` the address it reached (getsockname() of the accepted socket).
+ * A redirect always rewrites the destination, and the rules never
+ * redirect what is addressed to this host, so an original destination
+ * equal to the socket's own address and port means nobody redirected it.
+ */
+bool	listen_is_direct(const struct addr *orig, const struct addr *local);
+
+/*
+ * Only redirected connections are served.  For a connection just
+ * accepted (fd, a TCP socket): 0 with *dst its original destination, or
+ * -1 when it must be closed: it was made to the listener itself, or
+ * conntrack has no entry for it (nothing redirected it), or its addresses
+ * cannot be read.  The first two are logged as a warning through `ll`
+ * (at most one line per LISTEN_REFUSED_LOG_MS, naming the peer; dns: the
+ * listener is one of DNS capture's); closing the socket is the caller's.
+ */
+struct log_limit;
+int	listen_accepted(int fd, struct addr *dst, struct log_limit *ll, bool dns);
+
+#define LISTEN_REFUSED_LOG_MS	10000
 
 #endif

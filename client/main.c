@@ -44,10 +44,12 @@
 #include "dns_local.h"
 #include "dnscap.h"
 #include "exempt.h"
+#include "filecheck.h"
 #include "fw.h"
 #include "listen.h"
 #include "log.h"
 #include "mux.h"
+#include "netinfo.h"
 #include "notify.h"
 #include "options.h"
 #include "pidfile.h"
@@ -132,6 +134,27 @@ main_listen_spec(const struct options *o, struct listen_spec *ls, bool *prerouti
 		if (!addr_is_loopback(l))
 			*prerouting = true;
 	}
+}
+
+/*
+ * Serving other hosts: which of them (netinfo.h).  Nobody at all means
+ * no prerouting rules, which the helper would refuse without a source.
+ */
+static void
+main_gateway(struct client *c, const struct options *o)
+{
+	struct addr	listen[2];
+	size_t		nlisten = 0;
+
+	if (c->ls.fd4 >= 0)
+		listen[nlisten++] = c->lspec.addr4;
+	if (c->ls.fd6 >= 0)
+		listen[nlisten++] = c->lspec.addr6;
+	/* The exemptions are where the SSH connection goes. */
+	netinfo_gateway(listen, nlisten, o->allow, o->nallow, c->fwcfg.exempt,
+	    (size_t)c->fwcfg.nexempt, c->fwcfg.allow, &c->fwcfg.nallow);
+	if (c->fwcfg.nallow == 0)
+		c->fwcfg.prerouting = false;
 }
 
 static struct transport *
@@ -526,6 +549,15 @@ main(int argc, char **argv)
 	if (o->remote_password != NULL && o->remote_password_argv)
 		log_warn("the password in -r is visible to other users (ps): use a key, "
 		    "or leave it out to be asked for it");
+	/* ssh -G, or our own reader, will believe what it says (a
+	 * ProxyCommand runs as us): root checks it as it checks --config. */
+	if (o->ssh_config != NULL && filecheck_needed() &&
+	    filecheck_path(o->ssh_config, err, sizeof(err)) != 0) {
+		fprintf(stderr, "cshuttle: --ssh-config %s: %s\n", o->ssh_config, err);
+		options_free(o);
+		free(o);
+		return CSHUTTLE_EXIT_USAGE;
+	}
 	c.boot = c.live = c.dns_owner = o;
 	c.cfg = &cfg;
 	c.alive_interval_ms = o->alive_interval_ms;
@@ -605,6 +637,8 @@ main(int argc, char **argv)
 	main_fwcfg(&c, o);
 	c.fwcfg.subnets = &o->subnets;
 	exempt_ssh(&c.fwcfg, t, &cfg, o->ssh_config, false);
+	if (c.fwcfg.prerouting)
+		main_gateway(&c, o);
 
 	memset(&tp, 0, sizeof(tp));
 	tp.transport = t;

@@ -91,6 +91,9 @@ struct options {
 							 * connections are accepted;
 							 * port 0: pick a free one */
 	int		 nlisten;	/* default: 127.0.0.1 and ::1, port 0 */
+	struct fw_allow	 allow[FW_MAX_ALLOW];	/* --allow-from: the LAN sources
+						 * served (none: netinfo's default) */
+	int		 nallow;
 	int		 verbose;	/* number of -v */
 	bool		 quiet;		/* -q: errors and warnings only */
 	char		*ssh_cmd;	/* -e: run this instead of libssh2 */
@@ -115,9 +118,6 @@ struct options {
 	char		*group;		/* --group GROUP: likewise */
 	bool		 host_wide;	/* --host-wide: every local user's
 					 * traffic (root's default) */
-	struct fw_allow	 allow[FW_MAX_ALLOW];	/* --allow-from: the sources
-						 * a non-loopback -l serves */
-	int		 nallow;
 	bool		 daemon;	/* -D: detach once the tunnel is up */
 	char		*pidfile;	/* --pidfile FILE (absolute), NULL without */
 	bool		 syslog;	/* --syslog (-D does not set it here) */

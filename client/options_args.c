@@ -11,6 +11,7 @@
 #include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -18,6 +19,7 @@
 #include <unistd.h>
 
 #include "config.h"
+#include "filecheck.h"
 #include "options_int.h"
 
 #define OPTIONS_ARGS_MAX	4096		/* after all expansion */
@@ -62,20 +64,31 @@ options_args_push(struct options_args *a, const char *s, size_t len,
 /*
  * Read a whole small text file into a NUL-terminated buffer.  Files with
  * NUL bytes are refused: the rest of the line would silently vanish.
+ * Running as root, only a file that root or we alone could have written
+ * is read (filecheck.h): it says what is redirected, and an @file may
+ * name an ssh command.
  */
 static int
 options_args_read(const char *what, const char *path, char **out,
     char *err, size_t errlen)
 {
-	char *data = NULL;
+	bool check = filecheck_needed();
+	char *data = NULL, why[PATH_MAX + 128];
 	size_t len = 0;
 	ssize_t r;
 	int fd = -1, ret = CSHUTTLE_EXIT_USAGE;
 
 	*out = NULL;
-	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) == -1) {
+	/* O_NONBLOCK only where a FIFO is refused anyway: a user may well
+	 * hand his own cshuttle an @<(...) pipe. */
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY |
+	    (check ? O_NONBLOCK : 0))) == -1) {
 		options_fail(err, errlen, "cannot open %s \"%s\": %s", what,
 		    path, strerror(errno));
+		goto out;
+	}
+	if (check && filecheck_fd(fd, path, why, sizeof(why)) != 0) {
+		options_fail(err, errlen, "%s \"%s\": %s", what, path, why);
 		goto out;
 	}
 	if ((data = malloc(OPTIONS_ARGS_MAX_FILE + 1)) == NULL) {

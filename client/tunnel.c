@@ -349,6 +349,9 @@ tunnel_run(const struct tunnel_params *p, bool *stuck)
 		fatal("event loop: %s", strerror(-r));
 out:
 	end = t->end;
+	if (t->refused > 0)
+		log_debug("%llu connection%s to the listener itself refused",
+		    (unsigned long long)t->refused, t->refused == 1 ? "" : "s");
 	/* A worker may be blocked in a connect: make it give up. */
 	if (t->su_ok && !supervise_cancel(&t->su, TUNNEL_CANCEL_GRACE_MS))
 		t->stuck = true;

@@ -7,7 +7,8 @@
  * the live session, or, while there is none, waits in the outage queue
  * (outage.h) until a session works again or its time runs out.  When
  * descriptors run out, accepting pauses for a moment instead of spinning
- * on a connection that stays in the backlog.
+ * on a connection that stays in the backlog.  A connection that the
+ * rules did not redirect is reset at once (listen.h).
  */
 #include <sys/socket.h>
 
@@ -105,8 +106,7 @@ tunnel_accept_cb(struct ev_loop *loop, struct ev_io *io, uint32_t revents)
 	struct tunnel		*t = io->arg;
 	struct addr		 dst;
 	struct mux_stats	 st;
-	int			 family = io == &t->lio4 ? AF_INET : AF_INET6;
-	int			 i, fd, r, one = 1;
+	int			 i, fd, one = 1;
 	bool			 live = t->s != NULL && t->s->ready && !t->s->lost;
 
 	for (i = 0; i < TUNNEL_ACCEPT_BATCH; i++) {
@@ -128,12 +128,11 @@ tunnel_accept_cb(struct ev_loop *loop, struct ev_io *io, uint32_t revents)
 			}
 			return;
 		}
-		if ((r = listen_original_dst(fd, family, &dst)) != 0) {
-			/* Not redirected: somebody connected to the
-			 * listener directly.  Nothing to forward to. */
-			log_debug("connection without an original destination (%s); closed",
-			    strerror(-r));
-			close(fd);
+		/* Only what the rules redirected: a connection to the
+		 * listener itself has nowhere to go but back here. */
+		if (listen_accepted(fd, &dst, &t->refused_log, false) != 0) {
+			t->refused++;
+			outage_reset(fd);
 			continue;
 		}
 		(void)setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));

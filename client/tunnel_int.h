@@ -24,6 +24,7 @@
 #include "control_proto.h"
 #include "dns_local.h"
 #include "ev.h"
+#include "log.h"
 #include "mux.h"
 #include "outage.h"
 #include "supervise.h"
@@ -89,6 +90,9 @@ struct tunnel {
 	/* connections waiting for a session */
 	struct outage		 oq;
 	bool			 oq_full_logged;
+	/* connections made to the listener itself, reset at once */
+	uint64_t		 refused;
+	struct log_limit	 refused_log;
 	/* DNS queries sent through the current session, failed at once if it
 	 * dies (they would otherwise wait for dns_local's timeout) */
 	uint32_t		 dns_ids[TUNNEL_DNS_TRACK];

@@ -434,6 +434,11 @@ dns_listen_accept_cb(struct ev_loop *loop, struct ev_io *io, uint32_t revents)
 			}
 			return;
 		}
+		if (d->p.accept != NULL && d->p.accept(d->p.accept_arg, fd) != 0) {
+			d->st.tcp_direct++;
+			close(fd);
+			continue;
+		}
 		if (d->nconns >= DNS_LOCAL_MAX_TCP || (c = calloc(1, sizeof(*c))) == NULL) {
 			d->st.tcp_refused++;
 			dns_local_note(d, DNS_LOCAL_C_TCP, LOG_LVL_WARN, "more than %d "

@@ -58,6 +58,9 @@ typedef int dns_local_send_fn(void *arg, uint32_t id, const uint8_t *q, size_t l
  * leave alone (the caller makes it and has it marked): a descriptor, or
  * a negative value (-1 with errno, or -errno). */
 typedef int dns_local_socket_fn(void *arg, int family, int type);
+/* A TCP connection a listener just accepted: 0 to serve it, -1 to close
+ * it at once (the hook says why, in the log). */
+typedef int dns_local_accept_fn(void *arg, int fd);
 
 struct dns_local_params {
 	const struct addr	*servers;	/* captured servers (port: where
@@ -80,6 +83,8 @@ struct dns_local_params {
 	size_t			 nbypass;
 	dns_local_socket_fn	*socket;	/* NULL: plain sockets */
 	void			*socket_arg;
+	dns_local_accept_fn	*accept;	/* NULL: every connection is served */
+	void			*accept_arg;
 };
 
 struct dns_local_stats {
@@ -92,6 +97,7 @@ struct dns_local_stats {
 	uint64_t	bad_queries;		/* dropped */
 	uint64_t	late;			/* answers for queries already gone */
 	uint64_t	tcp_refused;		/* connections over DNS_LOCAL_MAX_TCP */
+	uint64_t	tcp_direct;		/* closed by the accept hook: not redirected */
 };
 
 /*

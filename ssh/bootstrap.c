@@ -32,6 +32,9 @@
  *   mkdir, mv, rm, grep; no bash-isms.
  * - One line without ', \, ! or newlines: the login shell (which may be
  *   csh or fish) must hand it to /bin/sh untouched.
+ * - The client's first line (CSHUTTLE-CLIENT, sent before anything comes
+ *   back, so that a remote that echoes its input shows itself at once) is
+ *   skipped; an UPLOAD without it is taken as well.
  * - `read` takes the UPLOAD line byte by byte, so the body that follows
  *   stays in stdin for head -c.  busybox head -c reads ahead through
  *   stdio; that is harmless because the client sends nothing after the
@@ -62,6 +65,7 @@ static const char bootstrap_sh[] =
 	    "if command -v $cs_x >/dev/null 2>&1; then cs_cc=$cs_x; break; fi; done; "
 	"echo \"CSHUTTLE-BOOT 2 $(uname -s) $(uname -m) $cs_cc\"; "
 	"read -r cs_w cs_n cs_h cs_m cs_dir || exit 1; "
+	"if [ \"$cs_w\" = CSHUTTLE-CLIENT ]; then read -r cs_w cs_n cs_h cs_m cs_dir || exit 1; fi; "
 	"if [ \"$cs_w\" = UPLOAD ]; then :; else exit 0; fi; "
 	"[ \"$cs_n\" -gt 0 ] 2>/dev/null || cs_err \"bad upload size\"; "
 	"umask 077; "
@@ -130,6 +134,10 @@ static const char bootstrap_sh[] =
 	"echo \"CSHUTTLE-EXEC $cs_d\"; "
 	"exec \"$cs_f\" \"$cs_f\"";
 
+/* What the client says first (bootstrap.h), without its newline. */
+#define BOOTSTRAP_CLIENT_LINE	"CSHUTTLE-CLIENT 2"
+static const char bootstrap_client[] = BOOTSTRAP_CLIENT_LINE "\n";
+
 #define BOOTSTRAP_LINE_MAX	512
 #define BOOTSTRAP_POLL_MS	100	/* also how often service() runs */
 #define BOOTSTRAP_GRACE_MS	3000	/* to learn the exit status after EOF */
@@ -166,6 +174,7 @@ struct bs {
 	char			 wfail[320];	/* a write failed: why (see bootstrap_run) */
 	enum bs_mode		 mode;
 	bool			 cache;		/* --stub-cache */
+	size_t			 client_off;	/* of bootstrap_client sent */
 	const char		*tmpdir;	/* --remote-tmpdir, or NULL */
 	const char		*arch;		/* of the stub uploaded */
 	char			 upload[512];
@@ -195,6 +204,12 @@ const char *
 bootstrap_script(void)
 {
 	return bootstrap_sh;
+}
+
+const char *
+bootstrap_client_line(void)
+{
+	return bootstrap_client;
 }
 
 const char *
@@ -392,6 +407,22 @@ bs_plan(struct bs *b, char *err, size_t errlen)
 	return 0;
 }
 
+/*
+ * Is this line one of ours coming back?  A shell never prints them: what
+ * runs there is not the bootstrap but something that echoes its input
+ * (a command that is not ssh, a terminal allocated with -tt).
+ */
+static bool
+bs_echoed(const struct bs *b)
+{
+	size_t	n = b->seglen[0];
+
+	if (strcmp(b->line, BOOTSTRAP_CLIENT_LINE) == 0)
+		return true;
+	return b->phase == BS_UPLOAD && n > 1 && strlen(b->line) == n - 1 &&
+	    memcmp(b->line, b->upload, n - 1) == 0;
+}
+
 /* Handle one complete line: 1 = stub started, 0 = go on, -1 = failed. */
 static int
 bs_line(struct bs *b, enum transport_fail *fail, char *err, size_t errlen)
@@ -402,6 +433,11 @@ bs_line(struct bs *b, enum transport_fail *fail, char *err, size_t errlen)
 	bool	 cached;
 	int	 version;
 
+	if (bs_echoed(b)) {
+		b->rs->echo = true;
+		snprintf(err, errlen, "the remote echoes what it is sent");
+		goto fail;
+	}
 	if (b->phase == BS_BOOT) {
 		if (strncmp(b->line, "CSHUTTLE-BOOT ", 14) != 0) {
 			/* Output of the user's shell start-up files. */
@@ -597,8 +633,21 @@ bootstrap_run(struct transport *t, struct bootstrap_remote *rs,
 		}
 
 		/* Output.  After TRANSPORT_AGAIN the next attempt is the very
-		 * same (pointer, length): cur and off have not moved. */
-		while (b->phase == BS_UPLOAD && b->cur < 2 && !(b->cur == 1 && b->hold)) {
+		 * same (pointer, length): cur and off have not moved.  The
+		 * client's line first, at once: a remote that echoes has
+		 * nothing else to send back. */
+		while (b->client_off < sizeof(bootstrap_client) - 1) {
+			n = t->ops->write(t, bootstrap_client + b->client_off,
+			    sizeof(bootstrap_client) - 1 - b->client_off);
+			if (n == TRANSPORT_AGAIN)
+				break;
+			/* The remote's end is gone: reading on finds the end
+			 * and says why ("no /bin/sh", ...). */
+			b->client_off = n < 0 ? sizeof(bootstrap_client) - 1 :
+			    b->client_off + (size_t)n;
+		}
+		while (b->phase == BS_UPLOAD && b->client_off == sizeof(bootstrap_client) - 1 &&
+		    b->cur < 2 && !(b->cur == 1 && b->hold)) {
 			len = b->seglen[b->cur] - b->off;
 			if (len > TRANSPORT_MAX_WRITE)
 				len = TRANSPORT_MAX_WRITE;

@@ -5,6 +5,7 @@
  * The remote login shell runs bootstrap_command(), which starts /bin/sh
  * with a small POSIX script.  The exchange on the channel's stdin/stdout:
  *
+ *   client: CSHUTTLE-CLIENT 2                    (at once, unasked)
  *   remote: CSHUTTLE-BOOT 2 <uname -s> <uname -m> <cc|gcc|clang|->
  *   client: UPLOAD <size> <sha256 hex> <run|cache|cc> <dir|->
  *           or ABORT <reason>
@@ -24,7 +25,9 @@
  * its files on every failure, so nothing stays on the remote host.  With
  * "cache" the stub lives in ~/.cache/cshuttle/stub-<sha256> instead and is
  * started without a path.  Lines the login shell prints before
- * CSHUTTLE-BOOT (from rc files) are skipped.
+ * CSHUTTLE-BOOT (from rc files) are skipped.  The client's own lines
+ * coming back mean that the remote echoes its input instead of running
+ * the script: that fails at once (bootstrap_remote.echo).
  */
 #ifndef CSHUTTLE_BOOTSTRAP_H
 #define CSHUTTLE_BOOTSTRAP_H
@@ -49,6 +52,8 @@ struct bootstrap_remote {
 	bool		 ended;		/* the remote command has finished */
 	int		 exit_status;	/* its exit status, -1 when unknown or killed */
 	char		 exit_signal[32];	/* signal name when it was killed, else "" */
+	bool		 echo;		/* set by the bootstrap: our own lines came
+					 * back (the transport words the hint) */
 };
 
 void	bootstrap_remote_init(struct bootstrap_remote *rs);
@@ -58,6 +63,8 @@ void	bootstrap_remote_init(struct bootstrap_remote *rs);
 const char *bootstrap_script(void);
 /* "exec /bin/sh -c '<script>'": what the login shell is asked to run. */
 const char *bootstrap_command(void);
+/* The client's first line, "CSHUTTLE-CLIENT 2\n". */
+const char *bootstrap_client_line(void);
 
 /*
  * Run the exchange above over t (non-blocking ops; t->ops->service() keeps

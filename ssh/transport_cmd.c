@@ -45,6 +45,7 @@ struct tcmd {
 	int			 errfd;		/* the command's stderr, -1 at EOF */
 	pid_t			 pid;		/* -1 once reaped */
 	bool			 wblocked;
+	bool			 booting;	/* until the stub runs */
 	struct transport_abort	*abort;		/* while opening, else NULL */
 	char			 name[64];	/* argv[0], for messages */
 	struct bootstrap_remote	 rs;
@@ -142,6 +143,13 @@ tcmd_read(struct transport *t, void *buf, size_t len)
 
 	for (;;) {
 		n = recv(c->fd, buf, len, 0);
+		/*
+		 * The bootstrap's first line may still be unread when the
+		 * command ends (a remote without /bin/sh): the socketpair
+		 * then reports a reset, which means no more than the end.
+		 */
+		if (n == -1 && errno == ECONNRESET && c->booting)
+			n = 0;
 		if (n > 0)
 			return n;
 		if (n == 0) {
@@ -438,6 +446,7 @@ transport_cmd_open(const char *cmd, const char *remote, const char *config_file,
 	c->base.name = "ssh command";
 	c->fd = c->errfd = -1;
 	c->pid = -1;
+	c->booting = true;
 	snprintf(c->name, sizeof(c->name), "%s", argv[0]);
 	bootstrap_remote_init(&c->rs);
 
@@ -467,6 +476,11 @@ transport_cmd_open(const char *cmd, const char *remote, const char *config_file,
 
 	if (bootstrap_run(&c->base, &c->rs, o, !o->batch && tty_can_prompt() ? -1 :
 	    TCMD_BOOT_NOTTY_MS, fail, err, errlen) != 0) {
+		if (c->rs.echo) {
+			snprintf(err, errlen, "the remote echoes what it is sent: is -e "
+			    "running ssh?");
+			goto fail;
+		}
 		tcmd_service(&c->base);
 		/*
 		 * ssh's own failures (255: it lost or never had the
@@ -491,6 +505,7 @@ transport_cmd_open(const char *cmd, const char *remote, const char *config_file,
 	if (watched)
 		transport_abort_unwatch(o->abort);
 	c->abort = NULL;
+	c->booting = false;
 	*fail = TRANSPORT_F_NONE;
 	words_free(argv);
 	return &c->base;

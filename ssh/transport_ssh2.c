@@ -596,6 +596,12 @@ transport_ssh2_open(const struct sshcfg *cfg, const struct transport_open_opts *
 	libssh2_keepalive_config(t->s, 0, SSH2_KEEPALIVE_S);
 	t->last_send = (int64_t)clock_ms();
 	if (bootstrap_run(&t->base, &t->rs, o, BOOTSTRAP_TIMEOUT_MS, fail, err, errlen) != 0) {
+		if (t->rs.echo) {
+			snprintf(err, errlen, "the remote echoes what it is sent: does "
+			    "%s force a command (ForceCommand, command= in "
+			    "authorized_keys)?", cfg->hostname);
+			goto fail;
+		}
 		/* A remote command that ended with a status of its own did
 		 * so over a working connection: that is about the remote. */
 		if (t->dead || !(t->rs.ended && t->rs.exit_status >= 0))

@@ -7,7 +7,8 @@
 # bad CIDR, unknown host name as a subnet, unknown option, unknown -r host,
 # rejected key, changed host key (the message shows the fingerprint),
 # unknown host key under StrictHostKeyChecking yes, a remote without
-# /bin/sh, a remote whose architecture has no stub.
+# /bin/sh, a remote whose architecture has no stub, a remote that echoes
+# what it is sent.
 
 set -uo pipefail
 LAB_TRANSPORT=${1:-${LAB_TRANSPORT:-builtin}}
@@ -69,6 +70,24 @@ expect_error "unsupported remote architecture" 1 'sparc64' -- \
     -r labhost-sparc 198.19.0.0/24
 check "unsupported architecture: nothing left in its /tmp" \
     test -z "$(ls -A "$LAB_DIR/chroot-sparc/tmp")"
+
+# A "remote" that echoes what it is sent instead of running the bootstrap
+# (a -e command that is not ssh; ssh -tt, whose terminal echoes): found
+# out at once, when the client's first line comes back, not after the
+# minute that the wait for the bootstrap would take.
+echoes() {
+	local what=$1 t0 ms
+	shift
+	t0=$(date +%s%N)
+	expect_error "$what" 1 'the remote echoes what it is sent: is -e running ssh\?' \
+	    "$@"
+	ms=$((($(date +%s%N) - t0) / 1000000))
+	check "$what: found out within 5 s ($ms ms)" test "$ms" -le 5000
+}
+echoes "a remote that echoes (-e runs cat)" -- \
+    -r labhost -e 'sh -c "exec cat" --' 198.19.0.0/24
+echoes "a remote whose terminal echoes (ssh -tt)" ssh -- \
+    -r labhost -e "ssh -tt -F $LAB_SSHCFG" 198.19.0.0/24
 
 check "no session left on the remote" lab_wait_for 10 lab_no_server_session
 check "no process left in CLIENT" lab_wait_for 10 lab_no_client_extra

@@ -240,6 +240,26 @@ script_errors(const char *shell)
 	/* This image does not remove itself: exactly one file is there. */
 	assert_int_equal(bootfake_dir_entries(bootfake_xdg), 1);
 	assert_int_equal(system("rm -f \"$XDG_RUNTIME_DIR\"/.cshuttle.*"), 0);
+
+	/* The same after the line the client sends first, as it does. */
+	in = upload_input(img_keep, sizeof(img_keep) - 1, NULL, sizeof(img_keep) - 1,
+	    "run", "-", &len);
+	{
+		const char	*first = bootstrap_client_line();
+		char		*both = malloc(strlen(first) + len);
+
+		assert_non_null(both);
+		memcpy(both, first, strlen(first));
+		memcpy(both + strlen(first), in, len);
+		out = run_script(shell, both, strlen(first) + len, NULL, 0, &st);
+		free(both);
+	}
+	bootfake_assert_contains(out, want);
+	assert_exit(st, 0);
+	free(out);
+	free(in);
+	assert_int_equal(bootfake_dir_entries(bootfake_xdg), 1);
+	assert_int_equal(system("rm -f \"$XDG_RUNTIME_DIR\"/.cshuttle.*"), 0);
 }
 
 static void

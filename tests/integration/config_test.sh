@@ -14,7 +14,10 @@
 #   - the command line overrides the file wherever --config stands: -r
 #     wins over remote (the file's host would refuse the key), subnets
 #     on the command line replace the file's list, -x replaces exclude;
-#   - reconnect = off in the file: a killed session ends cshuttle (exit 1).
+#   - reconnect = off in the file: a killed session ends cshuttle (exit 1);
+#   - files read as root (the --config file, exclude-from, @files,
+#     --ssh-config) that someone else could have written: exit 2, one line
+#     naming the file and the reason.
 
 # shellcheck disable=SC2317  # the helpers below are called through check
 # shellcheck disable=SC2016  # check's eval expands the single-quoted code
@@ -116,6 +119,49 @@ for args in "--alive-interval soon" "--alive-timeout -1" "--alive-interval"; do
 	check "$what: naming the option" grep -q -- "${args%% *}" "$CSHUTTLE_LOG"
 	sed 's/^/    | /' "$CSHUTTLE_LOG"
 done
+
+# Files read as root: the --config file, and every file it or the command
+# line names (an exclude-from file, an @file, the ssh configuration) must
+# be one that only root could have written, in a directory of which the
+# same holds.  Each refusal is one line naming the file and the reason.
+unsafe() {
+	local what=$1 re=$2
+	shift 2
+	lab_say "$what"
+	run_cshuttle "$@"
+	check_eq "$what: exit code 2" 2 "$CSHUTTLE_RC"
+	check_eq "$what: one line" 1 "$(grep -c . "$CSHUTTLE_LOG")"
+	check "$what: naming the file and why (/$re/)" grep -Eq -- "$re" "$CSHUTTLE_LOG"
+	check "$what: no table" assert_no_tables
+	sed 's/^/    | /' "$CSHUTTLE_LOG"
+}
+mkdir -m 775 "$LAB_DIR/shared" && mkdir -m 1777 "$LAB_DIR/sticky" &&
+    mkdir -m 755 "$LAB_DIR/mine" || lab_die "cannot make the directories"
+new_cfg "remote labhost" "subnet 198.19.0.0/24"
+cp "$CFG" "$LAB_DIR/shared/c.conf"
+unsafe "--config in a directory the group may write" \
+    "shared/c\.conf: its directory .*/shared is writable by group or others" \
+    --config "$LAB_DIR/shared/c.conf"
+printf '198.19.0.3\n' >"$LAB_DIR/mine/excludes"
+chmod 666 "$LAB_DIR/mine/excludes"
+new_cfg "remote labhost" "exclude-from $LAB_DIR/mine/excludes" "subnet 198.19.0.0/24"
+unsafe "an exclude-from file anybody may write" \
+    "test$N\.conf:2: exclude file \".*/mine/excludes\": writable by group or others" \
+    --config "$CFG"
+printf -- '-r\nlabhost\n198.19.0.0/24\n' >"$LAB_DIR/mine/args"
+chmod 620 "$LAB_DIR/mine/args"
+unsafe "an @file the group may write" \
+    "argument file \".*/mine/args\": writable by group or others" \
+    "@$LAB_DIR/mine/args"
+cp "$LAB_SSHCFG" "$LAB_DIR/sticky/ssh_config"
+unsafe "--ssh-config in a directory anybody may write (sticky or not)" \
+    "--ssh-config .*/sticky/ssh_config: its directory .*/sticky is writable by group or others" \
+    -r labhost 198.19.0.0/24 --ssh-config "$LAB_DIR/sticky/ssh_config"
+chown 65534 "$LAB_DIR/mine/args" && chmod 600 "$LAB_DIR/mine/args"
+unsafe "an @file of another user" \
+    "argument file \".*/mine/args\": owned by uid 65534, neither root nor me" \
+    "@$LAB_DIR/mine/args"
+
 check_eq "no error above made an SSH connection" "$c0" "$(conns)"
 check "no process left in CLIENT" lab_wait_for 10 lab_no_client_extra
 

@@ -4,7 +4,8 @@
 # routing_test.sh builtin|ext - subnet routing: included addresses go
 # through the tunnel, others are untouched; ip-route shorthand (198.19/16),
 # host names as subnets; the ssh configuration is honoured (the tests only
-# ever name the `labhost`/`labalt` aliases, never an address).
+# ever name the `labhost`/`labalt` aliases, never an address); connections
+# made to the listener itself are refused.
 
 set -uo pipefail
 LAB_TRANSPORT=${1:-${LAB_TRANSPORT:-builtin}}
@@ -35,6 +36,34 @@ stop_cshuttle TERM
 check_eq "cshuttle exits 0 on SIGTERM" 0 "$CSHUTTLE_RC"
 check "no table left" assert_no_tables
 check "198.19.0.2 is unreachable again" lab_curl_fails http://198.19.0.2/small.txt
+
+# A connection straight to the listener was not redirected: it has the
+# listener itself as its original destination.  Forwarded, the stub would
+# connect to the remote's own 127.0.0.1:PORT.  The helper's rule drops
+# such packets (the connection times out); what reaches the listener all
+# the same is reset at once and logged.  Either way nothing reaches the
+# remote, and the tunnel goes on working.
+lab_say "cshuttle -l 12399 -r labhost 198.19.0.0/24: connections to the listener itself"
+lab_sink "$LAB_NS_S" direct 12399 || lab_die "no sink on SERVER"
+start_cshuttle -l 12399 -r labhost 198.19.0.0/24 || lab_die "cshuttle did not start"
+reset=
+for a in 127.0.0.1 ::1; do
+	r=$(lab_tcp_probe "$a" 12399)
+	check "a connection to $a:12399 gets nothing: dropped or reset at once ($r)" \
+	    eval '[[ $r == *timeout || ($r == *"error ECONNRESET" && ${r%% *} -lt 1000) ]]'
+	[[ $r == *ECONNRESET ]] && reset=1
+done
+# (one line per 10 s: the first says it for both)
+if [[ -n $reset ]]; then
+	check "cshuttle says why it reset them" grep -Eq "refused a connection from \
+[0-9a-f.:]+ to the listener itself: only redirected connections are tunnelled" \
+	    "$CSHUTTLE_LOG"
+fi
+check_eq "the tunnel still works" "$small" "$(lab_curl http://198.19.0.2/small.txt)"
+check_eq "nothing reached the remote's own port 12399" "" "$(cat "$LAB_DIR/direct.log")"
+stop_cshuttle TERM
+check_eq "cshuttle exits 0 on SIGTERM" 0 "$CSHUTTLE_RC"
+check "no table left" assert_no_tables
 
 lab_say "cshuttle -r labhost 198.19/16 (ip-route shorthand)"
 start_cshuttle -r labhost 198.19/16 || lab_die "cshuttle did not start"

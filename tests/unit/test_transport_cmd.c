@@ -2,8 +2,9 @@
 /*
  * test_transport_cmd.c - the external-command transport (-e CMD,
  * ssh/transport_cmd.c): the ssh command line it builds, how it reports a
- * command that cannot run or an ssh that fails, and the bootstrap through
- * it with the remote's /bin/sh being dash, or missing.
+ * command that cannot run or an ssh that fails, a "remote" that echoes
+ * what it is sent, and the bootstrap through it with the remote's /bin/sh
+ * being dash, or missing.
  *
  * The "remote" is a directory and `ssh` is this program (tests/bootfake.h).
  * The same under busybox sh, and the stub cache shared by a dash and a
@@ -23,6 +24,8 @@
 #include <cmocka.h>
 
 #include "bootfake.h"
+#include "clock.h"
+#include "testutil.h"
 #include "transport.h"
 
 static void
@@ -204,6 +207,38 @@ test_cmd_ssh_failure(void **state)
 	assert_int_equal(fail, TRANSPORT_F_HOSTKEY);
 }
 
+/* Open through `cmd`, which echoes: fails at once, saying so. */
+static void
+echo_fails(const char *cmd)
+{
+	struct transport	*t;
+	enum transport_fail	 fail;
+	char			 err[512];
+	uint64_t		 start = clock_ms();
+
+	t = transport_cmd_open(cmd, "h", NULL, NULL, &fail, err, sizeof(err));
+	assert_null(t);
+	assert_int_equal(fail, TRANSPORT_F_REMOTE);
+	assert_string_equal(err, "the remote echoes what it is sent: is -e running ssh?");
+	if (clock_ms() - start > 5000)
+		fail_msg("%s: found out after %llu ms", cmd,
+		    (unsigned long long)(clock_ms() - start));
+}
+
+/*
+ * A command that ignores the remote command and echoes its input, and a
+ * terminal's echo (ssh -tt) while the remote side has not read anything
+ * yet: both give the client's first line back, and the open fails at
+ * once instead of after a minute of waiting for the bootstrap.
+ */
+static void
+test_cmd_echo(void **state)
+{
+	echo_fails("sh -c 'exec cat' --");
+	test_need("script", "bsdutils");
+	echo_fails("sh -c 'exec script -qfec \"exec sleep 20\" /dev/null' --");
+}
+
 int
 main(int argc, char **argv)
 {
@@ -218,6 +253,7 @@ main(int argc, char **argv)
 		DIRS(test_cmd_argv),
 		DIRS(test_cmd_cannot_run),
 		DIRS(test_cmd_ssh_failure),
+		DIRS(test_cmd_echo),
 	};
 #undef DIRS
 	int	status;
