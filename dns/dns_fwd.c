@@ -39,6 +39,10 @@ struct dns_fwd_sock {
 	struct ev_io		 io;
 	int			 fd;
 	struct dns_fwd		*fwd;
+	struct sockaddr_storage	 local;		/* its address, once connected */
+	socklen_t		 locallen;	/* 0: unknown */
+	bool			 looped;	/* seen at our listener: give it up */
+	bool			 kicked;	/* and c-ares was told */
 	LIST_ENTRY(dns_fwd_sock) link;		/* fwd->socks */
 	SLIST_ENTRY(dns_fwd_sock) dlink;	/* then d->dead_socks */
 };
@@ -51,6 +55,7 @@ struct dns_fwd {
 	bool			 live;		/* ares_init_options() succeeded */
 	LIST_HEAD(, dns_fwd_sock) socks;
 	uint8_t			 used[65536 / 8];	/* our IDs in flight */
+	bool			 looped;	/* a socket of socks is */
 };
 
 /* What a c-ares callback needs, whether or not the query still waits. */
@@ -191,7 +196,72 @@ dns_fwd_sock_state(void *data, ares_socket_t fd, int readable, int writable)
 	}
 	fs->fd = fd;
 	fs->fwd = fwd;
+	/* Connected by now (c-ares connects before it watches), so the
+	 * kernel has chosen the port dns_fwd_own() compares. */
+	fs->locallen = sizeof(fs->local);
+	if (getsockname(fd, (struct sockaddr *)&fs->local, &fs->locallen) != 0)
+		fs->locallen = 0;
 	LIST_INSERT_HEAD(&fwd->socks, fs, link);
+}
+
+/* Whether port (network order) recently carried a forward back to us. */
+static bool
+dns_fwd_avoided(struct dns_local *d, uint16_t port)
+{
+	uint64_t	now = clock_ms();
+	size_t		i;
+
+	for (i = 0; i < DNS_FWD_AVOID; i++)
+		if (d->avoid[i].port == port && d->avoid[i].until > now)
+			return true;
+	return false;
+}
+
+static void
+dns_fwd_avoid(struct dns_local *d, uint16_t port)
+{
+	size_t	i, old = 0;
+
+	for (i = 0; i < DNS_FWD_AVOID; i++) {
+		if (d->avoid[i].port == port || d->avoid[i].port == 0) {
+			old = i;
+			break;
+		}
+		if (d->avoid[i].until < d->avoid[old].until)
+			old = i;
+	}
+	d->avoid[old].port = port;
+	d->avoid[old].until = clock_ms() + DNS_FWD_AVOID_MS;
+}
+
+/*
+ * A UDP socket bound to a port no forward has come back from lately
+ * (dns_fwd_own()): that port's old flow would take it back to us again.
+ */
+static int
+dns_fwd_bind(struct dns_local *d, int fd, int family)
+{
+	struct sockaddr_storage	 ss;
+	socklen_t		 len;
+	uint16_t		 port;
+
+	memset(&ss, 0, sizeof(ss));
+	ss.ss_family = (sa_family_t)family;
+	len = family == AF_INET ? sizeof(struct sockaddr_in) : sizeof(struct sockaddr_in6);
+	if (bind(fd, (struct sockaddr *)&ss, len) != 0 ||
+	    getsockname(fd, (struct sockaddr *)&ss, &len) != 0)
+		return -1;
+	port = family == AF_INET ? ((struct sockaddr_in *)&ss)->sin_port :
+	    ((struct sockaddr_in6 *)&ss)->sin6_port;
+	return dns_fwd_avoided(d, port) ? 1 : 0;
+}
+
+static int
+dns_fwd_socket1(struct dns_local *d, int family, int type, int proto)
+{
+	if (d->p.socket == NULL)
+		return socket(family, type | SOCK_NONBLOCK | SOCK_CLOEXEC, proto);
+	return d->p.socket(d->p.socket_arg, family, type);
 }
 
 static ares_socket_t
@@ -199,18 +269,29 @@ dns_fwd_socket(int family, int type, int proto, void *arg)
 {
 	struct dns_fwd		*fwd = arg;
 	struct dns_local	*d = fwd->d;
-	int			 fd;
+	int			 fd, r, tries;
 
-	if (d->p.socket == NULL)
-		return socket(family, type | SOCK_NONBLOCK | SOCK_CLOEXEC, proto);
-	if ((fd = d->p.socket(d->p.socket_arg, family, type)) < 0) {
-		if (fd != -1)
-			errno = -fd;
-		dns_local_note(d, DNS_LOCAL_C_LOCAL, LOG_LVL_WARN, "no socket for "
-		    "local forwarding: %s", strerror(errno));
-		return ARES_SOCKET_BAD;
+	for (tries = 0; tries < 8; tries++) {
+		if ((fd = dns_fwd_socket1(d, family, type, proto)) < 0) {
+			if (fd != -1)
+				errno = -fd;
+			dns_local_note(d, DNS_LOCAL_C_LOCAL, LOG_LVL_WARN, "no socket "
+			    "for local forwarding: %s", strerror(errno));
+			return ARES_SOCKET_BAD;
+		}
+		if (type != SOCK_DGRAM || (family != AF_INET && family != AF_INET6) ||
+		    (r = dns_fwd_bind(d, fd, family)) == 0)
+			return fd;
+		close(fd);
+		if (r < 0) {
+			dns_local_note(d, DNS_LOCAL_C_LOCAL, LOG_LVL_WARN, "no port "
+			    "for local forwarding: %s", strerror(errno));
+			return ARES_SOCKET_BAD;
+		}
 	}
-	return fd;
+	dns_local_note(d, DNS_LOCAL_C_LOCAL, LOG_LVL_WARN, "no port for local "
+	    "forwarding that would not come back here");
+	return ARES_SOCKET_BAD;
 }
 
 static int
@@ -240,6 +321,16 @@ static ares_ssize_t
 dns_fwd_recvfrom(ares_socket_t fd, void *buf, size_t len, int flags,
     struct sockaddr *from, ares_socklen_t *fromlen, void *arg)
 {
+	struct dns_fwd		*fwd = arg;
+	struct dns_fwd_sock	*fs;
+
+	/* An error other than EAGAIN makes c-ares close the server's
+	 * sockets and send its queries again from a new one. */
+	LIST_FOREACH(fs, &fwd->socks, link)
+		if (fs->fd == fd && fs->looped) {
+			errno = ECONNREFUSED;
+			return -1;
+		}
 	return recvfrom(fd, buf, len, flags, from, fromlen);
 }
 
@@ -358,15 +449,88 @@ dns_fwd_stop(struct dns_local *d)
 	d->ares_init = false;
 }
 
+/* Make c-ares read a looped socket, fail, and give it up. */
+static void
+dns_fwd_kick(struct dns_fwd *fwd)
+{
+	struct dns_fwd_sock	*fs;
+
+	fwd->looped = false;
+	for (;;) {
+		LIST_FOREACH(fs, &fwd->socks, link)
+			if (fs->looped && !fs->kicked)
+				break;
+		if (fs == NULL)
+			return;
+		/* The pass may close fs (then it waits in d->dead_socks). */
+		fs->kicked = true;
+		ares_process_fd(fwd->channel, fs->fd, ARES_SOCKET_BAD);
+	}
+}
+
 void
 dns_fwd_expire(struct dns_local *d)
 {
 	size_t	i;
 
-	for (i = 0; i < d->nsrv; i++)
-		if (d->srv[i].fwd != NULL && d->srv[i].fwd->live)
-			ares_process_fd(d->srv[i].fwd->channel, ARES_SOCKET_BAD,
-			    ARES_SOCKET_BAD);
+	for (i = 0; i < d->nsrv; i++) {
+		if (d->srv[i].fwd == NULL || !d->srv[i].fwd->live)
+			continue;
+		if (d->srv[i].fwd->looped)
+			dns_fwd_kick(d->srv[i].fwd);
+		ares_process_fd(d->srv[i].fwd->channel, ARES_SOCKET_BAD,
+		    ARES_SOCKET_BAD);
+	}
+}
+
+/*
+ * A UDP flow is NATed as its first packet was: when an application's
+ * redirected query left a conntrack entry with the very addresses and
+ * ports one of our sockets now uses (its port freed and chosen again),
+ * our marked packets follow that entry back to our own listener instead
+ * of reaching the server, and each pass would send the query round again.
+ * Seen here, the socket is dropped; its successor gets another port.
+ */
+bool
+dns_fwd_own(struct dns_local *d, const struct sockaddr_storage *peer, socklen_t peerlen)
+{
+	const struct sockaddr_in	*a4, *b4;
+	const struct sockaddr_in6	*a6, *b6;
+	struct dns_fwd_sock		*fs;
+	struct dns_fwd			*fwd;
+	size_t				 i;
+
+	for (i = 0; i < d->nsrv; i++) {
+		if ((fwd = d->srv[i].fwd) == NULL)
+			continue;
+		LIST_FOREACH(fs, &fwd->socks, link) {
+			if (fs->locallen == 0 || fs->local.ss_family != peer->ss_family)
+				continue;
+			if (peer->ss_family == AF_INET &&
+			    peerlen >= (socklen_t)sizeof(*a4)) {
+				a4 = (const struct sockaddr_in *)&fs->local;
+				b4 = (const struct sockaddr_in *)peer;
+				if (a4->sin_port != b4->sin_port ||
+				    a4->sin_addr.s_addr != b4->sin_addr.s_addr)
+					continue;
+			} else if (peer->ss_family == AF_INET6 &&
+			    peerlen >= (socklen_t)sizeof(*a6)) {
+				a6 = (const struct sockaddr_in6 *)&fs->local;
+				b6 = (const struct sockaddr_in6 *)peer;
+				if (a6->sin6_port != b6->sin6_port ||
+				    memcmp(&a6->sin6_addr, &b6->sin6_addr, 16) != 0)
+					continue;
+			} else
+				continue;
+			fs->looped = true;
+			fwd->looped = true;
+			dns_fwd_avoid(d, peer->ss_family == AF_INET ?
+			    ((const struct sockaddr_in *)peer)->sin_port :
+			    ((const struct sockaddr_in6 *)peer)->sin6_port);
+			return true;
+		}
+	}
+	return false;
 }
 
 uint64_t
@@ -379,6 +543,8 @@ dns_fwd_next(const struct dns_local *d, uint64_t now)
 	for (i = 0; i < d->nsrv; i++) {
 		if (d->srv[i].fwd == NULL || !d->srv[i].fwd->live)
 			continue;
+		if (d->srv[i].fwd->looped)
+			return now;
 		if ((tvp = ares_timeout(d->srv[i].fwd->channel, NULL, &tv)) == NULL)
 			continue;
 		t = now + (uint64_t)tvp->tv_sec * 1000 + (uint64_t)(tvp->tv_usec + 999) / 1000;

@@ -170,6 +170,14 @@ dns_listen_udp_cb(struct ev_loop *loop, struct ev_io *io, uint32_t revents)
 				have = true;
 			}
 		}
+		if (dns_fwd_own(d, &peer, mh.msg_namelen)) {
+			d->st.looped++;
+			dns_local_note(d, DNS_LOCAL_C_LOCAL, LOG_LVL_WARN, "a query "
+			    "forwarded from here was redirected back (an old flow "
+			    "with the same ports): sending it again from a new "
+			    "socket");
+			continue;
+		}
 		dns_query_in(d, s, NULL, &peer, mh.msg_namelen, have ? &dst : NULL,
 		    d->rbuf, (size_t)n);
 	}

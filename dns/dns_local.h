@@ -98,6 +98,7 @@ struct dns_local_stats {
 	uint64_t	late;			/* answers for queries already gone */
 	uint64_t	tcp_refused;		/* connections over DNS_LOCAL_MAX_TCP */
 	uint64_t	tcp_direct;		/* closed by the accept hook: not redirected */
+	uint64_t	looped;			/* our own forwards, captured again */
 };
 
 /*

@@ -38,6 +38,8 @@
 #define DNS_LOCAL_QMAX		(DNS_MSG_HDR_LEN + DNS_MSG_NAME_MAX + 4)
 #define DNS_LOCAL_ANSWER_MAX	65535	/* a DNS message, over TCP */
 #define DNS_QUERY_HASH		1024	/* buckets of the id hash */
+#define DNS_FWD_AVOID		16	/* local ports a forward came back from */
+#define DNS_FWD_AVOID_MS	180000	/* conntrack's longest UDP timeout */
 
 /* Causes of rate-limited messages (one struct log_limit each). */
 enum dns_local_cause {
@@ -134,6 +136,10 @@ struct dns_local {
 	bool			 ares_init;	/* ares_library_init() done */
 	struct dns_fwd_dead	 dead_socks;	/* c-ares sockets closed */
 	uint16_t		 rnd[64];	/* random IDs, refilled */
+	struct {
+		uint16_t	 port;		/* network order; 0: free slot */
+		uint64_t	 until;
+	}			 avoid[DNS_FWD_AVOID];	/* dns_fwd_own() */
 	size_t			 nrnd;
 	uint8_t			 abuf[DNS_LOCAL_ANSWER_MAX];
 
@@ -221,5 +227,12 @@ void	 dns_fwd_expire(struct dns_local *d);
 uint64_t dns_fwd_next(const struct dns_local *d, uint64_t now);
 /* Free the sockets c-ares closed during the pass. */
 void	 dns_fwd_gc(struct dns_local *d);
+/*
+ * Whether a query from peer was sent by one of our own forwarding sockets:
+ * it was redirected back to us.  Such a socket is given up (its queries
+ * go out again from a new one) at the next dns_fwd_expire().
+ */
+bool	 dns_fwd_own(struct dns_local *d, const struct sockaddr_storage *peer,
+	    socklen_t peerlen);
 
 #endif

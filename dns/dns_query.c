@@ -249,6 +249,9 @@ dns_query_log_stats(const struct dns_local *d)
 	if (log_enabled(LOG_LVL_DEBUG) && st->tcp_direct > 0)
 		log_debug("dns: %llu TCP connections to the listener itself closed",
 		    (unsigned long long)st->tcp_direct);
+	if (log_enabled(LOG_LVL_DEBUG) && st->looped > 0)
+		log_debug("dns: %llu forwarded queries came back and were sent "
+		    "again", (unsigned long long)st->looped);
 	if (!log_enabled(LOG_LVL_DEBUG) || st->queries_udp + st->queries_tcp == 0)
 		return;
 	log_debug("dns: %llu queries (%llu UDP, %llu TCP): %llu tunnelled, "

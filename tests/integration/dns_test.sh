@@ -298,6 +298,27 @@ if start "split DNS" -r labhost 198.19.0.0/24 --dns --dns-domains lab.internal; 
 	stop "split DNS"
 fi
 
+# A forwarding socket whose port an application's redirected query used
+# a moment ago: its packets follow that flow's conntrack entry back to
+# cshuttle.  It must notice at once, never send the query round and round
+# (every captured query would fail while the entry lives), and answer from
+# another port.
+if start "port reuse" -r labhost 198.19.0.0/24 --dns --dns-domains lab.internal; then
+	range=$(in_client sysctl -n net.ipv4.ip_local_port_range)
+	in_client sysctl -q -w net.ipv4.ip_local_port_range="40000 40001"
+	out=$(in_client python3 "$LAB_SRC/../integration/dns_portreuse.py" \
+	    "$CSHUTTLE_LOG" notlab.internal 198.18.0.78)
+	in_client sysctl -q -w net.ipv4.ip_local_port_range="$range"
+	check "notlab.internal answered locally from another port ($out)" \
+	    grep -q '^ok' <<<"$out"
+	check "the forward that came back is logged" \
+	    grep -q 'redirected back' "$CSHUTTLE_LOG"
+	check_not "no query went round: nothing busy" \
+	    grep -q 'queries in flight already' "$CSHUTTLE_LOG"
+	check "cshuttle is still running" lab_alive "$CSHUTTLE_PID"
+	stop "port reuse"
+fi
+
 # The SSH server by name, with its name's resolver captured: after the
 # session dies, nothing but the local resolver can answer for that name,
 # and the reconnect must still find the server.
