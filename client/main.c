@@ -168,6 +168,7 @@ main_transport(const struct options *o, const struct sshcfg *cfg,
 	to.remote_tmpdir = o->remote_tmpdir;
 	to.password = o->remote_password;
 	to.unattended = o->daemon;
+	to.no_cmd_delimiter = o->no_cmd_delimiter;
 	opts = &to;
 	if (o->ssh_cmd != NULL)
 		return transport_cmd_open(o->ssh_cmd, o->remote, o->ssh_config, opts,
@@ -330,20 +331,17 @@ main_firewall(int argc, char **argv)
 	    false);
 }
 
-/* `cshuttle --sudoers [USER]`: the sudoers rule for this binary. */
+/* The sudoers rule for this binary that lets user (NULL: the user who
+ * ran sudo, or the caller) start its helper: --sudoers, and sshuttle's
+ * --sudoers-no-modify [--sudoers-user USER]. */
 static int
-main_sudoers(int argc, char **argv)
+main_sudoers_rule(const char *user)
 {
 	struct passwd	*pw;
-	const char	*user;
 	char		 self[PATH_MAX], rule[8192], err[PATH_MAX + 128];
 
-	if (argc > 3) {
-		fprintf(stderr, "cshuttle: --sudoers takes one user name at most "
-		    "(see cshuttle --help)\n");
-		return CSHUTTLE_EXIT_USAGE;
-	}
-	user = argc == 3 ? argv[2] : getenv("SUDO_USER");
+	if (user == NULL)
+		user = getenv("SUDO_USER");
 	if (user == NULL || *user == '\0') {
 		if ((pw = getpwuid(getuid())) == NULL) {
 			fprintf(stderr, "cshuttle: who are you? (uid %lu has no "
@@ -364,6 +362,18 @@ main_sudoers(int argc, char **argv)
 	}
 	printf("%s\n", rule);
 	return CSHUTTLE_EXIT_OK;
+}
+
+/* `cshuttle --sudoers [USER]`. */
+static int
+main_sudoers(int argc, char **argv)
+{
+	if (argc > 3) {
+		fprintf(stderr, "cshuttle: --sudoers takes one user name at most "
+		    "(see cshuttle --help)\n");
+		return CSHUTTLE_EXIT_USAGE;
+	}
+	return main_sudoers_rule(argc == 3 ? argv[2] : NULL);
 }
 
 /* A user or group given by number. */
@@ -525,6 +535,12 @@ main(int argc, char **argv)
 		free(o);
 		return CSHUTTLE_EXIT_OK;
 	}
+	if (o->sudoers_print) {
+		rc = main_sudoers_rule(o->sudoers_user);
+		options_free(o);
+		free(o);
+		return rc;
+	}
 	if (o->firewall || o->sudoers) {
 		fprintf(stderr, "cshuttle: %s must be the first argument (see "
 		    "cshuttle --help)\n", o->firewall ? "--firewall" : "--sudoers");
@@ -564,6 +580,8 @@ main(int argc, char **argv)
 	c.alive_timeout_ms = o->alive_timeout_ms;
 	main_block_hup();
 	log_init("cshuttle", o->quiet ? -1 : o->verbose);
+	for (r = 0; r < o->nnotices; r++)
+		log_info("%s", o->notices[r]);
 	rc = CSHUTTLE_EXIT_FAIL;
 	if (reload_init(&c.reload, argc, argv) != 0) {
 		fprintf(stderr, "cshuttle: %s\n", strerror(errno));

@@ -27,7 +27,8 @@
  * each option does, the host names), options_args.c (assembling the
  * arguments: $CSHUTTLE_ARGS, @files, -s/-X files), options_config.c (what
  * each configuration key means), options_net.c (listen addresses, DNS
- * servers and domains), options_usage.c (--help); options_int.h is what
+ * servers and domains), options_compat.c (sshuttle's options without a
+ * cshuttle equivalent), options_usage.c (--help); options_int.h is what
  * they share.
  */
 #ifndef CSHUTTLE_OPTIONS_H
@@ -51,6 +52,7 @@
 #define OPTIONS_ALIVE_INTERVAL_MS 5000	/* --alive-interval default */
 #define OPTIONS_ALIVE_TIMEOUT_MS 15000	/* --alive-timeout default */
 #define OPTIONS_ALIVE_MAX_S	3600	/* both: 1 to this many seconds */
+#define OPTIONS_MAX_NOTICES	4	/* options_compat.c's distinct notices */
 
 /* What a host name stands for. */
 enum options_name_use {
@@ -128,6 +130,17 @@ struct options {
 	bool		 firewall;	/* --firewall, not as the first argument
 					 * (main.c decides that one first) */
 	bool		 sudoers;	/* --sudoers, likewise */
+	bool		 sudoers_print;	/* --sudoers-no-modify (sshuttle's): the
+					 * caller prints the sudoers rule for
+					 * sudoers_user (NULL: as --sudoers) */
+	char		*sudoers_user;	/* --sudoers-user USER, NULL without */
+	bool		 no_cmd_delimiter; /* --no-cmd-delimiter: no "--" before
+					 * the host in -e's command */
+	const char	*notices[OPTIONS_MAX_NOTICES];	/* one line each, for the
+					 * caller to log: sshuttle's options
+					 * that mean nothing here (static
+					 * strings) */
+	int		 nnotices;
 	bool		 show_help;	/* -h: caller prints options_usage() */
 	bool		 show_version;	/* --version */
 	struct options_name *names;	/* host names to resolve, in the order

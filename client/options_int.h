@@ -43,6 +43,20 @@ enum {
 	OPTIONS_OPT_ALLOW_FROM,
 	OPTIONS_OPT_SUDOERS,
 	OPTIONS_OPT_NAME,
+	OPTIONS_OPT_SUDOERS_NO_MODIFY,	/* sshuttle's names (options_compat.c */
+	OPTIONS_OPT_SUDOERS_USER,	/* for those without a field) */
+	OPTIONS_OPT_NO_CMD_DELIMITER,
+	OPTIONS_OPT_METHOD,
+	OPTIONS_OPT_PYTHON,
+	OPTIONS_OPT_REMOTE_SHELL,
+	OPTIONS_OPT_SEED_HOSTS,
+	OPTIONS_OPT_NO_LATENCY_CONTROL,
+	OPTIONS_OPT_LATENCY_BUFFER_SIZE,
+	OPTIONS_OPT_WRAP,
+	OPTIONS_OPT_HOSTWATCH,
+	OPTIONS_OPT_NO_SUDO_PYTHONPATH,
+	OPTIONS_OPT_NAMESPACE,
+	OPTIONS_OPT_NAMESPACE_PID,
 	OPTIONS_OPT_SUBNET,	/* configuration file only: subnet(s) = ... */
 	OPTIONS_OPT_END
 };
@@ -109,6 +123,17 @@ void	options_args_free(struct options_args *a);
 /* -s / -X FILE (relative to base): the subnets it lists. */
 int	options_args_subnet_file(struct options *o, const char *base,
 	    const char *arg, bool exclude, char *err, size_t errlen);
+
+/* ---- options_compat.c ---- */
+
+/* Whether opt is one of sshuttle's that options_compat_apply() answers
+ * (-N, -H, -t and the long ones without a field of their own). */
+bool	options_compat_has(int opt);
+/* Its answer: 0 when accepted, maybe with a notice kept in o->notices,
+ * else a usage error naming it as sshuttle's and what to use instead.
+ * arg is NULL for those without an argument. */
+int	options_compat_apply(struct options *o, int opt, const char *arg,
+	    char *err, size_t errlen);
 
 /* ---- options_config.c ---- */
 
