@@ -92,6 +92,30 @@ dnscap_servers(const struct options *o, struct addr *out)
 	}
 	return k;
 }
+/*
+ * The DNS listeners of a family go where its TCP listener is, since the
+ * rules redirect both the same way; with several of the family, on its
+ * wildcard address: a redirect may land on any of them, and the input
+ * rules drop what was not redirected there.  bind: 4 or 16 bytes.
+ */
+static void
+dnscap_bind(const struct listen_socks *ls, uint8_t family, bool *want,
+    uint8_t *bind)
+{
+	size_t	len = family == ADDR_V4 ? 4 : 16;
+	int	i, n = 0;
+
+	memset(bind, 0, len);
+	for (i = 0; i < ls->n; i++) {
+		if (ls->addr[i].family != family)
+			continue;
+		if (n++ == 0)
+			memcpy(bind, ls->addr[i].bytes, len);
+		else
+			memset(bind, 0, len);
+	}
+	*want = n > 0;
+}
 
 int
 dnscap_open(struct client *c, const struct options *o, const struct addr *servers,
@@ -112,10 +136,8 @@ dnscap_open(struct client *c, const struct options *o, const struct addr *server
 	p.nservers = n;
 	p.domains = o->dns_domains;
 	p.ndomains = (size_t)o->ndns_domains;
-	p.want4 = c->ls.fd4 >= 0;
-	p.want6 = c->ls.fd6 >= 0;
-	memcpy(p.bind4, c->lspec.addr4.bytes, sizeof(p.bind4));
-	memcpy(p.bind6, c->lspec.addr6.bytes, sizeof(p.bind6));
+	dnscap_bind(&c->ls, ADDR_V4, &p.want4, p.bind4);
+	dnscap_bind(&c->ls, ADDR_V6, &p.want6, p.bind6);
 	p.first_port = (uint16_t)(c->ls.port + 1);
 	p.socket = dnscap_socket;
 	p.socket_arg = c->fw;

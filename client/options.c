@@ -838,7 +838,8 @@ options_ask(const struct options *o, struct options_answers *l, char *err,
 		if (r != 0 || a->n == 0)
 			return options_fail(err, errlen, "%s%scannot resolve host "
 			    "\"%s\": %s", nm->where != NULL ? nm->where : "",
-			    nm->use == OPTIONS_NAME_NS_HOST ? "--ns-hosts: " : "",
+			    nm->use == OPTIONS_NAME_NS_HOST ? "--ns-hosts: " :
+			    nm->use == OPTIONS_NAME_LISTEN ? "-l: " : "",
 			    nm->name, why[0] != '\0' ? why : "no address");
 	}
 	return 0;
@@ -883,14 +884,56 @@ options_ns_merge(const struct options *o, const struct options_answers *l,
 	    last->where : "", why);
 }
 
+/* -l HOST:PORT: each name's addresses after the addresses given (IPv4
+ * alone with --no-ipv6), with the name's port, each host once. */
+static int
+options_listen_merge(const struct options *o, const struct options_answers *l,
+    struct addr *listen, int *nlisten, char *err, size_t errlen)
+{
+	const struct options_name	*nm;
+	const struct options_answer	*a;
+	size_t				 i, k;
+	int				 j, used;
+
+	memcpy(listen, o->listen, sizeof(o->listen));
+	*nlisten = o->nlisten;
+	for (i = 0; i < o->nnames; i++) {
+		nm = &o->names[i];
+		if (nm->use != OPTIONS_NAME_LISTEN || nm->check_only ||
+		    (a = options_answer(l, nm->name)) == NULL)
+			continue;
+		for (k = 0, used = 0; k < a->n; k++) {
+			if (a->a[k].family == ADDR_V6 && o->no_ipv6)
+				continue;
+			used++;
+			for (j = 0; j < *nlisten; j++)
+				if (addr_same_host(&listen[j], &a->a[k]))
+					break;
+			if (j < *nlisten)
+				continue;
+			if (*nlisten == OPTIONS_MAX_LISTEN)
+				return options_fail(err, errlen, "%s-l: more than %d "
+				    "listen addresses", nm->where != NULL ?
+				    nm->where : "", OPTIONS_MAX_LISTEN);
+			addr_set(&listen[(*nlisten)++], a->a[k].family,
+			    a->a[k].bytes, (uint16_t)nm->at);
+		}
+		if (used == 0)
+			return options_fail(err, errlen, "%s-l: host \"%s\" has no "
+			    "IPv4 address (--no-ipv6)", nm->where != NULL ?
+			    nm->where : "", nm->name);
+	}
+	return 0;
+}
+
 int
 options_resolve(struct options *o, subnet_resolve_fn *fn, void *arg, char *err,
     size_t errlen)
 {
 	struct options_answers	 l;
-	struct addr		 ns[OPTIONS_MAX_NS];
+	struct addr		 ns[OPTIONS_MAX_NS], listen[OPTIONS_MAX_LISTEN];
 	size_t			 i;
-	int			 nns, r, ret;
+	int			 nns, nlisten, r, ret;
 
 	if (err != NULL && errlen > 0)
 		*err = '\0';
@@ -902,7 +945,8 @@ options_resolve(struct options *o, subnet_resolve_fn *fn, void *arg, char *err,
 	if ((l.v = calloc(o->nnames + 1, sizeof(*l.v))) == NULL)
 		return options_nomem(err, errlen);
 	if ((ret = options_ask(o, &l, err, errlen)) != 0 ||
-	    (ret = options_ns_merge(o, &l, ns, &nns, err, errlen)) != 0)
+	    (ret = options_ns_merge(o, &l, ns, &nns, err, errlen)) != 0 ||
+	    (ret = options_listen_merge(o, &l, listen, &nlisten, err, errlen)) != 0)
 		goto out;
 	/* Last: it changes nothing when it fails. */
 	r = subnet_list_resolve(&o->subnets, options_answer_lookup, &l, err, errlen);
@@ -913,6 +957,8 @@ options_resolve(struct options *o, subnet_resolve_fn *fn, void *arg, char *err,
 	}
 	memcpy(o->ns_hosts, ns, sizeof(ns));
 	o->nns_hosts = nns;
+	memcpy(o->listen, listen, sizeof(listen));
+	o->nlisten = nlisten;
 	options_names_free(o);
  out:
 	for (i = 0; i < l.n; i++)

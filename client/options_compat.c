@@ -53,8 +53,8 @@ options_compat_method(const char *arg, char *err, size_t errlen)
 	    "nft", arg);
 }
 
-/* Keep a notice once; the list is short and fixed, so it cannot fill. */
-static void
+/* The list is short and fixed, so it cannot fill. */
+void
 options_compat_notice(struct options *o, const char *text)
 {
 	int	i;

@@ -134,6 +134,8 @@ bool	options_compat_has(int opt);
  * arg is NULL for those without an argument. */
 int	options_compat_apply(struct options *o, int opt, const char *arg,
 	    char *err, size_t errlen);
+/* Keep a notice (a static string) for the caller to log, once. */
+void	options_compat_notice(struct options *o, const char *text);
 
 /* ---- options_config.c ---- */
 
@@ -145,7 +147,8 @@ int	options_config_apply(struct options *o, struct options_state *st,
 
 /* ---- options_net.c ---- */
 
-/* -l: a comma-separated list of PORT, IPV4:PORT or [IPV6]:PORT. */
+/* -l: a comma-separated list of PORT, IPV4[:PORT], [IPV6][:PORT] or
+ * HOST:PORT (the name kept for options_resolve()). */
 int	options_net_listen(struct options *o, struct options_state *st,
 	    const char *arg, char *err, size_t errlen);
 /* After all -l: the listeners not given explicitly. */
