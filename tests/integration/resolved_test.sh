@@ -14,6 +14,7 @@
 # stub's upstream queries are what leak protection blocks: the check that
 # the capture is what makes the difference.
 
+# shellcheck disable=SC2016  # check's eval expands the single-quoted code
 set -uo pipefail
 LAB_TRANSPORT=${1:-${LAB_TRANSPORT:-builtin}}
 # shellcheck source=SCRIPTDIR/../lab/lab.sh
@@ -65,6 +66,7 @@ check "cshuttle says it captures resolved's upstreams" grep -q \
     "resolv.conf names systemd-resolved's stub: capturing the upstream servers of $CSHUTTLE_RESOLVED_CONF too" \
     "$CSHUTTLE_LOG"
 before=$(blocked)
+# shellcheck disable=SC2034  # used in the check's eval
 mark=$(lab_log_mark "$stub_log")
 check_eq "a query to the stub (127.0.0.53) is answered through the tunnel" \
     198.19.0.11 "$(q 127.0.0.53 stub.lab.internal)"
