@@ -99,6 +99,10 @@ main_raise_nofile(void)
 		    (unsigned long long)rl.rlim_cur);
 }
 
+/* Every -l address fits the spec, and every listener the helper. */
+_Static_assert(OPTIONS_MAX_LISTEN <= LISTEN_MAX && LISTEN_MAX <= FW_MAX_LISTEN,
+    "-l addresses fit the listeners and the helper");
+
 static void
 main_listen_spec(const struct options *o, struct listen_spec *ls, bool *prerouting)
 {
@@ -120,7 +124,6 @@ main_listen_spec(const struct options *o, struct listen_spec *ls, bool *prerouti
 		if (!o->no_ipv6)
 			(void)listen_spec_add(ls, &a);
 	}
-	/* options.h holds no more than the spec does. */
 	ls->port = o->listen_port;
 	for (i = 0; i < o->nlisten; i++) {
 		const struct addr *l = &o->listen[i];
