@@ -5,6 +5,7 @@
 #include <sys/socket.h>
 
 #include <errno.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -58,6 +59,41 @@ dnscap_accept(void *arg, int fd)
 	return -1;
 }
 
+/*
+ * systemd-resolved: resolv.conf names its stub, which answers from
+ * upstream servers that only resolved's own file lists.  Queries that
+ * reach resolved some other way (varlink, D-Bus, its 127.0.0.54 proxy)
+ * and resolved's own upstream queries go to those: they are captured too,
+ * or under 0/0 leak protection would block them and names would stop
+ * resolving.  all[0..*n) are resolv.conf's servers.
+ */
+static void
+dnscap_resolved(struct addr *all, size_t *n, size_t max)
+{
+	static const uint8_t	 stub[4] = { 127, 0, 0, 53 };
+	struct addr		 a;
+	const char		*path;
+	char			 note[512];
+	size_t			 i, n0 = *n;
+
+	addr_set(&a, ADDR_V4, stub, RESOLV_PORT);
+	for (i = 0; i < *n; i++)
+		if (addr_same_host(&all[i], &a))
+			break;
+	if (i == *n)
+		return;
+	if ((path = getenv(DNSCAP_RESOLVED_ENV)) == NULL || *path == '\0')
+		path = DNSCAP_RESOLVED_PATH;
+	resolv_read(path, 0, all, max, n, note, sizeof(note));
+	/* Without the file (no resolved at all, a stand-in stub) the stub's
+	 * own upstreams are simply not known. */
+	if (note[0] != '\0')
+		log_debug("%s", note);
+	if (*n > n0)
+		log_info("resolv.conf names systemd-resolved's stub: capturing "
+		    "the upstream servers of %s too", path);
+}
+
 size_t
 dnscap_servers(const struct options *o, struct addr *out)
 {
@@ -71,6 +107,7 @@ dnscap_servers(const struct options *o, struct addr *out)
 		    note, sizeof(note));
 		if (note[0] != '\0')
 			log_warn("%s", note);
+		dnscap_resolved(all, &n, DNS_LOCAL_MAX_SERVERS);
 	}
 	for (h = 0; h < o->nns_hosts; h++) {
 		addr_set(&s, o->ns_hosts[h].family, o->ns_hosts[h].bytes, RESOLV_PORT);
@@ -92,6 +129,30 @@ dnscap_servers(const struct options *o, struct addr *out)
 	}
 	return k;
 }
+/*
+ * The DNS listeners of a family go where its TCP listener is, since the
+ * rules redirect both the same way; with several of the family, on its
+ * wildcard address: a redirect may land on any of them, and the input
+ * rules drop what was not redirected there.  bind: 4 or 16 bytes.
+ */
+static void
+dnscap_bind(const struct listen_socks *ls, uint8_t family, bool *want,
+    uint8_t *bind)
+{
+	size_t	len = family == ADDR_V4 ? 4 : 16;
+	int	i, n = 0;
+
+	memset(bind, 0, len);
+	for (i = 0; i < ls->n; i++) {
+		if (ls->addr[i].family != family)
+			continue;
+		if (n++ == 0)
+			memcpy(bind, ls->addr[i].bytes, len);
+		else
+			memset(bind, 0, len);
+	}
+	*want = n > 0;
+}
 
 int
 dnscap_open(struct client *c, const struct options *o, const struct addr *servers,
@@ -112,10 +173,8 @@ dnscap_open(struct client *c, const struct options *o, const struct addr *server
 	p.nservers = n;
 	p.domains = o->dns_domains;
 	p.ndomains = (size_t)o->ndns_domains;
-	p.want4 = c->ls.fd4 >= 0;
-	p.want6 = c->ls.fd6 >= 0;
-	memcpy(p.bind4, c->lspec.addr4.bytes, sizeof(p.bind4));
-	memcpy(p.bind6, c->lspec.addr6.bytes, sizeof(p.bind6));
+	dnscap_bind(&c->ls, ADDR_V4, &p.want4, p.bind4);
+	dnscap_bind(&c->ls, ADDR_V6, &p.want6, p.bind6);
 	p.first_port = (uint16_t)(c->ls.port + 1);
 	p.socket = dnscap_socket;
 	p.socket_arg = c->fw;

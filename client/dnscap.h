@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: ISC */
 /*
  * dnscap.h - DNS capture: which servers are captured (--dns: those of
- * resolv.conf; --ns-hosts), and the local listeners that answer for them
+ * resolv.conf, and systemd-resolved's upstreams; --ns-hosts), and the local listeners that answer for them
  * (dns_local) with their entries in the rules.
  */
 #ifndef CSHUTTLE_DNSCAP_H
@@ -15,8 +15,16 @@
 struct client;
 struct dns_local;
 
+/* systemd-resolved's list of its upstream servers, and the variable that
+ * names another file (tests). */
+#define DNSCAP_RESOLVED_PATH	"/run/systemd/resolve/resolv.conf"
+#define DNSCAP_RESOLVED_ENV	"CSHUTTLE_RESOLVED_CONF"
+
 /*
- * The servers o captures: resolv.conf's with --dns, then --ns-hosts, one
+ * The servers o captures: resolv.conf's with --dns (when it names
+ * systemd-resolved's stub 127.0.0.53, followed by the upstream servers
+ * of DNSCAP_RESOLVED_PATH, or of the file $CSHUTTLE_RESOLVED_CONF
+ * names), then --ns-hosts, one
  * per address (the rules match on the address alone), at most FW_MAX_DNS
  * (the rest is logged).  Returns how many are in out.
  */

@@ -33,63 +33,110 @@ listen_one(const struct addr *addr, uint16_t port, int *fdp)
 }
 
 int
+listen_spec_add(struct listen_spec *spec, const struct addr *a)
+{
+	int	i, j;
+
+	for (i = 0; i < spec->n; i++)
+		if (spec->addr[i].family == a->family &&
+		    (addr_is_any(&spec->addr[i]) || addr_same_host(&spec->addr[i], a)))
+			return 0;
+	if (addr_is_any(a)) {
+		for (i = j = 0; i < spec->n; i++)
+			if (spec->addr[i].family != a->family)
+				spec->addr[j++] = spec->addr[i];
+		spec->n = j;
+	}
+	if (spec->n == LISTEN_MAX)
+		return -1;
+	spec->addr[spec->n] = *a;
+	spec->addr[spec->n].port = 0;
+	spec->addr[spec->n].scope = 0;
+	spec->n++;
+	return 0;
+}
+
+/*
+ * Every address of spec on port.  0; 1 when the port is taken on one of
+ * them (nothing left open); -1 with the reason in err.
+ */
+static int
+listen_port(const struct listen_spec *spec, uint16_t port, struct listen_socks *ls,
+    char *err, size_t errlen)
+{
+	struct addr	a;
+	char		as[ADDR_STRLEN];
+	int		i, r, fd;
+
+	ls->n = 0;
+	for (i = 0; i < spec->n; i++) {
+		if ((r = listen_one(&spec->addr[i], port, &fd)) == 0) {
+			ls->fd[ls->n] = fd;
+			ls->addr[ls->n] = spec->addr[i];
+			ls->addr[ls->n++].port = port;
+			continue;
+		}
+		if (r == -EADDRINUSE) {
+			listen_close(ls);
+			return 1;
+		}
+		if (spec->addr[i].family == ADDR_V6 && spec->n > 1 &&
+		    (r == -EADDRNOTAVAIL || r == -EAFNOSUPPORT)) {
+			log_debug("no IPv6 listener on %s (%s)", addr_format(
+			    &spec->addr[i], false, as, sizeof(as)), strerror(-r));
+			continue;
+		}
+		a = spec->addr[i];
+		a.port = port;
+		snprintf(err, errlen, "cannot listen on %s: %s",
+		    addr_format(&a, true, as, sizeof(as)), strerror(-r));
+		listen_close(ls);
+		return -1;
+	}
+	ls->port = port;
+	return 0;
+}
+
+int
 listen_open(const struct listen_spec *spec, struct listen_socks *ls,
     char *err, size_t errlen)
 {
 	uint16_t	port = spec->port ? spec->port : LISTEN_DEFAULT_PORT;
 	int		tries = spec->port ? 1 : LISTEN_PORT_TRIES;
-	int		r4 = 0, r6 = 0;
-	struct addr	a;
-	char		as[ADDR_STRLEN];
+	int		r;
 
-	ls->fd4 = ls->fd6 = -1;
-	/* One port for both families keeps the rules and the table name
-	 * simple; walk upwards from 12300 like sshuttle until both bind. */
+	ls->n = 0;
+	/* One port for every address keeps the rules and the table name
+	 * simple; walk upwards from 12300 like sshuttle until all bind. */
 	for (; tries > 0; tries--, port++) {
-		r4 = r6 = 0;
-		if (spec->want4 && (r4 = listen_one(&spec->addr4, port, &ls->fd4)) < 0) {
-			if (r4 == -EADDRINUSE)
-				continue;
-			a = spec->addr4;
-			a.port = port;
-			snprintf(err, errlen, "cannot listen on %s: %s",
-			    addr_format(&a, true, as, sizeof(as)), strerror(-r4));
-			return -1;
-		}
-		if (spec->want6 && (r6 = listen_one(&spec->addr6, port, &ls->fd6)) < 0) {
-			if (r6 == -EADDRINUSE) {
-				listen_close(ls);
-				continue;
-			}
-			if (r6 == -EADDRNOTAVAIL || r6 == -EAFNOSUPPORT) {
-				log_debug("no IPv6 listener (%s): IPv6 is not redirected",
-				    strerror(-r6));
-				ls->fd6 = -1;
-			} else {
-				a = spec->addr6;
-				a.port = port;
-				snprintf(err, errlen, "cannot listen on %s: %s",
-				    addr_format(&a, true, as, sizeof(as)), strerror(-r6));
-				listen_close(ls);
-				return -1;
-			}
-		}
-		ls->port = port;
-		return 0;
+		if ((r = listen_port(spec, port, ls, err, errlen)) <= 0)
+			return r;
 	}
 	snprintf(err, errlen, "no free local port to listen on (tried %u-%u)",
 	    spec->port ? spec->port : LISTEN_DEFAULT_PORT, port - 1);
 	return -1;
 }
 
+bool
+listen_has(const struct listen_socks *ls, uint8_t family)
+{
+	int	i;
+
+	for (i = 0; i < ls->n; i++)
+		if (ls->addr[i].family == family)
+			return true;
+	return false;
+}
+
 void
 listen_close(struct listen_socks *ls)
 {
-	if (ls->fd4 >= 0)
-		close(ls->fd4);
-	if (ls->fd6 >= 0)
-		close(ls->fd6);
-	ls->fd4 = ls->fd6 = -1;
+	int	i;
+
+	for (i = 0; i < ls->n; i++)
+		if (ls->fd[i] >= 0)
+			close(ls->fd[i]);
+	ls->n = 0;
 }
 
 int

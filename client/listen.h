@@ -15,26 +15,46 @@
 
 #define LISTEN_DEFAULT_PORT	12300	/* first port tried, as sshuttle */
 #define LISTEN_PORT_TRIES	100
+#define LISTEN_MAX		8	/* addresses, of both families */
 
+/*
+ * Where to listen: every address on one port, the port the rules
+ * redirect to.  Fill it with listen_spec_add().
+ */
 struct listen_spec {
-	bool		 want4, want6;
-	struct addr	 addr4;		/* default 127.0.0.1; its port unused */
-	struct addr	 addr6;		/* default ::1; its port unused */
+	struct addr	 addr[LISTEN_MAX];	/* their ports unused */
+	int		 n;
 	uint16_t	 port;		/* 0 = first free from LISTEN_DEFAULT_PORT */
 };
 
 struct listen_socks {
-	int		 fd4, fd6;	/* -1 when absent */
-	uint16_t	 port;		/* the port both are bound to */
+	int		 fd[LISTEN_MAX];
+	struct addr	 addr[LISTEN_MAX];	/* where fd[i] is bound (port: port) */
+	int		 n;		/* zeroed: none */
+	uint16_t	 port;		/* the port all are bound to */
 };
 
 /*
- * Bind and listen (non-blocking, CLOEXEC).  IPv6 is dropped with a
- * debug message when the host has no IPv6 loopback; everything else is
- * an error.  0, or -1 with a reason in err.
+ * Add an address to listen on (its port is ignored).  An address given
+ * twice, or one of a family whose wildcard (0.0.0.0, ::) is there too,
+ * is dropped, since the wildcard's socket takes its connections (and two
+ * sockets could not both bind the port); a wildcard drops the addresses
+ * of its family added before it.  0, or -1 when the spec is full.
+ */
+int	listen_spec_add(struct listen_spec *spec, const struct addr *a);
+
+/*
+ * Bind and listen on every address of spec (non-blocking, CLOEXEC), all
+ * on one port: spec->port, or the first port from LISTEN_DEFAULT_PORT
+ * on that every address binds.  An IPv6 address is dropped with a debug
+ * message when the host cannot bind it (no IPv6 loopback), unless it is
+ * the only address; everything else is an error.  0, or -1 with a reason
+ * in err and nothing open.
  */
 int	listen_open(const struct listen_spec *spec, struct listen_socks *ls,
 	    char *err, size_t errlen);
+/* Whether a listener of the family (ADDR_V4, ADDR_V6) is open. */
+bool	listen_has(const struct listen_socks *ls, uint8_t family);
 void	listen_close(struct listen_socks *ls);
 
 /*

@@ -99,37 +99,38 @@ main_raise_nofile(void)
 		    (unsigned long long)rl.rlim_cur);
 }
 
+/* Every -l address fits the spec, and every listener the helper. */
+_Static_assert(OPTIONS_MAX_LISTEN <= LISTEN_MAX && LISTEN_MAX <= FW_MAX_LISTEN,
+    "-l addresses fit the listeners and the helper");
+
 static void
 main_listen_spec(const struct options *o, struct listen_spec *ls, bool *prerouting)
 {
 	static const uint8_t lo4[4] = { 127, 0, 0, 1 };
 	static const uint8_t lo6[16] = { [15] = 1 };
+	struct addr	a;
 	int	i;
 
 	memset(ls, 0, sizeof(*ls));
-	addr_set(&ls->addr4, ADDR_V4, lo4, 0);
-	addr_set(&ls->addr6, ADDR_V6, lo6, 0);
 	*prerouting = false;
 	/* Without -l: both loopbacks.  With -l: exactly the families the
 	 * user named (a bare port already stands for both loopbacks), so
 	 * that no family is redirected to an address that does not serve
 	 * it. */
 	if (o->nlisten == 0) {
-		ls->want4 = true;
-		ls->want6 = !o->no_ipv6;
+		addr_set(&a, ADDR_V4, lo4, 0);
+		(void)listen_spec_add(ls, &a);
+		addr_set(&a, ADDR_V6, lo6, 0);
+		if (!o->no_ipv6)
+			(void)listen_spec_add(ls, &a);
 	}
+	ls->port = o->listen_port;
 	for (i = 0; i < o->nlisten; i++) {
 		const struct addr *l = &o->listen[i];
 
-		if (l->family == ADDR_V4) {
-			ls->want4 = true;
-			addr_set(&ls->addr4, ADDR_V4, l->bytes, 0);
-		} else if (!o->no_ipv6) {
-			ls->want6 = true;
-			addr_set(&ls->addr6, ADDR_V6, l->bytes, 0);
-		}
-		if (l->port != 0 && ls->port == 0)
-			ls->port = l->port;
+		if (l->family == ADDR_V6 && o->no_ipv6)
+			continue;
+		(void)listen_spec_add(ls, l);
 		/* Serving other hosts means catching their traffic too. */
 		if (!addr_is_loopback(l))
 			*prerouting = true;
@@ -143,15 +144,8 @@ main_listen_spec(const struct options *o, struct listen_spec *ls, bool *prerouti
 static void
 main_gateway(struct client *c, const struct options *o)
 {
-	struct addr	listen[2];
-	size_t		nlisten = 0;
-
-	if (c->ls.fd4 >= 0)
-		listen[nlisten++] = c->lspec.addr4;
-	if (c->ls.fd6 >= 0)
-		listen[nlisten++] = c->lspec.addr6;
 	/* The exemptions are where the SSH connection goes. */
-	netinfo_gateway(listen, nlisten, o->allow, o->nallow, c->fwcfg.exempt,
+	netinfo_gateway(c->ls.addr, (size_t)c->ls.n, o->allow, o->nallow, c->fwcfg.exempt,
 	    (size_t)c->fwcfg.nexempt, c->fwcfg.allow, &c->fwcfg.nallow);
 	if (c->fwcfg.nallow == 0)
 		c->fwcfg.prerouting = false;
@@ -168,6 +162,7 @@ main_transport(const struct options *o, const struct sshcfg *cfg,
 	to.remote_tmpdir = o->remote_tmpdir;
 	to.password = o->remote_password;
 	to.unattended = o->daemon;
+	to.no_cmd_delimiter = o->no_cmd_delimiter;
 	opts = &to;
 	if (o->ssh_cmd != NULL)
 		return transport_cmd_open(o->ssh_cmd, o->remote, o->ssh_config, opts,
@@ -330,20 +325,17 @@ main_firewall(int argc, char **argv)
 	    false);
 }
 
-/* `cshuttle --sudoers [USER]`: the sudoers rule for this binary. */
+/* The sudoers rule for this binary that lets user (NULL: the user who
+ * ran sudo, or the caller) start its helper: --sudoers, and sshuttle's
+ * --sudoers-no-modify [--sudoers-user USER]. */
 static int
-main_sudoers(int argc, char **argv)
+main_sudoers_rule(const char *user)
 {
 	struct passwd	*pw;
-	const char	*user;
 	char		 self[PATH_MAX], rule[8192], err[PATH_MAX + 128];
 
-	if (argc > 3) {
-		fprintf(stderr, "cshuttle: --sudoers takes one user name at most "
-		    "(see cshuttle --help)\n");
-		return CSHUTTLE_EXIT_USAGE;
-	}
-	user = argc == 3 ? argv[2] : getenv("SUDO_USER");
+	if (user == NULL)
+		user = getenv("SUDO_USER");
 	if (user == NULL || *user == '\0') {
 		if ((pw = getpwuid(getuid())) == NULL) {
 			fprintf(stderr, "cshuttle: who are you? (uid %lu has no "
@@ -364,6 +356,18 @@ main_sudoers(int argc, char **argv)
 	}
 	printf("%s\n", rule);
 	return CSHUTTLE_EXIT_OK;
+}
+
+/* `cshuttle --sudoers [USER]`. */
+static int
+main_sudoers(int argc, char **argv)
+{
+	if (argc > 3) {
+		fprintf(stderr, "cshuttle: --sudoers takes one user name at most "
+		    "(see cshuttle --help)\n");
+		return CSHUTTLE_EXIT_USAGE;
+	}
+	return main_sudoers_rule(argc == 3 ? argv[2] : NULL);
 }
 
 /* A user or group given by number. */
@@ -445,14 +449,11 @@ main_fwcfg(struct client *c, const struct options *o)
 {
 	struct fw_config	*fc = &c->fwcfg;
 
-	fc->nlisten = 0;
-	if (c->ls.fd4 >= 0)
-		fc->listen_fd[fc->nlisten++] = c->ls.fd4;
-	if (c->ls.fd6 >= 0)
-		fc->listen_fd[fc->nlisten++] = c->ls.fd6;
+	for (fc->nlisten = 0; fc->nlisten < c->ls.n; fc->nlisten++)
+		fc->listen_fd[fc->nlisten] = c->ls.fd[fc->nlisten];
 	fc->port = c->ls.port;
-	fc->ipv4 = c->ls.fd4 >= 0;
-	fc->ipv6 = c->ls.fd6 >= 0;
+	fc->ipv4 = listen_has(&c->ls, ADDR_V4);
+	fc->ipv6 = listen_has(&c->ls, ADDR_V6);
 	memcpy(fc->allow, o->allow, sizeof(fc->allow));
 	fc->nallow = o->nallow;
 	fc->host_wide = o->host_wide || (fw_caller_uid(c->fw) == 0 &&
@@ -494,7 +495,6 @@ main(int argc, char **argv)
 		return main_sudoers(argc, argv);
 	memset(&cfg, 0, sizeof(cfg));
 	memset(&c, 0, sizeof(c));
-	c.ls.fd4 = c.ls.fd6 = -1;
 	c.reload.w.evfd = -1;
 	pthread_mutex_init(&c.mu, NULL);
 	log_init("cshuttle", 0);
@@ -524,6 +524,12 @@ main(int argc, char **argv)
 		options_free(o);
 		free(o);
 		return CSHUTTLE_EXIT_OK;
+	}
+	if (o->sudoers_print) {
+		rc = main_sudoers_rule(o->sudoers_user);
+		options_free(o);
+		free(o);
+		return rc;
 	}
 	if (o->firewall || o->sudoers) {
 		fprintf(stderr, "cshuttle: %s must be the first argument (see "
@@ -564,6 +570,8 @@ main(int argc, char **argv)
 	c.alive_timeout_ms = o->alive_timeout_ms;
 	main_block_hup();
 	log_init("cshuttle", o->quiet ? -1 : o->verbose);
+	for (r = 0; r < o->nnotices; r++)
+		log_info("%s", o->notices[r]);
 	rc = CSHUTTLE_EXIT_FAIL;
 	if (reload_init(&c.reload, argc, argv) != 0) {
 		fprintf(stderr, "cshuttle: %s\n", strerror(errno));
@@ -606,8 +614,8 @@ main(int argc, char **argv)
 		log_error("%s", err);
 		goto out;
 	}
-	log_debug("listening on port %u (IPv4 %s, IPv6 %s)", c.ls.port,
-	    c.ls.fd4 >= 0 ? "yes" : "no", c.ls.fd6 >= 0 ? "yes" : "no");
+	log_debug("listening on port %u at %d address%s", c.ls.port, c.ls.n,
+	    c.ls.n == 1 ? "" : "es");
 	c.ndns_plan = o->dns || o->nns_hosts > 0 ? dnscap_servers(o, c.dns_plan) : 0;
 	if (dnscap_open(&c, o, c.dns_plan, c.ndns_plan, &c.fwcfg, &c.dns, err,
 	    sizeof(err)) != 0) {

@@ -23,7 +23,8 @@
 #include "options_int.h"
 #include "subnet.h"
 
-static const char options_short[] = ":r:x:X:s:l:vqe:hD";
+/* -V, -N, -H and -t are sshuttle's (options_compat.c). */
+static const char options_short[] = ":r:x:X:s:l:vqe:hDVNHt:";
 
 static const struct option options_long[] = {
 	{ "remote",		required_argument,	NULL, 'r' },
@@ -59,6 +60,26 @@ static const struct option options_long[] = {
 	{ "allow-from",		required_argument,	NULL, OPTIONS_OPT_ALLOW_FROM },
 	{ "sudoers",		no_argument,		NULL, OPTIONS_OPT_SUDOERS },
 	{ "name",		required_argument,	NULL, OPTIONS_OPT_NAME },
+	/* sshuttle's names, so that its command lines get an answer;
+	 * the same value as cshuttle's option where the meaning is. */
+	{ "disable-ipv6",	no_argument,		NULL, OPTIONS_OPT_NO_IPV6 },
+	{ "sudoers-no-modify",	no_argument,		NULL, OPTIONS_OPT_SUDOERS_NO_MODIFY },
+	{ "sudoers-user",	required_argument,	NULL, OPTIONS_OPT_SUDOERS_USER },
+	{ "no-cmd-delimiter",	no_argument,		NULL, OPTIONS_OPT_NO_CMD_DELIMITER },
+	{ "method",		required_argument,	NULL, OPTIONS_OPT_METHOD },
+	{ "python",		required_argument,	NULL, OPTIONS_OPT_PYTHON },
+	{ "remote-shell",	required_argument,	NULL, OPTIONS_OPT_REMOTE_SHELL },
+	{ "auto-nets",		no_argument,		NULL, 'N' },
+	{ "auto-hosts",		no_argument,		NULL, 'H' },
+	{ "seed-hosts",		required_argument,	NULL, OPTIONS_OPT_SEED_HOSTS },
+	{ "no-latency-control",	no_argument,		NULL, OPTIONS_OPT_NO_LATENCY_CONTROL },
+	{ "latency-buffer-size", required_argument,	NULL, OPTIONS_OPT_LATENCY_BUFFER_SIZE },
+	{ "wrap",		required_argument,	NULL, OPTIONS_OPT_WRAP },
+	{ "hostwatch",		no_argument,		NULL, OPTIONS_OPT_HOSTWATCH },
+	{ "no-sudo-pythonpath",	no_argument,		NULL, OPTIONS_OPT_NO_SUDO_PYTHONPATH },
+	{ "tmark",		required_argument,	NULL, 't' },
+	{ "namespace",		required_argument,	NULL, OPTIONS_OPT_NAMESPACE },
+	{ "namespace-pid",	required_argument,	NULL, OPTIONS_OPT_NAMESPACE_PID },
 	{ NULL,			0,			NULL, 0 },
 };
 
@@ -305,6 +326,42 @@ options_name(struct options *o, const char *arg, char *err, size_t errlen)
 }
 
 /*
+ * An unknown or an ambiguous long option: getopt_long() says neither
+ * which, nor the candidates.  A prefix of several names is ambiguous
+ * unless they all stand for the same option (--no-ipv6, --disable-ipv6),
+ * as getopt_long() decides it.
+ */
+static int
+options_unknown(const char *word, int n, char *err, size_t errlen)
+{
+	const struct option	*p, *first = NULL;
+	const char		*name = word;
+	char			 list[512];
+	size_t			 len, used = 0;
+	bool			 ambiguous = false;
+
+	if (strncmp(name, "--", 2) == 0)
+		name += 2;
+	len = (size_t)n - (size_t)(name - word);
+	list[0] = '\0';
+	for (p = options_long; p->name != NULL; p++) {
+		if (len == 0 || strncmp(p->name, name, len) != 0)
+			continue;
+		if (first == NULL)
+			first = p;
+		else if (p->has_arg != first->has_arg || p->val != first->val)
+			ambiguous = true;
+		if (used < sizeof(list))
+			used += (size_t)snprintf(list + used, sizeof(list) - used,
+			    "%s--%s", used > 0 ? ", " : "", p->name);
+	}
+	if (ambiguous)
+		return options_fail(err, errlen, "ambiguous option %.*s: %s", n,
+		    word, list);
+	return options_fail(err, errlen, "unknown option %.*s", n, word);
+}
+
+/*
  * Describe the option getopt_long() just rejected (it returned c, ':' or
  * '?').  glibc leaves optopt = 0 for an unknown or ambiguous long
  * option, the option's value for a long option with a missing or an
@@ -328,8 +385,7 @@ options_bad(const struct options_args *a, int c, char *err, size_t errlen)
 		    optopt);
 	}
 	if (optopt == 0)
-		return options_fail(err, errlen, "unknown or ambiguous option "
-		    "%.*s", n, word);
+		return options_unknown(word, n, err, errlen);
 	if (optopt >= 256 || strchr(options_short + 1, optopt) != NULL)
 		return options_fail(err, errlen, "option %.*s takes no argument",
 		    n, word);
@@ -447,12 +503,17 @@ options_flag(struct options *o, int opt)
 		return &o->show_help;
 	case 'D':
 		return &o->daemon;
+	case 'V':
 	case OPTIONS_OPT_VERSION:
 		return &o->show_version;
 	case OPTIONS_OPT_FIREWALL:
 		return &o->firewall;
 	case OPTIONS_OPT_SUDOERS:
 		return &o->sudoers;
+	case OPTIONS_OPT_SUDOERS_NO_MODIFY:
+		return &o->sudoers_print;
+	case OPTIONS_OPT_NO_CMD_DELIMITER:
+		return &o->no_cmd_delimiter;
 	case OPTIONS_OPT_HOST_WIDE:
 		return &o->host_wide;
 	case OPTIONS_OPT_NO_IPV6:
@@ -526,7 +587,12 @@ options_apply(struct options *o, struct options_state *st, int opt,
 		return options_allow_from(o, arg, err, errlen);
 	case OPTIONS_OPT_NAME:
 		return options_name(o, arg, err, errlen);
+	case OPTIONS_OPT_SUDOERS_USER:
+		return options_account(&o->sudoers_user, "--sudoers-user", arg,
+		    err, errlen);
 	}
+	if (options_compat_has(opt))
+		return options_compat_apply(o, opt, arg, err, errlen);
 	return options_fail(err, errlen, "internal error: option %d", opt);
 }
 
@@ -596,8 +662,9 @@ options_parse_all(struct options *o, int argc, char **argv, const char *name,
 		if (c == OPTIONS_OPT_CONFIG)
 			cfgpath = optarg;
 		/* Neither needs the file, nor should fail because of it. */
-		if (c == 'h' || c == OPTIONS_OPT_VERSION ||
-		    c == OPTIONS_OPT_FIREWALL || c == OPTIONS_OPT_SUDOERS)
+		if (c == 'h' || c == 'V' || c == OPTIONS_OPT_VERSION ||
+		    c == OPTIONS_OPT_FIREWALL || c == OPTIONS_OPT_SUDOERS ||
+		    c == OPTIONS_OPT_SUDOERS_NO_MODIFY)
 			skipcfg = true;
 	}
 	if ((size_t)optind < a.n)
@@ -640,7 +707,12 @@ options_parse_all(struct options *o, int argc, char **argv, const char *name,
 		goto out;
 	if ((ret = options_net_listen_finish(o, &st, err, errlen)) != 0)
 		goto out;
-	if (o->firewall || o->sudoers)
+	if (o->sudoers_user != NULL && !o->sudoers_print) {
+		ret = options_fail(err, errlen, "--sudoers-user needs "
+		    "--sudoers-no-modify (or: cshuttle --sudoers USER)");
+		goto out;
+	}
+	if (o->firewall || o->sudoers || o->sudoers_print)
 		goto out;
 	if (o->host_wide && (o->user != NULL || o->group != NULL)) {
 		ret = options_fail(err, errlen, "--host-wide and %s exclude each "
@@ -766,7 +838,8 @@ options_ask(const struct options *o, struct options_answers *l, char *err,
 		if (r != 0 || a->n == 0)
 			return options_fail(err, errlen, "%s%scannot resolve host "
 			    "\"%s\": %s", nm->where != NULL ? nm->where : "",
-			    nm->use == OPTIONS_NAME_NS_HOST ? "--ns-hosts: " : "",
+			    nm->use == OPTIONS_NAME_NS_HOST ? "--ns-hosts: " :
+			    nm->use == OPTIONS_NAME_LISTEN ? "-l: " : "",
 			    nm->name, why[0] != '\0' ? why : "no address");
 	}
 	return 0;
@@ -811,14 +884,56 @@ options_ns_merge(const struct options *o, const struct options_answers *l,
 	    last->where : "", why);
 }
 
+/* -l HOST:PORT: each name's addresses after the addresses given (IPv4
+ * alone with --no-ipv6), with the name's port, each host once. */
+static int
+options_listen_merge(const struct options *o, const struct options_answers *l,
+    struct addr *listen, int *nlisten, char *err, size_t errlen)
+{
+	const struct options_name	*nm;
+	const struct options_answer	*a;
+	size_t				 i, k;
+	int				 j, used;
+
+	memcpy(listen, o->listen, sizeof(o->listen));
+	*nlisten = o->nlisten;
+	for (i = 0; i < o->nnames; i++) {
+		nm = &o->names[i];
+		if (nm->use != OPTIONS_NAME_LISTEN || nm->check_only ||
+		    (a = options_answer(l, nm->name)) == NULL)
+			continue;
+		for (k = 0, used = 0; k < a->n; k++) {
+			if (a->a[k].family == ADDR_V6 && o->no_ipv6)
+				continue;
+			used++;
+			for (j = 0; j < *nlisten; j++)
+				if (addr_same_host(&listen[j], &a->a[k]))
+					break;
+			if (j < *nlisten)
+				continue;
+			if (*nlisten == OPTIONS_MAX_LISTEN)
+				return options_fail(err, errlen, "%s-l: more than %d "
+				    "listen addresses", nm->where != NULL ?
+				    nm->where : "", OPTIONS_MAX_LISTEN);
+			addr_set(&listen[(*nlisten)++], a->a[k].family,
+			    a->a[k].bytes, (uint16_t)nm->at);
+		}
+		if (used == 0)
+			return options_fail(err, errlen, "%s-l: host \"%s\" has no "
+			    "IPv4 address (--no-ipv6)", nm->where != NULL ?
+			    nm->where : "", nm->name);
+	}
+	return 0;
+}
+
 int
 options_resolve(struct options *o, subnet_resolve_fn *fn, void *arg, char *err,
     size_t errlen)
 {
 	struct options_answers	 l;
-	struct addr		 ns[OPTIONS_MAX_NS];
+	struct addr		 ns[OPTIONS_MAX_NS], listen[OPTIONS_MAX_LISTEN];
 	size_t			 i;
-	int			 nns, r, ret;
+	int			 nns, nlisten, r, ret;
 
 	if (err != NULL && errlen > 0)
 		*err = '\0';
@@ -830,7 +945,8 @@ options_resolve(struct options *o, subnet_resolve_fn *fn, void *arg, char *err,
 	if ((l.v = calloc(o->nnames + 1, sizeof(*l.v))) == NULL)
 		return options_nomem(err, errlen);
 	if ((ret = options_ask(o, &l, err, errlen)) != 0 ||
-	    (ret = options_ns_merge(o, &l, ns, &nns, err, errlen)) != 0)
+	    (ret = options_ns_merge(o, &l, ns, &nns, err, errlen)) != 0 ||
+	    (ret = options_listen_merge(o, &l, listen, &nlisten, err, errlen)) != 0)
 		goto out;
 	/* Last: it changes nothing when it fails. */
 	r = subnet_list_resolve(&o->subnets, options_answer_lookup, &l, err, errlen);
@@ -841,6 +957,8 @@ options_resolve(struct options *o, subnet_resolve_fn *fn, void *arg, char *err,
 	}
 	memcpy(o->ns_hosts, ns, sizeof(ns));
 	o->nns_hosts = nns;
+	memcpy(o->listen, listen, sizeof(listen));
+	o->nlisten = nlisten;
 	options_names_free(o);
  out:
 	for (i = 0; i < l.n; i++)
@@ -868,6 +986,7 @@ options_free(struct options *o)
 	free(o->config);
 	free(o->user);
 	free(o->group);
+	free(o->sudoers_user);
 	for (i = 0; i < o->ndns_domains; i++)
 		free(o->dns_domains[i]);
 	free(o->dns_domains);

@@ -27,7 +27,8 @@
  * each option does, the host names), options_args.c (assembling the
  * arguments: $CSHUTTLE_ARGS, @files, -s/-X files), options_config.c (what
  * each configuration key means), options_net.c (listen addresses, DNS
- * servers and domains), options_usage.c (--help); options_int.h is what
+ * servers and domains), options_compat.c (sshuttle's options without a
+ * cshuttle equivalent), options_usage.c (--help); options_int.h is what
  * they share.
  */
 #ifndef CSHUTTLE_OPTIONS_H
@@ -43,7 +44,7 @@
 #include "subnet.h"
 
 
-#define OPTIONS_MAX_LISTEN	2	/* one IPv4 and one IPv6 listener */
+#define OPTIONS_MAX_LISTEN	8	/* -l addresses (FW_MAX_LISTEN) */
 #define OPTIONS_MAX_ARGFILE_DEPTH 4	/* @file inside @file inside ... */
 #define OPTIONS_ENV		"CSHUTTLE_ARGS"
 #define OPTIONS_MAX_NS		8	/* --ns-hosts and --to-ns, each */
@@ -51,19 +52,22 @@
 #define OPTIONS_ALIVE_INTERVAL_MS 5000	/* --alive-interval default */
 #define OPTIONS_ALIVE_TIMEOUT_MS 15000	/* --alive-timeout default */
 #define OPTIONS_ALIVE_MAX_S	3600	/* both: 1 to this many seconds */
+#define OPTIONS_MAX_NOTICES	5	/* options_compat.c's distinct notices */
 
 /* What a host name stands for. */
 enum options_name_use {
 	OPTIONS_NAME_SUBNET,	/* an unresolved entry of subnets */
 	OPTIONS_NAME_NS_HOST,	/* --ns-hosts: its addresses go before
 				 * ns_hosts[at] */
+	OPTIONS_NAME_LISTEN,	/* -l HOST:PORT: its addresses are listen
+				 * addresses, with port `at` */
 };
 
 /* A host name given where an address may stand, not resolved yet. */
 struct options_name {
 	char			*name;
 	enum options_name_use	 use;
-	int			 at;		/* OPTIONS_NAME_NS_HOST */
+	int			 at;		/* OPTIONS_NAME_NS_HOST, _LISTEN */
 	bool			 check_only;	/* from a list of the file that the
 						 * command line replaced: it must
 						 * resolve, but is not used */
@@ -88,9 +92,14 @@ struct options {
 					 * unresolved entries until
 					 * options_resolve() */
 	struct addr	 listen[OPTIONS_MAX_LISTEN];	/* where the redirected
-							 * connections are accepted;
-							 * port 0: pick a free one */
+							 * connections are accepted,
+							 * distinct hosts; -l HOST's
+							 * addresses after
+							 * options_resolve() */
 	int		 nlisten;	/* default: 127.0.0.1 and ::1, port 0 */
+	uint16_t	 listen_port;	/* the port every listener shares: the
+					 * first non-zero one -l gives, 0: pick
+					 * a free one */
 	struct fw_allow	 allow[FW_MAX_ALLOW];	/* --allow-from: the LAN sources
 						 * served (none: netinfo's default) */
 	int		 nallow;
@@ -128,6 +137,17 @@ struct options {
 	bool		 firewall;	/* --firewall, not as the first argument
 					 * (main.c decides that one first) */
 	bool		 sudoers;	/* --sudoers, likewise */
+	bool		 sudoers_print;	/* --sudoers-no-modify (sshuttle's): the
+					 * caller prints the sudoers rule for
+					 * sudoers_user (NULL: as --sudoers) */
+	char		*sudoers_user;	/* --sudoers-user USER, NULL without */
+	bool		 no_cmd_delimiter; /* --no-cmd-delimiter: no "--" before
+					 * the host in -e's command */
+	const char	*notices[OPTIONS_MAX_NOTICES];	/* one line each, for the
+					 * caller to log: sshuttle's options
+					 * that mean nothing here (static
+					 * strings) */
+	int		 nnotices;
 	bool		 show_help;	/* -h: caller prints options_usage() */
 	bool		 show_version;	/* --version */
 	struct options_name *names;	/* host names to resolve, in the order

@@ -43,6 +43,20 @@ enum {
 	OPTIONS_OPT_ALLOW_FROM,
 	OPTIONS_OPT_SUDOERS,
 	OPTIONS_OPT_NAME,
+	OPTIONS_OPT_SUDOERS_NO_MODIFY,	/* sshuttle's names (options_compat.c */
+	OPTIONS_OPT_SUDOERS_USER,	/* for those without a field) */
+	OPTIONS_OPT_NO_CMD_DELIMITER,
+	OPTIONS_OPT_METHOD,
+	OPTIONS_OPT_PYTHON,
+	OPTIONS_OPT_REMOTE_SHELL,
+	OPTIONS_OPT_SEED_HOSTS,
+	OPTIONS_OPT_NO_LATENCY_CONTROL,
+	OPTIONS_OPT_LATENCY_BUFFER_SIZE,
+	OPTIONS_OPT_WRAP,
+	OPTIONS_OPT_HOSTWATCH,
+	OPTIONS_OPT_NO_SUDO_PYTHONPATH,
+	OPTIONS_OPT_NAMESPACE,
+	OPTIONS_OPT_NAMESPACE_PID,
 	OPTIONS_OPT_SUBNET,	/* configuration file only: subnet(s) = ... */
 	OPTIONS_OPT_END
 };
@@ -110,6 +124,19 @@ void	options_args_free(struct options_args *a);
 int	options_args_subnet_file(struct options *o, const char *base,
 	    const char *arg, bool exclude, char *err, size_t errlen);
 
+/* ---- options_compat.c ---- */
+
+/* Whether opt is one of sshuttle's that options_compat_apply() answers
+ * (-N, -H, -t and the long ones without a field of their own). */
+bool	options_compat_has(int opt);
+/* Its answer: 0 when accepted, maybe with a notice kept in o->notices,
+ * else a usage error naming it as sshuttle's and what to use instead.
+ * arg is NULL for those without an argument. */
+int	options_compat_apply(struct options *o, int opt, const char *arg,
+	    char *err, size_t errlen);
+/* Keep a notice (a static string) for the caller to log, once. */
+void	options_compat_notice(struct options *o, const char *text);
+
 /* ---- options_config.c ---- */
 
 /* Every line of the file, in order, through options_apply(); the first
@@ -120,7 +147,8 @@ int	options_config_apply(struct options *o, struct options_state *st,
 
 /* ---- options_net.c ---- */
 
-/* -l: a comma-separated list of PORT, IPV4:PORT or [IPV6]:PORT. */
+/* -l: a comma-separated list of PORT, IPV4[:PORT], [IPV6][:PORT] or
+ * HOST:PORT (the name kept for options_resolve()). */
 int	options_net_listen(struct options *o, struct options_state *st,
 	    const char *arg, char *err, size_t errlen);
 /* After all -l: the listeners not given explicitly. */

@@ -56,51 +56,109 @@ options_net_port_colon(const char *s, size_t len)
 	return memchr(close, ':', len - (size_t)(close - s));
 }
 
-/* One -l item: "PORT", "IPV4:PORT" or "[IPV6]:PORT". */
+/* A host name as -l takes it: letters, digits, '-', '_' and dots, not
+ * starting with '-' or a dot, and a letter somewhere (300.1.1.1 is a bad
+ * address, not a name). */
+static bool
+options_net_host_ok(const char *s, size_t len)
+{
+	size_t	i;
+	bool	letter = false;
+
+	if (len == 0 || len > 253 || s[0] == '-' || s[0] == '.')
+		return false;
+	for (i = 0; i < len; i++) {
+		if (!isalnum((unsigned char)s[i]) && s[i] != '-' &&
+		    s[i] != '_' && s[i] != '.')
+			return false;
+		letter |= isalpha((unsigned char)s[i]) != 0;
+	}
+	return letter;
+}
+
+/* The port every listener shares: the first non-zero one given. */
+static void
+options_net_listen_port(struct options *o, unsigned long port)
+{
+	if (port == 0)
+		return;
+	if (o->listen_port == 0)
+		o->listen_port = (uint16_t)port;
+	else if (o->listen_port != port)
+		options_compat_notice(o, "-l: all listen addresses share one "
+		    "port, the first one given");
+}
+
+/*
+ * One -l item: "PORT", "IPV4[:PORT]", "[IPV6][:PORT]" or "HOST:PORT"; a
+ * missing port, or 0, means "pick a free one".  An IPv6 address needs
+ * its brackets, as in sshuttle: "::1:5" would be ambiguous.  A host name
+ * needs its port, so that a mistyped number is not taken for a name.
+ */
 static int
 options_net_listen_one(struct options *o, struct options_state *st,
     const char *item, size_t len, char *err, size_t errlen)
 {
 	struct addr	 l;
-	const char	*colon, *portstr = item;
-	unsigned long	 port;
+	const char	*colon, *portstr = NULL, *host = item;
+	unsigned long	 port = 0;
+	size_t		 hostlen = len;
+	char		 name[254];
 	int		 i;
 
 	memset(&l, 0, sizeof(l));
 	if (len == 0)
 		return options_fail(err, errlen, "-l: empty listen address");
-	/* Before the port's colon an address, in brackets if it is IPv6. */
-	if ((colon = options_net_port_colon(item, len)) != NULL) {
-		if (addr_parse(&l, item, (size_t)(colon - item), ADDR_P_BRACKET,
-		    0) != 0)
-			goto bad;
-		portstr = colon + 1;
-	}
-	if (options_net_port(portstr, len - (size_t)(portstr - item), &port) != 0)
-		goto bad;
-	if (port > 65535)
-		return options_fail(err, errlen, "-l \"%.*s\": port must be "
-		    "0-65535", (int)len, item);
-	l.port = (uint16_t)port;
-
-	if (l.family == 0) {
+	/* A bare port: the loopback addresses of options_net_listen_finish(). */
+	if (options_net_port(item, len, &port) == 0) {
+		if (port > 65535)
+			goto range;
 		if (st->listen_port_only != -1)
 			return options_fail(err, errlen, "-l \"%.*s\": a port "
 			    "without address was already given", (int)len, item);
 		st->listen_port_only = (int)port;
+		options_net_listen_port(o, port);
 		return 0;
 	}
-	for (i = 0; i < o->nlisten; i++)
-		if (o->listen[i].family == l.family)
-			return options_fail(err, errlen, "-l \"%.*s\": only one "
-			    "IPv%u listen address is allowed", (int)len, item,
-			    l.family);
-	o->listen[o->nlisten++] = l;
+	if ((colon = options_net_port_colon(item, len)) != NULL) {
+		hostlen = (size_t)(colon - item);
+		portstr = colon + 1;
+		if (options_net_port(portstr, len - hostlen - 1, &port) != 0)
+			goto bad;
+		if (port > 65535)
+			goto range;
+	}
+	if (addr_parse(&l, host, hostlen, ADDR_P_BRACKET, 0) == 0) {
+		if (l.family == ADDR_V6 && host[0] != '[')
+			goto bad;
+		l.port = (uint16_t)port;
+	} else if (host[0] == '[' || portstr == NULL ||
+	    !options_net_host_ok(host, hostlen))
+		goto bad;
+	else {
+		memcpy(name, host, hostlen);
+		name[hostlen] = '\0';
+		options_net_listen_port(o, port);
+		st->nlisten_explicit++;
+		return options_name_add(o, name, OPTIONS_NAME_LISTEN, (int)port,
+		    err, errlen);
+	}
+	options_net_listen_port(o, port);
 	st->nlisten_explicit++;
+	for (i = 0; i < o->nlisten; i++)
+		if (addr_same_host(&o->listen[i], &l))
+			return 0;
+	if (o->nlisten == OPTIONS_MAX_LISTEN)
+		return options_fail(err, errlen, "-l: more than %d listen "
+		    "addresses", OPTIONS_MAX_LISTEN);
+	o->listen[o->nlisten++] = l;
 	return 0;
+ range:
+	return options_fail(err, errlen, "-l \"%.*s\": port must be "
+	    "0-65535", (int)len, item);
  bad:
 	return options_fail(err, errlen, "-l \"%.*s\": expected PORT, "
-	    "IPV4:PORT or [IPV6]:PORT", (int)len, item);
+	    "IPV4[:PORT], [IPV6][:PORT] or HOST:PORT", (int)len, item);
 }
 
 /* -l takes a comma-separated list, and may be repeated. */
@@ -147,6 +205,9 @@ options_net_listen_finish(struct options *o, struct options_state *st,
 	if (st->listen_port_only == -1 && st->nlisten_explicit > 0)
 		return 0;
 	port = st->listen_port_only == -1 ? 0 : (uint16_t)st->listen_port_only;
+	if (o->nlisten + 2 > OPTIONS_MAX_LISTEN)
+		return options_fail(err, errlen, "-l: more than %d listen "
+		    "addresses", OPTIONS_MAX_LISTEN);
 	if (!have4)
 		addr_set(&o->listen[o->nlisten++], ADDR_V4, lo4, port);
 	if (!have6 && !o->no_ipv6)

@@ -256,7 +256,7 @@ tunnel_run(const struct tunnel_params *p, bool *stuck)
 	struct outage_conn	 c;
 	sigset_t		 mask;
 	enum tunnel_end		 end;
-	int			 wd, r;
+	int			 wd, r, i;
 
 	*stuck = false;
 	if ((t = calloc(1, sizeof(*t))) == NULL) {
@@ -275,7 +275,9 @@ tunnel_run(const struct tunnel_params *p, bool *stuck)
 	if (t->rnd == 0)
 		t->rnd = 1;
 	outage_init(&t->oq, 0, 0);
-	t->lio4.fd = t->lio6.fd = t->fio.fd = t->sio.fd = t->wio.fd = t->rio.fd = -1;
+	for (i = 0; i < LISTEN_MAX; i++)
+		t->lio[i].fd = -1;
+	t->fio.fd = t->sio.fd = t->wio.fd = t->rio.fd = -1;
 	tunnel_timer_init(&t->alive, tunnel_session_alive_cb, t);
 	tunnel_timer_init(&t->accept_pause, tunnel_accept_pause_cb, t);
 	tunnel_timer_init(&t->outage_tm, tunnel_accept_outage_cb, t);
@@ -311,17 +313,22 @@ tunnel_run(const struct tunnel_params *p, bool *stuck)
 	    ev_io_add(&t->loop, &t->wio, supervise_fd(&t->su), EV_READ, tunnel_reconnect_worker_cb, t) != 0 ||
 	    (p->hooks.reload_done != NULL &&
 	    ev_io_add(&t->loop, &t->rio, p->reload_fd, EV_READ, tunnel_reload_cb, t) != 0) ||
-	    /* Listeners stay quiet (mask 0) until the rules are in place. */
-	    (p->listen->fd4 >= 0 &&
-	    ev_io_add(&t->loop, &t->lio4, p->listen->fd4, 0, tunnel_accept_cb, t) != 0) ||
-	    (p->listen->fd6 >= 0 &&
-	    ev_io_add(&t->loop, &t->lio6, p->listen->fd6, 0, tunnel_accept_cb, t) != 0) ||
 	    (p->fw != NULL && fw_fd(p->fw) >= 0 &&
 	    ev_io_add(&t->loop, &t->fio, fw_fd(p->fw), EV_READ, tunnel_fw_cb, t) != 0)) {
 		log_error("cannot set up the event loop: %s", strerror(errno));
 		p->transport->ops->free(p->transport);
 		t->end = TUNNEL_END_SETUP;
 		goto out;
+	}
+	/* Listeners stay quiet (mask 0) until the rules are in place. */
+	for (i = 0; i < p->listen->n; i++) {
+		if (ev_io_add(&t->loop, &t->lio[i], p->listen->fd[i], 0,
+		    tunnel_accept_cb, t) != 0) {
+			log_error("cannot set up the event loop: %s", strerror(errno));
+			p->transport->ops->free(p->transport);
+			t->end = TUNNEL_END_SETUP;
+			goto out;
+		}
 	}
 	if ((wd = notify_watchdog_ms()) > 0) {
 		t->watchdog.when = ev_now() + (uint64_t)wd;

@@ -88,10 +88,10 @@ tunnel_accept_outage_drain(struct tunnel *t)
 void
 tunnel_accept_on(struct tunnel *t)
 {
-	if (t->p->listen->fd4 >= 0)
-		(void)ev_io_set(&t->loop, &t->lio4, EV_READ);
-	if (t->p->listen->fd6 >= 0)
-		(void)ev_io_set(&t->loop, &t->lio6, EV_READ);
+	int	i;
+
+	for (i = 0; i < t->p->listen->n; i++)
+		(void)ev_io_set(&t->loop, &t->lio[i], EV_READ);
 }
 
 void
@@ -106,7 +106,7 @@ tunnel_accept_cb(struct ev_loop *loop, struct ev_io *io, uint32_t revents)
 	struct tunnel		*t = io->arg;
 	struct addr		 dst;
 	struct mux_stats	 st;
-	int			 i, fd, one = 1;
+	int			 i, k, fd, one = 1;
 	bool			 live = t->s != NULL && t->s->ready && !t->s->lost;
 
 	for (i = 0; i < TUNNEL_ACCEPT_BATCH; i++) {
@@ -121,8 +121,8 @@ tunnel_accept_cb(struct ev_loop *loop, struct ev_io *io, uint32_t revents)
 					mux_stats(t->s->mux, &st);
 				log_warn("cannot accept: %s (%zu streams open); pausing",
 				    strerror(errno), st.nstreams);
-				(void)ev_io_set(loop, &t->lio4, 0);
-				(void)ev_io_set(loop, &t->lio6, 0);
+				for (k = 0; k < t->p->listen->n; k++)
+					(void)ev_io_set(loop, &t->lio[k], 0);
 				t->accept_pause.when = ev_now() + TUNNEL_EMFILE_PAUSE_MS;
 				tunnel_timer_add(loop, &t->accept_pause);
 			}

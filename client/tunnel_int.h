@@ -57,7 +57,7 @@ struct session {
 struct tunnel {
 	const struct tunnel_params *p;
 	struct ev_loop		 loop;
-	struct ev_io		 lio4, lio6, sio, fio, wio, rio;
+	struct ev_io		 lio[LISTEN_MAX], sio, fio, wio, rio;
 	struct ev_timer		 alive, accept_pause, outage_tm, retry, watchdog, status;
 	int			 sigfd;
 	bool			 ended;

@@ -34,7 +34,7 @@
 #include "addr.h"
 #include "subnet.h"
 
-#define FW_MAX_LISTEN	2	/* one IPv4 and one IPv6 listener */
+#define FW_MAX_LISTEN	8	/* -l addresses, of both families */
 #define FW_MAX_EXEMPT	8
 #define FW_MAX_DNS	8
 #define FW_MAX_ALLOW	32

@@ -525,10 +525,14 @@ fw_req_fds_listen(struct fw_req *req, const struct fw_fdinfo *f, char *err,
 
 	if ((why = fw_fd_check(f, SOCK_STREAM, IPPROTO_TCP, true)) != NULL)
 		return fw_req_fail(err, errlen, "LISTEN: %s", why);
+	/* A wildcard takes its family's every address: nothing else of the
+	 * family could bind the port beside it. */
 	for (i = 0; i < c->nlisten; i++) {
-		if (c->listen[i].family == f->local.family)
+		if (c->listen[i].family == f->local.family &&
+		    (addr_same_host(&c->listen[i], &f->local) ||
+		    addr_is_any(&c->listen[i]) || addr_is_any(&f->local)))
 			return fw_req_fail(err, errlen, "LISTEN: two IPv%u "
-			    "listeners", f->local.family);
+			    "listeners on one address", f->local.family);
 		if (c->listen[i].port != f->local.port)
 			return fw_req_fail(err, errlen, "LISTEN: the listeners "
 			    "are on ports %u and %u, not one", c->listen[i].port,

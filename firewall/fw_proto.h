@@ -28,8 +28,10 @@
  *	LISTEN				+ 1 descriptor: a TCP socket in the
  *					LISTEN state, AF_INET or AF_INET6
  *					(IPV6_V6ONLY), the redirect target.
- *					1 or 2 of them, of distinct families,
- *					in the first series and only there.
+ *					1 to FW_MAX_LISTEN of them, on
+ *					distinct addresses (a wildcard
+ *					alone in its family), in the first
+ *					series and only there.
  *					All share one port P (the socket's,
  *					never a number the client names),
  *					which names the table cshuttle_<P>,

@@ -116,6 +116,9 @@ struct transport_open_opts {
 						 * remote's cache (bootstrap.h) */
 	const char	*remote_tmpdir;		/* --remote-tmpdir: tried first for
 						 * the stub; NULL: none */
+	bool		 no_cmd_delimiter;	/* transport_cmd: no "--" before the
+						 * host, for ssh-like commands that
+						 * refuse it */
 };
 
 /*

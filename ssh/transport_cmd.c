@@ -350,8 +350,11 @@ tcmd_argv(const char *cmd, const char *remote, const char *config_file,
 		TCMD_ADD("-p");
 		TCMD_ADD(port);
 	}
-	/* "--": the host and the remote command are never taken as options. */
-	TCMD_ADD("--");
+	/* "--": the host and the remote command are never taken as options
+	 * (options.c refuses a -r starting with '-' for commands that do
+	 * not take it). */
+	if (!o->no_cmd_delimiter)
+		TCMD_ADD("--");
 	TCMD_ADD(host);
 	TCMD_ADD(bootstrap_command());
 #undef TCMD_ADD

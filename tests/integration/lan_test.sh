@@ -8,7 +8,10 @@
 # serves CLIENT only.  It serves the networks of the listening interfaces
 # by default, never the uplink's (a host on SERVER's side), or those
 # --allow-from names; connections and DNS queries sent to its listeners
-# themselves get nothing.
+# themselves get nothing.  sshuttle's listen forms: -l 0.0.0.0 (no port:
+# pick one) routes LAN as well; several addresses (loopback and the LAN
+# interface's) share one port and are each served; -l localhost:0 takes
+# the name's addresses.
 
 set -uo pipefail
 LAB_TRANSPORT=${1:-${LAB_TRANSPORT:-builtin}}
@@ -184,6 +187,49 @@ check_eq "curl -4 from LAN through the tunnel" "$small" \
 reply=$(lab_lan_hello fd5e:0:0:1::2 7000 2>&1)
 check "LAN's IPv6 connection to [fd5e:0:0:1::2]:7000 is not refused ($reply)" \
     test "${reply#server 7000 }" != "$reply"
+stop_cshuttle TERM
+check_eq "cshuttle exits 0 on SIGTERM" 0 "$CSHUTTLE_RC"
+check "no table left" assert_no_tables
+
+lab_say "cshuttle -l 0.0.0.0 (sshuttle's recipe: no port, one is picked)"
+start_cshuttle -v -l 0.0.0.0 -r labhost 198.19.0.0/24 ||
+    lab_die "cshuttle did not start"
+check "the LAN network is allowed" grep -qx \
+    "cshuttle: LAN sources allowed: 198\.18\.5\.0/24 (${LAB_ID}c1)" "$CSHUTTLE_LOG"
+check_eq "curl from LAN through the tunnel" "$small" \
+    "$(lab_lan_curl http://198.19.0.2/small.txt)"
+check_eq "curl from CLIENT through the tunnel" "$small" \
+    "$(lab_curl http://198.19.0.2/small.txt)"
+stop_cshuttle TERM
+check_eq "cshuttle exits 0 on SIGTERM" 0 "$CSHUTTLE_RC"
+check "no table left" assert_no_tables
+
+lab_say "cshuttle -l 127.0.0.1,198.18.5.1:$port (two IPv4 addresses, one port)"
+start_cshuttle -v -l 127.0.0.1,198.18.5.1:$port -r labhost 198.19.0.0/24 ||
+    lab_die "cshuttle did not start"
+check "the listen address's network is allowed" grep -qx \
+    "cshuttle: LAN sources allowed: 198\.18\.5\.0/24 (${LAB_ID}c1)" "$CSHUTTLE_LOG"
+check_eq "$table has a prerouting and an output chain" \
+    "$(printf '%s\n' output prerouting)" "$(hooks "$table")"
+check_eq "curl from LAN through the tunnel (the 198.18.5.1 listener)" "$small" \
+    "$(lab_lan_curl http://198.19.0.2/small.txt)"
+check_eq "curl from CLIENT through the tunnel (the loopback listener)" "$small" \
+    "$(lab_curl http://198.19.0.2/small.txt)"
+r=$(lab_tcp_probe -n "$LAB_NS_L" 198.18.5.1 $port)
+check "LAN's connection to the listener itself gets nothing ($r)" \
+    eval '[[ $r == *timeout || ($r == *"error ECONNRESET" && ${r%% *} -lt 1000) ]]'
+stop_cshuttle TERM
+check_eq "cshuttle exits 0 on SIGTERM" 0 "$CSHUTTLE_RC"
+check "no table left" assert_no_tables
+
+lab_say "cshuttle -l localhost:0 (a host name: CLIENT only)"
+start_cshuttle -l localhost:0 -r labhost 198.19.0.0/24 ||
+    lab_die "cshuttle did not start"
+check_eq "curl from CLIENT through the tunnel" "$small" \
+    "$(lab_curl http://198.19.0.2/small.txt)"
+check "LAN is not served" lab_lan_curl_fails http://198.19.0.2/small.txt
+check_eq "the table has an output chain only" "output" \
+    "$(hooks "$(lab_tables | awk '{print $3}')")"
 stop_cshuttle TERM
 check_eq "cshuttle exits 0 on SIGTERM" 0 "$CSHUTTLE_RC"
 check "no table left" assert_no_tables

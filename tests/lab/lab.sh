@@ -311,6 +311,11 @@ lab_up() {
 	# the default, /run/cshuttle, is shared by every lab running as root,
 	# and two labs' tunnels would then claim the same names.
 	export CSHUTTLE_RUNTIME_DIR=$LAB_DIR/control
+	# CLIENT's resolv.conf names 127.0.0.53, as on a systemd-resolved
+	# host: the upstream servers are this file's (absent unless a test
+	# writes it), never those of the host running the lab (/run is
+	# shared by every network namespace).
+	export CSHUTTLE_RESOLVED_CONF=$LAB_DIR/resolved.conf
 	lab_say "lab $LAB_ID in $LAB_DIR"
 
 	lab_net || lab_die "network setup failed"

@@ -569,7 +569,8 @@ test_descriptors(void **state)
 {
 	struct fw_fdinfo f, d[2];
 	struct fw_req req;
-	char err[256];
+	char err[256], la[32];
+	int i;
 
 	fw_req_init(&req);
 	/* LISTEN: a listening TCP socket, IPv4 or IPv6-only, bound */
@@ -602,7 +603,7 @@ test_descriptors(void **state)
 	fw_req_clear(&req);
 	f = TCPL(3, "::", 12300);
 	assert_int_equal(feed_fds(&req, "LISTEN", &f, 1), FW_PROTO_MORE);
-	f = TCPL(4, "::1", 12300);	/* two of one family */
+	f = TCPL(4, "::1", 12300);	/* the wildcard and another of its family */
 	assert_true(feed_fds(&req, "LISTEN", &f, 1) < 0);
 	fw_req_clear(&req);
 	f = TCPL(3, "::", 12300);
@@ -614,8 +615,20 @@ test_descriptors(void **state)
 	assert_int_equal(feed_fds(&req, "LISTEN", &f, 1), FW_PROTO_MORE);
 	f = TCPL(4, "0.0.0.0", 12300);
 	assert_int_equal(feed_fds(&req, "LISTEN", &f, 1), FW_PROTO_MORE);
-	assert_int_equal(feed(&req, "LISTEN"), FW_E_TOOMANY);
 	assert_true(addr_is_any(&req.cfg.listen[1]));
+	fw_req_clear(&req);
+	/* Several of one family, on distinct addresses, up to the limit. */
+	for (i = 0; i < FW_MAX_LISTEN; i++) {
+		snprintf(la, sizeof(la), "127.0.0.%d", i + 1);
+		f = TCPL(3 + i, la, 12300);
+		assert_int_equal(feed_fds(&req, "LISTEN", &f, 1), FW_PROTO_MORE);
+	}
+	assert_int_equal(feed(&req, "LISTEN"), FW_E_TOOMANY);
+	fw_req_clear(&req);
+	f = TCPL(3, "127.0.0.1", 12300);
+	assert_int_equal(feed_fds(&req, "LISTEN", &f, 1), FW_PROTO_MORE);
+	f = TCPL(4, "127.0.0.1", 12300);	/* one address twice */
+	assert_true(feed_fds(&req, "LISTEN", &f, 1) < 0);
 	fw_req_clear(&req);
 
 	/* DNS: bound UDP, then listening TCP, same family, address, port */

@@ -4,7 +4,8 @@
  * tells a connection made to the listener itself from a redirected one
  * (listen_is_direct), and listen_accepted() on a real connection to a
  * loopback listener, which nothing redirected: refused, with one warning
- * per interval however many come.
+ * per interval however many come.  And the listen addresses: several on
+ * one port, a wildcard covering its family (listen_spec_add, listen_open).
  */
 #include <sys/socket.h>
 
@@ -130,12 +131,94 @@ test_accepted_direct(void **state)
 		    "are tunnelled"));
 }
 
+/* Duplicates and the addresses a wildcard covers are dropped. */
+static void
+test_spec_add(void **state)
+{
+	struct listen_spec	sp;
+	struct addr		a;
+	int			i;
+
+	memset(&sp, 0, sizeof(sp));
+	a = ad("127.0.0.1", 5);
+	assert_int_equal(listen_spec_add(&sp, &a), 0);
+	assert_int_equal(sp.addr[0].port, 0);
+	a = ad("127.0.0.1", 0);
+	assert_int_equal(listen_spec_add(&sp, &a), 0);
+	a = ad("::1", 0);
+	assert_int_equal(listen_spec_add(&sp, &a), 0);
+	a = ad("10.0.0.1", 0);
+	assert_int_equal(listen_spec_add(&sp, &a), 0);
+	assert_int_equal(sp.n, 3);
+	/* 0.0.0.0 takes the place of every IPv4 address, not of ::1. */
+	a = ad("0.0.0.0", 0);
+	assert_int_equal(listen_spec_add(&sp, &a), 0);
+	assert_int_equal(sp.n, 2);
+	assert_int_equal(sp.addr[0].family, ADDR_V6);
+	assert_true(addr_is_any(&sp.addr[1]));
+	a = ad("192.168.1.1", 0);
+	assert_int_equal(listen_spec_add(&sp, &a), 0);
+	assert_int_equal(sp.n, 2);
+	/* Full. */
+	memset(&sp, 0, sizeof(sp));
+	for (i = 0; i < LISTEN_MAX; i++) {
+		a = ad("127.0.0.1", 0);
+		a.bytes[3] = (uint8_t)(i + 1);
+		assert_int_equal(listen_spec_add(&sp, &a), 0);
+	}
+	a = ad("127.0.0.100", 0);
+	assert_int_equal(listen_spec_add(&sp, &a), -1);
+}
+
+/* Several addresses share the one port; with port 0, the first from
+ * LISTEN_DEFAULT_PORT on which every address binds. */
+static void
+test_open_several(void **state)
+{
+	struct listen_spec	sp;
+	struct listen_socks	ls, ls2;
+	struct addr		a;
+	char			err[256];
+	int			i;
+
+	memset(&sp, 0, sizeof(sp));
+	a = ad("127.0.0.1", 0);
+	(void)listen_spec_add(&sp, &a);
+	a = ad("127.0.0.2", 0);
+	(void)listen_spec_add(&sp, &a);
+	memset(&ls, 0, sizeof(ls));
+	if (listen_open(&sp, &ls, err, sizeof(err)) != 0)
+		fail_msg("%s", err);
+	assert_int_equal(ls.n, 2);
+	assert_true(ls.port >= LISTEN_DEFAULT_PORT);
+	for (i = 0; i < ls.n; i++)
+		assert_int_equal(ls.addr[i].port, ls.port);
+	assert_true(listen_has(&ls, ADDR_V4));
+	/* Another tunnel on 127.0.0.2 alone moves on to the next port. */
+	memset(&sp, 0, sizeof(sp));
+	a = ad("127.0.0.2", 0);
+	(void)listen_spec_add(&sp, &a);
+	memset(&ls2, 0, sizeof(ls2));
+	if (listen_open(&sp, &ls2, err, sizeof(err)) != 0)
+		fail_msg("%s", err);
+	assert_int_not_equal(ls2.port, ls.port);
+	listen_close(&ls2);
+	/* A given port that is taken is an error. */
+	sp.port = ls.port;
+	assert_int_equal(listen_open(&sp, &ls2, err, sizeof(err)), -1);
+	listen_close(&ls2);
+	assert_int_equal(ls2.n, 0);
+	listen_close(&ls);
+}
+
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_is_direct),
 		cmocka_unit_test(test_accepted_direct),
+		cmocka_unit_test(test_spec_add),
+		cmocka_unit_test(test_open_several),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -226,8 +226,10 @@ test_errors(void **state)
 	    "\"nx.invalid\": Domain name not found", "-r", "gw", NULL);
 	optfix_expect_error("listen = foo\n", 1, "-l \"foo\": expected PORT",
 	    NULL);
-	optfix_expect_error("listen = 1.2.3.4:5\nlisten = 1.2.3.5:6\n", 2, "-l "
-	    "\"1.2.3.5:6\": only one IPv4 listen address", NULL);
+	/* Several addresses of one family are allowed now: the second line's
+	 * error is a bad port. */
+	optfix_expect_error("listen = 1.2.3.4:5\nlisten = 1.2.3.5:70000\n", 2, "-l "
+	    "\"1.2.3.5:70000\": port must be 0-65535", NULL);
 	optfix_expect_error("remote-tmpdir = tmp\n", 1,
 	    "--remote-tmpdir \"tmp\": must be an absolute path", NULL);
 	optfix_expect_error("to-ns = 1.2.3.4:0\n", 1,
@@ -396,9 +398,12 @@ test_precedence(void **state)
 	    "\"10.0.0.0/33\"", "10/8", NULL);
 	optfix_expect_error("remote gw\nsubnet 10/8\nexclude-from nx\n", 3,
 	    "cannot open exclude file", "-x", "10.1/16", NULL);
-	optfix_expect_error("listen 1.2.3.4:5 1.2.3.5:6\n", 1,
-	    "-l \"1.2.3.5:6\": only one IPv4", "-r", "gw", "10/8", "-l", "7",
+	optfix_expect_error("listen 1.2.3.4:5 1.2.3.5:70000\n", 1,
+	    "-l \"1.2.3.5:70000\": port must be", "-r", "gw", "10/8", "-l", "7",
 	    NULL);
+	optfix_expect_error("listen nosuch.test:5\n", 1,
+	    "-l: cannot resolve host \"nosuch.test\"", "-r", "gw", "10/8", "-l",
+	    "7", NULL);
 	optfix_expect_error("dns\nto-ns 1.2.3.4:0\n", 2,
 	    "--to-ns \"1.2.3.4:0\"", "-r", "gw", "10/8", "--to-ns", "192.0.2.1",
 	    NULL);

@@ -87,17 +87,123 @@ test_listen(void **state)
 	optfix_expect_usage("-l \"foo\": expected PORT", "-l", "foo", NULL);
 	optfix_expect_usage("-l \"1.2.3.4:\": expected", "-l", "1.2.3.4:",
 	    NULL);
-	optfix_expect_usage("-l \"[::1]\": expected", "-l", "[::1]", NULL);
 	optfix_expect_usage("-l \"::1:5\": expected", "-l", "::1:5", NULL);
 	optfix_expect_usage("-l \"300.1.1.1:5\": expected", "-l", "300.1.1.1:5",
 	    NULL);
 	optfix_expect_usage("-l \"-1\": expected", "-l", "-1", NULL);
 	optfix_expect_usage("port must be 0-65535", "-l", "70000", NULL);
-	optfix_expect_usage("only one IPv4 listen address", "-l", "1.2.3.4:5",
-	    "-l", "1.2.3.5:6", NULL);
 	optfix_expect_usage("a port without address was already given", "-l",
 	    "5,6", NULL);
 	optfix_expect_usage("-l: empty listen address", "-l", "5,", NULL);
+}
+
+/* The listen forms of sshuttle: an address without a port, [IPV6],
+ * HOST:PORT, several addresses of one family sharing one port. */
+static void
+test_listen_forms(void **state)
+{
+	struct options o;
+	char err[256];
+	int i, j;
+
+	assert_int_equal(optfix_parse(&o, err, sizeof(err), "-r", "gw", "10/8",
+	    "-l", "0.0.0.0", NULL), CSHUTTLE_EXIT_OK);
+	assert_int_equal(o.nlisten, 1);
+	assert_true(addr_is_any(&o.listen[0]));
+	assert_int_equal(o.listen[0].port, 0);
+	assert_int_equal(o.listen_port, 0);
+	options_free(&o);
+
+	assert_int_equal(optfix_parse(&o, err, sizeof(err), "-r", "gw", "10/8",
+	    "-l", "[::1]", NULL), CSHUTTLE_EXIT_OK);
+	assert_int_equal(o.nlisten, 1);
+	assert_int_equal(o.listen[0].family, 6);
+	assert_int_equal(o.listen[0].port, 0);
+	options_free(&o);
+
+	/* Two IPv4 addresses (loopback and a bridge), one port. */
+	assert_int_equal(optfix_parse(&o, err, sizeof(err), "-r", "gw", "10/8",
+	    "-l", "127.0.0.1,172.17.0.1:5000", "-l", "[::1]", NULL),
+	    CSHUTTLE_EXIT_OK);
+	assert_int_equal(o.nlisten, 3);
+	assert_int_equal(o.listen[1].bytes[0], 172);
+	assert_int_equal(o.listen_port, 5000);
+	assert_int_equal(o.nnotices, 0);
+	options_free(&o);
+
+	/* Different ports: the first counts, and a notice says so. */
+	assert_int_equal(optfix_parse(&o, err, sizeof(err), "-r", "gw", "10/8",
+	    "-l", "1.2.3.4:5", "-l", "1.2.3.5:6", NULL), CSHUTTLE_EXIT_OK);
+	assert_int_equal(o.nlisten, 2);
+	assert_int_equal(o.listen_port, 5);
+	assert_int_equal(o.nnotices, 1);
+	assert_non_null(strstr(o.notices[0], "share one port"));
+	options_free(&o);
+
+	/* One host once. */
+	assert_int_equal(optfix_parse(&o, err, sizeof(err), "-r", "gw", "10/8",
+	    "-l", "127.0.0.1:1,127.0.0.1", NULL), CSHUTTLE_EXIT_OK);
+	assert_int_equal(o.nlisten, 1);
+	options_free(&o);
+
+	/* HOST:PORT: every address of the name, resolved with the others;
+	 * kept unresolved by the parser. */
+	assert_int_equal(options_parse(&o, 7, (char *[]){ "cshuttle", "-r", "gw",
+	    "10/8", "-l", "ns.test:4000", "-q", NULL }, err, sizeof(err)),
+	    CSHUTTLE_EXIT_OK);
+	assert_int_equal(o.nlisten, 0);
+	assert_int_equal(o.nnames, 1);
+	assert_int_equal(o.listen_port, 4000);
+	options_free(&o);
+	assert_int_equal(optfix_parse(&o, err, sizeof(err), "-r", "gw", "10/8",
+	    "-l", "ns.test:4000", NULL), CSHUTTLE_EXIT_OK);
+	assert_int_equal(o.nlisten, 2);
+	for (i = 0; i < 2; i++)
+		assert_int_equal(o.listen[i].port, 4000);
+	assert_int_not_equal(o.listen[0].family, o.listen[1].family);
+	options_free(&o);
+	assert_int_equal(optfix_parse(&o, err, sizeof(err), "-r", "gw", "10/8",
+	    "-l", "ns.test:0", "--no-ipv6", NULL), CSHUTTLE_EXIT_OK);
+	assert_int_equal(o.nlisten, 1);
+	assert_int_equal(o.listen[0].family, 4);
+	options_free(&o);
+	/* After the addresses given, each host once. */
+	assert_int_equal(optfix_parse(&o, err, sizeof(err), "-r", "gw", "10/8",
+	    "-l", "web.test:7,198.51.100.9:7,10.0.0.1", NULL), CSHUTTLE_EXIT_OK);
+	assert_int_equal(o.nlisten, 2);
+	assert_int_equal(o.listen[1].bytes[0], 10);
+	options_free(&o);
+
+	optfix_expect_usage("-l: cannot resolve host \"nosuch.test\"", "-r", "gw",
+	    "10/8", "-l", "nosuch.test:1", NULL);
+	optfix_expect_usage("-l \"::1\": expected PORT, IPV4[:PORT], "
+	    "[IPV6][:PORT] or HOST:PORT", "-l", "::1", NULL);
+	optfix_expect_usage("-l \"web.test\": expected", "-l", "web.test", NULL);
+	optfix_expect_usage("-l \"[web.test]:1\": expected", "-l", "[web.test]:1",
+	    NULL);
+	optfix_expect_usage("-l \"[::1]:x\": expected", "-l", "[::1]:x", NULL);
+	optfix_expect_usage("-l \"1.2.3.4:70000\": port must be", "-l",
+	    "1.2.3.4:70000", NULL);
+	{
+		char many[OPTIONS_MAX_LISTEN + 1][32];
+		char *argv[2 * (OPTIONS_MAX_LISTEN + 1) + 5];
+		int n = 0;
+
+		argv[n++] = "cshuttle";
+		argv[n++] = "-r";
+		argv[n++] = "gw";
+		argv[n++] = "10/8";
+		for (j = 0; j <= OPTIONS_MAX_LISTEN; j++) {
+			snprintf(many[j], sizeof(many[j]), "127.0.0.%d", j + 1);
+			argv[n++] = "-l";
+			argv[n++] = many[j];
+		}
+		argv[n] = NULL;
+		assert_int_equal(options_parse(&o, n, argv, err, sizeof(err)),
+		    CSHUTTLE_EXIT_USAGE);
+		assert_non_null(strstr(err, "more than 8 listen addresses"));
+		options_free(&o);
+	}
 }
 
 static void
@@ -246,6 +352,8 @@ int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(test_listen_forms, optfix_setup,
+		    optfix_teardown),
 		cmocka_unit_test_setup_teardown(test_listen, optfix_setup,
 		    optfix_teardown),
 		cmocka_unit_test_setup_teardown(test_dns, optfix_setup,

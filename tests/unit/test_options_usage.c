@@ -45,7 +45,12 @@ test_usage_text(void **state)
 		{ "-v, --verbose", "--verbose" },
 		{ "-q, --quiet", "--quiet" },
 		{ "-h, --help", "--help" },
-		{ "--version", "--version" },
+		{ "-V, --version", "-V" },
+		{ "--disable-ipv6", "--disable-ipv6" },
+		{ "--method", "--method=nft" },
+		{ "--no-cmd-delimiter", "--no-cmd-delimiter" },
+		{ "--sudoers-no-modify", "--sudoers-no-modify" },
+		{ "--sudoers-user", NULL },	/* test_options_compat */
 		{ "--firewall", "--firewall" },
 		{ "-D, --daemon", "--daemon" },
 		{ "--pidfile", "--pidfile=/run/cs.pid" },
@@ -55,6 +60,11 @@ test_usage_text(void **state)
 		{ "--alive-timeout", "--alive-timeout=60" },
 		{ "--config", NULL },		/* test_always_on, test_config */
 		{ "--name", "--name=office" },
+	};
+	static const char *const groups[] = {
+		"\nWhich traffic:\n", "\nListening and serving a LAN:\n",
+		"\nDNS:\n", "\nSSH and the remote host:\n", "\nRunning:\n",
+		"\nInformation and set-up:\n",
 	};
 	struct options o;
 	char *text = NULL, err[256], *p, name[64];
@@ -92,6 +102,13 @@ test_usage_text(void **state)
 	}
 	assert_true(nlong >= sizeof(flags) / sizeof(flags[0]));
 	assert_non_null(strstr(text, "CSHUTTLE_ARGS"));
+	/* Grouped by topic, in this order. */
+	for (i = 0, p = text; i < sizeof(groups) / sizeof(groups[0]); i++) {
+		if ((p = strstr(p, groups[i])) == NULL)
+			fail_msg("--help: no group \"%s\" after the previous",
+			    groups[i]);
+	}
+	assert_non_null(strstr(text, "SSHUTTLE OPTIONS"));
 	assert_non_null(strstr(text, "@FILE"));
 	free(text);
 }

@@ -151,6 +151,7 @@ test_cmd_argv(void **state)
 {
 	struct transport	*t;
 	enum transport_fail	 fail;
+	struct transport_open_opts o;
 	char			 err[512], path[400], cmd[8192], buf[1024];
 	FILE			*f;
 	size_t			 n;
@@ -169,6 +170,21 @@ test_cmd_argv(void **state)
 	fclose(f);
 	unlink(path);
 	assert_string_equal(buf, "-F\n/etc/my config\n-l\nbob\n-p\n2200\n--\nfd00::1\n");
+
+	/* --no-cmd-delimiter (sshuttle's): the same without "--". */
+	memset(&o, 0, sizeof(o));
+	o.no_cmd_delimiter = true;
+	t = transport_cmd_open(cmd, "bob@[fd00::1]:2200", NULL, &o, &fail, err,
+	    sizeof(err));
+	if (t == NULL)
+		fail_msg("open failed: %s", err);
+	t->ops->free(t);
+	assert_non_null(f = fopen(path, "r"));
+	n = fread(buf, 1, sizeof(buf) - 1, f);
+	buf[n] = '\0';
+	fclose(f);
+	unlink(path);
+	assert_string_equal(buf, "-l\nbob\n-p\n2200\nfd00::1\n");
 }
 
 static void

@@ -1,0 +1,145 @@
+/* SPDX-License-Identifier: ISC */
+/*
+ * options_compat.c - sshuttle's options that cshuttle has no option of
+ * its own for.  A script written for sshuttle gets an answer for each:
+ * accepted where the meaning is the same (--method auto|nft), a notice
+ * where the option has no meaning here (the remote side is no Python,
+ * every connection has its own flow control), otherwise a usage error
+ * that names it as sshuttle's and says what to use instead, never the
+ * generic "unknown option".  The options that keep their meaning under
+ * another name (-V, --disable-ipv6, --sudoers-no-modify) are plain
+ * entries of options.c's table.
+ */
+#include <stdbool.h>
+#include <stddef.h>
+#include <string.h>
+
+#include "options_int.h"
+
+/* What --method accepts and refuses, with the reason. */
+static const struct {
+	const char	*name;
+	const char	*why;		/* NULL: accepted */
+} options_compat_methods[] = {
+	{ "auto",	NULL },
+	{ "nft",	NULL },
+	{ "nat",	"sshuttle's iptables method; cshuttle redirects with "
+			"nftables: use --method nft (or auto)" },
+	{ "tproxy",	"sshuttle's TPROXY method (UDP) is not supported yet; "
+			"--method nft carries TCP and DNS" },
+	{ "pf",		"the BSD and macOS firewall is not supported yet; "
+			"cshuttle runs on Linux with --method nft" },
+	{ "ipfw",	"the FreeBSD firewall is not supported; cshuttle runs "
+			"on Linux with --method nft" },
+	{ "windivert",	"the Windows method is not supported; cshuttle runs "
+			"on Linux with --method nft" },
+};
+
+static int
+options_compat_method(const char *arg, char *err, size_t errlen)
+{
+	size_t	i;
+
+	for (i = 0; i < sizeof(options_compat_methods) /
+	    sizeof(options_compat_methods[0]); i++) {
+		if (strcmp(arg, options_compat_methods[i].name) != 0)
+			continue;
+		if (options_compat_methods[i].why == NULL)
+			return 0;
+		return options_fail(err, errlen, "--method %s: %s", arg,
+		    options_compat_methods[i].why);
+	}
+	return options_fail(err, errlen, "--method \"%.64s\": expected auto or "
+	    "nft", arg);
+}
+
+/* The list is short and fixed, so it cannot fill. */
+void
+options_compat_notice(struct options *o, const char *text)
+{
+	int	i;
+
+	for (i = 0; i < o->nnotices; i++)
+		if (o->notices[i] == text)
+			return;
+	if (o->nnotices < OPTIONS_MAX_NOTICES)
+		o->notices[o->nnotices++] = text;
+}
+
+bool
+options_compat_has(int opt)
+{
+	switch (opt) {
+	case 'N':
+	case 'H':
+	case 't':
+	case OPTIONS_OPT_METHOD:
+	case OPTIONS_OPT_PYTHON:
+	case OPTIONS_OPT_REMOTE_SHELL:
+	case OPTIONS_OPT_SEED_HOSTS:
+	case OPTIONS_OPT_NO_LATENCY_CONTROL:
+	case OPTIONS_OPT_LATENCY_BUFFER_SIZE:
+	case OPTIONS_OPT_WRAP:
+	case OPTIONS_OPT_HOSTWATCH:
+	case OPTIONS_OPT_NO_SUDO_PYTHONPATH:
+	case OPTIONS_OPT_NAMESPACE:
+	case OPTIONS_OPT_NAMESPACE_PID:
+		return true;
+	}
+	return false;
+}
+
+int
+options_compat_apply(struct options *o, int opt, const char *arg, char *err,
+    size_t errlen)
+{
+	switch (opt) {
+	case OPTIONS_OPT_METHOD:
+		return options_compat_method(arg, err, errlen);
+	case OPTIONS_OPT_PYTHON:
+	case OPTIONS_OPT_NO_SUDO_PYTHONPATH:
+		options_compat_notice(o, "sshuttle's --python and "
+		    "--no-sudo-pythonpath are ignored: no Python runs on either "
+		    "side (the remote side is cshuttle's static stub)");
+		return 0;
+	case OPTIONS_OPT_NO_LATENCY_CONTROL:
+	case OPTIONS_OPT_LATENCY_BUFFER_SIZE:
+		options_compat_notice(o, "sshuttle's --no-latency-control and "
+		    "--latency-buffer-size are ignored: every connection has its "
+		    "own flow control, so there is no trade-off to choose");
+		return 0;
+	case OPTIONS_OPT_WRAP:
+		options_compat_notice(o, "sshuttle's --wrap is ignored: it tests "
+		    "sshuttle's channel numbering, which cshuttle does not share");
+		return 0;
+	case 'N':
+		return options_fail(err, errlen, "-N/--auto-nets (sshuttle's "
+		    "option) is not supported yet: name the remote networks as "
+		    "subnets");
+	case 'H':
+	case OPTIONS_OPT_SEED_HOSTS:
+		return options_fail(err, errlen, "%s (sshuttle's option) is not "
+		    "supported yet: --dns resolves names through the remote host",
+		    opt == 'H' ? "-H/--auto-hosts" : "--seed-hosts");
+	case 't':
+		return options_fail(err, errlen, "-t/--tmark (sshuttle's option) "
+		    "marks packets for the TPROXY method, which cshuttle does not "
+		    "have yet: leave it out (cshuttle redirects with nftables)");
+	case OPTIONS_OPT_NAMESPACE:
+		return options_fail(err, errlen, "--namespace (sshuttle's option) "
+		    "is not supported yet: run `ip netns exec %.64s cshuttle ...` "
+		    "instead", arg);
+	case OPTIONS_OPT_NAMESPACE_PID:
+		return options_fail(err, errlen, "--namespace-pid (sshuttle's "
+		    "option) is not supported yet: run `nsenter -t %.32s -n "
+		    "cshuttle ...` instead", arg);
+	case OPTIONS_OPT_REMOTE_SHELL:
+		return options_fail(err, errlen, "--remote-shell (sshuttle's "
+		    "option, for Windows remotes) is not supported: cshuttle's "
+		    "stub needs a POSIX /bin/sh on the remote host");
+	case OPTIONS_OPT_HOSTWATCH:
+		return options_fail(err, errlen, "--hostwatch is sshuttle's "
+		    "internal option; cshuttle has no such helper");
+	}
+	return options_fail(err, errlen, "internal error: option %d", opt);
+}

@@ -1,0 +1,196 @@
+/* SPDX-License-Identifier: ISC */
+/*
+ * test_options_compat.c - every option of sshuttle 1.3 gets an answer
+ * (options_compat.c and the sshuttle names in options.c's table): the
+ * same meaning, a notice, or an error that names it as sshuttle's and
+ * says what to use instead; never the generic "unknown option".  And an
+ * ambiguous prefix lists its candidates.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "exitcode.h"
+#include "options.h"
+#include "optfix.h"
+
+/* sshuttle 1.3's options and what cshuttle answers. */
+enum compat_answer {
+	COMPAT_SAME,		/* accepted, as cshuttle's own */
+	COMPAT_NOTICE,		/* accepted, with a notice */
+	COMPAT_REFUSED,		/* a usage error naming sshuttle */
+};
+
+static const struct {
+	const char		*word;		/* with its argument */
+	enum compat_answer	 answer;
+	const char		*want;		/* in the error or the notice */
+} compat_options[] = {
+	{ "--listen=127.0.0.1:0",	COMPAT_SAME,	NULL },
+	{ "-l0",			COMPAT_SAME,	NULL },
+	{ "--dns",			COMPAT_SAME,	NULL },
+	{ "--ns-hosts=192.0.2.53",	COMPAT_SAME,	NULL },
+	{ "--to-ns=192.0.2.53",		COMPAT_SAME,	NULL },
+	{ "--method=auto",		COMPAT_SAME,	NULL },
+	{ "--method=nft",		COMPAT_SAME,	NULL },
+	{ "--remote=gw",		COMPAT_SAME,	NULL },
+	{ "--exclude=10.1/16",		COMPAT_SAME,	NULL },
+	{ "--verbose",			COMPAT_SAME,	NULL },
+	{ "--ssh-cmd=ssh",		COMPAT_SAME,	NULL },
+	{ "--no-cmd-delimiter",		COMPAT_SAME,	NULL },
+	{ "--disable-ipv6",		COMPAT_SAME,	NULL },
+	{ "--daemon",			COMPAT_SAME,	NULL },
+	{ "--syslog",			COMPAT_SAME,	NULL },
+	{ "--pidfile=/run/x.pid",	COMPAT_SAME,	NULL },
+	{ "--user=root",		COMPAT_SAME,	NULL },
+	{ "--group=root",		COMPAT_SAME,	NULL },
+	{ "--python=/usr/bin/python3",	COMPAT_NOTICE,	"--python" },
+	{ "--no-sudo-pythonpath",	COMPAT_NOTICE,	"--no-sudo-pythonpath" },
+	{ "--no-latency-control",	COMPAT_NOTICE,	"--no-latency-control" },
+	{ "--latency-buffer-size=65536", COMPAT_NOTICE,	"--latency-buffer-size" },
+	{ "--wrap=100",			COMPAT_NOTICE,	"--wrap" },
+	{ "-N",				COMPAT_REFUSED,	"-N/--auto-nets (sshuttle's" },
+	{ "--auto-nets",		COMPAT_REFUSED,	"-N/--auto-nets (sshuttle's" },
+	{ "-H",				COMPAT_REFUSED,	"-H/--auto-hosts (sshuttle's" },
+	{ "--auto-hosts",		COMPAT_REFUSED,	"-H/--auto-hosts (sshuttle's" },
+	{ "--seed-hosts=a,b",		COMPAT_REFUSED,	"--seed-hosts (sshuttle's" },
+	{ "-t0x01",			COMPAT_REFUSED,	"-t/--tmark (sshuttle's" },
+	{ "--tmark=0x01",		COMPAT_REFUSED,	"-t/--tmark (sshuttle's" },
+	{ "--namespace=vpn",		COMPAT_REFUSED,	"ip netns exec vpn cshuttle" },
+	{ "--namespace-pid=42",		COMPAT_REFUSED,	"nsenter -t 42 -n cshuttle" },
+	{ "--remote-shell=cmd",		COMPAT_REFUSED,	"--remote-shell (sshuttle's" },
+	{ "--hostwatch",		COMPAT_REFUSED,	"--hostwatch is sshuttle's" },
+	{ "--method=nat",		COMPAT_REFUSED,	"--method nft" },
+	{ "--method=tproxy",		COMPAT_REFUSED,	"--method nft" },
+	{ "--method=pf",		COMPAT_REFUSED,	"--method nft" },
+	{ "--method=ipfw",		COMPAT_REFUSED,	"--method nft" },
+	{ "--method=windivert",		COMPAT_REFUSED,	"--method nft" },
+	{ "--method=bogus",		COMPAT_REFUSED,	"expected auto or nft" },
+	{ "--sudoers-user=bob",		COMPAT_REFUSED,	"--sudoers-no-modify" },
+};
+
+static void
+test_each_option(void **state)
+{
+	struct options o;
+	char err[512];
+	size_t i;
+	int rc, k;
+	bool seen;
+
+	for (i = 0; i < sizeof(compat_options) / sizeof(compat_options[0]); i++) {
+		/* --dns: --to-ns needs it. */
+		rc = optfix_parse(&o, err, sizeof(err), "-r", "gw", "10/8",
+		    "--dns", compat_options[i].word, NULL);
+		switch (compat_options[i].answer) {
+		case COMPAT_SAME:
+			if (rc != CSHUTTLE_EXIT_OK)
+				fail_msg("%s: %s", compat_options[i].word, err);
+			assert_int_equal(o.nnotices, 0);
+			break;
+		case COMPAT_NOTICE:
+			if (rc != CSHUTTLE_EXIT_OK)
+				fail_msg("%s: %s", compat_options[i].word, err);
+			assert_int_equal(o.nnotices, 1);
+			assert_non_null(strstr(o.notices[0], "sshuttle's"));
+			if (strstr(o.notices[0], compat_options[i].want) == NULL)
+				fail_msg("%s: notice \"%s\"", compat_options[i].word,
+				    o.notices[0]);
+			break;
+		case COMPAT_REFUSED:
+			if (rc != CSHUTTLE_EXIT_USAGE)
+				fail_msg("%s: accepted", compat_options[i].word);
+			if (strstr(err, compat_options[i].want) == NULL ||
+			    strstr(err, "unknown") != NULL)
+				fail_msg("%s: \"%s\"", compat_options[i].word, err);
+			break;
+		}
+		options_free(&o);
+	}
+
+	/* The same meaning. */
+	assert_int_equal(optfix_parse(&o, err, sizeof(err), "-r", "gw", "10/8",
+	    "--disable-ipv6", NULL), CSHUTTLE_EXIT_OK);
+	assert_true(o.no_ipv6);
+	options_free(&o);
+	assert_int_equal(optfix_parse(&o, err, sizeof(err), "-V", NULL),
+	    CSHUTTLE_EXIT_OK);
+	assert_true(o.show_version);
+	options_free(&o);
+	assert_int_equal(optfix_parse(&o, err, sizeof(err), "-r", "gw", "10/8",
+	    "-e", "tsh ssh", "--no-cmd-delimiter", NULL), CSHUTTLE_EXIT_OK);
+	assert_true(o.no_cmd_delimiter);
+	options_free(&o);
+	/* Needs neither -r nor subnets, as --sudoers. */
+	assert_int_equal(optfix_parse(&o, err, sizeof(err), "--sudoers-no-modify",
+	    "--sudoers-user", "%admins", NULL), CSHUTTLE_EXIT_OK);
+	assert_true(o.sudoers_print);
+	assert_string_equal(o.sudoers_user, "%admins");
+	options_free(&o);
+
+	/* A notice is kept once, however often the options come. */
+	assert_int_equal(optfix_parse(&o, err, sizeof(err), "-r", "gw", "10/8",
+	    "--no-latency-control", "--latency-buffer-size", "1",
+	    "--python", "p", "--no-latency-control", NULL), CSHUTTLE_EXIT_OK);
+	assert_int_equal(o.nnotices, 2);
+	for (k = 0, seen = false; k < o.nnotices; k++)
+		seen |= strstr(o.notices[k], "--python") != NULL;
+	assert_true(seen);
+	options_free(&o);
+}
+
+/* sshuttle's habit of bundled short options: -vNHr is answered by -N. */
+static void
+test_bundled(void **state)
+{
+	optfix_expect_usage("-N/--auto-nets (sshuttle's option)", "-vNHr", "gw",
+	    "10/8", NULL);
+	optfix_expect_usage("-H/--auto-hosts (sshuttle's option)", "-vHr", "gw",
+	    "10/8", NULL);
+}
+
+/* An ambiguous prefix lists every candidate; one that several names of
+ * the same option share is no ambiguity. */
+static void
+test_ambiguous(void **state)
+{
+	struct options o;
+	char err[512];
+
+	optfix_expect_usage("ambiguous option --no: --no-ipv6, --no-block-leaks, "
+	    "--no-reconnect", "-r", "gw", "10/8", "--no", NULL);
+	optfix_expect_usage("ambiguous option --namesp: --namespace, "
+	    "--namespace-pid", "-r", "gw", "10/8", "--namesp=x", NULL);
+	optfix_expect_usage("ambiguous option --al: --alive-interval, "
+	    "--alive-timeout", "-r", "gw", "10/8", "--al=1", NULL);
+	optfix_expect_usage("unknown option --bogus", "-r", "gw", "10/8",
+	    "--bogus", NULL);
+	/* A unique prefix still works. */
+	assert_int_equal(optfix_parse(&o, err, sizeof(err), "-r", "gw", "10/8",
+	    "--no-bl", NULL), CSHUTTLE_EXIT_OK);
+	assert_true(o.no_block_leaks);
+	options_free(&o);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(test_each_option, optfix_setup,
+		    optfix_teardown),
+		cmocka_unit_test_setup_teardown(test_bundled, optfix_setup,
+		    optfix_teardown),
+		cmocka_unit_test_setup_teardown(test_ambiguous, optfix_setup,
+		    optfix_teardown),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
