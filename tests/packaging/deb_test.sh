@@ -33,7 +33,7 @@ export DEBIAN_FRONTEND=noninteractive
 lab_need_root "it installs the package"
 lab_need dpkg-buildpackage dpkg-dev dh debhelper dpkg-parsechangelog dpkg-dev \
 	dpkg-deb dpkg lintian lintian apt-get apt systemd-analyze systemd \
-	man man-db python3 python3
+	man man-db python3 python3 userdel passwd groupdel passwd
 if dpkg-query -W -f='${Status}\n' cshuttle 2>/dev/null | grep -q ' installed$'; then
 	lab_die "a cshuttle package is installed: this test would replace and purge it"
 fi
