@@ -5,14 +5,17 @@
 #   1. its metadata agrees with the tree (version, build dependencies);
 #   2. packaging/build-deb.sh builds it;
 #   3. it holds exactly the expected files: the binary with every stub,
-#      both manual pages, the units, the completion, the example profile,
-#      the copyright file;
+#      both manual pages, the units, the sysusers.d file, the completion,
+#      the example profile, the copyright file;
 #   4. lintian finds no error and no warning that is not overridden (with
 #      a reason) in packaging/debian/cshuttle.lintian-overrides;
 #   5. it installs (apt), and then cshuttle --version, the man pages, the
 #      units (systemd-analyze verify against the installed files) and the
-#      completion work, and nothing was enabled;
-#   6. it purges, leaving none of its files behind.
+#      completion work, the postinst made the system user cshuttle, and
+#      nothing was enabled;
+#   6. it purges, leaving none of its files behind but that user, as
+#      Debian does; the test then removes the user itself (when it was not
+#      there before), so the machine is left as it was.
 #
 # Usage: deb_test.sh [MUSL_DOWNLOAD_DIR]
 # A musl_*.orig.tar.gz in MUSL_DOWNLOAD_DIR (the build tree's) spares the
@@ -30,19 +33,33 @@ export DEBIAN_FRONTEND=noninteractive
 lab_need_root "it installs the package"
 lab_need dpkg-buildpackage dpkg-dev dh debhelper dpkg-parsechangelog dpkg-dev \
 	dpkg-deb dpkg lintian lintian apt-get apt systemd-analyze systemd \
-	man man-db python3 python3
+	man man-db python3 python3 userdel passwd groupdel passwd
 if dpkg-query -W -f='${Status}\n' cshuttle 2>/dev/null | grep -q ' installed$'; then
 	lab_die "a cshuttle package is installed: this test would replace and purge it"
 fi
 [[ ! -e /usr/sbin/cshuttle ]] ||
 	lab_die "/usr/sbin/cshuttle exists: this test would overwrite and remove it"
 
+# A cshuttle user made by something else is left alone, and then the
+# postinst can only be seen keeping it.
+user_before=$(getent passwd cshuttle)
+group_before=$(getent group cshuttle)
+
 T=$(mktemp -d /tmp/cs-debtest.XXXXXX) || exit 1
 INSTALLED=0
+remove_user() {
+	if [[ -z $user_before ]] && getent passwd cshuttle >/dev/null; then
+		userdel cshuttle >/dev/null 2>&1
+	fi
+	if [[ -z $group_before ]] && getent group cshuttle >/dev/null; then
+		groupdel cshuttle >/dev/null 2>&1
+	fi
+}
 cleanup() {
 	if ((INSTALLED)); then
 		dpkg --purge cshuttle >/dev/null 2>&1
 	fi
+	remove_user
 	rm -rf "$T"
 }
 trap cleanup EXIT
@@ -93,6 +110,7 @@ files=$(awk '$1 !~ /^d/ { print $6 }' "$T/contents" | sort | tr '\n' ' ')
 check_eq "the package holds exactly the expected files" "$(printf '%s ' \
 	./lib/systemd/system/cshuttle.target \
 	./lib/systemd/system/cshuttle@.service \
+	./usr/lib/sysusers.d/cshuttle.conf \
 	./usr/sbin/cshuttle \
 	./usr/share/bash-completion/completions/cshuttle \
 	./usr/share/doc/cshuttle/README.md.gz \
@@ -110,6 +128,12 @@ mkdir "$T/x"
 dpkg-deb -x "$deb" "$T/x" || lab_die "dpkg-deb -x failed"
 check "the unit is the source's (ExecStart=/usr/sbin/cshuttle)" \
 	cmp "$src/packaging/systemd/cshuttle@.service" "$T/x/lib/systemd/system/cshuttle@.service"
+check "the sysusers.d file is packaging/sysusers.d/cshuttle.conf" \
+	cmp "$src/packaging/sysusers.d/cshuttle.conf" "$T/x/usr/lib/sysusers.d/cshuttle.conf"
+mkdir "$T/ctl"
+dpkg-deb -e "$deb" "$T/ctl" || lab_die "dpkg-deb -e failed"
+check "the postinst runs systemd-sysusers on it" \
+	grep -qE '^[[:space:]]*systemd-sysusers .*cshuttle\.conf' "$T/ctl/postinst"
 check "the example profile is packaging/cshuttle.conf.example" \
 	cmp "$src/packaging/cshuttle.conf.example" "$T/x/usr/share/doc/cshuttle/examples/example.conf"
 # Every remote architecture: one ELF image per stub, besides the binary's.
@@ -122,6 +146,8 @@ depends=$(dpkg-deb -f "$deb" Depends)
 lab_say "Depends: $depends"
 check "Depends has the shared libraries (\${shlibs:Depends})" \
 	grep -qE 'libc6 \(>= [^)]*\).*libssh2-1' <<<"$depends"
+check "Depends has a systemd-sysusers" \
+	grep -qE '(^|, )systemd \| systemd-standalone-sysusers \| systemd-sysusers(,|$)' <<<"$depends"
 
 # --- 4. lintian ------------------------------------------------------------
 # lintian leaves its MLDBM caches in $TMPDIR: keep them in ours.
@@ -155,6 +181,18 @@ out=$(cd / && env -u MANPATH systemd-analyze verify /lib/systemd/system/cshuttle
 check_eq "systemd-analyze verify of the installed units prints nothing" "" "$out"
 check_eq "the installed completion registers itself" "complete -F _cshuttle cshuttle" \
 	"$(bash -c 'source /usr/share/bash-completion/completions/cshuttle && complete -p cshuttle' 2>&1)"
+pw=$(getent passwd cshuttle)
+if [[ -n $user_before ]]; then
+	lab_say "a user cshuttle was there before the test: the postinst can only keep it"
+	check_eq "the postinst kept the existing user cshuttle" "$user_before" "$pw"
+else
+	IFS=: read -r _ _ uid gid _ home shell <<<"$pw"
+	check "the postinst made a system user cshuttle (uid ${uid:-none} < 1000)" \
+		test -n "$uid" -a "${uid:-1000}" -lt 1000
+	check_eq "with its own group" "cshuttle:x:$gid:" "$(getent group cshuttle)"
+	check_eq "no home, no login shell" "/nonexistent /usr/sbin/nologin" "$home $shell"
+	check "and no password" grep -q '^cshuttle:!' /etc/shadow
+fi
 # A template needs a profile first; the target would start nothing.
 check_eq "nothing was enabled" "" "$(find /etc/systemd/system -name '*cshuttle*' 2>/dev/null)"
 # systemctl reads the unit files itself when systemd is not running.
@@ -186,6 +224,14 @@ while read -r path; do
 	fi
 done < <(awk '{ print $6 }' "$T/contents")
 check_eq "none of the package's files or directories is left" "" "$left"
+# Debian keeps a system user on purge (files it owns may remain); the
+# test, not the package, removes the one it made.
+check_eq "the purge keeps the user cshuttle" "${user_before:-$pw}" "$(getent passwd cshuttle)"
+remove_user
+if [[ -z $user_before ]]; then
+	check_eq "the test removed the user and group it made" "" \
+		"$(getent passwd cshuttle; getent group cshuttle)"
+fi
 check_eq "no maintainer scripts or state left" "" \
 	"$(ls /var/lib/dpkg/info/cshuttle.* /var/lib/systemd/deb-systemd-helper-enabled/*cshuttle* \
 		/var/lib/systemd/deb-systemd-helper-masked/*cshuttle* 2>/dev/null)"

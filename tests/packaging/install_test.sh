@@ -3,7 +3,9 @@
 # install_test.sh - `cmake --install` of a build tree (into a DESTDIR)
 # puts every file where the README and the manual say: the binary, both
 # manual pages, the systemd units (ExecStart= naming the installed
-# binary), the bash completion and the example profile.
+# binary), the sysusers.d file (which systemd-sysusers, run on a
+# throwaway copy of /etc, turns into the cshuttle user), the bash
+# completion and the example profile.
 #
 # Usage: install_test.sh BUILD_DIR
 set -u
@@ -14,7 +16,7 @@ source "$src/tests/lab/lab.sh"
 
 build=${1:-}
 [[ -f $build/CMakeCache.txt ]] || lab_die "usage: $0 BUILD_DIR (a configured and built tree)"
-lab_need cmake cmake
+lab_need cmake cmake systemd-sysusers systemd
 T=$(mktemp -d /tmp/cs-install.XXXXXX) || exit 1
 trap 'rm -rf "$T"' EXIT
 
@@ -22,6 +24,8 @@ cache() { sed -n "s/^$1:[A-Z]*=//p" "$build/CMakeCache.txt"; }
 prefix=$(cache CMAKE_INSTALL_PREFIX)
 unitdir=$(cache CSHUTTLE_SYSTEMD_UNITDIR)
 [[ $unitdir == /* ]] || unitdir=$prefix/$unitdir
+sysusersdir=$(cache CSHUTTLE_SYSUSERSDIR)
+[[ $sysusersdir == /* ]] || sysusersdir=$prefix/$sysusersdir
 
 if DESTDIR=$T cmake --install "$build" >"$T/install.log" 2>&1; then
 	lab_ok "cmake --install (prefix $prefix, units in $unitdir)"
@@ -46,6 +50,28 @@ check_eq "cshuttle@.service runs the installed binary" \
 check_eq "and differs from the source's only there" "" \
 	"$(diff <(grep -v '^ExecStart=' "$src/packaging/systemd/cshuttle@.service") \
 		<(grep -v '^ExecStart=' "$T$unitdir/cshuttle@.service"))"
+check "the sysusers.d file" cmp "$src/packaging/sysusers.d/cshuttle.conf" \
+	"$T$sysusersdir/cshuttle.conf"
+# What systemd-sysusers makes of it, in a copy of this system's user
+# database: the machine's own is not touched.
+mkdir -p "$T/sysroot/etc"
+for f in passwd group shadow gshadow; do
+	if [[ -f /etc/$f ]]; then cp /etc/$f "$T/sysroot/etc/"; fi
+done
+sed -i -e '/^cshuttle:/d' "$T/sysroot/etc/"{passwd,group,shadow,gshadow} 2>/dev/null
+if systemd-sysusers --root="$T/sysroot" "$T$sysusersdir/cshuttle.conf" >"$T/sysusers.log" 2>&1; then
+	pw=$(grep '^cshuttle:' "$T/sysroot/etc/passwd")
+	IFS=: read -r _ _ uid gid _ home shell <<<"$pw"
+	check "systemd-sysusers makes a system user cshuttle (uid ${uid:-none} < 1000)" \
+		test -n "$uid" -a "${uid:-1000}" -lt 1000
+	check_eq "with its own group" "cshuttle:x:$gid:" \
+		"$(grep "^cshuttle:" "$T/sysroot/etc/group")"
+	check_eq "no home, no login shell" "/nonexistent /usr/sbin/nologin" "$home $shell"
+	check "and no password" grep -q '^cshuttle:!' "$T/sysroot/etc/shadow"
+else
+	cat "$T/sysusers.log"
+	lab_bad "systemd-sysusers --root failed (log above)"
+fi
 # A prefix chosen at install time moves ExecStart= with it.
 if DESTDIR=$T/p cmake --install "$build" --prefix /opt/cs >"$T/install2.log" 2>&1; then
 	[[ $unitdir == "$prefix"/* ]] && unitdir=/opt/cs/${unitdir#"$prefix"/}
