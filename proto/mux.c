@@ -17,11 +17,14 @@
  * stream's state: frames for a stream go to mux_stream_frame(), and only
  * the setters in mux_stream.c change a stream's states.
  */
+#include <sys/resource.h>
+
 #include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "log.h"
 #include "mux_stream.h"
@@ -448,6 +451,41 @@ mux_ask_bounds(struct mux *m, size_t budget, uint32_t max_streams)
 {
 	m->ask_budget = budget;
 	m->ask_max_streams = max_streams;
+}
+
+size_t
+mux_budget_default(size_t cap, unsigned ram_div)
+{
+	long	pages = sysconf(_SC_PHYS_PAGES), psize = sysconf(_SC_PAGESIZE);
+	size_t	part;
+
+	if (pages <= 0 || psize <= 0 || ram_div == 0)
+		return cap;
+	part = (size_t)pages / ram_div * (size_t)psize;
+	return part < cap ? part : cap;
+}
+
+uint32_t
+mux_max_streams_fds(void)
+{
+	struct rlimit	rl;
+	uint64_t	n;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) != 0 || rl.rlim_cur == RLIM_INFINITY)
+		return UINT32_MAX;
+	n = rl.rlim_cur > MUX_FD_RESERVE + 2 ? (rl.rlim_cur - MUX_FD_RESERVE) / 2 : 1;
+	return n > UINT32_MAX ? UINT32_MAX : (uint32_t)n;
+}
+
+uint32_t
+mux_max_streams_default(size_t budget)
+{
+	uint32_t	n = mux_max_streams_fds();
+	size_t		b = budget / MUX_CREDIT_FLOOR;
+
+	if (budget != 0 && b < n)
+		n = b > 0 ? (uint32_t)b : 1;
+	return n;
 }
 
 size_t

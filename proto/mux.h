@@ -125,6 +125,19 @@ void	 mux_set_bounds(struct mux *m, size_t budget, uint32_t max_streams);
  * call before mux_send_hello. */
 void	 mux_ask_bounds(struct mux *m, size_t budget, uint32_t max_streams);
 
+/*
+ * Default bounds.  The budget: min(cap, physical memory / ram_div) (cap
+ * alone when the memory is unknown).  The maximum of streams: half the
+ * descriptors (RLIMIT_NOFILE as it is now) left after MUX_FD_RESERVE,
+ * and no more than budget / MUX_CREDIT_FLOOR, so that the floor every
+ * stream gets cannot take more than the budget again.  At least 1.
+ */
+#define MUX_FD_RESERVE		64	/* the link, listeners, DNS, a reconnect */
+size_t	 mux_budget_default(size_t cap, unsigned ram_div);
+uint32_t mux_max_streams_default(size_t budget);
+/* The descriptor part of mux_max_streams_default alone. */
+uint32_t mux_max_streams_fds(void);
+
 /* The bounds the peer's HELLO asks this side to use (0: none asked):
  * the budget in bytes is returned, the maximum of streams in *max_streams. */
 size_t	 mux_peer_ask(const struct mux *m, uint32_t *max_streams);
