@@ -473,7 +473,7 @@ mux_max_streams_fds(void)
 
 	if (getrlimit(RLIMIT_NOFILE, &rl) != 0 || rl.rlim_cur == RLIM_INFINITY)
 		return UINT32_MAX;
-	n = rl.rlim_cur > MUX_FD_RESERVE + 2 ? (rl.rlim_cur - MUX_FD_RESERVE) / 2 : 1;
+	n = rl.rlim_cur > MUX_FD_RESERVE ? rl.rlim_cur - MUX_FD_RESERVE : 1;
 	return n > UINT32_MAX ? UINT32_MAX : (uint32_t)n;
 }
 

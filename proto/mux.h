@@ -127,9 +127,9 @@ void	 mux_ask_bounds(struct mux *m, size_t budget, uint32_t max_streams);
 
 /*
  * Default bounds.  The budget: min(cap, physical memory / ram_div) (cap
- * alone when the memory is unknown).  The maximum of streams: half the
- * descriptors (RLIMIT_NOFILE as it is now) left after MUX_FD_RESERVE,
- * and no more than budget / MUX_CREDIT_FLOOR, so that the floor every
+ * alone when the memory is unknown).  The maximum of streams: the
+ * descriptors (RLIMIT_NOFILE as it is now) left after MUX_FD_RESERVE (a
+ * stream holds one socket on each side), and no more than budget / MUX_CREDIT_FLOOR, so that the floor every
  * stream gets cannot take more than the budget again.  At least 1.
  */
 #define MUX_FD_RESERVE		64	/* the link, listeners, DNS, a reconnect */
