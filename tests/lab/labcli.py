@@ -249,12 +249,14 @@ def cmd_stallup(a):
 
 
 def cmd_stallmany(a):
-    """Open --down stalled downloads (an HTTP GET of PATH, never read) and
+    """Open --down stalled downloads (an HTTP GET of PATH, or nothing sent
+    for PATH "-", a service that sends on its own; never read) and
     --up stalled uploads (to PORT_UP, written until it takes no more),
     announce them in --ready, and hold them for --hold seconds or until
     --resume exists.  Small receive buffers keep the kernel's share small,
     so what stays in flight sits in cshuttle's buffers."""
     socks = []
+    pace = a.pace / 1000
     req = f"GET {a.path} HTTP/1.0\r\nHost: {a.host}\r\n\r\n".encode()
     try:
         for _ in range(a.down):
@@ -262,8 +264,10 @@ def cmd_stallmany(a):
             s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
             s.settimeout(a.timeout)
             s.connect((a.host, a.port))
-            s.sendall(req)
+            if a.path != "-":
+                s.sendall(req)
             socks.append(s)
+            time.sleep(pace)
         ups = []
         for _ in range(a.up):
             s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
@@ -273,6 +277,7 @@ def cmd_stallmany(a):
             s.setblocking(False)
             socks.append(s)
             ups.append(s)
+            time.sleep(pace)
     except OSError as e:
         fail(f"stallmany after {len(socks)} connections: {e}")
     chunk = b"\0" * 65536
@@ -352,6 +357,9 @@ def main():
     p.add_argument("--up", type=int, default=10)
     p.add_argument("--limit", type=int, default=200,
                    help="MiB to write at most, all uploads together")
+    p.add_argument("--pace", type=float, default=0,
+                   help="ms to wait after each connect (a burst of SYNs "
+                   "overflows the services' queues)")
     p.add_argument("--ready", required=True)
     p.add_argument("--hold", type=float, default=120)
     p.add_argument("--resume", help="stop stalling once this file exists")
