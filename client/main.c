@@ -657,6 +657,8 @@ main(int argc, char **argv)
 	tp.to_ns = o->to_ns;
 	tp.nto_ns = (size_t)o->nto_ns;
 	tp.window = MUX_DEFAULT_WINDOW;
+	tp.budget = o->buffer_budget;
+	tp.max_streams = o->max_streams;
 	tp.alive_interval_ms = o->alive_interval_ms;
 	tp.alive_timeout_ms = o->alive_timeout_ms;
 	tp.reconnect = !o->no_reconnect;

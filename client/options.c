@@ -60,6 +60,8 @@ static const struct option options_long[] = {
 	{ "allow-from",		required_argument,	NULL, OPTIONS_OPT_ALLOW_FROM },
 	{ "sudoers",		no_argument,		NULL, OPTIONS_OPT_SUDOERS },
 	{ "name",		required_argument,	NULL, OPTIONS_OPT_NAME },
+	{ "max-streams",	required_argument,	NULL, OPTIONS_OPT_MAX_STREAMS },
+	{ "buffer-budget",	required_argument,	NULL, OPTIONS_OPT_BUFFER_BUDGET },
 	/* sshuttle's names, so that its command lines get an answer;
 	 * the same value as cshuttle's option where the meaning is. */
 	{ "disable-ipv6",	no_argument,		NULL, OPTIONS_OPT_NO_IPV6 },
@@ -410,6 +412,53 @@ options_seconds(int *ms, const char *opt, const char *arg, char *err,
 	return 0;
 }
 
+/* --max-streams N: 1 to OPTIONS_MAX_STREAMS_MAX. */
+static int
+options_max_streams(struct options *o, const char *arg, char *err, size_t errlen)
+{
+	unsigned long v;
+	char *end;
+
+	errno = 0;
+	v = isdigit((unsigned char)*arg) ? strtoul(arg, &end, 10) : 0;
+	if (!isdigit((unsigned char)*arg) || errno != 0 || *end != '\0' ||
+	    v < 1 || v > OPTIONS_MAX_STREAMS_MAX)
+		return options_fail(err, errlen, "--max-streams \"%s\": expected a "
+		    "number, 1-%d", arg, OPTIONS_MAX_STREAMS_MAX);
+	o->max_streams = (uint32_t)v;
+	return 0;
+}
+
+/* --buffer-budget SIZE: bytes, or with K, M or G (powers of 1024; an
+ * optional B or iB after them), 64K to 1024G. */
+static int
+options_buffer_budget(struct options *o, const char *arg, char *err, size_t errlen)
+{
+	unsigned long long v;
+	unsigned shift = 0;
+	char *end;
+
+	errno = 0;
+	v = isdigit((unsigned char)*arg) ? strtoull(arg, &end, 10) : 0;
+	if (!isdigit((unsigned char)*arg) || errno != 0)
+		goto bad;
+	switch (*end) {
+	case 'k': case 'K': shift = 10; end++; break;
+	case 'm': case 'M': shift = 20; end++; break;
+	case 'g': case 'G': shift = 30; end++; break;
+	}
+	if (shift != 0 && (strcmp(end, "iB") == 0 || strcmp(end, "B") == 0))
+		end += strlen(end);
+	if (*end != '\0' || v > (OPTIONS_BUDGET_MAX >> shift) ||
+	    (v << shift) < OPTIONS_BUDGET_MIN)
+		goto bad;
+	o->buffer_budget = (size_t)(v << shift);
+	return 0;
+bad:
+	return options_fail(err, errlen, "--buffer-budget \"%s\": expected a size "
+	    "such as 64M (K, M or G), 64K-1024G", arg);
+}
+
 /* A path option: relative to base (the command line's or the file's
  * directory), kept absolute so that it still works after -D's chdir. */
 static int
@@ -587,6 +636,10 @@ options_apply(struct options *o, struct options_state *st, int opt,
 		return options_allow_from(o, arg, err, errlen);
 	case OPTIONS_OPT_NAME:
 		return options_name(o, arg, err, errlen);
+	case OPTIONS_OPT_MAX_STREAMS:
+		return options_max_streams(o, arg, err, errlen);
+	case OPTIONS_OPT_BUFFER_BUDGET:
+		return options_buffer_budget(o, arg, err, errlen);
 	case OPTIONS_OPT_SUDOERS_USER:
 		return options_account(&o->sudoers_user, "--sudoers-user", arg,
 		    err, errlen);

@@ -52,6 +52,9 @@
 #define OPTIONS_ALIVE_INTERVAL_MS 5000	/* --alive-interval default */
 #define OPTIONS_ALIVE_TIMEOUT_MS 15000	/* --alive-timeout default */
 #define OPTIONS_ALIVE_MAX_S	3600	/* both: 1 to this many seconds */
+#define OPTIONS_BUDGET_MIN	(64UL * 1024)		/* --buffer-budget range */
+#define OPTIONS_BUDGET_MAX	(1024UL * 1024 * 1024 * 1024)
+#define OPTIONS_MAX_STREAMS_MAX	16777216		/* --max-streams: 1 to this */
 #define OPTIONS_MAX_NOTICES	5	/* options_compat.c's distinct notices */
 
 /* What a host name stands for. */
@@ -133,6 +136,10 @@ struct options {
 	bool		 no_reconnect;	/* --no-reconnect: exit when the session dies */
 	int		 alive_interval_ms; /* --alive-interval, in ms */
 	int		 alive_timeout_ms; /* --alive-timeout, in ms; > interval */
+	uint32_t	 max_streams;	/* --max-streams, 0: the default
+					 * (mux_max_streams_default) */
+	size_t		 buffer_budget;	/* --buffer-budget in bytes, 0: the
+					 * default (TUNNEL_BUDGET_CAP) */
 	char		*config;	/* --config FILE (absolute), NULL without */
 	bool		 firewall;	/* --firewall, not as the first argument
 					 * (main.c decides that one first) */

@@ -65,6 +65,8 @@ static const struct options_config_key {
 	{ "verbose",		'v',				OPTIONS_CONFIG_LEVEL },
 	{ "quiet",		'q',				OPTIONS_CONFIG_BOOL },
 	{ "name",		OPTIONS_OPT_NAME,		OPTIONS_CONFIG_ONE },
+	{ "max-streams",	OPTIONS_OPT_MAX_STREAMS,	OPTIONS_CONFIG_ONE },
+	{ "buffer-budget",	OPTIONS_OPT_BUFFER_BUDGET,	OPTIONS_CONFIG_ONE },
 };
 
 static int

@@ -251,6 +251,11 @@ reload_restart_keys(const struct options *was, const struct options *now)
 		keys[n++] = "allow-from";
 	if (!reload_str_equal(was->name, now->name))
 		keys[n++] = "name";
+	/* The stub got them in the HELLO: they hold for the session. */
+	if (was->max_streams != now->max_streams)
+		keys[n++] = "max-streams";
+	if (was->buffer_budget != now->buffer_budget)
+		keys[n++] = "buffer-budget";
 	for (i = 0; i < n; i++)
 		log_warn("needs a restart: %s", keys[i]);
 }

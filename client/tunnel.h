@@ -20,6 +20,11 @@
 #include "proto.h"
 #include "supervise.h"
 
+/* The client's default buffer budget: the smaller of 256 MiB and 1/8 of
+ * the memory (docs/PROTOCOL.md §6). */
+#define TUNNEL_BUDGET_CAP	(256UL * 1024 * 1024)
+#define TUNNEL_BUDGET_RAM_DIV	8
+
 struct control;
 struct transport;
 struct dns_local;
@@ -59,6 +64,10 @@ struct tunnel_params {
 	const struct addr	*to_ns;		/* --to-ns: sent as DNS_CONFIG */
 	size_t			 nto_ns;
 	unsigned		 window;	/* per-stream credit we grant */
+	/* --buffer-budget and --max-streams, 0: the defaults.  Given ones
+	 * are asked of the stub too (HELLO); the stub has its own defaults. */
+	size_t			 budget;
+	uint32_t		 max_streams;
 	int			 alive_interval_ms;	/* PING after this much silence */
 	int			 alive_timeout_ms;	/* dead after this long without input */
 	bool			 reconnect;	/* false: a lost session ends the tunnel */

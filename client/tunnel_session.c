@@ -344,6 +344,7 @@ tunnel_session_start(struct tunnel *t, struct transport *tr)
 {
 	struct session	*s;
 	uint32_t	 window = t->p->window ? t->p->window : MUX_DEFAULT_WINDOW;
+	size_t		 budget;
 
 	if ((s = calloc(1, sizeof(*s))) == NULL) {
 		log_error("out of memory");
@@ -360,6 +361,11 @@ tunnel_session_start(struct tunnel *t, struct transport *tr)
 		free(s);
 		return -1;
 	}
+	budget = t->p->budget != 0 ? t->p->budget :
+	    mux_budget_default(TUNNEL_BUDGET_CAP, TUNNEL_BUDGET_RAM_DIV);
+	mux_set_bounds(s->mux, budget, t->p->max_streams != 0 ? t->p->max_streams :
+	    mux_max_streams_default(budget));
+	mux_ask_bounds(s->mux, t->p->budget, t->p->max_streams);
 	if (ev_io_add(&t->loop, &s->tio, tr->ops->fd(tr), EV_READ, tunnel_session_transport_cb,
 	    t) != 0) {
 		log_error("cannot set up the event loop: %s", strerror(errno));

@@ -17,11 +17,14 @@
  * stream's state: frames for a stream go to mux_stream_frame(), and only
  * the setters in mux_stream.c change a stream's states.
  */
+#include <sys/resource.h>
+
 #include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "log.h"
 #include "mux_stream.h"
@@ -60,16 +63,21 @@ int
 mux_send_hello(struct mux *m, uint32_t features)
 {
 	struct proto_hello	h;
-	uint8_t			f[PROTO_HDR_LEN + 20];
+	struct proto_bounds	ask;
+	uint8_t			f[PROTO_HDR_LEN + PROTO_HELLO_BOUNDS_LEN];
 
 	memset(&h, 0, sizeof(h));
 	h.version = PROTO_VERSION;
 	h.role = m->role;
 	h.features = features;
 	h.window = m->window;
+	/* KiB on the wire; a budget that would not fit asks for the most. */
+	ask.budget_kib = m->ask_budget / 1024 >= UINT32_MAX ? UINT32_MAX :
+	    (uint32_t)((m->ask_budget + 1023) / 1024);
+	ask.max_streams = m->ask_max_streams;
 	/* From here on the peer may send the frames of these features. */
 	m->features = features;
-	return mux_queue(m, f, proto_put_hello(f, sizeof(f), &h));
+	return mux_queue(m, f, proto_put_hello_bounds(f, sizeof(f), &h, &ask));
 }
 
 int
@@ -126,6 +134,25 @@ mux_send_dns_config(struct mux *m, const struct addr *s, size_t n)
 	    (size_t)len - PROTO_HDR_LEN);
 }
 
+bool
+mux_long_forms(const struct mux *m)
+{
+	return mux_feature(m, PROTO_FEAT_CREDIT);
+}
+
+int
+mux_send_result(struct mux *m, uint32_t id, uint8_t status, uint32_t credit)
+{
+	uint8_t	f[PROTO_HDR_LEN + PROTO_RESULT_LEN + PROTO_CREDIT_FIELD_LEN];
+
+	/* An older client knows neither the long form nor BUSY. */
+	if (!mux_long_forms(m))
+		return mux_queue(m, f, proto_put_open_result(f, sizeof(f), id,
+		    status == PROTO_ST_BUSY ? PROTO_ST_FAILED : status));
+	return mux_queue(m, f, proto_put_open_result_credit(f, sizeof(f), id, status,
+	    credit));
+}
+
 int
 mux_send_simple(struct mux *m, uint8_t type, uint32_t id, uint32_t arg)
 {
@@ -173,6 +200,7 @@ mux_on_session_frame(struct mux *m, const struct proto_frame *f)
 		m->hello_seen = true;
 		m->peer_window = f->u.hello.window;
 		m->peer_features = f->u.hello.features;
+		m->peer_ask = f->ask;
 		if (m->ops->hello != NULL)
 			m->ops->hello(m, &f->u.hello);
 		break;
@@ -409,6 +437,62 @@ void *
 mux_udata(const struct mux *m)
 {
 	return m->udata;
+}
+
+void
+mux_set_bounds(struct mux *m, size_t budget, uint32_t max_streams)
+{
+	m->budget = budget;
+	m->max_streams = max_streams;
+}
+
+void
+mux_ask_bounds(struct mux *m, size_t budget, uint32_t max_streams)
+{
+	m->ask_budget = budget;
+	m->ask_max_streams = max_streams;
+}
+
+size_t
+mux_budget_default(size_t cap, unsigned ram_div)
+{
+	long	pages = sysconf(_SC_PHYS_PAGES), psize = sysconf(_SC_PAGESIZE);
+	size_t	part;
+
+	if (pages <= 0 || psize <= 0 || ram_div == 0)
+		return cap;
+	part = (size_t)pages / ram_div * (size_t)psize;
+	return part < cap ? part : cap;
+}
+
+uint32_t
+mux_max_streams_fds(void)
+{
+	struct rlimit	rl;
+	uint64_t	n;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) != 0 || rl.rlim_cur == RLIM_INFINITY)
+		return UINT32_MAX;
+	n = rl.rlim_cur > MUX_FD_RESERVE ? rl.rlim_cur - MUX_FD_RESERVE : 1;
+	return n > UINT32_MAX ? UINT32_MAX : (uint32_t)n;
+}
+
+uint32_t
+mux_max_streams_default(size_t budget)
+{
+	uint32_t	n = mux_max_streams_fds();
+	size_t		b = budget / MUX_CREDIT_FLOOR;
+
+	if (budget != 0 && b < n)
+		n = b > 0 ? (uint32_t)b : 1;
+	return n;
+}
+
+size_t
+mux_peer_ask(const struct mux *m, uint32_t *max_streams)
+{
+	*max_streams = m->peer_ask.max_streams;
+	return (size_t)m->peer_ask.budget_kib * 1024;
 }
 
 void

@@ -17,9 +17,11 @@
  * mux_stream are private: callers hold pointers and use the functions
  * below.
  *
- * Memory is bounded: a stream buffers at most the window it granted, the
- * link output queue has a hard maximum and streams stop reading their
- * sockets while it is above MUX_LINK_SOFT.
+ * Memory is bounded: a stream buffers at most the credit it granted (never
+ * more than the window), the link output queue has a hard maximum and
+ * streams stop reading their sockets while it is above MUX_LINK_SOFT.
+ * With mux_set_bounds() the credit granted across all streams follows one
+ * budget and the number of streams has a maximum (docs/PROTOCOL.md §6).
  */
 #ifndef CSHUTTLE_MUX_H
 #define CSHUTTLE_MUX_H
@@ -37,6 +39,14 @@
 #define MUX_IN_MAX		(256U * 1024)		/* link input buffer */
 #define MUX_READ_FRAMES		8	/* full frames read from one socket per event */
 #define MUX_CONNECT_TIMEOUT_MS	(60 * 1000)
+#define MUX_REFUSED_LOG_MS	(10 * 1000)	/* streams over the maximum: one line */
+/*
+ * The least credit a stream is ever granted, also past the budget: a new
+ * stream always moves, and the client may send this much after OPEN before
+ * OPEN_RESULT arrives (with PROTO_FEAT_CREDIT).  The budget is exceeded by
+ * at most this much per stream.
+ */
+#define MUX_CREDIT_FLOOR	PROTO_MIN_WINDOW
 /* DNS frames are queued only below this, so that they can never push the
  * link over its hard limit: the room left takes the replies to a full
  * input buffer (see mux_in_ready). */
@@ -49,7 +59,8 @@ struct mux_ops {
 	/* Stub: an OPEN arrived.  Return a connecting socket (non-blocking,
 	 * connect() already called) or -errno to refuse. */
 	int	(*open)(struct mux *, const struct proto_open *);
-	/* Client: the HELLO of the peer arrived and was accepted. */
+	/* The HELLO of the peer arrived and was accepted (the stub applies
+	 * the bounds it asks for here, before any OPEN). */
 	void	(*hello)(struct mux *, const struct proto_hello *);
 	/* A PONG arrived. */
 	void	(*pong)(struct mux *, const uint8_t data[8]);
@@ -74,6 +85,9 @@ struct mux_stats {
 	uint64_t	bytes_in, bytes_out;	/* DATA payload, all streams */
 	size_t		queued;			/* peer data waiting for sockets */
 	size_t		queued_peak;		/* the most one stream has held */
+	size_t		committed;		/* credit out and data queued, all
+						 * streams: what the budget bounds */
+	uint64_t	streams_refused;	/* over the maximum of streams */
 };
 
 /*
@@ -98,6 +112,35 @@ bool	 mux_hello_seen(const struct mux *m);
 /* Both HELLOs announced feat (a PROTO_FEAT_* bit): its frames may flow.
  * False before the peer's HELLO. */
 bool	 mux_feature(const struct mux *m, uint32_t feat);
+
+/*
+ * Bounds of this side: `budget` bytes of credit granted and data queued
+ * across all streams (0: none; each stream still gets MUX_CREDIT_FLOOR),
+ * and at most `max_streams` open streams (0: no maximum).  May be called
+ * at any time; credit already granted stays (it is never revoked) and the
+ * budget applies as credit comes back.
+ */
+void	 mux_set_bounds(struct mux *m, size_t budget, uint32_t max_streams);
+/* What our HELLO asks the peer to use as its own bounds (0: its default);
+ * call before mux_send_hello. */
+void	 mux_ask_bounds(struct mux *m, size_t budget, uint32_t max_streams);
+
+/*
+ * Default bounds.  The budget: min(cap, physical memory / ram_div) (cap
+ * alone when the memory is unknown).  The maximum of streams: the
+ * descriptors (RLIMIT_NOFILE as it is now) left after MUX_FD_RESERVE (a
+ * stream holds one socket on each side), and no more than budget / MUX_CREDIT_FLOOR, so that the floor every
+ * stream gets cannot take more than the budget again.  At least 1.
+ */
+#define MUX_FD_RESERVE		64	/* the link, listeners, DNS, a reconnect */
+size_t	 mux_budget_default(size_t cap, unsigned ram_div);
+uint32_t mux_max_streams_default(size_t budget);
+/* The descriptor part of mux_max_streams_default alone. */
+uint32_t mux_max_streams_fds(void);
+
+/* The bounds the peer's HELLO asks this side to use (0: none asked):
+ * the budget in bytes is returned, the maximum of streams in *max_streams. */
+size_t	 mux_peer_ask(const struct mux *m, uint32_t *max_streams);
 
 /* Queue our HELLO announcing `features` (what this side accepts and may
  * send).  0 or -1. */
@@ -138,7 +181,8 @@ void	 mux_link_consume(struct mux *m, size_t n);
 /* Streams (mux_stream.c). */
 /*
  * Client: start a stream for an accepted socket (non-blocking) towards
- * dst (a TCP destination).  The mux owns fd from here on, also on failure.
+ * dst (a TCP destination).  The mux owns fd from here on, also on failure
+ * (at the maximum of streams it is reset and counted in streams_refused).
  * Returns the stream or NULL (reason logged).
  */
 struct mux_stream *mux_stream_open(struct mux *m, int fd, const struct addr *dst);

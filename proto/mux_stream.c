@@ -113,6 +113,51 @@ mux_stream_fd(const struct mux_stream *st)
 	return st->parked ? st->parked_fd : st->io.fd;
 }
 
+/* ---- the budget ---- */
+
+/* The least credit of a stream: MUX_CREDIT_FLOOR, or the whole window
+ * when that is smaller (a window below PROTO_MIN_WINDOW is a test's). */
+static uint32_t
+mux_floor(const struct mux *m)
+{
+	return m->window < MUX_CREDIT_FLOOR ? m->window : MUX_CREDIT_FLOOR;
+}
+
+/* Bytes the budget has left; 0 past it (and without a budget). */
+static size_t
+mux_budget_room(const struct mux *m)
+{
+	return m->stats.committed < m->budget ? m->budget - m->stats.committed : 0;
+}
+
+/*
+ * The initial credit of a new stream: a quarter of what the budget has
+ * left, so that the streams after it find some too; at least the floor
+ * (a new stream always moves), at most the window.  Without a budget,
+ * the window.
+ */
+static uint32_t
+mux_budget_initial(const struct mux *m)
+{
+	size_t	share;
+
+	if (m->budget == 0)
+		return m->window;
+	share = mux_budget_room(m) / 4;
+	if (share < mux_floor(m))
+		return mux_floor(m);
+	return share < m->window ? (uint32_t)share : m->window;
+}
+
+/* The one place a stream's share of the budget changes. */
+static void
+mux_stream_set_allot(struct mux_stream *st, uint32_t allot)
+{
+	st->mux->stats.committed -= st->allot;
+	st->mux->stats.committed += allot;
+	st->allot = allot;
+}
+
 /* ---- stream table ---- */
 
 static size_t
@@ -167,8 +212,22 @@ mux_stream_new(struct mux *m, uint32_t id, enum mux_conn conn)
 	st->mux = m;
 	st->io.fd = -1;
 	buf_init(&st->out, m->window);
-	st->tx_credit = m->peer_window;
-	st->rx_avail = m->window;
+	/*
+	 * Without the long forms each side grants the HELLO window.  With
+	 * them the client grants its share in OPEN and may send the floor
+	 * before OPEN_RESULT says what the stub grants; the stub grants the
+	 * floor until its OPEN_RESULT (mux_stream_connected) and takes what
+	 * the OPEN says (mux_stream_accept).
+	 */
+	if (!mux_long_forms(m)) {
+		st->tx_credit = m->peer_window;
+		mux_stream_set_allot(st, m->window);
+	} else if (conn == MUX_CONN_WAIT_RESULT) {
+		st->tx_credit = mux_floor(m);
+		mux_stream_set_allot(st, mux_budget_initial(m));
+	} else
+		mux_stream_set_allot(st, mux_floor(m));
+	st->rx_avail = st->allot;
 	if (m->stats.nstreams >= m->hsize * 2)
 		mux_hash_grow(m);
 	LIST_INSERT_HEAD(&m->hash[mux_slot(m, id)], st, hentry);
@@ -236,6 +295,7 @@ mux_stream_kill(struct mux_stream *st, int close_reason, bool rst)
 		(void)mux_send_simple(m, PROTO_CLOSE, st->id, (uint32_t)close_reason);
 	ev_io_del(m->loop, &st->io);
 	m->stats.queued -= buf_len(&st->out);		/* discarded */
+	mux_stream_set_allot(st, 0);
 	if (fd >= 0) {
 		if (rst)
 			(void)setsockopt(fd, SOL_SOCKET, SO_LINGER, &lg, sizeof(lg));
@@ -287,19 +347,53 @@ mux_stream_check_done(struct mux_stream *st)
 
 /* ---- socket side ---- */
 
+/*
+ * n bytes went to the socket.  Credit goes back in batches of a quarter
+ * of the stream's grant: fewer frames, and the sender never stalls while
+ * three quarters are still open.  The budget acts here, on credit that
+ * comes back (what was granted is never revoked): past it the grant
+ * shrinks towards the floor by what is returned short; below it the grant
+ * grows by up to a quarter of the room, at most doubling, up to the window.
+ */
 static void
 mux_stream_give_credit(struct mux_stream *st, size_t n)
 {
+	struct mux	*m = st->mux;
+	size_t		 over, room;
+	uint32_t	 inc, cut = 0, grow = 0;
+
 	st->rx_consumed += (uint32_t)n;
-	/* Return credit in batches of a quarter window: fewer frames, and
-	 * the sender never stalls while three quarters are still open.
-	 * After the peer's EOF it sends nothing more: no credit. */
-	if (st->rx_consumed >= st->mux->window / 4 && st->ostate == MUX_OUT_OPEN) {
-		if (mux_send_simple(st->mux, PROTO_CREDIT, st->id, st->rx_consumed) == 0) {
-			st->rx_avail += st->rx_consumed;
-			st->rx_consumed = 0;
-		}
+	/* After the peer's EOF it sends nothing more: no credit, and only
+	 * what is still queued counts against the budget. */
+	if (st->ostate != MUX_OUT_OPEN) {
+		st->rx_avail = st->rx_consumed = 0;
+		mux_stream_set_allot(st, (uint32_t)buf_len(&st->out));
+		return;
 	}
+	if (st->rx_consumed < st->allot / 4 || st->rx_consumed == 0)
+		return;
+	inc = st->rx_consumed;
+	if (m->budget != 0 && m->stats.committed > m->budget) {
+		over = m->stats.committed - m->budget;
+		cut = st->allot > mux_floor(m) ? st->allot - mux_floor(m) : 0;
+		if (cut > inc)
+			cut = inc;
+		if (cut > over)
+			cut = (uint32_t)over;
+	} else if (m->budget != 0 && st->allot < m->window) {
+		room = mux_budget_room(m) / 4;
+		grow = m->window - st->allot;
+		if (grow > st->allot)
+			grow = st->allot;
+		if (grow > room)
+			grow = (uint32_t)room;
+	}
+	inc = inc - cut + grow;
+	if (inc > 0 && mux_send_simple(m, PROTO_CREDIT, st->id, inc) != 0)
+		return;
+	st->rx_avail += inc;
+	st->rx_consumed = 0;
+	mux_stream_set_allot(st, st->allot - cut + grow);
 }
 
 /* Write queued peer data to the socket.  Returns -1 if the stream died. */
@@ -399,20 +493,29 @@ mux_stream_connected(struct mux_stream *st)
 {
 	struct mux	*m = st->mux;
 	socklen_t	 len = sizeof(int);
+	uint32_t	 grant;
 	int		 err = 0;
 
 	if (getsockopt(st->io.fd, SOL_SOCKET, SO_ERROR, &err, &len) == -1)
 		err = errno;
 	if (err == EINPROGRESS || err == EALREADY)
 		return;
-	(void)mux_send_simple(m, PROTO_OPEN_RESULT, st->id, proto_status_from_errno(err));
 	if (err != 0) {
+		(void)mux_send_result(m, st->id, proto_status_from_errno(err), 0);
 		log_debug("stream %u: connect: %s", st->id, strerror(err));
 		m->stats.streams_failed++;
 		/* The client resets its side when it reads the result. */
 		mux_stream_kill(st, -1, false);
 		return;
 	}
+	/* Our grant, from the budget as it is now; the floor granted until
+	 * here is part of it. */
+	if (mux_long_forms(m)) {
+		grant = mux_budget_initial(m);
+		st->rx_avail += grant - st->allot;
+		mux_stream_set_allot(st, grant);
+	}
+	(void)mux_send_result(m, st->id, PROTO_ST_OK, st->allot);
 	mux_stream_set_conn(st, MUX_CONN_UP);
 	/* DATA and EOF that came before the connection was up. */
 	(void)mux_stream_flush(st);
@@ -512,30 +615,45 @@ void
 mux_stream_accept(struct mux *m, const struct proto_frame *f)
 {
 	struct mux_stream	*st;
+	const char		*why = NULL;
 	int			 fd;
 
-	if (f->bad) {
-		log_warn("stream %u: invalid OPEN: %s; closing the stream", f->stream,
-		    proto_strerror(f->bad));
+	if (f->bad)
+		why = proto_strerror(f->bad);
+	else if (f->has_credit != mux_long_forms(m))
+		why = f->has_credit ? "initial credit without PROTO_FEAT_CREDIT" :
+		    "no initial credit with PROTO_FEAT_CREDIT";
+	else if (f->has_credit && (f->credit < MUX_CREDIT_FLOOR || f->credit > m->peer_window))
+		why = "initial credit outside the floor and the window";
+	if (why != NULL) {
+		log_warn("stream %u: invalid OPEN: %s; closing the stream", f->stream, why);
 		(void)mux_send_simple(m, PROTO_CLOSE, f->stream, PROTO_CLOSE_PROTOCOL);
+		return;
+	}
+	if (m->max_streams != 0 && m->stats.nstreams >= m->max_streams) {
+		m->stats.streams_refused++;
+		log_limited(&m->ll_refused, MUX_REFUSED_LOG_MS, LOG_LVL_WARN,
+		    "%zu streams open, the maximum: refused a new one", m->stats.nstreams);
+		(void)mux_send_result(m, f->stream, PROTO_ST_BUSY, 0);
 		return;
 	}
 	if ((fd = m->ops->open(m, &f->u.open)) < 0) {
 		m->stats.streams_failed++;
-		(void)mux_send_simple(m, PROTO_OPEN_RESULT, f->stream,
-		    proto_status_from_errno(-fd));
+		(void)mux_send_result(m, f->stream, proto_status_from_errno(-fd), 0);
 		return;
 	}
 	if ((st = mux_stream_new(m, f->stream, MUX_CONN_CONNECTING)) == NULL) {
 		close(fd);
-		(void)mux_send_simple(m, PROTO_OPEN_RESULT, f->stream, PROTO_ST_FAILED);
+		(void)mux_send_result(m, f->stream, PROTO_ST_FAILED, 0);
 		return;
 	}
+	if (f->has_credit)
+		st->tx_credit = f->credit;
 	m->stats.streams_opened++;
 	st->deadline = ev_now() + MUX_CONNECT_TIMEOUT_MS;
 	if (ev_io_add(m->loop, &st->io, fd, EV_WRITE, mux_stream_cb, st) != 0) {
 		close(fd);
-		(void)mux_send_simple(m, PROTO_OPEN_RESULT, f->stream, PROTO_ST_FAILED);
+		(void)mux_send_result(m, f->stream, PROTO_ST_FAILED, 0);
 		mux_stream_kill(st, -1, false);
 	}
 }
@@ -597,12 +715,25 @@ mux_stream_frame(struct mux_stream *st, const struct proto_frame *f)
 			why = "unexpected OPEN_RESULT";
 			goto violation;
 		}
+		if (f->has_credit != mux_long_forms(m)) {
+			why = f->has_credit ? "initial credit without PROTO_FEAT_CREDIT" :
+			    "no initial credit with PROTO_FEAT_CREDIT";
+			goto violation;
+		}
 		if (f->u.status != PROTO_ST_OK) {
 			log_debug("stream %u: remote connect failed: %s", st->id,
 			    proto_status_name(f->u.status));
 			m->stats.streams_failed++;
 			mux_stream_kill(st, -1, true);
 			return;
+		}
+		/* The floor we could send early is part of the grant. */
+		if (f->has_credit) {
+			if (f->credit < MUX_CREDIT_FLOOR || f->credit > m->peer_window) {
+				why = "initial credit outside the floor and the window";
+				goto violation;
+			}
+			st->tx_credit += f->credit - mux_floor(m);
 		}
 		mux_stream_set_conn(st, MUX_CONN_UP);
 		break;
@@ -654,9 +785,20 @@ mux_stream_open(struct mux *m, int fd, const struct addr *dst)
 {
 	struct mux_stream	*st;
 	struct proto_open	 o;
-	uint8_t			 f[PROTO_HDR_LEN + 20];
+	struct linger		 lg = { 1, 0 };
+	uint8_t			 f[PROTO_HDR_LEN + PROTO_OPEN6_LEN + PROTO_CREDIT_FIELD_LEN];
 	bool			 wait;
+	int			 n;
 
+	if (m->max_streams != 0 && m->stats.nstreams >= m->max_streams) {
+		m->stats.streams_refused++;
+		log_limited(&m->ll_refused, MUX_REFUSED_LOG_MS, LOG_LVL_WARN,
+		    "%zu streams open, the maximum (--max-streams): connection reset",
+		    m->stats.nstreams);
+		(void)setsockopt(fd, SOL_SOCKET, SO_LINGER, &lg, sizeof(lg));
+		close(fd);
+		return NULL;
+	}
 	if (m->last_id == UINT32_MAX) {
 		log_warn("stream ids exhausted for this session; connection refused");
 		close(fd);
@@ -680,7 +822,9 @@ mux_stream_open(struct mux *m, int fd, const struct addr *dst)
 	memset(&o, 0, sizeof(o));
 	o.ipproto = IPPROTO_TCP;
 	o.dst = *dst;
-	if (mux_queue(m, f, proto_put_open(f, sizeof(f), st->id, &o)) != 0) {
+	n = mux_long_forms(m) ? proto_put_open_credit(f, sizeof(f), st->id, &o, st->allot) :
+	    proto_put_open(f, sizeof(f), st->id, &o);
+	if (mux_queue(m, f, n) != 0) {
 		mux_stream_kill(st, -1, true);
 		return NULL;
 	}
@@ -701,7 +845,7 @@ mux_sweep(struct mux *m, uint64_t now)
 		if (st->conn == MUX_CONN_CONNECTING && st->deadline <= now) {
 			log_debug("stream %u: connect timed out", st->id);
 			m->stats.streams_failed++;
-			(void)mux_send_simple(m, PROTO_OPEN_RESULT, st->id, PROTO_ST_TIMEDOUT);
+			(void)mux_send_result(m, st->id, PROTO_ST_TIMEDOUT, 0);
 			mux_stream_kill(st, -1, false);
 		}
 	}

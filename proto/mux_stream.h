@@ -13,6 +13,7 @@
 
 #include "buf.h"
 #include "ev.h"
+#include "log.h"
 #include "mux.h"
 #include "proto.h"
 #include "queue.h"
@@ -69,6 +70,13 @@ struct mux_stream {
 	uint32_t		 tx_credit;	/* DATA bytes we may still send */
 	uint32_t		 rx_avail;	/* DATA bytes the peer may still send */
 	uint32_t		 rx_consumed;	/* written to the socket, not yet credited */
+	/*
+	 * Our grant to the peer, what this stream holds of the budget:
+	 * rx_avail + queued + rx_consumed, at most the window.  It changes
+	 * only when credit goes out (mux_stream_give_credit) and when the
+	 * stream dies.
+	 */
+	uint32_t		 allot;
 	uint64_t		 deadline;	/* connect deadline (stub) */
 	uint64_t		 bytes_in, bytes_out;
 	LIST_ENTRY(mux_stream)	 hentry;	/* id hash chain */
@@ -90,6 +98,12 @@ struct mux {
 	uint32_t		 window;	/* credit we grant each stream */
 	uint32_t		 peer_window;	/* credit the peer grants */
 	uint32_t		 features;	/* what our HELLO announced */
+	size_t			 budget;	/* mux_set_bounds; 0: none */
+	uint32_t		 max_streams;	/* 0: none */
+	size_t			 ask_budget;	/* what our HELLO asks of the peer */
+	uint32_t		 ask_max_streams;
+	struct proto_bounds	 peer_ask;	/* what the peer's HELLO asks of us */
+	struct log_limit	 ll_refused;	/* streams over max_streams */
 	uint32_t		 peer_features;	/* what the peer's HELLO announced */
 	bool			 hello_seen;
 	bool			 dns_config_seen, dns_query_seen;
@@ -119,6 +133,12 @@ int	mux_queue(struct mux *m, const uint8_t *frame, int len);
 /* Queue OPEN_RESULT (arg: status), CREDIT (arg: increment), EOF or CLOSE
  * (arg: reason) for stream id.  0 or -1 as mux_queue. */
 int	mux_send_simple(struct mux *m, uint8_t type, uint32_t id, uint32_t arg);
+
+/* OPEN and OPEN_RESULT carry the initial credit (both HELLOs announced
+ * PROTO_FEAT_CREDIT). */
+bool	mux_long_forms(const struct mux *m);
+/* Queue OPEN_RESULT with status, in the long form when it applies. */
+int	mux_send_result(struct mux *m, uint32_t id, uint8_t status, uint32_t credit);
 
 /* mux_stream.c */
 /* Kill every stream (reset) and free them. */

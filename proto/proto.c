@@ -35,8 +35,8 @@ static const struct proto_rule proto_rules[] = {
 	{ PROTO_ERROR,		PROTO_ON_SESSION, 0,  PROTO_MAX_ERROR_TEXT,  "ERROR" },
 	{ PROTO_PING,		PROTO_ON_SESSION, 8,  8,		   "PING" },
 	{ PROTO_PONG,		PROTO_ON_SESSION, 8,  8,		   "PONG" },
-	{ PROTO_OPEN,		PROTO_ON_STREAM,  8,  20,		   "OPEN" },
-	{ PROTO_OPEN_RESULT,	PROTO_ON_STREAM,  4,  4,		   "OPEN_RESULT" },
+	{ PROTO_OPEN,		PROTO_ON_STREAM,  8,  24,		   "OPEN" },
+	{ PROTO_OPEN_RESULT,	PROTO_ON_STREAM,  4,  8,		   "OPEN_RESULT" },
 	{ PROTO_DATA,		PROTO_ON_STREAM,  1,  PROTO_MAX_PAYLOAD,	   "DATA" },
 	{ PROTO_CREDIT,		PROTO_ON_STREAM,  4,  4,		   "CREDIT" },
 	{ PROTO_EOF,		PROTO_ON_STREAM,  0,  0,		   "EOF" },
@@ -60,11 +60,29 @@ proto_rule_find(uint8_t type)
 	return NULL;
 }
 
+/*
+ * The initial credit of a long-form OPEN or OPEN_RESULT (`base`: the
+ * short form's length).  Whether the long form is allowed depends on the
+ * HELLOs, which the mux checks; here only its length and range.
+ */
+static int
+proto_check_credit(struct proto_frame *f, size_t base)
+{
+	if (f->len == base)
+		return 0;
+	if (f->len != base + PROTO_CREDIT_FIELD_LEN)
+		return PROTO_E_LENGTH;
+	f->has_credit = true;
+	f->credit = buf_get_u32(f->payload + base);
+	return f->credit > PROTO_MAX_WINDOW ? PROTO_E_VALUE : 0;
+}
+
 /* Stream-level checks of a frame whose framing is already known good. */
 static int
 proto_check_body(struct proto_frame *f)
 {
 	const uint8_t	*p = f->payload;
+	int		 r;
 
 	switch (f->type) {
 	case PROTO_OPEN:
@@ -74,12 +92,12 @@ proto_check_body(struct proto_frame *f)
 		f->u.open.dst.family = p[0];
 		f->u.open.dst.port = buf_get_u16(p + 2);
 		if (p[0] == PROTO_FAMILY_IPV4) {
-			if (f->len != 8)
-				return PROTO_E_LENGTH;
+			if ((r = proto_check_credit(f, PROTO_OPEN4_LEN)) != 0)
+				return r;
 			memcpy(f->u.open.dst.bytes, p + 4, 4);
 		} else if (p[0] == PROTO_FAMILY_IPV6) {
-			if (f->len != 20)
-				return PROTO_E_LENGTH;
+			if ((r = proto_check_credit(f, PROTO_OPEN6_LEN)) != 0)
+				return r;
 			memcpy(f->u.open.dst.bytes, p + 4, 16);
 		} else
 			return PROTO_E_VALUE;
@@ -88,6 +106,8 @@ proto_check_body(struct proto_frame *f)
 		return 0;
 	case PROTO_OPEN_RESULT:
 		f->u.status = p[0];
+		if ((r = proto_check_credit(f, PROTO_RESULT_LEN)) != 0)
+			return r;
 		if (f->u.status > PROTO_ST_MAX || p[1] || p[2] || p[3])
 			return PROTO_E_VALUE;
 		return 0;
@@ -185,9 +205,14 @@ proto_parse(const uint8_t *buf, size_t len, struct proto_frame *f)
 		f->u.hello.role = p[9];
 		f->u.hello.features = buf_get_u32(p + 12);
 		f->u.hello.window = buf_get_u32(p + 16);
+		if (f->len >= PROTO_HELLO_BOUNDS_LEN) {
+			f->ask.budget_kib = buf_get_u32(p + 20);
+			f->ask.max_streams = buf_get_u32(p + 24);
+		}
 		/* The version first: another version may give the rest of
-		 * the frame another meaning.  Bytes after offset 20 are
-		 * fields of later versions, ignored; p[10..11] are reserved. */
+		 * the frame another meaning.  Bytes 20-27 are the asked
+		 * bounds when all 8 are there; bytes after them are fields
+		 * of later versions, ignored; p[10..11] are reserved. */
 		if (f->u.hello.version != PROTO_VERSION)
 			return PROTO_E_VERSION;
 		if (p[10] != 0 || p[11] != 0 || f->u.hello.role > PROTO_ROLE_STUB ||
@@ -245,6 +270,7 @@ proto_status_name(uint8_t status)
 	case PROTO_ST_HOSTUNREACH:	return "host unreachable";
 	case PROTO_ST_TIMEDOUT:		return "connection timed out";
 	case PROTO_ST_DENIED:		return "permission denied";
+	case PROTO_ST_BUSY:		return "the remote's stream limit is reached";
 	default:			return "connection failed";
 	}
 }
@@ -308,9 +334,20 @@ proto_put_hdr(uint8_t *out, size_t cap, uint8_t type, uint32_t stream, size_t le
 int
 proto_put_hello(uint8_t *out, size_t cap, const struct proto_hello *h)
 {
+	return proto_put_hello_bounds(out, cap, h, NULL);
+}
+
+int
+proto_put_hello_bounds(uint8_t *out, size_t cap, const struct proto_hello *h,
+    const struct proto_bounds *ask)
+{
+	bool	bounds = ask != NULL && (ask->budget_kib != 0 || ask->max_streams != 0);
 	int	n;
 
-	if ((n = proto_put_hdr(out, cap, PROTO_HELLO, 0, 20)) < 0)
+	/* The short form unless a bound is asked for: what every earlier
+	 * version sent. */
+	if ((n = proto_put_hdr(out, cap, PROTO_HELLO, 0,
+	    bounds ? PROTO_HELLO_BOUNDS_LEN : PROTO_HELLO_LEN)) < 0)
 		return n;
 	memcpy(out + 8, PROTO_MAGIC, PROTO_MAGIC_LEN);
 	out[16] = h->version;
@@ -318,6 +355,10 @@ proto_put_hello(uint8_t *out, size_t cap, const struct proto_hello *h)
 	out[18] = out[19] = 0;
 	buf_set_u32(out + 20, h->features);
 	buf_set_u32(out + 24, h->window);
+	if (bounds) {
+		buf_set_u32(out + 28, ask->budget_kib);
+		buf_set_u32(out + 32, ask->max_streams);
+	}
 	return n;
 }
 
@@ -372,6 +413,41 @@ proto_put_open_result(uint8_t *out, size_t cap, uint32_t stream, uint8_t status)
 		return n;
 	out[8] = status;
 	out[9] = out[10] = out[11] = 0;
+	return n;
+}
+
+int
+proto_put_open_credit(uint8_t *out, size_t cap, uint32_t stream, const struct proto_open *o,
+    uint32_t credit)
+{
+	size_t	alen = o->dst.family == PROTO_FAMILY_IPV6 ? 16 : 4;
+	int	n;
+
+	if (credit > PROTO_MAX_WINDOW)
+		return PROTO_E_VALUE;
+	if (cap < PROTO_HDR_LEN + 4 + alen + PROTO_CREDIT_FIELD_LEN)
+		return PROTO_E_SHORT;
+	if ((n = proto_put_open(out, cap, stream, o)) < 0)
+		return n;
+	buf_set_u16(out + 2, (uint16_t)(n - PROTO_HDR_LEN + PROTO_CREDIT_FIELD_LEN));
+	buf_set_u32(out + n, credit);
+	return n + PROTO_CREDIT_FIELD_LEN;
+}
+
+int
+proto_put_open_result_credit(uint8_t *out, size_t cap, uint32_t stream, uint8_t status,
+    uint32_t credit)
+{
+	int	n;
+
+	if (credit > PROTO_MAX_WINDOW)
+		return PROTO_E_VALUE;
+	if ((n = proto_put_hdr(out, cap, PROTO_OPEN_RESULT, stream,
+	    PROTO_RESULT_LEN + PROTO_CREDIT_FIELD_LEN)) < 0)
+		return n;
+	out[8] = status;
+	out[9] = out[10] = out[11] = 0;
+	buf_set_u32(out + 12, credit);
 	return n;
 }
 

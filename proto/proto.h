@@ -9,6 +9,7 @@
 #ifndef CSHUTTLE_PROTO_H
 #define CSHUTTLE_PROTO_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -51,7 +52,10 @@ enum proto_type {
  * announced that feature; the mux enforces it (docs/PROTOCOL.md §2). */
 #define PROTO_FEAT_DNS		(1U << 0)	/* types 0x20-0x2f */
 #define PROTO_FEAT_UDP		(1U << 1)	/* types 0x30-0x3f */
-#define PROTO_FEAT_KNOWN	PROTO_FEAT_DNS	/* what this build implements */
+/* Explicit initial credit: OPEN and OPEN_RESULT may carry the credit
+ * their sender grants for the stream (the long forms); no frame types. */
+#define PROTO_FEAT_CREDIT	(1U << 2)
+#define PROTO_FEAT_KNOWN	(PROTO_FEAT_DNS | PROTO_FEAT_CREDIT)	/* what this build implements */
 
 #define PROTO_ROLE_CLIENT	0
 #define PROTO_ROLE_STUB		1
@@ -65,7 +69,9 @@ enum proto_status {
 	PROTO_ST_TIMEDOUT	= 4,
 	PROTO_ST_DENIED		= 5,	/* EACCES/EPERM on the remote */
 	PROTO_ST_FAILED		= 6,	/* anything else */
-	PROTO_ST_MAX		= 6,
+	PROTO_ST_BUSY		= 7,	/* the stub's stream limit; sent only
+					 * with PROTO_FEAT_CREDIT in both HELLOs */
+	PROTO_ST_MAX		= 7,
 };
 
 /* CLOSE reasons.  CLOSE always aborts the stream (mirrored as a TCP
@@ -108,11 +114,25 @@ enum proto_err {
 	PROTO_E_VERSION		= -9,	/* session: HELLO version unsupported */
 };
 
+/* HELLO payload: 20 bytes, or 28 when a bound is asked for. */
+#define PROTO_HELLO_LEN		20
+#define PROTO_HELLO_BOUNDS_LEN	28
+
 struct proto_hello {
 	uint8_t		version;
 	uint8_t		role;
 	uint32_t	features;
 	uint32_t	window;		/* initial credit granted per stream */
+};
+
+/*
+ * HELLO bytes 20-27: bounds the sender asks the receiver to apply to
+ * itself (0: the receiver's own default).  The client passes the user's
+ * --buffer-budget and --max-streams to the stub this way.
+ */
+struct proto_bounds {
+	uint32_t	budget_kib;	/* buffer budget, KiB */
+	uint32_t	max_streams;
 };
 
 /* OPEN: where the stub connects.  dst.family goes on the wire as the
@@ -123,6 +143,13 @@ struct proto_open {
 	uint8_t		ipproto;	/* 6 = TCP; other values reserved */
 	struct addr	dst;
 };
+
+/* OPEN and OPEN_RESULT payload lengths: the short forms, and the long
+ * forms with the 4-byte initial credit (PROTO_FEAT_CREDIT) at the end. */
+#define PROTO_OPEN4_LEN		8
+#define PROTO_OPEN6_LEN		20
+#define PROTO_RESULT_LEN	4
+#define PROTO_CREDIT_FIELD_LEN	4
 
 /*
  * A parsed frame.  `payload` points into the caller's buffer and is valid
@@ -138,6 +165,11 @@ struct proto_frame {
 	uint16_t	len;
 	const uint8_t	*payload;
 	int		bad;
+	/* OPEN and OPEN_RESULT in the long form: the initial credit their
+	 * sender grants for the stream (0 - PROTO_MAX_WINDOW). */
+	bool		has_credit;
+	uint32_t	credit;
+	struct proto_bounds ask;	/* HELLO of 28 bytes or more; else 0 */
 	union {
 		struct proto_hello	hello;
 		struct proto_open	open;
@@ -192,10 +224,21 @@ proto_feature_name(uint32_t feat)
  * or PROTO_E_SHORT when it does not fit.  Callers reserve space first.
  */
 int	proto_put_hello(uint8_t *out, size_t cap, const struct proto_hello *h);
+/* HELLO with the asked bounds (PROTO_HELLO_BOUNDS_LEN), the short form
+ * when both are 0. */
+int	proto_put_hello_bounds(uint8_t *out, size_t cap, const struct proto_hello *h,
+	    const struct proto_bounds *ask);
 int	proto_put_error(uint8_t *out, size_t cap, const char *text);
 int	proto_put_ping(uint8_t *out, size_t cap, uint8_t type, const uint8_t data[8]);
 int	proto_put_open(uint8_t *out, size_t cap, uint32_t stream, const struct proto_open *o);
 int	proto_put_open_result(uint8_t *out, size_t cap, uint32_t stream, uint8_t status);
+/* The long forms (PROTO_FEAT_CREDIT in both HELLOs): the same, then the
+ * initial credit the sender grants for the stream (<= PROTO_MAX_WINDOW,
+ * else PROTO_E_VALUE). */
+int	proto_put_open_credit(uint8_t *out, size_t cap, uint32_t stream,
+	    const struct proto_open *o, uint32_t credit);
+int	proto_put_open_result_credit(uint8_t *out, size_t cap, uint32_t stream,
+	    uint8_t status, uint32_t credit);
 int	proto_put_credit(uint8_t *out, size_t cap, uint32_t stream, uint32_t credit);
 int	proto_put_eof(uint8_t *out, size_t cap, uint32_t stream);
 int	proto_put_close(uint8_t *out, size_t cap, uint32_t stream, uint8_t reason);

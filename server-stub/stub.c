@@ -38,6 +38,10 @@
 
 #define STUB_SWEEP_MS	1000
 #define STUB_PIPE_SIZE	(1024 * 1024)	/* = the default pipe-max-size */
+/* The default budget: the smaller of 64 MiB and 1/16 of the memory (the
+ * remote may be a small board); the client may ask for another. */
+#define STUB_BUDGET_CAP		(64U * 1024 * 1024)
+#define STUB_BUDGET_RAM_DIV	16
 #define STUB_PROBE_OK	"CSHUTTLE-PROBE-OK\n"	/* client/bootstrap.c expects it */
 
 struct stub {
@@ -73,8 +77,31 @@ stub_open(struct mux *m, const struct proto_open *o)
 	return fd;
 }
 
+/*
+ * The client's HELLO: the bounds it asks for (the user's --buffer-budget
+ * and --max-streams) replace our defaults, the maximum of streams still
+ * within our descriptors.
+ */
+static void
+stub_hello(struct mux *m, const struct proto_hello *h)
+{
+	size_t		budget;
+	uint32_t	max, fds = mux_max_streams_fds();
+
+	(void)h;
+	if ((budget = mux_peer_ask(m, &max)) == 0)
+		budget = mux_budget_default(STUB_BUDGET_CAP, STUB_BUDGET_RAM_DIV);
+	if (max == 0)
+		max = mux_max_streams_default(budget);
+	if (max > fds)
+		max = fds;
+	mux_set_bounds(m, budget, max);
+	log_debug("bounds: a budget of %zu KiB, at most %u streams", budget / 1024, max);
+}
+
 static const struct mux_ops stub_mux_ops = {
 	.open = stub_open,
+	.hello = stub_hello,
 	.dns = stub_dns_frame,
 };
 
@@ -280,10 +307,12 @@ main(int argc, char **argv)
 	if (s.exit_code != 0)
 		stub_final_flush(&s);
 	mux_stats(s.mux, &st);
-	log_debug("session ended: %llu streams opened, %llu failed; dns: %llu queries, "
+	log_debug("session ended: %llu streams opened, %llu failed, %llu refused (the "
+	    "maximum); dns: %llu queries, "
 	    "%llu answers, %llu failed, %llu malformed answers dropped",
 	    (unsigned long long)st.streams_opened,
 	    (unsigned long long)st.streams_failed,
+	    (unsigned long long)st.streams_refused,
 	    (unsigned long long)s.dns.queries, (unsigned long long)s.dns.answers,
 	    (unsigned long long)s.dns.failures, (unsigned long long)s.dns.malformed);
 	stub_dns_free(&s.dns);

@@ -2,13 +2,16 @@
 /*
  * fuzz_mux.c - feed arbitrary link bytes to a stub-side mux, which opens
  * real (socketpair) streams for OPEN frames, so DATA/CREDIT/EOF/CLOSE
- * reach live stream state.  Any input may end the session (mux_error), but
+ * reach live stream state.  Each input runs twice: with a peer of the
+ * short forms, and with explicit initial credit in both HELLOs, a small
+ * budget and a maximum of streams (the long OPEN, the budget's rules).  Any input may end the session (mux_error), but
  * must never crash, leak or overrun.  No network: "connections" are
  * socketpairs.
  */
 #include <sys/socket.h>
 
 #include <errno.h>
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -38,17 +41,25 @@ fuzz_open(struct mux *m, const struct proto_open *o)
 
 static const struct mux_ops fuzz_ops = { .open = fuzz_open };
 
-int
-LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+static void
+fuzz_run(const uint8_t *data, size_t size, bool credit)
 {
 	static const uint8_t hello[] = {
 		0x01, 0, 0, 20, 0, 0, 0, 0,
 		'C', 'S', 'H', 'U', 'T', 'T', 'L', 'E', 1, 0, 0, 0,
 		0, 0, 0, 0, 0, 0, 0x40, 0 };
+	/* Feature bit 2, and bounds asked for: 64 KiB, 8 streams. */
+	static const uint8_t hello_credit[] = {
+		0x01, 0, 0, 28, 0, 0, 0, 0,
+		'C', 'S', 'H', 'U', 'T', 'T', 'L', 'E', 1, 0, 0, 0,
+		0, 0, 0, 4, 0, 0, 0x40, 0,
+		0, 0, 0, 64, 0, 0, 0, 8 };
 	struct ev_loop	 loop;
 	struct mux	*m;
 	uint8_t		*p;
-	size_t		 room, off = 0, chunk;
+	size_t		 room, off = 0, chunk, budget;
+	uint32_t	 max;
+	struct mux_stats st;
 	int		 i;
 
 	if (ev_init(&loop) != 0 ||
@@ -57,8 +68,18 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	npeer = 0;
 	/* A valid HELLO first, so the fuzzer reaches the stream frames. */
 	p = mux_in_space(m, &room);
-	memcpy(p, hello, sizeof(hello));
-	(void)mux_in_commit(m, sizeof(hello));
+	if (credit) {
+		(void)mux_send_hello(m, PROTO_FEAT_CREDIT);
+		memcpy(p, hello_credit, sizeof(hello_credit));
+		(void)mux_in_commit(m, sizeof(hello_credit));
+		budget = mux_peer_ask(m, &max);
+		if (budget != 65536 || max != 8 || !mux_feature(m, PROTO_FEAT_CREDIT))
+			abort();
+		mux_set_bounds(m, budget, max);
+	} else {
+		memcpy(p, hello, sizeof(hello));
+		(void)mux_in_commit(m, sizeof(hello));
+	}
 	/* Feed in uneven chunks: the parser must cope with any split. */
 	while (off < size && mux_error(m)[0] == '\0') {
 		p = mux_in_space(m, &room);
@@ -74,10 +95,21 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		(void)ev_run_once(&loop, 0);
 		mux_collect(m);
 		mux_link_consume(m, mux_link_len(m));
+		/* The budget holds but for the floor of each stream. */
+		mux_stats(m, &st);
+		if (credit && st.committed > budget + st.nstreams * MUX_CREDIT_FLOOR)
+			abort();
 	}
 	mux_free(m);
 	for (i = 0; i < npeer; i++)
 		close(peer_fds[i]);
 	ev_close(&loop);
+}
+
+int
+LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	fuzz_run(data, size, false);
+	fuzz_run(data, size, true);
 	return 0;
 }

@@ -40,6 +40,16 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		else if (f.type == PROTO_DNS_CONFIG)
 			n = proto_put_dns_config(out, sizeof(out), f.u.dns_config.s,
 			    f.u.dns_config.n);
+		/* The long forms of OPEN_RESULT and OPEN (explicit initial
+		 * credit) too; the credit is within the largest window. */
+		if (!f.bad && f.type == PROTO_OPEN_RESULT && f.has_credit)
+			n = proto_put_open_result_credit(out, sizeof(out), f.stream,
+			    f.u.status, f.credit);
+		else if (!f.bad && f.type == PROTO_OPEN && f.has_credit)
+			n = proto_put_open_credit(out, sizeof(out), f.stream, &f.u.open,
+			    f.credit);
+		if (f.has_credit && f.credit > PROTO_MAX_WINDOW && !f.bad)
+			abort();
 		if (n != 0 && (n != r || memcmp(out, data + off, (size_t)r) != 0))
 			abort();
 		if (f.type >= PROTO_DNS_CONFIG && f.type <= PROTO_DNS_FAIL &&

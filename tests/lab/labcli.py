@@ -11,6 +11,8 @@
   stall HOST PORT PATH          HTTP GET PATH, read a little, stop reading
                                 (optionally resume later and check the body)
   stallup HOST PORT             write until the peer stops taking data
+  stallmany HOST PORT PATH PORT_UP
+                                many stalled downloads and uploads at once
 
 Exit status 0 on success, 1 on any failure (with a message on stderr).
 """
@@ -246,6 +248,61 @@ def cmd_stallup(a):
     hold(a, f"peer stopped taking data after {sent} bytes")
 
 
+def cmd_stallmany(a):
+    """Open --down stalled downloads (an HTTP GET of PATH, or nothing sent
+    for PATH "-", a service that sends on its own; never read) and
+    --up stalled uploads (to PORT_UP, written until it takes no more),
+    announce them in --ready, and hold them for --hold seconds or until
+    --resume exists.  Small receive buffers keep the kernel's share small,
+    so what stays in flight sits in cshuttle's buffers."""
+    socks = []
+    pace = a.pace / 1000
+    req = f"GET {a.path} HTTP/1.0\r\nHost: {a.host}\r\n\r\n".encode()
+    try:
+        for _ in range(a.down):
+            s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+            s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+            s.settimeout(a.timeout)
+            s.connect((a.host, a.port))
+            if a.path != "-":
+                s.sendall(req)
+            socks.append(s)
+            time.sleep(pace)
+        ups = []
+        for _ in range(a.up):
+            s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+            s.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, 4096)
+            s.settimeout(a.timeout)
+            s.connect((a.host, a.port_up))
+            s.setblocking(False)
+            socks.append(s)
+            ups.append(s)
+            time.sleep(pace)
+    except OSError as e:
+        fail(f"stallmany after {len(socks)} connections: {e}")
+    chunk = b"\0" * 65536
+    sent = 0
+    quiet_since = time.monotonic()
+    while ups and time.monotonic() - quiet_since < 2 and sent < (a.limit << 20):
+        moved = 0
+        for s in ups:
+            try:
+                moved += s.send(chunk)
+            except BlockingIOError:
+                pass
+            except OSError as e:
+                fail(f"stalled upload after {sent} bytes: {e}")
+        sent += moved
+        if moved:
+            quiet_since = time.monotonic()
+        else:
+            time.sleep(0.05)
+    hold(a, f"{a.down} downloads not read, {a.up} uploads stuck after "
+         f"{sent} bytes")
+    for s in socks:
+        s.close()
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--timeout", type=float, default=30)
@@ -290,6 +347,23 @@ def main():
         p.add_argument("--hold", type=float, default=120)
         p.add_argument("--resume", help="stop stalling once this file exists")
         p.set_defaults(fn=fn)
+
+    p = sub.add_parser("stallmany")
+    p.add_argument("host")
+    p.add_argument("port", type=int)
+    p.add_argument("path")
+    p.add_argument("port_up", type=int)
+    p.add_argument("--down", type=int, default=200)
+    p.add_argument("--up", type=int, default=10)
+    p.add_argument("--limit", type=int, default=200,
+                   help="MiB to write at most, all uploads together")
+    p.add_argument("--pace", type=float, default=0,
+                   help="ms to wait after each connect (a burst of SYNs "
+                   "overflows the services' queues)")
+    p.add_argument("--ready", required=True)
+    p.add_argument("--hold", type=float, default=120)
+    p.add_argument("--resume", help="stop stalling once this file exists")
+    p.set_defaults(fn=cmd_stallmany)
 
     a = ap.parse_args()
     a.fn(a)

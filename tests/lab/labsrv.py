@@ -11,6 +11,8 @@ address.  Services:
   --hello      answers "<name> <port> <peer address>\\n" and closes
   --blackhole  accepts and never reads (small receive buffer)
   --slow       reads 4 KiB every 100 ms
+  --source     writes zeros until the peer stops taking them, and holds
+               the connection (small send buffer)
 
 --ready FILE is created once every socket listens.  Runs until killed.
 """
@@ -135,16 +137,30 @@ async def serve_slow(reader, writer):
     writer.close()
 
 
+async def serve_source(reader, writer):
+    sock = writer.get_extra_info("socket")
+    if sock is not None:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, 4096)
+    chunk = b"\0" * 65536
+    try:
+        while True:
+            writer.write(chunk)
+            await writer.drain()
+    except (ConnectionError, OSError):
+        pass
+    writer.close()
+
+
 async def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--ready", required=True)
     ap.add_argument("--name", default="lab")
-    for svc in ("echo", "digest", "hello", "blackhole", "slow"):
+    for svc in ("echo", "digest", "hello", "blackhole", "slow", "source"):
         ap.add_argument("--" + svc, action="append", default=[])
     args = ap.parse_args()
 
     servers = []
-    for svc in ("echo", "digest", "hello", "blackhole", "slow"):
+    for svc in ("echo", "digest", "hello", "blackhole", "slow", "source"):
         for spec in getattr(args, svc):
             for host, port in parse_listen(spec):
                 rcvbuf = 4096 if svc == "blackhole" else None
@@ -157,6 +173,8 @@ async def main():
                     cb = hello_handler(args.name, port)
                 elif svc == "blackhole":
                     cb = serve_blackhole
+                elif svc == "source":
+                    cb = serve_source
                 else:
                     cb = serve_slow
                 servers.append(await asyncio.start_server(cb, sock=sock))

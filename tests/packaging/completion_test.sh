@@ -101,6 +101,8 @@ check_eq "status: the tunnels' names" "12300 office" \
 check_eq "status --json NAME" "office" \
 	"$(CSHUTTLE_RUNTIME_DIR=$T/run complete_line cshuttle status --json of)"
 check_eq "--name takes a new name: nothing offered" "" "$(complete_line cshuttle --name '')"
+check_eq "--max-streams and --buffer-budget take numbers: nothing offered" "" \
+	"$(complete_line cshuttle --max-streams '')$(complete_line cshuttle --buffer-budget '')"
 if [[ -n $bin ]]; then
 	help_opts=$("$bin" --help | grep -oE '^ +(-[A-Za-z], )?--[a-z0-9-]+' |
 		grep -oE -- '-{1,2}[A-Za-z0-9-]+' | grep -vx -- --firewall | sort | tr '\n' ' ')

@@ -680,6 +680,248 @@ test_send_dns_refused_without_the_feature(void **state)
 	t_teardown(p);
 }
 
+/* ---- explicit initial credit, the budget, the maximum of streams ---- */
+
+/* A pair that negotiated the long forms of OPEN and OPEN_RESULT. */
+static struct pair *
+t_setup_credit(void)
+{
+	struct pair	*p = t_setup_with(PROTO_FEAT_CREDIT, PROTO_FEAT_CREDIT);
+
+	assert_true(mux_feature(p->cli, PROTO_FEAT_CREDIT));
+	assert_true(mux_feature(p->stub, PROTO_FEAT_CREDIT));
+	return p;
+}
+
+/* With the long forms, data flows both ways as before, and the client's
+ * early bytes (before OPEN_RESULT, within the floor) arrive. */
+static void
+test_long_forms_carry_data(void **state)
+{
+	struct pair	*p = t_setup_credit();
+	char		 buf[64];
+	int		 sv[2];
+
+	assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK, 0, sv), 0);
+	assert_int_equal(write(sv[1], "early", 5), 5);
+	assert_non_null(mux_stream_open(p->cli, sv[0], &t_dst));
+	t_pump(p, 6);
+	assert_int_equal(t_read_all(p->server_fd[0], buf, 5), 5);
+	assert_memory_equal(buf, "early", 5);
+	assert_int_equal(write(p->server_fd[0], "reply", 5), 5);
+	t_pump(p, 4);
+	assert_int_equal(read(sv[1], buf, sizeof(buf)), 5);
+	assert_memory_equal(buf, "reply", 5);
+	assert_int_equal(t_stats(p->cli).streams_failed, 0);
+	assert_int_equal(t_stats(p->cli).committed, WINDOW);	/* no budget: the window */
+	close(sv[1]);
+	t_teardown(p);
+}
+
+/*
+ * A small budget on the client and stalled readers: the credit granted
+ * across all streams stays within the budget plus the floor per stream,
+ * and a stream opened while the others hold the budget still carries
+ * its data, all of it, in order.
+ */
+static void
+test_budget_bounds_stalled_readers(void **state)
+{
+	struct pair	*p = t_setup_credit();
+	const size_t	 budget = 2 * WINDOW, total = 1024 * 1024;
+	static char	 chunk[16384], sink[65536];
+	size_t		 sent = 0, got = 0, i;
+	int		 app[9], active, rounds;
+	ssize_t		 n;
+
+	mux_set_bounds(p->cli, budget, 0);
+	for (i = 0; i < 8; i++)
+		app[i] = t_connect(p);
+	/* The far sides of the stalled streams write until they are stuck. */
+	memset(chunk, 's', sizeof(chunk));
+	for (rounds = 0; rounds < 200; rounds++) {
+		for (i = 0; i < 8; i++)
+			if (write(p->server_fd[i], chunk, sizeof(chunk)) < 0)
+				assert_int_equal(errno, EAGAIN);
+		t_pump(p, 1);
+		assert_true(t_stats(p->cli).committed <= budget + 8 * MUX_CREDIT_FLOOR);
+	}
+	active = t_connect(p);
+	app[8] = active;
+	for (rounds = 0; rounds < 20000 && got < total; rounds++) {
+		if (sent < total) {
+			for (i = 0; i < sizeof(chunk); i++)
+				chunk[i] = (char)((sent + i) % 251);
+			if ((n = write(p->server_fd[8], chunk, sizeof(chunk) <
+			    total - sent ? sizeof(chunk) : total - sent)) > 0)
+				sent += (size_t)n;
+		}
+		t_pump(p, 1);
+		while ((n = read(active, sink, sizeof(sink))) > 0) {
+			for (i = 0; i < (size_t)n; i++)
+				assert_int_equal((unsigned char)sink[i], (got + i) % 251);
+			got += (size_t)n;
+		}
+		assert_true(t_stats(p->cli).committed <= budget + 9 * MUX_CREDIT_FLOOR);
+	}
+	assert_int_equal(got, total);
+	assert_int_equal(t_stats(p->cli).nstreams, 9);
+	for (i = 0; i < 9; i++)
+		close(app[i]);
+	t_teardown(p);
+}
+
+/* Past the budget, credit that comes back shrinks a stream's grant
+ * towards the floor; it is never taken back. */
+static void
+test_budget_shrinks_returned_credit(void **state)
+{
+	struct pair	*p = t_setup_credit();
+	static char	 chunk[16384], sink[65536];
+	int		 app = t_connect(p), rounds;
+	size_t		 before;
+
+	assert_int_equal(t_stats(p->cli).committed, WINDOW);
+	mux_set_bounds(p->cli, MUX_CREDIT_FLOOR, 0);
+	memset(chunk, 'x', sizeof(chunk));
+	for (rounds = 0; rounds < 50; rounds++) {
+		if (write(p->server_fd[0], chunk, sizeof(chunk)) < 0)
+			assert_int_equal(errno, EAGAIN);
+		t_pump(p, 1);
+		while (read(app, sink, sizeof(sink)) > 0)
+			;
+	}
+	before = t_stats(p->cli).committed;
+	assert_true(before <= WINDOW);
+	assert_int_equal(before, MUX_CREDIT_FLOOR);
+	close(app);
+	t_teardown(p);
+}
+
+/* The client's maximum: the connection past it is reset and counted. */
+static void
+test_max_streams_client(void **state)
+{
+	struct pair	*p = t_setup_credit();
+	int		 a, b, sv[2];
+	char		 c;
+
+	mux_set_bounds(p->cli, 0, 2);
+	a = t_connect(p);
+	b = t_connect(p);
+	assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK, 0, sv), 0);
+	assert_null(mux_stream_open(p->cli, sv[0], &t_dst));
+	assert_int_equal(read(sv[1], &c, 1), 0);
+	assert_int_equal(t_stats(p->cli).streams_refused, 1);
+	assert_int_equal(t_stats(p->cli).nstreams, 2);
+	assert_int_equal(p->nserver, 2);
+	close(sv[1]);
+	close(a);
+	t_teardown(p);
+	(void)b;
+}
+
+/* The stub's maximum: the OPEN past it gets an error result (BUSY with
+ * the long forms, "other failure" for an older client), the others go on. */
+static void
+test_max_streams_stub(void **state)
+{
+	struct pair	*p;
+	int		 a, b, pass;
+	char		 c;
+
+	for (pass = 0; pass < 2; pass++) {
+		p = pass == 0 ? t_setup_credit() : t_setup();
+		mux_set_bounds(p->stub, 0, 1);
+		a = t_connect(p);
+		b = t_connect(p);
+		t_pump(p, 4);
+		assert_int_equal(read(b, &c, 1), 0);	/* closed by the client mux */
+		assert_int_equal(t_stats(p->stub).streams_refused, 1);
+		assert_int_equal(t_stats(p->cli).streams_failed, 1);
+		assert_int_equal(t_stats(p->cli).nstreams, 1);
+		assert_int_equal(write(p->server_fd[0], "ok", 2), 2);
+		t_pump(p, 4);
+		assert_int_equal(read(a, &c, 1), 1);
+		close(a);
+		close(b);
+		t_teardown(p);
+	}
+}
+
+/* The long forms only with the feature in both HELLOs, the short forms
+ * only without it; an initial credit outside the floor and the window:
+ * each closes that stream (CLOSE reason PROTOCOL), the session goes on. */
+static void
+test_initial_credit_rules(void **state)
+{
+	struct proto_open	 o = { 6, { ADDR_V4, { 198, 19, 0, 2 }, 80, 0 } };
+	struct pair		*p;
+	uint8_t			 f[PROTO_HDR_LEN + 24];
+	int			 sv[2], n;
+
+	p = t_setup_with(PROTO_FEAT_CREDIT, 0);
+	n = proto_put_open_credit(f, sizeof(f), 1, &o, WINDOW);
+	assert_int_equal(t_feed(p->stub, f, n), 0);
+	assert_int_equal(t_close_reason(p->stub, 1), PROTO_CLOSE_PROTOCOL);
+	t_teardown(p);
+
+	p = t_setup_credit();
+	n = proto_put_open(f, sizeof(f), 1, &o);
+	assert_int_equal(t_feed(p->stub, f, n), 0);
+	assert_int_equal(t_close_reason(p->stub, 1), PROTO_CLOSE_PROTOCOL);
+	n = proto_put_open_credit(f, sizeof(f), 2, &o, MUX_CREDIT_FLOOR - 1);
+	assert_int_equal(t_feed(p->stub, f, n), 0);
+	assert_int_equal(t_close_reason(p->stub, 2), PROTO_CLOSE_PROTOCOL);
+	n = proto_put_open_credit(f, sizeof(f), 3, &o, WINDOW + 1);
+	assert_int_equal(t_feed(p->stub, f, n), 0);
+	assert_int_equal(t_close_reason(p->stub, 3), PROTO_CLOSE_PROTOCOL);
+	assert_string_equal(mux_error(p->stub), "");
+	assert_int_equal(t_stats(p->stub).nstreams, 0);
+
+	/* The client: a short OPEN_RESULT, then one granting too much. */
+	assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK, 0, sv), 0);
+	assert_non_null(mux_stream_open(p->cli, sv[0], &t_dst));	/* stream 1 */
+	n = proto_put_open_result(f, sizeof(f), 1, PROTO_ST_OK);
+	assert_int_equal(t_feed(p->cli, f, n), 0);
+	assert_int_equal(t_close_reason(p->cli, 1), PROTO_CLOSE_PROTOCOL);
+	mux_collect(p->cli);
+	t_assert_app_closed(sv[1]);
+	close(sv[1]);
+	assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK, 0, sv), 0);
+	assert_non_null(mux_stream_open(p->cli, sv[0], &t_dst));	/* stream 2 */
+	n = proto_put_open_result_credit(f, sizeof(f), 2, PROTO_ST_OK, WINDOW + 1);
+	assert_int_equal(t_feed(p->cli, f, n), 0);
+	assert_int_equal(t_close_reason(p->cli, 2), PROTO_CLOSE_PROTOCOL);
+	assert_string_equal(mux_error(p->cli), "");
+	mux_collect(p->cli);
+	t_assert_app_closed(sv[1]);
+	close(sv[1]);
+	t_teardown(p);
+}
+
+/* The bounds the client's HELLO asks for reach the stub; none asked: 0. */
+static void
+test_hello_asks_bounds(void **state)
+{
+	struct pair	*p = calloc(1, sizeof(*p));
+	uint32_t	 max;
+
+	assert_non_null(p);
+	assert_int_equal(ev_init(&p->loop), 0);
+	assert_non_null(p->cli = mux_new(&p->loop, PROTO_ROLE_CLIENT, WINDOW, &cli_ops, p));
+	assert_non_null(p->stub = mux_new(&p->loop, PROTO_ROLE_STUB, WINDOW, &stub_ops, p));
+	mux_ask_bounds(p->cli, 3 * 1024 * 1024, 50);
+	assert_int_equal(mux_send_hello(p->cli, PROTO_FEAT_KNOWN), 0);
+	assert_int_equal(mux_send_hello(p->stub, PROTO_FEAT_KNOWN), 0);
+	t_pump(p, 2);
+	assert_int_equal(mux_peer_ask(p->stub, &max), 3 * 1024 * 1024);
+	assert_int_equal(max, 50);
+	assert_int_equal(mux_peer_ask(p->cli, &max), 0);
+	assert_int_equal(max, 0);
+	t_teardown(p);
+}
+
 int
 main(void)
 {
@@ -702,6 +944,13 @@ main(void)
 		cmocka_unit_test(test_reserved_byte_stream_frame),
 		cmocka_unit_test(test_dns_needs_the_feature_on_both_sides),
 		cmocka_unit_test(test_send_dns_refused_without_the_feature),
+		cmocka_unit_test(test_long_forms_carry_data),
+		cmocka_unit_test(test_budget_bounds_stalled_readers),
+		cmocka_unit_test(test_budget_shrinks_returned_credit),
+		cmocka_unit_test(test_max_streams_client),
+		cmocka_unit_test(test_max_streams_stub),
+		cmocka_unit_test(test_initial_credit_rules),
+		cmocka_unit_test(test_hello_asks_bounds),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -488,6 +488,51 @@ test_password_and_name(void **state)
 	optfix_expect_usage("--name \".x\"", "-r", "gw", "10/8", "--name", ".x", NULL);
 }
 
+/* --max-streams and --buffer-budget: 0 stands for the defaults; sizes
+ * take K, M and G (powers of 1024); both have a range. */
+static void
+test_bounds(void **state)
+{
+	struct options o;
+	char err[512];
+
+	assert_int_equal(optfix_parse(&o, err, sizeof(err), "-r", "gw", "10/8",
+	    NULL), CSHUTTLE_EXIT_OK);
+	assert_int_equal(o.max_streams, 0);
+	assert_int_equal(o.buffer_budget, 0);
+	options_free(&o);
+	assert_int_equal(optfix_parse(&o, err, sizeof(err), "-r", "gw", "10/8",
+	    "--max-streams", "300", "--buffer-budget=4M", NULL), CSHUTTLE_EXIT_OK);
+	assert_int_equal(o.max_streams, 300);
+	assert_int_equal(o.buffer_budget, 4 * 1024 * 1024);
+	options_free(&o);
+	assert_int_equal(optfix_parse(&o, err, sizeof(err), "-r", "gw", "10/8",
+	    "--buffer-budget", "64K", NULL), CSHUTTLE_EXIT_OK);
+	assert_int_equal(o.buffer_budget, 65536);
+	options_free(&o);
+	assert_int_equal(optfix_parse(&o, err, sizeof(err), "-r", "gw", "10/8",
+	    "--buffer-budget", "2GiB", NULL), CSHUTTLE_EXIT_OK);
+	assert_int_equal(o.buffer_budget, 2UL * 1024 * 1024 * 1024);
+	options_free(&o);
+	assert_int_equal(optfix_parse(&o, err, sizeof(err), "-r", "gw", "10/8",
+	    "--buffer-budget", "1048576", NULL), CSHUTTLE_EXIT_OK);
+	assert_int_equal(o.buffer_budget, 1048576);
+	options_free(&o);
+
+	optfix_expect_usage("--max-streams \"0\": expected a number, 1-16777216",
+	    "-r", "gw", "10/8", "--max-streams", "0", NULL);
+	optfix_expect_usage("--max-streams \"16777217\": expected",
+	    "-r", "gw", "10/8", "--max-streams", "16777217", NULL);
+	optfix_expect_usage("--buffer-budget \"63K\": expected a size",
+	    "-r", "gw", "10/8", "--buffer-budget", "63K", NULL);
+	optfix_expect_usage("--buffer-budget \"1025G\": expected a size",
+	    "-r", "gw", "10/8", "--buffer-budget", "1025G", NULL);
+	optfix_expect_usage("--buffer-budget \"4MB!\": expected a size",
+	    "-r", "gw", "10/8", "--buffer-budget", "4MB!", NULL);
+	optfix_expect_usage("--buffer-budget \"-4M\": expected a size",
+	    "-r", "gw", "10/8", "--buffer-budget=-4M", NULL);
+}
+
 int
 main(void)
 {
@@ -508,6 +553,8 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_stub_options, optfix_setup,
 		    optfix_teardown),
 		cmocka_unit_test_setup_teardown(test_always_on, optfix_setup,
+		    optfix_teardown),
+		cmocka_unit_test_setup_teardown(test_bounds, optfix_setup,
 		    optfix_teardown),
 		cmocka_unit_test_setup_teardown(test_password_and_name, optfix_setup,
 		    optfix_teardown),

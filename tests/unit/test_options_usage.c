@@ -58,6 +58,8 @@ test_usage_text(void **state)
 		{ "--no-reconnect", "--no-reconnect" },
 		{ "--alive-interval", "--alive-interval=1" },
 		{ "--alive-timeout", "--alive-timeout=60" },
+		{ "--max-streams", "--max-streams=100" },
+		{ "--buffer-budget", "--buffer-budget=8M" },
 		{ "--config", NULL },		/* test_always_on, test_config */
 		{ "--name", "--name=office" },
 	};

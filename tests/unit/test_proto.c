@@ -408,6 +408,77 @@ test_feature_ranges(void **state)
 	assert_string_equal(proto_feature_name(PROTO_FEAT_DNS), "DNS");
 }
 
+/* The long forms of OPEN and OPEN_RESULT (PROTO_FEAT_CREDIT): the short
+ * form and the initial credit after it; HELLO with the asked bounds. */
+static void
+test_initial_credit_wire(void **state)
+{
+	struct proto_open	o4 = { 6, { ADDR_V4, { 198, 19, 0, 2 }, 8080, 0 } };
+	struct proto_open	o6 = { 6, { ADDR_V6, { 0xfd, 0x5e, [15] = 9 }, 443, 0 } };
+	struct proto_hello	h = { PROTO_VERSION, PROTO_ROLE_CLIENT, PROTO_FEAT_KNOWN, 65536 };
+	struct proto_bounds	ask = { 4096, 300 }, none = { 0, 0 };
+	struct proto_frame	f;
+	uint8_t			b[64];
+	int			n;
+
+	n = proto_put_open_credit(b, sizeof(b), 7, &o4, 0x10000);
+	assert_int_equal(n, 20);
+	assert_memory_equal(b, "\x10\x00\x00\x0c\x00\x00\x00\x07"
+	    "\x04\x06\x1f\x90\xc6\x13\x00\x02\x00\x01\x00\x00", 20);
+	assert_int_equal(proto_parse(b, (size_t)n, &f), n);
+	assert_int_equal(f.bad, 0);
+	assert_true(f.has_credit);
+	assert_int_equal(f.credit, 0x10000);
+	assert_int_equal(f.u.open.dst.port, 8080);
+	n = proto_put_open_credit(b, sizeof(b), 8, &o6, 4096);
+	assert_int_equal(n, 32);
+	assert_int_equal(proto_parse(b, (size_t)n, &f), n);
+	assert_int_equal(f.bad, 0);
+	assert_int_equal(f.credit, 4096);
+	assert_int_equal(f.u.open.dst.bytes[15], 9);
+	/* The short form has no credit. */
+	n = proto_put_open(b, sizeof(b), 9, &o4);
+	assert_int_equal(proto_parse(b, (size_t)n, &f), n);
+	assert_false(f.has_credit);
+	/* Neither short nor long: a stream error. */
+	n = proto_put_open_credit(b, sizeof(b), 7, &o4, 1);
+	b[3] = 10;
+	assert_int_equal(proto_parse(b, 18, &f), 18);
+	assert_int_equal(f.bad, PROTO_E_LENGTH);
+	/* Above the largest window: refused by the encoder and the parser. */
+	assert_int_equal(proto_put_open_credit(b, sizeof(b), 7, &o4, PROTO_MAX_WINDOW + 1),
+	    PROTO_E_VALUE);
+	n = proto_put_open_credit(b, sizeof(b), 7, &o4, PROTO_MAX_WINDOW);
+	b[16] = 0xff;
+	assert_int_equal(proto_parse(b, (size_t)n, &f), n);
+	assert_int_equal(f.bad, PROTO_E_VALUE);
+
+	n = proto_put_open_result_credit(b, sizeof(b), 7, PROTO_ST_BUSY, 0);
+	assert_int_equal(n, 16);
+	assert_int_equal(proto_parse(b, (size_t)n, &f), n);
+	assert_int_equal(f.bad, 0);
+	assert_int_equal(f.u.status, PROTO_ST_BUSY);
+	assert_true(f.has_credit);
+	assert_int_equal(f.credit, 0);
+	n = proto_put_open_result_credit(b, sizeof(b), 7, PROTO_ST_OK, 5000);
+	b[3] = 6;
+	assert_int_equal(proto_parse(b, 14, &f), 14);
+	assert_int_equal(f.bad, PROTO_E_LENGTH);
+
+	n = proto_put_hello_bounds(b, sizeof(b), &h, &ask);
+	assert_int_equal(n, PROTO_HDR_LEN + PROTO_HELLO_BOUNDS_LEN);
+	assert_int_equal(proto_parse(b, (size_t)n, &f), n);
+	assert_int_equal(f.ask.budget_kib, 4096);
+	assert_int_equal(f.ask.max_streams, 300);
+	assert_int_equal(f.u.hello.window, 65536);
+	assert_int_equal(proto_put_hello_bounds(b, sizeof(b), &h, &none),
+	    PROTO_HDR_LEN + PROTO_HELLO_LEN);
+	assert_int_equal(proto_parse(b, PROTO_HDR_LEN + PROTO_HELLO_LEN, &f),
+	    PROTO_HDR_LEN + PROTO_HELLO_LEN);
+	assert_int_equal(f.ask.budget_kib, 0);
+	assert_int_equal(f.ask.max_streams, 0);
+}
+
 int
 main(void)
 {
@@ -423,6 +494,7 @@ main(void)
 		cmocka_unit_test(test_dns_shapes),
 		cmocka_unit_test(test_reserved_bytes),
 		cmocka_unit_test(test_open_wire),
+		cmocka_unit_test(test_initial_credit_wire),
 		cmocka_unit_test(test_feature_ranges),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
