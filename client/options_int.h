@@ -43,6 +43,7 @@ enum {
 	OPTIONS_OPT_ALLOW_FROM,
 	OPTIONS_OPT_SUDOERS,
 	OPTIONS_OPT_NAME,
+	OPTIONS_OPT_PRIVSEP_USER,
 	OPTIONS_OPT_SUBNET,	/* configuration file only: subnet(s) = ... */
 	OPTIONS_OPT_END
 };

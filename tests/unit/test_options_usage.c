@@ -55,6 +55,7 @@ test_usage_text(void **state)
 		{ "--alive-timeout", "--alive-timeout=60" },
 		{ "--config", NULL },		/* test_always_on, test_config */
 		{ "--name", "--name=office" },
+		{ "--privsep-user", "--privsep-user=nobody" },
 	};
 	struct options o;
 	char *text = NULL, err[256], *p, name[64];
