@@ -630,7 +630,7 @@ main(int argc, char **argv)
 	uid_t				 ps_uid = 0;
 	gid_t				 ps_gid = 0;
 	bool				 stuck = false, split = false, up;
-	int				 rc, r;
+	int				 rc, r, ps_how = 0;
 
 	/* Before any other parsing: see main_firewall(). */
 	if (argc >= 2 && strcmp(argv[1], "--firewall") == 0)
@@ -700,10 +700,8 @@ main(int argc, char **argv)
 			free(o);
 			return CSHUTTLE_EXIT_USAGE;
 		}
-		if (r == 1)
-			log_warn("--privsep-user %s: the whole tunnel runs as root",
-			    o->privsep_user);
-		split = r == 0;
+		ps_how = r;
+		split = r == 0 || r == 2;
 	}
 	if (o->remote_password != NULL && o->remote_password_argv)
 		log_warn("the password in -r is visible to other users (ps): use a key, "
@@ -742,6 +740,7 @@ main(int argc, char **argv)
 	/* -D implies --syslog: its stderr is /dev/null now. */
 	if (o->syslog || o->daemon)
 		log_use_syslog(true);
+	privsep_warn(ps_how, o->privsep_user);
 	(void)notify_init();
 	signal(SIGPIPE, SIG_IGN);
 	main_raise_nofile();

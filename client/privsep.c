@@ -44,15 +44,13 @@ privsep_user(const char *name, uid_t *uid, gid_t *gid, char *err, size_t errlen)
 	struct passwd	*pw;
 	char		*end;
 	unsigned long	 id;
+	bool		 fallback = false;
 
 	if (name != NULL && (strcmp(name, "root") == 0 || strcmp(name, "none") == 0))
 		return 1;
 	if (name == NULL) {
 		if ((pw = getpwnam(PRIVSEP_DEFAULT_USER)) == NULL) {
-			log_warn("there is no user %s: the tunnel runs as %s (create "
-			    "it with `useradd --system --no-create-home --shell "
-			    "/usr/sbin/nologin %s`)", PRIVSEP_DEFAULT_USER,
-			    PRIVSEP_FALLBACK_USER, PRIVSEP_DEFAULT_USER);
+			fallback = true;
 			pw = getpwnam(PRIVSEP_FALLBACK_USER);
 		}
 		if (pw == NULL) {
@@ -79,7 +77,19 @@ privsep_user(const char *name, uid_t *uid, gid_t *gid, char *err, size_t errlen)
 		return 1;
 	*uid = pw->pw_uid;
 	*gid = pw->pw_gid;
-	return 0;
+	return fallback ? 2 : 0;
+}
+
+void
+privsep_warn(int how, const char *name)
+{
+	if (how == 1)
+		log_warn("--privsep-user %s: the whole tunnel runs as root", name);
+	else if (how == 2)
+		log_warn("there is no user %s: the tunnel runs as %s (create it "
+		    "with `useradd --system --no-create-home --shell "
+		    "/usr/sbin/nologin %s`)", PRIVSEP_DEFAULT_USER,
+		    PRIVSEP_FALLBACK_USER, PRIVSEP_DEFAULT_USER);
 }
 
 int
@@ -271,12 +281,21 @@ privsep_request(const uint8_t *msg, int len, int fd)
 		    strerror(errno));
 }
 
+/* The main process passes on printable text only (a STATUS may quote
+ * the remote): control characters become blanks, lines stay lines. */
 static void
 privsep_notify(const char *text)
 {
 	uint8_t	msg[PRIVSEP_REQ_MAX];
+	char	clean[PRIVSEP_NOTIFY_MAX + 1];
+	size_t	i;
 
-	privsep_request(msg, privsep_build_notify(msg, sizeof(msg), text), -1);
+	snprintf(clean, sizeof(clean), "%s", text);
+	for (i = 0; clean[i] != '\0'; i++)
+		if (((unsigned char)clean[i] < 0x20 && clean[i] != '\n') ||
+		    clean[i] == 0x7f)
+			clean[i] = ' ';
+	privsep_request(msg, privsep_build_notify(msg, sizeof(msg), clean), -1);
 }
 
 void
@@ -555,7 +574,7 @@ struct privsep_parent {
 	int		 fd;		/* the channel to D */
 	pid_t		 d;		/* D, until reaped */
 	int		 dstatus;
-	pid_t		 opener;	/* the open in progress, or -1 */
+	pid_t		 opener;	/* the last open's child, or -1 */
 	uid_t		 uid;
 	gid_t		 gid;
 	sigset_t	 orig;		/* the mask before the split */
@@ -576,20 +595,10 @@ static void
 privsep_do_open(struct privsep_parent *m, const struct privsep_open *req,
     int reply)
 {
-	struct privsep_opened	res;
-	uint8_t			msg[PRIVSEP_OPENED_MAX];
-	int			len;
-	pid_t			pid;
+	pid_t	pid;
 
-	if (m->opener > 0) {
-		memset(&res, 0, sizeof(res));
-		res.result = PRIVSEP_RES_FAIL;
-		res.fail = TRANSPORT_F_CONNECT;
-		snprintf(res.err, sizeof(res.err), "another session is being opened");
-		if ((len = privsep_build_opened(msg, sizeof(msg), &res)) > 0)
-			(void)privsep_send(reply, msg, (size_t)len, NULL, 0);
-		return;
-	}
+	/* D opens one session at a time; the previous opener may still run
+	 * as the relay (or ssh's waiter) of a session D just let go. */
 	if ((pid = fork()) == -1) {
 		log_error("fork: %s", strerror(errno));
 		return;		/* D sees the end of the reply: a failed open */
@@ -753,7 +762,7 @@ privsep_split(uid_t uid, gid_t gid, struct fw *fw,
 	struct privsep_parent	m;
 	sigset_t		set;
 	int			sv[2], rc;
-	pid_t			pid;
+	pid_t			pid, mpid = getpid();
 
 	memset(&m, 0, sizeof(m));
 	m.h = h;
@@ -790,12 +799,19 @@ privsep_split(uid_t uid, gid_t gid, struct fw *fw,
 		(void)sigprocmask(SIG_SETMASK, &m.orig, NULL);
 		if (privsep_drop(uid, gid, err, errlen) != 0)
 			fatal("%s", err);
+		/* After the drop, which clears it: D does not outlive M. */
+		(void)prctl(PR_SET_PDEATHSIG, SIGTERM, 0, 0, 0);
+		if (getppid() != mpid)
+			fatal("the main process is gone");
 		privsep_fd = sv[1];
 		notify_relay(privsep_notify);
 		log_debug("the tunnel runs as uid %lu", (unsigned long)uid);
 		return 0;
 	}
 	close(sv[1]);
+	/* Orphans of ours (ssh after its opener was killed) are reaped
+	 * here too, not by init. */
+	(void)prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0);
 	/* The helper's channel is D's alone: its end removes the rules. */
 	fw_detach(fw);
 	if (h->parent != NULL)

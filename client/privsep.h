@@ -43,12 +43,15 @@ struct transport_abort;
 
 /*
  * Who runs the data path: name as given (--privsep-user), NULL for the
- * default (cshuttle, else nobody, with a warning).  1 when there is to
- * be no separation ("root", "none", uid 0); 0 with *uid and *gid; -1
- * with a reason in err (a named user that does not exist: a usage error).
+ * default (cshuttle, else nobody).  1 when there is to be no separation
+ * ("root", "none", uid 0); 0 with *uid and *gid; 2 likewise, but with
+ * the fallback user; -1 with a reason in err (a named user that does not
+ * exist: a usage error).  privsep_warn() says what 1 and 2 mean, once the
+ * log goes where it will (-D, --syslog).
  */
 int	privsep_user(const char *name, uid_t *uid, gid_t *gid, char *err,
 	    size_t errlen);
+void	privsep_warn(int how, const char *name);
 
 /* Become uid/gid for good: no groups, capabilities or new privileges.
  * 0, or -1 with a reason in err (the caller must not go on). */
