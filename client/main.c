@@ -11,7 +11,10 @@
  *   3. the firewall helper (sudo may ask for a password: ask before
  *      anything else happens on the terminal);
  *   4. the local listeners (their port names the nftables table), then
- *      the control socket `cshuttle status` reads (control.h);
+ *      the control socket `cshuttle status` reads (control.h); started
+ *      as root, the split here (privsep.h): what follows runs as the
+ *      privsep user, and this process stays root to open sessions, read
+ *      a reload's files and write the pid file for it;
  *   5. SSH + bootstrap + stub (blocking, bounded by ConnectTimeout; this
  *      first open may ask for passphrases and passwords, a reconnect
  *      for a password only);
@@ -285,6 +288,9 @@ main_privsep_open(void *arg, const struct privsep_open *req,
 	struct fw_config		*fc;
 	enum transport_fail		 fail = TRANSPORT_F_NONE;
 
+	/* This child may live on as the session's relay: the listeners
+	 * are none of its business. */
+	listen_close(&c->ls);
 	res->result = PRIVSEP_RES_FAIL;
 	if ((fc = calloc(1, sizeof(*fc))) == NULL) {
 		res->fail = TRANSPORT_F_CONNECT;
@@ -336,16 +342,6 @@ main_privsep_up(void *arg)
 	}
 	notify_send("READY=1");
 	daemon_ready();
-}
-
-/* The main process after the split: the listeners are D's alone (new
- * connections must never wait in a queue nobody reads). */
-static void
-main_privsep_parent(void *arg)
-{
-	struct client	*c = arg;
-
-	listen_close(&c->ls);
 }
 
 /* The main process: SIGHUP's files, read as root. */
@@ -788,7 +784,6 @@ main(int argc, char **argv)
 		ph.open = main_privsep_open;
 		ph.up = main_privsep_up;
 		ph.reload = main_privsep_reload;
-		ph.parent = main_privsep_parent;
 		ph.arg = &c;
 		r = privsep_split(ps_uid, ps_gid, c.fw, &ph, &up, err, sizeof(err));
 		if (r < 0) {

@@ -814,8 +814,6 @@ privsep_split(uid_t uid, gid_t gid, struct fw *fw,
 	(void)prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0);
 	/* The helper's channel is D's alone: its end removes the rules. */
 	fw_detach(fw);
-	if (h->parent != NULL)
-		h->parent(h->arg);
 	m.fd = sv[0];
 	m.d = pid;
 	rc = privsep_parent_main(&m);

@@ -67,8 +67,6 @@ struct privsep_hooks {
 	void	(*up)(void *arg);
 	/* RELOAD: read the options again, recording the files into f. */
 	void	(*reload)(void *arg, struct filecheck_files *f);
-	/* In M, right after the split: let go of D's descriptors. */
-	void	(*parent)(void *arg);
 	void	*arg;
 };
 
