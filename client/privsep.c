@@ -530,6 +530,8 @@ privsep_open_child(const struct privsep_hooks *h, const struct privsep_open *req
 
 	memset(&res, 0, sizeof(res));
 	t = h->open(h->arg, req, &res);
+	if (t == NULL && res.result == PRIVSEP_RES_OK)
+		res.result = PRIVSEP_RES_FAIL;
 	if (t != NULL) {
 		res.result = PRIVSEP_RES_OK;
 		res.peer = t->peer;
