@@ -35,6 +35,7 @@
 
 /* D's end of the channel; -1 in M and in runs without separation. */
 static int	privsep_fd = -1;
+static bool	privsep_fallback_said = true;
 
 /* ---- the user ---- */
 
@@ -80,16 +81,28 @@ privsep_user(const char *name, uid_t *uid, gid_t *gid, char *err, size_t errlen)
 	return fallback ? 2 : 0;
 }
 
+/* The fallback's warning waits for the first session (privsep_up()):
+ * a start that fails says one line, its error. */
 void
 privsep_warn(int how, const char *name)
 {
 	if (how == 1)
 		log_warn("--privsep-user %s: the whole tunnel runs as root", name);
 	else if (how == 2)
-		log_warn("there is no user %s: the tunnel runs as %s (create it "
-		    "with `useradd --system --no-create-home --shell "
-		    "/usr/sbin/nologin %s`)", PRIVSEP_DEFAULT_USER,
-		    PRIVSEP_FALLBACK_USER, PRIVSEP_DEFAULT_USER);
+		privsep_fallback_said = false;
+	else
+		privsep_fallback_said = true;
+}
+
+static void
+privsep_warn_fallback(void)
+{
+	if (privsep_fallback_said)
+		return;
+	privsep_fallback_said = true;
+	log_warn("there is no user %s: the tunnel runs as %s (create it with "
+	    "`useradd --system --no-create-home --shell /usr/sbin/nologin %s`)",
+	    PRIVSEP_DEFAULT_USER, PRIVSEP_FALLBACK_USER, PRIVSEP_DEFAULT_USER);
 }
 
 int
@@ -303,6 +316,7 @@ privsep_up(void)
 {
 	uint8_t	msg[PRIVSEP_HDR_LEN];
 
+	privsep_warn_fallback();
 	privsep_request(msg, privsep_build_simple(msg, sizeof(msg), PRIVSEP_UP), -1);
 }
 

@@ -46,8 +46,10 @@ struct transport_abort;
  * default (cshuttle, else nobody).  1 when there is to be no separation
  * ("root", "none", uid 0); 0 with *uid and *gid; 2 likewise, but with
  * the fallback user; -1 with a reason in err (a named user that does not
- * exist: a usage error).  privsep_warn() says what 1 and 2 mean, once the
- * log goes where it will (-D, --syslog).
+ * exist: a usage error).  privsep_warn() says what 1 means, once the log
+ * goes where it will (-D, --syslog); 2's warning waits for the first
+ * session to come up (privsep_up()), so that a start that fails still
+ * says one line.
  */
 int	privsep_user(const char *name, uid_t *uid, gid_t *gid, char *err,
 	    size_t errlen);
