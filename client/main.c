@@ -201,21 +201,14 @@ main_ready(void *arg, bool first, char *err, size_t errlen)
 	return fw_apply(c->fw, &c->fwcfg, err, errlen);
 }
 
+/* The tunnel works: the pid file, READY=1 and the -D parent's release,
+ * each of which says so.  In the main process of a split run too. */
 static void
-main_up(void *arg, bool first)
+main_announce(struct client *c)
 {
-	struct client	*c = arg;
-	char		 err[512];
+	char	err[512];
 
-	if (!first)
-		return;
 	c->up = true;
-	/* Split: the main process writes the pid file (its own pid) and
-	 * speaks to the service manager. */
-	if (privsep_active()) {
-		privsep_up();
-		return;
-	}
 	if (c->pidfile[0] != '\0') {
 		if (pidfile_write(c->pidfile, getpid(), err, sizeof(err)) == 0)
 			c->pid_written = true;
@@ -224,6 +217,22 @@ main_up(void *arg, bool first)
 	}
 	notify_send("READY=1");
 	daemon_ready();
+}
+
+static void
+main_up(void *arg, bool first)
+{
+	struct client	*c = arg;
+
+	if (!first)
+		return;
+	/* Split: the main process announces it, with its own pid. */
+	if (privsep_active()) {
+		c->up = true;
+		privsep_up();
+		return;
+	}
+	main_announce(c);
 }
 
 /* Main thread, before each reconnect: what the worker needs to know. */
@@ -330,18 +339,7 @@ main_privsep_open(void *arg, const struct privsep_open *req,
 static void
 main_privsep_up(void *arg)
 {
-	struct client	*c = arg;
-	char		 err[512];
-
-	c->up = true;
-	if (c->pidfile[0] != '\0') {
-		if (pidfile_write(c->pidfile, getpid(), err, sizeof(err)) == 0)
-			c->pid_written = true;
-		else
-			log_warn("%s", err);
-	}
-	notify_send("READY=1");
-	daemon_ready();
+	main_announce(arg);
 }
 
 /* The main process: SIGHUP's files, read as root. */
@@ -626,6 +624,7 @@ main(int argc, char **argv)
 	uid_t				 ps_uid = 0;
 	gid_t				 ps_gid = 0;
 	bool				 stuck = false, split = false, up;
+	bool				 broker = false;
 	int				 rc, r, ps_how = 0;
 
 	/* Before any other parsing: see main_firewall(). */
@@ -793,6 +792,7 @@ main(int argc, char **argv)
 		if (r >= PRIVSEP_SPLIT_M) {
 			rc = r - PRIVSEP_SPLIT_M;
 			c.up = up;
+			broker = true;
 			goto out_main;
 		}
 	}
@@ -872,8 +872,9 @@ out_main:
 	control_close(c.control);
 	if (c.pid_written)
 		pidfile_remove(c.pidfile, getpid());
-	/* A start that failed: the -D parent says why, with our code. */
-	if (!c.up && !(split && !privsep_active()))
+	/* A start that failed: the -D parent says why, with our code (the
+	 * tunnel's process, which knows the reason, has done so). */
+	if (!c.up && !broker)
 		daemon_failed(rc);
 	sshcfg_free(&cfg);
 	/* A worker that would not stop may still use what exit() tears

@@ -20,6 +20,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "buf.h"
 #include "exitcode.h"
 #include "fw.h"
 #include "log.h"
@@ -29,7 +30,9 @@
 #include "spawn.h"
 #include "transport.h"
 
-#define PRIVSEP_RELAY_BUF	(128 * 1024)	/* each way, in the relay */
+#define PRIVSEP_RELAY_BUF	(128 * 1024)	/* towards the remote, and each
+						 * read from it, in the relay */
+#define PRIVSEP_RELAY_DOWN_MAX	(64 * 1024 * 1024)	/* from the remote */
 #define PRIVSEP_SEND_TIMEOUT_MS	5000	/* M writing a reply D does not read */
 #define PRIVSEP_OPENED_MAX	1024	/* an OPENED message, with room */
 
@@ -441,32 +444,36 @@ privsep_reload_files(struct filecheck_files *f, char *err, size_t errlen)
 
 /*
  * Copy bytes between the libssh2 channel and D's socket until either
- * ends.  A write that would block is repeated with the same pointer and
- * length (transport.h), so the buffer towards the transport is only
- * compacted when no write is pending.
+ * ends.  Towards the remote, a write that would block is repeated with
+ * the same pointer and length (transport.h), so that buffer is only
+ * compacted when no write is pending.  From the remote, reading goes on
+ * while D does not read (into a buffer bounded by
+ * PRIVSEP_RELAY_DOWN_MAX): libssh2 takes the window adjustments a
+ * blocked write waits for from the same input, and D may be waiting for
+ * that write to finish before it reads again.  What the remote may send
+ * is bounded by the credit D granted anyway.
  */
 static void
 privsep_relay(struct transport *t, int s)
 {
-	uint8_t		*up, *down;	/* up: D -> remote; down: remote -> D */
-	size_t		 uoff = 0, ulen = 0, upend = 0, doff = 0, dlen = 0;
+	struct buf	 down;		/* remote -> D */
+	uint8_t		*up, *p;	/* D -> remote */
+	size_t		 uoff = 0, ulen = 0, upend = 0;
 	bool		 t_eof = false, s_eof = false, moved;
 	struct pollfd	 pfd[2];
 	uint32_t	 ev;
 	ssize_t		 n;
 
-	if ((up = malloc(PRIVSEP_RELAY_BUF)) == NULL ||
-	    (down = malloc(PRIVSEP_RELAY_BUF)) == NULL ||
-	    sock_set_nonblock(s) != 0)
-		return;
+	buf_init(&down, PRIVSEP_RELAY_DOWN_MAX);
+	if ((up = malloc(PRIVSEP_RELAY_BUF)) == NULL || sock_set_nonblock(s) != 0)
+		goto out;
 	for (;;) {
 		moved = false;
 		t->ops->service(t);
-		if (!t_eof && doff + dlen < PRIVSEP_RELAY_BUF) {
-			n = transport_read(t, down + doff + dlen,
-			    PRIVSEP_RELAY_BUF - doff - dlen);
+		if (!t_eof && (p = buf_reserve(&down, PRIVSEP_RELAY_BUF)) != NULL) {
+			n = transport_read(t, p, PRIVSEP_RELAY_BUF);
 			if (n > 0) {
-				dlen += (size_t)n;
+				buf_commit(&down, (size_t)n);
 				moved = true;
 			} else if (n == 0 || n == TRANSPORT_ERR) {
 				if (n == TRANSPORT_ERR)
@@ -474,18 +481,15 @@ privsep_relay(struct transport *t, int s)
 				t_eof = true;
 			}
 		}
-		if (dlen > 0) {
-			n = send(s, down + doff, dlen, MSG_NOSIGNAL);
+		if (buf_len(&down) > 0) {
+			n = send(s, buf_ptr(&down), buf_len(&down), MSG_NOSIGNAL);
 			if (n > 0) {
-				doff += (size_t)n;
-				dlen -= (size_t)n;
+				buf_consume(&down, (size_t)n);
 				moved = true;
 			} else if (n == -1 && errno != EAGAIN && errno != EINTR)
 				break;
 		}
-		if (dlen == 0)
-			doff = 0;
-		if (t_eof && dlen == 0)
+		if (t_eof && buf_len(&down) == 0)
 			break;
 		if (!s_eof && uoff + ulen < PRIVSEP_RELAY_BUF) {
 			n = recv(s, up + uoff + ulen, PRIVSEP_RELAY_BUF - uoff - ulen, 0);
@@ -520,14 +524,16 @@ privsep_relay(struct transport *t, int s)
 			continue;
 		ev = t->ops->events(t);
 		pfd[0].fd = t->ops->fd(t);
-		pfd[0].events = (short)(((ev & EV_READ) ? POLLIN : 0) |
-		    ((ev & EV_WRITE) ? POLLOUT : 0));
+		pfd[0].events = (short)(((ev & EV_READ) && buf_room(&down) >=
+		    PRIVSEP_RELAY_BUF ? POLLIN : 0) | ((ev & EV_WRITE) ? POLLOUT : 0));
 		pfd[1].fd = s;
-		pfd[1].events = (short)((!s_eof ? POLLIN : 0) | (dlen > 0 ? POLLOUT : 0));
+		pfd[1].events = (short)((!s_eof ? POLLIN : 0) |
+		    (buf_len(&down) > 0 ? POLLOUT : 0));
 		(void)poll(pfd, 2, 1000);
 	}
+ out:
 	free(up);
-	free(down);
+	buf_free(&down);
 }
 
 /* The child of M that opens one transport for D and hands it over. */
