@@ -272,6 +272,8 @@ reload_restart_keys(const struct options *was, const struct options *now)
 		keys[n++] = "allow-from";
 	if (!reload_str_equal(was->name, now->name))
 		keys[n++] = "name";
+	if (!reload_str_equal(was->privsep_user, now->privsep_user))
+		keys[n++] = "privsep-user";
 	for (i = 0; i < n; i++)
 		log_warn("needs a restart: %s", keys[i]);
 }
