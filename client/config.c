@@ -193,9 +193,9 @@ config_load(struct config *c, const char *path, const char *base, char *err,
     size_t errlen)
 {
 	char *full = NULL, *data = NULL, *slash, *dir = NULL, why[PATH_MAX + 128];
+	enum filecheck_step step;
 	size_t len = 0;
-	ssize_t r;
-	int fd = -1, ret = CSHUTTLE_EXIT_USAGE;
+	int ret = CSHUTTLE_EXIT_USAGE;
 
 	memset(c, 0, sizeof(*c));
 	if (*path == '\0') {
@@ -206,33 +206,16 @@ config_load(struct config *c, const char *path, const char *base, char *err,
 		ret = config_nomem(err, errlen);
 		goto out;
 	}
-	/* O_NONBLOCK: a FIFO must not hang start-up (it is refused below). */
-	if ((fd = open(full, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY)) == -1) {
-		config_fail(err, errlen, "%s: %s", path, strerror(errno));
+	/* Checked, and O_NONBLOCK: a FIFO must not hang start-up.  ssh-cmd
+	 * runs as this user: nobody else may choose it.  A longer file is
+	 * read one byte too far: config_parse() says so. */
+	if (filecheck_read(full, true, CONFIG_MAX_FILE, &data, &len, &step,
+	    why, sizeof(why)) != 0) {
+		if (step == FILECHECK_NOMEM)
+			ret = config_nomem(err, errlen);
+		else
+			config_fail(err, errlen, "%s: %s", path, why);
 		goto out;
-	}
-	/* ssh-cmd runs as this user: nobody else may choose it. */
-	if (filecheck_fd(fd, full, why, sizeof(why)) != 0) {
-		config_fail(err, errlen, "%s: %s", path, why);
-		goto out;
-	}
-	if ((data = malloc(CONFIG_MAX_FILE + 1)) == NULL) {
-		ret = config_nomem(err, errlen);
-		goto out;
-	}
-	for (;;) {
-		r = read(fd, data + len, CONFIG_MAX_FILE + 1 - len);
-		if (r == -1 && errno == EINTR)
-			continue;
-		if (r == -1) {
-			config_fail(err, errlen, "%s: %s", path, strerror(errno));
-			goto out;
-		}
-		if (r == 0)
-			break;
-		len += (size_t)r;
-		if (len > CONFIG_MAX_FILE)
-			break;		/* config_parse() says so */
 	}
 	if ((dir = strdup(full)) == NULL) {
 		ret = config_nomem(err, errlen);
@@ -247,8 +230,6 @@ config_load(struct config *c, const char *path, const char *base, char *err,
 		*slash = '\0';
 	ret = config_parse(c, path, dir, data, len, err, errlen);
  out:
-	if (fd != -1)
-		close(fd);
 	free(data);
 	free(full);
 	free(dir);

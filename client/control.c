@@ -62,6 +62,9 @@ struct control {
 	char			 path[sizeof(((struct sockaddr_un *)0)->sun_path)];
 	char			 name[CONTROL_NAME_MAX + 1];
 	int			 fd, lockfd;
+	uid_t			 owner;		/* who opened it: a root run's data
+						 * path runs as another user
+						 * (privsep.h), still root's */
 	dev_t			 dev;
 	ino_t			 ino;
 	struct ev_loop		*loop;
@@ -224,6 +227,7 @@ control_open(const char *name, struct control **out, char *err, size_t errlen)
 		    dir, name, CONTROL_SUFFIX);
 		goto out;
 	}
+	c->owner = geteuid();
 	snprintf(lock, sizeof(lock), "%s/%s.lock", dir, name);
 	if ((c->lockfd = open(lock, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600)) == -1) {
 		err_set(err, errlen, -1, "cannot open %s: %s", lock, strerror(errno));
@@ -445,9 +449,10 @@ control_client_cb(struct ev_loop *loop, struct ev_io *io, uint32_t revents)
 		control_client_events(cl);
 }
 
-/* This user, or root; nobody else, whatever the file's mode says. */
+/* The user who opened it, or root; nobody else, whatever the file's
+ * mode says. */
 static bool
-control_peer_ok(int fd, uid_t *uid)
+control_peer_ok(int fd, uid_t owner, uid_t *uid)
 {
 	struct ucred	cred;
 	socklen_t	len = sizeof(cred);
@@ -457,7 +462,7 @@ control_peer_ok(int fd, uid_t *uid)
 	    len != sizeof(cred))
 		return false;
 	*uid = cred.uid;
-	return cred.uid == geteuid() || cred.uid == 0;
+	return cred.uid == owner || cred.uid == 0;
 }
 
 static void
@@ -472,7 +477,7 @@ control_accept_cb(struct ev_loop *loop, struct ev_io *io, uint32_t revents)
 	for (i = 0; i < CONTROL_BACKLOG; i++) {
 		if ((fd = accept4(c->fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC)) == -1)
 			return;
-		if (!control_peer_ok(fd, &uid)) {
+		if (!control_peer_ok(fd, c->owner, &uid)) {
 			log_limited(&c->ll_peer, CONTROL_LOG_MS, LOG_LVL_WARN,
 			    "control: connection from uid %d refused", (int)uid);
 			close(fd);

@@ -51,4 +51,49 @@ int	filecheck_path(const char *path, char *why, size_t whylen);
  * checked too? */
 bool	filecheck_needed(void);
 
+/*
+ * Reading a whole file the user named, with the check above when `check`
+ * (then opened O_NONBLOCK: a FIFO is refused, not waited for).  At most
+ * max + 1 bytes are read, so that the caller can tell "too large".  0
+ * with *data (malloc'ed, NUL-terminated, *len bytes before the NUL), or
+ * -1 with the step that failed and its reason (strerror's text, or the
+ * check's) in why.
+ *
+ * A root run reads the files of a reload as root and hands them to its
+ * unprivileged side (privsep.h): filecheck_files_record() makes every
+ * later filecheck_read() of this thread remember what it read (or why
+ * it failed), and filecheck_files_serve() makes them answer from such a
+ * record alone, never touching the file system.  NULL ends either.
+ */
+enum filecheck_step {
+	FILECHECK_OK = 0,
+	FILECHECK_OPEN,		/* open() failed */
+	FILECHECK_CHECK,	/* the ownership rule refused it */
+	FILECHECK_READ,		/* read() failed */
+	FILECHECK_NOMEM,
+};
+
+struct filecheck_file {
+	char			*path;		/* as asked for */
+	enum filecheck_step	 step;
+	char			*why;		/* "" when step is FILECHECK_OK */
+	char			*data;		/* NULL unless FILECHECK_OK */
+	size_t			 len;
+};
+
+#define FILECHECK_FILES_MAX	64	/* files one reading may record */
+
+struct filecheck_files {
+	struct filecheck_file	 v[FILECHECK_FILES_MAX];
+	size_t			 n;
+	bool			 overflow;	/* more were read than recorded */
+};
+
+int	filecheck_read(const char *path, bool check, size_t max, char **data,
+	    size_t *len, enum filecheck_step *step, char *why, size_t whylen);
+void	filecheck_files_record(struct filecheck_files *f);
+void	filecheck_files_serve(const struct filecheck_files *f);
+/* Frees what the entries hold and empties f.  Accepts NULL. */
+void	filecheck_files_clear(struct filecheck_files *f);
+
 #endif

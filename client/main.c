@@ -11,7 +11,10 @@
  *   3. the firewall helper (sudo may ask for a password: ask before
  *      anything else happens on the terminal);
  *   4. the local listeners (their port names the nftables table), then
- *      the control socket `cshuttle status` reads (control.h);
+ *      the control socket `cshuttle status` reads (control.h); started
+ *      as root, the split here (privsep.h): what follows runs as the
+ *      privsep user, and this process stays root to open sessions, read
+ *      a reload's files and write the pid file for it;
  *   5. SSH + bootstrap + stub (blocking, bounded by ConnectTimeout; this
  *      first open may ask for passphrases and passwords, a reconnect
  *      for a password only);
@@ -53,6 +56,7 @@
 #include "notify.h"
 #include "options.h"
 #include "pidfile.h"
+#include "privsep.h"
 #include "reload.h"
 #include "resolve.h"
 #include "sshconfig.h"
@@ -192,14 +196,13 @@ main_ready(void *arg, bool first, char *err, size_t errlen)
 	return fw_apply(c->fw, &c->fwcfg, err, errlen);
 }
 
+/* The tunnel works: the pid file, READY=1 and the -D parent's release,
+ * each of which says so.  In the main process of a split run too. */
 static void
-main_up(void *arg, bool first)
+main_announce(struct client *c)
 {
-	struct client	*c = arg;
-	char		 err[512];
+	char	err[512];
 
-	if (!first)
-		return;
 	c->up = true;
 	if (c->pidfile[0] != '\0') {
 		if (pidfile_write(c->pidfile, getpid(), err, sizeof(err)) == 0)
@@ -209,6 +212,22 @@ main_up(void *arg, bool first)
 	}
 	notify_send("READY=1");
 	daemon_ready();
+}
+
+static void
+main_up(void *arg, bool first)
+{
+	struct client	*c = arg;
+
+	if (!first)
+		return;
+	/* Split: the main process announces it, with its own pid. */
+	if (privsep_active()) {
+		c->up = true;
+		privsep_up();
+		return;
+	}
+	main_announce(c);
 }
 
 /* Main thread, before each reconnect: what the worker needs to know. */
@@ -225,6 +244,117 @@ main_prepare(void *arg, struct supervise_job *job)
 	pthread_mutex_unlock(&c->mu);
 }
 
+/* The data path of a split run: the main process opens it (privsep.h). */
+static void
+main_privsep_connect(const struct supervise_job *job,
+    struct transport_abort *abort, struct supervise_result *r)
+{
+	struct privsep_open	 req;
+	struct privsep_opened	*res;
+
+	if ((res = calloc(1, sizeof(*res))) == NULL) {
+		r->fail = TRANSPORT_F_CONNECT;
+		snprintf(r->err, sizeof(r->err), "out of memory");
+		return;
+	}
+	memset(&req, 0, sizeof(req));
+	req.flags = PRIVSEP_OPEN_BATCH | PRIVSEP_OPEN_ASK_PASS |
+	    (job->check_exempt ? PRIVSEP_OPEN_CHECK : 0);
+	req.alive_interval_ms = (uint32_t)job->alive_interval_ms;
+	req.alive_timeout_ms = (uint32_t)job->alive_timeout_ms;
+	memcpy(req.exempt, job->exempt, sizeof(req.exempt));
+	req.nexempt = job->nexempt;
+	r->transport = privsep_open(&req, abort, res);
+	if (res->result == PRIVSEP_RES_EXEMPT) {
+		r->exempt_changed = true;
+		memcpy(r->exempt, res->exempt, sizeof(r->exempt));
+		r->nexempt = res->nexempt;
+	} else if (r->transport == NULL) {
+		r->fail = (enum transport_fail)res->fail;
+		snprintf(r->err, sizeof(r->err), "%s", res->err);
+	}
+	free(res);
+}
+
+/*
+ * In a child of the main process, as root (privsep.h): what
+ * main_connect() does for a reconnect, or main() for the first open
+ * (then with the exemptions the new session needs computed here, where
+ * the ssh configuration can be read).
+ */
+static struct transport *
+main_privsep_open(void *arg, const struct privsep_open *req,
+    struct privsep_opened *res)
+{
+	struct client			*c = arg;
+	struct transport_open_opts	 opts;
+	struct transport		*t;
+	struct fw_config		*fc;
+	enum transport_fail		 fail = TRANSPORT_F_NONE;
+
+	/* This child may live on as the session's relay: the listeners
+	 * are none of its business. */
+	listen_close(&c->ls);
+	res->result = PRIVSEP_RES_FAIL;
+	if ((fc = calloc(1, sizeof(*fc))) == NULL) {
+		res->fail = TRANSPORT_F_CONNECT;
+		snprintf(res->err, sizeof(res->err), "out of memory");
+		return NULL;
+	}
+	memcpy(fc->exempt, req->exempt, sizeof(fc->exempt));
+	fc->nexempt = req->nexempt;
+	if ((req->flags & PRIVSEP_OPEN_CHECK) != 0) {
+		exempt_ssh(fc, NULL, c->cfg, c->boot->ssh_config, true);
+		if (fc->nexempt != req->nexempt) {
+			res->result = PRIVSEP_RES_EXEMPT;
+			memcpy(res->exempt, fc->exempt, sizeof(res->exempt));
+			res->nexempt = fc->nexempt;
+			free(fc);
+			return NULL;
+		}
+	}
+	memset(&opts, 0, sizeof(opts));
+	opts.alive_interval_ms = (int)req->alive_interval_ms;
+	opts.alive_timeout_ms = (int)req->alive_timeout_ms;
+	opts.batch = (req->flags & PRIVSEP_OPEN_BATCH) != 0;
+	opts.ask_password = (req->flags & PRIVSEP_OPEN_ASK_PASS) != 0;
+	t = main_transport(c->boot, c->cfg, &opts, &fail, res->err,
+	    sizeof(res->err));
+	res->fail = (int)fail;
+	if (t != NULL && !opts.batch) {
+		exempt_ssh(fc, t, c->cfg, c->boot->ssh_config, false);
+		memcpy(res->exempt, fc->exempt, sizeof(res->exempt));
+		res->nexempt = fc->nexempt;
+	}
+	free(fc);
+	return t;
+}
+
+/* The main process: D's first session is up. */
+static void
+main_privsep_up(void *arg)
+{
+	main_announce(arg);
+}
+
+/* The main process: SIGHUP's files, read as root. */
+static void
+main_privsep_reload(void *arg, struct filecheck_files *f)
+{
+	struct client	*c = arg;
+	struct options	*o;
+	char		 err[RELOAD_ERR_MAX];
+
+	if ((o = calloc(1, sizeof(*o))) == NULL)
+		return;
+	filecheck_files_record(f);
+	/* Its verdict is D's to find again from the same files. */
+	(void)options_parse(o, c->reload.argc, c->reload.argv, err, sizeof(err));
+	filecheck_files_record(NULL);
+	options_free(o);
+	free(o);
+}
+
 /*
  * Worker thread: open the next session's transport.  Only what never
  * changes after start-up is read here (c->boot, c->cfg); the rest
@@ -238,6 +368,10 @@ main_connect(void *arg, const struct supervise_job *job,
 	struct transport_open_opts	 opts;
 	struct fw_config		*fc;
 
+	if (privsep_active()) {
+		main_privsep_connect(job, abort, r);
+		return;
+	}
 	/*
 	 * The server may resolve to another address now.  Rules that
 	 * redirect it would send our own SSH connection into the tunnel
@@ -485,8 +619,14 @@ main(int argc, char **argv)
 	enum tunnel_end			 end;
 	char				 err[1024], self[PATH_MAX];
 	char				 name[CONTROL_NAME_MAX + 1];
-	bool				 stuck = false;
-	int				 rc, r;
+	struct privsep_hooks		 ph;
+	struct privsep_open		 preq;
+	struct privsep_opened		 pres;
+	uid_t				 ps_uid = 0;
+	gid_t				 ps_gid = 0;
+	bool				 stuck = false, split = false, up;
+	bool				 broker = false;
+	int				 rc, r, ps_how = 0;
 
 	/* Before any other parsing: see main_firewall(). */
 	if (argc >= 2 && strcmp(argv[1], "--firewall") == 0)
@@ -552,6 +692,18 @@ main(int argc, char **argv)
 		free(o);
 		return rc;
 	}
+	/* Root runs the data path as another user (privsep.h). */
+	if (geteuid() == 0) {
+		r = privsep_user(o->privsep_user, &ps_uid, &ps_gid, err, sizeof(err));
+		if (r < 0) {
+			fprintf(stderr, "cshuttle: %s (see cshuttle --help)\n", err);
+			options_free(o);
+			free(o);
+			return CSHUTTLE_EXIT_USAGE;
+		}
+		ps_how = r;
+		split = r == 0 || r == 2;
+	}
 	if (o->remote_password != NULL && o->remote_password_argv)
 		log_warn("the password in -r is visible to other users (ps): use a key, "
 		    "or leave it out to be asked for it");
@@ -591,6 +743,7 @@ main(int argc, char **argv)
 	/* -D implies --syslog: its stderr is /dev/null now. */
 	if (o->syslog || o->daemon)
 		log_use_syslog(true);
+	privsep_warn(ps_how, o->privsep_user);
 	(void)notify_init();
 	signal(SIGPIPE, SIG_IGN);
 	main_raise_nofile();
@@ -632,10 +785,40 @@ main(int argc, char **argv)
 	if (r != 0)
 		log_warn("%s: `cshuttle status` will not see this tunnel", err);
 	c.fwcfg.block_leaks = !o->no_block_leaks;
+	/* Everything that needs root at start exists: split here. */
+	if (split) {
+		memset(&ph, 0, sizeof(ph));
+		ph.open = main_privsep_open;
+		ph.up = main_privsep_up;
+		ph.reload = main_privsep_reload;
+		ph.arg = &c;
+		r = privsep_split(ps_uid, ps_gid, c.fw, &ph, &up, err, sizeof(err));
+		if (r < 0) {
+			log_error("%s", err);
+			goto out;
+		}
+		if (r >= PRIVSEP_SPLIT_M) {
+			rc = r - PRIVSEP_SPLIT_M;
+			c.up = up;
+			broker = true;
+			goto out_main;
+		}
+	}
 	memset(&opts, 0, sizeof(opts));
 	opts.alive_interval_ms = o->alive_interval_ms;
 	opts.alive_timeout_ms = o->alive_timeout_ms;
-	if ((t = main_transport(o, &cfg, &opts, &fail, err, sizeof(err))) == NULL) {
+	if (split) {
+		memset(&preq, 0, sizeof(preq));
+		preq.alive_interval_ms = (uint32_t)o->alive_interval_ms;
+		preq.alive_timeout_ms = (uint32_t)o->alive_timeout_ms;
+		memcpy(preq.exempt, c.fwcfg.exempt, sizeof(preq.exempt));
+		preq.nexempt = c.fwcfg.nexempt;
+		t = privsep_open(&preq, NULL, &pres);
+		fail = (enum transport_fail)pres.fail;
+		snprintf(err, sizeof(err), "%s", pres.err);
+	} else
+		t = main_transport(o, &cfg, &opts, &fail, err, sizeof(err));
+	if (t == NULL) {
 		log_error("%s", err);
 		if (fail == TRANSPORT_F_AUTH || fail == TRANSPORT_F_HOSTKEY)
 			rc = CSHUTTLE_EXIT_REFUSED;
@@ -644,7 +827,12 @@ main(int argc, char **argv)
 
 	main_fwcfg(&c, o);
 	c.fwcfg.subnets = &o->subnets;
-	exempt_ssh(&c.fwcfg, t, &cfg, o->ssh_config, false);
+	if (split) {
+		/* Worked out where the ssh configuration can be read. */
+		memcpy(c.fwcfg.exempt, pres.exempt, sizeof(c.fwcfg.exempt));
+		c.fwcfg.nexempt = pres.nexempt;
+	} else
+		exempt_ssh(&c.fwcfg, t, &cfg, o->ssh_config, false);
 	if (c.fwcfg.prerouting)
 		main_gateway(&c, o);
 
@@ -683,6 +871,7 @@ main(int argc, char **argv)
 out:
 	if (c.up)
 		notify_send("STOPPING=1");
+out_main:
 	/* Rules first: once the helper is gone nothing is redirected to
 	 * listeners that are about to close. */
 	fw_stop(c.fw);
@@ -693,8 +882,9 @@ out:
 	control_close(c.control);
 	if (c.pid_written)
 		pidfile_remove(c.pidfile, getpid());
-	/* A start that failed: the -D parent says why, with our code. */
-	if (!c.up)
+	/* A start that failed: the -D parent says why, with our code (the
+	 * tunnel's process, which knows the reason, has done so). */
+	if (!c.up && !broker)
 		daemon_failed(rc);
 	sshcfg_free(&cfg);
 	/* A worker that would not stop may still use what exit() tears

@@ -29,6 +29,7 @@ static struct {
 	struct sockaddr_un	addr;
 	socklen_t		addrlen;
 	int			watchdog_ms;
+	void			(*relay)(const char *msg);
 } notify = { .fd = -1 };
 
 /* Decimal digits only, no sign or blanks: what systemd writes. */
@@ -147,13 +148,21 @@ notify_send(const char *fmt, ...)
 		log_debug("notify: out of memory");
 		goto out;
 	}
-	if (sendto(notify.fd, msg, (size_t)n, MSG_NOSIGNAL,
+	if (notify.relay != NULL)
+		notify.relay(msg);
+	else if (sendto(notify.fd, msg, (size_t)n, MSG_NOSIGNAL,
 	    (struct sockaddr *)&notify.addr, notify.addrlen) != (ssize_t)n)
 		log_debug("notify: %s: %s", notify.addr.sun_path[0] != '\0' ?
 		    notify.addr.sun_path : "abstract socket", strerror(errno));
  out:
 	free(msg);
 	errno = saved;
+}
+
+void
+notify_relay(void (*fn)(const char *msg))
+{
+	notify.relay = fn;
 }
 
 int

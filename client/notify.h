@@ -50,4 +50,13 @@ void	notify_send(const char *fmt, ...)
  */
 int	notify_watchdog_ms(void);
 
+/*
+ * The unprivileged side of a root run (privsep.h) is not the service's
+ * main process: from then on notify_send() hands each formatted message
+ * to fn, which passes it to the main process, instead of sending it.
+ * The watchdog interval stays the one notify_init() computed in the main
+ * process before the split.
+ */
+void	notify_relay(void (*fn)(const char *msg));
+
 #endif

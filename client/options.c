@@ -56,6 +56,7 @@ static const struct option options_long[] = {
 	{ "config",		required_argument,	NULL, OPTIONS_OPT_CONFIG },
 	{ "user",		required_argument,	NULL, OPTIONS_OPT_USER },
 	{ "group",		required_argument,	NULL, OPTIONS_OPT_GROUP },
+	{ "privsep-user",	required_argument,	NULL, OPTIONS_OPT_PRIVSEP_USER },
 	{ "host-wide",		no_argument,		NULL, OPTIONS_OPT_HOST_WIDE },
 	{ "allow-from",		required_argument,	NULL, OPTIONS_OPT_ALLOW_FROM },
 	{ "sudoers",		no_argument,		NULL, OPTIONS_OPT_SUDOERS },
@@ -632,6 +633,9 @@ options_apply(struct options *o, struct options_state *st, int opt,
 		return options_account(&o->user, "--user", arg, err, errlen);
 	case OPTIONS_OPT_GROUP:
 		return options_account(&o->group, "--group", arg, err, errlen);
+	case OPTIONS_OPT_PRIVSEP_USER:
+		return options_account(&o->privsep_user, "--privsep-user", arg,
+		    err, errlen);
 	case OPTIONS_OPT_ALLOW_FROM:
 		return options_allow_from(o, arg, err, errlen);
 	case OPTIONS_OPT_NAME:
@@ -1038,6 +1042,7 @@ options_free(struct options *o)
 	free(o->pidfile);
 	free(o->config);
 	free(o->user);
+	free(o->privsep_user);
 	free(o->group);
 	free(o->sudoers_user);
 	for (i = 0; i < o->ndns_domains; i++)

@@ -130,6 +130,9 @@ struct options {
 	char		*group;		/* --group GROUP: likewise */
 	bool		 host_wide;	/* --host-wide: every local user's
 					 * traffic (root's default) */
+	char		*privsep_user;	/* --privsep-user USER: who runs the
+					 * data path of a root run (privsep.h);
+					 * NULL: "cshuttle", else "nobody" */
 	bool		 daemon;	/* -D: detach once the tunnel is up */
 	char		*pidfile;	/* --pidfile FILE (absolute), NULL without */
 	bool		 syslog;	/* --syslog (-D does not set it here) */

@@ -72,46 +72,33 @@ static int
 options_args_read(const char *what, const char *path, char **out,
     char *err, size_t errlen)
 {
-	bool check = filecheck_needed();
+	enum filecheck_step step;
 	char *data = NULL, why[PATH_MAX + 128];
 	size_t len = 0;
-	ssize_t r;
-	int fd = -1, ret = CSHUTTLE_EXIT_USAGE;
+	int ret = CSHUTTLE_EXIT_USAGE;
 
 	*out = NULL;
 	/* O_NONBLOCK only where a FIFO is refused anyway: a user may well
 	 * hand his own cshuttle an @<(...) pipe. */
-	if ((fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY |
-	    (check ? O_NONBLOCK : 0))) == -1) {
-		options_fail(err, errlen, "cannot open %s \"%s\": %s", what,
-		    path, strerror(errno));
-		goto out;
-	}
-	if (check && filecheck_fd(fd, path, why, sizeof(why)) != 0) {
-		options_fail(err, errlen, "%s \"%s\": %s", what, path, why);
-		goto out;
-	}
-	if ((data = malloc(OPTIONS_ARGS_MAX_FILE + 1)) == NULL) {
-		ret = options_nomem(err, errlen);
-		goto out;
-	}
-	for (;;) {
-		r = read(fd, data + len, OPTIONS_ARGS_MAX_FILE + 1 - len);
-		if (r == -1 && errno == EINTR)
-			continue;
-		if (r == -1) {
+	if (filecheck_read(path, filecheck_needed(), OPTIONS_ARGS_MAX_FILE,
+	    &data, &len, &step, why, sizeof(why)) != 0) {
+		if (step == FILECHECK_NOMEM)
+			ret = options_nomem(err, errlen);
+		else if (step == FILECHECK_OPEN)
+			options_fail(err, errlen, "cannot open %s \"%s\": %s",
+			    what, path, why);
+		else if (step == FILECHECK_CHECK)
+			options_fail(err, errlen, "%s \"%s\": %s", what, path,
+			    why);
+		else
 			options_fail(err, errlen, "cannot read %s \"%s\": %s",
-			    what, path, strerror(errno));
-			goto out;
-		}
-		if (r == 0)
-			break;
-		len += (size_t)r;
-		if (len > OPTIONS_ARGS_MAX_FILE) {
-			options_fail(err, errlen, "%s \"%s\" is larger than %d "
-			    "bytes", what, path, OPTIONS_ARGS_MAX_FILE);
-			goto out;
-		}
+			    what, path, why);
+		goto out;
+	}
+	if (len > OPTIONS_ARGS_MAX_FILE) {
+		options_fail(err, errlen, "%s \"%s\" is larger than %d "
+		    "bytes", what, path, OPTIONS_ARGS_MAX_FILE);
+		goto out;
 	}
 	if (memchr(data, '\0', len) != NULL) {
 		options_fail(err, errlen, "%s \"%s\" contains a NUL byte",
@@ -123,8 +110,6 @@ options_args_read(const char *what, const char *path, char **out,
 	data = NULL;	/* transferred */
 	ret = 0;
  out:
-	if (fd != -1)
-		close(fd);
 	free(data);
 	return ret;
 }

@@ -60,6 +60,7 @@ static const struct options_config_key {
 	{ "syslog",		OPTIONS_OPT_SYSLOG,		OPTIONS_CONFIG_BOOL },
 	{ "user",		OPTIONS_OPT_USER,		OPTIONS_CONFIG_ONE },
 	{ "group",		OPTIONS_OPT_GROUP,		OPTIONS_CONFIG_ONE },
+	{ "privsep-user",	OPTIONS_OPT_PRIVSEP_USER,	OPTIONS_CONFIG_ONE },
 	{ "host-wide",		OPTIONS_OPT_HOST_WIDE,		OPTIONS_CONFIG_BOOL },
 	{ "allow-from",		OPTIONS_OPT_ALLOW_FROM,		OPTIONS_CONFIG_LIST },
 	{ "verbose",		'v',				OPTIONS_CONFIG_LEVEL },

@@ -19,6 +19,7 @@
 #include "log.h"
 #include "notify.h"
 #include "options.h"
+#include "privsep.h"
 #include "proto.h"
 #include "reload.h"
 #include "resolve.h"
@@ -57,16 +58,36 @@ reload_fd(const struct reload *r)
 static void
 reload_main(void *arg)
 {
-	struct reload	*r = arg;
-	struct options	*o;
-	int		 rc;
+	struct reload		*r = arg;
+	struct options		*o;
+	struct filecheck_files	*f = NULL;
+	int			 rc;
 
 	if ((o = calloc(1, sizeof(*o))) == NULL) {
 		snprintf(r->err, sizeof(r->err), "out of memory");
 		return;
 	}
-	if ((rc = options_parse(o, r->argc, r->argv, r->err, sizeof(r->err))) !=
-	    CSHUTTLE_EXIT_OK ||
+	/* The data path of a root run reads no file itself: the main
+	 * process reads them as root, this thread parses what it sent. */
+	if (privsep_active()) {
+		if ((f = calloc(1, sizeof(*f))) == NULL ||
+		    privsep_reload_files(f, r->err, sizeof(r->err)) != 0) {
+			if (f == NULL)
+				snprintf(r->err, sizeof(r->err), "out of memory");
+			filecheck_files_clear(f);
+			free(f);
+			free(o);
+			return;
+		}
+		filecheck_files_serve(f);
+	}
+	rc = options_parse(o, r->argc, r->argv, r->err, sizeof(r->err));
+	if (f != NULL) {
+		filecheck_files_serve(NULL);
+		filecheck_files_clear(f);
+		free(f);
+	}
+	if (rc != CSHUTTLE_EXIT_OK ||
 	    (rc = resolve_options(o, &r->cancel, r->err, sizeof(r->err))) !=
 	    CSHUTTLE_EXIT_OK) {
 		options_free(o);
@@ -256,6 +277,8 @@ reload_restart_keys(const struct options *was, const struct options *now)
 		keys[n++] = "max-streams";
 	if (was->buffer_budget != now->buffer_budget)
 		keys[n++] = "buffer-budget";
+	if (!reload_str_equal(was->privsep_user, now->privsep_user))
+		keys[n++] = "privsep-user";
 	for (i = 0; i < n; i++)
 		log_warn("needs a restart: %s", keys[i]);
 }

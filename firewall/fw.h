@@ -156,6 +156,13 @@ uint32_t   fw_mark_for_port(uint16_t port);
 int	   fw_mark_socket(struct fw *fw, int fd);
 /* Descriptor that becomes readable if the helper dies (for the event loop). */
 int	   fw_fd(const struct fw *fw);
+/*
+ * Close this process's end of the helper's channel, leaving the helper
+ * to the process that still has it (the unprivileged side of a root
+ * run, client/privsep.h): the rules go when that one's copy closes.
+ * fw_stop() afterwards only waits for the helper.
+ */
+void	   fw_detach(struct fw *fw);
 /* Remove the rules, end the helper and wait for it.  Accepts NULL. */
 void	   fw_stop(struct fw *fw);
 

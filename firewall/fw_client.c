@@ -434,6 +434,15 @@ fw_fd(const struct fw *fw)
 }
 
 void
+fw_detach(struct fw *fw)
+{
+	if (fw != NULL && fw->fd >= 0) {
+		close(fw->fd);
+		fw->fd = -1;
+	}
+}
+
+void
 fw_stop(struct fw *fw)
 {
 	if (fw == NULL)

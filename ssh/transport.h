@@ -145,6 +145,21 @@ struct transport *transport_cmd_open(const char *cmd, const char *remote,
 	    const char *config_file, const struct transport_open_opts *opts,
 	    enum transport_fail *fail, char *err, size_t errlen);
 
+/*
+ * A root run opens transports in a privileged process and hands them to
+ * its unprivileged side (client/privsep.h).  transport_cmd_release()
+ * takes a command transport apart: its socket, its stderr pipe and the
+ * command's pid become the caller's, and t is freed; -1 (t untouched)
+ * when t is not a command transport.  transport_cmd_adopt() wraps a
+ * socket carrying the stub's byte stream (and optionally the stderr pipe
+ * of the command behind it, relayed to the log) in a transport that owns
+ * both; `name` is the transport's name ("libssh2", "ssh command"), a
+ * string that outlives it.  NULL when out of memory (the descriptors are
+ * then still the caller's).
+ */
+int	transport_cmd_release(struct transport *t, int *fd, int *errfd, pid_t *pid);
+struct transport *transport_cmd_adopt(int fd, int errfd, const char *name);
+
 static inline ssize_t transport_read(struct transport *t, void *b, size_t n) { return t->ops->read(t, b, n); }
 static inline ssize_t transport_write(struct transport *t, const void *b, size_t n) { return t->ops->write(t, b, n); }
 static inline const char *transport_error(struct transport *t) { return t->errbuf; }

@@ -524,3 +524,35 @@ fail:
 	tcmd_free(c ? &c->base : NULL);
 	return NULL;
 }
+
+int
+transport_cmd_release(struct transport *t, int *fd, int *errfd, pid_t *pid)
+{
+	struct tcmd	*c = (struct tcmd *)t;
+
+	if (t == NULL || t->ops != &tcmd_ops)
+		return -1;
+	*fd = c->fd;
+	*errfd = c->errfd;
+	*pid = c->pid;
+	remote_lines_flush(&c->rs.err);
+	free(c);
+	return 0;
+}
+
+struct transport *
+transport_cmd_adopt(int fd, int errfd, const char *name)
+{
+	struct tcmd	*c;
+
+	if ((c = calloc(1, sizeof(*c))) == NULL)
+		return NULL;
+	c->base.ops = &tcmd_ops;
+	c->base.name = name;
+	c->fd = fd;
+	c->errfd = errfd;
+	c->pid = -1;	/* not ours: whoever started it waits for it */
+	snprintf(c->name, sizeof(c->name), "%s", name);
+	bootstrap_remote_init(&c->rs);
+	return &c->base;
+}

@@ -62,6 +62,7 @@ test_usage_text(void **state)
 		{ "--buffer-budget", "--buffer-budget=8M" },
 		{ "--config", NULL },		/* test_always_on, test_config */
 		{ "--name", "--name=office" },
+		{ "--privsep-user", "--privsep-user=nobody" },
 	};
 	static const char *const groups[] = {
 		"\nWhich traffic:\n", "\nListening and serving a LAN:\n",
