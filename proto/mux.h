@@ -49,7 +49,7 @@ struct mux_ops {
 	/* Stub: an OPEN arrived.  Return a connecting socket (non-blocking,
 	 * connect() already called) or -errno to refuse. */
 	int	(*open)(struct mux *, const struct proto_open *);
-	/* Client: the HELLO of the peer arrived and was accepted. */
+	/* The HELLO of the peer arrived and was accepted. */
 	void	(*hello)(struct mux *, const struct proto_hello *);
 	/* A PONG arrived. */
 	void	(*pong)(struct mux *, const uint8_t data[8]);
@@ -64,6 +64,13 @@ struct mux_ops {
 	 * here.  NULL: DNS frames end the session.
 	 */
 	void	(*dns)(struct mux *m, const struct proto_frame *f, void *arg);
+	/*
+	 * Client: the stub's ROUTES arrived (once per session; checked by
+	 * proto_parse, read with proto_route_get).  Sent the wrong way, twice
+	 * or without PROTO_FEAT_ROUTES in both HELLOs it ends the session
+	 * instead.  NULL: the frame is ignored.
+	 */
+	void	(*routes)(struct mux *m, const struct proto_frame *f);
 };
 
 /* What mux_stats() reports (cheap: counters kept as they change). */
@@ -118,6 +125,11 @@ void	 mux_send_error(struct mux *m, const char *text);
 int	 mux_send_dns(struct mux *m, uint8_t type, uint32_t id, const void *payload,
 	    size_t len);
 int	 mux_send_dns_config(struct mux *m, const struct addr *s, size_t n);
+/* Stub: queue ROUTES with n entries (see proto_put_routes).  0, or -1
+ * when PROTO_FEAT_ROUTES is not in both HELLOs, the entries are invalid
+ * or the link queue is full. */
+int	 mux_send_routes(struct mux *m, const struct addr *net, const uint8_t *prefix,
+	    size_t n);
 
 /* Link input: read into the space, then commit.  mux_in_commit returns
  * 0, or -1 when the session must end (reason in mux_error()). */

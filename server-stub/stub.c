@@ -5,8 +5,9 @@
  * Uploaded by the client and started by the bootstrap script with its own
  * path as argv[1]; it unlinks that file first so nothing stays on the
  * remote host.  It speaks the mux protocol on stdin/stdout and opens the
- * TCP connections the client asks for, and forwards its DNS queries to the
- * remote's nameservers (stub_dns.c).  One epoll loop, libc only,
+ * TCP connections the client asks for, forwards its DNS queries to the
+ * remote's nameservers (stub_dns.c) and reports the remote's routes
+ * (stub_routes.c).  One epoll loop, libc only,
  * statically linked.  stderr is the SSH channel's stderr: the client logs
  * what appears there as "remote: ...".
  *
@@ -35,6 +36,7 @@
 #include "log.h"
 #include "mux.h"
 #include "stub_dns.h"
+#include "stub_routes.h"
 
 #define STUB_SWEEP_MS	1000
 #define STUB_PIPE_SIZE	(1024 * 1024)	/* = the default pipe-max-size */
@@ -73,8 +75,17 @@ stub_open(struct mux *m, const struct proto_open *o)
 	return fd;
 }
 
+/* The client's HELLO: report our routes when it wants them (-N). */
+static void
+stub_hello(struct mux *m, const struct proto_hello *h)
+{
+	if (mux_feature(m, PROTO_FEAT_ROUTES) && stub_routes_send(m) != 0)
+		log_error("cannot send the routes");
+}
+
 static const struct mux_ops stub_mux_ops = {
 	.open = stub_open,
+	.hello = stub_hello,
 	.dns = stub_dns_frame,
 };
 
