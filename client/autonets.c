@@ -160,37 +160,52 @@ autonets_log(const struct autonets *an)
 	log_info("%s", line);
 }
 
+/* Does the last merge's choice differ from the one in place? */
+static bool
+autonets_changed(const struct autonets *an)
+{
+	size_t	i;
+
+	if (an->nnext != an->nused)
+		return true;
+	for (i = 0; i < an->nnext; i++)
+		if (!autonets_same(&an->next[i], &an->used[i]))
+			return true;
+	return false;
+}
+
 const struct subnet_list *
 autonets_merge(struct autonets *an, const struct subnet_list *user,
     const struct addr *avoid, size_t navoid, bool ipv6, bool *changed)
 {
 	struct subnet_list	*l = &an->merged[!an->cur];
-	struct subnet		 used[PROTO_ROUTES_MAX];
-	size_t			 n, i;
+	size_t			 i;
 
-	n = autonets_filter(an->got, an->ngot, user, avoid, navoid, an->own, an->nown,
-	    ipv6, used, PROTO_ROUTES_MAX);
+	an->nnext = autonets_filter(an->got, an->ngot, user, avoid, navoid, an->own,
+	    an->nown, ipv6, an->next, PROTO_ROUTES_MAX);
 	subnet_list_free(l);
 	memset(l, 0, sizeof(*l));
 	if (subnet_list_copy(l, user) != 0)
 		return NULL;
-	for (i = 0; i < n; i++)
-		if (subnet_list_add(l, &used[i]) != 0)
+	for (i = 0; i < an->nnext; i++)
+		if (subnet_list_add(l, &an->next[i]) != 0)
 			return NULL;
-	*changed = n != an->nused || memcmp(used, an->used, n * sizeof(used[0])) != 0;
-	if (*changed || !an->logged) {
-		memcpy(an->used, used, n * sizeof(used[0]));
-		an->nused = n;
-		an->logged = true;
-		autonets_log(an);
-	}
+	*changed = autonets_changed(an);
 	return l;
 }
 
 void
 autonets_commit(struct autonets *an)
 {
+	bool	changed = autonets_changed(an);
+
 	an->cur = !an->cur;
+	memcpy(an->used, an->next, an->nnext * sizeof(an->next[0]));
+	an->nused = an->nnext;
+	if (changed || !an->logged) {
+		an->logged = true;
+		autonets_log(an);
+	}
 }
 
 void

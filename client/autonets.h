@@ -30,9 +30,11 @@ struct autonets {
 	struct subnet		 own[AUTONETS_MAX_OWN];	/* our networks, read
 							 * at that report */
 	size_t			 nown;
-	struct subnet		 used[PROTO_ROUTES_MAX];	/* the last merge's choice */
+	struct subnet		 used[PROTO_ROUTES_MAX];	/* the choice in place */
 	size_t			 nused;
-	bool			 logged;	/* nused has been logged */
+	struct subnet		 next[PROTO_ROUTES_MAX];	/* the last merge's */
+	size_t			 nnext;
+	bool			 logged;	/* a choice has been logged */
 	/* The user's subnets with the chosen ones: merged[cur] is what the
 	 * rules in place point to, the other one is built next. */
 	struct subnet_list	 merged[2];
@@ -57,9 +59,9 @@ void	autonets_report(struct autonets *an, const struct proto_frame *f);
 /*
  * The user's subnets plus the chosen networks, for fw_config.subnets,
  * in the spare list; *changed says whether the choice differs from the
- * last merge (it is logged at info level then, "auto-nets: ...").  NULL
- * when out of memory.  Once the rules using it are in place,
- * autonets_commit() makes it the current one.
+ * one in place.  NULL when out of memory.  Once the rules using it are in
+ * place, autonets_commit() makes it the current one, and logs the choice
+ * at info level ("auto-nets: ...") the first time and when it changed.
  */
 const struct subnet_list *autonets_merge(struct autonets *an,
 	    const struct subnet_list *user, const struct addr *avoid, size_t navoid,

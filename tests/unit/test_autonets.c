@@ -122,6 +122,17 @@ test_merge(void **state)
 	l = autonets_merge(an, &user, NULL, 0, true, &changed);
 	assert_false(changed);
 	autonets_commit(an);
+	assert_int_equal(an->nused, 2);
+
+	/* A merge that is not committed (the rules failed) changes nothing
+	 * in place: the next one compares with what is. */
+	an->ngot = 1;
+	l = autonets_merge(an, &user, NULL, 0, true, &changed);
+	assert_true(changed);
+	an->ngot = 2;
+	l = autonets_merge(an, &user, NULL, 0, true, &changed);
+	assert_false(changed);
+	assert_int_equal(an->nused, 2);
 
 	/* A new report replaces the last one. */
 	an->ngot = 1;
