@@ -21,6 +21,7 @@
 #include "options.h"
 #include "reload.h"
 
+struct autonets;
 struct control;
 struct dns_local;
 struct sshcfg;
@@ -34,6 +35,8 @@ struct client {
 						 * reads it */
 	struct fw		*fw;
 	struct fw_config	 fwcfg;		/* the rules in place (or to be) */
+	struct autonets		*autonets;	/* -N: the remote's networks, else
+						 * NULL (autonets.h) */
 	struct listen_spec	 lspec;
 	struct listen_socks	 ls;
 	/* DNS capture (dnscap.h) */

@@ -41,6 +41,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "autonets.h"
 #include "client.h"
 #include "control.h"
 #include "daemon.h"
@@ -185,11 +186,52 @@ main_transport(const struct options *o, const struct sshcfg *cfg,
 
 /* ---- the tunnel's hooks ---- */
 
+/* -N: the session's routes (each session's replace the last ones). */
+static void
+main_routes(void *arg, const struct proto_frame *f)
+{
+	struct client	*c = arg;
+
+	autonets_report(c->autonets, f);
+}
+
+/*
+ * -N: the user's subnets with the remote's networks, in one batch; on a
+ * reconnect only when the choice changed.  A failure then leaves the
+ * rules as they were, which still work.
+ */
+static int
+main_ready_autonets(struct client *c, bool first, char *err, size_t errlen)
+{
+	struct fw_config	fc = c->fwcfg;
+	bool			changed;
+
+	fc.subnets = autonets_merge(c->autonets, &c->live->subnets, fc.exempt,
+	    (size_t)fc.nexempt, !c->boot->no_ipv6, &changed);
+	if (fc.subnets == NULL) {
+		snprintf(err, errlen, "out of memory");
+		return first ? -1 : 0;
+	}
+	if (!first && !changed)
+		return 0;
+	if (fw_apply(c->fw, &fc, err, errlen) != 0) {
+		if (first)
+			return -1;
+		log_warn("auto-nets: the rules stay as they were: %s", err);
+		return 0;
+	}
+	autonets_commit(c->autonets);
+	c->fwcfg = fc;
+	return 0;
+}
+
 static int
 main_ready(void *arg, bool first, char *err, size_t errlen)
 {
 	struct client	*c = arg;
 
+	if (c->autonets != NULL)
+		return main_ready_autonets(c, first, err, errlen);
 	/* The rules outlive sessions: installed once. */
 	if (!first)
 		return 0;
@@ -827,6 +869,10 @@ main(int argc, char **argv)
 
 	main_fwcfg(&c, o);
 	c.fwcfg.subnets = &o->subnets;
+	if (o->auto_nets && (c.autonets = calloc(1, sizeof(*c.autonets))) == NULL) {
+		log_error("out of memory");
+		goto out;
+	}
 	if (split) {
 		/* Worked out where the ssh configuration can be read. */
 		memcpy(c.fwcfg.exempt, pres.exempt, sizeof(c.fwcfg.exempt));
@@ -851,6 +897,8 @@ main(int argc, char **argv)
 	tp.alive_timeout_ms = o->alive_timeout_ms;
 	tp.reconnect = !o->no_reconnect;
 	tp.remote = o->remote != NULL ? o->remote : cfg.alias;
+	tp.auto_nets = c.autonets != NULL;
+	tp.hooks.routes = main_routes;
 	tp.hooks.ready = main_ready;
 	tp.hooks.up = main_up;
 	tp.hooks.prepare = main_prepare;
@@ -892,6 +940,8 @@ out_main:
 	if (stuck)
 		_exit(rc);
 	reload_destroy(&c.reload);
+	autonets_free(c.autonets);
+	free(c.autonets);
 	/* What reloads left behind, then the options we started with. */
 	if (c.dns_owner != NULL && c.dns_owner != o && c.dns_owner != c.live) {
 		options_free(c.dns_owner);

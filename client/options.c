@@ -568,6 +568,8 @@ options_flag(struct options *o, int opt)
 		return &o->host_wide;
 	case OPTIONS_OPT_NO_IPV6:
 		return &o->no_ipv6;
+	case 'N':
+		return &o->auto_nets;
 	case OPTIONS_OPT_STUB_CACHE:
 		return &o->stub_cache;
 	case OPTIONS_OPT_DNS:
@@ -784,7 +786,8 @@ options_parse_all(struct options *o, int argc, char **argv, const char *name,
 	/* A host name counts: it resolves to one address at least. */
 	for (k = 0; k < o->subnets.n; k++)
 		includes += !o->subnets.v[k].exclude;
-	if (includes == 0) {
+	/* -N alone is enough, as in sshuttle: the remote names them. */
+	if (includes == 0 && !o->auto_nets) {
 		ret = options_fail(err, errlen, "no subnets to forward: give at "
 		    "least one, e.g. 0/0");
 		goto out;

@@ -70,7 +70,6 @@ bool
 options_compat_has(int opt)
 {
 	switch (opt) {
-	case 'N':
 	case 'H':
 	case 't':
 	case OPTIONS_OPT_METHOD:
@@ -112,10 +111,6 @@ options_compat_apply(struct options *o, int opt, const char *arg, char *err,
 		options_compat_notice(o, "sshuttle's --wrap is ignored: it tests "
 		    "sshuttle's channel numbering, which cshuttle does not share");
 		return 0;
-	case 'N':
-		return options_fail(err, errlen, "-N/--auto-nets (sshuttle's "
-		    "option) is not supported yet: name the remote networks as "
-		    "subnets");
 	case 'H':
 	case OPTIONS_OPT_SEED_HOSTS:
 		return options_fail(err, errlen, "%s (sshuttle's option) is not "

@@ -49,6 +49,7 @@ static const struct options_config_key {
 	{ "no-block-leaks",	OPTIONS_OPT_NO_BLOCK_LEAKS,	OPTIONS_CONFIG_BOOL },
 	{ "ipv6",		OPTIONS_OPT_NO_IPV6,		OPTIONS_CONFIG_NOT },
 	{ "no-ipv6",		OPTIONS_OPT_NO_IPV6,		OPTIONS_CONFIG_BOOL },
+	{ "auto-nets",		'N',				OPTIONS_CONFIG_BOOL },
 	{ "stub-cache",		OPTIONS_OPT_STUB_CACHE,		OPTIONS_CONFIG_BOOL },
 	{ "remote-tmpdir",	OPTIONS_OPT_REMOTE_TMPDIR,	OPTIONS_CONFIG_ONE },
 	{ "reconnect",		OPTIONS_OPT_NO_RECONNECT,	OPTIONS_CONFIG_NOT },

@@ -12,6 +12,7 @@ options_usage(FILE *f)
 {
 	fputs(
 "usage: cshuttle [options] -r [user@]host[:port] SUBNET...\n"
+"       cshuttle [options] -N -r [user@]host[:port] [SUBNET...]\n"
 "       cshuttle [options] --config FILE [SUBNET...]\n"
 "       cshuttle status [options] [NAME]   (see cshuttle status -h)\n"
 "       cshuttle --sudoers [USER]\n"
@@ -37,6 +38,8 @@ options_usage(FILE *f)
 "  -s, --subnets FILE    forward the subnets listed in FILE\n"
 "                        (in both files: separated by white space,\n"
 "                        '#' starts a comment)\n"
+"  -N, --auto-nets       also forward the networks the remote host routes\n"
+"                        (not its default route, nor this host's networks)\n"
 "      --no-ipv6         do not redirect IPv6 traffic\n"
 "      --disable-ipv6    the same (sshuttle's name)\n"
 "      --no-block-leaks  with 0/0 or ::/0, do not block the UDP and IPv6\n"

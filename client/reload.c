@@ -11,6 +11,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "autonets.h"
 #include "client.h"
 #include "dns_local.h"
 #include "dnscap.h"
@@ -248,6 +249,8 @@ reload_restart_keys(const struct options *was, const struct options *now)
 		keys[n++] = "ssh-config";
 	if (was->no_ipv6 != now->no_ipv6)
 		keys[n++] = "no-ipv6";
+	if (was->auto_nets != now->auto_nets)
+		keys[n++] = "auto-nets";
 	if (was->stub_cache != now->stub_cache)
 		keys[n++] = "stub-cache";
 	if (!reload_str_equal(was->remote_tmpdir, now->remote_tmpdir))
@@ -309,7 +312,7 @@ reload_apply(struct client *c, struct tunnel *t, struct options *o)
 	struct addr		 plan[FW_MAX_DNS];
 	size_t			 nplan;
 	char			 err[1024], changed[512];
-	bool			 newdns = false, want;
+	bool			 newdns = false, want, netschanged = false, applied = false;
 
 	reload_restart_keys(c->boot, o);
 
@@ -317,6 +320,13 @@ reload_apply(struct client *c, struct tunnel *t, struct options *o)
 	 * same listeners and exemptions. */
 	fc = c->fwcfg;
 	fc.subnets = &o->subnets;
+	/* -N: the remote's networks, chosen again (the excludes may differ). */
+	if (c->autonets != NULL && (fc.subnets = autonets_merge(c->autonets, &o->subnets,
+	    fc.exempt, (size_t)fc.nexempt, !c->boot->no_ipv6, &netschanged)) == NULL) {
+		log_error("cannot reload: out of memory; the running configuration stays");
+		reload_options_drop(c, o);
+		return;
+	}
 	fc.block_leaks = !o->no_block_leaks;
 	want = o->dns || o->nns_hosts > 0;
 	nplan = want ? dnscap_servers(o, plan) : 0;
@@ -339,15 +349,17 @@ reload_apply(struct client *c, struct tunnel *t, struct options *o)
 	}
 	/* One batch: all of it or none (and none at all when the rules
 	 * would not change). */
-	if ((newdns || fc.block_leaks != c->fwcfg.block_leaks ||
+	if (newdns || fc.block_leaks != c->fwcfg.block_leaks || netschanged ||
 	    !reload_subnets_equal(&c->live->subnets, &o->subnets, false) ||
-	    !reload_subnets_equal(&c->live->subnets, &o->subnets, true)) &&
-	    fw_apply(c->fw, &fc, err, sizeof(err)) != 0) {
-		log_error("cannot reload: %s; the running configuration stays", err);
-		if (newdns)
-			dns_local_close(dns);
-		reload_options_drop(c, o);
-		return;
+	    !reload_subnets_equal(&c->live->subnets, &o->subnets, true)) {
+		if (fw_apply(c->fw, &fc, err, sizeof(err)) != 0) {
+			log_error("cannot reload: %s; the running configuration stays", err);
+			if (newdns)
+				dns_local_close(dns);
+			reload_options_drop(c, o);
+			return;
+		}
+		applied = true;
 	}
 
 	changed[0] = '\0';
@@ -367,6 +379,13 @@ reload_apply(struct client *c, struct tunnel *t, struct options *o)
 #undef RELOAD_CHANGED
 
 	/* Commit. */
+	if (c->autonets != NULL) {
+		/* Unapplied, the new list only repeats the one in place. */
+		if (applied)
+			autonets_commit(c->autonets);
+		else
+			fc.subnets = c->fwcfg.subnets;
+	}
 	c->fwcfg = fc;
 	if (newdns) {
 		tunnel_set_dns(t, dns);

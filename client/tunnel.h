@@ -37,6 +37,12 @@ struct tunnel_hooks {
 	 * already.  0, or -1 with a reason in err (the tunnel then ends).
 	 */
 	int	(*ready)(void *arg, bool first, char *err, size_t errlen);
+	/*
+	 * With tunnel_params.auto_nets, before ready: the stub's ROUTES
+	 * frame (f, checked; proto_route_get), or NULL when its stub cannot
+	 * report them.  ready then applies what it chose.
+	 */
+	void	(*routes)(void *arg, const struct proto_frame *f);
 	/* The tunnel works (again): after ready, the listeners accepting. */
 	void	(*up)(void *arg, bool first);
 	/* Main thread, before a worker starts: fill in the job (exemptions). */
@@ -71,6 +77,8 @@ struct tunnel_params {
 	int			 alive_interval_ms;	/* PING after this much silence */
 	int			 alive_timeout_ms;	/* dead after this long without input */
 	bool			 reconnect;	/* false: a lost session ends the tunnel */
+	bool			 auto_nets;	/* -N: ask each stub for its routes
+						 * (hooks.routes) */
 	const char		*remote;	/* for messages: "reconnected to HOST" */
 	int			 reload_fd;	/* watched for hooks.reload_done (only
 						 * with that hook) */

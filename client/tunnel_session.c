@@ -242,12 +242,13 @@ tunnel_session_alive_cb(struct ev_loop *loop, struct ev_timer *tm)
 	tunnel_timer_add(loop, tm);
 }
 
+static void tunnel_session_ready(struct tunnel *);
+
 static void
 tunnel_session_hello(struct mux *m, const struct proto_hello *h)
 {
 	struct tunnel	*t = mux_udata(m);
 	struct session	*s = t->s;
-	char		 err[256];
 	bool		 first = !t->ever_up;
 
 	log_debug("stub says hello: protocol %u, window %u, features 0x%x",
@@ -274,6 +275,39 @@ tunnel_session_hello(struct mux *m, const struct proto_hello *h)
 			return;
 		}
 	}
+	if (t->p->auto_nets) {
+		/* The rules wait for the routes: one batch with them. */
+		if (mux_feature(m, PROTO_FEAT_ROUTES))
+			return;		/* tunnel_session_routes goes on */
+		log_warn("the remote stub cannot report its routes (an older "
+		    "cshuttle): -N adds no subnets");
+		if (t->p->hooks.routes != NULL)
+			t->p->hooks.routes(t->p->hooks.arg, NULL);
+	}
+	tunnel_session_ready(t);
+}
+
+/* -N: the stub's routes, right after its HELLO (PROTO_FEAT_ROUTES). */
+static void
+tunnel_session_routes(struct mux *m, const struct proto_frame *f)
+{
+	struct tunnel	*t = mux_udata(m);
+
+	if (t->ended || t->s == NULL || t->s->lost || t->s->ready)
+		return;
+	if (t->p->hooks.routes != NULL)
+		t->p->hooks.routes(t->p->hooks.arg, f);
+	tunnel_session_ready(t);
+}
+
+/* The session can carry traffic: the rules (ready), then the listeners. */
+static void
+tunnel_session_ready(struct tunnel *t)
+{
+	struct session	*s = t->s;
+	char		 err[256];
+	bool		 first = !t->ever_up;
+
 	if (t->p->hooks.ready != NULL &&
 	    t->p->hooks.ready(t->p->hooks.arg, first, err, sizeof(err)) != 0) {
 		log_error("%s", err);
@@ -319,6 +353,7 @@ static const struct mux_ops tunnel_session_mux_ops = {
 	.hello = tunnel_session_hello,
 	.pong = tunnel_session_pong,
 	.dns = tunnel_dns_reply,
+	.routes = tunnel_session_routes,
 };
 
 void
@@ -377,7 +412,9 @@ tunnel_session_start(struct tunnel *t, struct transport *tr)
 	/* The stub's HELLO must come within the same deadline. */
 	s->started = s->last_input = s->last_ping = s->last_wprogress = ev_now();
 	t->s = s;
-	if (mux_send_hello(s->mux, PROTO_FEAT_KNOWN) != 0) {
+	/* The stub reports its routes only to a client that wants them. */
+	if (mux_send_hello(s->mux, t->p->auto_nets ? PROTO_FEAT_KNOWN :
+	    PROTO_FEAT_KNOWN & ~PROTO_FEAT_ROUTES) != 0) {
 		tunnel_session_lost(t, TUNNEL_END_SETUP, "cannot send HELLO");
 		return 0;
 	}

@@ -2,7 +2,7 @@
 /*
  * mux.c - the session half of the mux (see mux.h and docs/PROTOCOL.md):
  * frames out, frames in and their session rules, HELLO and feature bits,
- * DNS frames, the link queues.  The streams are in mux_stream.c.
+ * DNS and ROUTES frames, the link queues.  The streams are in mux_stream.c.
  *
  * Flow control, in one paragraph: each side grants the other `window`
  * bytes of credit per stream at open.  DATA consumes credit; the receiver
@@ -154,6 +154,23 @@ mux_send_result(struct mux *m, uint32_t id, uint8_t status, uint32_t credit)
 }
 
 int
+mux_send_routes(struct mux *m, const struct addr *net, const uint8_t *prefix, size_t n)
+{
+	uint8_t	*p;
+	size_t	 need = PROTO_HDR_LEN + n * PROTO_ROUTE_LEN;
+	int	 len;
+
+	if (!mux_feature(m, PROTO_FEAT_ROUTES) || n > PROTO_ROUTES_MAX ||
+	    (p = buf_reserve(&m->link_out, need)) == NULL)
+		return -1;
+	if ((len = proto_put_routes(p, need, net, prefix, n)) != (int)need)
+		return -1;
+	buf_commit(&m->link_out, need);
+	m->stats.frames_out++;
+	return 0;
+}
+
+int
 mux_send_simple(struct mux *m, uint8_t type, uint32_t id, uint32_t arg)
 {
 	uint8_t	f[PROTO_HDR_LEN + 4];
@@ -218,6 +235,19 @@ mux_on_session_frame(struct mux *m, const struct proto_frame *f)
 	case PROTO_PONG:
 		if (m->ops->pong != NULL)
 			m->ops->pong(m, f->u.ping);
+		break;
+	case PROTO_ROUTES:
+		if (m->role != PROTO_ROLE_CLIENT) {
+			mux_fail(m, "protocol error: the client sent ROUTES");
+			return;
+		}
+		if (m->routes_seen) {
+			mux_fail(m, "protocol error: ROUTES sent twice");
+			return;
+		}
+		m->routes_seen = true;
+		if (m->ops->routes != NULL)
+			m->ops->routes(m, f);
 		break;
 	}
 }

@@ -21,7 +21,7 @@
  * more than the window), the link output queue has a hard maximum and
  * streams stop reading their sockets while it is above MUX_LINK_SOFT.
  * With mux_set_bounds() the credit granted across all streams follows one
- * budget and the number of streams has a maximum (docs/PROTOCOL.md §6).
+ * budget and the number of streams has a maximum (docs/PROTOCOL.md §7).
  */
 #ifndef CSHUTTLE_MUX_H
 #define CSHUTTLE_MUX_H
@@ -75,6 +75,13 @@ struct mux_ops {
 	 * here.  NULL: DNS frames end the session.
 	 */
 	void	(*dns)(struct mux *m, const struct proto_frame *f, void *arg);
+	/*
+	 * Client: the stub's ROUTES arrived (once per session; checked by
+	 * proto_parse, read with proto_route_get).  Sent the wrong way, twice
+	 * or without PROTO_FEAT_ROUTES in both HELLOs it ends the session
+	 * instead.  NULL: the frame is ignored.
+	 */
+	void	(*routes)(struct mux *m, const struct proto_frame *f);
 };
 
 /* What mux_stats() reports (cheap: counters kept as they change). */
@@ -161,6 +168,11 @@ void	 mux_send_error(struct mux *m, const char *text);
 int	 mux_send_dns(struct mux *m, uint8_t type, uint32_t id, const void *payload,
 	    size_t len);
 int	 mux_send_dns_config(struct mux *m, const struct addr *s, size_t n);
+/* Stub: queue ROUTES with n entries (see proto_put_routes).  0, or -1
+ * when PROTO_FEAT_ROUTES is not in both HELLOs, the entries are invalid
+ * or the link queue is full. */
+int	 mux_send_routes(struct mux *m, const struct addr *net, const uint8_t *prefix,
+	    size_t n);
 
 /* Link input: read into the space, then commit.  mux_in_commit returns
  * 0, or -1 when the session must end (reason in mux_error()). */

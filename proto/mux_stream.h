@@ -107,6 +107,7 @@ struct mux {
 	uint32_t		 peer_features;	/* what the peer's HELLO announced */
 	bool			 hello_seen;
 	bool			 dns_config_seen, dns_query_seen;
+	bool			 routes_seen;	/* ROUTES: once per session */
 	struct buf		 link_out;	/* frames for the peer */
 	uint8_t			*in;		/* link input, MUX_IN_MAX bytes */
 	size_t			 in_len;

@@ -7,7 +7,8 @@
  * does not match its type.  See docs/PROTOCOL.md.
  *
  * Reserved bytes (the header's flags, HELLO's bytes 10-11, OPEN_RESULT's
- * bytes 1-3, a DNS_CONFIG entry's byte 1) are written as 0 and refused
+ * bytes 1-3, a DNS_CONFIG entry's byte 1, the bytes after an IPv4
+ * address in DNS_CONFIG and ROUTES) are written as 0 and refused
  * when they are not: a frame that uses them means something this
  * version does not know (docs/PROTOCOL.md §2, "Reserved bytes").
  */
@@ -47,6 +48,8 @@ static const struct proto_rule proto_rules[] = {
 	    PROTO_DNS_MAX_QUERY,					   "DNS_QUERY" },
 	{ PROTO_DNS_ANSWER,	PROTO_ON_QUERY,   1,  PROTO_MAX_PAYLOAD,	   "DNS_ANSWER" },
 	{ PROTO_DNS_FAIL,	PROTO_ON_QUERY,   1,  1,		   "DNS_FAIL" },
+	{ PROTO_ROUTES,		PROTO_ON_SESSION, 0,
+	    PROTO_ROUTES_MAX * PROTO_ROUTE_LEN,				   "ROUTES" },
 };
 
 static const struct proto_rule *
@@ -156,6 +159,61 @@ proto_check_dns_config(struct proto_frame *f)
 	return 0;
 }
 
+/* True when no bit of b[0..size) past the first `prefix` bits is set. */
+static int
+proto_host_bits_clear(const uint8_t *b, size_t size, unsigned prefix)
+{
+	size_t	i;
+
+	for (i = prefix / 8; i < size; i++) {
+		uint8_t keep = i == prefix / 8 ? (uint8_t)(0xff00U >> (prefix % 8)) : 0;
+
+		if (b[i] & (uint8_t)~keep)
+			return 0;
+	}
+	return 1;
+}
+
+/* One ROUTES entry (PROTO_ROUTE_LEN bytes at p): 0 or PROTO_E_VALUE. */
+static int
+proto_check_route(const uint8_t *p)
+{
+	if (p[0] == PROTO_FAMILY_IPV4) {
+		if (p[1] > 32 || memcmp(p + 6, "\0\0\0\0\0\0\0\0\0\0\0\0", 12) != 0)
+			return PROTO_E_VALUE;
+		return proto_host_bits_clear(p + 2, 4, p[1]) ? 0 : PROTO_E_VALUE;
+	}
+	if (p[0] == PROTO_FAMILY_IPV6 && p[1] <= 128)
+		return proto_host_bits_clear(p + 2, 16, p[1]) ? 0 : PROTO_E_VALUE;
+	return PROTO_E_VALUE;
+}
+
+/* ROUTES entries; any bad one spoils the frame (and the session): the
+ * stub writes only what proto_put_routes accepts. */
+static int
+proto_check_routes(struct proto_frame *f)
+{
+	size_t	i;
+	int	r;
+
+	if (f->len % PROTO_ROUTE_LEN != 0)
+		return PROTO_E_LENGTH;
+	f->u.routes = (uint16_t)(f->len / PROTO_ROUTE_LEN);
+	for (i = 0; i < f->u.routes; i++)
+		if ((r = proto_check_route(f->payload + i * PROTO_ROUTE_LEN)) != 0)
+			return r;
+	return 0;
+}
+
+void
+proto_route_get(const struct proto_frame *f, size_t i, struct addr *net, uint8_t *prefix)
+{
+	const uint8_t	*p = f->payload + i * PROTO_ROUTE_LEN;
+
+	addr_set(net, p[0] == PROTO_FAMILY_IPV4 ? ADDR_V4 : ADDR_V6, p + 2, 0);
+	*prefix = p[1];
+}
+
 int
 proto_parse(const uint8_t *buf, size_t len, struct proto_frame *f)
 {
@@ -226,6 +284,10 @@ proto_parse(const uint8_t *buf, size_t len, struct proto_frame *f)
 		break;
 	case PROTO_DNS_CONFIG:
 		if ((r2 = proto_check_dns_config(f)) != 0)
+			return r2;
+		break;
+	case PROTO_ROUTES:
+		if ((r2 = proto_check_routes(f)) != 0)
 			return r2;
 		break;
 	default:
@@ -539,4 +601,29 @@ proto_put_dns_fail(uint8_t *out, size_t cap, uint32_t id, uint8_t reason)
 		return n;
 	out[8] = reason;
 	return n;
+}
+
+int
+proto_put_routes(uint8_t *out, size_t cap, const struct addr *net, const uint8_t *prefix,
+    size_t n)
+{
+	uint8_t	*p;
+	size_t	 i;
+	int	 len;
+
+	if (n > PROTO_ROUTES_MAX)
+		return PROTO_E_VALUE;
+	if ((len = proto_put_hdr(out, cap, PROTO_ROUTES, 0, n * PROTO_ROUTE_LEN)) < 0)
+		return len;
+	for (i = 0, p = out + PROTO_HDR_LEN; i < n; i++, p += PROTO_ROUTE_LEN) {
+		if (net[i].family != ADDR_V4 && net[i].family != ADDR_V6)
+			return PROTO_E_VALUE;
+		memset(p, 0, PROTO_ROUTE_LEN);
+		p[0] = net[i].family == ADDR_V4 ? PROTO_FAMILY_IPV4 : PROTO_FAMILY_IPV6;
+		p[1] = prefix[i];
+		memcpy(p + 2, net[i].bytes, addr_size(net[i].family));
+		if (proto_check_route(p) != 0)
+			return PROTO_E_VALUE;
+	}
+	return len;
 }

@@ -29,7 +29,8 @@
 #define PROTO_MAX_WINDOW	(64U * 1024 * 1024)
 
 /* Frame types.  0x00-0x0f: session (stream 0), 0x10-0x1f: TCP streams,
- * 0x20-0x2f: DNS (query ids, not streams), 0x30-0x3f: reserved for UDP. */
+ * 0x20-0x2f: DNS (query ids, not streams), 0x30-0x3f: reserved for UDP,
+ * 0x40-0x4f: the remote's routes. */
 enum proto_type {
 	PROTO_HELLO		= 0x01,
 	PROTO_ERROR		= 0x02,
@@ -45,6 +46,7 @@ enum proto_type {
 	PROTO_DNS_QUERY		= 0x21,	/* client -> stub, stream = query id */
 	PROTO_DNS_ANSWER	= 0x22,	/* stub -> client, stream = query id */
 	PROTO_DNS_FAIL		= 0x23,	/* stub -> client, stream = query id */
+	PROTO_ROUTES		= 0x40,	/* stub -> client, stream 0 */
 };
 
 /* HELLO feature bits.  A frame type outside the base set belongs to a
@@ -55,7 +57,9 @@ enum proto_type {
 /* Explicit initial credit: OPEN and OPEN_RESULT may carry the credit
  * their sender grants for the stream (the long forms); no frame types. */
 #define PROTO_FEAT_CREDIT	(1U << 2)
-#define PROTO_FEAT_KNOWN	(PROTO_FEAT_DNS | PROTO_FEAT_CREDIT)	/* what this build implements */
+#define PROTO_FEAT_ROUTES	(1U << 3)	/* types 0x40-0x4f */
+/* What this build implements. */
+#define PROTO_FEAT_KNOWN	(PROTO_FEAT_DNS | PROTO_FEAT_CREDIT | PROTO_FEAT_ROUTES)
 
 #define PROTO_ROLE_CLIENT	0
 #define PROTO_ROLE_STUB		1
@@ -99,6 +103,12 @@ enum proto_status {
 #define PROTO_DNS_FAIL_BADQUERY		5	/* query shorter than 12 or longer than 4096 */
 #define PROTO_DNS_FAIL_BUSY		6	/* too many outstanding queries */
 #define PROTO_DNS_FAIL_MAX		6
+
+/* ROUTES: the networks the remote routes, one entry each: family (4 or
+ * 6), prefix length, 16 address bytes (IPv4 in the first 4, the rest 0),
+ * host bits clear. */
+#define PROTO_ROUTE_LEN		18		/* bytes per entry */
+#define PROTO_ROUTES_MAX	1024		/* entries per frame */
 
 /* Return codes of the parser and encoders (always negative). */
 enum proto_err {
@@ -184,6 +194,8 @@ struct proto_frame {
 			 * ADDR_V6, a nonzero port, scope 0 */
 			struct addr		s[PROTO_DNS_MAX_SERVERS];
 		} dns_config;				/* DNS_CONFIG */
+		uint16_t		routes;		/* ROUTES: entries, each
+							 * checked; proto_route_get */
 	} u;
 };
 
@@ -205,18 +217,21 @@ const char *proto_status_name(uint8_t status);
 const char *proto_dns_fail_name(uint8_t reason);
 
 /* The feature bit a frame type belongs to (PROTO_FEAT_DNS for 0x20-0x2f,
- * PROTO_FEAT_UDP for 0x30-0x3f), 0 for the base set. */
+ * PROTO_FEAT_UDP for 0x30-0x3f, PROTO_FEAT_ROUTES for 0x40-0x4f), 0 for
+ * the base set. */
 static inline uint32_t
 proto_type_feature(uint8_t type)
 {
-	return (type >> 4) == 2 ? PROTO_FEAT_DNS : (type >> 4) == 3 ? PROTO_FEAT_UDP : 0;
+	return (type >> 4) == 2 ? PROTO_FEAT_DNS : (type >> 4) == 3 ? PROTO_FEAT_UDP :
+	    (type >> 4) == 4 ? PROTO_FEAT_ROUTES : 0;
 }
 
 /* Name of one feature bit for messages ("DNS"), or "unknown". */
 static inline const char *
 proto_feature_name(uint32_t feat)
 {
-	return feat == PROTO_FEAT_DNS ? "DNS" : feat == PROTO_FEAT_UDP ? "UDP" : "unknown";
+	return feat == PROTO_FEAT_DNS ? "DNS" : feat == PROTO_FEAT_UDP ? "UDP" :
+	    feat == PROTO_FEAT_ROUTES ? "ROUTES" : "unknown";
 }
 
 /*
@@ -253,6 +268,16 @@ int	proto_put_dns_config(uint8_t *out, size_t cap, const struct addr *s, size_t 
 int	proto_put_dns(uint8_t *out, size_t cap, uint8_t type, uint32_t id,
 	    const void *msg, size_t msglen);
 int	proto_put_dns_fail(uint8_t *out, size_t cap, uint32_t id, uint8_t reason);
+/* ROUTES with n entries (0..PROTO_ROUTES_MAX): family, network address
+ * and prefix of each (port and scope have no place on the wire).
+ * PROTO_E_VALUE for more, for a family other than ADDR_V4/ADDR_V6, a
+ * prefix too long for it or host bits set. */
+int	proto_put_routes(uint8_t *out, size_t cap, const struct addr *net,
+	    const uint8_t *prefix, size_t n);
+/* Entry i (< f->u.routes) of a parsed ROUTES frame: the network (port 0)
+ * and its prefix length. */
+void	proto_route_get(const struct proto_frame *f, size_t i, struct addr *net,
+	    uint8_t *prefix);
 
 /* errno value from a connect() failure -> OPEN_RESULT status, and back. */
 uint8_t	proto_status_from_errno(int err);

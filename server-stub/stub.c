@@ -5,8 +5,9 @@
  * Uploaded by the client and started by the bootstrap script with its own
  * path as argv[1]; it unlinks that file first so nothing stays on the
  * remote host.  It speaks the mux protocol on stdin/stdout and opens the
- * TCP connections the client asks for, and forwards its DNS queries to the
- * remote's nameservers (stub_dns.c).  One epoll loop, libc only,
+ * TCP connections the client asks for, forwards its DNS queries to the
+ * remote's nameservers (stub_dns.c) and reports the remote's routes
+ * (stub_routes.c).  One epoll loop, libc only,
  * statically linked.  stderr is the SSH channel's stderr: the client logs
  * what appears there as "remote: ...".
  *
@@ -35,6 +36,7 @@
 #include "log.h"
 #include "mux.h"
 #include "stub_dns.h"
+#include "stub_routes.h"
 
 #define STUB_SWEEP_MS	1000
 #define STUB_PIPE_SIZE	(1024 * 1024)	/* = the default pipe-max-size */
@@ -80,7 +82,7 @@ stub_open(struct mux *m, const struct proto_open *o)
 /*
  * The client's HELLO: the bounds it asks for (the user's --buffer-budget
  * and --max-streams) replace our defaults, the maximum of streams still
- * within our descriptors.
+ * within our descriptors; our routes go out when it wants them (-N).
  */
 static void
 stub_hello(struct mux *m, const struct proto_hello *h)
@@ -88,7 +90,6 @@ stub_hello(struct mux *m, const struct proto_hello *h)
 	size_t		budget;
 	uint32_t	max, fds = mux_max_streams_fds();
 
-	(void)h;
 	if ((budget = mux_peer_ask(m, &max)) == 0)
 		budget = mux_budget_default(STUB_BUDGET_CAP, STUB_BUDGET_RAM_DIV);
 	if (max == 0)
@@ -97,6 +98,8 @@ stub_hello(struct mux *m, const struct proto_hello *h)
 		max = fds;
 	mux_set_bounds(m, budget, max);
 	log_debug("bounds: a budget of %zu KiB, at most %u streams", budget / 1024, max);
+	if (mux_feature(m, PROTO_FEAT_ROUTES) && stub_routes_send(m) != 0)
+		log_error("cannot send the routes");
 }
 
 static const struct mux_ops stub_mux_ops = {

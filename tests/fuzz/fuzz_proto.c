@@ -12,6 +12,19 @@
 
 int	LLVMFuzzerTestOneInput(const uint8_t *, size_t);
 
+/* A parsed ROUTES frame encoded again from its entries. */
+static int
+fuzz_routes_again(uint8_t *out, size_t cap, const struct proto_frame *f)
+{
+	static struct addr	net[PROTO_ROUTES_MAX];
+	static uint8_t		prefix[PROTO_ROUTES_MAX];
+	size_t			i;
+
+	for (i = 0; i < f->u.routes; i++)
+		proto_route_get(f, i, &net[i], &prefix[i]);
+	return proto_put_routes(out, cap, net, prefix, f->u.routes);
+}
+
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
@@ -29,9 +42,9 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			if (n != r || out[0] != data[off])
 				abort();
 		}
-		/* DNS frames: the parser accepts only what the encoders
-		 * write, byte for byte (DNS_CONFIG included, from its
-		 * parsed entries). */
+		/* DNS and ROUTES frames: the parser accepts only what the
+		 * encoders write, byte for byte (DNS_CONFIG and ROUTES from
+		 * their parsed entries). */
 		n = 0;
 		if (!f.bad && (f.type == PROTO_DNS_QUERY || f.type == PROTO_DNS_ANSWER))
 			n = proto_put_dns(out, sizeof(out), f.type, f.stream, f.payload, f.len);
@@ -40,6 +53,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		else if (f.type == PROTO_DNS_CONFIG)
 			n = proto_put_dns_config(out, sizeof(out), f.u.dns_config.s,
 			    f.u.dns_config.n);
+		else if (f.type == PROTO_ROUTES)
+			n = fuzz_routes_again(out, sizeof(out), &f);
 		/* The long forms of OPEN_RESULT and OPEN (explicit initial
 		 * credit) too; the credit is within the largest window. */
 		if (!f.bad && f.type == PROTO_OPEN_RESULT && f.has_credit)

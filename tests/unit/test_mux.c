@@ -38,6 +38,8 @@ struct pair {
 	int		 nserver;
 	int		 refuse;
 	int		 dns_frames;	/* seen by t_dns */
+	int		 routes_frames;	/* seen by t_routes */
+	uint16_t	 routes_n;	/* entries of the last one */
 };
 
 static const struct addr t_dst = { ADDR_V4, { 198, 19, 0, 2 }, 80, 0 };
@@ -63,7 +65,16 @@ t_dns(struct mux *m, const struct proto_frame *f, void *arg)
 	p->dns_frames++;
 }
 
-static const struct mux_ops cli_ops = { 0 };
+static void
+t_routes(struct mux *m, const struct proto_frame *f)
+{
+	struct pair	*p = mux_udata(m);
+
+	p->routes_frames++;
+	p->routes_n = f->u.routes;
+}
+
+static const struct mux_ops cli_ops = { .routes = t_routes };
 static const struct mux_ops stub_ops = { .open = t_open, .dns = t_dns };
 
 static struct mux_stats
@@ -922,6 +933,45 @@ test_hello_asks_bounds(void **state)
 	t_teardown(p);
 }
 
+/* ROUTES: only when both HELLOs have the feature, only from the stub,
+ * only once. */
+static void
+test_routes(void **state)
+{
+	struct pair	*p;
+	struct addr	 net;
+	uint8_t		 prefix = 16, f[PROTO_HDR_LEN + PROTO_ROUTE_LEN];
+	int		 n;
+
+	addr_set(&net, ADDR_V4, "\x0a\x01\0\0", 0);
+	n = proto_put_routes(f, sizeof(f), &net, &prefix, 1);
+
+	/* The client did not ask: the stub does not send them. */
+	p = t_setup_with(PROTO_FEAT_DNS, PROTO_FEAT_ROUTES);
+	assert_int_equal(mux_send_routes(p->stub, &net, &prefix, 1), -1);
+	assert_int_equal(mux_link_len(p->stub), 0);
+	/* And a stub that sends them anyway ends the session. */
+	assert_int_equal(t_feed(p->cli, f, n), -1);
+	assert_string_equal(mux_error(p->cli), "protocol error: ROUTES without the "
+	    "ROUTES feature in our HELLO");
+	assert_int_equal(p->routes_frames, 0);
+	t_teardown(p);
+
+	/* Both: they arrive, once. */
+	p = t_setup_with(PROTO_FEAT_ROUTES, PROTO_FEAT_ROUTES);
+	assert_int_equal(mux_send_routes(p->stub, &net, &prefix, 1), 0);
+	t_pump(p, 1);
+	assert_int_equal(p->routes_frames, 1);
+	assert_int_equal(p->routes_n, 1);
+	assert_int_equal(t_feed(p->cli, f, n), -1);
+	assert_string_equal(mux_error(p->cli), "protocol error: ROUTES sent twice");
+	assert_int_equal(p->routes_frames, 1);
+	/* The client never sends them. */
+	assert_int_equal(t_feed(p->stub, f, n), -1);
+	assert_string_equal(mux_error(p->stub), "protocol error: the client sent ROUTES");
+	t_teardown(p);
+}
+
 int
 main(void)
 {
@@ -951,6 +1001,7 @@ main(void)
 		cmocka_unit_test(test_max_streams_stub),
 		cmocka_unit_test(test_initial_credit_rules),
 		cmocka_unit_test(test_hello_asks_bounds),
+		cmocka_unit_test(test_routes),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -57,8 +57,8 @@ static const struct {
 	{ "--no-latency-control",	COMPAT_NOTICE,	"--no-latency-control" },
 	{ "--latency-buffer-size=65536", COMPAT_NOTICE,	"--latency-buffer-size" },
 	{ "--wrap=100",			COMPAT_NOTICE,	"--wrap" },
-	{ "-N",				COMPAT_REFUSED,	"-N/--auto-nets (sshuttle's" },
-	{ "--auto-nets",		COMPAT_REFUSED,	"-N/--auto-nets (sshuttle's" },
+	{ "-N",				COMPAT_SAME,	NULL },
+	{ "--auto-nets",		COMPAT_SAME,	NULL },
 	{ "-H",				COMPAT_REFUSED,	"-H/--auto-hosts (sshuttle's" },
 	{ "--auto-hosts",		COMPAT_REFUSED,	"-H/--auto-hosts (sshuttle's" },
 	{ "--seed-hosts=a,b",		COMPAT_REFUSED,	"--seed-hosts (sshuttle's" },
@@ -129,6 +129,12 @@ test_each_option(void **state)
 	    "-e", "tsh ssh", "--no-cmd-delimiter", NULL), CSHUTTLE_EXIT_OK);
 	assert_true(o.no_cmd_delimiter);
 	options_free(&o);
+	/* -N alone is enough: the remote names the networks. */
+	assert_int_equal(optfix_parse(&o, err, sizeof(err), "-r", "gw", "-N", NULL),
+	    CSHUTTLE_EXIT_OK);
+	assert_true(o.auto_nets);
+	options_free(&o);
+	optfix_expect_usage("no subnets to forward", "-r", "gw", NULL);
 	/* Needs neither -r nor subnets, as --sudoers. */
 	assert_int_equal(optfix_parse(&o, err, sizeof(err), "--sudoers-no-modify",
 	    "--sudoers-user", "%admins", NULL), CSHUTTLE_EXIT_OK);
@@ -147,11 +153,12 @@ test_each_option(void **state)
 	options_free(&o);
 }
 
-/* sshuttle's habit of bundled short options: -vNHr is answered by -N. */
+/* sshuttle's habit of bundled short options: -vNHr is answered by -H
+ * (-N is cshuttle's own). */
 static void
 test_bundled(void **state)
 {
-	optfix_expect_usage("-N/--auto-nets (sshuttle's option)", "-vNHr", "gw",
+	optfix_expect_usage("-H/--auto-hosts (sshuttle's option)", "-vNHr", "gw",
 	    "10/8", NULL);
 	optfix_expect_usage("-H/--auto-hosts (sshuttle's option)", "-vHr", "gw",
 	    "10/8", NULL);

@@ -129,6 +129,13 @@ test_every_key(void **state)
 	assert_int_equal(o.nlisten, 1);
 	options_free(&o);
 
+	/* auto-nets: no subnet needed. */
+	assert_int_equal(optfix_parse_conf(&o, err, sizeof(err),
+	    "remote gw\nauto-nets = yes\n", NULL), CSHUTTLE_EXIT_OK);
+	assert_true(o.auto_nets);
+	assert_int_equal(o.subnets.n, 0);
+	options_free(&o);
+
 	assert_int_equal(optfix_parse_conf(&o, err, sizeof(err),
 	    "remote gw\nsubnet 0/0\n"
 	    "no-block-leaks = no\nno-ipv6 = false\nno-reconnect = 0\n"

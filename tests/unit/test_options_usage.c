@@ -26,6 +26,7 @@ test_usage_text(void **state)
 		{ "-x, --exclude", "--exclude=10/8" },
 		{ "-X, --exclude-from", NULL },
 		{ "-s, --subnets", NULL },
+		{ "-N, --auto-nets", "--auto-nets" },
 		{ "-l, --listen", "--listen=1" },
 		{ "-e, --ssh-cmd", "--ssh-cmd=ssh" },
 		{ "--ssh-config", "--ssh-config=/x" },

@@ -11,6 +11,7 @@
 #include <errno.h>
 #include <cmocka.h>
 
+#include "buf.h"
 #include "proto.h"
 
 static void
@@ -404,8 +405,97 @@ test_feature_ranges(void **state)
 	assert_int_equal(proto_type_feature(0x2f), PROTO_FEAT_DNS);
 	assert_int_equal(proto_type_feature(0x30), PROTO_FEAT_UDP);
 	assert_int_equal(proto_type_feature(0x3f), PROTO_FEAT_UDP);
-	assert_int_equal(proto_type_feature(0x40), 0);
+	assert_int_equal(proto_type_feature(PROTO_ROUTES), PROTO_FEAT_ROUTES);
+	assert_int_equal(proto_type_feature(0x4f), PROTO_FEAT_ROUTES);
+	assert_int_equal(proto_type_feature(0x50), 0);
 	assert_string_equal(proto_feature_name(PROTO_FEAT_DNS), "DNS");
+	assert_string_equal(proto_feature_name(PROTO_FEAT_ROUTES), "ROUTES");
+	/* Bit 3: bit 2 is taken by another feature. */
+	assert_int_equal(PROTO_FEAT_ROUTES, 8);
+}
+
+/* ROUTES: entries of 18 bytes, checked one by one; a bad one ends the
+ * session (a session frame), and the encoder writes only good ones. */
+static void
+test_routes(void **state)
+{
+	struct addr		net[3], a;
+	uint8_t			prefix[3] = { 16, 64, 32 };
+	uint8_t			b[PROTO_HDR_LEN + (PROTO_ROUTES_MAX + 1) * PROTO_ROUTE_LEN];
+	uint8_t			p;
+	struct proto_frame	f;
+	static struct addr	many[PROTO_ROUTES_MAX + 1];
+	static uint8_t		manyp[PROTO_ROUTES_MAX + 1];
+	int			n;
+
+	addr_set(&net[0], ADDR_V4, "\x0a\x01\0\0", 0);
+	addr_set(&net[1], ADDR_V6, "\xfd\x00\0\x01\0\0\0\0\0\0\0\0\0\0\0\0", 0);
+	addr_set(&net[2], ADDR_V4, "\xc0\x00\x02\x07", 0);
+	n = proto_put_routes(b, sizeof(b), net, prefix, 3);
+	assert_int_equal(n, PROTO_HDR_LEN + 3 * PROTO_ROUTE_LEN);
+	assert_memory_equal(b, "\x40\0\0\x36\0\0\0\0", 8);
+	assert_memory_equal(b + 8, "\x04\x10\x0a\x01\0\0\0\0\0\0\0\0\0\0\0\0\0\0", 18);
+	assert_int_equal(proto_parse(b, (size_t)n, &f), n);
+	assert_int_equal(f.type, PROTO_ROUTES);
+	assert_int_equal(f.bad, 0);
+	assert_int_equal(f.u.routes, 3);
+	proto_route_get(&f, 1, &a, &p);
+	assert_int_equal(a.family, ADDR_V6);
+	assert_int_equal(p, 64);
+	assert_memory_equal(a.bytes, net[1].bytes, 16);
+	proto_route_get(&f, 2, &a, &p);
+	assert_int_equal(a.family, ADDR_V4);
+	assert_int_equal(p, 32);
+	assert_true(addr_equal(&a, &net[2]));
+	assert_string_equal(proto_type_name(PROTO_ROUTES), "ROUTES");
+
+	/* Empty is fine: a remote without routes. */
+	n = proto_put_routes(b, sizeof(b), NULL, NULL, 0);
+	assert_int_equal(proto_parse(b, (size_t)n, &f), n);
+	assert_int_equal(f.u.routes, 0);
+
+	/* The encoder refuses host bits, long prefixes, other families and
+	 * too many entries. */
+	prefix[0] = 8;
+	assert_int_equal(proto_put_routes(b, sizeof(b), net, prefix, 1), PROTO_E_VALUE);
+	prefix[0] = 33;
+	assert_int_equal(proto_put_routes(b, sizeof(b), net, prefix, 1), PROTO_E_VALUE);
+	prefix[0] = 16;
+	net[0].family = 5;
+	assert_int_equal(proto_put_routes(b, sizeof(b), net, prefix, 1), PROTO_E_VALUE);
+	net[0].family = ADDR_V4;
+	assert_int_equal(proto_put_routes(b, sizeof(b), many, manyp, PROTO_ROUTES_MAX + 1),
+	    PROTO_E_VALUE);
+	for (n = 0; n < PROTO_ROUTES_MAX; n++)
+		many[n].family = ADDR_V4;
+	n = proto_put_routes(b, sizeof(b), many, manyp, PROTO_ROUTES_MAX);
+	assert_int_equal(proto_parse(b, (size_t)n, &f), n);
+	assert_int_equal(f.u.routes, PROTO_ROUTES_MAX);
+
+	/* The parser: each defect ends the session. */
+	n = proto_put_routes(b, sizeof(b), net, prefix, 1);
+	b[8 + 2 + 2] = 1;			/* host bit in 10.1.1.0/16 */
+	assert_int_equal(proto_parse(b, (size_t)n, &f), PROTO_E_VALUE);
+	b[8 + 2 + 2] = 0;
+	b[8 + 17] = 1;				/* after the IPv4 address */
+	assert_int_equal(proto_parse(b, (size_t)n, &f), PROTO_E_VALUE);
+	b[8 + 17] = 0;
+	b[8 + 1] = 33;				/* prefix */
+	assert_int_equal(proto_parse(b, (size_t)n, &f), PROTO_E_VALUE);
+	b[8 + 1] = 16;
+	b[8] = 5;				/* family */
+	assert_int_equal(proto_parse(b, (size_t)n, &f), PROTO_E_VALUE);
+	b[8] = 4;
+	b[3] = 17;				/* not a multiple of 18 */
+	assert_int_equal(proto_parse(b, (size_t)n - 1, &f), PROTO_E_LENGTH);
+	b[3] = 18;
+	b[7] = 1;				/* on a stream */
+	assert_int_equal(proto_parse(b, (size_t)n, &f), PROTO_E_STREAM);
+	b[7] = 0;
+	assert_int_equal(proto_parse(b, (size_t)n, &f), n);
+	/* More entries than the limit: too long for the type. */
+	buf_set_u16(b + 2, (PROTO_ROUTES_MAX + 1) * PROTO_ROUTE_LEN);
+	assert_int_equal(proto_parse(b, sizeof(b), &f), PROTO_E_LENGTH);
 }
 
 /* The long forms of OPEN and OPEN_RESULT (PROTO_FEAT_CREDIT): the short
@@ -496,6 +586,7 @@ main(void)
 		cmocka_unit_test(test_open_wire),
 		cmocka_unit_test(test_initial_credit_wire),
 		cmocka_unit_test(test_feature_ranges),
+		cmocka_unit_test(test_routes),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
