@@ -318,6 +318,18 @@ main_privsep_connect(const struct supervise_job *job,
 	free(res);
 }
 
+/* The password of -r user:password@host, for processes that open no
+ * session: gone from their memory. */
+static void
+main_forget_password(struct options *o)
+{
+	if (o->remote_password == NULL)
+		return;
+	explicit_bzero(o->remote_password, strlen(o->remote_password));
+	free(o->remote_password);
+	o->remote_password = NULL;
+}
+
 /*
  * In a child of the main process, as root (privsep.h): what
  * main_connect() does for a reconnect, or main() for the first open
@@ -363,6 +375,8 @@ main_privsep_open(void *arg, const struct privsep_open *req,
 	t = main_transport(c->boot, c->cfg, &opts, &fail, res->err,
 	    sizeof(res->err));
 	res->fail = (int)fail;
+	/* Logged in or not, this child asks for no other session. */
+	main_forget_password(c->boot);
 	if (t != NULL && !opts.batch) {
 		exempt_ssh(fc, t, c->cfg, c->boot->ssh_config, false);
 		memcpy(res->exempt, fc->exempt, sizeof(res->exempt));
@@ -845,6 +859,8 @@ main(int argc, char **argv)
 			broker = true;
 			goto out_main;
 		}
+		/* The sessions are root's opener's to open. */
+		main_forget_password(c.boot);
 	}
 	memset(&opts, 0, sizeof(opts));
 	opts.alive_interval_ms = o->alive_interval_ms;

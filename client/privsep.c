@@ -4,12 +4,16 @@
  * (privsep.h).
  */
 #include <sys/prctl.h>
+#include <sys/syscall.h>
 #include <sys/signalfd.h>
 #include <sys/socket.h>
 #include <sys/time.h>
 #include <sys/wait.h>
 
+#include <linux/capability.h>
+
 #include <errno.h>
+#include <fcntl.h>
 #include <grp.h>
 #include <poll.h>
 #include <pwd.h>
@@ -35,6 +39,8 @@
 #define PRIVSEP_RELAY_DOWN_MAX	(64 * 1024 * 1024)	/* from the remote */
 #define PRIVSEP_SEND_TIMEOUT_MS	5000	/* M writing a reply D does not read */
 #define PRIVSEP_OPENED_MAX	1024	/* an OPENED message, with room */
+#define PRIVSEP_CHILDREN_MAX	4	/* openers, relays, reload readers */
+#define PRIVSEP_RELOAD_MAX_S	60	/* a reload reader's whole life */
 
 /* D's end of the channel; -1 in M and in runs without separation. */
 static int	privsep_fd = -1;
@@ -108,12 +114,72 @@ privsep_warn_fallback(void)
 	    PRIVSEP_DEFAULT_USER, PRIVSEP_FALLBACK_USER, PRIVSEP_DEFAULT_USER);
 }
 
+/*
+ * The terminal stays root's.  A root opener asks for passwords and
+ * passphrases on it, so whoever drops must keep no way to read it: its
+ * standard input becomes /dev/null, a terminal on standard output or
+ * error is reopened for writing only (possible as root alone: the
+ * terminal is root's), and a session of its own leaves it no controlling
+ * terminal, so neither /dev/tty nor TIOCSTI reaches root's.
+ */
+static int
+privsep_untty(char *err, size_t errlen)
+{
+	char	path[32];
+	int	fd, i;
+
+	if ((fd = open("/dev/null", O_RDWR | O_CLOEXEC)) == -1 ||
+	    dup2(fd, STDIN_FILENO) == -1) {
+		snprintf(err, errlen, "/dev/null: %s", strerror(errno));
+		return -1;
+	}
+	close(fd);
+	for (i = STDOUT_FILENO; i <= STDERR_FILENO; i++) {
+		if (!isatty(i))
+			continue;
+		snprintf(path, sizeof(path), "/proc/self/fd/%d", i);
+		if ((fd = open(path, O_WRONLY | O_NOCTTY | O_CLOEXEC)) == -1)
+			fd = open("/dev/null", O_WRONLY | O_CLOEXEC);
+		if (fd == -1 || dup2(fd, i) == -1) {
+			snprintf(err, errlen, "cannot reopen descriptor %d: %s", i,
+			    strerror(errno));
+			return -1;
+		}
+		close(fd);
+	}
+	if (setsid() == -1) {
+		snprintf(err, errlen, "setsid: %s", strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
+/* No capability left in any set, whatever securebits came from above. */
+static bool
+privsep_no_caps(void)
+{
+	struct __user_cap_header_struct	hdr = { _LINUX_CAPABILITY_VERSION_3, 0 };
+	struct __user_cap_data_struct	data[_LINUX_CAPABILITY_U32S_3];
+	int				i;
+
+	if (syscall(SYS_capget, &hdr, data) != 0)
+		return false;
+	for (i = 0; i < _LINUX_CAPABILITY_U32S_3; i++)
+		if (data[i].effective != 0 || data[i].permitted != 0 ||
+		    data[i].inheritable != 0)
+			return false;
+	return true;
+}
+
 int
 privsep_drop(uid_t uid, gid_t gid, char *err, size_t errlen)
 {
 	uid_t	ru, eu, su;
 	gid_t	rg, eg, sg;
 
+	if (privsep_untty(err, errlen) != 0)
+		return -1;
+	(void)prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0);
 	if (setgroups(1, &gid) == -1 || setresgid(gid, gid, gid) == -1 ||
 	    setresuid(uid, uid, uid) == -1) {
 		snprintf(err, errlen, "cannot become uid %lu: %s",
@@ -124,10 +190,14 @@ privsep_drop(uid_t uid, gid_t gid, char *err, size_t errlen)
 		snprintf(err, errlen, "PR_SET_NO_NEW_PRIVS: %s", strerror(errno));
 		return -1;
 	}
+	/* The kernel does this on the uid change unless fs.suid_dumpable
+	 * is 1: then another process of the user could read this one's
+	 * memory (a relay's session keys) through ptrace or /proc. */
+	(void)prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
 	/* Trust, but verify: a drop that half worked is worse than none. */
 	if (getresuid(&ru, &eu, &su) != 0 || getresgid(&rg, &eg, &sg) != 0 ||
 	    ru != uid || eu != uid || su != uid || rg != gid || eg != gid ||
-	    sg != gid || setuid(0) != -1) {
+	    sg != gid || setuid(0) != -1 || !privsep_no_caps()) {
 		snprintf(err, errlen, "dropping to uid %lu did not hold",
 		    (unsigned long)uid);
 		return -1;
@@ -597,6 +667,8 @@ struct privsep_parent {
 	pid_t		 d;		/* D, until reaped */
 	int		 dstatus;
 	pid_t		 opener;	/* the last open's child, or -1 */
+	pid_t		 children[PRIVSEP_CHILDREN_MAX];	/* openers, relays,
+							 * reload readers; 0: free */
 	uid_t		 uid;
 	gid_t		 gid;
 	sigset_t	 orig;		/* the mask before the split */
@@ -632,22 +704,59 @@ privsep_bad(struct privsep_parent *m, const char *why)
 		privsep_kill(m, m->d, SIGKILL);
 }
 
+/*
+ * A free slot for one more child doing D's bidding, or NULL: D opens one
+ * session at a time, and the previous opener may still run as the relay
+ * (or ssh's waiter) of a session D just let go, but a D that asks for
+ * more cannot make root fork without end.
+ */
+static pid_t *
+privsep_child_slot(struct privsep_parent *m)
+{
+	size_t	i;
+
+	for (i = 0; i < PRIVSEP_CHILDREN_MAX; i++)
+		if (m->children[i] == 0)
+			return &m->children[i];
+	return NULL;
+}
+
+/* Fork a child for a request of D's; in the child, 0 (with M's channel
+ * and signal descriptor closed), in M the pid or -1. */
+static pid_t
+privsep_fork(struct privsep_parent *m, const char *what)
+{
+	pid_t	*slot, pid;
+
+	if ((slot = privsep_child_slot(m)) == NULL) {
+		log_warn("the unprivileged process asks for a %s while %d are "
+		    "running: refused", what, PRIVSEP_CHILDREN_MAX);
+		return -1;
+	}
+	if ((pid = fork()) == -1) {
+		log_error("fork: %s", strerror(errno));
+		return -1;
+	}
+	if (pid == 0) {
+		close(m->sigfd);
+		close(m->fd);
+		(void)sigprocmask(SIG_SETMASK, &m->orig, NULL);
+		return 0;
+	}
+	*slot = pid;
+	return pid;
+}
+
 static void
 privsep_do_open(struct privsep_parent *m, const struct privsep_open *req,
     int reply)
 {
 	pid_t	pid;
 
-	/* D opens one session at a time; the previous opener may still run
-	 * as the relay (or ssh's waiter) of a session D just let go. */
-	if ((pid = fork()) == -1) {
-		log_error("fork: %s", strerror(errno));
-		return;		/* D sees the end of the reply: a failed open */
-	}
+	/* On failure D sees the end of the reply: a failed open. */
+	if ((pid = privsep_fork(m, "session")) == -1)
+		return;
 	if (pid == 0) {
-		close(m->sigfd);
-		close(m->fd);
-		(void)sigprocmask(SIG_SETMASK, &m->orig, NULL);
 		privsep_open_child(m->h, req, reply, m->uid, m->gid);
 		_exit(CSHUTTLE_EXIT_FAIL);
 	}
@@ -662,8 +771,13 @@ privsep_do_reload(struct privsep_parent *m, int reply)
 	uint8_t			*msg = NULL;
 	long			 len;
 
-	if ((f = calloc(1, sizeof(*f))) == NULL)
+	/* In a child: a D that reads its reply slowly stalls that child,
+	 * never M's signals, reaping and watchdog. */
+	if (privsep_fork(m, "reload") != 0)
 		return;
+	alarm(PRIVSEP_RELOAD_MAX_S);
+	if ((f = calloc(1, sizeof(*f))) == NULL)
+		_exit(CSHUTTLE_EXIT_FAIL);
 	m->h->reload(m->h->arg, f);
 	tv.tv_sec = PRIVSEP_SEND_TIMEOUT_MS / 1000;
 	tv.tv_usec = 0;
@@ -677,6 +791,7 @@ privsep_do_reload(struct privsep_parent *m, int reply)
 	free(msg);
 	filecheck_files_clear(f);
 	free(f);
+	_exit(CSHUTTLE_EXIT_OK);
 }
 
 static void
@@ -744,6 +859,7 @@ privsep_signal_in(struct privsep_parent *m)
 {
 	struct signalfd_siginfo	si;
 	pid_t			pid;
+	size_t			i;
 	int			status;
 
 	while (read(m->sigfd, &si, sizeof(si)) == (ssize_t)sizeof(si)) {
@@ -760,6 +876,9 @@ privsep_signal_in(struct privsep_parent *m)
 			}
 			if (pid == m->opener)
 				m->opener = -1;
+			for (i = 0; i < PRIVSEP_CHILDREN_MAX; i++)
+				if (m->children[i] == pid)
+					m->children[i] = 0;
 		}
 	}
 }

@@ -14,6 +14,8 @@
 #   - SIGTERM: exit 0, the pid file and the control socket are removed;
 #   - with the unit's bounding set (no CAP_KILL), SIGHUP and SIGTERM still
 #     reach the data path;
+#   - started from a terminal, the data path has no controlling terminal,
+#     /dev/null as input and the terminal for writing only;
 #   - without a user "cshuttle", "nobody" is used with a warning naming
 #     how to create it; --privsep-user USER (a throw-away user) is used;
 #     a user that does not exist is a usage error (exit 2);
@@ -168,6 +170,44 @@ kill -HUP "$CSHUTTLE_PID"
 check "$what: SIGHUP reaches the data path" lab_wait_for 10 logged "$m" "reloaded:"
 stop_cshuttle TERM
 check_eq "$what: SIGTERM reaches it: exit 0" 0 "$CSHUTTLE_RC"
+check "$what: no table left" assert_no_tables
+
+# Started from a terminal (script(1) gives it one, as a root shell
+# would): root's opener asks for passwords there, so the data path keeps
+# no way to read it: no controlling terminal, standard input /dev/null,
+# the terminal on standard output reopened for writing only.
+what="started from a terminal"
+lab_say "$what"
+lab_cshuttle_cmd
+next_log=$LAB_DIR/cshuttle.$((LAB_CS_N + 1)).log
+cmdline="$(printf '%q ' "${LAB_CMD[@]}" -r labhost 198.19.0.0/24) 2>>$(printf '%q' "$next_log")"
+start_cshuttle_cmd script -qfec "$cmdline" /dev/null || lab_die "$what: cshuttle did not start"
+comm() { cat "/proc/$1/comm" 2>/dev/null; }
+# The controlling terminal's device number (field 7 of stat), 0 for none.
+tty_nr() { awk '{sub(/.*\) /, ""); print $5}' "/proc/$1/stat"; }
+m_pid=
+for p in /proc/[0-9]*; do
+	p=${p#/proc/}
+	[[ "$(comm "$p")" == cshuttle ]] && lab_descends "$p" "$CSHUTTLE_PID" &&
+	    [[ "$(comm "$(lab_ppid "$p")")" != cshuttle ]] && m_pid=$p
+done
+d=$(data_pid)
+check "$what: the tunnel works" via_tunnel 198.19.0.2 8001
+check "$what: the process started has the terminal ($m_pid)" eval \
+    '[[ -n "$m_pid" && "$(tty_nr "$m_pid")" != 0 ]]'
+check_eq "$what: the data path has no controlling terminal" 0 "$(tty_nr "$d")"
+check_eq "$what: its standard input is /dev/null" /dev/null "$(readlink "/proc/$d/fd/0")"
+check "$what: its standard output is the terminal, write-only" eval \
+    '[[ "$(readlink "/proc/$d/fd/1")" == /dev/pts/* ]] &&
+	(( (8#$(awk "\$1 == \"flags:\" {print \$2}" "/proc/$d/fdinfo/1") & 3) == 1 ))'
+# A process that is not dumpable has its /proc files owned by root:
+# its own user can neither ptrace it nor read its memory.
+check_eq "$what: it is not dumpable: /proc/PID/mem is root's" 0 \
+    "$(stat -c %u "/proc/$d/mem")"
+kill -TERM "$m_pid"
+check "$what: SIGTERM ends it" lab_wait_for 15 eval '! lab_alive "$CSHUTTLE_PID"'
+wait "$CSHUTTLE_PID" 2>/dev/null
+CSHUTTLE_PID=
 check "$what: no table left" assert_no_tables
 
 what="--privsep-user with no such user"
