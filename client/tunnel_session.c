@@ -413,8 +413,8 @@ tunnel_session_start(struct tunnel *t, struct transport *tr)
 	s->started = s->last_input = s->last_ping = s->last_wprogress = ev_now();
 	t->s = s;
 	/* The stub reports its routes only to a client that wants them. */
-	if (mux_send_hello(s->mux, t->p->auto_nets ? PROTO_FEAT_KNOWN :
-	    PROTO_FEAT_KNOWN & ~PROTO_FEAT_ROUTES) != 0) {
+	if (mux_send_hello(s->mux, (t->p->auto_nets ? PROTO_FEAT_KNOWN :
+	    PROTO_FEAT_KNOWN & ~PROTO_FEAT_ROUTES) & ~PROTO_FEAT_HOSTS) != 0) {
 		tunnel_session_lost(t, TUNNEL_END_SETUP, "cannot send HELLO");
 		return 0;
 	}
