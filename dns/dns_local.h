@@ -144,9 +144,10 @@ void	dns_local_fail(struct dns_local *d, uint32_t id, uint8_t reason);
  * Replace the table of names answered here (-H) by h[0..n): an A or AAAA
  * query (class IN) for one of its names gets the table's addresses of
  * that family (at most DNS_LOCAL_HOST_ADDRS; none: an empty answer)
- * without asking anybody; every other query goes on as before.  The
- * caller chose what may be in it.  Names that are not of the form above
- * are left out; n == 0 empties it.  0, or -1 when out of memory (the
+ * without asking anybody, unless the name is one of the bypass names;
+ * every other query goes on as before.  The caller chose what may be in
+ * it.  Names that are not of the form above are left out; n == 0
+ * empties it.  0, or -1 when out of memory (the
  * table is then empty).  May be called before dns_local_start.
  */
 int	dns_local_set_hosts(struct dns_local *d, const struct dns_local_host *h,

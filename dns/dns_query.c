@@ -170,6 +170,10 @@ dns_query_hosts(struct dns_local *d, struct dns_local_srv *s, struct dns_listen_
 	if (d->nhosts == 0 || qi->qclass != DNS_MSG_CLASS_IN ||
 	    (qi->qtype != DNS_MSG_TYPE_A && qi->qtype != DNS_MSG_TYPE_AAAA))
 		return false;
+	/* The SSH server's name is always asked here: the remote's view of
+	 * it must not steer a reconnect into the tunnel. */
+	if (d->p.nbypass > 0 && dns_msg_name_under(qi, d->p.bypass, d->p.nbypass))
+		return false;
 	family = qi->qtype == DNS_MSG_TYPE_A ? ADDR_V4 : ADDR_V6;
 	rdlen = addr_size(family);
 	for (i = 0; i < d->nhosts; i++) {

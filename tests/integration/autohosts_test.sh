@@ -5,8 +5,9 @@
 # only SERVER's hosts file knows become resolvable on CLIENT (getent, dig),
 # answered by the DNS capture itself (PRIV's resolver is not asked);
 # names whose addresses are outside the forwarded subnets, or inside an
-# exclude, are not; a name added on SERVER is taken at the next session.
-# -H without --dns is refused (the hosts-file path is not there yet).
+# exclude, are not; a name added on SERVER is taken at the next session;
+# the SSH server's own name is never taken from SERVER.  -H without --dns
+# is refused (the hosts-file path is not there yet).
 # (The lab's resolvers: lab_dns_up in tests/lab/lab_dns.sh.)
 
 set -uo pipefail
@@ -100,5 +101,25 @@ check_eq "cshuttle exits 0 on SIGTERM" 0 "$CSHUTTLE_RC"
 check "no table left" assert_no_tables
 check_eq "onlyremote.lab.internal no longer resolves" "" \
     "$(ge_hosts onlyremote.lab.internal)"
+
+# The SSH server's own name is always asked locally: SERVER's hosts file
+# giving it a forwarded address must not steer a reconnect into the tunnel.
+lab_say "-r by host name that SERVER's hosts file names too"
+hk=$(cut -d' ' -f1,2 "$LAB_DIR/host_key.pub")
+echo "sshgw.lab.test $hk" >>"$LAB_DIR/known_hosts"
+printf 'Host labhost-byname\n\tHostName sshgw.lab.test\n' >>"$LAB_SSHCFG"
+echo "198.19.0.2 sshgw.lab.test" >>"$hosts_s"
+start_cshuttle -H --dns -r labhost-byname 198.19.0.0/16 ||
+    lab_die "cshuttle did not start"
+check_eq "sshgw.lab.test: CLIENT's own answer" 198.18.0.2 "$(answers sshgw.lab.test)"
+check_eq "onlyremote.lab.internal resolves" 198.19.0.2 \
+    "$(answers onlyremote.lab.internal)"
+m=$(lab_log_mark "$CSHUTTLE_LOG")
+lab_kill_sessions KILL
+check "reconnected" \
+    lab_wait_for 30 logged "$m" '^cshuttle: reconnected to [^ ]+ \(attempt 1\)'
+stop_cshuttle TERM
+check_eq "cshuttle exits 0 on SIGTERM" 0 "$CSHUTTLE_RC"
+check "no table left" assert_no_tables
 
 lab_finish
