@@ -21,6 +21,7 @@
 #include "options.h"
 #include "reload.h"
 
+struct autohosts;
 struct autonets;
 struct control;
 struct dns_local;
@@ -37,6 +38,8 @@ struct client {
 	struct fw_config	 fwcfg;		/* the rules in place (or to be) */
 	struct autonets		*autonets;	/* -N: the remote's networks, else
 						 * NULL (autonets.h) */
+	struct autohosts	*autohosts;	/* -H: the remote's host names, else
+						 * NULL (autohosts.h) */
 	struct listen_spec	 lspec;
 	struct listen_socks	 ls;
 	/* DNS capture (dnscap.h) */

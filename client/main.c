@@ -41,6 +41,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "autohosts.h"
 #include "autonets.h"
 #include "client.h"
 #include "control.h"
@@ -193,6 +194,17 @@ main_routes(void *arg, const struct proto_frame *f)
 	struct client	*c = arg;
 
 	autonets_report(c->autonets, f);
+}
+
+/* -H: the session's host names, used for what the rules in place
+ * forward. */
+static void
+main_hosts(void *arg, const struct proto_frame *f)
+{
+	struct client	*c = arg;
+
+	autohosts_report(c->autohosts, f);
+	autohosts_apply(c->autohosts, c->dns, c->fwcfg.subnets, !c->boot->no_ipv6);
 }
 
 /*
@@ -889,6 +901,10 @@ main(int argc, char **argv)
 		log_error("out of memory");
 		goto out;
 	}
+	if (o->auto_hosts && (c.autohosts = calloc(1, sizeof(*c.autohosts))) == NULL) {
+		log_error("out of memory");
+		goto out;
+	}
 	if (split) {
 		/* Worked out where the ssh configuration can be read. */
 		memcpy(c.fwcfg.exempt, pres.exempt, sizeof(c.fwcfg.exempt));
@@ -915,6 +931,8 @@ main(int argc, char **argv)
 	tp.remote = o->remote != NULL ? o->remote : cfg.alias;
 	tp.auto_nets = c.autonets != NULL;
 	tp.hooks.routes = main_routes;
+	tp.auto_hosts = c.autohosts != NULL;
+	tp.hooks.hosts = main_hosts;
 	tp.hooks.ready = main_ready;
 	tp.hooks.up = main_up;
 	tp.hooks.prepare = main_prepare;
@@ -958,6 +976,7 @@ out_main:
 	reload_destroy(&c.reload);
 	autonets_free(c.autonets);
 	free(c.autonets);
+	free(c.autohosts);
 	/* What reloads left behind, then the options we started with. */
 	if (c.dns_owner != NULL && c.dns_owner != o && c.dns_owner != c.live) {
 		options_free(c.dns_owner);

@@ -570,6 +570,8 @@ options_flag(struct options *o, int opt)
 		return &o->no_ipv6;
 	case 'N':
 		return &o->auto_nets;
+	case 'H':
+		return &o->auto_hosts;
 	case OPTIONS_OPT_STUB_CACHE:
 		return &o->stub_cache;
 	case OPTIONS_OPT_DNS:
@@ -790,6 +792,14 @@ options_parse_all(struct options *o, int argc, char **argv, const char *name,
 	if (includes == 0 && !o->auto_nets) {
 		ret = options_fail(err, errlen, "no subnets to forward: give at "
 		    "least one, e.g. 0/0");
+		goto out;
+	}
+	/* The names are answered by the DNS capture: nothing else here
+	 * would make them resolvable. */
+	if (o->auto_hosts && !o->dns && o->nns_hosts == 0 && !options_has_ns_names(o)) {
+		ret = options_fail(err, errlen, "-H/--auto-hosts needs --dns (or "
+		    "--ns-hosts): the remote's host names are answered by the DNS "
+		    "capture (writing them into /etc/hosts is not supported yet)");
 		goto out;
 	}
 	/* Both only change how captured DNS is handled. */

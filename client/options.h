@@ -112,6 +112,7 @@ struct options {
 	char		*ssh_config;	/* --ssh-config FILE */
 	bool		 no_ipv6;	/* --no-ipv6: leave IPv6 traffic alone */
 	bool		 auto_nets;	/* -N: forward the remote's own networks too */
+	bool		 auto_hosts;	/* -H: resolve the remote's host names */
 	bool		 stub_cache;	/* --stub-cache: keep the stub on the remote */
 	char		*remote_tmpdir;	/* --remote-tmpdir DIR: try it first */
 	bool		 dns;		/* --dns: capture the resolv.conf servers */

@@ -70,7 +70,6 @@ bool
 options_compat_has(int opt)
 {
 	switch (opt) {
-	case 'H':
 	case 't':
 	case OPTIONS_OPT_METHOD:
 	case OPTIONS_OPT_PYTHON:
@@ -111,11 +110,11 @@ options_compat_apply(struct options *o, int opt, const char *arg, char *err,
 		options_compat_notice(o, "sshuttle's --wrap is ignored: it tests "
 		    "sshuttle's channel numbering, which cshuttle does not share");
 		return 0;
-	case 'H':
 	case OPTIONS_OPT_SEED_HOSTS:
-		return options_fail(err, errlen, "%s (sshuttle's option) is not "
-		    "supported yet: --dns resolves names through the remote host",
-		    opt == 'H' ? "-H/--auto-hosts" : "--seed-hosts");
+		return options_fail(err, errlen, "--seed-hosts (sshuttle's option) "
+		    "is not supported yet: -H takes the names in the remote's hosts "
+		    "file, and --dns resolves any other name through the remote "
+		    "host");
 	case 't':
 		return options_fail(err, errlen, "-t/--tmark (sshuttle's option) "
 		    "marks packets for the TPROXY method, which cshuttle does not "

@@ -50,6 +50,7 @@ static const struct options_config_key {
 	{ "ipv6",		OPTIONS_OPT_NO_IPV6,		OPTIONS_CONFIG_NOT },
 	{ "no-ipv6",		OPTIONS_OPT_NO_IPV6,		OPTIONS_CONFIG_BOOL },
 	{ "auto-nets",		'N',				OPTIONS_CONFIG_BOOL },
+	{ "auto-hosts",		'H',				OPTIONS_CONFIG_BOOL },
 	{ "stub-cache",		OPTIONS_OPT_STUB_CACHE,		OPTIONS_CONFIG_BOOL },
 	{ "remote-tmpdir",	OPTIONS_OPT_REMOTE_TMPDIR,	OPTIONS_CONFIG_ONE },
 	{ "reconnect",		OPTIONS_OPT_NO_RECONNECT,	OPTIONS_CONFIG_NOT },

@@ -40,6 +40,8 @@ options_usage(FILE *f)
 "                        '#' starts a comment)\n"
 "  -N, --auto-nets       also forward the networks the remote host routes\n"
 "                        (not its default route, nor this host's networks)\n"
+"  -H, --auto-hosts      resolve the host names in the remote's hosts file\n"
+"                        whose addresses are forwarded (needs --dns)\n"
 "      --no-ipv6         do not redirect IPv6 traffic\n"
 "      --disable-ipv6    the same (sshuttle's name)\n"
 "      --no-block-leaks  with 0/0 or ::/0, do not block the UDP and IPv6\n"

@@ -11,6 +11,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "autohosts.h"
 #include "autonets.h"
 #include "client.h"
 #include "dns_local.h"
@@ -236,7 +237,7 @@ reload_listen_equal(const struct options *a, const struct options *b)
 static void
 reload_restart_keys(const struct options *was, const struct options *now)
 {
-	const char	*keys[20];
+	const char	*keys[24];
 	int		 n = 0, i;
 
 	if (!reload_str_equal(was->remote, now->remote))
@@ -251,6 +252,8 @@ reload_restart_keys(const struct options *was, const struct options *now)
 		keys[n++] = "no-ipv6";
 	if (was->auto_nets != now->auto_nets)
 		keys[n++] = "auto-nets";
+	if (was->auto_hosts != now->auto_hosts)
+		keys[n++] = "auto-hosts";
 	if (was->stub_cache != now->stub_cache)
 		keys[n++] = "stub-cache";
 	if (!reload_str_equal(was->remote_tmpdir, now->remote_tmpdir))
@@ -397,6 +400,9 @@ reload_apply(struct client *c, struct tunnel *t, struct options *o)
 		c->dns_owner = o;
 		reload_options_drop(c, old);
 	}
+	/* The subnets or the DNS capture may have changed. */
+	if (c->autohosts != NULL)
+		autohosts_apply(c->autohosts, c->dns, c->fwcfg.subnets, !c->boot->no_ipv6);
 	log_init("cshuttle", o->quiet ? -1 : o->verbose);
 	tunnel_set_alive(t, o->alive_interval_ms, o->alive_timeout_ms);
 	tunnel_set_reconnect(t, !o->no_reconnect);

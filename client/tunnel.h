@@ -43,6 +43,12 @@ struct tunnel_hooks {
 	 * report them.  ready then applies what it chose.
 	 */
 	void	(*routes)(void *arg, const struct proto_frame *f);
+	/*
+	 * With tunnel_params.auto_hosts: the stub's HOSTS frame (f,
+	 * checked; proto_host_next), after ready when it came in time, or
+	 * NULL when its stub cannot report them.
+	 */
+	void	(*hosts)(void *arg, const struct proto_frame *f);
 	/* The tunnel works (again): after ready, the listeners accepting. */
 	void	(*up)(void *arg, bool first);
 	/* Main thread, before a worker starts: fill in the job (exemptions). */
@@ -79,6 +85,8 @@ struct tunnel_params {
 	bool			 reconnect;	/* false: a lost session ends the tunnel */
 	bool			 auto_nets;	/* -N: ask each stub for its routes
 						 * (hooks.routes) */
+	bool			 auto_hosts;	/* -H: and for its host names
+						 * (hooks.hosts) */
 	const char		*remote;	/* for messages: "reconnected to HOST" */
 	int			 reload_fd;	/* watched for hooks.reload_done (only
 						 * with that hook) */

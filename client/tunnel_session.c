@@ -275,6 +275,12 @@ tunnel_session_hello(struct mux *m, const struct proto_hello *h)
 			return;
 		}
 	}
+	if (t->p->auto_hosts && !mux_feature(m, PROTO_FEAT_HOSTS)) {
+		log_warn("the remote stub cannot report its host names (an older "
+		    "cshuttle): -H adds no names");
+		if (t->p->hooks.hosts != NULL)
+			t->p->hooks.hosts(t->p->hooks.arg, NULL);
+	}
 	if (t->p->auto_nets) {
 		/* The rules wait for the routes: one batch with them. */
 		if (mux_feature(m, PROTO_FEAT_ROUTES))
@@ -298,6 +304,18 @@ tunnel_session_routes(struct mux *m, const struct proto_frame *f)
 	if (t->p->hooks.routes != NULL)
 		t->p->hooks.routes(t->p->hooks.arg, f);
 	tunnel_session_ready(t);
+}
+
+/* -H: the stub's host names, right after its HELLO (and ROUTES). */
+static void
+tunnel_session_hosts(struct mux *m, const struct proto_frame *f)
+{
+	struct tunnel	*t = mux_udata(m);
+
+	if (t->ended || t->s == NULL || t->s->lost || !t->p->auto_hosts)
+		return;
+	if (t->p->hooks.hosts != NULL)
+		t->p->hooks.hosts(t->p->hooks.arg, f);
 }
 
 /* The session can carry traffic: the rules (ready), then the listeners. */
@@ -354,6 +372,7 @@ static const struct mux_ops tunnel_session_mux_ops = {
 	.pong = tunnel_session_pong,
 	.dns = tunnel_dns_reply,
 	.routes = tunnel_session_routes,
+	.hosts = tunnel_session_hosts,
 };
 
 void
@@ -412,9 +431,11 @@ tunnel_session_start(struct tunnel *t, struct transport *tr)
 	/* The stub's HELLO must come within the same deadline. */
 	s->started = s->last_input = s->last_ping = s->last_wprogress = ev_now();
 	t->s = s;
-	/* The stub reports its routes only to a client that wants them. */
-	if (mux_send_hello(s->mux, t->p->auto_nets ? PROTO_FEAT_KNOWN :
-	    PROTO_FEAT_KNOWN & ~PROTO_FEAT_ROUTES) != 0) {
+	/* The stub reports its routes and host names only to a client that
+	 * wants them. */
+	if (mux_send_hello(s->mux, PROTO_FEAT_KNOWN &
+	    ~(t->p->auto_nets ? 0 : PROTO_FEAT_ROUTES) &
+	    ~(t->p->auto_hosts ? 0 : PROTO_FEAT_HOSTS)) != 0) {
 		tunnel_session_lost(t, TUNNEL_END_SETUP, "cannot send HELLO");
 		return 0;
 	}

@@ -243,5 +243,60 @@ dns_local_close(struct dns_local *d)
 		if (d->srv[i].d != NULL)
 			dns_listen_close(&d->srv[i]);
 	dns_query_log_stats(d);
+	free(d->hosts);
 	free(d);
+}
+
+/* A host name as text into wire form: its length, or 0 when it is not
+ * a name dns_local_set_hosts takes. */
+static size_t
+dns_local_wire(const char *name, uint8_t *out)
+{
+	size_t	o = 0, l;
+	char	c;
+
+	for (;;) {
+		for (l = 0; (c = name[l]) != '\0' && c != '.'; l++)
+			if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
+			    c == '-' || c == '_'))
+				return 0;
+		if (l == 0 || l > 63 || o + 1 + l + 1 > DNS_MSG_NAME_MAX)
+			return 0;
+		out[o++] = (uint8_t)l;
+		memcpy(out + o, name, l);
+		o += l;
+		if (name[l] == '\0')
+			break;
+		name += l + 1;
+	}
+	out[o++] = 0;
+	return o;
+}
+
+int
+dns_local_set_hosts(struct dns_local *d, const struct dns_local_host *h, size_t n)
+{
+	struct dns_local_name	*t = NULL;
+	size_t			 i, k = 0;
+
+	if (n > DNS_LOCAL_MAX_HOSTS)
+		n = DNS_LOCAL_MAX_HOSTS;
+	if (n > 0 && (t = calloc(n, sizeof(*t))) == NULL) {
+		free(d->hosts);
+		d->hosts = NULL;
+		d->nhosts = 0;
+		return -1;
+	}
+	for (i = 0; i < n; i++) {
+		if (h[i].addr.family != ADDR_V4 && h[i].addr.family != ADDR_V6)
+			continue;
+		if ((t[k].len = dns_local_wire(h[i].name, t[k].name)) == 0)
+			continue;
+		t[k].addr = h[i].addr;
+		k++;
+	}
+	free(d->hosts);
+	d->hosts = t;
+	d->nhosts = k;
+	return 0;
 }

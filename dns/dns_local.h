@@ -39,6 +39,9 @@
 #define DNS_LOCAL_TCP_PIPELINE	16
 #define DNS_LOCAL_PORT_TRIES	100
 #define DNS_LOCAL_LOG_MS	10000	/* one message per cause per 10 s */
+#define DNS_LOCAL_MAX_HOSTS	1024	/* names answered here (-H) */
+#define DNS_LOCAL_HOST_ADDRS	8	/* addresses per answer: fits 512 bytes */
+#define DNS_LOCAL_HOST_TTL	60	/* seconds; the names may change */
 
 /* Why the stub could not answer (DNS_FAIL reasons, PROTOCOL.md). */
 #define DNS_LOCAL_FAIL_TIMEOUT		1
@@ -87,6 +90,13 @@ struct dns_local_params {
 	void			*accept_arg;
 };
 
+/* A name answered here (-H): its A or AAAA record. */
+struct dns_local_host {
+	struct addr	 addr;		/* ADDR_V4 or ADDR_V6 */
+	const char	*name;		/* lower case, no final dot; labels of
+					 * letters, digits, '-', '_' */
+};
+
 struct dns_local_stats {
 	uint64_t	queries_udp, queries_tcp;
 	uint64_t	tunnelled, forwarded;	/* through the stub / from here */
@@ -99,6 +109,7 @@ struct dns_local_stats {
 	uint64_t	tcp_refused;		/* connections over DNS_LOCAL_MAX_TCP */
 	uint64_t	tcp_direct;		/* closed by the accept hook: not redirected */
 	uint64_t	looped;			/* our own forwards, captured again */
+	uint64_t	hosts;			/* answered from the hosts table */
 };
 
 /*
@@ -128,6 +139,19 @@ int	dns_local_start(struct dns_local *d, struct ev_loop *loop,
 void	dns_local_answer(struct dns_local *d, uint32_t id, const uint8_t *a,
 	    size_t len);
 void	dns_local_fail(struct dns_local *d, uint32_t id, uint8_t reason);
+
+/*
+ * Replace the table of names answered here (-H) by h[0..n): an A or AAAA
+ * query (class IN) for one of its names gets the table's addresses of
+ * that family (at most DNS_LOCAL_HOST_ADDRS; none: an empty answer)
+ * without asking anybody, unless the name is one of the bypass names;
+ * every other query goes on as before.  The caller chose what may be in
+ * it.  Names that are not of the form above are left out; n == 0
+ * empties it.  0, or -1 when out of memory (the
+ * table is then empty).  May be called before dns_local_start.
+ */
+int	dns_local_set_hosts(struct dns_local *d, const struct dns_local_host *h,
+	    size_t n);
 
 /* From the loop's before-sleep hook: free what closed during the pass
  * and set the timer to the next deadline. */

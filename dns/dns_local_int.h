@@ -106,8 +106,17 @@ TAILQ_HEAD(dns_listen_conns, dns_listen_conn);
 SLIST_HEAD(dns_listen_dead, dns_listen_conn);
 SLIST_HEAD(dns_fwd_dead, dns_fwd_sock);
 
+/* A name of the hosts table (dns_local_set_hosts), in wire form. */
+struct dns_local_name {
+	struct addr		 addr;
+	size_t			 len;		/* bytes in name[], root label included */
+	uint8_t			 name[DNS_MSG_NAME_MAX];
+};
+
 struct dns_local {
 	struct dns_local_params	 p;
+	struct dns_local_name	*hosts;		/* -H: answered here */
+	size_t			 nhosts;
 	struct ev_loop		*loop;
 	dns_local_send_fn	*send;
 	void			*send_arg;

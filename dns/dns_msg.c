@@ -337,6 +337,36 @@ dns_msg_reply(const uint8_t *q, const struct dns_query_info *qi, uint8_t rcode,
 }
 
 int
+dns_msg_addr_reply(const uint8_t *q, const struct dns_query_info *qi,
+    const uint8_t *rdata, size_t rdlen, size_t n, uint32_t ttl, uint8_t *out,
+    size_t cap)
+{
+	uint8_t	*p;
+	size_t	 i, len;
+
+	if (n > 0xffff || rdlen > 0xffff || cap < qi->qend ||
+	    (cap - qi->qend) / (12 + rdlen) < n)
+		return DNS_MSG_E_SPACE;
+	if (dns_msg_reply(q, qi, 0, out, cap) < 0)
+		return DNS_MSG_E_SPACE;
+	out[2] |= 0x04;			/* AA: the name is ours to answer */
+	buf_set_u16(out + 6, (uint16_t)n);
+	p = out + qi->qend;
+	for (i = 0; i < n; i++) {
+		/* The name: a pointer to the question's, at offset 12. */
+		buf_set_u16(p, 0xc000 | DNS_MSG_HDR_LEN);
+		buf_set_u16(p + 2, qi->qtype);
+		buf_set_u16(p + 4, qi->qclass);
+		buf_set_u32(p + 6, ttl);
+		buf_set_u16(p + 10, (uint16_t)rdlen);
+		memcpy(p + 12, rdata + i * rdlen, rdlen);
+		p += 12 + rdlen;
+	}
+	len = (size_t)(p - out);
+	return (int)len;
+}
+
+int
 dns_msg_truncate(const uint8_t *q, const struct dns_query_info *qi,
     const uint8_t *a, size_t alen, uint8_t *out, size_t cap)
 {

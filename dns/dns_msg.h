@@ -25,6 +25,9 @@
 #define DNS_MSG_NAME_TEXT_MAX	(4 * DNS_MSG_NAME_MAX + 2)
 
 #define DNS_MSG_RCODE_SERVFAIL	2
+#define DNS_MSG_TYPE_A		1
+#define DNS_MSG_TYPE_AAAA	28
+#define DNS_MSG_CLASS_IN	1
 
 /* Return codes (always negative). */
 #define DNS_MSG_E_SHORT		-1	/* shorter than a header, or truncated */
@@ -95,6 +98,18 @@ int	dns_msg_check_answer(const uint8_t *q, const struct dns_query_info *qi,
  */
 int	dns_msg_reply(const uint8_t *q, const struct dns_query_info *qi, uint8_t rcode,
 	    uint8_t *out, size_t cap);
+
+/*
+ * Build an answer the client gives on its own for query q (parsed into
+ * qi), as a hosts file would: like dns_msg_reply with rcode 0 and AA set,
+ * and n records of the query's type and class for its name, each with
+ * rdlen bytes of rdata[i * rdlen ...] and the given TTL (n == 0: the
+ * name exists, without data of that type).  Returns its length or
+ * DNS_MSG_E_SPACE.
+ */
+int	dns_msg_addr_reply(const uint8_t *q, const struct dns_query_info *qi,
+	    const uint8_t *rdata, size_t rdlen, size_t n, uint32_t ttl, uint8_t *out,
+	    size_t cap);
 
 /*
  * Shorten answer a[0..alen) (already checked against q/qi) for a UDP

@@ -148,6 +148,68 @@ dns_query_busy(struct dns_local *d, struct dns_local_srv *s, struct dns_listen_c
 		dns_listen_conn_done(c);
 }
 
+/*
+ * An A or AAAA query for a name of the hosts table (-H): answered here
+ * with the table's addresses.  True when it was.
+ */
+static bool
+dns_query_hosts(struct dns_local *d, struct dns_local_srv *s, struct dns_listen_conn *c,
+    const struct sockaddr_storage *peer, socklen_t peerlen,
+    const union dns_local_pktinfo *dst, const struct dns_query_info *qi,
+    const uint8_t *msg)
+{
+	struct dns_query	 tmp;
+	uint8_t			 out[DNS_LOCAL_QMAX + DNS_LOCAL_HOST_ADDRS * (12 + 16)];
+	uint8_t			 rdata[DNS_LOCAL_HOST_ADDRS * 16];
+	uint8_t			 family;
+	size_t			 i, n = 0, rdlen;
+	bool			 known = false;
+	char			 name[DNS_MSG_NAME_TEXT_MAX];
+	int			 len;
+
+	if (d->nhosts == 0 || qi->qclass != DNS_MSG_CLASS_IN ||
+	    (qi->qtype != DNS_MSG_TYPE_A && qi->qtype != DNS_MSG_TYPE_AAAA))
+		return false;
+	/* The SSH server's name is always asked here: the remote's view of
+	 * it must not steer a reconnect into the tunnel. */
+	if (d->p.nbypass > 0 && dns_msg_name_under(qi, d->p.bypass, d->p.nbypass))
+		return false;
+	family = qi->qtype == DNS_MSG_TYPE_A ? ADDR_V4 : ADDR_V6;
+	rdlen = addr_size(family);
+	for (i = 0; i < d->nhosts; i++) {
+		if (d->hosts[i].len != qi->namelen ||
+		    memcmp(d->hosts[i].name, qi->name, qi->namelen) != 0)
+			continue;
+		known = true;
+		if (d->hosts[i].addr.family == family && n < DNS_LOCAL_HOST_ADDRS)
+			memcpy(rdata + rdlen * n++, d->hosts[i].addr.bytes, rdlen);
+	}
+	if (!known)
+		return false;
+	if ((len = dns_msg_addr_reply(msg, qi, rdata, rdlen, n, DNS_LOCAL_HOST_TTL, out,
+	    sizeof(out))) < 0)
+		return false;
+	d->st.hosts++;
+	log_trace("dns: %s type %u answered from the remote's host names (%zu)",
+	    dns_msg_name_text(qi, name, sizeof(name)), qi->qtype, n);
+	memset(&tmp, 0, sizeof(tmp));
+	tmp.srv = s;
+	tmp.conn = c;
+	if (peer != NULL)
+		memcpy(&tmp.peer, peer, peerlen);
+	tmp.peerlen = peerlen;
+	if (dst != NULL) {
+		tmp.dst = *dst;
+		tmp.have_dst = true;
+	}
+	tmp.qi = *qi;
+	memcpy(tmp.q, msg, qi->qend);
+	dns_query_deliver(d, &tmp, out, (size_t)len);
+	if (c != NULL)
+		dns_listen_conn_done(c);
+	return true;
+}
+
 void
 dns_query_in(struct dns_local *d, struct dns_local_srv *s, struct dns_listen_conn *c,
     const struct sockaddr_storage *peer, socklen_t peerlen,
@@ -164,6 +226,8 @@ dns_query_in(struct dns_local *d, struct dns_local_srv *s, struct dns_listen_con
 		    "bytes dropped: %s", len, dns_msg_strerror(r));
 		return;
 	}
+	if (dns_query_hosts(d, s, c, peer, peerlen, dst, &qi, msg))
+		return;
 	if (d->nqueries >= DNS_LOCAL_MAX_PENDING || (q = calloc(1, sizeof(*q))) == NULL) {
 		dns_query_busy(d, s, c, peer, peerlen, dst, &qi, msg);
 		return;
@@ -252,6 +316,9 @@ dns_query_log_stats(const struct dns_local *d)
 	if (log_enabled(LOG_LVL_DEBUG) && st->looped > 0)
 		log_debug("dns: %llu forwarded queries came back and were sent "
 		    "again", (unsigned long long)st->looped);
+	if (log_enabled(LOG_LVL_DEBUG) && st->hosts > 0)
+		log_debug("dns: %llu queries answered from the remote's host names",
+		    (unsigned long long)st->hosts);
 	if (!log_enabled(LOG_LVL_DEBUG) || st->queries_udp + st->queries_tcp == 0)
 		return;
 	log_debug("dns: %llu queries (%llu UDP, %llu TCP): %llu tunnelled, "

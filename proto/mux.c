@@ -2,7 +2,7 @@
 /*
  * mux.c - the session half of the mux (see mux.h and docs/PROTOCOL.md):
  * frames out, frames in and their session rules, HELLO and feature bits,
- * DNS and ROUTES frames, the link queues.  The streams are in mux_stream.c.
+ * DNS, ROUTES and HOSTS frames, the link queues.  The streams are in mux_stream.c.
  *
  * Flow control, in one paragraph: each side grants the other `window`
  * bytes of credit per stream at open.  DATA consumes credit; the receiver
@@ -171,6 +171,26 @@ mux_send_routes(struct mux *m, const struct addr *net, const uint8_t *prefix, si
 }
 
 int
+mux_send_hosts(struct mux *m, const struct proto_host *h, size_t n)
+{
+	uint8_t	*p;
+	size_t	 i, need = PROTO_HDR_LEN;
+	int	 len;
+
+	if (!mux_feature(m, PROTO_FEAT_HOSTS) || n > PROTO_HOSTS_MAX)
+		return -1;
+	for (i = 0; i < n; i++)
+		need += proto_host_size(strlen(h[i].name));
+	if (need > PROTO_MAX_FRAME || (p = buf_reserve(&m->link_out, need)) == NULL)
+		return -1;
+	if ((len = proto_put_hosts(p, need, h, n)) != (int)need)
+		return -1;
+	buf_commit(&m->link_out, need);
+	m->stats.frames_out++;
+	return 0;
+}
+
+int
 mux_send_simple(struct mux *m, uint8_t type, uint32_t id, uint32_t arg)
 {
 	uint8_t	f[PROTO_HDR_LEN + 4];
@@ -248,6 +268,19 @@ mux_on_session_frame(struct mux *m, const struct proto_frame *f)
 		m->routes_seen = true;
 		if (m->ops->routes != NULL)
 			m->ops->routes(m, f);
+		break;
+	case PROTO_HOSTS:
+		if (m->role != PROTO_ROLE_CLIENT) {
+			mux_fail(m, "protocol error: the client sent HOSTS");
+			return;
+		}
+		if (m->hosts_seen) {
+			mux_fail(m, "protocol error: HOSTS sent twice");
+			return;
+		}
+		m->hosts_seen = true;
+		if (m->ops->hosts != NULL)
+			m->ops->hosts(m, f);
 		break;
 	}
 }

@@ -82,6 +82,12 @@ struct mux_ops {
 	 * instead.  NULL: the frame is ignored.
 	 */
 	void	(*routes)(struct mux *m, const struct proto_frame *f);
+	/*
+	 * Client: the stub's HOSTS arrived (once per session; checked by
+	 * proto_parse, read with proto_host_next).  The same rules as
+	 * ROUTES, under PROTO_FEAT_HOSTS.  NULL: the frame is ignored.
+	 */
+	void	(*hosts)(struct mux *m, const struct proto_frame *f);
 };
 
 /* What mux_stats() reports (cheap: counters kept as they change). */
@@ -173,6 +179,10 @@ int	 mux_send_dns_config(struct mux *m, const struct addr *s, size_t n);
  * or the link queue is full. */
 int	 mux_send_routes(struct mux *m, const struct addr *net, const uint8_t *prefix,
 	    size_t n);
+/* Stub: queue HOSTS with n entries (see proto_put_hosts).  0, or -1 when
+ * PROTO_FEAT_HOSTS is not in both HELLOs, the entries are invalid or do
+ * not fit in one frame, or the link queue is full. */
+int	 mux_send_hosts(struct mux *m, const struct proto_host *h, size_t n);
 
 /* Link input: read into the space, then commit.  mux_in_commit returns
  * 0, or -1 when the session must end (reason in mux_error()). */

@@ -50,6 +50,7 @@ static const struct proto_rule proto_rules[] = {
 	{ PROTO_DNS_FAIL,	PROTO_ON_QUERY,   1,  1,		   "DNS_FAIL" },
 	{ PROTO_ROUTES,		PROTO_ON_SESSION, 0,
 	    PROTO_ROUTES_MAX * PROTO_ROUTE_LEN,				   "ROUTES" },
+	{ PROTO_HOSTS,		PROTO_ON_SESSION, 0,  PROTO_MAX_PAYLOAD,	   "HOSTS" },
 };
 
 static const struct proto_rule *
@@ -215,6 +216,80 @@ proto_route_get(const struct proto_frame *f, size_t i, struct addr *net, uint8_t
 }
 
 int
+proto_host_name_ok(const char *name, size_t len)
+{
+	size_t	i, label = 0;
+
+	if (len == 0 || len > PROTO_HOST_NAME_MAX)
+		return 0;
+	for (i = 0; i < len; i++) {
+		char c = name[i];
+
+		if (c == '.') {
+			if (label == 0)
+				return 0;
+			label = 0;
+			continue;
+		}
+		if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' ||
+		    c == '_') || ++label > 63)
+			return 0;
+	}
+	return label > 0;
+}
+
+/* One HOSTS entry at p, avail bytes left: its size, or PROTO_E_LENGTH
+ * (cut short) or PROTO_E_VALUE. */
+static int
+proto_check_host(const uint8_t *p, size_t avail)
+{
+	if (avail < PROTO_HOST_FIXED || avail - PROTO_HOST_FIXED < p[1])
+		return PROTO_E_LENGTH;
+	if (p[0] == PROTO_FAMILY_IPV4) {
+		if (memcmp(p + 6, "\0\0\0\0\0\0\0\0\0\0\0\0", 12) != 0)
+			return PROTO_E_VALUE;
+	} else if (p[0] != PROTO_FAMILY_IPV6)
+		return PROTO_E_VALUE;
+	if (!proto_host_name_ok((const char *)p + PROTO_HOST_FIXED, p[1]))
+		return PROTO_E_VALUE;
+	return (int)proto_host_size(p[1]);
+}
+
+/* HOSTS entries; any bad one spoils the frame (and the session), as in
+ * ROUTES: the stub writes only what proto_put_hosts accepts. */
+static int
+proto_check_hosts(struct proto_frame *f)
+{
+	size_t	off = 0;
+	int	r;
+
+	f->u.hosts = 0;
+	while (off < f->len) {
+		if (f->u.hosts == PROTO_HOSTS_MAX)
+			return PROTO_E_LENGTH;
+		if ((r = proto_check_host(f->payload + off, f->len - off)) < 0)
+			return r;
+		off += (size_t)r;
+		f->u.hosts++;
+	}
+	return 0;
+}
+
+int
+proto_host_next(const struct proto_frame *f, size_t *off, struct addr *a, char *name)
+{
+	const uint8_t	*p = f->payload + *off;
+
+	if (*off + PROTO_HOST_FIXED > f->len)
+		return 0;
+	addr_set(a, p[0] == PROTO_FAMILY_IPV4 ? ADDR_V4 : ADDR_V6, p + 2, 0);
+	memcpy(name, p + PROTO_HOST_FIXED, p[1]);
+	name[p[1]] = '\0';
+	*off += proto_host_size(p[1]);
+	return 1;
+}
+
+int
 proto_parse(const uint8_t *buf, size_t len, struct proto_frame *f)
 {
 	const struct proto_rule	*r;
@@ -288,6 +363,10 @@ proto_parse(const uint8_t *buf, size_t len, struct proto_frame *f)
 		break;
 	case PROTO_ROUTES:
 		if ((r2 = proto_check_routes(f)) != 0)
+			return r2;
+		break;
+	case PROTO_HOSTS:
+		if ((r2 = proto_check_hosts(f)) != 0)
 			return r2;
 		break;
 	default:
@@ -624,6 +703,38 @@ proto_put_routes(uint8_t *out, size_t cap, const struct addr *net, const uint8_t
 		memcpy(p + 2, net[i].bytes, addr_size(net[i].family));
 		if (proto_check_route(p) != 0)
 			return PROTO_E_VALUE;
+	}
+	return len;
+}
+
+int
+proto_put_hosts(uint8_t *out, size_t cap, const struct proto_host *h, size_t n)
+{
+	uint8_t	*p;
+	size_t	 i, total = 0, nl;
+	int	 len;
+
+	if (n > PROTO_HOSTS_MAX)
+		return PROTO_E_VALUE;
+	for (i = 0; i < n; i++) {
+		nl = strlen(h[i].name);
+		if ((h[i].addr.family != ADDR_V4 && h[i].addr.family != ADDR_V6) ||
+		    !proto_host_name_ok(h[i].name, nl))
+			return PROTO_E_VALUE;
+		total += proto_host_size(nl);
+	}
+	if (total > PROTO_MAX_PAYLOAD)
+		return PROTO_E_TOOBIG;
+	if ((len = proto_put_hdr(out, cap, PROTO_HOSTS, 0, total)) < 0)
+		return len;
+	for (i = 0, p = out + PROTO_HDR_LEN; i < n; i++) {
+		nl = strlen(h[i].name);
+		memset(p, 0, PROTO_HOST_FIXED);
+		p[0] = h[i].addr.family == ADDR_V4 ? PROTO_FAMILY_IPV4 : PROTO_FAMILY_IPV6;
+		p[1] = (uint8_t)nl;
+		memcpy(p + 2, h[i].addr.bytes, addr_size(h[i].addr.family));
+		memcpy(p + PROTO_HOST_FIXED, h[i].name, nl);
+		p += proto_host_size(nl);
 	}
 	return len;
 }

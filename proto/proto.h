@@ -30,7 +30,7 @@
 
 /* Frame types.  0x00-0x0f: session (stream 0), 0x10-0x1f: TCP streams,
  * 0x20-0x2f: DNS (query ids, not streams), 0x30-0x3f: reserved for UDP,
- * 0x40-0x4f: the remote's routes. */
+ * 0x40-0x4f: the remote's routes, 0x50-0x5f: the remote's host names. */
 enum proto_type {
 	PROTO_HELLO		= 0x01,
 	PROTO_ERROR		= 0x02,
@@ -47,6 +47,7 @@ enum proto_type {
 	PROTO_DNS_ANSWER	= 0x22,	/* stub -> client, stream = query id */
 	PROTO_DNS_FAIL		= 0x23,	/* stub -> client, stream = query id */
 	PROTO_ROUTES		= 0x40,	/* stub -> client, stream 0 */
+	PROTO_HOSTS		= 0x50,	/* stub -> client, stream 0 */
 };
 
 /* HELLO feature bits.  A frame type outside the base set belongs to a
@@ -58,8 +59,10 @@ enum proto_type {
  * their sender grants for the stream (the long forms); no frame types. */
 #define PROTO_FEAT_CREDIT	(1U << 2)
 #define PROTO_FEAT_ROUTES	(1U << 3)	/* types 0x40-0x4f */
+#define PROTO_FEAT_HOSTS	(1U << 4)	/* types 0x50-0x5f */
 /* What this build implements. */
-#define PROTO_FEAT_KNOWN	(PROTO_FEAT_DNS | PROTO_FEAT_CREDIT | PROTO_FEAT_ROUTES)
+#define PROTO_FEAT_KNOWN	(PROTO_FEAT_DNS | PROTO_FEAT_CREDIT | PROTO_FEAT_ROUTES | \
+	    PROTO_FEAT_HOSTS)
 
 #define PROTO_ROLE_CLIENT	0
 #define PROTO_ROLE_STUB		1
@@ -109,6 +112,20 @@ enum proto_status {
  * host bits clear. */
 #define PROTO_ROUTE_LEN		18		/* bytes per entry */
 #define PROTO_ROUTES_MAX	1024		/* entries per frame */
+
+/* HOSTS: host names of the remote network, one entry each: family (4 or
+ * 6), name length, 16 address bytes (IPv4 in the first 4, the rest 0),
+ * then the name: lower case, labels of 1-63 letters, digits, '-' or '_'
+ * joined by single dots, no final dot (proto_host_name_ok). */
+#define PROTO_HOST_FIXED	18		/* bytes per entry before the name */
+#define PROTO_HOST_NAME_MAX	253
+#define PROTO_HOSTS_MAX		1024		/* entries per frame */
+
+/* One HOSTS entry, for the encoder. */
+struct proto_host {
+	struct addr	 addr;		/* ADDR_V4 or ADDR_V6; port and scope unsent */
+	const char	*name;
+};
 
 /* Return codes of the parser and encoders (always negative). */
 enum proto_err {
@@ -196,6 +213,8 @@ struct proto_frame {
 		} dns_config;				/* DNS_CONFIG */
 		uint16_t		routes;		/* ROUTES: entries, each
 							 * checked; proto_route_get */
+		uint16_t		hosts;		/* HOSTS: entries, each
+							 * checked; proto_host_next */
 	} u;
 };
 
@@ -217,13 +236,13 @@ const char *proto_status_name(uint8_t status);
 const char *proto_dns_fail_name(uint8_t reason);
 
 /* The feature bit a frame type belongs to (PROTO_FEAT_DNS for 0x20-0x2f,
- * PROTO_FEAT_UDP for 0x30-0x3f, PROTO_FEAT_ROUTES for 0x40-0x4f), 0 for
- * the base set. */
+ * PROTO_FEAT_UDP for 0x30-0x3f, PROTO_FEAT_ROUTES for 0x40-0x4f,
+ * PROTO_FEAT_HOSTS for 0x50-0x5f), 0 for the base set. */
 static inline uint32_t
 proto_type_feature(uint8_t type)
 {
 	return (type >> 4) == 2 ? PROTO_FEAT_DNS : (type >> 4) == 3 ? PROTO_FEAT_UDP :
-	    (type >> 4) == 4 ? PROTO_FEAT_ROUTES : 0;
+	    (type >> 4) == 4 ? PROTO_FEAT_ROUTES : (type >> 4) == 5 ? PROTO_FEAT_HOSTS : 0;
 }
 
 /* Name of one feature bit for messages ("DNS"), or "unknown". */
@@ -231,7 +250,8 @@ static inline const char *
 proto_feature_name(uint32_t feat)
 {
 	return feat == PROTO_FEAT_DNS ? "DNS" : feat == PROTO_FEAT_UDP ? "UDP" :
-	    feat == PROTO_FEAT_ROUTES ? "ROUTES" : "unknown";
+	    feat == PROTO_FEAT_ROUTES ? "ROUTES" : feat == PROTO_FEAT_HOSTS ? "HOSTS" :
+	    "unknown";
 }
 
 /*
@@ -278,6 +298,20 @@ int	proto_put_routes(uint8_t *out, size_t cap, const struct addr *net,
  * and its prefix length. */
 void	proto_route_get(const struct proto_frame *f, size_t i, struct addr *net,
 	    uint8_t *prefix);
+/* HOSTS with n entries (0..PROTO_HOSTS_MAX).  PROTO_E_VALUE for more,
+ * for a family other than ADDR_V4/ADDR_V6 or a name that fails
+ * proto_host_name_ok; PROTO_E_TOOBIG when they do not fit in one frame
+ * (proto_host_size tells what each takes). */
+int	proto_put_hosts(uint8_t *out, size_t cap, const struct proto_host *h, size_t n);
+/* Bytes a HOSTS entry with this name takes. */
+#define proto_host_size(namelen)	(PROTO_HOST_FIXED + (size_t)(namelen))
+/* The entry of a parsed HOSTS frame at *off (start with 0): its address
+ * (port 0) and NUL-terminated name (PROTO_HOST_NAME_MAX + 1 bytes fit
+ * any); *off moves past it.  1, or 0 after the last one. */
+int	proto_host_next(const struct proto_frame *f, size_t *off, struct addr *a,
+	    char *name);
+/* True when name[0..len) is a host name HOSTS may carry (see above). */
+int	proto_host_name_ok(const char *name, size_t len);
 
 /* errno value from a connect() failure -> OPEN_RESULT status, and back. */
 uint8_t	proto_status_from_errno(int err);

@@ -7,7 +7,7 @@
  * remote host.  It speaks the mux protocol on stdin/stdout and opens the
  * TCP connections the client asks for, forwards its DNS queries to the
  * remote's nameservers (stub_dns.c) and reports the remote's routes
- * (stub_routes.c).  One epoll loop, libc only,
+ * (stub_routes.c) and host names (stub_hosts.c).  One epoll loop, libc only,
  * statically linked.  stderr is the SSH channel's stderr: the client logs
  * what appears there as "remote: ...".
  *
@@ -36,6 +36,7 @@
 #include "log.h"
 #include "mux.h"
 #include "stub_dns.h"
+#include "stub_hosts.h"
 #include "stub_routes.h"
 
 #define STUB_SWEEP_MS	1000
@@ -82,7 +83,8 @@ stub_open(struct mux *m, const struct proto_open *o)
 /*
  * The client's HELLO: the bounds it asks for (the user's --buffer-budget
  * and --max-streams) replace our defaults, the maximum of streams still
- * within our descriptors; our routes go out when it wants them (-N).
+ * within our descriptors; our routes go out when it wants them (-N),
+ * and our host names (-H).
  */
 static void
 stub_hello(struct mux *m, const struct proto_hello *h)
@@ -100,6 +102,8 @@ stub_hello(struct mux *m, const struct proto_hello *h)
 	log_debug("bounds: a budget of %zu KiB, at most %u streams", budget / 1024, max);
 	if (mux_feature(m, PROTO_FEAT_ROUTES) && stub_routes_send(m) != 0)
 		log_error("cannot send the routes");
+	if (mux_feature(m, PROTO_FEAT_HOSTS) && stub_hosts_send(m) != 0)
+		log_error("cannot send the host names");
 }
 
 static const struct mux_ops stub_mux_ops = {

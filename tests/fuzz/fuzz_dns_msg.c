@@ -7,7 +7,8 @@
  * Invariants checked: a parsed question lies inside the input and its
  * name is well formed and lower case; the SERVFAIL reply made for a
  * query is accepted as an answer to that query; with no --dns-domains
- * every name is tunnelled; the input taken as an answer to a fixed query
+ * every name is tunnelled; -H's answer with addresses is accepted as an
+ * answer too; the input taken as an answer to a fixed query
  * is checked without crashing, and its truncated form is well formed.
  */
 #include <stdint.h>
@@ -72,6 +73,12 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			abort();
 		if (dns_msg_truncate(data, &qi, out, (size_t)n, out2, sizeof(out2)) != n ||
 		    memcmp(out2 + 4, out + 4, (size_t)n - 4) != 0)
+			abort();
+		/* -H's answer: 8 addresses fit any question, and the answer
+		 * is accepted for the query. */
+		n = dns_msg_addr_reply(data, &qi, data, 16, size / 16 < 8 ? size / 16 : 8,
+		    60, out, qi.qend + 8 * (12 + 16));
+		if (n < (int)qi.qend || dns_msg_check_answer(data, &qi, out, (size_t)n) != 0)
 			abort();
 	}
 

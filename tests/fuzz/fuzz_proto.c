@@ -25,6 +25,25 @@ fuzz_routes_again(uint8_t *out, size_t cap, const struct proto_frame *f)
 	return proto_put_routes(out, cap, net, prefix, f->u.routes);
 }
 
+/* A parsed HOSTS frame encoded again from its entries. */
+static int
+fuzz_hosts_again(uint8_t *out, size_t cap, const struct proto_frame *f)
+{
+	static struct proto_host h[PROTO_HOSTS_MAX];
+	static char		names[PROTO_HOSTS_MAX][PROTO_HOST_NAME_MAX + 1];
+	size_t			i = 0, off = 0;
+
+	while (proto_host_next(f, &off, &h[i].addr, names[i]) == 1) {
+		if (i >= f->u.hosts)
+			abort();
+		h[i].name = names[i];
+		i++;
+	}
+	if (i != f->u.hosts || off != f->len)
+		abort();
+	return proto_put_hosts(out, cap, h, i);
+}
+
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
@@ -42,9 +61,9 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			if (n != r || out[0] != data[off])
 				abort();
 		}
-		/* DNS and ROUTES frames: the parser accepts only what the
-		 * encoders write, byte for byte (DNS_CONFIG and ROUTES from
-		 * their parsed entries). */
+		/* DNS, ROUTES and HOSTS frames: the parser accepts only what
+		 * the encoders write, byte for byte (DNS_CONFIG, ROUTES and
+		 * HOSTS from their parsed entries). */
 		n = 0;
 		if (!f.bad && (f.type == PROTO_DNS_QUERY || f.type == PROTO_DNS_ANSWER))
 			n = proto_put_dns(out, sizeof(out), f.type, f.stream, f.payload, f.len);
@@ -55,6 +74,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			    f.u.dns_config.n);
 		else if (f.type == PROTO_ROUTES)
 			n = fuzz_routes_again(out, sizeof(out), &f);
+		else if (f.type == PROTO_HOSTS)
+			n = fuzz_hosts_again(out, sizeof(out), &f);
 		/* The long forms of OPEN_RESULT and OPEN (explicit initial
 		 * credit) too; the credit is within the largest window. */
 		if (!f.bad && f.type == PROTO_OPEN_RESULT && f.has_credit)

@@ -317,6 +317,42 @@ test_answer_check(void **state)
 	assert_int_equal(dns_msg_check_answer(q, &qi, a, 12), 0);
 }
 
+/* -H: the answer made here for a name of the hosts table. */
+static void
+test_addr_reply(void **state)
+{
+	struct dns_query_info qi;
+	uint8_t q[64], out[512];
+	static const uint8_t rd[8] = { 198, 19, 0, 2, 198, 19, 0, 3 };
+	size_t qlen;
+	int n;
+
+	qlen = mkquery(q, 0x1234, "www.lab.internal", DNS_MSG_TYPE_A, 1232);
+	q[2] = 0x01;		/* RD */
+	assert_int_equal(dns_msg_parse_query(q, qlen, &qi), 0);
+	n = dns_msg_addr_reply(q, &qi, rd, 4, 2, 60, out, sizeof(out));
+	assert_int_equal(n, (int)qi.qend + 2 * 16);
+	assert_int_equal(out[2], 0x85);		/* QR, AA, RD */
+	assert_int_equal(out[3], 0x80);		/* RA, NOERROR */
+	assert_memory_equal(out + 4, "\0\1\0\2\0\0\0\0", 8);
+	assert_memory_equal(out + 12, q + 12, qi.qend - 12);
+	/* Name pointer, A, IN, TTL 60, 4 bytes, the address. */
+	assert_memory_equal(out + qi.qend, "\xc0\x0c\0\1\0\1\0\0\0\x3c\0\4\xc6\x13\0\2",
+	    16);
+	assert_memory_equal(out + qi.qend + 28, "\xc6\x13\0\3", 4);
+	assert_int_equal(dns_msg_check_answer(q, &qi, out, (size_t)n), 0);
+	/* No address of the type: the name exists, no records. */
+	n = dns_msg_addr_reply(q, &qi, rd, 4, 0, 60, out, sizeof(out));
+	assert_int_equal(n, (int)qi.qend);
+	assert_int_equal(out[3], 0x80);
+	assert_memory_equal(out + 6, "\0\0", 2);
+	/* Too small. */
+	assert_int_equal(dns_msg_addr_reply(q, &qi, rd, 4, 2, 60, out, qi.qend + 31),
+	    DNS_MSG_E_SPACE);
+	assert_int_equal(dns_msg_addr_reply(q, &qi, rd, 4, 2, 60, out, qi.qend + 32),
+	    (int)qi.qend + 32);
+}
+
 static void
 test_replies(void **state)
 {
@@ -384,6 +420,7 @@ main(void)
 		cmocka_unit_test(test_split_dotted_label),
 		cmocka_unit_test(test_answer_check),
 		cmocka_unit_test(test_replies),
+		cmocka_unit_test(test_addr_reply),
 		cmocka_unit_test(test_strerror),
 	};
 

@@ -40,6 +40,8 @@ struct pair {
 	int		 dns_frames;	/* seen by t_dns */
 	int		 routes_frames;	/* seen by t_routes */
 	uint16_t	 routes_n;	/* entries of the last one */
+	int		 hosts_frames;	/* seen by t_hosts */
+	uint16_t	 hosts_n;
 };
 
 static const struct addr t_dst = { ADDR_V4, { 198, 19, 0, 2 }, 80, 0 };
@@ -74,7 +76,16 @@ t_routes(struct mux *m, const struct proto_frame *f)
 	p->routes_n = f->u.routes;
 }
 
-static const struct mux_ops cli_ops = { .routes = t_routes };
+static void
+t_hosts(struct mux *m, const struct proto_frame *f)
+{
+	struct pair	*p = mux_udata(m);
+
+	p->hosts_frames++;
+	p->hosts_n = f->u.hosts;
+}
+
+static const struct mux_ops cli_ops = { .routes = t_routes, .hosts = t_hosts };
 static const struct mux_ops stub_ops = { .open = t_open, .dns = t_dns };
 
 static struct mux_stats
@@ -972,6 +983,44 @@ test_routes(void **state)
 	t_teardown(p);
 }
 
+/* HOSTS: the same rules as ROUTES, under its own feature bit. */
+static void
+test_hosts(void **state)
+{
+	struct pair		*p;
+	struct proto_host	 h;
+	uint8_t			 f[PROTO_HDR_LEN + PROTO_HOST_FIXED + 8];
+	int			 n;
+
+	addr_set(&h.addr, ADDR_V4, "\xc6\x13\0\x02", 0);
+	h.name = "labpriv";
+	n = proto_put_hosts(f, sizeof(f), &h, 1);
+	assert_true(n > 0);
+
+	/* The client did not ask: the stub does not send them. */
+	p = t_setup_with(PROTO_FEAT_ROUTES, PROTO_FEAT_ROUTES | PROTO_FEAT_HOSTS);
+	assert_int_equal(mux_send_hosts(p->stub, &h, 1), -1);
+	assert_int_equal(mux_link_len(p->stub), 0);
+	assert_int_equal(t_feed(p->cli, f, n), -1);
+	assert_string_equal(mux_error(p->cli), "protocol error: HOSTS without the "
+	    "HOSTS feature in our HELLO");
+	assert_int_equal(p->hosts_frames, 0);
+	t_teardown(p);
+
+	/* Both: they arrive, once. */
+	p = t_setup_with(PROTO_FEAT_HOSTS, PROTO_FEAT_HOSTS);
+	assert_int_equal(mux_send_hosts(p->stub, &h, 1), 0);
+	t_pump(p, 1);
+	assert_int_equal(p->hosts_frames, 1);
+	assert_int_equal(p->hosts_n, 1);
+	assert_int_equal(t_feed(p->cli, f, n), -1);
+	assert_string_equal(mux_error(p->cli), "protocol error: HOSTS sent twice");
+	assert_int_equal(p->hosts_frames, 1);
+	assert_int_equal(t_feed(p->stub, f, n), -1);
+	assert_string_equal(mux_error(p->stub), "protocol error: the client sent HOSTS");
+	t_teardown(p);
+}
+
 int
 main(void)
 {
@@ -1002,6 +1051,7 @@ main(void)
 		cmocka_unit_test(test_initial_credit_rules),
 		cmocka_unit_test(test_hello_asks_bounds),
 		cmocka_unit_test(test_routes),
+		cmocka_unit_test(test_hosts),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -59,8 +59,8 @@ static const struct {
 	{ "--wrap=100",			COMPAT_NOTICE,	"--wrap" },
 	{ "-N",				COMPAT_SAME,	NULL },
 	{ "--auto-nets",		COMPAT_SAME,	NULL },
-	{ "-H",				COMPAT_REFUSED,	"-H/--auto-hosts (sshuttle's" },
-	{ "--auto-hosts",		COMPAT_REFUSED,	"-H/--auto-hosts (sshuttle's" },
+	{ "-H",				COMPAT_SAME,	NULL },
+	{ "--auto-hosts",		COMPAT_SAME,	NULL },
 	{ "--seed-hosts=a,b",		COMPAT_REFUSED,	"--seed-hosts (sshuttle's" },
 	{ "-t0x01",			COMPAT_REFUSED,	"-t/--tmark (sshuttle's" },
 	{ "--tmark=0x01",		COMPAT_REFUSED,	"-t/--tmark (sshuttle's" },
@@ -129,6 +129,17 @@ test_each_option(void **state)
 	    "-e", "tsh ssh", "--no-cmd-delimiter", NULL), CSHUTTLE_EXIT_OK);
 	assert_true(o.no_cmd_delimiter);
 	options_free(&o);
+	/* -H: the DNS capture answers for the names, so it needs one. */
+	assert_int_equal(optfix_parse(&o, err, sizeof(err), "-r", "gw", "10/8", "-H",
+	    "--dns", NULL), CSHUTTLE_EXIT_OK);
+	assert_true(o.auto_hosts);
+	options_free(&o);
+	assert_int_equal(optfix_parse(&o, err, sizeof(err), "-r", "gw", "10/8", "-H",
+	    "--ns-hosts", "192.0.2.53", NULL), CSHUTTLE_EXIT_OK);
+	assert_true(o.auto_hosts);
+	options_free(&o);
+	optfix_expect_usage("-H/--auto-hosts needs --dns", "-r", "gw", "10/8", "-H",
+	    NULL);
 	/* -N alone is enough: the remote names the networks. */
 	assert_int_equal(optfix_parse(&o, err, sizeof(err), "-r", "gw", "-N", NULL),
 	    CSHUTTLE_EXIT_OK);
@@ -153,15 +164,23 @@ test_each_option(void **state)
 	options_free(&o);
 }
 
-/* sshuttle's habit of bundled short options: -vNHr is answered by -H
- * (-N is cshuttle's own). */
+/* sshuttle's habit of bundled short options: -vNHr works, with the DNS
+ * capture -H needs (the hosts file is not written yet). */
 static void
 test_bundled(void **state)
 {
-	optfix_expect_usage("-H/--auto-hosts (sshuttle's option)", "-vNHr", "gw",
-	    "10/8", NULL);
-	optfix_expect_usage("-H/--auto-hosts (sshuttle's option)", "-vHr", "gw",
-	    "10/8", NULL);
+	struct options o;
+	char err[512];
+
+	assert_int_equal(optfix_parse(&o, err, sizeof(err), "-vNHr", "gw", "--dns",
+	    NULL), CSHUTTLE_EXIT_OK);
+	assert_true(o.auto_nets);
+	assert_true(o.auto_hosts);
+	assert_int_equal(o.verbose, 1);
+	assert_string_equal(o.remote, "gw");
+	options_free(&o);
+	optfix_expect_usage("-H/--auto-hosts needs --dns", "-vNHr", "gw", "10/8", NULL);
+	optfix_expect_usage("-H/--auto-hosts needs --dns", "-vHr", "gw", "10/8", NULL);
 }
 
 /* An ambiguous prefix lists every candidate; one that several names of

@@ -136,6 +136,13 @@ test_every_key(void **state)
 	assert_int_equal(o.subnets.n, 0);
 	options_free(&o);
 
+	/* auto-hosts, with the DNS capture it needs. */
+	assert_int_equal(optfix_parse_conf(&o, err, sizeof(err),
+	    "remote gw\nsubnet 10/8\ndns = yes\nauto-hosts = yes\n", NULL),
+	    CSHUTTLE_EXIT_OK);
+	assert_true(o.auto_hosts);
+	options_free(&o);
+
 	assert_int_equal(optfix_parse_conf(&o, err, sizeof(err),
 	    "remote gw\nsubnet 0/0\n"
 	    "no-block-leaks = no\nno-ipv6 = false\nno-reconnect = 0\n"

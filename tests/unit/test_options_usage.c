@@ -27,6 +27,7 @@ test_usage_text(void **state)
 		{ "-X, --exclude-from", NULL },
 		{ "-s, --subnets", NULL },
 		{ "-N, --auto-nets", "--auto-nets" },
+		{ "-H, --auto-hosts", NULL },	/* needs --dns: test_options_compat */
 		{ "-l, --listen", "--listen=1" },
 		{ "-e, --ssh-cmd", "--ssh-cmd=ssh" },
 		{ "--ssh-config", "--ssh-config=/x" },

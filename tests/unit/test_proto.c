@@ -407,7 +407,12 @@ test_feature_ranges(void **state)
 	assert_int_equal(proto_type_feature(0x3f), PROTO_FEAT_UDP);
 	assert_int_equal(proto_type_feature(PROTO_ROUTES), PROTO_FEAT_ROUTES);
 	assert_int_equal(proto_type_feature(0x4f), PROTO_FEAT_ROUTES);
-	assert_int_equal(proto_type_feature(0x50), 0);
+	/* 0x50-0x5f: auto-hosts (bit 4) since the HOSTS frame. */
+	assert_int_equal(proto_type_feature(PROTO_HOSTS), PROTO_FEAT_HOSTS);
+	assert_int_equal(proto_type_feature(0x5f), PROTO_FEAT_HOSTS);
+	assert_int_equal(proto_type_feature(0x60), 0);
+	assert_int_equal(PROTO_FEAT_HOSTS, 16);
+	assert_string_equal(proto_feature_name(PROTO_FEAT_HOSTS), "HOSTS");
 	assert_string_equal(proto_feature_name(PROTO_FEAT_DNS), "DNS");
 	assert_string_equal(proto_feature_name(PROTO_FEAT_ROUTES), "ROUTES");
 	/* Bit 3: bit 2 is taken by another feature. */
@@ -569,6 +574,116 @@ test_initial_credit_wire(void **state)
 	assert_int_equal(f.ask.max_streams, 0);
 }
 
+/* HOSTS: entries of 18 bytes and a name, checked one by one; a bad one
+ * ends the session, and the encoder writes only good ones. */
+static void
+test_hosts(void **state)
+{
+	struct proto_host	h[3];
+	static struct proto_host many[PROTO_HOSTS_MAX + 1];
+	static uint8_t		b[PROTO_MAX_FRAME + 64];
+	char			name[PROTO_HOST_NAME_MAX + 1], longname[300];
+	struct proto_frame	f;
+	struct addr		a;
+	size_t			off = 0;
+	int			n, i;
+
+	addr_set(&h[0].addr, ADDR_V4, "\xc6\x13\x00\x02", 0);
+	h[0].name = "www.lab.internal";
+	addr_set(&h[1].addr, ADDR_V6, "\xfd\x5e\0\0\0\0\0\x02\0\0\0\0\0\0\0\x02", 0);
+	h[1].name = "priv";
+	addr_set(&h[2].addr, ADDR_V4, "\x0a\0\0\x01", 0);
+	h[2].name = "a_b-1.x";
+	n = proto_put_hosts(b, sizeof(b), h, 3);
+	assert_int_equal(n, PROTO_HDR_LEN + 3 * PROTO_HOST_FIXED + 16 + 4 + 7);
+	assert_memory_equal(b, "\x50\0\0\x51\0\0\0\0", 8);
+	assert_memory_equal(b + 8, "\x04\x10\xc6\x13\x00\x02\0\0\0\0\0\0\0\0\0\0\0\0"
+	    "www.lab.internal", 34);
+	assert_int_equal(proto_parse(b, (size_t)n, &f), n);
+	assert_int_equal(f.type, PROTO_HOSTS);
+	assert_int_equal(f.u.hosts, 3);
+	assert_string_equal(proto_type_name(PROTO_HOSTS), "HOSTS");
+	for (i = 0; i < 3; i++) {
+		assert_int_equal(proto_host_next(&f, &off, &a, name), 1);
+		assert_true(addr_equal(&a, &h[i].addr));
+		assert_string_equal(name, h[i].name);
+	}
+	assert_int_equal(proto_host_next(&f, &off, &a, name), 0);
+
+	/* Empty is fine. */
+	n = proto_put_hosts(b, sizeof(b), NULL, 0);
+	assert_int_equal(proto_parse(b, (size_t)n, &f), n);
+	assert_int_equal(f.u.hosts, 0);
+
+	/* Names: lower case, labels 1-63, no empty label, at most 253. */
+	assert_true(proto_host_name_ok("a", 1));
+	assert_false(proto_host_name_ok("", 0));
+	assert_false(proto_host_name_ok("A", 1));
+	assert_false(proto_host_name_ok("a..b", 4));
+	assert_false(proto_host_name_ok(".a", 2));
+	assert_false(proto_host_name_ok("a.", 2));
+	assert_false(proto_host_name_ok("a b", 3));
+	assert_false(proto_host_name_ok("a\nb", 3));
+	memset(longname, 'a', sizeof(longname));
+	assert_true(proto_host_name_ok(longname, 63));
+	assert_false(proto_host_name_ok(longname, 64));
+	for (i = 63; i < 300; i += 64)
+		longname[i] = '.';
+	assert_true(proto_host_name_ok(longname, 253));
+	assert_false(proto_host_name_ok(longname, 254));
+
+	/* The encoder refuses bad names, other families, too many entries
+	 * and more than one frame holds. */
+	h[0].name = "Bad";
+	assert_int_equal(proto_put_hosts(b, sizeof(b), h, 1), PROTO_E_VALUE);
+	h[0].name = "www.lab.internal";
+	h[0].addr.family = 5;
+	assert_int_equal(proto_put_hosts(b, sizeof(b), h, 1), PROTO_E_VALUE);
+	h[0].addr.family = ADDR_V4;
+	for (i = 0; i <= PROTO_HOSTS_MAX; i++) {
+		many[i].addr = h[0].addr;
+		many[i].name = "x";
+	}
+	assert_int_equal(proto_put_hosts(b, sizeof(b), many, PROTO_HOSTS_MAX + 1),
+	    PROTO_E_VALUE);
+	n = proto_put_hosts(b, sizeof(b), many, PROTO_HOSTS_MAX);
+	assert_int_equal(proto_parse(b, (size_t)n, &f), n);
+	assert_int_equal(f.u.hosts, PROTO_HOSTS_MAX);
+	longname[253] = '\0';
+	for (i = 0; i < 200; i++)
+		many[i].name = longname;
+	assert_int_equal(proto_put_hosts(b, sizeof(b), many, 200), PROTO_E_TOOBIG);
+
+	/* The parser: each defect ends the session. */
+	n = proto_put_hosts(b, sizeof(b), h, 1);
+	b[8 + 1 + 2 + 5] = 1;			/* after the IPv4 address */
+	assert_int_equal(proto_parse(b, (size_t)n, &f), PROTO_E_VALUE);
+	b[8 + 1 + 2 + 5] = 0;
+	b[8] = 5;				/* family */
+	assert_int_equal(proto_parse(b, (size_t)n, &f), PROTO_E_VALUE);
+	b[8] = 4;
+	b[8 + PROTO_HOST_FIXED] = 'W';		/* upper case */
+	assert_int_equal(proto_parse(b, (size_t)n, &f), PROTO_E_VALUE);
+	b[8 + PROTO_HOST_FIXED] = 'w';
+	b[8 + 1] = 17;				/* name longer than the frame */
+	assert_int_equal(proto_parse(b, (size_t)n, &f), PROTO_E_LENGTH);
+	b[8 + 1] = 0;				/* empty name */
+	assert_int_equal(proto_parse(b, (size_t)n, &f), PROTO_E_VALUE);
+	b[8 + 1] = 16;
+	b[7] = 1;				/* on a stream */
+	assert_int_equal(proto_parse(b, (size_t)n, &f), PROTO_E_STREAM);
+	b[7] = 0;
+	assert_int_equal(proto_parse(b, (size_t)n, &f), n);
+	/* More than PROTO_HOSTS_MAX entries, each valid. */
+	for (i = 0; i < 200; i++)
+		many[i].name = "x";
+	n = proto_put_hosts(b, sizeof(b), many, PROTO_HOSTS_MAX);
+	memcpy(b + n, b + PROTO_HDR_LEN, proto_host_size(1));
+	buf_set_u16(b + 2, (uint16_t)((size_t)n - PROTO_HDR_LEN + proto_host_size(1)));
+	assert_int_equal(proto_parse(b, (size_t)n + proto_host_size(1), &f),
+	    PROTO_E_LENGTH);
+}
+
 int
 main(void)
 {
@@ -587,6 +702,7 @@ main(void)
 		cmocka_unit_test(test_initial_credit_wire),
 		cmocka_unit_test(test_feature_ranges),
 		cmocka_unit_test(test_routes),
+		cmocka_unit_test(test_hosts),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
