@@ -36,7 +36,7 @@
 #include "log.h"
 #include "mux.h"
 #include "stub_dns.h"
-#include "stub_hosts.h"
+#include "stub_hostwatch.h"
 #include "stub_routes.h"
 
 #define STUB_SWEEP_MS	1000
@@ -51,6 +51,7 @@ struct stub {
 	struct ev_loop	 loop;
 	struct mux	*mux;
 	struct stub_dns	 dns;
+	struct stub_hostwatch hosts;
 	struct ev_io	 in, out;
 	struct ev_timer	 sweep;
 	int		 exit_code;
@@ -84,7 +85,7 @@ stub_open(struct mux *m, const struct proto_open *o)
  * The client's HELLO: the bounds it asks for (the user's --buffer-budget
  * and --max-streams) replace our defaults, the maximum of streams still
  * within our descriptors; our routes go out when it wants them (-N),
- * and our host names (-H).
+ * and our host names (-H), once their reverse lookups are done.
  */
 static void
 stub_hello(struct mux *m, const struct proto_hello *h)
@@ -102,8 +103,9 @@ stub_hello(struct mux *m, const struct proto_hello *h)
 	log_debug("bounds: a budget of %zu KiB, at most %u streams", budget / 1024, max);
 	if (mux_feature(m, PROTO_FEAT_ROUTES) && stub_routes_send(m) != 0)
 		log_error("cannot send the routes");
-	if (mux_feature(m, PROTO_FEAT_HOSTS) && stub_hosts_send(m) != 0)
-		log_error("cannot send the host names");
+	if (mux_feature(m, PROTO_FEAT_HOSTS) &&
+	    stub_hostwatch_start(&((struct stub *)mux_udata(m))->hosts) != 0)
+		log_error("cannot gather the host names");
 }
 
 static const struct mux_ops stub_mux_ops = {
@@ -286,7 +288,8 @@ main(int argc, char **argv)
 	if (ev_init(&s.loop) != 0 ||
 	    (s.mux = mux_new(&s.loop, PROTO_ROLE_STUB, MUX_DEFAULT_WINDOW,
 	    &stub_mux_ops, &s)) == NULL ||
-	    stub_dns_init(&s.dns, &s.loop, s.mux) != 0) {
+	    stub_dns_init(&s.dns, &s.loop, s.mux) != 0 ||
+	    stub_hostwatch_init(&s.hosts, &s.loop, s.mux) != 0) {
 		log_error("cannot initialise: %s", strerror(errno));
 		return 1;
 	}
@@ -323,6 +326,7 @@ main(int argc, char **argv)
 	    (unsigned long long)s.dns.queries, (unsigned long long)s.dns.answers,
 	    (unsigned long long)s.dns.failures, (unsigned long long)s.dns.malformed);
 	stub_dns_free(&s.dns);
+	stub_hostwatch_free(&s.hosts);
 	mux_free(s.mux);
 	ev_close(&s.loop);
 	return s.exit_code;

@@ -3,7 +3,8 @@
  * stub_hosts.c - the remote's host names from its hosts file (see
  * stub_hosts.h).
  *
- * Read once per session, right after the client's HELLO: the file is
+ * Read once per session, right after the client's HELLO (by
+ * stub_hostwatch.c, which sends the frame): the file is
  * small and local, so reading it in the event loop costs nothing worth a
  * timer.  A name the hosts file gives several addresses goes out once
  * for each.
@@ -18,9 +19,7 @@
 #include "log.h"
 #include "stub_hosts.h"
 
-/* Keep one pair unless it is there already, unsuitable or there is no
- * room.  name[0..len) is lower case already. */
-static size_t
+size_t
 stub_hosts_add(struct stub_hosts *h, const struct addr *a, const char *name, size_t len)
 {
 	size_t	i;
@@ -100,8 +99,7 @@ stub_hosts_parse(struct stub_hosts *h, const char *text)
 	return added;
 }
 
-/* The hosts file into a NUL-terminated buffer (malloc'd), NULL on failure. */
-static char *
+char *
 stub_hosts_read(const char *path)
 {
 	char	*text;
@@ -131,20 +129,16 @@ stub_hosts_read(const char *path)
 	return text;
 }
 
-int
-stub_hosts_send(struct mux *m)
+struct stub_hosts *
+stub_hosts_load(void)
 {
 	struct stub_hosts	*h;
 	char			*text;
-	int			 ret;
 
 	if ((h = calloc(1, sizeof(*h))) == NULL)
-		return -1;
+		return NULL;
 	if ((text = stub_hosts_read(STUB_HOSTS_FILE)) != NULL)
 		(void)stub_hosts_parse(h, text);
 	free(text);
-	log_debug("hosts: %zu names sent", h->n);
-	ret = mux_send_hosts(m, h->h, h->n);
-	free(h);
-	return ret;
+	return h;
 }

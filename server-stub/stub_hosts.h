@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: ISC */
 /*
  * stub_hosts.h - host names of the remote network, for the client's
- * auto-hosts (-H): read from the remote's hosts file and sent once per
- * session as a HOSTS frame (docs/PROTOCOL.md section 6).
+ * auto-hosts (-H): read from the remote's hosts file, joined by the
+ * reverse lookups of stub_hostwatch.h and sent once per session as a
+ * HOSTS frame (docs/PROTOCOL.md section 6).
  *
  * The parser is pure (text in, entries out) for the unit tests.  It keeps
  * pairs a HOSTS frame may carry: names proto_host_name_ok accepts once
@@ -34,9 +35,16 @@ struct stub_hosts {
  * h[] and in one frame).  Malformed lines and names are skipped.
  * Returns how many were added. */
 size_t	stub_hosts_parse(struct stub_hosts *h, const char *text);
-/* Read the hosts file and send HOSTS on m (an empty one when there is
- * nothing to report; logged at debug level).  0, or -1 when the frame
- * could not be queued. */
-int	stub_hosts_send(struct mux *m);
+/* Keep the pair (a, name[0..len)), name NUL-terminated and lower case,
+ * unless it is there already, one a HOSTS frame cannot carry, a
+ * "localhost" name, or there is no room.  1 when kept, else 0. */
+size_t	stub_hosts_add(struct stub_hosts *h, const struct addr *a, const char *name,
+	    size_t len);
+/* The first STUB_HOSTS_FILE_MAX bytes of the file at path, NUL-terminated
+ * (malloc'd); NULL when it cannot be read (logged at debug level). */
+char	*stub_hosts_read(const char *path);
+/* The pairs of the hosts file (malloc'd, empty when the file cannot be
+ * read), or NULL when out of memory. */
+struct stub_hosts *stub_hosts_load(void);
 
 #endif

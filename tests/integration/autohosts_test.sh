@@ -6,7 +6,9 @@
 # answered by the DNS capture itself (PRIV's resolver is not asked);
 # names whose addresses are outside the forwarded subnets, or inside an
 # exclude, are not; a name added on SERVER is taken at the next session;
-# the SSH server's own name is never taken from SERVER.  -H without --dns
+# the SSH server's own name is never taken from SERVER; a neighbour of
+# SERVER (a static entry in its neighbour table) gets the name PRIV's
+# resolver gives its address in a reverse lookup.  -H without --dns
 # is refused (the hosts-file path is not there yet).
 # (The lab's resolvers: lab_dns_up in tests/lab/lab_dns.sh.)
 
@@ -46,7 +48,13 @@ printf '%s\n' "198.19.0.2 onlyremote.lab.internal intranet" \
     "127.0.0.1 loopy.lab.internal" >>"$hosts_s" ||
     lab_die "cannot extend SERVER's hosts file"
 
+# A neighbour only PRIV's resolver can name (PTR only, no A record).
+in_server ip neigh replace 198.19.0.50 lladdr 02:00:00:00:00:50 dev "${LAB_ID}s1" \
+    nud permanent || lab_die "cannot add SERVER's neighbour"
+
 lab_say "without cshuttle"
+check_eq "neighbour.lab.internal does not resolve on CLIENT" "" \
+    "$(ge_hosts neighbour.lab.internal)"
 check_eq "onlyremote.lab.internal does not resolve on CLIENT" "" \
     "$(ge_hosts onlyremote.lab.internal)"
 
@@ -74,6 +82,10 @@ check "the answer is the capture's own (aa)" \
     grep -qw aa <<<"$(flags onlyremote.lab.internal)"
 check_not "PRIV's resolver was not asked for it" \
     grep -q 'onlyremote\.lab\.internal' <<<"$(lab_log_since "$LAB_DNS_LOG_P" "$mark_p")"
+check_eq "neighbour.lab.internal: SERVER's neighbour, named by PRIV's PTR record" \
+    198.19.0.50 "$(ge_hosts neighbour.lab.internal)"
+check "PRIV's resolver was asked for the neighbour's name" \
+    grep -q 'query\[PTR\] 50\.0\.19\.198\.in-addr\.arpa' <<<"$(lab_log_since "$LAB_DNS_LOG_P" 0)"
 check_eq "outside.lab.internal (192.0.2.99, not forwarded) is not added" "" \
     "$(ge_hosts outside.lab.internal)"
 check_eq "excluded.lab.internal (inside -x 198.19.1.0/24) is not added" "" \

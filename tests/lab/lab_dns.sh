@@ -22,6 +22,9 @@
 #            public.example         A     198.19.0.77
 #            notlab.internal        A     198.19.0.78
 #            q1..q$LAB_DNS_QN.lab.internal  A  198.19.3.N
+#            198.19.0.50            PTR   neighbour.lab.internal (no A:
+#                                         only a reverse lookup finds it;
+#                                         for auto-hosts)
 #            anything else under lab.internal or example: NXDOMAIN
 #   PRIV   198.19.1.1 port 5353        a second resolver (--to-ns ip:port):
 #            secret.lab.internal    A     198.19.1.53
@@ -112,6 +115,7 @@ lab_dns_up() {
 	    --host-record=www.lab.internal,198.19.0.2,fd5e:0:0:2::2 \
 	    --host-record=public.example,198.19.0.77 \
 	    --host-record=notlab.internal,198.19.0.78 \
+	    --ptr-record=50.0.19.198.in-addr.arpa,neighbour.lab.internal \
 	    "${rec[@]}" || return 1
 	lab_wait_for 5 eval "in_priv ss -Hlun 'sport = :53' | grep -qF '[fd5e:0:0:2::2]:53'" ||
 	    return 1
