@@ -93,7 +93,11 @@ fw_hosts_line(const char *text, size_t len, size_t off, size_t *linelen)
 	return nl != NULL ? end + 1 : end;
 }
 
-/* The end line of id's block from off on: the offset past it, or 0. */
+/*
+ * The end line of id's block from off on: the offset past it, or 0 when
+ * there is none before the next begin line of id (which starts a block
+ * of its own: a stray begin line never swallows a later block).
+ */
 static size_t
 fw_hosts_block_end(const char *text, size_t len, size_t off, const char *id)
 {
@@ -105,6 +109,9 @@ fw_hosts_block_end(const char *text, size_t len, size_t off, const char *id)
 		if (fw_hosts_marker(text + off, ll, "end", got) &&
 		    strcmp(got, id) == 0)
 			return next;
+		if (fw_hosts_marker(text + off, ll, "begin", got) &&
+		    strcmp(got, id) == 0)
+			return 0;
 		off = next;
 	}
 	return 0;

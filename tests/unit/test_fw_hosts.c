@@ -103,6 +103,10 @@ test_rewrite(void **state)
 	    "# cshuttle " ME " begin\n10.0.0.1 x\n");
 	rewrite_is("# cshuttle foo begin\n1.2.3.4 x\n# cshuttle foo end\n", ME,
 	    NULL, 0, "# cshuttle foo begin\n1.2.3.4 x\n# cshuttle foo end\n");
+	/* a stray begin line does not swallow a later block */
+	rewrite_is("# cshuttle " ME " begin\nx\n# cshuttle " ME " begin\n"
+	    "10.0.0.1 old\n# cshuttle " ME " end\n", ME, NULL, 0,
+	    "# cshuttle " ME " begin\nx\n");
 	/* another id's end does not close our block */
 	rewrite_is("# cshuttle " ME " begin\n# cshuttle " LIVE " end\n"
 	    "# cshuttle " ME " end\nz\n", ME, NULL, 0, "z\n");
