@@ -82,6 +82,16 @@ struct fw_helper {
 	size_t			 have;
 };
 
+/* SIGTERM seen: end as at end of input, so that our names go too. */
+static volatile sig_atomic_t fw_helper_term;
+
+static void
+fw_helper_on_term(int sig)
+{
+	(void)sig;
+	fw_helper_term = 1;
+}
+
 static int fw_reply(int fd, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 
@@ -732,6 +742,10 @@ fw_helper_loop(struct fw_helper *h)
 		pfd[1].events = POLLIN;
 		pfd[0].revents = pfd[1].revents = 0;
 		npfd = h->nflog != NULL ? 2 : 1;
+		if (fw_helper_term) {
+			log_trace("SIGTERM");
+			return 0;
+		}
 		if (poll(pfd, (nfds_t)npfd, -1) < 0) {
 			if (errno == EINTR)
 				continue;
@@ -764,16 +778,26 @@ int
 fw_helper_main(int in_fd, int out_fd, int verbose, bool child)
 {
 	struct fw_helper *h;
+	struct sigaction sa;
 	char err[FW_HELPER_ERRLEN];
 	int rc = 1;
 
 	/*
 	 * A terminal's ^C reaches the client and us alike; the client decides
 	 * when the rules go, by closing our input.  A dead client shows up as
-	 * EOF or EPIPE, not as a signal.
+	 * EOF or EPIPE (and, for a forked helper, SIGTERM, below).
 	 */
 	signal(SIGINT, SIG_IGN);
 	signal(SIGPIPE, SIG_IGN);
+	/*
+	 * SIGTERM (also what a forked helper gets when its client dies)
+	 * ends it as end of input does, removing what it put in place; not
+	 * SA_RESTART, so that it interrupts the wait for input.
+	 */
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = fw_helper_on_term;
+	sigemptyset(&sa.sa_mask);
+	(void)sigaction(SIGTERM, &sa, NULL);
 	log_init("cshuttle-fw", verbose);
 	if ((h = calloc(1, sizeof(*h))) == NULL) {
 		(void)fw_reply(out_fd, "ERR out of memory");

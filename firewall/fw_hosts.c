@@ -174,7 +174,11 @@ fw_hosts_rewrite(const char *text, size_t len, const char *id,
 	return 0;
 }
 
-/* Field 22 of /proc/<pid>/stat; 0 when there is no such process. */
+/*
+ * Field 22 of /proc/<pid>/stat; 0 when there is no such process, or
+ * only its zombie (field 3 Z or X): a helper killed with its client may
+ * stay one where nothing reaps orphans, and it holds nothing any more.
+ */
 static unsigned long long
 fw_hosts_start_time(long pid)
 {
@@ -192,7 +196,8 @@ fw_hosts_start_time(long pid)
 		return 0;
 	buf[r] = '\0';
 	/* The command name may hold anything: count from its last ')'. */
-	if ((p = strrchr(buf, ')')) == NULL)
+	if ((p = strrchr(buf, ')')) == NULL || p[1] != ' ' ||
+	    p[2] == 'Z' || p[2] == 'X')
 		return 0;
 	for (field = 2; field < 22 && p != NULL; field++)
 		if ((p = strchr(p + 1, ' ')) == NULL)

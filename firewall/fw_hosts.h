@@ -14,7 +14,7 @@
  * update replaces the helper's own block; the helper removes it when it
  * ends, and any helper that starts removes the blocks whose id names no
  * running process with that start time (a helper killed with its
- * client).  Blocks of another shape are never touched.
+ * client; its zombie counts as gone).  Blocks of another shape are never touched.
  *
  * The file is rewritten as a whole: read, changed (fw_hosts_rewrite(),
  * pure), written to a temporary file in its directory with its mode and

@@ -6,8 +6,8 @@
 # answered by the DNS capture itself (PRIV's resolver is not asked);
 # names whose addresses are outside the forwarded subnets, or inside an
 # exclude, are not; a name added on SERVER is taken at the next session;
-# the SSH server's own name is never taken from SERVER.  -H without --dns
-# is refused (the hosts-file path is not there yet).
+# the SSH server's own name is never taken from SERVER.  (-H without
+# --dns, the hosts file: autohosts_file_test.sh.)
 # (The lab's resolvers: lab_dns_up in tests/lab/lab_dns.sh.)
 
 set -uo pipefail
@@ -49,11 +49,6 @@ printf '%s\n' "198.19.0.2 onlyremote.lab.internal intranet" \
 lab_say "without cshuttle"
 check_eq "onlyremote.lab.internal does not resolve on CLIENT" "" \
     "$(ge_hosts onlyremote.lab.internal)"
-
-lab_say "-H without --dns"
-out=$(in_client "$CSHUTTLE_BIN" -H -r labhost 198.19.0.0/16 2>&1)
-check_eq "is refused (exit 2)" 2 "$?"
-check "saying it needs --dns ($out)" grep -q -- '-H/--auto-hosts needs --dns' <<<"$out"
 
 lab_say "cshuttle -H --dns -x 198.19.1.0/24 -r labhost 198.19.0.0/16 fd5e:0:0:2::/64"
 start_cshuttle -H --dns -x 198.19.1.0/24 -r labhost 198.19.0.0/16 fd5e:0:0:2::/64 ||
