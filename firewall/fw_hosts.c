@@ -323,6 +323,56 @@ fw_hosts_replace(const char *path, const struct stat *st, const char *buf,
 	return 0;
 }
 
+/* A mount point field of /proc/self/mountinfo ("\\040" for a space...)
+ * equal to path? */
+static bool
+fw_hosts_field_is(const char *f, size_t len, const char *path)
+{
+	size_t	i = 0;
+
+	while (i < len) {
+		if (f[i] == '\\' && i + 3 < len && f[i + 1] >= '0' &&
+		    f[i + 1] <= '3') {
+			if (*path++ != (char)(((f[i + 1] - '0') << 6) |
+			    ((f[i + 2] - '0') << 3) | (f[i + 3] - '0')))
+				return false;
+			i += 4;
+		} else if (*path++ != f[i++])
+			return false;
+	}
+	return *path == '\0';
+}
+
+/*
+ * Is path (absolute) a mount point of this mount namespace, as a file
+ * bind-mounted over it is?  Renaming over it would fail (EBUSY), and
+ * its directory may not even be writable (a read-only root).
+ */
+static bool
+fw_hosts_is_mount(const char *path)
+{
+	FILE	*f;
+	char	*line = NULL, *p, *e;
+	size_t	 cap = 0;
+	int	 i;
+	bool	 found = false;
+
+	if ((f = fopen("/proc/self/mountinfo", "re")) == NULL)
+		return false;
+	while (!found && getline(&line, &cap, f) > 0) {
+		/* id parent major:minor root MOUNT-POINT ... */
+		for (p = line, i = 0; i < 4 && p != NULL; i++)
+			if ((p = strchr(p, ' ')) != NULL)
+				p++;
+		if (p == NULL || (e = strchr(p, ' ')) == NULL)
+			continue;
+		found = fw_hosts_field_is(p, (size_t)(e - p), path);
+	}
+	free(line);
+	fclose(f);
+	return found;
+}
+
 int
 fw_hosts_update(const char *path, const char *id, const struct fw_host *hosts,
     size_t n, char *err, size_t errlen)
@@ -354,13 +404,15 @@ fw_hosts_update(const char *path, const char *id, const struct fw_host *hosts,
 		ret = 0;
 		goto out;
 	}
-	if (fw_hosts_replace(path, &st, out, olen) == 0) {
-		ret = 0;
-		goto out;
-	}
-	if (errno != EBUSY) {
-		snprintf(err, errlen, "%s: %s", path, strerror(errno));
-		goto out;
+	if (!fw_hosts_is_mount(path)) {
+		if (fw_hosts_replace(path, &st, out, olen) == 0) {
+			ret = 0;
+			goto out;
+		}
+		if (errno != EBUSY) {	/* a mount point all the same */
+			snprintf(err, errlen, "%s: %s", path, strerror(errno));
+			goto out;
+		}
 	}
 	/* A mount point: in place, the new text first, then its length,
 	 * so that a reader never sees an empty file. */

@@ -18,9 +18,10 @@
  *
  * The file is rewritten as a whole: read, changed (fw_hosts_rewrite(),
  * pure), written to a temporary file in its directory with its mode and
- * owner, and renamed over it; where rename(2) fails with EBUSY, the file
- * is a mount point (a container's, or `ip netns exec`'s bind mount of
- * /etc/netns/NAME/hosts) and is rewritten in place instead.
+ * owner, and renamed over it; where the file is a mount point (listed
+ * in /proc/self/mountinfo, or rename(2) fails with EBUSY: a container's,
+ * or `ip netns exec`'s bind mount of /etc/netns/NAME/hosts) it is
+ * rewritten in place instead, and nothing is created beside it.
  */
 #ifndef CSHUTTLE_FW_HOSTS_H
 #define CSHUTTLE_FW_HOSTS_H
