@@ -93,11 +93,7 @@ fw_hosts_line(const char *text, size_t len, size_t off, size_t *linelen)
 	return nl != NULL ? end + 1 : end;
 }
 
-/*
- * The end line of id's block from off on: the offset past it, or 0 when
- * there is none before the next begin line of id (which starts a block
- * of its own: a stray begin line never swallows a later block).
- */
+/* The first end line of id from off on: the offset past it, or 0. */
 static size_t
 fw_hosts_block_end(const char *text, size_t len, size_t off, const char *id)
 {
@@ -109,9 +105,6 @@ fw_hosts_block_end(const char *text, size_t len, size_t off, const char *id)
 		if (fw_hosts_marker(text + off, ll, "end", got) &&
 		    strcmp(got, id) == 0)
 			return next;
-		if (fw_hosts_marker(text + off, ll, "begin", got) &&
-		    strcmp(got, id) == 0)
-			return 0;
 		off = next;
 	}
 	return 0;
@@ -140,12 +133,22 @@ fw_hosts_rewrite(const char *text, size_t len, const char *id,
 	    n * (ADDR_STRLEN + FW_HOSTS_NAME_MAX + 2) + 1;
 	if ((buf = malloc(cap)) == NULL)
 		return -1;
+	/*
+	 * A block to go ends at the first end line of its id; a begin or end
+	 * line of such an id without its partner goes alone.  So no marker
+	 * of those ids is left, and a second pass changes nothing.
+	 */
 	while (off < len) {
 		next = fw_hosts_line(text, len, off, &ll);
 		if (fw_hosts_marker(text + off, ll, "begin", got) &&
-		    (strcmp(got, id) == 0 || !live(got, arg)) &&
-		    (end = fw_hosts_block_end(text, len, next, got)) != 0) {
-			off = end;
+		    (strcmp(got, id) == 0 || !live(got, arg))) {
+			end = fw_hosts_block_end(text, len, next, got);
+			off = end != 0 ? end : next;
+			continue;
+		}
+		if (fw_hosts_marker(text + off, ll, "end", got) &&
+		    (strcmp(got, id) == 0 || !live(got, arg))) {
+			off = next;
 			continue;
 		}
 		memcpy(buf + olen, text + off, next - off);

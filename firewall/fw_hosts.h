@@ -60,8 +60,9 @@ typedef bool fw_hosts_live_fn(const char *id, void *arg);
  * the ids `live` says are gone removed, and, when n > 0, a block of `id`
  * with hosts[0..n) appended (after a '\n' when the text does not end in
  * one).  Everything else is kept byte for byte, "\r\n" endings
- * included; a begin line without its end line (before the next begin
- * line of its id) is kept.  *out is
+ * included.  A block ends at the first end line of its id; a begin or
+ * end line of an id to remove without its partner is removed alone, so
+ * that a second rewrite changes nothing.  *out is
  * malloc'd (NUL-terminated, *outlen bytes before it).  0, or -1 (out of
  * memory, or an address or name that is not valid).  Pure.
  */

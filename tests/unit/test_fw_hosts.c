@@ -98,15 +98,24 @@ test_rewrite(void **state)
 	/* CRLF lines are kept as they are */
 	rewrite_is("a\r\nb\r\n", ME, h, 1, "a\r\nb\r\n# cshuttle " ME
 	    " begin\n10.1.0.5 db.internal\n# cshuttle " ME " end\n");
-	/* a begin without its end, and markers of another shape, stay */
+	/* a begin or end line without its partner goes alone; markers of
+	 * another shape stay */
 	rewrite_is("# cshuttle " ME " begin\n10.0.0.1 x\n", ME, NULL, 0,
-	    "# cshuttle " ME " begin\n10.0.0.1 x\n");
+	    "10.0.0.1 x\n");
+	rewrite_is("a\n# cshuttle " DEAD " end\nb\n", ME, NULL, 0, "a\nb\n");
+	rewrite_is("a\n# cshuttle " LIVE " end\nb\n", ME, NULL, 0,
+	    "a\n# cshuttle " LIVE " end\nb\n");
 	rewrite_is("# cshuttle foo begin\n1.2.3.4 x\n# cshuttle foo end\n", ME,
 	    NULL, 0, "# cshuttle foo begin\n1.2.3.4 x\n# cshuttle foo end\n");
-	/* a stray begin line does not swallow a later block */
+	/* a block ends at its first end line; a stray end goes alone, and
+	 * a second pass changes nothing */
 	rewrite_is("# cshuttle " ME " begin\nx\n# cshuttle " ME " begin\n"
-	    "10.0.0.1 old\n# cshuttle " ME " end\n", ME, NULL, 0,
-	    "# cshuttle " ME " begin\nx\n");
+	    "10.0.0.1 old\n# cshuttle " ME " end\ny\n# cshuttle " ME " end\n"
+	    "z\n", ME, h, 1, "y\nz\n# cshuttle " ME " begin\n"
+	    "10.1.0.5 db.internal\n# cshuttle " ME " end\n");
+	rewrite_is("y\nz\n# cshuttle " ME " begin\n10.1.0.5 db.internal\n"
+	    "# cshuttle " ME " end\n", ME, h, 1, "y\nz\n# cshuttle " ME
+	    " begin\n10.1.0.5 db.internal\n# cshuttle " ME " end\n");
 	/* another id's end does not close our block */
 	rewrite_is("# cshuttle " ME " begin\n# cshuttle " LIVE " end\n"
 	    "# cshuttle " ME " end\nz\n", ME, NULL, 0, "z\n");
