@@ -204,7 +204,8 @@ main_hosts(void *arg, const struct proto_frame *f)
 	struct client	*c = arg;
 
 	autohosts_report(c->autohosts, f);
-	autohosts_apply(c->autohosts, c->dns, c->fw, c->fwcfg.subnets, !c->boot->no_ipv6);
+	autohosts_apply(c->autohosts, c->dns, c->fw, c->fwcfg.subnets,
+	    !c->boot->no_ipv6);
 }
 
 /*

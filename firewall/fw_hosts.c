@@ -2,6 +2,7 @@
 /*
  * fw_hosts.c - the helper's block of /etc/hosts; see fw_hosts.h.
  */
+#include <sys/file.h>
 #include <sys/stat.h>
 
 #include <errno.h>
@@ -380,24 +381,37 @@ int
 fw_hosts_update(const char *path, const char *id, const struct fw_host *hosts,
     size_t n, char *err, size_t errlen)
 {
-	struct stat	 st;
+	struct stat	 st, now;
 	char		*text = NULL, *out = NULL;
 	size_t		 len = 0, olen;
-	int		 fd = -1, ret = -1;
+	int		 fd = -1, wfd = -1, ret = -1;
 
-	/* A symbolic link would be replaced by a file of ours. */
-	if ((fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC)) == -1) {
-		snprintf(err, errlen, "%s: %s", path, strerror(errno));
-		goto out;
-	}
-	if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
-		snprintf(err, errlen, "%s: not a regular file", path);
-		goto out;
+	/*
+	 * Another helper may be changing the file: the lock is on the file
+	 * itself, and whoever got it after the file was replaced takes the
+	 * new one.  A symbolic link would be replaced by a file of ours.
+	 */
+	for (;;) {
+		if ((fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC)) == -1) {
+			snprintf(err, errlen, "%s: %s", path, strerror(errno));
+			goto out;
+		}
+		if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+			snprintf(err, errlen, "%s: not a regular file", path);
+			goto out;
+		}
+		if (flock(fd, LOCK_EX) != 0) {
+			snprintf(err, errlen, "%s: %s", path, strerror(errno));
+			goto out;
+		}
+		if (lstat(path, &now) == 0 && now.st_dev == st.st_dev &&
+		    now.st_ino == st.st_ino)
+			break;
+		close(fd);
+		fd = -1;
 	}
 	if (fw_hosts_read(fd, path, &text, &len, err, errlen) != 0)
 		goto out;
-	close(fd);
-	fd = -1;
 	if (fw_hosts_rewrite(text, len, id, hosts, n, fw_hosts_id_live, NULL,
 	    &out, &olen) != 0) {
 		snprintf(err, errlen, "%s: out of memory or a bad entry", path);
@@ -418,17 +432,20 @@ fw_hosts_update(const char *path, const char *id, const struct fw_host *hosts,
 		}
 	}
 	/* A mount point: in place, the new text first, then its length,
-	 * so that a reader never sees an empty file. */
-	if ((fd = open(path, O_WRONLY | O_NOFOLLOW | O_CLOEXEC)) == -1 ||
-	    fw_hosts_write_all(fd, out, olen, 0) != 0 ||
-	    ftruncate(fd, (off_t)olen) != 0) {
+	 * so that a reader never sees an empty file.  (The lock stays with
+	 * the descriptor read from.) */
+	if ((wfd = open(path, O_WRONLY | O_NOFOLLOW | O_CLOEXEC)) == -1 ||
+	    fw_hosts_write_all(wfd, out, olen, 0) != 0 ||
+	    ftruncate(wfd, (off_t)olen) != 0) {
 		snprintf(err, errlen, "%s: %s", path, strerror(errno));
 		goto out;
 	}
 	ret = 0;
  out:
+	if (wfd >= 0)
+		close(wfd);
 	if (fd >= 0)
-		close(fd);
+		close(fd);	/* and with it the lock */
 	free(text);
 	free(out);
 	return ret;

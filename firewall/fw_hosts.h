@@ -14,9 +14,12 @@
  * update replaces the helper's own block; the helper removes it when it
  * ends, and any helper that starts removes the blocks whose id names no
  * running process with that start time (a helper killed with its
- * client; its zombie counts as gone).  Blocks of another shape are never touched.
+ * client; its zombie counts as gone).  Blocks of another shape are never
+ * touched.
  *
- * The file is rewritten as a whole: read, changed (fw_hosts_rewrite(),
+ * The file is rewritten as a whole, under flock(2) on it (helpers take
+ * turns; whoever finds it replaced meanwhile takes the new one): read,
+ * changed (fw_hosts_rewrite(),
  * pure), written to a temporary file in its directory with its mode and
  * owner, and renamed over it; where the file is a mount point (listed
  * in /proc/self/mountinfo, or rename(2) fails with EBUSY: a container's,
