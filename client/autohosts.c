@@ -87,8 +87,33 @@ autohosts_changed(const struct autohosts *ah, const struct dns_local_host *next,
 	return false;
 }
 
+/* The choice into the hosts file, by the helper.  0, or -1 (logged). */
+static int
+autohosts_write(struct fw *fw, const struct dns_local_host *h, size_t n)
+{
+	static struct fw_host	 fh[PROTO_HOSTS_MAX];
+	char			 err[512];
+	size_t			 i, k = 0;
+
+	for (i = 0; i < n && k < PROTO_HOSTS_MAX && k < FW_MAX_HOSTS; i++) {
+		/* The same rule as the HOSTS frame's: never refused. */
+		if (strlen(h[i].name) >= sizeof(fh[k].name))
+			continue;
+		fh[k].addr = h[i].addr;
+		fh[k].addr.port = 0;
+		fh[k].addr.scope = 0;
+		snprintf(fh[k].name, sizeof(fh[k].name), "%s", h[i].name);
+		k++;
+	}
+	if (fw_hosts(fw, fh, k, err, sizeof(err)) != 0) {
+		log_warn("auto-hosts: the names are not in /etc/hosts: %s", err);
+		return -1;
+	}
+	return 0;
+}
+
 void
-autohosts_apply(struct autohosts *ah, struct dns_local *d,
+autohosts_apply(struct autohosts *ah, struct dns_local *d, struct fw *fw,
     const struct subnet_list *subnets, bool ipv6)
 {
 	static struct dns_local_host	next[PROTO_HOSTS_MAX];
@@ -96,7 +121,11 @@ autohosts_apply(struct autohosts *ah, struct dns_local *d,
 	size_t				n, i, len = 0;
 
 	n = autohosts_filter(ah->got, ah->ngot, subnets, ipv6, next, PROTO_HOSTS_MAX);
-	if (d == NULL) {
+	if (d == NULL && fw != NULL) {
+		if ((!ah->logged || autohosts_changed(ah, next, n)) &&
+		    autohosts_write(fw, next, n) != 0)
+			n = 0;
+	} else if (d == NULL) {
 		log_warn("auto-hosts: no DNS is captured (--dns): the remote's "
 		    "host names are not used");
 		n = 0;

@@ -10,7 +10,9 @@
  * is lies inside an include and not inside a more or equally specific
  * exclude (ports aside), and is not IPv6 when IPv6 is not redirected.  A
  * remote therefore cannot name anything outside the subnets.  The DNS
- * capture (--dns) answers for the names kept (dns_local_set_hosts).
+ * capture (--dns) answers for the names kept (dns_local_set_hosts);
+ * without it, the firewall helper writes them into /etc/hosts
+ * (fw_hosts(), firewall/fw_hosts.h).
  */
 #ifndef CSHUTTLE_AUTOHOSTS_H
 #define CSHUTTLE_AUTOHOSTS_H
@@ -19,6 +21,7 @@
 #include <stddef.h>
 
 #include "dns_local.h"
+#include "fw.h"
 #include "proto.h"
 #include "subnet.h"
 
@@ -44,10 +47,11 @@ void	autohosts_report(struct autohosts *ah, const struct proto_frame *f);
 
 /*
  * Choose from the report with the forwarded subnets and hand the choice
- * to d (NULL: nothing captures DNS, nothing is used).  Logs the choice at
- * info level ("auto-hosts: ...") the first time and when it changed.
+ * to d, or when d is NULL to fw's hosts file block (the first time and
+ * when it changed; both NULL: nothing is used).  Logs the choice at info
+ * level ("auto-hosts: ...") the first time and when it changed.
  */
 void	autohosts_apply(struct autohosts *ah, struct dns_local *d,
-	    const struct subnet_list *subnets, bool ipv6);
+	    struct fw *fw, const struct subnet_list *subnets, bool ipv6);
 
 #endif

@@ -204,7 +204,8 @@ main_hosts(void *arg, const struct proto_frame *f)
 	struct client	*c = arg;
 
 	autohosts_report(c->autohosts, f);
-	autohosts_apply(c->autohosts, c->dns, c->fwcfg.subnets, !c->boot->no_ipv6);
+	autohosts_apply(c->autohosts, c->dns, c->fw, c->fwcfg.subnets,
+	    !c->boot->no_ipv6);
 }
 
 /*
@@ -241,13 +242,20 @@ static int
 main_ready(void *arg, bool first, char *err, size_t errlen)
 {
 	struct client	*c = arg;
+	int		 r;
 
 	if (c->autonets != NULL)
-		return main_ready_autonets(c, first, err, errlen);
-	/* The rules outlive sessions: installed once. */
-	if (!first)
-		return 0;
-	return fw_apply(c->fw, &c->fwcfg, err, errlen);
+		r = main_ready_autonets(c, first, err, errlen);
+	else if (!first)
+		return 0;	/* the rules outlive sessions: installed once */
+	else
+		r = fw_apply(c->fw, &c->fwcfg, err, errlen);
+	/* -H without --dns: whether the helper may write /etc/hosts is
+	 * known at once, not at the remote's first report. */
+	if (r == 0 && first && c->autohosts != NULL && c->dns == NULL &&
+	    fw_hosts(c->fw, NULL, 0, err, errlen) != 0)
+		return -1;
+	return r;
 }
 
 /* The tunnel works: the pid file, READY=1 and the -D parent's release,

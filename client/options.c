@@ -794,14 +794,6 @@ options_parse_all(struct options *o, int argc, char **argv, const char *name,
 		    "least one, e.g. 0/0");
 		goto out;
 	}
-	/* The names are answered by the DNS capture: nothing else here
-	 * would make them resolvable. */
-	if (o->auto_hosts && !o->dns && o->nns_hosts == 0 && !options_has_ns_names(o)) {
-		ret = options_fail(err, errlen, "-H/--auto-hosts needs --dns (or "
-		    "--ns-hosts): the remote's host names are answered by the DNS "
-		    "capture (writing them into /etc/hosts is not supported yet)");
-		goto out;
-	}
 	/* Both only change how captured DNS is handled. */
 	if (!o->dns && o->nns_hosts == 0 && !options_has_ns_names(o) &&
 	    (o->nto_ns > 0 || o->ndns_domains > 0)) {

@@ -402,7 +402,8 @@ reload_apply(struct client *c, struct tunnel *t, struct options *o)
 	}
 	/* The subnets or the DNS capture may have changed. */
 	if (c->autohosts != NULL)
-		autohosts_apply(c->autohosts, c->dns, c->fwcfg.subnets, !c->boot->no_ipv6);
+		autohosts_apply(c->autohosts, c->dns, c->fw, c->fwcfg.subnets,
+		    !c->boot->no_ipv6);
 	log_init("cshuttle", o->quiet ? -1 : o->verbose);
 	tunnel_set_alive(t, o->alive_interval_ms, o->alive_timeout_ms);
 	tunnel_set_reconnect(t, !o->no_reconnect);

@@ -32,6 +32,7 @@
 #include <sys/types.h>
 
 #include "addr.h"
+#include "fw_hosts.h"
 #include "subnet.h"
 
 #define FW_MAX_LISTEN	8	/* -l addresses, of both families */
@@ -154,6 +155,16 @@ uint32_t   fw_mark_for_port(uint16_t port);
  * the helper answers at once (it may pace a caller that asks very often).
  */
 int	   fw_mark_socket(struct fw *fw, int fd);
+/*
+ * -H without --dns: hosts[0..n) (valid names, addresses the caller has
+ * checked are forwarded) replace the helper's block of /etc/hosts
+ * (fw_hosts.h); n == 0 removes it.  The block goes when the helper does.
+ * Synchronous.  0, or -1 with a reason in err: the helper's text, which
+ * for a caller other than root without the policy's "hosts" names the
+ * line to add (the helper then exits, as for any refusal).
+ */
+int	   fw_hosts(struct fw *fw, const struct fw_host *hosts, size_t n,
+	    char *err, size_t errlen);
 /* Descriptor that becomes readable if the helper dies (for the event loop). */
 int	   fw_fd(const struct fw *fw);
 /*

@@ -395,6 +395,47 @@ fw_apply(struct fw *fw, const struct fw_config *cfg, char *err,
 	return ret;
 }
 
+int
+fw_hosts(struct fw *fw, const struct fw_host *hosts, size_t n, char *err,
+    size_t errlen)
+{
+	char	 line[FW_PROTO_MAXREPLY], *text;
+	size_t	 len;
+	int	 r, e;
+
+	if (fw == NULL || fw->fd < 0) {
+		snprintf(err, errlen, "firewall helper not running");
+		return -1;
+	}
+	if ((r = fw_req_format_hosts(hosts, n, &text, &len)) != 0) {
+		snprintf(err, errlen, "hosts: %s", fw_strerror(r));
+		return -1;
+	}
+	r = fw_send(fw, text, len, NULL, 0, FW_APPLY_TIMEOUT_MS);
+	e = errno;
+	free(text);
+	if (r != 0) {
+		if (fw_read_line(fw, 1000, line, sizeof(line), err,
+		    errlen) == 0 && strncmp(line, "ERR ", 4) == 0)
+			snprintf(err, errlen, "%s", line + 4);
+		else
+			snprintf(err, errlen, "firewall helper exited (%s)",
+			    strerror(e));
+		return -1;
+	}
+	if (fw_read_line(fw, FW_APPLY_TIMEOUT_MS, line, sizeof(line), err,
+	    errlen) != 0)
+		return -1;
+	if (strcmp(line, "OK") == 0)
+		return 0;
+	if (strncmp(line, "ERR ", 4) == 0)
+		snprintf(err, errlen, "%s", line + 4);
+	else
+		snprintf(err, errlen, "firewall helper: unexpected reply "
+		    "\"%.40s\"", line);
+	return -1;
+}
+
 uint32_t
 fw_mark(const struct fw *fw)
 {

@@ -12,7 +12,10 @@
  * makes the kernel delete them.  It also marks the client's own sockets
  * (SO_MARK needs CAP_NET_ADMIN) and, with -v, logs what the leak
  * protection blocks (fw_nflog.h).  A caller other than root holds one of
- * its helper slots and is paced (fw_limit.h).
+ * its helper slots and is paced (fw_limit.h).  For -H without --dns it
+ * keeps a block of names in /etc/hosts (fw_hosts.h), removed when it
+ * ends; at its start it removes the blocks of helpers that died with no
+ * chance to.
  */
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -33,6 +36,7 @@
 
 #include "clock.h"
 #include "fw.h"
+#include "fw_hosts.h"
 #include "fw_limit.h"
 #include "fw_nflog.h"
 #include "fw_nft.h"
@@ -71,9 +75,22 @@ struct fw_helper {
 	struct fw_nft		*nft;
 	struct fw_nflog		*nflog;
 	bool			 nflog_tried;
+	const char		*hosts_path;	/* the hosts file */
+	char			 hosts_id[FW_HOSTS_ID_MAX];	/* its block */
+	bool			 hosts_written;	/* a block may be there */
 	char			 buf[FW_HELPER_INBUF];
 	size_t			 have;
 };
+
+/* SIGTERM seen: end as at end of input, so that our names go too. */
+static volatile sig_atomic_t fw_helper_term;
+
+static void
+fw_helper_on_term(int sig)
+{
+	(void)sig;
+	fw_helper_term = 1;
+}
 
 static int fw_reply(int fd, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
@@ -596,6 +613,72 @@ fw_helper_apply(struct fw_helper *h)
 	return ret;
 }
 
+/*
+ * HOSTS: the names replace our block of the hosts file.  A caller other
+ * than root needs the policy's word; an I/O error is answered and the
+ * helper goes on.  -1 only when it must end (answered).
+ */
+static int
+fw_helper_hosts(struct fw_helper *h)
+{
+	const char	*n = h->name;
+	char		 err[FW_HELPER_ERRLEN];
+	int		 ret;
+
+	fw_helper_pace(h);
+	if (h->caller != 0 && !(h->grant.allow & FW_POLICY_HOSTS)) {
+		fw_req_hosts_done(&h->req);
+		return fw_refuse(h, "HOSTS (writing %s) is not allowed for user "
+		    "%s: add \"allow %s %s\" to %s", h->hosts_path, n, n,
+		    fw_policy_keyword(FW_POLICY_HOSTS), FW_POLICY_PATH);
+	}
+	if (h->hosts_id[0] == '\0') {
+		fw_req_hosts_done(&h->req);
+		log_error("hosts: no id for this process (no /proc?)");
+		return fw_reply(h->out_fd, "ERR cannot name a block of %s: "
+		    "/proc is missing", h->hosts_path);
+	}
+	if (h->req.nhosts > 0)
+		h->hosts_written = true;
+	if (fw_hosts_update(h->hosts_path, h->hosts_id, h->req.hosts,
+	    h->req.nhosts, err, sizeof(err)) != 0) {
+		log_error("hosts: %s", err);
+		ret = fw_reply(h->out_fd, "ERR %s", err);
+	} else {
+		log_debug("hosts: %zu names in %s", h->req.nhosts,
+		    h->hosts_path);
+		ret = fw_reply(h->out_fd, "OK");
+	}
+	fw_req_hosts_done(&h->req);
+	return ret;
+}
+
+/*
+ * At the start, without a word to the client: the blocks of helpers that
+ * are gone (and a leftover of ours: none can be there) are removed.
+ * Only a helper that can write the file tries.
+ */
+static void
+fw_helper_hosts_init(struct fw_helper *h)
+{
+	const char	*env = getenv(FW_HOSTS_ENV);
+	char		 err[FW_HELPER_ERRLEN];
+
+	/* Another file for tests, but only for a caller who could write
+	 * /etc/hosts anyway. */
+	h->hosts_path = h->caller == 0 && env != NULL && env[0] == '/' ?
+	    env : FW_HOSTS_PATH;
+	if (fw_hosts_self_id(h->hosts_id, sizeof(h->hosts_id)) != 0) {
+		h->hosts_id[0] = '\0';
+		return;
+	}
+	if (geteuid() != 0 || access(h->hosts_path, F_OK) != 0)
+		return;
+	if (fw_hosts_update(h->hosts_path, h->hosts_id, NULL, 0, err,
+	    sizeof(err)) != 0)
+		log_warn("hosts: stale blocks not removed: %s", err);
+}
+
 /* One line.  -1 ends the helper (answered). */
 static int
 fw_helper_line(struct fw_helper *h, const char *line, size_t len)
@@ -620,6 +703,8 @@ fw_helper_line(struct fw_helper *h, const char *line, size_t len)
 		}
 		return fw_helper_mark(h);
 	}
+	if (r == FW_PROTO_HOSTS)
+		return fw_helper_hosts(h);
 	if (r == FW_PROTO_APPLY) {
 		if (fw_helper_apply(h) != 0)
 			return -1;
@@ -657,6 +742,10 @@ fw_helper_loop(struct fw_helper *h)
 		pfd[1].events = POLLIN;
 		pfd[0].revents = pfd[1].revents = 0;
 		npfd = h->nflog != NULL ? 2 : 1;
+		if (fw_helper_term) {
+			log_trace("SIGTERM");
+			return 0;
+		}
 		if (poll(pfd, (nfds_t)npfd, -1) < 0) {
 			if (errno == EINTR)
 				continue;
@@ -689,16 +778,26 @@ int
 fw_helper_main(int in_fd, int out_fd, int verbose, bool child)
 {
 	struct fw_helper *h;
+	struct sigaction sa;
 	char err[FW_HELPER_ERRLEN];
 	int rc = 1;
 
 	/*
 	 * A terminal's ^C reaches the client and us alike; the client decides
 	 * when the rules go, by closing our input.  A dead client shows up as
-	 * EOF or EPIPE, not as a signal.
+	 * EOF or EPIPE (and, for a forked helper, SIGTERM, below).
 	 */
 	signal(SIGINT, SIG_IGN);
 	signal(SIGPIPE, SIG_IGN);
+	/*
+	 * SIGTERM (also what a forked helper gets when its client dies)
+	 * ends it as end of input does, removing what it put in place; not
+	 * SA_RESTART, so that it interrupts the wait for input.
+	 */
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = fw_helper_on_term;
+	sigemptyset(&sa.sa_mask);
+	(void)sigaction(SIGTERM, &sa, NULL);
 	log_init("cshuttle-fw", verbose);
 	if ((h = calloc(1, sizeof(*h))) == NULL) {
 		(void)fw_reply(out_fd, "ERR out of memory");
@@ -726,6 +825,7 @@ fw_helper_main(int in_fd, int out_fd, int verbose, bool child)
 		(void)fw_refuse(h, "%s", err);
 		goto out;
 	}
+	fw_helper_hosts_init(h);
 	if (fw_reply(out_fd, "READY %d %lu", FW_PROTO_VERSION,
 	    (unsigned long)h->caller) != 0)
 		goto out;
@@ -739,6 +839,10 @@ fw_helper_main(int in_fd, int out_fd, int verbose, bool child)
 	else
 		rc = 0;
  out:
+	/* Whatever ended us: our names go with us. */
+	if (h->hosts_written && fw_hosts_update(h->hosts_path, h->hosts_id,
+	    NULL, 0, err, sizeof(err)) != 0)
+		log_error("hosts: %s", err);
 	fw_req_clear(&h->req);
 	fw_nflog_close(h->nflog);
 	fw_nft_close(h->nft);

@@ -23,6 +23,7 @@ static const struct {
 } fw_policy_keywords[] = {
 	{ "lan",	FW_POLICY_LAN },
 	{ "host-wide",	FW_POLICY_HOST_WIDE },
+	{ "hosts",	FW_POLICY_HOSTS },
 };
 
 #define FW_POLICY_NKEYWORDS \
@@ -110,7 +111,7 @@ fw_policy_line(char **w, int nw, struct fw_policy_entry *e, char *why,
 		if (k == FW_POLICY_NKEYWORDS)
 			return err_set(why, whylen, FW_POLICY_E_SYNTAX,
 			    "allow: unknown keyword \"%.32s\" (known: lan, "
-			    "host-wide)", w[i]);
+			    "host-wide, hosts)", w[i]);
 		e->allow |= fw_policy_keywords[k].bit;
 	}
 	return 0;

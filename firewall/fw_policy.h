@@ -12,6 +12,8 @@
  *				non-loopback address, --allow-from)
  *		host-wide	SCOPE host: capture and protect every local
  *				user's traffic (--host-wide)
+ *		hosts		HOSTS: write the remote's host names into
+ *				/etc/hosts (-H without --dns; fw_hosts.h)
  *	max-helpers <user|%group> <n>
  *		helpers at once, 1..FW_POLICY_MAX_HELPERS; a user's own line
  *		wins over its groups' lines, the largest of which counts
@@ -41,6 +43,7 @@
 /* allow keywords (fw_policy_grant.allow bits). */
 #define FW_POLICY_LAN		(1U << 0)
 #define FW_POLICY_HOST_WIDE	(1U << 1)
+#define FW_POLICY_HOSTS		(1U << 2)
 
 /* Errors of the parser (pure layer: a negative code, a reason in err). */
 #define FW_POLICY_E_SYNTAX	-1
@@ -88,7 +91,7 @@ void	fw_policy_free(struct fw_policy *p);
 void	fw_policy_grant(const struct fw_policy *p, const char *user,
 	    const char *const *groups, size_t ngroups,
 	    struct fw_policy_grant *g);
-/* The keyword of one FW_POLICY_* bit ("lan", "host-wide"). */
+/* The keyword of one FW_POLICY_* bit ("lan", "host-wide", "hosts"). */
 const char *fw_policy_keyword(unsigned int bit);
 
 #endif

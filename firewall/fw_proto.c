@@ -56,25 +56,16 @@ fw_req_clear(struct fw_req *req)
 	 * frees it: the helper does not depend on the client's allocator.
 	 */
 	free(req->subnets.v);
+	free(req->hosts);
 	fw_req_init(req);
 }
 
 void
-fw_req_next(struct fw_req *req)
+fw_req_hosts_done(struct fw_req *req)
 {
-	struct fw_config	keep = req->cfg;
-	int			i;
-
-	fw_req_clear(req);
-	req->later = true;
-	req->cfg.port = keep.port;
-	req->cfg.ipv4 = keep.ipv4;
-	req->cfg.ipv6 = keep.ipv6;
-	req->cfg.nlisten = keep.nlisten;
-	for (i = 0; i < keep.nlisten && i < FW_MAX_LISTEN; i++) {
-		req->cfg.listen_fd[i] = keep.listen_fd[i];
-		req->cfg.listen[i] = keep.listen[i];
-	}
+	free(req->hosts);
+	req->hosts = NULL;
+	req->nhosts = req->hosts_cap = 0;
 }
 
 /* Decimal, no sign, no leading zero, at most `max` (< 2^32). */
@@ -391,6 +382,63 @@ fw_req_apply(struct fw_req *req, char *err, size_t errlen)
 	return FW_PROTO_APPLY;
 }
 
+/* HOST 4|6 <addr> <name>, outside a series. */
+static int
+fw_req_host(struct fw_req *req, char **tok, char *err, size_t errlen)
+{
+	struct fw_host	*h, *nv;
+	size_t		 ncap;
+	uint8_t		 family;
+
+	if (req->seen != 0)
+		return fw_req_fail(err, errlen, "HOST inside a series");
+	if (req->nhosts >= FW_MAX_HOSTS) {
+		snprintf(err, errlen, "HOST: more than %d", FW_MAX_HOSTS);
+		return FW_E_TOOMANY;
+	}
+	if (req->nhosts == req->hosts_cap) {
+		ncap = req->hosts_cap == 0 ? 16 : req->hosts_cap * 2;
+		if (ncap > FW_MAX_HOSTS)
+			ncap = FW_MAX_HOSTS;
+		if ((nv = reallocarray(req->hosts, ncap, sizeof(*nv))) == NULL) {
+			snprintf(err, errlen, "HOST: out of memory");
+			return FW_E_NOMEM;
+		}
+		req->hosts = nv;
+		req->hosts_cap = ncap;
+	}
+	h = &req->hosts[req->nhosts];
+	memset(h, 0, sizeof(*h));
+	if (!fw_parse_family(tok[1], &family))
+		return fw_req_fail(err, errlen, "HOST: bad family");
+	if (!fw_parse_addr(family, tok[2], &h->addr))
+		return fw_req_fail(err, errlen, "HOST: bad IPv%u address",
+		    family);
+	if (!fw_hosts_name_ok(tok[3], strlen(tok[3])))
+		return fw_req_fail(err, errlen, "HOST: bad host name");
+	memcpy(h->name, tok[3], strlen(tok[3]) + 1);
+	req->nhosts++;
+	return FW_PROTO_MORE;
+}
+
+void
+fw_req_next(struct fw_req *req)
+{
+	struct fw_config	keep = req->cfg;
+	int			i;
+
+	fw_req_clear(req);
+	req->later = true;
+	req->cfg.port = keep.port;
+	req->cfg.ipv4 = keep.ipv4;
+	req->cfg.ipv6 = keep.ipv6;
+	req->cfg.nlisten = keep.nlisten;
+	for (i = 0; i < keep.nlisten && i < FW_MAX_LISTEN; i++) {
+		req->cfg.listen_fd[i] = keep.listen_fd[i];
+		req->cfg.listen[i] = keep.listen[i];
+	}
+}
+
 /* Split on single spaces; only printable ASCII is accepted. */
 static int
 fw_req_split(char *buf, char **tok, int maxtok)
@@ -475,6 +523,16 @@ fw_req_line(struct fw_req *req, const char *line, size_t len, char *err,
 		req->nneed = 1;
 		return FW_PROTO_FDS;
 	}
+	if (strcmp(tok[0], "HOST") == 0 && ntok == 4)
+		return fw_req_host(req, tok, err, errlen);
+	if (strcmp(tok[0], "HOSTS") == 0 && ntok == 1) {
+		if (req->seen != 0)
+			return fw_req_fail(err, errlen, "HOSTS inside a series");
+		return FW_PROTO_HOSTS;
+	}
+	if (req->nhosts > 0)
+		return fw_req_fail(err, errlen, "%.16s between HOST and HOSTS",
+		    tok[0]);
 	if ((r = fw_req_series(req, tok, ntok, err, errlen)) >= 0 &&
 	    r != FW_PROTO_APPLY)
 		req->seen |= FW_REQ_SEEN_ANY;
@@ -803,6 +861,41 @@ fw_req_format(const struct fw_config *cfg, bool with_listen,
  bad:
 	fw_req_text_free(out);
 	return FW_E_INVAL;
+}
+
+int
+fw_req_format_hosts(const struct fw_host *hosts, size_t n, char **out,
+    size_t *outlen)
+{
+	char	a[ADDR_STRLEN], *buf;
+	size_t	cap, len = 0, i;
+
+	*out = NULL;
+	*outlen = 0;
+	if (n > FW_MAX_HOSTS)
+		return FW_E_TOOMANY;
+	for (i = 0; i < n; i++)
+		if ((hosts[i].addr.family != ADDR_V4 &&
+		    hosts[i].addr.family != ADDR_V6) ||
+		    !fw_hosts_name_ok(hosts[i].name, strlen(hosts[i].name)))
+			return FW_E_INVAL;
+	cap = (n + 1) * FW_PROTO_MAXLINE + 1;
+	if ((buf = malloc(cap)) == NULL)
+		return FW_E_NOMEM;
+	buf[0] = '\0';
+	for (i = 0; i < n; i++) {
+		if (fw_format_addr(hosts[i].addr.family, hosts[i].addr.bytes,
+		    a, sizeof(a)) == NULL) {
+			free(buf);
+			return FW_E_INVAL;
+		}
+		fw_req_put(buf, cap, &len, "HOST %u %s %s\n",
+		    hosts[i].addr.family, a, hosts[i].name);
+	}
+	fw_req_put(buf, cap, &len, "HOSTS\n");
+	*out = buf;
+	*outlen = len;
+	return 0;
 }
 
 /* "<number>" at *p up to a space or the end; advances *p past it. */

@@ -80,6 +80,19 @@
  * The mark is FW_MARK_BASE | P, never a value the client names, and the
  * helper closes its copy at once.
  *
+ * client -> helper, outside a series, at any time (-H without --dns):
+ *	HOST 4|6 <addr> <name>		at most FW_MAX_HOSTS before HOSTS; a
+ *					name as fw_hosts_name_ok() wants it
+ *	HOSTS				these names replace the helper's block
+ *					of /etc/hosts (fw_hosts.h); none:
+ *					the block goes
+ * helper -> client:
+ *	OK				written
+ *	ERR <text>			not written (an I/O error); the helper
+ *					goes on
+ * A series line between HOST and HOSTS is malformed.  A caller other
+ * than root needs the policy's "hosts" (fw_policy.h).
+ *
  * A malformed line, or one the caller may not send (fw_policy.h), is
  * answered with ERR <text>, after which the helper exits.  End of input
  * makes the helper delete its table and exit 0.
@@ -96,10 +109,13 @@
 
 #include "addr.h"
 #include "fw.h"
+#include "fw_hosts.h"
 #include "subnet.h"
 
 #define FW_PROTO_VERSION	2
-#define FW_PROTO_MAXLINE	128	/* request bytes, including the '\n' */
+#define FW_PROTO_MAXLINE	320	/* request bytes, including the '\n':
+					   HOST with a name of
+					   FW_HOSTS_NAME_MAX */
 #define FW_PROTO_MAXREPLY	512	/* reply bytes, including the '\n' */
 #define FW_PROTO_MAXFDS		2	/* descriptors one line needs, at most */
 
@@ -109,6 +125,8 @@
 #define FW_PROTO_FDS		2	/* the line needs req->nneed descriptors:
 					   call fw_req_fds() */
 #define FW_PROTO_MARK		3	/* MARK with its descriptor: req->mark_fd */
+#define FW_PROTO_HOSTS		4	/* HOSTS: req->hosts[0..nhosts) is
+					   complete; fw_req_hosts_done() after */
 
 /* What a line's descriptors must be (req->need). */
 #define FW_FD_NONE		0
@@ -143,6 +161,9 @@ struct fw_req {
 	int			need;		/* FW_FD_*: fw_req_fds() is due */
 	int			nneed;		/* and how many it takes */
 	int			mark_fd;	/* FW_PROTO_MARK: the socket */
+	struct fw_host		*hosts;		/* HOST lines so far */
+	size_t			 nhosts;
+	size_t			 hosts_cap;
 };
 
 void	fw_req_init(struct fw_req *req);
@@ -171,6 +192,9 @@ int	fw_req_line(struct fw_req *req, const char *line, size_t len,
 int	fw_req_fds(struct fw_req *req, const struct fw_fdinfo *fd, int n,
 	    char *err, size_t errlen);
 
+/* After FW_PROTO_HOSTS: forget the names, for the next HOST lines. */
+void	fw_req_hosts_done(struct fw_req *req);
+
 /* One sendmsg() of a series: text[off..off+len) and its descriptors. */
 struct fw_req_part {
 	size_t		 off;
@@ -196,6 +220,13 @@ struct fw_req_text {
 int	fw_req_format(const struct fw_config *cfg, bool with_listen,
 	    struct fw_req_text *out);
 void	fw_req_text_free(struct fw_req_text *t);
+/*
+ * Client side: the HOST lines for hosts[0..n) and HOSTS, in *out
+ * (malloc'd, NUL-terminated, *outlen bytes).  0, or an FW_E_* code (a
+ * name or address the helper would refuse, too many, no memory).
+ */
+int	fw_req_format_hosts(const struct fw_host *hosts, size_t n, char **out,
+	    size_t *outlen);
 /*
  * Client side: parse the greeting.  0 for "READY <version> <uid>" (or
  * "READY <version>" from an older helper, *uid then (uid_t)-1), with

@@ -5,7 +5,9 @@
  * process: no sequence may crash it, whatever it accepts for APPLY must
  * be a configuration the rule planner can build (scoped as the helper
  * scopes it) and the client's formatter writes back as the same lines,
- * and a MARK it accepts must name a UDP or TCP socket.
+ * and a MARK it accepts must name a UDP or TCP socket.  Names it accepts
+ * for HOSTS must be valid, read back the same from the client's lines,
+ * and make a hosts file block that a second update leaves as it is.
  *
  * Descriptors are faked: an input line "@KIND ADDR PORT [listen] [dual]"
  * (KIND tcp, udp, unix, raw or none: not a socket; ADDR "-" for an
@@ -14,7 +16,8 @@
  * it had come with the lines after it.
  *
  * The same bytes also go, whole, to the other readers of outside data in
- * the firewall module: the describer of blocked packets (the helper logs
+ * the firewall module: the rewriter of the hosts file (the bytes as the
+ * file), the describer of blocked packets (the helper logs
  * what applications and LAN hosts send), the client's parsers of READY
  * and MARK replies, and the policy file's parser (root's file, but a
  * file all the same).
@@ -31,6 +34,7 @@
 #include "addr.h"
 #include "fw_nflog.h"
 #include "fw_plan.h"
+#include "fw_hosts.h"
 #include "fw_policy.h"
 #include "fw_proto.h"
 
@@ -174,6 +178,62 @@ fuzz_roundtrip(const struct fw_req *req)
 	fw_req_clear(&again);
 }
 
+/* A made-up judge of other helpers' ids: alive when of even length. */
+static bool
+fuzz_live(const char *id, void *arg)
+{
+	(void)arg;
+	return strlen(id) % 2 == 0;
+}
+
+/*
+ * HOSTS: the names are valid, the client's lines for them read back the
+ * same, and the block written into the input (as a hosts file) is left
+ * as it is by the same update again.
+ */
+static void
+fuzz_hosts(const struct fw_req *req, const uint8_t *data, size_t size)
+{
+	struct fw_req	 again;
+	char		*text, *out, *out2;
+	const char	*l, *nl;
+	size_t		 len, olen, olen2, i;
+	int		 r = FW_E_INVAL;
+
+	if (req->seen != 0 || req->nhosts > FW_MAX_HOSTS)
+		abort();
+	for (i = 0; i < req->nhosts; i++)
+		if ((req->hosts[i].addr.family != ADDR_V4 &&
+		    req->hosts[i].addr.family != ADDR_V6) ||
+		    !fw_hosts_name_ok(req->hosts[i].name,
+		    strlen(req->hosts[i].name)))
+			abort();
+	if (fw_req_format_hosts(req->hosts, req->nhosts, &text, &len) != 0)
+		abort();
+	fw_req_init(&again);
+	for (l = text; (nl = memchr(l, '\n', len - (size_t)(l - text))) !=
+	    NULL; l = nl + 1)
+		if ((r = fw_req_line(&again, l, (size_t)(nl - l), NULL, 0)) < 0)
+			abort();
+	if (r != FW_PROTO_HOSTS || again.nhosts != req->nhosts)
+		abort();
+	for (i = 0; i < req->nhosts; i++)
+		if (!addr_equal(&again.hosts[i].addr, &req->hosts[i].addr) ||
+		    strcmp(again.hosts[i].name, req->hosts[i].name) != 0)
+			abort();
+	fw_req_clear(&again);
+	free(text);
+	if (fw_hosts_rewrite((const char *)data, size, "pid7-77", req->hosts,
+	    req->nhosts, fuzz_live, NULL, &out, &olen) != 0)
+		abort();
+	if (fw_hosts_rewrite(out, olen, "pid7-77", req->hosts, req->nhosts,
+	    fuzz_live, NULL, &out2, &olen2) != 0 || olen2 != olen ||
+	    memcmp(out, out2, olen) != 0)
+		abort();
+	free(out);
+	free(out2);
+}
+
 /* Every rule of a plan must be printable for the helper's log. */
 static void
 fuzz_format(const struct fw_rule *r, size_t n, uint16_t port)
@@ -238,7 +298,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	struct fw_fdinfo	 f[FW_PROTO_MAXFDS];
 	const char		*p = (const char *)data, *end = p + size, *nl;
 	static const char *const groups[] = { "staff", "wheel" };
-	char			 err[256], line[FW_PROTO_MAXREPLY];
+	char			 err[256], line[FW_PROTO_MAXREPLY], *text;
+	size_t			 tlen;
 	uid_t			 uid;
 	int			 r, e, v, k;
 
@@ -276,6 +337,9 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			    f[0].protocol != IPPROTO_TCP) || req.seen != 0)
 				abort();
 			req.mark_fd = -1;
+		} else if (r == FW_PROTO_HOSTS) {
+			fuzz_hosts(&req, data, size);
+			fw_req_hosts_done(&req);
 		} else if (r == FW_PROTO_APPLY) {
 			if (fuzz_nqueue > 0)
 				break;
@@ -289,6 +353,10 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	}
 	fw_req_clear(&req);
 
+	if (fw_hosts_rewrite((const char *)data, size, "pid8-8", NULL, 0,
+	    fuzz_live, NULL, &text, &tlen) != 0 || tlen > size)
+		abort();
+	free(text);
 	(void)fw_nflog_describe(data, size, size % 2 == 0, err, sizeof(err));
 	if (size < sizeof(line)) {
 		memcpy(line, data, size);

@@ -10,7 +10,9 @@
 # listener someone else holds (the table name), and a socket whose
 # creator is not whom sudo names; what it accepts is scoped to the user
 # (meta skuid).  With "allow USER lan host-wide" and "max-helpers USER 5"
-# in the policy file, the same requests are accepted.  `--firewall` is
+# in the policy file, the same requests are accepted.  HOSTS (-H without
+# --dns: names in /etc/hosts, here the private namespace's) is refused
+# without "allow USER hosts" and written, then removed, with it.  `--firewall` is
 # decided before any other parsing.
 #
 # The helper's policy file and slot files live in a private mount
@@ -87,6 +89,9 @@ expect() {
 		lab_bad "$1: got '$out', want '$2'"
 	fi
 }
+# The private namespace's view (its /etc/hosts is its own copy of
+# CLIENT's: lab_private_up).
+in_private() { ip netns exec "$LAB_NS_C" "${LAB_PRIVATE[@]}" "$@"; }
 no_table() { ! in_client nft list tables 2>/dev/null | grep -q "cshuttle_$1\$"; }
 slots() { "${LAB_PRIVATE[@]}" sh -c "ls /run/cshuttle/helper 2>/dev/null"; }
 no_slots() { [[ -z "$(slots)" ]]; }
@@ -153,7 +158,15 @@ LISTEN < tcp 127.0.0.1 $P listen
 USER 0
 APPLY
 ?"
+expect "HOSTS refused" \
+    "$prefix HOSTS (writing /etc/hosts) is not allowed for user $u: add \"allow $u hosts\" to $pol / rc 1" \
+    "?
+HOST 4 10.40.0.5 db.lab.internal
+HOSTS
+?"
 check "no table after the refusals" no_table "$P"
+check "no cshuttle block in the hosts file" \
+    test -z "$(in_private grep '^# cshuttle ' /etc/hosts)"
 
 lab_say "descriptors of the wrong kind"
 expect "LISTEN with a UDP socket" "$prefix LISTEN: not a TCP socket / rc 1" \
@@ -263,13 +276,33 @@ check "prerouting serves the allowed source" \
     grep -q "ip saddr 10.40.0.0/24 goto lan" <<<"$rs"
 check "host-wide: no rule matches a user" test -z "$(grep skuid <<<"$rs")"
 
+lab_say "with \"allow $u hosts\""
+printf 'allow %s hosts\n' "$u" | lab_private_policy
+ask_held "?
+HOST 4 10.40.0.5 db.lab.internal
+HOSTS
+?" "$LAB_DIR/hosts.seen" >"$LAB_DIR/hosts.out" &
+asker=$!
+# shellcheck disable=SC2317  # called through lab_wait_for
+resolves() {
+	[[ $(in_private getent ahostsv4 db.lab.internal | awk 'NR == 1 {print $1}') == 10.40.0.5 ]]
+}
+check "the name resolves while the helper runs" lab_wait_for 10 resolves
+touch "$LAB_DIR/hosts.seen"
+wait "$asker"
+check_eq "HOSTS is accepted" "$ready / OK / rc 0" \
+    "$(flat "$(cat "$LAB_DIR/hosts.out")")"
+check "its block is gone with it" \
+    test -z "$(in_private grep '^# cshuttle ' /etc/hosts)"
+: | lab_private_policy
+
 lab_say "a policy file nobody may trust"
 printf 'allow %s lan\n' "$u" | lab_private_policy 0664
 expect "group-writable: the helper does not start" \
     "ERR the helper's policy $pol must be a regular file owned by root and writable by nobody else / rc 1" "?"
 printf 'allow %s lan tmark\n' "$u" | lab_private_policy
 expect "an unknown keyword: the helper does not start" \
-    "ERR $pol:1: allow: unknown keyword \"tmark\" (known: lan, host-wide) / rc 1" "?"
+    "ERR $pol:1: allow: unknown keyword \"tmark\" (known: lan, host-wide, hosts) / rc 1" "?"
 : | lab_private_policy
 
 lab_say "--firewall is decided first"

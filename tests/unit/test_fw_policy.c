@@ -80,7 +80,7 @@ test_syntax(void **state)
 	 * later cshuttle is refused, not half understood */
 	expect_error("allow alice lan\nallow bob tmark\n",
 	    "helper.conf:2: allow: unknown keyword \"tmark\" (known: lan, "
-	    "host-wide)");
+	    "host-wide, hosts)");
 	expect_error("deny alice lan\n", "helper.conf:1: unknown directive "
 	    "\"deny\"");
 	expect_error("allow alice\n", "helper.conf:1: allow: expected");
@@ -191,6 +191,11 @@ test_grant(void **state)
 
 	assert_string_equal(fw_policy_keyword(FW_POLICY_LAN), "lan");
 	assert_string_equal(fw_policy_keyword(FW_POLICY_HOST_WIDE), "host-wide");
+	assert_string_equal(fw_policy_keyword(FW_POLICY_HOSTS), "hosts");
+	assert_int_equal(parse(&p, "allow alice hosts lan\n", err, sizeof(err)),
+	    0);
+	assert_int_equal(p.v[0].allow, FW_POLICY_HOSTS | FW_POLICY_LAN);
+	fw_policy_free(&p);
 	assert_string_equal(fw_policy_keyword(1U << 7), "?");
 }
 

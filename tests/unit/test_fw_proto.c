@@ -733,6 +733,96 @@ test_replies(void **state)
 	assert_int_equal(fw_reply_mark("", &e), -1);
 }
 
+/* HOST lines and HOSTS, outside a series; the client's lines read back. */
+static void
+test_hosts(void **state)
+{
+	struct fw_req	 req;
+	struct fw_host	 h[2];
+	char		 name[FW_HOSTS_NAME_MAX + 2], line[FW_PROTO_MAXLINE + 8];
+	char		*text, *l, *nl;
+	size_t		 len;
+	int		 r = -1;
+
+	(void)state;
+	fw_req_init(&req);
+	assert_int_equal(feed(&req, "HOST 4 10.1.0.5 db.internal"),
+	    FW_PROTO_MORE);
+	assert_int_equal(feed(&req, "HOST 6 fd00::5 db6"), FW_PROTO_MORE);
+	assert_int_equal(feed(&req, "HOSTS"), FW_PROTO_HOSTS);
+	assert_int_equal(req.nhosts, 2);
+	assert_string_equal(req.hosts[0].name, "db.internal");
+	assert_int_equal(req.hosts[1].addr.family, ADDR_V6);
+	fw_req_hosts_done(&req);
+	assert_int_equal(req.nhosts, 0);
+	/* none: the block goes */
+	assert_int_equal(feed(&req, "HOSTS"), FW_PROTO_HOSTS);
+	/* the longest name fits a line */
+	memset(name, 'a', sizeof(name));
+	for (len = 63; len < FW_HOSTS_NAME_MAX; len += 64)
+		name[len] = '.';
+	name[FW_HOSTS_NAME_MAX] = '\0';
+	snprintf(line, sizeof(line), "HOST 6 "
+	    "1111:2222:3333:4444:5555:6666:7777:8888 %s", name);
+	assert_int_equal(feed(&req, line), FW_PROTO_MORE);
+	/* a series line before HOSTS is refused */
+	assert_true(feed(&req, "APPLY") < 0);
+	fw_req_clear(&req);
+
+	/* bad ones */
+	assert_true(feed(&req, "HOST 4 10.1.0.5 Bad") < 0);
+	fw_req_clear(&req);
+	assert_true(feed(&req, "HOST 4 10.1.0.5 a..b") < 0);
+	fw_req_clear(&req);
+	assert_true(feed(&req, "HOST 6 10.1.0.5 a") < 0);
+	fw_req_clear(&req);
+	assert_true(feed(&req, "HOST 5 10.1.0.5 a") < 0);
+	fw_req_clear(&req);
+	assert_true(feed(&req, "HOST 4 10.1.0.5") < 0);
+	fw_req_clear(&req);
+	name[FW_HOSTS_NAME_MAX] = 'a';
+	name[FW_HOSTS_NAME_MAX + 1] = '\0';
+	snprintf(line, sizeof(line), "HOST 4 10.0.0.1 %s", name);
+	assert_true(feed(&req, line) < 0);
+	fw_req_clear(&req);
+	/* not inside a series */
+	listen4(&req);
+	assert_true(feed(&req, "HOST 4 10.1.0.5 a") < 0);
+	fw_req_clear(&req);
+	listen4(&req);
+	assert_true(feed(&req, "HOSTS") < 0);
+	fw_req_clear(&req);
+	/* at most FW_MAX_HOSTS */
+	for (len = 0; len < FW_MAX_HOSTS; len++)
+		assert_int_equal(feed(&req, "HOST 4 10.0.0.1 a"), FW_PROTO_MORE);
+	assert_true(feed(&req, "HOST 4 10.0.0.1 a") < 0);
+	fw_req_clear(&req);
+
+	/* the client's text */
+	memset(h, 0, sizeof(h));
+	assert_int_equal(addr_parse(&h[0].addr, "10.1.0.5", (size_t)-1, 0, 0), 0);
+	snprintf(h[0].name, sizeof(h[0].name), "db.internal");
+	assert_int_equal(addr_parse(&h[1].addr, "fd00::5", (size_t)-1, 0, 0), 0);
+	snprintf(h[1].name, sizeof(h[1].name), "db6");
+	assert_int_equal(fw_req_format_hosts(h, 2, &text, &len), 0);
+	assert_string_equal(text, "HOST 4 10.1.0.5 db.internal\n"
+	    "HOST 6 fd00::5 db6\nHOSTS\n");
+	assert_int_equal(len, strlen(text));
+	for (l = text; (nl = strchr(l, '\n')) != NULL; l = nl + 1)
+		r = fw_req_line(&req, l, (size_t)(nl - l), NULL, 0);
+	assert_int_equal(r, FW_PROTO_HOSTS);
+	assert_int_equal(req.nhosts, 2);
+	assert_true(addr_equal(&req.hosts[1].addr, &h[1].addr));
+	free(text);
+	fw_req_clear(&req);
+	assert_int_equal(fw_req_format_hosts(NULL, 0, &text, &len), 0);
+	assert_string_equal(text, "HOSTS\n");
+	free(text);
+	snprintf(h[1].name, sizeof(h[1].name), "No");
+	assert_int_equal(fw_req_format_hosts(h, 2, &text, &len), FW_E_INVAL);
+	assert_null(text);
+}
+
 static void
 test_limits(void **state)
 {
@@ -801,6 +891,7 @@ main(void)
 		cmocka_unit_test(test_descriptors),
 		cmocka_unit_test(test_replies),
 		cmocka_unit_test(test_limits),
+		cmocka_unit_test(test_hosts),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
