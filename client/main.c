@@ -30,11 +30,13 @@
 #include <sys/resource.h>
 
 #include <errno.h>
+#include <fcntl.h>
 #include <grp.h>
 #include <limits.h>
 #include <malloc.h>
 #include <pthread.h>
 #include <pwd.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -568,6 +570,41 @@ main_sudoers_rule(const char *user)
 	return CSHUTTLE_EXIT_OK;
 }
 
+/*
+ * --namespace/--namespace-pid: move into that network namespace before
+ * anything else, so the helper forked later, every socket, the DNS
+ * capture and ssh all live there.  Root only: the sudo mode's helper
+ * would act in a namespace the caller may not own.  An exit status, 0
+ * when there is nothing to do.
+ */
+static int
+main_netns(const struct options *o)
+{
+	int	fd;
+
+	if (o->netns == NULL)
+		return 0;
+	if (geteuid() != 0) {
+		fprintf(stderr, "cshuttle: --namespace and --namespace-pid are "
+		    "root's: they act beyond the caller's own network (run "
+		    "cshuttle as root)\n");
+		return CSHUTTLE_EXIT_USAGE;
+	}
+	if ((fd = open(o->netns, O_RDONLY | O_CLOEXEC)) == -1) {
+		fprintf(stderr, "cshuttle: network namespace %s: %s\n",
+		    o->netns, strerror(errno));
+		return CSHUTTLE_EXIT_USAGE;
+	}
+	if (setns(fd, CLONE_NEWNET) == -1) {
+		fprintf(stderr, "cshuttle: cannot enter network namespace %s: "
+		    "%s\n", o->netns, strerror(errno));
+		close(fd);
+		return CSHUTTLE_EXIT_USAGE;
+	}
+	close(fd);
+	return 0;
+}
+
 /* `cshuttle --sudoers [USER]`. */
 static int
 main_sudoers(int argc, char **argv)
@@ -753,6 +790,11 @@ main(int argc, char **argv)
 		options_free(o);
 		free(o);
 		return CSHUTTLE_EXIT_USAGE;
+	}
+	if ((rc = main_netns(o)) != 0) {
+		options_free(o);
+		free(o);
+		return rc;
 	}
 	/* Host names, as a user error, before anything is touched. */
 	if ((rc = resolve_options(o, NULL, err, sizeof(err))) != CSHUTTLE_EXIT_OK) {

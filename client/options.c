@@ -1045,6 +1045,7 @@ options_free(struct options *o)
 	free(o->ssh_config);
 	free(o->remote_tmpdir);
 	free(o->pidfile);
+	free(o->netns);
 	free(o->config);
 	free(o->user);
 	free(o->privsep_user);

@@ -137,6 +137,10 @@ struct options {
 					 * NULL: "cshuttle", else "nobody" */
 	bool		 daemon;	/* -D: detach once the tunnel is up */
 	char		*pidfile;	/* --pidfile FILE (absolute), NULL without */
+	char		*netns;		/* --namespace NAME (/run/netns/NAME) or
+					 * --namespace-pid PID (/proc/PID/ns/net):
+					 * the network namespace main() enters
+					 * first (root only); NULL without */
 	bool		 syslog;	/* --syslog (-D does not set it here) */
 	bool		 no_reconnect;	/* --no-reconnect: exit when the session dies */
 	int		 alive_interval_ms; /* --alive-interval, in ms */

@@ -12,6 +12,8 @@
  */
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "options_int.h"
@@ -64,6 +66,45 @@ options_compat_notice(struct options *o, const char *text)
 			return;
 	if (o->nnotices < OPTIONS_MAX_NOTICES)
 		o->notices[o->nnotices++] = text;
+}
+
+/*
+ * --namespace NAME (as `ip netns add NAME` makes it) or --namespace-pid
+ * PID: the path of the network namespace to enter, into o->netns.  Only
+ * one of them, once: two namespaces cannot both be the one we run in.
+ */
+static int
+options_compat_netns(struct options *o, int opt, const char *arg, char *err,
+    size_t errlen)
+{
+	char	path[128];
+	size_t	i;
+
+	if (o->netns != NULL)
+		return options_fail(err, errlen, "--namespace and --namespace-pid "
+		    "name one network namespace, once");
+	if (opt == OPTIONS_OPT_NAMESPACE) {
+		/* A name, not a path: it stays under /run/netns. */
+		if (arg[0] == '\0' || strchr(arg, '/') != NULL ||
+		    strcmp(arg, ".") == 0 || strcmp(arg, "..") == 0 ||
+		    strlen(arg) > 64)
+			return options_fail(err, errlen, "--namespace %.64s: "
+			    "expected the name of a namespace in /run/netns",
+			    arg);
+		snprintf(path, sizeof(path), "/run/netns/%s", arg);
+	} else {
+		for (i = 0; arg[i] != '\0'; i++)
+			if (arg[i] < '0' || arg[i] > '9')
+				break;
+		if (i == 0 || arg[i] != '\0' || i > 10 ||
+		    strtoul(arg, NULL, 10) == 0)
+			return options_fail(err, errlen, "--namespace-pid %.32s: "
+			    "expected a process id", arg);
+		snprintf(path, sizeof(path), "/proc/%s/ns/net", arg);
+	}
+	if ((o->netns = strdup(path)) == NULL)
+		return options_nomem(err, errlen);
+	return 0;
 }
 
 bool
@@ -120,13 +161,8 @@ options_compat_apply(struct options *o, int opt, const char *arg, char *err,
 		    "marks packets for the TPROXY method, which cshuttle does not "
 		    "have yet: leave it out (cshuttle redirects with nftables)");
 	case OPTIONS_OPT_NAMESPACE:
-		return options_fail(err, errlen, "--namespace (sshuttle's option) "
-		    "is not supported yet: run `ip netns exec %.64s cshuttle ...` "
-		    "instead", arg);
 	case OPTIONS_OPT_NAMESPACE_PID:
-		return options_fail(err, errlen, "--namespace-pid (sshuttle's "
-		    "option) is not supported yet: run `nsenter -t %.32s -n "
-		    "cshuttle ...` instead", arg);
+		return options_compat_netns(o, opt, arg, err, errlen);
 	case OPTIONS_OPT_REMOTE_SHELL:
 		return options_fail(err, errlen, "--remote-shell (sshuttle's "
 		    "option, for Windows remotes) is not supported: cshuttle's "

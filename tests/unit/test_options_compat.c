@@ -64,8 +64,8 @@ static const struct {
 	{ "--seed-hosts=a,b",		COMPAT_REFUSED,	"--seed-hosts (sshuttle's" },
 	{ "-t0x01",			COMPAT_REFUSED,	"-t/--tmark (sshuttle's" },
 	{ "--tmark=0x01",		COMPAT_REFUSED,	"-t/--tmark (sshuttle's" },
-	{ "--namespace=vpn",		COMPAT_REFUSED,	"ip netns exec vpn cshuttle" },
-	{ "--namespace-pid=42",		COMPAT_REFUSED,	"nsenter -t 42 -n cshuttle" },
+	{ "--namespace=vpn",		COMPAT_SAME,	NULL },
+	{ "--namespace-pid=42",		COMPAT_SAME,	NULL },
 	{ "--remote-shell=cmd",		COMPAT_REFUSED,	"--remote-shell (sshuttle's" },
 	{ "--hostwatch",		COMPAT_REFUSED,	"--hostwatch is sshuttle's" },
 	{ "--method=nat",		COMPAT_REFUSED,	"--method nft" },
@@ -117,6 +117,21 @@ test_each_option(void **state)
 	}
 
 	/* The same meaning. */
+	assert_int_equal(optfix_parse(&o, err, sizeof(err), "-r", "gw", "10/8",
+	    "--namespace", "vpn", NULL), CSHUTTLE_EXIT_OK);
+	assert_string_equal(o.netns, "/run/netns/vpn");
+	options_free(&o);
+	assert_int_equal(optfix_parse(&o, err, sizeof(err), "-r", "gw", "10/8",
+	    "--namespace-pid", "42", NULL), CSHUTTLE_EXIT_OK);
+	assert_string_equal(o.netns, "/proc/42/ns/net");
+	options_free(&o);
+	optfix_expect_usage("--namespace and --namespace-pid name one", "-r",
+	    "gw", "10/8", "--namespace=a", "--namespace-pid=1", NULL);
+	optfix_expect_usage("--namespace ../x: expected the name", "-r", "gw",
+	    "10/8", "--namespace=../x", NULL);
+	optfix_expect_usage("--namespace-pid 1x: expected a process id", "-r",
+	    "gw", "10/8", "--namespace-pid=1x", NULL);
+
 	assert_int_equal(optfix_parse(&o, err, sizeof(err), "-r", "gw", "10/8",
 	    "--disable-ipv6", NULL), CSHUTTLE_EXIT_OK);
 	assert_true(o.no_ipv6);

@@ -65,6 +65,8 @@ test_usage_text(void **state)
 		{ "--config", NULL },		/* test_always_on, test_config */
 		{ "--name", "--name=office" },
 		{ "--privsep-user", "--privsep-user=nobody" },
+		{ "--namespace", "--namespace=vpn" },
+		{ "--namespace-pid", "--namespace-pid=42" },
 	};
 	static const char *const groups[] = {
 		"\nWhich traffic:\n", "\nListening and serving a LAN:\n",
