@@ -112,24 +112,17 @@ dns_query_complete(struct dns_local *d, struct dns_query *q, const uint8_t *a,
 		dns_listen_conn_done(c);
 }
 
-/* No room for one more query: SERVFAIL at once, through a query that is
- * never listed. */
+/* An answer made here, given at once through a query that is never
+ * listed (the asker's address, or its TCP connection, and the question). */
 static void
-dns_query_busy(struct dns_local *d, struct dns_local_srv *s, struct dns_listen_conn *c,
-    const struct sockaddr_storage *peer, socklen_t peerlen,
-    const union dns_local_pktinfo *dst, const struct dns_query_info *qi,
-    const uint8_t *msg)
+dns_query_reply_now(struct dns_local *d, struct dns_local_srv *s,
+    struct dns_listen_conn *c, const struct sockaddr_storage *peer,
+    socklen_t peerlen, const union dns_local_pktinfo *dst,
+    const struct dns_query_info *qi, const uint8_t *msg, const uint8_t *a,
+    size_t len)
 {
 	struct dns_query	 tmp;
-	uint8_t			 out[DNS_LOCAL_QMAX];
-	char			 name[DNS_MSG_NAME_TEXT_MAX];
-	int			 n;
 
-	d->st.busy++;
-	d->st.servfail++;
-	dns_local_note(d, DNS_LOCAL_C_BUSY, LOG_LVL_WARN, "%s: %zu queries in flight "
-	    "already: SERVFAIL", dns_msg_name_text(qi, name, sizeof(name)),
-	    d->nqueries);
 	memset(&tmp, 0, sizeof(tmp));
 	tmp.srv = s;
 	tmp.conn = c;
@@ -142,9 +135,31 @@ dns_query_busy(struct dns_local *d, struct dns_local_srv *s, struct dns_listen_c
 	}
 	tmp.qi = *qi;
 	memcpy(tmp.q, msg, qi->qend);
-	if ((n = dns_msg_reply(msg, qi, DNS_MSG_RCODE_SERVFAIL, out, sizeof(out))) > 0)
-		dns_query_deliver(d, &tmp, out, (size_t)n);
+	dns_query_deliver(d, &tmp, a, len);
 	if (c != NULL)
+		dns_listen_conn_done(c);
+}
+
+/* No room for one more query: SERVFAIL at once. */
+static void
+dns_query_busy(struct dns_local *d, struct dns_local_srv *s, struct dns_listen_conn *c,
+    const struct sockaddr_storage *peer, socklen_t peerlen,
+    const union dns_local_pktinfo *dst, const struct dns_query_info *qi,
+    const uint8_t *msg)
+{
+	uint8_t			 out[DNS_LOCAL_QMAX];
+	char			 name[DNS_MSG_NAME_TEXT_MAX];
+	int			 n;
+
+	d->st.busy++;
+	d->st.servfail++;
+	dns_local_note(d, DNS_LOCAL_C_BUSY, LOG_LVL_WARN, "%s: %zu queries in flight "
+	    "already: SERVFAIL", dns_msg_name_text(qi, name, sizeof(name)),
+	    d->nqueries);
+	if ((n = dns_msg_reply(msg, qi, DNS_MSG_RCODE_SERVFAIL, out, sizeof(out))) > 0)
+		dns_query_reply_now(d, s, c, peer, peerlen, dst, qi, msg, out,
+		    (size_t)n);
+	else if (c != NULL)
 		dns_listen_conn_done(c);
 }
 
@@ -158,7 +173,6 @@ dns_query_hosts(struct dns_local *d, struct dns_local_srv *s, struct dns_listen_
     const union dns_local_pktinfo *dst, const struct dns_query_info *qi,
     const uint8_t *msg)
 {
-	struct dns_query	 tmp;
 	uint8_t			 out[DNS_LOCAL_QMAX + DNS_LOCAL_HOST_ADDRS * (12 + 16)];
 	uint8_t			 rdata[DNS_LOCAL_HOST_ADDRS * 16];
 	uint8_t			 family;
@@ -192,21 +206,7 @@ dns_query_hosts(struct dns_local *d, struct dns_local_srv *s, struct dns_listen_
 	d->st.hosts++;
 	log_trace("dns: %s type %u answered from the remote's host names (%zu)",
 	    dns_msg_name_text(qi, name, sizeof(name)), qi->qtype, n);
-	memset(&tmp, 0, sizeof(tmp));
-	tmp.srv = s;
-	tmp.conn = c;
-	if (peer != NULL)
-		memcpy(&tmp.peer, peer, peerlen);
-	tmp.peerlen = peerlen;
-	if (dst != NULL) {
-		tmp.dst = *dst;
-		tmp.have_dst = true;
-	}
-	tmp.qi = *qi;
-	memcpy(tmp.q, msg, qi->qend);
-	dns_query_deliver(d, &tmp, out, (size_t)len);
-	if (c != NULL)
-		dns_listen_conn_done(c);
+	dns_query_reply_now(d, s, c, peer, peerlen, dst, qi, msg, out, (size_t)len);
 	return true;
 }
 
