@@ -433,7 +433,7 @@ tunnel_session_start(struct tunnel *t, struct transport *tr)
 	t->s = s;
 	/* The stub reports its routes and host names only to a client that
 	 * wants them. */
-	if (mux_send_hello(s->mux, PROTO_FEAT_KNOWN &
+	if (mux_send_hello(s->mux, PROTO_FEAT_KNOWN & ~PROTO_FEAT_UDP &
 	    ~(t->p->auto_nets ? 0 : PROTO_FEAT_ROUTES) &
 	    ~(t->p->auto_hosts ? 0 : PROTO_FEAT_HOSTS)) != 0) {
 		tunnel_session_lost(t, TUNNEL_END_SETUP, "cannot send HELLO");

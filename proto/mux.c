@@ -2,7 +2,7 @@
 /*
  * mux.c - the session half of the mux (see mux.h and docs/PROTOCOL.md):
  * frames out, frames in and their session rules, HELLO and feature bits,
- * DNS, ROUTES and HOSTS frames, the link queues.  The streams are in mux_stream.c.
+ * DNS, UDP, ROUTES and HOSTS frames, the link queues.  The streams are in mux_stream.c.
  *
  * Flow control, in one paragraph: each side grants the other `window`
  * bytes of credit per stream at open.  DATA consumes credit; the receiver
@@ -120,6 +120,61 @@ mux_send_dns(struct mux *m, uint8_t type, uint32_t id, const void *payload, size
 	buf_commit(&m->link_out, need);
 	m->stats.frames_out++;
 	return 0;
+}
+
+int
+mux_send_udp(struct mux *m, uint32_t id, const struct addr *peer, const void *dgram,
+    size_t len)
+{
+	uint8_t	*p;
+	size_t	 hdr, need;
+
+	if (!mux_feature(m, PROTO_FEAT_UDP) ||
+	    (peer->family != ADDR_V4 && peer->family != ADDR_V6))
+		return -1;
+	hdr = proto_udp_hdr_size(peer->family);
+	need = hdr + len;
+	if (need > PROTO_MAX_FRAME || buf_len(&m->link_out) + need > MUX_UDP_LINK_MAX ||
+	    (p = buf_reserve(&m->link_out, need)) == NULL)
+		return -1;
+	/* The encoder refuses what the peer's parser would (id 0, port 0). */
+	if (proto_put_udp_hdr(p, need, id, peer, len) != (int)hdr)
+		return -1;
+	if (len > 0)
+		memcpy(p + hdr, dgram, len);
+	buf_commit(&m->link_out, need);
+	m->stats.frames_out++;
+	return 0;
+}
+
+/* UDP_CLOSE and UDP_DROP: small frames, bounded as DNS frames are. */
+static int
+mux_send_udp_small(struct mux *m, const uint8_t *f, int n)
+{
+	if (!mux_feature(m, PROTO_FEAT_UDP) || n < 0 ||
+	    buf_len(&m->link_out) + (size_t)n > MUX_DNS_LINK_MAX ||
+	    buf_append(&m->link_out, f, (size_t)n) != 0)
+		return -1;
+	m->stats.frames_out++;
+	return 0;
+}
+
+int
+mux_send_udp_close(struct mux *m, uint32_t id, uint8_t reason)
+{
+	uint8_t	f[PROTO_HDR_LEN + 1];
+
+	return mux_send_udp_small(m, f, proto_put_udp_close(f, sizeof(f), id, reason));
+}
+
+int
+mux_send_udp_drop(struct mux *m, uint32_t id, const struct addr *peer, uint8_t reason)
+{
+	uint8_t	f[PROTO_HDR_LEN + PROTO_UDP_ADDR6_LEN + 1];
+
+	if (m->role != PROTO_ROLE_STUB)
+		return -1;
+	return mux_send_udp_small(m, f, proto_put_udp_drop(f, sizeof(f), id, peer, reason));
 }
 
 int
@@ -323,6 +378,26 @@ mux_on_dns(struct mux *m, const struct proto_frame *f)
 	m->ops->dns(m, f, m->dns_arg);
 }
 
+/* UDP frames: their ids are flows, not streams; see mux_ops.udp. */
+static void
+mux_on_udp(struct mux *m, const struct proto_frame *f)
+{
+	if (m->ops->udp == NULL) {
+		mux_fail(m, "protocol error: unexpected %s (UDP is not enabled here)",
+		    proto_type_name(f->type));
+		return;
+	}
+	if (f->type == PROTO_UDP_DROP && m->role == PROTO_ROLE_STUB) {
+		mux_fail(m, "protocol error: the client sent UDP_DROP");
+		return;
+	}
+	if (f->bad == PROTO_E_STREAM) {
+		log_debug("%s without a flow id dropped", proto_type_name(f->type));
+		return;
+	}
+	m->ops->udp(m, f);
+}
+
 /*
  * A frame of a feature (types 0x20-0x3f) needs that feature in both
  * HELLOs: the receiver announced what it accepts, the sender what it may
@@ -355,6 +430,10 @@ mux_dispatch(struct mux *m, const struct proto_frame *f)
 		return;
 	if (f->type >= PROTO_DNS_CONFIG && f->type <= PROTO_DNS_FAIL) {
 		mux_on_dns(m, f);
+		return;
+	}
+	if (f->type >= PROTO_UDP_DATA && f->type <= PROTO_UDP_DROP) {
+		mux_on_udp(m, f);
 		return;
 	}
 	if (f->stream == 0) {

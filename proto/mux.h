@@ -51,6 +51,14 @@
  * link over its hard limit: the room left takes the replies to a full
  * input buffer (see mux_in_ready). */
 #define MUX_DNS_LINK_MAX	(MUX_LINK_MAX - MUX_IN_MAX)
+/*
+ * UDP datagrams are queued only while the link holds less than this, and
+ * dropped otherwise (counted by the caller): UDP never waits and never
+ * holds back the link.  Above MUX_LINK_SOFT, so that datagrams still move
+ * while TCP streams keep the link busy; well below MUX_DNS_LINK_MAX, so
+ * that UDP cannot crowd out DNS or a stream's frames.
+ */
+#define MUX_UDP_LINK_MAX	(MUX_LINK_SOFT + MUX_LINK_SOFT / 2)
 
 struct mux;
 struct mux_stream;
@@ -88,6 +96,15 @@ struct mux_ops {
 	 * ROUTES, under PROTO_FEAT_HOSTS.  NULL: the frame is ignored.
 	 */
 	void	(*hosts)(struct mux *m, const struct proto_frame *f);
+	/*
+	 * A UDP frame arrived: UDP_DATA or UDP_CLOSE (both ways), UDP_DROP
+	 * (client only).  Checked by proto_parse: with f->bad set the flow id
+	 * (f->stream, nonzero) is valid but the contents are not, and the
+	 * receiver closes that flow (UDP_CLOSE reason PROTOCOL).  Frames
+	 * without a flow id, sent the wrong way, or without PROTO_FEAT_UDP in
+	 * both HELLOs never get here.  NULL: UDP frames end the session.
+	 */
+	void	(*udp)(struct mux *m, const struct proto_frame *f);
 };
 
 /* What mux_stats() reports (cheap: counters kept as they change). */
@@ -183,6 +200,21 @@ int	 mux_send_routes(struct mux *m, const struct addr *net, const uint8_t *prefi
  * PROTO_FEAT_HOSTS is not in both HELLOs, the entries are invalid or do
  * not fit in one frame, or the link queue is full. */
 int	 mux_send_hosts(struct mux *m, const struct proto_host *h, size_t n);
+
+/*
+ * Queue UDP_DATA for flow id (client: towards the destination peer; stub:
+ * from the source peer).  0, or -1 when PROTO_FEAT_UDP is not in both
+ * HELLOs, the datagram does not fit a frame, or the link holds
+ * MUX_UDP_LINK_MAX or more: the caller drops the datagram and counts it.
+ * Never ends the session.
+ */
+int	 mux_send_udp(struct mux *m, uint32_t id, const struct addr *peer,
+	    const void *dgram, size_t len);
+/* Queue UDP_CLOSE or (stub) UDP_DROP; the same results.  These small
+ * frames are bounded like DNS frames (MUX_DNS_LINK_MAX). */
+int	 mux_send_udp_close(struct mux *m, uint32_t id, uint8_t reason);
+int	 mux_send_udp_drop(struct mux *m, uint32_t id, const struct addr *peer,
+	    uint8_t reason);
 
 /* Link input: read into the space, then commit.  mux_in_commit returns
  * 0, or -1 when the session must end (reason in mux_error()). */

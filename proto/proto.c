@@ -21,7 +21,8 @@
 /* Where a frame type may appear (`session`) and how long its payload may be. */
 #define PROTO_ON_STREAM		0	/* stream must be != 0 */
 #define PROTO_ON_SESSION	1	/* stream must be 0 */
-#define PROTO_ON_QUERY		2	/* a DNS query id: 0 spoils that frame only */
+#define PROTO_ON_QUERY		2	/* a DNS query id or UDP flow id: 0 spoils
+					   that frame only */
 
 struct proto_rule {
 	uint8_t		type;
@@ -48,6 +49,11 @@ static const struct proto_rule proto_rules[] = {
 	    PROTO_DNS_MAX_QUERY,					   "DNS_QUERY" },
 	{ PROTO_DNS_ANSWER,	PROTO_ON_QUERY,   1,  PROTO_MAX_PAYLOAD,	   "DNS_ANSWER" },
 	{ PROTO_DNS_FAIL,	PROTO_ON_QUERY,   1,  1,		   "DNS_FAIL" },
+	{ PROTO_UDP_DATA,	PROTO_ON_QUERY,   PROTO_UDP_ADDR4_LEN,
+	    PROTO_MAX_PAYLOAD,						   "UDP_DATA" },
+	{ PROTO_UDP_CLOSE,	PROTO_ON_QUERY,   1,  1,		   "UDP_CLOSE" },
+	{ PROTO_UDP_DROP,	PROTO_ON_QUERY,   PROTO_UDP_ADDR4_LEN + 1,
+	    PROTO_UDP_ADDR6_LEN + 1,					   "UDP_DROP" },
 	{ PROTO_ROUTES,		PROTO_ON_SESSION, 0,
 	    PROTO_ROUTES_MAX * PROTO_ROUTE_LEN,				   "ROUTES" },
 	{ PROTO_HOSTS,		PROTO_ON_SESSION, 0,  PROTO_MAX_PAYLOAD,	   "HOSTS" },
@@ -79,6 +85,57 @@ proto_check_credit(struct proto_frame *f, size_t base)
 	f->has_credit = true;
 	f->credit = buf_get_u32(f->payload + base);
 	return f->credit > PROTO_MAX_WINDOW ? PROTO_E_VALUE : 0;
+}
+
+/*
+ * The address block that starts UDP_DATA and UDP_DROP: its length (8 or
+ * 20), or PROTO_E_LENGTH / PROTO_E_VALUE.  The frame's minimum length
+ * already guarantees the IPv4 block.
+ */
+static int
+proto_check_udp_addr(struct proto_frame *f)
+{
+	const uint8_t	*p = f->payload;
+	size_t		 alen;
+
+	if (p[0] == PROTO_FAMILY_IPV4)
+		alen = 4;
+	else if (p[0] == PROTO_FAMILY_IPV6)
+		alen = 16;
+	else
+		return PROTO_E_VALUE;
+	if (f->len < 4 + alen)
+		return PROTO_E_LENGTH;
+	f->u.udp.peer.family = p[0];
+	f->u.udp.peer.port = buf_get_u16(p + 2);
+	memcpy(f->u.udp.peer.bytes, p + 4, alen);
+	if (p[1] != 0 || f->u.udp.peer.port == 0)
+		return PROTO_E_VALUE;
+	return (int)(4 + alen);
+}
+
+/* UDP_DATA, UDP_CLOSE, UDP_DROP (the framing and flow id are good). */
+static int
+proto_check_udp(struct proto_frame *f)
+{
+	int	n;
+
+	if (f->type == PROTO_UDP_CLOSE) {
+		f->u.udp.reason = f->payload[0];
+		return f->u.udp.reason > PROTO_UDP_CLOSE_MAX ? PROTO_E_VALUE : 0;
+	}
+	if ((n = proto_check_udp_addr(f)) < 0)
+		return n;
+	if (f->type == PROTO_UDP_DROP) {
+		if (f->len != n + 1)
+			return PROTO_E_LENGTH;
+		f->u.udp.reason = f->payload[n];
+		return f->u.udp.reason == 0 || f->u.udp.reason > PROTO_UDP_DROP_MAX ?
+		    PROTO_E_VALUE : 0;
+	}
+	f->u.udp.data = f->payload + n;
+	f->u.udp.datalen = (uint16_t)(f->len - n);
+	return 0;
 }
 
 /* Stream-level checks of a frame whose framing is already known good. */
@@ -128,6 +185,10 @@ proto_check_body(struct proto_frame *f)
 		if (f->u.dns_fail == 0 || f->u.dns_fail > PROTO_DNS_FAIL_MAX)
 			return PROTO_E_VALUE;
 		return 0;
+	case PROTO_UDP_DATA:
+	case PROTO_UDP_CLOSE:
+	case PROTO_UDP_DROP:
+		return proto_check_udp(f);
 	default:
 		return 0;
 	}
@@ -315,8 +376,8 @@ proto_parse(const uint8_t *buf, size_t len, struct proto_frame *f)
 		return 0;
 	f->payload = p = buf + PROTO_HDR_LEN;
 
-	/* A DNS frame without a query id cannot be answered; the framing
-	 * is intact, so only this frame is lost. */
+	/* A DNS or UDP frame without a query or flow id cannot be
+	 * answered; the framing is intact, so only this frame is lost. */
 	if (r->session == PROTO_ON_QUERY && f->stream == 0) {
 		f->bad = PROTO_E_STREAM;
 		return PROTO_HDR_LEN + f->len;
@@ -413,6 +474,16 @@ proto_status_name(uint8_t status)
 	case PROTO_ST_DENIED:		return "permission denied";
 	case PROTO_ST_BUSY:		return "the remote's stream limit is reached";
 	default:			return "connection failed";
+	}
+}
+
+const char *
+proto_udp_drop_name(uint8_t reason)
+{
+	switch (reason) {
+	case PROTO_UDP_DROP_UNREACH:	return "unreachable";
+	case PROTO_UDP_DROP_SEND:	return "send failed";
+	default:			return "unknown";
 	}
 }
 
@@ -630,6 +701,93 @@ proto_put_data_hdr(uint8_t *out, size_t cap, uint32_t stream, uint16_t len)
 	buf_set_u16(out + 2, len);
 	buf_set_u32(out + 4, stream);
 	return PROTO_HDR_LEN;
+}
+
+/* The UDP address block of peer at p: its length, or PROTO_E_VALUE. */
+static int
+proto_put_udp_addr(uint8_t *p, const struct addr *peer)
+{
+	size_t	alen;
+
+	if (peer->family == ADDR_V4)
+		alen = 4;
+	else if (peer->family == ADDR_V6)
+		alen = 16;
+	else
+		return PROTO_E_VALUE;
+	if (peer->port == 0)
+		return PROTO_E_VALUE;
+	p[0] = peer->family;
+	p[1] = 0;
+	buf_set_u16(p + 2, peer->port);
+	memcpy(p + 4, peer->bytes, alen);
+	return (int)(4 + alen);
+}
+
+int
+proto_put_udp_hdr(uint8_t *out, size_t cap, uint32_t id, const struct addr *peer,
+    size_t len)
+{
+	size_t	alen = peer->family == ADDR_V6 ? PROTO_UDP_ADDR6_LEN : PROTO_UDP_ADDR4_LEN;
+	int	n;
+
+	if (id == 0)
+		return PROTO_E_VALUE;
+	if (len > PROTO_MAX_PAYLOAD - alen)
+		return PROTO_E_TOOBIG;
+	if (cap < PROTO_HDR_LEN + alen)
+		return PROTO_E_SHORT;
+	if (proto_put_udp_addr(out + PROTO_HDR_LEN, peer) < 0)
+		return PROTO_E_VALUE;
+	if ((n = proto_put_hdr(out, cap, PROTO_UDP_DATA, id, alen + len)) < 0)
+		return n;
+	return (int)(PROTO_HDR_LEN + alen);
+}
+
+int
+proto_put_udp_data(uint8_t *out, size_t cap, uint32_t id, const struct addr *peer,
+    const void *dgram, size_t len)
+{
+	int	n;
+
+	if ((n = proto_put_udp_hdr(out, cap, id, peer, len)) < 0)
+		return n;
+	if (cap - (size_t)n < len)
+		return PROTO_E_SHORT;
+	if (len > 0)
+		memcpy(out + n, dgram, len);
+	return n + (int)len;
+}
+
+int
+proto_put_udp_close(uint8_t *out, size_t cap, uint32_t id, uint8_t reason)
+{
+	int	n;
+
+	if (id == 0 || reason > PROTO_UDP_CLOSE_MAX)
+		return PROTO_E_VALUE;
+	if ((n = proto_put_hdr(out, cap, PROTO_UDP_CLOSE, id, 1)) < 0)
+		return n;
+	out[8] = reason;
+	return n;
+}
+
+int
+proto_put_udp_drop(uint8_t *out, size_t cap, uint32_t id, const struct addr *peer,
+    uint8_t reason)
+{
+	uint8_t	blk[PROTO_UDP_ADDR6_LEN];
+	int	alen, n;
+
+	if (id == 0 || reason == 0 || reason > PROTO_UDP_DROP_MAX)
+		return PROTO_E_VALUE;
+	if ((alen = proto_put_udp_addr(blk, peer)) < 0)
+		return alen;
+	if ((n = proto_put_hdr(out, cap, PROTO_UDP_DROP, id, (size_t)alen + 1)) < 0)
+		return n;
+	memcpy(out + PROTO_HDR_LEN, blk, (size_t)alen);
+	out[PROTO_HDR_LEN + alen] = reason;
+	return n;
 }
 
 int

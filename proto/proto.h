@@ -29,7 +29,7 @@
 #define PROTO_MAX_WINDOW	(64U * 1024 * 1024)
 
 /* Frame types.  0x00-0x0f: session (stream 0), 0x10-0x1f: TCP streams,
- * 0x20-0x2f: DNS (query ids, not streams), 0x30-0x3f: reserved for UDP,
+ * 0x20-0x2f: DNS (query ids, not streams), 0x30-0x3f: UDP (flow ids),
  * 0x40-0x4f: the remote's routes, 0x50-0x5f: the remote's host names. */
 enum proto_type {
 	PROTO_HELLO		= 0x01,
@@ -46,6 +46,9 @@ enum proto_type {
 	PROTO_DNS_QUERY		= 0x21,	/* client -> stub, stream = query id */
 	PROTO_DNS_ANSWER	= 0x22,	/* stub -> client, stream = query id */
 	PROTO_DNS_FAIL		= 0x23,	/* stub -> client, stream = query id */
+	PROTO_UDP_DATA		= 0x30,	/* both, stream = flow id */
+	PROTO_UDP_CLOSE		= 0x31,	/* both, stream = flow id */
+	PROTO_UDP_DROP		= 0x32,	/* stub -> client, stream = flow id */
 	PROTO_ROUTES		= 0x40,	/* stub -> client, stream 0 */
 	PROTO_HOSTS		= 0x50,	/* stub -> client, stream 0 */
 };
@@ -61,8 +64,8 @@ enum proto_type {
 #define PROTO_FEAT_ROUTES	(1U << 3)	/* types 0x40-0x4f */
 #define PROTO_FEAT_HOSTS	(1U << 4)	/* types 0x50-0x5f */
 /* What this build implements. */
-#define PROTO_FEAT_KNOWN	(PROTO_FEAT_DNS | PROTO_FEAT_CREDIT | PROTO_FEAT_ROUTES | \
-	    PROTO_FEAT_HOSTS)
+#define PROTO_FEAT_KNOWN	(PROTO_FEAT_DNS | PROTO_FEAT_UDP | PROTO_FEAT_CREDIT | \
+	    PROTO_FEAT_ROUTES | PROTO_FEAT_HOSTS)
 
 #define PROTO_ROLE_CLIENT	0
 #define PROTO_ROLE_STUB		1
@@ -120,6 +123,32 @@ enum proto_status {
 #define PROTO_HOST_FIXED	18		/* bytes per entry before the name */
 #define PROTO_HOST_NAME_MAX	253
 #define PROTO_HOSTS_MAX		1024		/* entries per frame */
+
+/*
+ * UDP frames.  Their stream field carries a flow id chosen by the client
+ * (nonzero), a namespace of its own like DNS query ids: a flow is one
+ * local socket (source address and port), the stub gives it one
+ * unconnected socket.  UDP_DATA and UDP_DROP start with an address block:
+ * family (4 or 6), a reserved 0, the port (nonzero) and 4 or 16 address
+ * bytes; in UDP_DATA the datagram follows (0 bytes allowed).  Client to
+ * stub the address is the destination, stub to client the source.
+ */
+#define PROTO_UDP_ADDR4_LEN	8
+#define PROTO_UDP_ADDR6_LEN	20
+/* The largest datagram one frame carries, by family. */
+#define PROTO_UDP_MAX_DGRAM4	(PROTO_MAX_PAYLOAD - PROTO_UDP_ADDR4_LEN)
+#define PROTO_UDP_MAX_DGRAM6	(PROTO_MAX_PAYLOAD - PROTO_UDP_ADDR6_LEN)
+
+/* UDP_CLOSE reasons. */
+#define PROTO_UDP_CLOSE_DONE		0	/* idle, or no longer wanted */
+#define PROTO_UDP_CLOSE_PROTOCOL	1	/* the peer broke the protocol on this flow */
+#define PROTO_UDP_CLOSE_RESOURCE	2	/* no socket, or the flow limit */
+#define PROTO_UDP_CLOSE_MAX		2
+
+/* UDP_DROP reasons: datagrams of the flow the remote could not deliver. */
+#define PROTO_UDP_DROP_UNREACH		1	/* an ICMP error came back for them */
+#define PROTO_UDP_DROP_SEND		2	/* sendto failed (buffer full, no route) */
+#define PROTO_UDP_DROP_MAX		2
 
 /* One HOSTS entry, for the encoder. */
 struct proto_host {
@@ -185,6 +214,7 @@ struct proto_open {
  * stream `stream` only): the caller closes that stream and goes on.  For
  * DNS_QUERY, DNS_ANSWER and DNS_FAIL `bad` concerns that query only
  * (PROTO_E_STREAM: the query id is 0); DNS_CONFIG is a session frame.
+ * The same for the UDP frames and their flow id.
  */
 struct proto_frame {
 	uint8_t		type;
@@ -215,6 +245,13 @@ struct proto_frame {
 							 * checked; proto_route_get */
 		uint16_t		hosts;		/* HOSTS: entries, each
 							 * checked; proto_host_next */
+		struct {
+			struct addr		peer;	/* DATA, DROP: port and
+							 * address, scope 0 */
+			const uint8_t		*data;	/* DATA: the datagram */
+			uint16_t		datalen;
+			uint8_t			reason;	/* CLOSE, DROP */
+		} udp;
 	} u;
 };
 
@@ -288,6 +325,23 @@ int	proto_put_dns_config(uint8_t *out, size_t cap, const struct addr *s, size_t 
 int	proto_put_dns(uint8_t *out, size_t cap, uint8_t type, uint32_t id,
 	    const void *msg, size_t msglen);
 int	proto_put_dns_fail(uint8_t *out, size_t cap, uint32_t id, uint8_t reason);
+/* UDP_DATA for flow id: the address block of peer (ADDR_V4 or ADDR_V6,
+ * nonzero port), then the datagram.  PROTO_E_VALUE for a bad address,
+ * PROTO_E_TOOBIG when the datagram does not fit one frame. */
+int	proto_put_udp_data(uint8_t *out, size_t cap, uint32_t id, const struct addr *peer,
+	    const void *dgram, size_t len);
+/* Only the header and address block of a UDP_DATA frame (returns their
+ * size, proto_udp_hdr_size), for a datagram of len bytes the caller
+ * places after them; cap must hold the whole frame. */
+int	proto_put_udp_hdr(uint8_t *out, size_t cap, uint32_t id, const struct addr *peer,
+	    size_t len);
+#define proto_udp_hdr_size(family) \
+	(PROTO_HDR_LEN + ((family) == ADDR_V6 ? PROTO_UDP_ADDR6_LEN : PROTO_UDP_ADDR4_LEN))
+int	proto_put_udp_close(uint8_t *out, size_t cap, uint32_t id, uint8_t reason);
+int	proto_put_udp_drop(uint8_t *out, size_t cap, uint32_t id, const struct addr *peer,
+	    uint8_t reason);
+/* Name of a UDP_DROP reason ("unreachable"). */
+const char *proto_udp_drop_name(uint8_t reason);
 /* ROUTES with n entries (0..PROTO_ROUTES_MAX): family, network address
  * and prefix of each (port and scope have no place on the wire).
  * PROTO_E_VALUE for more, for a family other than ADDR_V4/ADDR_V6, a
