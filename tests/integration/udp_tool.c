@@ -4,7 +4,7 @@
  *
  *	udp_tool echo ADDR PORT [--log FILE] [--ready FILE]
  *	udp_tool ask ADDR PORT [--to ADDR PORT]... [--wait SECS] [--tries N]
- *	    [--data TEXT] [--size N]
+ *	    [--data TEXT] [--size N] [--bind ADDR]
  *	udp_tool flows ADDR PORT N [--wait SECS] [--retry MS]
  *	udp_tool blast ADDR PORT [--size S] [--rate PPS] [--seconds T]
  *	    [--run ID] [--no-summary]
@@ -37,7 +37,8 @@
  * line ("blast: sent ...") and the sink's ("sink: ...").
  *
  * sink: counts the datagrams of each run (received, lost, reordered,
- * duplicated, the rate at which they arrived) and prints a summary line,
+ * duplicated, corrupt: each body is a function of its number; the rate at
+ * which they arrived) and prints a summary line,
  * also sent back to the blaster, at its end marker, or after --idle
  * seconds without datagrams.  --no-read: a receiver that never reads
  * (its socket buffer fills, and the kernel drops the rest).
@@ -54,6 +55,7 @@
 #include <sys/socket.h>
 
 #include <arpa/inet.h>
+#include <net/if.h>
 #include <netinet/in.h>
 
 #include <errno.h>
@@ -71,7 +73,7 @@
 
 #define UT_MAXDGRAM	65536
 #define UT_MAXDST	16
-#define UT_TEXTLEN	(INET6_ADDRSTRLEN + 8)
+#define UT_TEXTLEN	(INET6_ADDRSTRLEN + IF_NAMESIZE + 8)
 #define UT_BATCH	64		/* datagrams per recvmmsg() */
 #define UT_RCVBUF	(8 * 1024 * 1024)
 #define UT_BLAST_MAGIC	0x43534231U	/* "CSB1": a numbered datagram */
@@ -116,7 +118,7 @@ ut_usage(void)
 	fprintf(stderr,
 	    "usage: udp_tool echo ADDR PORT [--log FILE] [--ready FILE]\n"
 	    "       udp_tool ask ADDR PORT [--to ADDR PORT]... [--wait SECS] [--tries N]\n"
-	    "                [--data TEXT] [--size N]\n"
+	    "                [--data TEXT] [--size N] [--bind ADDR]\n"
 	    "       udp_tool flows ADDR PORT N [--wait SECS] [--retry MS]\n"
 	    "       udp_tool blast ADDR PORT [--size S] [--rate PPS] [--seconds T]\n"
 	    "                [--run ID] [--no-summary]\n"
@@ -226,6 +228,22 @@ ut_addr_text(const struct sockaddr_storage *ss, char *buf, size_t len)
 		port = ntohs(s6->sin6_port);
 	}
 	snprintf(buf, len, "%s %u", ip, port);
+	return buf;
+}
+
+/* ut_addr_text() with the scope of a link-local IPv6 address, as given
+ * on the command line ("fe80::1%eth0 53"). */
+static const char *
+ut_addr_text_scoped(const struct sockaddr_storage *ss, char *buf, size_t len)
+{
+	const struct sockaddr_in6	*s6 = (const void *)ss;
+	char				 ifname[IF_NAMESIZE], ip[INET6_ADDRSTRLEN];
+
+	if (ss->ss_family != AF_INET6 || s6->sin6_scope_id == 0 ||
+	    if_indextoname(s6->sin6_scope_id, ifname) == NULL)
+		return ut_addr_text(ss, buf, len);
+	inet_ntop(AF_INET6, &s6->sin6_addr, ip, sizeof(ip));
+	snprintf(buf, len, "%s%%%s %u", ip, ifname, ntohs(s6->sin6_port));
 	return buf;
 }
 
@@ -483,8 +501,8 @@ static int
 ut_ask(int argc, char **argv)
 {
 	static unsigned char	sent[UT_MAXDGRAM], got[UT_MAXDGRAM + 64];
-	struct ut_addr		dst[UT_MAXDST];
-	const char		*data = NULL;
+	struct ut_addr		dst[UT_MAXDST], from;
+	const char		*data = NULL, *bindaddr = NULL;
 	double			 wait_s = 2;
 	size_t			 size = 0, slen;
 	int			 ndst = 0, tries = 1, fd = -1, i, t, ok = 1;
@@ -506,17 +524,23 @@ ut_ask(int argc, char **argv)
 			data = argv[++i];
 		else if (strcmp(argv[i], "--size") == 0 && i + 1 < argc)
 			size = (size_t)ut_number(argv[++i], 1, 65000, "--size");
+		else if (strcmp(argv[i], "--bind") == 0 && i + 1 < argc)
+			bindaddr = argv[++i];
 		else
 			ut_usage();
 	}
+	if (bindaddr != NULL)
+		ut_addr_parse(&from, bindaddr, "0");
 	for (i = 0; i < ndst; i++) {
 		char		 dtext[UT_TEXTLEN], seen[UT_TEXTLEN], why[64] = "";
 		uint64_t	 t0 = ut_now_ns();
 
-		ut_addr_text(&dst[i].ss, dtext, sizeof(dtext));
+		ut_addr_text_scoped(&dst[i].ss, dtext, sizeof(dtext));
 		if (fd == -1) {
 			if ((fd = socket(dst[i].ss.ss_family, SOCK_DGRAM | SOCK_CLOEXEC, 0)) == -1)
 				ut_die("socket: %s", strerror(errno));
+			if (bindaddr != NULL && bind(fd, (void *)&from.ss, from.len) == -1)
+				ut_die("bind %s: %s", bindaddr, strerror(errno));
 		} else if (dst[i].ss.ss_family != dst[0].ss.ss_family)
 			ut_die("one socket, one family: %s", dtext);
 		/* Each datagram different, so that a late echo of an
@@ -763,6 +787,27 @@ ut_get64(const unsigned char *p)
 	return (uint64_t)ut_get32(p) << 32 | ut_get32(p + 4);
 }
 
+/* The body of numbered datagram seq, so that the sink can check it. */
+static void
+ut_fill(unsigned char *buf, size_t size, uint64_t seq)
+{
+	size_t	i;
+
+	for (i = UT_HDRLEN; i < size; i++)
+		buf[i] = (unsigned char)(seq + i);
+}
+
+static bool
+ut_body_ok(const unsigned char *buf, size_t size, uint64_t seq)
+{
+	size_t	i;
+
+	for (i = UT_HDRLEN; i < size; i++)
+		if (buf[i] != (unsigned char)(seq + i))
+			return false;
+	return true;
+}
+
 static int
 ut_blast(int argc, char **argv)
 {
@@ -815,6 +860,7 @@ ut_blast(int argc, char **argv)
 		due = interval > 0 ? (now - t0) / interval + 1 : sent + errs + 1;
 		while (sent + errs < due) {
 			ut_put64(buf + 8, sent + errs);
+			ut_fill(buf, size, sent + errs);
 			if (send(fd, buf, size, 0) == -1) {
 				if (errno != ENOBUFS && errno != EAGAIN &&
 				    errno != ECONNREFUSED && errno != EPERM)
@@ -874,7 +920,7 @@ ut_blast(int argc, char **argv)
 struct ut_run {
 	bool		 active;
 	uint32_t	 id;
-	uint64_t	 unique, dups, reordered, bytes, max_seq;
+	uint64_t	 unique, dups, reordered, corrupt, bytes, max_seq;
 	uint64_t	 first_ns, last_ns;
 	unsigned char	*seen;		/* bitmap of sequence numbers */
 	size_t		 seenlen;	/* bytes */
@@ -918,11 +964,13 @@ ut_run_summary(const struct ut_run *r, uint64_t total, char *buf, size_t len)
 	uint64_t	lost = n > r->unique ? n - r->unique : 0;
 
 	snprintf(buf, len, "sink: run %u: received %llu of %llu%s (lost %llu, %.2f %%), "
-	    "reordered %llu, duplicates %llu, %llu bytes in %.2f s: %.0f pps, %.1f Mbit/s\n",
+	    "reordered %llu, duplicates %llu, corrupt %llu, %llu bytes in %.2f s: "
+	    "%.0f pps, %.1f Mbit/s\n",
 	    r->id, (unsigned long long)r->unique, (unsigned long long)n,
 	    total ? "" : " or more", (unsigned long long)lost,
 	    n ? 100.0 * (double)lost / (double)n : 0.0, (unsigned long long)r->reordered,
-	    (unsigned long long)r->dups, (unsigned long long)r->bytes, secs,
+	    (unsigned long long)r->dups, (unsigned long long)r->corrupt,
+	    (unsigned long long)r->bytes, secs,
 	    secs > 0 ? (double)r->unique / secs : 0.0,
 	    secs > 0 ? (double)r->bytes * 8 / secs / 1e6 : 0.0);
 }
@@ -1079,6 +1127,10 @@ ut_sink(int argc, char **argv)
 					run.first_ns = now;
 				}
 				run.last_ns = now;
+				if (!ut_body_ok(d, len, seq)) {
+					run.corrupt++;
+					continue;
+				}
 				if (!ut_run_mark(&run, seq)) {
 					run.dups++;
 					continue;

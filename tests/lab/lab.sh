@@ -40,6 +40,9 @@
 #                   127.0.0.53 that CLIENT's resolv.conf names)
 #   lab_probe.sh    lab_sink (a TCP and UDP listener that logs what reaches
 #                   it) with the probes lab_udp_probe and lab_tcp_probe
+#   lab_udp.sh      lab_udp_up (UDP echo, sink and a receiver that never
+#                   reads, udp_tool), lab_udp_ask/lab_udp_blast, the leak
+#                   counters in SERVER and the capture's ip rules and routes
 #   lab_outage.sh   outages and observers for the always-on tests:
 #                   lab_sessions, lab_kill_sessions, lab_sshd_stop,
 #                   lab_ssh_block, lab_ssh_unblock, lab_nft_watch_start/_stop,
@@ -99,6 +102,8 @@ unset http_proxy https_proxy ftp_proxy all_proxy no_proxy \
 . "$LAB_SRC/lab_probe.sh"
 # shellcheck source=lab_outage.sh
 . "$LAB_SRC/lab_outage.sh"
+# shellcheck source=lab_udp.sh
+. "$LAB_SRC/lab_udp.sh"
 
 # ---------------------------------------------------------------------------
 # Reporting
