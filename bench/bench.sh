@@ -1,8 +1,8 @@
 #!/bin/bash
 # SPDX-License-Identifier: ISC
 #
-# bench/bench.sh [CSHUTTLE_BIN] - cshuttle side by side with the reference
-# tools, in one run on one lab.
+# bench/bench.sh [--only udp] [CSHUTTLE_BIN] - cshuttle side by side with
+# the reference tools, in one run on one lab.
 #
 # Builds the integration lab (tests/lab/lab.sh: CLIENT -> SERVER (sshd) ->
 # PRIV (nginx, digest service)) plus, for this benchmark, an echo service
@@ -33,11 +33,16 @@
 # Once per tool: client RSS with 1,000 idle connections, 10,000 concurrent
 # connections, and the download rate while another stream's reader is
 # stalled.  Then, for cshuttle only, a soak: 1,000 idle connections held for
-# BENCH_SOAK_SECS with a little traffic every 10 s, RSS sampled.  Prints
-# the medians, the ratios to ssh -L and sshuttle and the issue's targets,
-# and writes them to bench/results/bench-<date>.md.  This file sets up the
-# lab and runs the rounds; bench_tools.sh starts and stops the tools,
-# bench_measure.sh measures, bench_report.sh writes the results.
+# BENCH_SOAK_SECS with a little traffic every 10 s, RSS sampled.  Then UDP
+# (bench_udp.sh): datagrams through cshuttle, cshuttle -e and sshuttle's
+# tproxy method at increasing offered rates, 100 and 1,200 bytes, received
+# rate and loss, beside each one's TCP download.  Prints the medians, the
+# ratios to ssh -L and sshuttle and the issue's targets, and writes them to
+# bench/results/bench-<date>.md.  This file sets up the lab and runs the
+# rounds; bench_tools.sh starts and stops the tools, bench_measure.sh
+# measures, bench_udp.sh measures UDP, bench_report.sh writes the results.
+#
+# --only udp: the UDP section alone (bench/results/bench-udp-<date>.md).
 #
 # Needs root and the packages in tests/lab/packages.txt and
 # bench/packages.txt, and delay_relay (built with the tree; compiled here
@@ -45,12 +50,21 @@
 # BENCH_CONNS (3000 requests), BENCH_DNS_SECS (10), BENCH_LAT_SECS (5),
 # BENCH_DELAY_MS (10), BENCH_SLOW_SECS (30: bound of a delayed transfer),
 # BENCH_IDLE_CONNS (1000), BENCH_MANY_CONNS (10000), BENCH_SOAK_SECS (600;
-# 0 skips the soak).
+# 0 skips the soak), BENCH_UDP_SECS (5 per rate), BENCH_UDP_ROUNDS (1),
+# BENCH_UDP_PPS, BENCH_UDP_MBPS (the offered rates; see bench_udp.sh).
 
 set -uo pipefail
 export LC_ALL=C		# decimal points in $EPOCHREALTIME and awk
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 top=$(cd "$here/.." && pwd)
+ONLY=
+if [[ ${1:-} == --only ]]; then
+	case ${2:-} in
+	udp) ONLY=udp ;;
+	*) echo "usage: $0 [--only udp] [CSHUTTLE_BIN]" >&2; exit 2 ;;
+	esac
+	shift 2
+fi
 CSHUTTLE_BIN=${1:-${CSHUTTLE_BIN:-$top/build/client/cshuttle}}
 export CSHUTTLE_BIN
 CSHUTTLE_REAL=$CSHUTTLE_BIN
@@ -90,12 +104,32 @@ ulimit -n "$nofile_hard" || echo "bench: cannot raise the open files limit to $n
 # shellcheck source=../tests/lab/lab.sh
 . "$top/tests/lab/lab.sh"
 lab_require_bin
-for t in wrk ab dnsperf sshuttle conntrack curl; do
+needed=(wrk ab dnsperf sshuttle conntrack curl)
+[[ $ONLY == udp ]] && needed=(sshuttle conntrack curl)
+for t in "${needed[@]}"; do
 	command -v "$t" >/dev/null ||
 	    lab_die "$t is missing: install the packages in bench/packages.txt"
 done
 lab_up
 lab_make_bigfile || lab_die "cannot make the 100 MiB file"
+
+declare -A M	# M[tool,metric] = space-separated samples
+# The tools, the measurements and the report, in files of their own.
+# shellcheck source=bench_tools.sh
+. "$here/bench_tools.sh"
+# shellcheck source=bench_measure.sh
+. "$here/bench_measure.sh"
+# shellcheck source=bench_udp.sh
+. "$here/bench_udp.sh"
+# shellcheck source=bench_report.sh
+. "$here/bench_report.sh"
+BENCH_HOST=labhost
+
+if [[ $ONLY == udp ]]; then
+	run_udp
+	bench_report_udp
+	lab_finish
+fi
 # No query logs: dnsperf sends hundreds of thousands of queries.
 LAB_DNS_QUIET=1 lab_dns_up || lab_die "the lab's DNS servers did not start"
 dns_queries=$LAB_DIR/dnsperf.queries
@@ -136,17 +170,8 @@ echo "[198.18.0.2]:$SLOW_PORT $(cut -d' ' -f1,2 "$LAB_DIR/host_key.pub")" \
 
 TOOLS=(cshuttle cshuttle-e sshuttle ssh-L)
 DNS_TOOLS=(cshuttle cshuttle-e sshuttle)
-declare -A M	# M[tool,metric] = space-separated samples
 SSHL_PID=
 BENCH_HOST=labhost	# labslow for the delayed path
-
-# The tools, the measurements and the report, in files of their own.
-# shellcheck source=bench_tools.sh
-. "$here/bench_tools.sh"
-# shellcheck source=bench_measure.sh
-. "$here/bench_measure.sh"
-# shellcheck source=bench_report.sh
-. "$here/bench_report.sh"
 
 # ---------------------------------------------------------------------------
 # The run
@@ -205,6 +230,8 @@ for tool in "${TOOLS[@]}"; do
 done
 
 run_soak
+BENCH_HOST=labhost
+run_udp
 
 bench_report
 lab_finish

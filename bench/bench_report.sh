@@ -266,6 +266,8 @@ bench_report() {
 		done
 		shortfalls
 		echo
+		udp_report_section
+		echo
 		echo "## Samples"
 		echo
 		for tool in "${TOOLS[@]}"; do

@@ -34,6 +34,9 @@ tool_exec() {
 	cshuttle)   CSHUTTLE_BIN=$CSHUTTLE_REAL LAB_TRANSPORT=builtin start_cshuttle -r "$BENCH_HOST" 198.19.0.0/24 "$@" ;;
 	cshuttle-e) CSHUTTLE_BIN=$CSHUTTLE_REAL LAB_TRANSPORT=ext start_cshuttle -r "$BENCH_HOST" 198.19.0.0/24 "$@" ;;
 	sshuttle)   CSHUTTLE_BIN=$top/tests/lab/sshuttle-shim.sh LAB_TRANSPORT=ext start_cshuttle -r "$BENCH_HOST" 198.19.0.0/24 "$@" ;;
+	sshuttle-tproxy)
+		SSHUTTLE_METHOD=tproxy CSHUTTLE_BIN=$top/tests/lab/sshuttle-shim.sh \
+		    LAB_TRANSPORT=ext start_cshuttle -r "$BENCH_HOST" 198.19.0.0/24 "$@" ;;
 	ssh-L)
 		ip netns exec "$LAB_NS_C" ssh -F "$LAB_SSHCFG" -N \
 		    -o ExitOnForwardFailure=yes \

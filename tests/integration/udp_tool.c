@@ -885,7 +885,9 @@ ut_blast(int argc, char **argv)
 	 * and the summary are datagrams too. */
 	ut_put32(buf, UT_END_MAGIC);
 	ut_put64(buf + 8, sent + errs);
-	for (k = 0; k < (summary ? 10 : 3) && !got_summary; k++) {
+	/* A tunnel may still be working through a backlog of the run:
+	 * up to 10 s for the marker to come through it. */
+	for (k = 0; k < (summary ? 20 : 3) && !got_summary; k++) {
 		struct pollfd	pfd = { fd, POLLIN, 0 };
 		uint64_t	deadline;
 
