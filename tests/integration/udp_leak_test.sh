@@ -91,7 +91,7 @@ under_default_route() {
 	result "$what: UDP to 198.19.9.9 (the remote has no route): no answer" \
 	    timeout 198.19.9.9 "$E" --wait 1
 	check "$what: both counted as dropped ($d0 -> $(drops))" \
-	    lab_wait_for 3 eval '(($(drops) >= d0 + 2))'
+	    lab_wait_for 3 eval 'lab_num_ge "$(drops)" "$d0" 2'
 	out=$(in_client "$LAB_UDP_TOOL" flows 198.19.0.2 "$E" 100 --wait 10)
 	check "$what: 100 flows at once ($out)" eval '[[ $out == "answered 100 of 100,"* ]]'
 	seen "$what: link-local UDP to SERVER is not captured (SERVER sees CLIENT's $ll_c)" \
@@ -110,7 +110,7 @@ under_default_route() {
 		check_eq "$what: DNS through its own path (the remote resolver's answer)" \
 		    198.19.0.2 "$(in_client dig +short +time=3 +tries=1 secret.lab.internal)"
 		check "$what: and it is no UDP flow of its own (dns queries counted)" \
-		    eval '(($(st .dns.queries) >= 1))'
+		    eval 'lab_num_ge "$(st .dns.queries)" 1'
 	fi
 	check_eq "$what: a query to 198.19.0.2:53 itself, as UDP through the tunnel" \
 	    198.19.0.2 "$(in_client dig +short +time=3 +tries=1 @198.19.0.2 secret.lab.internal)"
@@ -120,7 +120,7 @@ under_default_route() {
 
 lab_say "without cshuttle, SERVER counts CLIENT's UDP"
 seen "UDP to SERVER's echo arrives directly" 198.18.0.1 198.18.0.2 "$E"
-check "SERVER's leak counters count it" eval '(($(lab_udp_leaks) > 0))'
+check "SERVER's leak counters count it" eval 'lab_num_gt "$(lab_udp_leaks)" 0'
 in_server nft reset counters table inet "labudp_$LAB_ID" >/dev/null
 check_eq "the counters are reset" 0 "$(lab_udp_leaks)"
 
@@ -133,7 +133,7 @@ if start -r labhost 198.19.0.0/24 fd5e:0:0:2::/64 --no-udp; then
 	check_eq "status: no UDP" null "$(st .udp)"
 	result "--no-udp: UDP to 198.19.0.2 gets no answer" timeout 198.19.0.2 "$E" --wait 1
 	check "--no-udp: it went around the tunnel (SERVER counted it: $(lab_udp_leaks))" \
-	    eval '(($(lab_udp_leaks) > 0))'
+	    eval 'lab_num_gt "$(lab_udp_leaks)" 0'
 	check_eq "--no-udp: TCP still goes through the tunnel" "priv 8001 198.19.0.1" \
 	    "$(lab_hello 198.19.0.2 8001)"
 	check_eq "--no-udp: no ip rule or route for the capture" "" "$(lab_udp_fw_left)"

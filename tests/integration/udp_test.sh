@@ -94,7 +94,7 @@ out=$(lab_udp_ask 198.19.0.2 "$E" --size 40000 --wait 1)
 check_eq "a 40000-byte datagram (longer than a frame) is not carried" timeout \
     "$(lab_udp_result "$out" 198.19.0.2 "$E")"
 ask_ok "and the next one is" 198.19.0.1 198.19.0.2 "$E"
-check "status counts it as dropped ($d0 -> $(drops))" eval '(($(drops) > d0))'
+check "status counts it as dropped ($d0 -> $(drops))" eval 'lab_num_gt "$(drops)" "$d0"'
 
 lab_say "bulk: numbered datagrams, checked by the sink"
 out=$(lab_udp_blast 198.19.0.2 "$LAB_UDP_SINK" --size 1000 --rate 5000 --seconds 4)
@@ -117,9 +117,9 @@ out=$(in_client "$LAB_UDP_TOOL" flows 198.19.0.2 "$E" 1000 --wait 30)
 lab_say "$out"
 check "1,000 sockets: each answered, each seen with a source port of its own" \
     eval '[[ $out == "answered 1000 of 1000, distinct source ports 1000, ports changed 0,"* ]]'
-check "status: at least 1,000 flows open ($(st .udp.flows))" eval '(($(st .udp.flows) >= 1000))'
+check "status: at least 1,000 flows open ($(st .udp.flows))" eval 'lab_num_ge "$(st .udp.flows)" 1000'
 check "status: 1,000 more flows in all ($t0 -> $(st .udp.total))" \
-    eval '(($(st .udp.total) >= t0 + 1000))'
+    eval 'lab_num_ge "$(st .udp.total)" "$t0" 1000'
 check "status (text) shows the UDP flows" \
     eval 'in_client "$CSHUTTLE_BIN" status $name | grep -qi "udp"'
 in_client "$CSHUTTLE_BIN" status $name | grep -i udp | sed 's/^/    | /'
@@ -133,7 +133,7 @@ check_eq "to closed port $LAB_UDP_CLOSED: no answer" timeout \
 check_eq "the same socket (flow) then reaches the echo" seen \
     "$(lab_udp_result "$out" 198.19.0.2 "$E")"
 check "status counts the datagram that came back unreachable ($d0 -> $(drops))" \
-    lab_wait_for 3 eval '(($(drops) > d0))'
+    lab_wait_for 3 eval 'lab_num_gt "$(drops)" "$d0"'
 d0=$(drops)
 out=$(lab_udp_ask 198.19.9.9 "$E" --to 198.19.0.2 "$E" --wait 1)
 lab_udp_show <<<"$out"
@@ -141,7 +141,7 @@ check_eq "to 198.19.9.9 (the remote has no route): no answer" timeout \
     "$(lab_udp_result "$out" 198.19.9.9 "$E")"
 check_eq "the same socket (flow) then reaches the echo" seen \
     "$(lab_udp_result "$out" 198.19.0.2 "$E")"
-check "status counts it ($d0 -> $(drops))" lab_wait_for 3 eval '(($(drops) > d0))'
+check "status counts it ($d0 -> $(drops))" lab_wait_for 3 eval 'lab_num_gt "$(drops)" "$d0"'
 out=$(in_client "$LAB_UDP_TOOL" flows 198.19.0.2 "$E" 100 --wait 10)
 check "100 other flows carry on ($out)" eval '[[ $out == "answered 100 of 100,"* ]]'
 check "cshuttle is still running" lab_alive "$CSHUTTLE_PID"

@@ -191,7 +191,15 @@ lab_udp_port() {
 	lab_tables | awk '{ print $3 }' | sed -n 's/^cshuttle_\([0-9]*\)$/\1/p'
 }
 
-# lab_udp_status NAME [JQ]: the tunnel's status (--json), or one value.
+# lab_udp_status NAME [JQ]: the tunnel's status (--json), or one value;
+# "?" when there is none.
 lab_udp_status() {
-	in_client "$CSHUTTLE_BIN" status --json "$1" | jq -r "${2:-.}"
+	local j
+	j=$(in_client "$CSHUTTLE_BIN" status --json "$1" 2>/dev/null) &&
+	    jq -er "${2:-.}" <<<"$j" 2>/dev/null || echo "?"
 }
+
+# lab_num_ge A B [N], lab_num_gt A B [N]: A and B are numbers and A >= B
+# + N (A > B + N); N defaults to 0.
+lab_num_ge() { [[ $1 =~ ^[0-9]+$ && $2 =~ ^[0-9]+$ ]] && (($1 >= $2 + ${3:-0})); }
+lab_num_gt() { [[ $1 =~ ^[0-9]+$ && $2 =~ ^[0-9]+$ ]] && (($1 > $2 + ${3:-0})); }
