@@ -6,7 +6,8 @@
 # SERVER itself too (its echo sees SERVER's own address), UDP to a closed
 # port or to an address the remote cannot reach fails cleanly (no answer,
 # counted, cshuttle and the other flows carry on), DNS captured with --dns
-# keeps its own path, link-local UDP is never captured, and SERVER's leak
+# keeps its own path, link-local and multicast UDP and UDP to CLIENT's own
+# addresses are never captured, and SERVER's leak
 # counters (UDP from CLIENT's addresses) stay at zero: nothing went around
 # the tunnel.  --no-udp gives the behaviour without UDP: UDP to a
 # forwarded subnet goes around the tunnel (SERVER counts it, and drops it:
@@ -24,6 +25,8 @@ lab_up
 lab_dns_up || lab_die "the lab's DNS servers did not start"
 lab_udp_up || lab_die "the UDP services did not start"
 lab_udp_leak_watch || lab_die "cannot count SERVER's UDP from CLIENT"
+lab_udp_serve "$LAB_NS_C" udpecho-client echo "$LAB_UDP_ECHO" ||
+    lab_die "CLIENT's UDP echo did not start"
 
 E=$LAB_UDP_ECHO
 name=udpleak
@@ -107,14 +110,23 @@ under_default_route() {
 		    "error *" fd5e:0:0:1::2 "$E" --wait 1
 	fi
 	if [[ " $* " == *" --dns "* ]]; then
+		t0=$(st .udp.total)
 		check_eq "$what: DNS through its own path (the remote resolver's answer)" \
 		    198.19.0.2 "$(in_client dig +short +time=3 +tries=1 secret.lab.internal)"
-		check "$what: and it is no UDP flow of its own (dns queries counted)" \
-		    eval 'lab_num_ge "$(st .dns.queries)" 1'
+		check "$what: counted as a DNS query" eval 'lab_num_ge "$(st .dns.queries)" 1'
+		check_eq "$what: and not as a UDP flow" "$t0" "$(st .udp.total)"
 	fi
+	seen "$what: UDP to CLIENT's own 198.18.0.1 is not captured" \
+	    198.18.0.1 198.18.0.1 "$E"
 	check_eq "$what: a query to 198.19.0.2:53 itself, as UDP through the tunnel" \
 	    198.19.0.2 "$(in_client dig +short +time=3 +tries=1 @198.19.0.2 secret.lab.internal)"
 	no_leak "$what, at the end"
+	# Multicast is never captured (whether leak protection lets it out
+	# is not UDP's business): no flow, and the counters start again.
+	t0=$(st .udp.total)
+	lab_udp_ask 239.255.0.1 "$E" --wait 0.5 >/dev/null
+	check_eq "$what: UDP to 239.255.0.1 (multicast) opens no flow" "$t0" "$(st .udp.total)"
+	in_server nft reset counters table inet "labudp_$LAB_ID" >/dev/null
 	stop "$what"
 }
 
