@@ -8,8 +8,10 @@
 # sockets get two); large datagrams; a checked bulk transfer with its loss;
 # 1,000 flows at once; datagrams to a closed port or to an address the
 # remote cannot reach are dropped and counted while that flow and the
-# others carry on; idle flows time out (--udp-timeout) and leave
-# `cshuttle status`; the capture's ip rules and routes go with cshuttle.
+# others carry on; ports and excludes are honoured as for TCP; idle flows
+# time out (--udp-timeout) and leave `cshuttle status`; --max-udp-flows
+# bounds the flows open at once; the capture's ip rules and routes go with
+# cshuttle.
 # (Services: lab_udp_up, tests/lab/lab_udp.sh.)
 
 # shellcheck disable=SC2317  # the helpers below are called through check
@@ -159,8 +161,23 @@ check "no ip rule or route of the capture left" lab_wait_for 3 lab_udp_fw_clean
 out=$(lab_udp_ask 198.19.0.2 "$E" --wait 1)
 check_eq "UDP to 198.19.0.2 gets no answer again" timeout "$(lab_udp_result "$out" 198.19.0.2 "$E")"
 
-lab_say "idle flows time out: --udp-timeout 2"
-start_cshuttle --name $name --udp-timeout 2 -r labhost 198.19.0.0/24 ||
+lab_say "ports and excludes, as for TCP"
+start_cshuttle --name "$name" -r labhost 198.19.0.0/16 -x 198.19.1.0/24 \
+    '[fd5e:0:0:2::/64]:7006-7010' || lab_die "cshuttle did not start"
+out=$(lab_udp_ask 198.19.1.1 "$E" --wait 1)
+check_eq "198.19.1.1 (excluded) is not carried" timeout "$(lab_udp_result "$out" 198.19.1.1 "$E")"
+ask_ok "198.19.0.2 is" 198.19.0.1 198.19.0.2 "$E"
+out=$(lab_udp_ask fd5e:0:0:2::2 "$E" --wait 1)
+check_eq "[fd5e:0:0:2::2]:$E (outside the port range 7006-7010) is not carried" timeout \
+    "$(lab_udp_result "$out" fd5e:0:0:2::2 "$E")"
+out=$(lab_udp_blast fd5e:0:0:2::2 "$LAB_UDP_SINK" --size 100 --rate 1000 --seconds 1)
+check "[fd5e:0:0:2::2]:$LAB_UDP_SINK (in the range) is: $(grep '^sink:' <<<"$out")" \
+    eval '[[ $out == *"sink: run "*"(lost 0, 0.00 %)"* ]]'
+stop_cshuttle TERM
+check_eq "cshuttle exits 0 on SIGTERM" 0 "$CSHUTTLE_RC"
+
+lab_say "idle flows time out: --udp-timeout 2; --max-udp-flows 50"
+start_cshuttle --name "$name" --udp-timeout 2 --max-udp-flows 50 -r labhost 198.19.0.0/24 ||
     lab_die "cshuttle did not start"
 ask_ok "the echo answers" 198.19.0.1 198.19.0.2 "$E"
 in_client "$LAB_UDP_TOOL" flows 198.19.0.2 "$E" 10 >/dev/null
@@ -174,6 +191,23 @@ check "status: no flow open 3 s after the last datagram" \
 check_eq "status: 12 flows in all" 12 "$(st .udp.total)"
 ask_ok "a new datagram opens a new flow" 198.19.0.1 198.19.0.2 "$E"
 check_eq "status: 1 flow open" 1 "$(st .udp.flows)"
+# 100 sockets against a limit of 50: never more than 50 flows open, and
+# with the idle ones timing out, every socket gets its turn.
+ip netns exec "$LAB_NS_C" "$LAB_UDP_TOOL" flows 198.19.0.2 "$E" 100 --wait 20 \
+    </dev/null >"$LAB_DIR/flows100.out" 2>&1 &
+fpid=$!
+most=0
+while lab_alive "$fpid"; do
+	n=$(st .udp.flows)
+	[[ $n =~ ^[0-9]+$ ]] && ((n > most)) && most=$n
+	sleep 0.1
+done
+wait "$fpid"
+check "--max-udp-flows 50: at most 50 flows open at once (most seen: $most)" \
+    eval '((most > 0 && most <= 50))'
+check "every socket got its answer in turn ($(cat "$LAB_DIR/flows100.out"))" \
+    grep -q "^answered 100 of 100," "$LAB_DIR/flows100.out"
+check "cshuttle is still running" lab_alive "$CSHUTTLE_PID"
 stop_cshuttle KILL
 check "SIGKILL: no table left" assert_no_tables
 check "SIGKILL: no ip rule or route of the capture left within 3 s" \
