@@ -126,14 +126,14 @@ under_default_route() {
 	t0=$(st .udp.total)
 	lab_udp_ask 239.255.0.1 "$E" --wait 0.5 >/dev/null
 	check_eq "$what: UDP to 239.255.0.1 (multicast) opens no flow" "$t0" "$(st .udp.total)"
-	in_server nft reset counters table inet "labudp_$LAB_ID" >/dev/null
+	lab_udp_leak_reset
 	stop "$what"
 }
 
 lab_say "without cshuttle, SERVER counts CLIENT's UDP"
 seen "UDP to SERVER's echo arrives directly" 198.18.0.1 198.18.0.2 "$E"
 check "SERVER's leak counters count it" eval 'lab_num_gt "$(lab_udp_leaks)" 0'
-in_server nft reset counters table inet "labudp_$LAB_ID" >/dev/null
+lab_udp_leak_reset
 check_eq "the counters are reset" 0 "$(lab_udp_leaks)"
 
 under_default_route "0/0" 0/0
@@ -151,7 +151,7 @@ if start -r labhost 198.19.0.0/24 fd5e:0:0:2::/64 --no-udp; then
 	check_eq "--no-udp: no ip rule or route for the capture" "" "$(lab_udp_fw_left)"
 	stop "--no-udp"
 fi
-in_server nft reset counters table inet "labudp_$LAB_ID" >/dev/null
+lab_udp_leak_reset
 if start -r labhost 0/0 --no-udp; then
 	result "--no-udp under 0/0: UDP to 198.19.0.2 is refused at once" \
 	    "error *" 198.19.0.2 "$E" --wait 1

@@ -25,7 +25,8 @@
 # lab_udp_leak_watch: an nft table in SERVER (labudp_<id>) whose counters
 # count the UDP packets SERVER receives from CLIENT's addresses (198.18.0.1,
 # fd5e:0:0:1::1): with UDP carried by the tunnel there are none, anything
-# counted went around it.  lab_udp_leaks prints the count.
+# counted went around it.  lab_udp_leaks prints the count since the start
+# or the last lab_udp_leak_reset.
 #
 # The capture's policy routing (docs/PROTOCOL.md section 10, firewall):
 # per listener port P an `ip rule` "fwmark 0x6375PPPP lookup 0x6375PPPP"
@@ -139,12 +140,16 @@ table inet $t {
 EOF
 }
 
-# The UDP packets SERVER received from CLIENT since lab_udp_leak_watch.
-lab_udp_leaks() {
+# The UDP packets SERVER received from CLIENT since lab_udp_leak_watch
+# or lab_udp_leak_reset.
+LAB_UDP_LEAK_BASE=0
+lab_udp_leak_total() {
 	in_server nft list table inet "labudp_${LAB_ID}" 2>/dev/null |
 	    awk '/counter packets/ { for (i = 1; i < NF; i++) if ($i == "packets") n += $(i + 1) }
 	        END { print n + 0 }'
 }
+lab_udp_leaks() { echo $(($(lab_udp_leak_total) - LAB_UDP_LEAK_BASE)); }
+lab_udp_leak_reset() { LAB_UDP_LEAK_BASE=$(lab_udp_leak_total); }
 
 # lab_udp_mark P: the fwmark and table number of listener port P, in hex.
 lab_udp_mark() { printf '0x6375%04x\n' "$1"; }
