@@ -123,12 +123,20 @@ stub_udp_errors(struct stub_udp_flow *fl)
 	}			 ctl;
 	struct msghdr		 msg;
 	struct cmsghdr		*c;
+	struct iovec		 iov;
 	struct addr		 dst;
 	socklen_t		 elen = sizeof(int);
+	uint8_t			 byte;
 	int			 i, err;
 
 	for (i = 0; i < STUB_UDP_RX_BATCH; i++) {
 		memset(&msg, 0, sizeof(msg));
+		/* One byte of the datagram, which is of no interest: qemu-user
+		 * answers a recvmsg without a buffer itself, with nothing. */
+		iov.iov_base = &byte;
+		iov.iov_len = 1;
+		msg.msg_iov = &iov;
+		msg.msg_iovlen = 1;
 		msg.msg_name = &ss;
 		msg.msg_namelen = sizeof(ss);
 		msg.msg_control = &ctl;
