@@ -61,7 +61,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			if (n != r || out[0] != data[off])
 				abort();
 		}
-		/* DNS, ROUTES and HOSTS frames: the parser accepts only what
+		/* DNS, ROUTES, HOSTS and UDP frames: the parser accepts only what
 		 * the encoders write, byte for byte (DNS_CONFIG, ROUTES and
 		 * HOSTS from their parsed entries). */
 		n = 0;
@@ -84,6 +84,15 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		else if (!f.bad && f.type == PROTO_OPEN && f.has_credit)
 			n = proto_put_open_credit(out, sizeof(out), f.stream, &f.u.open,
 			    f.credit);
+		/* UDP frames as well, from their parsed fields. */
+		else if (!f.bad && f.type == PROTO_UDP_DATA)
+			n = proto_put_udp_data(out, sizeof(out), f.stream, &f.u.udp.peer,
+			    f.u.udp.data, f.u.udp.datalen);
+		else if (!f.bad && f.type == PROTO_UDP_CLOSE)
+			n = proto_put_udp_close(out, sizeof(out), f.stream, f.u.udp.reason);
+		else if (!f.bad && f.type == PROTO_UDP_DROP)
+			n = proto_put_udp_drop(out, sizeof(out), f.stream, &f.u.udp.peer,
+			    f.u.udp.reason);
 		if (f.has_credit && f.credit > PROTO_MAX_WINDOW && !f.bad)
 			abort();
 		if (n != 0 && (n != r || memcmp(out, data + off, (size_t)r) != 0))
