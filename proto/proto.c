@@ -7,10 +7,11 @@
  * does not match its type.  See docs/PROTOCOL.md.
  *
  * Reserved bytes (the header's flags, HELLO's bytes 10-11, OPEN_RESULT's
- * bytes 1-3, a DNS_CONFIG entry's byte 1, the bytes after an IPv4
- * address in DNS_CONFIG and ROUTES) are written as 0 and refused
- * when they are not: a frame that uses them means something this
- * version does not know (docs/PROTOCOL.md §2, "Reserved bytes").
+ * bytes 1-3, a DNS_CONFIG entry's byte 1, a UDP address block's byte 1,
+ * the bytes after an IPv4 address in DNS_CONFIG and ROUTES) are written
+ * as 0 and refused when they are not: a frame that uses them means
+ * something this version does not know (docs/PROTOCOL.md §2, "Reserved
+ * bytes").
  */
 #include <errno.h>
 #include <string.h>
