@@ -131,8 +131,9 @@ stub_udp_errors(struct stub_udp_flow *fl)
 
 	for (i = 0; i < STUB_UDP_RX_BATCH; i++) {
 		memset(&msg, 0, sizeof(msg));
-		/* One byte of the datagram, which is of no interest: qemu-user
-		 * answers a recvmsg without a buffer itself, with nothing. */
+		/* A byte for the quoted datagram, which is of no interest:
+		 * qemu-user returns from a recvmsg without any buffer at
+		 * once, having read nothing. */
 		iov.iov_base = &byte;
 		iov.iov_len = 1;
 		msg.msg_iov = &iov;
