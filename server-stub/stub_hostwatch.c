@@ -359,7 +359,7 @@ stub_hostwatch_read_cb(struct ev_loop *loop, struct ev_io *io, uint32_t revents)
 	n = recv(io->fd, msg, sizeof(msg), 0);
 	if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR))
 		return;
-	if (n >= 12 && buf_get_u16(msg) != q->id)
+	if (n >= 2 && buf_get_u16(msg) != q->id)
 		return;		/* not ours: keep waiting */
 	/* A 512-byte answer may be cut (MSG_TRUNC is not asked): the
 	 * parsers refuse what does not add up. */
