@@ -7,7 +7,8 @@
  * remote host.  It speaks the mux protocol on stdin/stdout and opens the
  * TCP connections the client asks for, forwards its DNS queries to the
  * remote's nameservers (stub_dns.c) and reports the remote's routes
- * (stub_routes.c) and host names (stub_hosts.c).  One epoll loop, libc only,
+ * (stub_routes.c) and host names (stub_hosts.c, stub_hostwatch.c,
+ * stub_neigh.c).  One epoll loop, libc only,
  * statically linked.  stderr is the SSH channel's stderr: the client logs
  * what appears there as "remote: ...".
  *
@@ -108,10 +109,18 @@ stub_hello(struct mux *m, const struct proto_hello *h)
 		log_error("cannot gather the host names");
 }
 
+/* The client's --seed-hosts, right after its HELLO (-H). */
+static void
+stub_hosts_seed(struct mux *m, const struct proto_frame *f)
+{
+	stub_hostwatch_seed(&((struct stub *)mux_udata(m))->hosts, f);
+}
+
 static const struct mux_ops stub_mux_ops = {
 	.open = stub_open,
 	.hello = stub_hello,
 	.dns = stub_dns_frame,
+	.hosts_seed = stub_hosts_seed,
 };
 
 /* Write what we can of the link queue to stdout. */
