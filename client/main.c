@@ -982,6 +982,8 @@ main(int argc, char **argv)
 	tp.auto_nets = c.autonets != NULL;
 	tp.hooks.routes = main_routes;
 	tp.auto_hosts = c.autohosts != NULL;
+	tp.seed_hosts = o->seed_hosts;
+	tp.nseed_hosts = (size_t)o->nseed_hosts;
 	tp.hooks.hosts = main_hosts;
 	tp.hooks.ready = main_ready;
 	tp.hooks.up = main_up;

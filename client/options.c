@@ -621,6 +621,8 @@ options_apply(struct options *o, struct options_state *st, int opt,
 		return options_net_to_ns(o, arg, err, errlen);
 	case OPTIONS_OPT_DNS_DOMAINS:
 		return options_net_dns_domains(o, arg, err, errlen);
+	case OPTIONS_OPT_SEED_HOSTS:
+		return options_net_seed_hosts(o, arg, err, errlen);
 	case OPTIONS_OPT_PIDFILE:
 		return options_path(&o->pidfile, "--pidfile", base, arg,
 		    err, errlen);
@@ -670,6 +672,9 @@ options_group(int opt)
 		return 's';
 	case 'X':
 		return 'x';
+	/* One namespace: either option replaces the file's key. */
+	case OPTIONS_OPT_NAMESPACE_PID:
+		return OPTIONS_OPT_NAMESPACE;
 	}
 	return opt;
 }
@@ -766,6 +771,9 @@ options_parse_all(struct options *o, int argc, char **argv, const char *name,
 
 	if (o->show_help || o->show_version)
 		goto out;
+	/* As in sshuttle: the seeds are for the names -H gathers. */
+	if (o->nseed_hosts > 0)
+		o->auto_hosts = true;
 	if ((ret = options_net_listen_finish(o, &st, err, errlen)) != 0)
 		goto out;
 	if (o->sudoers_user != NULL && !o->sudoers_print) {
@@ -1054,6 +1062,9 @@ options_free(struct options *o)
 	for (i = 0; i < o->ndns_domains; i++)
 		free(o->dns_domains[i]);
 	free(o->dns_domains);
+	for (i = 0; i < o->nseed_hosts; i++)
+		free(o->seed_hosts[i]);
+	free(o->seed_hosts);
 	subnet_list_free(&o->subnets);
 	options_names_free(o);
 	memset(o, 0, sizeof(*o));

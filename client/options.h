@@ -49,6 +49,7 @@
 #define OPTIONS_ENV		"CSHUTTLE_ARGS"
 #define OPTIONS_MAX_NS		8	/* --ns-hosts and --to-ns, each */
 #define OPTIONS_MAX_DNS_DOMAINS	64
+#define OPTIONS_MAX_SEEDS	64	/* --seed-hosts items (PROTO_SEEDS_MAX) */
 #define OPTIONS_ALIVE_INTERVAL_MS 5000	/* --alive-interval default */
 #define OPTIONS_ALIVE_TIMEOUT_MS 15000	/* --alive-timeout default */
 #define OPTIONS_ALIVE_MAX_S	3600	/* both: 1 to this many seconds */
@@ -112,7 +113,12 @@ struct options {
 	char		*ssh_config;	/* --ssh-config FILE */
 	bool		 no_ipv6;	/* --no-ipv6: leave IPv6 traffic alone */
 	bool		 auto_nets;	/* -N: forward the remote's own networks too */
-	bool		 auto_hosts;	/* -H: resolve the remote's host names */
+	bool		 auto_hosts;	/* -H: resolve the remote's host names
+					 * (--seed-hosts sets it too) */
+	char		**seed_hosts;	/* --seed-hosts: names (lower case, no
+					 * final dot) and addresses (canonical
+					 * text) the stub looks up; NULL without */
+	int		 nseed_hosts;
 	bool		 stub_cache;	/* --stub-cache: keep the stub on the remote */
 	char		*remote_tmpdir;	/* --remote-tmpdir DIR: try it first */
 	bool		 dns;		/* --dns: capture the resolv.conf servers */

@@ -164,6 +164,10 @@ int	options_net_to_ns(struct options *o, const char *arg, char *err,
 	    size_t errlen);
 int	options_net_dns_domains(struct options *o, const char *arg, char *err,
 	    size_t errlen);
+/* --seed-hosts: host names and IP addresses separated by commas or white
+ * space (sshuttle's form), each kept once, OPTIONS_MAX_SEEDS at most. */
+int	options_net_seed_hosts(struct options *o, const char *arg, char *err,
+	    size_t errlen);
 /* Append a server to a list of at most OPTIONS_MAX_NS, skipping
  * duplicates; opt names the list in the error. */
 int	options_net_ns_add(struct addr *list, int *n, const struct addr *ns,

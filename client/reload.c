@@ -233,11 +233,24 @@ reload_listen_equal(const struct options *a, const struct options *b)
 	return true;
 }
 
+static bool
+reload_seeds_equal(const struct options *a, const struct options *b)
+{
+	int	i;
+
+	if (a->nseed_hosts != b->nseed_hosts)
+		return false;
+	for (i = 0; i < a->nseed_hosts; i++)
+		if (strcmp(a->seed_hosts[i], b->seed_hosts[i]) != 0)
+			return false;
+	return true;
+}
+
 /* Log the keys whose change needs a new cshuttle; they are ignored. */
 static void
 reload_restart_keys(const struct options *was, const struct options *now)
 {
-	const char	*keys[24];
+	const char	*keys[32];
 	int		 n = 0, i;
 
 	if (!reload_str_equal(was->remote, now->remote))
@@ -254,6 +267,11 @@ reload_restart_keys(const struct options *was, const struct options *now)
 		keys[n++] = "auto-nets";
 	if (was->auto_hosts != now->auto_hosts)
 		keys[n++] = "auto-hosts";
+	/* The stub gets them once per session: kept as they were. */
+	if (!reload_seeds_equal(was, now))
+		keys[n++] = "seed-hosts";
+	if (!reload_str_equal(was->netns, now->netns))
+		keys[n++] = "namespace";
 	if (was->stub_cache != now->stub_cache)
 		keys[n++] = "stub-cache";
 	if (!reload_str_equal(was->remote_tmpdir, now->remote_tmpdir))

@@ -87,6 +87,9 @@ struct tunnel_params {
 						 * (hooks.routes) */
 	bool			 auto_hosts;	/* -H: and for its host names
 						 * (hooks.hosts) */
+	char *const		*seed_hosts;	/* --seed-hosts (options.h's form):
+						 * sent as HOSTS_SEED with -H */
+	size_t			 nseed_hosts;
 	const char		*remote;	/* for messages: "reconnected to HOST" */
 	int			 reload_fd;	/* watched for hooks.reload_done (only
 						 * with that hook) */

@@ -244,6 +244,29 @@ tunnel_session_alive_cb(struct ev_loop *loop, struct ev_timer *tm)
 
 static void tunnel_session_ready(struct tunnel *);
 
+/*
+ * -H: the --seed-hosts, right after the stub's HELLO, and an empty list
+ * without any: the stub waits for this frame before it sends HOSTS.  0,
+ * or -1 when it cannot be queued.
+ */
+static int
+tunnel_session_seed(struct tunnel *t, struct mux *m)
+{
+	struct proto_seed	s[PROTO_SEEDS_MAX];
+	size_t			i, n = 0;
+
+	for (i = 0; i < t->p->nseed_hosts && n < PROTO_SEEDS_MAX; i++, n++) {
+		memset(&s[n], 0, sizeof(s[n]));
+		/* options_net.c kept only addresses and valid names. */
+		if (addr_parse(&s[n].addr, t->p->seed_hosts[i],
+		    strlen(t->p->seed_hosts[i]), 0, 0) != 0)
+			s[n].name = t->p->seed_hosts[i];
+	}
+	if (n > 0)
+		log_debug("asking the stub to look up %zu seed hosts", n);
+	return mux_send_hosts_seed(m, s, n);
+}
+
 static void
 tunnel_session_hello(struct mux *m, const struct proto_hello *h)
 {
@@ -280,7 +303,9 @@ tunnel_session_hello(struct mux *m, const struct proto_hello *h)
 		    "cshuttle): -H adds no names");
 		if (t->p->hooks.hosts != NULL)
 			t->p->hooks.hosts(t->p->hooks.arg, NULL);
-	}
+	} else if (t->p->auto_hosts && tunnel_session_seed(t, m) != 0)
+		log_warn("cannot send the --seed-hosts to the stub: its host names "
+		    "come without them");
 	if (t->p->auto_nets) {
 		/* The rules wait for the routes: one batch with them. */
 		if (mux_feature(m, PROTO_FEAT_ROUTES))

@@ -8,8 +8,8 @@
  * TCP connections the client asks for, forwards its DNS queries to the
  * remote's nameservers (stub_dns.c), carries its UDP flows (stub_udp.c)
  * and reports the remote's routes (stub_routes.c) and host names
- * (stub_hosts.c).  One epoll loop, libc only,
- * statically linked.  stderr is the SSH channel's stderr: the client logs
+ * (stub_hosts.c, stub_hostwatch.c, stub_neigh.c).  One epoll loop, libc
+ * only, statically linked.  stderr is the SSH channel's stderr: the client logs
  * what appears there as "remote: ...".
  *
  * The stub exits 0 when stdin ends (the client went away) and 1 when the
@@ -111,6 +111,13 @@ stub_hello(struct mux *m, const struct proto_hello *h)
 		log_error("cannot gather the host names");
 }
 
+/* The client's --seed-hosts, right after its HELLO (-H). */
+static void
+stub_hosts_seed(struct mux *m, const struct proto_frame *f)
+{
+	stub_hostwatch_seed(&((struct stub *)mux_udata(m))->hosts, f);
+}
+
 static void
 stub_udp_cb(struct mux *m, const struct proto_frame *f)
 {
@@ -121,6 +128,7 @@ static const struct mux_ops stub_mux_ops = {
 	.open = stub_open,
 	.hello = stub_hello,
 	.dns = stub_dns_frame,
+	.hosts_seed = stub_hosts_seed,
 	.udp = stub_udp_cb,
 };
 

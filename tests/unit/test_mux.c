@@ -40,6 +40,8 @@ struct pair {
 	int		 dns_frames;	/* seen by t_dns */
 	int		 routes_frames;	/* seen by t_routes */
 	uint16_t	 routes_n;	/* entries of the last one */
+	int		 seed_frames;	/* seen by t_seed */
+	uint16_t	 seed_n;
 	int		 hosts_frames;	/* seen by t_hosts */
 	uint16_t	 hosts_n;
 	int		 udp_frames;	/* seen by t_udp, either side */
@@ -103,7 +105,17 @@ t_udp(struct mux *m, const struct proto_frame *f)
 
 static const struct mux_ops cli_ops = { .routes = t_routes, .hosts = t_hosts,
 	.udp = t_udp };
-static const struct mux_ops stub_ops = { .open = t_open, .dns = t_dns, .udp = t_udp };
+
+static void
+t_seed(struct mux *m, const struct proto_frame *f)
+{
+	struct pair	*p = mux_udata(m);
+
+	p->seed_frames++;
+	p->seed_n = f->u.seeds;
+}
+static const struct mux_ops stub_ops = { .open = t_open, .dns = t_dns,
+    .hosts_seed = t_seed, .udp = t_udp };
 
 static struct mux_stats
 t_stats(const struct mux *m)
@@ -1038,6 +1050,45 @@ test_hosts(void **state)
 	t_teardown(p);
 }
 
+/* HOSTS_SEED: the other way, under the same bit; once. */
+static void
+test_hosts_seed(void **state)
+{
+	struct pair		*p;
+	struct proto_seed	 s;
+	uint8_t			 f[PROTO_HDR_LEN + 32];
+	int			 n;
+
+	memset(&s, 0, sizeof(s));
+	s.name = "seeded.lab";
+	n = proto_put_hosts_seed(f, sizeof(f), &s, 1);
+	assert_true(n > 0);
+
+	/* The stub did not announce it: the client does not send it, and
+	 * a client that sends it anyway ends the session. */
+	p = t_setup_with(PROTO_FEAT_HOSTS, PROTO_FEAT_ROUTES);
+	assert_int_equal(mux_send_hosts_seed(p->cli, &s, 1), -1);
+	assert_int_equal(mux_link_len(p->cli), 0);
+	assert_int_equal(t_feed(p->stub, f, n), -1);
+	assert_string_equal(mux_error(p->stub), "protocol error: HOSTS_SEED without "
+	    "the HOSTS feature in our HELLO");
+	t_teardown(p);
+
+	/* Both: it arrives, once. */
+	p = t_setup_with(PROTO_FEAT_HOSTS, PROTO_FEAT_HOSTS);
+	assert_int_equal(mux_send_hosts_seed(p->cli, &s, 1), 0);
+	t_pump(p, 1);
+	assert_int_equal(p->seed_frames, 1);
+	assert_int_equal(p->seed_n, 1);
+	assert_int_equal(t_feed(p->stub, f, n), -1);
+	assert_string_equal(mux_error(p->stub), "protocol error: HOSTS_SEED sent twice");
+	assert_int_equal(p->seed_frames, 1);
+	/* The stub never sends it. */
+	assert_int_equal(t_feed(p->cli, f, n), -1);
+	assert_string_equal(mux_error(p->cli), "protocol error: the stub sent HOSTS_SEED");
+	t_teardown(p);
+}
+
 /* ---- UDP ---- */
 
 /* UDP frames need PROTO_FEAT_UDP in both HELLOs, like DNS frames. */
@@ -1184,6 +1235,7 @@ main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_data_and_half_close),
+		cmocka_unit_test(test_hosts_seed),
 		cmocka_unit_test(test_stalled_reader_does_not_block_others),
 		cmocka_unit_test(test_refused_connect_closes_app_socket),
 		cmocka_unit_test(test_credit_overrun_closes_only_that_stream),

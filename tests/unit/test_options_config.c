@@ -143,6 +143,46 @@ test_every_key(void **state)
 	assert_true(o.auto_hosts);
 	options_free(&o);
 
+	/* seed-hosts: a list, as the option's; it implies auto-hosts. */
+	assert_int_equal(optfix_parse_conf(&o, err, sizeof(err),
+	    "remote gw\nsubnet 10/8\nseed-hosts = a.lab, B.lab. 10.0.0.9\n"
+	    "seed-hosts = c\n", NULL), CSHUTTLE_EXIT_OK);
+	assert_true(o.auto_hosts);
+	assert_int_equal(o.nseed_hosts, 4);
+	assert_string_equal(o.seed_hosts[1], "b.lab");
+	assert_string_equal(o.seed_hosts[2], "10.0.0.9");
+	options_free(&o);
+	/* The command line's list replaces the file's. */
+	assert_int_equal(optfix_parse_conf(&o, err, sizeof(err),
+	    "remote gw\nsubnet 10/8\nseed-hosts = a.lab\n", "--seed-hosts",
+	    "z", NULL), CSHUTTLE_EXIT_OK);
+	assert_int_equal(o.nseed_hosts, 1);
+	assert_string_equal(o.seed_hosts[0], "z");
+	options_free(&o);
+
+	/* namespace and namespace-pid: as the options, read before main()
+	 * enters the namespace. */
+	assert_int_equal(optfix_parse_conf(&o, err, sizeof(err),
+	    "remote gw\nsubnet 10/8\nnamespace = vpn\n", NULL), CSHUTTLE_EXIT_OK);
+	assert_string_equal(o.netns, "/run/netns/vpn");
+	options_free(&o);
+	assert_int_equal(optfix_parse_conf(&o, err, sizeof(err),
+	    "remote gw\nsubnet 10/8\nnamespace-pid = 42\n", NULL),
+	    CSHUTTLE_EXIT_OK);
+	assert_string_equal(o.netns, "/proc/42/ns/net");
+	options_free(&o);
+	/* Either option replaces the file's key, whichever it is. */
+	assert_int_equal(optfix_parse_conf(&o, err, sizeof(err),
+	    "remote gw\nsubnet 10/8\nnamespace = vpn\n", "--namespace-pid",
+	    "7", NULL), CSHUTTLE_EXIT_OK);
+	assert_string_equal(o.netns, "/proc/7/ns/net");
+	options_free(&o);
+	assert_int_equal(optfix_parse_conf(&o, err, sizeof(err),
+	    "remote gw\nsubnet 10/8\nnamespace-pid = 42\n", "--namespace",
+	    "other", NULL), CSHUTTLE_EXIT_OK);
+	assert_string_equal(o.netns, "/run/netns/other");
+	options_free(&o);
+
 	assert_int_equal(optfix_parse_conf(&o, err, sizeof(err),
 	    "remote gw\nsubnet 0/0\n"
 	    "no-block-leaks = no\nno-ipv6 = false\nno-reconnect = 0\n"
@@ -253,6 +293,15 @@ test_errors(void **state)
 	    NULL);
 	optfix_expect_error("dns-domains = a..b\n", 1,
 	    "--dns-domains \"a..b\": empty label", NULL);
+	optfix_expect_error("seed-hosts = a b@d\n", 1,
+	    "--seed-hosts \"b@d\": expected a host name or an IP address", NULL);
+	optfix_expect_error("namespace = ../x\n", 1,
+	    "--namespace ../x: expected the name", NULL);
+	optfix_expect_error("namespace-pid = x\n", 1,
+	    "--namespace-pid x: expected a process id", NULL);
+	/* One namespace: two keys name two. */
+	optfix_expect_error("namespace = a\nnamespace-pid = 1\n", 2,
+	    "--namespace and --namespace-pid name one", NULL);
 	optfix_expect_error("remote = g\x01w\n", 1, "control character 0x01",
 	    NULL);
 	optfix_expect_error("remote = gw\x7f\n", 1, "control character 0x7f",

@@ -28,6 +28,7 @@ test_usage_text(void **state)
 		{ "-s, --subnets", NULL },
 		{ "-N, --auto-nets", "--auto-nets" },
 		{ "-H, --auto-hosts", NULL },	/* needs --dns: test_options_compat */
+		{ "--seed-hosts", "--seed-hosts=web.lab,10.0.0.1" },
 		{ "-l, --listen", "--listen=1" },
 		{ "-e, --ssh-cmd", "--ssh-cmd=ssh" },
 		{ "--ssh-config", "--ssh-config=/x" },

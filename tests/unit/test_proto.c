@@ -684,6 +684,110 @@ test_hosts(void **state)
 	    PROTO_E_LENGTH);
 }
 
+/* HOSTS_SEED: names and addresses of --seed-hosts, checked one by one
+ * like HOSTS; a bad entry ends the session. */
+static void
+test_hosts_seed(void **state)
+{
+	struct proto_seed	s[3];
+	static struct proto_seed many[PROTO_SEEDS_MAX + 1];
+	static uint8_t		b[PROTO_HDR_LEN + PROTO_SEEDS_MAX_LEN + 64];
+	char			name[PROTO_HOST_NAME_MAX + 1], longname[254];
+	struct proto_frame	f;
+	struct addr		a;
+	size_t			off = 0;
+	int			n, i;
+
+	memset(s, 0, sizeof(s));
+	s[0].name = "seeded.lab.internal";
+	addr_set(&s[1].addr, ADDR_V4, "\xc6\x13\x00\x33", 0);
+	addr_set(&s[2].addr, ADDR_V6, "\xfd\x5e\0\0\0\0\0\x02\0\0\0\0\0\0\0\x33", 0);
+	n = proto_put_hosts_seed(b, sizeof(b), s, 3);
+	assert_int_equal(n, PROTO_HDR_LEN + 3 * PROTO_SEED_FIXED + 19 + 4 + 16);
+	assert_memory_equal(b, "\x51\0\0\x2d\0\0\0\0", 8);
+	assert_memory_equal(b + 8, "\x00\x13seeded.lab.internal\x04\x04\xc6\x13\x00\x33"
+	    "\x06\x10\xfd\x5e", 31);
+	assert_int_equal(proto_parse(b, (size_t)n, &f), n);
+	assert_int_equal(f.type, PROTO_HOSTS_SEED);
+	assert_string_equal(proto_type_name(PROTO_HOSTS_SEED), "HOSTS_SEED");
+	assert_int_equal(proto_type_feature(PROTO_HOSTS_SEED), PROTO_FEAT_HOSTS);
+	assert_int_equal(f.u.seeds, 3);
+	assert_int_equal(proto_seed_next(&f, &off, &a, name), 1);
+	assert_string_equal(name, "seeded.lab.internal");
+	assert_int_equal(a.family, 0);
+	for (i = 1; i < 3; i++) {
+		assert_int_equal(proto_seed_next(&f, &off, &a, name), 1);
+		assert_string_equal(name, "");
+		assert_true(addr_equal(&a, &s[i].addr));
+	}
+	assert_int_equal(proto_seed_next(&f, &off, &a, name), 0);
+
+	/* Empty is fine: the client sends it without --seed-hosts. */
+	n = proto_put_hosts_seed(b, sizeof(b), NULL, 0);
+	assert_int_equal(n, PROTO_HDR_LEN);
+	assert_int_equal(proto_parse(b, (size_t)n, &f), n);
+	assert_int_equal(f.u.seeds, 0);
+
+	/* The encoder refuses bad names, other families, too many. */
+	s[0].name = "Bad";
+	assert_int_equal(proto_put_hosts_seed(b, sizeof(b), s, 1), PROTO_E_VALUE);
+	s[0].name = NULL;
+	s[0].addr.family = 0;
+	assert_int_equal(proto_put_hosts_seed(b, sizeof(b), s, 1), PROTO_E_VALUE);
+	memset(longname, 'a', sizeof(longname));
+	for (i = 63; i < 253; i += 64)
+		longname[i] = '.';
+	longname[253] = '\0';
+	for (i = 0; i <= PROTO_SEEDS_MAX; i++)
+		many[i].name = longname;
+	assert_int_equal(proto_put_hosts_seed(b, sizeof(b), many, PROTO_SEEDS_MAX + 1),
+	    PROTO_E_VALUE);
+	/* The most: 64 names of 253 bytes fit the frame's limit. */
+	n = proto_put_hosts_seed(b, sizeof(b), many, PROTO_SEEDS_MAX);
+	assert_int_equal(n, PROTO_HDR_LEN + PROTO_SEEDS_MAX_LEN);
+	assert_int_equal(proto_parse(b, (size_t)n, &f), n);
+	assert_int_equal(f.u.seeds, PROTO_SEEDS_MAX);
+	/* A 65th entry (a short one, within the length limit) is refused. */
+	for (i = 0; i < PROTO_SEEDS_MAX; i++)
+		many[i].name = "x";
+	n = proto_put_hosts_seed(b, sizeof(b), many, PROTO_SEEDS_MAX);
+	memcpy(b + n, "\x00\x01y", 3);
+	buf_set_u16(b + 2, (uint16_t)((size_t)n - PROTO_HDR_LEN + 3));
+	assert_int_equal(proto_parse(b, (size_t)n + 3, &f), PROTO_E_LENGTH);
+	/* Longer than the limit. */
+	buf_set_u16(b + 2, PROTO_SEEDS_MAX_LEN + 1);
+	assert_int_equal(proto_parse(b, PROTO_HDR_LEN + PROTO_SEEDS_MAX_LEN + 1, &f),
+	    PROTO_E_LENGTH);
+
+	/* The parser: each defect ends the session. */
+	memset(s, 0, sizeof(s));
+	s[0].name = "web";
+	addr_set(&s[1].addr, ADDR_V4, "\x0a\0\0\x01", 0);
+	n = proto_put_hosts_seed(b, sizeof(b), s, 2);
+	assert_int_equal(proto_parse(b, (size_t)n, &f), n);
+	b[8 + 2] = 'W';				/* upper case */
+	assert_int_equal(proto_parse(b, (size_t)n, &f), PROTO_E_VALUE);
+	b[8 + 2] = 'w';
+	b[8] = 5;				/* kind */
+	assert_int_equal(proto_parse(b, (size_t)n, &f), PROTO_E_VALUE);
+	b[8] = 0;
+	b[8 + 5] = 6;				/* IPv6 of 4 bytes */
+	assert_int_equal(proto_parse(b, (size_t)n, &f), PROTO_E_VALUE);
+	b[8 + 5] = 4;
+	b[8 + 6] = 5;				/* IPv4 of 5 bytes: cut short */
+	assert_int_equal(proto_parse(b, (size_t)n, &f), PROTO_E_LENGTH);
+	b[8 + 6] = 4;
+	b[8 + 1] = 0;				/* empty name */
+	assert_int_equal(proto_parse(b, (size_t)n, &f), PROTO_E_VALUE);
+	b[8 + 1] = 3;
+	b[7] = 1;				/* on a stream */
+	assert_int_equal(proto_parse(b, (size_t)n, &f), PROTO_E_STREAM);
+	b[7] = 0;
+	assert_int_equal(proto_parse(b, (size_t)n - 1, &f), 0);	/* needs more */
+	buf_set_u16(b + 2, (uint16_t)(n - PROTO_HDR_LEN - 1));	/* cut */
+	assert_int_equal(proto_parse(b, (size_t)n - 1, &f), PROTO_E_LENGTH);
+}
+
 /* UDP frames: UDP_DATA with the address block and the datagram, IPv4
  * and IPv6, UDP_CLOSE, UDP_DROP; the exact bytes of each. */
 static void
@@ -883,6 +987,7 @@ main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_roundtrip_all_types),
+		cmocka_unit_test(test_hosts_seed),
 		cmocka_unit_test(test_fragments),
 		cmocka_unit_test(test_session_errors),
 		cmocka_unit_test(test_hello_checks),
