@@ -559,7 +559,7 @@ fw_helper_udpreply(struct fw_helper *h)
 	else if (!fw_plan_udp_carried(&h->applied, &src))
 		why = "not a destination the rules carry";
 	else if (h->route == NULL)
-		why = "no routing socket";
+		why = "no UDP capture";
 	else if ((l = fw_route_is_local(h->route, addr_af(src.family),
 	    src.bytes)) != 0) {
 		why = l > 0 ? "an address of this host" :
@@ -724,11 +724,9 @@ fw_helper_route(struct fw_helper *h, struct fw_plan *plan, char *err,
 	plan->nchain[FW_CHAIN_UDP_OUTPUT] = nheld;
 	if (r != 0)
 		return 1;
-	if (h->route == NULL) {
-		snprintf(err, errlen, "UDP capture needs policy routing, and "
-		    "the route netlink socket could not be opened");
+	if (h->route == NULL && (h->route = fw_route_open(err, errlen)) ==
+	    NULL)
 		return -1;
-	}
 	if ((plan->udp4 && fw_route_add(h->route, AF_INET, plan->port, err,
 	    errlen) != 0) || (plan->udp6 && fw_route_add(h->route, AF_INET6,
 	    plan->port, err, errlen) != 0))
@@ -859,28 +857,31 @@ fw_helper_alive(uint16_t port, void *arg)
 }
 
 /*
- * At the start: the route socket, and the policy routing of instances
- * whose helper was killed before it could remove it (a SIGKILL gives no
- * chance).  Only a privileged helper can do either.
+ * At the start: the policy routing of instances whose helper was killed
+ * before it could remove it (a SIGKILL gives no chance).  Only a
+ * privileged helper can.  The socket is closed again: a helper without
+ * UDP capture never needs it.
  */
 static void
-fw_helper_route_init(struct fw_helper *h)
+fw_helper_route_init(void)
 {
-	char	err[FW_HELPER_ERRLEN];
-	int	n;
+	struct fw_route	*rt;
+	char		 err[FW_HELPER_ERRLEN];
+	int		 n;
 
 	if (geteuid() != 0)
 		return;
-	if ((h->route = fw_route_open(err, sizeof(err))) == NULL) {
-		log_warn("%s", err);
+	if ((rt = fw_route_open(err, sizeof(err))) == NULL) {
+		log_warn("stale policy routing not looked for: %s", err);
 		return;
 	}
-	if ((n = fw_route_clean_stale(h->route, fw_helper_alive, NULL, err,
+	if ((n = fw_route_clean_stale(rt, fw_helper_alive, NULL, err,
 	    sizeof(err))) < 0)
 		log_warn("stale policy routing not removed: %s", err);
 	else if (n > 0)
 		log_debug("removed %d policy rule%s of dead instances", n,
 		    n == 1 ? "" : "s");
+	fw_route_close(rt);
 }
 
 /* One line.  -1 ends the helper (answered). */
@@ -1039,7 +1040,7 @@ fw_helper_main(int in_fd, int out_fd, int verbose, bool child)
 		goto out;
 	}
 	fw_helper_hosts_init(h);
-	fw_helper_route_init(h);
+	fw_helper_route_init();
 	if (fw_reply(out_fd, "READY %d %lu", FW_PROTO_VERSION,
 	    (unsigned long)h->caller) != 0)
 		goto out;
