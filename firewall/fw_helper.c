@@ -303,9 +303,6 @@ fw_helper_limits(struct fw_helper *h, char *err, size_t errlen)
 		return -1;
 	log_debug("serving uid %lu (%s), slot %s", (unsigned long)h->caller,
 	    h->name, h->slot.name);
-	fw_limit_bucket_init(&h->bucket, clock_ms());
-	fw_limit_bucket_init_rate(&h->udp_bucket, clock_ms(),
-	    FW_LIMIT_UDP_BURST, FW_LIMIT_UDP_RATE);
 	return 0;
 }
 
@@ -1022,6 +1019,11 @@ fw_helper_main(int in_fd, int out_fd, int verbose, bool child)
 	h->verbose = verbose;
 	h->slot.fd = -1;
 	fw_req_init(&h->req);
+	/* Paced whatever the privileges (fw_helper_pace() paces every caller
+	 * other than root). */
+	fw_limit_bucket_init(&h->bucket, clock_ms());
+	fw_limit_bucket_init_rate(&h->udp_bucket, clock_ms(),
+	    FW_LIMIT_UDP_BURST, FW_LIMIT_UDP_RATE);
 
 	if (fw_helper_caller(h, child, err, sizeof(err)) != 0) {
 		(void)fw_refuse(h, "%s", err);

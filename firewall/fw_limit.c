@@ -36,7 +36,11 @@ fw_limit_bucket_init(struct fw_limit_bucket *b, uint64_t now_ms)
 uint64_t
 fw_limit_bucket_take(struct fw_limit_bucket *b, uint64_t now_ms)
 {
-	uint64_t	cap = (uint64_t)b->burst * 1000, add;
+	uint64_t	cap, add;
+
+	if (b->rate == 0)	/* never initialised: a bug, but no crash */
+		fw_limit_bucket_init(b, now_ms);
+	cap = (uint64_t)b->burst * 1000;
 
 	/* rate tokens a second: rate thousandths a ms. */
 	if (now_ms > b->last_ms) {
