@@ -1124,9 +1124,14 @@ fw_rule_format(const struct fw_rule *r, uint16_t to_port, char *buf,
 	fw_format_target(r, target, sizeof(target));
 	switch (r->match) {
 	case FW_MATCH_MARK:
-		snprintf(buf, len, "%s %s%spackets with mark 0x%08x%s%s", verb,
-		    r->family == 0 ? "" : fam, r->family == 0 ? "" : " udp ",
-		    (unsigned int)r->mark, target, owner);
+		/* A tproxy names its target instead of its note. */
+		snprintf(net, sizeof(net), "%s", r->note != NULL &&
+		    r->verdict != FW_VERDICT_TPROXY ? r->note : "");
+		snprintf(buf, len, "%s %s%spackets with mark 0x%08x%s%s%s%s%s",
+		    verb, r->family == 0 ? "" : fam, r->family == 0 ? "" :
+		    r->proto == IPPROTO_UDP ? " udp " : " ", (unsigned int)r->mark,
+		    target, net[0] != '\0' ? " (" : "", net,
+		    net[0] != '\0' ? ")" : "", owner);
 		return buf;
 	case FW_MATCH_LOOPBACK:
 		snprintf(buf, len, "%s packets out of lo%s", verb, owner);
