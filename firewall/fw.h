@@ -126,6 +126,8 @@ struct fw_config {
 	 * include (every port) of an enabled family: then UDP of that family
 	 * that is not captured DNS is rejected, and with 0/0 but not ::/0,
 	 * all IPv6 is rejected, so applications fall back to IPv4 at once.
+	 * With UDP capture for the family (udp_fd), the UDP it carries, any
+	 * port 53 included, goes through the tunnel instead (fw_plan.h).
 	 */
 	bool			 block_leaks;
 	/*

@@ -5,8 +5,10 @@
  * One netlink socket, opened SOCK_CLOEXEC, lives as long as the struct
  * fw_nft.  The table "inet cshuttle_<port>" (the chains of fw_plan.h:
  * nat "output", "prerouting" and the regular "lan", filter "leak_output",
- * "leak_forward", the regular "leak_lan" and "input", each only when the
- * plan has rules for it) is created on it with NFT_TABLE_F_OWNER, so
+ * "leak_forward", the regular "leak_lan" and "input"; for UDP capture
+ * route "udp_output", filter "udp_prerouting", the regular "udp_lan" and
+ * filter "udp_reply"; each only when the plan has rules for it) is
+ * created on it with NFT_TABLE_F_OWNER, so
  * the kernel deletes the table as soon as that socket closes, however
  * the process ends.  Every change is one batch:
  * the kernel applies all of it or nothing.  Each change is logged at

@@ -16,7 +16,7 @@
  * after it that need none).  The helper queues what it receives, in
  * order, and each line that needs descriptors takes the next ones; a
  * missing descriptor, one of the wrong kind, or one left over at APPLY or
- * after MARK is a malformed request.  A helper whose input is not a
+ * after MARK or UDPREPLY is a malformed request.  A helper whose input is not a
  * socket receives none, so those lines fail there.
  *
  * helper -> client, once, at start:
@@ -125,7 +125,10 @@
  *
  * A malformed line, or one the caller may not send (fw_policy.h), is
  * answered with ERR <text>, after which the helper exits.  End of input
- * makes the helper delete its table and exit 0.
+ * makes the helper delete its table and exit 0.  On its way out, however
+ * it ends short of SIGKILL (end of input, an ERR, SIGTERM), it also
+ * removes the policy routing of UDP capture; after a SIGKILL the next
+ * helper to start removes it (fw_route.h).
  *
  * The parser below is pure: the helper finds out what each descriptor is
  * (struct fw_fdinfo) and the parser checks it, so that both can be tested
