@@ -374,6 +374,16 @@ fw_helper_transparent(int fd, int domain)
 	return setsockopt(fd, IPPROTO_IP, IP_TRANSPARENT, &one, sizeof(one));
 }
 
+/* SO_MARK R of port P: what the socket sends goes only where the chain
+ * "udp_reply" lets it (fw_plan.h).  0 or -1. */
+static int
+fw_helper_reply_mark(int fd, uint16_t port)
+{
+	uint32_t	mark = fw_reply_mark_for_port(port);
+
+	return setsockopt(fd, SOL_SOCKET, SO_MARK, &mark, sizeof(mark));
+}
+
 /* Queue the descriptors of one message.  -1: more than a series needs. */
 static int
 fw_helper_take_fds(struct fw_helper *h, struct msghdr *msg)
@@ -459,10 +469,16 @@ fw_helper_fds(struct fw_helper *h, const char *line, char *err, size_t errlen)
 			close(info[0].fd);
 		return fw_refuse(h, "%s", err);
 	}
-	/* The client cannot make its socket transparent: we can. */
-	if (need == FW_FD_UDP && fw_helper_transparent(info[0].fd,
-	    info[0].domain) != 0)
-		return fw_refuse(h, "UDP: IP%s_TRANSPARENT: %s",
+	/*
+	 * The client cannot make its socket transparent (TPROXY delivers
+	 * only to such a socket): we can.  A transparent socket may also
+	 * send from any source address (IP_PKTINFO), so it gets the mark R
+	 * of the reply sockets, which confines what it sends as theirs.
+	 */
+	if (need == FW_FD_UDP && (fw_helper_transparent(info[0].fd,
+	    info[0].domain) != 0 || fw_helper_reply_mark(info[0].fd,
+	    info[0].local.port) != 0))
+		return fw_refuse(h, "UDP: IP%s_TRANSPARENT or SO_MARK: %s",
 		    info[0].domain == AF_INET6 ? "V6" : "", strerror(errno));
 	return r;
 }
@@ -543,7 +559,6 @@ fw_helper_udpreply(struct fw_helper *h)
 	struct sockaddr_storage	 ss;
 	struct addr		 src = h->req.reply_src;
 	socklen_t		 sl;
-	uint32_t		 mark = fw_reply_mark_for_port(h->port);
 	char			 a[ADDR_STRLEN];
 	const char		*why = NULL;
 	int			 fd = h->req.reply_fd, one = 1, e = EINVAL, l;
@@ -567,7 +582,7 @@ fw_helper_udpreply(struct fw_helper *h)
 		if (fw_helper_transparent(fd, addr_af(src.family)) != 0 ||
 		    setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one,
 		    sizeof(one)) != 0 ||
-		    setsockopt(fd, SOL_SOCKET, SO_MARK, &mark, sizeof(mark)) != 0 ||
+		    fw_helper_reply_mark(fd, h->port) != 0 ||
 		    bind(fd, (struct sockaddr *)&ss, sl) != 0) {
 			e = errno;
 			why = strerror(e);
@@ -578,7 +593,7 @@ fw_helper_udpreply(struct fw_helper *h)
 		log_debug("udp reply socket on %s refused: %s", a, why);
 		return fw_reply(h->out_fd, "NOUDPREPLY %d %s", e, why);
 	}
-	log_trace("udp reply socket on %s, mark 0x%08x", a, (unsigned int)mark);
+	log_trace("udp reply socket on %s", a);
 	return fw_reply(h->out_fd, "UDPREPLY");
 }
 

@@ -44,8 +44,10 @@
  *					given before it, at most one per
  *					LISTEN; in the first series only.
  *					The helper makes it IP_TRANSPARENT
- *					(IPV6_TRANSPARENT; a refusal is an
- *					ERR, the helper exits) and keeps
+ *					(IPV6_TRANSPARENT), gives it the
+ *					mark R (a transparent socket could
+ *					send from any address; a refusal is
+ *					an ERR, the helper exits) and keeps
  *					it: UDP of that family to the
  *					included subnets is delivered there
  *					(TPROXY).  No UDP line: no UDP

@@ -34,6 +34,10 @@
  *	urecv				wait up to 3 s for a datagram on the UDP
  *					sockets -> urecv ORIG from PEER: TEXT
  *					(ORIG from IP_ORIGDSTADDR) | urecv none
+ *	umark				the UDP sockets' SO_MARK -> umark 0x... ...
+ *	uspoof SRC DST PORT		send from the IPv4 UDP socket with source
+ *					SRC (IP_PKTINFO) to DST PORT -> sent |
+ *					error: ...
  *	usock 4|6 ADDR PORT [peer|TOADDR TOPORT]
  *					fw_udp_reply_socket() bound to ADDR PORT,
  *					then send "REPLY ADDR:PORT" from it to
@@ -494,6 +498,53 @@ udp_reply(struct fw *fw, char *args)
 	close(fd);
 }
 
+/* uspoof SRC DST PORT: what a transparent socket could send. */
+static void
+udp_spoof(char *args)
+{
+	struct sockaddr_in	 to;
+	struct in_pktinfo	*pi;
+	struct msghdr		 msg;
+	struct cmsghdr		*cm;
+	struct iovec		 iov;
+	char			 cbuf[CMSG_SPACE(sizeof(*pi))], *src, *dst, *port;
+
+	src = strtok(args, " ");
+	dst = strtok(NULL, " ");
+	port = strtok(NULL, " ");
+	memset(&to, 0, sizeof(to));
+	memset(cbuf, 0, sizeof(cbuf));
+	to.sin_family = AF_INET;
+	if (ufd[0] < 0 || src == NULL || dst == NULL || port == NULL ||
+	    inet_pton(AF_INET, dst, &to.sin_addr) != 1) {
+		printf("error: usage\n");
+		return;
+	}
+	to.sin_port = htons((uint16_t)atoi(port));
+	memset(&msg, 0, sizeof(msg));
+	iov.iov_base = (void *)"spoof";
+	iov.iov_len = 5;
+	msg.msg_iov = &iov;
+	msg.msg_iovlen = 1;
+	msg.msg_name = &to;
+	msg.msg_namelen = sizeof(to);
+	msg.msg_control = cbuf;
+	msg.msg_controllen = sizeof(cbuf);
+	cm = CMSG_FIRSTHDR(&msg);
+	cm->cmsg_level = IPPROTO_IP;
+	cm->cmsg_type = IP_PKTINFO;
+	cm->cmsg_len = CMSG_LEN(sizeof(*pi));
+	pi = (struct in_pktinfo *)CMSG_DATA(cm);
+	if (inet_pton(AF_INET, src, &pi->ipi_spec_dst) != 1) {
+		printf("error: usage\n");
+		return;
+	}
+	if (sendmsg(ufd[0], &msg, 0) < 0)
+		printf("error: send: %s\n", strerror(errno));
+	else
+		printf("sent\n");
+}
+
 /* The redirect listeners, made once: later series cannot change them. */
 static int
 listeners(void)
@@ -754,6 +805,19 @@ main(int argc, char **argv)
 			marked_socket(fw, args);
 		} else if (strcmp(line, "urecv") == 0) {
 			udp_recv();
+		} else if (strcmp(line, "uspoof") == 0) {
+			udp_spoof(args);
+		} else if (strcmp(line, "umark") == 0) {
+			printf("umark");
+			for (i = 0; i < 2; i++) {
+				uint32_t m = 0;
+				socklen_t ml = sizeof(m);
+
+				if (ufd[i] >= 0 && getsockopt(ufd[i],
+				    SOL_SOCKET, SO_MARK, &m, &ml) == 0)
+					printf(" 0x%08x", (unsigned int)m);
+			}
+			printf("\n");
 		} else if (strcmp(line, "usock") == 0) {
 			udp_reply(fw, args);
 		} else if (strcmp(line, "apply") == 0) {

@@ -141,6 +141,9 @@ for f in 4 6; do
 	    pass "ip -$f route table $TDEC: local default dev lo" ||
 	    fail "ip -$f route table $TDEC: $(ipr -$f route show table "$TDEC")"
 done
+# The UDP sockets are transparent: they may send from any address, so
+# they are confined as the reply sockets are.
+expect "umark $R $R" umark
 grep -q "cshuttle-fw: ip -4 rule add fwmark $T lookup $TDEC priority $PRIO" "$LOG" &&
     pass "helper logged the policy rule" || fail "no policy rule logged"
 
@@ -181,6 +184,10 @@ expect "usock 10.30.0.7:4444 mark $R: error: send: Operation not permitted" \
     usock 4 10.30.0.7 4444 192.0.2.7 5353
 expect "usock \\[fd00:30::7\\]:4444 mark $R: error: send: Operation not permitted" \
     usock 6 fd00:30::7 4444 2001:db8:99::7 5353
+# The UDP socket itself could send from any source address: confined
+# the same way.
+expect "error: send: Operation not permitted" uspoof 10.30.0.7 192.0.2.7 5353
+expect sent uspoof 10.30.0.7 10.40.0.2 9
 # ... towards the LAN host it goes.
 expect "usock 10.30.0.7:4444 mark $R: sent" usock 4 10.30.0.7 4444 10.40.0.2 9
 
