@@ -90,8 +90,10 @@ struct fw_config {
 	 * IPv6, IP_RECVORIGDSTADDR / IPV6_RECVORIGDSTADDR set by the client),
 	 * sent with the first fw_apply() only.  The helper makes them
 	 * IP_TRANSPARENT and delivers there (TPROXY) the UDP of their
-	 * family to the included subnets.  nudp == 0: no UDP capture
-	 * (--no-udp).
+	 * family to the included subnets.  It also gives them the mark R:
+	 * what they send is confined as the reply sockets' is (answer
+	 * from fw_udp_reply_socket() sockets, not from these).  nudp == 0:
+	 * no UDP capture (--no-udp).
 	 */
 	int			 udp_fd[FW_MAX_LISTEN];
 	int			 nudp;

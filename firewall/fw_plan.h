@@ -97,7 +97,8 @@
  * decide (the helper also refuses its own addresses, which rule 3 keeps).
  *
  * Reply sockets (UDPREPLY) are bound to a carried destination with
- * IP_TRANSPARENT and carry mark R.  So that they cannot send with a
+ * IP_TRANSPARENT and carry mark R, as do the (transparent) UDP sockets
+ * TPROXY delivers to.  So that they cannot send with a
  * foreign source address to anyone else, chain "udp_reply" (filter,
  * hook output, priority 0, unscoped) lets packets of mark R go only to
  * a local address ("fib daddr type local -> return") or, with
