@@ -80,7 +80,8 @@ struct fw_helper {
 	uint16_t		 port;		/* P, once applied */
 	struct fw_req		 req;
 	struct fw_nft		*nft;
-	struct fw_route		*route;		/* NULL: none could be opened */
+	struct fw_route		*route;		/* NULL: no UDP capture yet */
+	bool			 routed;	/* its rules and routes are in */
 	/* The config of the rules in force, for UDPREPLY's check. */
 	struct fw_config	 applied;
 	struct subnet_list	 applied_subnets;
@@ -713,7 +714,8 @@ fw_helper_nflog(struct fw_helper *h, const struct fw_plan *plan)
 }
 
 /*
- * The first series with UDP capture: the table first, without the UDP
+ * The first series with UDP capture (or the first to succeed after it,
+ * if the kernel refused that one): the table first, without the UDP
  * marks, so that port P is ours (a table cshuttle_<P> exists) before
  * the policy routing of P appears (a starting helper would take that
  * for a dead instance's otherwise); then the routing, so that no
@@ -743,6 +745,8 @@ fw_helper_route(struct fw_helper *h, struct fw_plan *plan, char *err,
 	    errlen) != 0) || (plan->udp6 && fw_route_add(h->route, AF_INET6,
 	    plan->port, err, errlen) != 0))
 		return -1;
+	/* For good: the UDP sockets, hence the families, cannot change. */
+	h->routed = true;
 	return 0;
 }
 
@@ -765,7 +769,7 @@ fw_helper_apply(struct fw_helper *h)
 		fw_plan_free(&plan);
 		return fw_refuse(h, "%s", fw_strerror(ret));
 	}
-	if (h->port == 0 && (plan.udp4 || plan.udp6) &&
+	if (!h->routed && (plan.udp4 || plan.udp6) &&
 	    (ret = fw_helper_route(h, &plan, err, sizeof(err))) != 0) {
 		fw_plan_free(&plan);
 		if (ret < 0)
