@@ -56,6 +56,8 @@
 #define OPTIONS_BUDGET_MIN	(64UL * 1024)		/* --buffer-budget range */
 #define OPTIONS_BUDGET_MAX	(1024UL * 1024 * 1024 * 1024)
 #define OPTIONS_MAX_STREAMS_MAX	16777216		/* --max-streams: 1 to this */
+#define OPTIONS_UDP_TIMEOUT_MAX	86400UL			/* --udp-timeout: 1 to this */
+#define OPTIONS_UDP_FLOWS_MAX	65536UL			/* --max-udp-flows: 1 to this */
 #define OPTIONS_MAX_NOTICES	5	/* options_compat.c's distinct notices */
 
 /* What a host name stands for. */
@@ -132,6 +134,9 @@ struct options {
 					 * no final dot); NULL without */
 	int		 ndns_domains;
 	bool		 no_block_leaks; /* --no-block-leaks */
+	bool		 no_udp;	/* --no-udp: carry TCP (and captured DNS) only */
+	unsigned	 udp_timeout_s;	/* --udp-timeout, 0: UDP_DEFAULT_TIMEOUT_S */
+	unsigned	 max_udp_flows;	/* --max-udp-flows, 0: UDP_DEFAULT_MAX_FLOWS */
 	char		*user;		/* --user USER: only that user's traffic
 					 * (root only; a name or a uid, looked
 					 * up at start), NULL without */

@@ -297,6 +297,10 @@ reload_restart_keys(const struct options *was, const struct options *now)
 	if (!reload_str_equal(was->name, now->name))
 		keys[n++] = "name";
 	/* The stub got them in the HELLO: they hold for the session. */
+	if (was->no_udp != now->no_udp)
+		keys[n++] = "udp";
+	if (was->max_udp_flows != now->max_udp_flows)
+		keys[n++] = "max-udp-flows";
 	if (was->max_streams != now->max_streams)
 		keys[n++] = "max-streams";
 	if (was->buffer_budget != now->buffer_budget)
@@ -424,6 +428,7 @@ reload_apply(struct client *c, struct tunnel *t, struct options *o)
 		    !c->boot->no_ipv6);
 	log_init("cshuttle", o->quiet ? -1 : o->verbose);
 	tunnel_set_alive(t, o->alive_interval_ms, o->alive_timeout_ms);
+	tunnel_set_udp_timeout(t, o->udp_timeout_s);
 	tunnel_set_reconnect(t, !o->no_reconnect);
 	pthread_mutex_lock(&c->mu);
 	c->alive_interval_ms = o->alive_interval_ms;

@@ -365,6 +365,17 @@ tunnel_session_ready(struct tunnel *t)
 	}
 	s->ready = true;
 	s->up_at = ev_now();
+	if (t->udp != NULL) {
+		if (mux_feature(s->mux, PROTO_FEAT_UDP))
+			udp_session(t->udp, s->mux);
+		else if (!t->udp_old_logged) {
+			/* Never with the stub this client uploads; possible
+			 * with one an -e command runs from elsewhere. */
+			t->udp_old_logged = true;
+			log_warn("the remote stub cannot carry UDP (an older cshuttle): "
+			    "captured UDP is dropped; run with --no-udp to leave it alone");
+		}
+	}
 	if (first) {
 		t->ever_up = true;
 		tunnel_accept_on(t);
@@ -386,6 +397,16 @@ tunnel_session_ready(struct tunnel *t)
 	}
 }
 
+/* UDP frames go to the UDP side; a flow outlives no session. */
+static void
+tunnel_session_udp(struct mux *m, const struct proto_frame *f)
+{
+	struct tunnel	*t = mux_udata(m);
+
+	if (t->udp != NULL && t->s != NULL && !t->s->lost)
+		udp_frame(t->udp, f);
+}
+
 static void
 tunnel_session_pong(struct mux *m, const uint8_t data[8])
 {
@@ -398,6 +419,7 @@ static const struct mux_ops tunnel_session_mux_ops = {
 	.dns = tunnel_dns_reply,
 	.routes = tunnel_session_routes,
 	.hosts = tunnel_session_hosts,
+	.udp = tunnel_session_udp,
 };
 
 void
@@ -458,7 +480,8 @@ tunnel_session_start(struct tunnel *t, struct transport *tr)
 	t->s = s;
 	/* The stub reports its routes and host names only to a client that
 	 * wants them. */
-	if (mux_send_hello(s->mux, PROTO_FEAT_KNOWN & ~PROTO_FEAT_UDP &
+	if (mux_send_hello(s->mux, PROTO_FEAT_KNOWN &
+	    ~(t->udp != NULL ? 0 : PROTO_FEAT_UDP) &
 	    ~(t->p->auto_nets ? 0 : PROTO_FEAT_ROUTES) &
 	    ~(t->p->auto_hosts ? 0 : PROTO_FEAT_HOSTS)) != 0) {
 		tunnel_session_lost(t, TUNNEL_END_SETUP, "cannot send HELLO");
@@ -496,6 +519,8 @@ tunnel_session_free(struct tunnel *t)
 	t->done.frames_out += st.frames_out;
 	ev_timer_del(&t->loop, &t->alive);
 	ev_io_del(&t->loop, &s->tio);
+	if (t->udp != NULL)
+		udp_session(t->udp, NULL);
 	/* Every stream of the session is reset: their peers are gone. */
 	mux_free(s->mux);
 	tunnel_dns_fail_all(t);

@@ -51,6 +51,9 @@ test_every_key(void **state)
 	    "to-ns = 192.0.2.53 [2001:db8::1]:54\n"
 	    "dns-domains = Corp.Example., lab.test,,other.test\n"
 	    "block-leaks = off\n"
+	    "udp = off\n"
+	    "udp-timeout = 20\n"
+	    "max-udp-flows = 300\n"
 	    "ipv6 = true\n"
 	    "stub-cache = on\n"
 	    "remote-tmpdir = ~/my tmp\n"
@@ -89,6 +92,9 @@ test_every_key(void **state)
 	assert_string_equal(o.dns_domains[0], "corp.example");
 	assert_string_equal(o.dns_domains[2], "other.test");
 	assert_true(o.no_block_leaks);
+	assert_true(o.no_udp);
+	assert_int_equal(o.udp_timeout_s, 20);
+	assert_int_equal(o.max_udp_flows, 300);
 	assert_false(o.no_ipv6);
 	assert_true(o.stub_cache);
 	assert_string_equal(o.remote_tmpdir, "~/my tmp");
@@ -110,6 +116,7 @@ test_every_key(void **state)
 	    "remote gw\n"
 	    "subnets 0/0\n"
 	    "no-block-leaks = yes\n"
+	    "no-udp = no\n"
 	    "no-ipv6\n"
 	    "no-reconnect = On\n"
 	    "daemon\n"
@@ -119,6 +126,7 @@ test_every_key(void **state)
 	    "quiet\n"
 	    "verbose = 0\n", NULL), CSHUTTLE_EXIT_OK);
 	assert_true(o.no_block_leaks);
+	assert_false(o.no_udp);
 	assert_true(o.no_ipv6);
 	assert_true(o.no_reconnect);
 	assert_true(o.daemon);
