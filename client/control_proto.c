@@ -72,6 +72,10 @@ static const struct control_key control_keys[] = {
 	CK_UF("dns_failures", dns_failures, has_dns),
 	CK_UF("udp_flows", udp_flows, has_udp),
 	CK_UF("udp_flows_total", udp_flows_total, has_udp),
+	CK_UF("udp_datagrams_out", udp_dgrams_out, has_udp),
+	CK_UF("udp_datagrams_in", udp_dgrams_in, has_udp),
+	CK_UF("udp_dropped_local", udp_dropped_local, has_udp),
+	CK_UF("udp_dropped_remote", udp_dropped_remote, has_udp),
 };
 #define CONTROL_NKEYS	(sizeof(control_keys) / sizeof(control_keys[0]))
 

@@ -96,13 +96,13 @@ struct control_status {
 	bool			 has_dns;		/* DNS capture is on: */
 	uint64_t		 dns_queries;		/*   queries asked */
 	uint64_t		 dns_failures;		/*   answered with SERVFAIL */
-	/* UDP flows: kept for the tunnel's UDP, which does not exist yet.
-	 * Nothing sets has_udp today; the keys are reserved
-	 * (docs/CONTROL.md) so that a status command of today shows them
-	 * once a tunnel sends them. */
-	bool			 has_udp;
+	bool			 has_udp;		/* UDP is carried: */
 	uint64_t		 udp_flows;		/*   open now */
 	uint64_t		 udp_flows_total;	/*   in all */
+	uint64_t		 udp_dgrams_out;	/*   datagrams sent to the remote */
+	uint64_t		 udp_dgrams_in;		/*   and received from it */
+	uint64_t		 udp_dropped_local;	/*   dropped here */
+	uint64_t		 udp_dropped_remote;	/*   the remote could not deliver */
 };
 
 const char *control_proto_strerror(int code);

@@ -32,6 +32,36 @@ listen_one(const struct addr *addr, uint16_t port, int *fdp)
 	return sock_listen(&a, SOCK_STREAM, 4096, fdp);
 }
 
+/*
+ * The UDP socket beside a listener: same address and port, where the
+ * rules' TPROXY delivers captured datagrams (the helper makes it
+ * transparent).  Each datagram brings its original destination.  0 or
+ * -errno.
+ */
+static int
+listen_udp_one(const struct addr *addr, uint16_t port, int *fdp)
+{
+	struct addr	a = *addr;
+	int		fd, one = 1, rcv = LISTEN_UDP_RCVBUF, r;
+
+	a.port = port;
+	if ((r = sock_listen(&a, SOCK_DGRAM, 0, &fd)) != 0)
+		return r;
+	if ((a.family == ADDR_V4 &&
+	    setsockopt(fd, SOL_IP, IP_RECVORIGDSTADDR, &one, sizeof(one)) == -1) ||
+	    (a.family == ADDR_V6 &&
+	    setsockopt(fd, SOL_IPV6, IPV6_RECVORIGDSTADDR, &one, sizeof(one)) == -1)) {
+		r = -errno;
+		close(fd);
+		return r;
+	}
+	/* Bursts wait here while the loop is busy; the kernel caps it at
+	 * net.core.rmem_max. */
+	(void)setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &rcv, sizeof(rcv));
+	*fdp = fd;
+	return 0;
+}
+
 int
 listen_spec_add(struct listen_spec *spec, const struct addr *a)
 {
@@ -68,13 +98,21 @@ listen_port(const struct listen_spec *spec, uint16_t port, struct listen_socks *
 	char		as[ADDR_STRLEN];
 	int		i, r, fd;
 
-	ls->n = 0;
+	ls->n = ls->nudp = 0;
 	for (i = 0; i < spec->n; i++) {
 		if ((r = listen_one(&spec->addr[i], port, &fd)) == 0) {
 			ls->fd[ls->n] = fd;
 			ls->addr[ls->n] = spec->addr[i];
 			ls->addr[ls->n++].port = port;
-			continue;
+			if (!spec->udp)
+				continue;
+			if ((r = listen_udp_one(&spec->addr[i], port, &fd)) == 0) {
+				ls->udp_fd[ls->nudp++] = fd;
+				continue;
+			}
+			/* The TCP listener goes too: an address serves both
+			 * or neither. */
+			close(ls->fd[--ls->n]);
 		}
 		if (r == -EADDRINUSE) {
 			listen_close(ls);
@@ -105,7 +143,7 @@ listen_open(const struct listen_spec *spec, struct listen_socks *ls,
 	int		tries = spec->port ? 1 : LISTEN_PORT_TRIES;
 	int		r;
 
-	ls->n = 0;
+	ls->n = ls->nudp = 0;
 	/* One port for every address keeps the rules and the table name
 	 * simple; walk upwards from 12300 like sshuttle until all bind. */
 	for (; tries > 0; tries--, port++) {
@@ -136,7 +174,10 @@ listen_close(struct listen_socks *ls)
 	for (i = 0; i < ls->n; i++)
 		if (ls->fd[i] >= 0)
 			close(ls->fd[i]);
-	ls->n = 0;
+	for (i = 0; i < ls->nudp; i++)
+		if (ls->udp_fd[i] >= 0)
+			close(ls->udp_fd[i]);
+	ls->n = ls->nudp = 0;
 }
 
 int

@@ -25,6 +25,7 @@ struct listen_spec {
 	struct addr	 addr[LISTEN_MAX];	/* their ports unused */
 	int		 n;
 	uint16_t	 port;		/* 0 = first free from LISTEN_DEFAULT_PORT */
+	bool		 udp;		/* a UDP socket beside each listener */
 };
 
 struct listen_socks {
@@ -32,7 +33,14 @@ struct listen_socks {
 	struct addr	 addr[LISTEN_MAX];	/* where fd[i] is bound (port: port) */
 	int		 n;		/* zeroed: none */
 	uint16_t	 port;		/* the port all are bound to */
+	/* With listen_spec.udp: a UDP socket on each listener's address and
+	 * port (udp_fd[i] beside fd[i]), non-blocking, IP_RECVORIGDSTADDR
+	 * set, for the rules' TPROXY (udp.h). */
+	int		 udp_fd[LISTEN_MAX];
+	int		 nudp;
 };
+
+#define LISTEN_UDP_RCVBUF	(4 * 1024 * 1024)
 
 /*
  * Add an address to listen on (its port is ignored).  An address given
@@ -46,7 +54,7 @@ int	listen_spec_add(struct listen_spec *spec, const struct addr *a);
 /*
  * Bind and listen on every address of spec (non-blocking, CLOEXEC), all
  * on one port: spec->port, or the first port from LISTEN_DEFAULT_PORT
- * on that every address binds.  An IPv6 address is dropped with a debug
+ * on that every address binds (with spec->udp, for UDP too).  An IPv6 address is dropped with a debug
  * message when the host cannot bind it (no IPv6 loopback), unless it is
  * the only address; everything else is an error.  0, or -1 with a reason
  * in err and nothing open.

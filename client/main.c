@@ -698,6 +698,8 @@ main_fwcfg(struct client *c, const struct options *o)
 
 	for (fc->nlisten = 0; fc->nlisten < c->ls.n; fc->nlisten++)
 		fc->listen_fd[fc->nlisten] = c->ls.fd[fc->nlisten];
+	for (fc->nudp = 0; fc->nudp < c->ls.nudp; fc->nudp++)
+		fc->udp_fd[fc->nudp] = c->ls.udp_fd[fc->nudp];
 	fc->port = c->ls.port;
 	fc->ipv4 = listen_has(&c->ls, ADDR_V4);
 	fc->ipv6 = listen_has(&c->ls, ADDR_V6);
@@ -881,6 +883,7 @@ main(int argc, char **argv)
 	}
 	exempt_names(&c.bypass, &cfg, o->ssh_config);
 	main_listen_spec(o, &c.lspec, &c.fwcfg.prerouting);
+	c.lspec.udp = !o->no_udp;
 	if (listen_open(&c.lspec, &c.ls, err, sizeof(err)) != 0) {
 		log_error("%s", err);
 		goto out;
@@ -982,6 +985,8 @@ main(int argc, char **argv)
 	tp.auto_nets = c.autonets != NULL;
 	tp.hooks.routes = main_routes;
 	tp.auto_hosts = c.autohosts != NULL;
+	tp.seed_hosts = o->seed_hosts;
+	tp.nseed_hosts = (size_t)o->nseed_hosts;
 	tp.hooks.hosts = main_hosts;
 	tp.hooks.ready = main_ready;
 	tp.hooks.up = main_up;
@@ -991,6 +996,10 @@ main(int argc, char **argv)
 	tp.reload_fd = reload_fd(&c.reload);
 	tp.control = c.control;
 	tp.fwcfg = &c.fwcfg;
+	tp.udp_fd = c.ls.udp_fd;
+	tp.nudp = c.ls.nudp;
+	tp.udp_timeout_s = o->udp_timeout_s;
+	tp.max_udp_flows = o->max_udp_flows;
 	tp.hooks.reload = reload_hup;
 	tp.hooks.reload_done = reload_done;
 	tp.hooks.arg = &c;

@@ -63,6 +63,9 @@ static const struct option options_long[] = {
 	{ "name",		required_argument,	NULL, OPTIONS_OPT_NAME },
 	{ "max-streams",	required_argument,	NULL, OPTIONS_OPT_MAX_STREAMS },
 	{ "buffer-budget",	required_argument,	NULL, OPTIONS_OPT_BUFFER_BUDGET },
+	{ "no-udp",		no_argument,		NULL, OPTIONS_OPT_NO_UDP },
+	{ "udp-timeout",	required_argument,	NULL, OPTIONS_OPT_UDP_TIMEOUT },
+	{ "max-udp-flows",	required_argument,	NULL, OPTIONS_OPT_MAX_UDP_FLOWS },
 	/* sshuttle's names, so that its command lines get an answer;
 	 * the same value as cshuttle's option where the meaning is. */
 	{ "disable-ipv6",	no_argument,		NULL, OPTIONS_OPT_NO_IPV6 },
@@ -430,6 +433,24 @@ options_max_streams(struct options *o, const char *arg, char *err, size_t errlen
 	return 0;
 }
 
+/* --udp-timeout SECS and --max-udp-flows N: whole numbers, 1 to max. */
+static int
+options_uint(unsigned *out, const char *opt, unsigned long max, const char *arg,
+    char *err, size_t errlen)
+{
+	unsigned long v;
+	char *end;
+
+	errno = 0;
+	v = isdigit((unsigned char)*arg) ? strtoul(arg, &end, 10) : 0;
+	if (!isdigit((unsigned char)*arg) || errno != 0 || *end != '\0' ||
+	    v < 1 || v > max)
+		return options_fail(err, errlen, "%s \"%s\": expected a whole "
+		    "number, 1-%lu", opt, arg, max);
+	*out = (unsigned)v;
+	return 0;
+}
+
 /* --buffer-budget SIZE: bytes, or with K, M or G (powers of 1024; an
  * optional B or iB after them), 64K to 1024G. */
 static int
@@ -578,6 +599,8 @@ options_flag(struct options *o, int opt)
 		return &o->dns;
 	case OPTIONS_OPT_NO_BLOCK_LEAKS:
 		return &o->no_block_leaks;
+	case OPTIONS_OPT_NO_UDP:
+		return &o->no_udp;
 	case OPTIONS_OPT_SYSLOG:
 		return &o->syslog;
 	case OPTIONS_OPT_NO_RECONNECT:
@@ -621,6 +644,8 @@ options_apply(struct options *o, struct options_state *st, int opt,
 		return options_net_to_ns(o, arg, err, errlen);
 	case OPTIONS_OPT_DNS_DOMAINS:
 		return options_net_dns_domains(o, arg, err, errlen);
+	case OPTIONS_OPT_SEED_HOSTS:
+		return options_net_seed_hosts(o, arg, err, errlen);
 	case OPTIONS_OPT_PIDFILE:
 		return options_path(&o->pidfile, "--pidfile", base, arg,
 		    err, errlen);
@@ -648,6 +673,12 @@ options_apply(struct options *o, struct options_state *st, int opt,
 		return options_max_streams(o, arg, err, errlen);
 	case OPTIONS_OPT_BUFFER_BUDGET:
 		return options_buffer_budget(o, arg, err, errlen);
+	case OPTIONS_OPT_UDP_TIMEOUT:
+		return options_uint(&o->udp_timeout_s, "--udp-timeout",
+		    OPTIONS_UDP_TIMEOUT_MAX, arg, err, errlen);
+	case OPTIONS_OPT_MAX_UDP_FLOWS:
+		return options_uint(&o->max_udp_flows, "--max-udp-flows",
+		    OPTIONS_UDP_FLOWS_MAX, arg, err, errlen);
 	case OPTIONS_OPT_SUDOERS_USER:
 		return options_account(&o->sudoers_user, "--sudoers-user", arg,
 		    err, errlen);
@@ -670,6 +701,9 @@ options_group(int opt)
 		return 's';
 	case 'X':
 		return 'x';
+	/* One namespace: either option replaces the file's key. */
+	case OPTIONS_OPT_NAMESPACE_PID:
+		return OPTIONS_OPT_NAMESPACE;
 	}
 	return opt;
 }
@@ -766,6 +800,9 @@ options_parse_all(struct options *o, int argc, char **argv, const char *name,
 
 	if (o->show_help || o->show_version)
 		goto out;
+	/* As in sshuttle: the seeds are for the names -H gathers. */
+	if (o->nseed_hosts > 0)
+		o->auto_hosts = true;
 	if ((ret = options_net_listen_finish(o, &st, err, errlen)) != 0)
 		goto out;
 	if (o->sudoers_user != NULL && !o->sudoers_print) {
@@ -1054,6 +1091,9 @@ options_free(struct options *o)
 	for (i = 0; i < o->ndns_domains; i++)
 		free(o->dns_domains[i]);
 	free(o->dns_domains);
+	for (i = 0; i < o->nseed_hosts; i++)
+		free(o->seed_hosts[i]);
+	free(o->seed_hosts);
 	subnet_list_free(&o->subnets);
 	options_names_free(o);
 	memset(o, 0, sizeof(*o));

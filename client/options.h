@@ -49,12 +49,15 @@
 #define OPTIONS_ENV		"CSHUTTLE_ARGS"
 #define OPTIONS_MAX_NS		8	/* --ns-hosts and --to-ns, each */
 #define OPTIONS_MAX_DNS_DOMAINS	64
+#define OPTIONS_MAX_SEEDS	64	/* --seed-hosts items (PROTO_SEEDS_MAX) */
 #define OPTIONS_ALIVE_INTERVAL_MS 5000	/* --alive-interval default */
 #define OPTIONS_ALIVE_TIMEOUT_MS 15000	/* --alive-timeout default */
 #define OPTIONS_ALIVE_MAX_S	3600	/* both: 1 to this many seconds */
 #define OPTIONS_BUDGET_MIN	(64UL * 1024)		/* --buffer-budget range */
 #define OPTIONS_BUDGET_MAX	(1024UL * 1024 * 1024 * 1024)
 #define OPTIONS_MAX_STREAMS_MAX	16777216		/* --max-streams: 1 to this */
+#define OPTIONS_UDP_TIMEOUT_MAX	86400UL			/* --udp-timeout: 1 to this */
+#define OPTIONS_UDP_FLOWS_MAX	65536UL			/* --max-udp-flows: 1 to this */
 #define OPTIONS_MAX_NOTICES	5	/* options_compat.c's distinct notices */
 
 /* What a host name stands for. */
@@ -112,7 +115,12 @@ struct options {
 	char		*ssh_config;	/* --ssh-config FILE */
 	bool		 no_ipv6;	/* --no-ipv6: leave IPv6 traffic alone */
 	bool		 auto_nets;	/* -N: forward the remote's own networks too */
-	bool		 auto_hosts;	/* -H: resolve the remote's host names */
+	bool		 auto_hosts;	/* -H: resolve the remote's host names
+					 * (--seed-hosts sets it too) */
+	char		**seed_hosts;	/* --seed-hosts: names (lower case, no
+					 * final dot) and addresses (canonical
+					 * text) the stub looks up; NULL without */
+	int		 nseed_hosts;
 	bool		 stub_cache;	/* --stub-cache: keep the stub on the remote */
 	char		*remote_tmpdir;	/* --remote-tmpdir DIR: try it first */
 	bool		 dns;		/* --dns: capture the resolv.conf servers */
@@ -126,6 +134,9 @@ struct options {
 					 * no final dot); NULL without */
 	int		 ndns_domains;
 	bool		 no_block_leaks; /* --no-block-leaks */
+	bool		 no_udp;	/* --no-udp: carry TCP (and captured DNS) only */
+	unsigned	 udp_timeout_s;	/* --udp-timeout, 0: UDP_DEFAULT_TIMEOUT_S */
+	unsigned	 max_udp_flows;	/* --max-udp-flows, 0: UDP_DEFAULT_MAX_FLOWS */
 	char		*user;		/* --user USER: only that user's traffic
 					 * (root only; a name or a uid, looked
 					 * up at start), NULL without */

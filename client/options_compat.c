@@ -115,7 +115,6 @@ options_compat_has(int opt)
 	case OPTIONS_OPT_METHOD:
 	case OPTIONS_OPT_PYTHON:
 	case OPTIONS_OPT_REMOTE_SHELL:
-	case OPTIONS_OPT_SEED_HOSTS:
 	case OPTIONS_OPT_NO_LATENCY_CONTROL:
 	case OPTIONS_OPT_LATENCY_BUFFER_SIZE:
 	case OPTIONS_OPT_WRAP:
@@ -151,11 +150,6 @@ options_compat_apply(struct options *o, int opt, const char *arg, char *err,
 		options_compat_notice(o, "sshuttle's --wrap is ignored: it tests "
 		    "sshuttle's channel numbering, which cshuttle does not share");
 		return 0;
-	case OPTIONS_OPT_SEED_HOSTS:
-		return options_fail(err, errlen, "--seed-hosts (sshuttle's option) "
-		    "is not supported yet: -H takes the names in the remote's hosts "
-		    "file, and --dns resolves any other name through the remote "
-		    "host");
 	case 't':
 		return options_fail(err, errlen, "-t/--tmark (sshuttle's option) "
 		    "marks packets for the TPROXY method, which cshuttle does not "

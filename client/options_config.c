@@ -69,7 +69,15 @@ static const struct options_config_key {
 	{ "quiet",		'q',				OPTIONS_CONFIG_BOOL },
 	{ "name",		OPTIONS_OPT_NAME,		OPTIONS_CONFIG_ONE },
 	{ "max-streams",	OPTIONS_OPT_MAX_STREAMS,	OPTIONS_CONFIG_ONE },
+	{ "udp",		OPTIONS_OPT_NO_UDP,		OPTIONS_CONFIG_NOT },
+	{ "no-udp",		OPTIONS_OPT_NO_UDP,		OPTIONS_CONFIG_BOOL },
+	{ "udp-timeout",	OPTIONS_OPT_UDP_TIMEOUT,	OPTIONS_CONFIG_ONE },
+	{ "max-udp-flows",	OPTIONS_OPT_MAX_UDP_FLOWS,	OPTIONS_CONFIG_ONE },
 	{ "buffer-budget",	OPTIONS_OPT_BUFFER_BUDGET,	OPTIONS_CONFIG_ONE },
+	/* Read before main.c enters the namespace, like the options. */
+	{ "namespace",		OPTIONS_OPT_NAMESPACE,		OPTIONS_CONFIG_ONE },
+	{ "namespace-pid",	OPTIONS_OPT_NAMESPACE_PID,	OPTIONS_CONFIG_ONE },
+	{ "seed-hosts",		OPTIONS_OPT_SEED_HOSTS,		OPTIONS_CONFIG_LIST },
 };
 
 static int
@@ -132,7 +140,8 @@ options_config_entry(struct options *o, struct options_state *st,
 	 * that a start without those arguments would refuse.
 	 */
 	if ((k->type == OPTIONS_CONFIG_LIST || k->type == OPTIONS_CONFIG_LEVEL ||
-	    k->opt == 'X') && given[options_group(k->opt)]) {
+	    k->opt == 'X' || options_group(k->opt) == OPTIONS_OPT_NAMESPACE) &&
+	    given[options_group(k->opt)]) {
 		o = scratch;
 		st = scratch_st;
 	}

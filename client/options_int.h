@@ -46,6 +46,9 @@ enum {
 	OPTIONS_OPT_PRIVSEP_USER,
 	OPTIONS_OPT_MAX_STREAMS,
 	OPTIONS_OPT_BUFFER_BUDGET,
+	OPTIONS_OPT_NO_UDP,
+	OPTIONS_OPT_UDP_TIMEOUT,
+	OPTIONS_OPT_MAX_UDP_FLOWS,
 	OPTIONS_OPT_SUDOERS_NO_MODIFY,	/* sshuttle's names (options_compat.c */
 	OPTIONS_OPT_SUDOERS_USER,	/* for those without a field) */
 	OPTIONS_OPT_NO_CMD_DELIMITER,
@@ -163,6 +166,10 @@ int	options_net_ns_hosts(struct options *o, const char *arg, char *err,
 int	options_net_to_ns(struct options *o, const char *arg, char *err,
 	    size_t errlen);
 int	options_net_dns_domains(struct options *o, const char *arg, char *err,
+	    size_t errlen);
+/* --seed-hosts: host names and IP addresses separated by commas or white
+ * space (sshuttle's form), each kept once, OPTIONS_MAX_SEEDS at most. */
+int	options_net_seed_hosts(struct options *o, const char *arg, char *err,
 	    size_t errlen);
 /* Append a server to a list of at most OPTIONS_MAX_NS, skipping
  * duplicates; opt names the list in the error. */

@@ -12,6 +12,10 @@
 
 #include "dns_msg.h"
 #include "options_int.h"
+#include "proto.h"
+
+_Static_assert(OPTIONS_MAX_SEEDS == PROTO_SEEDS_MAX,
+    "--seed-hosts must fit in one HOSTS_SEED frame");
 
 /*
  * A port as the options read it: decimal digits from the first byte of
@@ -352,4 +356,74 @@ options_net_dns_domains(struct options *o, const char *arg, char *err,
 {
 	return options_net_each(o, "--dns-domains", arg, options_net_dns_domain,
 	    err, errlen);
+}
+
+/* One --seed-hosts item: an IP address (kept as its canonical text) or a
+ * host name as HOSTS_SEED carries it (lower case, no final dot). */
+static int
+options_net_seed_host(struct options *o, const char *item, size_t len, char *err,
+    size_t errlen)
+{
+	char		 norm[PROTO_HOST_NAME_MAX + 2], **nv;
+	struct addr	 a;
+	size_t		 i;
+	int		 k;
+
+	if (addr_parse(&a, item, len, 0, 0) == 0)
+		(void)addr_format(&a, false, norm, sizeof(norm));
+	else {
+		if (len > PROTO_HOST_NAME_MAX + 1)
+			len = PROTO_HOST_NAME_MAX + 1;
+		for (i = 0; i < len; i++)
+			norm[i] = (char)tolower((unsigned char)item[i]);
+		if (len > 1 && norm[len - 1] == '.')
+			len--;
+		norm[len] = '\0';
+		if (!proto_host_name_ok(norm, len))
+			return options_fail(err, errlen, "--seed-hosts \"%.64s\": "
+			    "expected a host name or an IP address", item);
+	}
+	for (k = 0; k < o->nseed_hosts; k++)
+		if (strcmp(o->seed_hosts[k], norm) == 0)
+			return 0;
+	if (o->nseed_hosts == OPTIONS_MAX_SEEDS)
+		return options_fail(err, errlen, "--seed-hosts: more than %d hosts",
+		    OPTIONS_MAX_SEEDS);
+	if ((nv = realloc(o->seed_hosts, (size_t)(o->nseed_hosts + 1) *
+	    sizeof(*nv))) == NULL)
+		return options_nomem(err, errlen);
+	o->seed_hosts = nv;
+	if ((nv[o->nseed_hosts] = strdup(norm)) == NULL)
+		return options_nomem(err, errlen);
+	o->nseed_hosts++;
+	return 0;
+}
+
+int
+options_net_seed_hosts(struct options *o, const char *arg, char *err, size_t errlen)
+{
+	const char	*p = arg, *e;
+	size_t		 n = 0;
+	int		 ret;
+
+	for (;;) {
+		while (*p == ' ' || *p == '\t' || *p == '\n')
+			p++;
+		if (*p == '\0')
+			break;
+		for (e = p; *e != '\0' && *e != ',' && *e != ' ' && *e != '\t' &&
+		    *e != '\n'; e++)
+			;
+		if (e == p)
+			return options_fail(err, errlen, "--seed-hosts \"%.64s\": "
+			    "empty item", arg);
+		if ((ret = options_net_seed_host(o, p, (size_t)(e - p), err,
+		    errlen)) != 0)
+			return ret;
+		n++;
+		p = *e == ',' ? e + 1 : e;
+	}
+	if (n == 0)
+		return options_fail(err, errlen, "--seed-hosts: missing value");
+	return 0;
 }

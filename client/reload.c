@@ -233,11 +233,24 @@ reload_listen_equal(const struct options *a, const struct options *b)
 	return true;
 }
 
+static bool
+reload_seeds_equal(const struct options *a, const struct options *b)
+{
+	int	i;
+
+	if (a->nseed_hosts != b->nseed_hosts)
+		return false;
+	for (i = 0; i < a->nseed_hosts; i++)
+		if (strcmp(a->seed_hosts[i], b->seed_hosts[i]) != 0)
+			return false;
+	return true;
+}
+
 /* Log the keys whose change needs a new cshuttle; they are ignored. */
 static void
 reload_restart_keys(const struct options *was, const struct options *now)
 {
-	const char	*keys[24];
+	const char	*keys[32];
 	int		 n = 0, i;
 
 	if (!reload_str_equal(was->remote, now->remote))
@@ -254,6 +267,11 @@ reload_restart_keys(const struct options *was, const struct options *now)
 		keys[n++] = "auto-nets";
 	if (was->auto_hosts != now->auto_hosts)
 		keys[n++] = "auto-hosts";
+	/* The stub gets them once per session: kept as they were. */
+	if (!reload_seeds_equal(was, now))
+		keys[n++] = "seed-hosts";
+	if (!reload_str_equal(was->netns, now->netns))
+		keys[n++] = "namespace";
 	if (was->stub_cache != now->stub_cache)
 		keys[n++] = "stub-cache";
 	if (!reload_str_equal(was->remote_tmpdir, now->remote_tmpdir))
@@ -279,6 +297,10 @@ reload_restart_keys(const struct options *was, const struct options *now)
 	if (!reload_str_equal(was->name, now->name))
 		keys[n++] = "name";
 	/* The stub got them in the HELLO: they hold for the session. */
+	if (was->no_udp != now->no_udp)
+		keys[n++] = "udp";
+	if (was->max_udp_flows != now->max_udp_flows)
+		keys[n++] = "max-udp-flows";
 	if (was->max_streams != now->max_streams)
 		keys[n++] = "max-streams";
 	if (was->buffer_budget != now->buffer_budget)
@@ -406,6 +428,7 @@ reload_apply(struct client *c, struct tunnel *t, struct options *o)
 		    !c->boot->no_ipv6);
 	log_init("cshuttle", o->quiet ? -1 : o->verbose);
 	tunnel_set_alive(t, o->alive_interval_ms, o->alive_timeout_ms);
+	tunnel_set_udp_timeout(t, o->udp_timeout_s);
 	tunnel_set_reconnect(t, !o->no_reconnect);
 	pthread_mutex_lock(&c->mu);
 	c->alive_interval_ms = o->alive_interval_ms;

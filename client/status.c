@@ -144,9 +144,15 @@ status_print_text(FILE *f, const struct control_status *st)
 		    status_plural(st->dns_queries, "y", "ies"),
 		    (unsigned long long)st->dns_failures);
 	if (st->has_udp)
-		fprintf(f, "  udp: %llu flow%s open, %llu in all\n",
+		fprintf(f, "  udp: %llu flow%s open, %llu in all\n"
+		    "  udp datagrams: %llu out, %llu in; dropped %llu here, %llu by "
+		    "the remote\n",
 		    (unsigned long long)st->udp_flows, status_plural(st->udp_flows, "", "s"),
-		    (unsigned long long)st->udp_flows_total);
+		    (unsigned long long)st->udp_flows_total,
+		    (unsigned long long)st->udp_dgrams_out,
+		    (unsigned long long)st->udp_dgrams_in,
+		    (unsigned long long)st->udp_dropped_local,
+		    (unsigned long long)st->udp_dropped_remote);
 	fprintf(f, "  process: %llu, cshuttle %s, up %s\n", (unsigned long long)st->pid,
 	    st->version[0] != '\0' ? st->version : "?",
 	    status_duration(st->uptime_s, a, sizeof(a)));
@@ -221,8 +227,13 @@ status_print_json(FILE *f, const struct control_status *st)
 	else
 		fputs(",\"dns\":null", f);
 	if (st->has_udp)
-		fprintf(f, ",\"udp\":{\"flows\":%llu,\"total\":%llu}",
-		    (unsigned long long)st->udp_flows, (unsigned long long)st->udp_flows_total);
+		fprintf(f, ",\"udp\":{\"flows\":%llu,\"total\":%llu,\"datagrams_out\":%llu,"
+		    "\"datagrams_in\":%llu,\"dropped_local\":%llu,\"dropped_remote\":%llu}",
+		    (unsigned long long)st->udp_flows, (unsigned long long)st->udp_flows_total,
+		    (unsigned long long)st->udp_dgrams_out,
+		    (unsigned long long)st->udp_dgrams_in,
+		    (unsigned long long)st->udp_dropped_local,
+		    (unsigned long long)st->udp_dropped_remote);
 	else
 		fputs(",\"udp\":null", f);
 	fputc('}', f);

@@ -193,6 +193,13 @@ tunnel_set_dns(struct tunnel *t, struct dns_local *dns)
 }
 
 void
+tunnel_set_udp_timeout(struct tunnel *t, unsigned timeout_s)
+{
+	if (t->udp != NULL)
+		udp_set_timeout(t->udp, timeout_s ? timeout_s : UDP_DEFAULT_TIMEOUT_S);
+}
+
+void
 tunnel_set_alive(struct tunnel *t, int interval_ms, int timeout_ms)
 {
 	if (interval_ms > 0)
@@ -344,6 +351,18 @@ tunnel_run(const struct tunnel_params *p, bool *stuck)
 		t->end = TUNNEL_END_SETUP;
 		goto out;
 	}
+	if (p->nudp > 0) {
+		struct udp_params	up = { p->udp_timeout_s, p->max_udp_flows };
+		char			err[256];
+
+		if ((t->udp = udp_new(&t->loop, p->udp_fd, p->nudp, p->fw, &up, err,
+		    sizeof(err))) == NULL) {
+			log_error("%s", err);
+			p->transport->ops->free(p->transport);
+			t->end = TUNNEL_END_SETUP;
+			goto out;
+		}
+	}
 	t->loop.before_sleep = tunnel_before_sleep;
 	t->loop.hook_arg = t;
 
@@ -375,6 +394,8 @@ out:
 	/* Out of the loop before it goes; main closes the listeners and
 	 * the control socket. */
 	dns_local_stop(t->dns);
+	udp_free(t->udp);
+	t->udp = NULL;
 	control_stop(p->control);
 	if (t->sigfd >= 0)
 		close(t->sigfd);

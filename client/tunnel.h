@@ -87,11 +87,20 @@ struct tunnel_params {
 						 * (hooks.routes) */
 	bool			 auto_hosts;	/* -H: and for its host names
 						 * (hooks.hosts) */
+	char *const		*seed_hosts;	/* --seed-hosts (options.h's form):
+						 * sent as HOSTS_SEED with -H */
+	size_t			 nseed_hosts;
 	const char		*remote;	/* for messages: "reconnected to HOST" */
 	int			 reload_fd;	/* watched for hooks.reload_done (only
 						 * with that hook) */
 	struct control		*control;	/* served for `cshuttle status`
 						 * (control.h), or NULL */
+	/* UDP (udp.h): the transparent sockets beside the listeners, which
+	 * the rules' TPROXY delivers to; nudp 0: no UDP (--no-udp). */
+	const int		*udp_fd;
+	int			 nudp;
+	unsigned		 udp_timeout_s;	/* 0: the defaults */
+	unsigned		 max_udp_flows;
 	const struct fw_config	*fwcfg;		/* the rules in place, for the status
 						 * (a reload changes it between
 						 * passes), or NULL */
@@ -120,6 +129,8 @@ enum tunnel_end tunnel_run(const struct tunnel_params *p, bool *stuck);
  * closed: that stays the caller's); NULL turns DNS capture off. */
 void	tunnel_set_dns(struct tunnel *t, struct dns_local *dns);
 void	tunnel_set_alive(struct tunnel *t, int interval_ms, int timeout_ms);
+/* --udp-timeout (0: the default); open flows follow it. */
+void	tunnel_set_udp_timeout(struct tunnel *t, unsigned timeout_s);
 void	tunnel_set_reconnect(struct tunnel *t, bool on);
 /* What the stub of the current session can do (0 without a session). */
 uint32_t tunnel_features(const struct tunnel *t);

@@ -67,7 +67,18 @@ tunnel_control_fill(void *arg, struct control_status *st)
 	st->has_dns = t->dns != NULL || ts.dns_queries > 0;
 	st->dns_queries = ts.dns_queries;
 	st->dns_failures = ts.dns_failures;
-	/* st->has_udp stays false: the tunnel carries no UDP yet. */
+	if (t->udp != NULL) {
+		struct udp_stats	us;
+
+		udp_stats(t->udp, &us);
+		st->has_udp = true;
+		st->udp_flows = us.flows;
+		st->udp_flows_total = us.flows_total;
+		st->udp_dgrams_out = us.dgrams_out;
+		st->udp_dgrams_in = us.dgrams_in;
+		st->udp_dropped_local = us.dropped_local;
+		st->udp_dropped_remote = us.dropped_remote;
+	}
 }
 
 void

@@ -30,6 +30,7 @@
 #include "supervise.h"
 #include "transport.h"
 #include "tunnel.h"
+#include "udp.h"
 
 #define TUNNEL_DNS_TRACK	DNS_LOCAL_MAX_PENDING
 
@@ -99,6 +100,9 @@ struct tunnel {
 	size_t			 ndns_ids;
 	size_t			 status_streams;
 	uint32_t		 rnd;
+	/* UDP through the tunnel, NULL without (udp.h) */
+	struct udp		*udp;
+	bool			 udp_old_logged;
 };
 
 /* tunnel.c */

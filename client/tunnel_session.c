@@ -244,6 +244,29 @@ tunnel_session_alive_cb(struct ev_loop *loop, struct ev_timer *tm)
 
 static void tunnel_session_ready(struct tunnel *);
 
+/*
+ * -H: the --seed-hosts, right after the stub's HELLO, and an empty list
+ * without any: the stub waits for this frame before it sends HOSTS.  0,
+ * or -1 when it cannot be queued.
+ */
+static int
+tunnel_session_seed(struct tunnel *t, struct mux *m)
+{
+	struct proto_seed	s[PROTO_SEEDS_MAX];
+	size_t			i, n = 0;
+
+	for (i = 0; i < t->p->nseed_hosts && n < PROTO_SEEDS_MAX; i++, n++) {
+		memset(&s[n], 0, sizeof(s[n]));
+		/* options_net.c kept only addresses and valid names. */
+		if (addr_parse(&s[n].addr, t->p->seed_hosts[i],
+		    strlen(t->p->seed_hosts[i]), 0, 0) != 0)
+			s[n].name = t->p->seed_hosts[i];
+	}
+	if (n > 0)
+		log_debug("asking the stub to look up %zu seed hosts", n);
+	return mux_send_hosts_seed(m, s, n);
+}
+
 static void
 tunnel_session_hello(struct mux *m, const struct proto_hello *h)
 {
@@ -280,7 +303,9 @@ tunnel_session_hello(struct mux *m, const struct proto_hello *h)
 		    "cshuttle): -H adds no names");
 		if (t->p->hooks.hosts != NULL)
 			t->p->hooks.hosts(t->p->hooks.arg, NULL);
-	}
+	} else if (t->p->auto_hosts && tunnel_session_seed(t, m) != 0)
+		log_warn("cannot send the --seed-hosts to the stub: its host names "
+		    "come without them");
 	if (t->p->auto_nets) {
 		/* The rules wait for the routes: one batch with them. */
 		if (mux_feature(m, PROTO_FEAT_ROUTES))
@@ -340,6 +365,17 @@ tunnel_session_ready(struct tunnel *t)
 	}
 	s->ready = true;
 	s->up_at = ev_now();
+	if (t->udp != NULL) {
+		if (mux_feature(s->mux, PROTO_FEAT_UDP))
+			udp_session(t->udp, s->mux);
+		else if (!t->udp_old_logged) {
+			/* Never with the stub this client uploads; possible
+			 * with one an -e command runs from elsewhere. */
+			t->udp_old_logged = true;
+			log_warn("the remote stub cannot carry UDP (an older cshuttle): "
+			    "captured UDP is dropped; run with --no-udp to leave it alone");
+		}
+	}
 	if (first) {
 		t->ever_up = true;
 		tunnel_accept_on(t);
@@ -361,6 +397,16 @@ tunnel_session_ready(struct tunnel *t)
 	}
 }
 
+/* UDP frames go to the UDP side; a flow outlives no session. */
+static void
+tunnel_session_udp(struct mux *m, const struct proto_frame *f)
+{
+	struct tunnel	*t = mux_udata(m);
+
+	if (t->udp != NULL && t->s != NULL && !t->s->lost)
+		udp_frame(t->udp, f);
+}
+
 static void
 tunnel_session_pong(struct mux *m, const uint8_t data[8])
 {
@@ -373,6 +419,7 @@ static const struct mux_ops tunnel_session_mux_ops = {
 	.dns = tunnel_dns_reply,
 	.routes = tunnel_session_routes,
 	.hosts = tunnel_session_hosts,
+	.udp = tunnel_session_udp,
 };
 
 void
@@ -433,7 +480,8 @@ tunnel_session_start(struct tunnel *t, struct transport *tr)
 	t->s = s;
 	/* The stub reports its routes and host names only to a client that
 	 * wants them. */
-	if (mux_send_hello(s->mux, PROTO_FEAT_KNOWN & ~PROTO_FEAT_UDP &
+	if (mux_send_hello(s->mux, PROTO_FEAT_KNOWN &
+	    ~(t->udp != NULL ? 0 : PROTO_FEAT_UDP) &
 	    ~(t->p->auto_nets ? 0 : PROTO_FEAT_ROUTES) &
 	    ~(t->p->auto_hosts ? 0 : PROTO_FEAT_HOSTS)) != 0) {
 		tunnel_session_lost(t, TUNNEL_END_SETUP, "cannot send HELLO");
@@ -471,6 +519,8 @@ tunnel_session_free(struct tunnel *t)
 	t->done.frames_out += st.frames_out;
 	ev_timer_del(&t->loop, &t->alive);
 	ev_io_del(&t->loop, &s->tio);
+	if (t->udp != NULL)
+		udp_session(t->udp, NULL);
 	/* Every stream of the session is reset: their peers are gone. */
 	mux_free(s->mux);
 	tunnel_dns_fail_all(t);

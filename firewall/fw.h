@@ -22,6 +22,21 @@
  *	table	inet cshuttle_<P>
  *	mark	FW_MARK_BASE | P	(0x6373xxxx, "cs" in the upper half)
  *	nflog	group P			(blocked-packet log, read with -v)
+ * and, when UDP is captured (the client passed UDP sockets):
+ *	mark T	FW_TPROXY_MARK_BASE | P	(0x6375xxxx) on the UDP packets to
+ *					carry, also the number of the
+ *					routing table that delivers them
+ *					(an `ip rule fwmark T lookup T`
+ *					at FW_UDP_RULE_PRIO, and `local
+ *					default dev lo table T`)
+ *	mark R	FW_REPLY_MARK_BASE | P	(0x6376xxxx) on the reply sockets
+ *					(fw_udp_reply_socket()), whose
+ *					packets may only go to this host or
+ *					to the allowed LAN sources
+ * The rule and route are not owned by the nft table's socket: the helper
+ * removes them on its way out, and one that was killed (SIGKILL) leaves
+ * them until the next helper starts, which removes those of instances
+ * whose table is gone.
  */
 #ifndef CSHUTTLE_FW_H
 #define CSHUTTLE_FW_H
@@ -40,6 +55,16 @@
 #define FW_MAX_DNS	8
 #define FW_MAX_ALLOW	32
 #define FW_MARK_BASE	0x63730000U	/* fw_mark() = FW_MARK_BASE | port */
+#define FW_TPROXY_MARK_BASE 0x63750000U	/* T: carried UDP, and its table */
+#define FW_REPLY_MARK_BASE 0x63760000U	/* R: the reply sockets */
+/*
+ * The priority of the `ip rule fwmark T lookup T`.  It matches only
+ * packets with exactly the mark T, so coming early costs nobody anything;
+ * it must come before the rules of the other tools that could take those
+ * packets first: the main table (32766), wg-quick's (32764-32765) and
+ * Tailscale's (5210-5270), and after the local table's rule (0).
+ */
+#define FW_UDP_RULE_PRIO 5000
 #define FW_MAX_VERBOSE	3	/* -v given to the helper under sudo, at most */
 
 /* A source network served through the prerouting rules (--allow-from). */
@@ -59,6 +84,19 @@ struct fw_config {
 	 */
 	int			 listen_fd[FW_MAX_LISTEN];
 	int			 nlisten;
+	/*
+	 * UDP capture: bound, unconnected UDP sockets on the address and
+	 * port of a listener (at most one per listener, IPV6_V6ONLY for
+	 * IPv6, IP_RECVORIGDSTADDR / IPV6_RECVORIGDSTADDR set by the client),
+	 * sent with the first fw_apply() only.  The helper makes them
+	 * IP_TRANSPARENT and delivers there (TPROXY) the UDP of their
+	 * family to the included subnets.  It also gives them the mark R:
+	 * what they send is confined as the reply sockets' is (answer
+	 * from fw_udp_reply_socket() sockets, not from these).  nudp == 0:
+	 * no UDP capture (--no-udp).
+	 */
+	int			 udp_fd[FW_MAX_LISTEN];
+	int			 nudp;
 	bool			 prerouting;	/* also serve other hosts (-l on a
 						   non-loopback address) */
 	/* The sources the prerouting rules serve; prerouting needs one. */
@@ -90,6 +128,8 @@ struct fw_config {
 	 * include (every port) of an enabled family: then UDP of that family
 	 * that is not captured DNS is rejected, and with 0/0 but not ::/0,
 	 * all IPv6 is rejected, so applications fall back to IPv4 at once.
+	 * With UDP capture for the family (udp_fd), the UDP it carries, any
+	 * port 53 included, goes through the tunnel instead (fw_plan.h).
 	 */
 	bool			 block_leaks;
 	/*
@@ -115,6 +155,11 @@ struct fw_config {
 	bool			 ipv6;
 	struct addr		 listen[FW_MAX_LISTEN];
 	struct addr		 dns_listen[FW_MAX_DNS];
+	/* Where each UDP socket is bound (port P), and the families whose
+	 * UDP is captured. */
+	struct addr		 udp_listen[FW_MAX_LISTEN];
+	bool			 udp4;
+	bool			 udp6;
 };
 
 struct fw;
@@ -144,6 +189,10 @@ int	   fw_apply(struct fw *fw, const struct fw_config *cfg, char *err, size_t er
 uint32_t   fw_mark(const struct fw *fw);
 /* The same, for a given listener port (no helper needed). */
 uint32_t   fw_mark_for_port(uint16_t port);
+/* The mark T of carried UDP (also its routing table) for port P. */
+uint32_t   fw_tproxy_mark_for_port(uint16_t port);
+/* The mark R of the reply sockets for port P. */
+uint32_t   fw_reply_mark_for_port(uint16_t port);
 /*
  * Have the helper set fw_mark() on fd (SO_MARK needs CAP_NET_ADMIN, which
  * the client may lack): fd must be the caller's own AF_INET/AF_INET6
@@ -155,6 +204,20 @@ uint32_t   fw_mark_for_port(uint16_t port);
  * the helper answers at once (it may pace a caller that asks very often).
  */
 int	   fw_mark_socket(struct fw *fw, int fd);
+/*
+ * A socket to answer a carried UDP flow from its original destination:
+ * fd must be the caller's own unbound AF_INET/AF_INET6 SOCK_DGRAM socket
+ * (IPV6_V6ONLY for IPv6) of src's family.  The helper checks that src
+ * (address and port) is a destination the current rules carry, then
+ * sets IP_TRANSPARENT (IPV6_TRANSPARENT), SO_REUSEADDR and SO_MARK R on
+ * its copy and binds it to src; the caller keeps fd, now bound there, and
+ * sends the replies with sendto().  Its packets may only go to this host
+ * or to the allowed sources of the prerouting rules (a rule drops the
+ * rest).  0, or -1 with errno: EINVAL before the first fw_apply() or for
+ * a source the rules do not carry, EPIPE if the helper is gone,
+ * otherwise the helper's errno.  Synchronous, like fw_mark_socket().
+ */
+int	   fw_udp_reply_socket(struct fw *fw, int fd, const struct addr *src);
 /*
  * -H without --dns: hosts[0..n) (valid names, addresses the caller has
  * checked are forwarded) replace the helper's block of /etc/hosts

@@ -469,6 +469,33 @@ fw_mark_socket(struct fw *fw, int fd)
 }
 
 int
+fw_udp_reply_socket(struct fw *fw, int fd, const struct addr *src)
+{
+	char line[FW_PROTO_MAXREPLY], err[FW_PROTO_MAXREPLY];
+	int got, e;
+
+	if (fw == NULL || fw->fd < 0) {
+		errno = EPIPE;
+		return -1;
+	}
+	if (fw->mark == 0 || fd < 0 || src == NULL ||
+	    fw_req_format_udpreply(src, line, sizeof(line)) != 0) {
+		errno = EINVAL;
+		return -1;
+	}
+	if (fw_send(fw, line, strlen(line), &fd, 1, FW_MARK_TIMEOUT_MS) != 0 ||
+	    fw_read_line(fw, FW_MARK_TIMEOUT_MS, line, sizeof(line), err,
+	    sizeof(err)) != 0) {
+		errno = EPIPE;
+		return -1;
+	}
+	if ((got = fw_reply_udpreply(line, &e)) == 1)
+		return 0;
+	errno = got == 0 ? e : EPROTO;
+	return -1;
+}
+
+int
 fw_fd(const struct fw *fw)
 {
 	return fw != NULL ? fw->fd : -1;

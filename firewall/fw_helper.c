@@ -15,7 +15,11 @@
  * its helper slots and is paced (fw_limit.h).  For -H without --dns it
  * keeps a block of names in /etc/hosts (fw_hosts.h), removed when it
  * ends; at its start it removes the blocks of helpers that died with no
- * chance to.
+ * chance to.  For UDP capture it makes the client's UDP sockets
+ * transparent, sets up the policy routing TPROXY needs (fw_route.h; its
+ * rule and route are removed on every way out, and those of helpers
+ * killed before they could are removed at the next start), and binds
+ * reply sockets to carried destinations (UDPREPLY).
  */
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -43,12 +47,13 @@
 #include "fw_plan.h"
 #include "fw_policy.h"
 #include "fw_proto.h"
+#include "fw_route.h"
 #include "log.h"
 
 /* Room for a few pipelined request lines. */
 #define FW_HELPER_INBUF		(FW_PROTO_MAXLINE * 8)
 /* Descriptors received and not yet taken by a line: a series's worth. */
-#define FW_HELPER_MAXQUEUE	(FW_MAX_LISTEN + 2 * FW_MAX_DNS + 2)
+#define FW_HELPER_MAXQUEUE	(2 * FW_MAX_LISTEN + 2 * FW_MAX_DNS + 2)
 #define FW_HELPER_MAXGROUPS	256
 #define FW_HELPER_ERRLEN	(FW_PROTO_MAXREPLY - 8)
 
@@ -60,9 +65,11 @@ struct fw_helper {
 	struct fw_policy_grant	 grant;		/* a caller other than root */
 	struct fw_limit_slot	 slot;
 	struct fw_limit_bucket	 bucket;
+	struct fw_limit_bucket	 udp_bucket;	/* UDPREPLY's own */
 	int			 queue[FW_HELPER_MAXQUEUE];	/* received */
 	int			 nqueue;
-	int			 keep[FW_MAX_LISTEN + 2];	/* listeners and
+	int			 keep[2 * FW_MAX_LISTEN + 2];	/* listeners,
+							 * UDP sockets and
 							 * port reservations,
 							 * for life */
 	int			 nkeep;
@@ -73,6 +80,12 @@ struct fw_helper {
 	uint16_t		 port;		/* P, once applied */
 	struct fw_req		 req;
 	struct fw_nft		*nft;
+	struct fw_route		*route;		/* NULL: no UDP capture yet */
+	bool			 routed;	/* its rules and routes are in */
+	/* The config of the rules in force, for UDPREPLY's check. */
+	struct fw_config	 applied;
+	struct subnet_list	 applied_subnets;
+	bool			 have_applied;
 	struct fw_nflog		*nflog;
 	bool			 nflog_tried;
 	const char		*hosts_path;	/* the hosts file */
@@ -291,20 +304,25 @@ fw_helper_limits(struct fw_helper *h, char *err, size_t errlen)
 		return -1;
 	log_debug("serving uid %lu (%s), slot %s", (unsigned long)h->caller,
 	    h->name, h->slot.name);
-	fw_limit_bucket_init(&h->bucket, clock_ms());
 	return 0;
 }
 
 /* A request of a caller other than root waits for its token. */
 static void
-fw_helper_pace(struct fw_helper *h)
+fw_helper_pace_in(struct fw_helper *h, struct fw_limit_bucket *b)
 {
 	uint64_t	wait;
 
 	if (h->caller == 0)
 		return;
-	while ((wait = fw_limit_bucket_take(&h->bucket, clock_ms())) > 0)
+	while ((wait = fw_limit_bucket_take(b, clock_ms())) > 0)
 		(void)poll(NULL, 0, (int)wait);
+}
+
+static void
+fw_helper_pace(struct fw_helper *h)
+{
+	fw_helper_pace_in(h, &h->bucket);
 }
 
 /* ---- descriptors ---- */
@@ -340,6 +358,31 @@ fw_helper_fdinfo(int fd, struct fw_fdinfo *f)
 	if ((f->domain == AF_INET || f->domain == AF_INET6) &&
 	    getsockname(fd, (struct sockaddr *)&ss, &sl) == 0)
 		(void)addr_from_sockaddr(&f->local, (struct sockaddr *)&ss, sl);
+	sl = sizeof(ss);
+	f->connected = getpeername(fd, (struct sockaddr *)&ss, &sl) == 0;
+}
+
+/* IP_TRANSPARENT, or IPV6_TRANSPARENT: the socket may take packets for,
+ * and send from, addresses that are not this host's.  0 or -1. */
+static int
+fw_helper_transparent(int fd, int domain)
+{
+	int	one = 1;
+
+	if (domain == AF_INET6)
+		return setsockopt(fd, IPPROTO_IPV6, IPV6_TRANSPARENT, &one,
+		    sizeof(one));
+	return setsockopt(fd, IPPROTO_IP, IP_TRANSPARENT, &one, sizeof(one));
+}
+
+/* SO_MARK R of port P: what the socket sends goes only where the chain
+ * "udp_reply" lets it (fw_plan.h).  0 or -1. */
+static int
+fw_helper_reply_mark(int fd, uint16_t port)
+{
+	uint32_t	mark = fw_reply_mark_for_port(port);
+
+	return setsockopt(fd, SOL_SOCKET, SO_MARK, &mark, sizeof(mark));
 }
 
 /* Queue the descriptors of one message.  -1: more than a series needs. */
@@ -417,16 +460,27 @@ fw_helper_fds(struct fw_helper *h, const char *line, char *err, size_t errlen)
 	    sizeof(h->queue[0]));
 	h->nqueue -= n;
 	for (i = 0; i < n; i++) {
-		if (need == FW_FD_LISTEN)
+		if (need == FW_FD_LISTEN || need == FW_FD_UDP)
 			h->keep[h->nkeep++] = info[i].fd;
 		else if (need == FW_FD_DNS)
 			h->newdns[h->nnewdns++] = info[i].fd;
 	}
 	if ((r = fw_req_fds(&h->req, info, n, err, errlen)) < 0) {
-		if (need == FW_FD_MARK)
+		if (need == FW_FD_MARK || need == FW_FD_UDPREPLY)
 			close(info[0].fd);
 		return fw_refuse(h, "%s", err);
 	}
+	/*
+	 * The client cannot make its socket transparent (TPROXY delivers
+	 * only to such a socket): we can.  A transparent socket may also
+	 * send from any source address (IP_PKTINFO), so it gets the mark R
+	 * of the reply sockets, which confines what it sends as theirs.
+	 */
+	if (need == FW_FD_UDP && (fw_helper_transparent(info[0].fd,
+	    info[0].domain) != 0 || fw_helper_reply_mark(info[0].fd,
+	    info[0].local.port) != 0))
+		return fw_refuse(h, "UDP: IP%s_TRANSPARENT or SO_MARK: %s",
+		    info[0].domain == AF_INET6 ? "V6" : "", strerror(errno));
 	return r;
 }
 
@@ -458,6 +512,90 @@ fw_helper_mark(struct fw_helper *h)
 	close(fd);
 	log_trace("marked a socket with 0x%08x", (unsigned int)mark);
 	return fw_reply(h->out_fd, "MARK");
+}
+
+/* Forget the config of the rules in force. */
+static void
+fw_helper_forget(struct fw_helper *h)
+{
+	free(h->applied_subnets.v);
+	memset(&h->applied_subnets, 0, sizeof(h->applied_subnets));
+	memset(&h->applied, 0, sizeof(h->applied));
+	h->have_applied = false;
+}
+
+/* Keep a copy of c, the config of the rules just committed. */
+static void
+fw_helper_remember(struct fw_helper *h, const struct fw_config *c)
+{
+	size_t	n = c->subnets != NULL ? c->subnets->n : 0;
+
+	fw_helper_forget(h);
+	if (n > 0 && (h->applied_subnets.v = calloc(n,
+	    sizeof(*h->applied_subnets.v))) == NULL) {
+		log_error("udp replies: out of memory");
+		return;
+	}
+	if (n > 0)
+		memcpy(h->applied_subnets.v, c->subnets->v,
+		    n * sizeof(*h->applied_subnets.v));
+	h->applied_subnets.n = h->applied_subnets.cap = n;
+	h->applied = *c;
+	h->applied.subnets = &h->applied_subnets;
+	h->have_applied = true;
+}
+
+/*
+ * UDPREPLY: bind the client's socket to a destination the rules carry,
+ * as the reply socket of that flow.  The checks keep it from becoming a
+ * way around our privileges: only an address the rules carry (not this
+ * host's, so no local service's port can be taken), and the mark R,
+ * whose packets "udp_reply" lets go only to this host or the LAN
+ * sources.  A refusal is answered and the helper goes on; -1 only when
+ * the reply cannot be written.
+ */
+static int
+fw_helper_udpreply(struct fw_helper *h)
+{
+	struct sockaddr_storage	 ss;
+	struct addr		 src = h->req.reply_src;
+	socklen_t		 sl;
+	char			 a[ADDR_STRLEN];
+	const char		*why = NULL;
+	int			 fd = h->req.reply_fd, one = 1, e = EINVAL, l;
+
+	h->req.reply_fd = -1;
+	fw_helper_pace_in(h, &h->udp_bucket);
+	addr_format(&src, true, a, sizeof(a));
+	if (h->port == 0 || !h->have_applied)
+		why = "no rules applied yet";
+	else if (!fw_plan_udp_carried(&h->applied, &src))
+		why = "not a destination the rules carry";
+	else if (h->route == NULL)
+		why = "no UDP capture";
+	else if ((l = fw_route_is_local(h->route, addr_af(src.family),
+	    src.bytes)) != 0) {
+		why = l > 0 ? "an address of this host" :
+		    "cannot tell whether it is an address of this host";
+	}
+	if (why == NULL) {
+		sl = addr_to_sockaddr(&src, &ss);
+		if (fw_helper_transparent(fd, addr_af(src.family)) != 0 ||
+		    setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one,
+		    sizeof(one)) != 0 ||
+		    fw_helper_reply_mark(fd, h->port) != 0 ||
+		    bind(fd, (struct sockaddr *)&ss, sl) != 0) {
+			e = errno;
+			why = strerror(e);
+		}
+	}
+	close(fd);
+	if (why != NULL) {
+		log_debug("udp reply socket on %s refused: %s", a, why);
+		return fw_reply(h->out_fd, "NOUDPREPLY %d %s", e, why);
+	}
+	log_trace("udp reply socket on %s", a);
+	return fw_reply(h->out_fd, "UDPREPLY");
 }
 
 /* ---- a series ---- */
@@ -575,6 +713,43 @@ fw_helper_nflog(struct fw_helper *h, const struct fw_plan *plan)
 		log_warn("blocked packets will not be logged: %s", err);
 }
 
+/*
+ * The first series with UDP capture (or the first to succeed after it,
+ * if the kernel refused that one): the table first, without the UDP
+ * marks, so that port P is ours (a table cshuttle_<P> exists) before
+ * the policy routing of P appears (a starting helper would take that
+ * for a dead instance's otherwise); then the routing, so that no
+ * packet is marked before it can be delivered.  0; 1 when the kernel
+ * refused the table (err, the helper goes on); -1 when the routing
+ * failed (err, the helper ends, removing what it added).
+ */
+static int
+fw_helper_route(struct fw_helper *h, struct fw_plan *plan, char *err,
+    size_t errlen)
+{
+	struct fw_rule	*held = plan->chain[FW_CHAIN_UDP_OUTPUT];
+	size_t		 nheld = plan->nchain[FW_CHAIN_UDP_OUTPUT];
+	int		 r;
+
+	plan->chain[FW_CHAIN_UDP_OUTPUT] = NULL;
+	plan->nchain[FW_CHAIN_UDP_OUTPUT] = 0;
+	r = fw_nft_apply(h->nft, plan, err, errlen);
+	plan->chain[FW_CHAIN_UDP_OUTPUT] = held;
+	plan->nchain[FW_CHAIN_UDP_OUTPUT] = nheld;
+	if (r != 0)
+		return 1;
+	if (h->route == NULL && (h->route = fw_route_open(err, errlen)) ==
+	    NULL)
+		return -1;
+	if ((plan->udp4 && fw_route_add(h->route, AF_INET, plan->port, err,
+	    errlen) != 0) || (plan->udp6 && fw_route_add(h->route, AF_INET6,
+	    plan->port, err, errlen) != 0))
+		return -1;
+	/* For good: the UDP sockets, hence the families, cannot change. */
+	h->routed = true;
+	return 0;
+}
+
 /* One complete series: check, plan and commit it.  -1 ends the helper. */
 static int
 fw_helper_apply(struct fw_helper *h)
@@ -594,6 +769,15 @@ fw_helper_apply(struct fw_helper *h)
 		fw_plan_free(&plan);
 		return fw_refuse(h, "%s", fw_strerror(ret));
 	}
+	if (!h->routed && (plan.udp4 || plan.udp6) &&
+	    (ret = fw_helper_route(h, &plan, err, sizeof(err))) != 0) {
+		fw_plan_free(&plan);
+		if (ret < 0)
+			return fw_refuse(h, "%s", err);
+		log_error("%s", err);
+		fw_close_all(h->newdns, &h->nnewdns);
+		return fw_reply(h->out_fd, "ERR %s", err);
+	}
 	if (fw_nft_apply(h->nft, &plan, err, sizeof(err)) != 0) {
 		/* Nothing changed: the batch is all or nothing. */
 		log_error("%s", err);
@@ -606,6 +790,7 @@ fw_helper_apply(struct fw_helper *h)
 		memcpy(h->dns, h->newdns, (size_t)h->nnewdns * sizeof(int));
 		h->ndns = h->nnewdns;
 		h->nnewdns = 0;
+		fw_helper_remember(h, c);
 		fw_helper_nflog(h, &plan);
 		ret = fw_reply(h->out_fd, "OK");
 	}
@@ -679,6 +864,42 @@ fw_helper_hosts_init(struct fw_helper *h)
 		log_warn("hosts: stale blocks not removed: %s", err);
 }
 
+/* Whether the instance of port P still has its table (fw_route.h). */
+static int
+fw_helper_alive(uint16_t port, void *arg)
+{
+	(void)arg;
+	return fw_nft_table_exists(port);
+}
+
+/*
+ * At the start: the policy routing of instances whose helper was killed
+ * before it could remove it (a SIGKILL gives no chance).  Only a
+ * privileged helper can.  The socket is closed again: a helper without
+ * UDP capture never needs it.
+ */
+static void
+fw_helper_route_init(void)
+{
+	struct fw_route	*rt;
+	char		 err[FW_HELPER_ERRLEN];
+	int		 n;
+
+	if (geteuid() != 0)
+		return;
+	if ((rt = fw_route_open(err, sizeof(err))) == NULL) {
+		log_warn("stale policy routing not looked for: %s", err);
+		return;
+	}
+	if ((n = fw_route_clean_stale(rt, fw_helper_alive, NULL, err,
+	    sizeof(err))) < 0)
+		log_warn("stale policy routing not removed: %s", err);
+	else if (n > 0)
+		log_debug("removed %d policy rule%s of dead instances", n,
+		    n == 1 ? "" : "s");
+	fw_route_close(rt);
+}
+
 /* One line.  -1 ends the helper (answered). */
 static int
 fw_helper_line(struct fw_helper *h, const char *line, size_t len)
@@ -702,6 +923,15 @@ fw_helper_line(struct fw_helper *h, const char *line, size_t len)
 			    h->nqueue, h->nqueue == 1 ? "" : "s");
 		}
 		return fw_helper_mark(h);
+	}
+	if (r == FW_PROTO_UDPREPLY) {
+		if (h->nqueue > 0) {
+			close(h->req.reply_fd);
+			h->req.reply_fd = -1;
+			return fw_refuse(h, "UDPREPLY: %d descriptor%s too many",
+			    h->nqueue, h->nqueue == 1 ? "" : "s");
+		}
+		return fw_helper_udpreply(h);
 	}
 	if (r == FW_PROTO_HOSTS)
 		return fw_helper_hosts(h);
@@ -808,6 +1038,11 @@ fw_helper_main(int in_fd, int out_fd, int verbose, bool child)
 	h->verbose = verbose;
 	h->slot.fd = -1;
 	fw_req_init(&h->req);
+	/* Paced whatever the privileges (fw_helper_pace() paces every caller
+	 * other than root). */
+	fw_limit_bucket_init(&h->bucket, clock_ms());
+	fw_limit_bucket_init_rate(&h->udp_bucket, clock_ms(),
+	    FW_LIMIT_UDP_BURST, FW_LIMIT_UDP_RATE);
 
 	if (fw_helper_caller(h, child, err, sizeof(err)) != 0) {
 		(void)fw_refuse(h, "%s", err);
@@ -826,6 +1061,7 @@ fw_helper_main(int in_fd, int out_fd, int verbose, bool child)
 		goto out;
 	}
 	fw_helper_hosts_init(h);
+	fw_helper_route_init();
 	if (fw_reply(out_fd, "READY %d %lu", FW_PROTO_VERSION,
 	    (unsigned long)h->caller) != 0)
 		goto out;
@@ -845,13 +1081,21 @@ fw_helper_main(int in_fd, int out_fd, int verbose, bool child)
 		log_error("hosts: %s", err);
 	fw_req_clear(&h->req);
 	fw_nflog_close(h->nflog);
+	/* The table first (closing its owner socket drops it, if the end
+	 * of input did not), so no packet is marked for a route that is
+	 * gone; then the routing, which nothing else would remove. */
 	fw_nft_close(h->nft);
+	fw_route_remove(h->route);
+	fw_route_close(h->route);
+	fw_helper_forget(h);
 	fw_close_all(h->queue, &h->nqueue);
 	fw_close_all(h->keep, &h->nkeep);
 	fw_close_all(h->dns, &h->ndns);
 	fw_close_all(h->newdns, &h->nnewdns);
 	if (h->req.mark_fd >= 0)
 		close(h->req.mark_fd);
+	if (h->req.reply_fd >= 0)
+		close(h->req.reply_fd);
 	fw_limit_slot_release(&h->slot, FW_LIMIT_DIR);
 	free(h);
 	return rc;

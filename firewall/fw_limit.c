@@ -18,20 +18,33 @@
 #define FW_LIMIT_RETRIES	8	/* a slot file replaced under us */
 
 void
+fw_limit_bucket_init_rate(struct fw_limit_bucket *b, uint64_t now_ms,
+    uint32_t burst, uint32_t rate)
+{
+	b->burst = burst > 0 ? burst : 1;
+	b->rate = rate > 0 ? rate : 1;
+	b->tokens_milli = (uint64_t)b->burst * 1000;
+	b->last_ms = now_ms;
+}
+
+void
 fw_limit_bucket_init(struct fw_limit_bucket *b, uint64_t now_ms)
 {
-	b->tokens_milli = (uint64_t)FW_LIMIT_BURST * 1000;
-	b->last_ms = now_ms;
+	fw_limit_bucket_init_rate(b, now_ms, FW_LIMIT_BURST, FW_LIMIT_RATE);
 }
 
 uint64_t
 fw_limit_bucket_take(struct fw_limit_bucket *b, uint64_t now_ms)
 {
-	uint64_t	cap = (uint64_t)FW_LIMIT_BURST * 1000, add;
+	uint64_t	cap, add;
 
-	/* FW_LIMIT_RATE tokens a second: FW_LIMIT_RATE thousandths a ms. */
+	if (b->rate == 0)	/* never initialised: a bug, but no crash */
+		fw_limit_bucket_init(b, now_ms);
+	cap = (uint64_t)b->burst * 1000;
+
+	/* rate tokens a second: rate thousandths a ms. */
 	if (now_ms > b->last_ms) {
-		add = (now_ms - b->last_ms) * FW_LIMIT_RATE;
+		add = (now_ms - b->last_ms) * b->rate;
 		if (now_ms - b->last_ms > cap || b->tokens_milli + add > cap)
 			b->tokens_milli = cap;
 		else
@@ -42,7 +55,7 @@ fw_limit_bucket_take(struct fw_limit_bucket *b, uint64_t now_ms)
 		b->tokens_milli -= 1000;
 		return 0;
 	}
-	return (1000 - b->tokens_milli + FW_LIMIT_RATE - 1) / FW_LIMIT_RATE;
+	return (1000 - b->tokens_milli + b->rate - 1) / b->rate;
 }
 
 /* dir exists (made with mode), is a directory owned by root, and only

@@ -27,14 +27,26 @@
 #define FW_LIMIT_DIR		"/run/cshuttle/helper"
 #define FW_LIMIT_BURST		20	/* requests (series, MARK) at once */
 #define FW_LIMIT_RATE		10	/* then this many a second */
+/*
+ * UDPREPLY has a bucket of its own, much larger: a client carrying UDP
+ * asks for one reply socket per new flow, which a busy client (DNS over
+ * the tunnel, QUIC) may need hundreds of times a second.
+ */
+#define FW_LIMIT_UDP_BURST	500
+#define FW_LIMIT_UDP_RATE	500
 
 struct fw_limit_bucket {
 	uint64_t	 tokens_milli;	/* thousandths of a request */
 	uint64_t	 last_ms;	/* when it was last filled */
+	uint32_t	 burst;		/* requests at once */
+	uint32_t	 rate;		/* then this many a second */
 };
 
-/* A full bucket at time now_ms. */
+/* A full bucket at time now_ms, FW_LIMIT_BURST and FW_LIMIT_RATE. */
 void	fw_limit_bucket_init(struct fw_limit_bucket *b, uint64_t now_ms);
+/* The same with a burst and rate of its own (both at least 1). */
+void	fw_limit_bucket_init_rate(struct fw_limit_bucket *b, uint64_t now_ms,
+	    uint32_t burst, uint32_t rate);
 /*
  * Take one token at time now_ms (a monotonic clock in ms): 0 when one
  * was taken, otherwise the milliseconds until one will be there (nothing

@@ -63,6 +63,13 @@ static const struct fw_chain_def {
 	[FW_CHAIN_LEAK_LAN] = { "filter", NULL, 0, 0 },
 	[FW_CHAIN_INPUT] = { "filter", "input", NF_INET_LOCAL_IN,
 	    FW_NFT_FILTER_PRIORITY },
+	[FW_CHAIN_UDP_OUTPUT] = { "route", "output", NF_INET_LOCAL_OUT,
+	    FW_NFT_MANGLE_PRIORITY },
+	[FW_CHAIN_UDP_PREROUTING] = { "filter", "prerouting",
+	    NF_INET_PRE_ROUTING, FW_NFT_MANGLE_PRIORITY },
+	[FW_CHAIN_UDP_LAN] = { "filter", NULL, 0, 0 },
+	[FW_CHAIN_UDP_REPLY] = { "filter", "output", NF_INET_LOCAL_OUT,
+	    FW_NFT_FILTER_PRIORITY },
 };
 
 struct fw_nft {
@@ -603,5 +610,65 @@ fw_nft_delete(struct fw_nft *nft, char *err, size_t errlen)
 	}
  out:
 	fw_batch_free(&bt);
+	return ret;
+}
+
+int
+fw_nft_table_exists(uint16_t port)
+{
+	char			 buf[MNL_SOCKET_BUFFER_SIZE], name[32];
+	struct mnl_socket	*nl;
+	struct nftnl_table	*t;
+	struct nlmsghdr		*nlh;
+	struct pollfd		 pfd;
+	uint32_t		 seq = 1, portid;
+	ssize_t			 n;
+	int			 r, ret = -1, e;
+
+	snprintf(name, sizeof(name), "%s%u", FW_NFT_TABLE_PREFIX, port);
+	if ((t = nftnl_table_alloc()) == NULL)
+		return -1;
+	if ((nl = mnl_socket_open2(NETLINK_NETFILTER, SOCK_CLOEXEC)) == NULL) {
+		nftnl_table_free(t);
+		return -1;
+	}
+	if (mnl_socket_bind(nl, 0, MNL_SOCKET_AUTOPID) < 0)
+		goto out;
+	portid = mnl_socket_get_portid(nl);
+	nftnl_table_set_str(t, NFTNL_TABLE_NAME, name);
+	nlh = nftnl_nlmsg_build_hdr(buf, NFT_MSG_GETTABLE, NFPROTO_INET,
+	    NLM_F_ACK, seq);
+	nftnl_table_nlmsg_build_payload(nlh, t);
+	if (mnl_socket_sendto(nl, nlh, nlh->nlmsg_len) < 0)
+		goto out;
+	pfd.fd = mnl_socket_get_fd(nl);
+	pfd.events = POLLIN;
+	for (;;) {
+		if ((r = poll(&pfd, 1, FW_NFT_ACK_TIMEOUT_MS)) < 0 &&
+		    errno == EINTR)
+			continue;
+		if (r <= 0 || (n = mnl_socket_recvfrom(nl, buf,
+		    sizeof(buf))) < 0) {
+			if (r == 0)
+				errno = ETIMEDOUT;
+			goto out;
+		}
+		/* The table comes first, then the ack; or an error. */
+		r = mnl_cb_run(buf, (size_t)n, seq, portid, NULL, NULL);
+		if (r == MNL_CB_ERROR) {
+			if (errno == ENOENT)
+				ret = 0;
+			goto out;
+		}
+		if (r == MNL_CB_STOP) {
+			ret = 1;
+			goto out;
+		}
+	}
+ out:
+	e = errno;
+	mnl_socket_close(nl);
+	nftnl_table_free(t);
+	errno = e;
 	return ret;
 }

@@ -5,8 +5,10 @@
  * One netlink socket, opened SOCK_CLOEXEC, lives as long as the struct
  * fw_nft.  The table "inet cshuttle_<port>" (the chains of fw_plan.h:
  * nat "output", "prerouting" and the regular "lan", filter "leak_output",
- * "leak_forward", the regular "leak_lan" and "input", each only when the
- * plan has rules for it) is created on it with NFT_TABLE_F_OWNER, so
+ * "leak_forward", the regular "leak_lan" and "input"; for UDP capture
+ * route "udp_output", filter "udp_prerouting", the regular "udp_lan" and
+ * filter "udp_reply"; each only when the plan has rules for it) is
+ * created on it with NFT_TABLE_F_OWNER, so
  * the kernel deletes the table as soon as that socket closes, however
  * the process ends.  Every change is one batch:
  * the kernel applies all of it or nothing.  Each change is logged at
@@ -16,6 +18,7 @@
 #define CSHUTTLE_FW_NFT_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 #include "fw_plan.h"
 
@@ -23,6 +26,8 @@
 #define FW_NFT_PRIORITY		-100	/* NF_IP_PRI_NAT_DST */
 #define FW_NFT_FILTER_PRIORITY	0	/* NF_IP_PRI_FILTER: after the nat
 					   output chain has redirected */
+#define FW_NFT_MANGLE_PRIORITY	-150	/* NF_IP_PRI_MANGLE: the UDP marks
+					   and tproxy, before nat */
 
 struct fw_nft;
 
@@ -39,6 +44,11 @@ int		 fw_nft_apply(struct fw_nft *nft, const struct fw_plan *plan,
 		    char *err, size_t errlen);
 /* Delete the table if it exists.  0, or -1 with a reason in err. */
 int		 fw_nft_delete(struct fw_nft *nft, char *err, size_t errlen);
+/*
+ * Whether the table of port P (inet cshuttle_<P>) exists, asked on a
+ * socket of its own: 1 yes, 0 no, -1 cannot tell (errno).
+ */
+int		 fw_nft_table_exists(uint16_t port);
 /* Close the socket (the kernel then drops the table).  Accepts NULL. */
 void		 fw_nft_close(struct fw_nft *nft);
 

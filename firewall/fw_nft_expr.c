@@ -135,6 +135,64 @@ fw_expr_redirect(struct nftnl_rule *r, uint16_t port, bool *ok)
 	fw_expr_add(r, e, ok);
 }
 
+/* meta mark set M (a host-order u32, as the match reads it) */
+static void
+fw_expr_set_mark(struct nftnl_rule *r, uint32_t mark, bool *ok)
+{
+	struct nftnl_expr *e;
+
+	if ((e = nftnl_expr_alloc("immediate")) != NULL) {
+		nftnl_expr_set_u32(e, NFTNL_EXPR_IMM_DREG, NFT_REG_1);
+		nftnl_expr_set(e, NFTNL_EXPR_IMM_DATA, &mark, sizeof(mark));
+	}
+	fw_expr_add(r, e, ok);
+	if ((e = nftnl_expr_alloc("meta")) != NULL) {
+		nftnl_expr_set_u32(e, NFTNL_EXPR_META_KEY, NFT_META_MARK);
+		nftnl_expr_set_u32(e, NFTNL_EXPR_META_SREG, NFT_REG_1);
+	}
+	fw_expr_add(r, e, ok);
+}
+
+/*
+ * tproxy ip|ip6 to [ADDR]:PORT: the address in r1 (left out for a
+ * wildcard socket: the packet's own destination address is kept, and
+ * the socket lookup finds the wildcard), the port in r2.  The rule has
+ * matched the family and l4proto already, as the kernel requires.
+ */
+static void
+fw_expr_tproxy(struct nftnl_rule *r, const struct fw_rule *fr, bool *ok)
+{
+	struct nftnl_expr *e;
+	uint16_t nport = htons(fr->to_port);
+	uint32_t len = fr->family == 4 ? 4 : 16;
+
+	if (fr->family != 4 && fr->family != 6) {
+		*ok = false;
+		return;
+	}
+	if (!fr->to_any) {
+		if ((e = nftnl_expr_alloc("immediate")) != NULL) {
+			nftnl_expr_set_u32(e, NFTNL_EXPR_IMM_DREG, NFT_REG_1);
+			nftnl_expr_set(e, NFTNL_EXPR_IMM_DATA, fr->to_addr, len);
+		}
+		fw_expr_add(r, e, ok);
+	}
+	if ((e = nftnl_expr_alloc("immediate")) != NULL) {
+		nftnl_expr_set_u32(e, NFTNL_EXPR_IMM_DREG, NFT_REG_2);
+		nftnl_expr_set(e, NFTNL_EXPR_IMM_DATA, &nport, sizeof(nport));
+	}
+	fw_expr_add(r, e, ok);
+	if ((e = nftnl_expr_alloc("tproxy")) != NULL) {
+		nftnl_expr_set_u32(e, NFTNL_EXPR_TPROXY_FAMILY,
+		    fr->family == 4 ? NFPROTO_IPV4 : NFPROTO_IPV6);
+		if (!fr->to_any)
+			nftnl_expr_set_u32(e, NFTNL_EXPR_TPROXY_REG_ADDR,
+			    NFT_REG_1);
+		nftnl_expr_set_u32(e, NFTNL_EXPR_TPROXY_REG_PORT, NFT_REG_2);
+	}
+	fw_expr_add(r, e, ok);
+}
+
 static void
 fw_expr_verdict(struct nftnl_rule *r, int verdict, bool *ok)
 {
@@ -408,6 +466,16 @@ fw_nft_expr_rule(struct nftnl_rule *r, const struct fw_rule *fr, uint16_t port)
 		break;
 	case FW_VERDICT_LOG:
 		fw_expr_log(r, fr->group, &ok);
+		break;
+	case FW_VERDICT_MARK:
+		fw_expr_set_mark(r, fr->set_mark, &ok);
+		break;
+	case FW_VERDICT_TPROXY:
+		if (l4 != IPPROTO_UDP && l4 != IPPROTO_TCP)
+			ok = false;
+		fw_expr_tproxy(r, fr, &ok);
+		fw_expr_set_mark(r, fr->set_mark, &ok);
+		fw_expr_verdict(r, NF_ACCEPT, &ok);
 		break;
 	default:
 		ok = false;

@@ -109,6 +109,48 @@ fw_mark_for_port(uint16_t port)
 	return FW_MARK_BASE | port;
 }
 
+uint32_t
+fw_tproxy_mark_for_port(uint16_t port)
+{
+	return FW_TPROXY_MARK_BASE | port;
+}
+
+uint32_t
+fw_reply_mark_for_port(uint16_t port)
+{
+	return FW_REPLY_MARK_BASE | port;
+}
+
+/*
+ * UDP that is never captured, whatever the subnets say: broadcast,
+ * multicast and link-local only make sense on the local link, and DHCP
+ * configures it.  The first entries (bind_only) are also refused as the
+ * source of a reply socket, though the rules need not name them (they
+ * are local: rule 3 keeps them).
+ */
+static const struct fw_never {
+	uint8_t		 family;
+	const char	*addr;
+	uint8_t		 prefix;
+	uint16_t	 port_lo, port_hi;
+	bool		 bind_only;
+	const char	*note;
+} fw_never[] = {
+	{ 4, "0.0.0.0", 8, 0, 65535, true, "this network" },
+	{ 4, "127.0.0.0", 8, 0, 65535, true, "loopback" },
+	{ 6, "::", 128, 0, 65535, true, "unspecified" },
+	{ 6, "::1", 128, 0, 65535, true, "loopback" },
+	{ 6, "::ffff:0:0", 96, 0, 65535, true, "v4-mapped" },
+	{ 4, "255.255.255.255", 32, 0, 65535, false, "broadcast" },
+	{ 4, "224.0.0.0", 4, 0, 65535, false, "multicast" },
+	{ 4, "169.254.0.0", 16, 0, 65535, false, "link-local" },
+	{ 4, "0.0.0.0", 0, 67, 68, false, "dhcp" },
+	{ 6, "ff00::", 8, 0, 65535, false, "multicast" },
+	{ 6, "fe80::", 10, 0, 65535, false, "link-local" },
+	{ 6, "::", 0, 546, 547, false, "dhcpv6" },
+};
+#define FW_NNEVER	(sizeof(fw_never) / sizeof(fw_never[0]))
+
 bool
 fw_dns_dup(const struct fw_config *cfg, int i)
 {
@@ -119,6 +161,17 @@ fw_dns_dup(const struct fw_config *cfg, int i)
 			return true;
 	}
 	return false;
+}
+
+/* True when the first `prefix` bits of a and b are equal. */
+static bool
+fw_same_net(const uint8_t *a, const uint8_t *b, uint8_t prefix)
+{
+	uint8_t x[16], y[16];
+
+	fw_copy_masked(x, a, prefix);
+	fw_copy_masked(y, b, prefix);
+	return memcmp(x, y, sizeof(x)) == 0;
 }
 
 /* A list of rules being built; its room was counted beforehand. */
@@ -204,6 +257,11 @@ fw_plan_nat(const struct fw_config *cfg, struct fw_plan *plan,
 
 	r = fw_radd(l, 0, 0, FW_MATCH_MARK, FW_VERDICT_RETURN);
 	r->mark = plan->mark;
+	if (plan->udp4 || plan->udp6) {
+		r = fw_radd(l, 0, 0, FW_MATCH_MARK, FW_VERDICT_RETURN);
+		r->mark = plan->reply_mark;
+		r->note = "udp reply";
+	}
 
 	for (i = 0; i < (size_t)cfg->ndns; i++) {
 		for (k = 0; k < 2; k++) {
@@ -347,6 +405,17 @@ fw_plan_filter(const struct fw_config *cfg, struct fw_plan *plan,
 
 	r = fw_radd(l, 0, 0, FW_MATCH_MARK, FW_VERDICT_ACCEPT);
 	r->mark = plan->mark;
+	/* Carried UDP is rerouted through lo ("oif lo" would take it too)
+	 * and the replies go where "udp_reply" lets them: neither is a
+	 * leak, whatever the rest of this chain says. */
+	if (plan->udp4 || plan->udp6) {
+		r = fw_radd(l, 0, 0, FW_MATCH_MARK, FW_VERDICT_ACCEPT);
+		r->mark = plan->reply_mark;
+		r->note = "udp reply";
+		r = fw_radd(l, 0, 0, FW_MATCH_MARK, FW_VERDICT_ACCEPT);
+		r->mark = plan->tproxy_mark;
+		r->note = "udp carried";
+	}
 	fw_radd(l, 0, 0, FW_MATCH_LOOPBACK, FW_VERDICT_ACCEPT);
 	fw_radd(l, 0, 0, FW_MATCH_LOCAL, FW_VERDICT_ACCEPT);
 	fw_radd(l, 0, 0, FW_MATCH_REPLY, FW_VERDICT_ACCEPT);
@@ -425,6 +494,216 @@ fw_plan_filter(const struct fw_config *cfg, struct fw_plan *plan,
 	if (full6)
 		fw_plan_block(plan, l, 6, IPPROTO_UDP, NULL,
 		    FW_REJECT_PORT_UNREACH, "udp not tunnelled");
+}
+
+/* Where the UDP of family fam is delivered: its socket's address, or
+ * the port alone for a wildcard.  false when there is no such socket. */
+static bool
+fw_udp_target(const struct fw_config *cfg, int fam, struct fw_rule *r)
+{
+	int	i;
+
+	for (i = 0; i < cfg->nudp; i++) {
+		if (cfg->udp_listen[i].family != fam)
+			continue;
+		r->to_any = addr_is_any(&cfg->udp_listen[i]);
+		if (!r->to_any)
+			memcpy(r->to_addr, cfg->udp_listen[i].bytes,
+			    addr_size((uint8_t)fam));
+		r->to_port = cfg->port;
+		return true;
+	}
+	return false;
+}
+
+static bool
+fw_udp_family(const struct fw_plan *plan, int fam)
+{
+	return (fam == 4 && plan->udp4) || (fam == 6 && plan->udp6);
+}
+
+/*
+ * Rules 1-6 of "udp_output" (fw_plan.h); for "udp_lan" (lan), each
+ * include is the tproxy itself.
+ */
+static void
+fw_plan_udp_rules(const struct fw_config *cfg, const struct fw_plan *plan,
+    struct fw_rlist *l, struct fw_sortent *ents, bool lan)
+{
+	const struct fw_never	*nv;
+	struct fw_rule		*r;
+	size_t			 i, n;
+	int			 fam;
+
+	r = fw_radd(l, 0, 0, FW_MATCH_MARK, FW_VERDICT_RETURN);
+	r->mark = plan->mark;
+	r = fw_radd(l, 0, 0, FW_MATCH_MARK, FW_VERDICT_RETURN);
+	r->mark = plan->reply_mark;
+	r->note = "udp reply";
+	for (i = 0; i < (size_t)cfg->ndns; i++) {
+		r = fw_radd(l, cfg->dns[i].family, IPPROTO_UDP, FW_MATCH_DEST,
+		    FW_VERDICT_RETURN);
+		r->prefix = (uint8_t)fw_family_maxprefix(cfg->dns[i].family);
+		memcpy(r->addr, cfg->dns[i].bytes, addr_size(cfg->dns[i].family));
+		r->port_lo = r->port_hi = 53;
+		r->dns = true;
+		r->note = "dns";
+	}
+	for (fam = 4; fam <= 6; fam += 2) {
+		if (!fw_udp_family(plan, fam))
+			continue;
+		fw_radd(l, (uint8_t)fam, IPPROTO_UDP, FW_MATCH_LOCAL,
+		    FW_VERDICT_RETURN);
+		for (nv = fw_never; nv < fw_never + FW_NNEVER; nv++) {
+			if (nv->family != fam || nv->bind_only)
+				continue;
+			r = fw_radd_net(l, (uint8_t)fam, IPPROTO_UDP, nv->addr,
+			    nv->prefix, FW_VERDICT_RETURN, nv->note);
+			r->port_lo = nv->port_lo;
+			r->port_hi = nv->port_hi;
+		}
+		for (i = 0; i < (size_t)cfg->nexempt; i++) {
+			if (cfg->exempt[i].family != fam)
+				continue;
+			r = fw_radd(l, (uint8_t)fam, IPPROTO_UDP, FW_MATCH_DEST,
+			    FW_VERDICT_RETURN);
+			r->prefix = (uint8_t)fw_family_maxprefix((uint8_t)fam);
+			memcpy(r->addr, cfg->exempt[i].bytes,
+			    addr_size(cfg->exempt[i].family));
+			r->port_lo = cfg->exempt[i].port;
+			r->port_hi = cfg->exempt[i].port ? cfg->exempt[i].port :
+			    65535;
+			r->exempt = true;
+			r->note = "exempt";
+		}
+		n = fw_sorted(cfg, fam, ents);
+		for (i = 0; i < n; i++) {
+			if (ents[i].s->exclude) {
+				r = fw_radd(l, (uint8_t)fam, IPPROTO_UDP,
+				    FW_MATCH_DEST, FW_VERDICT_RETURN);
+				fw_set_dest(r, ents[i].s);
+				continue;
+			}
+			r = fw_radd(l, (uint8_t)fam, IPPROTO_UDP, FW_MATCH_DEST,
+			    lan ? FW_VERDICT_TPROXY : FW_VERDICT_MARK);
+			fw_set_dest(r, ents[i].s);
+			r->set_mark = plan->tproxy_mark;
+			if (lan)
+				(void)fw_udp_target(cfg, fam, r);
+		}
+	}
+}
+
+/*
+ * "udp_prerouting": the marked packets coming back in through lo, then
+ * with prerouting the gates of the allowed sources of a captured family.
+ * Returns how many gates there are.
+ */
+static size_t
+fw_plan_udp_pre(const struct fw_config *cfg, const struct fw_plan *plan,
+    struct fw_rlist *l)
+{
+	struct fw_rule	*r;
+	size_t		 ngates = 0;
+	int		 fam, i;
+
+	for (fam = 4; fam <= 6; fam += 2) {
+		if (!fw_udp_family(plan, fam))
+			continue;
+		r = fw_radd(l, (uint8_t)fam, IPPROTO_UDP, FW_MATCH_MARK,
+		    FW_VERDICT_TPROXY);
+		r->mark = plan->tproxy_mark;
+		r->set_mark = plan->tproxy_mark;
+		r->note = "udp carried";
+		(void)fw_udp_target(cfg, fam, r);
+	}
+	for (i = 0; cfg->prerouting && i < cfg->nallow; i++) {
+		if (!fw_udp_family(plan, cfg->allow[i].family))
+			continue;
+		r = fw_radd(l, cfg->allow[i].family, 0, FW_MATCH_SOURCE,
+		    FW_VERDICT_GOTO);
+		r->goto_chain = FW_CHAIN_UDP_LAN;
+		r->prefix = cfg->allow[i].prefix;
+		fw_copy_masked(r->addr, cfg->allow[i].addr, r->prefix);
+		r->note = "allowed source";
+		ngates++;
+	}
+	return ngates;
+}
+
+/* "udp_reply": mark R only towards this host or the allowed sources. */
+static void
+fw_plan_udp_reply(const struct fw_config *cfg, const struct fw_plan *plan,
+    struct fw_rlist *l)
+{
+	struct fw_rule	*r;
+	int		 i;
+
+	fw_radd(l, 0, 0, FW_MATCH_LOCAL, FW_VERDICT_RETURN);
+	for (i = 0; cfg->prerouting && i < cfg->nallow; i++) {
+		r = fw_radd(l, cfg->allow[i].family, 0, FW_MATCH_DEST,
+		    FW_VERDICT_RETURN);
+		r->prefix = cfg->allow[i].prefix;
+		fw_copy_masked(r->addr, cfg->allow[i].addr, r->prefix);
+		r->note = "allowed source";
+	}
+	r = fw_radd(l, 0, 0, FW_MATCH_MARK, FW_VERDICT_DROP);
+	r->mark = plan->reply_mark;
+	r->note = "udp reply elsewhere";
+}
+
+bool
+fw_plan_udp_carried(const struct fw_config *cfg, const struct addr *dst)
+{
+	const struct fw_never	*nv;
+	const struct subnet	*s, *best = NULL;
+	struct fw_sortent	 a, b;
+	uint8_t			 net[16];
+	size_t			 i, nsub, best_idx = 0;
+	int			 fam = dst->family;
+
+	if ((fam != 4 || !cfg->udp4) && (fam != 6 || !cfg->udp6))
+		return false;
+	if (dst->port == 0)
+		return false;
+	for (nv = fw_never; nv < fw_never + FW_NNEVER; nv++) {
+		if (nv->family != fam || dst->port < nv->port_lo ||
+		    dst->port > nv->port_hi)
+			continue;
+		if (inet_pton(fam == 4 ? AF_INET : AF_INET6, nv->addr, net) != 1)
+			abort();
+		if (fw_same_net(dst->bytes, net, nv->prefix))
+			return false;
+	}
+	for (i = 0; i < (size_t)cfg->ndns; i++)
+		if (dst->port == 53 && addr_same_host(&cfg->dns[i], dst))
+			return false;
+	for (i = 0; i < (size_t)cfg->nexempt; i++)
+		if (addr_same_host(&cfg->exempt[i], dst) &&
+		    (cfg->exempt[i].port == 0 || cfg->exempt[i].port == dst->port))
+			return false;
+	/* The rule the planner would put first among those that match. */
+	nsub = cfg->subnets != NULL ? cfg->subnets->n : 0;
+	for (i = 0; i < nsub; i++) {
+		s = &cfg->subnets->v[i];
+		if (s->family != fam || fw_check_subnet(s) != 0 ||
+		    !fw_same_net(dst->bytes, s->addr, s->prefix))
+			continue;
+		if (!fw_ports_all(s->port_lo, s->port_hi) &&
+		    (dst->port < s->port_lo || dst->port > s->port_hi))
+			continue;
+		a.s = s;
+		a.idx = i;
+		if (best != NULL) {
+			b.s = best;
+			b.idx = best_idx;
+			if (fw_sort_cmp(&a, &b) >= 0)
+				continue;
+		}
+		best = s;
+		best_idx = i;
+	}
+	return best != NULL && !best->exclude;
 }
 
 /* A copy of src (n rules) into chain ch, each rule with the owner
@@ -555,6 +834,23 @@ fw_plan_check(const struct fw_config *cfg)
 		    cfg->listen[i].port != cfg->port)
 			return FW_E_INVAL;
 	}
+	if (cfg->nudp < 0 || cfg->nudp > FW_MAX_LISTEN)
+		return FW_E_INVAL;
+	for (i = 0; i < (size_t)cfg->nudp; i++) {
+		if (fw_family_maxprefix(cfg->udp_listen[i].family) < 0 ||
+		    cfg->udp_listen[i].port != cfg->port)
+			return FW_E_INVAL;
+	}
+	/* A captured family needs its socket, and its TCP rules. */
+	for (i = 4; i <= 6; i += 2) {
+		struct fw_rule r;
+
+		if ((i == 4 && !cfg->udp4) || (i == 6 && !cfg->udp6))
+			continue;
+		if ((i == 4 && !cfg->ipv4) || (i == 6 && !cfg->ipv6) ||
+		    !fw_udp_target(cfg, (int)i, &r))
+			return FW_E_INVAL;
+	}
 	return 0;
 }
 
@@ -562,8 +858,8 @@ int
 fw_plan_build(const struct fw_config *cfg, struct fw_plan *plan)
 {
 	struct fw_sortent *ents = NULL;
-	struct fw_rlist nat, filter, input;
-	size_t nsub, cap;
+	struct fw_rlist nat, filter, input, udp;
+	size_t nsub, cap, ngates;
 	bool full4, full6, scoped;
 	int ret;
 
@@ -571,6 +867,7 @@ fw_plan_build(const struct fw_config *cfg, struct fw_plan *plan)
 	memset(&nat, 0, sizeof(nat));
 	memset(&filter, 0, sizeof(filter));
 	memset(&input, 0, sizeof(input));
+	memset(&udp, 0, sizeof(udp));
 	if ((ret = fw_plan_check(cfg)) != 0)
 		return ret;
 	nsub = cfg->subnets != NULL ? cfg->subnets->n : 0;
@@ -579,13 +876,17 @@ fw_plan_build(const struct fw_config *cfg, struct fw_plan *plan)
 	plan->prerouting = cfg->prerouting;
 	plan->mark = fw_mark_for_port(cfg->port);
 	plan->log_group = cfg->port;
+	plan->tproxy_mark = fw_tproxy_mark_for_port(cfg->port);
+	plan->reply_mark = fw_reply_mark_for_port(cfg->port);
+	plan->udp4 = cfg->udp4;
+	plan->udp6 = cfg->udp6;
 	full4 = fw_full(cfg, 4);
 	full6 = fw_full(cfg, 6);
 	scoped = cfg->has_user || cfg->has_group;
 
-	/* The mark, two per nameserver, two local rules at most, then
+	/* The marks, two per nameserver, two local rules at most, then
 	 * every exempt and subnet once. */
-	cap = 1 + 2 * (size_t)cfg->ndns + 2 + (size_t)cfg->nexempt + nsub;
+	cap = 2 + 2 * (size_t)cfg->ndns + 2 + (size_t)cfg->nexempt + nsub;
 	ret = FW_E_NOMEM;
 	if ((nat.v = calloc(cap, sizeof(*nat.v))) == NULL)
 		goto out;
@@ -602,9 +903,9 @@ fw_plan_build(const struct fw_config *cfg, struct fw_plan *plan)
 		goto out;
 
 	if (cfg->block_leaks && (full4 || full6)) {
-		/* 4 generic, exempts, 4 + 3 fixed, 3 dns, 2 per subnet,
-		 * 3 + 2 + 2 */
-		cap = 4 + (size_t)cfg->nexempt + 7 + 3 + 2 * nsub + 7;
+		/* 4 generic and 2 udp, exempts, 4 + 3 fixed, 3 dns, 2 per
+		 * subnet, 3 + 2 + 2 */
+		cap = 6 + (size_t)cfg->nexempt + 7 + 3 + 2 * nsub + 7;
 		ret = FW_E_NOMEM;
 		if ((filter.v = calloc(cap, sizeof(*filter.v))) == NULL)
 			goto out;
@@ -617,6 +918,41 @@ fw_plan_build(const struct fw_config *cfg, struct fw_plan *plan)
 		    FW_CHAIN_LEAK_LAN, filter.v, filter.n, cfg, false)) != 0 ||
 		    (ret = fw_plan_gates(cfg, plan, FW_CHAIN_LEAK_FORWARD,
 		    FW_CHAIN_LEAK_LAN)) != 0))
+			goto out;
+	}
+
+	if (cfg->udp4 || cfg->udp6) {
+		/* udp_output or udp_lan: 2 marks, the nameservers, per family
+		 * 1 local, the never-captured set, the exempts, the
+		 * subnets; udp_prerouting: 2 + the gates; udp_reply: 2 +
+		 * the allowed sources. */
+		cap = 2 + (size_t)cfg->ndns + 2 * (1 + FW_NNEVER) +
+		    (size_t)cfg->nexempt + nsub + 2 + 2 * (size_t)cfg->nallow +
+		    2;
+		ret = FW_E_NOMEM;
+		if ((udp.v = calloc(cap, sizeof(*udp.v))) == NULL)
+			goto out;
+		udp.cap = cap;
+		fw_plan_udp_rules(cfg, plan, &udp, ents, false);
+		if ((ret = fw_plan_copy(plan, FW_CHAIN_UDP_OUTPUT, udp.v, udp.n,
+		    cfg, scoped)) != 0)
+			goto out;
+		udp.n = 0;
+		ngates = fw_plan_udp_pre(cfg, plan, &udp);
+		if ((ret = fw_plan_copy(plan, FW_CHAIN_UDP_PREROUTING, udp.v,
+		    udp.n, cfg, false)) != 0)
+			goto out;
+		udp.n = 0;
+		if (ngates > 0) {
+			fw_plan_udp_rules(cfg, plan, &udp, ents, true);
+			if ((ret = fw_plan_copy(plan, FW_CHAIN_UDP_LAN, udp.v,
+			    udp.n, cfg, false)) != 0)
+				goto out;
+			udp.n = 0;
+		}
+		fw_plan_udp_reply(cfg, plan, &udp);
+		if ((ret = fw_plan_copy(plan, FW_CHAIN_UDP_REPLY, udp.v, udp.n,
+		    cfg, false)) != 0)
 			goto out;
 	}
 
@@ -636,6 +972,7 @@ fw_plan_build(const struct fw_config *cfg, struct fw_plan *plan)
 	free(nat.v);
 	free(filter.v);
 	free(input.v);
+	free(udp.v);
 	if (ret != 0)
 		fw_plan_free(plan);
 	return ret;
@@ -666,6 +1003,10 @@ fw_chain_name(int chain)
 		[FW_CHAIN_LEAK_FORWARD] = "leak_forward",
 		[FW_CHAIN_LEAK_LAN] = "leak_lan",
 		[FW_CHAIN_INPUT] = "input",
+		[FW_CHAIN_UDP_OUTPUT] = "udp_output",
+		[FW_CHAIN_UDP_PREROUTING] = "udp_prerouting",
+		[FW_CHAIN_UDP_LAN] = "udp_lan",
+		[FW_CHAIN_UDP_REPLY] = "udp_reply",
 	};
 
 	if (chain < 0 || chain >= FW_NCHAINS)
@@ -735,8 +1076,33 @@ fw_verdict_text(const struct fw_rule *r)
 		return "goto";
 	case FW_VERDICT_DROP:
 		return "drop";
+	case FW_VERDICT_MARK:
+		return "mark";
+	case FW_VERDICT_TPROXY:
+		return "tproxy";
 	}
 	return "?";
+}
+
+/* " -> tproxy 127.0.0.1:12300 mark 0x63753018" and the like. */
+static void
+fw_format_target(const struct fw_rule *r, char *buf, size_t len)
+{
+	char a[INET6_ADDRSTRLEN];
+
+	buf[0] = '\0';
+	if (r->verdict == FW_VERDICT_MARK)
+		snprintf(buf, len, " -> mark 0x%08x", (unsigned int)r->set_mark);
+	else if (r->verdict == FW_VERDICT_TPROXY) {
+		if (r->to_any)
+			snprintf(a, sizeof(a), "*");
+		else if (inet_ntop(r->family == 4 ? AF_INET : AF_INET6,
+		    r->to_addr, a, sizeof(a)) == NULL)
+			snprintf(a, sizeof(a), "?");
+		snprintf(buf, len, r->family == 6 && !r->to_any ?
+		    " -> [%s]:%u mark 0x%08x" : " -> %s:%u mark 0x%08x", a,
+		    r->to_port, (unsigned int)r->set_mark);
+	}
 }
 
 /*
@@ -747,18 +1113,25 @@ const char *
 fw_rule_format(const struct fw_rule *r, uint16_t to_port, char *buf,
     size_t len)
 {
-	char net[INET6_ADDRSTRLEN + 8], ports[24], tail[64], proto[8];
-	char owner[48];
+	char net[INET6_ADDRSTRLEN + 8], ports[24], tail[80], proto[8];
+	char owner[48], target[80];
 	const char *fam = r->family == 4 ? "ipv4" : "ipv6";
 	const char *verb = fw_verdict_text(r);
 	bool nat = r->verdict == FW_VERDICT_RETURN ||
 	    r->verdict == FW_VERDICT_REDIRECT;
 
 	fw_format_owner(r, owner, sizeof(owner));
+	fw_format_target(r, target, sizeof(target));
 	switch (r->match) {
 	case FW_MATCH_MARK:
-		snprintf(buf, len, "%s packets with mark 0x%08x%s", verb,
-		    (unsigned int)r->mark, owner);
+		/* A tproxy names its target instead of its note. */
+		snprintf(net, sizeof(net), "%s", r->note != NULL &&
+		    r->verdict != FW_VERDICT_TPROXY ? r->note : "");
+		snprintf(buf, len, "%s %s%spackets with mark 0x%08x%s%s%s%s%s",
+		    verb, r->family == 0 ? "" : fam, r->family == 0 ? "" :
+		    r->proto == IPPROTO_UDP ? " udp " : " ", (unsigned int)r->mark,
+		    target, net[0] != '\0' ? " (" : "", net,
+		    net[0] != '\0' ? ")" : "", owner);
 		return buf;
 	case FW_MATCH_LOOPBACK:
 		snprintf(buf, len, "%s packets out of lo%s", verb, owner);
@@ -808,6 +1181,8 @@ fw_rule_format(const struct fw_rule *r, uint16_t to_port, char *buf,
 	else if (r->verdict == FW_VERDICT_LOG)
 		snprintf(tail, sizeof(tail), " to group %u at %d/second",
 		    r->group, FW_LOG_RATE);
+	else
+		snprintf(tail, sizeof(tail), "%s", target);
 	snprintf(buf, len, "%s %s%s%s%s%s%s%s%s", verb, proto, net, ports, tail,
 	    r->note != NULL ? " (" : "", r->note != NULL ? r->note : "",
 	    r->note != NULL ? ")" : "", owner);

@@ -65,6 +65,54 @@
  * listener, which would be forwarded to the listener's own address, or a
  * query sent straight to a DNS listener.  A listener on the wildcard
  * address is matched on its port alone.
+ *
+ * UDP capture (only for the families with a UDP socket, udp4/udp6; none
+ * without UDP sockets).  Locally generated UDP cannot be TPROXYed on the
+ * output hook, so it is marked there and routed back in: chain
+ * "udp_output" (type route, hook output, priority mangle, scoped like
+ * "output"), in order:
+ *   1. "meta mark M return", "meta mark R return": cshuttle's own
+ *      sockets and the reply sockets (mark R, below) are never captured;
+ *   2. per captured nameserver, UDP to its address port 53 -> return:
+ *      the nat DNS redirect keeps those;
+ * then for each family with UDP capture (IPv4 first):
+ *   3. "fib daddr type local -> return";
+ *   4. never captured -> return: 255.255.255.255, 224.0.0.0/4 and
+ *      169.254.0.0/16, UDP ports 67-68 (DHCP); ff00::/8 and fe80::/10,
+ *      UDP ports 546-547 (DHCPv6);
+ *   5. the exempt destinations -> return;
+ *   6. the subnets in the order of the nat rules (ports and excludes
+ *      honoured): an include -> "meta mark set T", an exclude -> return.
+ * All of them match UDP only.  A packet with mark T is routed by the
+ * policy rule "fwmark T lookup T" (table T: "local default dev lo") back
+ * in through lo, where chain "udp_prerouting" (filter, hook prerouting,
+ * priority mangle, unscoped) takes it:
+ *   7. per family, UDP with mark T -> "tproxy to A:P meta mark set T
+ *      accept", A being where that family's UDP socket is bound (a
+ *      wildcard: to port P alone);
+ * and with prerouting, for the allowed sources, "saddr in A goto
+ * udp_lan", a regular chain with rules 1-6 unscoped, each include
+ * becoming the tproxy of 7 instead of the mark.
+ * fw_plan_udp_carried() answers, for one destination, what these rules
+ * decide (the helper also refuses its own addresses, which rule 3 keeps).
+ *
+ * Reply sockets (UDPREPLY) are bound to a carried destination with
+ * IP_TRANSPARENT and carry mark R, as do the (transparent) UDP sockets
+ * TPROXY delivers to.  So that they cannot send with a
+ * foreign source address to anyone else, chain "udp_reply" (filter,
+ * hook output, priority 0, unscoped) lets packets of mark R go only to
+ * a local address ("fib daddr type local -> return") or, with
+ * prerouting, to the allowed sources (return), and drops every other
+ * packet of mark R.
+ *
+ * Leak protection with UDP capture: in "leak_output" and "leak_lan", mark
+ * R and mark T are accepted right after the mark M, so carried UDP
+ * (rerouted through lo, mark T) and the replies are never blocked.  UDP
+ * of a full family with UDP capture is thus carried rather than blocked:
+ * UDP to port 53 of any server goes through the tunnel as plain UDP
+ * (the captured nameservers keep the nat redirect); what stays blocked
+ * is what the UDP chain leaves out (exempt destinations, multicast
+ * beyond the link).  A family without a UDP socket is blocked as above.
  */
 #ifndef CSHUTTLE_FW_PLAN_H
 #define CSHUTTLE_FW_PLAN_H
@@ -102,6 +150,10 @@
 #define FW_VERDICT_LOG		5	/* limit + log group; not final */
 #define FW_VERDICT_GOTO		6	/* to chain rule goto_chain */
 #define FW_VERDICT_DROP		7
+#define FW_VERDICT_MARK		8	/* meta mark set rule set_mark; not final */
+#define FW_VERDICT_TPROXY	9	/* tproxy to rule to_addr (unless to_any)
+					   : to_port, meta mark set rule
+					   set_mark, accept */
 
 #define FW_REJECT_TCP_RESET	1
 #define FW_REJECT_PORT_UNREACH	2	/* icmp or icmpv6 port-unreachable */
@@ -119,7 +171,11 @@
 #define FW_CHAIN_LEAK_FORWARD	4	/* filter, hook forward: the gates */
 #define FW_CHAIN_LEAK_LAN	5	/* filter, regular */
 #define FW_CHAIN_INPUT		6	/* filter, hook input */
-#define FW_NCHAINS		7
+#define FW_CHAIN_UDP_OUTPUT	7	/* route, hook output: the UDP marks */
+#define FW_CHAIN_UDP_PREROUTING	8	/* filter, hook prerouting: tproxy */
+#define FW_CHAIN_UDP_LAN	9	/* filter, regular: allowed sources */
+#define FW_CHAIN_UDP_REPLY	10	/* filter, hook output: mark R confined */
+#define FW_NCHAINS		11
 
 struct fw_rule {
 	uint8_t		 family;	/* 4 or 6; 0: both (no nfproto match) */
@@ -134,7 +190,10 @@ struct fw_rule {
 	uint8_t		 addr[16];	/* host bits cleared */
 	uint16_t	 port_lo;	/* 0-65535 means every port */
 	uint16_t	 port_hi;
-	uint16_t	 to_port;	/* FW_VERDICT_REDIRECT */
+	uint16_t	 to_port;	/* FW_VERDICT_REDIRECT, _TPROXY */
+	uint8_t		 to_addr[16];	/* FW_VERDICT_TPROXY, unless to_any */
+	bool		 to_any;	/* FW_VERDICT_TPROXY: port only */
+	uint32_t	 set_mark;	/* FW_VERDICT_MARK, _TPROXY */
 	uint16_t	 group;		/* FW_VERDICT_LOG: nflog group */
 	uint32_t	 mark;		/* FW_MATCH_MARK */
 	uint32_t	 uid;		/* FW_OWNER_UID */
@@ -151,6 +210,9 @@ struct fw_plan {
 					   leak protection leak_forward and
 					   leak_lan) */
 	uint32_t	 mark;		/* fw_mark_for_port(port) */
+	uint32_t	 tproxy_mark;	/* T: fw_tproxy_mark_for_port(port) */
+	uint32_t	 reply_mark;	/* R: fw_reply_mark_for_port(port) */
+	bool		 udp4, udp6;	/* UDP captured: policy routing needed */
 	uint16_t	 log_group;	/* nflog group of the blocked packets */
 	/* The rules of each chain (FW_CHAIN_*); a chain without rules is
 	 * not created. */
@@ -176,6 +238,18 @@ const char	*fw_rule_format(const struct fw_rule *r, uint16_t to_port,
 const char	*fw_chain_name(int chain);
 /* Text for an FW_E_* code. */
 const char	*fw_strerror(int err);
+
+/*
+ * Whether the rules planned for cfg carry UDP to dst (address and port,
+ * dst->port 0 is refused): a family with UDP capture, an address that is
+ * neither unspecified, loopback, broadcast, multicast nor link-local, a
+ * port other than DHCP's, not a captured nameserver's port 53, not an
+ * exempt destination, and the most specific subnet rule that matches it
+ * is an include.  Pure: whether dst is an address of this host is for
+ * the caller to find out.
+ */
+bool		 fw_plan_udp_carried(const struct fw_config *cfg,
+		    const struct addr *dst);
 
 /* Helpers shared with the request parser. */
 int		 fw_family_maxprefix(uint8_t family);	/* 32, 128 or -1 */

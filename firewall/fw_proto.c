@@ -40,8 +40,9 @@ fw_req_init(struct fw_req *req)
 	memset(req, 0, sizeof(*req));
 	req->cfg.subnets = &req->subnets;
 	req->mark_fd = -1;
+	req->reply_fd = -1;
 	for (i = 0; i < FW_MAX_LISTEN; i++)
-		req->cfg.listen_fd[i] = -1;
+		req->cfg.listen_fd[i] = req->cfg.udp_fd[i] = -1;
 	for (i = 0; i < FW_MAX_DNS; i++)
 		req->cfg.dns_udp_fd[i] = req->cfg.dns_tcp_fd[i] = -1;
 }
@@ -294,6 +295,45 @@ fw_req_listen(struct fw_req *req, char *err, size_t errlen)
 	return FW_PROTO_FDS;
 }
 
+static int
+fw_req_udp(struct fw_req *req, char *err, size_t errlen)
+{
+	if (req->later)
+		return fw_req_fail(err, errlen, "UDP: only in the first series "
+		    "(the sockets cannot change)");
+	if (req->cfg.nlisten == 0)
+		return fw_req_fail(err, errlen, "UDP before LISTEN");
+	if (req->cfg.nudp >= req->cfg.nlisten)
+		return fw_req_fail(err, errlen, "UDP: more than one per LISTEN");
+	req->need = FW_FD_UDP;
+	req->nneed = 1;
+	return FW_PROTO_FDS;
+}
+
+/* UDPREPLY 4|6 <addr> <port>: the address now, the socket next. */
+static int
+fw_req_udpreply(struct fw_req *req, char **tok, char *err, size_t errlen)
+{
+	unsigned long	port;
+	uint8_t		family;
+
+	if (req->seen != 0)
+		return fw_req_fail(err, errlen, "UDPREPLY inside a series");
+	if (!fw_parse_family(tok[1], &family))
+		return fw_req_fail(err, errlen, "UDPREPLY: bad family");
+	if (!fw_parse_addr(family, tok[2], &req->reply_src))
+		return fw_req_fail(err, errlen, "UDPREPLY: bad IPv%u address",
+		    family);
+	if (!fw_parse_num(tok[3], 65535, &port) || port == 0) {
+		memset(&req->reply_src, 0, sizeof(req->reply_src));
+		return fw_req_fail(err, errlen, "UDPREPLY: bad port");
+	}
+	req->reply_src.port = (uint16_t)port;
+	req->need = FW_FD_UDPREPLY;
+	req->nneed = 1;
+	return FW_PROTO_FDS;
+}
+
 /* USER <uid> / GROUP <gid>. */
 static int
 fw_req_owner(struct fw_req *req, char **tok, char *err, size_t errlen)
@@ -437,6 +477,13 @@ fw_req_next(struct fw_req *req)
 		req->cfg.listen_fd[i] = keep.listen_fd[i];
 		req->cfg.listen[i] = keep.listen[i];
 	}
+	req->cfg.udp4 = keep.udp4;
+	req->cfg.udp6 = keep.udp6;
+	req->cfg.nudp = keep.nudp;
+	for (i = 0; i < keep.nudp && i < FW_MAX_LISTEN; i++) {
+		req->cfg.udp_fd[i] = keep.udp_fd[i];
+		req->cfg.udp_listen[i] = keep.udp_listen[i];
+	}
 }
 
 /* Split on single spaces; only printable ASCII is accepted. */
@@ -467,6 +514,8 @@ fw_req_series(struct fw_req *req, char **tok, int ntok, char *err,
 
 	if (strcmp(k, "LISTEN") == 0 && ntok == 1)
 		return fw_req_listen(req, err, errlen);
+	if (strcmp(k, "UDP") == 0 && ntok == 1)
+		return fw_req_udp(req, err, errlen);
 	if (strcmp(k, "PREROUTING") == 0 && ntok == 2)
 		return fw_req_flag(req, k, tok[1], FW_REQ_SEEN_PREROUTING,
 		    &req->cfg.prerouting, err, errlen);
@@ -523,6 +572,8 @@ fw_req_line(struct fw_req *req, const char *line, size_t len, char *err,
 		req->nneed = 1;
 		return FW_PROTO_FDS;
 	}
+	if (strcmp(tok[0], "UDPREPLY") == 0 && ntok == 4)
+		return fw_req_udpreply(req, tok, err, errlen);
 	if (strcmp(tok[0], "HOST") == 0 && ntok == 4)
 		return fw_req_host(req, tok, err, errlen);
 	if (strcmp(tok[0], "HOSTS") == 0 && ntok == 1) {
@@ -609,6 +660,62 @@ fw_req_fds_listen(struct fw_req *req, const struct fw_fdinfo *f, char *err,
 }
 
 static int
+fw_req_fds_udp(struct fw_req *req, const struct fw_fdinfo *f, char *err,
+    size_t errlen)
+{
+	struct fw_config	*c = &req->cfg;
+	struct addr		 local = f->local;
+	const char		*why;
+	int			 i;
+
+	if ((why = fw_fd_check(f, SOCK_DGRAM, IPPROTO_UDP, false)) != NULL)
+		return fw_req_fail(err, errlen, "UDP: %s", why);
+	if (f->connected)
+		return fw_req_fail(err, errlen, "UDP: the socket is connected");
+	local.scope = 0;
+	for (i = 0; i < c->nlisten; i++)
+		if (addr_equal(&c->listen[i], &local))
+			break;
+	if (i == c->nlisten)
+		return fw_req_fail(err, errlen, "UDP: not on the address and "
+		    "port of a LISTEN socket");
+	for (i = 0; i < c->nudp; i++)
+		if (addr_equal(&c->udp_listen[i], &local))
+			return fw_req_fail(err, errlen, "UDP: two sockets on "
+			    "one listener's address");
+	c->udp_fd[c->nudp] = f->fd;
+	c->udp_listen[c->nudp] = local;
+	c->nudp++;
+	if (local.family == ADDR_V4)
+		c->udp4 = true;
+	else
+		c->udp6 = true;
+	return FW_PROTO_MORE;
+}
+
+/* The reply socket: ours to bind, so unbound, of the family named. */
+static int
+fw_req_fds_udpreply(struct fw_req *req, const struct fw_fdinfo *f,
+    char *err, size_t errlen)
+{
+	int	af = req->reply_src.family == ADDR_V4 ? AF_INET : AF_INET6;
+
+	if (f->domain != af)
+		return fw_req_fail(err, errlen, "UDPREPLY: not an IPv%u socket",
+		    req->reply_src.family);
+	if (f->type != SOCK_DGRAM || f->protocol != IPPROTO_UDP)
+		return fw_req_fail(err, errlen, "UDPREPLY: not a UDP socket");
+	if (f->local.port != 0 || f->connected)
+		return fw_req_fail(err, errlen, "UDPREPLY: the socket is bound "
+		    "or connected already");
+	if (f->domain == AF_INET6 && !f->v6only)
+		return fw_req_fail(err, errlen, "UDPREPLY: an IPv6 socket must "
+		    "be IPV6_V6ONLY");
+	req->reply_fd = f->fd;
+	return FW_PROTO_UDPREPLY;
+}
+
+static int
 fw_req_fds_dns(struct fw_req *req, const struct fw_fdinfo *f, char *err,
     size_t errlen)
 {
@@ -656,6 +763,11 @@ fw_req_fds(struct fw_req *req, const struct fw_fdinfo *f, int n, char *err,
 	case FW_FD_DNS:
 		r = fw_req_fds_dns(req, f, err, errlen);
 		break;
+	case FW_FD_UDP:
+		r = fw_req_fds_udp(req, f, err, errlen);
+		break;
+	case FW_FD_UDPREPLY:
+		return fw_req_fds_udpreply(req, f, err, errlen);
 	default:	/* FW_FD_MARK: bound or not, but UDP or TCP */
 		if (f->domain != AF_INET && f->domain != AF_INET6)
 			return fw_req_fail(err, errlen, "MARK: not an IPv4 or "
@@ -749,6 +861,11 @@ fw_req_format_check(const struct fw_config *cfg, bool with_listen, size_t nsub)
 	for (i = 0; with_listen && i < cfg->nlisten; i++)
 		if (cfg->listen_fd[i] < 0)
 			return FW_E_INVAL;
+	if (cfg->nudp < 0 || (with_listen && cfg->nudp > cfg->nlisten))
+		return FW_E_INVAL;
+	for (i = 0; with_listen && i < cfg->nudp; i++)
+		if (cfg->udp_fd[i] < 0)
+			return FW_E_INVAL;
 	if (cfg->prerouting && cfg->nallow == 0)
 		return FW_E_INVAL;
 	if (cfg->host_wide && (cfg->has_user || cfg->has_group))
@@ -790,7 +907,7 @@ fw_req_format(const struct fw_config *cfg, bool with_listen,
 	/* LISTENs, PREROUTING, BLOCKLEAKS, SCOPE or USER and GROUP, APPLY:
 	 * 7 at most; then the lists. */
 	nlines = 7 + (size_t)cfg->nallow + (size_t)cfg->nexempt +
-	    (size_t)cfg->ndns + nsub;
+	    (size_t)cfg->ndns + nsub + (size_t)cfg->nudp;
 	cap = nlines * FW_PROTO_MAXLINE + 1;
 	if ((buf = malloc(cap)) == NULL ||
 	    (out->part = calloc(nlines + 1, sizeof(*out->part))) == NULL) {
@@ -803,6 +920,10 @@ fw_req_format(const struct fw_config *cfg, bool with_listen,
 	for (j = 0; with_listen && j < cfg->nlisten; j++) {
 		fw_req_cut(out, len, &cfg->listen_fd[j], 1);
 		fw_req_put(buf, cap, &len, "LISTEN\n");
+	}
+	for (j = 0; with_listen && j < cfg->nudp; j++) {
+		fw_req_cut(out, len, &cfg->udp_fd[j], 1);
+		fw_req_put(buf, cap, &len, "UDP\n");
 	}
 	fw_req_cut(out, len, NULL, 0);
 	fw_req_put(buf, cap, &len, "PREROUTING %d\n", cfg->prerouting ? 1 : 0);
@@ -939,20 +1060,53 @@ fw_reply_ready(const char *line, int *version, uid_t *uid)
 	return 0;
 }
 
-int
-fw_reply_mark(const char *line, int *err_no)
+/* "<yes>", or "<no> <errno> <text>" with the errno in *err_no. */
+static int
+fw_reply_status(const char *line, const char *yes, const char *no,
+    int *err_no)
 {
 	const char	*p;
+	size_t		 nl = strlen(no);
 	unsigned long	 v;
 
 	*err_no = 0;
-	if (strcmp(line, "MARK") == 0)
+	if (strcmp(line, yes) == 0)
 		return 1;
-	if (strncmp(line, "NOMARK ", 7) != 0)
+	if (strncmp(line, no, nl) != 0 || line[nl] != ' ')
 		return -1;
-	p = line + 7;
+	p = line + nl + 1;
 	if (!fw_reply_num(&p, FW_ERRNO_MAX, &v) || v == 0)
 		return -1;
 	*err_no = (int)v;
+	return 0;
+}
+
+int
+fw_reply_mark(const char *line, int *err_no)
+{
+	return fw_reply_status(line, "MARK", "NOMARK", err_no);
+}
+
+int
+fw_reply_udpreply(const char *line, int *err_no)
+{
+	return fw_reply_status(line, "UDPREPLY", "NOUDPREPLY", err_no);
+}
+
+int
+fw_req_format_udpreply(const struct addr *src, char *buf, size_t len)
+{
+	char	a[ADDR_STRLEN];
+	int	r;
+
+	if ((src->family != ADDR_V4 && src->family != ADDR_V6) ||
+	    src->port == 0)
+		return FW_E_INVAL;
+	if (fw_format_addr(src->family, src->bytes, a, sizeof(a)) == NULL)
+		return FW_E_INVAL;
+	r = snprintf(buf, len, "UDPREPLY %u %s %u\n", src->family, a,
+	    src->port);
+	if (r < 0 || (size_t)r >= len)
+		return FW_E_INVAL;
 	return 0;
 }

@@ -16,7 +16,7 @@
  * after it that need none).  The helper queues what it receives, in
  * order, and each line that needs descriptors takes the next ones; a
  * missing descriptor, one of the wrong kind, or one left over at APPLY or
- * after MARK is a malformed request.  A helper whose input is not a
+ * after MARK or UDPREPLY is a malformed request.  A helper whose input is not a
  * socket receives none, so those lines fail there.
  *
  * helper -> client, once, at start:
@@ -37,6 +37,21 @@
  *					which names the table cshuttle_<P>,
  *					the mark and the nflog group; the
  *					families redirected are theirs
+ *	UDP				+ 1 descriptor: a bound, unconnected
+ *					UDP socket, AF_INET or AF_INET6
+ *					(IPV6_V6ONLY), on the address and
+ *					port of one of the LISTEN sockets
+ *					given before it, at most one per
+ *					LISTEN; in the first series only.
+ *					The helper makes it IP_TRANSPARENT
+ *					(IPV6_TRANSPARENT), gives it the
+ *					mark R (a transparent socket could
+ *					send from any address; a refusal is
+ *					an ERR, the helper exits) and keeps
+ *					it: UDP of that family to the
+ *					included subnets is delivered there
+ *					(TPROXY).  No UDP line: no UDP
+ *					capture
  *	PREROUTING 0|1			at most once, default 0; 1 needs an
  *					ALLOW
  *	ALLOW 4|6 <addr> <prefix>	at most FW_MAX_ALLOW; the sources the
@@ -80,6 +95,23 @@
  * The mark is FW_MARK_BASE | P, never a value the client names, and the
  * helper closes its copy at once.
  *
+ * client -> helper, outside a series, once rules with UDP have been
+ * applied:
+ *	UDPREPLY 4|6 <addr> <port>	+ 1 descriptor: the client's own
+ *					unbound AF_INET/AF_INET6 UDP socket
+ *					(IPV6_V6ONLY for 6); port 1-65535
+ * helper -> client:
+ *	UDPREPLY			the socket is IP_TRANSPARENT,
+ *					SO_REUSEADDR, has the mark R =
+ *					FW_REPLY_MARK_BASE | P and is bound
+ *					to addr:port
+ *	NOUDPREPLY <errno> <text>	it is not (EINVAL: addr:port is not
+ *					a destination the rules carry, or no
+ *					rules yet); the helper goes on
+ * addr:port must be what the UDP rules carry (fw_plan_udp_carried(),
+ * and not an address of the helper's host).  Paced separately from the
+ * other requests, FW_LIMIT_UDP_RATE a second.
+ *
  * client -> helper, outside a series, at any time (-H without --dns):
  *	HOST 4|6 <addr> <name>		at most FW_MAX_HOSTS before HOSTS; a
  *					name as fw_hosts_name_ok() wants it
@@ -95,7 +127,10 @@
  *
  * A malformed line, or one the caller may not send (fw_policy.h), is
  * answered with ERR <text>, after which the helper exits.  End of input
- * makes the helper delete its table and exit 0.
+ * makes the helper delete its table and exit 0.  On its way out, however
+ * it ends short of SIGKILL (end of input, an ERR, SIGTERM), it also
+ * removes the policy routing of UDP capture; after a SIGKILL the next
+ * helper to start removes it (fw_route.h).
  *
  * The parser below is pure: the helper finds out what each descriptor is
  * (struct fw_fdinfo) and the parser checks it, so that both can be tested
@@ -112,7 +147,7 @@
 #include "fw_hosts.h"
 #include "subnet.h"
 
-#define FW_PROTO_VERSION	2
+#define FW_PROTO_VERSION	3	/* 3: UDP and UDPREPLY */
 #define FW_PROTO_MAXLINE	320	/* request bytes, including the '\n':
 					   HOST with a name of
 					   FW_HOSTS_NAME_MAX */
@@ -127,12 +162,17 @@
 #define FW_PROTO_MARK		3	/* MARK with its descriptor: req->mark_fd */
 #define FW_PROTO_HOSTS		4	/* HOSTS: req->hosts[0..nhosts) is
 					   complete; fw_req_hosts_done() after */
+#define FW_PROTO_UDPREPLY	5	/* UDPREPLY with its descriptor:
+					   req->reply_fd, req->reply_src */
 
 /* What a line's descriptors must be (req->need). */
 #define FW_FD_NONE		0
 #define FW_FD_LISTEN		1	/* LISTEN: one TCP listener */
 #define FW_FD_DNS		2	/* DNS: bound UDP, then listening TCP */
 #define FW_FD_MARK		3	/* MARK: a UDP or TCP socket */
+#define FW_FD_UDP		4	/* UDP: a bound UDP socket on a listener's
+					   address and port */
+#define FW_FD_UDPREPLY		5	/* UDPREPLY: an unbound UDP socket */
 
 /* req->scope: what SCOPE said. */
 #define FW_SCOPE_DEFAULT	0	/* no SCOPE line */
@@ -147,6 +187,7 @@ struct fw_fdinfo {
 	int		 protocol;	/* SO_PROTOCOL */
 	bool		 listening;	/* SO_ACCEPTCONN */
 	bool		 v6only;	/* IPV6_V6ONLY (AF_INET6) */
+	bool		 connected;	/* getpeername() succeeds */
 	struct addr	 local;		/* getsockname(); family 0: unbound or
 					   unknown */
 };
@@ -161,6 +202,8 @@ struct fw_req {
 	int			need;		/* FW_FD_*: fw_req_fds() is due */
 	int			nneed;		/* and how many it takes */
 	int			mark_fd;	/* FW_PROTO_MARK: the socket */
+	int			reply_fd;	/* FW_PROTO_UDPREPLY: the socket */
+	struct addr		reply_src;	/* and where to bind it */
 	struct fw_host		*hosts;		/* HOST lines so far */
 	size_t			 nhosts;
 	size_t			 hosts_cap;
@@ -238,5 +281,13 @@ int	fw_reply_ready(const char *line, int *version, uid_t *uid);
  * "NOMARK <errno> <text>", the errno in *err_no; -1 for anything else.
  */
 int	fw_reply_mark(const char *line, int *err_no);
+/*
+ * Client side: the UDPREPLY line for src (address and port, not 0) in
+ * buf.  0, or an FW_E_* code.
+ */
+int	fw_req_format_udpreply(const struct addr *src, char *buf, size_t len);
+/* Client side: parse a reply to UDPREPLY, as fw_reply_mark() does
+ * ("UDPREPLY", "NOUDPREPLY <errno> <text>"). */
+int	fw_reply_udpreply(const char *line, int *err_no);
 
 #endif

@@ -246,6 +246,16 @@ mux_send_hosts(struct mux *m, const struct proto_host *h, size_t n)
 }
 
 int
+mux_send_hosts_seed(struct mux *m, const struct proto_seed *s, size_t n)
+{
+	uint8_t	f[PROTO_HDR_LEN + PROTO_SEEDS_MAX_LEN];
+
+	if (!mux_feature(m, PROTO_FEAT_HOSTS) || n > PROTO_SEEDS_MAX)
+		return -1;
+	return mux_queue(m, f, proto_put_hosts_seed(f, sizeof(f), s, n));
+}
+
+int
 mux_send_simple(struct mux *m, uint8_t type, uint32_t id, uint32_t arg)
 {
 	uint8_t	f[PROTO_HDR_LEN + 4];
@@ -336,6 +346,19 @@ mux_on_session_frame(struct mux *m, const struct proto_frame *f)
 		m->hosts_seen = true;
 		if (m->ops->hosts != NULL)
 			m->ops->hosts(m, f);
+		break;
+	case PROTO_HOSTS_SEED:
+		if (m->role != PROTO_ROLE_STUB) {
+			mux_fail(m, "protocol error: the stub sent HOSTS_SEED");
+			return;
+		}
+		if (m->hosts_seed_seen) {
+			mux_fail(m, "protocol error: HOSTS_SEED sent twice");
+			return;
+		}
+		m->hosts_seed_seen = true;
+		if (m->ops->hosts_seed != NULL)
+			m->ops->hosts_seed(m, f);
 		break;
 	}
 }

@@ -105,6 +105,13 @@ struct mux_ops {
 	 * both HELLOs never get here.  NULL: UDP frames end the session.
 	 */
 	void	(*udp)(struct mux *m, const struct proto_frame *f);
+	/*
+	 * Stub: the client's HOSTS_SEED arrived (once per session; checked
+	 * by proto_parse, read with proto_seed_next).  Sent the wrong way,
+	 * twice or without PROTO_FEAT_HOSTS in both HELLOs it ends the
+	 * session instead.  NULL: the frame is ignored.
+	 */
+	void	(*hosts_seed)(struct mux *m, const struct proto_frame *f);
 };
 
 /* What mux_stats() reports (cheap: counters kept as they change). */
@@ -200,6 +207,10 @@ int	 mux_send_routes(struct mux *m, const struct addr *net, const uint8_t *prefi
  * PROTO_FEAT_HOSTS is not in both HELLOs, the entries are invalid or do
  * not fit in one frame, or the link queue is full. */
 int	 mux_send_hosts(struct mux *m, const struct proto_host *h, size_t n);
+/* Client: queue HOSTS_SEED with n entries (see proto_put_hosts_seed).
+ * 0, or -1 when PROTO_FEAT_HOSTS is not in both HELLOs, the entries are
+ * invalid or the link queue is full. */
+int	 mux_send_hosts_seed(struct mux *m, const struct proto_seed *s, size_t n);
 
 /*
  * Queue UDP_DATA for flow id (client: towards the destination peer; stub:

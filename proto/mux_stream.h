@@ -109,6 +109,7 @@ struct mux {
 	bool			 dns_config_seen, dns_query_seen;
 	bool			 routes_seen;	/* ROUTES: once per session */
 	bool			 hosts_seen;	/* HOSTS: once per session */
+	bool			 hosts_seed_seen; /* HOSTS_SEED: likewise */
 	struct buf		 link_out;	/* frames for the peer */
 	uint8_t			*in;		/* link input, MUX_IN_MAX bytes */
 	size_t			 in_len;

@@ -7,10 +7,11 @@
  * does not match its type.  See docs/PROTOCOL.md.
  *
  * Reserved bytes (the header's flags, HELLO's bytes 10-11, OPEN_RESULT's
- * bytes 1-3, a DNS_CONFIG entry's byte 1, the bytes after an IPv4
- * address in DNS_CONFIG and ROUTES) are written as 0 and refused
- * when they are not: a frame that uses them means something this
- * version does not know (docs/PROTOCOL.md §2, "Reserved bytes").
+ * bytes 1-3, a DNS_CONFIG entry's byte 1, a UDP address block's byte 1,
+ * the bytes after an IPv4 address in DNS_CONFIG and ROUTES) are written
+ * as 0 and refused when they are not: a frame that uses them means
+ * something this version does not know (docs/PROTOCOL.md §2, "Reserved
+ * bytes").
  */
 #include <errno.h>
 #include <string.h>
@@ -57,6 +58,7 @@ static const struct proto_rule proto_rules[] = {
 	{ PROTO_ROUTES,		PROTO_ON_SESSION, 0,
 	    PROTO_ROUTES_MAX * PROTO_ROUTE_LEN,				   "ROUTES" },
 	{ PROTO_HOSTS,		PROTO_ON_SESSION, 0,  PROTO_MAX_PAYLOAD,	   "HOSTS" },
+	{ PROTO_HOSTS_SEED,	PROTO_ON_SESSION, 0,  PROTO_SEEDS_MAX_LEN,	   "HOSTS_SEED" },
 };
 
 static const struct proto_rule *
@@ -350,6 +352,64 @@ proto_host_next(const struct proto_frame *f, size_t *off, struct addr *a, char *
 	return 1;
 }
 
+/* ---- HOSTS_SEED ---- */
+
+/* One HOSTS_SEED entry at p, avail bytes left: its size, or
+ * PROTO_E_LENGTH (cut short) or PROTO_E_VALUE. */
+static int
+proto_check_seed(const uint8_t *p, size_t avail)
+{
+	if (avail < PROTO_SEED_FIXED || avail - PROTO_SEED_FIXED < p[1])
+		return PROTO_E_LENGTH;
+	if ((p[0] == PROTO_FAMILY_IPV4 && p[1] != 4) ||
+	    (p[0] == PROTO_FAMILY_IPV6 && p[1] != 16) ||
+	    (p[0] == PROTO_SEED_NAME &&
+	    !proto_host_name_ok((const char *)p + PROTO_SEED_FIXED, p[1])) ||
+	    (p[0] != PROTO_FAMILY_IPV4 && p[0] != PROTO_FAMILY_IPV6 &&
+	    p[0] != PROTO_SEED_NAME))
+		return PROTO_E_VALUE;
+	return PROTO_SEED_FIXED + p[1];
+}
+
+/* HOSTS_SEED entries; any bad one spoils the frame (and the session):
+ * the client writes only what proto_put_hosts_seed accepts. */
+static int
+proto_check_hosts_seed(struct proto_frame *f)
+{
+	size_t	off = 0;
+	int	r;
+
+	f->u.seeds = 0;
+	while (off < f->len) {
+		if (f->u.seeds == PROTO_SEEDS_MAX)
+			return PROTO_E_LENGTH;
+		if ((r = proto_check_seed(f->payload + off, f->len - off)) < 0)
+			return r;
+		off += (size_t)r;
+		f->u.seeds++;
+	}
+	return 0;
+}
+
+int
+proto_seed_next(const struct proto_frame *f, size_t *off, struct addr *a, char *name)
+{
+	const uint8_t	*p = f->payload + *off;
+
+	if (*off + PROTO_SEED_FIXED > f->len)
+		return 0;
+	memset(a, 0, sizeof(*a));
+	name[0] = '\0';
+	if (p[0] == PROTO_SEED_NAME) {
+		memcpy(name, p + PROTO_SEED_FIXED, p[1]);
+		name[p[1]] = '\0';
+	} else
+		addr_set(a, p[0] == PROTO_FAMILY_IPV4 ? ADDR_V4 : ADDR_V6,
+		    p + PROTO_SEED_FIXED, 0);
+	*off += PROTO_SEED_FIXED + (size_t)p[1];
+	return 1;
+}
+
 int
 proto_parse(const uint8_t *buf, size_t len, struct proto_frame *f)
 {
@@ -428,6 +488,10 @@ proto_parse(const uint8_t *buf, size_t len, struct proto_frame *f)
 		break;
 	case PROTO_HOSTS:
 		if ((r2 = proto_check_hosts(f)) != 0)
+			return r2;
+		break;
+	case PROTO_HOSTS_SEED:
+		if ((r2 = proto_check_hosts_seed(f)) != 0)
 			return r2;
 		break;
 	default:
@@ -893,6 +957,44 @@ proto_put_hosts(uint8_t *out, size_t cap, const struct proto_host *h, size_t n)
 		memcpy(p + 2, h[i].addr.bytes, addr_size(h[i].addr.family));
 		memcpy(p + PROTO_HOST_FIXED, h[i].name, nl);
 		p += proto_host_size(nl);
+	}
+	return len;
+}
+
+int
+proto_put_hosts_seed(uint8_t *out, size_t cap, const struct proto_seed *s, size_t n)
+{
+	uint8_t	*p;
+	size_t	 i, total = 0, dl;
+	int	 len;
+
+	if (n > PROTO_SEEDS_MAX)
+		return PROTO_E_VALUE;
+	for (i = 0; i < n; i++) {
+		if (s[i].name != NULL)
+			dl = strlen(s[i].name);
+		else if (s[i].addr.family == ADDR_V4 || s[i].addr.family == ADDR_V6)
+			dl = addr_size(s[i].addr.family);
+		else
+			return PROTO_E_VALUE;
+		if (s[i].name != NULL && !proto_host_name_ok(s[i].name, dl))
+			return PROTO_E_VALUE;
+		total += PROTO_SEED_FIXED + dl;
+	}
+	if ((len = proto_put_hdr(out, cap, PROTO_HOSTS_SEED, 0, total)) < 0)
+		return len;
+	for (i = 0, p = out + PROTO_HDR_LEN; i < n; i++) {
+		if (s[i].name != NULL) {
+			p[0] = PROTO_SEED_NAME;
+			p[1] = (uint8_t)strlen(s[i].name);
+			memcpy(p + PROTO_SEED_FIXED, s[i].name, p[1]);
+		} else {
+			p[0] = s[i].addr.family == ADDR_V4 ? PROTO_FAMILY_IPV4 :
+			    PROTO_FAMILY_IPV6;
+			p[1] = (uint8_t)addr_size(s[i].addr.family);
+			memcpy(p + PROTO_SEED_FIXED, s[i].addr.bytes, p[1]);
+		}
+		p += PROTO_SEED_FIXED + p[1];
 	}
 	return len;
 }

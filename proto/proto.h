@@ -51,6 +51,7 @@ enum proto_type {
 	PROTO_UDP_DROP		= 0x32,	/* stub -> client, stream = flow id */
 	PROTO_ROUTES		= 0x40,	/* stub -> client, stream 0 */
 	PROTO_HOSTS		= 0x50,	/* stub -> client, stream 0 */
+	PROTO_HOSTS_SEED	= 0x51,	/* client -> stub, stream 0 */
 };
 
 /* HELLO feature bits.  A frame type outside the base set belongs to a
@@ -156,6 +157,21 @@ struct proto_host {
 	const char	*name;
 };
 
+/* HOSTS_SEED: what the client asks the stub to look up besides its own
+ * sources (--seed-hosts), one entry each: kind (0 a name, 4 an IPv4, 6
+ * an IPv6 address), length n, then n bytes: the name (as in HOSTS), or
+ * the 4 or 16 address bytes. */
+#define PROTO_SEED_NAME		0		/* kind of a name entry */
+#define PROTO_SEED_FIXED	2		/* bytes per entry before the data */
+#define PROTO_SEEDS_MAX		64		/* entries per frame */
+#define PROTO_SEEDS_MAX_LEN	(PROTO_SEEDS_MAX * (PROTO_SEED_FIXED + PROTO_HOST_NAME_MAX))
+
+/* One HOSTS_SEED entry: a name, or (name NULL) an address. */
+struct proto_seed {
+	struct addr	 addr;		/* ADDR_V4 or ADDR_V6 when name is NULL */
+	const char	*name;
+};
+
 /* Return codes of the parser and encoders (always negative). */
 enum proto_err {
 	PROTO_E_SHORT		= -1,	/* encoder: output buffer too small */
@@ -245,6 +261,8 @@ struct proto_frame {
 							 * checked; proto_route_get */
 		uint16_t		hosts;		/* HOSTS: entries, each
 							 * checked; proto_host_next */
+		uint16_t		seeds;		/* HOSTS_SEED: entries, each
+							 * checked; proto_seed_next */
 		struct {
 			struct addr		peer;	/* DATA, DROP: port and
 							 * address, scope 0 */
@@ -366,6 +384,18 @@ int	proto_host_next(const struct proto_frame *f, size_t *off, struct addr *a,
 	    char *name);
 /* True when name[0..len) is a host name HOSTS may carry (see above). */
 int	proto_host_name_ok(const char *name, size_t len);
+
+/* HOSTS_SEED with n entries (0..PROTO_SEEDS_MAX).  PROTO_E_VALUE for
+ * more, for a name that fails proto_host_name_ok, or an address entry of
+ * another family. */
+int	proto_put_hosts_seed(uint8_t *out, size_t cap, const struct proto_seed *s,
+	    size_t n);
+/* The entry of a parsed HOSTS_SEED frame at *off (start with 0): a name
+ * into name (PROTO_HOST_NAME_MAX + 1 bytes) with a->family 0, or an
+ * address into a (port 0) with name "".  *off moves past it.  1, or 0
+ * after the last one. */
+int	proto_seed_next(const struct proto_frame *f, size_t *off, struct addr *a,
+	    char *name);
 
 /* errno value from a connect() failure -> OPEN_RESULT status, and back. */
 uint8_t	proto_status_from_errno(int err);

@@ -6,9 +6,10 @@
  * path as argv[1]; it unlinks that file first so nothing stays on the
  * remote host.  It speaks the mux protocol on stdin/stdout and opens the
  * TCP connections the client asks for, forwards its DNS queries to the
- * remote's nameservers (stub_dns.c) and reports the remote's routes
- * (stub_routes.c) and host names (stub_hosts.c).  One epoll loop, libc only,
- * statically linked.  stderr is the SSH channel's stderr: the client logs
+ * remote's nameservers (stub_dns.c), carries its UDP flows (stub_udp.c)
+ * and reports the remote's routes (stub_routes.c) and host names
+ * (stub_hosts.c, stub_hostwatch.c, stub_neigh.c).  One epoll loop, libc
+ * only, statically linked.  stderr is the SSH channel's stderr: the client logs
  * what appears there as "remote: ...".
  *
  * The stub exits 0 when stdin ends (the client went away) and 1 when the
@@ -38,6 +39,7 @@
 #include "stub_dns.h"
 #include "stub_hostwatch.h"
 #include "stub_routes.h"
+#include "stub_udp.h"
 
 #define STUB_SWEEP_MS	1000
 #define STUB_PIPE_SIZE	(1024 * 1024)	/* = the default pipe-max-size */
@@ -52,6 +54,7 @@ struct stub {
 	struct mux	*mux;
 	struct stub_dns	 dns;
 	struct stub_hostwatch hosts;
+	struct stub_udp	 udp;
 	struct ev_io	 in, out;
 	struct ev_timer	 sweep;
 	int		 exit_code;
@@ -108,10 +111,25 @@ stub_hello(struct mux *m, const struct proto_hello *h)
 		log_error("cannot gather the host names");
 }
 
+/* The client's --seed-hosts, right after its HELLO (-H). */
+static void
+stub_hosts_seed(struct mux *m, const struct proto_frame *f)
+{
+	stub_hostwatch_seed(&((struct stub *)mux_udata(m))->hosts, f);
+}
+
+static void
+stub_udp_cb(struct mux *m, const struct proto_frame *f)
+{
+	stub_udp_frame(&((struct stub *)mux_udata(m))->udp, f);
+}
+
 static const struct mux_ops stub_mux_ops = {
 	.open = stub_open,
 	.hello = stub_hello,
 	.dns = stub_dns_frame,
+	.hosts_seed = stub_hosts_seed,
+	.udp = stub_udp_cb,
 };
 
 /* Write what we can of the link queue to stdout. */
@@ -196,6 +214,7 @@ stub_before_sleep(struct ev_loop *loop, void *arg)
 
 	mux_collect(s->mux);
 	stub_dns_collect(&s->dns);
+	stub_udp_collect(&s->udp);
 	stub_flush(s);
 	if (mux_error(s->mux)[0] != '\0' && s->exit_code == 0) {
 		log_error("%s", mux_error(s->mux));
@@ -294,6 +313,7 @@ main(int argc, char **argv)
 		return 1;
 	}
 	mux_set_dns_arg(s.mux, &s.dns);
+	stub_udp_init(&s.udp, &s.loop, s.mux);
 	stub_nonblock(STDIN_FILENO);
 	stub_nonblock(STDOUT_FILENO);
 	stub_pipe_size(STDIN_FILENO);
@@ -325,6 +345,16 @@ main(int argc, char **argv)
 	    (unsigned long long)st.streams_refused,
 	    (unsigned long long)s.dns.queries, (unsigned long long)s.dns.answers,
 	    (unsigned long long)s.dns.failures, (unsigned long long)s.dns.malformed);
+	log_debug("udp: %llu flows opened, %llu refused, %llu closed as invalid; "
+	    "datagrams: %llu sent, %llu received; dropped: %llu send failed, %llu ICMP, "
+	    "%llu wrong family, %llu late, %llu link full, %llu too big",
+	    (unsigned long long)s.udp.opened, (unsigned long long)s.udp.refused,
+	    (unsigned long long)s.udp.bad, (unsigned long long)s.udp.sent,
+	    (unsigned long long)s.udp.received, (unsigned long long)s.udp.drop_send,
+	    (unsigned long long)s.udp.drop_unreach, (unsigned long long)s.udp.drop_family,
+	    (unsigned long long)s.udp.drop_late, (unsigned long long)s.udp.drop_link,
+	    (unsigned long long)s.udp.drop_big);
+	stub_udp_free(&s.udp);
 	stub_dns_free(&s.dns);
 	stub_hostwatch_free(&s.hosts);
 	mux_free(s.mux);

@@ -1,11 +1,12 @@
 /* SPDX-License-Identifier: ISC */
 /*
- * stub_hostwatch.c - neighbour table and PTR messages for auto-hosts (see
- * stub_hostwatch.h).
+ * stub_hostwatch.c - IPv4 neighbour table, DNS messages and the lookups
+ * for auto-hosts (see stub_hostwatch.h).
  *
  * The answers are parsed here rather than with the client's DNS code
- * because the stub is libc only; only what a PTR lookup needs is read,
- * and every offset is checked against the message's length first.
+ * because the stub is libc only; only what a PTR, A or AAAA lookup needs
+ * is read, and every offset is checked against the message's length
+ * first.
  *
  * Each lookup has its own connected UDP socket: the kernel then drops
  * datagrams from anyone but the server asked, and the random source port
@@ -20,14 +21,16 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <unistd.h>
 
 #include "buf.h"
 #include "clock.h"
 #include "log.h"
 #include "stub_hostwatch.h"
+#include "stub_neigh.h"
 
-#define STUB_HOSTWATCH_T_PTR	12
+#define STUB_HOSTWATCH_T_CNAME	5
 #define STUB_HOSTWATCH_C_IN	1
 #define STUB_HOSTWATCH_JUMPS	16	/* compression pointers per name */
 
@@ -111,13 +114,13 @@ stub_hostwatch_ptr_name(const struct addr *a, char *buf, size_t len)
 }
 
 size_t
-stub_hostwatch_ptr_query(uint8_t *buf, size_t len, uint16_t id, const struct addr *a)
+stub_hostwatch_query(uint8_t *buf, size_t len, uint16_t id, const char *name,
+    uint16_t qtype)
 {
-	char		 name[STUB_HOSTWATCH_PTR_NAME_MAX], *s, *dot;
+	const char	*s, *dot;
 	size_t		 off = 12, l;
 
-	if (len < STUB_HOSTWATCH_QUERY_MAX ||
-	    stub_hostwatch_ptr_name(a, name, sizeof(name)) != 0)
+	if (len < STUB_HOSTWATCH_QUERY_MAX || !proto_host_name_ok(name, strlen(name)))
 		return 0;
 	memset(buf, 0, 12);
 	buf_set_u16(buf, id);
@@ -132,9 +135,19 @@ stub_hostwatch_ptr_query(uint8_t *buf, size_t len, uint16_t id, const struct add
 		off += l;
 	}
 	buf[off++] = 0;
-	buf_set_u16(buf + off, STUB_HOSTWATCH_T_PTR);
+	buf_set_u16(buf + off, qtype);
 	buf_set_u16(buf + off + 2, STUB_HOSTWATCH_C_IN);
 	return off + 4;
+}
+
+size_t
+stub_hostwatch_ptr_query(uint8_t *buf, size_t len, uint16_t id, const struct addr *a)
+{
+	char	name[STUB_HOSTWATCH_PTR_NAME_MAX];
+
+	if (stub_hostwatch_ptr_name(a, name, sizeof(name)) != 0)
+		return 0;
+	return stub_hostwatch_query(buf, len, id, name, STUB_HOSTWATCH_T_PTR);
 }
 
 /* The name at *off in msg[0..len) as dotted text into out (holding
@@ -182,16 +195,16 @@ stub_hostwatch_name(const uint8_t *msg, size_t len, size_t *off, char *out)
 	return 0;
 }
 
-int
-stub_hostwatch_ptr_answer(const uint8_t *msg, size_t len, uint16_t id,
-    const struct addr *a, char *name)
+/* The header and question of an answer to the query (id, want, qtype):
+ * 0 with *off past the question and *an the answer count, else -1. */
+static int
+stub_hostwatch_question(const uint8_t *msg, size_t len, uint16_t id, const char *want,
+    uint16_t qtype, size_t *off, size_t *an)
 {
-	char		 want[STUB_HOSTWATCH_PTR_NAME_MAX];
-	char		 got[PROTO_HOST_NAME_MAX + 1];
-	size_t		 off = 12, i, an, rdlen, nl;
-	uint16_t	 flags, type, class;
+	char		got[PROTO_HOST_NAME_MAX + 1];
+	uint16_t	flags;
 
-	if (len < 12 || stub_hostwatch_ptr_name(a, want, sizeof(want)) != 0)
+	if (len < 12)
 		return -1;
 	flags = buf_get_u16(msg + 2);
 	/* A response, standard query, not truncated, no error. */
@@ -199,37 +212,100 @@ stub_hostwatch_ptr_answer(const uint8_t *msg, size_t len, uint16_t id,
 	    (flags & 0x7800) != 0 || (flags & 0x0200) != 0 || (flags & 0x000f) != 0 ||
 	    buf_get_u16(msg + 4) != 1)
 		return -1;
-	an = buf_get_u16(msg + 6);
-	if (stub_hostwatch_name(msg, len, &off, got) != 0 || len - off < 4 ||
-	    buf_get_u16(msg + off) != STUB_HOSTWATCH_T_PTR ||
-	    buf_get_u16(msg + off + 2) != STUB_HOSTWATCH_C_IN ||
-	    strlen(got) != strlen(want))
+	*an = buf_get_u16(msg + 6);
+	*off = 12;
+	if (stub_hostwatch_name(msg, len, off, got) != 0 || len - *off < 4 ||
+	    buf_get_u16(msg + *off) != qtype ||
+	    buf_get_u16(msg + *off + 2) != STUB_HOSTWATCH_C_IN ||
+	    strcasecmp(got, want) != 0)
 		return -1;
-	for (i = 0; want[i] != '\0'; i++)
-		if (tolower((unsigned char)got[i]) != want[i])
-			return -1;
-	off += 4;
+	*off += 4;
+	return 0;
+}
+
+/* The next answer record at *off: its owner into owner, type, class and
+ * where its data is (*rd, *rdlen); *off moves past it.  0, or -1. */
+static int
+stub_hostwatch_record(const uint8_t *msg, size_t len, size_t *off, char *owner,
+    uint16_t *type, uint16_t *class, size_t *rd, size_t *rdlen)
+{
+	if (stub_hostwatch_name(msg, len, off, owner) != 0 || len - *off < 10)
+		return -1;
+	*type = buf_get_u16(msg + *off);
+	*class = buf_get_u16(msg + *off + 2);
+	*rdlen = buf_get_u16(msg + *off + 8);
+	*off += 10;
+	if (*rdlen > len - *off)
+		return -1;
+	*rd = *off;
+	*off += *rdlen;
+	return 0;
+}
+
+int
+stub_hostwatch_ptr_answer(const uint8_t *msg, size_t len, uint16_t id,
+    const struct addr *a, char *name)
+{
+	char		 want[STUB_HOSTWATCH_PTR_NAME_MAX];
+	char		 got[PROTO_HOST_NAME_MAX + 1];
+	size_t		 off, an, rd, rdlen, nl;
+	uint16_t	 type, class;
+
+	if (stub_hostwatch_ptr_name(a, want, sizeof(want)) != 0 ||
+	    stub_hostwatch_question(msg, len, id, want, STUB_HOSTWATCH_T_PTR, &off,
+	    &an) != 0)
+		return -1;
 	for (; an > 0; an--) {
-		if (stub_hostwatch_name(msg, len, &off, got) != 0 || len - off < 10)
+		if (stub_hostwatch_record(msg, len, &off, got, &type, &class, &rd,
+		    &rdlen) != 0)
 			return -1;
-		type = buf_get_u16(msg + off);
-		class = buf_get_u16(msg + off + 2);
-		rdlen = buf_get_u16(msg + off + 8);
-		off += 10;
-		if (rdlen > len - off)
-			return -1;
-		if (type == STUB_HOSTWATCH_T_PTR && class == STUB_HOSTWATCH_C_IN) {
-			i = off;
-			if (stub_hostwatch_name(msg, len, &i, name) == 0) {
-				for (nl = 0; name[nl] != '\0'; nl++)
-					name[nl] = (char)tolower((unsigned char)name[nl]);
-				if (proto_host_name_ok(name, nl))
-					return 0;
-			}
-		}
-		off += rdlen;
+		if (type != STUB_HOSTWATCH_T_PTR || class != STUB_HOSTWATCH_C_IN ||
+		    stub_hostwatch_name(msg, len, &rd, name) != 0)
+			continue;
+		for (nl = 0; name[nl] != '\0'; nl++)
+			name[nl] = (char)tolower((unsigned char)name[nl]);
+		if (proto_host_name_ok(name, nl))
+			return 0;
 	}
 	return -1;
+}
+
+int
+stub_hostwatch_addr_answer(const uint8_t *msg, size_t len, uint16_t id,
+    const char *name, uint16_t qtype, struct addr *out, size_t max)
+{
+	char		 cur[PROTO_HOST_NAME_MAX + 1], got[PROTO_HOST_NAME_MAX + 1];
+	size_t		 off, an, rd, rdlen, n = 0, want;
+	uint16_t	 type, class;
+	uint8_t		 family;
+
+	if (qtype == STUB_HOSTWATCH_T_A)
+		family = ADDR_V4;
+	else if (qtype == STUB_HOSTWATCH_T_AAAA)
+		family = ADDR_V6;
+	else
+		return -1;
+	want = addr_size(family);
+	if (strlen(name) > PROTO_HOST_NAME_MAX ||
+	    stub_hostwatch_question(msg, len, id, name, qtype, &off, &an) != 0)
+		return -1;
+	/* Only records of the name asked, or of the name its CNAMEs lead
+	 * to, in order: a resolver lists the chain before its end. */
+	memcpy(cur, name, strlen(name) + 1);
+	for (; an > 0; an--) {
+		if (stub_hostwatch_record(msg, len, &off, got, &type, &class, &rd,
+		    &rdlen) != 0)
+			return -1;
+		if (class != STUB_HOSTWATCH_C_IN || strcasecmp(got, cur) != 0)
+			continue;
+		if (type == STUB_HOSTWATCH_T_CNAME) {
+			if (stub_hostwatch_name(msg, len, &rd, got) != 0)
+				return -1;
+			memcpy(cur, got, strlen(got) + 1);
+		} else if (type == qtype && rdlen == want && n < max)
+			addr_set(&out[n++], family, msg + rd, 0);
+	}
+	return (int)n;
 }
 
 /* ---- the lookups ---- */
@@ -257,8 +333,9 @@ stub_hostwatch_finish(struct stub_hostwatch *w)
 	for (i = 0; i < STUB_HOSTWATCH_INFLIGHT; i++)
 		stub_hostwatch_close(&w->q[i]);
 	w->timer.when = 0;
-	log_debug("hosts: %zu names sent, %zu of them from %zu of %zu reverse lookups",
-	    w->hosts->n, w->names, w->next, w->ntargets);
+	log_debug("hosts: %zu names sent, %zu of them from %zu of %zu neighbours' "
+	    "and %zu of %zu seeds' lookups", w->hosts->n, w->names, w->next,
+	    w->ntargets, w->seed_next, w->nseeds);
 	if (mux_send_hosts(w->mux, w->hosts->h, w->hosts->n) != 0)
 		log_error("cannot send the host names");
 	free(w->hosts);
@@ -270,28 +347,56 @@ stub_hostwatch_read_cb(struct ev_loop *loop, struct ev_io *io, uint32_t revents)
 {
 	struct stub_hostwatch_query	*q = io->arg;
 	struct stub_hostwatch		*w = q->w;
+	struct addr			 a[STUB_HOSTWATCH_ADDRS];
 	uint8_t				 msg[512];
 	char				 name[PROTO_HOST_NAME_MAX + 1];
+	const char			*seed;
 	ssize_t				 n;
+	int				 i, got;
 
 	(void)loop;
 	(void)revents;
 	n = recv(io->fd, msg, sizeof(msg), 0);
 	if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR))
 		return;
-	/* A 512-byte answer may be cut (MSG_TRUNC is not asked): the
-	 * parser refuses what does not add up. */
-	if (n > 0 && stub_hostwatch_ptr_answer(msg, (size_t)n, q->id, &q->target,
-	    name) == 0)
-		w->names += stub_hosts_add(w->hosts, &q->target, name, strlen(name));
-	else if (n > 0 && buf_get_u16(msg) != q->id)
+	if (n >= 2 && buf_get_u16(msg) != q->id)
 		return;		/* not ours: keep waiting */
+	/* A 512-byte answer may be cut (MSG_TRUNC is not asked): the
+	 * parsers refuse what does not add up. */
+	if (n > 0 && q->t.qtype == STUB_HOSTWATCH_T_PTR) {
+		if (stub_hostwatch_ptr_answer(msg, (size_t)n, q->id, &q->t.a, name) == 0)
+			w->names += stub_hosts_add(w->hosts, &q->t.a, name, strlen(name));
+	} else if (n > 0) {
+		seed = w->seed_names[q->t.seed];
+		got = stub_hostwatch_addr_answer(msg, (size_t)n, q->id, seed, q->t.qtype, a,
+		    STUB_HOSTWATCH_ADDRS);
+		for (i = 0; i < got; i++)
+			w->names += stub_hosts_add(w->hosts, &a[i], seed, strlen(seed));
+	}
 	stub_hostwatch_close(q);
 	stub_hostwatch_fill(w, clock_ms());
 }
 
-/* Start lookups while there are free slots and addresses to ask about;
- * HOSTS goes out when nothing is left to wait for. */
+/* The next lookup to make into *t: the seeds first.  0, or -1 when none
+ * is left. */
+static int
+stub_hostwatch_next(struct stub_hostwatch *w, struct stub_hostwatch_target *t)
+{
+	if (w->seed_next < w->nseeds) {
+		*t = w->seeds[w->seed_next++];
+		return 0;
+	}
+	if (w->next < w->ntargets) {
+		memset(t, 0, sizeof(*t));
+		t->a = w->targets[w->next++];
+		t->qtype = STUB_HOSTWATCH_T_PTR;
+		return 0;
+	}
+	return -1;
+}
+
+/* Start lookups while there are free slots and lookups to make; HOSTS
+ * goes out when nothing is left to wait for. */
 static void
 stub_hostwatch_fill(struct stub_hostwatch *w, uint64_t now)
 {
@@ -309,12 +414,14 @@ stub_hostwatch_fill(struct stub_hostwatch *w, uint64_t now)
 		q = &w->q[i];
 		if (q->io.fd != -1 && q->deadline <= now)
 			stub_hostwatch_close(q);
-		while (q->io.fd == -1 && w->next < w->ntargets && now < w->end) {
-			q->target = w->targets[w->next];
-			srv = &w->servers[w->next % w->nservers];
-			w->next++;
-			q->id = (uint16_t)((now * 2654435761U) ^ (w->next << 4) ^ (uint64_t)getpid());
-			len = stub_hostwatch_ptr_query(msg, sizeof(msg), q->id, &q->target);
+		while (q->io.fd == -1 && now < w->end && stub_hostwatch_next(w, &q->t) == 0) {
+			srv = &w->servers[w->asked++ % w->nservers];
+			q->id = (uint16_t)((now * 2654435761U) ^ (w->asked << 4) ^ (uint64_t)getpid());
+			if (q->t.qtype == STUB_HOSTWATCH_T_PTR)
+				len = stub_hostwatch_ptr_query(msg, sizeof(msg), q->id, &q->t.a);
+			else
+				len = stub_hostwatch_query(msg, sizeof(msg), q->id,
+				    w->seed_names[q->t.seed], q->t.qtype);
 			slen = addr_to_sockaddr(srv, &ss);
 			if ((fd = socket(ss.ss_family, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC,
 			    0)) == -1)
@@ -335,9 +442,11 @@ stub_hostwatch_fill(struct stub_hostwatch *w, uint64_t now)
 				w->timer.when = q->deadline;
 		}
 	}
-	if (busy == 0 || now >= w->end)
+	/* The client's seeds come a round trip after its HELLO: wait for
+	 * them too, within the same bound. */
+	if ((busy == 0 && w->seeded) || now >= w->end)
 		stub_hostwatch_finish(w);
-	else if (w->end < w->timer.when)
+	else if (w->timer.when == 0 || w->end < w->timer.when)
 		w->timer.when = w->end;
 }
 
@@ -376,6 +485,7 @@ stub_hostwatch_start(struct stub_hostwatch *w)
 		w->ntargets = stub_hostwatch_arp_parse(text, w->targets,
 		    STUB_HOSTWATCH_LOOKUPS);
 	free(text);
+	w->ntargets = stub_neigh_read6(w->targets, w->ntargets, STUB_HOSTWATCH_LOOKUPS);
 	resolv_read(RESOLV_PATH, RESOLV_F_DEFAULT | RESOLV_F_NO_LINKLOCAL, w->servers,
 	    STUB_HOSTWATCH_SERVERS, &w->nservers, NULL, 0);
 	if (w->nservers == 0)
@@ -384,6 +494,42 @@ stub_hostwatch_start(struct stub_hostwatch *w)
 	log_debug("hosts: %zu neighbours to look up", w->ntargets);
 	stub_hostwatch_fill(w, clock_ms());
 	return 0;
+}
+
+void
+stub_hostwatch_seed(struct stub_hostwatch *w, const struct proto_frame *f)
+{
+	struct stub_hostwatch_target	*t;
+	struct addr			 a;
+	char				 name[PROTO_HOST_NAME_MAX + 1];
+	size_t				 off = 0, names = 0;
+
+	if (w->hosts == NULL) {
+		log_debug("hosts: the client's seeds came after HOSTS: ignored");
+		return;
+	}
+	while (proto_seed_next(f, &off, &a, name) &&
+	    w->nservers > 0 && w->nseeds + 2 <= sizeof(w->seeds) / sizeof(w->seeds[0])) {
+		t = &w->seeds[w->nseeds];
+		memset(t, 0, 2 * sizeof(*t));
+		if (name[0] == '\0') {
+			if (addr_is_loopback(&a) || addr_is_any(&a))
+				continue;
+			t->a = a;
+			t->qtype = STUB_HOSTWATCH_T_PTR;
+			w->nseeds++;
+			continue;
+		}
+		/* proto_parse allows no more names than seed_names holds. */
+		memcpy(w->seed_names[names], name, sizeof(name));
+		t[0].qtype = STUB_HOSTWATCH_T_A;
+		t[1].qtype = STUB_HOSTWATCH_T_AAAA;
+		t[0].seed = t[1].seed = (uint16_t)names++;
+		w->nseeds += 2;
+	}
+	w->seeded = 1;
+	log_debug("hosts: %zu seed lookups", w->nseeds);
+	stub_hostwatch_fill(w, clock_ms());
 }
 
 void

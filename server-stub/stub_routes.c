@@ -10,7 +10,6 @@
  */
 #include <errno.h>
 #include <fcntl.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -23,6 +22,56 @@
 #define STUB_RTF_REJECT		0x0200U
 #define STUB_RTF_ANYCAST	0x00100000U
 #define STUB_RTF_LOCAL		0x80000000U
+
+/* One hex digit's value, or -1. */
+static int
+stub_routes_nibble(char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	c |= 0x20;
+	return c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
+}
+
+/* A field of 1-8 hex digits: 0 and its value in *v, or -1. */
+static int
+stub_routes_hex(const char *s, unsigned *v)
+{
+	size_t	i;
+	int	d;
+
+	*v = 0;
+	for (i = 0; s[i] != '\0'; i++) {
+		if (i == 8 || (d = stub_routes_nibble(s[i])) < 0)
+			return -1;
+		*v = *v << 4 | (unsigned)d;
+	}
+	return i > 0 ? 0 : -1;
+}
+
+/*
+ * Split line in place at blanks into at most max fields; how many.
+ * By hand, not with sscanf: scanf would bring its number parsers, floats
+ * included, into a stub that must stay small.
+ */
+static size_t
+stub_routes_fields(char *line, char **f, size_t max)
+{
+	size_t	n = 0;
+
+	while (n < max) {
+		while (*line == ' ' || *line == '\t')
+			line++;
+		if (*line == '\0')
+			break;
+		f[n++] = line;
+		while (*line != '\0' && *line != ' ' && *line != '\t')
+			line++;
+		if (*line != '\0')
+			*line++ = '\0';
+	}
+	return n;
+}
 
 /* Keep one route unless it is there already or there is no room. */
 static size_t
@@ -77,7 +126,7 @@ stub_routes_line(const char **p, char *line, size_t len)
 size_t
 stub_routes_parse_v4(struct stub_routes *r, const char *text)
 {
-	char		line[256], dev[32];
+	char		line[256], *f[8];
 	unsigned	dst, gw, flags, mask, prefix;
 	uint8_t		b[4];
 	size_t		added = 0;
@@ -88,11 +137,13 @@ stub_routes_parse_v4(struct stub_routes *r, const char *text)
 			first = 0;
 			continue;
 		}
-		if (sscanf(line, "%31s %x %x %x %*d %*d %*d %x", dev, &dst, &gw, &flags,
-		    &mask) != 5)
+		/* Iface Destination Gateway Flags RefCnt Use Metric Mask ... */
+		if (stub_routes_fields(line, f, 8) != 8 || stub_routes_hex(f[1], &dst) != 0 ||
+		    stub_routes_hex(f[2], &gw) != 0 || stub_routes_hex(f[3], &flags) != 0 ||
+		    stub_routes_hex(f[7], &mask) != 0)
 			continue;
 		if (!(flags & STUB_RTF_UP) || (flags & STUB_RTF_REJECT) ||
-		    strcmp(dev, "lo") == 0)
+		    strcmp(f[0], "lo") == 0)
 			continue;
 		/* The kernel prints each address as the integer that holds
 		 * it in memory: its bytes, in memory, are network order. */
@@ -113,14 +164,16 @@ stub_routes_parse_v4(struct stub_routes *r, const char *text)
 static int
 stub_routes_hex16(const char *s, uint8_t *b)
 {
-	unsigned	i, v;
+	unsigned	i;
+	int		hi, lo;
 
 	if (strlen(s) != 32)
 		return -1;
 	for (i = 0; i < 16; i++) {
-		if (sscanf(s + 2 * i, "%2x", &v) != 1)
+		if ((hi = stub_routes_nibble(s[2 * i])) < 0 ||
+		    (lo = stub_routes_nibble(s[2 * i + 1])) < 0)
 			return -1;
-		b[i] = (uint8_t)v;
+		b[i] = (uint8_t)(hi << 4 | lo);
 	}
 	return 0;
 }
@@ -128,19 +181,22 @@ stub_routes_hex16(const char *s, uint8_t *b)
 size_t
 stub_routes_parse_v6(struct stub_routes *r, const char *text)
 {
-	char		line[256], dst[40], src[40], gw[40], dev[32];
+	char		line[256], *f[10];
 	unsigned	plen, splen, metric, ref, use, flags;
 	uint8_t		b[16];
 	size_t		added = 0;
 
 	while (stub_routes_line(&text, line, sizeof(line)) != NULL) {
-		if (sscanf(line, "%39s %x %39s %x %39s %x %x %x %x %31s", dst, &plen, src,
-		    &splen, gw, &metric, &ref, &use, &flags, dev) != 10)
+		/* dst plen src splen nexthop metric refcnt use flags dev */
+		if (stub_routes_fields(line, f, 10) != 10 || stub_routes_hex(f[1], &plen) != 0 ||
+		    stub_routes_hex(f[3], &splen) != 0 || stub_routes_hex(f[5], &metric) != 0 ||
+		    stub_routes_hex(f[6], &ref) != 0 || stub_routes_hex(f[7], &use) != 0 ||
+		    stub_routes_hex(f[8], &flags) != 0)
 			continue;
 		if (!(flags & STUB_RTF_UP) ||
 		    (flags & (STUB_RTF_REJECT | STUB_RTF_ANYCAST | STUB_RTF_LOCAL)) ||
-		    strcmp(dev, "lo") == 0 || plen == 0 || plen > 128 || splen != 0 ||
-		    stub_routes_hex16(dst, b) != 0)
+		    strcmp(f[9], "lo") == 0 || plen == 0 || plen > 128 || splen != 0 ||
+		    stub_routes_hex16(f[0], b) != 0)
 			continue;
 		stub_routes_mask(b, 16, plen);
 		added += stub_routes_add(r, ADDR_V6, b, plen);

@@ -5,7 +5,8 @@
  * process: no sequence may crash it, whatever it accepts for APPLY must
  * be a configuration the rule planner can build (scoped as the helper
  * scopes it) and the client's formatter writes back as the same lines,
- * and a MARK it accepts must name a UDP or TCP socket.  Names it accepts
+ * a MARK it accepts must name a UDP or TCP socket, and a UDPREPLY an
+ * unbound UDP socket of its address's family and a port.  Names it accepts
  * for HOSTS must be valid, read back the same from the client's lines,
  * and make a hosts file block that a second update leaves as it is.
  *
@@ -116,6 +117,13 @@ fuzz_like(struct fw_req *again, const struct fw_req *req)
 		again->cfg.listen_fd[i] = req->cfg.listen_fd[i];
 		again->cfg.listen[i] = req->cfg.listen[i];
 	}
+	again->cfg.udp4 = req->cfg.udp4;
+	again->cfg.udp6 = req->cfg.udp6;
+	again->cfg.nudp = req->cfg.nudp;
+	for (i = 0; i < req->cfg.nudp; i++) {
+		again->cfg.udp_fd[i] = req->cfg.udp_fd[i];
+		again->cfg.udp_listen[i] = req->cfg.udp_listen[i];
+	}
 }
 
 /*
@@ -159,7 +167,8 @@ fuzz_roundtrip(const struct fw_req *req)
 	}
 	if (r != FW_PROTO_APPLY || again.cfg.nexempt != cfg->nexempt ||
 	    again.cfg.ndns != cfg->ndns || again.cfg.nallow != cfg->nallow ||
-	    again.cfg.port != cfg->port ||
+	    again.cfg.port != cfg->port || again.cfg.nudp != cfg->nudp ||
+	    again.cfg.udp4 != cfg->udp4 || again.cfg.udp6 != cfg->udp6 ||
 	    again.cfg.host_wide != cfg->host_wide ||
 	    again.cfg.has_user != cfg->has_user ||
 	    again.cfg.has_group != cfg->has_group)
@@ -274,17 +283,23 @@ fuzz_plan(const struct fw_req *req, bool root_caller)
 			/* the output side is scoped, every rule of it; the
 			 * rest never */
 			if ((ch == FW_CHAIN_OUTPUT ||
-			    ch == FW_CHAIN_LEAK_OUTPUT) &&
+			    ch == FW_CHAIN_LEAK_OUTPUT ||
+			    ch == FW_CHAIN_UDP_OUTPUT) &&
 			    scoped != (plan.chain[ch][i].owner != 0))
 				abort();
 			if (ch != FW_CHAIN_OUTPUT &&
 			    ch != FW_CHAIN_LEAK_OUTPUT &&
+			    ch != FW_CHAIN_UDP_OUTPUT &&
 			    plan.chain[ch][i].owner != 0)
 				abort();
 		}
 	}
 	if (cfg.prerouting && plan.nchain[FW_CHAIN_PREROUTING] !=
 	    (size_t)cfg.nallow)
+		abort();
+	/* UDP capture exactly for the families with a UDP socket */
+	if ((plan.nchain[FW_CHAIN_UDP_OUTPUT] > 0) != (cfg.udp4 || cfg.udp6) ||
+	    (plan.nchain[FW_CHAIN_UDP_REPLY] > 0) != (cfg.udp4 || cfg.udp6))
 		abort();
 	fw_plan_free(&plan);
 }
@@ -337,6 +352,17 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			    f[0].protocol != IPPROTO_TCP) || req.seen != 0)
 				abort();
 			req.mark_fd = -1;
+		} else if (r == FW_PROTO_UDPREPLY) {
+			if (fuzz_nqueue > 0)
+				break;
+			f[0] = *fuzz_lookup(req.reply_fd);
+			if (f[0].domain != (req.reply_src.family == ADDR_V4 ?
+			    AF_INET : AF_INET6) || f[0].protocol != IPPROTO_UDP ||
+			    f[0].local.port != 0 || req.reply_src.port == 0 ||
+			    req.seen != 0)
+				abort();
+			(void)fw_plan_udp_carried(&req.cfg, &req.reply_src);
+			req.reply_fd = -1;
 		} else if (r == FW_PROTO_HOSTS) {
 			fuzz_hosts(&req, data, size);
 			fw_req_hosts_done(&req);
@@ -362,6 +388,9 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		memcpy(line, data, size);
 		line[size] = '\0';
 		r = fw_reply_mark(line, &e);
+		if (r == 0 && (e <= 0 || e > 4095))
+			abort();
+		r = fw_reply_udpreply(line, &e);
 		if (r == 0 && (e <= 0 || e > 4095))
 			abort();
 		if (fw_reply_ready(line, &v, &uid) == 0 && v <= 0)

@@ -4,8 +4,10 @@
  * real (socketpair) streams for OPEN frames, so DATA/CREDIT/EOF/CLOSE
  * reach live stream state.  Each input runs twice: with a peer of the
  * short forms, and with explicit initial credit in both HELLOs, a small
- * budget and a maximum of streams (the long OPEN, the budget's rules).  Any input may end the session (mux_error), but
- * must never crash, leak or overrun.  No network: "connections" are
+ * budget and a maximum of streams (the long OPEN, the budget's rules),
+ * and UDP in both HELLOs (UDP frames reach a handler that echoes them;
+ * in the first run they end the session).  Any input may end the
+ * session (mux_error), but must never crash, leak or overrun.  No network: "connections" are
  * socketpairs.
  */
 #include <sys/socket.h>
@@ -39,7 +41,25 @@ fuzz_open(struct mux *m, const struct proto_open *o)
 	return sv[0];
 }
 
-static const struct mux_ops fuzz_ops = { .open = fuzz_open };
+/* What the mux hands on must be what the parser promised: a flow id, no
+ * UDP_DROP (from the client it ends the session), a datagram within the
+ * frame.  Good datagrams go back, bad frames close their flow. */
+static void
+fuzz_udp(struct mux *m, const struct proto_frame *f)
+{
+	if (f->stream == 0 || f->type == PROTO_UDP_DROP ||
+	    (f->type == PROTO_UDP_DATA && !f->bad &&
+	    (f->u.udp.datalen > f->len || f->u.udp.data + f->u.udp.datalen !=
+	    f->payload + f->len)))
+		abort();
+	if (f->bad)
+		(void)mux_send_udp_close(m, f->stream, PROTO_UDP_CLOSE_PROTOCOL);
+	else if (f->type == PROTO_UDP_DATA)
+		(void)mux_send_udp(m, f->stream, &f->u.udp.peer, f->u.udp.data,
+		    f->u.udp.datalen);
+}
+
+static const struct mux_ops fuzz_ops = { .open = fuzz_open, .udp = fuzz_udp };
 
 static void
 fuzz_run(const uint8_t *data, size_t size, bool credit)
@@ -48,11 +68,12 @@ fuzz_run(const uint8_t *data, size_t size, bool credit)
 		0x01, 0, 0, 20, 0, 0, 0, 0,
 		'C', 'S', 'H', 'U', 'T', 'T', 'L', 'E', 1, 0, 0, 0,
 		0, 0, 0, 0, 0, 0, 0x40, 0 };
-	/* Feature bit 2, and bounds asked for: 64 KiB, 8 streams. */
+	/* Feature bits 1 (UDP) and 2, and bounds asked for: 64 KiB, 8
+	 * streams. */
 	static const uint8_t hello_credit[] = {
 		0x01, 0, 0, 28, 0, 0, 0, 0,
 		'C', 'S', 'H', 'U', 'T', 'T', 'L', 'E', 1, 0, 0, 0,
-		0, 0, 0, 4, 0, 0, 0x40, 0,
+		0, 0, 0, 6, 0, 0, 0x40, 0,
 		0, 0, 0, 64, 0, 0, 0, 8 };
 	struct ev_loop	 loop;
 	struct mux	*m;
@@ -69,11 +90,12 @@ fuzz_run(const uint8_t *data, size_t size, bool credit)
 	/* A valid HELLO first, so the fuzzer reaches the stream frames. */
 	p = mux_in_space(m, &room);
 	if (credit) {
-		(void)mux_send_hello(m, PROTO_FEAT_CREDIT);
+		(void)mux_send_hello(m, PROTO_FEAT_CREDIT | PROTO_FEAT_UDP);
 		memcpy(p, hello_credit, sizeof(hello_credit));
 		(void)mux_in_commit(m, sizeof(hello_credit));
 		budget = mux_peer_ask(m, &max);
-		if (budget != 65536 || max != 8 || !mux_feature(m, PROTO_FEAT_CREDIT))
+		if (budget != 65536 || max != 8 || !mux_feature(m, PROTO_FEAT_CREDIT) ||
+		    !mux_feature(m, PROTO_FEAT_UDP))
 			abort();
 		mux_set_bounds(m, budget, max);
 	} else {

@@ -44,6 +44,25 @@ fuzz_hosts_again(uint8_t *out, size_t cap, const struct proto_frame *f)
 	return proto_put_hosts(out, cap, h, i);
 }
 
+/* A parsed HOSTS_SEED frame encoded again from its entries. */
+static int
+fuzz_seeds_again(uint8_t *out, size_t cap, const struct proto_frame *f)
+{
+	static struct proto_seed s[PROTO_SEEDS_MAX];
+	static char		names[PROTO_SEEDS_MAX][PROTO_HOST_NAME_MAX + 1];
+	size_t			i = 0, off = 0;
+
+	while (proto_seed_next(f, &off, &s[i].addr, names[i]) == 1) {
+		if (i >= f->u.seeds)
+			abort();
+		s[i].name = names[i][0] != '\0' ? names[i] : NULL;
+		i++;
+	}
+	if (i != f->u.seeds || off != f->len)
+		abort();
+	return proto_put_hosts_seed(out, cap, s, i);
+}
+
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
@@ -61,9 +80,10 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			if (n != r || out[0] != data[off])
 				abort();
 		}
-		/* DNS, ROUTES and HOSTS frames: the parser accepts only what
-		 * the encoders write, byte for byte (DNS_CONFIG, ROUTES and
-		 * HOSTS from their parsed entries). */
+		/* DNS, ROUTES, HOSTS, HOSTS_SEED and UDP frames: the parser
+		 * accepts only what the encoders write, byte for byte
+		 * (DNS_CONFIG, ROUTES, HOSTS and HOSTS_SEED from their parsed
+		 * entries). */
 		n = 0;
 		if (!f.bad && (f.type == PROTO_DNS_QUERY || f.type == PROTO_DNS_ANSWER))
 			n = proto_put_dns(out, sizeof(out), f.type, f.stream, f.payload, f.len);
@@ -76,6 +96,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			n = fuzz_routes_again(out, sizeof(out), &f);
 		else if (f.type == PROTO_HOSTS)
 			n = fuzz_hosts_again(out, sizeof(out), &f);
+		else if (f.type == PROTO_HOSTS_SEED)
+			n = fuzz_seeds_again(out, sizeof(out), &f);
 		/* The long forms of OPEN_RESULT and OPEN (explicit initial
 		 * credit) too; the credit is within the largest window. */
 		if (!f.bad && f.type == PROTO_OPEN_RESULT && f.has_credit)
@@ -84,6 +106,15 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		else if (!f.bad && f.type == PROTO_OPEN && f.has_credit)
 			n = proto_put_open_credit(out, sizeof(out), f.stream, &f.u.open,
 			    f.credit);
+		/* UDP frames as well, from their parsed fields. */
+		else if (!f.bad && f.type == PROTO_UDP_DATA)
+			n = proto_put_udp_data(out, sizeof(out), f.stream, &f.u.udp.peer,
+			    f.u.udp.data, f.u.udp.datalen);
+		else if (!f.bad && f.type == PROTO_UDP_CLOSE)
+			n = proto_put_udp_close(out, sizeof(out), f.stream, f.u.udp.reason);
+		else if (!f.bad && f.type == PROTO_UDP_DROP)
+			n = proto_put_udp_drop(out, sizeof(out), f.stream, &f.u.udp.peer,
+			    f.u.udp.reason);
 		if (f.has_credit && f.credit > PROTO_MAX_WINDOW && !f.bad)
 			abort();
 		if (n != 0 && (n != r || memcmp(out, data + off, (size_t)r) != 0))

@@ -8,8 +8,12 @@
 # exclude, are not; a name added on SERVER is taken at the next session;
 # the SSH server's own name is never taken from SERVER; a neighbour of
 # SERVER (a static entry in its neighbour table) gets the name PRIV's
-# resolver gives its address in a reverse lookup.  (-H without --dns,
-# the hosts file: autohosts_file_test.sh.)
+# resolver gives its address in a reverse lookup, an IPv6 neighbour too
+# (rtnetlink); --seed-hosts: a name in neither SERVER's hosts file nor
+# its neighbour tables, looked up by the stub through PRIV's resolver,
+# and an address named by its PTR record, become names of -H (answered
+# by the capture itself).  (-H without --dns, the hosts file:
+# autohosts_file_test.sh.)
 # (The lab's resolvers: lab_dns_up in tests/lab/lab_dns.sh.)
 
 set -uo pipefail
@@ -51,16 +55,22 @@ printf '%s\n' "198.19.0.2 onlyremote.lab.internal intranet" \
 # A neighbour only PRIV's resolver can name (PTR only, no A record).
 in_server ip neigh replace 198.19.0.50 lladdr 02:00:00:00:00:50 dev "${LAB_ID}s1" \
     nud permanent || lab_die "cannot add SERVER's neighbour"
+# And an IPv6 one: no /proc file lists it, the stub asks rtnetlink.
+in_server ip -6 neigh replace fd5e:0:0:2::50 lladdr 02:00:00:00:00:51 \
+    dev "${LAB_ID}s1" nud permanent || lab_die "cannot add SERVER's IPv6 neighbour"
 
 lab_say "without cshuttle"
 check_eq "neighbour.lab.internal does not resolve on CLIENT" "" \
     "$(ge_hosts neighbour.lab.internal)"
 check_eq "onlyremote.lab.internal does not resolve on CLIENT" "" \
     "$(ge_hosts onlyremote.lab.internal)"
+check_eq "seeded.lab.internal does not resolve on CLIENT" "" \
+    "$(ge_hosts seeded.lab.internal)"
 
-lab_say "cshuttle -H --dns -x 198.19.1.0/24 -r labhost 198.19.0.0/16 fd5e:0:0:2::/64"
-start_cshuttle -H --dns -x 198.19.1.0/24 -r labhost 198.19.0.0/16 fd5e:0:0:2::/64 ||
-    lab_die "cshuttle did not start"
+seeds=seeded.lab.internal,198.19.0.62
+lab_say "cshuttle -H --seed-hosts $seeds --dns -x 198.19.1.0/24 -r labhost 198.19.0.0/16 fd5e:0:0:2::/64"
+start_cshuttle -H --seed-hosts "$seeds" --dns -x 198.19.1.0/24 -r labhost \
+    198.19.0.0/16 fd5e:0:0:2::/64 || lab_die "cshuttle did not start"
 check "the names are logged" \
     lab_wait_for 10 logged 0 '^cshuttle: auto-hosts: [0-9]+ names of [0-9]+ in the forwarded subnets'
 mark_p=$(lab_log_mark "$LAB_DNS_LOG_P")
@@ -81,6 +91,21 @@ check_eq "neighbour.lab.internal: SERVER's neighbour, named by PRIV's PTR record
     198.19.0.50 "$(ge_hosts neighbour.lab.internal)"
 check "PRIV's resolver was asked for the neighbour's name" \
     grep -q 'query\[PTR\] 50\.0\.19\.198\.in-addr\.arpa' <<<"$(lab_log_since "$LAB_DNS_LOG_P" 0)"
+check_eq "neighbour6.lab.internal: SERVER's IPv6 neighbour, named by PRIV's PTR record" \
+    fd5e:0:0:2::50 "$(ge_hosts neighbour6.lab.internal)"
+check "the name of the IPv6 neighbour is the capture's own (aa)" \
+    grep -qw aa <<<"$(flags AAAA neighbour6.lab.internal)"
+check_eq "--seed-hosts seeded.lab.internal: its A and AAAA through SERVER's resolver" \
+    "198.19.0.61 fd5e:0:0:2::61" "$(ge_hosts seeded.lab.internal)"
+check "the seed's name is the capture's own (aa), as -H's names are" \
+    grep -qw aa <<<"$(flags seeded.lab.internal)"
+check "the stub asked PRIV's resolver for the seed (from SERVER)" \
+    grep -Eq 'query\[AAAA\] seeded\.lab\.internal from (198\.19\.0\.1|fd5e:0:0:2::1)$' \
+    <<<"$(lab_log_since "$LAB_DNS_LOG_P" 0)"
+check_eq "--seed-hosts 198.19.0.62: the name of its PTR record" 198.19.0.62 \
+    "$(ge_hosts seedaddr.lab.internal)"
+check "the seed address's name is the capture's own (aa)" \
+    grep -qw aa <<<"$(flags seedaddr.lab.internal)"
 check_eq "outside.lab.internal (192.0.2.99, not forwarded) is not added" "" \
     "$(ge_hosts outside.lab.internal)"
 check_eq "excluded.lab.internal (inside -x 198.19.1.0/24) is not added" "" \

@@ -18,6 +18,9 @@
  *	dns ADDR PORT			a captured nameserver, its listeners on
  *					127.0.0.1 or ::1, PORT
  *	leaks 0|1
+ *	udp				UDP capture: at the first apply, a UDP
+ *					socket beside each listener (same
+ *					address and port)
  *	scope host|caller | user UID | group GID
  *					(default: host, as for root's cshuttle)
  *					build the config		-> ok
@@ -28,6 +31,18 @@
  *					talk to ADDR PORT through it: send "ping"
  *					(udp) or connect (tcp) and read one line
  *		-> msock mark 0x... nonblock cloexec: <line> | error: ...
+ *	urecv				wait up to 3 s for a datagram on the UDP
+ *					sockets -> urecv ORIG from PEER: TEXT
+ *					(ORIG from IP_ORIGDSTADDR) | urecv none
+ *	umark				the UDP sockets' SO_MARK -> umark 0x... ...
+ *	uspoof SRC DST PORT		send from the IPv4 UDP socket with source
+ *					SRC (IP_PKTINFO) to DST PORT -> sent |
+ *					error: ...
+ *	usock 4|6 ADDR PORT [peer|TOADDR TOPORT]
+ *					fw_udp_reply_socket() bound to ADDR PORT,
+ *					then send "REPLY ADDR:PORT" from it to
+ *					the last urecv's PEER or to TOADDR TOPORT
+ *		-> usock ADDR:PORT mark 0x...: sent | no send | error: ...
  *	alive				poll fw_fd()	-> alive | dead
  *	stop				fw_stop()	-> stopped
  *	quit, or end of input		fw_stop() and exit
@@ -56,6 +71,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "fw.h"
@@ -76,6 +92,14 @@ static struct {
 	int			ufd, tfd;
 } dnsl[DRIVE_MAXDNS];
 static int			ndnsl;
+static bool			want_udp;
+static int			ufd[2] = { -1, -1 };	/* IPv4, IPv6 UDP */
+/* The last datagram the UDP sockets got, for urecv. */
+static pthread_mutex_t		ulock = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t		ucond = PTHREAD_COND_INITIALIZER;
+static bool			uhave;
+static struct addr		uorig, upeer, ulastpeer;
+static char			utext[128];
 
 static void
 config_clear(void)
@@ -86,6 +110,7 @@ config_clear(void)
 	cfg.host_wide = true;	/* root's default, as cshuttle's */
 	want_port = 0;
 	want4 = want6 = false;
+	want_udp = false;
 }
 
 /* "ADDR/PREFIX" */
@@ -300,6 +325,226 @@ add_dns(char *args)
 	return 0;
 }
 
+/* A UDP socket beside a listener: what the datagrams TPROXY delivers
+ * were sent to (IP_ORIGDSTADDR), as cshuttle reads it. */
+static void *
+udp_main(void *arg)
+{
+	int			 fd = *(int *)arg;
+	char			 buf[128], cbuf[256];
+	struct sockaddr_storage	 peer;
+	struct msghdr		 msg;
+	struct cmsghdr		*cm;
+	struct iovec		 iov;
+	struct addr		 orig, from;
+	ssize_t			 n;
+
+	for (;;) {
+		memset(&msg, 0, sizeof(msg));
+		memset(&orig, 0, sizeof(orig));
+		iov.iov_base = buf;
+		iov.iov_len = sizeof(buf) - 1;
+		msg.msg_iov = &iov;
+		msg.msg_iovlen = 1;
+		msg.msg_name = &peer;
+		msg.msg_namelen = sizeof(peer);
+		msg.msg_control = cbuf;
+		msg.msg_controllen = sizeof(cbuf);
+		if ((n = recvmsg(fd, &msg, 0)) < 0)
+			continue;
+		buf[n] = '\0';
+		buf[strcspn(buf, "\r\n")] = '\0';
+		for (cm = CMSG_FIRSTHDR(&msg); cm != NULL;
+		    cm = CMSG_NXTHDR(&msg, cm))
+			if ((cm->cmsg_level == SOL_IP &&
+			    cm->cmsg_type == IP_ORIGDSTADDR) ||
+			    (cm->cmsg_level == SOL_IPV6 &&
+			    cm->cmsg_type == IPV6_ORIGDSTADDR))
+				(void)addr_from_sockaddr(&orig,
+				    (struct sockaddr *)CMSG_DATA(cm),
+				    (socklen_t)(cm->cmsg_len - CMSG_LEN(0)));
+		if (addr_from_sockaddr(&from, (struct sockaddr *)&peer,
+		    msg.msg_namelen) != 0)
+			continue;
+		pthread_mutex_lock(&ulock);
+		uhave = true;
+		uorig = orig;
+		upeer = from;
+		snprintf(utext, sizeof(utext), "%s", buf);
+		pthread_cond_signal(&ucond);
+		pthread_mutex_unlock(&ulock);
+	}
+	return NULL;
+}
+
+/* The UDP socket of one family on a, port: -1 on failure. */
+static int
+udp_open(const struct addr *a, uint16_t port, int *slot)
+{
+	struct sockaddr_storage	 ss;
+	struct addr		 b = *a;
+	pthread_t		 t;
+	socklen_t		 sl;
+	int			 fd, one = 1;
+
+	b.port = port;
+	if ((sl = addr_to_sockaddr(&b, &ss)) == 0 ||
+	    (fd = socket(ss.ss_family, SOCK_DGRAM | SOCK_CLOEXEC, 0)) < 0)
+		return -1;
+	if (ss.ss_family == AF_INET6)
+		(void)setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof(one));
+	if (setsockopt(fd, ss.ss_family == AF_INET6 ? SOL_IPV6 : SOL_IP,
+	    ss.ss_family == AF_INET6 ? IPV6_RECVORIGDSTADDR :
+	    IP_RECVORIGDSTADDR, &one, sizeof(one)) != 0 ||
+	    bind(fd, (struct sockaddr *)&ss, sl) != 0) {
+		close(fd);
+		return -1;
+	}
+	*slot = fd;
+	if (pthread_create(&t, NULL, udp_main, slot) != 0)
+		return -1;
+	(void)pthread_detach(t);
+	return fd;
+}
+
+/* urecv: the next datagram, within 3 s. */
+static void
+udp_recv(void)
+{
+	struct timespec	ts;
+	char		o[ADDR_STRLEN + 8], p[ADDR_STRLEN + 8];
+	int		r = 0;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	ts.tv_sec += 3;
+	pthread_mutex_lock(&ulock);
+	while (!uhave && r == 0)
+		r = pthread_cond_timedwait(&ucond, &ulock, &ts);
+	if (uhave) {
+		if (uorig.family == 0)
+			snprintf(o, sizeof(o), "no-orig");
+		else
+			addr_format(&uorig, true, o, sizeof(o));
+		printf("urecv %s from %s: %s\n", o, addr_format(&upeer, true, p,
+		    sizeof(p)), utext);
+		ulastpeer = upeer;
+		uhave = false;
+	} else
+		printf("urecv none\n");
+	pthread_mutex_unlock(&ulock);
+}
+
+/* usock 4|6 ADDR PORT [peer|TOADDR TOPORT] */
+static void
+udp_reply(struct fw *fw, char *args)
+{
+	struct sockaddr_storage	 ss;
+	struct addr		 src, to;
+	char			*fam, *addr, *port, *toaddr, *toport;
+	char			 a[ADDR_STRLEN + 8], msg[ADDR_STRLEN + 16];
+	uint32_t		 mark = 0;
+	socklen_t		 sl;
+	int			 fd, one = 1;
+
+	fam = strtok(args, " ");
+	addr = strtok(NULL, " ");
+	port = strtok(NULL, " ");
+	toaddr = strtok(NULL, " ");
+	toport = strtok(NULL, " ");
+	if (fam == NULL || addr == NULL || port == NULL ||
+	    addr_parse(&src, addr, (size_t)-1, 0, (uint16_t)atoi(port)) != 0) {
+		printf("error: usage\n");
+		return;
+	}
+	if ((fd = socket(addr_af(src.family), SOCK_DGRAM | SOCK_CLOEXEC,
+	    0)) < 0) {
+		printf("error: socket: %s\n", strerror(errno));
+		return;
+	}
+	if (src.family == ADDR_V6)
+		(void)setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof(one));
+	if (fw_udp_reply_socket(fw, fd, &src) != 0) {
+		printf("error: %s\n", strerror(errno));
+		close(fd);
+		return;
+	}
+	sl = sizeof(mark);
+	(void)getsockopt(fd, SOL_SOCKET, SO_MARK, &mark, &sl);
+	sl = sizeof(ss);
+	if (getsockname(fd, (struct sockaddr *)&ss, &sl) != 0 ||
+	    addr_from_sockaddr(&to, (struct sockaddr *)&ss, sl) != 0)
+		snprintf(a, sizeof(a), "?");
+	else
+		addr_format(&to, true, a, sizeof(a));
+	printf("usock %s mark 0x%08x: ", a, (unsigned int)mark);
+	if (toaddr == NULL) {
+		printf("no send\n");
+		goto out;
+	}
+	if (strcmp(toaddr, "peer") == 0)
+		to = ulastpeer;
+	else if (toport == NULL || addr_parse(&to, toaddr, (size_t)-1, 0,
+	    (uint16_t)atoi(toport)) != 0) {
+		printf("error: bad destination\n");
+		goto out;
+	}
+	snprintf(msg, sizeof(msg), "REPLY %s", a);
+	if ((sl = addr_to_sockaddr(&to, &ss)) == 0 ||
+	    sendto(fd, msg, strlen(msg), 0, (struct sockaddr *)&ss, sl) < 0)
+		printf("error: send: %s\n", strerror(errno));
+	else
+		printf("sent\n");
+ out:
+	close(fd);
+}
+
+/* uspoof SRC DST PORT: what a transparent socket could send. */
+static void
+udp_spoof(char *args)
+{
+	struct sockaddr_in	 to;
+	struct in_pktinfo	*pi;
+	struct msghdr		 msg;
+	struct cmsghdr		*cm;
+	struct iovec		 iov;
+	char			 cbuf[CMSG_SPACE(sizeof(*pi))], *src, *dst, *port;
+
+	src = strtok(args, " ");
+	dst = strtok(NULL, " ");
+	port = strtok(NULL, " ");
+	memset(&to, 0, sizeof(to));
+	memset(cbuf, 0, sizeof(cbuf));
+	to.sin_family = AF_INET;
+	if (ufd[0] < 0 || src == NULL || dst == NULL || port == NULL ||
+	    inet_pton(AF_INET, dst, &to.sin_addr) != 1) {
+		printf("error: usage\n");
+		return;
+	}
+	to.sin_port = htons((uint16_t)atoi(port));
+	memset(&msg, 0, sizeof(msg));
+	iov.iov_base = (void *)"spoof";
+	iov.iov_len = 5;
+	msg.msg_iov = &iov;
+	msg.msg_iovlen = 1;
+	msg.msg_name = &to;
+	msg.msg_namelen = sizeof(to);
+	msg.msg_control = cbuf;
+	msg.msg_controllen = sizeof(cbuf);
+	cm = CMSG_FIRSTHDR(&msg);
+	cm->cmsg_level = IPPROTO_IP;
+	cm->cmsg_type = IP_PKTINFO;
+	cm->cmsg_len = CMSG_LEN(sizeof(*pi));
+	pi = (struct in_pktinfo *)CMSG_DATA(cm);
+	if (inet_pton(AF_INET, src, &pi->ipi_spec_dst) != 1) {
+		printf("error: usage\n");
+		return;
+	}
+	if (sendmsg(ufd[0], &msg, 0) < 0)
+		printf("error: send: %s\n", strerror(errno));
+	else
+		printf("sent\n");
+}
+
 /* The redirect listeners, made once: later series cannot change them. */
 static int
 listeners(void)
@@ -314,11 +559,23 @@ listeners(void)
 		    SOCK_STREAM, false)) < 0)
 			return -1;
 	}
+	if (want_udp && ufd[0] < 0 && ufd[1] < 0) {
+		if (lfd[0] >= 0 && udp_open(&laddr4, want_port, &ufd[0]) < 0)
+			return -1;
+		if (lfd[1] >= 0 && udp_open(&laddr6, want_port, &ufd[1]) < 0)
+			return -1;
+	}
 	if (lfd[0] >= 0)
 		cfg.listen_fd[n++] = lfd[0];
 	if (lfd[1] >= 0)
 		cfg.listen_fd[n++] = lfd[1];
 	cfg.nlisten = n;
+	n = 0;
+	if (ufd[0] >= 0)
+		cfg.udp_fd[n++] = ufd[0];
+	if (ufd[1] >= 0)
+		cfg.udp_fd[n++] = ufd[1];
+	cfg.nudp = n;
 	cfg.port = want_port;
 	cfg.ipv4 = lfd[0] >= 0;
 	cfg.ipv6 = lfd[1] >= 0;
@@ -468,6 +725,8 @@ config_command(const char *cmd, char *args)
 		r = add_dns(args);
 	else if (strcmp(cmd, "leaks") == 0)
 		cfg.block_leaks = atoi(args) != 0;
+	else if (strcmp(cmd, "udp") == 0)
+		want_udp = true;
 	else if (strcmp(cmd, "scope") == 0)
 		cfg.host_wide = strcmp(args, "host") == 0;
 	else if (strcmp(cmd, "user") == 0) {
@@ -544,6 +803,23 @@ main(int argc, char **argv)
 			printf("mark 0x%08x\n", (unsigned int)fw_mark(fw));
 		} else if (strcmp(line, "msock") == 0) {
 			marked_socket(fw, args);
+		} else if (strcmp(line, "urecv") == 0) {
+			udp_recv();
+		} else if (strcmp(line, "uspoof") == 0) {
+			udp_spoof(args);
+		} else if (strcmp(line, "umark") == 0) {
+			printf("umark");
+			for (i = 0; i < 2; i++) {
+				uint32_t m = 0;
+				socklen_t ml = sizeof(m);
+
+				if (ufd[i] >= 0 && getsockopt(ufd[i],
+				    SOL_SOCKET, SO_MARK, &m, &ml) == 0)
+					printf(" 0x%08x", (unsigned int)m);
+			}
+			printf("\n");
+		} else if (strcmp(line, "usock") == 0) {
+			udp_reply(fw, args);
 		} else if (strcmp(line, "apply") == 0) {
 			if (listeners() != 0)
 				printf("error: cannot listen: %s\n",

@@ -16,6 +16,9 @@ each command inside one of its network namespaces (fw_nft_lab.sh).
       failure, with the time it took, or TIMEOUT.
   flood SECONDS HOST:PORT...
       unconnected UDP sends, as fast as they go; prints how many.
+  udpfrom HOST PORT [SECONDS]
+      one datagram from an unconnected socket, and the first answer
+      from anywhere: "FROM addr:port <payload>", or TIMEOUT.
 
 READY is a file created once every socket listens.  (The listeners the
 rules redirect to are the driver's own: fw_drive.c.)
@@ -148,6 +151,24 @@ def tcp(host, port):
         return err(e, t0)
 
 
+def udpfrom(host, port, seconds="3"):
+    # Unconnected: an answer from another source than the one asked is
+    # seen too, and tells which it was.
+    ai = sockaddr(host, int(port), socket.SOCK_DGRAM)
+    s = socket.socket(ai[0], socket.SOCK_DGRAM)
+    s.settimeout(float(seconds))
+    t0 = time.monotonic()
+    try:
+        s.sendto(b"ping", ai[4])
+        data, peer = s.recvfrom(4096)
+    except socket.timeout:
+        return "TIMEOUT"
+    except OSError as e:
+        return err(e, t0)
+    src = ("[%s]:%d" if ai[0] == socket.AF_INET6 else "%s:%d") % peer[:2]
+    return "FROM %s %s" % (src, data.decode(errors="replace").strip())
+
+
 def flood(seconds, *targets):
     # Unconnected sends to HOST:PORT targets, as fast as they go.
     socks = []
@@ -179,6 +200,8 @@ def main():
         print(tcp(*args))
     elif cmd == "flood":
         flood(*args)
+    elif cmd == "udpfrom":
+        print(udpfrom(*args))
     else:
         sys.exit("fw_nft_net.py: unknown command %s" % cmd)
 

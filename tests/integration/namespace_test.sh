@@ -5,7 +5,9 @@
 # cshuttle started in the root namespace (no `ip netns exec`) does all its
 # work in CLIENT: the private network is reachable from CLIENT, the rules
 # are in CLIENT's nft and none in the root namespace, SIGTERM cleans up.
-# A missing namespace is a usage error naming its path.
+# The configuration keys namespace and namespace-pid do the same (the
+# file is read before cshuttle enters the namespace).  A missing
+# namespace is a usage error naming its path.
 
 set -uo pipefail
 LAB_TRANSPORT=${1:-${LAB_TRANSPORT:-builtin}}
@@ -60,9 +62,15 @@ ns_round() {
 root_before=$(root_tables)
 ns_round "--namespace $LAB_NS_C" --namespace "$LAB_NS_C"
 
+cfg=$LAB_DIR/ns.conf
+printf 'namespace = %s\n' "$LAB_NS_C" >"$cfg" && chmod 600 "$cfg"
+ns_round "config key namespace = $LAB_NS_C" --config "$cfg"
+
 ip netns exec "$LAB_NS_C" sleep 600 &
 sleeper=$!
 ns_round "--namespace-pid (a sleep in CLIENT)" --namespace-pid "$sleeper"
+printf 'namespace-pid = %s\n' "$sleeper" >"$cfg"
+ns_round "config key namespace-pid (a sleep in CLIENT)" --config "$cfg"
 kill "$sleeper" 2>/dev/null
 wait "$sleeper" 2>/dev/null
 

@@ -12,7 +12,8 @@
 #     untouched);
 #   - FILE with an unknown key, or a bad value: logged with FILE:LINE,
 #     nothing changes (not even the valid lines of that file);
-#   - remote changed in FILE: "needs a restart: remote", ignored, while
+#   - remote (namespace, seed-hosts) changed in FILE: "needs a restart:
+#     remote" (namespace, seed-hosts), ignored, while
 #     the subnet change in the same file is applied;
 #   - a subnet given as a host name whose name server holds the answer:
 #     while the reload waits for it, the stream goes on echoing and new
@@ -122,13 +123,17 @@ for bad in "no-such-key = 1" "alive-interval = soon" "subnet = 198.19.2.0/33"; d
 	show_log "$m"
 done
 
-what="SIGHUP, remote changed and a subnet added"
+what="SIGHUP, remote, namespace and seed-hosts changed and a subnet added"
 write_cfg "remote = labalt" "subnet = 198.19.1.0/24" "subnet = 198.19.2.0/24" \
-    "exclude = 198.19.1.3"
+    "exclude = 198.19.1.3" "namespace = $LAB_NS_C" "seed-hosts = seeded.lab"
 m=$(lab_log_mark "$CSHUTTLE_LOG")
 hup "$what"
 check "$what: logged 'needs a restart: remote'" \
     lab_wait_for 5 logged "$m" 'needs a restart: remote'
+check "$what: logged 'needs a restart: namespace'" \
+    lab_wait_for 5 logged "$m" 'needs a restart: namespace'
+check "$what: logged 'needs a restart: seed-hosts'" \
+    lab_wait_for 5 logged "$m" 'needs a restart: seed-hosts'
 check "$what: the subnet is applied: 198.19.2.1 is tunnelled" \
     lab_wait_for 10 via_tunnel 198.19.2.1 8001
 check_eq "$what: the same session" "$session" "$(lab_sessions)"

@@ -9,9 +9,10 @@
  * against it, and checks every answer.  Its TCP peers are an echo server
  * and a closed port on 127.0.0.1: run it inside a private network
  * namespace (`unshare -n`), as ctest does.  The DNS forwarder's checks
- * are in stub_drive_dns.c.
+ * are in stub_drive_dns.c, the UDP flows' in stub_drive_udp.c.
  */
 #include <sys/prctl.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -32,6 +33,9 @@
 
 #include "proto.h"
 #include "stub_drive.h"
+
+/* Descriptors the stub may need: its 4096 UDP flows and the rest. */
+#define DRV_NOFILE	8192
 
 static int	drv_fd = -1;
 static uint8_t	drv_in[1 << 20];
@@ -224,9 +228,10 @@ drv_wait(pid_t pid)
 static void
 drv_hello(struct proto_frame *f, uint8_t *copy)
 {
-	/* DNS: the driver sends DNS_CONFIG and queries, which needs the
-	 * feature in both HELLOs. */
-	struct proto_hello	h = { PROTO_VERSION, PROTO_ROLE_CLIENT, PROTO_FEAT_DNS, 65536 };
+	/* DNS and UDP: the driver sends DNS_CONFIG, queries and datagrams,
+	 * which needs the features in both HELLOs. */
+	struct proto_hello	h = { PROTO_VERSION, PROTO_ROLE_CLIENT,
+	    PROTO_FEAT_DNS | PROTO_FEAT_UDP, 65536 };
 	uint8_t			b[64];
 
 	drv_expect(f, copy, PROTO_HELLO, 0);
@@ -234,6 +239,8 @@ drv_hello(struct proto_frame *f, uint8_t *copy)
 		drv_fatal("HELLO role %u", f->u.hello.role);
 	if (!(f->u.hello.features & PROTO_FEAT_DNS))
 		drv_fatal("the stub's HELLO lacks the DNS feature bit");
+	if (!(f->u.hello.features & PROTO_FEAT_UDP))
+		drv_fatal("the stub's HELLO lacks the UDP feature bit");
 	drv_stub_window = f->u.hello.window;
 	drv_send(b, proto_put_hello(b, sizeof(b), &h));
 }
@@ -271,12 +278,23 @@ main(int argc, char **argv)
 	size_t			got = 0;
 	int			i, n, status, fds;
 	struct stat		sb;
+	struct rlimit		rl;
 
 	if (argc < 2) {
 		fprintf(stderr, "usage: stub_drive STUB [WRAPPER...]\n");
 		return 2;
 	}
 	signal(SIGPIPE, SIG_IGN);
+	/* The UDP checks fill the stub's 4096 flows, a socket each: the
+	 * stub inherits this limit (and raises its soft limit to it). */
+	if (getrlimit(RLIMIT_NOFILE, &rl) != 0)
+		drv_fatal("getrlimit: %s", strerror(errno));
+	if (rl.rlim_max != RLIM_INFINITY && rl.rlim_max < DRV_NOFILE) {
+		rl.rlim_cur = rl.rlim_max = DRV_NOFILE;
+		if (setrlimit(RLIMIT_NOFILE, &rl) != 0)
+			drv_fatal("cannot raise RLIMIT_NOFILE to %d for the UDP flow limit: %s",
+			    DRV_NOFILE, strerror(errno));
+	}
 	echo = drv_echo_server(&echo_port);
 	closed_port = drv_closed_port();
 	dns = drv_dns_server(&dns_port);
@@ -396,6 +414,7 @@ main(int argc, char **argv)
 
 	/* The echo server serves one connection at a time: stream 3 is gone. */
 	drv_dns_checks(&f, copy, echo_port, stub, fds);
+	drv_udp_checks(&f, copy, stub, fds);
 
 	/* A broken session frame ends the session with ERROR, exit 1. */
 	memset(b, 0, 8);
@@ -429,6 +448,21 @@ main(int argc, char **argv)
 	if ((status = drv_wait(stub)) != 0)
 		drv_fatal("stub exit status %d on EOF, want 0", status);
 	drv_ok("stub exits 0 when its input ends");
+	close(drv_fd);
+
+	/* UDP_DROP goes only from the stub to the client. */
+	drv_copy(argv[1], tmpl);
+	stub = drv_start_stub(sargv, tmpl);
+	drv_hello(&f, copy);
+	memset(&o, 0, sizeof(o));
+	addr_set(&o.dst, ADDR_V4, "\x7f\0\0\x01", closed_port);
+	drv_send(b, proto_put_udp_drop(b, sizeof(b), 1, &o.dst, PROTO_UDP_DROP_UNREACH));
+	drv_expect(&f, copy, PROTO_ERROR, 0);
+	while (drv_recv(&f, 10000, copy))
+		;
+	if ((status = drv_wait(stub)) != 1)
+		drv_fatal("stub exit status %d after UDP_DROP from the client, want 1", status);
+	drv_ok("UDP_DROP from the client ends the session with ERROR and exit 1");
 	close(drv_fd);
 
 	kill(echo, SIGTERM);

@@ -2,8 +2,8 @@
 /*
  * stub_drive.h - what the two parts of stub_drive share: stub_drive.c
  * (starting the stub, frames to and from it, the session and stream
- * checks) and stub_drive_dns.c (the DNS forwarder's checks against a fake
- * DNS server).  Every check that fails ends the program through
+ * checks), stub_drive_dns.c (the DNS forwarder's checks against a fake
+ * DNS server) and stub_drive_udp.c (UDP flows against echo servers).  Every check that fails ends the program through
  * drv_fatal() with "stub_drive: FAIL: ..." and exit 1.
  */
 #ifndef CSHUTTLE_STUB_DRIVE_H
@@ -41,5 +41,8 @@ void	drv_dns_send(uint32_t id, const uint8_t *q, size_t len);
  * port, fake server]; the stub held fds descriptors before them. */
 void	drv_dns_checks(struct proto_frame *f, uint8_t *copy, uint16_t echo_port,
 	    pid_t stub, int fds);
+/* The UDP checks, on a session after HELLO with the UDP bit; the stub
+ * held fds descriptors before them, and holds them again after. */
+void	drv_udp_checks(struct proto_frame *f, uint8_t *copy, pid_t stub, int fds);
 
 #endif

@@ -25,6 +25,12 @@
 #            198.19.0.50            PTR   neighbour.lab.internal (no A:
 #                                         only a reverse lookup finds it;
 #                                         for auto-hosts)
+#            fd5e:0:0:2::50         PTR   neighbour6.lab.internal (likewise,
+#                                         an IPv6 neighbour)
+#            seeded.lab.internal    A     198.19.0.61 (for --seed-hosts)
+#                                   AAAA  fd5e:0:0:2::61
+#            198.19.0.62            PTR   seedaddr.lab.internal (no A: a
+#                                         --seed-hosts address)
 #            anything else under lab.internal or example: NXDOMAIN
 #   PRIV   198.19.1.1 port 5353        a second resolver (--to-ns ip:port):
 #            secret.lab.internal    A     198.19.1.53
@@ -116,6 +122,9 @@ lab_dns_up() {
 	    --host-record=public.example,198.19.0.77 \
 	    --host-record=notlab.internal,198.19.0.78 \
 	    --ptr-record=50.0.19.198.in-addr.arpa,neighbour.lab.internal \
+	    --ptr-record=0.5.0.0.0.0.0.0.0.0.0.0.0.0.0.0.2.0.0.0.0.0.0.0.0.0.0.0.e.5.d.f.ip6.arpa,neighbour6.lab.internal \
+	    --host-record=seeded.lab.internal,198.19.0.61,fd5e:0:0:2::61 \
+	    --ptr-record=62.0.19.198.in-addr.arpa,seedaddr.lab.internal \
 	    "${rec[@]}" || return 1
 	lab_wait_for 5 eval "in_priv ss -Hlun 'sport = :53' | grep -qF '[fd5e:0:0:2::2]:53'" ||
 	    return 1

@@ -56,6 +56,33 @@ test_bucket(void **state)
 	assert_int_equal(fw_limit_bucket_take(&b, t + 100), 0);
 }
 
+/* UDPREPLY's bucket: its own burst and rate. */
+static void
+test_bucket_rate(void **state)
+{
+	struct fw_limit_bucket b;
+	uint64_t t = 5000;
+	int i;
+
+	(void)state;
+	fw_limit_bucket_init_rate(&b, t, FW_LIMIT_UDP_BURST, FW_LIMIT_UDP_RATE);
+	for (i = 0; i < FW_LIMIT_UDP_BURST; i++)
+		assert_int_equal(fw_limit_bucket_take(&b, t), 0);
+	assert_int_equal(fw_limit_bucket_take(&b, t), 2);	/* 500/s */
+	assert_int_equal(fw_limit_bucket_take(&b, t + 2), 0);
+	/* a second refills FW_LIMIT_UDP_RATE of them */
+	t += 1002;
+	for (i = 0; i < FW_LIMIT_UDP_RATE; i++)
+		assert_int_equal(fw_limit_bucket_take(&b, t), 0);
+	assert_true(fw_limit_bucket_take(&b, t) > 0);
+	/* nonsense is made sane, not a division by zero */
+	fw_limit_bucket_init_rate(&b, t, 0, 0);
+	assert_int_equal(fw_limit_bucket_take(&b, t), 0);
+	assert_int_equal(fw_limit_bucket_take(&b, t), 1000);
+	memset(&b, 0, sizeof(b));	/* never initialised */
+	assert_int_equal(fw_limit_bucket_take(&b, t), 0);
+}
+
 static void
 test_slots(void **state)
 {
@@ -125,6 +152,7 @@ main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_bucket),
+		cmocka_unit_test(test_bucket_rate),
 		cmocka_unit_test(test_slots),
 	};
 

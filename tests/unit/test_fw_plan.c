@@ -749,6 +749,340 @@ test_input(void **state)
 	fx_free(f);
 }
 
+/* A UDP socket where the helper found one (port P), and its family's
+ * capture. */
+static void
+fx_udp(struct fixture *f, const char *addr)
+{
+	struct addr *u = &f->cfg.udp_listen[f->cfg.nudp++];
+
+	assert_int_equal(addr_parse(u, addr, (size_t)-1, 0, f->cfg.port), 0);
+	if (u->family == ADDR_V4)
+		f->cfg.udp4 = true;
+	else
+		f->cfg.udp6 = true;
+}
+
+#define T_MARK		"0x6375300c"
+#define R_MARK		"0x6376300c"
+
+/*
+ * The UDP chain: the marks, the nameservers, then per family local,
+ * never captured, exempt, and the subnets with the nat precedence, an
+ * include marking T; scoped like "output".  Then the tproxy of what
+ * comes back in, the gates, the LAN chain and the confinement of R.
+ */
+static void
+test_udp_chains(void **state)
+{
+	struct fixture *f = fx_new(true, true);
+	size_t i;
+
+	(void)state;
+	f->cfg.has_user = true;
+	f->cfg.user = 1001;
+	f->cfg.prerouting = true;
+	fx_allow(f, "10.40.0.0", 24);
+	fx_udp(f, "127.0.0.1");
+	fx_udp(f, "::");
+	fx_subnet(f, false, "10.0.0.0", 8, 0, 65535);
+	fx_subnet(f, true, "10.20.0.0", 16, 0, 65535);
+	fx_subnet(f, false, "10.20.5.0", 24, 8000, 8999);
+	fx_subnet(f, false, "fd00::", 8, 0, 65535);
+	fx_exempt(f, "192.0.2.7", 22);
+	fx_dns(f, "10.30.0.53", 12353);
+	/* the nat chain returns for R too */
+	EXPECT(f, MARK_RETURN " for uid 1001",
+	    "return packets with mark " R_MARK " (udp reply) for uid 1001",
+	    "redirect udp 10.30.0.53 port 53 -> :12353 (dns) for uid 1001",
+	    "redirect tcp 10.30.0.53 port 53 -> :12353 (dns) for uid 1001",
+	    "return ipv4 tcp to local addresses for uid 1001",
+	    "return 192.0.2.7 port 22 (exempt) for uid 1001",
+	    "redirect 10.20.5.0/24 ports 8000-8999 -> :12300 for uid 1001",
+	    "return 10.20.0.0/16 for uid 1001",
+	    "redirect 10.0.0.0/8 -> :12300 for uid 1001",
+	    "return ipv6 tcp to local addresses for uid 1001",
+	    "redirect fd00::/8 -> :12300 for uid 1001");
+	EXPECT_CHAIN(f, FW_CHAIN_UDP_OUTPUT,
+	    MARK_RETURN " for uid 1001",
+	    "return packets with mark " R_MARK " (udp reply) for uid 1001",
+	    "return udp 10.30.0.53 port 53 (dns) for uid 1001",
+	    "return ipv4 udp to local addresses for uid 1001",
+	    "return udp 255.255.255.255 (broadcast) for uid 1001",
+	    "return udp 224.0.0.0/4 (multicast) for uid 1001",
+	    "return udp 169.254.0.0/16 (link-local) for uid 1001",
+	    "return udp 0.0.0.0/0 ports 67-68 (dhcp) for uid 1001",
+	    "return udp 192.0.2.7 port 22 (exempt) for uid 1001",
+	    "mark udp 10.20.5.0/24 ports 8000-8999 -> mark " T_MARK " for uid 1001",
+	    "return udp 10.20.0.0/16 for uid 1001",
+	    "mark udp 10.0.0.0/8 -> mark " T_MARK " for uid 1001",
+	    "return ipv6 udp to local addresses for uid 1001",
+	    "return udp ff00::/8 (multicast) for uid 1001",
+	    "return udp fe80::/10 (link-local) for uid 1001",
+	    "return udp ::/0 ports 546-547 (dhcpv6) for uid 1001",
+	    "mark udp fd00::/8 -> mark " T_MARK " for uid 1001");
+	for (i = 0; i < f->plan.nchain[FW_CHAIN_UDP_OUTPUT]; i++) {
+		const struct fw_rule *r = &f->plan.chain[FW_CHAIN_UDP_OUTPUT][i];
+
+		assert_int_equal(r->owner, FW_OWNER_UID);
+		/* everything but the mark matches is UDP only */
+		if (r->match != FW_MATCH_MARK)
+			assert_int_equal(r->proto, IPPROTO_UDP);
+	}
+	/* back in through lo: to the socket of the family, the wildcard
+	 * by port alone; then the allowed sources */
+	EXPECT_CHAIN(f, FW_CHAIN_UDP_PREROUTING,
+	    "tproxy ipv4 udp packets with mark " T_MARK " -> 127.0.0.1:12300 mark " T_MARK,
+	    "tproxy ipv6 udp packets with mark " T_MARK " -> *:12300 mark " T_MARK,
+	    "goto udp_lan from 10.40.0.0/24 (allowed source)");
+	assert_false(f->plan.chain[FW_CHAIN_UDP_PREROUTING][0].to_any);
+	assert_true(f->plan.chain[FW_CHAIN_UDP_PREROUTING][1].to_any);
+	EXPECT_CHAIN(f, FW_CHAIN_UDP_LAN,
+	    MARK_RETURN,
+	    "return packets with mark " R_MARK " (udp reply)",
+	    "return udp 10.30.0.53 port 53 (dns)",
+	    "return ipv4 udp to local addresses",
+	    "return udp 255.255.255.255 (broadcast)",
+	    "return udp 224.0.0.0/4 (multicast)",
+	    "return udp 169.254.0.0/16 (link-local)",
+	    "return udp 0.0.0.0/0 ports 67-68 (dhcp)",
+	    "return udp 192.0.2.7 port 22 (exempt)",
+	    "tproxy udp 10.20.5.0/24 ports 8000-8999 -> 127.0.0.1:12300 mark " T_MARK,
+	    "return udp 10.20.0.0/16",
+	    "tproxy udp 10.0.0.0/8 -> 127.0.0.1:12300 mark " T_MARK,
+	    "return ipv6 udp to local addresses",
+	    "return udp ff00::/8 (multicast)",
+	    "return udp fe80::/10 (link-local)",
+	    "return udp ::/0 ports 546-547 (dhcpv6)",
+	    "tproxy udp fd00::/8 -> *:12300 mark " T_MARK);
+	EXPECT_CHAIN(f, FW_CHAIN_UDP_REPLY,
+	    "return packets to local addresses",
+	    "return 10.40.0.0/24 (allowed source)",
+	    "drop packets with mark " R_MARK " (udp reply elsewhere)");
+	/* none of the prerouting side, nor the reply guard, is scoped */
+	for (i = 0; i < f->plan.nchain[FW_CHAIN_UDP_LAN]; i++)
+		assert_int_equal(f->plan.chain[FW_CHAIN_UDP_LAN][i].owner, 0);
+	for (i = 0; i < f->plan.nchain[FW_CHAIN_UDP_REPLY]; i++)
+		assert_int_equal(f->plan.chain[FW_CHAIN_UDP_REPLY][i].owner, 0);
+	assert_int_equal(f->plan.chain[FW_CHAIN_UDP_PREROUTING][0].owner, 0);
+	assert_true(f->plan.udp4 && f->plan.udp6);
+	assert_int_equal(f->plan.tproxy_mark, 0x6375300c);
+	assert_int_equal(f->plan.reply_mark, 0x6376300c);
+	assert_int_equal(fw_tproxy_mark_for_port(1), 0x63750001);
+	assert_int_equal(fw_reply_mark_for_port(65535), 0x6376ffff);
+	fx_free(f);
+
+	/* one family only; host-wide; no prerouting: no gates, no LAN chain,
+	 * R confined to local addresses */
+	f = fx_new(true, true);
+	f->cfg.host_wide = true;
+	fx_udp(f, "::1");
+	fx_subnet(f, false, "10.0.0.0", 8, 0, 65535);
+	fx_subnet(f, false, "fd00::", 8, 0, 65535);
+	assert_int_equal(fw_plan_build(&f->cfg, &f->plan), 0);
+	EXPECT_CHAIN(f, FW_CHAIN_UDP_OUTPUT,
+	    MARK_RETURN,
+	    "return packets with mark " R_MARK " (udp reply)",
+	    "return ipv6 udp to local addresses",
+	    "return udp ff00::/8 (multicast)",
+	    "return udp fe80::/10 (link-local)",
+	    "return udp ::/0 ports 546-547 (dhcpv6)",
+	    "mark udp fd00::/8 -> mark " T_MARK);
+	EXPECT_CHAIN(f, FW_CHAIN_UDP_PREROUTING,
+	    "tproxy ipv6 udp packets with mark " T_MARK " -> [::1]:12300 mark " T_MARK);
+	assert_int_equal(f->plan.nchain[FW_CHAIN_UDP_LAN], 0);
+	EXPECT_CHAIN(f, FW_CHAIN_UDP_REPLY,
+	    "return packets to local addresses",
+	    "drop packets with mark " R_MARK " (udp reply elsewhere)");
+	fx_free(f);
+
+	/* prerouting whose allowed sources are of a family without UDP
+	 * capture: no gate, no LAN chain */
+	f = fx_new(true, true);
+	f->cfg.prerouting = true;
+	fx_allow(f, "fd00:40::", 64);
+	fx_udp(f, "0.0.0.0");
+	fx_subnet(f, false, "10.0.0.0", 8, 0, 65535);
+	assert_int_equal(fw_plan_build(&f->cfg, &f->plan), 0);
+	EXPECT_CHAIN(f, FW_CHAIN_UDP_PREROUTING,
+	    "tproxy ipv4 udp packets with mark " T_MARK " -> *:12300 mark " T_MARK);
+	assert_int_equal(f->plan.nchain[FW_CHAIN_UDP_LAN], 0);
+	fx_free(f);
+}
+
+/* Without UDP sockets there is no UDP capture at all: today's plan. */
+static void
+test_udp_none(void **state)
+{
+	struct fixture *f = fx_new(true, true);
+	int ch;
+
+	(void)state;
+	f->cfg.block_leaks = true;
+	fx_subnet(f, false, "0.0.0.0", 0, 0, 65535);
+	EXPECT(f, MARK_RETURN,
+	    "return ipv4 tcp to local addresses",
+	    "redirect 0.0.0.0/0 -> :12300",
+	    "return ipv6 tcp to local addresses");
+	for (ch = FW_CHAIN_UDP_OUTPUT; ch <= FW_CHAIN_UDP_REPLY; ch++)
+		assert_int_equal(f->plan.nchain[ch], 0);
+	assert_false(f->plan.udp4 || f->plan.udp6);
+	assert_int_equal(LEAK(f)[1].match, FW_MATCH_LOOPBACK);
+	fx_free(f);
+}
+
+/*
+ * Leak protection with UDP capture: carried UDP (T) and the replies (R)
+ * are accepted right after M; the rest of the chain is unchanged, so a
+ * family without a UDP socket is blocked as before.
+ */
+static void
+test_udp_leaks(void **state)
+{
+	struct fixture *f = fx_new(true, true);
+
+	(void)state;
+	f->cfg.block_leaks = true;
+	fx_udp(f, "127.0.0.1");
+	fx_subnet(f, false, "0.0.0.0", 0, 0, 65535);
+	fx_subnet(f, false, "::", 0, 0, 65535);
+	assert_int_equal(fw_plan_build(&f->cfg, &f->plan), 0);
+	EXPECT_FILTER(f, "accept packets with mark 0x6373300c",
+	    "accept packets with mark " R_MARK " (udp reply)",
+	    "accept packets with mark " T_MARK " (udp carried)",
+	    "accept packets out of lo",
+	    "accept packets to local addresses",
+	    "accept replies to inbound connections",
+	    "accept 169.254.0.0/16 (link-local)",
+	    "accept 224.0.0.0/24 (link-local multicast)",
+	    "accept 255.255.255.255 (broadcast)",
+	    "accept udp 0.0.0.0/0 ports 67-68 (dhcp)",
+	    "accept fe80::/10 (link-local)",
+	    "accept ff02::/16 (link-local multicast)",
+	    "accept udp ::/0 ports 546-547 (dhcpv6)",
+	    "accept udp 0.0.0.0/0 port 53 (dns, not captured)",
+	    "accept udp ::/0 port 53 (dns, not captured)",
+	    "log udp 0.0.0.0/0 to group 12300 at 10/second (udp not tunnelled)",
+	    "reject udp 0.0.0.0/0 with icmp port-unreachable (udp not tunnelled)",
+	    "log udp ::/0 to group 12300 at 10/second (udp not tunnelled)",
+	    "reject udp ::/0 with icmpv6 port-unreachable (udp not tunnelled)");
+	/* IPv4 UDP to 0/0 is marked, and so accepted above the reject;
+	 * IPv6 (no UDP socket) has no UDP chain rules */
+	EXPECT_CHAIN(f, FW_CHAIN_UDP_OUTPUT,
+	    MARK_RETURN,
+	    "return packets with mark " R_MARK " (udp reply)",
+	    "return ipv4 udp to local addresses",
+	    "return udp 255.255.255.255 (broadcast)",
+	    "return udp 224.0.0.0/4 (multicast)",
+	    "return udp 169.254.0.0/16 (link-local)",
+	    "return udp 0.0.0.0/0 ports 67-68 (dhcp)",
+	    "mark udp 0.0.0.0/0 -> mark " T_MARK);
+	fx_free(f);
+}
+
+/* The config must hold together. */
+static void
+test_udp_invalid(void **state)
+{
+	struct fixture *f;
+
+	(void)state;
+	/* a captured family without its socket */
+	f = fx_new(true, true);
+	fx_udp(f, "127.0.0.1");
+	f->cfg.udp6 = true;
+	assert_int_equal(fw_plan_build(&f->cfg, &f->plan), FW_E_INVAL);
+	fx_free(f);
+	/* a socket of a family without TCP rules */
+	f = fx_new(true, false);
+	fx_udp(f, "::1");
+	assert_int_equal(fw_plan_build(&f->cfg, &f->plan), FW_E_INVAL);
+	fx_free(f);
+	/* on another port */
+	f = fx_new(true, false);
+	fx_udp(f, "127.0.0.1");
+	f->cfg.udp_listen[0].port = 12301;
+	assert_int_equal(fw_plan_build(&f->cfg, &f->plan), FW_E_INVAL);
+	fx_free(f);
+	f = fx_new(true, false);
+	f->cfg.nudp = FW_MAX_LISTEN + 1;
+	assert_int_equal(fw_plan_build(&f->cfg, &f->plan), FW_E_INVAL);
+	fx_free(f);
+}
+
+static bool
+carried(struct fixture *f, const char *addr, int port)
+{
+	struct addr a;
+
+	assert_int_equal(addr_parse(&a, addr, (size_t)-1, 0, (uint16_t)port), 0);
+	return fw_plan_udp_carried(&f->cfg, &a);
+}
+
+/* The reply sockets' check: what the UDP rules carry, nothing else. */
+static void
+test_udp_carried(void **state)
+{
+	struct fixture *f = fx_new(true, true);
+
+	(void)state;
+	fx_udp(f, "127.0.0.1");
+	fx_subnet(f, false, "10.0.0.0", 8, 0, 65535);
+	fx_subnet(f, true, "10.20.0.0", 16, 0, 65535);
+	fx_subnet(f, false, "10.20.5.0", 24, 8000, 8999);
+	fx_subnet(f, true, "10.1.0.0", 16, 5000, 5999);
+	fx_subnet(f, false, "0.0.0.0", 0, 0, 65535);
+	fx_subnet(f, true, "0.0.0.0", 0, 0, 65535);	/* equal: exclude wins */
+	fx_subnet(f, false, "fd00::", 8, 0, 65535);
+	fx_exempt(f, "10.30.0.7", 22);
+	fx_exempt(f, "10.30.0.8", 0);
+	fx_dns(f, "10.30.0.53", 12353);
+	assert_true(carried(f, "10.30.0.7", 4444));
+	assert_true(carried(f, "10.30.0.7", 53));
+	assert_false(carried(f, "10.30.0.7", 22));	/* exempt port */
+	assert_false(carried(f, "10.30.0.8", 4444));	/* exempt host */
+	assert_false(carried(f, "10.30.0.53", 53));	/* captured nameserver */
+	assert_true(carried(f, "10.30.0.53", 54));
+	assert_false(carried(f, "10.20.5.7", 5353));	/* excluded */
+	assert_true(carried(f, "10.20.5.7", 8080));	/* more specific include */
+	assert_false(carried(f, "10.1.2.3", 5000));	/* excluded ports */
+	assert_true(carried(f, "10.1.2.3", 6000));
+	assert_false(carried(f, "192.0.2.7", 5353));	/* /0 exclude wins */
+	assert_false(carried(f, "10.30.0.7", 0));	/* no port */
+	assert_false(carried(f, "10.30.0.7", 67));	/* DHCP */
+	assert_false(carried(f, "10.255.255.255", 68));
+	/* never captured, never a reply source */
+	assert_false(carried(f, "224.0.0.251", 5353));
+	assert_false(carried(f, "239.1.2.3", 5000));
+	assert_false(carried(f, "255.255.255.255", 5000));
+	assert_false(carried(f, "169.254.1.1", 5000));
+	assert_false(carried(f, "127.0.0.1", 5000));
+	assert_false(carried(f, "0.0.0.0", 5000));
+	/* IPv6: no UDP socket of that family */
+	assert_false(carried(f, "fd00::7", 5000));
+	fx_free(f);
+
+	f = fx_new(false, true);
+	fx_udp(f, "::1");
+	fx_subnet(f, false, "::", 0, 0, 65535);
+	assert_true(carried(f, "2001:db8::7", 5000));
+	assert_false(carried(f, "2001:db8::7", 546));	/* DHCPv6 */
+	assert_false(carried(f, "ff02::fb", 5353));
+	assert_false(carried(f, "ff0e::1", 5000));
+	assert_false(carried(f, "fe80::1", 5000));
+	assert_false(carried(f, "::1", 5000));
+	assert_false(carried(f, "::", 5000));
+	assert_false(carried(f, "::ffff:10.0.0.1", 5000));
+	assert_false(carried(f, "10.0.0.1", 5000));	/* no IPv4 capture */
+	fx_free(f);
+
+	/* nothing captured without a socket */
+	f = fx_new(true, false);
+	fx_subnet(f, false, "10.0.0.0", 8, 0, 65535);
+	assert_false(carried(f, "10.30.0.7", 4444));
+	fx_free(f);
+}
+
 static void
 test_helpers(void **state)
 {
@@ -786,6 +1120,11 @@ main(void)
 		cmocka_unit_test(test_allow),
 		cmocka_unit_test(test_input),
 		cmocka_unit_test(test_helpers),
+		cmocka_unit_test(test_udp_chains),
+		cmocka_unit_test(test_udp_none),
+		cmocka_unit_test(test_udp_leaks),
+		cmocka_unit_test(test_udp_invalid),
+		cmocka_unit_test(test_udp_carried),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -691,6 +691,221 @@ test_descriptors(void **state)
 	fw_req_clear(&req);
 }
 
+/* UDP: bound, unconnected UDP sockets beside the listeners, first series
+ * only, after LISTEN, at most one per listener. */
+static void
+test_udp(void **state)
+{
+	struct fw_fdinfo f;
+	struct fw_req req;
+	char err[256];
+
+	(void)state;
+	assert_int_equal(FW_PROTO_VERSION, 3);
+	fw_req_init(&req);
+	f = UDP(6, "127.0.0.1", 12300);
+	assert_true(feed_fds(&req, "UDP", &f, 1) < 0);	/* before LISTEN */
+	fw_req_clear(&req);
+
+	listen4(&req);
+	assert_false(req.cfg.udp4);
+	f = UDP(6, "127.0.0.1", 12300);
+	assert_int_equal(feed_fds(&req, "UDP", &f, 1), FW_PROTO_MORE);
+	assert_int_equal(req.cfg.nudp, 1);
+	assert_int_equal(req.cfg.udp_fd[0], 6);
+	assert_true(req.cfg.udp4);
+	assert_false(req.cfg.udp6);
+	assert_int_equal(req.cfg.udp_listen[0].port, 12300);
+	f = UDP(7, "127.0.0.1", 12300);		/* a second for one listener */
+	assert_true(feed_fds(&req, "UDP", &f, 1) < 0);
+	fw_req_clear(&req);
+
+	/* each check of the descriptor */
+	listen4(&req);
+	f = UDP(6, "127.0.0.1", 12301);		/* another port */
+	assert_true(feed_fds(&req, "UDP", &f, 1) < 0);
+	fw_req_clear(&req);
+	listen4(&req);
+	f = UDP(6, "127.0.0.2", 12300);		/* another address */
+	assert_true(feed_fds(&req, "UDP", &f, 1) < 0);
+	fw_req_clear(&req);
+	listen4(&req);
+	f = TCPL(6, "127.0.0.1", 12300);	/* TCP */
+	assert_true(feed_fds(&req, "UDP", &f, 1) < 0);
+	fw_req_clear(&req);
+	listen4(&req);
+	f = UDP(6, "127.0.0.1", 12300);
+	f.connected = true;
+	assert_true(feed_fds(&req, "UDP", &f, 1) < 0);
+	fw_req_clear(&req);
+	listen4(&req);
+	f = UDP(6, "127.0.0.1", 12300);
+	f.protocol = IPPROTO_UDPLITE;
+	assert_true(feed_fds(&req, "UDP", &f, 1) < 0);
+	fw_req_clear(&req);
+	listen4(&req);
+	f = fake(6, SOCK_DGRAM, NULL, 0, false);	/* unbound */
+	assert_true(feed_fds(&req, "UDP", &f, 1) < 0);
+	fw_req_clear(&req);
+	f = TCPL(5, "::1", 12300);
+	assert_int_equal(feed_fds(&req, "LISTEN", &f, 1), FW_PROTO_MORE);
+	f = UDP(6, "::1", 12300);
+	f.v6only = false;			/* would take IPv4 too */
+	assert_true(feed_fds(&req, "UDP", &f, 1) < 0);
+	fw_req_clear(&req);
+	f = TCPL(5, "::1", 12300);
+	assert_int_equal(feed_fds(&req, "LISTEN", &f, 1), FW_PROTO_MORE);
+	f = UDP(6, "::1", 12300);
+	assert_int_equal(feed_fds(&req, "UDP", &f, 1), FW_PROTO_MORE);
+	assert_true(req.cfg.udp6);
+	assert_true(feed(&req, "UDP 1") < 0);	/* no arguments */
+	fw_req_clear(&req);
+
+	/* first series only; kept for the later ones */
+	listen4(&req);
+	f = UDP(6, "127.0.0.1", 12300);
+	assert_int_equal(feed_fds(&req, "UDP", &f, 1), FW_PROTO_MORE);
+	assert_int_equal(feed(&req, "APPLY"), FW_PROTO_APPLY);
+	fw_req_next(&req);
+	assert_int_equal(req.cfg.nudp, 1);
+	assert_int_equal(req.cfg.udp_fd[0], 6);
+	assert_true(req.cfg.udp4);
+	assert_true(feed(&req, "UDP") < 0);
+	fw_req_clear(&req);
+
+	/* the descriptor is due before the next line */
+	listen4(&req);
+	assert_int_equal(feed(&req, "UDP"), FW_PROTO_FDS);
+	assert_true(feed(&req, "APPLY") < 0);
+	fw_req_clear(&req);
+	listen4(&req);
+	assert_int_equal(feed(&req, "UDP"), FW_PROTO_FDS);
+	assert_true(fw_req_fds(&req, &f, 0, err, sizeof(err)) < 0);
+	fw_req_clear(&req);
+}
+
+/* The client's series carries the UDP sockets after the listeners, in
+ * the first series only. */
+static void
+test_udp_format(void **state)
+{
+	struct fw_config cfg;
+	struct fw_req req;
+	struct fw_req_text t;
+
+	(void)state;
+	nfds_known = 0;
+	fds_known[nfds_known++] = TCPL(10, "127.0.0.1", 12300);
+	fds_known[nfds_known++] = TCPL(11, "::1", 12300);
+	fds_known[nfds_known++] = UDP(12, "127.0.0.1", 12300);
+	fds_known[nfds_known++] = UDP(13, "::1", 12300);
+	memset(&cfg, 0, sizeof(cfg));
+	cfg.nlisten = 2;
+	cfg.listen_fd[0] = 10;
+	cfg.listen_fd[1] = 11;
+	cfg.nudp = 2;
+	cfg.udp_fd[0] = 12;
+	cfg.udp_fd[1] = 13;
+	assert_int_equal(fw_req_format(&cfg, true, &t), 0);
+	assert_non_null(strstr(t.buf, "LISTEN\nLISTEN\nUDP\nUDP\nPREROUTING 0\n"));
+	fw_req_init(&req);
+	assert_int_equal(feed_all(&req, &t), FW_PROTO_APPLY);
+	assert_true(req.cfg.udp4);
+	assert_true(req.cfg.udp6);
+	assert_int_equal(req.cfg.nudp, 2);
+	fw_req_next(&req);
+	fw_req_text_free(&t);
+	/* a later series sends none */
+	assert_int_equal(fw_req_format(&cfg, false, &t), 0);
+	assert_null(strstr(t.buf, "UDP\n"));
+	assert_int_equal(feed_all(&req, &t), FW_PROTO_APPLY);
+	assert_int_equal(req.cfg.nudp, 2);
+	fw_req_text_free(&t);
+	fw_req_clear(&req);
+	/* more UDP sockets than listeners, or a missing one */
+	cfg.nlisten = 1;
+	assert_true(fw_req_format(&cfg, true, &t) != 0);
+	cfg.nlisten = 2;
+	cfg.udp_fd[1] = -1;
+	assert_true(fw_req_format(&cfg, true, &t) != 0);
+}
+
+/* UDPREPLY: outside a series, an unbound UDP socket of the family. */
+static void
+test_udpreply(void **state)
+{
+	struct addr a;
+	struct fw_fdinfo f;
+	struct fw_req req;
+	char buf[FW_PROTO_MAXLINE];
+	int e;
+
+	(void)state;
+	fw_req_init(&req);
+	f = fake(8, SOCK_DGRAM, NULL, 0, false);
+	f.local.family = ADDR_V4;	/* getsockname() of an unbound socket */
+	assert_int_equal(feed_fds(&req, "UDPREPLY 4 10.30.0.7 4444", &f, 1),
+	    FW_PROTO_UDPREPLY);
+	assert_int_equal(req.reply_fd, 8);
+	assert_int_equal(req.reply_src.family, ADDR_V4);
+	assert_int_equal(req.reply_src.port, 4444);
+	assert_int_equal(req.seen, 0);
+	/* IPv6 needs an IPv6-only socket */
+	f.domain = AF_INET6;
+	f.local.family = ADDR_V6;
+	assert_true(feed_fds(&req, "UDPREPLY 6 fd00::7 53", &f, 1) < 0);
+	fw_req_clear(&req);
+	f.v6only = true;
+	assert_int_equal(feed_fds(&req, "UDPREPLY 6 fd00::7 53", &f, 1),
+	    FW_PROTO_UDPREPLY);
+	/* the socket's family must be the address's */
+	assert_true(feed_fds(&req, "UDPREPLY 4 10.0.0.1 53", &f, 1) < 0);
+	fw_req_clear(&req);
+	f = UDP(8, "0.0.0.0", 5000);		/* bound already */
+	assert_true(feed_fds(&req, "UDPREPLY 4 10.0.0.1 53", &f, 1) < 0);
+	fw_req_clear(&req);
+	f = fake(8, SOCK_STREAM, NULL, 0, false);	/* TCP */
+	assert_true(feed_fds(&req, "UDPREPLY 4 10.0.0.1 53", &f, 1) < 0);
+	fw_req_clear(&req);
+	f = fake(8, SOCK_DGRAM, NULL, 0, false);
+	f.connected = true;
+	assert_true(feed_fds(&req, "UDPREPLY 4 10.0.0.1 53", &f, 1) < 0);
+	fw_req_clear(&req);
+	/* bad lines */
+	assert_true(feed(&req, "UDPREPLY 4 10.0.0.1 0") < 0);
+	fw_req_clear(&req);
+	assert_true(feed(&req, "UDPREPLY 4 10.0.0.1 65536") < 0);
+	fw_req_clear(&req);
+	assert_true(feed(&req, "UDPREPLY 4 fd00::1 53") < 0);
+	fw_req_clear(&req);
+	assert_true(feed(&req, "UDPREPLY 5 10.0.0.1 53") < 0);
+	fw_req_clear(&req);
+	assert_true(feed(&req, "UDPREPLY 4 10.0.0.1 053") < 0);
+	fw_req_clear(&req);
+	assert_true(feed(&req, "UDPREPLY 4 10.0.0.1") < 0);
+	fw_req_clear(&req);
+	listen4(&req);
+	assert_true(feed(&req, "UDPREPLY 4 10.0.0.1 53") < 0);	/* in a series */
+	fw_req_clear(&req);
+
+	/* the client's line and the replies */
+	assert_int_equal(addr_parse(&a, "fd00:30::7", (size_t)-1, 0, 4444), 0);
+	assert_int_equal(fw_req_format_udpreply(&a, buf, sizeof(buf)), 0);
+	assert_string_equal(buf, "UDPREPLY 6 fd00:30::7 4444\n");
+	fw_req_init(&req);
+	assert_int_equal(feed(&req, "UDPREPLY 6 fd00:30::7 4444"), FW_PROTO_FDS);
+	fw_req_clear(&req);
+	a.port = 0;
+	assert_true(fw_req_format_udpreply(&a, buf, sizeof(buf)) != 0);
+	assert_int_equal(fw_reply_udpreply("UDPREPLY", &e), 1);
+	assert_int_equal(fw_reply_udpreply("NOUDPREPLY 22 not carried", &e), 0);
+	assert_int_equal(e, EINVAL);
+	assert_int_equal(fw_reply_udpreply("NOUDPREPLY 0 x", &e), -1);
+	assert_int_equal(fw_reply_udpreply("NOUDPREPLYX 22 x", &e), -1);
+	assert_int_equal(fw_reply_udpreply("MARK", &e), -1);
+	assert_int_equal(fw_reply_mark("UDPREPLY", &e), -1);
+}
+
 static void
 test_replies(void **state)
 {
@@ -892,6 +1107,9 @@ main(void)
 		cmocka_unit_test(test_replies),
 		cmocka_unit_test(test_limits),
 		cmocka_unit_test(test_hosts),
+		cmocka_unit_test(test_udp),
+		cmocka_unit_test(test_udp_format),
+		cmocka_unit_test(test_udpreply),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

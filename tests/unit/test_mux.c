@@ -40,8 +40,13 @@ struct pair {
 	int		 dns_frames;	/* seen by t_dns */
 	int		 routes_frames;	/* seen by t_routes */
 	uint16_t	 routes_n;	/* entries of the last one */
+	int		 seed_frames;	/* seen by t_seed */
+	uint16_t	 seed_n;
 	int		 hosts_frames;	/* seen by t_hosts */
 	uint16_t	 hosts_n;
+	int		 udp_frames;	/* seen by t_udp, either side */
+	struct proto_frame udp_last;	/* the last of them (payload not kept) */
+	uint8_t		 udp_data[16];	/* and the start of its datagram */
 };
 
 static const struct addr t_dst = { ADDR_V4, { 198, 19, 0, 2 }, 80, 0 };
@@ -85,8 +90,32 @@ t_hosts(struct mux *m, const struct proto_frame *f)
 	p->hosts_n = f->u.hosts;
 }
 
-static const struct mux_ops cli_ops = { .routes = t_routes, .hosts = t_hosts };
-static const struct mux_ops stub_ops = { .open = t_open, .dns = t_dns };
+static void
+t_udp(struct mux *m, const struct proto_frame *f)
+{
+	struct pair	*p = mux_udata(m);
+
+	p->udp_frames++;
+	p->udp_last = *f;
+	memset(p->udp_data, 0, sizeof(p->udp_data));
+	if (f->type == PROTO_UDP_DATA && !f->bad)
+		memcpy(p->udp_data, f->u.udp.data, f->u.udp.datalen < sizeof(p->udp_data) ?
+		    f->u.udp.datalen : sizeof(p->udp_data));
+}
+
+static const struct mux_ops cli_ops = { .routes = t_routes, .hosts = t_hosts,
+	.udp = t_udp };
+
+static void
+t_seed(struct mux *m, const struct proto_frame *f)
+{
+	struct pair	*p = mux_udata(m);
+
+	p->seed_frames++;
+	p->seed_n = f->u.seeds;
+}
+static const struct mux_ops stub_ops = { .open = t_open, .dns = t_dns,
+    .hosts_seed = t_seed, .udp = t_udp };
 
 static struct mux_stats
 t_stats(const struct mux *m)
@@ -1021,11 +1050,192 @@ test_hosts(void **state)
 	t_teardown(p);
 }
 
+/* HOSTS_SEED: the other way, under the same bit; once. */
+static void
+test_hosts_seed(void **state)
+{
+	struct pair		*p;
+	struct proto_seed	 s;
+	uint8_t			 f[PROTO_HDR_LEN + 32];
+	int			 n;
+
+	memset(&s, 0, sizeof(s));
+	s.name = "seeded.lab";
+	n = proto_put_hosts_seed(f, sizeof(f), &s, 1);
+	assert_true(n > 0);
+
+	/* The stub did not announce it: the client does not send it, and
+	 * a client that sends it anyway ends the session. */
+	p = t_setup_with(PROTO_FEAT_HOSTS, PROTO_FEAT_ROUTES);
+	assert_int_equal(mux_send_hosts_seed(p->cli, &s, 1), -1);
+	assert_int_equal(mux_link_len(p->cli), 0);
+	assert_int_equal(t_feed(p->stub, f, n), -1);
+	assert_string_equal(mux_error(p->stub), "protocol error: HOSTS_SEED without "
+	    "the HOSTS feature in our HELLO");
+	t_teardown(p);
+
+	/* Both: it arrives, once. */
+	p = t_setup_with(PROTO_FEAT_HOSTS, PROTO_FEAT_HOSTS);
+	assert_int_equal(mux_send_hosts_seed(p->cli, &s, 1), 0);
+	t_pump(p, 1);
+	assert_int_equal(p->seed_frames, 1);
+	assert_int_equal(p->seed_n, 1);
+	assert_int_equal(t_feed(p->stub, f, n), -1);
+	assert_string_equal(mux_error(p->stub), "protocol error: HOSTS_SEED sent twice");
+	assert_int_equal(p->seed_frames, 1);
+	/* The stub never sends it. */
+	assert_int_equal(t_feed(p->cli, f, n), -1);
+	assert_string_equal(mux_error(p->cli), "protocol error: the stub sent HOSTS_SEED");
+	t_teardown(p);
+}
+
+/* ---- UDP ---- */
+
+/* UDP frames need PROTO_FEAT_UDP in both HELLOs, like DNS frames. */
+static void
+test_udp_needs_the_feature_on_both_sides(void **state)
+{
+	struct pair	*p;
+	uint8_t		 f[PROTO_HDR_LEN + PROTO_UDP_ADDR4_LEN + 2];
+	int		 n;
+
+	n = proto_put_udp_data(f, sizeof(f), 1, &t_dst, "hi", 2);
+
+	p = t_setup_stub_only(PROTO_FEAT_UDP);
+	assert_int_equal(t_feed_hello(p->stub, PROTO_ROLE_CLIENT, PROTO_FEAT_DNS), 0);
+	assert_int_equal(t_feed(p->stub, f, n), -1);
+	assert_string_equal(mux_error(p->stub), "protocol error: UDP_DATA without the "
+	    "UDP feature in the peer's HELLO");
+	t_teardown(p);
+
+	p = t_setup_stub_only(PROTO_FEAT_DNS);
+	assert_int_equal(t_feed_hello(p->stub, PROTO_ROLE_CLIENT, PROTO_FEAT_UDP), 0);
+	assert_int_equal(t_feed(p->stub, f, n), -1);
+	assert_string_equal(mux_error(p->stub), "protocol error: UDP_DATA without the "
+	    "UDP feature in our HELLO");
+	assert_int_equal(p->udp_frames, 0);
+	t_teardown(p);
+
+	p = t_setup_stub_only(PROTO_FEAT_UDP);
+	assert_int_equal(t_feed_hello(p->stub, PROTO_ROLE_CLIENT, PROTO_FEAT_UDP), 0);
+	assert_true(mux_feature(p->stub, PROTO_FEAT_UDP));
+	assert_int_equal(t_feed(p->stub, f, n), 0);
+	assert_int_equal(p->udp_frames, 1);
+	assert_int_equal(p->udp_last.type, PROTO_UDP_DATA);
+	assert_int_equal(p->udp_last.stream, 1);
+	assert_true(addr_equal(&p->udp_last.u.udp.peer, &t_dst));
+	assert_memory_equal(p->udp_data, "hi", 2);
+	t_teardown(p);
+
+	/* Neither side sends what the other would refuse. */
+	p = t_setup_with(PROTO_FEAT_UDP, 0);
+	assert_int_equal(mux_send_udp(p->cli, 1, &t_dst, "hi", 2), -1);
+	assert_int_equal(mux_send_udp_close(p->cli, 1, PROTO_UDP_CLOSE_DONE), -1);
+	assert_int_equal(mux_send_udp(p->stub, 1, &t_dst, "hi", 2), -1);
+	assert_int_equal(mux_send_udp_drop(p->stub, 1, &t_dst, PROTO_UDP_DROP_SEND), -1);
+	assert_int_equal(mux_link_len(p->cli), 0);
+	assert_int_equal(mux_link_len(p->stub), 0);
+	t_teardown(p);
+}
+
+/* Both ways through a pair; UDP_DROP only from the stub. */
+static void
+test_udp_frames_both_ways(void **state)
+{
+	struct pair	*p = t_setup_with(PROTO_FEAT_UDP, PROTO_FEAT_UDP);
+	uint8_t		 f[PROTO_HDR_LEN + PROTO_UDP_ADDR4_LEN + 1];
+	int		 n;
+
+	assert_int_equal(mux_send_udp(p->cli, 5, &t_dst, "query", 5), 0);
+	t_pump(p, 1);
+	assert_int_equal(p->udp_frames, 1);
+	assert_int_equal(p->udp_last.stream, 5);
+	assert_int_equal(p->udp_last.bad, 0);
+	assert_memory_equal(p->udp_data, "query", 5);
+	assert_int_equal(mux_send_udp(p->stub, 5, &t_dst, "", 0), 0);
+	assert_int_equal(mux_send_udp_drop(p->stub, 5, &t_dst, PROTO_UDP_DROP_UNREACH), 0);
+	assert_int_equal(mux_send_udp_close(p->stub, 5, PROTO_UDP_CLOSE_RESOURCE), 0);
+	t_pump(p, 1);
+	assert_int_equal(p->udp_frames, 4);
+	assert_int_equal(p->udp_last.type, PROTO_UDP_CLOSE);
+	assert_int_equal(p->udp_last.u.udp.reason, PROTO_UDP_CLOSE_RESOURCE);
+	assert_string_equal(mux_error(p->cli), "");
+
+	/* The client has no UDP_DROP to send; one it sends anyway ends the
+	 * session. */
+	assert_int_equal(mux_send_udp_drop(p->cli, 5, &t_dst, PROTO_UDP_DROP_SEND), -1);
+	n = proto_put_udp_drop(f, sizeof(f), 5, &t_dst, PROTO_UDP_DROP_SEND);
+	assert_int_equal(t_feed(p->stub, f, n), -1);
+	assert_string_equal(mux_error(p->stub), "protocol error: the client sent UDP_DROP");
+	assert_int_equal(p->udp_frames, 4);
+	t_teardown(p);
+}
+
+/* A bad UDP frame reaches ops.udp with f->bad (the receiver closes that
+ * flow); one without a flow id is dropped; the session goes on. */
+static void
+test_udp_bad_frame_reaches_the_handler(void **state)
+{
+	struct pair	*p = t_setup_with(PROTO_FEAT_UDP, PROTO_FEAT_UDP);
+	uint8_t		 f[PROTO_HDR_LEN + PROTO_UDP_ADDR4_LEN + 1];
+	int		 n;
+
+	n = proto_put_udp_data(f, sizeof(f), 9, &t_dst, "x", 1);
+	f[PROTO_HDR_LEN + 1] = 1;		/* the reserved byte */
+	assert_int_equal(t_feed(p->stub, f, n), 0);
+	assert_int_equal(p->udp_frames, 1);
+	assert_int_equal(p->udp_last.stream, 9);
+	assert_int_equal(p->udp_last.bad, PROTO_E_VALUE);
+	n = proto_put_udp_close(f, sizeof(f), 9, 0);
+	f[PROTO_HDR_LEN] = 7;			/* no such reason */
+	assert_int_equal(t_feed(p->stub, f, n), 0);
+	assert_int_equal(p->udp_frames, 2);
+	assert_int_equal(p->udp_last.bad, PROTO_E_VALUE);
+	n = proto_put_udp_data(f, sizeof(f), 9, &t_dst, "x", 1);
+	memset(f + 4, 0, 4);			/* flow id 0 */
+	assert_int_equal(t_feed(p->stub, f, n), 0);
+	assert_int_equal(p->udp_frames, 2);
+	assert_string_equal(mux_error(p->stub), "");
+	t_teardown(p);
+}
+
+/* UDP never waits: datagrams are refused once the link holds
+ * MUX_UDP_LINK_MAX, and never larger than a frame; UDP_CLOSE still goes. */
+static void
+test_udp_link_bound(void **state)
+{
+	static uint8_t	 d[PROTO_UDP_MAX_DGRAM4 + 1];
+	struct pair	*p = t_setup_with(PROTO_FEAT_UDP, PROTO_FEAT_UDP);
+	size_t		 len;
+	int		 n = 0;
+
+	assert_int_equal(mux_send_udp(p->stub, 1, &t_dst, d, sizeof(d)), -1);
+	assert_int_equal(mux_link_len(p->stub), 0);
+	while (mux_send_udp(p->stub, 1, &t_dst, d, PROTO_UDP_MAX_DGRAM4) == 0)
+		n++;
+	len = mux_link_len(p->stub);
+	assert_int_equal(len, (size_t)n * PROTO_MAX_FRAME);
+	assert_true(len <= MUX_UDP_LINK_MAX);
+	assert_true(len + PROTO_MAX_FRAME > MUX_UDP_LINK_MAX);
+	/* A small datagram may still fit; then nothing does. */
+	while (mux_send_udp(p->stub, 1, &t_dst, "", 0) == 0)
+		;
+	assert_true(mux_link_len(p->stub) <= MUX_UDP_LINK_MAX);
+	assert_int_equal(mux_send_udp_close(p->stub, 1, PROTO_UDP_CLOSE_DONE), 0);
+	assert_int_equal(mux_send_udp_drop(p->stub, 1, &t_dst, PROTO_UDP_DROP_SEND), 0);
+	assert_string_equal(mux_error(p->stub), "");
+	/* Room again once the link drains. */
+	mux_link_consume(p->stub, mux_link_len(p->stub));
+	assert_int_equal(mux_send_udp(p->stub, 1, &t_dst, d, PROTO_UDP_MAX_DGRAM4), 0);
+	t_teardown(p);
+}
+
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_data_and_half_close),
+		cmocka_unit_test(test_hosts_seed),
 		cmocka_unit_test(test_stalled_reader_does_not_block_others),
 		cmocka_unit_test(test_refused_connect_closes_app_socket),
 		cmocka_unit_test(test_credit_overrun_closes_only_that_stream),
@@ -1052,6 +1262,10 @@ main(void)
 		cmocka_unit_test(test_hello_asks_bounds),
 		cmocka_unit_test(test_routes),
 		cmocka_unit_test(test_hosts),
+		cmocka_unit_test(test_udp_needs_the_feature_on_both_sides),
+		cmocka_unit_test(test_udp_frames_both_ways),
+		cmocka_unit_test(test_udp_bad_frame_reaches_the_handler),
+		cmocka_unit_test(test_udp_link_bound),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -533,6 +533,35 @@ test_bounds(void **state)
 	    "-r", "gw", "10/8", "--buffer-budget=-4M", NULL);
 }
 
+/* UDP: on unless --no-udp; --udp-timeout and --max-udp-flows have
+ * ranges; 0 in the options stands for the defaults. */
+static void
+test_udp(void **state)
+{
+	struct options o;
+	char err[512];
+
+	assert_int_equal(optfix_parse(&o, err, sizeof(err), "-r", "gw", "10/8",
+	    NULL), CSHUTTLE_EXIT_OK);
+	assert_false(o.no_udp);
+	assert_int_equal(o.udp_timeout_s, 0);
+	assert_int_equal(o.max_udp_flows, 0);
+	options_free(&o);
+	assert_int_equal(optfix_parse(&o, err, sizeof(err), "-r", "gw", "10/8",
+	    "--no-udp", "--udp-timeout", "5", "--max-udp-flows=1000", NULL),
+	    CSHUTTLE_EXIT_OK);
+	assert_true(o.no_udp);
+	assert_int_equal(o.udp_timeout_s, 5);
+	assert_int_equal(o.max_udp_flows, 1000);
+	options_free(&o);
+	optfix_expect_usage("--udp-timeout \"0\": expected a whole number, 1-86400",
+	    "-r", "gw", "10/8", "--udp-timeout", "0", NULL);
+	optfix_expect_usage("--udp-timeout \"1m\": expected",
+	    "-r", "gw", "10/8", "--udp-timeout", "1m", NULL);
+	optfix_expect_usage("--max-udp-flows \"65537\": expected a whole number, 1-65536",
+	    "-r", "gw", "10/8", "--max-udp-flows", "65537", NULL);
+}
+
 int
 main(void)
 {
@@ -553,6 +582,8 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_stub_options, optfix_setup,
 		    optfix_teardown),
 		cmocka_unit_test_setup_teardown(test_always_on, optfix_setup,
+		    optfix_teardown),
+		cmocka_unit_test_setup_teardown(test_udp, optfix_setup,
 		    optfix_teardown),
 		cmocka_unit_test_setup_teardown(test_bounds, optfix_setup,
 		    optfix_teardown),

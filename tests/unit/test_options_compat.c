@@ -61,7 +61,7 @@ static const struct {
 	{ "--auto-nets",		COMPAT_SAME,	NULL },
 	{ "-H",				COMPAT_SAME,	NULL },
 	{ "--auto-hosts",		COMPAT_SAME,	NULL },
-	{ "--seed-hosts=a,b",		COMPAT_REFUSED,	"--seed-hosts (sshuttle's" },
+	{ "--seed-hosts=a,b",		COMPAT_SAME,	NULL },
 	{ "-t0x01",			COMPAT_REFUSED,	"-t/--tmark (sshuttle's" },
 	{ "--tmark=0x01",		COMPAT_REFUSED,	"-t/--tmark (sshuttle's" },
 	{ "--namespace=vpn",		COMPAT_SAME,	NULL },
@@ -183,6 +183,44 @@ test_each_option(void **state)
 	options_free(&o);
 }
 
+/* --seed-hosts: names and addresses, separated as sshuttle separates
+ * them; they imply -H, as in sshuttle. */
+static void
+test_seed_hosts(void **state)
+{
+	struct options o;
+	char err[512];
+
+	assert_int_equal(optfix_parse(&o, err, sizeof(err), "-r", "gw", "10/8",
+	    "--seed-hosts", "Web.Lab.,10.0.0.1 fd00::0:1\tweb.lab", NULL),
+	    CSHUTTLE_EXIT_OK);
+	assert_true(o.auto_hosts);
+	assert_int_equal(o.nseed_hosts, 3);
+	assert_string_equal(o.seed_hosts[0], "web.lab");
+	assert_string_equal(o.seed_hosts[1], "10.0.0.1");
+	assert_string_equal(o.seed_hosts[2], "fd00::1");
+	options_free(&o);
+	/* Given twice: both lists. */
+	assert_int_equal(optfix_parse(&o, err, sizeof(err), "-r", "gw", "10/8",
+	    "--seed-hosts=a", "--seed-hosts=b", NULL), CSHUTTLE_EXIT_OK);
+	assert_int_equal(o.nseed_hosts, 2);
+	options_free(&o);
+	/* Without it, -H stays off. */
+	assert_int_equal(optfix_parse(&o, err, sizeof(err), "-r", "gw", "10/8",
+	    NULL), CSHUTTLE_EXIT_OK);
+	assert_false(o.auto_hosts);
+	assert_int_equal(o.nseed_hosts, 0);
+	options_free(&o);
+	optfix_expect_usage("--seed-hosts \"b@d\": expected a host name",
+	    "-r", "gw", "10/8", "--seed-hosts=ok,b@d", NULL);
+	optfix_expect_usage("--seed-hosts \"a..b\": expected a host name", "-r",
+	    "gw", "10/8", "--seed-hosts=a..b", NULL);
+	optfix_expect_usage("--seed-hosts \"a,,b\": empty item", "-r", "gw",
+	    "10/8", "--seed-hosts=a,,b", NULL);
+	optfix_expect_usage("--seed-hosts: missing value", "-r", "gw", "10/8",
+	    "--seed-hosts= ", NULL);
+}
+
 /* sshuttle's habit of bundled short options: -vNHr works, with the DNS
  * capture or without it. */
 static void
@@ -239,6 +277,8 @@ main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_each_option, optfix_setup,
+		    optfix_teardown),
+		cmocka_unit_test_setup_teardown(test_seed_hosts, optfix_setup,
 		    optfix_teardown),
 		cmocka_unit_test_setup_teardown(test_bundled, optfix_setup,
 		    optfix_teardown),

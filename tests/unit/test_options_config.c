@@ -51,6 +51,9 @@ test_every_key(void **state)
 	    "to-ns = 192.0.2.53 [2001:db8::1]:54\n"
 	    "dns-domains = Corp.Example., lab.test,,other.test\n"
 	    "block-leaks = off\n"
+	    "udp = off\n"
+	    "udp-timeout = 20\n"
+	    "max-udp-flows = 300\n"
 	    "ipv6 = true\n"
 	    "stub-cache = on\n"
 	    "remote-tmpdir = ~/my tmp\n"
@@ -89,6 +92,9 @@ test_every_key(void **state)
 	assert_string_equal(o.dns_domains[0], "corp.example");
 	assert_string_equal(o.dns_domains[2], "other.test");
 	assert_true(o.no_block_leaks);
+	assert_true(o.no_udp);
+	assert_int_equal(o.udp_timeout_s, 20);
+	assert_int_equal(o.max_udp_flows, 300);
 	assert_false(o.no_ipv6);
 	assert_true(o.stub_cache);
 	assert_string_equal(o.remote_tmpdir, "~/my tmp");
@@ -110,6 +116,7 @@ test_every_key(void **state)
 	    "remote gw\n"
 	    "subnets 0/0\n"
 	    "no-block-leaks = yes\n"
+	    "no-udp = no\n"
 	    "no-ipv6\n"
 	    "no-reconnect = On\n"
 	    "daemon\n"
@@ -119,6 +126,7 @@ test_every_key(void **state)
 	    "quiet\n"
 	    "verbose = 0\n", NULL), CSHUTTLE_EXIT_OK);
 	assert_true(o.no_block_leaks);
+	assert_false(o.no_udp);
 	assert_true(o.no_ipv6);
 	assert_true(o.no_reconnect);
 	assert_true(o.daemon);
@@ -141,6 +149,46 @@ test_every_key(void **state)
 	    "remote gw\nsubnet 10/8\ndns = yes\nauto-hosts = yes\n", NULL),
 	    CSHUTTLE_EXIT_OK);
 	assert_true(o.auto_hosts);
+	options_free(&o);
+
+	/* seed-hosts: a list, as the option's; it implies auto-hosts. */
+	assert_int_equal(optfix_parse_conf(&o, err, sizeof(err),
+	    "remote gw\nsubnet 10/8\nseed-hosts = a.lab, B.lab. 10.0.0.9\n"
+	    "seed-hosts = c\n", NULL), CSHUTTLE_EXIT_OK);
+	assert_true(o.auto_hosts);
+	assert_int_equal(o.nseed_hosts, 4);
+	assert_string_equal(o.seed_hosts[1], "b.lab");
+	assert_string_equal(o.seed_hosts[2], "10.0.0.9");
+	options_free(&o);
+	/* The command line's list replaces the file's. */
+	assert_int_equal(optfix_parse_conf(&o, err, sizeof(err),
+	    "remote gw\nsubnet 10/8\nseed-hosts = a.lab\n", "--seed-hosts",
+	    "z", NULL), CSHUTTLE_EXIT_OK);
+	assert_int_equal(o.nseed_hosts, 1);
+	assert_string_equal(o.seed_hosts[0], "z");
+	options_free(&o);
+
+	/* namespace and namespace-pid: as the options, read before main()
+	 * enters the namespace. */
+	assert_int_equal(optfix_parse_conf(&o, err, sizeof(err),
+	    "remote gw\nsubnet 10/8\nnamespace = vpn\n", NULL), CSHUTTLE_EXIT_OK);
+	assert_string_equal(o.netns, "/run/netns/vpn");
+	options_free(&o);
+	assert_int_equal(optfix_parse_conf(&o, err, sizeof(err),
+	    "remote gw\nsubnet 10/8\nnamespace-pid = 42\n", NULL),
+	    CSHUTTLE_EXIT_OK);
+	assert_string_equal(o.netns, "/proc/42/ns/net");
+	options_free(&o);
+	/* Either option replaces the file's key, whichever it is. */
+	assert_int_equal(optfix_parse_conf(&o, err, sizeof(err),
+	    "remote gw\nsubnet 10/8\nnamespace = vpn\n", "--namespace-pid",
+	    "7", NULL), CSHUTTLE_EXIT_OK);
+	assert_string_equal(o.netns, "/proc/7/ns/net");
+	options_free(&o);
+	assert_int_equal(optfix_parse_conf(&o, err, sizeof(err),
+	    "remote gw\nsubnet 10/8\nnamespace-pid = 42\n", "--namespace",
+	    "other", NULL), CSHUTTLE_EXIT_OK);
+	assert_string_equal(o.netns, "/run/netns/other");
 	options_free(&o);
 
 	assert_int_equal(optfix_parse_conf(&o, err, sizeof(err),
@@ -253,6 +301,15 @@ test_errors(void **state)
 	    NULL);
 	optfix_expect_error("dns-domains = a..b\n", 1,
 	    "--dns-domains \"a..b\": empty label", NULL);
+	optfix_expect_error("seed-hosts = a b@d\n", 1,
+	    "--seed-hosts \"b@d\": expected a host name or an IP address", NULL);
+	optfix_expect_error("namespace = ../x\n", 1,
+	    "--namespace ../x: expected the name", NULL);
+	optfix_expect_error("namespace-pid = x\n", 1,
+	    "--namespace-pid x: expected a process id", NULL);
+	/* One namespace: two keys name two. */
+	optfix_expect_error("namespace = a\nnamespace-pid = 1\n", 2,
+	    "--namespace and --namespace-pid name one", NULL);
 	optfix_expect_error("remote = g\x01w\n", 1, "control character 0x01",
 	    NULL);
 	optfix_expect_error("remote = gw\x7f\n", 1, "control character 0x7f",

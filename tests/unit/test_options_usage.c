@@ -28,6 +28,7 @@ test_usage_text(void **state)
 		{ "-s, --subnets", NULL },
 		{ "-N, --auto-nets", "--auto-nets" },
 		{ "-H, --auto-hosts", NULL },	/* needs --dns: test_options_compat */
+		{ "--seed-hosts", "--seed-hosts=web.lab,10.0.0.1" },
 		{ "-l, --listen", "--listen=1" },
 		{ "-e, --ssh-cmd", "--ssh-cmd=ssh" },
 		{ "--ssh-config", "--ssh-config=/x" },
@@ -62,6 +63,9 @@ test_usage_text(void **state)
 		{ "--alive-timeout", "--alive-timeout=60" },
 		{ "--max-streams", "--max-streams=100" },
 		{ "--buffer-budget", "--buffer-budget=8M" },
+		{ "--no-udp", "--no-udp" },
+		{ "--udp-timeout", "--udp-timeout=30" },
+		{ "--max-udp-flows", "--max-udp-flows=100" },
 		{ "--config", NULL },		/* test_always_on, test_config */
 		{ "--name", "--name=office" },
 		{ "--privsep-user", "--privsep-user=nobody" },

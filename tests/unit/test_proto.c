@@ -684,11 +684,310 @@ test_hosts(void **state)
 	    PROTO_E_LENGTH);
 }
 
+/* HOSTS_SEED: names and addresses of --seed-hosts, checked one by one
+ * like HOSTS; a bad entry ends the session. */
+static void
+test_hosts_seed(void **state)
+{
+	struct proto_seed	s[3];
+	static struct proto_seed many[PROTO_SEEDS_MAX + 1];
+	static uint8_t		b[PROTO_HDR_LEN + PROTO_SEEDS_MAX_LEN + 64];
+	char			name[PROTO_HOST_NAME_MAX + 1], longname[254];
+	struct proto_frame	f;
+	struct addr		a;
+	size_t			off = 0;
+	int			n, i;
+
+	memset(s, 0, sizeof(s));
+	s[0].name = "seeded.lab.internal";
+	addr_set(&s[1].addr, ADDR_V4, "\xc6\x13\x00\x33", 0);
+	addr_set(&s[2].addr, ADDR_V6, "\xfd\x5e\0\0\0\0\0\x02\0\0\0\0\0\0\0\x33", 0);
+	n = proto_put_hosts_seed(b, sizeof(b), s, 3);
+	assert_int_equal(n, PROTO_HDR_LEN + 3 * PROTO_SEED_FIXED + 19 + 4 + 16);
+	assert_memory_equal(b, "\x51\0\0\x2d\0\0\0\0", 8);
+	assert_memory_equal(b + 8, "\x00\x13seeded.lab.internal\x04\x04\xc6\x13\x00\x33"
+	    "\x06\x10\xfd\x5e", 31);
+	assert_int_equal(proto_parse(b, (size_t)n, &f), n);
+	assert_int_equal(f.type, PROTO_HOSTS_SEED);
+	assert_string_equal(proto_type_name(PROTO_HOSTS_SEED), "HOSTS_SEED");
+	assert_int_equal(proto_type_feature(PROTO_HOSTS_SEED), PROTO_FEAT_HOSTS);
+	assert_int_equal(f.u.seeds, 3);
+	assert_int_equal(proto_seed_next(&f, &off, &a, name), 1);
+	assert_string_equal(name, "seeded.lab.internal");
+	assert_int_equal(a.family, 0);
+	for (i = 1; i < 3; i++) {
+		assert_int_equal(proto_seed_next(&f, &off, &a, name), 1);
+		assert_string_equal(name, "");
+		assert_true(addr_equal(&a, &s[i].addr));
+	}
+	assert_int_equal(proto_seed_next(&f, &off, &a, name), 0);
+
+	/* Empty is fine: the client sends it without --seed-hosts. */
+	n = proto_put_hosts_seed(b, sizeof(b), NULL, 0);
+	assert_int_equal(n, PROTO_HDR_LEN);
+	assert_int_equal(proto_parse(b, (size_t)n, &f), n);
+	assert_int_equal(f.u.seeds, 0);
+
+	/* The encoder refuses bad names, other families, too many. */
+	s[0].name = "Bad";
+	assert_int_equal(proto_put_hosts_seed(b, sizeof(b), s, 1), PROTO_E_VALUE);
+	s[0].name = NULL;
+	s[0].addr.family = 0;
+	assert_int_equal(proto_put_hosts_seed(b, sizeof(b), s, 1), PROTO_E_VALUE);
+	memset(longname, 'a', sizeof(longname));
+	for (i = 63; i < 253; i += 64)
+		longname[i] = '.';
+	longname[253] = '\0';
+	for (i = 0; i <= PROTO_SEEDS_MAX; i++)
+		many[i].name = longname;
+	assert_int_equal(proto_put_hosts_seed(b, sizeof(b), many, PROTO_SEEDS_MAX + 1),
+	    PROTO_E_VALUE);
+	/* The most: 64 names of 253 bytes fit the frame's limit. */
+	n = proto_put_hosts_seed(b, sizeof(b), many, PROTO_SEEDS_MAX);
+	assert_int_equal(n, PROTO_HDR_LEN + PROTO_SEEDS_MAX_LEN);
+	assert_int_equal(proto_parse(b, (size_t)n, &f), n);
+	assert_int_equal(f.u.seeds, PROTO_SEEDS_MAX);
+	/* A 65th entry (a short one, within the length limit) is refused. */
+	for (i = 0; i < PROTO_SEEDS_MAX; i++)
+		many[i].name = "x";
+	n = proto_put_hosts_seed(b, sizeof(b), many, PROTO_SEEDS_MAX);
+	memcpy(b + n, "\x00\x01y", 3);
+	buf_set_u16(b + 2, (uint16_t)((size_t)n - PROTO_HDR_LEN + 3));
+	assert_int_equal(proto_parse(b, (size_t)n + 3, &f), PROTO_E_LENGTH);
+	/* Longer than the limit. */
+	buf_set_u16(b + 2, PROTO_SEEDS_MAX_LEN + 1);
+	assert_int_equal(proto_parse(b, PROTO_HDR_LEN + PROTO_SEEDS_MAX_LEN + 1, &f),
+	    PROTO_E_LENGTH);
+
+	/* The parser: each defect ends the session. */
+	memset(s, 0, sizeof(s));
+	s[0].name = "web";
+	addr_set(&s[1].addr, ADDR_V4, "\x0a\0\0\x01", 0);
+	n = proto_put_hosts_seed(b, sizeof(b), s, 2);
+	assert_int_equal(proto_parse(b, (size_t)n, &f), n);
+	b[8 + 2] = 'W';				/* upper case */
+	assert_int_equal(proto_parse(b, (size_t)n, &f), PROTO_E_VALUE);
+	b[8 + 2] = 'w';
+	b[8] = 5;				/* kind */
+	assert_int_equal(proto_parse(b, (size_t)n, &f), PROTO_E_VALUE);
+	b[8] = 0;
+	b[8 + 5] = 6;				/* IPv6 of 4 bytes */
+	assert_int_equal(proto_parse(b, (size_t)n, &f), PROTO_E_VALUE);
+	b[8 + 5] = 4;
+	b[8 + 6] = 5;				/* IPv4 of 5 bytes: cut short */
+	assert_int_equal(proto_parse(b, (size_t)n, &f), PROTO_E_LENGTH);
+	b[8 + 6] = 4;
+	b[8 + 1] = 0;				/* empty name */
+	assert_int_equal(proto_parse(b, (size_t)n, &f), PROTO_E_VALUE);
+	b[8 + 1] = 3;
+	b[7] = 1;				/* on a stream */
+	assert_int_equal(proto_parse(b, (size_t)n, &f), PROTO_E_STREAM);
+	b[7] = 0;
+	assert_int_equal(proto_parse(b, (size_t)n - 1, &f), 0);	/* needs more */
+	buf_set_u16(b + 2, (uint16_t)(n - PROTO_HDR_LEN - 1));	/* cut */
+	assert_int_equal(proto_parse(b, (size_t)n - 1, &f), PROTO_E_LENGTH);
+}
+
+/* UDP frames: UDP_DATA with the address block and the datagram, IPv4
+ * and IPv6, UDP_CLOSE, UDP_DROP; the exact bytes of each. */
+static void
+test_udp_roundtrip(void **state)
+{
+	static uint8_t		 b[PROTO_MAX_FRAME], d[PROTO_UDP_MAX_DGRAM4];
+	struct addr		 v4, v6;
+	struct proto_frame	 f;
+	int			 n, i;
+
+	addr_set(&v4, ADDR_V4, "\xc6\x13\0\x02", 5353);
+	addr_set(&v6, ADDR_V6, "\xfd\x5e\0\0\0\0\0\0\0\0\0\0\0\0\0\x09", 443);
+	n = proto_put_udp_data(b, sizeof(b), 0x01020304, &v4, "hi", 2);
+	assert_int_equal(n, PROTO_HDR_LEN + PROTO_UDP_ADDR4_LEN + 2);
+	assert_memory_equal(b, "\x30\0\0\x0a\x01\x02\x03\x04"
+	    "\x04\x00\x14\xe9\xc6\x13\x00\x02hi", 18);
+	assert_int_equal(proto_parse(b, (size_t)n, &f), n);
+	assert_int_equal(f.type, PROTO_UDP_DATA);
+	assert_int_equal(f.bad, 0);
+	assert_int_equal(f.stream, 0x01020304);
+	assert_true(addr_equal(&f.u.udp.peer, &v4));
+	assert_int_equal(f.u.udp.datalen, 2);
+	assert_memory_equal(f.u.udp.data, "hi", 2);
+
+	n = proto_put_udp_data(b, sizeof(b), 7, &v6, "", 0);
+	assert_int_equal(n, PROTO_HDR_LEN + PROTO_UDP_ADDR6_LEN);
+	assert_memory_equal(b, "\x30\0\0\x14\0\0\0\x07\x06\x00\x01\xbb", 12);
+	assert_int_equal(proto_parse(b, (size_t)n, &f), n);
+	assert_int_equal(f.bad, 0);
+	assert_true(addr_equal(&f.u.udp.peer, &v6));
+	assert_int_equal(f.u.udp.datalen, 0);
+
+	/* The largest datagram of each family fills one frame exactly. */
+	for (i = 0; i < (int)sizeof(d); i++)
+		d[i] = (uint8_t)i;
+	n = proto_put_udp_data(b, sizeof(b), 9, &v4, d, PROTO_UDP_MAX_DGRAM4);
+	assert_int_equal(n, PROTO_MAX_FRAME);
+	assert_int_equal(proto_parse(b, (size_t)n, &f), n);
+	assert_int_equal(f.bad, 0);
+	assert_int_equal(f.u.udp.datalen, PROTO_UDP_MAX_DGRAM4);
+	assert_memory_equal(f.u.udp.data, d, PROTO_UDP_MAX_DGRAM4);
+	n = proto_put_udp_data(b, sizeof(b), 9, &v6, d, PROTO_UDP_MAX_DGRAM6);
+	assert_int_equal(n, PROTO_MAX_FRAME);
+	assert_int_equal(proto_parse(b, (size_t)n, &f), n);
+	assert_int_equal(f.bad, 0);
+	assert_int_equal(f.u.udp.datalen, PROTO_UDP_MAX_DGRAM6);
+	/* The header alone, for a datagram placed after it. */
+	n = proto_put_udp_hdr(b, sizeof(b), 9, &v6, 100);
+	assert_int_equal(n, proto_udp_hdr_size(ADDR_V6));
+	assert_int_equal(proto_parse(b, (size_t)n + 100, &f), n + 100);
+	assert_int_equal(f.u.udp.datalen, 100);
+
+	n = proto_put_udp_close(b, sizeof(b), 5, PROTO_UDP_CLOSE_RESOURCE);
+	assert_memory_equal(b, "\x31\0\0\x01\0\0\0\x05\x02", 9);
+	assert_int_equal(proto_parse(b, (size_t)n, &f), n);
+	assert_int_equal(f.type, PROTO_UDP_CLOSE);
+	assert_int_equal(f.bad, 0);
+	assert_int_equal(f.u.udp.reason, PROTO_UDP_CLOSE_RESOURCE);
+
+	n = proto_put_udp_drop(b, sizeof(b), 5, &v4, PROTO_UDP_DROP_UNREACH);
+	assert_int_equal(n, PROTO_HDR_LEN + PROTO_UDP_ADDR4_LEN + 1);
+	assert_memory_equal(b, "\x32\0\0\x09\0\0\0\x05\x04\0\x14\xe9\xc6\x13\0\x02\x01", 17);
+	assert_int_equal(proto_parse(b, (size_t)n, &f), n);
+	assert_int_equal(f.type, PROTO_UDP_DROP);
+	assert_int_equal(f.bad, 0);
+	assert_true(addr_equal(&f.u.udp.peer, &v4));
+	assert_int_equal(f.u.udp.reason, PROTO_UDP_DROP_UNREACH);
+	n = proto_put_udp_drop(b, sizeof(b), 5, &v6, PROTO_UDP_DROP_SEND);
+	assert_int_equal(n, PROTO_HDR_LEN + PROTO_UDP_ADDR6_LEN + 1);
+	assert_int_equal(proto_parse(b, (size_t)n, &f), n);
+	assert_int_equal(f.bad, 0);
+	assert_true(addr_equal(&f.u.udp.peer, &v6));
+	assert_int_equal(f.u.udp.reason, PROTO_UDP_DROP_SEND);
+
+	assert_string_equal(proto_type_name(PROTO_UDP_DATA), "UDP_DATA");
+	assert_string_equal(proto_type_name(PROTO_UDP_CLOSE), "UDP_CLOSE");
+	assert_string_equal(proto_type_name(PROTO_UDP_DROP), "UDP_DROP");
+	assert_string_equal(proto_udp_drop_name(PROTO_UDP_DROP_UNREACH), "unreachable");
+	assert_string_equal(proto_feature_name(PROTO_FEAT_UDP), "UDP");
+	assert_true((PROTO_FEAT_KNOWN & PROTO_FEAT_UDP) != 0);
+}
+
+/* A UDP frame with bad contents keeps the framing and spoils its flow
+ * only (f.bad, the whole frame consumed); the encoders write none. */
+static void
+test_udp_bad(void **state)
+{
+	static uint8_t		 b[PROTO_MAX_FRAME + 32], d[PROTO_UDP_MAX_DGRAM4 + 1];
+	struct addr		 v4, v6;
+	struct proto_frame	 f;
+	int			 n;
+
+	addr_set(&v4, ADDR_V4, "\xc6\x13\0\x02", 53);
+	addr_set(&v6, ADDR_V6, "\xfd\x5e\0\0\0\0\0\0\0\0\0\0\0\0\0\x09", 53);
+
+	/* Flow id 0. */
+	n = proto_put_udp_data(b, sizeof(b), 1, &v4, "x", 1);
+	memset(b + 4, 0, 4);
+	assert_int_equal(proto_parse(b, (size_t)n, &f), n);
+	assert_int_equal(f.bad, PROTO_E_STREAM);
+	n = proto_put_udp_close(b, sizeof(b), 1, 0);
+	memset(b + 4, 0, 4);
+	assert_int_equal(proto_parse(b, (size_t)n, &f), n);
+	assert_int_equal(f.bad, PROTO_E_STREAM);
+	/* The address block: family, reserved byte, port 0. */
+	n = proto_put_udp_data(b, sizeof(b), 3, &v4, "x", 1);
+	b[PROTO_HDR_LEN] = 5;
+	assert_int_equal(proto_parse(b, (size_t)n, &f), n);
+	assert_int_equal(f.bad, PROTO_E_VALUE);
+	assert_int_equal(f.stream, 3);
+	n = proto_put_udp_data(b, sizeof(b), 3, &v4, "x", 1);
+	b[PROTO_HDR_LEN + 1] = 1;
+	assert_int_equal(proto_parse(b, (size_t)n, &f), n);
+	assert_int_equal(f.bad, PROTO_E_VALUE);
+	n = proto_put_udp_data(b, sizeof(b), 3, &v6, "x", 1);
+	b[PROTO_HDR_LEN + 2] = b[PROTO_HDR_LEN + 3] = 0;
+	assert_int_equal(proto_parse(b, (size_t)n, &f), n);
+	assert_int_equal(f.bad, PROTO_E_VALUE);
+	n = proto_put_udp_drop(b, sizeof(b), 3, &v4, PROTO_UDP_DROP_SEND);
+	b[PROTO_HDR_LEN + 1] = 0x80;
+	assert_int_equal(proto_parse(b, (size_t)n, &f), n);
+	assert_int_equal(f.bad, PROTO_E_VALUE);
+	/* Too short: for any block, and for an IPv6 one (8 and 19 bytes). */
+	n = proto_put_udp_data(b, sizeof(b), 3, &v4, "", 0);
+	b[3] = PROTO_UDP_ADDR4_LEN - 1;
+	assert_int_equal(proto_parse(b, (size_t)n - 1, &f), n - 1);
+	assert_int_equal(f.bad, PROTO_E_LENGTH);
+	n = proto_put_udp_data(b, sizeof(b), 3, &v6, "", 0);
+	b[3] = PROTO_UDP_ADDR4_LEN;
+	assert_int_equal(proto_parse(b, PROTO_HDR_LEN + PROTO_UDP_ADDR4_LEN, &f),
+	    PROTO_HDR_LEN + PROTO_UDP_ADDR4_LEN);
+	assert_int_equal(f.bad, PROTO_E_LENGTH);
+	b[3] = PROTO_UDP_ADDR6_LEN - 1;
+	assert_int_equal(proto_parse(b, (size_t)n - 1, &f), n - 1);
+	assert_int_equal(f.bad, PROTO_E_LENGTH);
+	/* UDP_DROP: exactly the block and the reason byte; reasons 1-2. */
+	n = proto_put_udp_drop(b, sizeof(b), 3, &v4, PROTO_UDP_DROP_SEND);
+	b[3]++;
+	b[n] = 0;
+	assert_int_equal(proto_parse(b, (size_t)n + 1, &f), n + 1);
+	assert_int_equal(f.bad, PROTO_E_LENGTH);
+	n = proto_put_udp_drop(b, sizeof(b), 3, &v6, PROTO_UDP_DROP_SEND);
+	b[3]--;
+	assert_int_equal(proto_parse(b, (size_t)n - 1, &f), n - 1);
+	assert_int_equal(f.bad, PROTO_E_LENGTH);
+	b[3] = PROTO_UDP_ADDR6_LEN + 2;			/* above the longest */
+	assert_int_equal(proto_parse(b, (size_t)n + 1, &f), n + 1);
+	assert_int_equal(f.bad, PROTO_E_LENGTH);
+	n = proto_put_udp_drop(b, sizeof(b), 3, &v4, PROTO_UDP_DROP_SEND);
+	b[n - 1] = 0;
+	assert_int_equal(proto_parse(b, (size_t)n, &f), n);
+	assert_int_equal(f.bad, PROTO_E_VALUE);
+	b[n - 1] = PROTO_UDP_DROP_MAX + 1;
+	assert_int_equal(proto_parse(b, (size_t)n, &f), n);
+	assert_int_equal(f.bad, PROTO_E_VALUE);
+	/* UDP_CLOSE: 1 byte, reasons 0-2. */
+	n = proto_put_udp_close(b, sizeof(b), 3, 0);
+	b[PROTO_HDR_LEN] = PROTO_UDP_CLOSE_MAX + 1;
+	assert_int_equal(proto_parse(b, (size_t)n, &f), n);
+	assert_int_equal(f.bad, PROTO_E_VALUE);
+	b[3] = 2;
+	assert_int_equal(proto_parse(b, (size_t)n + 1, &f), n + 1);
+	assert_int_equal(f.bad, PROTO_E_LENGTH);
+	/* The rest of the UDP range is still unknown. */
+	memset(b, 0, 16);
+	b[0] = 0x33; b[7] = 1;
+	assert_int_equal(proto_parse(b, 8, &f), PROTO_E_TYPE);
+
+	/* Encoders: a datagram one byte too big for its frame, a bad
+	 * address, id 0, a reason out of range, too little room. */
+	assert_int_equal(proto_put_udp_data(b, sizeof(b), 3, &v4, d,
+	    PROTO_UDP_MAX_DGRAM4 + 1), PROTO_E_TOOBIG);
+	assert_int_equal(proto_put_udp_data(b, sizeof(b), 3, &v6, d,
+	    PROTO_UDP_MAX_DGRAM6 + 1), PROTO_E_TOOBIG);
+	assert_int_equal(proto_put_udp_data(b, sizeof(b), 0, &v4, "x", 1), PROTO_E_VALUE);
+	v4.port = 0;
+	assert_int_equal(proto_put_udp_data(b, sizeof(b), 3, &v4, "x", 1), PROTO_E_VALUE);
+	assert_int_equal(proto_put_udp_drop(b, sizeof(b), 3, &v4, 1), PROTO_E_VALUE);
+	v4.port = 53;
+	v4.family = 5;
+	assert_int_equal(proto_put_udp_data(b, sizeof(b), 3, &v4, "x", 1), PROTO_E_VALUE);
+	v4.family = ADDR_V4;
+	assert_int_equal(proto_put_udp_data(b, PROTO_HDR_LEN + PROTO_UDP_ADDR4_LEN, 3, &v4,
+	    "x", 1), PROTO_E_SHORT);
+	assert_int_equal(proto_put_udp_close(b, sizeof(b), 0, 0), PROTO_E_VALUE);
+	assert_int_equal(proto_put_udp_close(b, sizeof(b), 3, PROTO_UDP_CLOSE_MAX + 1),
+	    PROTO_E_VALUE);
+	assert_int_equal(proto_put_udp_close(b, PROTO_HDR_LEN, 3, 0), PROTO_E_SHORT);
+	assert_int_equal(proto_put_udp_drop(b, sizeof(b), 0, &v4, 1), PROTO_E_VALUE);
+	assert_int_equal(proto_put_udp_drop(b, sizeof(b), 3, &v4, 0), PROTO_E_VALUE);
+	assert_int_equal(proto_put_udp_drop(b, sizeof(b), 3, &v4, PROTO_UDP_DROP_MAX + 1),
+	    PROTO_E_VALUE);
+}
+
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_roundtrip_all_types),
+		cmocka_unit_test(test_hosts_seed),
 		cmocka_unit_test(test_fragments),
 		cmocka_unit_test(test_session_errors),
 		cmocka_unit_test(test_hello_checks),
@@ -703,6 +1002,8 @@ main(void)
 		cmocka_unit_test(test_feature_ranges),
 		cmocka_unit_test(test_routes),
 		cmocka_unit_test(test_hosts),
+		cmocka_unit_test(test_udp_roundtrip),
+		cmocka_unit_test(test_udp_bad),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

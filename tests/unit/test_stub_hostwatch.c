@@ -1,8 +1,10 @@
 /* SPDX-License-Identifier: ISC */
 /*
- * test_stub_hostwatch.c - the stub's neighbour-table parser and PTR
- * messages (stub_hostwatch.c): which neighbours count, the reverse names,
- * the query's bytes, and which answers give a name.
+ * test_stub_hostwatch.c - the stub's neighbour-table parsers and DNS
+ * messages (stub_hostwatch.c, stub_neigh.c): which neighbours count
+ * (/proc/net/arp, the rtnetlink dump of the IPv6 ones), the reverse
+ * names, the queries' bytes, which answers give a name (PTR) and which
+ * give addresses (A, AAAA, for --seed-hosts).
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -14,6 +16,7 @@
 #include <cmocka.h>
 
 #include "stub_hostwatch.h"
+#include "stub_neigh.h"
 
 static struct addr
 t_addr(const char *s)
@@ -154,10 +157,235 @@ test_ptr(void **state)
 	assert_string_equal(name, "in-addr.arpa");
 }
 
+/* One record after out[0..n): owner (wire form), type, IN, rdata. */
+static size_t
+t_rr(uint8_t *out, size_t n, const void *owner, size_t olen, uint16_t type,
+    const void *rdata, size_t rdlen)
+{
+	memcpy(out + n, owner, olen);
+	n += olen;
+	out[n++] = (uint8_t)(type >> 8);
+	out[n++] = (uint8_t)type;
+	out[n++] = 0;
+	out[n++] = 1;
+	memset(out + n, 0, 4);
+	n += 4;
+	out[n++] = (uint8_t)(rdlen >> 8);
+	out[n++] = (uint8_t)rdlen;
+	memcpy(out + n, rdata, rdlen);
+	return n + rdlen;
+}
+
+/* A and AAAA queries for a seed's name, and what their answers give. */
+static void
+test_addr_answer(void **state)
+{
+	uint8_t		 q[STUB_HOSTWATCH_QUERY_MAX], m[512];
+	struct addr	 out[4], a;
+	char		 longname[260];
+	size_t		 ql, n, cut;
+	int		 i;
+
+	(void)state;
+	ql = stub_hostwatch_query(q, sizeof(q), 0xbeef, "Seeded.lab", STUB_HOSTWATCH_T_A);
+	assert_int_equal(ql, 0);		/* not a HOSTS name: upper case */
+	ql = stub_hostwatch_query(q, sizeof(q), 0xbeef, "seeded.lab", STUB_HOSTWATCH_T_A);
+	assert_int_equal(ql, 12 + 12 + 4);
+	assert_memory_equal(q, "\xbe\xef\x01\x00\x00\x01\0\0\0\0\0\0", 12);
+	assert_memory_equal(q + 12, "\x06seeded\x03lab\x00\x00\x01\x00\x01", 16);
+	assert_int_equal(stub_hostwatch_query(q, sizeof(q) - 1, 1, "seeded.lab",
+	    STUB_HOSTWATCH_T_A), 0);
+	/* The longest name fits. */
+	memset(longname, 'a', sizeof(longname));
+	for (i = 63; i < 253; i += 64)
+		longname[i] = '.';
+	longname[253] = '\0';
+	assert_int_equal(stub_hostwatch_query(q, sizeof(q), 1, longname,
+	    STUB_HOSTWATCH_T_AAAA), STUB_HOSTWATCH_QUERY_MAX);
+
+	/* A CNAME, then two A records of its target, one of another name,
+	 * one of the wrong size. */
+	ql = stub_hostwatch_query(q, sizeof(q), 0xbeef, "seeded.lab", STUB_HOSTWATCH_T_A);
+	memcpy(m, q, ql);
+	m[2] |= 0x80;
+	m[3] = 0x80;
+	m[7] = 5;
+	n = t_rr(m, ql, "\xc0\x0c", 2, 5, "\x04real\xc0\x13", 7);
+	n = t_rr(m, n, "\x04REAL\xc0\x13", 7, 1, "\xc6\x13\x00\x3c", 4);
+	n = t_rr(m, n, "\x05other\xc0\x13", 8, 1, "\xc6\x13\x00\x3d", 4);
+	n = t_rr(m, n, "\xc0\x0c", 2, 1, "\xc6\x13\x00\x3e\x00", 5);
+	n = t_rr(m, n, "\x04real\xc0\x13", 7, 1, "\xc6\x13\x00\x3f", 4);
+	assert_int_equal(stub_hostwatch_addr_answer(m, n, 0xbeef, "seeded.lab",
+	    STUB_HOSTWATCH_T_A, out, 4), 2);
+	a = t_addr("198.19.0.60");
+	assert_true(addr_equal(&out[0], &a));
+	a = t_addr("198.19.0.63");
+	assert_true(addr_equal(&out[1], &a));
+	/* At most max. */
+	assert_int_equal(stub_hostwatch_addr_answer(m, n, 0xbeef, "seeded.lab",
+	    STUB_HOSTWATCH_T_A, out, 1), 1);
+	/* Another id, name or type; an error; every cut. */
+	assert_int_equal(stub_hostwatch_addr_answer(m, n, 0xbeee, "seeded.lab",
+	    STUB_HOSTWATCH_T_A, out, 4), -1);
+	assert_int_equal(stub_hostwatch_addr_answer(m, n, 0xbeef, "seeded.lan",
+	    STUB_HOSTWATCH_T_A, out, 4), -1);
+	assert_int_equal(stub_hostwatch_addr_answer(m, n, 0xbeef, "seeded.lab",
+	    STUB_HOSTWATCH_T_AAAA, out, 4), -1);
+	assert_int_equal(stub_hostwatch_addr_answer(m, n, 0xbeef, "seeded.lab",
+	    STUB_HOSTWATCH_T_PTR, out, 4), -1);
+	m[3] = 0x83;
+	assert_int_equal(stub_hostwatch_addr_answer(m, n, 0xbeef, "seeded.lab",
+	    STUB_HOSTWATCH_T_A, out, 4), -1);
+	m[3] = 0x80;
+	for (cut = 0; cut < n; cut++)
+		assert_int_equal(stub_hostwatch_addr_answer(m, cut, 0xbeef, "seeded.lab",
+		    STUB_HOSTWATCH_T_A, out, 4), -1);
+	/* No records: none, not an error. */
+	m[7] = 0;
+	assert_int_equal(stub_hostwatch_addr_answer(m, ql, 0xbeef, "seeded.lab",
+	    STUB_HOSTWATCH_T_A, out, 4), 0);
+
+	/* AAAA, owned by the name itself (case aside). */
+	ql = stub_hostwatch_query(q, sizeof(q), 7, "seeded.lab", STUB_HOSTWATCH_T_AAAA);
+	memcpy(m, q, ql);
+	m[2] |= 0x80;
+	m[3] = 0x80;
+	m[7] = 1;
+	n = t_rr(m, ql, "\x06SEEDED\x03lab\x00", 12, 28,
+	    "\xfd\x5e\0\0\0\0\0\x02\0\0\0\0\0\0\0\x3c", 16);
+	assert_int_equal(stub_hostwatch_addr_answer(m, n, 7, "seeded.lab",
+	    STUB_HOSTWATCH_T_AAAA, out, 4), 1);
+	a = t_addr("fd5e:0:0:2::3c");
+	assert_true(addr_equal(&out[0], &a));
+}
+
+/* Bytes as netlink has them: host byte order. */
+static size_t
+t_put32(uint8_t *p, size_t n, uint32_t v)
+{
+	memcpy(p + n, &v, 4);
+	return n + 4;
+}
+
+static size_t
+t_put16(uint8_t *p, size_t n, uint16_t v)
+{
+	memcpy(p + n, &v, 2);
+	return n + 2;
+}
+
+/* One RTM_NEWNEIGH (or other type) message after p[0..n). */
+static size_t
+t_neigh(uint8_t *p, size_t n, uint16_t type, uint32_t seq, uint8_t family,
+    uint16_t state, const char *dst)
+{
+	struct addr	a;
+	size_t		start = n;
+
+	n = t_put32(p, n, 0);			/* length, below */
+	n = t_put16(p, n, type);
+	n = t_put16(p, n, 2);			/* NLM_F_MULTI */
+	n = t_put32(p, n, seq);
+	n = t_put32(p, n, 0);
+	p[n++] = family;
+	p[n++] = 0;
+	n = t_put16(p, n, 0);
+	n = t_put32(p, n, 3);			/* ifindex */
+	n = t_put16(p, n, state);
+	p[n++] = 0;
+	p[n++] = 1;
+	n = t_put16(p, n, 8);			/* NDA_LLADDR, 4 bytes */
+	n = t_put16(p, n, 2);
+	n = t_put32(p, n, 0x02000000);
+	if (dst != NULL) {
+		a = t_addr(dst);
+		n = t_put16(p, n, (uint16_t)(4 + addr_size(a.family)));
+		n = t_put16(p, n, 1);		/* NDA_DST */
+		memcpy(p + n, a.bytes, addr_size(a.family));
+		n += addr_size(a.family);
+	}
+	(void)t_put32(p, start, (uint32_t)(n - start));
+	return n;
+}
+
+/* The rtnetlink dump of the IPv6 neighbours. */
+static void
+test_neigh(void **state)
+{
+	uint8_t		req[STUB_NEIGH_REQUEST_LEN + 4], m[2048];
+	struct addr	out[4], a;
+	size_t		n = 0, got = 0, len;
+	uint32_t	v32;
+	uint16_t	v16;
+
+	(void)state;
+	assert_int_equal(stub_neigh_request(req, sizeof(req), 77), 28);
+	memcpy(&v32, req, 4);
+	assert_int_equal(v32, 28);
+	memcpy(&v16, req + 4, 2);
+	assert_int_equal(v16, 30);		/* RTM_GETNEIGH */
+	memcpy(&v16, req + 6, 2);
+	assert_int_equal(v16, 0x301);		/* request, dump */
+	memcpy(&v32, req + 8, 4);
+	assert_int_equal(v32, 77);
+	assert_int_equal(req[16], 10);		/* AF_INET6 */
+	assert_int_equal(stub_neigh_request(req, 27, 77), 0);
+
+	n = t_neigh(m, n, 28, 77, 10, 0x02, "fd5e:0:0:2::50");	/* reachable */
+	n = t_neigh(m, n, 28, 77, 10, 0x80, "fd5e:0:0:2::51");	/* permanent */
+	n = t_neigh(m, n, 28, 77, 10, 0x04, "fd5e:0:0:2::50");	/* again */
+	n = t_neigh(m, n, 28, 77, 10, 0x20, "fd5e:0:0:2::52");	/* failed */
+	n = t_neigh(m, n, 28, 77, 10, 0x01, "fd5e:0:0:2::53");	/* incomplete */
+	n = t_neigh(m, n, 28, 77, 10, 0x40, "ff02::1");		/* noarp */
+	n = t_neigh(m, n, 28, 77, 10, 0x80, "ff02::2");		/* multicast */
+	n = t_neigh(m, n, 28, 77, 10, 0x02, "fe80::1");		/* link-local */
+	n = t_neigh(m, n, 28, 77, 10, 0x02, "::1");
+	n = t_neigh(m, n, 28, 77, 10, 0x02, NULL);		/* no NDA_DST */
+	n = t_neigh(m, n, 28, 78, 10, 0x02, "fd5e:0:0:2::54");	/* other seq */
+	n = t_neigh(m, n, 28, 77, 2, 0x02, "198.19.0.5");	/* IPv4 */
+	n = t_neigh(m, n, 29, 77, 10, 0x02, "fd5e:0:0:2::55");	/* DELNEIGH */
+	len = n;
+	assert_int_equal(stub_neigh_parse(m, len, 77, out, &got, 4), 0);
+	assert_int_equal(got, 2);
+	a = t_addr("fd5e:0:0:2::50");
+	assert_true(addr_equal(&out[0], &a));
+	a = t_addr("fd5e:0:0:2::51");
+	assert_true(addr_equal(&out[1], &a));
+	/* At most max. */
+	got = 0;
+	assert_int_equal(stub_neigh_parse(m, len, 77, out, &got, 1), 0);
+	assert_int_equal(got, 1);
+	/* The end: NLMSG_DONE, or an error. */
+	n = t_neigh(m, n, 3, 77, 0, 0, NULL);
+	got = 0;
+	assert_int_equal(stub_neigh_parse(m, n, 77, out, &got, 4), 1);
+	assert_int_equal(got, 2);
+	got = 0;
+	assert_int_equal(stub_neigh_parse(m, t_neigh(m, 0, 2, 77, 0, 0, NULL), 77,
+	    out, &got, 4), 1);
+	assert_int_equal(got, 0);
+	/* A message longer than the datagram, or shorter than its header. */
+	n = t_neigh(m, 0, 28, 77, 10, 0x02, "fd5e:0:0:2::50");
+	got = 0;
+	assert_int_equal(stub_neigh_parse(m, n - 1, 77, out, &got, 4), -1);
+	(void)t_put32(m, 0, 8);
+	assert_int_equal(stub_neigh_parse(m, n, 77, out, &got, 4), -1);
+	assert_int_equal(got, 0);
+	/* An attribute longer than its message: the entry is skipped. */
+	n = t_neigh(m, 0, 28, 77, 10, 0x02, "fd5e:0:0:2::50");
+	(void)t_put16(m, 16 + 12, 200);
+	assert_int_equal(stub_neigh_parse(m, n, 77, out, &got, 4), 0);
+	assert_int_equal(got, 0);
+	/* Trailing bytes shorter than a header are ignored. */
+	assert_int_equal(stub_neigh_parse(m, 8, 77, out, &got, 4), 0);
+}
+
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_addr_answer),
+		cmocka_unit_test(test_neigh),
 		cmocka_unit_test(test_arp),
 		cmocka_unit_test(test_ptr_name),
 		cmocka_unit_test(test_ptr),

@@ -148,6 +148,40 @@ test_limit(void **state)
 	free(r);
 }
 
+/* The fields are split at blanks by hand: hex fields of 1-8 digits,
+ * either case; a line with a field missing or not hex is left out. */
+static void
+test_fields(void **state)
+{
+	static const char v4[] =
+	    "Iface Destination Gateway Flags RefCnt Use Metric Mask MTU Window IRTT\n"
+	    /* 10.2.0.0/16, lower-case digits, spaces and tabs mixed */
+	    " eth0 \t" A("0000020a", "0a020000") "  0 1\t0 0 0 " A("0000ffff", "ffff0000") "\n"
+	    /* a mask of 9 digits, a flag that is not hex, a field missing */
+	    "eth0\t" A("0000030A", "0A030000") "\t0\t1\t0\t0\t0\t0FFFFFFFF\n"
+	    "eth0\t" A("0000040A", "0A040000") "\t0\t1g\t0\t0\t0\t" A("0000FFFF", "FFFF0000") "\n"
+	    "eth0\t" A("0000050A", "0A050000") "\t0\t1\t0\t0\t0\n";
+	static const char v6[] =
+	    /* the prefix length not hex; then a good line with upper case */
+	    "fd010000000000000000000000000000 4x 00000000000000000000000000000000 00 "
+	    "00000000000000000000000000000000 00000100 00000001 00000000 00000001 eth0\n"
+	    "FD020000000000000000000000000000 40 00000000000000000000000000000000 00 "
+	    "00000000000000000000000000000000 00000100 00000001 00000000 00000001 eth0\n"
+	    /* a digit of the address not hex; a device missing */
+	    "fd03000000000000000000000000000g 40 00000000000000000000000000000000 00 "
+	    "00000000000000000000000000000000 00000100 00000001 00000000 00000001 eth0\n"
+	    "fd040000000000000000000000000000 40 00000000000000000000000000000000 00 "
+	    "00000000000000000000000000000000 00000100 00000001 00000000 00000001\n";
+	struct stub_routes	*r = calloc(1, sizeof(*r));
+
+	assert_non_null(r);
+	assert_int_equal(stub_routes_parse_v4(r, v4), 1);
+	t_expect(r, 0, ADDR_V4, "\x0a\x02\x00\x00", 16);
+	assert_int_equal(stub_routes_parse_v6(r, v6), 1);
+	t_expect(r, 1, ADDR_V6, "\xfd\x02\0\0\0\0\0\0\0\0\0\0\0\0\0\0", 64);
+	free(r);
+}
+
 int
 main(void)
 {
@@ -155,6 +189,7 @@ main(void)
 		cmocka_unit_test(test_v4),
 		cmocka_unit_test(test_v6),
 		cmocka_unit_test(test_limit),
+		cmocka_unit_test(test_fields),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

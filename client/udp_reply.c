@@ -1,0 +1,134 @@
+/* SPDX-License-Identifier: ISC */
+/*
+ * udp_reply.c - the sockets the stub's datagrams leave from (udp_reply.h).
+ */
+#include <sys/socket.h>
+
+#include <netinet/in.h>
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "log.h"
+#include "udp_reply.h"
+
+#define UDP_REPLY_BUCKETS	1024	/* a power of two */
+
+static size_t
+udp_reply_hash(const struct addr *a)
+{
+	uint32_t	h = 2166136261U;
+	size_t		i, n = a->family == ADDR_V6 ? 16 : 4;
+
+	for (i = 0; i < n; i++)
+		h = (h ^ a->bytes[i]) * 16777619U;
+	h = (h ^ a->port) * 16777619U;
+	return h & (UDP_REPLY_BUCKETS - 1);
+}
+
+int
+udp_reply_init(struct udp_replies *r, struct fw *fw)
+{
+	memset(r, 0, sizeof(*r));
+	if ((r->b = calloc(UDP_REPLY_BUCKETS, sizeof(*r->b))) == NULL)
+		return -1;
+	r->nbuckets = UDP_REPLY_BUCKETS;
+	TAILQ_INIT(&r->lru);
+	r->fw = fw;
+	return 0;
+}
+
+static void
+udp_reply_drop(struct udp_replies *r, struct udp_reply *e)
+{
+	LIST_REMOVE(e, by_peer);
+	TAILQ_REMOVE(&r->lru, e, lru);
+	if (e->fd >= 0)
+		close(e->fd);
+	r->n--;
+	free(e);
+}
+
+void
+udp_reply_fini(struct udp_replies *r)
+{
+	struct udp_reply	*e;
+
+	if (r->b == NULL)
+		return;
+	while ((e = TAILQ_FIRST(&r->lru)) != NULL)
+		udp_reply_drop(r, e);
+	free(r->b);
+	r->b = NULL;
+}
+
+/* A socket bound to peer by the helper, or -1. */
+static int
+udp_reply_open(struct udp_replies *r, const struct addr *peer)
+{
+	char	ps[ADDR_STRLEN];
+	int	fd, one = 1, err;
+
+	fd = socket(addr_af(peer->family), SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (fd == -1) {
+		log_debug("udp: no reply socket: %s", strerror(errno));
+		return -1;
+	}
+	if (peer->family == ADDR_V6)
+		(void)setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof(one));
+	if (fw_udp_reply_socket(r->fw, fd, peer) != 0) {
+		err = errno;
+		r->refused++;
+		log_debug("udp: no reply socket for %s: %s",
+		    addr_format(peer, true, ps, sizeof(ps)), strerror(err));
+		close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+int
+udp_reply_fd(struct udp_replies *r, const struct addr *peer, uint64_t now)
+{
+	struct udp_reply	*e;
+	size_t			 h = udp_reply_hash(peer);
+
+	LIST_FOREACH(e, &r->b[h], by_peer)
+		if (e->peer.port == peer->port && addr_same_host(&e->peer, peer))
+			break;
+	if (e != NULL) {
+		if (e->fd < 0) {
+			if (now - e->last < UDP_REPLY_REFUSED_MS)
+				return -1;
+			udp_reply_drop(r, e);	/* ask again */
+		} else {
+			TAILQ_REMOVE(&r->lru, e, lru);
+			TAILQ_INSERT_TAIL(&r->lru, e, lru);
+			e->last = now;
+			return e->fd;
+		}
+	}
+	if (r->n >= UDP_REPLY_MAX && (e = TAILQ_FIRST(&r->lru)) != NULL)
+		udp_reply_drop(r, e);
+	if ((e = calloc(1, sizeof(*e))) == NULL)
+		return -1;
+	e->peer = *peer;
+	e->peer.scope = 0;
+	e->last = now;
+	e->fd = udp_reply_open(r, &e->peer);
+	LIST_INSERT_HEAD(&r->b[h], e, by_peer);
+	TAILQ_INSERT_TAIL(&r->lru, e, lru);
+	r->n++;
+	return e->fd;
+}
+
+void
+udp_reply_expire(struct udp_replies *r, uint64_t now, uint64_t idle_ms)
+{
+	struct udp_reply	*e;
+
+	while ((e = TAILQ_FIRST(&r->lru)) != NULL && now - e->last >= idle_ms)
+		udp_reply_drop(r, e);
+}

@@ -1,0 +1,100 @@
+/* SPDX-License-Identifier: ISC */
+/*
+ * fw_route.h - the policy routing that UDP capture needs (rtnetlink over
+ * libmnl): TPROXY can only take a packet on the prerouting hook, so the
+ * UDP that local programs send is marked T on the output hook
+ * (fw_plan.h) and sent back in through lo by
+ *	ip rule add fwmark T/0xffffffff lookup T priority FW_UDP_RULE_PRIO
+ *	ip route add local default dev lo table T
+ * (and their IPv6 twins), T = fw_tproxy_mark_for_port(P).
+ *
+ * Unlike the nft table, rules and routes have no owner socket: whoever
+ * added them must delete them.  The helper does on every way out it
+ * sees (fw_route_remove()); one killed with SIGKILL leaves them, and the
+ * next helper to start removes them (fw_route_clean_stale()): a rule
+ * whose fwmark and table are equal and lie in FW_TPROXY_MARK_BASE's
+ * range, of a port whose nft table is gone, is a dead instance's.
+ * Until then it is harmless: nothing sets the mark any more.
+ *
+ * The message builders and the rule parser are pure, for the unit tests.
+ */
+#ifndef CSHUTTLE_FW_ROUTE_H
+#define CSHUTTLE_FW_ROUTE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+struct nlmsghdr;
+
+#define FW_ROUTE_MSGMAX		256	/* bytes of one request we build */
+#define FW_ROUTE_MAXSTALE	64	/* stale rules removed per start */
+
+/* A policy rule as a dump shows it. */
+struct fw_route_rule {
+	uint8_t		 family;	/* AF_INET, AF_INET6 */
+	uint8_t		 action;	/* FR_ACT_* */
+	bool		 has_mark;
+	uint32_t	 fwmark;
+	uint32_t	 fwmask;	/* 0xffffffff when the dump has none */
+	uint32_t	 table;
+	uint32_t	 priority;
+};
+
+/*
+ * Write into buf (len bytes, at least FW_ROUTE_MSGMAX) the request that
+ * adds (RTM_NEWRULE) or deletes (RTM_DELRULE) "fwmark table/0xffffffff
+ * lookup table priority prio" for family (AF_INET, AF_INET6).  Returns
+ * the message, or NULL when the arguments are out of range.
+ */
+struct nlmsghdr	*fw_route_rule_msg(void *buf, size_t len, uint16_t type,
+		    int family, uint32_t table, uint32_t prio, uint32_t seq);
+/*
+ * The same for the route "local default dev lo table T" (scope host):
+ * RTM_NEWROUTE (create or replace) or RTM_DELROUTE.
+ */
+struct nlmsghdr	*fw_route_route_msg(void *buf, size_t len, uint16_t type,
+		    int family, uint32_t table, uint32_t seq);
+/* Read one RTM_NEWRULE of a dump into *r: 0, or -1 if it is not one. */
+int		 fw_route_rule_parse(const struct nlmsghdr *nlh,
+		    struct fw_route_rule *r);
+/*
+ * True when r looks like cshuttle's own: "fwmark T lookup T" with the
+ * whole mark, T in FW_TPROXY_MARK_BASE's range; *port is then T's P.
+ */
+bool		 fw_route_rule_ours(const struct fw_route_rule *r,
+		    uint16_t *port);
+
+struct fw_route;
+
+/* A route socket; NULL with a reason in err. */
+struct fw_route	*fw_route_open(char *err, size_t errlen);
+/*
+ * Add the rule and the route of port P for family (AF_INET, AF_INET6),
+ * remembered for fw_route_remove().  0, or -1 with a reason in err (what
+ * was added of the two is remembered all the same).
+ */
+int		 fw_route_add(struct fw_route *rt, int family, uint16_t port,
+		    char *err, size_t errlen);
+/* Delete what fw_route_add() added (logging failures).  Accepts NULL. */
+void		 fw_route_remove(struct fw_route *rt);
+/*
+ * Delete the rules of dead instances, and every route of their tables:
+ * alive(port, arg) says whether the instance of that port still exists
+ * (1), is gone (0) or cannot be told (-1: left alone).  Logged at -v.
+ * Returns how many rules were deleted, or -1 with a reason in err.
+ */
+int		 fw_route_clean_stale(struct fw_route *rt,
+		    int (*alive)(uint16_t port, void *arg), void *arg,
+		    char *err, size_t errlen);
+/*
+ * Whether addr (family AF_INET/AF_INET6, 4 or 16 bytes) is an address of
+ * this host, as the routing tables say (a route of type local): 1 yes,
+ * 0 no, -1 cannot tell (errno).
+ */
+int		 fw_route_is_local(struct fw_route *rt, int family,
+		    const uint8_t *addr);
+/* Close the socket (removes nothing).  Accepts NULL. */
+void		 fw_route_close(struct fw_route *rt);
+
+#endif
