@@ -115,13 +115,16 @@ check "IPv6, 10,000 x 1200 bytes: loss ${loss:-?} % under 1 %, none corrupt" \
 
 lab_say "1,000 flows at once"
 t0=$(st .udp.total)
+f0=$(st .udp.flows)
 out=$(in_client "$LAB_UDP_TOOL" flows 198.19.0.2 "$E" 1000 --wait 30)
 lab_say "$out"
 check "1,000 sockets: each answered, each seen with a source port of its own" \
     eval '[[ $out == "answered 1000 of 1000, distinct source ports 1000, ports changed 0,"* ]]'
 check "status: at least 1,000 flows open ($(st .udp.flows))" eval 'lab_num_ge "$(st .udp.flows)" 1000'
-check "status: 1,000 more flows in all ($t0 -> $(st .udp.total))" \
-    eval 'lab_num_ge "$(st .udp.total)" "$t0" 1000'
+# A new socket may get the port of an earlier, closed one whose flow is
+# still open: the same local address and port, so the same flow.
+check "status: 1,000 more flows in all, but for those reused ($t0 -> $(st .udp.total), $f0 were open)" \
+    eval 'lab_num_ge "$(st .udp.total)" "$t0" $((1000 - f0))'
 check "status (text) shows the UDP flows" \
     eval 'in_client "$CSHUTTLE_BIN" status $name | grep -qi "udp"'
 in_client "$CSHUTTLE_BIN" status $name | grep -i udp | sed 's/^/    | /'
