@@ -151,6 +151,21 @@ out=$(in_client "$LAB_UDP_TOOL" flows 198.19.0.2 "$E" 100 --wait 10)
 check "100 other flows carry on ($out)" eval '[[ $out == "answered 100 of 100,"* ]]'
 check "cshuttle is still running" lab_alive "$CSHUTTLE_PID"
 
+lab_say "a local service on the port of a tunnelled destination"
+# CLIENT's own echo on 0.0.0.0:$E and [::]:$E: the tunnel's answers from
+# 198.19.0.2:$E still reach the application that asked.
+if lab_udp_serve "$LAB_NS_C" udpecho-client echo "$E"; then
+	ask_ok "with CLIENT's echo on *:$E, the echo at 198.19.0.2:$E answers through the tunnel" \
+	    198.19.0.1 198.19.0.2 "$E"
+	lab_udp_show <<<"$out"
+	ask_ok "and at [fd5e:0:0:2::2]:$E" fd5e:0:0:2::1 fd5e:0:0:2::2 "$E"
+	in_client "$CSHUTTLE_BIN" status "$name" | grep -i "udp" | lab_udp_show
+	grep 'reply socket' "$CSHUTTLE_LOG" | tail -n 2 | lab_udp_show
+	kill "${LAB_PIDS[-1]}" 2>/dev/null
+else
+	lab_bad "CLIENT's echo on *:$E did not start"
+fi
+
 lab_say "the capture's policy routing (port $P, mark $(lab_udp_mark "$P"))"
 check_eq "an ip rule per family: fwmark $(lab_udp_mark "$P") lookup the same table" 2 \
     "$(lab_udp_rules "$P" | grep -c "lookup $(($(lab_udp_mark "$P")))\|lookup $(lab_udp_mark "$P")")"

@@ -200,8 +200,11 @@ lab_udp_port() {
 # "?" when there is none.
 lab_udp_status() {
 	local j
-	j=$(in_client "$CSHUTTLE_BIN" status --json "$1" 2>/dev/null) &&
-	    jq -er "${2:-.}" <<<"$j" 2>/dev/null || echo "?"
+	if ! j=$(in_client "$CSHUTTLE_BIN" status --json "$1" 2>/dev/null); then
+		echo "?"
+		return
+	fi
+	jq -r "${2:-.}" <<<"$j" 2>/dev/null || echo "?"
 }
 
 # lab_num_ge A B [N], lab_num_gt A B [N]: A and B are numbers and A >= B
