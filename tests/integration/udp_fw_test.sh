@@ -34,12 +34,25 @@ echo_ok() {
 	        $(lab_udp_seen "$o6" fd5e:0:0:2::2 $E) == "fd5e:0:0:2::1 "* ]]'
 }
 
-# has_fw P: port P's table, both rules and both routes are there.
+# has_fw P: port P's table, both rules and both routes are there (what is
+# missing is said on stderr).
 has_fw() {
-	local t=$(($(lab_udp_mark "$1")))
-	in_client nft list tables | grep -qx "table inet cshuttle_$1" &&
-	    [[ $(lab_udp_rules "$1" | grep -Ec "lookup ($t|$(lab_udp_mark "$1"))( |$)") == 2 ]] &&
-	    [[ $(lab_udp_routes "$1" | grep -c "local default dev lo") == 2 ]]
+	local t=$(($(lab_udp_mark "$1"))) tables rules routes
+	tables=$(in_client nft list tables 2>&1)
+	rules=$(lab_udp_rules "$1")
+	routes=$(lab_udp_routes "$1")
+	if ! grep -qx "table inet cshuttle_$1" <<<"$tables"; then
+		echo "    port $1: no table; nft list tables: $(tr '\n' ' ' <<<"$tables")" >&2
+		return 1
+	fi
+	if [[ $(grep -Ec "lookup ($t|$(lab_udp_mark "$1"))( |$)" <<<"$rules") != 2 ]]; then
+		echo "    port $1: rules: $(tr '\n' ' ' <<<"$rules")" >&2
+		return 1
+	fi
+	if [[ $(grep -c "local default dev lo" <<<"$routes") != 2 ]]; then
+		echo "    port $1: routes: $(tr '\n' ' ' <<<"$routes")" >&2
+		return 1
+	fi
 }
 
 # gone P: nothing of port P's is left.
