@@ -56,7 +56,8 @@ normal_speed() {
 # $rate/s (the blaster never reads) while a download runs, and a UDP echo
 # on another flow is asked along the way.
 flood() {
-	local what=$1 port=$2 pid t out
+	local what=$1 port=$2 pid t out d0 d1
+	d0=$(lab_udp_status udpload .udp.datagrams_out)
 	ip netns exec "$LAB_NS_C" "$LAB_UDP_TOOL" blast 198.19.0.2 "$port" \
 	    --size 1200 --rate "$rate" --seconds 60 --no-summary \
 	    </dev/null >"$LAB_DIR/flood.out" 2>&1 &
@@ -72,12 +73,15 @@ flood() {
 	check "$what: another flow still gets its echo ($(tail -n 1 <<<"$out"))" \
 	    eval '[[ $(lab_udp_result "$out" 198.19.0.2 $LAB_UDP_ECHO) == seen ]]'
 	check "$what: the flood is still being sent" lab_alive "$pid"
+	d1=$(lab_udp_status udpload .udp.datagrams_out)
+	check "$what: the tunnel carried the flood ($d0 -> $d1 datagrams out)" \
+	    lab_num_ge "$d1" "$d0" "$rate"
 	kill "$pid" 2>/dev/null
 	wait "$pid" 2>/dev/null
 	check "$what: cshuttle is still running" lab_alive "$CSHUTTLE_PID"
 }
 
-start_cshuttle -r labhost 198.19.0.0/24 || lab_die "cshuttle did not start"
+start_cshuttle --name udpload -r labhost 198.19.0.0/24 || lab_die "cshuttle did not start"
 
 lab_say "baseline: 100 MiB down with nothing else going on"
 if t0=$(timed download); then
