@@ -54,6 +54,13 @@ fw_route_family_ok(int family)
 	return family == AF_INET || family == AF_INET6;
 }
 
+/* A table of cshuttle's own range, not one --tmark named. */
+static bool
+fw_route_table_ours(uint32_t table)
+{
+	return (table & FW_MARK_RANGE_MASK) == FW_TPROXY_MARK_BASE;
+}
+
 struct nlmsghdr *
 fw_route_rule_msg(void *buf, size_t len, uint16_t type, int family,
     uint32_t table, uint32_t prio, uint32_t seq)
@@ -99,9 +106,12 @@ fw_route_route_msg(void *buf, size_t len, uint16_t type, int family,
 	nlh->nlmsg_type = type;
 	nlh->nlmsg_flags = NLM_F_REQUEST | NLM_F_ACK;
 	/* REPLACE: the same route left by a helper that was killed is
-	 * taken over rather than refused. */
+	 * taken over rather than refused.  Not in a table of the caller's
+	 * choice (--tmark): its default route may be the host's own, which
+	 * must be refused rather than replaced (and removed at exit). */
 	if (type == RTM_NEWROUTE)
-		nlh->nlmsg_flags |= NLM_F_CREATE | NLM_F_REPLACE;
+		nlh->nlmsg_flags |= NLM_F_CREATE | (fw_route_table_ours(table) ?
+		    NLM_F_REPLACE : NLM_F_EXCL);
 	nlh->nlmsg_seq = seq;
 	rtm = mnl_nlmsg_put_extra_header(nlh, sizeof(*rtm));
 	rtm->rtm_family = (uint8_t)family;
@@ -157,7 +167,7 @@ fw_route_rule_ours(const struct fw_route_rule *r, uint16_t *port)
 {
 	if (!r->has_mark || r->action != FR_ACT_TO_TBL ||
 	    r->fwmark != r->table || r->fwmask != 0xffffffffU ||
-	    (r->fwmark & 0xffff0000U) != FW_TPROXY_MARK_BASE)
+	    !fw_route_table_ours(r->table))
 		return false;
 	*port = (uint16_t)(r->fwmark & 0xffffU);
 	return true;
@@ -246,13 +256,13 @@ fw_route_fam(int family)
 }
 
 int
-fw_route_add(struct fw_route *rt, int family, uint16_t port, char *err,
+fw_route_add(struct fw_route *rt, int family, uint32_t t, char *err,
     size_t errlen)
 {
 	char			 buf[FW_ROUTE_MSGMAX];
 	struct fw_route_added	*a;
 	struct nlmsghdr		*nlh;
-	uint32_t		 t = fw_tproxy_mark_for_port(port);
+	bool			 own = fw_route_table_ours(t);
 
 	if (rt->nadded >= FW_ROUTE_MAXADDED) {
 		snprintf(err, errlen, "policy routing: too many families");
@@ -269,8 +279,10 @@ fw_route_add(struct fw_route *rt, int family, uint16_t port, char *err,
 	if ((nlh = fw_route_route_msg(buf, sizeof(buf), RTM_NEWROUTE, family,
 	    t, rt->seq++)) == NULL || fw_route_talk(rt, nlh, NULL, NULL) != 0) {
 		snprintf(err, errlen, "ip %s route add local default dev lo "
-		    "table %u: %s", fw_route_fam(family), (unsigned int)t,
-		    strerror(errno));
+		    "table %u: %s%s", fw_route_fam(family), (unsigned int)t,
+		    strerror(errno), errno == EEXIST && !own ? " (the table "
+		    "of --tmark has a default route already: the host's own, "
+		    "or another cshuttle with this --tmark)" : "");
 		return -1;
 	}
 	a->route = true;
@@ -282,8 +294,10 @@ fw_route_add(struct fw_route *rt, int family, uint16_t port, char *err,
 	    fw_route_talk(rt, nlh, NULL, NULL) != 0) {
 		snprintf(err, errlen, "ip %s rule add fwmark 0x%08x lookup %u: "
 		    "%s%s", fw_route_fam(family), (unsigned int)t,
-		    (unsigned int)t, strerror(errno), errno == EEXIST ?
-		    " (another cshuttle on this port?)" : "");
+		    (unsigned int)t, strerror(errno), errno != EEXIST ? "" :
+		    own ? " (another cshuttle on this port?)" :
+		    " (another cshuttle with this --tmark, or a rule of the "
+		    "host's own?)");
 		return -1;
 	}
 	a->rule = true;

@@ -14,7 +14,11 @@
  * next helper to start removes them (fw_route_clean_stale()): a rule
  * whose fwmark and table are equal and lie in FW_TPROXY_MARK_BASE's
  * range, of a port whose nft table is gone, is a dead instance's.
- * Until then it is harmless: nothing sets the mark any more.
+ * Until then it is harmless: nothing sets the mark any more.  A mark of
+ * the caller's choice (--tmark) tells no port: such a rule and route
+ * are never taken for a dead instance's, and after a SIGKILL they stay
+ * until removed by hand (ip rule del fwmark MARK; ip route flush table
+ * MARK).
  *
  * The message builders and the rule parser are pure, for the unit tests.
  */
@@ -51,7 +55,8 @@ struct nlmsghdr	*fw_route_rule_msg(void *buf, size_t len, uint16_t type,
 		    int family, uint32_t table, uint32_t prio, uint32_t seq);
 /*
  * The same for the route "local default dev lo table T" (scope host):
- * RTM_NEWROUTE (create or replace) or RTM_DELROUTE.
+ * RTM_NEWROUTE (create or replace; in a table outside T's range, one of
+ * --tmark, create only) or RTM_DELROUTE.
  */
 struct nlmsghdr	*fw_route_route_msg(void *buf, size_t len, uint16_t type,
 		    int family, uint32_t table, uint32_t seq);
@@ -70,11 +75,13 @@ struct fw_route;
 /* A route socket; NULL with a reason in err. */
 struct fw_route	*fw_route_open(char *err, size_t errlen);
 /*
- * Add the rule and the route of port P for family (AF_INET, AF_INET6),
- * remembered for fw_route_remove().  0, or -1 with a reason in err (what
+ * Add the rule and the route of mark and table t for family (AF_INET,
+ * AF_INET6), remembered for fw_route_remove().  t is T of port P, or
+ * the mark --tmark named: then a default route already in table t is
+ * an error (EEXIST), where one in T's table is replaced.  0, or -1 with a reason in err (what
  * was added of the two is remembered all the same).
  */
-int		 fw_route_add(struct fw_route *rt, int family, uint16_t port,
+int		 fw_route_add(struct fw_route *rt, int family, uint32_t t,
 		    char *err, size_t errlen);
 /* Delete what fw_route_add() added (logging failures).  Accepts NULL. */
 void		 fw_route_remove(struct fw_route *rt);

@@ -310,5 +310,113 @@ expect "error: Invalid argument" usock 4 10.30.0.7 4444
 expect stopped stop
 drv_end
 
+# --- 8: a mark of the caller's choice (--tmark) --------------------------------------
+echo "== tmark"
+M=0x100		# and table 256
+MNFT=0x00000100	# as nft prints it
+drv_start
+expect started start
+expect ok port "$PORT"
+expect ok fam 46
+expect ok udp
+expect ok tmark $M
+expect ok inc 10.0.0.0/8
+expect ok exc 10.20.5.0/24
+expect ok inc fd00::/8
+expect ok exc fd00:20::/64
+expect applied apply
+rs=$(ruleset)
+for pat in "meta l4proto udp ip daddr 10.0.0.0/8 meta mark set $MNFT" \
+    "meta l4proto udp meta nfproto ipv4 meta mark $MNFT tproxy ip to 127.0.0.1:$PORT meta mark set $MNFT accept" \
+    "meta l4proto udp meta nfproto ipv6 meta mark $MNFT tproxy ip6 to [::1]:$PORT meta mark set $MNFT accept"; do
+	printf '%s\n' "$rs" | grep -q -F -- "$pat" && pass "ruleset has '$pat'" ||
+	    fail "ruleset lacks '$pat'"
+done
+printf '%s\n' "$rs" | grep -q -F "$T" && fail "the port's own mark $T is still used" ||
+    pass "the port's own mark $T is not used"
+for f in 4 6; do
+	ipr -$f rule show | grep -q "^$PRIO:.*fwmark $M lookup $((M))" &&
+	    pass "ip -$f rule fwmark $M lookup $((M)) at priority $PRIO" ||
+	    fail "no ip -$f rule for $M: $(ipr -$f rule show)"
+	ipr -$f route show table $((M)) | grep -q "^local default dev lo" &&
+	    pass "ip -$f route table $((M)): local default dev lo" ||
+	    fail "ip -$f route table $((M)): $(ipr -$f route show table $((M)))"
+	has_rule $f $T && fail "ip -$f rule for $T too" || pass "no ip -$f rule for $T"
+done
+captured m4 "$NS" 10.30.0.7 4444 "10.20.5.1:*"
+captured m6 "$NS" fd00:30::7 4446 "\\[fd00:20::1\\]:*"
+not_captured mx "$NS" 10.20.5.7 5353 "FROM 10.20.5.7:5353 REAL*"
+# The same mark for a second instance (another port): its rule is there.
+out=$(ip netns exec "$NS" "$DRIVE" <<EOF2 2>>"$LOG"
+start
+port 12301
+fam 4
+udp
+tmark $M
+inc 10.0.0.0/8
+apply
+EOF2
+)
+[[ $out == *"error: "*"File exists"*"another cshuttle with this --tmark"* ]] &&
+    pass "a mark in use is refused" || fail "a mark in use: $out"
+ipr -4 rule show | grep -q "fwmark $M lookup $((M))" &&
+    pass "... and the first instance keeps its rule" || fail "the rule in use was removed"
+expect stopped stop
+drv_end
+gone=yes
+for f in 4 6; do
+	has_rule $f $M && gone=no
+	has_route $f $M && gone=no
+done
+has_table && gone=no
+[ $gone = yes ] && pass "tmark: table, ip rules and routes gone at exit" ||
+    fail "tmark: left at exit: $(ipr rule show; ipr -6 rule show; ruleset)"
+
+# A table with a default route of the host's own: refused, not replaced.
+ipr -4 route add unreachable default table 257
+drv_start
+expect started start
+expect ok port "$PORT"
+expect ok fam 4
+expect ok udp
+expect ok tmark 257
+expect ok inc 10.0.0.0/8
+expect "error: *route add local default dev lo table 257: File exists*" apply
+drv_end
+ipr -4 route show table 257 | grep -q "^unreachable default" &&
+    pass "the host's route in table 257 is kept" || fail "table 257: $(ipr -4 route show table 257)"
+has_rule 4 257 && fail "ip rule left for 257" || pass "no ip rule for 257"
+ipr -4 route flush table 257
+
+# After a SIGKILL of the helper the rule and route stay, also at the next
+# start (the mark names no instance), until removed by hand as the
+# manual says.
+drv_start
+expect started start
+expect ok port "$PORT"
+expect ok fam 46
+expect ok udp
+expect ok tmark $M
+expect ok inc 10.0.0.0/8
+expect applied apply
+helper=$(pgrep -P "$DPID")
+kill -9 "$helper"
+wait_gone && pass "tmark, helper SIGKILL: the table goes" || fail "table left"
+drv_end
+drv_start
+expect started start
+has_rule 4 $M && has_route 4 $M && has_rule 6 $M &&
+    pass "tmark, helper SIGKILL: rule and route kept at the next start" ||
+    fail "tmark: a rule of a custom mark was removed at the next start"
+expect stopped stop
+drv_end
+ipr -4 rule del fwmark $M lookup $((M))
+ipr -6 rule del fwmark $M lookup $((M))
+ipr -4 route flush table $((M))
+ipr -6 route flush table $((M))
+has_rule 4 $M || has_rule 6 $M || has_route 4 $M || has_route 6 $M &&
+    fail "the manual's commands left something" ||
+    pass "the manual's commands remove them"
+
 echo "fw_udp_test: $FAILS failure(s)"
 [ "$FAILS" -eq 0 ]

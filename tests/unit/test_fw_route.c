@@ -133,6 +133,21 @@ test_route_msg(void **state)
 	nlh = fw_route_route_msg(buf, sizeof(buf), RTM_DELROUTE, AF_INET, t, 4);
 	assert_non_null(nlh);
 	assert_int_equal(nlh->nlmsg_flags, NLM_F_REQUEST | NLM_F_ACK);
+	/* a table of --tmark's: the host's default route there is refused
+	 * (EXCL), never replaced; a table below 256 is in the header too */
+	nlh = fw_route_route_msg(buf, sizeof(buf), RTM_NEWROUTE, AF_INET, 100,
+	    5);
+	assert_non_null(nlh);
+	assert_int_equal(nlh->nlmsg_flags, NLM_F_REQUEST | NLM_F_ACK |
+	    NLM_F_CREATE | NLM_F_EXCL);
+	rtm = mnl_nlmsg_get_payload(nlh);
+	assert_int_equal(rtm->rtm_table, 100);
+	assert_int_equal(attr_u32(nlh, sizeof(*rtm), RTA_TABLE, 0), 100);
+	nlh = fw_route_route_msg(buf, sizeof(buf), RTM_NEWROUTE, AF_INET6,
+	    0x63740000, 6);
+	assert_non_null(nlh);
+	assert_int_equal(nlh->nlmsg_flags, NLM_F_REQUEST | NLM_F_ACK |
+	    NLM_F_CREATE | NLM_F_EXCL);
 	assert_null(fw_route_route_msg(buf, sizeof(buf), RTM_NEWRULE, AF_INET,
 	    t, 1));
 	assert_null(fw_route_route_msg(buf, sizeof(buf), RTM_NEWROUTE, 0, t, 1));
@@ -173,6 +188,11 @@ test_ours(void **state)
 	assert_false(fw_route_rule_ours(&r, &port));
 	r.has_mark = true;
 	r.action = FR_ACT_UNREACHABLE;
+	assert_false(fw_route_rule_ours(&r, &port));
+	/* a mark of --tmark's names no port: never taken for a dead
+	 * instance's */
+	r.action = FR_ACT_TO_TBL;
+	r.fwmark = r.table = 256;
 	assert_false(fw_route_rule_ours(&r, &port));
 }
 
