@@ -38,8 +38,8 @@
  * The rule and route are not owned by the nft table's socket: the helper
  * removes them on its way out, and one that was killed (SIGKILL) leaves
  * them until the next helper starts, which removes those of instances
- * whose table is gone (with a custom mark it cannot tell whose they are:
- * those stay, to be removed by hand).
+ * whose table is gone (for a --tmark: whose mark no table's comment
+ * names, fw_nft.h).
  */
 #ifndef CSHUTTLE_FW_H
 #define CSHUTTLE_FW_H

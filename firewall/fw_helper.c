@@ -870,12 +870,18 @@ fw_helper_hosts_init(struct fw_helper *h)
 		log_warn("hosts: stale blocks not removed: %s", err);
 }
 
-/* Whether the instance of port P still has its table (fw_route.h). */
+/*
+ * Whether the instance whose UDP capture uses mark T still runs
+ * (fw_route.h): for T of port P, whether P's table exists; for a
+ * --tmark, whether a table's comment names it.
+ */
 static int
-fw_helper_alive(uint16_t port, void *arg)
+fw_helper_alive(uint32_t mark, void *arg)
 {
 	(void)arg;
-	return fw_nft_table_exists(port);
+	if ((mark & FW_MARK_RANGE_MASK) == FW_TPROXY_MARK_BASE)
+		return fw_nft_table_exists((uint16_t)(mark & 0xffffU));
+	return fw_nft_tmark_alive(mark);
 }
 
 /*
