@@ -595,9 +595,9 @@ fw_nft_apply(struct fw_nft *nft, const struct fw_plan *plan, char *err,
 	if (new_table) {
 		/* EXCL: never adopt a table someone else left behind. */
 		fw_nft_comment(plan, comment, sizeof(comment));
-		snprintf(what, sizeof(what), "add table inet %s (owner, comment "
-		    "\"%s\")", nft->table, comment);
-		log_debug("%s", what);
+		snprintf(what, sizeof(what), "add table inet %s (owner)",
+		    nft->table);
+		log_debug("%s, comment \"%s\"", what, comment);
 		fw_msg_table(&bt, nft, NFT_MSG_NEWTABLE,
 		    NLM_F_CREATE | NLM_F_EXCL | NLM_F_ACK, what, comment);
 	}
