@@ -729,8 +729,7 @@ struct fw_nft_marks {
 	uint32_t	 mark;		/* wanted */
 	bool		 found;		/* a table whose comment names it */
 	bool		 unknown;	/* a cshuttle_ table without a comment
-					   of ours (an older cshuttle, a
-					   kernel before 5.13) */
+					   of ours (an older cshuttle's) */
 };
 
 static int

@@ -54,8 +54,8 @@ int		 fw_nft_table_exists(uint16_t port);
  * Whether a running instance uses mark as the mark T of its UDP capture
  * (a --tmark), as the comments of the cshuttle_<P> tables say: 1 yes,
  * 0 no, -1 cannot tell (errno; or a cshuttle table without such a
- * comment: an older cshuttle's, or a kernel before 5.13, which keeps no
- * comment).
+ * comment: an older cshuttle's.  Every kernel with NFT_TABLE_F_OWNER,
+ * 5.12, keeps a table's comment, which came in 5.10).
  */
 int		 fw_nft_tmark_alive(uint32_t mark);
 /* Close the socket (the kernel then drops the table).  Accepts NULL. */
