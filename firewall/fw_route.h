@@ -93,8 +93,9 @@ struct fw_route	*fw_route_open(char *err, size_t errlen);
  * Add the rule and the route of mark and table t for family (AF_INET,
  * AF_INET6), remembered for fw_route_remove().  t is T of port P, or
  * the mark --tmark named: then a default route already in table t is
- * an error (EEXIST), where one in T's table is replaced.  0, or -1 with a reason in err (what
- * was added of the two is remembered all the same).
+ * an error (EEXIST), where one in T's table is replaced.  Both carry
+ * the protocol FW_ROUTE_PROTO.  0, or -1 with a reason in err (what was
+ * added of the two is remembered all the same).
  */
 int		 fw_route_add(struct fw_route *rt, int family, uint32_t t,
 		    char *err, size_t errlen);
