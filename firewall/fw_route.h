@@ -5,8 +5,10 @@
  * UDP that local programs send is marked T on the output hook
  * (fw_plan.h) and sent back in through lo by
  *	ip rule add fwmark T/0xffffffff lookup T priority FW_UDP_RULE_PRIO
- *	ip route add local default dev lo table T
- * (and their IPv6 twins), T = fw_tproxy_mark_for_port(P).
+ *	    protocol FW_ROUTE_PROTO
+ *	ip route add local default dev lo table T proto FW_ROUTE_PROTO
+ * (and their IPv6 twins), T = fw_tproxy_mark_for_port(P), or the mark
+ * --tmark names (fw_config.tmark).
  *
  * Unlike the nft table, rules and routes have no owner socket: whoever
  * added them must delete them.  The helper does on every way out it
