@@ -111,7 +111,6 @@ bool
 options_compat_has(int opt)
 {
 	switch (opt) {
-	case 't':
 	case OPTIONS_OPT_METHOD:
 	case OPTIONS_OPT_PYTHON:
 	case OPTIONS_OPT_REMOTE_SHELL:
@@ -150,10 +149,6 @@ options_compat_apply(struct options *o, int opt, const char *arg, char *err,
 		options_compat_notice(o, "sshuttle's --wrap is ignored: it tests "
 		    "sshuttle's channel numbering, which cshuttle does not share");
 		return 0;
-	case 't':
-		return options_fail(err, errlen, "-t/--tmark (sshuttle's option) "
-		    "marks packets for the TPROXY method, which cshuttle does not "
-		    "have yet: leave it out (cshuttle redirects with nftables)");
 	case OPTIONS_OPT_NAMESPACE:
 	case OPTIONS_OPT_NAMESPACE_PID:
 		return options_compat_netns(o, opt, arg, err, errlen);
