@@ -27,8 +27,9 @@ static const struct {
 	{ "nft",	NULL },
 	{ "nat",	"sshuttle's iptables method; cshuttle redirects with "
 			"nftables: use --method nft (or auto)" },
-	{ "tproxy",	"sshuttle's TPROXY method (UDP) is not supported yet; "
-			"--method nft carries TCP and DNS" },
+	/* sshuttle's method for UDP: cshuttle's nftables rules carry UDP
+	 * with TPROXY already, so it is the same as nft. */
+	{ "tproxy",	NULL },
 	{ "pf",		"the BSD and macOS firewall is not supported yet; "
 			"cshuttle runs on Linux with --method nft" },
 	{ "ipfw",	"the FreeBSD firewall is not supported; cshuttle runs "

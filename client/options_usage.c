@@ -68,7 +68,7 @@ options_usage(FILE *f)
 "      --privsep-user USER\n"
 "                        started as root, run the tunnel itself as USER\n"
 "                        (default cshuttle, else nobody; root: do not)\n"
-"      --method TYPE     the firewall: auto or nft (the only one so far)\n"
+"      --method TYPE     the firewall: auto or nft (tproxy: the same)\n"
 "      --namespace NAME  do all of it in network namespace NAME (as in\n"
 "                        /run/netns; root only)\n"
 "      --namespace-pid PID\n"

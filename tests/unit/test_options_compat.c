@@ -69,7 +69,7 @@ static const struct {
 	{ "--remote-shell=cmd",		COMPAT_REFUSED,	"--remote-shell (sshuttle's" },
 	{ "--hostwatch",		COMPAT_REFUSED,	"--hostwatch is sshuttle's" },
 	{ "--method=nat",		COMPAT_REFUSED,	"--method nft" },
-	{ "--method=tproxy",		COMPAT_REFUSED,	"--method nft" },
+	{ "--method=tproxy",		COMPAT_SAME,	NULL },
 	{ "--method=pf",		COMPAT_REFUSED,	"--method nft" },
 	{ "--method=ipfw",		COMPAT_REFUSED,	"--method nft" },
 	{ "--method=windivert",		COMPAT_REFUSED,	"--method nft" },
