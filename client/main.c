@@ -701,6 +701,9 @@ main_fwcfg(struct client *c, const struct options *o)
 	for (fc->nudp = 0; fc->nudp < c->ls.nudp; fc->nudp++)
 		fc->udp_fd[fc->nudp] = c->ls.udp_fd[fc->nudp];
 	fc->port = c->ls.port;
+	/* Only with UDP sockets (options.c refuses --tmark with --no-udp;
+	 * a host without them gets no UDP capture, nor a mark for it). */
+	fc->tmark = fc->nudp > 0 ? o->tmark : 0;
 	fc->ipv4 = listen_has(&c->ls, ADDR_V4);
 	fc->ipv6 = listen_has(&c->ls, ADDR_V6);
 	memcpy(fc->allow, o->allow, sizeof(fc->allow));

@@ -23,7 +23,8 @@
 #include "options_int.h"
 #include "subnet.h"
 
-/* -V, -N, -H and -t are sshuttle's (options_compat.c). */
+/* -V, -N, -H and -t are sshuttle's, with the meaning sshuttle gives
+ * them. */
 static const char options_short[] = ":r:x:X:s:l:vqe:hDVNHt:";
 
 static const struct option options_long[] = {
@@ -451,6 +452,37 @@ options_uint(unsigned *out, const char *opt, unsigned long max, const char *arg,
 	return 0;
 }
 
+/*
+ * -t/--tmark MARK (sshuttle's TPROXY mark): 0x and hexadecimal, as
+ * sshuttle writes it, or decimal; 1 to 0xffffffff, and a routing table
+ * number the kernel does not keep for itself, outside cshuttle's own
+ * marks (fw_tmark_invalid()).
+ */
+static int
+options_tmark(struct options *o, const char *arg, char *err, size_t errlen)
+{
+	unsigned long long	 v;
+	const char		*digits = arg, *why;
+	char			*end;
+	int			 base = 10;
+
+	if (arg[0] == '0' && (arg[1] == 'x' || arg[1] == 'X')) {
+		digits = arg + 2;
+		base = 16;
+	}
+	errno = 0;
+	v = isxdigit((unsigned char)*digits) ? strtoull(digits, &end, base) : 0;
+	if (!isxdigit((unsigned char)*digits) || errno != 0 || *end != '\0' ||
+	    v < 1 || v > 0xffffffffULL)
+		return options_fail(err, errlen, "-t/--tmark \"%.32s\": expected "
+		    "a mark, 0x1-0xffffffff (or in decimal)", arg);
+	if ((why = fw_tmark_invalid((uint32_t)v)) != NULL)
+		return options_fail(err, errlen, "-t/--tmark %.32s: the mark "
+		    "is also the number of the routing table, and %s", arg, why);
+	o->tmark = (uint32_t)v;
+	return 0;
+}
+
 /* --buffer-budget SIZE: bytes, or with K, M or G (powers of 1024; an
  * optional B or iB after them), 64K to 1024G. */
 static int
@@ -682,6 +714,8 @@ options_apply(struct options *o, struct options_state *st, int opt,
 	case OPTIONS_OPT_SUDOERS_USER:
 		return options_account(&o->sudoers_user, "--sudoers-user", arg,
 		    err, errlen);
+	case 't':
+		return options_tmark(o, arg, err, errlen);
 	}
 	if (options_compat_has(opt))
 		return options_compat_apply(o, opt, arg, err, errlen);
@@ -836,6 +870,12 @@ options_parse_all(struct options *o, int argc, char **argv, const char *name,
 	    (o->nto_ns > 0 || o->ndns_domains > 0)) {
 		ret = options_fail(err, errlen, "%s needs --dns or --ns-hosts",
 		    o->nto_ns > 0 ? "--to-ns" : "--dns-domains");
+		goto out;
+	}
+	/* It marks carried UDP: without UDP there is nothing to mark. */
+	if (o->tmark != 0 && o->no_udp) {
+		ret = options_fail(err, errlen, "--tmark needs UDP (it marks the "
+		    "UDP carried through the tunnel): leave out --no-udp");
 		goto out;
 	}
 	/* Otherwise silence alone would end every session. */

@@ -137,6 +137,9 @@ struct options {
 	bool		 no_udp;	/* --no-udp: carry TCP (and captured DNS) only */
 	unsigned	 udp_timeout_s;	/* --udp-timeout, 0: UDP_DEFAULT_TIMEOUT_S */
 	unsigned	 max_udp_flows;	/* --max-udp-flows, 0: UDP_DEFAULT_MAX_FLOWS */
+	uint32_t	 tmark;		/* -t/--tmark: the mark (and routing table)
+					 * of carried UDP, 0: the helper's own
+					 * (fw_config.tmark) */
 	char		*user;		/* --user USER: only that user's traffic
 					 * (root only; a name or a uid, looked
 					 * up at start), NULL without */

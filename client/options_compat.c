@@ -27,8 +27,9 @@ static const struct {
 	{ "nft",	NULL },
 	{ "nat",	"sshuttle's iptables method; cshuttle redirects with "
 			"nftables: use --method nft (or auto)" },
-	{ "tproxy",	"sshuttle's TPROXY method (UDP) is not supported yet; "
-			"--method nft carries TCP and DNS" },
+	/* sshuttle's method for UDP: cshuttle's nftables rules carry UDP
+	 * with TPROXY already, so it is the same as nft. */
+	{ "tproxy",	NULL },
 	{ "pf",		"the BSD and macOS firewall is not supported yet; "
 			"cshuttle runs on Linux with --method nft" },
 	{ "ipfw",	"the FreeBSD firewall is not supported; cshuttle runs "
@@ -111,7 +112,6 @@ bool
 options_compat_has(int opt)
 {
 	switch (opt) {
-	case 't':
 	case OPTIONS_OPT_METHOD:
 	case OPTIONS_OPT_PYTHON:
 	case OPTIONS_OPT_REMOTE_SHELL:
@@ -150,10 +150,6 @@ options_compat_apply(struct options *o, int opt, const char *arg, char *err,
 		options_compat_notice(o, "sshuttle's --wrap is ignored: it tests "
 		    "sshuttle's channel numbering, which cshuttle does not share");
 		return 0;
-	case 't':
-		return options_fail(err, errlen, "-t/--tmark (sshuttle's option) "
-		    "marks packets for the TPROXY method, which cshuttle does not "
-		    "have yet: leave it out (cshuttle redirects with nftables)");
 	case OPTIONS_OPT_NAMESPACE:
 	case OPTIONS_OPT_NAMESPACE_PID:
 		return options_compat_netns(o, opt, arg, err, errlen);

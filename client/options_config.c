@@ -73,6 +73,7 @@ static const struct options_config_key {
 	{ "no-udp",		OPTIONS_OPT_NO_UDP,		OPTIONS_CONFIG_BOOL },
 	{ "udp-timeout",	OPTIONS_OPT_UDP_TIMEOUT,	OPTIONS_CONFIG_ONE },
 	{ "max-udp-flows",	OPTIONS_OPT_MAX_UDP_FLOWS,	OPTIONS_CONFIG_ONE },
+	{ "tmark",		't',				OPTIONS_CONFIG_ONE },
 	{ "buffer-budget",	OPTIONS_OPT_BUFFER_BUDGET,	OPTIONS_CONFIG_ONE },
 	/* Read before main.c enters the namespace, like the options. */
 	{ "namespace",		OPTIONS_OPT_NAMESPACE,		OPTIONS_CONFIG_ONE },

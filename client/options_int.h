@@ -133,7 +133,7 @@ int	options_args_subnet_file(struct options *o, const char *base,
 /* ---- options_compat.c ---- */
 
 /* Whether opt is one of sshuttle's that options_compat_apply() answers
- * (-N, -H, -t and the long ones without a field of their own). */
+ * (the long ones without a field of their own). */
 bool	options_compat_has(int opt);
 /* Its answer: 0 when accepted, maybe with a notice kept in o->notices,
  * else a usage error naming it as sshuttle's and what to use instead.

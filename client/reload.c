@@ -301,6 +301,9 @@ reload_restart_keys(const struct options *was, const struct options *now)
 		keys[n++] = "udp";
 	if (was->max_udp_flows != now->max_udp_flows)
 		keys[n++] = "max-udp-flows";
+	/* The helper's policy routing, set up once. */
+	if (was->tmark != now->tmark)
+		keys[n++] = "tmark";
 	if (was->max_streams != now->max_streams)
 		keys[n++] = "max-streams";
 	if (was->buffer_budget != now->buffer_budget)

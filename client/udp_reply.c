@@ -2,6 +2,7 @@
 /*
  * udp_reply.c - the sockets the stub's datagrams leave from (udp_reply.h).
  */
+#include <sys/resource.h>
 #include <sys/socket.h>
 
 #include <netinet/in.h>
@@ -31,10 +32,16 @@ udp_reply_hash(const struct addr *a)
 int
 udp_reply_init(struct udp_replies *r, struct fw *fw)
 {
+	struct rlimit	rl;
+
 	memset(r, 0, sizeof(*r));
 	if ((r->b = calloc(UDP_REPLY_BUCKETS, sizeof(*r->b))) == NULL)
 		return -1;
 	r->nbuckets = UDP_REPLY_BUCKETS;
+	r->max = UDP_REPLY_MAX;
+	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur != RLIM_INFINITY &&
+	    rl.rlim_cur / 8 < r->max)
+		r->max = rl.rlim_cur / 8 > 0 ? (size_t)rl.rlim_cur / 8 : 1;
 	TAILQ_INIT(&r->lru);
 	r->fw = fw;
 	return 0;
@@ -110,7 +117,7 @@ udp_reply_fd(struct udp_replies *r, const struct addr *peer, uint64_t now)
 			return e->fd;
 		}
 	}
-	if (r->n >= UDP_REPLY_MAX && (e = TAILQ_FIRST(&r->lru)) != NULL)
+	if (r->n >= r->max && (e = TAILQ_FIRST(&r->lru)) != NULL)
 		udp_reply_drop(r, e);
 	if ((e = calloc(1, sizeof(*e))) == NULL)
 		return -1;

@@ -18,7 +18,9 @@
 #include "fw.h"
 #include "queue.h"
 
-#define UDP_REPLY_MAX		1024	/* sockets at once */
+/* Sockets at once: this many, and no more than an eighth of the
+ * descriptors (RLIMIT_NOFILE at start), which the streams need. */
+#define UDP_REPLY_MAX		1024
 #define UDP_REPLY_REFUSED_MS	5000	/* before asking again for a refused one */
 
 struct udp_reply {
@@ -31,7 +33,7 @@ struct udp_reply {
 
 struct udp_replies {
 	LIST_HEAD(, udp_reply)	*b;
-	size_t			 nbuckets, n;
+	size_t			 nbuckets, n, max;
 	TAILQ_HEAD(, udp_reply)	 lru;		/* least recently used first */
 	struct fw		*fw;
 	uint64_t		 refused;	/* the helper said no */

@@ -33,10 +33,13 @@
  *					(fw_udp_reply_socket()), whose
  *					packets may only go to this host or
  *					to the allowed LAN sources
+ * With --tmark (fw_config.tmark), the caller's mark replaces T, as the
+ * packets' mark and as the routing table's number alike.
  * The rule and route are not owned by the nft table's socket: the helper
  * removes them on its way out, and one that was killed (SIGKILL) leaves
  * them until the next helper starts, which removes those of instances
- * whose table is gone.
+ * whose table is gone (for a --tmark: whose mark no table's comment
+ * names, fw_nft.h).
  */
 #ifndef CSHUTTLE_FW_H
 #define CSHUTTLE_FW_H
@@ -57,6 +60,7 @@
 #define FW_MARK_BASE	0x63730000U	/* fw_mark() = FW_MARK_BASE | port */
 #define FW_TPROXY_MARK_BASE 0x63750000U	/* T: carried UDP, and its table */
 #define FW_REPLY_MARK_BASE 0x63760000U	/* R: the reply sockets */
+#define FW_MARK_RANGE_MASK 0xffff0000U	/* the range of a mark: its upper half */
 /*
  * The priority of the `ip rule fwmark T lookup T`.  It matches only
  * packets with exactly the mark T, so coming early costs nobody anything;
@@ -97,6 +101,14 @@ struct fw_config {
 	 */
 	int			 udp_fd[FW_MAX_LISTEN];
 	int			 nudp;
+	/*
+	 * --tmark: the mark of carried UDP and the number of its routing
+	 * table, in place of T = FW_TPROXY_MARK_BASE | P; 0: T.  Sent with
+	 * the first fw_apply() only, and only with UDP sockets; a value
+	 * fw_tmark_invalid() refuses is never sent.  A caller other than
+	 * root needs the policy's "tmark" (fw_policy.h).
+	 */
+	uint32_t		 tmark;
 	bool			 prerouting;	/* also serve other hosts (-l on a
 						   non-loopback address) */
 	/* The sources the prerouting rules serve; prerouting needs one. */
@@ -191,6 +203,13 @@ uint32_t   fw_mark(const struct fw *fw);
 uint32_t   fw_mark_for_port(uint16_t port);
 /* The mark T of carried UDP (also its routing table) for port P. */
 uint32_t   fw_tproxy_mark_for_port(uint16_t port);
+/*
+ * Why mark cannot be a --tmark (a static text), or NULL when it can:
+ * 0; a table number the kernel keeps for itself (253 default, 254 main,
+ * 255 local); a mark in one of cshuttle's own ranges (M, T, R: those of
+ * FW_MARK_BASE, FW_TPROXY_MARK_BASE and FW_REPLY_MARK_BASE).
+ */
+const char *fw_tmark_invalid(uint32_t mark);
 /* The mark R of the reply sockets for port P. */
 uint32_t   fw_reply_mark_for_port(uint16_t port);
 /*

@@ -671,6 +671,12 @@ fw_helper_scope(struct fw_helper *h, struct fw_config *c)
 			    "hosts) is not allowed for user %s: add \"allow %s "
 			    "%s\" to %s", n, n,
 			    fw_policy_keyword(FW_POLICY_LAN), FW_POLICY_PATH);
+		if (c->tmark != 0 && !(h->grant.allow & FW_POLICY_TMARK))
+			return fw_refuse(h, "TMARK (a mark of the caller's "
+			    "choice for carried UDP, and its routing table) is "
+			    "not allowed for user %s: add \"allow %s %s\" to %s",
+			    n, n, fw_policy_keyword(FW_POLICY_TMARK),
+			    FW_POLICY_PATH);
 		if (h->req.scope == FW_SCOPE_HOST &&
 		    !(h->grant.allow & FW_POLICY_HOST_WIDE))
 			return fw_refuse(h, "SCOPE host (every local user's "
@@ -741,9 +747,9 @@ fw_helper_route(struct fw_helper *h, struct fw_plan *plan, char *err,
 	if (h->route == NULL && (h->route = fw_route_open(err, errlen)) ==
 	    NULL)
 		return -1;
-	if ((plan->udp4 && fw_route_add(h->route, AF_INET, plan->port, err,
-	    errlen) != 0) || (plan->udp6 && fw_route_add(h->route, AF_INET6,
-	    plan->port, err, errlen) != 0))
+	if ((plan->udp4 && fw_route_add(h->route, AF_INET, plan->tproxy_mark,
+	    err, errlen) != 0) || (plan->udp6 && fw_route_add(h->route,
+	    AF_INET6, plan->tproxy_mark, err, errlen) != 0))
 		return -1;
 	/* For good: the UDP sockets, hence the families, cannot change. */
 	h->routed = true;
@@ -864,12 +870,18 @@ fw_helper_hosts_init(struct fw_helper *h)
 		log_warn("hosts: stale blocks not removed: %s", err);
 }
 
-/* Whether the instance of port P still has its table (fw_route.h). */
+/*
+ * Whether the instance whose UDP capture uses mark T still runs
+ * (fw_route.h): for T of port P, whether P's table exists; for a
+ * --tmark, whether a table's comment names it.
+ */
 static int
-fw_helper_alive(uint16_t port, void *arg)
+fw_helper_alive(uint32_t mark, void *arg)
 {
 	(void)arg;
-	return fw_nft_table_exists(port);
+	if ((mark & FW_MARK_RANGE_MASK) == FW_TPROXY_MARK_BASE)
+		return fw_nft_table_exists((uint16_t)(mark & 0xffffU));
+	return fw_nft_tmark_alive(mark);
 }
 
 /*

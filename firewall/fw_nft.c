@@ -30,6 +30,7 @@
 #include <libnftnl/common.h>
 #include <libnftnl/rule.h>
 #include <libnftnl/table.h>
+#include <libnftnl/udata.h>
 
 #include "fw_nft.h"
 #include "fw_nft_expr.h"
@@ -39,6 +40,8 @@
 #define FW_NFT_WHATLEN		224	/* description kept per message */
 #define FW_NFT_ACK_TIMEOUT_MS	10000	/* the kernel answers during sendmsg */
 #define FW_NFT_RECVBUF		16384
+#define FW_NFT_COMMENT		"cshuttle"	/* the table's comment starts so */
+#define FW_NFT_COMMENTMAX	64
 
 /*
  * The chains of the table, by FW_CHAIN_* (fw_plan.h); which exist depends
@@ -215,10 +218,44 @@ fw_batch_end(struct fw_batch *bt, struct fw_nft *nft)
 
 /* --- messages --- */
 
+/*
+ * The table's comment, which `nft list ruleset` shows too: "cshuttle",
+ * and with UDP capture " tmark 0x%08x", the mark T of its policy
+ * routing.  A starting helper reads it to tell whether a rule of a
+ * --tmark belongs to an instance that still runs (fw_nft_tmark_alive()).
+ */
+static void
+fw_nft_comment(const struct fw_plan *plan, char *buf, size_t len)
+{
+	if (plan->udp4 || plan->udp6)
+		snprintf(buf, len, "%s tmark 0x%08x", FW_NFT_COMMENT,
+		    (unsigned int)plan->tproxy_mark);
+	else
+		snprintf(buf, len, "%s", FW_NFT_COMMENT);
+}
+
+/* What a table's comment says: 1 and *mark for "cshuttle tmark 0x...",
+ * 0 for "cshuttle" alone, -1 for anything else. */
+static int
+fw_nft_comment_mark(const char *s, uint32_t *mark)
+{
+	unsigned int	v;
+	int		n = 0;
+
+	if (strcmp(s, FW_NFT_COMMENT) == 0)
+		return 0;
+	if (sscanf(s, FW_NFT_COMMENT " tmark 0x%8x%n", &v, &n) != 1 ||
+	    n != (int)strlen(s))
+		return -1;
+	*mark = v;
+	return 1;
+}
+
 static void
 fw_msg_table(struct fw_batch *bt, struct fw_nft *nft, uint16_t type,
-    uint16_t flags, const char *what)
+    uint16_t flags, const char *what, const char *comment)
 {
+	struct nftnl_udata_buf *ud = NULL;
 	struct nftnl_table *t;
 	struct nlmsghdr *nlh;
 
@@ -230,6 +267,19 @@ fw_msg_table(struct fw_batch *bt, struct fw_nft *nft, uint16_t type,
 	nftnl_table_set_u32(t, NFTNL_TABLE_FAMILY, NFPROTO_INET);
 	if (type == NFT_MSG_NEWTABLE)
 		nftnl_table_set_u32(t, NFTNL_TABLE_FLAGS, NFT_TABLE_F_OWNER);
+	if (comment != NULL) {
+		if ((ud = nftnl_udata_buf_alloc(FW_NFT_COMMENTMAX + 8)) == NULL ||
+		    !nftnl_udata_put_strz(ud, NFTNL_UDATA_TABLE_COMMENT,
+		    comment)) {
+			nftnl_udata_buf_free(ud);
+			nftnl_table_free(t);
+			bt->failed = true;
+			return;
+		}
+		nftnl_table_set_data(t, NFTNL_TABLE_USERDATA,
+		    nftnl_udata_buf_data(ud), nftnl_udata_buf_len(ud));
+		nftnl_udata_buf_free(ud);
+	}
 	if ((nlh = fw_batch_msg(bt, nft, type, flags, what)) != NULL) {
 		nftnl_table_nlmsg_build_payload(nlh, t);
 		fw_batch_next(bt);
@@ -512,7 +562,7 @@ fw_nft_apply(struct fw_nft *nft, const struct fw_plan *plan, char *err,
     size_t errlen)
 {
 	struct fw_batch bt;
-	char what[FW_NFT_WHATLEN];
+	char what[FW_NFT_WHATLEN], comment[FW_NFT_COMMENTMAX];
 	size_t i, nmsg, nrules;
 	bool new_table = !nft->have_table, want[FW_NCHAINS];
 	int ret = -1, ch;
@@ -544,11 +594,12 @@ fw_nft_apply(struct fw_nft *nft, const struct fw_plan *plan, char *err,
 
 	if (new_table) {
 		/* EXCL: never adopt a table someone else left behind. */
+		fw_nft_comment(plan, comment, sizeof(comment));
 		snprintf(what, sizeof(what), "add table inet %s (owner)",
 		    nft->table);
-		log_debug("%s", what);
+		log_debug("%s, comment \"%s\"", what, comment);
 		fw_msg_table(&bt, nft, NFT_MSG_NEWTABLE,
-		    NLM_F_CREATE | NLM_F_EXCL | NLM_F_ACK, what);
+		    NLM_F_CREATE | NLM_F_EXCL | NLM_F_ACK, what, comment);
 	}
 	/*
 	 * Every chain that exists is emptied before any is deleted (a chain
@@ -603,7 +654,7 @@ fw_nft_delete(struct fw_nft *nft, char *err, size_t errlen)
 	}
 	snprintf(what, sizeof(what), "delete table inet %s", nft->table);
 	log_debug("%s", what);
-	fw_msg_table(&bt, nft, NFT_MSG_DELTABLE, NLM_F_ACK, what);
+	fw_msg_table(&bt, nft, NFT_MSG_DELTABLE, NLM_F_ACK, what, NULL);
 	if ((ret = fw_nft_commit(nft, &bt, err, errlen)) == 0) {
 		nft->have_table = false;
 		memset(nft->have, 0, sizeof(nft->have));
@@ -669,6 +720,105 @@ fw_nft_table_exists(uint16_t port)
 	e = errno;
 	mnl_socket_close(nl);
 	nftnl_table_free(t);
+	errno = e;
+	return ret;
+}
+
+/* What fw_nft_tmark_alive() found in the dump of the tables. */
+struct fw_nft_marks {
+	uint32_t	 mark;		/* wanted */
+	bool		 found;		/* a table whose comment names it */
+	bool		 unknown;	/* a cshuttle_ table without a comment
+					   of ours (an older cshuttle's) */
+};
+
+static int
+fw_nft_marks_cb(const struct nlmsghdr *nlh, void *arg)
+{
+	struct fw_nft_marks	*m = arg;
+	struct nftnl_table	*t;
+	const struct nftnl_udata *a;
+	const char		*name, *data;
+	uint32_t		 len = 0, mark = 0;
+	int			 r = -1;
+
+	if ((t = nftnl_table_alloc()) == NULL)
+		return MNL_CB_ERROR;
+	if (nftnl_table_nlmsg_parse(nlh, t) < 0 ||
+	    (name = nftnl_table_get_str(t, NFTNL_TABLE_NAME)) == NULL ||
+	    strncmp(name, FW_NFT_TABLE_PREFIX,
+	    strlen(FW_NFT_TABLE_PREFIX)) != 0) {
+		nftnl_table_free(t);
+		return MNL_CB_OK;
+	}
+	data = nftnl_table_get_data(t, NFTNL_TABLE_USERDATA, &len);
+	/* The comment is a NUL-terminated string of its type; anything
+	 * that would reach past the data ends the walk. */
+	nftnl_udata_for_each_data(data, len, a) {
+		if ((const char *)a + 2 > data + len ||
+		    (const char *)nftnl_udata_get(a) + nftnl_udata_len(a) >
+		    data + len)
+			break;
+		if (nftnl_udata_type(a) == NFTNL_UDATA_TABLE_COMMENT &&
+		    nftnl_udata_len(a) > 0 && nftnl_udata_len(a) <=
+		    FW_NFT_COMMENTMAX && ((const char *)nftnl_udata_get(a))
+		    [nftnl_udata_len(a) - 1] == '\0')
+			r = fw_nft_comment_mark(nftnl_udata_get(a), &mark);
+	}
+	if (r < 0)
+		m->unknown = true;
+	else if (r > 0 && mark == m->mark)
+		m->found = true;
+	nftnl_table_free(t);
+	return MNL_CB_OK;
+}
+
+int
+fw_nft_tmark_alive(uint32_t mark)
+{
+	char			 buf[MNL_SOCKET_BUFFER_SIZE];
+	struct fw_nft_marks	 m;
+	struct mnl_socket	*nl;
+	struct nlmsghdr		*nlh;
+	struct pollfd		 pfd;
+	uint32_t		 seq = 1, portid;
+	ssize_t			 n;
+	int			 r, ret = -1, e;
+
+	memset(&m, 0, sizeof(m));
+	m.mark = mark;
+	if ((nl = mnl_socket_open2(NETLINK_NETFILTER, SOCK_CLOEXEC)) == NULL)
+		return -1;
+	if (mnl_socket_bind(nl, 0, MNL_SOCKET_AUTOPID) < 0)
+		goto out;
+	portid = mnl_socket_get_portid(nl);
+	nlh = nftnl_nlmsg_build_hdr(buf, NFT_MSG_GETTABLE, NFPROTO_INET,
+	    NLM_F_DUMP, seq);
+	if (mnl_socket_sendto(nl, nlh, nlh->nlmsg_len) < 0)
+		goto out;
+	pfd.fd = mnl_socket_get_fd(nl);
+	pfd.events = POLLIN;
+	for (;;) {
+		if ((r = poll(&pfd, 1, FW_NFT_ACK_TIMEOUT_MS)) < 0 &&
+		    errno == EINTR)
+			continue;
+		if (r <= 0 || (n = mnl_socket_recvfrom(nl, buf,
+		    sizeof(buf))) < 0) {
+			if (r == 0)
+				errno = ETIMEDOUT;
+			goto out;
+		}
+		r = mnl_cb_run(buf, (size_t)n, seq, portid, fw_nft_marks_cb,
+		    &m);
+		if (r == MNL_CB_ERROR)
+			goto out;
+		if (r == MNL_CB_STOP)
+			break;
+	}
+	ret = m.found ? 1 : m.unknown ? -1 : 0;
+ out:
+	e = errno;
+	mnl_socket_close(nl);
 	errno = e;
 	return ret;
 }

@@ -8,7 +8,8 @@
  * "leak_forward", the regular "leak_lan" and "input"; for UDP capture
  * route "udp_output", filter "udp_prerouting", the regular "udp_lan" and
  * filter "udp_reply"; each only when the plan has rules for it) is
- * created on it with NFT_TABLE_F_OWNER, so
+ * created on it with NFT_TABLE_F_OWNER and a comment naming the mark T
+ * of its UDP capture, so
  * the kernel deletes the table as soon as that socket closes, however
  * the process ends.  Every change is one batch:
  * the kernel applies all of it or nothing.  Each change is logged at
@@ -49,6 +50,14 @@ int		 fw_nft_delete(struct fw_nft *nft, char *err, size_t errlen);
  * socket of its own: 1 yes, 0 no, -1 cannot tell (errno).
  */
 int		 fw_nft_table_exists(uint16_t port);
+/*
+ * Whether a running instance uses mark as the mark T of its UDP capture
+ * (a --tmark), as the comments of the cshuttle_<P> tables say: 1 yes,
+ * 0 no, -1 cannot tell (errno; or a cshuttle table without such a
+ * comment: an older cshuttle's.  Every kernel with NFT_TABLE_F_OWNER,
+ * 5.12, keeps a table's comment, which came in 5.10).
+ */
+int		 fw_nft_tmark_alive(uint32_t mark);
 /* Close the socket (the kernel then drops the table).  Accepts NULL. */
 void		 fw_nft_close(struct fw_nft *nft);
 

@@ -121,6 +121,27 @@ fw_reply_mark_for_port(uint16_t port)
 	return FW_REPLY_MARK_BASE | port;
 }
 
+const char *
+fw_tmark_invalid(uint32_t mark)
+{
+	uint32_t	range = mark & FW_MARK_RANGE_MASK;
+
+	if (mark == 0)
+		return "the mark 0 marks nothing";
+	/* The mark is also the number of the routing table. */
+	if (mark == 253 || mark == 254 || mark == 255)
+		return "tables 253, 254 and 255 are the kernel's default, main "
+		    "and local tables";
+	/* T's own range too: a rule there would be taken for the policy
+	 * routing of another port's instance, and removed when that one's
+	 * table is missing. */
+	if (range == FW_MARK_BASE || range == FW_TPROXY_MARK_BASE ||
+	    range == FW_REPLY_MARK_BASE)
+		return "0x6373xxxx, 0x6375xxxx and 0x6376xxxx are cshuttle's "
+		    "own marks";
+	return NULL;
+}
+
 /*
  * UDP that is never captured, whatever the subnets say: broadcast,
  * multicast and link-local only make sense on the local link, and DHCP
@@ -834,6 +855,8 @@ fw_plan_check(const struct fw_config *cfg)
 		    cfg->listen[i].port != cfg->port)
 			return FW_E_INVAL;
 	}
+	if (cfg->tmark != 0 && fw_tmark_invalid(cfg->tmark) != NULL)
+		return FW_E_INVAL;
 	if (cfg->nudp < 0 || cfg->nudp > FW_MAX_LISTEN)
 		return FW_E_INVAL;
 	for (i = 0; i < (size_t)cfg->nudp; i++) {
@@ -876,7 +899,8 @@ fw_plan_build(const struct fw_config *cfg, struct fw_plan *plan)
 	plan->prerouting = cfg->prerouting;
 	plan->mark = fw_mark_for_port(cfg->port);
 	plan->log_group = cfg->port;
-	plan->tproxy_mark = fw_tproxy_mark_for_port(cfg->port);
+	plan->tproxy_mark = cfg->tmark != 0 ? cfg->tmark :
+	    fw_tproxy_mark_for_port(cfg->port);
 	plan->reply_mark = fw_reply_mark_for_port(cfg->port);
 	plan->udp4 = cfg->udp4;
 	plan->udp6 = cfg->udp6;

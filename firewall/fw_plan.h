@@ -210,7 +210,8 @@ struct fw_plan {
 					   leak protection leak_forward and
 					   leak_lan) */
 	uint32_t	 mark;		/* fw_mark_for_port(port) */
-	uint32_t	 tproxy_mark;	/* T: fw_tproxy_mark_for_port(port) */
+	uint32_t	 tproxy_mark;	/* T: fw_tproxy_mark_for_port(port),
+					   or the config's tmark */
 	uint32_t	 reply_mark;	/* R: fw_reply_mark_for_port(port) */
 	bool		 udp4, udp6;	/* UDP captured: policy routing needed */
 	uint16_t	 log_group;	/* nflog group of the blocked packets */

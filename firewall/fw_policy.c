@@ -24,6 +24,7 @@ static const struct {
 	{ "lan",	FW_POLICY_LAN },
 	{ "host-wide",	FW_POLICY_HOST_WIDE },
 	{ "hosts",	FW_POLICY_HOSTS },
+	{ "tmark",	FW_POLICY_TMARK },
 };
 
 #define FW_POLICY_NKEYWORDS \
@@ -111,7 +112,7 @@ fw_policy_line(char **w, int nw, struct fw_policy_entry *e, char *why,
 		if (k == FW_POLICY_NKEYWORDS)
 			return err_set(why, whylen, FW_POLICY_E_SYNTAX,
 			    "allow: unknown keyword \"%.32s\" (known: lan, "
-			    "host-wide, hosts)", w[i]);
+			    "host-wide, hosts, tmark)", w[i]);
 		e->allow |= fw_policy_keywords[k].bit;
 	}
 	return 0;

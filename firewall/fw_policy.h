@@ -14,6 +14,11 @@
  *				user's traffic (--host-wide)
  *		hosts		HOSTS: write the remote's host names into
  *				/etc/hosts (-H without --dns; fw_hosts.h)
+ *		tmark		TMARK: mark carried UDP with a mark of the
+ *				caller's choice, which also names the
+ *				routing table (--tmark): a mark shared with
+ *				the host's own policy routing reaches
+ *				beyond the caller's traffic
  *	max-helpers <user|%group> <n>
  *		helpers at once, 1..FW_POLICY_MAX_HELPERS; a user's own line
  *		wins over its groups' lines, the largest of which counts
@@ -44,6 +49,7 @@
 #define FW_POLICY_LAN		(1U << 0)
 #define FW_POLICY_HOST_WIDE	(1U << 1)
 #define FW_POLICY_HOSTS		(1U << 2)
+#define FW_POLICY_TMARK		(1U << 3)
 
 /* Errors of the parser (pure layer: a negative code, a reason in err). */
 #define FW_POLICY_E_SYNTAX	-1
@@ -91,7 +97,8 @@ void	fw_policy_free(struct fw_policy *p);
 void	fw_policy_grant(const struct fw_policy *p, const char *user,
 	    const char *const *groups, size_t ngroups,
 	    struct fw_policy_grant *g);
-/* The keyword of one FW_POLICY_* bit ("lan", "host-wide", "hosts"). */
+/* The keyword of one FW_POLICY_* bit ("lan", "host-wide", "hosts",
+ * "tmark"). */
 const char *fw_policy_keyword(unsigned int bit);
 
 #endif

@@ -23,6 +23,7 @@
 #define FW_REQ_SEEN_USER	(1U << 3)
 #define FW_REQ_SEEN_GROUP	(1U << 4)
 #define FW_REQ_SEEN_ANY		(1U << 5)	/* a series has begun */
+#define FW_REQ_SEEN_TMARK	(1U << 6)
 
 #define FW_ERRNO_MAX		4095	/* the kernel's own bound on errno */
 #define FW_ID_MAX		4294967294UL	/* uid_t/gid_t, less (uid_t)-1 */
@@ -310,6 +311,27 @@ fw_req_udp(struct fw_req *req, char *err, size_t errlen)
 	return FW_PROTO_FDS;
 }
 
+/* TMARK <mark>: the caller's mark T, in the first series only. */
+static int
+fw_req_tmark(struct fw_req *req, const char *v, char *err, size_t errlen)
+{
+	unsigned long	 mark;
+	const char	*why;
+
+	if (req->later)
+		return fw_req_fail(err, errlen, "TMARK: only in the first series "
+		    "(the policy routing cannot change)");
+	if (req->seen & FW_REQ_SEEN_TMARK)
+		return fw_req_fail(err, errlen, "TMARK given twice");
+	if (!fw_parse_num(v, 0xffffffffUL, &mark))
+		return fw_req_fail(err, errlen, "TMARK: bad mark");
+	if ((why = fw_tmark_invalid((uint32_t)mark)) != NULL)
+		return fw_req_fail(err, errlen, "TMARK %lu: %s", mark, why);
+	req->cfg.tmark = (uint32_t)mark;
+	req->seen |= FW_REQ_SEEN_TMARK;
+	return FW_PROTO_MORE;
+}
+
 /* UDPREPLY 4|6 <addr> <port>: the address now, the socket next. */
 static int
 fw_req_udpreply(struct fw_req *req, char **tok, char *err, size_t errlen)
@@ -408,6 +430,8 @@ fw_req_apply(struct fw_req *req, char *err, size_t errlen)
 		return fw_req_fail(err, errlen, "APPLY without LISTEN");
 	if (req->cfg.prerouting && req->cfg.nallow == 0)
 		return fw_req_fail(err, errlen, "PREROUTING 1 without ALLOW");
+	if (req->cfg.tmark != 0 && req->cfg.nudp == 0)
+		return fw_req_fail(err, errlen, "TMARK without UDP");
 	for (i = 0; i < req->cfg.ndns; i++) {
 		if (req->cfg.dns[i].port == req->cfg.port)
 			return fw_req_fail(err, errlen, "DNS: the listener's "
@@ -480,6 +504,7 @@ fw_req_next(struct fw_req *req)
 	req->cfg.udp4 = keep.udp4;
 	req->cfg.udp6 = keep.udp6;
 	req->cfg.nudp = keep.nudp;
+	req->cfg.tmark = keep.tmark;
 	for (i = 0; i < keep.nudp && i < FW_MAX_LISTEN; i++) {
 		req->cfg.udp_fd[i] = keep.udp_fd[i];
 		req->cfg.udp_listen[i] = keep.udp_listen[i];
@@ -516,6 +541,8 @@ fw_req_series(struct fw_req *req, char **tok, int ntok, char *err,
 		return fw_req_listen(req, err, errlen);
 	if (strcmp(k, "UDP") == 0 && ntok == 1)
 		return fw_req_udp(req, err, errlen);
+	if (strcmp(k, "TMARK") == 0 && ntok == 2)
+		return fw_req_tmark(req, tok[1], err, errlen);
 	if (strcmp(k, "PREROUTING") == 0 && ntok == 2)
 		return fw_req_flag(req, k, tok[1], FW_REQ_SEEN_PREROUTING,
 		    &req->cfg.prerouting, err, errlen);
@@ -866,6 +893,9 @@ fw_req_format_check(const struct fw_config *cfg, bool with_listen, size_t nsub)
 	for (i = 0; with_listen && i < cfg->nudp; i++)
 		if (cfg->udp_fd[i] < 0)
 			return FW_E_INVAL;
+	if (with_listen && cfg->tmark != 0 && (cfg->nudp == 0 ||
+	    fw_tmark_invalid(cfg->tmark) != NULL))
+		return FW_E_INVAL;
 	if (cfg->prerouting && cfg->nallow == 0)
 		return FW_E_INVAL;
 	if (cfg->host_wide && (cfg->has_user || cfg->has_group))
@@ -904,9 +934,9 @@ fw_req_format(const struct fw_config *cfg, bool with_listen,
 	if ((ret = fw_req_format_check(cfg, with_listen, nsub)) != 0)
 		return ret;
 
-	/* LISTENs, PREROUTING, BLOCKLEAKS, SCOPE or USER and GROUP, APPLY:
-	 * 7 at most; then the lists. */
-	nlines = 7 + (size_t)cfg->nallow + (size_t)cfg->nexempt +
+	/* LISTENs, TMARK, PREROUTING, BLOCKLEAKS, SCOPE or USER and GROUP,
+	 * APPLY: 8 at most; then the lists. */
+	nlines = 8 + (size_t)cfg->nallow + (size_t)cfg->nexempt +
 	    (size_t)cfg->ndns + nsub + (size_t)cfg->nudp;
 	cap = nlines * FW_PROTO_MAXLINE + 1;
 	if ((buf = malloc(cap)) == NULL ||
@@ -926,6 +956,9 @@ fw_req_format(const struct fw_config *cfg, bool with_listen,
 		fw_req_put(buf, cap, &len, "UDP\n");
 	}
 	fw_req_cut(out, len, NULL, 0);
+	if (with_listen && cfg->tmark != 0)
+		fw_req_put(buf, cap, &len, "TMARK %lu\n",
+		    (unsigned long)cfg->tmark);
 	fw_req_put(buf, cap, &len, "PREROUTING %d\n", cfg->prerouting ? 1 : 0);
 	for (j = 0; j < cfg->nallow; j++) {
 		if (fw_req_put_net(buf, cap, &len, "ALLOW",

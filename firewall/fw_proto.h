@@ -52,6 +52,14 @@
  *					included subnets is delivered there
  *					(TPROXY).  No UDP line: no UDP
  *					capture
+ *	TMARK <mark>			at most once, in the first series
+ *					only, with a UDP line: the mark
+ *					(1-4294967295, none that
+ *					fw_tmark_invalid() refuses) that
+ *					replaces T, as the packets' mark and
+ *					the routing table's number.  A
+ *					caller other than root needs the
+ *					policy's "tmark"
  *	PREROUTING 0|1			at most once, default 0; 1 needs an
  *					ALLOW
  *	ALLOW 4|6 <addr> <prefix>	at most FW_MAX_ALLOW; the sources the
@@ -147,7 +155,10 @@
 #include "fw_hosts.h"
 #include "subnet.h"
 
-#define FW_PROTO_VERSION	3	/* 3: UDP and UDPREPLY */
+/* 3: UDP and UDPREPLY, then TMARK: an older helper of version 3 refuses
+ * TMARK as an unknown request, which is all a client needs to know
+ * (fw_apply() fails with that text), so the version stays. */
+#define FW_PROTO_VERSION	3
 #define FW_PROTO_MAXLINE	320	/* request bytes, including the '\n':
 					   HOST with a name of
 					   FW_HOSTS_NAME_MAX */

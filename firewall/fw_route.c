@@ -54,9 +54,16 @@ fw_route_family_ok(int family)
 	return family == AF_INET || family == AF_INET6;
 }
 
+/* A table of cshuttle's own range, not one --tmark named. */
+static bool
+fw_route_table_ours(uint32_t table)
+{
+	return (table & FW_MARK_RANGE_MASK) == FW_TPROXY_MARK_BASE;
+}
+
 struct nlmsghdr *
 fw_route_rule_msg(void *buf, size_t len, uint16_t type, int family,
-    uint32_t table, uint32_t prio, uint32_t seq)
+    uint32_t table, uint32_t prio, uint8_t proto, uint32_t seq)
 {
 	struct nlmsghdr		*nlh;
 	struct fib_rule_hdr	*frh;
@@ -81,6 +88,8 @@ fw_route_rule_msg(void *buf, size_t len, uint16_t type, int family,
 	mnl_attr_put_u32(nlh, FRA_FWMASK, 0xffffffffU);
 	mnl_attr_put_u32(nlh, FRA_TABLE, table);
 	mnl_attr_put_u32(nlh, FRA_PRIORITY, prio);
+	if (proto != 0)
+		mnl_attr_put_u8(nlh, FRA_PROTOCOL, proto);
 	return nlh;
 }
 
@@ -99,15 +108,18 @@ fw_route_route_msg(void *buf, size_t len, uint16_t type, int family,
 	nlh->nlmsg_type = type;
 	nlh->nlmsg_flags = NLM_F_REQUEST | NLM_F_ACK;
 	/* REPLACE: the same route left by a helper that was killed is
-	 * taken over rather than refused. */
+	 * taken over rather than refused.  Not in a table of the caller's
+	 * choice (--tmark): its default route may be the host's own, which
+	 * must be refused rather than replaced (and removed at exit). */
 	if (type == RTM_NEWROUTE)
-		nlh->nlmsg_flags |= NLM_F_CREATE | NLM_F_REPLACE;
+		nlh->nlmsg_flags |= NLM_F_CREATE | (fw_route_table_ours(table) ?
+		    NLM_F_REPLACE : NLM_F_EXCL);
 	nlh->nlmsg_seq = seq;
 	rtm = mnl_nlmsg_put_extra_header(nlh, sizeof(*rtm));
 	rtm->rtm_family = (uint8_t)family;
 	rtm->rtm_dst_len = 0;		/* default */
 	rtm->rtm_table = table < 256 ? (uint8_t)table : RT_TABLE_UNSPEC;
-	rtm->rtm_protocol = RTPROT_BOOT;
+	rtm->rtm_protocol = FW_ROUTE_PROTO;
 	rtm->rtm_scope = RT_SCOPE_HOST;
 	rtm->rtm_type = RTN_LOCAL;
 	mnl_attr_put_u32(nlh, RTA_TABLE, table);
@@ -131,6 +143,11 @@ fw_route_rule_parse(const struct nlmsghdr *nlh, struct fw_route_rule *r)
 	r->table = frh->table;
 	r->fwmask = 0xffffffffU;
 	mnl_attr_for_each(a, nlh, sizeof(*frh)) {
+		if (mnl_attr_get_type(a) == FRA_PROTOCOL &&
+		    mnl_attr_validate(a, MNL_TYPE_U8) == 0) {
+			r->protocol = mnl_attr_get_u8(a);
+			continue;
+		}
 		if (mnl_attr_validate(a, MNL_TYPE_U32) != 0)
 			continue;
 		switch (mnl_attr_get_type(a)) {
@@ -156,10 +173,18 @@ bool
 fw_route_rule_ours(const struct fw_route_rule *r, uint16_t *port)
 {
 	if (!r->has_mark || r->action != FR_ACT_TO_TBL ||
-	    r->fwmark != r->table || r->fwmask != 0xffffffffU ||
-	    (r->fwmark & 0xffff0000U) != FW_TPROXY_MARK_BASE)
+	    r->fwmark != r->table || r->fwmask != 0xffffffffU)
 		return false;
-	*port = (uint16_t)(r->fwmark & 0xffffU);
+	if (fw_route_table_ours(r->table)) {
+		if (r->protocol != 0 && r->protocol != FW_ROUTE_PROTO)
+			return false;
+		*port = (uint16_t)(r->fwmark & 0xffffU);
+		return true;
+	}
+	/* A --tmark's: its number says nothing, the protocol does. */
+	if (r->protocol != FW_ROUTE_PROTO || r->priority != FW_UDP_RULE_PRIO)
+		return false;
+	*port = 0;
 	return true;
 }
 
@@ -246,13 +271,13 @@ fw_route_fam(int family)
 }
 
 int
-fw_route_add(struct fw_route *rt, int family, uint16_t port, char *err,
+fw_route_add(struct fw_route *rt, int family, uint32_t t, char *err,
     size_t errlen)
 {
 	char			 buf[FW_ROUTE_MSGMAX];
 	struct fw_route_added	*a;
 	struct nlmsghdr		*nlh;
-	uint32_t		 t = fw_tproxy_mark_for_port(port);
+	bool			 own = fw_route_table_ours(t);
 
 	if (rt->nadded >= FW_ROUTE_MAXADDED) {
 		snprintf(err, errlen, "policy routing: too many families");
@@ -269,8 +294,10 @@ fw_route_add(struct fw_route *rt, int family, uint16_t port, char *err,
 	if ((nlh = fw_route_route_msg(buf, sizeof(buf), RTM_NEWROUTE, family,
 	    t, rt->seq++)) == NULL || fw_route_talk(rt, nlh, NULL, NULL) != 0) {
 		snprintf(err, errlen, "ip %s route add local default dev lo "
-		    "table %u: %s", fw_route_fam(family), (unsigned int)t,
-		    strerror(errno));
+		    "table %u: %s%s", fw_route_fam(family), (unsigned int)t,
+		    strerror(errno), errno == EEXIST && !own ? " (the table "
+		    "of --tmark has a default route already: the host's own, "
+		    "or another cshuttle with this --tmark)" : "");
 		return -1;
 	}
 	a->route = true;
@@ -278,12 +305,14 @@ fw_route_add(struct fw_route *rt, int family, uint16_t port, char *err,
 	    fw_route_fam(family), (unsigned int)t, (unsigned int)t,
 	    FW_UDP_RULE_PRIO);
 	if ((nlh = fw_route_rule_msg(buf, sizeof(buf), RTM_NEWRULE, family, t,
-	    FW_UDP_RULE_PRIO, rt->seq++)) == NULL ||
+	    FW_UDP_RULE_PRIO, FW_ROUTE_PROTO, rt->seq++)) == NULL ||
 	    fw_route_talk(rt, nlh, NULL, NULL) != 0) {
 		snprintf(err, errlen, "ip %s rule add fwmark 0x%08x lookup %u: "
 		    "%s%s", fw_route_fam(family), (unsigned int)t,
-		    (unsigned int)t, strerror(errno), errno == EEXIST ?
-		    " (another cshuttle on this port?)" : "");
+		    (unsigned int)t, strerror(errno), errno != EEXIST ? "" :
+		    own ? " (another cshuttle on this port?)" :
+		    " (another cshuttle with this --tmark, or a rule of the "
+		    "host's own?)");
 		return -1;
 	}
 	a->rule = true;
@@ -308,7 +337,7 @@ fw_route_remove(struct fw_route *rt)
 			    (unsigned int)a->table);
 			if ((nlh = fw_route_rule_msg(buf, sizeof(buf),
 			    RTM_DELRULE, a->family, a->table, FW_UDP_RULE_PRIO,
-			    rt->seq++)) == NULL ||
+			    FW_ROUTE_PROTO, rt->seq++)) == NULL ||
 			    fw_route_talk(rt, nlh, NULL, NULL) != 0)
 				log_error("ip %s rule del fwmark 0x%08x: %s",
 				    fw_route_fam(a->family),
@@ -351,6 +380,7 @@ fw_route_stale_cb(const struct nlmsghdr *nlh, void *arg)
 /* The routes of one table, copied whole from a dump. */
 struct fw_route_tab {
 	uint32_t	 table;
+	uint8_t		 proto;		/* only those of it; 0: all */
 	char		 msg[FW_ROUTE_MAXROUTES][FW_ROUTE_MSGMAX];
 	int		 n;
 };
@@ -373,15 +403,18 @@ fw_route_tab_cb(const struct nlmsghdr *nlh, void *arg)
 		if (mnl_attr_get_type(a) == RTA_TABLE &&
 		    mnl_attr_validate(a, MNL_TYPE_U32) == 0)
 			table = mnl_attr_get_u32(a);
-	if (table == tab->table && tab->n < FW_ROUTE_MAXROUTES)
+	if (table == tab->table && tab->n < FW_ROUTE_MAXROUTES &&
+	    (tab->proto == 0 || rtm->rtm_protocol == tab->proto))
 		memcpy(tab->msg[tab->n++], nlh, nlh->nlmsg_len);
 	return MNL_CB_OK;
 }
 
-/* Delete every route of table t in family: what a dump shows, sent back
- * as RTM_DELROUTE, as `ip route flush table t` does. */
+/* Delete every route of table t in family (of protocol proto, unless
+ * 0): what a dump shows, sent back as RTM_DELROUTE, as `ip route flush
+ * table t [proto proto]` does. */
 static void
-fw_route_flush_table(struct fw_route *rt, int family, uint32_t t)
+fw_route_flush_table(struct fw_route *rt, int family, uint32_t t,
+    uint8_t proto)
 {
 	char			 buf[FW_ROUTE_MSGMAX];
 	struct fw_route_tab	*tab;
@@ -392,6 +425,7 @@ fw_route_flush_table(struct fw_route *rt, int family, uint32_t t)
 	if ((tab = calloc(1, sizeof(*tab))) == NULL)
 		return;
 	tab->table = t;
+	tab->proto = proto;
 	nlh = mnl_nlmsg_put_header(memset(buf, 0, sizeof(buf)));
 	nlh->nlmsg_type = RTM_GETROUTE;
 	nlh->nlmsg_flags = NLM_F_REQUEST | NLM_F_DUMP;
@@ -416,7 +450,7 @@ fw_route_flush_table(struct fw_route *rt, int family, uint32_t t)
 }
 
 int
-fw_route_clean_stale(struct fw_route *rt, int (*alive)(uint16_t, void *),
+fw_route_clean_stale(struct fw_route *rt, int (*alive)(uint32_t, void *),
     void *arg, char *err, size_t errlen)
 {
 	static const int	 fams[2] = { AF_INET, AF_INET6 };
@@ -427,6 +461,7 @@ fw_route_clean_stale(struct fw_route *rt, int (*alive)(uint16_t, void *),
 	struct fib_rule_hdr	*frh;
 	uint16_t		 port = 0;
 	int			 f, i, live, ndel = 0;
+	bool			 own;
 
 	if ((st = calloc(1, sizeof(*st))) == NULL) {
 		snprintf(err, errlen, "out of memory");
@@ -450,19 +485,29 @@ fw_route_clean_stale(struct fw_route *rt, int (*alive)(uint16_t, void *),
 	for (i = 0; i < st->n; i++) {
 		r = &st->v[i];
 		(void)fw_route_rule_ours(r, &port);
-		if ((live = alive(port, arg)) != 0) {
+		own = fw_route_table_ours(r->table);
+		if ((live = alive(r->fwmark, arg)) != 0) {
 			log_debug("ip %s rule fwmark 0x%08x: %s, kept",
 			    fw_route_fam(r->family), (unsigned int)r->fwmark,
 			    live > 0 ? "its instance is running" :
 			    "cannot tell whether its instance runs");
 			continue;
 		}
-		log_debug("ip %s rule del fwmark 0x%08x lookup %u priority %u "
-		    "(left by a dead instance on port %u)",
-		    fw_route_fam(r->family), (unsigned int)r->fwmark,
-		    (unsigned int)r->table, (unsigned int)r->priority, port);
+		if (own)
+			log_debug("ip %s rule del fwmark 0x%08x lookup %u "
+			    "priority %u (left by a dead instance on port %u)",
+			    fw_route_fam(r->family), (unsigned int)r->fwmark,
+			    (unsigned int)r->table, (unsigned int)r->priority,
+			    port);
+		else
+			log_debug("ip %s rule del fwmark 0x%08x lookup %u "
+			    "priority %u (left by a dead instance with that "
+			    "--tmark)", fw_route_fam(r->family),
+			    (unsigned int)r->fwmark, (unsigned int)r->table,
+			    (unsigned int)r->priority);
 		if ((nlh = fw_route_rule_msg(buf, sizeof(buf), RTM_DELRULE,
-		    r->family, r->table, r->priority, rt->seq++)) == NULL ||
+		    r->family, r->table, r->priority, r->protocol,
+		    rt->seq++)) == NULL ||
 		    fw_route_talk(rt, nlh, NULL, NULL) != 0) {
 			log_warn("ip %s rule del fwmark 0x%08x: %s",
 			    fw_route_fam(r->family), (unsigned int)r->fwmark,
@@ -470,7 +515,9 @@ fw_route_clean_stale(struct fw_route *rt, int (*alive)(uint16_t, void *),
 			continue;
 		}
 		ndel++;
-		fw_route_flush_table(rt, r->family, r->table);
+		/* A table of --tmark's may hold routes of the host's own. */
+		fw_route_flush_table(rt, r->family, r->table, own ? 0 :
+		    FW_ROUTE_PROTO);
 	}
 	free(st);
 	return ndel;

@@ -5,8 +5,10 @@
  * UDP that local programs send is marked T on the output hook
  * (fw_plan.h) and sent back in through lo by
  *	ip rule add fwmark T/0xffffffff lookup T priority FW_UDP_RULE_PRIO
- *	ip route add local default dev lo table T
- * (and their IPv6 twins), T = fw_tproxy_mark_for_port(P).
+ *	    protocol FW_ROUTE_PROTO
+ *	ip route add local default dev lo table T proto FW_ROUTE_PROTO
+ * (and their IPv6 twins), T = fw_tproxy_mark_for_port(P), or the mark
+ * --tmark names (fw_config.tmark).
  *
  * Unlike the nft table, rules and routes have no owner socket: whoever
  * added them must delete them.  The helper does on every way out it
@@ -14,7 +16,10 @@
  * next helper to start removes them (fw_route_clean_stale()): a rule
  * whose fwmark and table are equal and lie in FW_TPROXY_MARK_BASE's
  * range, of a port whose nft table is gone, is a dead instance's.
- * Until then it is harmless: nothing sets the mark any more.
+ * Until then it is harmless: nothing sets the mark any more.  A mark of
+ * the caller's choice (--tmark) tells no port: such a rule is known as
+ * cshuttle's by its protocol (FW_ROUTE_PROTO), and as a dead instance's
+ * when no cshuttle table's comment names its mark (fw_nft.h).
  *
  * The message builders and the rule parser are pure, for the unit tests.
  */
@@ -29,6 +34,14 @@ struct nlmsghdr;
 
 #define FW_ROUTE_MSGMAX		256	/* bytes of one request we build */
 #define FW_ROUTE_MAXSTALE	64	/* stale rules removed per start */
+/*
+ * The protocol of cshuttle's rules (FRA_PROTOCOL) and routes
+ * (rtm_protocol): `ip rule` and `ip route` show "proto 115".  The kernel
+ * keeps it (since 4.17) and matches it on deletion; by it the rule of a
+ * --tmark, whose number names no port, is known as cshuttle's.  115 is
+ * ASCII 's', a value no routing daemon has taken (/etc/iproute2/rt_protos).
+ */
+#define FW_ROUTE_PROTO		115
 
 /* A policy rule as a dump shows it. */
 struct fw_route_rule {
@@ -39,19 +52,25 @@ struct fw_route_rule {
 	uint32_t	 fwmask;	/* 0xffffffff when the dump has none */
 	uint32_t	 table;
 	uint32_t	 priority;
+	uint8_t		 protocol;	/* FRA_PROTOCOL, 0 when the dump has none */
 };
 
 /*
  * Write into buf (len bytes, at least FW_ROUTE_MSGMAX) the request that
  * adds (RTM_NEWRULE) or deletes (RTM_DELRULE) "fwmark table/0xffffffff
- * lookup table priority prio" for family (AF_INET, AF_INET6).  Returns
- * the message, or NULL when the arguments are out of range.
+ * lookup table priority prio [protocol proto]" for family (AF_INET,
+ * AF_INET6); proto 0: no FRA_PROTOCOL (a deletion then takes a rule of
+ * any protocol).  Returns the message, or NULL when the arguments are
+ * out of range.
  */
 struct nlmsghdr	*fw_route_rule_msg(void *buf, size_t len, uint16_t type,
-		    int family, uint32_t table, uint32_t prio, uint32_t seq);
+		    int family, uint32_t table, uint32_t prio, uint8_t proto,
+		    uint32_t seq);
 /*
- * The same for the route "local default dev lo table T" (scope host):
- * RTM_NEWROUTE (create or replace) or RTM_DELROUTE.
+ * The same for the route "local default dev lo table T proto
+ * FW_ROUTE_PROTO" (scope host):
+ * RTM_NEWROUTE (create or replace; in a table outside T's range, one of
+ * --tmark, create only) or RTM_DELROUTE.
  */
 struct nlmsghdr	*fw_route_route_msg(void *buf, size_t len, uint16_t type,
 		    int family, uint32_t table, uint32_t seq);
@@ -60,7 +79,10 @@ int		 fw_route_rule_parse(const struct nlmsghdr *nlh,
 		    struct fw_route_rule *r);
 /*
  * True when r looks like cshuttle's own: "fwmark T lookup T" with the
- * whole mark, T in FW_TPROXY_MARK_BASE's range; *port is then T's P.
+ * whole mark, and either T in FW_TPROXY_MARK_BASE's range, of protocol
+ * FW_ROUTE_PROTO or none (a cshuttle before FRA_PROTOCOL), *port then
+ * T's P; or T any other mark (a --tmark), of protocol FW_ROUTE_PROTO at
+ * FW_UDP_RULE_PRIO, *port then 0.
  */
 bool		 fw_route_rule_ours(const struct fw_route_rule *r,
 		    uint16_t *port);
@@ -70,22 +92,27 @@ struct fw_route;
 /* A route socket; NULL with a reason in err. */
 struct fw_route	*fw_route_open(char *err, size_t errlen);
 /*
- * Add the rule and the route of port P for family (AF_INET, AF_INET6),
- * remembered for fw_route_remove().  0, or -1 with a reason in err (what
- * was added of the two is remembered all the same).
+ * Add the rule and the route of mark and table t for family (AF_INET,
+ * AF_INET6), remembered for fw_route_remove().  t is T of port P, or
+ * the mark --tmark named: then a default route already in table t is
+ * an error (EEXIST), where one in T's table is replaced.  Both carry
+ * the protocol FW_ROUTE_PROTO.  0, or -1 with a reason in err (what was
+ * added of the two is remembered all the same).
  */
-int		 fw_route_add(struct fw_route *rt, int family, uint16_t port,
+int		 fw_route_add(struct fw_route *rt, int family, uint32_t t,
 		    char *err, size_t errlen);
 /* Delete what fw_route_add() added (logging failures).  Accepts NULL. */
 void		 fw_route_remove(struct fw_route *rt);
 /*
- * Delete the rules of dead instances, and every route of their tables:
- * alive(port, arg) says whether the instance of that port still exists
- * (1), is gone (0) or cannot be told (-1: left alone).  Logged at -v.
+ * Delete the rules of dead instances, and the routes of their tables
+ * (every route of a table in T's range, those of protocol FW_ROUTE_PROTO
+ * in a table of a --tmark): alive(mark, arg) says whether the instance
+ * that uses that mark T still exists (1), is gone (0) or cannot be told
+ * (-1: left alone).  Logged at -v.
  * Returns how many rules were deleted, or -1 with a reason in err.
  */
 int		 fw_route_clean_stale(struct fw_route *rt,
-		    int (*alive)(uint16_t port, void *arg), void *arg,
+		    int (*alive)(uint32_t mark, void *arg), void *arg,
 		    char *err, size_t errlen);
 /*
  * Whether addr (family AF_INET/AF_INET6, 4 or 16 bytes) is an address of

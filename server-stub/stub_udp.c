@@ -12,6 +12,7 @@
  * A flow is freed in stub_udp_collect(), after the event pass, so that
  * an event already fetched for its socket finds the io deleted.
  */
+#include <sys/resource.h>
 #include <sys/socket.h>
 
 #include <netinet/in.h>
@@ -216,7 +217,7 @@ stub_udp_open(struct stub_udp *u, uint32_t id, uint8_t family)
 	struct stub_udp_flow	*fl = NULL;
 	int			 fd = -1, one = 1, err = 0;
 
-	if (u->nflows >= STUB_UDP_MAX_FLOWS)
+	if (u->nflows >= u->max_flows)
 		goto refuse;
 	if ((fd = socket(addr_af(family), SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC,
 	    0)) == -1 || (fl = calloc(1, sizeof(*fl))) == NULL) {
@@ -318,9 +319,15 @@ stub_udp_init(struct stub_udp *u, struct ev_loop *loop, struct mux *m)
 {
 	size_t	i;
 
+	struct rlimit	rl;
+
 	memset(u, 0, sizeof(*u));
 	u->loop = loop;
 	u->mux = m;
+	u->max_flows = STUB_UDP_MAX_FLOWS;
+	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur != RLIM_INFINITY &&
+	    rl.rlim_cur / 2 < u->max_flows)
+		u->max_flows = rl.rlim_cur / 2 > 0 ? (size_t)rl.rlim_cur / 2 : 1;
 	for (i = 0; i < STUB_UDP_BUCKETS; i++)
 		LIST_INIT(&u->flows[i]);
 	SLIST_INIT(&u->garbage);

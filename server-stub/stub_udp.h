@@ -24,7 +24,12 @@
 #include "proto.h"
 #include "queue.h"
 
-#define STUB_UDP_MAX_FLOWS	4096	/* beyond it: UDP_CLOSE reason RESOURCE */
+/*
+ * Flows open at once: this many, and no more than half the descriptors
+ * (RLIMIT_NOFILE when the session starts), so that UDP cannot take the
+ * sockets TCP streams need.  Beyond it: UDP_CLOSE reason RESOURCE.
+ */
+#define STUB_UDP_MAX_FLOWS	4096
 #define STUB_UDP_BUCKETS	1024	/* client ids count up: id % this spreads them */
 #define STUB_UDP_RX_BATCH	16	/* datagrams read from one socket per event */
 #define STUB_UDP_DROP_MS	1000	/* at most one UDP_DROP per flow this often */
@@ -47,7 +52,7 @@ struct stub_udp {
 	struct mux		*mux;
 	struct stub_udp_bucket	 flows[STUB_UDP_BUCKETS];
 	struct stub_udp_garbage	 garbage;	/* closed, freed after the pass */
-	size_t			 nflows;
+	size_t			 nflows, max_flows;
 	uint32_t		 closed[STUB_UDP_CLOSED];	/* a ring; 0 = empty */
 	unsigned		 closed_next;
 	/* For the debug summary: flows, datagrams each way, drops by cause. */

@@ -21,6 +21,8 @@
  *	udp				UDP capture: at the first apply, a UDP
  *					socket beside each listener (same
  *					address and port)
+ *	tmark MARK			fw_config.tmark (0x... or decimal): sent
+ *					with the first apply only
  *	scope host|caller | user UID | group GID
  *					(default: host, as for root's cshuttle)
  *					build the config		-> ok
@@ -727,6 +729,8 @@ config_command(const char *cmd, char *args)
 		cfg.block_leaks = atoi(args) != 0;
 	else if (strcmp(cmd, "udp") == 0)
 		want_udp = true;
+	else if (strcmp(cmd, "tmark") == 0)
+		cfg.tmark = (uint32_t)strtoul(args, NULL, 0);
 	else if (strcmp(cmd, "scope") == 0)
 		cfg.host_wide = strcmp(args, "host") == 0;
 	else if (strcmp(cmd, "user") == 0) {

@@ -310,5 +310,147 @@ expect "error: Invalid argument" usock 4 10.30.0.7 4444
 expect stopped stop
 drv_end
 
+# --- 8: a mark of the caller's choice (--tmark) --------------------------------------
+echo "== tmark"
+M=0x100		# and table 256
+MNFT=0x00000100	# as nft prints it
+drv_start
+expect started start
+expect ok port "$PORT"
+expect ok fam 46
+expect ok udp
+expect ok tmark $M
+expect ok inc 10.0.0.0/8
+expect ok exc 10.20.5.0/24
+expect ok inc fd00::/8
+expect ok exc fd00:20::/64
+expect applied apply
+rs=$(ruleset)
+for pat in "meta l4proto udp ip daddr 10.0.0.0/8 meta mark set $MNFT" \
+    "meta l4proto udp meta nfproto ipv4 meta mark $MNFT tproxy ip to 127.0.0.1:$PORT meta mark set $MNFT accept" \
+    "meta l4proto udp meta nfproto ipv6 meta mark $MNFT tproxy ip6 to [::1]:$PORT meta mark set $MNFT accept"; do
+	printf '%s\n' "$rs" | grep -q -F -- "$pat" && pass "ruleset has '$pat'" ||
+	    fail "ruleset lacks '$pat'"
+done
+printf '%s\n' "$rs" | grep -q -F "$T" && fail "the port's own mark $T is still used" ||
+    pass "the port's own mark $T is not used"
+printf '%s\n' "$rs" | grep -q -F "comment \"cshuttle tmark $MNFT\"" &&
+    pass "the table's comment names the mark" || fail "no comment naming $MNFT"
+for f in 4 6; do
+	ipr -$f rule show | grep -q "^$PRIO:.*fwmark $M lookup $((M)) proto 115" &&
+	    pass "ip -$f rule fwmark $M lookup $((M)) at priority $PRIO, proto 115" ||
+	    fail "no ip -$f rule for $M: $(ipr -$f rule show)"
+	ipr -$f route show table $((M)) | grep -q "^local default dev lo proto 115" &&
+	    pass "ip -$f route table $((M)): local default dev lo" ||
+	    fail "ip -$f route table $((M)): $(ipr -$f route show table $((M)))"
+	has_rule $f $T && fail "ip -$f rule for $T too" || pass "no ip -$f rule for $T"
+done
+captured m4 "$NS" 10.30.0.7 4444 "10.20.5.1:*"
+captured m6 "$NS" fd00:30::7 4446 "\\[fd00:20::1\\]:*"
+not_captured mx "$NS" 10.20.5.7 5353 "FROM 10.20.5.7:5353 REAL*"
+# The same mark for a second instance (another port): its rule is there.
+out=$(ip netns exec "$NS" "$DRIVE" <<EOF2 2>>"$LOG"
+start
+port 12301
+fam 4
+udp
+tmark $M
+inc 10.0.0.0/8
+apply
+EOF2
+)
+[[ $out == *"error: "*"File exists"*"another cshuttle with this --tmark"* ]] &&
+    pass "a mark in use is refused" || fail "a mark in use: $out"
+ipr -4 rule show | grep -q "fwmark $M lookup $((M))" &&
+    pass "... and the first instance keeps its rule" || fail "the rule in use was removed"
+expect stopped stop
+drv_end
+gone=yes
+for f in 4 6; do
+	has_rule $f $M && gone=no
+	has_route $f $M && gone=no
+done
+has_table && gone=no
+[ $gone = yes ] && pass "tmark: table, ip rules and routes gone at exit" ||
+    fail "tmark: left at exit: $(ipr rule show; ipr -6 rule show; ruleset)"
+
+# A table with a default route of the host's own: refused, not replaced.
+ipr -4 route add unreachable default table 257
+drv_start
+expect started start
+expect ok port "$PORT"
+expect ok fam 4
+expect ok udp
+expect ok tmark 257
+expect ok inc 10.0.0.0/8
+expect "error: *route add local default dev lo table 257: File exists*" apply
+drv_end
+ipr -4 route show table 257 | grep -q "^unreachable default" &&
+    pass "the host's route in table 257 is kept" || fail "table 257: $(ipr -4 route show table 257)"
+has_rule 4 257 && fail "ip rule left for 257" || pass "no ip rule for 257"
+ipr -4 route flush table 257
+
+# After a SIGKILL of the helper the rule and route stay until the next
+# start, which removes them: no table's comment names the mark any more.
+# Beside them, planted by hand: a look-alike rule of no protocol (not
+# ours: kept), and a rule and route of protocol 115 whose mark nobody
+# names, in a table that also holds a route of the host's own (the rule
+# and our route go, the host's route stays).
+drv_start
+expect started start
+expect ok port "$PORT"
+expect ok fam 46
+expect ok udp
+expect ok tmark $M
+expect ok inc 10.0.0.0/8
+expect applied apply
+helper=$(pgrep -P "$DPID")
+kill -9 "$helper"
+wait_gone && pass "tmark, helper SIGKILL: the table goes" || fail "table left"
+drv_end
+has_rule 4 $M && has_route 4 $M && has_rule 6 $M &&
+    pass "tmark, helper SIGKILL: rule and route stay" ||
+    fail "tmark: rule gone after SIGKILL of the helper?"
+ipr -4 rule add fwmark 0x200 lookup 512 pref $PRIO
+ipr -4 rule add fwmark 0x300 lookup 768 pref $PRIO protocol 115
+ipr -4 route add local default dev lo table 768 proto 115
+ipr -4 route add unreachable 10.9.9.0/24 table 768
+: >"$LOG"
+drv_start
+expect started start
+for f in 4 6; do
+	has_rule $f $M && fail "ip -$f rule of $M kept at the next start" ||
+	    pass "ip -$f rule of $M removed at the next start"
+	has_route $f $M && fail "ip -$f route table $((M)) kept" ||
+	    pass "ip -$f route table $((M)) flushed"
+done
+has_rule 4 0x200 && pass "a rule of no protocol is kept" ||
+    fail "a rule of no protocol was removed"
+has_rule 4 0x300 && fail "a leftover of proto 115 kept" ||
+    pass "a leftover of proto 115 removed"
+ipr -4 route show table 768 | grep -q "proto 115" &&
+    fail "its route of proto 115 kept" || pass "its route of proto 115 removed"
+ipr -4 route show table 768 | grep -q "^unreachable 10.9.9.0/24" &&
+    pass "the host's route in that table is kept" ||
+    fail "the host's route in table 768 was removed"
+grep -q "left by a dead instance with that --tmark" "$LOG" &&
+    pass "removal logged at -v" || fail "removal not logged: $(cat "$LOG")"
+# A running instance with the mark keeps its rule when another starts.
+expect ok port "$PORT"
+expect ok fam 4
+expect ok udp
+expect ok tmark $M
+expect ok inc 10.0.0.0/8
+expect applied apply
+out=$(fwreq "?" | paste -sd '|')
+[ "$out" = "READY 3 0|rc 0" ] || fail "second helper: $out"
+has_rule 4 $M && has_route 4 $M &&
+    pass "a starting helper keeps a running instance's rule of its --tmark" ||
+    fail "a starting helper removed a running instance's --tmark rule"
+expect stopped stop
+drv_end
+ipr -4 rule del fwmark 0x200 lookup 512 pref $PRIO
+ipr -4 route flush table 768
+
 echo "fw_udp_test: $FAILS failure(s)"
 [ "$FAILS" -eq 0 ]

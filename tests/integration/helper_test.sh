@@ -10,7 +10,8 @@
 # listener someone else holds (the table name), and a socket whose
 # creator is not whom sudo names; what it accepts is scoped to the user
 # (meta skuid).  With "allow USER lan host-wide" and "max-helpers USER 5"
-# in the policy file, the same requests are accepted.  HOSTS (-H without
+# in the policy file, the same requests are accepted.  TMARK (--tmark)
+# is refused without "allow USER tmark".  HOSTS (-H without
 # --dns: names in /etc/hosts, here the private namespace's) is refused
 # without "allow USER hosts" and written, then removed, with it.  `--firewall` is
 # decided before any other parsing.
@@ -149,6 +150,15 @@ LISTEN < tcp 127.0.0.1 $P listen
 SCOPE host
 BLOCKLEAKS 1
 SUBNET inc 4 0.0.0.0 0 0 65535
+APPLY
+?"
+expect "TMARK refused" \
+    "$prefix TMARK (a mark of the caller's choice for carried UDP, and its routing table) is not allowed for user $u: add \"allow $u tmark\" to $pol / rc 1" \
+    "?
+LISTEN < tcp 127.0.0.1 $P listen
+UDP < udp 127.0.0.1 $P
+TMARK 256
+SUBNET inc 4 10.0.0.0 8 0 65535
 APPLY
 ?"
 expect "USER refused" \
@@ -300,9 +310,9 @@ lab_say "a policy file nobody may trust"
 printf 'allow %s lan\n' "$u" | lab_private_policy 0664
 expect "group-writable: the helper does not start" \
     "ERR the helper's policy $pol must be a regular file owned by root and writable by nobody else / rc 1" "?"
-printf 'allow %s lan tmark\n' "$u" | lab_private_policy
+printf 'allow %s lan teleport\n' "$u" | lab_private_policy
 expect "an unknown keyword: the helper does not start" \
-    "ERR $pol:1: allow: unknown keyword \"tmark\" (known: lan, host-wide, hosts) / rc 1" "?"
+    "ERR $pol:1: allow: unknown keyword \"teleport\" (known: lan, host-wide, hosts, tmark) / rc 1" "?"
 : | lab_private_policy
 
 lab_say "--firewall is decided first"

@@ -84,9 +84,11 @@ stop_cshuttle TERM
 check_eq "cshuttle exits 0 on SIGTERM" 0 "$CSHUTTLE_RC"
 check "no table left" assert_no_tables
 
-lab_say "the same without resolved's file: the stub's upstream queries leak"
+# With --no-udp, so that the uncaptured upstream query is blocked rather
+# than carried through the tunnel as plain UDP.
+lab_say "the same without resolved's file (and --no-udp): the stub's upstream queries leak"
 rm -f "$CSHUTTLE_RESOLVED_CONF"
-start_cshuttle -v -r labhost 0/0 --dns || lab_die "cshuttle did not start"
+start_cshuttle -v -r labhost 0/0 --dns --no-udp || lab_die "cshuttle did not start"
 check "no resolved upstreams this time" \
     eval '! grep -q "capturing the upstream servers" "$CSHUTTLE_LOG"'
 check_eq "a query to the stub is still answered through the tunnel" \

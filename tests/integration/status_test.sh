@@ -61,7 +61,7 @@ check_eq "idle: the subnet" "198.19.0.0/24" "$(jget lab1 '.subnets[0].subnet')"
 check_eq "transport" "$([[ $LAB_TRANSPORT == ext ]] && echo 'ssh command' || echo libssh2)" \
     "$(jget lab1 .transport)"
 check_eq "no DNS capture: dns is null" null "$(jget lab1 .dns)"
-check_eq "no UDP yet: udp is null" null "$(jget lab1 .udp)"
+check_eq "UDP is carried, no flow yet" 0 "$(jget lab1 .udp.flows)"
 text=$(status lab1)
 check "text: the tunnel's header" grep -q '^tunnel: lab1$' <<<"$text"
 check "text: remote and transport" grep -q '^  remote: labhost (' <<<"$text"

@@ -62,7 +62,7 @@ check_eq "registered for cshuttle" "complete -F _cshuttle cshuttle" \
 check_eq "long options" "--dns --dns-domains" "$(complete_line cshuttle --dn)"
 check_eq "the new options" "--daemon" "$(complete_line cshuttle --dae)"
 check_eq "--alive-*" "--alive-interval --alive-timeout" "$(complete_line cshuttle --ali)"
-check_eq "--no-*" "--no-block-leaks --no-cmd-delimiter --no-ipv6 --no-reconnect" "$(complete_line cshuttle --no-)"
+check_eq "--no-*" "--no-block-leaks --no-cmd-delimiter --no-ipv6 --no-reconnect --no-udp" "$(complete_line cshuttle --no-)"
 check_eq "sshuttle's names" "--disable-ipv6" "$(complete_line cshuttle --disa)"
 check_eq "--method: its values" "auto nft" "$(complete_line cshuttle --method '')"
 check_eq "--sudoers-user %GROUP" "%root" "$(complete_line cshuttle --sudoers-user %roo)"

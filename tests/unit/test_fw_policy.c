@@ -78,9 +78,9 @@ test_syntax(void **state)
 
 	/* unknown keywords and directives name their line: a file for a
 	 * later cshuttle is refused, not half understood */
-	expect_error("allow alice lan\nallow bob tmark\n",
-	    "helper.conf:2: allow: unknown keyword \"tmark\" (known: lan, "
-	    "host-wide, hosts)");
+	expect_error("allow alice lan\nallow bob teleport\n",
+	    "helper.conf:2: allow: unknown keyword \"teleport\" (known: lan, "
+	    "host-wide, hosts, tmark)");
 	expect_error("deny alice lan\n", "helper.conf:1: unknown directive "
 	    "\"deny\"");
 	expect_error("allow alice\n", "helper.conf:1: allow: expected");
@@ -192,6 +192,17 @@ test_grant(void **state)
 	assert_string_equal(fw_policy_keyword(FW_POLICY_LAN), "lan");
 	assert_string_equal(fw_policy_keyword(FW_POLICY_HOST_WIDE), "host-wide");
 	assert_string_equal(fw_policy_keyword(FW_POLICY_HOSTS), "hosts");
+	assert_string_equal(fw_policy_keyword(FW_POLICY_TMARK), "tmark");
+	/* tmark: a keyword of its own, given by a user's or a group's line */
+	assert_int_equal(parse(&p, "allow alice tmark\nallow %netadm tmark "
+	    "lan\n", err, sizeof(err)), 0);
+	fw_policy_grant(&p, "alice", NULL, 0, &g);
+	assert_int_equal(g.allow, FW_POLICY_TMARK);
+	fw_policy_grant(&p, "bob", bob_groups, 2, &g);
+	assert_int_equal(g.allow, 0);
+	fw_policy_grant(&p, "carol", alice_groups, 3, &g);
+	assert_int_equal(g.allow, FW_POLICY_TMARK | FW_POLICY_LAN);
+	fw_policy_free(&p);
 	assert_int_equal(parse(&p, "allow alice hosts lan\n", err, sizeof(err)),
 	    0);
 	assert_int_equal(p.v[0].allow, FW_POLICY_HOSTS | FW_POLICY_LAN);

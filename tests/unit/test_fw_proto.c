@@ -830,6 +830,115 @@ test_udp_format(void **state)
 	assert_true(fw_req_format(&cfg, true, &t) != 0);
 }
 
+/* TMARK: once, in the first series only, with UDP, a mark that is
+ * neither the kernel's table nor cshuttle's own; kept for the later
+ * series, and formatted in the first one only. */
+static void
+test_tmark(void **state)
+{
+	static const char *const bad[] = {
+		"TMARK 0", "TMARK 253", "TMARK 254", "TMARK 255",
+		"TMARK 4294967296", "TMARK 0x10", "TMARK 010", "TMARK -1",
+		"TMARK", "TMARK 1 2",
+		"TMARK 1668481025",	/* 0x63730001: M */
+		"TMARK 1668624396",	/* 0x6375300c: T */
+		"TMARK 1668743167",	/* 0x6376ffff: R */
+	};
+	struct fw_config cfg;
+	struct fw_fdinfo f;
+	struct fw_plan plan;
+	struct fw_req req;
+	struct fw_req_text t;
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		fw_req_init(&req);
+		listen4(&req);
+		if (feed(&req, bad[i]) >= 0)
+			fail_msg("\"%s\" accepted", bad[i]);
+		fw_req_clear(&req);
+	}
+	fw_req_init(&req);
+	listen4(&req);
+	f = UDP(6, "127.0.0.1", 12300);
+	assert_int_equal(feed_fds(&req, "UDP", &f, 1), FW_PROTO_MORE);
+	assert_int_equal(feed(&req, "TMARK 4294967295"), FW_PROTO_MORE);
+	assert_int_equal(req.cfg.tmark, 0xffffffffU);
+	assert_true(feed(&req, "TMARK 1") < 0);		/* twice */
+	fw_req_clear(&req);
+
+	/* before the UDP line is fine; without one, APPLY refuses it */
+	fw_req_init(&req);
+	listen4(&req);
+	assert_int_equal(feed(&req, "TMARK 1"), FW_PROTO_MORE);
+	assert_true(feed(&req, "APPLY") < 0);
+	fw_req_clear(&req);
+	fw_req_init(&req);
+	listen4(&req);
+	assert_int_equal(feed(&req, "TMARK 252"), FW_PROTO_MORE);
+	f = UDP(6, "127.0.0.1", 12300);
+	assert_int_equal(feed_fds(&req, "UDP", &f, 1), FW_PROTO_MORE);
+	assert_int_equal(feed(&req, "APPLY"), FW_PROTO_APPLY);
+	assert_int_equal(req.cfg.tmark, 252);
+	/* the plan marks with it, and routes by it */
+	req.cfg.port = 12300;
+	assert_int_equal(fw_plan_build(&req.cfg, &plan), 0);
+	assert_int_equal(plan.tproxy_mark, 252);
+	fw_plan_free(&plan);
+	/* first series only, kept for the later ones */
+	fw_req_next(&req);
+	assert_int_equal(req.cfg.tmark, 252);
+	assert_true(feed(&req, "TMARK 252") < 0);
+	fw_req_clear(&req);
+	/* no TMARK: T of the port */
+	fw_req_init(&req);
+	listen4(&req);
+	assert_int_equal(req.cfg.tmark, 0);
+	assert_int_equal(fw_plan_build(&req.cfg, &plan), 0);
+	assert_int_equal(plan.tproxy_mark, fw_tproxy_mark_for_port(12300));
+	fw_plan_free(&plan);
+	fw_req_clear(&req);
+
+	/* the client's side */
+	nfds_known = 0;
+	fds_known[nfds_known++] = TCPL(10, "127.0.0.1", 12300);
+	fds_known[nfds_known++] = UDP(12, "127.0.0.1", 12300);
+	memset(&cfg, 0, sizeof(cfg));
+	cfg.nlisten = 1;
+	cfg.listen_fd[0] = 10;
+	cfg.nudp = 1;
+	cfg.udp_fd[0] = 12;
+	cfg.tmark = 0x100;
+	assert_int_equal(fw_req_format(&cfg, true, &t), 0);
+	assert_non_null(strstr(t.buf, "\nUDP\nTMARK 256\nPREROUTING 0\n"));
+	fw_req_init(&req);
+	assert_int_equal(feed_all(&req, &t), FW_PROTO_APPLY);
+	assert_int_equal(req.cfg.tmark, 0x100);
+	fw_req_next(&req);
+	fw_req_text_free(&t);
+	assert_int_equal(fw_req_format(&cfg, false, &t), 0);
+	assert_null(strstr(t.buf, "TMARK"));
+	assert_int_equal(feed_all(&req, &t), FW_PROTO_APPLY);
+	assert_int_equal(req.cfg.tmark, 0x100);
+	fw_req_text_free(&t);
+	fw_req_clear(&req);
+	/* what the helper would refuse is never sent */
+	cfg.tmark = 254;
+	assert_true(fw_req_format(&cfg, true, &t) != 0);
+	cfg.tmark = 0x63750001;
+	assert_true(fw_req_format(&cfg, true, &t) != 0);
+	cfg.tmark = 7;
+	cfg.nudp = 0;
+	assert_true(fw_req_format(&cfg, true, &t) != 0);
+	/* the plan refuses it too */
+	memset(&cfg, 0, sizeof(cfg));
+	cfg.port = 12300;
+	cfg.tmark = 255;
+	assert_true(fw_plan_build(&cfg, &plan) != 0);
+	fw_plan_free(&plan);
+}
+
 /* UDPREPLY: outside a series, an unbound UDP socket of the family. */
 static void
 test_udpreply(void **state)
@@ -1110,6 +1219,7 @@ main(void)
 		cmocka_unit_test(test_udp),
 		cmocka_unit_test(test_udp_format),
 		cmocka_unit_test(test_udpreply),
+		cmocka_unit_test(test_tmark),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -22,6 +22,21 @@
 #include "fw.h"
 #include "fw_route.h"
 
+/* The u8 attribute of type `type` after a header of hdrlen bytes, or
+ * the value `none` when it is missing. */
+static uint8_t
+attr_u8(const struct nlmsghdr *nlh, size_t hdrlen, uint16_t type, uint8_t none)
+{
+	const struct nlattr *a;
+
+	mnl_attr_for_each(a, nlh, hdrlen)
+		if (mnl_attr_get_type(a) == type) {
+			assert_int_equal(mnl_attr_validate(a, MNL_TYPE_U8), 0);
+			return mnl_attr_get_u8(a);
+		}
+	return none;
+}
+
 /* The u32 attribute of type `type` after a header of hdrlen bytes, or
  * the value `none` when it is missing. */
 static uint32_t
@@ -51,7 +66,7 @@ test_rule_msg(void **state)
 	(void)state;
 	assert_int_equal(t, 0x6375300c);
 	nlh = fw_route_rule_msg(buf, sizeof(buf), RTM_NEWRULE, AF_INET, t,
-	    FW_UDP_RULE_PRIO, 7);
+	    FW_UDP_RULE_PRIO, FW_ROUTE_PROTO, 7);
 	assert_non_null(nlh);
 	assert_int_equal(nlh->nlmsg_type, RTM_NEWRULE);
 	assert_int_equal(nlh->nlmsg_flags, NLM_F_REQUEST | NLM_F_ACK |
@@ -70,6 +85,8 @@ test_rule_msg(void **state)
 	assert_int_equal(attr_u32(nlh, sizeof(*frh), FRA_TABLE, 0), t);
 	assert_int_equal(attr_u32(nlh, sizeof(*frh), FRA_PRIORITY, 0),
 	    FW_UDP_RULE_PRIO);
+	assert_int_equal(attr_u8(nlh, sizeof(*frh), FRA_PROTOCOL, 0),
+	    FW_ROUTE_PROTO);
 	/* before the main table, after the local one */
 	assert_true(FW_UDP_RULE_PRIO > 0 && FW_UDP_RULE_PRIO < 32766);
 
@@ -80,26 +97,36 @@ test_rule_msg(void **state)
 	assert_int_equal(r.fwmark, t);
 	assert_int_equal(r.table, t);
 	assert_int_equal(r.priority, FW_UDP_RULE_PRIO);
+	assert_int_equal(r.protocol, FW_ROUTE_PROTO);
 	assert_true(fw_route_rule_ours(&r, &port));
 	assert_int_equal(port, 12300);
 
 	/* delete: the same rule, no CREATE */
 	nlh = fw_route_rule_msg(buf, sizeof(buf), RTM_DELRULE, AF_INET6, t,
-	    5001, 8);
+	    5001, 0, 8);
 	assert_non_null(nlh);
 	assert_int_equal(nlh->nlmsg_flags, NLM_F_REQUEST | NLM_F_ACK);
 	frh = mnl_nlmsg_get_payload(nlh);
 	assert_int_equal(frh->family, AF_INET6);
 	assert_int_equal(attr_u32(nlh, sizeof(*frh), FRA_PRIORITY, 0), 5001);
+	/* protocol 0: none sent (a rule of an older cshuttle has none) */
+	assert_int_equal(attr_u8(nlh, sizeof(*frh), FRA_PROTOCOL, 0xee), 0xee);
+	/* a table below 256 is in the header too */
+	nlh = fw_route_rule_msg(buf, sizeof(buf), RTM_NEWRULE, AF_INET, 100,
+	    FW_UDP_RULE_PRIO, FW_ROUTE_PROTO, 9);
+	assert_non_null(nlh);
+	frh = mnl_nlmsg_get_payload(nlh);
+	assert_int_equal(frh->table, 100);
+	assert_int_equal(attr_u32(nlh, sizeof(*frh), FRA_TABLE, 0), 100);
 
 	/* what it refuses to build */
 	assert_null(fw_route_rule_msg(buf, sizeof(buf), RTM_NEWROUTE, AF_INET,
-	    t, 1, 1));
+	    t, 1, 0, 1));
 	assert_null(fw_route_rule_msg(buf, sizeof(buf), RTM_NEWRULE, AF_UNIX,
-	    t, 1, 1));
+	    t, 1, 0, 1));
 	assert_null(fw_route_rule_msg(buf, sizeof(buf), RTM_NEWRULE, AF_INET,
-	    0, 1, 1));
-	assert_null(fw_route_rule_msg(buf, 16, RTM_NEWRULE, AF_INET, t, 1, 1));
+	    0, 1, 0, 1));
+	assert_null(fw_route_rule_msg(buf, 16, RTM_NEWRULE, AF_INET, t, 1, 0, 1));
 	/* only a rule is parsed */
 	nlh->nlmsg_type = RTM_NEWROUTE;
 	assert_int_equal(fw_route_rule_parse(nlh, &r), -1);
@@ -125,6 +152,7 @@ test_route_msg(void **state)
 	assert_int_equal(rtm->rtm_dst_len, 0);
 	assert_int_equal(rtm->rtm_type, RTN_LOCAL);
 	assert_int_equal(rtm->rtm_scope, RT_SCOPE_HOST);
+	assert_int_equal(rtm->rtm_protocol, FW_ROUTE_PROTO);
 	assert_int_equal(rtm->rtm_table, RT_TABLE_UNSPEC);
 	assert_int_equal(attr_u32(nlh, sizeof(*rtm), RTA_TABLE, 0), t);
 	assert_int_equal(attr_u32(nlh, sizeof(*rtm), RTA_OIF, 0), 1);
@@ -133,6 +161,21 @@ test_route_msg(void **state)
 	nlh = fw_route_route_msg(buf, sizeof(buf), RTM_DELROUTE, AF_INET, t, 4);
 	assert_non_null(nlh);
 	assert_int_equal(nlh->nlmsg_flags, NLM_F_REQUEST | NLM_F_ACK);
+	/* a table of --tmark's: the host's default route there is refused
+	 * (EXCL), never replaced; a table below 256 is in the header too */
+	nlh = fw_route_route_msg(buf, sizeof(buf), RTM_NEWROUTE, AF_INET, 100,
+	    5);
+	assert_non_null(nlh);
+	assert_int_equal(nlh->nlmsg_flags, NLM_F_REQUEST | NLM_F_ACK |
+	    NLM_F_CREATE | NLM_F_EXCL);
+	rtm = mnl_nlmsg_get_payload(nlh);
+	assert_int_equal(rtm->rtm_table, 100);
+	assert_int_equal(attr_u32(nlh, sizeof(*rtm), RTA_TABLE, 0), 100);
+	nlh = fw_route_route_msg(buf, sizeof(buf), RTM_NEWROUTE, AF_INET6,
+	    0x63740000, 6);
+	assert_non_null(nlh);
+	assert_int_equal(nlh->nlmsg_flags, NLM_F_REQUEST | NLM_F_ACK |
+	    NLM_F_CREATE | NLM_F_EXCL);
 	assert_null(fw_route_route_msg(buf, sizeof(buf), RTM_NEWRULE, AF_INET,
 	    t, 1));
 	assert_null(fw_route_route_msg(buf, sizeof(buf), RTM_NEWROUTE, 0, t, 1));
@@ -173,6 +216,29 @@ test_ours(void **state)
 	assert_false(fw_route_rule_ours(&r, &port));
 	r.has_mark = true;
 	r.action = FR_ACT_UNREACHABLE;
+	assert_false(fw_route_rule_ours(&r, &port));
+	/* T's range: of cshuttle's protocol, or none (an older
+	 * cshuttle's), not another's */
+	r.action = FR_ACT_TO_TBL;
+	r.protocol = FW_ROUTE_PROTO;
+	assert_true(fw_route_rule_ours(&r, &port));
+	assert_int_equal(port, 1);
+	r.protocol = RTPROT_BOOT;
+	assert_false(fw_route_rule_ours(&r, &port));
+	/* a mark of --tmark's names no port: ours only by cshuttle's
+	 * protocol, at cshuttle's priority */
+	r.fwmark = r.table = 256;
+	r.protocol = 0;
+	r.priority = FW_UDP_RULE_PRIO;
+	assert_false(fw_route_rule_ours(&r, &port));
+	r.protocol = FW_ROUTE_PROTO;
+	port = 7;
+	assert_true(fw_route_rule_ours(&r, &port));
+	assert_int_equal(port, 0);
+	r.priority = FW_UDP_RULE_PRIO + 1;
+	assert_false(fw_route_rule_ours(&r, &port));
+	r.priority = FW_UDP_RULE_PRIO;
+	r.fwmark = 257;
 	assert_false(fw_route_rule_ours(&r, &port));
 }
 

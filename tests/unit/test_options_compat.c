@@ -62,14 +62,14 @@ static const struct {
 	{ "-H",				COMPAT_SAME,	NULL },
 	{ "--auto-hosts",		COMPAT_SAME,	NULL },
 	{ "--seed-hosts=a,b",		COMPAT_SAME,	NULL },
-	{ "-t0x01",			COMPAT_REFUSED,	"-t/--tmark (sshuttle's" },
-	{ "--tmark=0x01",		COMPAT_REFUSED,	"-t/--tmark (sshuttle's" },
+	{ "-t0x01",			COMPAT_SAME,	NULL },
+	{ "--tmark=0x01",		COMPAT_SAME,	NULL },
 	{ "--namespace=vpn",		COMPAT_SAME,	NULL },
 	{ "--namespace-pid=42",		COMPAT_SAME,	NULL },
 	{ "--remote-shell=cmd",		COMPAT_REFUSED,	"--remote-shell (sshuttle's" },
 	{ "--hostwatch",		COMPAT_REFUSED,	"--hostwatch is sshuttle's" },
 	{ "--method=nat",		COMPAT_REFUSED,	"--method nft" },
-	{ "--method=tproxy",		COMPAT_REFUSED,	"--method nft" },
+	{ "--method=tproxy",		COMPAT_SAME,	NULL },
 	{ "--method=pf",		COMPAT_REFUSED,	"--method nft" },
 	{ "--method=ipfw",		COMPAT_REFUSED,	"--method nft" },
 	{ "--method=windivert",		COMPAT_REFUSED,	"--method nft" },
@@ -183,6 +183,73 @@ test_each_option(void **state)
 	options_free(&o);
 }
 
+/* -t/--tmark: the mark (and routing table) of carried UDP, in hex as
+ * sshuttle writes it or in decimal; never one the kernel or cshuttle
+ * keeps for itself, never without UDP. */
+static void
+test_tmark(void **state)
+{
+	static const struct {
+		const char	*arg;
+		uint32_t	 mark;
+	} good[] = {
+		{ "0x01", 1 }, { "0X1f", 0x1f }, { "0xffffffff", 0xffffffffU },
+		{ "100", 100 }, { "0x00000100", 0x100 }, { "252", 252 },
+		{ "256", 256 }, { "0x63740001", 0x63740001 },
+		{ "0x63770000", 0x63770000 },
+	};
+	static const struct {
+		const char	*arg;
+		const char	*want;
+	} bad[] = {
+		{ "0", "expected a mark" },
+		{ "0x0", "expected a mark" },
+		{ "0x", "expected a mark" },
+		{ "x1", "expected a mark" },
+		{ "-1", "expected a mark" },
+		{ " 1", "expected a mark" },
+		{ "0x1g", "expected a mark" },
+		{ "1a", "expected a mark" },
+		{ "0x100000000", "expected a mark" },
+		{ "4294967296", "expected a mark" },
+		{ "253", "253, 254 and 255" },
+		{ "0xfe", "253, 254 and 255" },
+		{ "255", "253, 254 and 255" },
+		{ "0x63730001", "cshuttle's own marks" },
+		{ "0x6375300c", "cshuttle's own marks" },
+		{ "0x6376ffff", "cshuttle's own marks" },
+	};
+	struct options o;
+	char err[512], word[64];
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof(good) / sizeof(good[0]); i++) {
+		if (optfix_parse(&o, err, sizeof(err), "-r", "gw", "10/8",
+		    "-t", good[i].arg, NULL) != CSHUTTLE_EXIT_OK)
+			fail_msg("-t %s: %s", good[i].arg, err);
+		assert_int_equal(o.tmark, good[i].mark);
+		options_free(&o);
+	}
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		snprintf(word, sizeof(word), "--tmark=%s", bad[i].arg);
+		optfix_expect_usage(bad[i].want, "-r", "gw", "10/8", word,
+		    NULL);
+	}
+	/* none: the helper's own mark */
+	assert_int_equal(optfix_parse(&o, err, sizeof(err), "-r", "gw", "10/8",
+	    NULL), CSHUTTLE_EXIT_OK);
+	assert_int_equal(o.tmark, 0);
+	options_free(&o);
+	/* the last one given counts */
+	assert_int_equal(optfix_parse(&o, err, sizeof(err), "-r", "gw", "10/8",
+	    "-t", "0x10", "--tmark", "0x20", NULL), CSHUTTLE_EXIT_OK);
+	assert_int_equal(o.tmark, 0x20);
+	options_free(&o);
+	optfix_expect_usage("--tmark needs UDP", "-r", "gw", "10/8", "-t",
+	    "0x01", "--no-udp", NULL);
+}
+
 /* --seed-hosts: names and addresses, separated as sshuttle separates
  * them; they imply -H, as in sshuttle. */
 static void
@@ -279,6 +346,8 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_each_option, optfix_setup,
 		    optfix_teardown),
 		cmocka_unit_test_setup_teardown(test_seed_hosts, optfix_setup,
+		    optfix_teardown),
+		cmocka_unit_test_setup_teardown(test_tmark, optfix_setup,
 		    optfix_teardown),
 		cmocka_unit_test_setup_teardown(test_bundled, optfix_setup,
 		    optfix_teardown),

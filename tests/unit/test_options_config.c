@@ -137,6 +137,25 @@ test_every_key(void **state)
 	assert_int_equal(o.nlisten, 1);
 	options_free(&o);
 
+	/* tmark: as -t/--tmark, checked the same; the command line's
+	 * wins; UDP off refuses it. */
+	assert_int_equal(optfix_parse_conf(&o, err, sizeof(err),
+	    "remote gw\nsubnet 10/8\ntmark = 0x10\n", NULL), CSHUTTLE_EXIT_OK);
+	assert_int_equal(o.tmark, 0x10);
+	options_free(&o);
+	assert_int_equal(optfix_parse_conf(&o, err, sizeof(err),
+	    "remote gw\nsubnet 10/8\ntmark = 300\n", "-t", "0x20", NULL),
+	    CSHUTTLE_EXIT_OK);
+	assert_int_equal(o.tmark, 0x20);
+	options_free(&o);
+	optfix_expect_error("remote gw\nsubnet 10/8\ntmark = 254\n", 3,
+	    "-t/--tmark 254: the mark is also the number of the routing "
+	    "table, and tables 253, 254 and 255", NULL);
+	optfix_expect_error("remote gw\nsubnet 10/8\ntmark = 0x\n", 3,
+	    "-t/--tmark \"0x\": expected a mark", NULL);
+	optfix_expect_error("remote gw\nsubnet 10/8\ntmark = 0x10\nudp = off\n",
+	    -1, "--tmark needs UDP", NULL);
+
 	/* auto-nets: no subnet needed. */
 	assert_int_equal(optfix_parse_conf(&o, err, sizeof(err),
 	    "remote gw\nauto-nets = yes\n", NULL), CSHUTTLE_EXIT_OK);

@@ -66,6 +66,7 @@ test_usage_text(void **state)
 		{ "--no-udp", "--no-udp" },
 		{ "--udp-timeout", "--udp-timeout=30" },
 		{ "--max-udp-flows", "--max-udp-flows=100" },
+		{ "-t, --tmark", "--tmark=0x100" },
 		{ "--config", NULL },		/* test_always_on, test_config */
 		{ "--name", "--name=office" },
 		{ "--privsep-user", "--privsep-user=nobody" },
