@@ -577,7 +577,11 @@ fw_route_reply_refusal(int type)
 {
 	switch (type) {
 	case RTN_UNICAST:
+	/* Another host's, which this one does not reach: as before. */
 	case RTN_UNREACHABLE:
+	case RTN_BLACKHOLE:
+	case RTN_PROHIBIT:
+	case RTN_THROW:
 		return NULL;
 	case RTN_LOCAL:
 		return "an address of this host";
@@ -587,6 +591,6 @@ fw_route_reply_refusal(int type)
 		return "a broadcast, multicast or anycast address";
 	default:
 		return type < 0 ? "cannot tell whether it is an address of "
-		    "this host" : "not a unicast address";
+		    "this host" : "a route of an unknown type";
 	}
 }

@@ -125,7 +125,8 @@ int		 fw_route_type(struct fw_route *rt, int family,
 /*
  * Why a reply socket (UDPREPLY) may not be bound to an address whose
  * route is of type type (fw_route_type()): NULL when it may, that is
- * for a unicast address of another host, with a route or none.  An
+ * for a unicast address of another host, with a route, none, or one
+ * that does not reach it (blackhole, prohibit, throw).  An
  * address of this host would take a local service's port; a broadcast,
  * multicast or anycast one would receive what is meant for others (a
  * subnet's broadcast address is inside the subnet).

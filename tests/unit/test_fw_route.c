@@ -257,7 +257,10 @@ test_reply_refusal(void **state)
 	assert_non_null(fw_route_reply_refusal(RTN_BROADCAST));
 	assert_non_null(fw_route_reply_refusal(RTN_MULTICAST));
 	assert_non_null(fw_route_reply_refusal(RTN_ANYCAST));
-	assert_non_null(fw_route_reply_refusal(RTN_BLACKHOLE));
+	/* Another host's, which this one does not reach: as before. */
+	assert_null(fw_route_reply_refusal(RTN_BLACKHOLE));
+	assert_null(fw_route_reply_refusal(RTN_PROHIBIT));
+	assert_non_null(fw_route_reply_refusal(RTN_UNSPEC));
 	assert_non_null(fw_route_reply_refusal(-1));		/* cannot tell */
 }
 
