@@ -166,17 +166,27 @@ udp_stats(const struct udp *u, struct udp_stats *st)
 	st->flows = u->flows.n;
 }
 
-/* The original destination of a datagram, from IP_ORIGDSTADDR. */
+/*
+ * The original destination of a datagram, from IP_ORIGDSTADDR.  Its
+ * length is checked before the family is read: a message cut short
+ * (MSG_CTRUNC) may end inside the address, and cmsg_len - CMSG_LEN(0)
+ * must not wrap.
+ */
 static int
 udp_origdst(struct msghdr *mh, struct addr *dst)
 {
 	struct cmsghdr	*c;
 
+	if (mh->msg_flags & MSG_CTRUNC)
+		return -1;
 	for (c = CMSG_FIRSTHDR(mh); c != NULL; c = CMSG_NXTHDR(mh, c)) {
-		if ((c->cmsg_level == SOL_IP && c->cmsg_type == IP_ORIGDSTADDR) ||
-		    (c->cmsg_level == SOL_IPV6 && c->cmsg_type == IPV6_ORIGDSTADDR))
-			return addr_from_sockaddr(dst, (struct sockaddr *)CMSG_DATA(c),
-			    c->cmsg_len - CMSG_LEN(0));
+		if (!(c->cmsg_level == SOL_IP && c->cmsg_type == IP_ORIGDSTADDR) &&
+		    !(c->cmsg_level == SOL_IPV6 && c->cmsg_type == IPV6_ORIGDSTADDR))
+			continue;
+		if (c->cmsg_len < CMSG_LEN(sizeof(struct sockaddr_in)))
+			return -1;
+		return addr_from_sockaddr(dst, (struct sockaddr *)CMSG_DATA(c),
+		    (socklen_t)(c->cmsg_len - CMSG_LEN(0)));
 	}
 	return -1;
 }

@@ -117,6 +117,17 @@ udp_reply_fd(struct udp_replies *r, const struct addr *peer, uint64_t now)
 			return e->fd;
 		}
 	}
+	/* Nothing is remembered of a datagram over the budget: the next
+	 * one from peer may ask. */
+	if (now - r->ask_start >= UDP_REPLY_ASK_MS || r->ask_start == 0) {
+		r->ask_start = now;
+		r->nask = 0;
+	}
+	if (r->nask >= UDP_REPLY_ASK_MAX) {
+		r->limited++;
+		return -1;
+	}
+	r->nask++;
 	if (r->n >= r->max && (e = TAILQ_FIRST(&r->lru)) != NULL)
 		udp_reply_drop(r, e);
 	if ((e = calloc(1, sizeof(*e))) == NULL)

@@ -22,6 +22,16 @@
  * descriptors (RLIMIT_NOFILE at start), which the streams need. */
 #define UDP_REPLY_MAX		1024
 #define UDP_REPLY_REFUSED_MS	5000	/* before asking again for a refused one */
+/*
+ * Requests to the helper, at most UDP_REPLY_ASK_MAX in UDP_REPLY_ASK_MS:
+ * each is synchronous, and the helper paces an unprivileged caller's
+ * (FW_LIMIT_UDP_RATE a second, after a burst of FW_LIMIT_UDP_BURST).
+ * Below its pace, the client never waits for it; above, a remote naming
+ * a new source in every datagram would stop the client's whole loop.
+ * A datagram beyond the budget is dropped.
+ */
+#define UDP_REPLY_ASK_MAX	250
+#define UDP_REPLY_ASK_MS	1000
 
 struct udp_reply {
 	struct addr		 peer;
@@ -37,12 +47,16 @@ struct udp_replies {
 	TAILQ_HEAD(, udp_reply)	 lru;		/* least recently used first */
 	struct fw		*fw;
 	uint64_t		 refused;	/* the helper said no */
+	uint64_t		 limited;	/* not asked: over the budget */
+	uint64_t		 ask_start;	/* this period of requests */
+	unsigned		 nask;		/* requests in it */
 };
 
 int	udp_reply_init(struct udp_replies *r, struct fw *fw);
 void	udp_reply_fini(struct udp_replies *r);
 /* The socket that sends from peer (port included), made on first use; -1
- * when there is none (refused now or recently, or out of descriptors). */
+ * when there is none (refused now or recently, over the budget of
+ * requests, or out of descriptors). */
 int	udp_reply_fd(struct udp_replies *r, const struct addr *peer, uint64_t now);
 /* Close sockets unused for idle_ms. */
 void	udp_reply_expire(struct udp_replies *r, uint64_t now, uint64_t idle_ms);

@@ -442,8 +442,16 @@ fw_mark(const struct fw *fw)
 	return fw != NULL ? fw->mark : 0;
 }
 
-int
-fw_mark_socket(struct fw *fw, int fd)
+/*
+ * A request line (NULL: invalid) with descriptor fd, answered by one
+ * line that parse reads (fw_reply_mark(), fw_reply_udpreply()).  0, or
+ * -1 with errno: the helper's, EPIPE without a helper or an answer,
+ * EINVAL without a mark (no UDP capture or --mark) or a request, EPROTO
+ * for an answer parse does not know.
+ */
+static int
+fw_fd_request(struct fw *fw, const char *req, int fd,
+    int (*parse)(const char *, int *))
 {
 	char line[FW_PROTO_MAXREPLY], err[FW_PROTO_MAXREPLY];
 	int got, e;
@@ -452,47 +460,35 @@ fw_mark_socket(struct fw *fw, int fd)
 		errno = EPIPE;
 		return -1;
 	}
-	if (fw->mark == 0 || fd < 0) {
+	if (fw->mark == 0 || fd < 0 || req == NULL) {
 		errno = EINVAL;
 		return -1;
 	}
-	if (fw_send(fw, "MARK\n", 5, &fd, 1, FW_MARK_TIMEOUT_MS) != 0 ||
+	if (fw_send(fw, req, strlen(req), &fd, 1, FW_MARK_TIMEOUT_MS) != 0 ||
 	    fw_read_line(fw, FW_MARK_TIMEOUT_MS, line, sizeof(line), err,
 	    sizeof(err)) != 0) {
 		errno = EPIPE;
 		return -1;
 	}
-	if ((got = fw_reply_mark(line, &e)) == 1)
+	if ((got = parse(line, &e)) == 1)
 		return 0;
 	errno = got == 0 ? e : EPROTO;
 	return -1;
 }
 
 int
+fw_mark_socket(struct fw *fw, int fd)
+{
+	return fw_fd_request(fw, "MARK\n", fd, fw_reply_mark);
+}
+
+int
 fw_udp_reply_socket(struct fw *fw, int fd, const struct addr *src)
 {
-	char line[FW_PROTO_MAXREPLY], err[FW_PROTO_MAXREPLY];
-	int got, e;
+	char line[FW_PROTO_MAXREPLY];
 
-	if (fw == NULL || fw->fd < 0) {
-		errno = EPIPE;
-		return -1;
-	}
-	if (fw->mark == 0 || fd < 0 || src == NULL ||
-	    fw_req_format_udpreply(src, line, sizeof(line)) != 0) {
-		errno = EINVAL;
-		return -1;
-	}
-	if (fw_send(fw, line, strlen(line), &fd, 1, FW_MARK_TIMEOUT_MS) != 0 ||
-	    fw_read_line(fw, FW_MARK_TIMEOUT_MS, line, sizeof(line), err,
-	    sizeof(err)) != 0) {
-		errno = EPIPE;
-		return -1;
-	}
-	if ((got = fw_reply_udpreply(line, &e)) == 1)
-		return 0;
-	errno = got == 0 ? e : EPROTO;
-	return -1;
+	return fw_fd_request(fw, src != NULL && fw_req_format_udpreply(src,
+	    line, sizeof(line)) == 0 ? line : NULL, fd, fw_reply_udpreply);
 }
 
 int

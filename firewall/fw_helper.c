@@ -548,8 +548,9 @@ fw_helper_remember(struct fw_helper *h, const struct fw_config *c)
 /*
  * UDPREPLY: bind the client's socket to a destination the rules carry,
  * as the reply socket of that flow.  The checks keep it from becoming a
- * way around our privileges: only an address the rules carry (not this
- * host's, so no local service's port can be taken), and the mark R,
+ * way around our privileges: only a unicast address the rules carry,
+ * not this host's (no local service's port can be taken) nor one of a
+ * broadcast (nothing meant for others is received), and the mark R,
  * whose packets "udp_reply" lets go only to this host or the LAN
  * sources.  A refusal is answered and the helper goes on; -1 only when
  * the reply cannot be written.
@@ -562,7 +563,7 @@ fw_helper_udpreply(struct fw_helper *h)
 	socklen_t		 sl;
 	char			 a[ADDR_STRLEN];
 	const char		*why = NULL;
-	int			 fd = h->req.reply_fd, one = 1, e = EINVAL, l;
+	int			 fd = h->req.reply_fd, one = 1, e = EINVAL;
 
 	h->req.reply_fd = -1;
 	fw_helper_pace_in(h, &h->udp_bucket);
@@ -573,11 +574,9 @@ fw_helper_udpreply(struct fw_helper *h)
 		why = "not a destination the rules carry";
 	else if (h->route == NULL)
 		why = "no UDP capture";
-	else if ((l = fw_route_is_local(h->route, addr_af(src.family),
-	    src.bytes)) != 0) {
-		why = l > 0 ? "an address of this host" :
-		    "cannot tell whether it is an address of this host";
-	}
+	else
+		why = fw_route_reply_refusal(fw_route_type(h->route,
+		    addr_af(src.family), src.bytes));
 	if (why == NULL) {
 		sl = addr_to_sockaddr(&src, &ss);
 		if (fw_helper_transparent(fd, addr_af(src.family)) != 0 ||
@@ -917,7 +916,7 @@ static int
 fw_helper_line(struct fw_helper *h, const char *line, size_t len)
 {
 	char	err[FW_HELPER_ERRLEN], word[16];
-	int	r;
+	int	r, *fdp;
 
 	if ((r = fw_req_line(&h->req, line, len, err, sizeof(err))) < 0)
 		return fw_refuse(h, "%s", err);
@@ -927,23 +926,18 @@ fw_helper_line(struct fw_helper *h, const char *line, size_t len)
 		if ((r = fw_helper_fds(h, word, err, sizeof(err))) < 0)
 			return -1;
 	}
-	if (r == FW_PROTO_MARK) {
+	if (r == FW_PROTO_MARK || r == FW_PROTO_UDPREPLY) {
+		/* One descriptor, of a request outside a series. */
+		fdp = r == FW_PROTO_MARK ? &h->req.mark_fd : &h->req.reply_fd;
 		if (h->nqueue > 0) {
-			close(h->req.mark_fd);
-			h->req.mark_fd = -1;
-			return fw_refuse(h, "MARK: %d descriptor%s too many",
-			    h->nqueue, h->nqueue == 1 ? "" : "s");
+			close(*fdp);
+			*fdp = -1;
+			return fw_refuse(h, "%s: %d descriptor%s too many",
+			    r == FW_PROTO_MARK ? "MARK" : "UDPREPLY", h->nqueue,
+			    h->nqueue == 1 ? "" : "s");
 		}
-		return fw_helper_mark(h);
-	}
-	if (r == FW_PROTO_UDPREPLY) {
-		if (h->nqueue > 0) {
-			close(h->req.reply_fd);
-			h->req.reply_fd = -1;
-			return fw_refuse(h, "UDPREPLY: %d descriptor%s too many",
-			    h->nqueue, h->nqueue == 1 ? "" : "s");
-		}
-		return fw_helper_udpreply(h);
+		return r == FW_PROTO_MARK ? fw_helper_mark(h) :
+		    fw_helper_udpreply(h);
 	}
 	if (r == FW_PROTO_HOSTS)
 		return fw_helper_hosts(h);

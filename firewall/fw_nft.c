@@ -664,32 +664,27 @@ fw_nft_delete(struct fw_nft *nft, char *err, size_t errlen)
 	return ret;
 }
 
-int
-fw_nft_table_exists(uint16_t port)
+/*
+ * Send nlh (of sequence number 1), a question about the tables, on a
+ * netlink socket of its own, and pass the data messages of the answer
+ * to cb until its ack or the end of its dump.  1: answered; 0: the
+ * kernel refused it (errno is its error); -1: no answer (errno).
+ */
+static int
+fw_nft_ask(struct nlmsghdr *nlh, mnl_cb_t cb, void *arg)
 {
-	char			 buf[MNL_SOCKET_BUFFER_SIZE], name[32];
+	char			 buf[MNL_SOCKET_BUFFER_SIZE];
 	struct mnl_socket	*nl;
-	struct nftnl_table	*t;
-	struct nlmsghdr		*nlh;
 	struct pollfd		 pfd;
-	uint32_t		 seq = 1, portid;
+	uint32_t		 portid;
 	ssize_t			 n;
 	int			 r, ret = -1, e;
 
-	snprintf(name, sizeof(name), "%s%u", FW_NFT_TABLE_PREFIX, port);
-	if ((t = nftnl_table_alloc()) == NULL)
+	if ((nl = mnl_socket_open2(NETLINK_NETFILTER, SOCK_CLOEXEC)) == NULL)
 		return -1;
-	if ((nl = mnl_socket_open2(NETLINK_NETFILTER, SOCK_CLOEXEC)) == NULL) {
-		nftnl_table_free(t);
-		return -1;
-	}
 	if (mnl_socket_bind(nl, 0, MNL_SOCKET_AUTOPID) < 0)
 		goto out;
 	portid = mnl_socket_get_portid(nl);
-	nftnl_table_set_str(t, NFTNL_TABLE_NAME, name);
-	nlh = nftnl_nlmsg_build_hdr(buf, NFT_MSG_GETTABLE, NFPROTO_INET,
-	    NLM_F_ACK, seq);
-	nftnl_table_nlmsg_build_payload(nlh, t);
 	if (mnl_socket_sendto(nl, nlh, nlh->nlmsg_len) < 0)
 		goto out;
 	pfd.fd = mnl_socket_get_fd(nl);
@@ -704,11 +699,9 @@ fw_nft_table_exists(uint16_t port)
 				errno = ETIMEDOUT;
 			goto out;
 		}
-		/* The table comes first, then the ack; or an error. */
-		r = mnl_cb_run(buf, (size_t)n, seq, portid, NULL, NULL);
+		r = mnl_cb_run(buf, (size_t)n, 1, portid, cb, arg);
 		if (r == MNL_CB_ERROR) {
-			if (errno == ENOENT)
-				ret = 0;
+			ret = 0;
 			goto out;
 		}
 		if (r == MNL_CB_STOP) {
@@ -719,9 +712,30 @@ fw_nft_table_exists(uint16_t port)
  out:
 	e = errno;
 	mnl_socket_close(nl);
-	nftnl_table_free(t);
 	errno = e;
 	return ret;
+}
+
+int
+fw_nft_table_exists(uint16_t port)
+{
+	char			 buf[MNL_SOCKET_BUFFER_SIZE], name[32];
+	struct nftnl_table	*t;
+	struct nlmsghdr		*nlh;
+	int			 r;
+
+	snprintf(name, sizeof(name), "%s%u", FW_NFT_TABLE_PREFIX, port);
+	if ((t = nftnl_table_alloc()) == NULL)
+		return -1;
+	nftnl_table_set_str(t, NFTNL_TABLE_NAME, name);
+	nlh = nftnl_nlmsg_build_hdr(buf, NFT_MSG_GETTABLE, NFPROTO_INET,
+	    NLM_F_ACK, 1);
+	nftnl_table_nlmsg_build_payload(nlh, t);
+	nftnl_table_free(t);
+	/* The table comes first, then the ack; or an error. */
+	if ((r = fw_nft_ask(nlh, NULL, NULL)) == 0)
+		return errno == ENOENT ? 0 : -1;
+	return r;
 }
 
 /* What fw_nft_tmark_alive() found in the dump of the tables. */
@@ -778,47 +792,13 @@ fw_nft_tmark_alive(uint32_t mark)
 {
 	char			 buf[MNL_SOCKET_BUFFER_SIZE];
 	struct fw_nft_marks	 m;
-	struct mnl_socket	*nl;
 	struct nlmsghdr		*nlh;
-	struct pollfd		 pfd;
-	uint32_t		 seq = 1, portid;
-	ssize_t			 n;
-	int			 r, ret = -1, e;
 
 	memset(&m, 0, sizeof(m));
 	m.mark = mark;
-	if ((nl = mnl_socket_open2(NETLINK_NETFILTER, SOCK_CLOEXEC)) == NULL)
-		return -1;
-	if (mnl_socket_bind(nl, 0, MNL_SOCKET_AUTOPID) < 0)
-		goto out;
-	portid = mnl_socket_get_portid(nl);
 	nlh = nftnl_nlmsg_build_hdr(buf, NFT_MSG_GETTABLE, NFPROTO_INET,
-	    NLM_F_DUMP, seq);
-	if (mnl_socket_sendto(nl, nlh, nlh->nlmsg_len) < 0)
-		goto out;
-	pfd.fd = mnl_socket_get_fd(nl);
-	pfd.events = POLLIN;
-	for (;;) {
-		if ((r = poll(&pfd, 1, FW_NFT_ACK_TIMEOUT_MS)) < 0 &&
-		    errno == EINTR)
-			continue;
-		if (r <= 0 || (n = mnl_socket_recvfrom(nl, buf,
-		    sizeof(buf))) < 0) {
-			if (r == 0)
-				errno = ETIMEDOUT;
-			goto out;
-		}
-		r = mnl_cb_run(buf, (size_t)n, seq, portid, fw_nft_marks_cb,
-		    &m);
-		if (r == MNL_CB_ERROR)
-			goto out;
-		if (r == MNL_CB_STOP)
-			break;
-	}
-	ret = m.found ? 1 : m.unknown ? -1 : 0;
- out:
-	e = errno;
-	mnl_socket_close(nl);
-	errno = e;
-	return ret;
+	    NLM_F_DUMP, 1);
+	if (fw_nft_ask(nlh, fw_nft_marks_cb, &m) != 1)
+		return -1;
+	return m.found ? 1 : m.unknown ? -1 : 0;
 }

@@ -267,6 +267,30 @@ fw_set_dest(struct fw_rule *r, const struct subnet *s)
 	}
 }
 
+/* A RETURN rule of proto for each exempt host of family fam: the TCP
+ * redirect and the UDP capture leave the same hosts alone. */
+static void
+fw_plan_exempts(struct fw_rlist *l, const struct fw_config *cfg,
+    uint8_t fam, uint8_t proto)
+{
+	struct fw_rule	*r;
+	size_t		 i;
+
+	for (i = 0; i < (size_t)cfg->nexempt; i++) {
+		if (cfg->exempt[i].family != fam)
+			continue;
+		r = fw_radd(l, fam, proto, FW_MATCH_DEST, FW_VERDICT_RETURN);
+		r->prefix = (uint8_t)fw_family_maxprefix(fam);
+		memcpy(r->addr, cfg->exempt[i].bytes,
+		    addr_size(cfg->exempt[i].family));
+		/* Port 0 exempts the whole host. */
+		r->port_lo = cfg->exempt[i].port;
+		r->port_hi = cfg->exempt[i].port ? cfg->exempt[i].port : 65535;
+		r->exempt = true;
+		r->note = "exempt";
+	}
+}
+
 static void
 fw_plan_nat(const struct fw_config *cfg, struct fw_plan *plan,
     struct fw_rlist *l, struct fw_sortent *ents)
@@ -304,21 +328,7 @@ fw_plan_nat(const struct fw_config *cfg, struct fw_plan *plan,
 
 		fw_radd(l, fam, IPPROTO_TCP, FW_MATCH_LOCAL, FW_VERDICT_RETURN);
 
-		for (i = 0; i < (size_t)cfg->nexempt; i++) {
-			if (cfg->exempt[i].family != fam)
-				continue;
-			r = fw_radd(l, fam, IPPROTO_TCP, FW_MATCH_DEST,
-			    FW_VERDICT_RETURN);
-			r->prefix = fw_family_maxprefix(fam);
-			memcpy(r->addr, cfg->exempt[i].bytes,
-			    addr_size(cfg->exempt[i].family));
-			/* Port 0 exempts the whole host. */
-			r->port_lo = cfg->exempt[i].port;
-			r->port_hi = cfg->exempt[i].port ? cfg->exempt[i].port :
-			    65535;
-			r->exempt = true;
-			r->note = "exempt";
-		}
+		fw_plan_exempts(l, cfg, (uint8_t)fam, IPPROTO_TCP);
 
 		n = fw_sorted(cfg, fam, ents);
 		for (i = 0; i < n; i++) {
@@ -583,20 +593,7 @@ fw_plan_udp_rules(const struct fw_config *cfg, const struct fw_plan *plan,
 			r->port_lo = nv->port_lo;
 			r->port_hi = nv->port_hi;
 		}
-		for (i = 0; i < (size_t)cfg->nexempt; i++) {
-			if (cfg->exempt[i].family != fam)
-				continue;
-			r = fw_radd(l, (uint8_t)fam, IPPROTO_UDP, FW_MATCH_DEST,
-			    FW_VERDICT_RETURN);
-			r->prefix = (uint8_t)fw_family_maxprefix((uint8_t)fam);
-			memcpy(r->addr, cfg->exempt[i].bytes,
-			    addr_size(cfg->exempt[i].family));
-			r->port_lo = cfg->exempt[i].port;
-			r->port_hi = cfg->exempt[i].port ? cfg->exempt[i].port :
-			    65535;
-			r->exempt = true;
-			r->note = "exempt";
-		}
+		fw_plan_exempts(l, cfg, (uint8_t)fam, IPPROTO_UDP);
 		n = fw_sorted(cfg, fam, ents);
 		for (i = 0; i < n; i++) {
 			if (ents[i].s->exclude) {

@@ -116,8 +116,10 @@
  *	NOUDPREPLY <errno> <text>	it is not (EINVAL: addr:port is not
  *					a destination the rules carry, or no
  *					rules yet); the helper goes on
- * addr:port must be what the UDP rules carry (fw_plan_udp_carried(),
- * and not an address of the helper's host).  Paced separately from the
+ * addr:port must be what the UDP rules carry (fw_plan_udp_carried()),
+ * and a unicast address of another host: the helper's host's route to
+ * it is of type unicast, or there is none (fw_route_reply_refusal(): not
+ * local, broadcast, multicast nor anycast).  Paced separately from the
  * other requests, FW_LIMIT_UDP_RATE a second.
  *
  * client -> helper, outside a series, at any time (-H without --dns):

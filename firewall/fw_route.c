@@ -538,7 +538,7 @@ fw_route_type_cb(const struct nlmsghdr *nlh, void *arg)
 }
 
 int
-fw_route_is_local(struct fw_route *rt, int family, const uint8_t *addr)
+fw_route_type(struct fw_route *rt, int family, const uint8_t *addr)
 {
 	char		 buf[FW_ROUTE_MSGMAX];
 	struct nlmsghdr	*nlh;
@@ -562,12 +562,35 @@ fw_route_is_local(struct fw_route *rt, int family, const uint8_t *addr)
 	if (fw_route_talk(rt, nlh, fw_route_type_cb, &type) != 0) {
 		/* No route at all: certainly not local. */
 		if (errno == ENETUNREACH || errno == EHOSTUNREACH)
-			return 0;
+			return RTN_UNREACHABLE;
 		return -1;
 	}
 	if (type < 0) {
 		errno = EPROTO;
 		return -1;
 	}
-	return type == RTN_LOCAL;
+	return type;
+}
+
+const char *
+fw_route_reply_refusal(int type)
+{
+	switch (type) {
+	case RTN_UNICAST:
+	/* Another host's, which this one does not reach: as before. */
+	case RTN_UNREACHABLE:
+	case RTN_BLACKHOLE:
+	case RTN_PROHIBIT:
+	case RTN_THROW:
+		return NULL;
+	case RTN_LOCAL:
+		return "an address of this host";
+	case RTN_BROADCAST:
+	case RTN_MULTICAST:
+	case RTN_ANYCAST:
+		return "a broadcast, multicast or anycast address";
+	default:
+		return type < 0 ? "cannot tell whether it is an address of "
+		    "this host" : "a route of an unknown type";
+	}
 }

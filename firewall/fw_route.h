@@ -115,12 +115,23 @@ int		 fw_route_clean_stale(struct fw_route *rt,
 		    int (*alive)(uint32_t mark, void *arg), void *arg,
 		    char *err, size_t errlen);
 /*
- * Whether addr (family AF_INET/AF_INET6, 4 or 16 bytes) is an address of
- * this host, as the routing tables say (a route of type local): 1 yes,
- * 0 no, -1 cannot tell (errno).
+ * The type of the route the kernel would use to reach addr (family
+ * AF_INET/AF_INET6, 4 or 16 bytes): RTN_LOCAL for an address of this
+ * host, RTN_BROADCAST, RTN_UNICAST..., RTN_UNREACHABLE when there is no
+ * route at all; -1 when it cannot tell (errno).
  */
-int		 fw_route_is_local(struct fw_route *rt, int family,
+int		 fw_route_type(struct fw_route *rt, int family,
 		    const uint8_t *addr);
+/*
+ * Why a reply socket (UDPREPLY) may not be bound to an address whose
+ * route is of type type (fw_route_type()): NULL when it may, that is
+ * for a unicast address of another host, with a route, none, or one
+ * that does not reach it (blackhole, prohibit, throw).  An
+ * address of this host would take a local service's port; a broadcast,
+ * multicast or anycast one would receive what is meant for others (a
+ * subnet's broadcast address is inside the subnet).
+ */
+const char	*fw_route_reply_refusal(int type);
 /* Close the socket (removes nothing).  Accepts NULL. */
 void		 fw_route_close(struct fw_route *rt);
 

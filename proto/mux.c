@@ -283,6 +283,29 @@ mux_send_simple(struct mux *m, uint8_t type, uint32_t id, uint32_t arg)
 
 /* ---- frames in ---- */
 
+/*
+ * A session frame that only the side of role `to` receives, once a
+ * session (ROUTES, HOSTS, HOSTS_SEED): true when this one may be taken;
+ * false when the session failed.
+ */
+static bool
+mux_once(struct mux *m, const struct proto_frame *f, uint8_t to, bool *seen)
+{
+	if (m->role != to) {
+		mux_fail(m, "protocol error: the %s sent %s",
+		    m->role == PROTO_ROLE_CLIENT ? "stub" : "client",
+		    proto_type_name(f->type));
+		return false;
+	}
+	if (*seen) {
+		mux_fail(m, "protocol error: %s sent twice",
+		    proto_type_name(f->type));
+		return false;
+	}
+	*seen = true;
+	return true;
+}
+
 static void
 mux_on_session_frame(struct mux *m, const struct proto_frame *f)
 {
@@ -322,42 +345,18 @@ mux_on_session_frame(struct mux *m, const struct proto_frame *f)
 			m->ops->pong(m, f->u.ping);
 		break;
 	case PROTO_ROUTES:
-		if (m->role != PROTO_ROLE_CLIENT) {
-			mux_fail(m, "protocol error: the client sent ROUTES");
-			return;
-		}
-		if (m->routes_seen) {
-			mux_fail(m, "protocol error: ROUTES sent twice");
-			return;
-		}
-		m->routes_seen = true;
-		if (m->ops->routes != NULL)
+		if (mux_once(m, f, PROTO_ROLE_CLIENT, &m->routes_seen) &&
+		    m->ops->routes != NULL)
 			m->ops->routes(m, f);
 		break;
 	case PROTO_HOSTS:
-		if (m->role != PROTO_ROLE_CLIENT) {
-			mux_fail(m, "protocol error: the client sent HOSTS");
-			return;
-		}
-		if (m->hosts_seen) {
-			mux_fail(m, "protocol error: HOSTS sent twice");
-			return;
-		}
-		m->hosts_seen = true;
-		if (m->ops->hosts != NULL)
+		if (mux_once(m, f, PROTO_ROLE_CLIENT, &m->hosts_seen) &&
+		    m->ops->hosts != NULL)
 			m->ops->hosts(m, f);
 		break;
 	case PROTO_HOSTS_SEED:
-		if (m->role != PROTO_ROLE_STUB) {
-			mux_fail(m, "protocol error: the stub sent HOSTS_SEED");
-			return;
-		}
-		if (m->hosts_seed_seen) {
-			mux_fail(m, "protocol error: HOSTS_SEED sent twice");
-			return;
-		}
-		m->hosts_seed_seen = true;
-		if (m->ops->hosts_seed != NULL)
+		if (mux_once(m, f, PROTO_ROLE_STUB, &m->hosts_seed_seen) &&
+		    m->ops->hosts_seed != NULL)
 			m->ops->hosts_seed(m, f);
 		break;
 	}

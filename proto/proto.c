@@ -318,24 +318,37 @@ proto_check_host(const uint8_t *p, size_t avail)
 	return (int)proto_host_size(p[1]);
 }
 
-/* HOSTS entries; any bad one spoils the frame (and the session), as in
- * ROUTES: the stub writes only what proto_put_hosts accepts. */
+/*
+ * The entries of a HOSTS or HOSTS_SEED frame, each checked by entry (its
+ * size, or an error), at most max; *n counts those read.  0, or the
+ * first error: any bad entry spoils the frame (and the session), as in
+ * ROUTES, since the sender writes only what its encoder accepts.
+ */
 static int
-proto_check_hosts(struct proto_frame *f)
+proto_check_entries(const struct proto_frame *f,
+    int (*entry)(const uint8_t *, size_t), uint16_t max, uint16_t *n)
 {
 	size_t	off = 0;
 	int	r;
 
-	f->u.hosts = 0;
+	*n = 0;
 	while (off < f->len) {
-		if (f->u.hosts == PROTO_HOSTS_MAX)
+		if (*n == max)
 			return PROTO_E_LENGTH;
-		if ((r = proto_check_host(f->payload + off, f->len - off)) < 0)
+		if ((r = entry(f->payload + off, f->len - off)) < 0)
 			return r;
 		off += (size_t)r;
-		f->u.hosts++;
+		(*n)++;
 	}
 	return 0;
+}
+
+/* HOSTS entries (the stub writes only what proto_put_hosts accepts). */
+static int
+proto_check_hosts(struct proto_frame *f)
+{
+	return proto_check_entries(f, proto_check_host, PROTO_HOSTS_MAX,
+	    &f->u.hosts);
 }
 
 int
@@ -371,24 +384,13 @@ proto_check_seed(const uint8_t *p, size_t avail)
 	return PROTO_SEED_FIXED + p[1];
 }
 
-/* HOSTS_SEED entries; any bad one spoils the frame (and the session):
- * the client writes only what proto_put_hosts_seed accepts. */
+/* HOSTS_SEED entries (the client writes only what proto_put_hosts_seed
+ * accepts). */
 static int
 proto_check_hosts_seed(struct proto_frame *f)
 {
-	size_t	off = 0;
-	int	r;
-
-	f->u.seeds = 0;
-	while (off < f->len) {
-		if (f->u.seeds == PROTO_SEEDS_MAX)
-			return PROTO_E_LENGTH;
-		if ((r = proto_check_seed(f->payload + off, f->len - off)) < 0)
-			return r;
-		off += (size_t)r;
-		f->u.seeds++;
-	}
-	return 0;
+	return proto_check_entries(f, proto_check_seed, PROTO_SEEDS_MAX,
+	    &f->u.seeds);
 }
 
 int

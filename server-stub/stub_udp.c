@@ -317,9 +317,8 @@ stub_udp_frame(struct stub_udp *u, const struct proto_frame *f)
 void
 stub_udp_init(struct stub_udp *u, struct ev_loop *loop, struct mux *m)
 {
-	size_t	i;
-
 	struct rlimit	rl;
+	size_t		i;
 
 	memset(u, 0, sizeof(*u));
 	u->loop = loop;

@@ -3,7 +3,7 @@
  * test_fw_route.c - the rtnetlink messages of UDP capture's policy
  * routing (firewall/fw_route.c), built and read without a socket: what
  * `ip rule` and `ip route` would send, and which dumped rules a helper
- * takes for a dead instance's.
+ * takes for a dead instance's; where a reply socket may be bound.
  */
 #include <sys/socket.h>
 
@@ -242,6 +242,28 @@ test_ours(void **state)
 	assert_false(fw_route_rule_ours(&r, &port));
 }
 
+/*
+ * A reply socket is bound only to a unicast address of another host: a
+ * carried subnet may hold the broadcast address of one of the host's
+ * own networks, and a socket bound there (on any port, a privileged one
+ * included) would receive what the LAN broadcasts to it.
+ */
+static void
+test_reply_refusal(void **state)
+{
+	assert_null(fw_route_reply_refusal(RTN_UNICAST));
+	assert_null(fw_route_reply_refusal(RTN_UNREACHABLE));	/* no route */
+	assert_non_null(fw_route_reply_refusal(RTN_LOCAL));
+	assert_non_null(fw_route_reply_refusal(RTN_BROADCAST));
+	assert_non_null(fw_route_reply_refusal(RTN_MULTICAST));
+	assert_non_null(fw_route_reply_refusal(RTN_ANYCAST));
+	/* Another host's, which this one does not reach: as before. */
+	assert_null(fw_route_reply_refusal(RTN_BLACKHOLE));
+	assert_null(fw_route_reply_refusal(RTN_PROHIBIT));
+	assert_non_null(fw_route_reply_refusal(RTN_UNSPEC));
+	assert_non_null(fw_route_reply_refusal(-1));		/* cannot tell */
+}
+
 int
 main(void)
 {
@@ -249,6 +271,7 @@ main(void)
 		cmocka_unit_test(test_rule_msg),
 		cmocka_unit_test(test_route_msg),
 		cmocka_unit_test(test_ours),
+		cmocka_unit_test(test_reply_refusal),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

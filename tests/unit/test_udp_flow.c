@@ -2,7 +2,8 @@
 /*
  * test_udp_flow.c - the client's table of UDP flows: found by local
  * address and by id, ids never reused, the maximum, and which flows are
- * idle (DNS-only flows sooner).
+ * idle (DNS-only flows sooner); how often the reply sockets ask the
+ * helper.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -14,6 +15,7 @@
 #include <cmocka.h>
 
 #include "udp_flow.h"
+#include "udp_reply.h"
 
 static struct addr
 t_addr(const char *text, uint16_t port)
@@ -163,6 +165,40 @@ test_many(void **state)
 	udp_flow_fini(&t);
 }
 
+/*
+ * Each new remote address and port the stub's datagrams come from is a
+ * synchronous request to the helper, which paces an unprivileged caller:
+ * a remote that names a new one in every datagram must not hold the
+ * client in those requests.  Past the budget a datagram is dropped
+ * without asking (here the helper is absent: every request fails, and
+ * is counted).
+ */
+static void
+test_reply_budget(void **state)
+{
+	struct udp_replies	r;
+	struct addr		a;
+	int			i;
+
+	assert_int_equal(udp_reply_init(&r, NULL), 0);
+	r.max = 4 * UDP_REPLY_ASK_MAX;
+	for (i = 0; i < 3 * UDP_REPLY_ASK_MAX; i++) {
+		a = t_addr("192.0.2.1", (uint16_t)(1 + i));
+		assert_int_equal(udp_reply_fd(&r, &a, 1000), -1);
+	}
+	assert_int_equal(r.refused, UDP_REPLY_ASK_MAX);
+	assert_int_equal(r.limited, 2 * UDP_REPLY_ASK_MAX);
+	/* A refusal is remembered: no request again for it. */
+	a = t_addr("192.0.2.1", 1);
+	assert_int_equal(udp_reply_fd(&r, &a, 1000 + UDP_REPLY_ASK_MS), -1);
+	assert_int_equal(r.refused, UDP_REPLY_ASK_MAX);
+	/* The next period asks again. */
+	a = t_addr("192.0.2.1", (uint16_t)(1 + 3 * UDP_REPLY_ASK_MAX));
+	assert_int_equal(udp_reply_fd(&r, &a, 1000 + UDP_REPLY_ASK_MS), -1);
+	assert_int_equal(r.refused, UDP_REPLY_ASK_MAX + 1);
+	udp_reply_fini(&r);
+}
+
 int
 main(void)
 {
@@ -172,6 +208,7 @@ main(void)
 		cmocka_unit_test(test_maximum),
 		cmocka_unit_test(test_expiry),
 		cmocka_unit_test(test_many),
+		cmocka_unit_test(test_reply_budget),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
