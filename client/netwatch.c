@@ -3,10 +3,12 @@
  * netwatch.c - rtnetlink notifications and the sleep clock, for noticing
  * a change of the way to the SSH server at once (netwatch.h).
  *
- * The parsers only look at the bytes they are given, through libmnl's
- * bounds-checked walkers, and skip what they cannot use: the kernel is
- * trusted to speak rtnetlink, but a message of a newer kernel, or one cut
- * short, must not be misread.
+ * The parsers only look at the bytes they are given and skip what they
+ * cannot use: the kernel is trusted to speak rtnetlink, but a message of a
+ * newer kernel, or one cut short, must not be misread.  Messages are
+ * walked here rather than with mnl_nlmsg_ok()/mnl_nlmsg_next(), which
+ * compare the length as an int and so accept one above INT_MAX; libmnl's
+ * attribute walkers are used inside a message whose length was checked.
  */
 #include <sys/socket.h>
 
@@ -36,6 +38,29 @@ struct netwatch {
 };
 
 /* ---- pure ---- */
+
+/* The message at *off of buf[0..len), or NULL when none fits there; *off
+ * moves past it.  Its padded length must fit too: libmnl's attribute
+ * walkers end at the padded end. */
+static const struct nlmsghdr *
+netwatch_msg(const void *buf, size_t len, size_t *off)
+{
+	const struct nlmsghdr	*nlh;
+	size_t			 step;
+
+	if (*off > len || len - *off < sizeof(*nlh))
+		return NULL;
+	nlh = (const struct nlmsghdr *)((const uint8_t *)buf + *off);
+	/* The length is checked before it is rounded up: NLMSG_ALIGN() of
+	 * one near 4 GiB wraps to 0. */
+	if (nlh->nlmsg_len < sizeof(*nlh) || nlh->nlmsg_len > len - *off)
+		return NULL;
+	step = NLMSG_ALIGN((size_t)nlh->nlmsg_len);
+	if (step > len - *off)
+		return NULL;
+	*off += step;
+	return nlh;
+}
 
 static void
 netwatch_add(struct netwatch_change *c, enum netwatch_kind kind, int ifindex)
@@ -132,11 +157,10 @@ netwatch_route_msg(struct netwatch_change *c, const struct nlmsghdr *nlh)
 size_t
 netwatch_parse(struct netwatch_change *c, const void *buf, size_t len)
 {
-	const struct nlmsghdr	*nlh = buf;
-	int			 left = len > (size_t)INT32_MAX ? INT32_MAX : (int)len;
-	size_t			 n = 0;
+	const struct nlmsghdr	*nlh;
+	size_t			 n = 0, off = 0;
 
-	for (; mnl_nlmsg_ok(nlh, left); nlh = mnl_nlmsg_next(nlh, &left)) {
+	while ((nlh = netwatch_msg(buf, len, &off)) != NULL) {
 		n++;
 		c->nmsg++;
 		switch (nlh->nlmsg_type) {
@@ -168,14 +192,15 @@ netwatch_attr_addr(const struct nlattr *at, uint8_t family, struct addr *a)
 int
 netwatch_parse_route(const void *msg, size_t len, struct netwatch_path *p)
 {
-	const struct nlmsghdr	*nlh = msg;
+	const struct nlmsghdr	*nlh;
 	const struct rtmsg	*rtm;
 	const struct nlattr	*at;
 	const struct rtnexthop	*nh;
 	uint8_t			 family;
+	size_t			 off = 0;
 
 	memset(p, 0, sizeof(*p));
-	if (len < sizeof(*nlh) || len > (size_t)INT32_MAX || !mnl_nlmsg_ok(nlh, (int)len) ||
+	if ((nlh = netwatch_msg(msg, len, &off)) == NULL ||
 	    nlh->nlmsg_type != RTM_NEWROUTE || mnl_nlmsg_get_payload_len(nlh) < sizeof(*rtm))
 		return -1;
 	rtm = mnl_nlmsg_get_payload(nlh);
@@ -453,11 +478,12 @@ netwatch_route(struct netwatch *nw, const struct addr *dst, struct netwatch_path
     char *err, size_t errlen)
 {
 	struct nlmsghdr		*nlh;
+	const struct nlmsghdr	*r;
 	struct rtmsg		*rtm;
 	const struct nlmsgerr	*e;
 	ssize_t			 n;
 	unsigned		 seq = ++nw->seq;
-	int			 left;
+	size_t			 off;
 
 	memset(p, 0, sizeof(*p));
 	nlh = mnl_nlmsg_put_header(nw->buf);
@@ -485,21 +511,20 @@ netwatch_route(struct netwatch *nw, const struct addr *dst, struct netwatch_path
 			    errno == EAGAIN ? "no answer" : strerror(errno));
 			return -1;
 		}
-		left = (int)n;
-		for (nlh = (struct nlmsghdr *)nw->buf; mnl_nlmsg_ok(nlh, left);
-		    nlh = mnl_nlmsg_next(nlh, &left)) {
-			if (nlh->nlmsg_seq != seq)
+		off = 0;
+		while ((r = netwatch_msg(nw->buf, (size_t)n, &off)) != NULL) {
+			if (r->nlmsg_seq != seq)
 				continue;
-			if (nlh->nlmsg_type == NLMSG_ERROR) {
+			if (r->nlmsg_type == NLMSG_ERROR) {
 				/* ENETUNREACH and friends: no route, which is
 				 * an answer. */
-				if (mnl_nlmsg_get_payload_len(nlh) < sizeof(*e)) {
+				if (mnl_nlmsg_get_payload_len(r) < sizeof(*e)) {
 					snprintf(err, errlen, "rtnetlink: short error");
 					return -1;
 				}
 				return 0;
 			}
-			(void)netwatch_parse_route(nlh, (size_t)nlh->nlmsg_len, p);
+			(void)netwatch_parse_route(r, (size_t)r->nlmsg_len, p);
 			return 0;
 		}
 	}

@@ -292,7 +292,7 @@ tunnel_run(const struct tunnel_params *p, bool *stuck)
 	outage_init(&t->oq, 0, 0);
 	for (i = 0; i < LISTEN_MAX; i++)
 		t->lio[i].fd = -1;
-	t->fio.fd = t->sio.fd = t->wio.fd = t->rio.fd = -1;
+	t->fio.fd = t->sio.fd = t->wio.fd = t->rio.fd = t->nwio.fd = -1;
 	tunnel_timer_init(&t->alive, tunnel_session_alive_cb, t);
 	tunnel_timer_init(&t->accept_pause, tunnel_accept_pause_cb, t);
 	tunnel_timer_init(&t->outage_tm, tunnel_accept_outage_cb, t);

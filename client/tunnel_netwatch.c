@@ -248,7 +248,6 @@ tunnel_netwatch_start(struct tunnel *t)
 {
 	char	err[256];
 
-	t->nwio.fd = -1;
 	t->nw_settle.cb = tunnel_netwatch_settle_cb;
 	t->nw_probe.cb = tunnel_netwatch_probe_cb;
 	t->nw_clock.cb = tunnel_netwatch_clock_cb;

@@ -163,6 +163,17 @@ test_parse_skip(void **state)
 	assert_int_equal(c.nev, 0);
 	/* Cut in the middle of the first message: nothing read. */
 	assert_int_equal(netwatch_parse(&c, m.buf, 10), 0);
+	/* A length past the buffer, or one that would wrap when rounded up
+	 * (libmnl's own walker takes it as a negative int): not a message. */
+	nlh = (struct nlmsghdr *)m.buf;
+	nlh->nlmsg_len = 0xffffffffU;
+	assert_int_equal(netwatch_parse(&c, m.buf, m.len), 0);
+	nlh->nlmsg_len = 0x80000010U;
+	assert_int_equal(netwatch_parse(&c, m.buf, m.len), 0);
+	/* A last message whose padding is missing is cut short. */
+	nlh->nlmsg_len = 17;
+	assert_int_equal(netwatch_parse(&c, m.buf, 17), 0);
+	assert_int_equal(netwatch_parse(&c, m.buf, 20), 1);
 	/* Too many events: overflow, never more than fit. */
 	memset(&c, 0, sizeof(c));
 	m.len = 0;
