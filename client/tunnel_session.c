@@ -15,9 +15,9 @@
  * session talking), when the transport has had data to send without any
  * progress for as long (a wedged libssh2), or when the transport fails
  * (docs/ARCHITECTURE.md, "Sessions and reconnecting"); sooner when the
- * network changed and a probe went unanswered (tunnel_netwatch.c).  Finding it dead
- * only marks it: tunnel_reconnect.c tears it down at the start of the
- * next pass.
+ * network changed and a probe went unanswered (tunnel_netwatch.c).
+ * Finding it dead only marks it: tunnel_reconnect.c tears it down at the
+ * start of the next pass.
  */
 #include <errno.h>
 #include <stdarg.h>
