@@ -63,12 +63,14 @@ netwatch_msg(const void *buf, size_t len, size_t *off)
 }
 
 static void
-netwatch_add(struct netwatch_change *c, enum netwatch_kind kind, int ifindex)
+netwatch_add(struct netwatch_change *c, enum netwatch_kind kind, int ifindex,
+    uint8_t family)
 {
 	size_t	i;
 
 	for (i = 0; i < c->nev; i++)
-		if (c->ev[i].kind == kind && c->ev[i].ifindex == ifindex)
+		if (c->ev[i].kind == kind && c->ev[i].ifindex == ifindex &&
+		    c->ev[i].family == family)
 			return;
 	if (c->nev == NETWATCH_MAX_EVENTS) {
 		c->overflow = true;
@@ -76,6 +78,7 @@ netwatch_add(struct netwatch_change *c, enum netwatch_kind kind, int ifindex)
 	}
 	c->ev[c->nev].kind = kind;
 	c->ev[c->nev].ifindex = ifindex;
+	c->ev[c->nev].family = family;
 	c->nev++;
 }
 
@@ -91,10 +94,10 @@ netwatch_link(struct netwatch_change *c, const struct nlmsghdr *nlh)
 	if (ifi->ifi_index <= 0 || (ifi->ifi_flags & IFF_LOOPBACK) != 0)
 		return;
 	if (nlh->nlmsg_type == RTM_DELLINK)
-		netwatch_add(c, NETWATCH_LINK_GONE, ifi->ifi_index);
+		netwatch_add(c, NETWATCH_LINK_GONE, ifi->ifi_index, 0);
 	else
 		netwatch_add(c, (ifi->ifi_flags & run) == run ? NETWATCH_LINK_UP :
-		    NETWATCH_LINK_DOWN, ifi->ifi_index);
+		    NETWATCH_LINK_DOWN, ifi->ifi_index, 0);
 }
 
 static void
@@ -102,6 +105,7 @@ netwatch_addr(struct netwatch_change *c, const struct nlmsghdr *nlh)
 {
 	const struct ifaddrmsg	*ifa;
 	const struct nlattr	*at;
+	struct ifa_cacheinfo	 ci;
 	struct addr		 a;
 	uint8_t			 family;
 
@@ -116,17 +120,31 @@ netwatch_addr(struct netwatch_change *c, const struct nlmsghdr *nlh)
 		return;
 	if (ifa->ifa_index == 0 || ifa->ifa_index > INT32_MAX)
 		return;
-	/* Loopback addresses never carry the session. */
 	mnl_attr_for_each(at, nlh, sizeof(*ifa)) {
-		if ((mnl_attr_get_type(at) == IFA_ADDRESS || mnl_attr_get_type(at) == IFA_LOCAL) &&
-		    mnl_attr_get_payload_len(at) == addr_size(family)) {
+		switch (mnl_attr_get_type(at)) {
+		case IFA_ADDRESS:
+		case IFA_LOCAL:
+			/* Loopback addresses never carry the session. */
+			if (mnl_attr_get_payload_len(at) != addr_size(family))
+				break;
 			addr_set(&a, family, mnl_attr_get_payload(at), 0);
 			if (addr_is_loopback(&a))
 				return;
+			break;
+		case IFA_CACHEINFO:
+			/* Updated after it was created: the same address with
+			 * its lifetimes renewed, no change of the way out. */
+			if (nlh->nlmsg_type == RTM_NEWADDR &&
+			    mnl_attr_get_payload_len(at) >= sizeof(ci)) {
+				memcpy(&ci, mnl_attr_get_payload(at), sizeof(ci));
+				if (ci.tstamp != ci.cstamp)
+					return;
+			}
+			break;
 		}
 	}
 	netwatch_add(c, nlh->nlmsg_type == RTM_NEWADDR ? NETWATCH_ADDR_NEW : NETWATCH_ADDR_DEL,
-	    (int)ifa->ifa_index);
+	    (int)ifa->ifa_index, family);
 }
 
 static void
@@ -151,7 +169,7 @@ netwatch_route_msg(struct netwatch_change *c, const struct nlmsghdr *nlh)
 	 * a cache entry is no change of routing. */
 	if (table == RT_TABLE_LOCAL || (rtm->rtm_flags & RTM_F_CLONED) != 0)
 		return;
-	netwatch_add(c, NETWATCH_ROUTE, 0);
+	netwatch_add(c, NETWATCH_ROUTE, 0, 0);
 }
 
 size_t
@@ -240,6 +258,7 @@ netwatch_parse_route(const void *msg, size_t len, struct netwatch_path *p)
 		return 0;
 	}
 	p->ok = true;
+	p->family = family;
 	return 0;
 }
 
@@ -284,16 +303,23 @@ netwatch_path_str(const struct netwatch_path *p, netwatch_ifname_fn *name, char 
 	    p->src.family != 0 ? addr_format(&p->src, false, src, sizeof(src)) : "");
 }
 
-/* Did (or does) one of the paths go out through ifindex? */
+/* Did (or does) one of the paths go out through ifindex, of this family
+ * (0: any)?  An IPv6 address that comes and goes beside an IPv4 session
+ * changes nothing for it (a changed route would show). */
 static bool
 netwatch_uses(const struct netwatch_path *old, const struct netwatch_path *now, size_t n,
-    int ifindex)
+    int ifindex, uint8_t family)
 {
 	size_t	i;
 
-	for (i = 0; i < n; i++)
-		if ((old[i].ok && old[i].oif == ifindex) || (now[i].ok && now[i].oif == ifindex))
+	for (i = 0; i < n; i++) {
+		if (old[i].ok && old[i].oif == ifindex &&
+		    (family == 0 || old[i].family == family))
 			return true;
+		if (now[i].ok && now[i].oif == ifindex &&
+		    (family == 0 || now[i].family == family))
+			return true;
+	}
 	return false;
 }
 
@@ -341,7 +367,7 @@ netwatch_decide(const struct netwatch_change *c, const struct netwatch_path *old
 			continue;
 		if (e->kind == NETWATCH_ADDR_NEW || e->kind == NETWATCH_LINK_UP)
 			d |= NETWATCH_D_RETRY;
-		if (!netwatch_uses(old, now, n, e->ifindex))
+		if (!netwatch_uses(old, now, n, e->ifindex, e->family))
 			continue;
 		d |= NETWATCH_D_PROBE;
 		if (!said && (size_t)e->kind < sizeof(what) / sizeof(what[0])) {

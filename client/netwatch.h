@@ -33,6 +33,7 @@
 /* The way the kernel would send a packet to one address. */
 struct netwatch_path {
 	bool		ok;		/* there is a route */
+	uint8_t		family;		/* ADDR_V4 or ADDR_V6 (with ok) */
 	int		oif;		/* output interface */
 	struct addr	gw;		/* gateway, family 0: directly connected */
 	struct addr	src;		/* preferred source, family 0: none given */
@@ -50,6 +51,8 @@ enum netwatch_kind {
 struct netwatch_event {
 	enum netwatch_kind	kind;
 	int			ifindex;	/* 0 for routes */
+	uint8_t			family;		/* of an address: ADDR_V4, ADDR_V6;
+						 * else 0 */
 };
 
 /* A burst of notifications, as netwatch_parse() adds them up. */
@@ -64,8 +67,10 @@ struct netwatch_change {
  * Add what `len` bytes of rtnetlink notifications say to *c: RTM_NEWLINK,
  * RTM_DELLINK, RTM_NEWADDR, RTM_DELADDR (IPv4 and IPv6), RTM_NEWROUTE and
  * RTM_DELROUTE (IPv4 and IPv6, not the local table, which only mirrors
- * addresses).  Loopback links and their addresses are left out.
- * Repeated events are kept once.  Other messages, and ones too short to
+ * addresses).  Loopback links and their addresses are left out, and so
+ * is an RTM_NEWADDR that only refreshes an address that was there before
+ * (its IFA_CACHEINFO updated later than created: lifetimes renewed by a
+ * router advertisement, say).  Repeated events are kept once.  Other messages, and ones too short to
  * be what they say, are skipped; a truncated stream ends the walk.
  * Returns how many messages were looked at.
  */
@@ -94,8 +99,8 @@ void	netwatch_path_str(const struct netwatch_path *p, netwatch_ifname_fn *name,
 /*
  * Decide on a burst: old[i] and now[i] are the paths to the server's
  * addresses before and after it (n of them).  Probe when a path changed,
- * or when an address or the link changed on an interface a path used or
- * uses.  Retry when a path changed, an address appeared or a link came up
+ * when the link changed on an interface a path used or uses, or an
+ * address of a path's family was added or removed there.  Retry when a path changed, an address appeared or a link came up
  * anywhere.  why: what it was, for the log (at most whylen bytes).
  */
 unsigned netwatch_decide(const struct netwatch_change *c, const struct netwatch_path *old,

@@ -6,7 +6,8 @@
  * must not make the parsers read outside the buffer.
  *
  * Invariants checked: never more events than fit, each of a known kind
- * with an interface (routes: none); a path found has an interface and is
+ * with an interface (routes: none) and a family exactly when it is an
+ * address's; a path found has an interface and is
  * the same as itself; the decision on what was found never says anything
  * without saying why.
  */
@@ -40,6 +41,13 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		if (c.ev[i].kind < NETWATCH_ADDR_NEW || c.ev[i].kind > NETWATCH_ROUTE)
 			abort();
 		if ((c.ev[i].kind == NETWATCH_ROUTE) != (c.ev[i].ifindex == 0))
+			abort();
+		/* Addresses have a family, nothing else has. */
+		if ((c.ev[i].kind == NETWATCH_ADDR_NEW || c.ev[i].kind == NETWATCH_ADDR_DEL) !=
+		    (c.ev[i].family == ADDR_V4 || c.ev[i].family == ADDR_V6))
+			abort();
+		if (c.ev[i].family != 0 && c.ev[i].family != ADDR_V4 &&
+		    c.ev[i].family != ADDR_V6)
 			abort();
 	}
 	(void)netwatch_parse_route(copy, size, &now);

@@ -66,10 +66,13 @@ link_msg(struct msgs *m, uint16_t type, int index, unsigned flags)
 	done(m, nlh);
 }
 
+/* cstamp, tstamp: IFA_CACHEINFO's, none when both are 0. */
 static void
-addr_msg(struct msgs *m, uint16_t type, int index, const char *a)
+addr_msg_ci(struct msgs *m, uint16_t type, int index, const char *a, uint32_t cstamp,
+    uint32_t tstamp)
 {
 	struct nlmsghdr		*nlh = put(m, type);
+	struct ifa_cacheinfo	 ci = { 3600, 7200, cstamp, tstamp };
 	struct ifaddrmsg	*ifa = mnl_nlmsg_put_extra_header(nlh, sizeof(*ifa));
 	uint8_t			 b[16];
 	int			 af = strchr(a, ':') != NULL ? AF_INET6 : AF_INET;
@@ -79,7 +82,15 @@ addr_msg(struct msgs *m, uint16_t type, int index, const char *a)
 	ifa->ifa_index = (uint32_t)index;
 	assert_int_equal(inet_pton(af, a, b), 1);
 	mnl_attr_put(nlh, IFA_ADDRESS, af == AF_INET ? 4 : 16, b);
+	if (cstamp != 0 || tstamp != 0)
+		mnl_attr_put(nlh, IFA_CACHEINFO, sizeof(ci), &ci);
 	done(m, nlh);
+}
+
+static void
+addr_msg(struct msgs *m, uint16_t type, int index, const char *a)
+{
+	addr_msg_ci(m, type, index, a, 0, 0);
 }
 
 static void
@@ -119,6 +130,8 @@ test_parse(void **state)
 	addr_msg(&m, RTM_NEWADDR, IF_WLAN, "198.18.5.1");
 	addr_msg(&m, RTM_NEWADDR, IF_WLAN, "198.18.6.1");	/* kept once */
 	addr_msg(&m, RTM_NEWADDR, IF_LO, "127.0.0.2");		/* loopback: skipped */
+	addr_msg_ci(&m, RTM_NEWADDR, IF_ETH, "fd00::2", 500, 900);	/* a refresh: skipped */
+	addr_msg_ci(&m, RTM_DELADDR, IF_ETH, "fd00::3", 500, 900);	/* gone all the same */
 	addr_msg(&m, RTM_DELADDR, IF_ETH, "fd00::1");
 	link_msg(&m, RTM_NEWLINK, IF_ETH, IFF_UP | IFF_RUNNING);
 	link_msg(&m, RTM_NEWLINK, IF_WLAN, IFF_UP);		/* no carrier */
@@ -126,8 +139,8 @@ test_parse(void **state)
 	link_msg(&m, RTM_NEWLINK, IF_LO, IFF_UP | IFF_RUNNING | IFF_LOOPBACK);
 	route_msg(&m, RTM_DELROUTE, RT_TABLE_MAIN, 0);
 	route_msg(&m, RTM_NEWROUTE, RT_TABLE_MAIN, 0);
-	assert_int_equal(netwatch_parse(&c, m.buf, m.len), 11);
-	assert_int_equal(c.nmsg, 11);
+	assert_int_equal(netwatch_parse(&c, m.buf, m.len), 13);
+	assert_int_equal(c.nmsg, 13);
 	assert_false(c.overflow);
 	assert_true(has(&c, NETWATCH_ADDR_DEL, IF_WLAN));
 	assert_true(has(&c, NETWATCH_ADDR_NEW, IF_WLAN));
@@ -138,7 +151,17 @@ test_parse(void **state)
 	assert_true(has(&c, NETWATCH_ROUTE, 0));
 	assert_false(has(&c, NETWATCH_ADDR_NEW, IF_LO));
 	assert_false(has(&c, NETWATCH_LINK_UP, IF_LO));
+	assert_false(has(&c, NETWATCH_ADDR_NEW, IF_ETH));
 	assert_int_equal(c.nev, 7);
+	/* Each address event knows its family. */
+	assert_int_equal(c.ev[0].kind, NETWATCH_ADDR_DEL);
+	assert_int_equal(c.ev[0].family, ADDR_V4);
+	memset(&c, 0, sizeof(c));
+	m.len = 0;
+	addr_msg_ci(&m, RTM_NEWADDR, IF_ETH, "fd00::2", 500, 500);	/* new */
+	netwatch_parse(&c, m.buf, m.len);
+	assert_true(has(&c, NETWATCH_ADDR_NEW, IF_ETH));
+	assert_int_equal(c.ev[0].family, ADDR_V6);
 }
 
 /* The local table and cached routes are no change of routing; short and
@@ -211,6 +234,7 @@ test_parse_route(void **state)
 	mnl_attr_put(nlh, RTA_PREFSRC, 4, src.bytes);
 	assert_int_equal(netwatch_parse_route(nlh, nlh->nlmsg_len, &p), 0);
 	assert_true(p.ok);
+	assert_int_equal(p.family, ADDR_V4);
 	assert_int_equal(p.oif, IF_WLAN);
 	assert_true(addr_same_host(&p.gw, &gw));
 	assert_true(addr_same_host(&p.src, &src));
@@ -250,6 +274,7 @@ path(int oif, const char *gw, const char *src)
 
 	memset(&p, 0, sizeof(p));
 	p.ok = oif != 0;
+	p.family = p.ok ? ADDR_V4 : 0;
 	p.oif = oif;
 	if (gw != NULL)
 		p.gw = ad(gw);
@@ -294,28 +319,37 @@ test_decide(void **state)
 	assert_int_equal(netwatch_decide(&c, old, now, 2, NULL, why, sizeof(why)), 0);
 
 	/* Routes changed elsewhere, the path did not: nothing. */
-	c.ev[c.nev++] = (struct netwatch_event){ NETWATCH_ROUTE, 0 };
+	c.ev[c.nev++] = (struct netwatch_event){ NETWATCH_ROUTE, 0, 0 };
 	assert_int_equal(netwatch_decide(&c, old, now, 2, NULL, why, sizeof(why)), 0);
 
 	/* An address removed elsewhere: nothing; added elsewhere: a retry
 	 * between sessions, no probe. */
-	c.ev[c.nev++] = (struct netwatch_event){ NETWATCH_ADDR_DEL, IF_ETH };
+	c.ev[c.nev++] = (struct netwatch_event){ NETWATCH_ADDR_DEL, IF_ETH, ADDR_V4 };
 	assert_int_equal(netwatch_decide(&c, old, now, 2, NULL, why, sizeof(why)), 0);
-	c.ev[c.nev++] = (struct netwatch_event){ NETWATCH_ADDR_NEW, IF_ETH };
+	c.ev[c.nev++] = (struct netwatch_event){ NETWATCH_ADDR_NEW, IF_ETH, ADDR_V4 };
 	d = netwatch_decide(&c, old, now, 2, NULL, why, sizeof(why));
 	assert_int_equal(d, NETWATCH_D_RETRY);
 	assert_string_equal(why, "an address was added on #3");
 
 	/* The session's interface lost an address: probe. */
 	memset(&c, 0, sizeof(c));
-	c.ev[c.nev++] = (struct netwatch_event){ NETWATCH_ADDR_DEL, IF_WLAN };
+	c.ev[c.nev++] = (struct netwatch_event){ NETWATCH_ADDR_DEL, IF_WLAN, ADDR_V4 };
 	d = netwatch_decide(&c, old, now, 2, NULL, why, sizeof(why));
 	assert_true(d & NETWATCH_D_PROBE);
 	assert_string_equal(why, "an address was removed from #2");
 
+	/* An IPv6 address there, beside an IPv4 session (whose route did not
+	 * change): nothing to probe. */
+	memset(&c, 0, sizeof(c));
+	c.ev[c.nev++] = (struct netwatch_event){ NETWATCH_ADDR_DEL, IF_WLAN, ADDR_V6 };
+	assert_int_equal(netwatch_decide(&c, old, now, 2, NULL, why, sizeof(why)), 0);
+	c.ev[0].kind = NETWATCH_ADDR_NEW;
+	assert_int_equal(netwatch_decide(&c, old, now, 2, NULL, why, sizeof(why)),
+	    NETWATCH_D_RETRY);
+
 	/* Its link went down: probe. */
 	memset(&c, 0, sizeof(c));
-	c.ev[c.nev++] = (struct netwatch_event){ NETWATCH_LINK_DOWN, IF_WLAN };
+	c.ev[c.nev++] = (struct netwatch_event){ NETWATCH_LINK_DOWN, IF_WLAN, 0 };
 	d = netwatch_decide(&c, old, now, 2, NULL, why, sizeof(why));
 	assert_int_equal(d, NETWATCH_D_PROBE);
 	assert_string_equal(why, "link down: #2");
@@ -323,7 +357,7 @@ test_decide(void **state)
 	/* The path changed (another source): probe and retry, and the
 	 * reason says how. */
 	memset(&c, 0, sizeof(c));
-	c.ev[c.nev++] = (struct netwatch_event){ NETWATCH_ROUTE, 0 };
+	c.ev[c.nev++] = (struct netwatch_event){ NETWATCH_ROUTE, 0, 0 };
 	now[0] = path(IF_WLAN, "198.18.5.2", "198.18.5.1");
 	d = netwatch_decide(&c, old, now, 2, NULL, why, sizeof(why));
 	assert_int_equal(d, NETWATCH_D_PROBE | NETWATCH_D_RETRY);
@@ -334,7 +368,7 @@ test_decide(void **state)
 	now[0] = path(IF_ETH, NULL, NULL);
 	old[0] = now[0];
 	c.nev = 0;
-	c.ev[c.nev++] = (struct netwatch_event){ NETWATCH_LINK_UP, IF_ETH };
+	c.ev[c.nev++] = (struct netwatch_event){ NETWATCH_LINK_UP, IF_ETH, 0 };
 	d = netwatch_decide(&c, old, now, 2, NULL, why, sizeof(why));
 	assert_int_equal(d, NETWATCH_D_PROBE | NETWATCH_D_RETRY);
 
