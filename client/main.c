@@ -983,6 +983,7 @@ main(int argc, char **argv)
 	tp.max_streams = o->max_streams;
 	tp.alive_interval_ms = o->alive_interval_ms;
 	tp.alive_timeout_ms = o->alive_timeout_ms;
+	tp.probe_timeout_ms = o->probe_timeout_ms;
 	tp.reconnect = !o->no_reconnect;
 	tp.remote = o->remote != NULL ? o->remote : cfg.alias;
 	tp.auto_nets = c.autonets != NULL;

@@ -54,6 +54,7 @@ static const struct option options_long[] = {
 	{ "no-reconnect",	no_argument,		NULL, OPTIONS_OPT_NO_RECONNECT },
 	{ "alive-interval",	required_argument,	NULL, OPTIONS_OPT_ALIVE_INTERVAL },
 	{ "alive-timeout",	required_argument,	NULL, OPTIONS_OPT_ALIVE_TIMEOUT },
+	{ "probe-timeout",	required_argument,	NULL, OPTIONS_OPT_PROBE_TIMEOUT },
 	{ "config",		required_argument,	NULL, OPTIONS_OPT_CONFIG },
 	{ "user",		required_argument,	NULL, OPTIONS_OPT_USER },
 	{ "group",		required_argument,	NULL, OPTIONS_OPT_GROUP },
@@ -417,6 +418,37 @@ options_seconds(int *ms, const char *opt, const char *arg, char *err,
 	return 0;
 }
 
+/*
+ * --probe-timeout SECS: seconds with up to three decimals (a probe waits
+ * for a round trip, which a whole second would overstate), 0 for none,
+ * else OPTIONS_PROBE_MIN_MS to OPTIONS_PROBE_MAX_S.
+ */
+static int
+options_probe_timeout(struct options *o, const char *arg, char *err, size_t errlen)
+{
+	unsigned long	v = 0;
+	const char	*p = arg;
+	int		 frac = 0, scale = 1000;
+
+	while (isdigit((unsigned char)*p) && v <= OPTIONS_PROBE_MAX_S)
+		v = v * 10 + (unsigned long)(*p++ - '0');
+	if (*p == '.' && p > arg) {
+		for (p++; isdigit((unsigned char)*p) && scale > 1; p++) {
+			scale /= 10;
+			frac += (*p - '0') * scale;
+		}
+	}
+	if (p == arg || *p != '\0' || v > OPTIONS_PROBE_MAX_S ||
+	    v * 1000 + (unsigned long)frac > OPTIONS_PROBE_MAX_S * 1000UL ||
+	    (v * 1000 + (unsigned long)frac != 0 &&
+	    v * 1000 + (unsigned long)frac < OPTIONS_PROBE_MIN_MS))
+		return options_fail(err, errlen, "--probe-timeout \"%s\": expected "
+		    "seconds, 0 (no probes) or %.1f-%d", arg,
+		    (double)OPTIONS_PROBE_MIN_MS / 1000, OPTIONS_PROBE_MAX_S);
+	o->probe_timeout_ms = (int)(v * 1000) + frac;
+	return 0;
+}
+
 /* --max-streams N: 1 to OPTIONS_MAX_STREAMS_MAX. */
 static int
 options_max_streams(struct options *o, const char *arg, char *err, size_t errlen)
@@ -687,6 +719,8 @@ options_apply(struct options *o, struct options_state *st, int opt,
 	case OPTIONS_OPT_ALIVE_TIMEOUT:
 		return options_seconds(&o->alive_timeout_ms, "--alive-timeout",
 		    arg, err, errlen);
+	case OPTIONS_OPT_PROBE_TIMEOUT:
+		return options_probe_timeout(o, arg, err, errlen);
 	case OPTIONS_OPT_CONFIG:
 		return options_path(&o->config, "--config", base, arg,
 		    err, errlen);
@@ -766,6 +800,7 @@ options_parse_all(struct options *o, int argc, char **argv, const char *name,
 	memset(given, 0, sizeof(given));
 	o->alive_interval_ms = OPTIONS_ALIVE_INTERVAL_MS;
 	o->alive_timeout_ms = OPTIONS_ALIVE_TIMEOUT_MS;
+	o->probe_timeout_ms = OPTIONS_PROBE_TIMEOUT_MS;
 	st.listen_port_only = -1;
 	st.nlisten_explicit = 0;
 	st.in_file = false;

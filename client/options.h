@@ -53,6 +53,9 @@
 #define OPTIONS_ALIVE_INTERVAL_MS 5000	/* --alive-interval default */
 #define OPTIONS_ALIVE_TIMEOUT_MS 15000	/* --alive-timeout default */
 #define OPTIONS_ALIVE_MAX_S	3600	/* both: 1 to this many seconds */
+#define OPTIONS_PROBE_TIMEOUT_MS 1500	/* --probe-timeout default */
+#define OPTIONS_PROBE_MIN_MS	100	/* --probe-timeout: 0, or this ... */
+#define OPTIONS_PROBE_MAX_S	60	/* ... to this many seconds */
 #define OPTIONS_BUDGET_MIN	(64UL * 1024)		/* --buffer-budget range */
 #define OPTIONS_BUDGET_MAX	(1024UL * 1024 * 1024 * 1024)
 #define OPTIONS_MAX_STREAMS_MAX	16777216		/* --max-streams: 1 to this */
@@ -159,6 +162,7 @@ struct options {
 	bool		 no_reconnect;	/* --no-reconnect: exit when the session dies */
 	int		 alive_interval_ms; /* --alive-interval, in ms */
 	int		 alive_timeout_ms; /* --alive-timeout, in ms; > interval */
+	int		 probe_timeout_ms; /* --probe-timeout, in ms; 0: no probes */
 	uint32_t	 max_streams;	/* --max-streams, 0: the default
 					 * (mux_max_streams_default) */
 	size_t		 buffer_budget;	/* --buffer-budget in bytes, 0: the

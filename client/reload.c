@@ -402,7 +402,8 @@ reload_apply(struct client *c, struct tunnel *t, struct options *o)
 	RELOAD_CHANGED(c->live->verbose != o->verbose || c->live->quiet != o->quiet,
 	    "verbosity");
 	RELOAD_CHANGED(c->live->alive_interval_ms != o->alive_interval_ms ||
-	    c->live->alive_timeout_ms != o->alive_timeout_ms, "alive times");
+	    c->live->alive_timeout_ms != o->alive_timeout_ms ||
+	    c->live->probe_timeout_ms != o->probe_timeout_ms, "alive times");
 	RELOAD_CHANGED(c->live->no_reconnect != o->no_reconnect, "reconnect");
 #undef RELOAD_CHANGED
 
@@ -431,6 +432,7 @@ reload_apply(struct client *c, struct tunnel *t, struct options *o)
 		    !c->boot->no_ipv6);
 	log_init("cshuttle", o->quiet ? -1 : o->verbose);
 	tunnel_set_alive(t, o->alive_interval_ms, o->alive_timeout_ms);
+	tunnel_set_probe_timeout(t, o->probe_timeout_ms);
 	tunnel_set_udp_timeout(t, o->udp_timeout_s);
 	tunnel_set_reconnect(t, !o->no_reconnect);
 	pthread_mutex_lock(&c->mu);

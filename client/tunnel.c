@@ -6,7 +6,8 @@
  * One epoll loop carries everything: the redirect listeners, every
  * accepted connection (owned by the mux), the transport to the stub, the
  * signals (signalfd), the firewall helper's socketpair, the reconnect
- * worker's eventfd, the reload's eventfd and the timers.  The session is
+ * worker's eventfd, the reload's eventfd, rtnetlink's notifications
+ * (tunnel_netwatch.c) and the timers.  The session is
  * served in the before-sleep hook (tunnel_session.c: write, then read
  * after every write, docs/ARCHITECTURE.md "Transports").
  *
@@ -209,6 +210,12 @@ tunnel_set_alive(struct tunnel *t, int interval_ms, int timeout_ms)
 }
 
 void
+tunnel_set_probe_timeout(struct tunnel *t, int timeout_ms)
+{
+	t->probe_timeout_ms = timeout_ms > 0 ? timeout_ms : 0;
+}
+
+void
 tunnel_set_reconnect(struct tunnel *t, bool on)
 {
 	t->reconnect = on;
@@ -278,13 +285,14 @@ tunnel_run(const struct tunnel_params *p, bool *stuck)
 	t->alive_interval_ms = p->alive_interval_ms > 0 ? p->alive_interval_ms : 5000;
 	t->alive_timeout_ms = p->alive_timeout_ms > 0 ? p->alive_timeout_ms : 15000;
 	t->reconnect = p->reconnect;
+	t->probe_timeout_ms = p->probe_timeout_ms > 0 ? p->probe_timeout_ms : 0;
 	t->rnd = (uint32_t)ev_now() ^ ((uint32_t)getpid() << 16) ^ 0x9e3779b9U;
 	if (t->rnd == 0)
 		t->rnd = 1;
 	outage_init(&t->oq, 0, 0);
 	for (i = 0; i < LISTEN_MAX; i++)
 		t->lio[i].fd = -1;
-	t->fio.fd = t->sio.fd = t->wio.fd = t->rio.fd = -1;
+	t->fio.fd = t->sio.fd = t->wio.fd = t->rio.fd = t->nwio.fd = -1;
 	tunnel_timer_init(&t->alive, tunnel_session_alive_cb, t);
 	tunnel_timer_init(&t->accept_pause, tunnel_accept_pause_cb, t);
 	tunnel_timer_init(&t->outage_tm, tunnel_accept_outage_cb, t);
@@ -363,6 +371,7 @@ tunnel_run(const struct tunnel_params *p, bool *stuck)
 			goto out;
 		}
 	}
+	tunnel_netwatch_start(t);
 	t->loop.before_sleep = tunnel_before_sleep;
 	t->loop.hook_arg = t;
 
@@ -396,6 +405,7 @@ out:
 	dns_local_stop(t->dns);
 	udp_free(t->udp);
 	t->udp = NULL;
+	tunnel_netwatch_stop(t);
 	control_stop(p->control);
 	if (t->sigfd >= 0)
 		close(t->sigfd);

@@ -82,6 +82,9 @@ struct tunnel_params {
 	uint32_t		 max_streams;
 	int			 alive_interval_ms;	/* PING after this much silence */
 	int			 alive_timeout_ms;	/* dead after this long without input */
+	int			 probe_timeout_ms;	/* after a network change: dead when
+						 * nothing came this long after a
+						 * PING; 0: no probes */
 	bool			 reconnect;	/* false: a lost session ends the tunnel */
 	bool			 auto_nets;	/* -N: ask each stub for its routes
 						 * (hooks.routes) */
@@ -129,6 +132,8 @@ enum tunnel_end tunnel_run(const struct tunnel_params *p, bool *stuck);
  * closed: that stays the caller's); NULL turns DNS capture off. */
 void	tunnel_set_dns(struct tunnel *t, struct dns_local *dns);
 void	tunnel_set_alive(struct tunnel *t, int interval_ms, int timeout_ms);
+/* --probe-timeout (0: no probes); a probe that is out keeps its deadline. */
+void	tunnel_set_probe_timeout(struct tunnel *t, int timeout_ms);
 /* --udp-timeout (0: the default); open flows follow it. */
 void	tunnel_set_udp_timeout(struct tunnel *t, unsigned timeout_s);
 void	tunnel_set_reconnect(struct tunnel *t, bool on);

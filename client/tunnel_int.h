@@ -12,6 +12,7 @@
  * tunnel_dns.c		DNS queries carried by the session
  * tunnel_reconnect.c	after a lost session: the backoff, the worker
  * tunnel_control.c	what `cshuttle status` sees of the loop
+ * tunnel_netwatch.c	network changes: probe the session, cut the backoff
  *
  * Everything runs in the loop's thread.
  */
@@ -26,6 +27,7 @@
 #include "ev.h"
 #include "log.h"
 #include "mux.h"
+#include "netwatch.h"
 #include "outage.h"
 #include "supervise.h"
 #include "transport.h"
@@ -103,6 +105,21 @@ struct tunnel {
 	/* UDP through the tunnel, NULL without (udp.h) */
 	struct udp		*udp;
 	bool			 udp_old_logged;
+	/* network changes (tunnel_netwatch.c); nw NULL when rtnetlink
+	 * cannot be watched (the sleep clock still is) */
+	struct netwatch		*nw;
+	struct ev_io		 nwio;
+	struct ev_timer		 nw_settle, nw_probe, nw_clock;
+	struct netwatch_change	 nw_change;	/* the burst so far */
+	struct addr		 nw_dst[NETWATCH_MAX_DST];	/* the server */
+	size_t			 nw_ndst;
+	struct netwatch_path	 nw_path[NETWATCH_MAX_DST];	/* the way to it,
+						 * as of the last look */
+	int64_t			 nw_clock_off;	/* boottime - monotonic */
+	uint64_t		 nw_slept;	/* ms, to be judged with the burst */
+	int			 probe_timeout_ms;
+	uint64_t		 probe_at;	/* the probe out, 0: none */
+	uint64_t		 probe_seq;	/* its PING's */
 };
 
 /* tunnel.c */
@@ -113,6 +130,11 @@ void	tunnel_end(struct tunnel *t, enum tunnel_end why);
 void	tunnel_status(struct tunnel *t);
 
 /* tunnel_session.c */
+/* The session is dead: remember why (the first reason wins) and leave
+ * the teardown to the next pass.  `why` ends the tunnel when the session
+ * is not replaced. */
+void	tunnel_session_lost(struct tunnel *t, enum tunnel_end why, const char *fmt, ...)
+	    __attribute__((format(printf, 3, 4)));
 /* Start a session on a transport in data phase and make it t->s.  0, or
  * -1 (the transport is then freed). */
 int	tunnel_session_start(struct tunnel *t, struct transport *tr);
@@ -154,8 +176,19 @@ void	tunnel_control_bytes(void *arg, uint64_t *in, uint64_t *out);
 void	tunnel_reconnect_teardown(struct tunnel *t);
 /* The backoff is over (t->retry). */
 void	tunnel_reconnect_retry_cb(struct ev_loop *loop, struct ev_timer *tm);
+/* A backoff is running: end it and try now (the network changed). */
+void	tunnel_reconnect_now(struct tunnel *t);
 /* The worker is done (its eventfd, t->wio). */
 void	tunnel_reconnect_worker_cb(struct ev_loop *loop, struct ev_io *io,
 	    uint32_t revents);
+
+/* tunnel_netwatch.c */
+/* Watch rtnetlink and the sleep clock (a failure is only a warning). */
+void	tunnel_netwatch_start(struct tunnel *t);
+void	tunnel_netwatch_stop(struct tunnel *t);
+/* A session started (t->s): the way to its server is the one to watch. */
+void	tunnel_netwatch_session(struct tunnel *t);
+/* A PONG came with this sequence number. */
+void	tunnel_netwatch_pong(struct tunnel *t, uint64_t seq);
 
 #endif

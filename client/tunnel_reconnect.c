@@ -93,6 +93,16 @@ tunnel_reconnect_start(struct tunnel *t)
 }
 
 void
+tunnel_reconnect_now(struct tunnel *t)
+{
+	if (t->retry.when == 0)
+		return;
+	t->retry.when = 0;
+	ev_timer_del(&t->loop, &t->retry);
+	tunnel_reconnect_start(t);
+}
+
+void
 tunnel_reconnect_retry_cb(struct ev_loop *loop, struct ev_timer *tm)
 {
 	tunnel_reconnect_start(tm->arg);

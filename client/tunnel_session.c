@@ -14,9 +14,10 @@
  * --alive-timeout (PINGs after --alive-interval of silence keep an idle
  * session talking), when the transport has had data to send without any
  * progress for as long (a wedged libssh2), or when the transport fails
- * (docs/ARCHITECTURE.md, "Sessions and reconnecting").  Finding it dead
- * only marks it: tunnel_reconnect.c tears it down at the start of the
- * next pass.
+ * (docs/ARCHITECTURE.md, "Sessions and reconnecting"); sooner when the
+ * network changed and a probe went unanswered (tunnel_netwatch.c).
+ * Finding it dead only marks it: tunnel_reconnect.c tears it down at the
+ * start of the next pass.
  */
 #include <errno.h>
 #include <stdarg.h>
@@ -30,12 +31,7 @@
 #define TUNNEL_READ_BUDGET	(4U * 1024 * 1024)	/* per pass, for fairness */
 #define TUNNEL_SERVICE_MS	100	/* transport housekeeping at most this often */
 
-/*
- * The session is dead: remember why (the first reason wins) and leave the
- * teardown to the next pass.  `why` is what ends the tunnel when the
- * session is not replaced.
- */
-static void __attribute__((format(printf, 3, 4)))
+void
 tunnel_session_lost(struct tunnel *t, enum tunnel_end why, const char *fmt, ...)
 {
 	struct session	*s = t->s;
@@ -410,7 +406,14 @@ tunnel_session_udp(struct mux *m, const struct proto_frame *f)
 static void
 tunnel_session_pong(struct mux *m, const uint8_t data[8])
 {
-	/* tunnel_session_read() noted the input already. */
+	uint64_t	seq = 0;
+	int		i;
+
+	/* tunnel_session_read() noted the input already; a network change's
+	 * probe wants to know that its own PING came back. */
+	for (i = 0; i < 8; i++)
+		seq = seq << 8 | data[i];
+	tunnel_netwatch_pong(mux_udata(m), seq);
 }
 
 static const struct mux_ops tunnel_session_mux_ops = {
@@ -478,6 +481,7 @@ tunnel_session_start(struct tunnel *t, struct transport *tr)
 	/* The stub's HELLO must come within the same deadline. */
 	s->started = s->last_input = s->last_ping = s->last_wprogress = ev_now();
 	t->s = s;
+	tunnel_netwatch_session(t);
 	/* The stub reports its routes and host names only to a client that
 	 * wants them. */
 	if (mux_send_hello(s->mux, PROTO_FEAT_KNOWN &

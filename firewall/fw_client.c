@@ -44,6 +44,10 @@ struct fw {
 	bool		listened;	/* the listeners went with a series */
 	uint16_t	port;		/* P of the listeners sent */
 	uint32_t	mark;		/* once a series was applied, or 0 */
+	/* Answers to requests we stopped waiting for: the helper still
+	 * sends them, and each must be read and dropped before the answer
+	 * to the next request (fw_reply). */
+	unsigned	owed;
 };
 
 /* The helper passes no descriptor; one that came anyway is closed. */
@@ -124,7 +128,7 @@ fw_read_line(struct fw *fw, int timeout_ms, char *line, size_t linelen,
 		}
 		if (pr == 0) {
 			snprintf(err, errlen, "firewall helper did not answer");
-			return -1;
+			return -2;
 		}
 		r = fw_recv(fw, fw->rbuf + fw->rlen,
 		    sizeof(fw->rbuf) - fw->rlen);
@@ -138,6 +142,31 @@ fw_read_line(struct fw *fw, int timeout_ms, char *line, size_t linelen,
 		}
 		fw->rlen += (size_t)r;
 	}
+}
+
+/*
+ * The answer to the request just sent, within timeout_ms: first the
+ * answers still owed to requests that timed out (read and dropped), so
+ * that a late one is never taken for this one's.  A timeout here leaves
+ * this answer owed in turn.  0, or -1 with the reason in err.
+ */
+static int
+fw_reply(struct fw *fw, int timeout_ms, char *line, size_t linelen, char *err,
+    size_t errlen)
+{
+	int	r;
+
+	while (fw->owed > 0) {
+		if ((r = fw_read_line(fw, timeout_ms, line, linelen, err, errlen)) != 0) {
+			if (r == -2)
+				fw->owed++;
+			return -1;
+		}
+		fw->owed--;
+	}
+	if ((r = fw_read_line(fw, timeout_ms, line, linelen, err, errlen)) == -2)
+		fw->owed++;
+	return r != 0 ? -1 : 0;
 }
 
 /*
@@ -379,7 +408,7 @@ fw_apply(struct fw *fw, const struct fw_config *cfg, char *err,
 	/* Sent: the helper has them, whatever it answers. */
 	fw->listened = true;
 	fw->port = port;
-	if (fw_read_line(fw, FW_APPLY_TIMEOUT_MS, line, sizeof(line), err,
+	if (fw_reply(fw, FW_APPLY_TIMEOUT_MS, line, sizeof(line), err,
 	    errlen) != 0)
 		goto out;
 	if (strcmp(line, "OK") == 0) {
@@ -423,7 +452,7 @@ fw_hosts(struct fw *fw, const struct fw_host *hosts, size_t n, char *err,
 			    strerror(e));
 		return -1;
 	}
-	if (fw_read_line(fw, FW_APPLY_TIMEOUT_MS, line, sizeof(line), err,
+	if (fw_reply(fw, FW_APPLY_TIMEOUT_MS, line, sizeof(line), err,
 	    errlen) != 0)
 		return -1;
 	if (strcmp(line, "OK") == 0)
@@ -465,7 +494,7 @@ fw_fd_request(struct fw *fw, const char *req, int fd,
 		return -1;
 	}
 	if (fw_send(fw, req, strlen(req), &fd, 1, FW_MARK_TIMEOUT_MS) != 0 ||
-	    fw_read_line(fw, FW_MARK_TIMEOUT_MS, line, sizeof(line), err,
+	    fw_reply(fw, FW_MARK_TIMEOUT_MS, line, sizeof(line), err,
 	    sizeof(err)) != 0) {
 		errno = EPIPE;
 		return -1;

@@ -350,7 +350,40 @@ test_always_on(void **state)
 	assert_null(o.config);
 	assert_int_equal(o.alive_interval_ms, 5000);
 	assert_int_equal(o.alive_timeout_ms, 15000);
+	assert_int_equal(o.probe_timeout_ms, 1500);
 	options_free(&o);
+
+	/* --probe-timeout: seconds to the ms, 0 for no probes. */
+	assert_int_equal(optfix_parse(&o, err, sizeof(err), "-r", "gw", "10/8",
+	    "--probe-timeout", "0.25", NULL), CSHUTTLE_EXIT_OK);
+	assert_int_equal(o.probe_timeout_ms, 250);
+	options_free(&o);
+	assert_int_equal(optfix_parse(&o, err, sizeof(err), "-r", "gw", "10/8",
+	    "--probe-timeout=60", NULL), CSHUTTLE_EXIT_OK);
+	assert_int_equal(o.probe_timeout_ms, 60000);
+	options_free(&o);
+	assert_int_equal(optfix_parse(&o, err, sizeof(err), "-r", "gw", "10/8",
+	    "--probe-timeout=0", NULL), CSHUTTLE_EXIT_OK);
+	assert_int_equal(o.probe_timeout_ms, 0);
+	options_free(&o);
+	assert_int_equal(optfix_parse(&o, err, sizeof(err), "-r", "gw", "10/8",
+	    "--probe-timeout=2.", NULL), CSHUTTLE_EXIT_OK);
+	assert_int_equal(o.probe_timeout_ms, 2000);
+	options_free(&o);
+	optfix_expect_usage("--probe-timeout \"0.05\": expected seconds, 0 (no "
+	    "probes) or 0.1-60", "--probe-timeout", "0.05", NULL);
+	optfix_expect_usage("--probe-timeout \"60.001\": expected",
+	    "--probe-timeout", "60.001", NULL);
+	optfix_expect_usage("--probe-timeout \"1.2345\": expected",
+	    "--probe-timeout", "1.2345", NULL);
+	optfix_expect_usage("--probe-timeout \".5\": expected",
+	    "--probe-timeout", ".5", NULL);
+	optfix_expect_usage("--probe-timeout \"1s\": expected",
+	    "--probe-timeout", "1s", NULL);
+	optfix_expect_usage("--probe-timeout \"\": expected",
+	    "--probe-timeout", "", NULL);
+	optfix_expect_usage("--probe-timeout \"99999999999999999999\": expected",
+	    "--probe-timeout", "99999999999999999999", NULL);
 
 	assert_int_equal(optfix_parse(&o, err, sizeof(err), "-r", "gw", "10/8",
 	    "-D", "--pidfile", "/run/cs.pid", "--syslog", "--no-reconnect",

@@ -60,6 +60,7 @@ test_every_key(void **state)
 	    "reconnect = no\n"
 	    "alive-interval = 2\n"
 	    "alive-timeout = 7\n"
+	    "probe-timeout = 0.5\n"
 	    "daemon = 1\n"
 	    "pidfile = run/cs.pid\n"
 	    "syslog = TRUE\n"
@@ -101,6 +102,7 @@ test_every_key(void **state)
 	assert_true(o.no_reconnect);
 	assert_int_equal(o.alive_interval_ms, 2000);
 	assert_int_equal(o.alive_timeout_ms, 7000);
+	assert_int_equal(o.probe_timeout_ms, 500);
 	assert_true(o.daemon);
 	snprintf(want, sizeof(want), "%s/run/cs.pid", optfix_tmpdir);
 	assert_string_equal(o.pidfile, want);
