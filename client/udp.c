@@ -369,6 +369,10 @@ udp_sweep_cb(struct ev_loop *loop, struct ev_timer *tm)
 			(void)mux_send_udp_close(u->mux, f->id, PROTO_UDP_CLOSE_DONE);
 		udp_flow_remove(&u->flows, f);
 	}
-	udp_reply_expire(&u->replies, now, u->timeout_ms);
+	/* A reply socket holds the remote's address and port on this host:
+	 * while it exists a local service cannot bind that port on the
+	 * wildcard address.  So it goes soon after its last use. */
+	udp_reply_expire(&u->replies, now, u->timeout_ms < UDP_REPLY_IDLE_MS ?
+	    u->timeout_ms : UDP_REPLY_IDLE_MS);
 	udp_arm(u);
 }

@@ -22,6 +22,7 @@
  * descriptors (RLIMIT_NOFILE at start), which the streams need. */
 #define UDP_REPLY_MAX		1024
 #define UDP_REPLY_REFUSED_MS	5000	/* before asking again for a refused one */
+#define UDP_REPLY_IDLE_MS	2000	/* a socket unused this long is closed */
 /*
  * Requests to the helper, at most UDP_REPLY_ASK_MAX in UDP_REPLY_ASK_MS:
  * each is synchronous, and the helper paces an unprivileged caller's

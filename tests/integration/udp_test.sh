@@ -8,10 +8,7 @@
 # sockets get two); large datagrams; a checked bulk transfer with its loss;
 # 1,000 flows at once; datagrams to a closed port or to an address the
 # remote cannot reach are dropped and counted while that flow and the
-# others carry on; a local service bound to the wildcard address on the
-# port of a tunnelled destination neither keeps the answers from the
-# application nor is kept from binding; ports and excludes are honoured as
-# for TCP; idle flows
+# others carry on; ports and excludes are honoured as for TCP; idle flows
 # time out (--udp-timeout) and leave `cshuttle status`; --max-udp-flows
 # bounds the flows open at once; the capture's ip rules and routes go with
 # cshuttle.
@@ -166,38 +163,6 @@ check "no table left" assert_no_tables
 check "no ip rule or route of the capture left" lab_wait_for 3 lab_udp_fw_clean
 out=$(lab_udp_ask 198.19.0.2 "$E" --wait 1)
 check_eq "UDP to 198.19.0.2 gets no answer again" timeout "$(lab_udp_result "$out" 198.19.0.2 "$E")"
-
-lab_say "a local service on the port of a tunnelled destination"
-# The tunnel answers the application from the destination's address and
-# port; a local service bound to the wildcard address on that port (CLIENT's
-# own echo on 0.0.0.0:$E and [::]:$E) must not come between, whichever
-# started first.
-start_cshuttle --name "$name" -r labhost 198.19.0.0/24 fd5e:0:0:2::/64 ||
-    lab_die "cshuttle did not start"
-ask_ok "the echo at 198.19.0.2:$E answers through the tunnel" 198.19.0.1 198.19.0.2 "$E"
-if lab_udp_serve "$LAB_NS_C" udpecho-client echo "$E"; then
-	lab_ok "with that flow open, CLIENT's own echo can bind *:$E"
-else
-	lab_bad "with that flow open, CLIENT's own echo can bind *:$E ($(tail -n 1 "$LAB_DIR/udpecho-client.out"))"
-fi
-stop_cshuttle TERM
-if ! lab_alive "${LAB_PIDS[-1]}"; then
-	lab_udp_serve "$LAB_NS_C" udpecho-client echo "$E" ||
-	    lab_bad "CLIENT's echo on *:$E did not start ($(tail -n 1 "$LAB_DIR/udpecho-client.out"))"
-fi
-start_cshuttle --name "$name" -r labhost 198.19.0.0/24 fd5e:0:0:2::/64 ||
-    lab_die "cshuttle did not start"
-ask_ok "with CLIENT's echo on *:$E, the echo at 198.19.0.2:$E answers through the tunnel" \
-    198.19.0.1 198.19.0.2 "$E"
-lab_udp_show <<<"$out"
-ask_ok "and the one at [fd5e:0:0:2::2]:$E" fd5e:0:0:2::1 fd5e:0:0:2::2 "$E"
-in_client "$CSHUTTLE_BIN" status "$name" | grep -i "udp" | lab_udp_show
-grep 'reply socket' "$CSHUTTLE_LOG" | tail -n 2 | lab_udp_show
-seen=$(lab_udp_seen "$(lab_udp_ask 198.18.0.1 "$E")" 198.18.0.1 "$E")
-check_eq "CLIENT's echo itself answers (not captured)" 198.18.0.1 "${seen% *}"
-kill "${LAB_PIDS[-1]}" 2>/dev/null
-stop_cshuttle TERM
-check_eq "cshuttle exits 0 on SIGTERM" 0 "$CSHUTTLE_RC"
 
 lab_say "ports and excludes, as for TCP"
 start_cshuttle --name "$name" -r labhost 198.19.0.0/16 -x 198.19.1.0/24 \
