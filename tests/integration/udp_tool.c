@@ -302,8 +302,10 @@ ut_srv_open(struct ut_srv *s, const char *host, const char *port, int rcvbuf)
 /* The control message that makes a reply leave from the address the
  * datagram came to, taken from what recvmsg() said (dst). */
 struct ut_pktinfo {
+	/* Aligned for a struct cmsghdr, which cannot be a member itself:
+	 * glibc ends it with a flexible array. */
 	union {
-		struct cmsghdr	align;
+		uint64_t	align;
 		char		buf[CMSG_SPACE(sizeof(struct in6_pktinfo))];
 	} u;
 	size_t	len;
@@ -325,7 +327,7 @@ ut_pktinfo_take(struct msghdr *m, int fd, struct ut_pktinfo *pi)
 	for (c = CMSG_FIRSTHDR(m); c != NULL; c = CMSG_NXTHDR(m, c)) {
 		if (c->cmsg_level == IPPROTO_IP && c->cmsg_type == IP_PKTINFO) {
 			struct in_pktinfo	in, out;
-			struct cmsghdr		*o = &pi->u.align;
+			struct cmsghdr		*o = (struct cmsghdr *)(void *)pi->u.buf;
 
 			memcpy(&in, CMSG_DATA(c), sizeof(in));
 			inet_ntop(AF_INET, &in.ipi_addr, ip, sizeof(ip));
@@ -339,7 +341,7 @@ ut_pktinfo_take(struct msghdr *m, int fd, struct ut_pktinfo *pi)
 			pi->len = CMSG_SPACE(sizeof(out));
 		} else if (c->cmsg_level == IPPROTO_IPV6 && c->cmsg_type == IPV6_PKTINFO) {
 			struct in6_pktinfo	in6;
-			struct cmsghdr		*o = &pi->u.align;
+			struct cmsghdr		*o = (struct cmsghdr *)(void *)pi->u.buf;
 
 			memcpy(&in6, CMSG_DATA(c), sizeof(in6));
 			inet_ntop(AF_INET6, &in6.ipi6_addr, ip, sizeof(ip));
