@@ -379,9 +379,14 @@ fw_route_stale_cb(const struct nlmsghdr *nlh, void *arg)
 
 /* The routes of one table, copied whole from a dump. */
 struct fw_route_tab {
+	/* First, and aligned for a struct nlmsghdr (FW_ROUTE_MSGMAX is a
+	 * multiple of 4): each message is sent back as it is. */
+	union {
+		struct nlmsghdr	 hdr;
+		char		 buf[FW_ROUTE_MSGMAX];
+	}		 msg[FW_ROUTE_MAXROUTES];
 	uint32_t	 table;
 	uint8_t		 proto;		/* only those of it; 0: all */
-	char		 msg[FW_ROUTE_MAXROUTES][FW_ROUTE_MSGMAX];
 	int		 n;
 };
 
@@ -405,7 +410,7 @@ fw_route_tab_cb(const struct nlmsghdr *nlh, void *arg)
 			table = mnl_attr_get_u32(a);
 	if (table == tab->table && tab->n < FW_ROUTE_MAXROUTES &&
 	    (tab->proto == 0 || rtm->rtm_protocol == tab->proto))
-		memcpy(tab->msg[tab->n++], nlh, nlh->nlmsg_len);
+		memcpy(tab->msg[tab->n++].buf, nlh, nlh->nlmsg_len);
 	return MNL_CB_OK;
 }
 
@@ -436,7 +441,7 @@ fw_route_flush_table(struct fw_route *rt, int family, uint32_t t,
 		log_warn("ip %s route list table %u: %s", fw_route_fam(family),
 		    (unsigned int)t, strerror(errno));
 	for (i = 0; i < tab->n; i++) {
-		nlh = (struct nlmsghdr *)tab->msg[i];
+		nlh = &tab->msg[i].hdr;
 		nlh->nlmsg_type = RTM_DELROUTE;
 		nlh->nlmsg_flags = NLM_F_REQUEST | NLM_F_ACK;
 		nlh->nlmsg_seq = rt->seq++;
