@@ -21,7 +21,6 @@
 #define UDP_BATCH		16	/* datagrams per recvmmsg() */
 #define UDP_BATCHES		4	/* recvmmsg() calls per readiness event */
 #define UDP_DGRAM_MAX		65536	/* the largest UDP payload fits */
-#define UDP_SWEEP_MS		1000	/* idle flows are looked for this often */
 #define UDP_LOG_MS		10000	/* one line per cause this often */
 #define UDP_CMSG_SPACE		CMSG_SPACE(sizeof(struct sockaddr_in6))
 
@@ -135,11 +134,29 @@ udp_free(struct udp *u)
 	free(u);
 }
 
+/* How long a reply socket stays after its last use.  It holds the
+ * remote's address and port on this host: while it exists a local
+ * service cannot bind that port on the wildcard address. */
+static uint64_t
+udp_reply_idle_ms(const struct udp *u)
+{
+	return u->timeout_ms < UDP_REPLY_IDLE_MS ? u->timeout_ms : UDP_REPLY_IDLE_MS;
+}
+
+/* The sweep wakes when the first flow or reply socket falls idle, not
+ * on a fixed tick: an idle tunnel with open flows sleeps.  Only ever
+ * brought forward here; the sweep itself re-arms it. */
 static void
 udp_arm(struct udp *u)
 {
-	if (u->sweep.when == 0 && (u->flows.n > 0 || u->replies.n > 0))
-		u->sweep.when = ev_now() + UDP_SWEEP_MS;
+	struct udp_reply	*e = TAILQ_FIRST(&u->replies.lru);
+	uint64_t		 when;
+
+	when = udp_flow_next_expiry(&u->flows, u->timeout_ms, u->dns_timeout_ms);
+	if (e != NULL && (when == 0 || e->last + udp_reply_idle_ms(u) < when))
+		when = e->last + udp_reply_idle_ms(u);
+	if (when != 0 && (u->sweep.when == 0 || when < u->sweep.when))
+		u->sweep.when = when;
 }
 
 void
@@ -157,6 +174,7 @@ void
 udp_set_timeout(struct udp *u, unsigned timeout_s)
 {
 	udp_timeouts(u, timeout_s);
+	udp_arm(u);
 }
 
 void
@@ -369,10 +387,6 @@ udp_sweep_cb(struct ev_loop *loop, struct ev_timer *tm)
 			(void)mux_send_udp_close(u->mux, f->id, PROTO_UDP_CLOSE_DONE);
 		udp_flow_remove(&u->flows, f);
 	}
-	/* A reply socket holds the remote's address and port on this host:
-	 * while it exists a local service cannot bind that port on the
-	 * wildcard address.  So it goes soon after its last use. */
-	udp_reply_expire(&u->replies, now, u->timeout_ms < UDP_REPLY_IDLE_MS ?
-	    u->timeout_ms : UDP_REPLY_IDLE_MS);
+	udp_reply_expire(&u->replies, now, udp_reply_idle_ms(u));
 	udp_arm(u);
 }
