@@ -21,7 +21,10 @@
 # sshd starts commands with the account's login shell as the *host's*
 # passwd says (root: /bin/bash, which busybox is not), so this sshd runs in
 # a mount namespace of its own in which /etc/passwd gives root /bin/sh, as
-# on a busybox system.  The roots' mounts (/dev/null, the tests' noexec
+# on a busybox system.  That passwd sits in the upper layer of an overlay
+# on /etc, not in a bind mount on /etc/passwd: useradd and userdel (other
+# tests, run in parallel) replace /etc/passwd by rename(2), and the kernel
+# detaches a mount whose mount point is renamed over, in every namespace.  The roots' mounts (/dev/null, the tests' noexec
 # tmpfs) live in that namespace too: lab_bb_ns runs a command there, and
 # lab_bb_listing lists a root as the sessions see it.
 #
@@ -117,9 +120,10 @@ lab_busybox_up() {
 
 	# The host's accounts (sshd needs its privilege separation user),
 	# root's shell being busybox's /bin/sh.
+	mkdir -m 755 "$d/etc" "$d/etc-work" || return 1
 	awk -F: -v OFS=: '$1 == "root" { $7 = "/bin/sh" } { print }' \
-	    /etc/passwd >"$d/passwd" || return 1
-	chmod 644 "$d/passwd"
+	    /etc/passwd >"$d/etc/passwd" || return 1
+	chmod 644 "$d/etc/passwd"
 
 	# ELF, 64-bit, little-endian, version 1, executable or shared object
 	# (static-pie), machine 183 (aarch64): what Debian's own qemu-aarch64
@@ -158,7 +162,7 @@ lab_busybox_up() {
 	ip netns exec "$LAB_NS_S" unshare -m --propagation private -- \
 	    /bin/sh -c '
 		b=/proc/sys/fs/binfmt_misc
-		mount --bind "$1/bb/passwd" /etc/passwd &&
+		mount -t overlay cshuttle-lab -o "lowerdir=/etc,upperdir=$1/bb/etc,workdir=$1/bb/etc-work" /etc &&
 		mount --bind /dev/null "$1/bb-x86_64/dev/null" &&
 		mount --bind /dev/null "$1/bb-aarch64/dev/null" &&
 		{ [ -e $b/register ] || mount -t binfmt_misc cshuttle-lab $b; } &&
