@@ -427,6 +427,8 @@ control_proto_parse(const char *text, size_t len, struct control_status *st, cha
 	int		 r, lineno = 0;
 
 	memset(st, 0, sizeof(*st));
+	if (errlen > 0)
+		err[0] = '\0';
 	if (len > CONTROL_PROTO_MAXREPLY)
 		return err_set(err, errlen, CONTROL_E_TOOBIG, "a reply over %d bytes",
 		    CONTROL_PROTO_MAXREPLY);

@@ -133,7 +133,8 @@ int	control_proto_format_error(const char *text, char *out, size_t outlen);
  * into *st.  0, or CONTROL_E_* with the reason in err (CONTROL_E_REMOTE:
  * the tunnel's "error" text).  Unknown keys are skipped, so that a newer
  * tunnel may add fields; a known key twice, a bad value or a missing
- * "name" or "state" is an error.
+ * "name" or "state" is an error.  err is a string afterwards either way
+ * (empty on success), so that a caller may print it without knowing which.
  */
 int	control_proto_parse(const char *text, size_t len, struct control_status *st,
 	    char *err, size_t errlen);
