@@ -317,17 +317,25 @@ udp_deliver(struct udp *u, struct udp_flow *f, const struct proto_frame *fr)
 		udp_drop(u);
 		return;
 	}
-	if ((fd = udp_reply_fd(&u->replies, &fr->u.udp.peer, now)) < 0) {
+	if ((fd = udp_reply_fd(&u->replies, &fr->u.udp.peer, now)) ==
+	    UDP_REPLY_HELPER) {
+		if (udp_reply_send_helper(&u->replies, &fr->u.udp.peer,
+		    &f->local, fr->u.udp.data, fr->u.udp.datalen) != 0) {
+			udp_drop(u);
+			return;
+		}
+	} else if (fd < 0) {
 		udp_drop(u);
 		return;
-	}
-	slen = addr_to_sockaddr(&f->local, &ss);
-	/* Never blocking: a receiver that does not read loses datagrams,
-	 * as it would without the tunnel. */
-	if (sendto(fd, fr->u.udp.data, fr->u.udp.datalen, MSG_DONTWAIT,
-	    (struct sockaddr *)&ss, slen) == -1) {
-		udp_drop(u);
-		return;
+	} else {
+		slen = addr_to_sockaddr(&f->local, &ss);
+		/* Never blocking: a receiver that does not read loses
+		 * datagrams, as it would without the tunnel. */
+		if (sendto(fd, fr->u.udp.data, fr->u.udp.datalen,
+		    MSG_DONTWAIT, (struct sockaddr *)&ss, slen) == -1) {
+			udp_drop(u);
+			return;
+		}
 	}
 	udp_flow_touch(&u->flows, f, 0, now);
 	u->st.dgrams_in++;

@@ -4,6 +4,7 @@
  */
 #include <sys/resource.h>
 #include <sys/socket.h>
+#include <sys/uio.h>
 
 #include <netinet/in.h>
 
@@ -12,6 +13,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "fw_udpsend.h"
 #include "log.h"
 #include "udp_reply.h"
 
@@ -44,6 +46,7 @@ udp_reply_init(struct udp_replies *r, struct fw *fw)
 		r->max = rl.rlim_cur / 8 > 0 ? (size_t)rl.rlim_cur / 8 : 1;
 	TAILQ_INIT(&r->lru);
 	r->fw = fw;
+	r->send_fd = -1;
 	return 0;
 }
 
@@ -69,9 +72,69 @@ udp_reply_fini(struct udp_replies *r)
 		udp_reply_drop(r, e);
 	free(r->b);
 	r->b = NULL;
+	if (r->send_fd >= 0)
+		close(r->send_fd);
+	r->send_fd = -1;
 }
 
-/* A socket bound to peer by the helper, or -1. */
+/* The send channel, opened on first need: 0 or -1. */
+static int
+udp_reply_channel(struct udp_replies *r)
+{
+	int	sv[2], size = 1 << 20;
+
+	if (r->send_fd >= 0)
+		return 0;
+	if (r->send_failed)
+		return -1;
+	if (socketpair(AF_UNIX, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0,
+	    sv) != 0) {
+		log_debug("udp: no send channel: %s", strerror(errno));
+		return -1;	/* out of descriptors: try again later */
+	}
+	/* Our send buffer bounds what waits for the helper (a socketpair's
+	 * datagrams are not bounded by the peer's queue length). */
+	(void)setsockopt(sv[0], SOL_SOCKET, SO_SNDBUF, &size, sizeof(size));
+	if (fw_udp_send_channel(r->fw, sv[1]) != 0) {
+		log_warn("udp: the firewall helper will not send the replies "
+		    "a local program's port keeps from their socket: %s",
+		    strerror(errno));
+		close(sv[0]);
+		close(sv[1]);
+		r->send_failed = true;
+		return -1;
+	}
+	close(sv[1]);
+	r->send_fd = sv[0];
+	return 0;
+}
+
+int
+udp_reply_send_helper(struct udp_replies *r, const struct addr *peer,
+    const struct addr *dst, const void *data, size_t datalen)
+{
+	uint8_t		hdr[FW_UDPSEND_HDR];
+	struct iovec	iov[2];
+	struct msghdr	msg;
+
+	if (r->send_fd < 0 || datalen > FW_UDPSEND_MAXDATA ||
+	    fw_udpsend_encode(hdr, peer, dst) != 0)
+		return -1;
+	iov[0].iov_base = hdr;
+	iov[0].iov_len = sizeof(hdr);
+	iov[1].iov_base = (void *)(uintptr_t)data;
+	iov[1].iov_len = datalen;
+	memset(&msg, 0, sizeof(msg));
+	msg.msg_iov = iov;
+	msg.msg_iovlen = 2;
+	if (sendmsg(r->send_fd, &msg, MSG_DONTWAIT) == -1)
+		return -1;
+	r->via_helper++;
+	return 0;
+}
+
+/* A socket bound to peer by the helper; -1, or UDP_REPLY_HELPER when the
+ * port is a local program's and the helper sends for us. */
 static int
 udp_reply_open(struct udp_replies *r, const struct addr *peer)
 {
@@ -87,10 +150,16 @@ udp_reply_open(struct udp_replies *r, const struct addr *peer)
 		(void)setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof(one));
 	if (fw_udp_reply_socket(r->fw, fd, peer) != 0) {
 		err = errno;
+		close(fd);
+		if (err == EADDRINUSE && udp_reply_channel(r) == 0) {
+			log_debug("udp: %s is a local program's port: replies "
+			    "from there go through the helper",
+			    addr_format(peer, true, ps, sizeof(ps)));
+			return UDP_REPLY_HELPER;
+		}
 		r->refused++;
 		log_debug("udp: no reply socket for %s: %s",
 		    addr_format(peer, true, ps, sizeof(ps)), strerror(err));
-		close(fd);
 		return -1;
 	}
 	return fd;
@@ -106,7 +175,15 @@ udp_reply_fd(struct udp_replies *r, const struct addr *peer, uint64_t now)
 		if (e->peer.port == peer->port && addr_same_host(&e->peer, peer))
 			break;
 	if (e != NULL) {
-		if (e->fd < 0) {
+		if (e->fd == UDP_REPLY_HELPER) {
+			if (now - e->asked < UDP_REPLY_RETRY_MS) {
+				TAILQ_REMOVE(&r->lru, e, lru);
+				TAILQ_INSERT_TAIL(&r->lru, e, lru);
+				e->last = now;
+				return e->fd;
+			}
+			udp_reply_drop(r, e);	/* is the port free now? */
+		} else if (e->fd < 0) {
 			if (now - e->last < UDP_REPLY_REFUSED_MS)
 				return -1;
 			udp_reply_drop(r, e);	/* ask again */
@@ -134,7 +211,7 @@ udp_reply_fd(struct udp_replies *r, const struct addr *peer, uint64_t now)
 		return -1;
 	e->peer = *peer;
 	e->peer.scope = 0;
-	e->last = now;
+	e->last = e->asked = now;
 	e->fd = udp_reply_open(r, &e->peer);
 	LIST_INSERT_HEAD(&r->b[h], e, by_peer);
 	TAILQ_INSERT_TAIL(&r->lru, e, lru);

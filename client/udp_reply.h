@@ -7,10 +7,18 @@
  * in number (the least recently used goes first); an address the helper
  * refuses (not inside a carried subnet) is remembered for a while, so a
  * stream of datagrams from it costs one request, not one each.
+ *
+ * When the bind fails with EADDRINUSE (a local program holds that port on
+ * the wildcard address, without SO_REUSEADDR), the replies from that
+ * address and port go to the helper's send channel instead
+ * (fw_udp_send_channel, firewall/fw_udpsend.h), which sends them from
+ * there through a raw socket of its own; the bind is tried again every
+ * UDP_REPLY_RETRY_MS, so the fast path comes back once the port is free.
  */
 #ifndef CSHUTTLE_UDP_REPLY_H
 #define CSHUTTLE_UDP_REPLY_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -23,6 +31,10 @@
 #define UDP_REPLY_MAX		1024
 #define UDP_REPLY_REFUSED_MS	5000	/* before asking again for a refused one */
 #define UDP_REPLY_IDLE_MS	2000	/* a socket unused this long is closed */
+#define UDP_REPLY_RETRY_MS	5000	/* through the helper, before binding
+					   again */
+#define UDP_REPLY_HELPER	(-2)	/* udp_reply_fd(): send with
+					   udp_reply_send_helper() */
 /*
  * Requests to the helper, at most UDP_REPLY_ASK_MAX in UDP_REPLY_ASK_MS:
  * each is synchronous, and the helper paces an unprivileged caller's
@@ -36,8 +48,10 @@
 
 struct udp_reply {
 	struct addr		 peer;
-	int			 fd;		/* -1: refused, until last + REFUSED_MS */
-	uint64_t		 last;
+	int			 fd;		/* -1: refused, until last + REFUSED_MS;
+						   UDP_REPLY_HELPER: through the
+						   helper, until asked + RETRY_MS */
+	uint64_t		 last, asked;
 	LIST_ENTRY(udp_reply)	 by_peer;
 	TAILQ_ENTRY(udp_reply)	 lru;
 };
@@ -51,14 +65,22 @@ struct udp_replies {
 	uint64_t		 limited;	/* not asked: over the budget */
 	uint64_t		 ask_start;	/* this period of requests */
 	unsigned		 nask;		/* requests in it */
+	int			 send_fd;	/* our end of the send channel */
+	bool			 send_failed;	/* the helper would not take it */
+	uint64_t		 via_helper;	/* datagrams sent through it */
 };
 
 int	udp_reply_init(struct udp_replies *r, struct fw *fw);
 void	udp_reply_fini(struct udp_replies *r);
-/* The socket that sends from peer (port included), made on first use; -1
- * when there is none (refused now or recently, over the budget of
- * requests, or out of descriptors). */
+/* The socket that sends from peer (port included), made on first use;
+ * UDP_REPLY_HELPER when only the helper can send from there; -1 when
+ * there is none (refused now or recently, over the budget of requests,
+ * or out of descriptors). */
 int	udp_reply_fd(struct udp_replies *r, const struct addr *peer, uint64_t now);
+/* Send data from peer to dst through the helper (after UDP_REPLY_HELPER).
+ * 0, or -1 when the channel cannot take it now (the datagram is lost). */
+int	udp_reply_send_helper(struct udp_replies *r, const struct addr *peer,
+	    const struct addr *dst, const void *data, size_t datalen);
 /* Close sockets unused for idle_ms. */
 void	udp_reply_expire(struct udp_replies *r, uint64_t now, uint64_t idle_ms);
 

@@ -30,7 +30,9 @@
  *					at FW_UDP_RULE_PRIO, and `local
  *					default dev lo table T`)
  *	mark R	FW_REPLY_MARK_BASE | P	(0x6376xxxx) on the reply sockets
- *					(fw_udp_reply_socket()), whose
+ *					(fw_udp_reply_socket()) and the
+ *					helper's raw sockets
+ *					(fw_udp_send_channel()), whose
  *					packets may only go to this host or
  *					to the allowed LAN sources
  * With --tmark (fw_config.tmark), the caller's mark replaces T, as the
@@ -237,6 +239,16 @@ int	   fw_mark_socket(struct fw *fw, int fd);
  * otherwise the helper's errno.  Synchronous, like fw_mark_socket().
  */
 int	   fw_udp_reply_socket(struct fw *fw, int fd, const struct addr *src);
+/*
+ * The send channel, for the replies whose fw_udp_reply_socket() failed
+ * with EADDRINUSE (a local program has the port on the wildcard
+ * address): fd is one end of the caller's AF_UNIX SOCK_DGRAM
+ * socketpair; the helper keeps its copy and sends each datagram written
+ * to the other end (fw_udpsend.h) from its source address.  At most once,
+ * after a fw_apply() with UDP.  0, or -1 with errno as for
+ * fw_udp_reply_socket().  Synchronous.
+ */
+int	   fw_udp_send_channel(struct fw *fw, int fd);
 /*
  * -H without --dns: hosts[0..n) (valid names, addresses the caller has
  * checked are forwarded) replace the helper's block of /etc/hosts

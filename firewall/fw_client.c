@@ -521,6 +521,12 @@ fw_udp_reply_socket(struct fw *fw, int fd, const struct addr *src)
 }
 
 int
+fw_udp_send_channel(struct fw *fw, int fd)
+{
+	return fw_fd_request(fw, "UDPSEND\n", fd, fw_reply_udpsend);
+}
+
+int
 fw_fd(const struct fw *fw)
 {
 	return fw != NULL ? fw->fd : -1;

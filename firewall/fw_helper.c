@@ -48,6 +48,7 @@
 #include "fw_policy.h"
 #include "fw_proto.h"
 #include "fw_route.h"
+#include "fw_udpsend.h"
 #include "log.h"
 
 /* Room for a few pipelined request lines. */
@@ -56,6 +57,16 @@
 #define FW_HELPER_MAXQUEUE	(2 * FW_MAX_LISTEN + 2 * FW_MAX_DNS + 2)
 #define FW_HELPER_MAXGROUPS	256
 #define FW_HELPER_ERRLEN	(FW_PROTO_MAXREPLY - 8)
+/* The send channel (fw_udpsend.h): datagrams read per wake-up, so that
+ * requests are never kept waiting long, and sources whose check is kept. */
+#define FW_HELPER_SEND_BATCH	64
+#define FW_HELPER_SEND_CACHE	256	/* a power of two */
+
+struct fw_send_seen {
+	struct addr	src;
+	uint32_t	gen;		/* h->send_gen when checked; 0: empty */
+	bool		ok;
+};
 
 struct fw_helper {
 	int			 in_fd, out_fd, verbose;
@@ -86,6 +97,13 @@ struct fw_helper {
 	struct fw_config	 applied;
 	struct subnet_list	 applied_subnets;
 	bool			 have_applied;
+	uint32_t		 send_gen;	/* bumped when applied changes */
+	/* UDPSEND: the channel, the raw sockets, the checks kept. */
+	int			 send_fd;
+	uint8_t			*send_buf;
+	struct fw_udpsend	 udpsend;
+	struct fw_send_seen	 send_seen[FW_HELPER_SEND_CACHE];
+	uint64_t		 send_refused;
 	struct fw_nflog		*nflog;
 	bool			 nflog_tried;
 	const char		*hosts_path;	/* the hosts file */
@@ -466,7 +484,8 @@ fw_helper_fds(struct fw_helper *h, const char *line, char *err, size_t errlen)
 			h->newdns[h->nnewdns++] = info[i].fd;
 	}
 	if ((r = fw_req_fds(&h->req, info, n, err, errlen)) < 0) {
-		if (need == FW_FD_MARK || need == FW_FD_UDPREPLY)
+		if (need == FW_FD_MARK || need == FW_FD_UDPREPLY ||
+		    need == FW_FD_UDPSEND)
 			close(info[0].fd);
 		return fw_refuse(h, "%s", err);
 	}
@@ -522,6 +541,7 @@ fw_helper_forget(struct fw_helper *h)
 	memset(&h->applied_subnets, 0, sizeof(h->applied_subnets));
 	memset(&h->applied, 0, sizeof(h->applied));
 	h->have_applied = false;
+	h->send_gen++;
 }
 
 /* Keep a copy of c, the config of the rules just committed. */
@@ -543,6 +563,7 @@ fw_helper_remember(struct fw_helper *h, const struct fw_config *c)
 	h->applied = *c;
 	h->applied.subnets = &h->applied_subnets;
 	h->have_applied = true;
+	h->send_gen++;
 }
 
 /*
@@ -595,6 +616,102 @@ fw_helper_udpreply(struct fw_helper *h)
 	}
 	log_trace("udp reply socket on %s", a);
 	return fw_reply(h->out_fd, "UDPREPLY");
+}
+
+/*
+ * UDPSEND: from now on, read the client's send channel and send its
+ * replies from their source address (fw_udpsend.h).  A refusal is
+ * answered and the helper goes on; -1 only when the reply cannot be
+ * written.
+ */
+static int
+fw_helper_udpsend(struct fw_helper *h)
+{
+	int	fd = h->req.send_fd;
+	const char *why = NULL;
+
+	h->req.send_fd = -1;
+	fw_helper_pace(h);
+	if (h->port == 0 || !h->have_applied || h->route == NULL)
+		why = "no rules with UDP applied yet";
+	else if (h->send_fd >= 0)
+		why = "a send channel is open already";
+	else if (h->send_buf == NULL &&
+	    (h->send_buf = malloc(FW_UDPSEND_MAX)) == NULL)
+		why = "out of memory";
+	if (why != NULL) {
+		close(fd);
+		log_debug("udp send channel refused: %s", why);
+		return fw_reply(h->out_fd, "NOUDPSEND %d %s", EINVAL, why);
+	}
+	h->send_fd = fd;
+	fw_udpsend_init(&h->udpsend, fw_reply_mark_for_port(h->port));
+	log_debug("udp send channel open");
+	return fw_reply(h->out_fd, "UDPSEND");
+}
+
+/* May a reply leave from src?  UDPREPLY's checks, kept per source until
+ * the rules change: the route check is a netlink round trip. */
+static bool
+fw_helper_send_ok(struct fw_helper *h, const struct addr *src)
+{
+	struct fw_send_seen	*e;
+	uint32_t		 x = 2166136261U, gen = h->send_gen | 1;
+	size_t			 i;
+
+	for (i = 0; i < addr_size(src->family); i++)
+		x = (x ^ src->bytes[i]) * 16777619U;
+	x = (x ^ src->port) * 16777619U;
+	e = &h->send_seen[x & (FW_HELPER_SEND_CACHE - 1)];
+	if (e->gen == gen && addr_equal(&e->src, src))
+		return e->ok;
+	e->src = *src;
+	e->gen = gen;
+	e->ok = h->have_applied && h->route != NULL &&
+	    fw_plan_udp_carried(&h->applied, src) &&
+	    fw_route_reply_refusal(fw_route_type(h->route,
+	    addr_af(src->family), src->bytes)) == NULL;
+	return e->ok;
+}
+
+/* The channel is readable: send what it holds, a batch at most. */
+static void
+fw_helper_send_read(struct fw_helper *h)
+{
+	struct addr	 src, dst;
+	const uint8_t	*data;
+	size_t		 datalen;
+	ssize_t		 n;
+	int		 i;
+	char		 a[ADDR_STRLEN];
+
+	for (i = 0; i < FW_HELPER_SEND_BATCH; i++) {
+		n = recv(h->send_fd, h->send_buf, FW_UDPSEND_MAX,
+		    MSG_DONTWAIT | MSG_TRUNC);
+		if (n < 0) {
+			if (errno != EAGAIN && errno != EWOULDBLOCK &&
+			    errno != EINTR)
+				log_debug("udp send channel: %s",
+				    strerror(errno));
+			return;
+		}
+		/* MSG_TRUNC: n is the datagram's length, which the parser
+		 * refuses when it is longer than the buffer. */
+		if (fw_udpsend_parse(h->send_buf, (size_t)n, &src, &dst,
+		    &data, &datalen) != 0) {
+			h->send_refused++;
+			continue;
+		}
+		if (!fw_helper_send_ok(h, &src)) {
+			h->send_refused++;
+			log_trace("udp send from %s refused",
+			    addr_format(&src, true, a, sizeof(a)));
+			continue;
+		}
+		/* A failure is the datagram's alone (as a full socket
+		 * buffer is to a UDP sender): counted, not reported. */
+		(void)fw_udpsend_send(&h->udpsend, &src, &dst, data, datalen);
+	}
 }
 
 /* ---- a series ---- */
@@ -939,6 +1056,15 @@ fw_helper_line(struct fw_helper *h, const char *line, size_t len)
 		return r == FW_PROTO_MARK ? fw_helper_mark(h) :
 		    fw_helper_udpreply(h);
 	}
+	if (r == FW_PROTO_UDPSEND) {
+		if (h->nqueue > 0) {
+			close(h->req.send_fd);
+			h->req.send_fd = -1;
+			return fw_refuse(h, "UDPSEND: %d descriptor%s too many",
+			    h->nqueue, h->nqueue == 1 ? "" : "s");
+		}
+		return fw_helper_udpsend(h);
+	}
 	if (r == FW_PROTO_HOSTS)
 		return fw_helper_hosts(h);
 	if (r == FW_PROTO_APPLY) {
@@ -953,7 +1079,7 @@ fw_helper_line(struct fw_helper *h, const char *line, size_t len)
 static int
 fw_helper_loop(struct fw_helper *h)
 {
-	struct pollfd pfd[2];
+	struct pollfd pfd[3];
 	char *nl;
 	size_t linelen;
 	ssize_t n;
@@ -976,8 +1102,11 @@ fw_helper_loop(struct fw_helper *h)
 		pfd[0].events = POLLIN;
 		pfd[1].fd = fw_nflog_fd(h->nflog);
 		pfd[1].events = POLLIN;
-		pfd[0].revents = pfd[1].revents = 0;
-		npfd = h->nflog != NULL ? 2 : 1;
+		pfd[2].fd = h->send_fd;
+		pfd[2].events = POLLIN;
+		pfd[0].revents = pfd[1].revents = pfd[2].revents = 0;
+		/* A negative descriptor is left out by poll(2). */
+		npfd = 3;
 		if (fw_helper_term) {
 			log_trace("SIGTERM");
 			return 0;
@@ -988,8 +1117,17 @@ fw_helper_loop(struct fw_helper *h)
 			log_error("poll: %s", strerror(errno));
 			return -1;
 		}
-		if (npfd == 2 && pfd[1].revents != 0)
+		if (pfd[1].fd >= 0 && pfd[1].revents != 0)
 			fw_nflog_read(h->nflog);
+		if (pfd[2].fd >= 0 && pfd[2].revents != 0) {
+			if (pfd[2].revents & POLLIN)
+				fw_helper_send_read(h);
+			else {
+				/* The client's end is gone. */
+				close(h->send_fd);
+				h->send_fd = -1;
+			}
+		}
 		if (pfd[0].revents == 0)
 			continue;
 		n = fw_helper_read(h, &toomany);
@@ -1043,6 +1181,8 @@ fw_helper_main(int in_fd, int out_fd, int verbose, bool child)
 	h->out_fd = out_fd;
 	h->verbose = verbose;
 	h->slot.fd = -1;
+	h->send_fd = -1;
+	fw_udpsend_init(&h->udpsend, 0);
 	fw_req_init(&h->req);
 	/* Paced whatever the privileges (fw_helper_pace() paces every caller
 	 * other than root). */
@@ -1102,6 +1242,17 @@ fw_helper_main(int in_fd, int out_fd, int verbose, bool child)
 		close(h->req.mark_fd);
 	if (h->req.reply_fd >= 0)
 		close(h->req.reply_fd);
+	if (h->req.send_fd >= 0)
+		close(h->req.send_fd);
+	if (h->send_fd >= 0) {
+		log_debug("udp send channel: %llu sent, %llu refused, %llu "
+		    "failed", (unsigned long long)h->udpsend.sent,
+		    (unsigned long long)h->send_refused,
+		    (unsigned long long)h->udpsend.failed);
+		close(h->send_fd);
+	}
+	fw_udpsend_close(&h->udpsend);
+	free(h->send_buf);
 	fw_limit_slot_release(&h->slot, FW_LIMIT_DIR);
 	free(h);
 	return rc;

@@ -42,6 +42,7 @@ fw_req_init(struct fw_req *req)
 	req->cfg.subnets = &req->subnets;
 	req->mark_fd = -1;
 	req->reply_fd = -1;
+	req->send_fd = -1;
 	for (i = 0; i < FW_MAX_LISTEN; i++)
 		req->cfg.listen_fd[i] = req->cfg.udp_fd[i] = -1;
 	for (i = 0; i < FW_MAX_DNS; i++)
@@ -601,6 +602,13 @@ fw_req_line(struct fw_req *req, const char *line, size_t len, char *err,
 	}
 	if (strcmp(tok[0], "UDPREPLY") == 0 && ntok == 4)
 		return fw_req_udpreply(req, tok, err, errlen);
+	if (strcmp(tok[0], "UDPSEND") == 0 && ntok == 1) {
+		if (req->seen != 0)
+			return fw_req_fail(err, errlen, "UDPSEND inside a series");
+		req->need = FW_FD_UDPSEND;
+		req->nneed = 1;
+		return FW_PROTO_FDS;
+	}
 	if (strcmp(tok[0], "HOST") == 0 && ntok == 4)
 		return fw_req_host(req, tok, err, errlen);
 	if (strcmp(tok[0], "HOSTS") == 0 && ntok == 1) {
@@ -795,6 +803,16 @@ fw_req_fds(struct fw_req *req, const struct fw_fdinfo *f, int n, char *err,
 		break;
 	case FW_FD_UDPREPLY:
 		return fw_req_fds_udpreply(req, f, err, errlen);
+	case FW_FD_UDPSEND:
+		/* One end of the client's socketpair (fw_udpsend.h). */
+		if (f->domain != AF_UNIX || f->type != SOCK_DGRAM)
+			return fw_req_fail(err, errlen, "UDPSEND: not an AF_UNIX "
+			    "datagram socket");
+		if (!f->connected)
+			return fw_req_fail(err, errlen, "UDPSEND: not a "
+			    "socketpair's end");
+		req->send_fd = f->fd;
+		return FW_PROTO_UDPSEND;
 	default:	/* FW_FD_MARK: bound or not, but UDP or TCP */
 		if (f->domain != AF_INET && f->domain != AF_INET6)
 			return fw_req_fail(err, errlen, "MARK: not an IPv4 or "
@@ -1124,6 +1142,12 @@ int
 fw_reply_udpreply(const char *line, int *err_no)
 {
 	return fw_reply_status(line, "UDPREPLY", "NOUDPREPLY", err_no);
+}
+
+int
+fw_reply_udpsend(const char *line, int *err_no)
+{
+	return fw_reply_status(line, "UDPSEND", "NOUDPSEND", err_no);
 }
 
 int

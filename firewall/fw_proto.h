@@ -16,8 +16,8 @@
  * after it that need none).  The helper queues what it receives, in
  * order, and each line that needs descriptors takes the next ones; a
  * missing descriptor, one of the wrong kind, or one left over at APPLY or
- * after MARK or UDPREPLY is a malformed request.  A helper whose input is not a
- * socket receives none, so those lines fail there.
+ * after MARK, UDPREPLY or UDPSEND is a malformed request.  A helper whose
+ * input is not a socket receives none, so those lines fail there.
  *
  * helper -> client, once, at start:
  *	READY <version> <uid>		FW_PROTO_VERSION, and the uid of the
@@ -122,6 +122,21 @@
  * local, broadcast, multicast nor anycast).  Paced separately from the
  * other requests, FW_LIMIT_UDP_RATE a second.
  *
+ * client -> helper, outside a series, at most once, once rules with UDP
+ * have been applied:
+ *	UDPSEND				+ 1 descriptor: one end of an AF_UNIX
+ *					SOCK_DGRAM socketpair, the channel
+ *					of fw_udpsend.h: the replies whose
+ *					UDPREPLY failed with EADDRINUSE,
+ *					which the helper sends itself
+ * helper -> client:
+ *	UDPSEND				the helper reads the channel from now
+ *					on, until it ends
+ *	NOUDPSEND <errno> <text>	it does not (no rules with UDP yet, a
+ *					channel already); the helper goes on
+ * Each datagram is checked as UDPREPLY checks its address; one that
+ * fails is dropped, and the channel goes on.
+ *
  * client -> helper, outside a series, at any time (-H without --dns):
  *	HOST 4|6 <addr> <name>		at most FW_MAX_HOSTS before HOSTS; a
  *					name as fw_hosts_name_ok() wants it
@@ -157,10 +172,10 @@
 #include "fw_hosts.h"
 #include "subnet.h"
 
-/* 3: UDP and UDPREPLY, then TMARK: an older helper of version 3 refuses
- * TMARK as an unknown request, which is all a client needs to know
- * (fw_apply() fails with that text), so the version stays. */
-#define FW_PROTO_VERSION	3
+/* 3: UDP and UDPREPLY, then TMARK (an older helper of version 3 refuses
+ * TMARK as an unknown request, which is all a client needs to know).
+ * 4: UDPSEND, which an older helper would answer with ERR and exit. */
+#define FW_PROTO_VERSION	4
 #define FW_PROTO_MAXLINE	320	/* request bytes, including the '\n':
 					   HOST with a name of
 					   FW_HOSTS_NAME_MAX */
@@ -177,6 +192,8 @@
 					   complete; fw_req_hosts_done() after */
 #define FW_PROTO_UDPREPLY	5	/* UDPREPLY with its descriptor:
 					   req->reply_fd, req->reply_src */
+#define FW_PROTO_UDPSEND	6	/* UDPSEND with its descriptor:
+					   req->send_fd */
 
 /* What a line's descriptors must be (req->need). */
 #define FW_FD_NONE		0
@@ -186,6 +203,7 @@
 #define FW_FD_UDP		4	/* UDP: a bound UDP socket on a listener's
 					   address and port */
 #define FW_FD_UDPREPLY		5	/* UDPREPLY: an unbound UDP socket */
+#define FW_FD_UDPSEND		6	/* UDPSEND: a socketpair's end */
 
 /* req->scope: what SCOPE said. */
 #define FW_SCOPE_DEFAULT	0	/* no SCOPE line */
@@ -217,6 +235,7 @@ struct fw_req {
 	int			mark_fd;	/* FW_PROTO_MARK: the socket */
 	int			reply_fd;	/* FW_PROTO_UDPREPLY: the socket */
 	struct addr		reply_src;	/* and where to bind it */
+	int			send_fd;	/* FW_PROTO_UDPSEND: the channel */
 	struct fw_host		*hosts;		/* HOST lines so far */
 	size_t			 nhosts;
 	size_t			 hosts_cap;
@@ -302,5 +321,8 @@ int	fw_req_format_udpreply(const struct addr *src, char *buf, size_t len);
 /* Client side: parse a reply to UDPREPLY, as fw_reply_mark() does
  * ("UDPREPLY", "NOUDPREPLY <errno> <text>"). */
 int	fw_reply_udpreply(const char *line, int *err_no);
+/* Client side: parse a reply to UDPSEND ("UDPSEND", "NOUDPSEND <errno>
+ * <text>"), as fw_reply_mark() does. */
+int	fw_reply_udpsend(const char *line, int *err_no);
 
 #endif

@@ -5,13 +5,15 @@
  * process: no sequence may crash it, whatever it accepts for APPLY must
  * be a configuration the rule planner can build (scoped as the helper
  * scopes it) and the client's formatter writes back as the same lines,
- * a MARK it accepts must name a UDP or TCP socket, and a UDPREPLY an
- * unbound UDP socket of its address's family and a port.  Names it accepts
+ * a MARK it accepts must name a UDP or TCP socket, a UDPREPLY an
+ * unbound UDP socket of its address's family and a port, and a UDPSEND a
+ * socketpair's datagram end.  Names it accepts
  * for HOSTS must be valid, read back the same from the client's lines,
  * and make a hosts file block that a second update leaves as it is.
  *
  * Descriptors are faked: an input line "@KIND ADDR PORT [listen] [dual]"
- * (KIND tcp, udp, unix, raw or none: not a socket; ADDR "-" for an
+ * (KIND tcp, udp, unix, upair: an AF_UNIX datagram socketpair's end,
+ * raw or none: not a socket; ADDR "-" for an
  * unbound socket; dual: an IPv6 socket that is not IPV6_V6ONLY) queues
  * what the helper would have found out about the next descriptor, as if
  * it had come with the lines after it.
@@ -79,6 +81,10 @@ fuzz_fake(const char *line, size_t len)
 	} else if (strcmp(kind, "unix") == 0) {
 		f->domain = AF_UNIX;
 		f->type = SOCK_STREAM;
+	} else if (strcmp(kind, "upair") == 0) {
+		f->domain = AF_UNIX;
+		f->type = SOCK_DGRAM;
+		f->connected = true;
 	} else if (strcmp(kind, "raw") == 0) {
 		f->type = SOCK_RAW;
 		f->protocol = IPPROTO_RAW;
@@ -363,6 +369,14 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 				abort();
 			(void)fw_plan_udp_carried(&req.cfg, &req.reply_src);
 			req.reply_fd = -1;
+		} else if (r == FW_PROTO_UDPSEND) {
+			if (fuzz_nqueue > 0)
+				break;
+			f[0] = *fuzz_lookup(req.send_fd);
+			if (f[0].domain != AF_UNIX || f[0].type != SOCK_DGRAM ||
+			    !f[0].connected || req.seen != 0)
+				abort();
+			req.send_fd = -1;
 		} else if (r == FW_PROTO_HOSTS) {
 			fuzz_hosts(&req, data, size);
 			fw_req_hosts_done(&req);

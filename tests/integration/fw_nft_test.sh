@@ -288,34 +288,34 @@ hand() {
 	fi
 }
 L="LISTEN < tcp 127.0.0.1 $PORT listen"
-hand "READY 3 0 / ERR LISTEN: not a TCP socket / rc 1" "?
+hand "READY 4 0 / ERR LISTEN: not a TCP socket / rc 1" "?
 LISTEN < udp 127.0.0.1 $PORT"
-hand "READY 3 0 / ERR LISTEN: the socket is not listening / rc 1" "?
+hand "READY 4 0 / ERR LISTEN: the socket is not listening / rc 1" "?
 LISTEN < tcp 127.0.0.1 $PORT"
-hand "READY 3 0 / ERR LISTEN: 1 descriptor missing / rc 1" "?
+hand "READY 4 0 / ERR LISTEN: 1 descriptor missing / rc 1" "?
 LISTEN"
-hand "READY 3 0 / OK / ERR LISTEN: only in the first series (the port cannot change) / rc 1" "?
+hand "READY 4 0 / OK / ERR LISTEN: only in the first series (the port cannot change) / rc 1" "?
 $L
 APPLY
 ?
 LISTEN < tcp ::1 $PORT listen"
-hand "READY 3 0 / ERR DNS: 10.30.0.53 given twice / rc 1" "?
+hand "READY 4 0 / ERR DNS: 10.30.0.53 given twice / rc 1" "?
 $L
 DNS 4 10.30.0.53 < udp 127.0.0.1 $DNS1 < tcp 127.0.0.1 $DNS1 listen
 DNS 4 10.30.0.53 < udp 127.0.0.1 $DNS2 < tcp 127.0.0.1 $DNS2 listen"
-hand "READY 3 0 / ERR DNS: an IPv6 listener for an IPv4 nameserver / rc 1" "?
+hand "READY 4 0 / ERR DNS: an IPv6 listener for an IPv4 nameserver / rc 1" "?
 $L
 DNS 4 10.30.0.53 < udp ::1 $DNS1 < tcp ::1 $DNS1 listen"
-hand "READY 3 0 / ERR PREROUTING 1 without ALLOW / rc 1" "?
+hand "READY 4 0 / ERR PREROUTING 1 without ALLOW / rc 1" "?
 $L
 PREROUTING 1
 APPLY"
-hand "READY 3 0 / ERR APPLY: 1 descriptor too many / rc 1" "?
+hand "READY 4 0 / ERR APPLY: 1 descriptor too many / rc 1" "?
 $L
 BLOCKLEAKS 0 < udp -4 0
 APPLY"
 # MARK before any rules, then on sockets of ours, then a wrong one.
-hand "READY 3 0 / NOMARK 22 no rules applied yet / OK / MARK / mark $MARK / MARK / mark $MARK / ERR MARK: not an IPv4 or IPv6 socket / rc 1" "?
+hand "READY 4 0 / NOMARK 22 no rules applied yet / OK / MARK / mark $MARK / MARK / mark $MARK / ERR MARK: not an IPv4 or IPv6 socket / rc 1" "?
 MARK < udp -4 0
 ?
 $L
@@ -329,7 +329,7 @@ MARK < tcp -4 0
 ?mark
 MARK < unix
 ?"
-hand "READY 3 0 / OK / ERR MARK: not an IPv4 or IPv6 socket / rc 1" "?
+hand "READY 4 0 / OK / ERR MARK: not an IPv4 or IPv6 socket / rc 1" "?
 $L
 APPLY
 ?
@@ -341,7 +341,7 @@ $L
 SUBNET inc 4 10.0.0.0 8 0 65535
 APPLY
 ?" 2>"$TMP/h.log" | paste -sd '|')
-[ "$out" = "READY 3 0|OK|rc 0" ] && ! has_table &&
+[ "$out" = "READY 4 0|OK|rc 0" ] && ! has_table &&
     grep -q "cshuttle-fw: delete table" "$TMP/h.log" &&
     pass "stdin helper: READY, OK, table deleted at EOF" ||
     fail "stdin helper: '$out'"
@@ -649,7 +649,7 @@ APPLY
 MARK < udp -4 0
 ?
 ?mark" sudo -n -- | paste -sd '|' | sed 's/|/ \/ /g')
-[ "$out" = "READY 3 0 / OK / MARK / mark $MARK / rc 0" ] && ! has_table &&
+[ "$out" = "READY 4 0 / OK / MARK / mark $MARK / rc 0" ] && ! has_table &&
     pass "real sudo: $out" || fail "real sudo: '$out'"
 
 # --- 10: a LAN gateway serves the allowed sources only ---------------------------------
@@ -706,7 +706,7 @@ for _ in $(seq 100); do
 	[ "$(wc -l <"$TMP/nr.out")" -ge 2 ] && break
 	sleep 0.1
 done
-[ "$(paste -sd '|' "$TMP/nr.out")" = "READY 3 65534|OK" ] &&
+[ "$(paste -sd '|' "$TMP/nr.out")" = "READY 4 65534|OK" ] &&
     pass "nobody's series applied" ||
     fail "nobody's series: '$(cat "$TMP/nr.out")' $(cat "$TMP/nr.log")"
 text=$(ip netns exec "$NS" nft list chain inet "cshuttle_$PORT" output | grep -e return -e redirect)

@@ -194,7 +194,7 @@ expect "usock 10.30.0.7:4444 mark $R: sent" usock 4 10.30.0.7 4444 10.40.0.2 9
 # Another helper starting meanwhile looks for stale rules: this
 # instance's table exists (owned by its helper), so its rules stay.
 out=$(fwreq "?" | paste -sd '|')
-[ "$out" = "READY 3 0|rc 0" ] || fail "second helper: $out"
+[ "$out" = "READY 4 0|rc 0" ] || fail "second helper: $out"
 has_rule 4 $T && has_rule 6 $T && has_route 4 $T &&
     pass "a starting helper keeps a running instance's policy routing" ||
     fail "a starting helper removed a running instance's policy routing"
@@ -443,7 +443,7 @@ expect ok tmark $M
 expect ok inc 10.0.0.0/8
 expect applied apply
 out=$(fwreq "?" | paste -sd '|')
-[ "$out" = "READY 3 0|rc 0" ] || fail "second helper: $out"
+[ "$out" = "READY 4 0|rc 0" ] || fail "second helper: $out"
 has_rule 4 $M && has_route 4 $M &&
     pass "a starting helper keeps a running instance's rule of its --tmark" ||
     fail "a starting helper removed a running instance's --tmark rule"

@@ -107,7 +107,7 @@ APPLY
 ?"
 
 lab_say "without a policy file"
-ready="READY 3 $uid"
+ready="READY 4 $uid"
 ask_held "$good" "$LAB_DIR/rules.seen" >"$LAB_DIR/good.out" &
 asker=$!
 # While it holds its rules: every rule of the output side is the user's.
@@ -133,7 +133,7 @@ check "no prerouting chain" test -z "$(grep 'chain prerouting' <<<"$rs")"
 check "its table is gone with it" lab_wait_for 5 no_table "$P"
 check "its slot file is gone with it" lab_wait_for 5 no_slots
 
-prefix="READY 3 $uid / ERR"
+prefix="READY 4 $uid / ERR"
 pol=$conf
 expect "PREROUTING 1 refused" \
     "$prefix PREROUTING 1 (serving other hosts) is not allowed for user $u: add \"allow $u lan\" to $pol / rc 1" \
@@ -206,7 +206,7 @@ PREROUTING 0 < udp -4 0
 APPLY
 ?"
 expect "MARK: its own socket marked; a unix socket refused" \
-    "READY 3 $uid / OK / MARK / mark 0x6373$(printf %04x $P) / ERR MARK: not an IPv4 or IPv6 socket / rc 1" \
+    "READY 4 $uid / OK / MARK / mark 0x6373$(printf %04x $P) / ERR MARK: not an IPv4 or IPv6 socket / rc 1" \
     "?
 LISTEN < tcp 127.0.0.1 $P listen
 APPLY
@@ -317,7 +317,7 @@ expect "an unknown keyword: the helper does not start" \
 
 lab_say "--firewall is decided first"
 fw() { ip netns exec "$LAB_NS_C" "${LAB_PRIVATE[@]}" "$@" </dev/null 2>&1; }
-check_eq "-vv -q accepted; \$CSHUTTLE_ARGS ignored" "READY 3 0" \
+check_eq "-vv -q accepted; \$CSHUTTLE_ARGS ignored" "READY 4 0" \
     "$(CSHUTTLE_ARGS='--bogus @/nonexistent' fw "$bin" --firewall -vv -q)"
 check_eq "anything else is refused (exit 2)" \
     "cshuttle: --firewall takes only -v and -q, not \"--config\" / rc 2" \

@@ -701,7 +701,7 @@ test_udp(void **state)
 	char err[256];
 
 	(void)state;
-	assert_int_equal(FW_PROTO_VERSION, 3);
+	assert_int_equal(FW_PROTO_VERSION, 4);
 	fw_req_init(&req);
 	f = UDP(6, "127.0.0.1", 12300);
 	assert_true(feed_fds(&req, "UDP", &f, 1) < 0);	/* before LISTEN */
@@ -1015,6 +1015,51 @@ test_udpreply(void **state)
 	assert_int_equal(fw_reply_mark("UDPREPLY", &e), -1);
 }
 
+/* UDPSEND: outside a series, one end of an AF_UNIX datagram socketpair. */
+static void
+test_udpsend(void **state)
+{
+	struct fw_fdinfo f;
+	struct fw_req req;
+	int e;
+
+	(void)state;
+	fw_req_init(&req);
+	memset(&f, 0, sizeof(f));
+	f.fd = 9;
+	f.domain = AF_UNIX;
+	f.type = SOCK_DGRAM;
+	f.connected = true;
+	assert_int_equal(feed_fds(&req, "UDPSEND", &f, 1), FW_PROTO_UDPSEND);
+	assert_int_equal(req.send_fd, 9);
+	assert_int_equal(req.seen, 0);
+	fw_req_clear(&req);
+	/* not a socketpair's end: unconnected, a stream, a UDP socket */
+	f.connected = false;
+	assert_true(feed_fds(&req, "UDPSEND", &f, 1) < 0);
+	fw_req_clear(&req);
+	f.connected = true;
+	f.type = SOCK_STREAM;
+	assert_true(feed_fds(&req, "UDPSEND", &f, 1) < 0);
+	fw_req_clear(&req);
+	f = UDP(9, "127.0.0.1", 5000);
+	f.connected = true;
+	assert_true(feed_fds(&req, "UDPSEND", &f, 1) < 0);
+	fw_req_clear(&req);
+	/* bad lines */
+	assert_true(feed(&req, "UDPSEND 1") < 0);
+	fw_req_clear(&req);
+	listen4(&req);
+	assert_true(feed(&req, "UDPSEND") < 0);	/* in a series */
+	fw_req_clear(&req);
+	/* the replies */
+	assert_int_equal(fw_reply_udpsend("UDPSEND", &e), 1);
+	assert_int_equal(fw_reply_udpsend("NOUDPSEND 22 no rules", &e), 0);
+	assert_int_equal(e, EINVAL);
+	assert_int_equal(fw_reply_udpsend("NOUDPSEND 0 x", &e), -1);
+	assert_int_equal(fw_reply_udpsend("UDPREPLY", &e), -1);
+}
+
 static void
 test_replies(void **state)
 {
@@ -1219,6 +1264,7 @@ main(void)
 		cmocka_unit_test(test_udp),
 		cmocka_unit_test(test_udp_format),
 		cmocka_unit_test(test_udpreply),
+		cmocka_unit_test(test_udpsend),
 		cmocka_unit_test(test_tmark),
 	};
 
