@@ -483,8 +483,9 @@ tunnel_session_start(struct tunnel *t, struct transport *tr)
 	t->s = s;
 	tunnel_netwatch_session(t);
 	/* The stub reports its routes and host names only to a client that
-	 * wants them. */
-	if (mux_send_hello(s->mux, PROTO_FEAT_KNOWN &
+	 * wants them.  Resume is left out while a lost link cannot be
+	 * replaced (docs/PROTOCOL.md §11): it would only cost the copies. */
+	if (mux_send_hello(s->mux, PROTO_FEAT_KNOWN & ~PROTO_FEAT_RESUME &
 	    ~(t->udp != NULL ? 0 : PROTO_FEAT_UDP) &
 	    ~(t->p->auto_nets ? 0 : PROTO_FEAT_ROUTES) &
 	    ~(t->p->auto_hosts ? 0 : PROTO_FEAT_HOSTS)) != 0) {

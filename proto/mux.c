@@ -50,6 +50,9 @@ mux_queue(struct mux *m, const uint8_t *frame, int len)
 		mux_fail(m, "internal error: frame encoding failed");
 		return -1;
 	}
+	/* No link: what the frame says travels in the RESUME entries. */
+	if (m->link == MUX_LINK_DOWN)
+		return 0;
 	if (buf_append(&m->link_out, frame, (size_t)len) != 0) {
 		mux_fail(m, "link output queue overflow (%zu bytes queued)",
 		    buf_len(&m->link_out));
@@ -57,6 +60,17 @@ mux_queue(struct mux *m, const uint8_t *frame, int len)
 	}
 	m->stats.frames_out++;
 	return 0;
+}
+
+/*
+ * Resume is agreed once, by the HELLOs of the first link, and holds for
+ * the session: a stream keeps what it sends (retx) only from then on.
+ */
+static void
+mux_latch_resume(struct mux *m)
+{
+	if (m->link == MUX_LINK_UP && m->hello_seen && m->features != 0)
+		m->resume = (m->features & m->peer_features & PROTO_FEAT_RESUME) != 0;
 }
 
 int
@@ -77,6 +91,7 @@ mux_send_hello(struct mux *m, uint32_t features)
 	ask.max_streams = m->ask_max_streams;
 	/* From here on the peer may send the frames of these features. */
 	m->features = features;
+	mux_latch_resume(m);
 	return mux_queue(m, f, proto_put_hello_bounds(f, sizeof(f), &h, &ask));
 }
 
@@ -322,10 +337,22 @@ mux_on_session_frame(struct mux *m, const struct proto_frame *f)
 			mux_fail(m, "protocol error: peer claims our own role");
 			return;
 		}
+		if (m->link == MUX_LINK_RESUMING &&
+		    !(f->u.hello.features & m->features & PROTO_FEAT_RESUME)) {
+			mux_fail(m, "the new link cannot resume the session (no RESUME "
+			    "in the %s HELLO)", (m->features & PROTO_FEAT_RESUME) ?
+			    "peer's" : "our");
+			return;
+		}
+		if (m->link == MUX_LINK_RESUMING && f->u.hello.window != m->peer_window) {
+			mux_fail(m, "protocol error: the window changed on resume");
+			return;
+		}
 		m->hello_seen = true;
 		m->peer_window = f->u.hello.window;
 		m->peer_features = f->u.hello.features;
 		m->peer_ask = f->ask;
+		mux_latch_resume(m);
 		if (m->ops->hello != NULL)
 			m->ops->hello(m, &f->u.hello);
 		break;
@@ -358,6 +385,17 @@ mux_on_session_frame(struct mux *m, const struct proto_frame *f)
 		if (mux_once(m, f, PROTO_ROLE_STUB, &m->hosts_seed_seen) &&
 		    m->ops->hosts_seed != NULL)
 			m->ops->hosts_seed(m, f);
+		break;
+	case PROTO_RESUME:
+		for (i = 0; i < f->u.resumes && m->error[0] == '\0'; i++) {
+			struct proto_resume	e;
+
+			proto_resume_get(f, i, &e);
+			mux_stream_resume_entry(m, &e);
+		}
+		break;
+	case PROTO_RESUME_END:
+		mux_stream_resume_end(m, f->u.last_id);
 		break;
 	}
 }
@@ -450,6 +488,16 @@ mux_dispatch(struct mux *m, const struct proto_frame *f)
 	}
 	if (!mux_feature_ok(m, f))
 		return;
+	/* A new link starts with HELLO, RESUME entries and RESUME_END; those
+	 * come on no other. */
+	if ((f->type == PROTO_RESUME || f->type == PROTO_RESUME_END) !=
+	    (m->link == MUX_LINK_RESUMING) && f->type != PROTO_ERROR &&
+	    f->type != PROTO_HELLO) {
+		mux_fail(m, "protocol error: %s %s", proto_type_name(f->type),
+		    m->link == MUX_LINK_RESUMING ? "before RESUME_END on a resumed link" :
+		    "outside a resume");
+		return;
+	}
 	if (f->type >= PROTO_DNS_CONFIG && f->type <= PROTO_DNS_FAIL) {
 		mux_on_dns(m, f);
 		return;
@@ -550,6 +598,51 @@ mux_link_consume(struct mux *m, size_t n)
 	 * of frames rather than one before it waits again. */
 	if (buf_len(&m->link_out) < MUX_LINK_SOFT / 2)
 		mux_stream_wake(m);
+}
+
+/* ---- resume ---- */
+
+bool
+mux_resumable(const struct mux *m)
+{
+	return m->resume;
+}
+
+bool
+mux_resuming(const struct mux *m)
+{
+	return m->link != MUX_LINK_UP;
+}
+
+void
+mux_detach(struct mux *m)
+{
+	if (m->link == MUX_LINK_DOWN)
+		return;
+	m->link = MUX_LINK_DOWN;
+	/* Half-sent frames and half-read ones belong to the lost link. */
+	buf_consume(&m->link_out, buf_len(&m->link_out));
+	m->in_len = 0;
+	m->hello_seen = false;
+	m->routes_seen = m->hosts_seen = m->hosts_seed_seen = false;
+	m->dns_config_seen = m->dns_query_seen = false;
+	mux_stream_update_all(m);
+}
+
+int
+mux_attach(struct mux *m, uint32_t features)
+{
+	if (!m->resume || m->link != MUX_LINK_DOWN || !(features & PROTO_FEAT_RESUME)) {
+		mux_fail(m, "internal error: mux_attach without a resumable, detached session");
+		return -1;
+	}
+	if (m->error[0] != '\0')
+		return -1;
+	m->link = MUX_LINK_RESUMING;
+	m->stats.resumes++;
+	if (mux_send_hello(m, features) != 0)
+		return -1;
+	return mux_stream_resume_send(m);
 }
 
 /* ---- the session object ---- */

@@ -125,6 +125,10 @@ struct mux_stats {
 	size_t		committed;		/* credit out and data queued, all
 						 * streams: what the budget bounds */
 	uint64_t	streams_refused;	/* over the maximum of streams */
+	size_t		retained;		/* resume: sent, not yet acknowledged
+						 * (also in committed) */
+	uint64_t	resumes;		/* links taken over by mux_attach */
+	uint64_t	bytes_resent;		/* DATA sent again after a resume */
 };
 
 /*
@@ -226,6 +230,24 @@ int	 mux_send_udp(struct mux *m, uint32_t id, const struct addr *peer,
 int	 mux_send_udp_close(struct mux *m, uint32_t id, uint8_t reason);
 int	 mux_send_udp_drop(struct mux *m, uint32_t id, const struct addr *peer,
 	    uint8_t reason);
+
+/*
+ * Resume (docs/PROTOCOL.md §11; both first HELLOs announced
+ * PROTO_FEAT_RESUME, see mux_resumable).  mux_detach: the link is gone;
+ * the streams stay, with their sockets, but read nothing and send nothing
+ * until mux_attach, which starts a new link: our HELLO (with `features`,
+ * PROTO_FEAT_RESUME among them), then the RESUME entries of every stream
+ * and RESUME_END.  The peer does the same; once its RESUME_END is in,
+ * each stream sends again from where the peer says it is, and the
+ * streams one side no longer has are reset on the other.  Frames queued
+ * while the link is down are dropped: what they said is in the RESUME
+ * entries.  mux_attach returns 0, or -1 (the session failed).
+ */
+bool	 mux_resumable(const struct mux *m);
+void	 mux_detach(struct mux *m);
+int	 mux_attach(struct mux *m, uint32_t features);
+/* The link is down, or the peer's RESUME_END has not come yet. */
+bool	 mux_resuming(const struct mux *m);
 
 /* Link input: read into the space, then commit.  mux_in_commit returns
  * 0, or -1 when the session must end (reason in mux_error()). */

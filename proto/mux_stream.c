@@ -34,6 +34,7 @@
 
 static void	mux_stream_cb(struct ev_loop *, struct ev_io *, uint32_t);
 static void	mux_stream_update(struct mux_stream *);
+static int	mux_stream_resend(struct mux_stream *);
 
 /* ---- states ---- */
 
@@ -158,6 +159,24 @@ mux_stream_set_allot(struct mux_stream *st, uint32_t allot)
 	st->allot = allot;
 }
 
+/* The peer has the stream's DATA up to offset `to`: what retx held of it
+ * is freed, and leaves the budget. */
+static void
+mux_stream_release(struct mux_stream *st, uint64_t to)
+{
+	size_t	n;
+
+	if (to <= st->tx_acked)
+		return;
+	n = (size_t)(to - st->tx_acked);
+	if (n > buf_len(&st->retx))
+		n = buf_len(&st->retx);
+	buf_consume(&st->retx, n);
+	st->mux->stats.retained -= n;
+	st->mux->stats.committed -= n;
+	st->tx_acked = to;
+}
+
 /* ---- stream table ---- */
 
 static size_t
@@ -212,6 +231,9 @@ mux_stream_new(struct mux *m, uint32_t id, enum mux_conn conn)
 	st->mux = m;
 	st->io.fd = -1;
 	buf_init(&st->out, m->window);
+	/* What the peer may still lack is bounded by what it granted. */
+	buf_init(&st->retx, PROTO_MAX_WINDOW);
+	st->no_resume = !m->resume;
 	/*
 	 * Without the long forms each side grants the HELLO window.  With
 	 * them the client grants its share in OPEN and may send the floor
@@ -296,6 +318,7 @@ mux_stream_kill(struct mux_stream *st, int close_reason, bool rst)
 	ev_io_del(m->loop, &st->io);
 	m->stats.queued -= buf_len(&st->out);		/* discarded */
 	mux_stream_set_allot(st, 0);
+	mux_stream_release(st, st->tx_off);
 	if (fd >= 0) {
 		if (rst)
 			(void)setsockopt(fd, SOL_SOCKET, SO_LINGER, &lg, sizeof(lg));
@@ -323,6 +346,7 @@ mux_collect(struct mux *m)
 	while ((st = SLIST_FIRST(&m->garbage)) != NULL) {
 		SLIST_REMOVE_HEAD(&m->garbage, gentry);
 		buf_free(&st->out);
+		buf_free(&st->retx);
 		free(st);
 	}
 }
@@ -341,11 +365,26 @@ mux_stream_free_all(struct mux *m)
 static void
 mux_stream_check_done(struct mux_stream *st)
 {
-	if (st->istate == MUX_IN_EOF_SENT && st->ostate == MUX_OUT_SHUT)
+	/* With resume, the stream is kept until the peer has our EOF: a
+	 * link lost before that would otherwise lose the end. */
+	if (st->istate == MUX_IN_EOF_SENT && st->ostate == MUX_OUT_SHUT &&
+	    (!st->mux->resume || st->eof_acked))
 		mux_stream_kill(st, -1, false);
 }
 
 /* ---- socket side ---- */
+
+/* Resume: tell the peer how much of the stream arrived (and whether its
+ * EOF did).  0, or -1 (the session failed). */
+static int
+mux_stream_ack(struct mux_stream *st, uint8_t flags)
+{
+	uint8_t	f[PROTO_HDR_LEN + PROTO_ACK_LEN];
+
+	if (!st->mux->resume)
+		return 0;
+	return mux_queue(st->mux, f, proto_put_ack(f, sizeof(f), st->id, st->rx_off, flags));
+}
 
 /*
  * n bytes went to the socket.  Credit goes back in batches of a quarter
@@ -389,6 +428,10 @@ mux_stream_give_credit(struct mux_stream *st, size_t n)
 			grow = (uint32_t)room;
 	}
 	inc = inc - cut + grow;
+	/* What arrived first, so that the peer frees it before the credit
+	 * lets it send more. */
+	if (inc > 0 && mux_stream_ack(st, 0) != 0)
+		return;
 	if (inc > 0 && mux_send_simple(m, PROTO_CREDIT, st->id, inc) != 0)
 		return;
 	st->rx_avail += inc;
@@ -445,6 +488,10 @@ mux_stream_read(struct mux_stream *st)
 	ssize_t		 n = 0;
 	int		 i;
 
+	/* Nothing goes out without a link, nor before a resend is done
+	 * (EV_HUP comes whatever the mask says). */
+	if (m->link != MUX_LINK_UP || st->resend_off != st->tx_off)
+		return 0;
 	for (i = 0; i < MUX_READ_FRAMES; i++) {
 		if (st->istate != MUX_IN_OPEN || st->tx_credit == 0)
 			return 0;
@@ -461,6 +508,17 @@ mux_stream_read(struct mux_stream *st)
 		if (n <= 0)
 			break;
 		(void)proto_put_data_hdr(p, PROTO_HDR_LEN, st->id, (uint16_t)n);
+		if (m->resume && !st->no_resume) {
+			/* Kept until the peer acknowledges it. */
+			if (buf_append(&st->retx, p + PROTO_HDR_LEN, (size_t)n) != 0) {
+				mux_stream_kill(st, PROTO_CLOSE_RESOURCE, true);
+				return -1;
+			}
+			m->stats.retained += (size_t)n;
+			m->stats.committed += (size_t)n;
+		}
+		st->tx_off += (uint64_t)n;
+		st->resend_off = st->tx_off;
 		buf_commit(&m->link_out, PROTO_HDR_LEN + (size_t)n);
 		m->stats.frames_out++;
 		st->tx_credit -= (uint32_t)n;
@@ -569,7 +627,8 @@ mux_stream_events(const struct mux_stream *st, bool *wait)
 	*wait = false;
 	if (st->conn == MUX_CONN_CONNECTING)
 		return EV_WRITE;
-	if (st->istate == MUX_IN_OPEN && st->tx_credit > 0) {
+	if (st->istate == MUX_IN_OPEN && st->tx_credit > 0 &&
+	    st->mux->link == MUX_LINK_UP && st->resend_off == st->tx_off) {
 		if (buf_len(&st->mux->link_out) < MUX_LINK_SOFT)
 			ev |= EV_READ;
 		else
@@ -589,6 +648,9 @@ mux_stream_update(struct mux_stream *st)
 	bool		 wait;
 
 	if (mux_stream_dead(st))
+		return;
+	if (m->link == MUX_LINK_UP && (st->resend_off < st->tx_off || st->eof_resend) &&
+	    mux_stream_resend(st) != 0)
 		return;
 	ev = mux_stream_events(st, &wait);
 	if (wait)
@@ -666,6 +728,7 @@ mux_stream_data(struct mux_stream *st, const struct proto_frame *f)
 	ssize_t		 n = 0;
 
 	st->rx_avail -= f->len;
+	st->rx_off += f->len;
 	st->bytes_in += f->len;
 	m->stats.bytes_in += f->len;
 	/* Straight to the socket when nothing is queued: saves a copy and
@@ -761,9 +824,30 @@ mux_stream_frame(struct mux_stream *st, const struct proto_frame *f)
 			goto violation;
 		}
 		mux_stream_set_out(st, MUX_OUT_WAIT_DRAIN);
+		if (mux_stream_ack(st, PROTO_ACK_EOF) != 0)
+			return;
 		/* While connecting, mux_stream_connected() flushes. */
 		if (st->conn != MUX_CONN_CONNECTING && mux_stream_flush(st) < 0)
 			return;
+		break;
+	case PROTO_ACK:
+		if (f->u.ack.received < st->tx_acked || f->u.ack.received > st->tx_off) {
+			why = "ACK outside what was sent";
+			goto violation;
+		}
+		if ((f->u.ack.flags & PROTO_ACK_EOF) &&
+		    (st->istate != MUX_IN_EOF_SENT || f->u.ack.received != st->tx_off)) {
+			why = "ACK of an EOF not sent";
+			goto violation;
+		}
+		if (!st->no_resume)
+			mux_stream_release(st, f->u.ack.received);
+		if (f->u.ack.flags & PROTO_ACK_EOF) {
+			st->eof_acked = true;
+			mux_stream_check_done(st);
+			if (mux_stream_dead(st))
+				return;
+		}
 		break;
 	case PROTO_CLOSE:
 		log_trace("stream %u: peer closed it (reason %u)", st->id, f->u.reason);
@@ -849,4 +933,171 @@ mux_sweep(struct mux *m, uint64_t now)
 			mux_stream_kill(st, -1, false);
 		}
 	}
+}
+
+/* ---- resume (docs/PROTOCOL.md §11) ---- */
+
+/*
+ * After a resume: DATA again from resend_off (what the peer said it has)
+ * up to tx_off, out of retx, as far as the link queue takes it; then our
+ * EOF if the peer lacks it.  The stream waits for the link like a reader
+ * meanwhile, and reads its socket only when this is done.  0, or -1 when
+ * the session failed.
+ */
+static int
+mux_stream_resend(struct mux_stream *st)
+{
+	struct mux	*m = st->mux;
+	uint8_t		*p;
+	size_t		 n, at;
+
+	while (st->resend_off < st->tx_off) {
+		if (buf_len(&m->link_out) >= MUX_LINK_SOFT) {
+			mux_link_wait_add(st);
+			return 0;
+		}
+		at = (size_t)(st->resend_off - st->tx_acked);
+		n = (size_t)(st->tx_off - st->resend_off);
+		if (n > PROTO_MAX_PAYLOAD)
+			n = PROTO_MAX_PAYLOAD;
+		if ((p = buf_reserve(&m->link_out, PROTO_HDR_LEN + n)) == NULL) {
+			mux_fail(m, "out of memory for the link output queue");
+			return -1;
+		}
+		(void)proto_put_data_hdr(p, PROTO_HDR_LEN, st->id, (uint16_t)n);
+		memcpy(p + PROTO_HDR_LEN, buf_ptr(&st->retx) + at, n);
+		buf_commit(&m->link_out, PROTO_HDR_LEN + n);
+		m->stats.frames_out++;
+		m->stats.bytes_resent += n;
+		st->resend_off += n;
+	}
+	if (st->eof_resend) {
+		st->eof_resend = false;
+		if (mux_send_simple(m, PROTO_EOF, st->id, 0) != 0)
+			return -1;
+	}
+	return 0;
+}
+
+int
+mux_stream_resume_send(struct mux *m)
+{
+	struct proto_resume	 e[64];
+	struct mux_stream	*st, *tmp;
+	uint8_t			 f[PROTO_HDR_LEN + sizeof(e) / sizeof(e[0]) *
+				    PROTO_RESUME_ENTRY_LEN];
+	size_t			 n = 0;
+
+	LIST_FOREACH_SAFE(st, &m->all, lentry, tmp) {
+		/* It kept nothing to send again: it cannot go on. */
+		if (st->no_resume) {
+			mux_stream_kill(st, -1, true);
+			continue;
+		}
+		st->resume_listed = false;
+		e[n].id = st->id;
+		e[n].received = st->rx_off;
+		e[n].grant = st->rx_off + st->rx_avail;
+		e[n].flags = (st->ostate != MUX_OUT_OPEN ? PROTO_RS_EOF : 0) |
+		    (st->conn == MUX_CONN_UP ? PROTO_RS_UP : 0);
+		if (++n == sizeof(e) / sizeof(e[0])) {
+			if (mux_queue(m, f, proto_put_resume(f, sizeof(f), e, n)) != 0)
+				return -1;
+			n = 0;
+		}
+	}
+	if (n > 0 && mux_queue(m, f, proto_put_resume(f, sizeof(f), e, n)) != 0)
+		return -1;
+	return mux_queue(m, f, proto_put_resume_end(f, sizeof(f), m->last_id));
+}
+
+void
+mux_stream_resume_entry(struct mux *m, const struct proto_resume *e)
+{
+	struct mux_stream	*st;
+	const char		*why = NULL;
+
+	/* Gone here since: the peer learns it from our own entries. */
+	if ((st = mux_stream_lookup(m, e->id)) == NULL || mux_stream_dead(st))
+		return;
+	if (st->resume_listed)
+		why = "listed twice";
+	else if (e->received < st->tx_acked || e->received > st->tx_off)
+		why = "received bytes that were never sent, or acknowledged less";
+	else if (e->grant < st->tx_off)
+		why = "grant below what it already allowed";
+	else if ((e->flags & PROTO_RS_EOF) &&
+	    (st->istate != MUX_IN_EOF_SENT || e->received != st->tx_off))
+		why = "an EOF that was not sent";
+	if (why != NULL) {
+		log_warn("stream %u: protocol violation by the peer on resume: %s; "
+		    "closing the stream", st->id, why);
+		mux_stream_kill(st, PROTO_CLOSE_PROTOCOL, true);
+		return;
+	}
+	st->resume_listed = true;
+	mux_stream_release(st, e->received);
+	st->resend_off = e->received;
+	st->tx_credit = (uint32_t)(e->grant - st->tx_off);
+	if (e->flags & PROTO_RS_EOF)
+		st->eof_acked = true;
+	else
+		st->eof_resend = st->istate == MUX_IN_EOF_SENT;
+	/* Its OPEN_RESULT was lost with the old link. */
+	if (st->conn == MUX_CONN_WAIT_RESULT && (e->flags & PROTO_RS_UP))
+		mux_stream_set_conn(st, MUX_CONN_UP);
+	if (st->resend_off < st->tx_off || st->eof_resend)
+		log_trace("stream %u: resuming at %llu of %llu bytes sent%s", st->id,
+		    (unsigned long long)st->resend_off, (unsigned long long)st->tx_off,
+		    st->eof_resend ? ", then EOF" : "");
+}
+
+void
+mux_stream_resume_end(struct mux *m, uint32_t peer_last_id)
+{
+	struct mux_stream	*st, *tmp;
+
+	/*
+	 * The client opens streams, so its last id is at least the stub's;
+	 * OPENs lost with the old link leave the stub behind, and those ids
+	 * are skipped (the client resets those streams below).
+	 */
+	if (m->role == PROTO_ROLE_STUB ? peer_last_id < m->last_id :
+	    peer_last_id > m->last_id) {
+		mux_fail(m, "protocol error: RESUME_END with stream id %u against %u",
+		    peer_last_id, m->last_id);
+		return;
+	}
+	if (m->role == PROTO_ROLE_STUB)
+		m->last_id = peer_last_id;
+	m->link = MUX_LINK_UP;
+	LIST_FOREACH_SAFE(st, &m->all, lentry, tmp) {
+		if (st->resume_listed) {
+			st->resume_listed = false;
+			continue;
+		}
+		/*
+		 * The peer no longer has it.  With both EOFs through, it
+		 * ended there normally (it is freed only once our EOF is
+		 * in): only the acknowledgement was lost.  Anything else
+		 * was reset there, or never opened.
+		 */
+		if (st->istate == MUX_IN_EOF_SENT && st->ostate != MUX_OUT_OPEN) {
+			mux_stream_release(st, st->tx_off);
+			st->eof_acked = true;
+			st->resend_off = st->tx_off;
+			mux_stream_check_done(st);
+		} else
+			mux_stream_kill(st, -1, true);
+	}
+	mux_stream_update_all(m);
+}
+
+void
+mux_stream_update_all(struct mux *m)
+{
+	struct mux_stream	*st, *tmp;
+
+	LIST_FOREACH_SAFE(st, &m->all, lentry, tmp)
+		mux_stream_update(st);
 }

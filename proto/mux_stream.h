@@ -79,6 +79,19 @@ struct mux_stream {
 	uint32_t		 allot;
 	uint64_t		 deadline;	/* connect deadline (stub) */
 	uint64_t		 bytes_in, bytes_out;
+	/*
+	 * Resume (m->resume): the DATA this side sent, in all (tx_off);
+	 * what the peer acknowledged of it (tx_acked, from ACK or RESUME),
+	 * kept in retx until then; after a resume, where sending starts
+	 * again (resend_off < tx_off while retx is being sent anew).  What
+	 * came in, in all (rx_off).  eof_acked: the peer has our EOF;
+	 * eof_resend: our EOF goes out again after the resent data.
+	 */
+	struct buf		 retx;
+	uint64_t		 tx_off, tx_acked, resend_off, rx_off;
+	bool			 eof_acked, eof_resend;
+	bool			 resume_listed;	/* in the peer's RESUME (mux_resume_end) */
+	bool			 no_resume;	/* began before resume was agreed */
 	LIST_ENTRY(mux_stream)	 hentry;	/* id hash chain */
 	LIST_ENTRY(mux_stream)	 lentry;	/* m->all */
 	TAILQ_ENTRY(mux_stream)	 wentry;	/* m->link_wait */
@@ -88,6 +101,13 @@ struct mux_stream {
 LIST_HEAD(mux_chain, mux_stream);
 
 #define MUX_HASH_INIT	256		/* chains at first; a power of 2 */
+
+/* The link under the session (docs/PROTOCOL.md §11). */
+enum mux_link {
+	MUX_LINK_UP,		/* frames flow */
+	MUX_LINK_DOWN,		/* lost (mux_detach): nothing is sent or read */
+	MUX_LINK_RESUMING,	/* new (mux_attach): until the peer's RESUME_END */
+};
 
 struct mux {
 	struct ev_loop		*loop;
@@ -106,6 +126,8 @@ struct mux {
 	struct log_limit	 ll_refused;	/* streams over max_streams */
 	uint32_t		 peer_features;	/* what the peer's HELLO announced */
 	bool			 hello_seen;
+	enum mux_link		 link;
+	bool			 resume;	/* PROTO_FEAT_RESUME in the first HELLOs */
 	bool			 dns_config_seen, dns_query_seen;
 	bool			 routes_seen;	/* ROUTES: once per session */
 	bool			 hosts_seen;	/* HOSTS: once per session */
@@ -154,5 +176,14 @@ void	mux_stream_accept(struct mux *m, const struct proto_frame *f);
 void	mux_stream_frame(struct mux_stream *st, const struct proto_frame *f);
 /* The link queue drained: wake the streams that wait for it. */
 void	mux_stream_wake(struct mux *m);
+/* Resume: queue the RESUME entries of every stream, then RESUME_END;
+ * take one entry of the peer's; the peer's RESUME_END arrived.  0 or -1
+ * (the session failed). */
+int	mux_stream_resume_send(struct mux *m);
+void	mux_stream_resume_entry(struct mux *m, const struct proto_resume *e);
+void	mux_stream_resume_end(struct mux *m, uint32_t peer_last_id);
+/* Every stream registers the events it can act on now (after the link
+ * went down or came back). */
+void	mux_stream_update_all(struct mux *m);
 
 #endif

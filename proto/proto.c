@@ -59,6 +59,11 @@ static const struct proto_rule proto_rules[] = {
 	    PROTO_ROUTES_MAX * PROTO_ROUTE_LEN,				   "ROUTES" },
 	{ PROTO_HOSTS,		PROTO_ON_SESSION, 0,  PROTO_MAX_PAYLOAD,	   "HOSTS" },
 	{ PROTO_HOSTS_SEED,	PROTO_ON_SESSION, 0,  PROTO_SEEDS_MAX_LEN,	   "HOSTS_SEED" },
+	{ PROTO_ACK,		PROTO_ON_STREAM,  PROTO_ACK_LEN, PROTO_ACK_LEN,  "ACK" },
+	{ PROTO_RESUME,		PROTO_ON_SESSION, 0,
+	    PROTO_RESUME_MAX * PROTO_RESUME_ENTRY_LEN,			   "RESUME" },
+	{ PROTO_RESUME_END,	PROTO_ON_SESSION, PROTO_RESUME_END_LEN,
+	    PROTO_RESUME_END_LEN,					   "RESUME_END" },
 };
 
 static const struct proto_rule *
@@ -182,6 +187,10 @@ proto_check_body(struct proto_frame *f)
 	case PROTO_CLOSE:
 		f->u.reason = p[0];
 		return 0;
+	case PROTO_ACK:
+		f->u.ack.received = buf_get_u64(p);
+		f->u.ack.flags = p[8];
+		return (f->u.ack.flags & ~PROTO_ACK_EOF) != 0 ? PROTO_E_VALUE : 0;
 	case PROTO_DNS_FAIL:
 		f->u.dns_fail = p[0];
 		if (f->u.dns_fail == 0 || f->u.dns_fail > PROTO_DNS_FAIL_MAX)
@@ -412,6 +421,45 @@ proto_seed_next(const struct proto_frame *f, size_t *off, struct addr *a, char *
 	return 1;
 }
 
+/* One RESUME entry, as proto_put_resume writes it. */
+static int
+proto_check_resume_entry(const struct proto_resume *e)
+{
+	if (e->id == 0 || (e->flags & ~PROTO_RS_FLAGS) != 0 || e->grant < e->received ||
+	    e->grant - e->received > PROTO_MAX_WINDOW)
+		return PROTO_E_VALUE;
+	return 0;
+}
+
+void
+proto_resume_get(const struct proto_frame *f, size_t i, struct proto_resume *e)
+{
+	const uint8_t	*p = f->payload + i * PROTO_RESUME_ENTRY_LEN;
+
+	e->id = buf_get_u32(p);
+	e->received = buf_get_u64(p + 4);
+	e->grant = buf_get_u64(p + 12);
+	e->flags = p[20];
+}
+
+/* RESUME: whole entries, each valid; a bad one spoils the session. */
+static int
+proto_check_resumes(struct proto_frame *f)
+{
+	struct proto_resume	e;
+	size_t			i;
+
+	if (f->len % PROTO_RESUME_ENTRY_LEN != 0)
+		return PROTO_E_LENGTH;
+	f->u.resumes = (uint16_t)(f->len / PROTO_RESUME_ENTRY_LEN);
+	for (i = 0; i < f->u.resumes; i++) {
+		proto_resume_get(f, i, &e);
+		if (proto_check_resume_entry(&e) != 0)
+			return PROTO_E_VALUE;
+	}
+	return 0;
+}
+
 int
 proto_parse(const uint8_t *buf, size_t len, struct proto_frame *f)
 {
@@ -495,6 +543,13 @@ proto_parse(const uint8_t *buf, size_t len, struct proto_frame *f)
 	case PROTO_HOSTS_SEED:
 		if ((r2 = proto_check_hosts_seed(f)) != 0)
 			return r2;
+		break;
+	case PROTO_RESUME:
+		if ((r2 = proto_check_resumes(f)) != 0)
+			return r2;
+		break;
+	case PROTO_RESUME_END:
+		f->u.last_id = buf_get_u32(p);
 		break;
 	default:
 		f->bad = proto_check_body(f);
@@ -754,6 +809,55 @@ proto_put_close(uint8_t *out, size_t cap, uint32_t stream, uint8_t reason)
 	if ((n = proto_put_hdr(out, cap, PROTO_CLOSE, stream, 1)) < 0)
 		return n;
 	out[8] = reason;
+	return n;
+}
+
+int
+proto_put_ack(uint8_t *out, size_t cap, uint32_t id, uint64_t received, uint8_t flags)
+{
+	int	n;
+
+	if (id == 0 || (flags & ~PROTO_ACK_EOF) != 0)
+		return PROTO_E_VALUE;
+	if ((n = proto_put_hdr(out, cap, PROTO_ACK, id, PROTO_ACK_LEN)) < 0)
+		return n;
+	buf_set_u64(out + 8, received);
+	out[16] = flags;
+	return n;
+}
+
+int
+proto_put_resume(uint8_t *out, size_t cap, const struct proto_resume *e, size_t n)
+{
+	uint8_t	*p;
+	size_t	 i;
+	int	 len;
+
+	if (n > PROTO_RESUME_MAX)
+		return PROTO_E_VALUE;
+	for (i = 0; i < n; i++)
+		if (proto_check_resume_entry(&e[i]) != 0)
+			return PROTO_E_VALUE;
+	if ((len = proto_put_hdr(out, cap, PROTO_RESUME, 0,
+	    n * PROTO_RESUME_ENTRY_LEN)) < 0)
+		return len;
+	for (i = 0, p = out + PROTO_HDR_LEN; i < n; i++, p += PROTO_RESUME_ENTRY_LEN) {
+		buf_set_u32(p, e[i].id);
+		buf_set_u64(p + 4, e[i].received);
+		buf_set_u64(p + 12, e[i].grant);
+		p[20] = e[i].flags;
+	}
+	return len;
+}
+
+int
+proto_put_resume_end(uint8_t *out, size_t cap, uint32_t last_id)
+{
+	int	n;
+
+	if ((n = proto_put_hdr(out, cap, PROTO_RESUME_END, 0, PROTO_RESUME_END_LEN)) < 0)
+		return n;
+	buf_set_u32(out + 8, last_id);
 	return n;
 }
 

@@ -30,7 +30,8 @@
 
 /* Frame types.  0x00-0x0f: session (stream 0), 0x10-0x1f: TCP streams,
  * 0x20-0x2f: DNS (query ids, not streams), 0x30-0x3f: UDP (flow ids),
- * 0x40-0x4f: the remote's routes, 0x50-0x5f: the remote's host names. */
+ * 0x40-0x4f: the remote's routes, 0x50-0x5f: the remote's host names,
+ * 0x60-0x6f: resuming a session over a new link. */
 enum proto_type {
 	PROTO_HELLO		= 0x01,
 	PROTO_ERROR		= 0x02,
@@ -52,6 +53,9 @@ enum proto_type {
 	PROTO_ROUTES		= 0x40,	/* stub -> client, stream 0 */
 	PROTO_HOSTS		= 0x50,	/* stub -> client, stream 0 */
 	PROTO_HOSTS_SEED	= 0x51,	/* client -> stub, stream 0 */
+	PROTO_ACK		= 0x60,	/* both, stream id */
+	PROTO_RESUME		= 0x61,	/* both, stream 0 */
+	PROTO_RESUME_END	= 0x62,	/* both, stream 0 */
 };
 
 /* HELLO feature bits.  A frame type outside the base set belongs to a
@@ -64,9 +68,12 @@ enum proto_type {
 #define PROTO_FEAT_CREDIT	(1U << 2)
 #define PROTO_FEAT_ROUTES	(1U << 3)	/* types 0x40-0x4f */
 #define PROTO_FEAT_HOSTS	(1U << 4)	/* types 0x50-0x5f */
+/* Streams keep what the peer has not acknowledged and survive a new link
+ * (docs/PROTOCOL.md §11). */
+#define PROTO_FEAT_RESUME	(1U << 5)	/* types 0x60-0x6f */
 /* What this build implements. */
 #define PROTO_FEAT_KNOWN	(PROTO_FEAT_DNS | PROTO_FEAT_UDP | PROTO_FEAT_CREDIT | \
-	    PROTO_FEAT_ROUTES | PROTO_FEAT_HOSTS)
+	    PROTO_FEAT_ROUTES | PROTO_FEAT_HOSTS | PROTO_FEAT_RESUME)
 
 #define PROTO_ROLE_CLIENT	0
 #define PROTO_ROLE_STUB		1
@@ -186,6 +193,29 @@ enum proto_err {
 	PROTO_E_VERSION		= -9,	/* session: HELLO version unsupported */
 };
 
+/*
+ * Resume (PROTO_FEAT_RESUME).  ACK: the DATA bytes of the stream received
+ * in all (8) and flags (1).  RESUME: entries of PROTO_RESUME_ENTRY_LEN
+ * bytes, one per stream the sender still has: id (4), DATA bytes received
+ * (8), the grant: how far in the stream the peer may send (8), flags (1).
+ * RESUME_END: the highest stream id the sender has opened or accepted (4).
+ */
+#define PROTO_ACK_LEN		9
+#define PROTO_ACK_EOF		0x01	/* the peer's EOF arrived too */
+#define PROTO_RESUME_ENTRY_LEN	21
+#define PROTO_RESUME_MAX	(PROTO_MAX_PAYLOAD / PROTO_RESUME_ENTRY_LEN)
+#define PROTO_RS_EOF		0x01	/* entry: the peer's EOF arrived */
+#define PROTO_RS_UP		0x02	/* entry: the stream is connected here */
+#define PROTO_RS_FLAGS		(PROTO_RS_EOF | PROTO_RS_UP)
+#define PROTO_RESUME_END_LEN	4
+
+struct proto_resume {
+	uint32_t	id;
+	uint64_t	received;
+	uint64_t	grant;		/* >= received, by at most PROTO_MAX_WINDOW */
+	uint8_t		flags;		/* PROTO_RS_* */
+};
+
 /* HELLO payload: 20 bytes, or 28 when a bound is asked for. */
 #define PROTO_HELLO_LEN		20
 #define PROTO_HELLO_BOUNDS_LEN	28
@@ -264,6 +294,13 @@ struct proto_frame {
 		uint16_t		seeds;		/* HOSTS_SEED: entries, each
 							 * checked; proto_seed_next */
 		struct {
+			uint64_t		received;
+			uint8_t			flags;	/* PROTO_ACK_* */
+		} ack;					/* ACK */
+		uint16_t		resumes;	/* RESUME: entries, each
+							 * checked; proto_resume_get */
+		uint32_t		last_id;	/* RESUME_END */
+		struct {
 			struct addr		peer;	/* DATA, DROP: port and
 							 * address, scope 0 */
 			const uint8_t		*data;	/* DATA: the datagram */
@@ -292,12 +329,14 @@ const char *proto_dns_fail_name(uint8_t reason);
 
 /* The feature bit a frame type belongs to (PROTO_FEAT_DNS for 0x20-0x2f,
  * PROTO_FEAT_UDP for 0x30-0x3f, PROTO_FEAT_ROUTES for 0x40-0x4f,
- * PROTO_FEAT_HOSTS for 0x50-0x5f), 0 for the base set. */
+ * PROTO_FEAT_HOSTS for 0x50-0x5f, PROTO_FEAT_RESUME for 0x60-0x6f), 0 for
+ * the base set. */
 static inline uint32_t
 proto_type_feature(uint8_t type)
 {
 	return (type >> 4) == 2 ? PROTO_FEAT_DNS : (type >> 4) == 3 ? PROTO_FEAT_UDP :
-	    (type >> 4) == 4 ? PROTO_FEAT_ROUTES : (type >> 4) == 5 ? PROTO_FEAT_HOSTS : 0;
+	    (type >> 4) == 4 ? PROTO_FEAT_ROUTES : (type >> 4) == 5 ? PROTO_FEAT_HOSTS :
+	    (type >> 4) == 6 ? PROTO_FEAT_RESUME : 0;
 }
 
 /* Name of one feature bit for messages ("DNS"), or "unknown". */
@@ -306,7 +345,7 @@ proto_feature_name(uint32_t feat)
 {
 	return feat == PROTO_FEAT_DNS ? "DNS" : feat == PROTO_FEAT_UDP ? "UDP" :
 	    feat == PROTO_FEAT_ROUTES ? "ROUTES" : feat == PROTO_FEAT_HOSTS ? "HOSTS" :
-	    "unknown";
+	    feat == PROTO_FEAT_RESUME ? "RESUME" : "unknown";
 }
 
 /*
@@ -396,6 +435,18 @@ int	proto_put_hosts_seed(uint8_t *out, size_t cap, const struct proto_seed *s,
  * after the last one. */
 int	proto_seed_next(const struct proto_frame *f, size_t *off, struct addr *a,
 	    char *name);
+
+/* ACK for stream id: received DATA bytes in all, flags PROTO_ACK_*. */
+int	proto_put_ack(uint8_t *out, size_t cap, uint32_t id, uint64_t received,
+	    uint8_t flags);
+/* RESUME with n entries (0..PROTO_RESUME_MAX).  PROTO_E_VALUE for more,
+ * or for an entry proto_parse would refuse (id 0, unknown flags, a grant
+ * below what was received or more than PROTO_MAX_WINDOW past it). */
+int	proto_put_resume(uint8_t *out, size_t cap, const struct proto_resume *e,
+	    size_t n);
+/* Entry i (< f->u.resumes) of a parsed RESUME frame. */
+void	proto_resume_get(const struct proto_frame *f, size_t i, struct proto_resume *e);
+int	proto_put_resume_end(uint8_t *out, size_t cap, uint32_t last_id);
 
 /* errno value from a connect() failure -> OPEN_RESULT status, and back. */
 uint8_t	proto_status_from_errno(int err);

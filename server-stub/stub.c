@@ -330,7 +330,8 @@ main(int argc, char **argv)
 	s.loop.before_sleep = stub_before_sleep;
 	s.loop.hook_arg = &s;
 
-	if (mux_send_hello(s.mux, PROTO_FEAT_KNOWN) != 0)
+	/* Not resume: this stub ends with its link (docs/PROTOCOL.md §11). */
+	if (mux_send_hello(s.mux, PROTO_FEAT_KNOWN & ~PROTO_FEAT_RESUME) != 0)
 		return 1;
 	(void)ev_run(&s.loop);
 

@@ -6,7 +6,10 @@
  * short forms, and with explicit initial credit in both HELLOs, a small
  * budget and a maximum of streams (the long OPEN, the budget's rules),
  * and UDP in both HELLOs (UDP frames reach a handler that echoes them;
- * in the first run they end the session).  Any input may end the
+ * in the first run they end the session), and resume: halfway through
+ * the input the link is dropped and a new one attached (our HELLO, RESUME
+ * entries and RESUME_END go out; the peer's HELLO is fed again, and the
+ * rest of the input is what the peer says on the new link).  Any input may end the
  * session (mux_error), but must never crash, leak or overrun.  No network: "connections" are
  * socketpairs.
  */
@@ -68,12 +71,12 @@ fuzz_run(const uint8_t *data, size_t size, bool credit)
 		0x01, 0, 0, 20, 0, 0, 0, 0,
 		'C', 'S', 'H', 'U', 'T', 'T', 'L', 'E', 1, 0, 0, 0,
 		0, 0, 0, 0, 0, 0, 0x40, 0 };
-	/* Feature bits 1 (UDP) and 2, and bounds asked for: 64 KiB, 8
-	 * streams. */
+	/* Feature bits 1 (UDP), 2 and 5 (RESUME), and bounds asked for:
+	 * 64 KiB, 8 streams. */
 	static const uint8_t hello_credit[] = {
 		0x01, 0, 0, 28, 0, 0, 0, 0,
 		'C', 'S', 'H', 'U', 'T', 'T', 'L', 'E', 1, 0, 0, 0,
-		0, 0, 0, 6, 0, 0, 0x40, 0,
+		0, 0, 0, 0x26, 0, 0, 0x40, 0,
 		0, 0, 0, 64, 0, 0, 0, 8 };
 	struct ev_loop	 loop;
 	struct mux	*m;
@@ -81,6 +84,7 @@ fuzz_run(const uint8_t *data, size_t size, bool credit)
 	size_t		 room, off = 0, chunk, budget;
 	uint32_t	 max;
 	struct mux_stats st;
+	bool		 resumed = false;
 	int		 i;
 
 	if (ev_init(&loop) != 0 ||
@@ -90,12 +94,13 @@ fuzz_run(const uint8_t *data, size_t size, bool credit)
 	/* A valid HELLO first, so the fuzzer reaches the stream frames. */
 	p = mux_in_space(m, &room);
 	if (credit) {
-		(void)mux_send_hello(m, PROTO_FEAT_CREDIT | PROTO_FEAT_UDP);
+		(void)mux_send_hello(m, PROTO_FEAT_CREDIT | PROTO_FEAT_UDP |
+		    PROTO_FEAT_RESUME);
 		memcpy(p, hello_credit, sizeof(hello_credit));
 		(void)mux_in_commit(m, sizeof(hello_credit));
 		budget = mux_peer_ask(m, &max);
 		if (budget != 65536 || max != 8 || !mux_feature(m, PROTO_FEAT_CREDIT) ||
-		    !mux_feature(m, PROTO_FEAT_UDP))
+		    !mux_feature(m, PROTO_FEAT_UDP) || !mux_resumable(m))
 			abort();
 		mux_set_bounds(m, budget, max);
 	} else {
@@ -104,12 +109,29 @@ fuzz_run(const uint8_t *data, size_t size, bool credit)
 	}
 	/* Feed in uneven chunks: the parser must cope with any split. */
 	while (off < size && mux_error(m)[0] == '\0') {
+		if (credit && !resumed && off >= size / 2) {
+			resumed = true;
+			mux_detach(m);
+			if (!mux_resuming(m) || mux_link_len(m) != 0)
+				abort();
+			if (mux_attach(m, PROTO_FEAT_CREDIT | PROTO_FEAT_UDP |
+			    PROTO_FEAT_RESUME) != 0)
+				break;
+			mux_link_consume(m, mux_link_len(m));
+			p = mux_in_space(m, &room);
+			memcpy(p, hello_credit, sizeof(hello_credit));
+			(void)mux_in_commit(m, sizeof(hello_credit));
+			continue;
+		}
 		p = mux_in_space(m, &room);
 		chunk = (size - off) % 4093 + 1;
 		if (chunk > room)
 			chunk = room;
 		if (chunk > size - off)
 			chunk = size - off;
+		/* The first half ends where the link drops. */
+		if (credit && !resumed && chunk > size / 2 - off)
+			chunk = size / 2 - off;
 		memcpy(p, data + off, chunk);
 		off += chunk;
 		(void)mux_in_commit(m, chunk);

@@ -63,6 +63,21 @@ fuzz_seeds_again(uint8_t *out, size_t cap, const struct proto_frame *f)
 	return proto_put_hosts_seed(out, cap, s, i);
 }
 
+/* A parsed RESUME frame encoded again from its entries. */
+static int
+fuzz_resume_again(uint8_t *out, size_t cap, const struct proto_frame *f)
+{
+	static struct proto_resume	e[PROTO_RESUME_MAX];
+	size_t				i;
+
+	for (i = 0; i < f->u.resumes; i++) {
+		proto_resume_get(f, i, &e[i]);
+		if (e[i].id == 0 || e[i].grant < e[i].received)
+			abort();
+	}
+	return proto_put_resume(out, cap, e, f->u.resumes);
+}
+
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
@@ -80,7 +95,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			if (n != r || out[0] != data[off])
 				abort();
 		}
-		/* DNS, ROUTES, HOSTS, HOSTS_SEED and UDP frames: the parser
+		/* DNS, ROUTES, HOSTS, HOSTS_SEED, resume and UDP frames: the parser
 		 * accepts only what the encoders write, byte for byte
 		 * (DNS_CONFIG, ROUTES, HOSTS and HOSTS_SEED from their parsed
 		 * entries). */
@@ -98,6 +113,14 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			n = fuzz_hosts_again(out, sizeof(out), &f);
 		else if (f.type == PROTO_HOSTS_SEED)
 			n = fuzz_seeds_again(out, sizeof(out), &f);
+		/* The resume frames (RESUME from its entries). */
+		else if (f.type == PROTO_RESUME)
+			n = fuzz_resume_again(out, sizeof(out), &f);
+		else if (f.type == PROTO_RESUME_END)
+			n = proto_put_resume_end(out, sizeof(out), f.u.last_id);
+		else if (!f.bad && f.type == PROTO_ACK)
+			n = proto_put_ack(out, sizeof(out), f.stream, f.u.ack.received,
+			    f.u.ack.flags);
 		/* The long forms of OPEN_RESULT and OPEN (explicit initial
 		 * credit) too; the credit is within the largest window. */
 		if (!f.bad && f.type == PROTO_OPEN_RESULT && f.has_credit)

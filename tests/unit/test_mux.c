@@ -19,6 +19,7 @@
 #include <fcntl.h>
 #include <setjmp.h>
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -1230,6 +1231,290 @@ test_udp_link_bound(void **state)
 	t_teardown(p);
 }
 
+/* ---- resume (docs/PROTOCOL.md §11) ---- */
+
+#define T_RESUME	(PROTO_FEAT_CREDIT | PROTO_FEAT_RESUME)
+
+/*
+ * The link breaks: `cli_keep` bytes of what the client had queued reach
+ * the stub and `stub_keep` of the stub's reach the client (a frame may be
+ * cut in two); the rest is lost.  Both sides then detach.
+ */
+static void
+t_break(struct pair *p, size_t cli_keep, size_t stub_keep)
+{
+	struct mux	*from[2] = { p->cli, p->stub }, *to[2] = { p->stub, p->cli };
+	size_t		 keep[2] = { cli_keep, stub_keep };
+	const uint8_t	*src;
+	uint8_t		*dst;
+	size_t		 len, room;
+	int		 i;
+
+	for (i = 0; i < 2; i++) {
+		src = mux_link_data(from[i], &len);
+		dst = mux_in_space(to[i], &room);
+		if (keep[i] > len)
+			keep[i] = len;
+		if (keep[i] > room)
+			keep[i] = room;
+		memcpy(dst, src, keep[i]);
+		mux_link_consume(from[i], keep[i]);
+		assert_int_equal(mux_in_commit(to[i], keep[i]), 0);
+	}
+	mux_detach(p->cli);
+	mux_detach(p->stub);
+	assert_true(mux_resuming(p->cli));
+	assert_int_equal(mux_link_len(p->cli), 0);
+	assert_int_equal(mux_link_len(p->stub), 0);
+}
+
+static void
+t_attach(struct pair *p)
+{
+	assert_int_equal(mux_attach(p->cli, T_RESUME), 0);
+	assert_int_equal(mux_attach(p->stub, T_RESUME), 0);
+	t_pump(p, 2);
+	assert_false(mux_resuming(p->cli));
+	assert_false(mux_resuming(p->stub));
+}
+
+/* The byte at offset off of a test flow: no short period, so a lost,
+ * repeated or misplaced block shows. */
+static uint8_t
+t_pattern(uint64_t off, uint8_t seed)
+{
+	return (uint8_t)((off ^ (off >> 7) ^ (off >> 15)) * 31 + seed);
+}
+
+struct t_flow {
+	int		wfd, rfd;
+	uint64_t	sent, got, total;
+	uint8_t		seed;
+	bool		shut, eof;
+};
+
+/* Write what the socket takes, read and check what arrived. */
+static void
+t_flow_step(struct t_flow *f)
+{
+	uint8_t	buf[16384];
+	size_t	i, n;
+	ssize_t	r;
+
+	while (f->sent < f->total) {
+		n = f->total - f->sent < sizeof(buf) ? (size_t)(f->total - f->sent) :
+		    sizeof(buf);
+		for (i = 0; i < n; i++)
+			buf[i] = t_pattern(f->sent + i, f->seed);
+		if ((r = write(f->wfd, buf, n)) <= 0)
+			break;
+		f->sent += (uint64_t)r;
+	}
+	if (f->sent == f->total && !f->shut) {
+		assert_int_equal(shutdown(f->wfd, SHUT_WR), 0);
+		f->shut = true;
+	}
+	while (!f->eof && (r = read(f->rfd, buf, sizeof(buf))) >= 0) {
+		if (r == 0) {
+			f->eof = true;
+			break;
+		}
+		for (i = 0; i < (size_t)r; i++)
+			if (buf[i] != t_pattern(f->got + i, f->seed))
+				fail_msg("byte %llu of flow %u is wrong",
+				    (unsigned long long)(f->got + i), f->seed);
+		f->got += (uint64_t)r;
+	}
+	if (!f->eof)
+		assert_int_equal(errno, EAGAIN);
+}
+
+/* 1 MiB each way through one stream while the link breaks twice, each
+ * time with frames cut in the middle: every byte arrives once, in order,
+ * then both EOFs, and nothing is kept afterwards. */
+static void
+test_resume_bulk_both_ways(void **state)
+{
+	struct pair	*p = t_setup_with(T_RESUME, T_RESUME);
+	struct t_flow	 up, down;
+	int		 app, i;
+
+	assert_true(mux_resumable(p->cli));
+	assert_true(mux_resumable(p->stub));
+	app = t_connect(p);
+	memset(&up, 0, sizeof(up));
+	memset(&down, 0, sizeof(down));
+	up.wfd = app;
+	up.rfd = p->server_fd[0];
+	up.seed = 1;
+	down.wfd = p->server_fd[0];
+	down.rfd = app;
+	down.seed = 2;
+	up.total = down.total = 1024 * 1024;
+	for (i = 0; i < 20000 && !(up.eof && down.eof); i++) {
+		t_flow_step(&up);
+		t_flow_step(&down);
+		t_pump(p, 1);
+		assert_true(t_stats(p->cli).retained <= WINDOW);
+		assert_true(t_stats(p->stub).retained <= WINDOW);
+		if (i == 3 || i == 9) {
+			t_break(p, 1000 + (size_t)i * 100, 33333);
+			/* Down: the sockets are still served, nothing moves. */
+			t_flow_step(&up);
+			t_flow_step(&down);
+			t_pump(p, 3);
+			assert_int_equal(mux_link_len(p->cli), 0);
+			t_attach(p);
+		}
+	}
+	assert_true(up.eof && down.eof);
+	assert_true(i > 10);
+	assert_int_equal(up.got, up.total);
+	assert_int_equal(down.got, down.total);
+	t_pump(p, 4);
+	assert_int_equal(t_stats(p->cli).nstreams, 0);
+	assert_int_equal(t_stats(p->stub).nstreams, 0);
+	assert_int_equal(t_stats(p->cli).retained, 0);
+	assert_int_equal(t_stats(p->stub).retained, 0);
+	assert_int_equal(t_stats(p->cli).resumes, 2);
+	assert_true(t_stats(p->cli).bytes_resent + t_stats(p->stub).bytes_resent > 0);
+	close(app);
+	t_teardown(p);
+}
+
+/* A short exchange with both EOFs, the link breaking after each of the
+ * first rounds in turn (so also after one side has freed the stream and
+ * only its last ACK is lost): both ends see the data and a clean end. */
+static void
+test_resume_at_every_step_of_a_close(void **state)
+{
+	int	k;
+
+	for (k = 0; k < 10; k++) {
+		struct pair	*p = t_setup_with(T_RESUME, T_RESUME);
+		char		 buf[16];
+		int		 app = t_connect(p), srv = p->server_fd[0], j;
+
+		assert_int_equal(write(app, "ping", 4), 4);
+		assert_int_equal(shutdown(app, SHUT_WR), 0);
+		assert_int_equal(write(srv, "pong", 4), 4);
+		assert_int_equal(shutdown(srv, SHUT_WR), 0);
+		for (j = 0; j < k; j++)
+			t_pump(p, 1);
+		t_break(p, 0, 0);
+		t_attach(p);
+		t_pump(p, 8);
+		assert_int_equal(t_read_all(srv, buf, sizeof(buf)), 4);
+		assert_memory_equal(buf, "ping", 4);
+		assert_int_equal(t_read_all(app, buf, sizeof(buf)), 4);
+		assert_memory_equal(buf, "pong", 4);
+		assert_int_equal(t_stats(p->cli).nstreams, 0);
+		assert_int_equal(t_stats(p->stub).nstreams, 0);
+		close(app);
+		t_teardown(p);
+	}
+}
+
+/* The stub reset a stream and its CLOSE was lost with the link: after
+ * the resume the client resets it too; the other stream carries on. */
+static void
+test_resume_lost_close_resets(void **state)
+{
+	struct pair	*p = t_setup_with(T_RESUME, T_RESUME);
+	int		 app_a = t_connect(p), app_b = t_connect(p);
+
+	assert_int_equal(p->nserver, 2);
+	close(p->server_fd[0]);
+	p->server_fd[0] = -1;
+	assert_int_equal(write(app_a, "data", 4), 4);
+	/* The DATA reaches the stub, whose write fails: CLOSE queued. */
+	(void)ev_run_once(&p->loop, 0);
+	t_move(p->cli, p->stub);
+	assert_int_equal(t_close_reason(p->stub, 1), PROTO_CLOSE_RESET);
+	t_break(p, 0, 0);
+	t_attach(p);
+	t_pump(p, 4);
+	t_assert_app_closed(app_a);
+	assert_int_equal(t_stats(p->cli).nstreams, 1);
+	t_assert_b_alive(p, app_b);
+	p->server_fd[0] = dup(p->server_fd[1]);	/* for t_teardown */
+	close(app_a);
+	close(app_b);
+	t_teardown(p);
+}
+
+/* A connection accepted while the link is down: its OPEN is lost, so it
+ * is reset on resume, and the stub skips its id: the next one works. */
+static void
+test_resume_lost_open(void **state)
+{
+	struct pair	*p = t_setup_with(T_RESUME, T_RESUME);
+	int		 sv[2], app;
+	char		 buf[8];
+
+	t_break(p, 0, 0);
+	assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK, 0, sv), 0);
+	assert_non_null(mux_stream_open(p->cli, sv[0], &t_dst));
+	t_attach(p);
+	t_pump(p, 2);
+	t_assert_app_closed(sv[1]);
+	close(sv[1]);
+	assert_int_equal(p->nserver, 0);
+	app = t_connect(p);
+	assert_int_equal(p->nserver, 1);
+	assert_int_equal(write(app, "hi", 2), 2);
+	t_pump(p, 4);
+	assert_int_equal(read(p->server_fd[0], buf, sizeof(buf)), 2);
+	close(app);
+	t_teardown(p);
+}
+
+/* Resume needs the feature in both first HELLOs; its frames come only on
+ * a resumed link, and a resumed link must announce it again. */
+static void
+test_resume_rules(void **state)
+{
+	struct pair	*p = t_setup_with(T_RESUME, PROTO_FEAT_CREDIT);
+	uint8_t		 f[64];
+
+	assert_false(mux_resumable(p->cli));
+	mux_detach(p->cli);
+	assert_int_equal(mux_attach(p->cli, T_RESUME), -1);
+	t_teardown(p);
+
+	p = t_setup_with(T_RESUME, T_RESUME);
+	assert_int_equal(t_feed(p->stub, f, proto_put_resume_end(f, sizeof(f), 0)), -1);
+	assert_non_null(strstr(mux_error(p->stub), "outside a resume"));
+	t_teardown(p);
+
+	p = t_setup_with(T_RESUME, T_RESUME);
+	mux_detach(p->stub);
+	assert_int_equal(mux_attach(p->stub, T_RESUME), 0);
+	assert_int_equal(t_feed_hello(p->stub, PROTO_ROLE_CLIENT, PROTO_FEAT_CREDIT), -1);
+	assert_non_null(strstr(mux_error(p->stub), "cannot resume"));
+	t_teardown(p);
+}
+
+/* An entry claiming bytes that were never sent closes that stream. */
+static void
+test_resume_bad_entry_closes_stream(void **state)
+{
+	struct pair		*p = t_setup_with(T_RESUME, T_RESUME);
+	struct proto_resume	 e = { 1, 999999, 999999 + 4096, 0 };
+	uint8_t			 f[64];
+	int			 app = t_connect(p);
+
+	mux_detach(p->stub);
+	assert_int_equal(mux_attach(p->stub, T_RESUME), 0);
+	assert_int_equal(t_feed_hello(p->stub, PROTO_ROLE_CLIENT, T_RESUME), 0);
+	assert_int_equal(t_feed(p->stub, f, proto_put_resume(f, sizeof(f), &e, 1)), 0);
+	assert_int_equal(t_close_reason(p->stub, 1), PROTO_CLOSE_PROTOCOL);
+	assert_int_equal(t_feed(p->stub, f, proto_put_resume_end(f, sizeof(f), 1)), 0);
+	assert_false(mux_resuming(p->stub));
+	close(app);
+	t_teardown(p);
+}
+
 int
 main(void)
 {
@@ -1266,6 +1551,12 @@ main(void)
 		cmocka_unit_test(test_udp_frames_both_ways),
 		cmocka_unit_test(test_udp_bad_frame_reaches_the_handler),
 		cmocka_unit_test(test_udp_link_bound),
+		cmocka_unit_test(test_resume_bulk_both_ways),
+		cmocka_unit_test(test_resume_at_every_step_of_a_close),
+		cmocka_unit_test(test_resume_lost_close_resets),
+		cmocka_unit_test(test_resume_lost_open),
+		cmocka_unit_test(test_resume_rules),
+		cmocka_unit_test(test_resume_bad_entry_closes_stream),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

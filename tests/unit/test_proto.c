@@ -395,6 +395,63 @@ test_open_wire(void **state)
 	assert_memory_equal(f.u.open.dst.bytes, o6.dst.bytes, 16);
 }
 
+/* ACK, RESUME and RESUME_END: what the encoders write, the parser reads
+ * back; entries it would refuse are refused by both. */
+static void
+test_resume_frames(void **state)
+{
+	struct proto_resume	e[2] = { { 1, 100, 100 + 65536, PROTO_RS_EOF | PROTO_RS_UP },
+				    { 7, 0, 4096, 0 } }, got, bad;
+	struct proto_frame	f;
+	uint8_t			b[128];
+	int			n;
+
+	n = proto_put_ack(b, sizeof(b), 3, 0x123456789aULL, PROTO_ACK_EOF);
+	assert_int_equal(n, PROTO_HDR_LEN + PROTO_ACK_LEN);
+	assert_int_equal(proto_parse(b, (size_t)n, &f), n);
+	assert_int_equal(f.bad, 0);
+	assert_int_equal(f.stream, 3);
+	assert_true(f.u.ack.received == 0x123456789aULL);
+	assert_int_equal(f.u.ack.flags, PROTO_ACK_EOF);
+	b[16] = 0x02;			/* an unknown flag: that stream's problem */
+	assert_int_equal(proto_parse(b, (size_t)n, &f), n);
+	assert_int_equal(f.bad, PROTO_E_VALUE);
+	assert_int_equal(proto_put_ack(b, sizeof(b), 0, 1, 0), PROTO_E_VALUE);
+
+	n = proto_put_resume(b, sizeof(b), e, 2);
+	assert_int_equal(n, PROTO_HDR_LEN + 2 * PROTO_RESUME_ENTRY_LEN);
+	assert_int_equal(proto_parse(b, (size_t)n, &f), n);
+	assert_int_equal(f.u.resumes, 2);
+	proto_resume_get(&f, 0, &got);
+	assert_int_equal(got.id, 1);
+	assert_true(got.received == 100 && got.grant == 100 + 65536);
+	assert_int_equal(got.flags, PROTO_RS_EOF | PROTO_RS_UP);
+	proto_resume_get(&f, 1, &got);
+	assert_int_equal(got.id, 7);
+	assert_true(got.grant == 4096);
+	/* A grant below what arrived, one too far past it, id 0, an unknown
+	 * flag: refused when encoding, and a session error when parsed. */
+	bad = e[0];
+	bad.grant = 99;
+	assert_int_equal(proto_put_resume(b, sizeof(b), &bad, 1), PROTO_E_VALUE);
+	bad.grant = 100 + PROTO_MAX_WINDOW + 1;
+	assert_int_equal(proto_put_resume(b, sizeof(b), &bad, 1), PROTO_E_VALUE);
+	bad = e[0];
+	bad.id = 0;
+	assert_int_equal(proto_put_resume(b, sizeof(b), &bad, 1), PROTO_E_VALUE);
+	n = proto_put_resume(b, sizeof(b), e, 1);
+	b[PROTO_HDR_LEN + 20] = 0x04;
+	assert_int_equal(proto_parse(b, (size_t)n, &f), PROTO_E_VALUE);
+	b[PROTO_HDR_LEN + 20] = 0;
+	b[3] = PROTO_RESUME_ENTRY_LEN - 1;	/* not whole entries */
+	assert_int_equal(proto_parse(b, (size_t)n - 1, &f), PROTO_E_LENGTH);
+
+	n = proto_put_resume_end(b, sizeof(b), 42);
+	assert_int_equal(proto_parse(b, (size_t)n, &f), n);
+	assert_int_equal(f.type, PROTO_RESUME_END);
+	assert_int_equal(f.u.last_id, 42);
+}
+
 static void
 test_feature_ranges(void **state)
 {
@@ -410,7 +467,12 @@ test_feature_ranges(void **state)
 	/* 0x50-0x5f: auto-hosts (bit 4) since the HOSTS frame. */
 	assert_int_equal(proto_type_feature(PROTO_HOSTS), PROTO_FEAT_HOSTS);
 	assert_int_equal(proto_type_feature(0x5f), PROTO_FEAT_HOSTS);
-	assert_int_equal(proto_type_feature(0x60), 0);
+	/* 0x60-0x6f: resume (bit 5) since ACK and RESUME. */
+	assert_int_equal(proto_type_feature(PROTO_ACK), PROTO_FEAT_RESUME);
+	assert_int_equal(proto_type_feature(0x6f), PROTO_FEAT_RESUME);
+	assert_int_equal(proto_type_feature(0x70), 0);
+	assert_int_equal(PROTO_FEAT_RESUME, 32);
+	assert_string_equal(proto_feature_name(PROTO_FEAT_RESUME), "RESUME");
 	assert_int_equal(PROTO_FEAT_HOSTS, 16);
 	assert_string_equal(proto_feature_name(PROTO_FEAT_HOSTS), "HOSTS");
 	assert_string_equal(proto_feature_name(PROTO_FEAT_DNS), "DNS");
@@ -1000,6 +1062,7 @@ main(void)
 		cmocka_unit_test(test_open_wire),
 		cmocka_unit_test(test_initial_credit_wire),
 		cmocka_unit_test(test_feature_ranges),
+		cmocka_unit_test(test_resume_frames),
 		cmocka_unit_test(test_routes),
 		cmocka_unit_test(test_hosts),
 		cmocka_unit_test(test_udp_roundtrip),
