@@ -397,6 +397,23 @@ mux_on_session_frame(struct mux *m, const struct proto_frame *f)
 	case PROTO_RESUME_END:
 		mux_stream_resume_end(m, f->u.last_id);
 		break;
+	case PROTO_RESUME_SETUP:
+	case PROTO_ATTACH:
+	case PROTO_BYE:
+	case PROTO_RESUME_TOKEN:
+	case PROTO_ATTACHED:
+		if ((m->role == PROTO_ROLE_STUB) != (f->type == PROTO_RESUME_SETUP ||
+		    f->type == PROTO_ATTACH || f->type == PROTO_BYE)) {
+			mux_fail(m, "protocol error: the %s sent %s",
+			    m->role == PROTO_ROLE_CLIENT ? "client" : "stub",
+			    proto_type_name(f->type));
+			return;
+		}
+		if (m->ops->resume != NULL)
+			m->ops->resume(m, f);
+		if (f->type == PROTO_ATTACHED && f->u.attached == PROTO_ATTACH_JOINED)
+			m->handed_over = true;
+		break;
 	}
 }
 
@@ -549,7 +566,7 @@ mux_in_commit(struct mux *m, size_t n)
 	int			r;
 
 	m->in_len += n;
-	while (m->error[0] == '\0' &&
+	while (m->error[0] == '\0' && !m->handed_over &&
 	    (r = proto_parse(m->in + off, m->in_len - off, &f)) != 0) {
 		if (r < 0) {
 			mux_fail(m, "protocol error from the peer: %s (frame type 0x%02x)",
@@ -566,12 +583,25 @@ mux_in_commit(struct mux *m, size_t n)
 	return m->error[0] == '\0' ? 0 : -1;
 }
 
+const uint8_t *
+mux_in_rest(const struct mux *m, size_t *len)
+{
+	*len = m->in_len;
+	return m->in;
+}
+
+bool
+mux_handed_over(const struct mux *m)
+{
+	return m->handed_over;
+}
+
 bool
 mux_in_ready(const struct mux *m)
 {
 	/* Each input byte produces at most about one byte of replies
 	 * (PONG for PING), so a whole input buffer must still fit. */
-	return buf_len(&m->link_out) + MUX_IN_MAX < MUX_LINK_MAX &&
+	return !m->handed_over && buf_len(&m->link_out) + MUX_IN_MAX < MUX_LINK_MAX &&
 	    m->in_len < MUX_IN_MAX;
 }
 
@@ -606,6 +636,47 @@ bool
 mux_resumable(const struct mux *m)
 {
 	return m->resume;
+}
+
+int
+mux_send_resume_setup(struct mux *m, uint32_t grace_s)
+{
+	uint8_t	f[PROTO_HDR_LEN + PROTO_RESUME_SETUP_LEN];
+
+	if (!mux_feature(m, PROTO_FEAT_RESUME) || m->role != PROTO_ROLE_CLIENT)
+		return -1;
+	return mux_queue(m, f, proto_put_resume_setup(f, sizeof(f), grace_s));
+}
+
+int
+mux_send_token(struct mux *m, uint8_t type, const uint8_t *secret, const char *path)
+{
+	uint8_t	f[PROTO_HDR_LEN + PROTO_SECRET_LEN + PROTO_TOKEN_PATH_MAX];
+
+	if (!mux_feature(m, PROTO_FEAT_RESUME) ||
+	    (type == PROTO_ATTACH) != (m->role == PROTO_ROLE_CLIENT))
+		return -1;
+	return mux_queue(m, f, proto_put_token(f, sizeof(f), type, secret, path));
+}
+
+int
+mux_send_attached(struct mux *m, uint8_t status)
+{
+	uint8_t	f[PROTO_HDR_LEN + 1];
+
+	if (!mux_feature(m, PROTO_FEAT_RESUME) || m->role != PROTO_ROLE_STUB)
+		return -1;
+	return mux_queue(m, f, proto_put_attached(f, sizeof(f), status));
+}
+
+int
+mux_send_bye(struct mux *m)
+{
+	uint8_t	f[PROTO_HDR_LEN];
+
+	if (!mux_feature(m, PROTO_FEAT_RESUME) || m->role != PROTO_ROLE_CLIENT)
+		return -1;
+	return mux_queue(m, f, proto_put_bye(f, sizeof(f)));
 }
 
 bool

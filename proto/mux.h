@@ -112,6 +112,15 @@ struct mux_ops {
 	 * session instead.  NULL: the frame is ignored.
 	 */
 	void	(*hosts_seed)(struct mux *m, const struct proto_frame *f);
+	/*
+	 * Where a session waits for a new link (docs/PROTOCOL.md §11): the
+	 * stub gets RESUME_SETUP, ATTACH and BYE, the client RESUME_TOKEN
+	 * and ATTACHED (checked by proto_parse; the wrong way, or without
+	 * PROTO_FEAT_RESUME in both HELLOs, they end the session).  After
+	 * ATTACHED with PROTO_ATTACH_JOINED the mux reads no further: what
+	 * follows belongs to another stub (mux_in_rest).  NULL: ignored.
+	 */
+	void	(*resume)(struct mux *m, const struct proto_frame *f);
 };
 
 /* What mux_stats() reports (cheap: counters kept as they change). */
@@ -244,6 +253,14 @@ int	 mux_send_udp_drop(struct mux *m, uint32_t id, const struct addr *peer,
  * entries.  mux_attach returns 0, or -1 (the session failed).
  */
 bool	 mux_resumable(const struct mux *m);
+/* The frames of the wait for a new link (PROTO_FEAT_RESUME in both
+ * HELLOs, else -1): client RESUME_SETUP, ATTACH and BYE; stub
+ * RESUME_TOKEN and ATTACHED.  0, or -1. */
+int	 mux_send_resume_setup(struct mux *m, uint32_t grace_s);
+int	 mux_send_token(struct mux *m, uint8_t type, const uint8_t *secret,
+	    const char *path);
+int	 mux_send_attached(struct mux *m, uint8_t status);
+int	 mux_send_bye(struct mux *m);
 void	 mux_detach(struct mux *m);
 int	 mux_attach(struct mux *m, uint32_t features);
 /* The link is down, or the peer's RESUME_END has not come yet. */
@@ -252,6 +269,9 @@ bool	 mux_resuming(const struct mux *m);
 /* Link input: read into the space, then commit.  mux_in_commit returns
  * 0, or -1 when the session must end (reason in mux_error()). */
 uint8_t	*mux_in_space(struct mux *m, size_t *len);
+/* After ATTACHED (joined): the link bytes that followed it, unread. */
+const uint8_t *mux_in_rest(const struct mux *m, size_t *len);
+bool	 mux_handed_over(const struct mux *m);
 int	 mux_in_commit(struct mux *m, size_t n);
 /* False while the link output is too full to take the replies that more
  * input could cause: stop reading the link until it drains. */

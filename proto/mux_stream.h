@@ -128,6 +128,7 @@ struct mux {
 	bool			 hello_seen;
 	enum mux_link		 link;
 	bool			 resume;	/* PROTO_FEAT_RESUME in the first HELLOs */
+	bool			 handed_over;	/* ATTACHED (joined) came: read no more */
 	bool			 dns_config_seen, dns_query_seen;
 	bool			 routes_seen;	/* ROUTES: once per session */
 	bool			 hosts_seen;	/* HOSTS: once per session */

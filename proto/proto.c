@@ -64,6 +64,14 @@ static const struct proto_rule proto_rules[] = {
 	    PROTO_RESUME_MAX * PROTO_RESUME_ENTRY_LEN,			   "RESUME" },
 	{ PROTO_RESUME_END,	PROTO_ON_SESSION, PROTO_RESUME_END_LEN,
 	    PROTO_RESUME_END_LEN,					   "RESUME_END" },
+	{ PROTO_RESUME_SETUP,	PROTO_ON_SESSION, PROTO_RESUME_SETUP_LEN,
+	    PROTO_RESUME_SETUP_LEN,					   "RESUME_SETUP" },
+	{ PROTO_RESUME_TOKEN,	PROTO_ON_SESSION, PROTO_SECRET_LEN + 1,
+	    PROTO_SECRET_LEN + PROTO_TOKEN_PATH_MAX,			   "RESUME_TOKEN" },
+	{ PROTO_ATTACH,		PROTO_ON_SESSION, PROTO_SECRET_LEN + 1,
+	    PROTO_SECRET_LEN + PROTO_TOKEN_PATH_MAX,			   "ATTACH" },
+	{ PROTO_ATTACHED,	PROTO_ON_SESSION, 1, 1,			   "ATTACHED" },
+	{ PROTO_BYE,		PROTO_ON_SESSION, 0, 0,			   "BYE" },
 };
 
 static const struct proto_rule *
@@ -421,6 +429,20 @@ proto_seed_next(const struct proto_frame *f, size_t *off, struct addr *a, char *
 	return 1;
 }
 
+/* A socket path a token may carry: absolute, printable, no NUL. */
+static int
+proto_token_path_ok(const uint8_t *p, size_t len)
+{
+	size_t	i;
+
+	if (len == 0 || len > PROTO_TOKEN_PATH_MAX || p[0] != '/')
+		return 0;
+	for (i = 0; i < len; i++)
+		if (p[i] < 0x21 || p[i] > 0x7e)
+			return 0;
+	return 1;
+}
+
 /* One RESUME entry, as proto_put_resume writes it. */
 static int
 proto_check_resume_entry(const struct proto_resume *e)
@@ -550,6 +572,24 @@ proto_parse(const uint8_t *buf, size_t len, struct proto_frame *f)
 		break;
 	case PROTO_RESUME_END:
 		f->u.last_id = buf_get_u32(p);
+		break;
+	case PROTO_RESUME_SETUP:
+		f->u.grace_s = buf_get_u32(p);
+		if (f->u.grace_s == 0 || f->u.grace_s > PROTO_GRACE_MAX)
+			return PROTO_E_VALUE;
+		break;
+	case PROTO_RESUME_TOKEN:
+	case PROTO_ATTACH:
+		if (!proto_token_path_ok(p + PROTO_SECRET_LEN, f->len - PROTO_SECRET_LEN))
+			return PROTO_E_VALUE;
+		f->u.token.secret = p;
+		memcpy(f->u.token.path, p + PROTO_SECRET_LEN, f->len - PROTO_SECRET_LEN);
+		f->u.token.path[f->len - PROTO_SECRET_LEN] = '\0';
+		break;
+	case PROTO_ATTACHED:
+		f->u.attached = p[0];
+		if (f->u.attached > PROTO_ATTACH_MAX)
+			return PROTO_E_VALUE;
 		break;
 	default:
 		f->bad = proto_check_body(f);
@@ -859,6 +899,55 @@ proto_put_resume_end(uint8_t *out, size_t cap, uint32_t last_id)
 		return n;
 	buf_set_u32(out + 8, last_id);
 	return n;
+}
+
+int
+proto_put_resume_setup(uint8_t *out, size_t cap, uint32_t grace_s)
+{
+	int	n;
+
+	if (grace_s == 0 || grace_s > PROTO_GRACE_MAX)
+		return PROTO_E_VALUE;
+	if ((n = proto_put_hdr(out, cap, PROTO_RESUME_SETUP, 0, PROTO_RESUME_SETUP_LEN)) < 0)
+		return n;
+	buf_set_u32(out + 8, grace_s);
+	return n;
+}
+
+int
+proto_put_token(uint8_t *out, size_t cap, uint8_t type,
+    const uint8_t secret[PROTO_SECRET_LEN], const char *path)
+{
+	size_t	plen = strlen(path);
+	int	n;
+
+	if ((type != PROTO_RESUME_TOKEN && type != PROTO_ATTACH) ||
+	    !proto_token_path_ok((const uint8_t *)path, plen))
+		return PROTO_E_VALUE;
+	if ((n = proto_put_hdr(out, cap, type, 0, PROTO_SECRET_LEN + plen)) < 0)
+		return n;
+	memcpy(out + PROTO_HDR_LEN, secret, PROTO_SECRET_LEN);
+	memcpy(out + PROTO_HDR_LEN + PROTO_SECRET_LEN, path, plen);
+	return n;
+}
+
+int
+proto_put_attached(uint8_t *out, size_t cap, uint8_t status)
+{
+	int	n;
+
+	if (status > PROTO_ATTACH_MAX)
+		return PROTO_E_VALUE;
+	if ((n = proto_put_hdr(out, cap, PROTO_ATTACHED, 0, 1)) < 0)
+		return n;
+	out[8] = status;
+	return n;
+}
+
+int
+proto_put_bye(uint8_t *out, size_t cap)
+{
+	return proto_put_hdr(out, cap, PROTO_BYE, 0, 0);
 }
 
 int

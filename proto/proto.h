@@ -56,6 +56,11 @@ enum proto_type {
 	PROTO_ACK		= 0x60,	/* both, stream id */
 	PROTO_RESUME		= 0x61,	/* both, stream 0 */
 	PROTO_RESUME_END	= 0x62,	/* both, stream 0 */
+	PROTO_RESUME_SETUP	= 0x63,	/* client -> stub, stream 0 */
+	PROTO_RESUME_TOKEN	= 0x64,	/* stub -> client, stream 0 */
+	PROTO_ATTACH		= 0x65,	/* client -> stub, stream 0 */
+	PROTO_ATTACHED		= 0x66,	/* stub -> client, stream 0 */
+	PROTO_BYE		= 0x67,	/* client -> stub, stream 0 */
 };
 
 /* HELLO feature bits.  A frame type outside the base set belongs to a
@@ -208,6 +213,27 @@ enum proto_err {
 #define PROTO_RS_UP		0x02	/* entry: the stream is connected here */
 #define PROTO_RS_FLAGS		(PROTO_RS_EOF | PROTO_RS_UP)
 #define PROTO_RESUME_END_LEN	4
+/*
+ * Where a session waits for a new link.  RESUME_SETUP: how long the stub
+ * waits, seconds (4).  RESUME_TOKEN and ATTACH: a secret of
+ * PROTO_SECRET_LEN bytes, then the path of the stub's socket (absolute,
+ * printable ASCII, no NUL, at most PROTO_TOKEN_PATH_MAX bytes).
+ * ATTACHED: PROTO_ATTACH_* (1).
+ */
+#define PROTO_RESUME_SETUP_LEN	4
+#define PROTO_GRACE_MAX		86400
+#define PROTO_SECRET_LEN	16
+#define PROTO_TOKEN_PATH_MAX	107
+#define PROTO_ATTACH_JOINED	0	/* from the next byte, the waiting stub speaks */
+#define PROTO_ATTACH_NOSTUB	1	/* nothing waits there */
+#define PROTO_ATTACH_REFUSED	2	/* the secret did not match */
+#define PROTO_ATTACH_FAILED	3	/* anything else */
+#define PROTO_ATTACH_MAX	3
+
+struct proto_token {
+	const uint8_t	*secret;	/* PROTO_SECRET_LEN bytes */
+	char		 path[PROTO_TOKEN_PATH_MAX + 1];
+};
 
 struct proto_resume {
 	uint32_t	id;
@@ -300,6 +326,9 @@ struct proto_frame {
 		uint16_t		resumes;	/* RESUME: entries, each
 							 * checked; proto_resume_get */
 		uint32_t		last_id;	/* RESUME_END */
+		uint32_t		grace_s;	/* RESUME_SETUP */
+		struct proto_token	token;		/* RESUME_TOKEN, ATTACH */
+		uint8_t			attached;	/* ATTACHED */
 		struct {
 			struct addr		peer;	/* DATA, DROP: port and
 							 * address, scope 0 */
@@ -447,6 +476,14 @@ int	proto_put_resume(uint8_t *out, size_t cap, const struct proto_resume *e,
 /* Entry i (< f->u.resumes) of a parsed RESUME frame. */
 void	proto_resume_get(const struct proto_frame *f, size_t i, struct proto_resume *e);
 int	proto_put_resume_end(uint8_t *out, size_t cap, uint32_t last_id);
+/* RESUME_SETUP (1..PROTO_GRACE_MAX seconds), RESUME_TOKEN or ATTACH
+ * (type; PROTO_E_VALUE for a path proto_parse would refuse), ATTACHED
+ * (status PROTO_ATTACH_*), BYE. */
+int	proto_put_resume_setup(uint8_t *out, size_t cap, uint32_t grace_s);
+int	proto_put_token(uint8_t *out, size_t cap, uint8_t type,
+	    const uint8_t secret[PROTO_SECRET_LEN], const char *path);
+int	proto_put_attached(uint8_t *out, size_t cap, uint8_t status);
+int	proto_put_bye(uint8_t *out, size_t cap);
 
 /* errno value from a connect() failure -> OPEN_RESULT status, and back. */
 uint8_t	proto_status_from_errno(int err);

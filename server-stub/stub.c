@@ -13,7 +13,11 @@
  * what appears there as "remote: ...".
  *
  * The stub exits 0 when stdin ends (the client went away) and 1 when the
- * session breaks (protocol error), after telling the client why.
+ * session breaks (protocol error), after telling the client why.  When
+ * the client asked for resume (RESUME_SETUP) and did not say BYE, a lost
+ * link is waited for instead, for the grace period, with the streams
+ * kept (stub_resume.c); a stub started only to hand its link to such a
+ * waiting one (ATTACH) exits once it has.
  *
  * With CSHUTTLE_STUB_PROBE set it only checks that it can run here (the
  * kernel executes it, epoll works), prints STUB_PROBE_OK and exits: the
@@ -28,6 +32,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
@@ -38,6 +43,7 @@
 #include "mux.h"
 #include "stub_dns.h"
 #include "stub_hostwatch.h"
+#include "stub_resume.h"
 #include "stub_routes.h"
 #include "stub_udp.h"
 
@@ -55,11 +61,19 @@ struct stub {
 	struct stub_dns	 dns;
 	struct stub_hostwatch hosts;
 	struct stub_udp	 udp;
+	struct stub_resume resume;
 	struct ev_io	 in, out;
 	struct ev_timer	 sweep;
 	int		 exit_code;
 	int		 in_eof;
+	bool		 link_lost;	/* waiting for a new link (stub_resume) */
+	bool		 hosts_started;
+	int		 joined;	/* we handed our link over: the connection */
 };
+
+static void	stub_link_lost(struct stub *);
+static void	stub_nonblock(int);
+static void	stub_pipe_size(int);
 
 static int
 stub_open(struct mux *m, const struct proto_open *o)
@@ -93,6 +107,7 @@ stub_open(struct mux *m, const struct proto_open *o)
 static void
 stub_hello(struct mux *m, const struct proto_hello *h)
 {
+	struct stub	*s = mux_udata(m);
 	size_t		budget;
 	uint32_t	max, fds = mux_max_streams_fds();
 
@@ -106,9 +121,11 @@ stub_hello(struct mux *m, const struct proto_hello *h)
 	log_debug("bounds: a budget of %zu KiB, at most %u streams", budget / 1024, max);
 	if (mux_feature(m, PROTO_FEAT_ROUTES) && stub_routes_send(m) != 0)
 		log_error("cannot send the routes");
-	if (mux_feature(m, PROTO_FEAT_HOSTS) &&
-	    stub_hostwatch_start(&((struct stub *)mux_udata(m))->hosts) != 0)
-		log_error("cannot gather the host names");
+	if (mux_feature(m, PROTO_FEAT_HOSTS) && !s->hosts_started) {
+		s->hosts_started = true;
+		if (stub_hostwatch_start(&s->hosts) != 0)
+			log_error("cannot gather the host names");
+	}
 }
 
 /* The client's --seed-hosts, right after its HELLO (-H). */
@@ -124,12 +141,43 @@ stub_udp_cb(struct mux *m, const struct proto_frame *f)
 	stub_udp_frame(&((struct stub *)mux_udata(m))->udp, f);
 }
 
+/*
+ * RESUME_SETUP: wait for the client after a lost link.  BYE: do not.
+ * ATTACH: we are the joiner, a stub started only to hand this link to
+ * the one waiting (stub_resume.h).
+ */
+static void
+stub_resume_cb(struct mux *m, const struct proto_frame *f)
+{
+	struct stub	*s = mux_udata(m);
+	int		 status, conn;
+
+	switch (f->type) {
+	case PROTO_RESUME_SETUP:
+		(void)stub_resume_setup(&s->resume, f->u.grace_s);
+		break;
+	case PROTO_BYE:
+		s->resume.bye = true;
+		break;
+	case PROTO_ATTACH:
+		status = stub_resume_join(f->u.token.secret, f->u.token.path, &conn);
+		if (mux_send_attached(m, (uint8_t)status) == 0 &&
+		    status == PROTO_ATTACH_JOINED) {
+			s->joined = conn;
+			ev_stop(&s->loop);
+		} else if (status == PROTO_ATTACH_JOINED)
+			close(conn);	/* the waiting stub sees a failed attach */
+		break;
+	}
+}
+
 static const struct mux_ops stub_mux_ops = {
 	.open = stub_open,
 	.hello = stub_hello,
 	.dns = stub_dns_frame,
 	.hosts_seed = stub_hosts_seed,
 	.udp = stub_udp_cb,
+	.resume = stub_resume_cb,
 };
 
 /* Write what we can of the link queue to stdout. */
@@ -148,11 +196,9 @@ stub_flush(struct stub *s)
 		if (n < 0) {
 			if (errno == EINTR)
 				continue;
-			if (errno != EAGAIN && errno != EWOULDBLOCK) {
-				/* The channel is gone: nobody to talk to. */
-				s->in_eof = 1;
-				ev_stop(&s->loop);
-			}
+			/* The channel is gone: nobody to talk to. */
+			if (errno != EAGAIN && errno != EWOULDBLOCK)
+				stub_link_lost(s);
 			break;
 		}
 		mux_link_consume(s->mux, (size_t)n);
@@ -172,8 +218,7 @@ stub_in_cb(struct ev_loop *loop, struct ev_io *io, uint32_t revents)
 		return;
 	n = read(STDIN_FILENO, p, room);
 	if (n == 0 || (n < 0 && errno != EAGAIN && errno != EINTR)) {
-		s->in_eof = 1;
-		ev_stop(loop);
+		stub_link_lost(s);
 		return;
 	}
 	/* A broken session (mux_error) is ended by stub_before_sleep. */
@@ -189,8 +234,7 @@ stub_out_cb(struct ev_loop *loop, struct ev_io *io, uint32_t revents)
 	/* epoll reports a vanished reader whatever the mask: with nothing
 	 * queued, flushing would never see EPIPE and the loop would spin. */
 	if (revents & (EV_ERROR | EV_HUP)) {
-		s->in_eof = 1;
-		ev_stop(loop);
+		stub_link_lost(s);
 		return;
 	}
 	stub_flush(s);
@@ -223,8 +267,112 @@ stub_before_sleep(struct ev_loop *loop, void *arg)
 		ev_stop(loop);
 		return;
 	}
+	if (s->link_lost || s->joined >= 0)
+		return;
 	(void)ev_io_set(loop, &s->in, mux_in_ready(s->mux) ? EV_READ : 0);
 	(void)ev_io_set(loop, &s->out, mux_link_len(s->mux) > 0 ? EV_WRITE : 0);
+}
+
+/* Watch the link on descriptors 0 and 1.  0, or -1. */
+static int
+stub_link_watch(struct stub *s)
+{
+	stub_nonblock(STDIN_FILENO);
+	stub_nonblock(STDOUT_FILENO);
+	stub_pipe_size(STDIN_FILENO);
+	stub_pipe_size(STDOUT_FILENO);
+	if (ev_io_add(&s->loop, &s->in, STDIN_FILENO, EV_READ, stub_in_cb, s) != 0 ||
+	    ev_io_add(&s->loop, &s->out, STDOUT_FILENO, 0, stub_out_cb, s) != 0) {
+		log_error("cannot watch stdin/stdout: %s", strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
+/*
+ * Drop the link: its descriptors become /dev/null (so that no socket
+ * takes numbers 0 and 1 meanwhile), the streams wait (mux_detach), the
+ * UDP flows close (the client forgets them too).
+ */
+static void
+stub_link_drop(struct stub *s)
+{
+	int	fd;
+
+	ev_io_del(&s->loop, &s->in);
+	ev_io_del(&s->loop, &s->out);
+	if ((fd = open("/dev/null", O_RDWR | O_CLOEXEC)) >= 0) {
+		(void)dup2(fd, STDIN_FILENO);
+		(void)dup2(fd, STDOUT_FILENO);
+		close(fd);
+	}
+	mux_detach(s->mux);
+	stub_udp_free(&s->udp);
+	stub_udp_init(&s->udp, &s->loop, s->mux);
+}
+
+/* The link broke: wait for a new one (stub_resume) or end. */
+static void
+stub_link_lost(struct stub *s)
+{
+	if (s->link_lost)
+		return;
+	if (s->exit_code != 0 || mux_error(s->mux)[0] != '\0' ||
+	    !stub_resume_lost(&s->resume)) {
+		s->in_eof = 1;
+		ev_stop(&s->loop);
+		return;
+	}
+	s->link_lost = true;
+	stub_link_drop(s);
+}
+
+/* A joiner handed us a new link (stub_resume): the old one, if it still
+ * looks alive, is closed, and the session resumes on the new one. */
+static void
+stub_link_take(void *arg, int in, int out)
+{
+	struct stub	*s = arg;
+
+	if (!s->link_lost)
+		stub_link_drop(s);
+	(void)dup2(in, STDIN_FILENO);
+	(void)dup2(out, STDOUT_FILENO);
+	close(in);
+	close(out);
+	s->link_lost = false;
+	s->in_eof = 0;
+	stub_resume_taken(&s->resume);
+	if (stub_link_watch(s) != 0 || mux_attach(s->mux, PROTO_FEAT_KNOWN) != 0) {
+		s->exit_code = 1;
+		ev_stop(&s->loop);
+	}
+}
+
+static void
+stub_grace_expired(void *arg)
+{
+	struct stub	*s = arg;
+
+	s->in_eof = 1;
+	ev_stop(&s->loop);
+}
+
+/* The joiner's end: ATTACHED out, then the connection closed (the
+ * waiting stub takes the link at that moment), and not another byte. */
+static void
+stub_joined_exit(struct stub *s)
+{
+	struct pollfd	pfd = { STDOUT_FILENO, POLLOUT, 0 };
+	uint64_t	end = ev_now() + 5000;
+
+	while (mux_link_len(s->mux) > 0 && ev_now() < end && !s->in_eof) {
+		stub_flush(s);
+		if (mux_link_len(s->mux) > 0)
+			(void)poll(&pfd, 1, 100);
+	}
+	close(s->joined);
+	_exit(0);
 }
 
 static void
@@ -314,15 +462,10 @@ main(int argc, char **argv)
 	}
 	mux_set_dns_arg(s.mux, &s.dns);
 	stub_udp_init(&s.udp, &s.loop, s.mux);
-	stub_nonblock(STDIN_FILENO);
-	stub_nonblock(STDOUT_FILENO);
-	stub_pipe_size(STDIN_FILENO);
-	stub_pipe_size(STDOUT_FILENO);
-	if (ev_io_add(&s.loop, &s.in, STDIN_FILENO, EV_READ, stub_in_cb, &s) != 0 ||
-	    ev_io_add(&s.loop, &s.out, STDOUT_FILENO, 0, stub_out_cb, &s) != 0) {
-		log_error("cannot watch stdin/stdout: %s", strerror(errno));
+	stub_resume_init(&s.resume, &s.loop, s.mux, stub_link_take, stub_grace_expired, &s);
+	s.joined = -1;
+	if (stub_link_watch(&s) != 0)
 		return 1;
-	}
 	s.sweep.cb = stub_sweep_cb;
 	s.sweep.arg = &s;
 	s.sweep.when = ev_now() + STUB_SWEEP_MS;
@@ -330,10 +473,11 @@ main(int argc, char **argv)
 	s.loop.before_sleep = stub_before_sleep;
 	s.loop.hook_arg = &s;
 
-	/* Not resume: this stub ends with its link (docs/PROTOCOL.md §11). */
-	if (mux_send_hello(s.mux, PROTO_FEAT_KNOWN & ~PROTO_FEAT_RESUME) != 0)
+	if (mux_send_hello(s.mux, PROTO_FEAT_KNOWN) != 0)
 		return 1;
 	(void)ev_run(&s.loop);
+	if (s.joined >= 0)
+		stub_joined_exit(&s);
 
 	if (s.exit_code != 0)
 		stub_final_flush(&s);
@@ -355,6 +499,7 @@ main(int argc, char **argv)
 	    (unsigned long long)s.udp.drop_unreach, (unsigned long long)s.udp.drop_family,
 	    (unsigned long long)s.udp.drop_late, (unsigned long long)s.udp.drop_link,
 	    (unsigned long long)s.udp.drop_big);
+	stub_resume_free(&s.resume);
 	stub_udp_free(&s.udp);
 	stub_dns_free(&s.dns);
 	stub_hostwatch_free(&s.hosts);

@@ -118,6 +118,15 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			n = fuzz_resume_again(out, sizeof(out), &f);
 		else if (f.type == PROTO_RESUME_END)
 			n = proto_put_resume_end(out, sizeof(out), f.u.last_id);
+		else if (f.type == PROTO_RESUME_SETUP)
+			n = proto_put_resume_setup(out, sizeof(out), f.u.grace_s);
+		else if (f.type == PROTO_RESUME_TOKEN || f.type == PROTO_ATTACH)
+			n = proto_put_token(out, sizeof(out), f.type, f.u.token.secret,
+			    f.u.token.path);
+		else if (f.type == PROTO_ATTACHED)
+			n = proto_put_attached(out, sizeof(out), f.u.attached);
+		else if (f.type == PROTO_BYE)
+			n = proto_put_bye(out, sizeof(out));
 		else if (!f.bad && f.type == PROTO_ACK)
 			n = proto_put_ack(out, sizeof(out), f.stream, f.u.ack.received,
 			    f.u.ack.flags);

@@ -55,6 +55,12 @@ drv_fatal(const char *fmt, ...)
 	exit(1);
 }
 
+int
+drv_link(void)
+{
+	return drv_fd;
+}
+
 void
 drv_ok(const char *what)
 {
@@ -168,7 +174,7 @@ drv_closed_port(void)
 	return ntohs(sin.sin_port);
 }
 
-static pid_t
+pid_t
 drv_start_stub(char **argv, const char *copy_path)
 {
 	int	sv[2];
@@ -190,7 +196,7 @@ drv_start_stub(char **argv, const char *copy_path)
 }
 
 /* Copy the stub to a fresh private file at tmpl (a mkstemp template). */
-static void
+void
 drv_copy(const char *src, char *path)
 {
 	static uint8_t	buf[65536];
@@ -210,7 +216,7 @@ drv_copy(const char *src, char *path)
 	close(fd);
 }
 
-static int
+int
 drv_wait(pid_t pid)
 {
 	int	st, i;
@@ -464,6 +470,8 @@ main(int argc, char **argv)
 		drv_fatal("stub exit status %d after UDP_DROP from the client, want 1", status);
 	drv_ok("UDP_DROP from the client ends the session with ERROR and exit 1");
 	close(drv_fd);
+
+	drv_resume_checks(argv[1], tmpl, sargv, echo_port);
 
 	kill(echo, SIGTERM);
 	waitpid(echo, &status, 0);

@@ -3,7 +3,8 @@
  * stub_drive.h - what the two parts of stub_drive share: stub_drive.c
  * (starting the stub, frames to and from it, the session and stream
  * checks), stub_drive_dns.c (the DNS forwarder's checks against a fake
- * DNS server) and stub_drive_udp.c (UDP flows against echo servers).  Every check that fails ends the program through
+ * DNS server), stub_drive_udp.c (UDP flows against echo servers) and
+ * stub_drive_resume.c (a session waiting for a new link, and the attach).  Every check that fails ends the program through
  * drv_fatal() with "stub_drive: FAIL: ..." and exit 1.
  */
 #ifndef CSHUTTLE_STUB_DRIVE_H
@@ -26,6 +27,13 @@ void	drv_send(const uint8_t *p, int n);
 int	drv_recv(struct proto_frame *f, int timeout_ms, uint8_t *copy);
 /* The next frame other than CREDIT must be `type` on `stream`. */
 void	drv_expect(struct proto_frame *f, uint8_t *copy, uint8_t type, uint32_t stream);
+/* Start argv (a copy of the stub at copy_path, made by drv_copy from
+ * src) on a new link, which drv_send and drv_recv use from then on; the
+ * link's descriptor; the stub's exit status (10 s at most). */
+pid_t	drv_start_stub(char **argv, const char *copy_path);
+void	drv_copy(const char *src, char *path);
+int	drv_link(void);
+int	drv_wait(pid_t pid);
 /* Descriptors process pid holds. */
 int	drv_fd_count(pid_t pid);
 
@@ -44,5 +52,8 @@ void	drv_dns_checks(struct proto_frame *f, uint8_t *copy, uint16_t echo_port,
 /* The UDP checks, on a session after HELLO with the UDP bit; the stub
  * held fds descriptors before them, and holds them again after. */
 void	drv_udp_checks(struct proto_frame *f, uint8_t *copy, pid_t stub, int fds);
+/* The resume checks (stub_drive_resume.c): stubs started from src as
+ * above, streams to the TCP echo server on echo_port. */
+void	drv_resume_checks(const char *src, char *tmpl, char **argv, uint16_t echo_port);
 
 #endif

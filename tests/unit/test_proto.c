@@ -446,6 +446,36 @@ test_resume_frames(void **state)
 	b[3] = PROTO_RESUME_ENTRY_LEN - 1;	/* not whole entries */
 	assert_int_equal(proto_parse(b, (size_t)n - 1, &f), PROTO_E_LENGTH);
 
+	n = proto_put_token(b, sizeof(b), PROTO_ATTACH, (const uint8_t *)"0123456789abcdef",
+	    "/tmp/cshuttle-resume-Ab12Cd/s");
+	assert_int_equal(proto_parse(b, (size_t)n, &f), n);
+	assert_int_equal(f.type, PROTO_ATTACH);
+	assert_memory_equal(f.u.token.secret, "0123456789abcdef", PROTO_SECRET_LEN);
+	assert_string_equal(f.u.token.path, "/tmp/cshuttle-resume-Ab12Cd/s");
+	/* Relative, or with a control byte or a space: refused both ways. */
+	assert_int_equal(proto_put_token(b, sizeof(b), PROTO_RESUME_TOKEN,
+	    (const uint8_t *)"0123456789abcdef", "tmp/s"), PROTO_E_VALUE);
+	assert_int_equal(proto_put_token(b, sizeof(b), PROTO_RESUME_TOKEN,
+	    (const uint8_t *)"0123456789abcdef", "/tmp/a s"), PROTO_E_VALUE);
+	n = proto_put_token(b, sizeof(b), PROTO_RESUME_TOKEN,
+	    (const uint8_t *)"0123456789abcdef", "/tmp/x");
+	b[PROTO_HDR_LEN + PROTO_SECRET_LEN + 2] = '\n';
+	assert_int_equal(proto_parse(b, (size_t)n, &f), PROTO_E_VALUE);
+	n = proto_put_resume_setup(b, sizeof(b), 120);
+	assert_int_equal(proto_parse(b, (size_t)n, &f), n);
+	assert_int_equal(f.u.grace_s, 120);
+	assert_int_equal(proto_put_resume_setup(b, sizeof(b), 0), PROTO_E_VALUE);
+	assert_int_equal(proto_put_resume_setup(b, sizeof(b), PROTO_GRACE_MAX + 1),
+	    PROTO_E_VALUE);
+	n = proto_put_attached(b, sizeof(b), PROTO_ATTACH_REFUSED);
+	assert_int_equal(proto_parse(b, (size_t)n, &f), n);
+	assert_int_equal(f.u.attached, PROTO_ATTACH_REFUSED);
+	b[PROTO_HDR_LEN] = PROTO_ATTACH_MAX + 1;
+	assert_int_equal(proto_parse(b, (size_t)n, &f), PROTO_E_VALUE);
+	n = proto_put_bye(b, sizeof(b));
+	assert_int_equal(proto_parse(b, (size_t)n, &f), n);
+	assert_int_equal(f.type, PROTO_BYE);
+
 	n = proto_put_resume_end(b, sizeof(b), 42);
 	assert_int_equal(proto_parse(b, (size_t)n, &f), n);
 	assert_int_equal(f.type, PROTO_RESUME_END);

@@ -1,0 +1,346 @@
+/* SPDX-License-Identifier: ISC */
+/*
+ * stub_resume.c - the waiting stub's socket and grace period, and the
+ * joiner that hands a new link over (stub_resume.h).
+ *
+ * On the socket, the joiner sends one message: the secret, with its
+ * stdin and stdout attached (SCM_RIGHTS).  The waiting stub answers 'Y'
+ * or 'N'.  After 'Y' the joiner writes ATTACHED to the client and closes
+ * the connection; only then does the waiting stub write to the link, so
+ * that ATTACHED is the joiner's last byte and the waiting stub's HELLO
+ * comes after it.
+ */
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "log.h"
+#include "stub_resume.h"
+
+#define STUB_JOIN_WAIT_MS	5000	/* the joiner's wait for the verdict */
+
+/* For the signal handler: what to remove (async-signal-safe calls only). */
+static char	stub_resume_sig_path[PROTO_TOKEN_PATH_MAX + 1];
+static char	stub_resume_sig_dir[PROTO_TOKEN_PATH_MAX + 1];
+
+static void
+stub_resume_on_signal(int sig)
+{
+	(void)sig;
+	if (stub_resume_sig_path[0] != '\0')
+		(void)unlink(stub_resume_sig_path);
+	if (stub_resume_sig_dir[0] != '\0')
+		(void)rmdir(stub_resume_sig_dir);
+	_exit(0);
+}
+
+void
+stub_resume_init(struct stub_resume *r, struct ev_loop *loop, struct mux *m,
+    void (*take)(void *, int, int), void (*expired)(void *), void *arg)
+{
+	memset(r, 0, sizeof(*r));
+	r->loop = loop;
+	r->mux = m;
+	r->lfd = r->cfd = r->nfd[0] = r->nfd[1] = -1;
+	r->take = take;
+	r->expired = expired;
+	r->arg = arg;
+}
+
+/* Constant time: the time taken says nothing of where they differ. */
+static bool
+stub_resume_secret_ok(const uint8_t *a, const uint8_t *b)
+{
+	uint8_t	d = 0;
+	size_t	i;
+
+	for (i = 0; i < PROTO_SECRET_LEN; i++)
+		d |= a[i] ^ b[i];
+	return d == 0;
+}
+
+static void
+stub_resume_drop_conn(struct stub_resume *r)
+{
+	int	i;
+
+	if (r->cfd >= 0) {
+		ev_io_del(r->loop, &r->cio);
+		close(r->cfd);
+	}
+	for (i = 0; i < 2; i++)
+		if (r->nfd[i] >= 0)
+			close(r->nfd[i]);
+	r->cfd = r->nfd[0] = r->nfd[1] = -1;
+	r->verified = false;
+}
+
+/* The joiner's message, then (after 'Y') its end of the connection. */
+static void
+stub_resume_conn_cb(struct ev_loop *loop, struct ev_io *io, uint32_t revents)
+{
+	struct stub_resume	*r = io->arg;
+	union {
+		struct cmsghdr	hdr;
+		char		buf[CMSG_SPACE(2 * sizeof(int))];
+	} ctl;
+	uint8_t			 secret[PROTO_SECRET_LEN], c;
+	struct iovec		 iov = { secret, sizeof(secret) };
+	struct msghdr		 msg;
+	struct cmsghdr		*cm;
+	ssize_t			 n;
+	int			 in, out;
+
+	(void)loop;
+	(void)revents;
+	if (r->verified) {
+		/* ATTACHED is out: the link is ours. */
+		if (read(r->cfd, &c, 1) > 0)
+			return;
+		in = r->nfd[0];
+		out = r->nfd[1];
+		r->nfd[0] = r->nfd[1] = -1;
+		stub_resume_drop_conn(r);
+		r->attaches++;
+		log_debug("resume: a new link joined (attach %llu)",
+		    (unsigned long long)r->attaches);
+		r->take(r->arg, in, out);
+		return;
+	}
+	memset(&msg, 0, sizeof(msg));
+	msg.msg_iov = &iov;
+	msg.msg_iovlen = 1;
+	msg.msg_control = ctl.buf;
+	msg.msg_controllen = sizeof(ctl.buf);
+	n = recvmsg(r->cfd, &msg, MSG_CMSG_CLOEXEC);
+	if (n < 0 && (errno == EAGAIN || errno == EINTR))
+		return;
+	for (cm = CMSG_FIRSTHDR(&msg); cm != NULL; cm = CMSG_NXTHDR(&msg, cm))
+		if (cm->cmsg_level == SOL_SOCKET && cm->cmsg_type == SCM_RIGHTS &&
+		    cm->cmsg_len == CMSG_LEN(2 * sizeof(int)))
+			memcpy(r->nfd, CMSG_DATA(cm), sizeof(r->nfd));
+	if (n != (ssize_t)sizeof(secret) || (msg.msg_flags & (MSG_TRUNC | MSG_CTRUNC)) ||
+	    r->nfd[0] < 0 || r->nfd[1] < 0 || !stub_resume_secret_ok(secret, r->secret)) {
+		r->refused++;
+		log_warn("resume: an attach without the session's secret refused");
+		(void)!write(r->cfd, "N", 1);
+		stub_resume_drop_conn(r);
+		return;
+	}
+	if (write(r->cfd, "Y", 1) != 1) {
+		stub_resume_drop_conn(r);
+		return;
+	}
+	r->verified = true;
+}
+
+static void
+stub_resume_accept_cb(struct ev_loop *loop, struct ev_io *io, uint32_t revents)
+{
+	struct stub_resume	*r = io->arg;
+	struct ucred		 cred;
+	socklen_t		 len = sizeof(cred);
+	int			 fd;
+
+	(void)revents;
+	if ((fd = accept4(r->lfd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC)) == -1)
+		return;
+	/* One at a time, and only our own user (the directory is 0700
+	 * already; this costs nothing). */
+	if (r->cfd >= 0 || getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) != 0 ||
+	    cred.uid != getuid()) {
+		close(fd);
+		return;
+	}
+	r->cfd = fd;
+	if (ev_io_add(loop, &r->cio, fd, EV_READ, stub_resume_conn_cb, r) != 0) {
+		close(fd);
+		r->cfd = -1;
+	}
+}
+
+static void
+stub_resume_grace_cb(struct ev_loop *loop, struct ev_timer *t)
+{
+	struct stub_resume	*r = t->arg;
+
+	(void)loop;
+	log_debug("resume: no client came back within %u s", r->grace_ms / 1000);
+	r->expired(r->arg);
+}
+
+static int
+stub_resume_random(uint8_t *p, size_t len)
+{
+	ssize_t	n;
+	size_t	got = 0;
+	int	fd;
+
+	if ((fd = open("/dev/urandom", O_RDONLY | O_CLOEXEC)) == -1)
+		return -1;
+	while (got < len && ((n = read(fd, p + got, len - got)) > 0 || errno == EINTR))
+		if (n > 0)
+			got += (size_t)n;
+	close(fd);
+	return got == len ? 0 : -1;
+}
+
+int
+stub_resume_setup(struct stub_resume *r, uint32_t grace_s)
+{
+	struct sockaddr_un	 sun;
+	struct sigaction	 sa;
+	const char		*tmp = getenv("TMPDIR");
+	int			 n;
+
+	if (r->armed) {
+		r->grace_ms = grace_s * 1000;
+		return 0;
+	}
+	/* Not $XDG_RUNTIME_DIR: it goes with the user's last session. */
+	if (tmp == NULL || tmp[0] != '/' || strlen(tmp) > 64)
+		tmp = "/tmp";
+	n = snprintf(r->dir, sizeof(r->dir), "%s/cshuttle-resume-XXXXXX", tmp);
+	if (n < 0 || (size_t)n >= sizeof(r->dir) || mkdtemp(r->dir) == NULL) {
+		log_error("resume: cannot make a directory under %s: %s", tmp,
+		    strerror(errno));
+		r->dir[0] = '\0';
+		return -1;
+	}
+	/* The directory's name is at most 64 + 23 bytes: this fits. */
+	if (strlen(r->dir) + 2 >= sizeof(r->path)) {
+		stub_resume_free(r);
+		return -1;
+	}
+	memcpy(r->path, r->dir, strlen(r->dir));
+	memcpy(r->path + strlen(r->dir), "/s", 3);
+	memset(&sun, 0, sizeof(sun));
+	sun.sun_family = AF_UNIX;
+	memcpy(sun.sun_path, r->path, strlen(r->path));
+	if (stub_resume_random(r->secret, sizeof(r->secret)) != 0 ||
+	    (r->lfd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0)) == -1 ||
+	    bind(r->lfd, (struct sockaddr *)&sun, sizeof(sun)) != 0 ||
+	    listen(r->lfd, 4) != 0 ||
+	    ev_io_add(r->loop, &r->lio, r->lfd, EV_READ, stub_resume_accept_cb, r) != 0) {
+		log_error("resume: cannot listen on %s: %s", r->path, strerror(errno));
+		stub_resume_free(r);
+		return -1;
+	}
+	memcpy(stub_resume_sig_path, r->path, sizeof(r->path));
+	memcpy(stub_resume_sig_dir, r->dir, sizeof(r->dir));
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = stub_resume_on_signal;
+	sigemptyset(&sa.sa_mask);
+	(void)sigaction(SIGTERM, &sa, NULL);
+	(void)sigaction(SIGHUP, &sa, NULL);
+	(void)sigaction(SIGINT, &sa, NULL);
+	r->grace_ms = grace_s * 1000;
+	r->grace.cb = stub_resume_grace_cb;
+	r->grace.arg = r;
+	if (mux_send_token(r->mux, PROTO_RESUME_TOKEN, r->secret, r->path) != 0) {
+		stub_resume_free(r);
+		return -1;
+	}
+	r->armed = true;
+	log_debug("resume: waiting at %s for %u s after a lost link", r->path, grace_s);
+	return 0;
+}
+
+bool
+stub_resume_lost(struct stub_resume *r)
+{
+	if (!r->armed || r->bye)
+		return false;
+	if (!r->waiting) {
+		r->waiting = true;
+		r->grace.when = ev_now() + r->grace_ms;
+		(void)ev_timer_add(r->loop, &r->grace);
+		log_debug("resume: link lost; waiting %u s for the client", r->grace_ms / 1000);
+	}
+	return true;
+}
+
+void
+stub_resume_taken(struct stub_resume *r)
+{
+	r->waiting = false;
+	ev_timer_del(r->loop, &r->grace);
+}
+
+void
+stub_resume_free(struct stub_resume *r)
+{
+	stub_resume_drop_conn(r);
+	if (r->lfd >= 0) {
+		ev_io_del(r->loop, &r->lio);
+		close(r->lfd);
+		r->lfd = -1;
+	}
+	if (r->path[0] != '\0')
+		(void)unlink(r->path);
+	if (r->dir[0] != '\0')
+		(void)rmdir(r->dir);
+	r->path[0] = r->dir[0] = '\0';
+	stub_resume_sig_path[0] = stub_resume_sig_dir[0] = '\0';
+	ev_timer_del(r->loop, &r->grace);
+	r->armed = false;
+}
+
+int
+stub_resume_join(const uint8_t secret[PROTO_SECRET_LEN], const char *path, int *conn)
+{
+	union {
+		struct cmsghdr	hdr;
+		char		buf[CMSG_SPACE(2 * sizeof(int))];
+	} ctl;
+	struct sockaddr_un	 sun;
+	struct iovec		 iov = { (void *)secret, PROTO_SECRET_LEN };
+	struct msghdr		 msg;
+	struct cmsghdr		*cm;
+	struct pollfd		 pfd;
+	int			 fd, fds[2] = { STDIN_FILENO, STDOUT_FILENO };
+	char			 c = 0;
+
+	*conn = -1;
+	if (strlen(path) >= sizeof(sun.sun_path))
+		return PROTO_ATTACH_NOSTUB;
+	memset(&sun, 0, sizeof(sun));
+	sun.sun_family = AF_UNIX;
+	memcpy(sun.sun_path, path, strlen(path));
+	if ((fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0)) == -1)
+		return PROTO_ATTACH_FAILED;
+	if (connect(fd, (struct sockaddr *)&sun, sizeof(sun)) != 0) {
+		log_debug("resume: %s: %s", path, strerror(errno));
+		close(fd);
+		return PROTO_ATTACH_NOSTUB;
+	}
+	memset(&msg, 0, sizeof(msg));
+	memset(&ctl, 0, sizeof(ctl));
+	msg.msg_iov = &iov;
+	msg.msg_iovlen = 1;
+	msg.msg_control = ctl.buf;
+	msg.msg_controllen = sizeof(ctl.buf);
+	cm = CMSG_FIRSTHDR(&msg);
+	cm->cmsg_level = SOL_SOCKET;
+	cm->cmsg_type = SCM_RIGHTS;
+	cm->cmsg_len = CMSG_LEN(sizeof(fds));
+	memcpy(CMSG_DATA(cm), fds, sizeof(fds));
+	pfd.fd = fd;
+	pfd.events = POLLIN;
+	if (sendmsg(fd, &msg, MSG_NOSIGNAL) != PROTO_SECRET_LEN ||
+	    poll(&pfd, 1, STUB_JOIN_WAIT_MS) != 1 || read(fd, &c, 1) != 1 || c != 'Y') {
+		close(fd);
+		return c == 'N' ? PROTO_ATTACH_REFUSED : PROTO_ATTACH_FAILED;
+	}
+	*conn = fd;
+	return PROTO_ATTACH_JOINED;
+}

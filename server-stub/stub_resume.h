@@ -1,0 +1,78 @@
+/* SPDX-License-Identifier: ISC */
+/*
+ * stub_resume.h - where a stub waits for a new link when its SSH session
+ * is lost (docs/PROTOCOL.md section 11).
+ *
+ * After RESUME_SETUP the stub makes a private directory (mkdtemp: 0700)
+ * under $TMPDIR or /tmp, listens on a Unix socket in it and sends the
+ * client RESUME_TOKEN: a random secret and the socket's path.  When the
+ * link is lost it keeps its streams for the grace period.  The client's
+ * next session starts a fresh stub and sends it ATTACH with the token;
+ * that stub (the joiner, stub_resume_join) connects to the socket,
+ * passes the secret and its own stdin and stdout (SCM_RIGHTS), and once
+ * the secret is accepted tells the client ATTACHED and exits.  The
+ * waiting stub then takes those descriptors as its link.  The socket and
+ * the directory are removed when the stub ends, also on SIGTERM, SIGHUP
+ * and SIGINT; only SIGKILL leaves them.
+ */
+#ifndef CSHUTTLE_STUB_RESUME_H
+#define CSHUTTLE_STUB_RESUME_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "ev.h"
+#include "mux.h"
+#include "proto.h"
+
+struct stub_resume {
+	struct ev_loop	*loop;
+	struct mux	*mux;
+	bool		 armed;		/* RESUME_TOKEN sent */
+	bool		 bye;		/* the client ends on purpose */
+	bool		 waiting;	/* the link is lost: grace running */
+	uint32_t	 grace_ms;
+	uint8_t		 secret[PROTO_SECRET_LEN];
+	char		 dir[PROTO_TOKEN_PATH_MAX + 1];
+	char		 path[PROTO_TOKEN_PATH_MAX + 1];
+	int		 lfd;		/* the listening socket */
+	struct ev_io	 lio;
+	struct ev_timer	 grace;
+	/* An attach in progress: the joiner's connection and descriptors;
+	 * taken once it closes the connection after our 'Y'. */
+	int		 cfd;
+	struct ev_io	 cio;
+	int		 nfd[2];
+	bool		 verified;
+	/* The stub's: take these descriptors as the link (stdin, stdout);
+	 * the grace ran out. */
+	void		(*take)(void *arg, int in, int out);
+	void		(*expired)(void *arg);
+	void		*arg;
+	uint64_t	 attaches, refused;
+};
+
+void	stub_resume_init(struct stub_resume *r, struct ev_loop *loop, struct mux *m,
+	    void (*take)(void *, int, int), void (*expired)(void *), void *arg);
+/* RESUME_SETUP: make the socket and send RESUME_TOKEN.  0, or -1 (logged;
+ * the session goes on without resume). */
+int	stub_resume_setup(struct stub_resume *r, uint32_t grace_s);
+/* The link is lost: true when the stub waits (the grace runs), false when
+ * it should end. */
+bool	stub_resume_lost(struct stub_resume *r);
+/* A new link was taken: the grace stops. */
+void	stub_resume_taken(struct stub_resume *r);
+/* Remove the socket and the directory; close everything. */
+void	stub_resume_free(struct stub_resume *r);
+
+/*
+ * The joiner: hand our stdin and stdout to the stub waiting at path,
+ * proving secret.  PROTO_ATTACH_JOINED when it accepted them, with the
+ * connection in *conn: send ATTACHED, flush it, close *conn (the waiting
+ * stub starts when it sees that) and exit without another byte.  Else
+ * another PROTO_ATTACH_* status.
+ */
+int	stub_resume_join(const uint8_t secret[PROTO_SECRET_LEN], const char *path,
+	    int *conn);
+
+#endif
