@@ -984,6 +984,7 @@ main(int argc, char **argv)
 	tp.alive_interval_ms = o->alive_interval_ms;
 	tp.alive_timeout_ms = o->alive_timeout_ms;
 	tp.probe_timeout_ms = o->probe_timeout_ms;
+	tp.resume_grace_s = o->resume_grace_s;
 	tp.reconnect = !o->no_reconnect;
 	tp.remote = o->remote != NULL ? o->remote : cfg.alias;
 	tp.auto_nets = c.autonets != NULL;

@@ -55,6 +55,7 @@ static const struct option options_long[] = {
 	{ "alive-interval",	required_argument,	NULL, OPTIONS_OPT_ALIVE_INTERVAL },
 	{ "alive-timeout",	required_argument,	NULL, OPTIONS_OPT_ALIVE_TIMEOUT },
 	{ "probe-timeout",	required_argument,	NULL, OPTIONS_OPT_PROBE_TIMEOUT },
+	{ "resume-grace",	required_argument,	NULL, OPTIONS_OPT_RESUME_GRACE },
 	{ "config",		required_argument,	NULL, OPTIONS_OPT_CONFIG },
 	{ "user",		required_argument,	NULL, OPTIONS_OPT_USER },
 	{ "group",		required_argument,	NULL, OPTIONS_OPT_GROUP },
@@ -466,10 +467,11 @@ options_max_streams(struct options *o, const char *arg, char *err, size_t errlen
 	return 0;
 }
 
-/* --udp-timeout SECS and --max-udp-flows N: whole numbers, 1 to max. */
+/* --udp-timeout SECS, --max-udp-flows N and --resume-grace SECS: whole
+ * numbers, min to max. */
 static int
-options_uint(unsigned *out, const char *opt, unsigned long max, const char *arg,
-    char *err, size_t errlen)
+options_uint(unsigned *out, const char *opt, unsigned long min, unsigned long max,
+    const char *arg, char *err, size_t errlen)
 {
 	unsigned long v;
 	char *end;
@@ -477,9 +479,9 @@ options_uint(unsigned *out, const char *opt, unsigned long max, const char *arg,
 	errno = 0;
 	v = isdigit((unsigned char)*arg) ? strtoul(arg, &end, 10) : 0;
 	if (!isdigit((unsigned char)*arg) || errno != 0 || *end != '\0' ||
-	    v < 1 || v > max)
+	    v < min || v > max)
 		return options_fail(err, errlen, "%s \"%s\": expected a whole "
-		    "number, 1-%lu", opt, arg, max);
+		    "number, %lu-%lu", opt, arg, min, max);
 	*out = (unsigned)v;
 	return 0;
 }
@@ -739,11 +741,14 @@ options_apply(struct options *o, struct options_state *st, int opt,
 		return options_max_streams(o, arg, err, errlen);
 	case OPTIONS_OPT_BUFFER_BUDGET:
 		return options_buffer_budget(o, arg, err, errlen);
+	case OPTIONS_OPT_RESUME_GRACE:
+		return options_uint(&o->resume_grace_s, "--resume-grace", 0,
+		    OPTIONS_RESUME_GRACE_MAX, arg, err, errlen);
 	case OPTIONS_OPT_UDP_TIMEOUT:
-		return options_uint(&o->udp_timeout_s, "--udp-timeout",
+		return options_uint(&o->udp_timeout_s, "--udp-timeout", 1,
 		    OPTIONS_UDP_TIMEOUT_MAX, arg, err, errlen);
 	case OPTIONS_OPT_MAX_UDP_FLOWS:
-		return options_uint(&o->max_udp_flows, "--max-udp-flows",
+		return options_uint(&o->max_udp_flows, "--max-udp-flows", 1,
 		    OPTIONS_UDP_FLOWS_MAX, arg, err, errlen);
 	case OPTIONS_OPT_SUDOERS_USER:
 		return options_account(&o->sudoers_user, "--sudoers-user", arg,
@@ -801,6 +806,7 @@ options_parse_all(struct options *o, int argc, char **argv, const char *name,
 	o->alive_interval_ms = OPTIONS_ALIVE_INTERVAL_MS;
 	o->alive_timeout_ms = OPTIONS_ALIVE_TIMEOUT_MS;
 	o->probe_timeout_ms = OPTIONS_PROBE_TIMEOUT_MS;
+	o->resume_grace_s = OPTIONS_RESUME_GRACE_S;
 	st.listen_port_only = -1;
 	st.nlisten_explicit = 0;
 	st.in_file = false;

@@ -54,6 +54,8 @@
 #define OPTIONS_ALIVE_TIMEOUT_MS 15000	/* --alive-timeout default */
 #define OPTIONS_ALIVE_MAX_S	3600	/* both: 1 to this many seconds */
 #define OPTIONS_PROBE_TIMEOUT_MS 1500	/* --probe-timeout default */
+#define OPTIONS_RESUME_GRACE_S	120	/* --resume-grace default */
+#define OPTIONS_RESUME_GRACE_MAX 86400	/* --resume-grace: 0 to this */
 #define OPTIONS_PROBE_MIN_MS	100	/* --probe-timeout: 0, or this ... */
 #define OPTIONS_PROBE_MAX_S	60	/* ... to this many seconds */
 #define OPTIONS_BUDGET_MIN	(64UL * 1024)		/* --buffer-budget range */
@@ -163,6 +165,7 @@ struct options {
 	int		 alive_interval_ms; /* --alive-interval, in ms */
 	int		 alive_timeout_ms; /* --alive-timeout, in ms; > interval */
 	int		 probe_timeout_ms; /* --probe-timeout, in ms; 0: no probes */
+	unsigned	 resume_grace_s; /* --resume-grace; 0: no resume */
 	uint32_t	 max_streams;	/* --max-streams, 0: the default
 					 * (mux_max_streams_default) */
 	size_t		 buffer_budget;	/* --buffer-budget in bytes, 0: the

@@ -58,6 +58,7 @@ static const struct options_config_key {
 	{ "alive-interval",	OPTIONS_OPT_ALIVE_INTERVAL,	OPTIONS_CONFIG_ONE },
 	{ "alive-timeout",	OPTIONS_OPT_ALIVE_TIMEOUT,	OPTIONS_CONFIG_ONE },
 	{ "probe-timeout",	OPTIONS_OPT_PROBE_TIMEOUT,	OPTIONS_CONFIG_ONE },
+	{ "resume-grace",	OPTIONS_OPT_RESUME_GRACE,	OPTIONS_CONFIG_ONE },
 	{ "daemon",		'D',				OPTIONS_CONFIG_BOOL },
 	{ "pidfile",		OPTIONS_OPT_PIDFILE,		OPTIONS_CONFIG_PATH },
 	{ "syslog",		OPTIONS_OPT_SYSLOG,		OPTIONS_CONFIG_BOOL },

@@ -404,6 +404,7 @@ reload_apply(struct client *c, struct tunnel *t, struct options *o)
 	RELOAD_CHANGED(c->live->alive_interval_ms != o->alive_interval_ms ||
 	    c->live->alive_timeout_ms != o->alive_timeout_ms ||
 	    c->live->probe_timeout_ms != o->probe_timeout_ms, "alive times");
+	RELOAD_CHANGED(c->live->resume_grace_s != o->resume_grace_s, "resume grace");
 	RELOAD_CHANGED(c->live->no_reconnect != o->no_reconnect, "reconnect");
 #undef RELOAD_CHANGED
 
@@ -433,6 +434,7 @@ reload_apply(struct client *c, struct tunnel *t, struct options *o)
 	log_init("cshuttle", o->quiet ? -1 : o->verbose);
 	tunnel_set_alive(t, o->alive_interval_ms, o->alive_timeout_ms);
 	tunnel_set_probe_timeout(t, o->probe_timeout_ms);
+	tunnel_set_resume_grace(t, o->resume_grace_s);
 	tunnel_set_udp_timeout(t, o->udp_timeout_s);
 	tunnel_set_reconnect(t, !o->no_reconnect);
 	pthread_mutex_lock(&c->mu);

@@ -216,6 +216,16 @@ tunnel_set_probe_timeout(struct tunnel *t, int timeout_ms)
 }
 
 void
+tunnel_set_resume_grace(struct tunnel *t, unsigned grace_s)
+{
+	t->resume_grace_s = grace_s;
+	/* The stub of the session in place waits as long from now on. */
+	if (grace_s > 0 && t->s != NULL && t->s->ready && !t->s->lost &&
+	    mux_feature(t->s->mux, PROTO_FEAT_RESUME))
+		(void)mux_send_resume_setup(t->s->mux, grace_s);
+}
+
+void
 tunnel_set_reconnect(struct tunnel *t, bool on)
 {
 	t->reconnect = on;
@@ -286,6 +296,7 @@ tunnel_run(const struct tunnel_params *p, bool *stuck)
 	t->alive_timeout_ms = p->alive_timeout_ms > 0 ? p->alive_timeout_ms : 15000;
 	t->reconnect = p->reconnect;
 	t->probe_timeout_ms = p->probe_timeout_ms > 0 ? p->probe_timeout_ms : 0;
+	t->resume_grace_s = p->resume_grace_s;
 	t->rnd = (uint32_t)ev_now() ^ ((uint32_t)getpid() << 16) ^ 0x9e3779b9U;
 	if (t->rnd == 0)
 		t->rnd = 1;
@@ -294,6 +305,7 @@ tunnel_run(const struct tunnel_params *p, bool *stuck)
 		t->lio[i].fd = -1;
 	t->fio.fd = t->sio.fd = t->wio.fd = t->rio.fd = t->nwio.fd = -1;
 	tunnel_timer_init(&t->alive, tunnel_session_alive_cb, t);
+	tunnel_timer_init(&t->kept_tm, tunnel_resume_kept_cb, t);
 	tunnel_timer_init(&t->accept_pause, tunnel_accept_pause_cb, t);
 	tunnel_timer_init(&t->outage_tm, tunnel_accept_outage_cb, t);
 	tunnel_timer_init(&t->retry, tunnel_reconnect_retry_cb, t);
@@ -391,11 +403,15 @@ out:
 	if (t->su_ok && !supervise_cancel(&t->su, TUNNEL_CANCEL_GRACE_MS))
 		t->stuck = true;
 	if (t->s != NULL) {
-		struct transport *tr = tunnel_session_free(t);
+		struct transport *tr;
 
-		if (tr != NULL)
+		/* On purpose: the stub need not wait for us. */
+		t->ended = true;
+		tunnel_session_bye(t);
+		if ((tr = tunnel_session_free(t)) != NULL)
 			tr->ops->free(tr);
 	}
+	tunnel_resume_drop(t, NULL);
 	if (t->dead_tr != NULL)
 		t->dead_tr->ops->free(t->dead_tr);
 	while (outage_pop(&t->oq, &c))

@@ -103,6 +103,7 @@ struct tunnel_params {
 	const int		*udp_fd;
 	int			 nudp;
 	unsigned		 udp_timeout_s;	/* 0: the defaults */
+	unsigned		 resume_grace_s;	/* --resume-grace, 0: no resume */
 	unsigned		 max_udp_flows;
 	const struct fw_config	*fwcfg;		/* the rules in place, for the status
 						 * (a reload changes it between
@@ -137,6 +138,8 @@ void	tunnel_set_probe_timeout(struct tunnel *t, int timeout_ms);
 /* --udp-timeout (0: the default); open flows follow it. */
 void	tunnel_set_udp_timeout(struct tunnel *t, unsigned timeout_s);
 void	tunnel_set_reconnect(struct tunnel *t, bool on);
+/* --resume-grace (0: off): for the next session, and the stub in place. */
+void	tunnel_set_resume_grace(struct tunnel *t, unsigned grace_s);
 /* What the stub of the current session can do (0 without a session). */
 uint32_t tunnel_features(const struct tunnel *t);
 bool	tunnel_ever_up(const struct tunnel *t);

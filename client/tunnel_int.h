@@ -13,6 +13,7 @@
  * tunnel_reconnect.c	after a lost session: the backoff, the worker
  * tunnel_control.c	what `cshuttle status` sees of the loop
  * tunnel_netwatch.c	network changes: probe the session, cut the backoff
+ * tunnel_resume.c	a lost session's streams kept and resumed on the next
  *
  * Everything runs in the loop's thread.
  */
@@ -41,6 +42,9 @@ struct session {
 	struct mux		*mux;
 	struct ev_io		 tio;
 	bool			 ready;		/* HELLO seen, streams may open */
+	bool			 attaching;	/* ATTACH sent, waiting for ATTACHED */
+	bool			 resumed;	/* the mux is a kept one, resumed */
+	bool			 bye_acked;	/* the PING after our BYE came back */
 	bool			 lost;		/* dead: torn down next pass */
 	enum tunnel_end		 why;		/* if it ends the tunnel */
 	char			 reason[300];
@@ -120,6 +124,15 @@ struct tunnel {
 	int			 probe_timeout_ms;
 	uint64_t		 probe_at;	/* the probe out, 0: none */
 	uint64_t		 probe_seq;	/* its PING's */
+	/* resume (tunnel_resume.c): the token of the stub that waits for
+	 * us after a lost link, and the streams kept meanwhile */
+	unsigned		 resume_grace_s;	/* 0: no resume */
+	bool			 token_ok;
+	uint8_t			 token_secret[PROTO_SECRET_LEN];
+	char			 token_path[PROTO_TOKEN_PATH_MAX + 1];
+	struct mux		*kept;		/* detached, NULL: none */
+	struct ev_timer		 kept_tm;	/* the grace running out */
+	uint64_t		 resumes;
 };
 
 /* tunnel.c */
@@ -146,6 +159,34 @@ void	tunnel_session_service(struct tunnel *t);
 struct transport *tunnel_session_free(struct tunnel *t);
 /* The liveness timer (t->alive). */
 void	tunnel_session_alive_cb(struct ev_loop *loop, struct ev_timer *tm);
+/* The feature bits our HELLO announces. */
+uint32_t tunnel_session_features(const struct tunnel *t);
+/* What follows the stub's HELLO on a new session (DNS_CONFIG, seeds,
+ * RESUME_SETUP, the routes' wait), then ready. */
+void	tunnel_session_setup(struct tunnel *t, struct mux *m);
+/* The session can carry traffic: the rules, then the listeners. */
+void	tunnel_session_ready(struct tunnel *t);
+/* The tunnel ends on purpose: tell the stub not to wait for us (BYE),
+ * best effort and briefly. */
+void	tunnel_session_bye(struct tunnel *t);
+
+/* tunnel_resume.c */
+/* The mux's resume hook (RESUME_TOKEN, ATTACHED). */
+void	tunnel_resume_frame(struct mux *m, const struct proto_frame *f);
+/* The stub's HELLO on a new session: true when ATTACH went out (the
+ * setup waits for ATTACHED), false to go on as a new session (kept
+ * streams that cannot be resumed there are reset). */
+bool	tunnel_resume_hello(struct tunnel *t, struct mux *m);
+/* ATTACHED (joined) came: the session goes on with the kept mux. */
+void	tunnel_resume_swap(struct tunnel *t);
+/* The session is being freed: keep its streams for a resume (true; the
+ * mux is then the tunnel's) or not. */
+bool	tunnel_resume_keep(struct tunnel *t);
+/* Reset the kept streams (why: for the log, NULL when the tunnel ends
+ * and has said why already); nothing when none. */
+void	tunnel_resume_drop(struct tunnel *t, const char *why);
+/* The grace ran out (t->kept_tm). */
+void	tunnel_resume_kept_cb(struct ev_loop *loop, struct ev_timer *tm);
 
 /* tunnel_accept.c */
 /* The listeners accept (again). */

@@ -20,6 +20,7 @@
  * start of the next pass.
  */
 #include <errno.h>
+#include <poll.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -30,6 +31,7 @@
 
 #define TUNNEL_READ_BUDGET	(4U * 1024 * 1024)	/* per pass, for fairness */
 #define TUNNEL_SERVICE_MS	100	/* transport housekeeping at most this often */
+#define TUNNEL_BYE_SEQ		UINT64_MAX	/* the PING after BYE */
 
 void
 tunnel_session_lost(struct tunnel *t, enum tunnel_end why, const char *fmt, ...)
@@ -132,6 +134,14 @@ tunnel_session_read(struct tunnel *t)
 		if (mux_in_commit(s->mux, (size_t)n) != 0) {
 			tunnel_session_protocol_error(t);
 			return -1;
+		}
+		/* ATTACHED: the rest is the kept session's waiting stub. */
+		if (mux_handed_over(s->mux)) {
+			tunnel_resume_swap(t);
+			if (!t->ended && !s->lost && mux_error(s->mux)[0] != '\0') {
+				tunnel_session_protocol_error(t);
+				return -1;
+			}
 		}
 		/* A HELLO that ended the tunnel (tunnel_session_hello). */
 		if (t->ended || s->lost)
@@ -238,7 +248,6 @@ tunnel_session_alive_cb(struct ev_loop *loop, struct ev_timer *tm)
 	tunnel_timer_add(loop, tm);
 }
 
-static void tunnel_session_ready(struct tunnel *);
 
 /*
  * -H: the --seed-hosts, right after the stub's HELLO, and an empty list
@@ -268,12 +277,33 @@ tunnel_session_hello(struct mux *m, const struct proto_hello *h)
 {
 	struct tunnel	*t = mux_udata(m);
 	struct session	*s = t->s;
-	bool		 first = !t->ever_up;
 
-	log_debug("stub says hello: protocol %u, window %u, features 0x%x",
-	    h->version, h->window, h->features);
+	log_debug("stub says hello: protocol %u, window %u, features 0x%x%s",
+	    h->version, h->window, h->features, s->resumed ? " (resumed)" : "");
 	s->last_input = ev_now();
 	t->features = h->features;
+	/* The waiting stub, on the link it took over: set up as a new
+	 * session would be (its routes and host names are sent again). */
+	if (s->resumed) {
+		if (!s->ready)
+			tunnel_session_setup(t, m);
+		return;
+	}
+	if (tunnel_resume_hello(t, m))
+		return;
+	tunnel_session_setup(t, m);
+}
+
+void
+tunnel_session_setup(struct tunnel *t, struct mux *m)
+{
+	struct session	*s = t->s;
+	bool		 first = !t->ever_up;
+
+	/* The stub waits for us after a lost link (tunnel_resume.c). */
+	if (t->resume_grace_s > 0 && t->reconnect && mux_feature(m, PROTO_FEAT_RESUME) &&
+	    mux_send_resume_setup(m, t->resume_grace_s) != 0)
+		log_warn("cannot ask the stub to wait after a lost link");
 	if (t->dns != NULL) {
 		/* Before any rule captures DNS that nobody could answer. */
 		if (!mux_feature(m, PROTO_FEAT_DNS)) {
@@ -340,7 +370,7 @@ tunnel_session_hosts(struct mux *m, const struct proto_frame *f)
 }
 
 /* The session can carry traffic: the rules (ready), then the listeners. */
-static void
+void
 tunnel_session_ready(struct tunnel *t)
 {
 	struct session	*s = t->s;
@@ -378,7 +408,15 @@ tunnel_session_ready(struct tunnel *t)
 		log_info("connected");
 	} else {
 		t->reconnects++;
-		log_info("reconnected to %s (attempt %u)", t->p->remote, t->tries);
+		if (s->resumed) {
+			struct mux_stats	st;
+
+			mux_stats(s->mux, &st);
+			log_info("reconnected to %s (attempt %u): the session resumed, "
+			    "%zu connection%s kept", t->p->remote, t->tries, st.nstreams,
+			    st.nstreams == 1 ? "" : "s");
+		} else
+			log_info("reconnected to %s (attempt %u)", t->p->remote, t->tries);
 		tunnel_accept_outage_drain(t);
 	}
 	t->tries = 0;
@@ -413,6 +451,13 @@ tunnel_session_pong(struct mux *m, const uint8_t data[8])
 	 * probe wants to know that its own PING came back. */
 	for (i = 0; i < 8; i++)
 		seq = seq << 8 | data[i];
+	if (seq == TUNNEL_BYE_SEQ) {
+		struct tunnel	*t = mux_udata(m);
+
+		if (t->s != NULL)
+			t->s->bye_acked = true;
+		return;
+	}
 	tunnel_netwatch_pong(mux_udata(m), seq);
 }
 
@@ -423,6 +468,7 @@ static const struct mux_ops tunnel_session_mux_ops = {
 	.routes = tunnel_session_routes,
 	.hosts = tunnel_session_hosts,
 	.udp = tunnel_session_udp,
+	.resume = tunnel_resume_frame,
 };
 
 void
@@ -439,6 +485,19 @@ tunnel_session_service(struct tunnel *t)
 	}
 	tunnel_session_pump(t);
 	mux_collect(s->mux);
+}
+
+/* The stub reports its routes and host names only to a client that
+ * wants them; resume costs a copy of what is sent, so only with a grace
+ * and a reconnect to resume in. */
+uint32_t
+tunnel_session_features(const struct tunnel *t)
+{
+	return PROTO_FEAT_KNOWN &
+	    ~(t->resume_grace_s > 0 && t->reconnect ? 0 : PROTO_FEAT_RESUME) &
+	    ~(t->udp != NULL ? 0 : PROTO_FEAT_UDP) &
+	    ~(t->p->auto_nets ? 0 : PROTO_FEAT_ROUTES) &
+	    ~(t->p->auto_hosts ? 0 : PROTO_FEAT_HOSTS);
 }
 
 /* Start a session on a transport in data phase.  0, or -1 (the transport
@@ -482,13 +541,7 @@ tunnel_session_start(struct tunnel *t, struct transport *tr)
 	s->started = s->last_input = s->last_ping = s->last_wprogress = ev_now();
 	t->s = s;
 	tunnel_netwatch_session(t);
-	/* The stub reports its routes and host names only to a client that
-	 * wants them.  Resume is left out while a lost link cannot be
-	 * replaced (docs/PROTOCOL.md §11): it would only cost the copies. */
-	if (mux_send_hello(s->mux, PROTO_FEAT_KNOWN & ~PROTO_FEAT_RESUME &
-	    ~(t->udp != NULL ? 0 : PROTO_FEAT_UDP) &
-	    ~(t->p->auto_nets ? 0 : PROTO_FEAT_ROUTES) &
-	    ~(t->p->auto_hosts ? 0 : PROTO_FEAT_HOSTS)) != 0) {
+	if (mux_send_hello(s->mux, tunnel_session_features(t)) != 0) {
 		tunnel_session_lost(t, TUNNEL_END_SETUP, "cannot send HELLO");
 		return 0;
 	}
@@ -526,11 +579,46 @@ tunnel_session_free(struct tunnel *t)
 	ev_io_del(&t->loop, &s->tio);
 	if (t->udp != NULL)
 		udp_session(t->udp, NULL);
-	/* Every stream of the session is reset: their peers are gone. */
-	mux_free(s->mux);
+	/* Every stream of the session is reset (their peers are gone), or
+	 * kept for the next session to resume. */
+	if (!tunnel_resume_keep(t))
+		mux_free(s->mux);
 	tunnel_dns_fail_all(t);
 	tr = s->tr;
 	free(s);
 	t->s = NULL;
 	return tr;
+}
+
+/*
+ * BYE, then a PING whose PONG proves that the stub has it: bytes written
+ * are not bytes delivered (a relay, ssh, sshd may still hold them when
+ * the connection closes).  Half a second at most.
+ */
+void
+tunnel_session_bye(struct tunnel *t)
+{
+	struct session	*s = t->s;
+	struct pollfd	 pfd;
+	uint8_t		 data[8];
+	uint64_t	 end = ev_now() + 500;
+	int		 i;
+
+	if (s == NULL || s->lost || !mux_feature(s->mux, PROTO_FEAT_RESUME) ||
+	    mux_send_bye(s->mux) != 0)
+		return;
+	for (i = 0; i < 8; i++)
+		data[i] = (uint8_t)(TUNNEL_BYE_SEQ >> (56 - 8 * i));
+	(void)mux_send_ping(s->mux, PROTO_PING, data);
+	while (!s->bye_acked && !s->lost && ev_now() < end) {
+		if (tunnel_session_write(t) < 0 || tunnel_session_read(t) < 0)
+			break;
+		if (s->bye_acked)
+			break;
+		pfd.fd = s->tr->ops->fd(s->tr);
+		pfd.events = POLLIN | ((s->tr->ops->events(s->tr) & EV_WRITE) ? POLLOUT : 0);
+		(void)poll(&pfd, 1, 20);
+	}
+	log_debug("told the stub not to wait for this session (BYE)%s",
+	    s->bye_acked ? "" : ", without a sign that it arrived");
 }

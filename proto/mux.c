@@ -207,6 +207,10 @@ mux_send_dns_config(struct mux *m, const struct addr *s, size_t n)
 bool
 mux_long_forms(const struct mux *m)
 {
+	/* A resumed session keeps what its first HELLOs agreed, also
+	 * before the new link's HELLO. */
+	if (m->link != MUX_LINK_UP && m->resume)
+		return (m->features & m->peer_features & PROTO_FEAT_CREDIT) != 0;
 	return mux_feature(m, PROTO_FEAT_CREDIT);
 }
 
@@ -839,6 +843,15 @@ void
 mux_stats(const struct mux *m, struct mux_stats *st)
 {
 	*st = m->stats;
+}
+
+void
+mux_stats_restart(struct mux *m)
+{
+	m->stats.frames_in = m->stats.frames_out = 0;
+	m->stats.streams_opened = m->stats.streams_failed = 0;
+	m->stats.streams_refused = 0;
+	m->stats.bytes_in = m->stats.bytes_out = 0;
 }
 
 bool

@@ -157,6 +157,10 @@ void	 mux_set_dns_arg(struct mux *m, void *arg);
 /* Why the session failed, "" while it has not. */
 const char *mux_error(const struct mux *m);
 void	 mux_stats(const struct mux *m, struct mux_stats *st);
+/* The counters (streams opened, failed, refused, bytes, frames) start
+ * from 0 again; what is open and queued stays.  For a caller that has
+ * added them up already (a kept session's). */
+void	 mux_stats_restart(struct mux *m);
 /* The peer's HELLO arrived and was accepted. */
 bool	 mux_hello_seen(const struct mux *m);
 /* Both HELLOs announced feat (a PROTO_FEAT_* bit): its frames may flow.

@@ -234,6 +234,9 @@ mux_stream_new(struct mux *m, uint32_t id, enum mux_conn conn)
 	/* What the peer may still lack is bounded by what it granted. */
 	buf_init(&st->retx, PROTO_MAX_WINDOW);
 	st->no_resume = !m->resume;
+	/* Opened on a resumed link before the peer's RESUME_END: after our
+	 * own RESUME entries, so the peer's cannot list it. */
+	st->resume_listed = m->link == MUX_LINK_RESUMING;
 	/*
 	 * Without the long forms each side grants the HELLO window.  With
 	 * them the client grants its share in OPEN and may send the floor
@@ -575,6 +578,10 @@ mux_stream_connected(struct mux_stream *st)
 	}
 	(void)mux_send_result(m, st->id, PROTO_ST_OK, st->allot);
 	mux_stream_set_conn(st, MUX_CONN_UP);
+	/* The EOF that came while connecting is acknowledged only now:
+	 * nothing may precede OPEN_RESULT. */
+	if (st->ostate != MUX_OUT_OPEN && mux_stream_ack(st, PROTO_ACK_EOF) != 0)
+		return;
 	/* DATA and EOF that came before the connection was up. */
 	(void)mux_stream_flush(st);
 }
@@ -824,7 +831,8 @@ mux_stream_frame(struct mux_stream *st, const struct proto_frame *f)
 			goto violation;
 		}
 		mux_stream_set_out(st, MUX_OUT_WAIT_DRAIN);
-		if (mux_stream_ack(st, PROTO_ACK_EOF) != 0)
+		/* While connecting, after OPEN_RESULT (mux_stream_connected). */
+		if (st->conn != MUX_CONN_CONNECTING && mux_stream_ack(st, PROTO_ACK_EOF) != 0)
 			return;
 		/* While connecting, mux_stream_connected() flushes. */
 		if (st->conn != MUX_CONN_CONNECTING && mux_stream_flush(st) < 0)

@@ -121,7 +121,12 @@ stub_hello(struct mux *m, const struct proto_hello *h)
 	log_debug("bounds: a budget of %zu KiB, at most %u streams", budget / 1024, max);
 	if (mux_feature(m, PROTO_FEAT_ROUTES) && stub_routes_send(m) != 0)
 		log_error("cannot send the routes");
-	if (mux_feature(m, PROTO_FEAT_HOSTS) && !s->hosts_started) {
+	if (mux_feature(m, PROTO_FEAT_HOSTS)) {
+		/* A resumed link: gathered anew, as a new session would. */
+		if (s->hosts_started) {
+			stub_hostwatch_free(&s->hosts);
+			(void)stub_hostwatch_init(&s->hosts, &s->loop, m);
+		}
 		s->hosts_started = true;
 		if (stub_hostwatch_start(&s->hosts) != 0)
 			log_error("cannot gather the host names");
@@ -301,6 +306,7 @@ stub_link_drop(struct stub *s)
 
 	ev_io_del(&s->loop, &s->in);
 	ev_io_del(&s->loop, &s->out);
+	stub_resume_release(&s->resume);
 	if ((fd = open("/dev/null", O_RDWR | O_CLOEXEC)) >= 0) {
 		(void)dup2(fd, STDIN_FILENO);
 		(void)dup2(fd, STDOUT_FILENO);
@@ -358,8 +364,8 @@ stub_grace_expired(void *arg)
 	ev_stop(&s->loop);
 }
 
-/* The joiner's end: ATTACHED out, then the connection closed (the
- * waiting stub takes the link at that moment), and not another byte. */
+/* The joiner's end: ATTACHED out, then the waiting stub told to take
+ * the link, and not another byte (stub_resume_idle). */
 static void
 stub_joined_exit(struct stub *s)
 {
@@ -371,8 +377,7 @@ stub_joined_exit(struct stub *s)
 		if (mux_link_len(s->mux) > 0)
 			(void)poll(&pfd, 1, 100);
 	}
-	close(s->joined);
-	_exit(0);
+	stub_resume_idle(s->joined);
 }
 
 static void

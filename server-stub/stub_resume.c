@@ -5,10 +5,11 @@
  *
  * On the socket, the joiner sends one message: the secret, with its
  * stdin and stdout attached (SCM_RIGHTS).  The waiting stub answers 'Y'
- * or 'N'.  After 'Y' the joiner writes ATTACHED to the client and closes
- * the connection; only then does the waiting stub write to the link, so
- * that ATTACHED is the joiner's last byte and the waiting stub's HELLO
- * comes after it.
+ * or 'N'.  After 'Y' the joiner writes ATTACHED to the client, then 'G'
+ * on the connection; only then does the waiting stub write to the link,
+ * so that ATTACHED is the joiner's last byte and the waiting stub's HELLO
+ * comes after it.  The connection stays open while the link is in use:
+ * its end tells the joiner, which sshd needs alive, to exit.
  */
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -50,7 +51,7 @@ stub_resume_init(struct stub_resume *r, struct ev_loop *loop, struct mux *m,
 	memset(r, 0, sizeof(*r));
 	r->loop = loop;
 	r->mux = m;
-	r->lfd = r->cfd = r->nfd[0] = r->nfd[1] = -1;
+	r->lfd = r->cfd = r->nfd[0] = r->nfd[1] = r->link_conn = -1;
 	r->take = take;
 	r->expired = expired;
 	r->arg = arg;
@@ -98,22 +99,32 @@ stub_resume_conn_cb(struct ev_loop *loop, struct ev_io *io, uint32_t revents)
 	struct msghdr		 msg;
 	struct cmsghdr		*cm;
 	ssize_t			 n;
-	int			 in, out;
+	int			 in, out, conn;
 
 	(void)loop;
 	(void)revents;
 	if (r->verified) {
-		/* ATTACHED is out: the link is ours. */
-		if (read(r->cfd, &c, 1) > 0)
+		/* 'G': ATTACHED is out, the link is ours.  Anything else:
+		 * the joiner failed before it told the client. */
+		n = read(r->cfd, &c, 1);
+		if (n < 0 && (errno == EAGAIN || errno == EINTR))
 			return;
+		if (n != 1 || c != 'G') {
+			stub_resume_drop_conn(r);
+			return;
+		}
 		in = r->nfd[0];
 		out = r->nfd[1];
-		r->nfd[0] = r->nfd[1] = -1;
-		stub_resume_drop_conn(r);
+		conn = r->cfd;
+		r->nfd[0] = r->nfd[1] = r->cfd = -1;
+		r->verified = false;
+		ev_io_del(r->loop, &r->cio);
 		r->attaches++;
 		log_debug("resume: a new link joined (attach %llu)",
 		    (unsigned long long)r->attaches);
+		/* The old link and its joiner go first. */
 		r->take(r->arg, in, out);
+		r->link_conn = conn;
 		return;
 	}
 	memset(&msg, 0, sizeof(msg));
@@ -277,9 +288,18 @@ stub_resume_taken(struct stub_resume *r)
 }
 
 void
+stub_resume_release(struct stub_resume *r)
+{
+	if (r->link_conn >= 0)
+		close(r->link_conn);
+	r->link_conn = -1;
+}
+
+void
 stub_resume_free(struct stub_resume *r)
 {
 	stub_resume_drop_conn(r);
+	stub_resume_release(r);
 	if (r->lfd >= 0) {
 		ev_io_del(r->loop, &r->lio);
 		close(r->lfd);
@@ -343,4 +363,26 @@ stub_resume_join(const uint8_t secret[PROTO_SECRET_LEN], const char *path, int *
 	}
 	*conn = fd;
 	return PROTO_ATTACH_JOINED;
+}
+
+void
+stub_resume_idle(int conn)
+{
+	char	c;
+	int	fd;
+
+	/* Our copies of the link would keep its ends open. */
+	if ((fd = open("/dev/null", O_RDWR | O_CLOEXEC)) >= 0) {
+		(void)dup2(fd, STDIN_FILENO);
+		(void)dup2(fd, STDOUT_FILENO);
+		close(fd);
+	}
+	if (write(conn, "G", 1) == 1)
+		for (;;) {
+			ssize_t	n = read(conn, &c, 1);
+
+			if (n == 0 || (n < 0 && errno != EINTR))
+				break;
+		}
+	_exit(0);
 }

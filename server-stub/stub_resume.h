@@ -10,8 +10,10 @@
  * next session starts a fresh stub and sends it ATTACH with the token;
  * that stub (the joiner, stub_resume_join) connects to the socket,
  * passes the secret and its own stdin and stdout (SCM_RIGHTS), and once
- * the secret is accepted tells the client ATTACHED and exits.  The
- * waiting stub then takes those descriptors as its link.  The socket and
+ * the secret is accepted tells the client ATTACHED.  The waiting stub
+ * then takes those descriptors as its link.  The joiner stays, idle,
+ * until that link is given up: sshd stops writing to a session whose
+ * command has exited, so it must not exit first.  The socket and
  * the directory are removed when the stub ends, also on SIGTERM, SIGHUP
  * and SIGINT; only SIGKILL leaves them.
  */
@@ -44,6 +46,7 @@ struct stub_resume {
 	struct ev_io	 cio;
 	int		 nfd[2];
 	bool		 verified;
+	int		 link_conn;	/* the joiner of the link in use */
 	/* The stub's: take these descriptors as the link (stdin, stdout);
 	 * the grace ran out. */
 	void		(*take)(void *arg, int in, int out);
@@ -62,17 +65,21 @@ int	stub_resume_setup(struct stub_resume *r, uint32_t grace_s);
 bool	stub_resume_lost(struct stub_resume *r);
 /* A new link was taken: the grace stops. */
 void	stub_resume_taken(struct stub_resume *r);
+/* The link in use is given up: its joiner may go. */
+void	stub_resume_release(struct stub_resume *r);
 /* Remove the socket and the directory; close everything. */
 void	stub_resume_free(struct stub_resume *r);
 
 /*
  * The joiner: hand our stdin and stdout to the stub waiting at path,
  * proving secret.  PROTO_ATTACH_JOINED when it accepted them, with the
- * connection in *conn: send ATTACHED, flush it, close *conn (the waiting
- * stub starts when it sees that) and exit without another byte.  Else
- * another PROTO_ATTACH_* status.
+ * connection in *conn: send ATTACHED, flush it, then stub_resume_idle.
+ * Else another PROTO_ATTACH_* status.
  */
 int	stub_resume_join(const uint8_t secret[PROTO_SECRET_LEN], const char *path,
 	    int *conn);
+/* The joiner after ATTACHED: tell the waiting stub to go on, let go of
+ * the link, wait until the waiting stub gives it up, exit. */
+void	stub_resume_idle(int conn) __attribute__((noreturn));
 
 #endif

@@ -7,8 +7,9 @@
 #   - the session is killed while idle: "session lost: ...; reconnecting
 #     in N s", "reconnected to HOST (attempt 1)", new connections work,
 #     SERVER is left with exactly one session;
-#   - the session is killed during a download: the download fails at
-#     once (its stream is reset, not left hanging), the next one is whole;
+#   - the session is killed during a download (--resume-grace 0): the
+#     download fails at once (its stream is reset, not left hanging), the
+#     next one is whole;
 #   - SERVER's sshd is stopped for 5 s: the attempts back off (1, 2, 4 s),
 #     a connection opened during the outage waits and then works;
 #     stopped for longer than the 30 s a waiting connection may wait: that
@@ -31,8 +32,10 @@ lab_up
 
 small="hello from the private network"
 hello1="priv 8001 198.19.0.1"
-# Short, so that a dead network is found quickly.
-alive=(--alive-interval 1 --alive-timeout 3)
+# Short, so that a dead network is found quickly.  Without resume: what
+# is checked here is a lost session's reset and replacement, which
+# --resume-grace 0 keeps (resume_test.sh checks the default).
+alive=(--alive-interval 1 --alive-timeout 3 --resume-grace 0)
 alive_timeout_ms=3000
 # The rule that must never go away.
 rules_re='ip daddr 198\.19\.0\.0/24 redirect to :[0-9]+'

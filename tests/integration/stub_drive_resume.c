@@ -168,7 +168,6 @@ drv_resume_checks(const char *src, char *tmpl, char **argv, uint16_t echo_port)
 
 	if (drv_attach(src, tmpl, argv, secret, path, &j, &f, copy) != PROTO_ATTACH_JOINED)
 		drv_fatal("ATTACH with the secret: status %u, want joined", f.u.attached);
-	drv_exits(j, "the joiner after handing its link over");
 	/* From here on the waiting stub speaks on this link. */
 	drv_next(&f, copy, PROTO_HELLO, 0);
 	if (f.u.hello.role != PROTO_ROLE_STUB || !(f.u.hello.features & PROTO_FEAT_RESUME))
@@ -183,8 +182,12 @@ drv_resume_checks(const char *src, char *tmpl, char **argv, uint16_t echo_port)
 	drv_next(&f, copy, PROTO_RESUME_END, 0);
 	if (f.u.last_id != 1)
 		drv_fatal("RESUME_END says stream %u, want 1", f.u.last_id);
-	drv_ok("ATTACH with the secret: ATTACHED, the joiner exits, the waiting stub "
-	    "resumes on this link (HELLO, RESUME, RESUME_END)");
+	usleep(200000);
+	if (waitpid(j, &n, WNOHANG) != 0)
+		drv_fatal("the joiner exited while its link is in use (sshd would stop "
+		    "writing to it)");
+	drv_ok("ATTACH with the secret: ATTACHED, the waiting stub resumes on this "
+	    "link (HELLO, RESUME, RESUME_END), the joiner stays");
 
 	/* Our side: 3 bytes arrived, the window is all we granted. */
 	{
@@ -207,6 +210,7 @@ drv_resume_checks(const char *src, char *tmpl, char **argv, uint16_t echo_port)
 	drv_next(&f, copy, PROTO_PONG, 0);
 	close(drv_link());
 	drv_exits(a, "the stub told BYE, on EOF");
+	drv_exits(j, "the joiner, once the stub it joined has ended");
 	if (stat(path, &sb) == 0 || stat(sockdir, &sb) == 0)
 		drv_fatal("%s is left behind", sockdir);
 	drv_ok("BYE: the stub ends with its link, its socket and directory with it");

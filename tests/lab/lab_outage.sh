@@ -28,7 +28,7 @@
 #
 # lab_stream_start HOST PORT: a long-lived connection from CLIENT to an
 # echo service that does a round trip (a numbered line, checked) every
-# 100 ms, each answer within 10 s; lab_stream_rounds prints how many
+# 100 ms, each answer within $LAB_STREAM_WAIT (10) s; lab_stream_rounds prints how many
 # were done so far, lab_stream_stop ends it and prints "ok N" (status 0)
 # or "error ..." (status 1) for the first failure.
 #
@@ -176,10 +176,10 @@ lab_nft_watch_stop() {
 
 LAB_STREAM_PY='
 import os, socket, sys, time
-host, port, stop, ready = sys.argv[1:5]
+host, port, stop, ready, wait = sys.argv[1:6]
 n = 0
 try:
-    s = socket.create_connection((host, int(port)), timeout=10)
+    s = socket.create_connection((host, int(port)), timeout=float(wait))
     while not os.path.exists(stop):
         msg = b"%08d\n" % n
         s.sendall(msg)
@@ -209,7 +209,7 @@ lab_stream_start() {
 	LAB_STREAM_N=$((LAB_STREAM_N + 1))
 	LAB_STREAM_LOG=$LAB_DIR/stream.$LAB_STREAM_N
 	ip netns exec "$LAB_NS_C" "$LAB_PY" -c "$LAB_STREAM_PY" "$1" "$2" \
-	    "$LAB_STREAM_LOG.stop" "$LAB_STREAM_LOG.ready" \
+	    "$LAB_STREAM_LOG.stop" "$LAB_STREAM_LOG.ready" "${LAB_STREAM_WAIT:-10}" \
 	    </dev/null >"$LAB_STREAM_LOG" 2>&1 &
 	LAB_STREAM_PID=$!
 	lab_wait_for 10 test -e "$LAB_STREAM_LOG.ready"

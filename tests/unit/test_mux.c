@@ -1495,6 +1495,66 @@ test_resume_rules(void **state)
 	t_teardown(p);
 }
 
+/* With resume, a stream whose EOF reaches the stub while it connects:
+ * the stub acknowledges that EOF only after OPEN_RESULT (nothing may
+ * precede it), and the exchange ends cleanly. */
+static void
+test_resume_eof_before_open_result(void **state)
+{
+	struct pair	*p = t_setup_with(T_RESUME, T_RESUME);
+	int		 sv[2];
+	char		 buf[8];
+
+	assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK, 0, sv), 0);
+	assert_non_null(mux_stream_open(p->cli, sv[0], &t_dst));
+	assert_int_equal(shutdown(sv[1], SHUT_WR), 0);
+	/* OPEN and EOF reach the stub together, before it is connected. */
+	(void)ev_run_once(&p->loop, 0);
+	t_move(p->cli, p->stub);
+	t_pump(p, 6);
+	assert_int_equal(t_close_reason(p->stub, 1), -1);
+	assert_int_equal(p->nserver, 1);
+	assert_int_equal(t_read_all(p->server_fd[0], buf, sizeof(buf)), 0);
+	/* The answer still comes back: the client did not close it. */
+	assert_int_equal(write(p->server_fd[0], "ok", 2), 2);
+	assert_int_equal(shutdown(p->server_fd[0], SHUT_WR), 0);
+	t_pump(p, 6);
+	assert_int_equal(t_read_all(sv[1], buf, sizeof(buf)), 2);
+	assert_memory_equal(buf, "ok", 2);
+	assert_int_equal(t_stats(p->cli).nstreams, 0);
+	assert_int_equal(t_stats(p->stub).nstreams, 0);
+	close(sv[1]);
+	t_teardown(p);
+}
+
+/* A connection accepted on the new link before the peer's RESUME_END
+ * (the client drains its waiting connections at the resumed HELLO) is
+ * not one the peer failed to list: it works. */
+static void
+test_resume_open_while_resuming(void **state)
+{
+	struct pair	*p = t_setup_with(T_RESUME, T_RESUME);
+	int		 old = t_connect(p), sv[2];
+	char		 buf[8];
+
+	t_break(p, 0, 0);
+	assert_int_equal(mux_attach(p->cli, T_RESUME), 0);
+	assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK, 0, sv), 0);
+	assert_non_null(mux_stream_open(p->cli, sv[0], &t_dst));
+	assert_int_equal(mux_attach(p->stub, T_RESUME), 0);
+	t_pump(p, 6);
+	assert_false(mux_resuming(p->cli));
+	assert_int_equal(t_stats(p->cli).nstreams, 2);
+	assert_int_equal(p->nserver, 2);
+	assert_int_equal(write(sv[1], "new", 3), 3);
+	t_pump(p, 4);
+	assert_int_equal(read(p->server_fd[1], buf, sizeof(buf)), 3);
+	assert_memory_equal(buf, "new", 3);
+	close(sv[1]);
+	close(old);
+	t_teardown(p);
+}
+
 /* An entry claiming bytes that were never sent closes that stream. */
 static void
 test_resume_bad_entry_closes_stream(void **state)
@@ -1557,6 +1617,8 @@ main(void)
 		cmocka_unit_test(test_resume_lost_open),
 		cmocka_unit_test(test_resume_rules),
 		cmocka_unit_test(test_resume_bad_entry_closes_stream),
+		cmocka_unit_test(test_resume_eof_before_open_result),
+		cmocka_unit_test(test_resume_open_while_resuming),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -351,7 +351,22 @@ test_always_on(void **state)
 	assert_int_equal(o.alive_interval_ms, 5000);
 	assert_int_equal(o.alive_timeout_ms, 15000);
 	assert_int_equal(o.probe_timeout_ms, 1500);
+	assert_int_equal(o.resume_grace_s, 120);
 	options_free(&o);
+
+	/* --resume-grace: whole seconds, 0 (no resume) to a day. */
+	assert_int_equal(optfix_parse(&o, err, sizeof(err), "-r", "gw", "10/8",
+	    "--resume-grace", "0", NULL), CSHUTTLE_EXIT_OK);
+	assert_int_equal(o.resume_grace_s, 0);
+	options_free(&o);
+	assert_int_equal(optfix_parse(&o, err, sizeof(err), "-r", "gw", "10/8",
+	    "--resume-grace=86400", NULL), CSHUTTLE_EXIT_OK);
+	assert_int_equal(o.resume_grace_s, 86400);
+	options_free(&o);
+	optfix_expect_usage("--resume-grace \"86401\": expected a whole number, 0-86400",
+	    "-r", "gw", "10/8", "--resume-grace", "86401", NULL);
+	optfix_expect_usage("--resume-grace \"2m\": expected",
+	    "-r", "gw", "10/8", "--resume-grace", "2m", NULL);
 
 	/* --probe-timeout: seconds to the ms, 0 for no probes. */
 	assert_int_equal(optfix_parse(&o, err, sizeof(err), "-r", "gw", "10/8",

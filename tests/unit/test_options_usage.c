@@ -62,6 +62,7 @@ test_usage_text(void **state)
 		{ "--alive-interval", "--alive-interval=1" },
 		{ "--alive-timeout", "--alive-timeout=60" },
 		{ "--probe-timeout", "--probe-timeout=2.5" },
+		{ "--resume-grace", "--resume-grace=30" },
 		{ "--max-streams", "--max-streams=100" },
 		{ "--buffer-budget", "--buffer-budget=8M" },
 		{ "--no-udp", "--no-udp" },
