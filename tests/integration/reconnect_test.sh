@@ -117,6 +117,10 @@ finish() {
 # samples were frequent, and no cshuttle table was deleted.
 check_watch() {
 	local what=$1
+	# A second more after the tunnel is back: a reconnect can take less
+	# than the 20 samples (1 s) asked for below, and the samples must
+	# reach past its end.
+	sleep 1
 	lab_nft_watch_stop
 	check_eq "$what: rules present in all $LAB_WATCH_SAMPLES samples (every 50 ms)" \
 	    0 "$LAB_WATCH_GAPS"
