@@ -133,10 +133,7 @@ drv_resume_checks(const char *src, char *tmpl, char **argv, uint16_t echo_port)
 
 	memset(&o, 0, sizeof(o));
 	o.ipproto = 6;
-	o.dst.family = PROTO_FAMILY_IPV4;
-	o.dst.bytes[0] = 127;
-	o.dst.bytes[3] = 1;
-	o.dst.port = echo_port;
+	addr_set(&o.dst, ADDR_V4, "\x7f\0\0\x01", echo_port);
 	drv_send(b, proto_put_open(b, sizeof(b), 1, &o));
 	drv_data(1, "abc");
 	drv_next(&f, copy, PROTO_OPEN_RESULT, 1);
