@@ -237,8 +237,12 @@ stub_resume_setup(struct stub_resume *r, uint32_t grace_s)
 	memset(&sun, 0, sizeof(sun));
 	sun.sun_family = AF_UNIX;
 	memcpy(sun.sun_path, r->path, strlen(r->path));
-	if (stub_resume_random(r->secret, sizeof(r->secret)) != 0 ||
-	    (r->lfd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0)) == -1 ||
+	if (stub_resume_random(r->secret, sizeof(r->secret)) != 0) {
+		log_error("resume: no random bytes for the secret (/dev/urandom)");
+		stub_resume_free(r);
+		return -1;
+	}
+	if ((r->lfd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0)) == -1 ||
 	    bind(r->lfd, (struct sockaddr *)&sun, sizeof(sun)) != 0 ||
 	    listen(r->lfd, 4) != 0 ||
 	    ev_io_add(r->loop, &r->lio, r->lfd, EV_READ, stub_resume_accept_cb, r) != 0) {
