@@ -13,6 +13,7 @@
  */
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/un.h>
 
 #include <errno.h>
@@ -85,19 +86,64 @@ stub_resume_drop_conn(struct stub_resume *r)
 	r->verified = false;
 }
 
+int
+stub_resume_recv(int fd, const uint8_t secret[PROTO_SECRET_LEN], int nfd[2])
+{
+	union {
+		struct cmsghdr	hdr;
+		char		buf[CMSG_SPACE(2 * sizeof(int))];
+	} ctl;
+	uint8_t		 got[PROTO_SECRET_LEN + 1];
+	struct iovec	 iov = { got, sizeof(got) };
+	struct msghdr	 msg;
+	struct cmsghdr	*cm;
+	ssize_t		 n;
+	size_t		 i, nfds, have = 0;
+	int		 fds[2];
+
+	nfd[0] = nfd[1] = -1;
+	memset(&msg, 0, sizeof(msg));
+	msg.msg_iov = &iov;
+	msg.msg_iovlen = 1;
+	msg.msg_control = ctl.buf;
+	msg.msg_controllen = sizeof(ctl.buf);
+	n = recvmsg(fd, &msg, MSG_CMSG_CLOEXEC | MSG_DONTWAIT);
+	if (n < 0 && (errno == EAGAIN || errno == EINTR))
+		return -1;
+	/* Every descriptor received is ours to close, however many came in
+	 * however many headers: keep two only from one header of two. */
+	for (cm = CMSG_FIRSTHDR(&msg); cm != NULL; cm = CMSG_NXTHDR(&msg, cm)) {
+		if (cm->cmsg_level != SOL_SOCKET || cm->cmsg_type != SCM_RIGHTS ||
+		    cm->cmsg_len < CMSG_LEN(0))
+			continue;
+		nfds = (cm->cmsg_len - CMSG_LEN(0)) / sizeof(int);
+		for (i = 0; i < nfds; i++) {
+			int	one;
+
+			memcpy(&one, CMSG_DATA(cm) + i * sizeof(int), sizeof(one));
+			if (have < 2 && nfds == 2)
+				fds[have++] = one;
+			else
+				(void)close(one);
+		}
+	}
+	if (n != PROTO_SECRET_LEN || (msg.msg_flags & (MSG_TRUNC | MSG_CTRUNC)) ||
+	    have != 2 || !stub_resume_secret_ok(got, secret)) {
+		for (i = 0; i < have; i++)
+			(void)close(fds[i]);
+		return 0;
+	}
+	nfd[0] = fds[0];
+	nfd[1] = fds[1];
+	return 1;
+}
+
 /* The joiner's message, then (after 'Y') its end of the connection. */
 static void
 stub_resume_conn_cb(struct ev_loop *loop, struct ev_io *io, uint32_t revents)
 {
 	struct stub_resume	*r = io->arg;
-	union {
-		struct cmsghdr	hdr;
-		char		buf[CMSG_SPACE(2 * sizeof(int))];
-	} ctl;
-	uint8_t			 secret[PROTO_SECRET_LEN], c;
-	struct iovec		 iov = { secret, sizeof(secret) };
-	struct msghdr		 msg;
-	struct cmsghdr		*cm;
+	uint8_t			 c;
 	ssize_t			 n;
 	int			 in, out, conn;
 
@@ -127,20 +173,10 @@ stub_resume_conn_cb(struct ev_loop *loop, struct ev_io *io, uint32_t revents)
 		r->link_conn = conn;
 		return;
 	}
-	memset(&msg, 0, sizeof(msg));
-	msg.msg_iov = &iov;
-	msg.msg_iovlen = 1;
-	msg.msg_control = ctl.buf;
-	msg.msg_controllen = sizeof(ctl.buf);
-	n = recvmsg(r->cfd, &msg, MSG_CMSG_CLOEXEC);
-	if (n < 0 && (errno == EAGAIN || errno == EINTR))
+	switch (stub_resume_recv(r->cfd, r->secret, r->nfd)) {
+	case -1:
 		return;
-	for (cm = CMSG_FIRSTHDR(&msg); cm != NULL; cm = CMSG_NXTHDR(&msg, cm))
-		if (cm->cmsg_level == SOL_SOCKET && cm->cmsg_type == SCM_RIGHTS &&
-		    cm->cmsg_len == CMSG_LEN(2 * sizeof(int)))
-			memcpy(r->nfd, CMSG_DATA(cm), sizeof(r->nfd));
-	if (n != (ssize_t)sizeof(secret) || (msg.msg_flags & (MSG_TRUNC | MSG_CTRUNC)) ||
-	    r->nfd[0] < 0 || r->nfd[1] < 0 || !stub_resume_secret_ok(secret, r->secret)) {
+	case 0:
 		r->refused++;
 		log_warn("resume: an attach without the session's secret refused");
 		(void)!write(r->cfd, "N", 1);
@@ -189,6 +225,12 @@ stub_resume_grace_cb(struct ev_loop *loop, struct ev_timer *t)
 	r->expired(r->arg);
 }
 
+/*
+ * getrandom(2) first: a busybox root or a chroot often has no /dev.  It
+ * is called through syscall(2) since a remote's own libc (the stub may be
+ * compiled there) can predate its wrapper; 16 bytes never come back short
+ * once the pool is ready.  /dev/urandom is for kernels before 3.17.
+ */
 static int
 stub_resume_random(uint8_t *p, size_t len)
 {
@@ -196,6 +238,13 @@ stub_resume_random(uint8_t *p, size_t len)
 	size_t	got = 0;
 	int	fd;
 
+#ifdef SYS_getrandom
+	do
+		n = syscall(SYS_getrandom, p, len, 0);
+	while (n == -1 && errno == EINTR);
+	if (n == (ssize_t)len)
+		return 0;
+#endif
 	if ((fd = open("/dev/urandom", O_RDONLY | O_CLOEXEC)) == -1)
 		return -1;
 	while (got < len && ((n = read(fd, p + got, len - got)) > 0 || errno == EINTR))
@@ -238,7 +287,7 @@ stub_resume_setup(struct stub_resume *r, uint32_t grace_s)
 	sun.sun_family = AF_UNIX;
 	memcpy(sun.sun_path, r->path, strlen(r->path));
 	if (stub_resume_random(r->secret, sizeof(r->secret)) != 0) {
-		log_error("resume: no random bytes for the secret (/dev/urandom)");
+		log_error("resume: no random bytes for the secret (getrandom, /dev/urandom)");
 		stub_resume_free(r);
 		return -1;
 	}

@@ -71,6 +71,14 @@ void	stub_resume_release(struct stub_resume *r);
 void	stub_resume_free(struct stub_resume *r);
 
 /*
+ * The waiting stub's side of an attach: read the joiner's message from fd
+ * (non-blocking).  1 when it is the secret, alone, with exactly two
+ * descriptors, then in nfd[]; 0 when it is anything else, every
+ * descriptor it carried closed; -1 when nothing is there yet.
+ */
+int	stub_resume_recv(int fd, const uint8_t secret[PROTO_SECRET_LEN], int nfd[2]);
+
+/*
  * The joiner: hand our stdin and stdout to the stub waiting at path,
  * proving secret.  PROTO_ATTACH_JOINED when it accepted them, with the
  * connection in *conn: send ATTACHED, flush it, then stub_resume_idle.

@@ -6,7 +6,10 @@
 # started through busybox's sh, natively on x86_64 and on aarch64 (an
 # aarch64 busybox, and so the aarch64 stub, run by qemu-user through
 # binfmt_misc), traffic flows, and nothing is left on the remote host
-# afterwards.  With a noexec /tmp the stub runs from /var/tmp; with /tmp and
+# afterwards.  Resume works there too: while connected the root holds
+# only the stub's 0700 directory in /tmp with its socket, an echo stream
+# survives a killed SSH session, and the directory goes with the stub.
+# With a noexec /tmp the stub runs from /var/tmp; with /tmp and
 # /var/tmp both noexec cshuttle fails with one line that names the cause
 # and --remote-tmpdir.  (The roots and their sshd: lab_busybox_up.)
 
@@ -67,6 +70,37 @@ bb_noexec() {
 }
 bb_is_noexec() {
 	lab_bb_ns findmnt -n -o OPTIONS --mountpoint "$1" | grep -qw noexec
+}
+
+# ROOT's listing without the stub's resume directory, and that directory
+# alone, its names made general: "d 700 DIR" and "s DIR/s" when the stub
+# waits as it should (docs/PROTOCOL.md section 11).
+bb_listing_but_resume() {
+	lab_bb_listing "$1" | grep -v -F " $1/tmp/cshuttle-resume-"
+}
+bb_resume_dir() {
+	lab_bb_listing "$1" | grep -F " $1/tmp/cshuttle-resume-" |
+	    sed -E "s#^\? [0-9]+ - .*/cshuttle-resume-[^/]+/s\$#s DIR/s#;
+		    s#^d ([0-9]+) - .*/cshuttle-resume-[^/]+\$#d \\1 DIR#" | sort | tr '\n' ' '
+}
+
+# bb_resume ARCH: an echo stream survives the SSH session killed under it.
+bb_resume() {
+	local m out n0
+	m=$(lab_log_mark "$CSHUTTLE_LOG")
+	LAB_STREAM_WAIT=60 lab_stream_start 198.19.0.2 7001 ||
+	    lab_bad "$1: an echo stream through the tunnel"
+	sleep 1
+	n0=$(lab_stream_rounds)
+	lab_kill_sessions KILL
+	check "$1: the session was lost" lab_wait_for 10 eval \
+	    'lab_log_since "$CSHUTTLE_LOG" "$m" | grep -q "session lost: "'
+	check "$1: the session resumed with the stream" lab_wait_for 40 eval \
+	    'lab_log_since "$CSHUTTLE_LOG" "$m" | grep -q "the session resumed, 1 connection kept"'
+	check "$1: the stream goes on" lab_wait_for 10 eval '(( $(lab_stream_rounds) > n0 + 10 ))'
+	out=$(lab_stream_stop)
+	check "$1: no line lost, repeated or out of order ($out)" eval '[[ $out == "ok "* ]]'
+	lab_log_since "$CSHUTTLE_LOG" "$m" | grep -E 'session|resum|reconnect' | sed 's/^/    | /'
 }
 
 # Is EXE (a /proc/PID/exe link) a removed .cshuttle.* file under ROOT?
@@ -133,8 +167,13 @@ bb_remote() {
 		check_eq "$arch: the stub qemu runs is an $arch ELF" "$mach" \
 		    "$(lab_elf_machine "$guest")"
 	fi
-	check_eq "$arch: while connected, the root is as it was (the stub removed its file)" \
-	    "$before" "$(lab_bb_listing "$root")"
+	check_eq "$arch: while connected, the root is as it was (the stub removed its file) but for /tmp/cshuttle-resume-*" \
+	    "$before" "$(bb_listing_but_resume "$root")"
+	check_eq "$arch: the stub waits in a 0700 directory of /tmp, at a socket" \
+	    "d 700 DIR s DIR/s " "$(bb_resume_dir "$root")"
+	bb_resume "$arch"
+	check_eq "$arch: after the resume, one waiting stub's directory still" \
+	    "d 700 DIR s DIR/s " "$(bb_resume_dir "$root")"
 
 	stop_cshuttle TERM
 	check_eq "$arch: cshuttle exits 0 on SIGTERM" 0 "$CSHUTTLE_RC"
