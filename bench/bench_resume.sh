@@ -1,16 +1,18 @@
 #!/bin/bash
 # SPDX-License-Identifier: ISC
 #
-# bench/bench_resume.sh [CSHUTTLE_BIN] - what a lost SSH session costs an
-# open connection, side by side: cshuttle (resume, the default),
-# cshuttle-reset (--resume-grace 0: the behaviour before resume) and
-# sshuttle (Debian's, the reference), each carrying an echo stream (a
-# numbered line every 100 ms, each answer checked) through:
+# bench/bench_resume.sh [CSHUTTLE_BIN] - what a lost SSH session and a
+# network change cost an open connection, side by side: cshuttle (resume
+# and probes, the defaults), cshuttle-reset (--resume-grace 0
+# --probe-timeout 0: the behaviour before them) and sshuttle (Debian's, the
+# reference), each carrying an echo stream (a numbered line every 100 ms,
+# each answer checked) through:
 #   - the SSH session killed on the server (a crashed sshd, a NAT that
 #     drops the connection): does the stream survive, how long does it
 #     stand still, how long until a new connection works;
-#   - SSH packets dropped for BENCH_BLACKHOLE_SECS (7) without any event
-#     the client's kernel reports (--alive-timeout 3 for cshuttle);
+#   - SSH packets dropped for BENCH_BLACKHOLE_SECS (25) without any event
+#     the client's kernel reports (longer than the default --alive-timeout);
+#   - the client's address moved to another subnet (a new Wi-Fi network);
 # and, for cshuttle with and without resume, the cost of keeping what the
 # peer has not acknowledged: a 100 MiB download (ROUNDS, 3) in MB/s and the
 # client's peak RSS.  Prints a table and writes it to
@@ -25,7 +27,7 @@ CSHUTTLE_BIN=${1:-${CSHUTTLE_BIN:-$top/build/client/cshuttle}}
 export CSHUTTLE_BIN
 CSHUTTLE_REAL=$CSHUTTLE_BIN
 ROUNDS=${ROUNDS:-3}
-BENCH_BLACKHOLE_SECS=${BENCH_BLACKHOLE_SECS:-7}
+BENCH_BLACKHOLE_SECS=${BENCH_BLACKHOLE_SECS:-25}
 BIG=$((100 * 1024 * 1024))
 # shellcheck disable=SC2034 # read by tests/lab/lab.sh
 LAB_TABLE_RE='cshuttle|sshuttle'
@@ -40,67 +42,62 @@ BENCH_HOST=labhost
 lab_up
 lab_make_bigfile || lab_die "cannot make the 100 MiB file"
 
-# The echo stream: one line "MS N" per answered round (MS: the clock when
-# the answer came), "error ..." at the first failure, "ok N" at the end.
-STREAM_PY='
-import os, socket, sys, time
-host, port, stop = sys.argv[1:4]
-n = 0
-try:
-    s = socket.create_connection((host, int(port)), timeout=60)
-    while not os.path.exists(stop):
-        msg = b"%08d\n" % n
-        s.sendall(msg)
-        got = b""
-        while len(got) < len(msg):
-            d = s.recv(len(msg) - len(got))
-            if not d:
-                raise OSError("closed by the peer")
-            got += d
-        if got != msg:
-            raise OSError("round %d: sent %r, got %r" % (n, msg, got))
-        n += 1
-        print("%d %d" % (time.monotonic() * 1000, n), flush=True)
-        time.sleep(0.1)
-except OSError as e:
-    print("error %s" % e, flush=True)
-    sys.exit(1)
-print("ok %d" % n, flush=True)
-'
+# The echo stream (tests/lab/lab_outage.sh), each answer logged with its
+# time.  Its local end is a second address of CLIENT (on lo) that no change
+# below touches, as a VM's or a container's network would be: when
+# CLIENT's own address moves, the stream's connection to the tool's
+# listener stays valid, and whether it carries on is the tool's doing.
+export LAB_STREAM_TS=1 LAB_STREAM_WAIT=60 LAB_STREAM_SRC=198.18.9.1
+in_client ip addr add 198.18.9.1/32 dev lo || lab_die "cannot add the stream's address"
+dev_c=${LAB_ID}c0
+dev_s=${LAB_ID}s0
+
 now_ms() { "$LAB_PY" -c 'import time; print(int(time.monotonic() * 1000))'; }
 
-# stream_start / stream_stop: the stream in CLIENT; stream_stop prints
-# "survived|reset LONGEST_GAP_MS" (the gap from KILL_MS on).
-stream_start() {
-	rm -f "$LAB_DIR/rstream.stop"
-	ip netns exec "$LAB_NS_C" "$LAB_PY" -c "$STREAM_PY" 198.19.0.2 7001 \
-	    "$LAB_DIR/rstream.stop" </dev/null >"$LAB_DIR/rstream.out" 2>&1 &
-	STREAM_PID=$!
-	lab_wait_for 10 eval '[[ $(grep -c "^[0-9]" "$LAB_DIR/rstream.out") -ge 5 ]]'
-}
+# stream_stop EVENT_MS: "survived|reset|stalled LONGEST_GAP_MS", the gap
+# from EVENT_MS on; survived: every line came back, none lost, repeated or
+# out of order.
 stream_stop() {
-	: >"$LAB_DIR/rstream.stop"
-	lab_wait_for 65 eval '! lab_alive "$STREAM_PID"'
-	kill "$STREAM_PID" 2>/dev/null
-	wait "$STREAM_PID" 2>/dev/null
-	awk -v k="$1" '
+	local out
+	out=$(lab_stream_stop)
+	awk -v k="$1" -v out="$out" '
 	    /^[0-9]/ { if (p != "" && $1 > k && $1 - p > g) g = $1 - p; p = $1 }
-	    /^error/ { r = 1 } /^ok/ { ok = 1 }
-	    END { printf "%s %d\n", (ok && !r) ? "survived" : "reset", g }' \
-	    "$LAB_DIR/rstream.out"
+	    END {
+		r = out ~ /^ok/ ? "survived" : out ~ /^error/ ? "reset" : "stalled"
+		printf "%s %d\n", r, g
+	    }' "$LAB_STREAM_LOG"
 }
 # new_conn_ms T0: ms from T0 until a new connection through the tool works
-# (60 s at most).
+# ("exited" when the tool is gone, "none" after NEW_CONN_MAX_S, 40, s).
 new_conn_ms() {
-	local t0=$1 i
-	for ((i = 0; i < 600; i++)); do
-		if [[ "$(lab_hello 198.19.0.2 8001 2>/dev/null)" == "priv 8001 "* ]]; then
+	local t0=$1 end=$(($1 + ${NEW_CONN_MAX_S:-40} * 1000)) t
+	while t=$(now_ms) && ((t < end)); do
+		lab_alive "$CSHUTTLE_PID" || { echo exited; return; }
+		# Each try waits at most until the end, and 10 s.
+		if [[ "$(ip netns exec "$LAB_NS_C" timeout $(((end - t + 999) / 1000)) \
+		    "$LAB_PY" "$LAB_SRC/labcli.py" --timeout 10 hello 198.19.0.2 8001 2>/dev/null)" == "priv 8001 "* ]]; then
 			echo $(($(now_ms) - t0))
 			return
 		fi
 		sleep 0.1
 	done
-	echo never
+	echo none
+}
+
+# CLIENT's address moves to another subnet (the old one removed, the new
+# one on the same link, the default route through SERVER's new address):
+# a new Wi-Fi network.  addr_back undoes it.
+addr_move() {
+	in_server ip addr add 198.18.5.2/24 dev "$dev_s" &&
+	    in_client ip addr del 198.18.0.1/24 dev "$dev_c" &&
+	    in_client ip addr add 198.18.5.1/24 dev "$dev_c" &&
+	    in_client ip route replace default via 198.18.5.2 dev "$dev_c"
+}
+addr_back() {
+	in_client ip addr del 198.18.5.1/24 dev "$dev_c" 2>/dev/null
+	in_client ip addr add 198.18.0.1/24 dev "$dev_c" 2>/dev/null
+	in_client ip route replace default via 198.18.0.2 dev "$dev_c"
+	in_server ip addr del 198.18.5.2/24 dev "$dev_s" 2>/dev/null
 }
 
 declare -A R
@@ -108,8 +105,8 @@ declare -A R
 read -r -a TOOLS <<<"${BENCH_RESUME_TOOLS:-cshuttle cshuttle-reset sshuttle}"
 tool_args() {
 	case $1 in
-	cshuttle) echo cshuttle --alive-interval 1 --alive-timeout 3 ;;
-	cshuttle-reset) echo cshuttle --alive-interval 1 --alive-timeout 3 --resume-grace 0 ;;
+	cshuttle) echo cshuttle ;;
+	cshuttle-reset) echo cshuttle --resume-grace 0 --probe-timeout 0 ;;
 	sshuttle) echo sshuttle ;;
 	esac
 }
@@ -119,7 +116,7 @@ for tool in "${TOOLS[@]}"; do
 	set -- $(tool_args "$tool")
 	lab_say "$tool: the SSH session killed"
 	tool_start "$@" || { lab_bad "$tool did not start"; continue; }
-	stream_start || lab_bad "$tool: no echo stream"
+	lab_stream_start 198.19.0.2 7001 || lab_bad "$tool: no echo stream"
 	sleep 1
 	t0=$(now_ms)
 	lab_kill_sessions KILL
@@ -128,12 +125,13 @@ for tool in "${TOOLS[@]}"; do
 	R[$tool,kill]="$(stream_stop "$t0") $nc"
 	lab_ok "$tool: killed session: ${R[$tool,kill]}"
 	# sshuttle ends with its ssh; start it again for the next case.
-	if lab_alive "$CSHUTTLE_PID"; then :; else
+	if ! lab_alive "$CSHUTTLE_PID"; then
 		stop_cshuttle TERM 2>/dev/null
 		tool_start "$@" || { lab_bad "$tool did not start again"; continue; }
 	fi
+
 	lab_say "$tool: SSH packets dropped for $BENCH_BLACKHOLE_SECS s"
-	stream_start || lab_bad "$tool: no echo stream"
+	lab_stream_start 198.19.0.2 7001 || lab_bad "$tool: no echo stream"
 	sleep 1
 	t0=$(now_ms)
 	lab_ssh_block
@@ -144,8 +142,23 @@ for tool in "${TOOLS[@]}"; do
 	sleep 3
 	R[$tool,block]="$(stream_stop "$t0") $nc"
 	lab_ok "$tool: blackhole: ${R[$tool,block]}"
+	if ! lab_alive "$CSHUTTLE_PID"; then
+		stop_cshuttle TERM 2>/dev/null
+		tool_start "$@" || { lab_bad "$tool did not start again"; continue; }
+	fi
+
+	lab_say "$tool: CLIENT's address moves to another subnet"
+	lab_stream_start 198.19.0.2 7001 || lab_bad "$tool: no echo stream"
+	sleep 1
+	t0=$(now_ms)
+	addr_move || lab_bad "cannot move CLIENT's address"
+	nc=$(new_conn_ms "$t0")
+	sleep 3
+	R[$tool,move]="$(stream_stop "$t0") $nc"
+	lab_ok "$tool: address moved: ${R[$tool,move]}"
 	tool_stop "$tool" 2>/dev/null
 	lab_kill_sessions KILL
+	addr_back
 done
 
 for tool in cshuttle cshuttle-reset; do
@@ -173,17 +186,29 @@ res=$here/results/resume-$(date +%Y%m%d-%H%M%S).md
 	echo "# Resume: a lost SSH session, side by side"
 	echo
 	echo "$(date -u '+%Y-%m-%d %H:%M UTC'), $(nproc) cores, $(uname -r); $("$CSHUTTLE_REAL" -V 2>/dev/null | head -n 1); sshuttle $(sshuttle --version 2>&1 | head -n 1)."
-	echo "An echo stream (a line every 100 ms, each answer checked) through each tool."
+	echo "An echo stream (a line every 100 ms, each answer checked) through each tool, from an"
+	echo "address of the client host that the events leave alone (a VM's or container's network)."
+	echo "Stream: survived (every line came back: none lost, repeated or out of order), reset"
+	echo "(the connection was closed) or stalled (no answer, still open)."
 	echo "Gap: the longest time the stream stood still after the event (ms)."
-	echo "New connection: ms from the session killed, or from the packets flowing again,"
-	echo "until a new connection through the tool works."
+	echo "New connection: ms from the event (for the blackhole: from the packets flowing again)"
+	echo "until a new connection through the tool works; exited: the tool ended; none: not"
+	echo "within ${NEW_CONN_MAX_S:-40} s. cshuttle-reset is cshuttle without resume or probes"
+	echo "(--resume-grace 0 --probe-timeout 0: the behaviour before them). Default"
+	echo "--alive-interval and --alive-timeout (15 s)."
 	echo
-	echo "| tool | session killed: stream | gap ms | new connection ms | ${BENCH_BLACKHOLE_SECS} s blackhole: stream | gap ms | new connection ms |"
-	echo "|---|---|---|---|---|---|---|"
+	echo "| tool | event | stream | gap ms | new connection ms |"
+	echo "|---|---|---|---|---|"
 	for tool in "${TOOLS[@]}"; do
-		read -r ks kg kn <<<"${R[$tool,kill]:-- - -}"
-		read -r bs bg bn <<<"${R[$tool,block]:-- - -}"
-		echo "| $tool | $ks | $kg | $kn | $bs | $bg | $bn |"
+		for ev in kill block move; do
+			case $ev in
+			kill) what="SSH session killed" ;;
+			block) what="${BENCH_BLACKHOLE_SECS} s blackhole" ;;
+			move) what="address moved" ;;
+			esac
+			read -r st gap nc <<<"${R[$tool,$ev]:-- - -}"
+			echo "| $tool | $what | $st | $gap | $nc |"
+		done
 	done
 	echo
 	echo "The cost of resume on bulk transfer (100 MiB downloads, median of $ROUNDS; peak RSS of the client's processes):"

@@ -46,6 +46,8 @@ struct session {
 	bool			 resumed;	/* the mux is a kept one, resumed */
 	bool			 bye_acked;	/* the PING after our BYE came back */
 	bool			 lost;		/* dead: torn down next pass */
+	bool			 netchange;	/* lost to a network change: the
+						 * next attempt starts at once */
 	enum tunnel_end		 why;		/* if it ends the tunnel */
 	char			 reason[300];
 	uint64_t		 started, up_at;

@@ -12,15 +12,22 @@
  * out at a time: a PING, and any input from the stub counts as its answer
  * (a PONG may wait behind queued data), except input in the first half of
  * the deadline, which may still be what was on its way before the change.
+ * No probe is needed when the address the session went from is gone
+ * from this host: its connection is dead, and the session is lost at
+ * once.  Either way the next session is tried at once, without backoff.
  *
  * A timer compares CLOCK_BOOTTIME with CLOCK_MONOTONIC once a second: the
  * latter stands still while the machine sleeps, so a jump of their
  * difference means a resume, after which the session is probed too.
  */
+#include <sys/socket.h>
+
 #include <net/if.h>
 
+#include <errno.h>
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "log.h"
 #include "tunnel_int.h"
@@ -158,8 +165,54 @@ tunnel_netwatch_probe_cb(struct ev_loop *loop, struct ev_timer *tm)
 		return;
 	}
 	log_debug("probe not answered within %.1f s", (double)waited / 1000);
+	s->netchange = true;
 	tunnel_session_lost(t, TUNNEL_END_REMOTE, "the server did not answer within %.1f s "
 	    "after a network change", (double)waited / 1000);
+}
+
+/*
+ * Has this host lost the address the session's packets leave from?  Then
+ * its TCP connection is dead whatever a probe would say, and waiting for
+ * one only delays the next session.  bind(2) tells: it fails with
+ * EADDRNOTAVAIL for an address the host no longer has (where
+ * net.ipv4.ip_nonlocal_bind allows it anyway, the probe decides).
+ */
+static bool
+tunnel_netwatch_addr_gone(const struct addr *a)
+{
+	struct sockaddr_storage	ss;
+	socklen_t		len;
+	bool			gone;
+	int			fd;
+
+	if ((len = addr_to_sockaddr(a, &ss)) == 0)
+		return false;
+	if ((fd = socket(ss.ss_family, SOCK_DGRAM | SOCK_CLOEXEC, 0)) == -1)
+		return false;
+	gone = bind(fd, (struct sockaddr *)&ss, len) == -1 && errno == EADDRNOTAVAIL;
+	close(fd);
+	return gone;
+}
+
+/* The session's source addresses (of the paths it started on, old[]) are
+ * all gone: which one, for the log, or NULL. */
+static const struct addr *
+tunnel_netwatch_src_gone(struct tunnel *t, const struct netwatch_path *old,
+    const struct netwatch_path *now)
+{
+	const struct addr	*gone = NULL;
+	size_t			 i;
+
+	for (i = 0; i < t->nw_ndst; i++) {
+		if (!old[i].ok || old[i].src.family == 0)
+			continue;
+		if (now[i].ok && addr_equal(&old[i].src, &now[i].src))
+			return NULL;
+		if (!tunnel_netwatch_addr_gone(&old[i].src))
+			return NULL;
+		gone = &old[i].src;
+	}
+	return gone;
 }
 
 /* A burst is over: judge it (t->nw_settle). */
@@ -168,7 +221,8 @@ tunnel_netwatch_settle_cb(struct ev_loop *loop, struct ev_timer *tm)
 {
 	struct tunnel		*t = tm->arg;
 	struct netwatch_path	 now[NETWATCH_MAX_DST];
-	char			 why[300];
+	const struct addr	*gone;
+	char			 why[300], a[ADDR_STRLEN];
 	unsigned		 d;
 
 	if (t->nw_ndst == 0)
@@ -184,6 +238,17 @@ tunnel_netwatch_settle_cb(struct ev_loop *loop, struct ev_timer *tm)
 	}
 	log_trace("%u network notifications: %s", t->nw_change.nmsg,
 	    d != 0 ? why : "nothing that concerns the session");
+	gone = NULL;
+	if ((d & NETWATCH_D_PROBE) && t->probe_timeout_ms != 0 && t->s != NULL &&
+	    t->s->ready && !t->s->lost)
+		gone = tunnel_netwatch_src_gone(t, t->nw_path, now);
+	if (gone != NULL) {
+		log_debug("network change: %s", why);
+		t->s->netchange = true;
+		tunnel_session_lost(t, TUNNEL_END_REMOTE, "this host no longer has the "
+		    "address %s the session went from (a network change)",
+		    addr_format(gone, false, a, sizeof(a)));
+	}
 	memcpy(t->nw_path, now, sizeof(t->nw_path));
 	memset(&t->nw_change, 0, sizeof(t->nw_change));
 	t->nw_slept = 0;

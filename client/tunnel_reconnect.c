@@ -43,7 +43,7 @@ tunnel_reconnect_teardown(struct tunnel *t)
 	struct session	*s = t->s;
 	enum tunnel_end	 why = s->why;
 	uint64_t	 lasted = s->ready ? ev_now() - s->up_at : 0, ms;
-	bool		 was_up = s->ready;
+	bool		 was_up = s->ready, netchange = s->netchange;
 	char		 reason[sizeof(s->reason)];
 
 	snprintf(reason, sizeof(reason), "%s", s->reason);
@@ -58,9 +58,14 @@ tunnel_reconnect_teardown(struct tunnel *t)
 	}
 	if (was_up)
 		supervise_backoff_session_end(&t->backoff, lasted);
-	ms = supervise_backoff_next(&t->backoff, tunnel_reconnect_random(t));
+	/* A network change is the cause, not a struggling server: the new
+	 * path is worth a try at once; the backoff counts from the next
+	 * failure. */
+	ms = netchange ? 0 : supervise_backoff_next(&t->backoff, tunnel_reconnect_random(t));
 	snprintf(t->lost_reason, sizeof(t->lost_reason), "%s", reason);
-	if (t->tries == 0)
+	if (netchange)
+		log_warn("session lost: %s; reconnecting now", reason);
+	else if (t->tries == 0)
 		log_warn("session lost: %s; reconnecting in %.1f s", reason, (double)ms / 1000);
 	else
 		log_warn("session lost again (attempt %u): %s; reconnecting in %.1f s",

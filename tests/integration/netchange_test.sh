@@ -10,11 +10,16 @@
 #     nothing: the route to the server is the same, no probe fails;
 #   - CLIENT's address moves to another subnet while an echo stream runs
 #     (the old address removed, a new one added, the default route through
-#     SERVER's new address on the same link): the probe goes unanswered,
-#     the session is lost "after a network change" and a new connection
-#     works again well within --alive-timeout (< 8 s, the time printed).
-#     The stream itself is not carried over (its local end was bound to
-#     the address that went away): its outcome is only printed;
+#     SERVER's new address on the same link): the session's own address is
+#     gone, so it is lost at once without a probe, the next session starts
+#     without backoff, and a new connection works again well within
+#     --alive-timeout (< 8 s, the time printed).  The stream itself is not
+#     carried over (its local end was bound to the address that went
+#     away): its outcome is only printed;
+#   - the route moves to a new address while the old one stays, but
+#     packets from the old one no longer get through (SERVER drops them):
+#     the probe goes unanswered within --probe-timeout, the session is
+#     lost "after a network change" and the next one starts at once;
 #   - a blackhole without any netlink event (SERVER drops SSH packets): no
 #     probe, the loss is found by --alive-timeout only;
 #   - between sessions (sshd stopped, attempts backing off), an address
@@ -124,14 +129,47 @@ wait_ok 20
 dt=$(($(now_ms) - t0))
 lab_say "$what: a new connection worked ${dt} ms after the change (alive timeout ${alive_timeout_ms} ms)"
 check "$what: traffic flows again within 8 s (${dt} ms)" test "$dt" -lt 8000
-check "$what: the probe was logged with its cause" \
-    logged "$m" 'network change: .*; probing the session'
-check "$what: the loss names the network change" \
-    logged "$m" '^cshuttle: session lost: the server did not answer within 1\.5 s after a network change'
+check "$what: the change was logged with its cause" \
+    logged "$m" 'network change: the route to the server changed'
+check_not "$what: no probe was needed" logged "$m" 'probing the session'
+check "$what: the loss names the address that went away, and the next session starts at once" \
+    logged "$m" '^cshuttle: session lost: this host no longer has the address 198\.18\.0\.1 the session went from \(a network change\); reconnecting now$'
 check "$what: reconnected" logged "$m" '^cshuttle: reconnected to '
 lab_say "$what: the echo stream: $(lab_stream_stop)"
 check "$what: the new route is watched" \
     logged "$m" 'watching the route to 198\.18\.0\.2: via 198\.18\.5\.2 dev [^ ]+ src 198\.18\.5\.1'
+show_log "$m"
+
+what="the route moves, the old address stays but gets nowhere"
+lab_say "$what"
+check "$what: the tunnel works before" wait_ok 20
+in_server ip addr add 198.18.6.2/24 dev "$dev_s" || lab_bad "$what: SERVER's new address"
+in_server nft -f - <<EOF || lab_bad "$what: cannot drop the old address's packets in SERVER"
+table inet labold_$LAB_ID {
+	chain input {
+		type filter hook input priority -50; policy accept;
+		ip saddr 198.18.5.1 tcp dport 22 drop
+	}
+}
+EOF
+m=$(lab_log_mark "$CSHUTTLE_LOG")
+t0=$(now_ms)
+if ! { in_client ip addr add 198.18.6.1/24 dev "$dev_c" &&
+    in_client ip route replace default via 198.18.6.2 dev "$dev_c" src 198.18.6.1; }; then
+	lab_bad "$what: cannot move CLIENT's route"
+fi
+wait_ok 20
+dt=$(($(now_ms) - t0))
+lab_say "$what: a new connection worked ${dt} ms after the change (alive timeout ${alive_timeout_ms} ms)"
+check "$what: traffic flows again within 8 s (${dt} ms)" test "$dt" -lt 8000
+check "$what: the probe was logged with its cause" \
+    logged "$m" 'network change: .*; probing the session'
+check "$what: the loss names the network change, and the next session starts at once" \
+    logged "$m" '^cshuttle: session lost: the server did not answer within 1\.5 s after a network change; reconnecting now$'
+check "$what: reconnected" logged "$m" '^cshuttle: reconnected to '
+check "$what: the new route is watched" \
+    logged "$m" 'watching the route to 198\.18\.0\.2: via 198\.18\.6\.2 dev [^ ]+ src 198\.18\.6\.1'
+in_server nft delete table inet "labold_$LAB_ID" || lab_bad "$what: cannot remove SERVER's drop"
 show_log "$m"
 
 what="a blackhole without a netlink event"

@@ -30,7 +30,10 @@
 # echo service that does a round trip (a numbered line, checked) every
 # 100 ms, each answer within $LAB_STREAM_WAIT (10) s; lab_stream_rounds prints how many
 # were done so far, lab_stream_stop ends it and prints "ok N" (status 0)
-# or "error ..." (status 1) for the first failure.
+# or "error ..." (status 1) for the first failure.  With LAB_STREAM_TS=1
+# each answered round is logged as "MS N" (MS: CLOCK_MONOTONIC when the
+# answer came, in ms) in $LAB_STREAM_LOG; LAB_STREAM_SRC=ADDR binds the
+# connection's local end to ADDR.
 #
 # lab_syslog_up: a syslog receiver (a datagram socket, messages one a line
 # in $LAB_SYSLOG_LOG) and LAB_SYSLOG_WRAP, a command prefix that runs a
@@ -176,10 +179,11 @@ lab_nft_watch_stop() {
 
 LAB_STREAM_PY='
 import os, socket, sys, time
-host, port, stop, ready, wait = sys.argv[1:6]
+host, port, stop, ready, wait, ts, src = sys.argv[1:8]
 n = 0
 try:
-    s = socket.create_connection((host, int(port)), timeout=float(wait))
+    s = socket.create_connection((host, int(port)), timeout=float(wait),
+                                 source_address=(src, 0) if src else None)
     while not os.path.exists(stop):
         msg = b"%08d\n" % n
         s.sendall(msg)
@@ -192,7 +196,10 @@ try:
         if got != msg:
             raise OSError("round %d: sent %r, got %r" % (n, msg, got))
         n += 1
-        print(n, flush=True)
+        if ts:
+            print("%d %d" % (time.monotonic() * 1000, n), flush=True)
+        else:
+            print(n, flush=True)
         if n == 1:
             open(ready, "w").close()
         time.sleep(0.1)
@@ -210,6 +217,7 @@ lab_stream_start() {
 	LAB_STREAM_LOG=$LAB_DIR/stream.$LAB_STREAM_N
 	ip netns exec "$LAB_NS_C" "$LAB_PY" -c "$LAB_STREAM_PY" "$1" "$2" \
 	    "$LAB_STREAM_LOG.stop" "$LAB_STREAM_LOG.ready" "${LAB_STREAM_WAIT:-10}" \
+	    "${LAB_STREAM_TS:+ts}" "${LAB_STREAM_SRC:-}" \
 	    </dev/null >"$LAB_STREAM_LOG" 2>&1 &
 	LAB_STREAM_PID=$!
 	lab_wait_for 10 test -e "$LAB_STREAM_LOG.ready"
