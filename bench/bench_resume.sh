@@ -64,7 +64,9 @@ stream_stop() {
 	    /^[0-9]/ { if (p != "" && $1 > k && $1 - p > g) g = $1 - p; p = $1 }
 	    END {
 		r = out ~ /^ok/ ? "survived" : out ~ /^error/ ? "reset" : "stalled"
-		printf "%s %d\n", r, g
+		# A gap only means something for a stream that went on.
+		if (r == "survived") printf "%s %d\n", r, g
+		else printf "%s -\n", r
 	    }' "$LAB_STREAM_LOG"
 }
 # new_conn_ms T0: ms from T0 until a new connection through the tool works
