@@ -4,8 +4,12 @@
  *
  * dns_local hands each query to tunnel_dns_send(), which sends it through
  * the working session or refuses it (SERVFAIL at once).  The queries in
- * flight are remembered so that the session's end fails them at once
- * instead of after dns_local's own timeout.
+ * flight are remembered: when the session is lost they are held, and
+ * asked again through the next session as soon as it is up (the stub that
+ * had them may be gone, or may have lost the answer with the link); those
+ * the next session does not come in time for meet dns_local's own
+ * timeout.  An answer that comes twice (the old stub's, resumed, and the
+ * new question's) finds the query gone the second time, and is dropped.
  */
 #include "log.h"
 #include "tunnel_int.h"
@@ -31,17 +35,32 @@ tunnel_dns_untrack(struct tunnel *t, uint32_t id)
 	}
 }
 
-/* The session that carried them is gone: SERVFAIL now, not in 10 s. */
+/* The session that carried them is gone: hold them for the next one. */
 void
-tunnel_dns_fail_all(struct tunnel *t)
+tunnel_dns_hold_all(struct tunnel *t)
 {
-	size_t	i, n = t->ndns_ids;
+	size_t	i;
 
+	for (i = 0; i < t->ndns_ids && t->ndns_retry < TUNNEL_DNS_TRACK; i++)
+		t->dns_retry[t->ndns_retry++] = t->dns_ids[i];
 	t->ndns_ids = 0;
-	if (t->dns == NULL)
+}
+
+/* A session is up: ask the held queries again through it. */
+void
+tunnel_dns_retry(struct tunnel *t)
+{
+	size_t	i, n = t->ndns_retry, sent = 0;
+
+	t->ndns_retry = 0;
+	if (t->dns == NULL || n == 0)
 		return;
 	for (i = 0; i < n; i++)
-		dns_local_fail(t->dns, t->dns_ids[i], DNS_LOCAL_FAIL_UNREACHABLE);
+		if (dns_local_resend(t->dns, t->dns_retry[i]) == 0)
+			sent++;
+	if (sent > 0)
+		log_debug("dns: %zu quer%s in flight at the loss asked again", sent,
+		    sent == 1 ? "y" : "ies");
 }
 
 /* dns_local's way into the tunnel: refused (SERVFAIL at once) without a

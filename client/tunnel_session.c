@@ -418,6 +418,7 @@ tunnel_session_ready(struct tunnel *t)
 		} else
 			log_info("reconnected to %s (attempt %u)", t->p->remote, t->tries);
 		tunnel_accept_outage_drain(t);
+		tunnel_dns_retry(t);
 	}
 	t->tries = 0;
 	t->exempt_tried = false;
@@ -583,7 +584,7 @@ tunnel_session_free(struct tunnel *t)
 	 * kept for the next session to resume. */
 	if (!tunnel_resume_keep(t))
 		mux_free(s->mux);
-	tunnel_dns_fail_all(t);
+	tunnel_dns_hold_all(t);
 	tr = s->tr;
 	free(s);
 	t->s = NULL;

@@ -161,6 +161,26 @@ dns_local_fail(struct dns_local *d, uint32_t id, uint8_t reason)
 	dns_query_servfail(d, q);
 }
 
+int
+dns_local_resend(struct dns_local *d, uint32_t id)
+{
+	struct dns_query	*q;
+	char			 name[DNS_MSG_NAME_TEXT_MAX];
+
+	if (d == NULL || d->closing || (q = dns_query_find(d, id)) == NULL || q->local)
+		return -1;
+	if (q->wlen == 0 || d->send(d->send_arg, q->id, q->whole, q->wlen) != 0) {
+		d->st.remote_fail++;
+		dns_local_note(d, DNS_LOCAL_C_REMOTE, LOG_LVL_WARN, "%s: the session "
+		    "that carried it was lost: SERVFAIL",
+		    dns_msg_name_text(&q->qi, name, sizeof(name)));
+		dns_query_servfail(d, q);
+		return -1;
+	}
+	d->st.resent++;
+	return 0;
+}
+
 static void
 dns_local_timer_cb(struct ev_loop *loop, struct ev_timer *tm)
 {

@@ -106,6 +106,7 @@ struct dns_local_stats {
 	uint64_t	timeouts, remote_fail, local_fail, busy, bad_answers;
 	uint64_t	bad_queries;		/* dropped */
 	uint64_t	late;			/* answers for queries already gone */
+	uint64_t	resent;			/* sent again through a new session */
 	uint64_t	tcp_refused;		/* connections over DNS_LOCAL_MAX_TCP */
 	uint64_t	tcp_direct;		/* closed by the accept hook: not redirected */
 	uint64_t	looped;			/* our own forwards, captured again */
@@ -139,6 +140,10 @@ int	dns_local_start(struct dns_local *d, struct ev_loop *loop,
 void	dns_local_answer(struct dns_local *d, uint32_t id, const uint8_t *a,
 	    size_t len);
 void	dns_local_fail(struct dns_local *d, uint32_t id, uint8_t reason);
+/* Send query `id`, still in flight, again through the send function (its
+ * session was lost; a new one is up).  0, or -1 when it is no longer in
+ * flight, or could not be sent again (then its asker gets SERVFAIL). */
+int	dns_local_resend(struct dns_local *d, uint32_t id);
 
 /*
  * Replace the table of names answered here (-H) by h[0..n): an A or AAAA

@@ -36,6 +36,10 @@
 
 /* What a query keeps for a made-up reply: its header and question. */
 #define DNS_LOCAL_QMAX		(DNS_MSG_HDR_LEN + DNS_MSG_NAME_MAX + 4)
+/* A query this long or shorter is kept whole, so that it can be sent again
+ * through the next session (dns_local_resend): room for EDNS and a cookie,
+ * 256 KiB for DNS_LOCAL_MAX_PENDING of them at most. */
+#define DNS_LOCAL_RESEND_MAX	512
 #define DNS_LOCAL_ANSWER_MAX	65535	/* a DNS message, over TCP */
 #define DNS_QUERY_HASH		1024	/* buckets of the id hash */
 #define DNS_FWD_AVOID		16	/* local ports a forward came back from */
@@ -98,6 +102,8 @@ struct dns_query {
 	LIST_ENTRY(dns_query)	 clink;		/* in its connection's list */
 	struct dns_query_info	 qi;
 	uint8_t			 q[DNS_LOCAL_QMAX];	/* header and question */
+	size_t			 wlen;		/* whole[] used; 0: too long to keep */
+	uint8_t			 whole[DNS_LOCAL_RESEND_MAX];	/* the query as sent */
 };
 
 LIST_HEAD(dns_query_list, dns_query);

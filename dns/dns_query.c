@@ -239,6 +239,10 @@ dns_query_in(struct dns_local *d, struct dns_local_srv *s, struct dns_listen_con
 	q->srv = s;
 	q->qi = qi;
 	memcpy(q->q, msg, qi.qend);
+	if (len <= sizeof(q->whole)) {
+		memcpy(q->whole, msg, len);
+		q->wlen = len;
+	}
 	q->deadline = clock_ms() + (uint64_t)d->p.timeout_ms;
 	if (c != NULL) {
 		q->conn = c;

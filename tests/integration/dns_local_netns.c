@@ -5,7 +5,9 @@
  * root (an integration test for that reason): queries over UDP and
  * TCP reach the tunnel callback unchanged, answers come back to the
  * asker with its ID, failures and timeouts become SERVFAIL for that
- * query only, oversized UDP answers are truncated, pipelined TCP
+ * query only, a query in flight when the session was lost is sent
+ * again whole (EDNS included) through the next one, oversized UDP
+ * answers are truncated, pipelined TCP
  * queries are answered in any order, bad queries are dropped, and with
  * --dns-domains other names are forwarded through c-ares to the server
  * the application asked, on sockets from the socket callback.
@@ -674,12 +676,58 @@ test_split(void **state)
 	close(fd);
 }
 
+/* A session lost with a query in flight: dns_local_resend sends the very
+ * same bytes again, EDNS included, under the same id; the answer reaches
+ * the asker once; a query no longer in flight is not sent; one that
+ * cannot be sent again is answered SERVFAIL. */
+static void
+test_udp_resend(void **state)
+{
+	uint8_t q[512], a[2048], r[2048];
+	size_t qlen, alen;
+	ssize_t n;
+	int fd = udp_client(port0());
+
+	qlen = mkquery(q, 0x4242, "again.example", 4096);
+	send(fd, q, qlen, 0);
+	assert_int_equal(wait_sent(1, 1000), 1);
+	assert_int_equal(dns_local_resend(dl, sent[0].id), 0);
+	assert_int_equal(nsent, 2);
+	assert_int_equal(sent[1].id, sent[0].id);
+	assert_int_equal(sent[1].len, sent[0].len);
+	assert_memory_equal(sent[1].q, sent[0].q, sent[0].len);
+	assert_int_equal(dns_local_stats(dl)->resent, 1);
+	alen = mkanswer(a, q, qlen, 0);
+	dns_local_answer(dl, sent[1].id, a, alen);
+	n = wait_recv(fd, r, sizeof(r), 1000);
+	assert_int_equal(n, (ssize_t)alen);
+	assert_int_equal(r[0], 0x42);
+	assert_int_equal(r[1], 0x42);
+	/* Answered: nothing left to send again, and a second answer (the
+	 * old stub's) is late. */
+	assert_int_equal(dns_local_resend(dl, sent[1].id), -1);
+	assert_int_equal(nsent, 2);
+	dns_local_answer(dl, sent[1].id, a, alen);
+	assert_int_equal(wait_recv(fd, r, sizeof(r), 200), -1);
+
+	/* The next session cannot take it: SERVFAIL at once. */
+	send(fd, q, qlen, 0);
+	assert_int_equal(wait_sent(3, 1000), 3);
+	send_result = -1;
+	assert_int_equal(dns_local_resend(dl, sent[2].id), -1);
+	send_result = 0;
+	n = wait_recv(fd, r, sizeof(r), 1000);
+	expect_servfail(r, n, q, qlen - 11);	/* header and question */
+	close(fd);
+}
+
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_udp_tunnel, setup_tunnel, teardown),
 		cmocka_unit_test_setup_teardown(test_udp_failures, setup_tunnel, teardown),
+		cmocka_unit_test_setup_teardown(test_udp_resend, setup_tunnel, teardown),
 		cmocka_unit_test_setup_teardown(test_udp_truncation, setup_tunnel, teardown),
 		cmocka_unit_test_setup_teardown(test_tcp, setup_tunnel, teardown),
 		cmocka_unit_test_setup_teardown(test_tcp_pipeline_bound, setup_tunnel,

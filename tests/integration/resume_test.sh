@@ -14,7 +14,10 @@
 #     purpose (SIGTERM), and when --resume-grace runs out after kill -9;
 #   - when nothing waits any more at the reconnect (the grace ran out
 #     during an outage, or the waiting stub was killed), the kept
-#     connection is reset, the log says why, and new connections work.
+#     connection is reset, the log says why, and new connections work;
+#   - a DNS query in flight when the session is killed (the remote's
+#     resolver unreachable for the moment) is asked again through the
+#     next session: dig, trying once, gets its answer.
 # (The stub-side protocol, a wrong secret included, is stub_drive's.)
 
 # shellcheck disable=SC2317  # the helpers below are called through check
@@ -24,8 +27,10 @@ LAB_TRANSPORT=${1:-${LAB_TRANSPORT:-builtin}}
 # shellcheck source=SCRIPTDIR/../lab/lab.sh
 . "$(dirname "${BASH_SOURCE[0]}")/../lab/lab.sh"
 lab_require_bin
+lab_need dig bind9-dnsutils
 lab_up
 lab_make_bigfile || lab_die "cannot make the 100 MiB file"
+lab_dns_up || lab_die "the lab's DNS servers did not start"
 
 alive=(--alive-interval 1 --alive-timeout 3)
 hello1="priv 8001 198.19.0.1"
@@ -158,5 +163,38 @@ check "no stub left" lab_wait_for 3 no_stub
 # The killed stub could not remove its socket: only that is left.
 check "nothing else is left in the remote's temporary directories" \
     eval '[[ -z $(lab_remote_leftovers | grep -v "/cshuttle-resume-[^/]*\(/s\)\?$") ]]'
+
+lab_say "a DNS query in flight when the session is killed is asked again"
+start_cshuttle --name resume -v --dns -r labhost 198.19.0.0/24 ||
+    lab_die "cshuttle did not start"
+check_eq "a query through the tunnel is answered" 198.19.0.2 \
+    "$(in_client dig +time=3 +tries=1 +short secret.lab.internal | grep -v '^;')"
+# The remote's resolver drops queries for a while: the next one stays in
+# flight in the stub.
+in_priv nft -f - <<EOF || lab_bad "cannot drop DNS in PRIV"
+table inet labdns_$LAB_ID {
+	chain input {
+		type filter hook input priority -50; policy accept;
+		udp dport 53 drop
+		tcp dport 53 drop
+	}
+}
+EOF
+m=$(lab_log_mark "$CSHUTTLE_LOG")
+in_client dig +time=9 +tries=1 +short secret.lab.internal >"$LAB_DIR/dig.out" 2>&1 &
+dpid=$!
+sleep 1
+lab_kill_sessions KILL
+in_priv nft delete table inet "labdns_$LAB_ID" || lab_bad "cannot remove PRIV's drop"
+check "the session was lost" lab_wait_for 10 logged "$m" 'session lost: '
+wait "$dpid"
+check_eq "dig, trying once, gets the answer across the lost session" 198.19.0.2 \
+    "$(grep -v '^;' "$LAB_DIR/dig.out")"
+check "the log says the query was asked again" \
+    logged "$m" 'dns: 1 query in flight at the loss asked again'
+show_log "$m"
+stop_cshuttle TERM
+check_eq "cshuttle exits 0" 0 "$CSHUTTLE_RC"
+check "no stub left" lab_wait_for 3 no_stub
 
 lab_finish
