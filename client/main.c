@@ -55,6 +55,7 @@
 #include "fw.h"
 #include "listen.h"
 #include "log.h"
+#include "phase.h"
 #include "mux.h"
 #include "netinfo.h"
 #include "notify.h"
@@ -412,6 +413,8 @@ main_privsep_open(void *arg, const struct privsep_open *req,
 static void
 main_privsep_up(void *arg)
 {
+	/* The next sessions' openers are reconnects, not the start. */
+	phase_stop();
 	main_announce(arg);
 }
 
@@ -751,6 +754,7 @@ main(int argc, char **argv)
 		return main_firewall(argc, argv);
 	if (argc >= 2 && strcmp(argv[1], "--sudoers") == 0)
 		return main_sudoers(argc, argv);
+	phase_start();
 	memset(&cfg, 0, sizeof(cfg));
 	memset(&c, 0, sizeof(c));
 	c.reload.w.evfd = -1;
@@ -880,6 +884,7 @@ main(int argc, char **argv)
 		log_error("%s", err);
 		goto out;
 	}
+	phase_mark("the firewall helper is up");
 	if (sshcfg_resolve(&cfg, o->remote, o->ssh_config, err, sizeof(err)) != 0) {
 		log_error("%s", err);
 		goto out;
@@ -893,6 +898,7 @@ main(int argc, char **argv)
 	}
 	log_debug("listening on port %u at %d address%s", c.ls.port, c.ls.n,
 	    c.ls.n == 1 ? "" : "es");
+	phase_mark("listening");
 	c.ndns_plan = o->dns || o->nns_hosts > 0 ? dnscap_servers(o, c.dns_plan) : 0;
 	if (dnscap_open(&c, o, c.dns_plan, c.ndns_plan, &c.fwcfg, &c.dns, err,
 	    sizeof(err)) != 0) {

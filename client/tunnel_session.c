@@ -27,6 +27,7 @@
 #include <string.h>
 
 #include "log.h"
+#include "phase.h"
 #include "tunnel_int.h"
 
 #define TUNNEL_READ_BUDGET	(4U * 1024 * 1024)	/* per pass, for fairness */
@@ -377,12 +378,16 @@ tunnel_session_ready(struct tunnel *t)
 	char		 err[256];
 	bool		 first = !t->ever_up;
 
+	if (first)
+		phase_mark("the stub said hello");
 	if (t->p->hooks.ready != NULL &&
 	    t->p->hooks.ready(t->p->hooks.arg, first, err, sizeof(err)) != 0) {
 		log_error("%s", err);
 		tunnel_end(t, TUNNEL_END_SETUP);
 		return;
 	}
+	if (first)
+		phase_mark("the rules are in place");
 	if (first && t->dns != NULL &&
 	    dns_local_start(t->dns, &t->loop, tunnel_dns_send, t, err, sizeof(err)) != 0) {
 		log_error("%s", err);
@@ -406,6 +411,7 @@ tunnel_session_ready(struct tunnel *t)
 		t->ever_up = true;
 		tunnel_accept_on(t);
 		log_info("connected");
+		phase_done();
 	} else {
 		t->reconnects++;
 		if (s->resumed) {

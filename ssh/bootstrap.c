@@ -23,6 +23,7 @@
 #include "clock.h"
 #include "ev.h"
 #include "log.h"
+#include "phase.h"
 #include "stubs.h"
 #include "words.h"
 
@@ -454,6 +455,7 @@ bs_line(struct bs *b, enum transport_fail *fail, char *err, size_t errlen)
 			goto fail;
 		}
 		log_debug("remote system: %s %s, compiler: %s", os, b->machine, b->cc);
+		phase_mark("the remote host answered the bootstrap");
 		if (version != BOOTSTRAP_VERSION) {
 			snprintf(err, errlen, "remote bootstrap version %d is not supported", version);
 			bs_abort(b, "version");
@@ -507,6 +509,7 @@ bs_line(struct bs *b, enum transport_fail *fail, char *err, size_t errlen)
 		if (cached)
 			log_debug("using the cached %s stub in %s", b->arch, dir);
 		log_debug("stub started on the remote host from %s", dir);
+		phase_mark("the stub started (%s)", cached ? "cached" : "uploaded");
 		return 1;
 	}
 	log_debug("remote (bootstrap): %s", b->line);

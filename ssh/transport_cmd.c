@@ -28,6 +28,7 @@
 #include "clock.h"
 #include "ev.h"
 #include "log.h"
+#include "phase.h"
 #include "remote.h"
 #include "sock.h"
 #include "spawn.h"
@@ -464,6 +465,7 @@ transport_cmd_open(const char *cmd, const char *remote, const char *config_file,
 			    i ? " " : "", argv[i]);
 		log_debug("running %s <bootstrap>", line);
 	}
+	phase_mark("ssh to run");
 	if ((c->pid = tcmd_spawn(c, argv, err, errlen)) == -1)
 		goto fail;
 	/* A cancel shuts our end down: the bootstrap sees the end at once,

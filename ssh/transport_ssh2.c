@@ -49,6 +49,7 @@
 #include "ev.h"
 #include "hostkey.h"
 #include "log.h"
+#include "phase.h"
 #include "remote.h"
 #include "sock.h"
 #include "ssh2_auth.h"
@@ -545,6 +546,7 @@ transport_ssh2_open(const struct sshcfg *cfg, const struct transport_open_opts *
 
 	if ((t->fd = ssh2_connect(t, cfg, o, timeout_ms, addr, sizeof(addr), err, errlen)) == -1)
 		goto fail;
+	phase_mark("TCP connection to %s port %d", addr, cfg->port);
 	if ((t->s = libssh2_session_init_ex(NULL, NULL, NULL, t)) == NULL) {
 		snprintf(err, errlen, "cannot create an SSH session");
 		goto fail;
@@ -560,6 +562,7 @@ transport_ssh2_open(const struct sshcfg *cfg, const struct transport_open_opts *
 		t->dead = true;
 		goto fail;
 	}
+	phase_mark("SSH handshake");
 	if (hostkey_verify(t->s, cfg, addr, o->batch, err, errlen) != 0) {
 		*fail = TRANSPORT_F_HOSTKEY;
 		goto fail;
@@ -572,6 +575,7 @@ transport_ssh2_open(const struct sshcfg *cfg, const struct transport_open_opts *
 		goto fail;
 	}
 	log_debug("authenticated to %s as %s", cfg->hostname, cfg->user);
+	phase_mark("authenticated");
 
 	*fail = TRANSPORT_F_REMOTE;
 	t->ch = libssh2_channel_open_ex(t->s, "session", sizeof("session") - 1,

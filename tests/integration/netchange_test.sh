@@ -83,11 +83,29 @@ wait_ok() {
 	return 1
 }
 
+# The steps of the start as -v times them (common/phase.h): STEPS in this
+# order, each once, the times never going back, and the total last.
+startup_timed() {
+	local steps
+	steps=$(sed -nE 's/^cshuttle: start-up: ([0-9]+) ms: (.*)$/\1|\2/p' "$CSHUTTLE_LOG")
+	printf '%s\n' "$steps" | sed 's/^/    | /'
+	awk -F'|' 'NR > 1 && $1 + 0 < last { bad = 1 } { last = $1 + 0 } END { exit bad }' \
+	    <<<"$steps" || return 1
+	[[ "$(cut -d'|' -f2 <<<"$steps" | sed 's/ (uploaded)$//; s/ (cached)$//' | tr '\n' ';')" == "$1" ]]
+}
+
 what="start"
 lab_say "$what"
 start_cshuttle -r labhost 198.19.0.0/24 -v --alive-timeout 15 ||
     lab_die "$what: cshuttle did not start"
 check "$what: tunnel works" hello_ok
+if [[ $LAB_TRANSPORT == ext ]]; then
+	session_steps="ssh to run;"
+else
+	session_steps="TCP connection to 198.18.0.2 port 22;SSH handshake;authenticated;"
+fi
+check "$what: -v times each step of the start" startup_timed \
+    "the firewall helper is up;listening;${session_steps}the remote host answered the bootstrap;the stub started;the stub said hello;the rules are in place;the first session is ready;"
 check "$what: the route to the server is watched" \
     grep -Eq '^cshuttle: watching the route to 198\.18\.0\.2: dev [^ ]+ src 198\.18\.0\.1' \
     "$CSHUTTLE_LOG"
