@@ -13,7 +13,12 @@
 # binary is named by the directory above its own (build/client/cshuttle
 # -> build).
 #
-# Environment: ROUNDS (3), TRANSPORTS ("ext builtin"), NO_UPLOAD=1.
+# With CONNS=N (N > 0), also new connections per second: ab, N requests
+# of a small file, one connection each, 16 at a time, twice ("conn/s"
+# column); that needs ab (apache2-utils, bench/packages.txt).
+#
+# Environment: ROUNDS (3), TRANSPORTS ("ext builtin"), NO_UPLOAD=1,
+# NO_BULK=1 (no downloads or uploads), CONNS (0).
 # Needs root and the packages in tests/lab/packages.txt.
 
 set -uo pipefail
@@ -30,6 +35,8 @@ LAB_TABLE_RE='cshuttle'
 # shellcheck source=../tests/lab/lab.sh
 . "$top/tests/lab/lab.sh"
 lab_require_bin
+CONNS=${CONNS:-0}
+((CONNS == 0)) || lab_need ab apache2-utils
 lab_up
 lab_make_bigfile || lab_die "cannot make the 100 MiB file"
 
@@ -45,21 +52,28 @@ for ((r = 1; r <= ROUNDS; r++)); do
 				lab_bad "$(name "$bin") ($tr) did not start"
 				continue
 			fi
-			down='' up=''
-			for i in 1 2 3; do
+			down='' up='' conns=''
+			for ((i = 0; i < (${NO_BULK:-0} ? 0 : 3); i++)); do
 				down+=" $(in_client curl -s -o /dev/null -w '%{speed_download}' \
 				    --max-time 120 "http://198.19.0.2/big.bin" |
 				    awk '{ printf "%.0f", $1 / 1e6 }')"
 			done
-			if [[ -z ${NO_UPLOAD:-} ]]; then
+			for ((i = 0; i < (CONNS > 0 ? 2 : 0); i++)); do
+				conns+=" $(in_client ab -q -n "$CONNS" -c 16 -s 30 \
+				    http://198.19.0.2/small.txt 2>&1 |
+				    awk '/^Failed requests: *[1-9]/ { bad = 1 }
+				        /^Requests per second:/ { r = $4 }
+				        END { print (bad || r == "") ? "failed" : int(r) }')"
+			done
+			if [[ -z ${NO_UPLOAD:-} && ${NO_BULK:-0} == 0 ]]; then
 				for i in 1 2; do
 					up+=" $(in_client python3 "$top/tests/lab/labcli.py" --timeout 120 \
 					    upload 198.19.0.2 7002 "$LAB_BIG" 2>&1 |
 					    sed -n 's/.*matches.* \([0-9]*\) MB\/s).*/\1/p')"
 				done
 			fi
-			lab_ok "$(printf 'round %d %-8s %-12s down%s  up%s' "$r" "$tr" \
-			    "$(name "$bin")" "$down" "${up:- -}")"
+			lab_ok "$(printf 'round %d %-8s %-12s down%s  up%s  conn/s%s' "$r" "$tr" \
+			    "$(name "$bin")" "${down:- -}" "${up:- -}" "${conns:- -}")"
 			stop_cshuttle TERM
 		done
 	done

@@ -106,7 +106,7 @@ tunnel_accept_cb(struct ev_loop *loop, struct ev_io *io, uint32_t revents)
 	struct tunnel		*t = io->arg;
 	struct addr		 dst;
 	struct mux_stats	 st;
-	int			 i, k, fd, one = 1;
+	int			 i, k, fd;
 	bool			 live = t->s != NULL && t->s->ready && !t->s->lost;
 
 	for (i = 0; i < TUNNEL_ACCEPT_BATCH; i++) {
@@ -135,7 +135,7 @@ tunnel_accept_cb(struct ev_loop *loop, struct ev_io *io, uint32_t revents)
 			outage_reset(fd);
 			continue;
 		}
-		(void)setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+		/* TCP_NODELAY comes from the listener (listen.c). */
 		if (log_enabled(LOG_LVL_DEBUG)) {
 			char a[ADDR_STRLEN];
 			log_debug("%s %s", live ? "stream" : "waiting:",

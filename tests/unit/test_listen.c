@@ -10,6 +10,7 @@
 #include <sys/socket.h>
 
 #include <netinet/in.h>
+#include <netinet/tcp.h>
 
 #include <setjmp.h>
 #include <stdarg.h>
@@ -179,7 +180,8 @@ test_open_several(void **state)
 	struct listen_socks	ls, ls2;
 	struct addr		a;
 	char			err[256];
-	int			i;
+	socklen_t		len;
+	int			i, fd, cfd, nodelay = 0;
 
 	memset(&sp, 0, sizeof(sp));
 	a = ad("127.0.0.1", 0);
@@ -194,6 +196,13 @@ test_open_several(void **state)
 	for (i = 0; i < ls.n; i++)
 		assert_int_equal(ls.addr[i].port, ls.port);
 	assert_true(listen_has(&ls, ADDR_V4));
+	/* What they accept has TCP_NODELAY already (set on the listener). */
+	fd = connect_direct(ls.fd[0], &cfd);
+	len = sizeof(nodelay);
+	assert_int_equal(getsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &nodelay, &len), 0);
+	assert_int_equal(nodelay, 1);
+	close(fd);
+	close(cfd);
 	/* Another tunnel on 127.0.0.2 alone moves on to the next port. */
 	memset(&sp, 0, sizeof(sp));
 	a = ad("127.0.0.2", 0);
