@@ -38,6 +38,7 @@ lab_require_bin
     lab_die "sshuttle is missing: install bench/packages.txt"
 # shellcheck source=bench_tools.sh
 . "$here/bench_tools.sh"
+# shellcheck disable=SC2034 # read by bench_tools.sh
 BENCH_HOST=labhost
 lab_up
 lab_make_bigfile || lab_die "cannot make the 100 MiB file"
@@ -71,6 +72,7 @@ stream_stop() {
 }
 # new_conn_ms T0: ms from T0 until a new connection through the tool works
 # ("exited" when the tool is gone, "none" after NEW_CONN_MAX_S, 40, s).
+# shellcheck disable=SC2153 # CSHUTTLE_PID is set by lab.sh
 new_conn_ms() {
 	local t0=$1 end=$(($1 + ${NEW_CONN_MAX_S:-40} * 1000)) t
 	while t=$(now_ms) && ((t < end)); do
@@ -113,51 +115,46 @@ tool_args() {
 	esac
 }
 
-for tool in "${TOOLS[@]}"; do
-	# shellcheck disable=SC2046  # the tool and its options, a word each
-	set -- $(tool_args "$tool")
-	lab_say "$tool: the SSH session killed"
-	tool_start "$@" || { lab_bad "$tool did not start"; continue; }
+# run_case KEY WHAT EVENT: the echo stream through EVENT (a function);
+# R[$tool,KEY] is "STREAM GAP NEW_CONNECTION".  New connections are timed
+# from T_NEW: the event's start, unless the event sets it.
+run_case() {
+	local t0 nc
+	lab_say "$tool: $2"
 	lab_stream_start 198.19.0.2 7001 || lab_bad "$tool: no echo stream"
 	sleep 1
 	t0=$(now_ms)
-	lab_kill_sessions KILL
-	nc=$(new_conn_ms "$t0")
+	T_NEW=$t0
+	"$3"
+	nc=$(new_conn_ms "$T_NEW")
 	sleep 3
-	R[$tool,kill]="$(stream_stop "$t0") $nc"
-	lab_ok "$tool: killed session: ${R[$tool,kill]}"
-	# sshuttle ends with its ssh; start it again for the next case.
-	if ! lab_alive "$CSHUTTLE_PID"; then
-		stop_cshuttle TERM 2>/dev/null
-		tool_start "$@" || { lab_bad "$tool did not start again"; continue; }
-	fi
-
-	lab_say "$tool: SSH packets dropped for $BENCH_BLACKHOLE_SECS s"
-	lab_stream_start 198.19.0.2 7001 || lab_bad "$tool: no echo stream"
-	sleep 1
-	t0=$(now_ms)
+	R[$tool,$1]="$(stream_stop "$t0") $nc"
+	lab_ok "$tool: $2: ${R[$tool,$1]}"
+}
+ev_kill() { lab_kill_sessions KILL; }
+ev_block() {
 	lab_ssh_block
 	sleep "$BENCH_BLACKHOLE_SECS"
 	lab_ssh_unblock
-	t1=$(now_ms)
-	nc=$(new_conn_ms "$t1")
-	sleep 3
-	R[$tool,block]="$(stream_stop "$t0") $nc"
-	lab_ok "$tool: blackhole: ${R[$tool,block]}"
-	if ! lab_alive "$CSHUTTLE_PID"; then
-		stop_cshuttle TERM 2>/dev/null
-		tool_start "$@" || { lab_bad "$tool did not start again"; continue; }
-	fi
+	T_NEW=$(now_ms)
+}
+ev_move() { addr_move || lab_bad "cannot move CLIENT's address"; }
+# sshuttle ends with its ssh: start it again for the next case.
+still_up() {
+	lab_alive "$CSHUTTLE_PID" && return 0
+	stop_cshuttle TERM 2>/dev/null
+	tool_start "$@" || { lab_bad "$tool did not start again"; return 1; }
+}
 
-	lab_say "$tool: CLIENT's address moves to another subnet"
-	lab_stream_start 198.19.0.2 7001 || lab_bad "$tool: no echo stream"
-	sleep 1
-	t0=$(now_ms)
-	addr_move || lab_bad "cannot move CLIENT's address"
-	nc=$(new_conn_ms "$t0")
-	sleep 3
-	R[$tool,move]="$(stream_stop "$t0") $nc"
-	lab_ok "$tool: address moved: ${R[$tool,move]}"
+for tool in "${TOOLS[@]}"; do
+	# shellcheck disable=SC2046  # the tool and its options, a word each
+	set -- $(tool_args "$tool")
+	tool_start "$@" || { lab_bad "$tool did not start"; continue; }
+	run_case kill "the SSH session killed" ev_kill
+	still_up "$@" || continue
+	run_case block "SSH packets dropped for $BENCH_BLACKHOLE_SECS s" ev_block
+	still_up "$@" || continue
+	run_case move "CLIENT's address moved to another subnet" ev_move
 	tool_stop "$tool" 2>/dev/null
 	lab_kill_sessions KILL
 	addr_back
