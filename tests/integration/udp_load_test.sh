@@ -9,8 +9,13 @@
 # sender itself, whose datagrams an echo service in PRIV sends back (the
 # flood crosses the tunnel both ways, and cshuttle cannot deliver the
 # answers).  The download's time is compared with its time alone, as in
-# stall_test.sh: within 3 times (+5 s) and at least LAB_MIN_MBPS (default
-# 20) MB/s.  Meanwhile another UDP flow still gets its answers.
+# stall_test.sh: within 3 times (+5 s), and at least LAB_FLOOD_MIN_MBPS
+# (default 10) MB/s: half the floor of the tests whose tunnel carries TCP
+# alone (LAB_MIN_MBPS, 20), since here the same two cores also send, echo
+# and carry up to 48 MB/s of datagrams (24 MB/s each way), which in the
+# sanitizer build leaves the download about 20 MB/s whatever cshuttle
+# does (30 MB/s in the release build).  Meanwhile another UDP flow still
+# gets its answers.
 
 # shellcheck disable=SC2317  # the helpers below are called through check
 # shellcheck disable=SC2016  # check's eval expands the single-quoted code
@@ -48,7 +53,7 @@ download() {
 }
 
 normal_speed() {
-	awk -v base="$1" -v t="$2" -v min="${LAB_MIN_MBPS:-20}" \
+	awk -v base="$1" -v t="$2" -v min="${LAB_FLOOD_MIN_MBPS:-10}" \
 	    'BEGIN { exit !(t <= 3 * base + 5 && 104.8576 / t >= min) }'
 }
 
