@@ -35,28 +35,22 @@ tunnel_dns_untrack(struct tunnel *t, uint32_t id)
 	}
 }
 
-/* The session that carried them is gone: hold them for the next one. */
-void
-tunnel_dns_hold_all(struct tunnel *t)
-{
-	size_t	i;
-
-	for (i = 0; i < t->ndns_ids && t->ndns_retry < TUNNEL_DNS_TRACK; i++)
-		t->dns_retry[t->ndns_retry++] = t->dns_ids[i];
-	t->ndns_ids = 0;
-}
-
-/* A session is up: ask the held queries again through it. */
+/*
+ * A new session is up: ask the queries that were in flight when the last
+ * one was lost again through it.  They are still the tracked ones (no
+ * query is sent between sessions); each one sent again is tracked anew
+ * in place, at an index never past the one being read.
+ */
 void
 tunnel_dns_retry(struct tunnel *t)
 {
-	size_t	i, n = t->ndns_retry, sent = 0;
+	size_t	i, n = t->ndns_ids, sent = 0;
 
-	t->ndns_retry = 0;
-	if (t->dns == NULL || n == 0)
+	t->ndns_ids = 0;
+	if (t->dns == NULL)
 		return;
 	for (i = 0; i < n; i++)
-		if (dns_local_resend(t->dns, t->dns_retry[i]) == 0)
+		if (dns_local_resend(t->dns, t->dns_ids[i]) == 0)
 			sent++;
 	if (sent > 0)
 		log_debug("dns: %zu quer%s in flight at the loss asked again", sent,

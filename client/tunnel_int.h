@@ -105,10 +105,6 @@ struct tunnel {
 	/* DNS queries sent through the current session, failed at once if it
 	 * dies (they would otherwise wait for dns_local's timeout) */
 	uint32_t		 dns_ids[TUNNEL_DNS_TRACK];
-	/* Queries in flight when a session was lost: asked again through the
-	 * next one (those dns_local has not timed out by then). */
-	uint32_t		 dns_retry[TUNNEL_DNS_TRACK];
-	size_t			 ndns_retry;
 	size_t			 ndns_ids;
 	size_t			 status_streams;
 	uint32_t		 rnd;
@@ -211,7 +207,6 @@ int	tunnel_dns_send(void *arg, uint32_t id, const uint8_t *q, size_t len);
 /* The mux's DNS_ANSWER / DNS_FAIL handler. */
 void	tunnel_dns_reply(struct mux *m, const struct proto_frame *f, void *arg);
 /* The session that carried the tracked queries is gone: SERVFAIL them. */
-void	tunnel_dns_hold_all(struct tunnel *t);
 void	tunnel_dns_retry(struct tunnel *t);
 
 /* tunnel_control.c: control.h's callbacks, arg the tunnel */

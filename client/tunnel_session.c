@@ -590,7 +590,6 @@ tunnel_session_free(struct tunnel *t)
 	 * kept for the next session to resume. */
 	if (!tunnel_resume_keep(t))
 		mux_free(s->mux);
-	tunnel_dns_hold_all(t);
 	tr = s->tr;
 	free(s);
 	t->s = NULL;
