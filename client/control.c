@@ -599,8 +599,22 @@ control_close(struct control *c)
 	 * no longer hold the lock; not before): remove only our own. */
 	if (stat(c->path, &st) == 0 && st.st_dev == c->dev && st.st_ino == c->ino)
 		(void)unlink(c->path);
-	close(c->fd);
-	close(c->lockfd);
+	if (c->fd != -1)
+		close(c->fd);
+	if (c->lockfd != -1)
+		close(c->lockfd);
 	free(c->st);
 	free(c);
+}
+
+void
+control_detach(struct control *c)
+{
+	/* Never started here: no loop to leave.  The lock belongs to the
+	 * open file, which the other process shares: it keeps it alone. */
+	if (c == NULL)
+		return;
+	close(c->fd);
+	close(c->lockfd);
+	c->fd = c->lockfd = -1;
 }

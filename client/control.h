@@ -89,5 +89,10 @@ void	control_stop(struct control *c);
 /* Stop, close and remove the socket (only if it is still ours).
  * Accepts NULL. */
 void	control_close(struct control *c);
+/* After a fork, in the process that does not serve the socket: close
+ * its descriptors (the socket and the name's lock stay with the other
+ * process) and remember the socket, which control_close() still removes
+ * (it may be the only one allowed to).  Accepts NULL. */
+void	control_detach(struct control *c);
 
 #endif

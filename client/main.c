@@ -418,6 +418,23 @@ main_privsep_up(void *arg)
 	main_announce(arg);
 }
 
+/* The main process, just after the split: the listeners, the DNS
+ * sockets and the control socket are D's (we only remove the socket's
+ * file at the end, in a directory D may not write).  A child of ours
+ * that kept them (a session's relay finishing after D) would hold the
+ * port and the tunnel's name for a moment past our exit: a restart
+ * would find the name taken. */
+static void
+main_privsep_parent(void *arg)
+{
+	struct client	*c = arg;
+
+	listen_close(&c->ls);
+	dns_local_close(c->dns);
+	c->dns = NULL;
+	control_detach(c->control);
+}
+
 /* The main process: SIGHUP's files, read as root. */
 static void
 main_privsep_reload(void *arg, struct filecheck_files *f)
@@ -921,6 +938,7 @@ main(int argc, char **argv)
 		ph.open = main_privsep_open;
 		ph.up = main_privsep_up;
 		ph.reload = main_privsep_reload;
+		ph.parent = main_privsep_parent;
 		ph.arg = &c;
 		r = privsep_split(ps_uid, ps_gid, c.fw, &ph, &up, err, sizeof(err));
 		if (r < 0) {

@@ -25,6 +25,7 @@
 #include <unistd.h>
 
 #include "buf.h"
+#include "clock.h"
 #include "exitcode.h"
 #include "fw.h"
 #include "log.h"
@@ -41,6 +42,7 @@
 #define PRIVSEP_OPENED_MAX	1024	/* an OPENED message, with room */
 #define PRIVSEP_CHILDREN_MAX	4	/* openers, relays, reload readers */
 #define PRIVSEP_RELOAD_MAX_S	60	/* a reload reader's whole life */
+#define PRIVSEP_REAP_MS		2000	/* children's time to end after D */
 
 /* D's end of the channel; -1 in M and in runs without separation. */
 static int	privsep_fd = -1;
@@ -883,6 +885,52 @@ privsep_signal_in(struct privsep_parent *m)
 	}
 }
 
+static bool
+privsep_children_left(const struct privsep_parent *m)
+{
+	size_t	i;
+
+	for (i = 0; i < PRIVSEP_CHILDREN_MAX; i++)
+		if (m->children[i] != 0)
+			return true;
+	return false;
+}
+
+/*
+ * D has ended: so do the children it asked for, before we exit (our exit
+ * status says the tunnel is gone).  A relay sees D's end of its socket
+ * close and says goodbye to the server, a waiter sees its ssh end; one
+ * that takes longer than PRIVSEP_REAP_MS (a server that no longer
+ * answers) is killed.
+ */
+static void
+privsep_reap(struct privsep_parent *m)
+{
+	struct pollfd	pfd;
+	int64_t		deadline = (int64_t)clock_ms() + PRIVSEP_REAP_MS;
+	int		left;
+	size_t		i;
+
+	while (privsep_children_left(m) &&
+	    (left = clock_remaining_ms(deadline)) > 0) {
+		pfd.fd = m->sigfd;
+		pfd.events = POLLIN;
+		if (poll(&pfd, 1, left) == -1 && errno != EINTR)
+			break;
+		/* Signals for D now have no one to go to: dropped. */
+		privsep_signal_in(m);
+	}
+	for (i = 0; i < PRIVSEP_CHILDREN_MAX; i++) {
+		if (m->children[i] == 0)
+			continue;
+		log_debug("process %ld did not end with the tunnel: killed",
+		    (long)m->children[i]);
+		privsep_kill(m, m->children[i], SIGKILL);
+		(void)waitpid(m->children[i], NULL, 0);
+		m->children[i] = 0;
+	}
+}
+
 static int
 privsep_parent_main(struct privsep_parent *m)
 {
@@ -903,6 +951,7 @@ privsep_parent_main(struct privsep_parent *m)
 	}
 	if (m->fd >= 0)
 		close(m->fd);
+	privsep_reap(m);
 	close(m->sigfd);
 	(void)sigprocmask(SIG_SETMASK, &m->orig, NULL);
 	if (WIFEXITED(m->dstatus))
@@ -969,6 +1018,8 @@ privsep_split(uid_t uid, gid_t gid, struct fw *fw,
 		return 0;
 	}
 	close(sv[1]);
+	if (h->parent != NULL)
+		h->parent(h->arg);
 	/* Orphans of ours (ssh after its opener was killed) are reaped
 	 * here too, not by init. */
 	(void)prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0);

@@ -69,6 +69,10 @@ struct privsep_hooks {
 	void	(*up)(void *arg);
 	/* RELOAD: read the options again, recording the files into f. */
 	void	(*reload)(void *arg, struct filecheck_files *f);
+	/* In M, just after the fork: let go of what is D's alone (its
+	 * listeners, its control socket), so that no child of M holds
+	 * them past D's end. */
+	void	(*parent)(void *arg);
 	void	*arg;
 };
 

@@ -143,12 +143,17 @@ check_eq "$what: exit 0" 0 "$CSHUTTLE_RC"
 check "$what: the pid file is removed" test ! -e "$pidfile"
 check "$what: the control socket is removed" test ! -e "$CSHUTTLE_RUNTIME_DIR/$name.sock"
 check "$what: no table left" assert_no_tables
-check "$what: no process left in CLIENT" lab_wait_for 10 lab_no_client_extra
+# The session's relay is a child of the main process: it has ended when
+# cshuttle has, and held neither the listeners nor the tunnel's name.
+check "$what: no process left in CLIENT once it has exited" lab_no_client_extra
 
 what="--privsep-user USER"
 lab_say "$what"
 lab_user_add || lab_die "cannot add a user"
-start_cshuttle --privsep-user "$LAB_USER" -r labhost 198.19.0.0/24 ||
+check "$what: the same --name starts at once after the last one's exit" \
+    start_cshuttle --name "$name" --privsep-user "$LAB_USER" -r labhost \
+    198.19.0.0/24
+[[ -n ${CSHUTTLE_PID:-} ]] && lab_alive "$CSHUTTLE_PID" ||
     lab_die "$what: cshuttle did not start"
 check "$what: the tunnel works" via_tunnel 198.19.0.2 8001
 check_dropped "$what" "$(id -u "$LAB_USER")"
