@@ -123,6 +123,8 @@ declare -A M	# M[tool,metric] = space-separated samples
 . "$here/bench_udp.sh"
 # shellcheck source=bench_report.sh
 . "$here/bench_report.sh"
+# shellcheck source=bench_delay.sh
+. "$here/bench_delay.sh"
 BENCH_HOST=labhost
 
 if [[ $ONLY == udp ]]; then
@@ -147,26 +149,9 @@ LAB_PIDS+=($!)
 lab_wait_for 10 test -e "$LAB_DIR/holdsrv.ready" ||
     lab_die "the hold service did not start: $(cat "$LAB_DIR/holdsrv.log")"
 
-# The delayed path: delay_relay in SERVER in front of sshd, and an ssh
-# alias for it.  The relay is this tree's build, or compiled here (an
-# installed cshuttle has no build tree next to it).
-relay_bin=${BENCH_DELAY_RELAY:-$(dirname "$CSHUTTLE_REAL")/../bench/delay_relay}
-if [[ ! -x $relay_bin ]]; then
-	relay_bin=$LAB_DIR/delay_relay
-	cc -O2 -Wall -o "$relay_bin" "$here/delay_relay.c" ||
-	    lab_die "cannot compile bench/delay_relay.c"
-fi
-ip netns exec "$LAB_NS_S" "$relay_bin" -d "$BENCH_DELAY_MS" \
-    "198.18.0.2:$SLOW_PORT" 198.18.0.2:22 \
-    </dev/null >>"$LAB_DIR/delay_relay.log" 2>&1 &
-LAB_PIDS+=($!)
-lab_wait_for 10 lab_listening "$LAB_NS_S" "$SLOW_PORT" ||
-    lab_die "delay_relay did not start: $(cat "$LAB_DIR/delay_relay.log")"
-# Appended after "Host *": that block sets neither HostName nor Port.
-printf 'Host labslow\n\tHostName 198.18.0.2\n\tPort %s\n' "$SLOW_PORT" \
-    >>"$LAB_SSHCFG"
-echo "[198.18.0.2]:$SLOW_PORT $(cut -d' ' -f1,2 "$LAB_DIR/host_key.pub")" \
-    >>"$LAB_DIR/known_hosts"
+# The delayed path (bench_delay.sh).
+bench_delay_up "$BENCH_DELAY_MS" "$SLOW_PORT" \
+    "${BENCH_DELAY_RELAY:-$(dirname "$CSHUTTLE_REAL")/../bench/delay_relay}"
 
 TOOLS=(cshuttle cshuttle-e sshuttle ssh-L)
 DNS_TOOLS=(cshuttle cshuttle-e sshuttle)

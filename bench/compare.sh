@@ -17,8 +17,12 @@
 # of a small file, one connection each, 16 at a time, twice ("conn/s"
 # column); that needs ab (apache2-utils, bench/packages.txt).
 #
+# With DELAY_MS=N (N > 0), every tunnel goes through the delayed path of
+# bench.sh (delay_relay in front of sshd, N ms each way) instead: what a
+# change buys where the path, not the machine, is the limit.
+#
 # Environment: ROUNDS (3), TRANSPORTS ("ext builtin"), NO_UPLOAD=1,
-# NO_BULK=1 (no downloads or uploads), CONNS (0).
+# NO_BULK=1 (no downloads or uploads), CONNS (0), DELAY_MS (0).
 # Needs root and the packages in tests/lab/packages.txt.
 
 set -uo pipefail
@@ -39,6 +43,14 @@ CONNS=${CONNS:-0}
 ((CONNS == 0)) || lab_need ab apache2-utils
 lab_up
 lab_make_bigfile || lab_die "cannot make the 100 MiB file"
+DELAY_MS=${DELAY_MS:-0}
+host=labhost
+if ((DELAY_MS > 0)); then
+	# shellcheck source=bench_delay.sh
+	. "$here/bench_delay.sh"
+	bench_delay_up "$DELAY_MS" 2201 "$(dirname "$1")/../bench/delay_relay"
+	host=labslow
+fi
 
 name() { basename "$(dirname "$(dirname "$1")")"; }
 
@@ -48,7 +60,7 @@ for ((r = 1; r <= ROUNDS; r++)); do
 			# Redirects of closed connections linger in conntrack.
 			in_client conntrack -F >/dev/null 2>&1
 			if ! CSHUTTLE_BIN=$bin LAB_TRANSPORT=$tr start_cshuttle \
-			    -r labhost 198.19.0.0/24 >/dev/null 2>&1; then
+			    -r "$host" 198.19.0.0/24 >/dev/null 2>&1; then
 				lab_bad "$(name "$bin") ($tr) did not start"
 				continue
 			fi

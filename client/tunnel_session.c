@@ -570,11 +570,14 @@ tunnel_session_free(struct tunnel *t)
 		return NULL;
 	mux_stats(s->mux, &st);
 	log_debug("session summary: %llu streams, %llu failed to connect, %llu frames in, "
-	    "%llu out",
+	    "%llu out; the largest grant to one stream %u KiB, %llu BLOCKED from the "
+	    "stub taken, %llu sent",
 	    (unsigned long long)st.streams_opened,
 	    (unsigned long long)st.streams_failed,
 	    (unsigned long long)st.frames_in,
-	    (unsigned long long)st.frames_out);
+	    (unsigned long long)st.frames_out, st.grant_peak / 1024,
+	    (unsigned long long)st.blocked_seen,
+	    (unsigned long long)st.blocked_sent);
 	/* The status's counters go on over sessions. */
 	t->done.streams_opened += st.streams_opened;
 	t->done.streams_failed += st.streams_failed;

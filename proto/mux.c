@@ -214,6 +214,15 @@ mux_long_forms(const struct mux *m)
 	return mux_feature(m, PROTO_FEAT_CREDIT);
 }
 
+bool
+mux_grows(const struct mux *m)
+{
+	/* As for the long forms: what the first HELLOs agreed. */
+	if (m->link != MUX_LINK_UP && m->resume)
+		return (m->features & m->peer_features & PROTO_FEAT_GROW) != 0;
+	return mux_feature(m, PROTO_FEAT_GROW);
+}
+
 int
 mux_send_result(struct mux *m, uint32_t id, uint8_t status, uint32_t credit)
 {
@@ -292,6 +301,9 @@ mux_send_simple(struct mux *m, uint8_t type, uint32_t id, uint32_t arg)
 		break;
 	case PROTO_CLOSE:
 		n = proto_put_close(f, sizeof(f), id, (uint8_t)arg);
+		break;
+	case PROTO_BLOCKED:
+		n = proto_put_blocked(f, sizeof(f), id);
 		break;
 	default:
 		n = -1;
@@ -852,6 +864,7 @@ mux_stats_restart(struct mux *m)
 	m->stats.streams_opened = m->stats.streams_failed = 0;
 	m->stats.streams_refused = 0;
 	m->stats.bytes_in = m->stats.bytes_out = 0;
+	m->stats.blocked_sent = m->stats.blocked_seen = 0;
 }
 
 bool

@@ -33,7 +33,14 @@
 #include "ev.h"
 #include "proto.h"
 
-#define MUX_DEFAULT_WINDOW	(4U * 1024 * 1024)
+/*
+ * The HELLO window: with PROTO_FEAT_GROW the most a stream's grant grows
+ * to; a new stream starts at a quarter of it (MUX_START_SHARE) and grows
+ * only while its sender reports BLOCKED (docs/PROTOCOL.md §7).  Without
+ * the feature, what every stream may be granted from the start.
+ */
+#define MUX_DEFAULT_WINDOW	(16U * 1024 * 1024)
+#define MUX_START_SHARE		4	/* a new stream: window / this, at most */
 #define MUX_LINK_SOFT		(1024U * 1024)		/* stop reading sockets above */
 #define MUX_LINK_MAX		(8U * 1024 * 1024)	/* hard limit */
 #define MUX_IN_MAX		(256U * 1024)		/* link input buffer */
@@ -138,6 +145,9 @@ struct mux_stats {
 						 * (also in committed) */
 	uint64_t	resumes;		/* links taken over by mux_attach */
 	uint64_t	bytes_resent;		/* DATA sent again after a resume */
+	uint64_t	blocked_sent;		/* BLOCKED: out of the peer's credit */
+	uint64_t	blocked_seen;		/* BLOCKED taken (our queue was short) */
+	uint32_t	grant_peak;		/* the largest grant to one stream */
 };
 
 /*

@@ -131,11 +131,23 @@ mux_budget_room(const struct mux *m)
 	return m->stats.committed < m->budget ? m->budget - m->stats.committed : 0;
 }
 
+/* The most a new stream is granted: the window, or with windows that
+ * grow a share of it (never below the floor). */
+static uint32_t
+mux_start_max(const struct mux *m)
+{
+	uint32_t	max = m->window;
+
+	if (mux_grows(m))
+		max /= MUX_START_SHARE;
+	return max < mux_floor(m) ? mux_floor(m) : max;
+}
+
 /*
  * The initial credit of a new stream: a quarter of what the budget has
  * left, so that the streams after it find some too; at least the floor
- * (a new stream always moves), at most the window.  Without a budget,
- * the window.
+ * (a new stream always moves), at most mux_start_max().  Without a
+ * budget, mux_start_max().
  */
 static uint32_t
 mux_budget_initial(const struct mux *m)
@@ -143,11 +155,39 @@ mux_budget_initial(const struct mux *m)
 	size_t	share;
 
 	if (m->budget == 0)
-		return m->window;
+		return mux_start_max(m);
 	share = mux_budget_room(m) / 4;
 	if (share < mux_floor(m))
 		return mux_floor(m);
-	return share < m->window ? (uint32_t)share : m->window;
+	return share < mux_start_max(m) ? (uint32_t)share : mux_start_max(m);
+}
+
+/*
+ * How much a stream's grant grows as credit goes out: with windows that
+ * grow, only while the peer reports being held back by it; without, on
+ * every return while there is a budget to take it from (the rule before
+ * the feature).  At most doubling, up to the window, and within a
+ * quarter of the budget's room.
+ */
+static uint32_t
+mux_grow_by(const struct mux_stream *st)
+{
+	const struct mux	*m = st->mux;
+	size_t			 grow, room;
+
+	if (mux_grows(m) ? !st->peer_blocked : m->budget == 0)
+		return 0;
+	if (st->allot >= m->window)
+		return 0;
+	grow = m->window - st->allot;
+	if (grow > st->allot)
+		grow = st->allot;
+	if (m->budget != 0) {
+		room = mux_budget_room(m) / 4;
+		if (grow > room)
+			grow = room;
+	}
+	return (uint32_t)grow;
 }
 
 /* The one place a stream's share of the budget changes. */
@@ -157,6 +197,8 @@ mux_stream_set_allot(struct mux_stream *st, uint32_t allot)
 	st->mux->stats.committed -= st->allot;
 	st->mux->stats.committed += allot;
 	st->allot = allot;
+	if (allot > st->mux->stats.grant_peak)
+		st->mux->stats.grant_peak = allot;
 }
 
 /* The peer has the stream's DATA up to offset `to`: what retx held of it
@@ -401,7 +443,7 @@ static void
 mux_stream_give_credit(struct mux_stream *st, size_t n)
 {
 	struct mux	*m = st->mux;
-	size_t		 over, room;
+	size_t		 over;
 	uint32_t	 inc, cut = 0, grow = 0;
 
 	st->rx_consumed += (uint32_t)n;
@@ -412,24 +454,29 @@ mux_stream_give_credit(struct mux_stream *st, size_t n)
 		mux_stream_set_allot(st, (uint32_t)buf_len(&st->out));
 		return;
 	}
-	if (st->rx_consumed < st->allot / 4 || st->rx_consumed == 0)
+	/*
+	 * A grant that grows for a blocked peer goes out at once, with what
+	 * was written since the last CREDIT.  Nothing else skips the
+	 * quarter: answering every BLOCKED with what little there is would
+	 * have the peer send in small pieces, each after a round trip (when
+	 * the grant is all at the peer or in flight, a BLOCKED means the
+	 * path, not the window, is the limit).
+	 */
+	over = m->budget != 0 && m->stats.committed > m->budget ?
+	    m->stats.committed - m->budget : 0;
+	if (over == 0 && mux_grows(m))
+		grow = mux_grow_by(st);
+	if (grow == 0 && (st->rx_consumed < st->allot / 4 || st->rx_consumed == 0))
 		return;
 	inc = st->rx_consumed;
-	if (m->budget != 0 && m->stats.committed > m->budget) {
-		over = m->stats.committed - m->budget;
+	if (over > 0) {
 		cut = st->allot > mux_floor(m) ? st->allot - mux_floor(m) : 0;
 		if (cut > inc)
 			cut = inc;
 		if (cut > over)
 			cut = (uint32_t)over;
-	} else if (m->budget != 0 && st->allot < m->window) {
-		room = mux_budget_room(m) / 4;
-		grow = m->window - st->allot;
-		if (grow > st->allot)
-			grow = st->allot;
-		if (grow > room)
-			grow = (uint32_t)room;
-	}
+	} else if (!mux_grows(m))
+		grow = mux_grow_by(st);
 	inc = inc - cut + grow;
 	/* What arrived first, so that the peer frees it before the credit
 	 * lets it send more. */
@@ -437,9 +484,24 @@ mux_stream_give_credit(struct mux_stream *st, size_t n)
 		return;
 	if (inc > 0 && mux_send_simple(m, PROTO_CREDIT, st->id, inc) != 0)
 		return;
+	if (inc > 0)
+		st->peer_blocked = false;
 	st->rx_avail += inc;
 	st->rx_consumed = 0;
 	mux_stream_set_allot(st, st->allot - cut + grow);
+}
+
+/* Windows that grow: tell the peer, once per wait for credit.  Advice
+ * only: a BLOCKED that finds the link full is not sent. */
+static void
+mux_stream_say_blocked(struct mux_stream *st)
+{
+	if (!mux_grows(st->mux) || st->blocked_sent)
+		return;
+	if (mux_send_simple(st->mux, PROTO_BLOCKED, st->id, 0) == 0) {
+		st->blocked_sent = true;
+		st->mux->stats.blocked_sent++;
+	}
 }
 
 /* Write queued peer data to the socket.  Returns -1 if the stream died. */
@@ -527,6 +589,10 @@ mux_stream_read(struct mux_stream *st)
 		st->tx_credit -= (uint32_t)n;
 		st->bytes_out += (uint64_t)n;
 		m->stats.bytes_out += (uint64_t)n;
+		/* The credit ran out with the socket still giving: the
+		 * peer's grant, not the application, holds us back. */
+		if (st->tx_credit == 0 && (size_t)n == want)
+			mux_stream_say_blocked(st);
 		/* A short read drained the socket: the next recv would only
 		 * say EAGAIN. */
 		if ((size_t)n < want)
@@ -804,6 +870,7 @@ mux_stream_frame(struct mux_stream *st, const struct proto_frame *f)
 				goto violation;
 			}
 			st->tx_credit += f->credit - mux_floor(m);
+			st->blocked_sent = false;
 		}
 		mux_stream_set_conn(st, MUX_CONN_UP);
 		break;
@@ -824,6 +891,25 @@ mux_stream_frame(struct mux_stream *st, const struct proto_frame *f)
 			goto violation;
 		}
 		st->tx_credit += f->u.credit;
+		st->blocked_sent = false;
+		break;
+	case PROTO_BLOCKED:
+		if (st->ostate != MUX_OUT_OPEN) {
+			why = "BLOCKED after EOF";
+			goto violation;
+		}
+		/*
+		 * Our grant holds the sender back only if what arrived is
+		 * being written: a long queue means an application that
+		 * reads slowly here, which more credit would only buffer.
+		 */
+		if (buf_len(&st->out) <= st->allot / 4) {
+			st->peer_blocked = true;
+			m->stats.blocked_seen++;
+			mux_stream_give_credit(st, 0);
+			if (mux_stream_dead(st))
+				return;
+		}
 		break;
 	case PROTO_EOF:
 		if (st->ostate != MUX_OUT_OPEN) {

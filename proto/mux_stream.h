@@ -77,6 +77,13 @@ struct mux_stream {
 	 * stream dies.
 	 */
 	uint32_t		 allot;
+	/*
+	 * Windows that grow (mux_grows): we said BLOCKED and no CREDIT has
+	 * come since (blocked_sent); the peer said BLOCKED while our queue
+	 * for the socket was short, so our grant is what holds it back
+	 * (peer_blocked, until credit next goes out).
+	 */
+	bool			 blocked_sent, peer_blocked;
 	uint64_t		 deadline;	/* connect deadline (stub) */
 	uint64_t		 bytes_in, bytes_out;
 	/*
@@ -163,6 +170,8 @@ int	mux_send_simple(struct mux *m, uint8_t type, uint32_t id, uint32_t arg);
 /* OPEN and OPEN_RESULT carry the initial credit (both HELLOs announced
  * PROTO_FEAT_CREDIT). */
 bool	mux_long_forms(const struct mux *m);
+/* Both HELLOs announced PROTO_FEAT_GROW: grants grow on BLOCKED only. */
+bool	mux_grows(const struct mux *m);
 /* Queue OPEN_RESULT with status, in the long form when it applies. */
 int	mux_send_result(struct mux *m, uint32_t id, uint8_t status, uint32_t credit);
 

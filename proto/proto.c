@@ -72,6 +72,7 @@ static const struct proto_rule proto_rules[] = {
 	    PROTO_SECRET_LEN + PROTO_TOKEN_PATH_MAX,			   "ATTACH" },
 	{ PROTO_ATTACHED,	PROTO_ON_SESSION, 1, 1,			   "ATTACHED" },
 	{ PROTO_BYE,		PROTO_ON_SESSION, 0, 0,			   "BYE" },
+	{ PROTO_BLOCKED,	PROTO_ON_STREAM,  0, 0,			   "BLOCKED" },
 };
 
 static const struct proto_rule *
@@ -839,6 +840,12 @@ int
 proto_put_eof(uint8_t *out, size_t cap, uint32_t stream)
 {
 	return proto_put_hdr(out, cap, PROTO_EOF, stream, 0);
+}
+
+int
+proto_put_blocked(uint8_t *out, size_t cap, uint32_t stream)
+{
+	return proto_put_hdr(out, cap, PROTO_BLOCKED, stream, 0);
 }
 
 int

@@ -61,6 +61,7 @@ enum proto_type {
 	PROTO_ATTACH		= 0x65,	/* client -> stub, stream 0 */
 	PROTO_ATTACHED		= 0x66,	/* stub -> client, stream 0 */
 	PROTO_BYE		= 0x67,	/* client -> stub, stream 0 */
+	PROTO_BLOCKED		= 0x70,	/* both, stream id */
 };
 
 /* HELLO feature bits.  A frame type outside the base set belongs to a
@@ -76,9 +77,12 @@ enum proto_type {
 /* Streams keep what the peer has not acknowledged and survive a new link
  * (docs/PROTOCOL.md §11). */
 #define PROTO_FEAT_RESUME	(1U << 5)	/* types 0x60-0x6f */
+/* Windows that grow: a sender out of a stream's credit says so, and the
+ * receiver grows that stream's grant (docs/PROTOCOL.md §7). */
+#define PROTO_FEAT_GROW		(1U << 6)	/* types 0x70-0x7f */
 /* What this build implements. */
 #define PROTO_FEAT_KNOWN	(PROTO_FEAT_DNS | PROTO_FEAT_UDP | PROTO_FEAT_CREDIT | \
-	    PROTO_FEAT_ROUTES | PROTO_FEAT_HOSTS | PROTO_FEAT_RESUME)
+	    PROTO_FEAT_ROUTES | PROTO_FEAT_HOSTS | PROTO_FEAT_RESUME | PROTO_FEAT_GROW)
 
 #define PROTO_ROLE_CLIENT	0
 #define PROTO_ROLE_STUB		1
@@ -358,14 +362,14 @@ const char *proto_dns_fail_name(uint8_t reason);
 
 /* The feature bit a frame type belongs to (PROTO_FEAT_DNS for 0x20-0x2f,
  * PROTO_FEAT_UDP for 0x30-0x3f, PROTO_FEAT_ROUTES for 0x40-0x4f,
- * PROTO_FEAT_HOSTS for 0x50-0x5f, PROTO_FEAT_RESUME for 0x60-0x6f), 0 for
- * the base set. */
+ * PROTO_FEAT_HOSTS for 0x50-0x5f, PROTO_FEAT_RESUME for 0x60-0x6f,
+ * PROTO_FEAT_GROW for 0x70-0x7f), 0 for the base set. */
 static inline uint32_t
 proto_type_feature(uint8_t type)
 {
 	return (type >> 4) == 2 ? PROTO_FEAT_DNS : (type >> 4) == 3 ? PROTO_FEAT_UDP :
 	    (type >> 4) == 4 ? PROTO_FEAT_ROUTES : (type >> 4) == 5 ? PROTO_FEAT_HOSTS :
-	    (type >> 4) == 6 ? PROTO_FEAT_RESUME : 0;
+	    (type >> 4) == 6 ? PROTO_FEAT_RESUME : (type >> 4) == 7 ? PROTO_FEAT_GROW : 0;
 }
 
 /* Name of one feature bit for messages ("DNS"), or "unknown". */
@@ -374,7 +378,8 @@ proto_feature_name(uint32_t feat)
 {
 	return feat == PROTO_FEAT_DNS ? "DNS" : feat == PROTO_FEAT_UDP ? "UDP" :
 	    feat == PROTO_FEAT_ROUTES ? "ROUTES" : feat == PROTO_FEAT_HOSTS ? "HOSTS" :
-	    feat == PROTO_FEAT_RESUME ? "RESUME" : "unknown";
+	    feat == PROTO_FEAT_RESUME ? "RESUME" : feat == PROTO_FEAT_GROW ? "GROW" :
+	    "unknown";
 }
 
 /*
@@ -400,6 +405,7 @@ int	proto_put_open_result_credit(uint8_t *out, size_t cap, uint32_t stream,
 int	proto_put_credit(uint8_t *out, size_t cap, uint32_t stream, uint32_t credit);
 int	proto_put_eof(uint8_t *out, size_t cap, uint32_t stream);
 int	proto_put_close(uint8_t *out, size_t cap, uint32_t stream, uint8_t reason);
+int	proto_put_blocked(uint8_t *out, size_t cap, uint32_t stream);
 /* Only the header of a DATA frame; the caller places `len` bytes after it. */
 int	proto_put_data_hdr(uint8_t *out, size_t cap, uint32_t stream, uint16_t len);
 /* DNS_CONFIG with n entries (0..PROTO_DNS_MAX_SERVERS): family, port and

@@ -58,7 +58,15 @@
 
 #define SSH2_DEFAULT_TIMEOUT_S	30
 #define SSH2_MAX_ADDRS		8
-#define SSH2_WINDOW		(16U * 1024 * 1024)	/* our receive window: downloads */
+/*
+ * Our receive window: what sshd may send before we read it.  Not more:
+ * when this side is the slower one (libssh2's decryption is bound to one
+ * core), whatever the window allows piles up in sshd, and with 16 MiB
+ * there sshd itself went to 94 % of a core and downloads to a trickle in
+ * one fresh session of three (docs/PERFORMANCE.md).  8 MiB is 160 MB/s
+ * at 50 ms, above what the decryption does.
+ */
+#define SSH2_WINDOW		(8U * 1024 * 1024)
 #define SSH2_PACKET		32768
 #define SSH2_READ_LEN		32768	/* every channel read asks for this much */
 #define SSH2_KEEPALIVE_S	30

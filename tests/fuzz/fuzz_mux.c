@@ -71,12 +71,12 @@ fuzz_run(const uint8_t *data, size_t size, bool credit)
 		0x01, 0, 0, 20, 0, 0, 0, 0,
 		'C', 'S', 'H', 'U', 'T', 'T', 'L', 'E', 1, 0, 0, 0,
 		0, 0, 0, 0, 0, 0, 0x40, 0 };
-	/* Feature bits 1 (UDP), 2 and 5 (RESUME), and bounds asked for:
-	 * 64 KiB, 8 streams. */
+	/* Feature bits 1 (UDP), 2, 5 (RESUME) and 6 (GROW), and bounds
+	 * asked for: 64 KiB, 8 streams. */
 	static const uint8_t hello_credit[] = {
 		0x01, 0, 0, 28, 0, 0, 0, 0,
 		'C', 'S', 'H', 'U', 'T', 'T', 'L', 'E', 1, 0, 0, 0,
-		0, 0, 0, 0x26, 0, 0, 0x40, 0,
+		0, 0, 0, 0x66, 0, 0, 0x40, 0,
 		0, 0, 0, 64, 0, 0, 0, 8 };
 	struct ev_loop	 loop;
 	struct mux	*m;
@@ -95,12 +95,13 @@ fuzz_run(const uint8_t *data, size_t size, bool credit)
 	p = mux_in_space(m, &room);
 	if (credit) {
 		(void)mux_send_hello(m, PROTO_FEAT_CREDIT | PROTO_FEAT_UDP |
-		    PROTO_FEAT_RESUME);
+		    PROTO_FEAT_RESUME | PROTO_FEAT_GROW);
 		memcpy(p, hello_credit, sizeof(hello_credit));
 		(void)mux_in_commit(m, sizeof(hello_credit));
 		budget = mux_peer_ask(m, &max);
 		if (budget != 65536 || max != 8 || !mux_feature(m, PROTO_FEAT_CREDIT) ||
-		    !mux_feature(m, PROTO_FEAT_UDP) || !mux_resumable(m))
+		    !mux_feature(m, PROTO_FEAT_UDP) || !mux_feature(m, PROTO_FEAT_GROW) ||
+		    !mux_resumable(m))
 			abort();
 		mux_set_bounds(m, budget, max);
 	} else {
@@ -115,7 +116,7 @@ fuzz_run(const uint8_t *data, size_t size, bool credit)
 			if (!mux_resuming(m) || mux_link_len(m) != 0)
 				abort();
 			if (mux_attach(m, PROTO_FEAT_CREDIT | PROTO_FEAT_UDP |
-			    PROTO_FEAT_RESUME) != 0)
+			    PROTO_FEAT_RESUME | PROTO_FEAT_GROW) != 0)
 				break;
 			mux_link_consume(m, mux_link_len(m));
 			p = mux_in_space(m, &room);

@@ -850,6 +850,158 @@ test_budget_shrinks_returned_credit(void **state)
 	t_teardown(p);
 }
 
+/* A pair that negotiated the long forms and windows that grow. */
+static struct pair *
+t_setup_grow(void)
+{
+	struct pair	*p = t_setup_with(PROTO_FEAT_CREDIT | PROTO_FEAT_GROW,
+			    PROTO_FEAT_CREDIT | PROTO_FEAT_GROW);
+
+	assert_true(mux_feature(p->cli, PROTO_FEAT_GROW));
+	return p;
+}
+
+/*
+ * Download through stream 1 (the stub's far end writes `total` bytes, the
+ * application reads them as they come, checking order): every byte
+ * arrives, and the client's committed credit stays within `bound`.
+ */
+static void
+t_download(struct pair *p, int app, size_t total, size_t bound)
+{
+	static char	chunk[16384], sink[65536];
+	size_t		sent = 0, got = 0, i;
+	ssize_t		n;
+	int		rounds;
+
+	for (rounds = 0; rounds < 20000 && got < total; rounds++) {
+		if (sent < total) {
+			for (i = 0; i < sizeof(chunk); i++)
+				chunk[i] = (char)((sent + i) % 251);
+			if ((n = write(p->server_fd[0], chunk, sizeof(chunk) <
+			    total - sent ? sizeof(chunk) : total - sent)) > 0)
+				sent += (size_t)n;
+		}
+		t_pump(p, 1);
+		while ((n = read(app, sink, sizeof(sink))) > 0) {
+			for (i = 0; i < (size_t)n; i++)
+				assert_int_equal((unsigned char)sink[i], (got + i) % 251);
+			got += (size_t)n;
+		}
+		assert_true(t_stats(p->cli).committed <= bound);
+	}
+	assert_int_equal(got, total);
+}
+
+/*
+ * Windows that grow: a stream starts at a quarter of the window; a
+ * sender out of credit says BLOCKED, and while the application takes
+ * what arrives the grant doubles, up to the window and no further.
+ */
+static void
+test_grow_when_blocked(void **state)
+{
+	struct pair	*p = t_setup_grow();
+	int		 app = t_connect(p);
+
+	assert_int_equal(t_stats(p->cli).committed, WINDOW / MUX_START_SHARE);
+	t_download(p, app, 1024 * 1024, WINDOW);
+	assert_true(t_stats(p->stub).blocked_sent > 0);
+	assert_true(t_stats(p->cli).blocked_seen > 0);
+	assert_int_equal(t_stats(p->cli).grant_peak, WINDOW);
+	assert_int_equal(t_stats(p->cli).committed, WINDOW);
+	assert_int_equal(t_stats(p->cli).streams_failed, 0);
+	close(app);
+	t_teardown(p);
+}
+
+/* Without the feature on both sides: no BLOCKED, and the grant is the
+ * window from the start, as before it. */
+static void
+test_grow_needs_the_feature(void **state)
+{
+	struct pair	*p = t_setup_with(PROTO_FEAT_CREDIT | PROTO_FEAT_GROW,
+			    PROTO_FEAT_CREDIT);
+	int		 app = t_connect(p);
+	uint8_t		 f[PROTO_HDR_LEN];
+
+	assert_int_equal(t_stats(p->cli).committed, WINDOW);
+	t_download(p, app, 256 * 1024, WINDOW);
+	assert_int_equal(t_stats(p->stub).blocked_sent, 0);
+	assert_int_equal(t_stats(p->cli).blocked_seen, 0);
+	close(app);
+	/* A BLOCKED anyway ends the session, naming the feature. */
+	assert_int_equal(t_feed(p->cli, f, proto_put_blocked(f, sizeof(f), 1)), -1);
+	assert_non_null(strstr(mux_error(p->cli), "BLOCKED without the GROW feature"));
+	t_teardown(p);
+}
+
+/* A reader that does not keep up: BLOCKED finds a long queue here, and
+ * the grant stays where it started (more would only be buffered). */
+static void
+test_no_growth_for_a_slow_reader(void **state)
+{
+	struct pair	*p = t_setup_grow();
+	static char	 chunk[16384];
+	int		 app, sv[2], small = 4096, rounds;
+
+	assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK, 0, sv), 0);
+	assert_int_equal(setsockopt(sv[0], SOL_SOCKET, SO_SNDBUF, &small, sizeof(small)), 0);
+	assert_int_equal(setsockopt(sv[1], SOL_SOCKET, SO_RCVBUF, &small, sizeof(small)), 0);
+	assert_non_null(mux_stream_open(p->cli, sv[0], &t_dst));
+	t_pump(p, 4);
+	app = sv[1];
+	memset(chunk, 'r', sizeof(chunk));
+	for (rounds = 0; rounds < 100; rounds++) {
+		if (write(p->server_fd[0], chunk, sizeof(chunk)) < 0)
+			assert_int_equal(errno, EAGAIN);
+		t_pump(p, 1);
+	}
+	assert_true(t_stats(p->stub).blocked_sent > 0);
+	assert_int_equal(t_stats(p->cli).blocked_seen, 0);
+	assert_int_equal(t_stats(p->cli).grant_peak, WINDOW / MUX_START_SHARE);
+	close(app);
+	t_teardown(p);
+}
+
+/* With a budget, growth takes at most a quarter of its room a step: the
+ * credit granted stays within the budget (plus the floor a stream). */
+static void
+test_grow_within_the_budget(void **state)
+{
+	struct pair	*p = t_setup_grow();
+	const size_t	 budget = WINDOW / 2;
+	int		 app;
+
+	mux_set_bounds(p->cli, budget, 0);
+	app = t_connect(p);
+	t_download(p, app, 1024 * 1024, budget + MUX_CREDIT_FLOOR);
+	assert_true(t_stats(p->cli).blocked_seen > 0);
+	assert_true(t_stats(p->cli).grant_peak < WINDOW);
+	close(app);
+	t_teardown(p);
+}
+
+/* BLOCKED after the sender's EOF: that stream closes, the others go on. */
+static void
+test_blocked_after_eof_closes_stream(void **state)
+{
+	struct pair	*p = t_setup_grow();
+	int		 app_a = t_connect(p), app_b = t_connect(p);
+	uint8_t		 f[PROTO_HDR_LEN];
+
+	assert_int_equal(t_feed(p->cli, f, proto_put_eof(f, sizeof(f), 1)), 0);
+	assert_int_equal(t_feed(p->cli, f, proto_put_blocked(f, sizeof(f), 1)), 0);
+	assert_string_equal(mux_error(p->cli), "");
+	assert_int_equal(t_close_reason(p->cli, 1), PROTO_CLOSE_PROTOCOL);
+	mux_collect(p->cli);
+	t_assert_app_closed(app_a);
+	t_assert_b_alive(p, app_b);
+	close(app_a);
+	close(app_b);
+	t_teardown(p);
+}
+
 /* The client's maximum: the connection past it is reset and counted. */
 static void
 test_max_streams_client(void **state)
@@ -1601,6 +1753,11 @@ main(void)
 		cmocka_unit_test(test_long_forms_carry_data),
 		cmocka_unit_test(test_budget_bounds_stalled_readers),
 		cmocka_unit_test(test_budget_shrinks_returned_credit),
+		cmocka_unit_test(test_grow_when_blocked),
+		cmocka_unit_test(test_grow_needs_the_feature),
+		cmocka_unit_test(test_no_growth_for_a_slow_reader),
+		cmocka_unit_test(test_grow_within_the_budget),
+		cmocka_unit_test(test_blocked_after_eof_closes_stream),
 		cmocka_unit_test(test_max_streams_client),
 		cmocka_unit_test(test_max_streams_stub),
 		cmocka_unit_test(test_initial_credit_rules),

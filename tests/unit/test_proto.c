@@ -163,6 +163,16 @@ test_stream_errors(void **state)
 	memset(b, 0, 16); b[0] = PROTO_DATA; b[7] = 3;
 	assert_int_equal(proto_parse(b, 8, &f), 8);
 	assert_int_equal(f.bad, PROTO_E_LENGTH);
+	/* BLOCKED: no payload, on a stream */
+	n = proto_put_blocked(b, sizeof(b), 3);
+	assert_int_equal(n, PROTO_HDR_LEN);
+	assert_int_equal(proto_parse(b, (size_t)n, &f), n);
+	assert_int_equal(f.type, PROTO_BLOCKED);
+	assert_int_equal(f.stream, 3);
+	assert_int_equal(f.bad, 0);
+	memset(b, 0, 16); b[0] = PROTO_BLOCKED; b[3] = 1; b[7] = 3;
+	assert_int_equal(proto_parse(b, 9, &f), 9);
+	assert_int_equal(f.bad, PROTO_E_LENGTH);
 }
 
 static void
@@ -500,7 +510,12 @@ test_feature_ranges(void **state)
 	/* 0x60-0x6f: resume (bit 5) since ACK and RESUME. */
 	assert_int_equal(proto_type_feature(PROTO_ACK), PROTO_FEAT_RESUME);
 	assert_int_equal(proto_type_feature(0x6f), PROTO_FEAT_RESUME);
-	assert_int_equal(proto_type_feature(0x70), 0);
+	/* 0x70-0x7f: windows that grow (bit 6) since BLOCKED. */
+	assert_int_equal(proto_type_feature(PROTO_BLOCKED), PROTO_FEAT_GROW);
+	assert_int_equal(proto_type_feature(0x7f), PROTO_FEAT_GROW);
+	assert_int_equal(proto_type_feature(0x80), 0);
+	assert_int_equal(PROTO_FEAT_GROW, 64);
+	assert_string_equal(proto_feature_name(PROTO_FEAT_GROW), "GROW");
 	assert_int_equal(PROTO_FEAT_RESUME, 32);
 	assert_string_equal(proto_feature_name(PROTO_FEAT_RESUME), "RESUME");
 	assert_int_equal(PROTO_FEAT_HOSTS, 16);
