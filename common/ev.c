@@ -87,6 +87,13 @@ ev_io_del(struct ev_loop *loop, struct ev_io *io)
 	io->events = 0;
 }
 
+void
+ev_io_forget(struct ev_io *io)
+{
+	io->fd = -1;
+	io->events = 0;
+}
+
 int
 ev_timer_add(struct ev_loop *loop, struct ev_timer *t)
 {

@@ -69,6 +69,13 @@ int	 ev_io_add(struct ev_loop *loop, struct ev_io *io, int fd, uint32_t events,
 int	 ev_io_set(struct ev_loop *loop, struct ev_io *io, uint32_t events);
 /* Unregister (does not close the fd); io->fd becomes -1. */
 void	 ev_io_del(struct ev_loop *loop, struct ev_io *io);
+/*
+ * As ev_io_del() without telling the kernel, for a descriptor the caller
+ * closes right after and that no other process holds open: its close
+ * takes it out of epoll (which watches the open file, not the number).
+ * One system call less per connection where nothing forks.
+ */
+void	 ev_io_forget(struct ev_io *io);
 
 /* Timers: a handful, re-armed by setting when and calling ev_timer_add
  * again (adding an armed timer only updates it). */

@@ -360,7 +360,13 @@ mux_stream_kill(struct mux_stream *st, int close_reason, bool rst)
 		return;
 	if (close_reason >= 0)
 		(void)mux_send_simple(m, PROTO_CLOSE, st->id, (uint32_t)close_reason);
-	ev_io_del(m->loop, &st->io);
+	/* The stub never forks (server-stub/): the close below is the
+	 * socket's last, and takes it out of epoll.  The client does fork
+	 * (ssh, the helper), and a child could hold it for a moment. */
+	if (m->role == PROTO_ROLE_STUB && fd >= 0)
+		ev_io_forget(&st->io);
+	else
+		ev_io_del(m->loop, &st->io);
 	m->stats.queued -= buf_len(&st->out);		/* discarded */
 	mux_stream_set_allot(st, 0);
 	mux_stream_release(st, st->tx_off);
@@ -1010,6 +1016,15 @@ mux_stream_open(struct mux *m, int fd, const struct addr *dst)
 	 * stub sees increase by exactly one. */
 	m->last_id++;
 	m->stats.streams_opened++;
+	/*
+	 * What the application sent already (most clients speak first, and
+	 * their request is often in by the time we accept) goes out with
+	 * OPEN, in the same write to the link: one packet to the stub, not
+	 * two, and no wakeup for it.  The credit is the floor until
+	 * OPEN_RESULT, so this reads at most that.
+	 */
+	if (mux_stream_read(st) < 0)
+		return NULL;
 	mux_stream_update(st);
 	return st;
 }
