@@ -15,6 +15,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <grp.h>
+#include <malloc.h>
 #include <poll.h>
 #include <pwd.h>
 #include <signal.h>
@@ -531,7 +532,7 @@ privsep_relay(struct transport *t, int s)
 	struct buf	 down;		/* remote -> D */
 	uint8_t		*up, *p;	/* D -> remote */
 	size_t		 uoff = 0, ulen = 0, upend = 0;
-	bool		 t_eof = false, s_eof = false, moved;
+	bool		 t_eof = false, s_eof = false, moved, busy = false;
 	struct pollfd	 pfd[2];
 	uint32_t	 ev;
 	ssize_t		 n;
@@ -592,8 +593,10 @@ privsep_relay(struct transport *t, int s)
 		}
 		if (s_eof && ulen == 0)
 			break;
-		if (moved)
+		if (moved) {
+			busy = true;
 			continue;
+		}
 		ev = t->ops->events(t);
 		pfd[0].fd = t->ops->fd(t);
 		pfd[0].events = (short)(((ev & EV_READ) && buf_room(&down) >=
@@ -601,7 +604,16 @@ privsep_relay(struct transport *t, int s)
 		pfd[1].fd = s;
 		pfd[1].events = (short)((!s_eof ? POLLIN : 0) |
 		    (buf_len(&down) > 0 ? POLLOUT : 0));
-		(void)poll(pfd, 2, 1000);
+		/*
+		 * A second without traffic after some: libssh2 takes a
+		 * buffer per packet, and a burst that queued a window's worth
+		 * leaves the heap that large (small blocks, under the mmap
+		 * threshold) until handed back here.
+		 */
+		if (poll(pfd, 2, 1000) == 0 && busy) {
+			(void)malloc_trim(0);
+			busy = false;
+		}
 	}
  out:
 	free(up);

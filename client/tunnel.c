@@ -25,6 +25,7 @@
 #include <sys/signalfd.h>
 
 #include <errno.h>
+#include <malloc.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
@@ -154,6 +155,18 @@ tunnel_status_cb(struct ev_loop *loop, struct ev_timer *tm)
 		mux_stats(t->s->mux, &st);
 		if (st.nstreams != t->status_streams)
 			tunnel_status(t);
+		/*
+		 * A tick without traffic after some: hand back the heap a
+		 * burst left (libssh2 takes a buffer per packet, and a window's
+		 * worth of small blocks stays resident until trimmed).
+		 */
+		if (st.bytes_in + st.bytes_out != t->trim_bytes)
+			t->trim_due = true;
+		else if (t->trim_due) {
+			(void)malloc_trim(0);
+			t->trim_due = false;
+		}
+		t->trim_bytes = st.bytes_in + st.bytes_out;
 	}
 	tm->when = ev_now() + TUNNEL_STATUS_MS;
 	tunnel_timer_add(loop, tm);

@@ -107,6 +107,8 @@ struct tunnel {
 	uint32_t		 dns_ids[TUNNEL_DNS_TRACK];
 	size_t			 ndns_ids;
 	size_t			 status_streams;
+	uint64_t		 trim_bytes;	/* moved by the last status tick */
+	bool			 trim_due;	/* traffic since the last malloc_trim */
 	uint32_t		 rnd;
 	/* UDP through the tunnel, NULL without (udp.h) */
 	struct udp		*udp;

@@ -1148,6 +1148,8 @@ mux_stream_resume_entry(struct mux *m, const struct proto_resume *e)
 	mux_stream_release(st, e->received);
 	st->resend_off = e->received;
 	st->tx_credit = (uint32_t)(e->grant - st->tx_off);
+	/* A BLOCKED may have been lost with the old link: say it again. */
+	st->blocked_sent = false;
 	if (e->flags & PROTO_RS_EOF)
 		st->eof_acked = true;
 	else
