@@ -272,7 +272,9 @@ measure_stall() {
 }
 
 # The soak: cshuttle holds BENCH_IDLE_CONNS idle connections for
-# BENCH_SOAK_SECS; every 10 s its VmRSS is sampled, then a little traffic
+# BENCH_SOAK_SECS; every 10 s the VmRSS of all its processes is summed
+# (in a root run the launched process only supervises: the traffic goes
+# through the unprivileged one and the relay), then a little traffic
 # goes through (20 new connections with ab, a 10 MiB download), so that
 # anything a connection leaves behind adds up.  One round of that traffic
 # comes before the first sample: the buffers a first transfer allocates
@@ -316,7 +318,7 @@ run_soak() {
 		wait_s=$(awk -v t0="$t0" -v n="$now" -v k="$k" \
 		    'BEGIN { w = t0 + 10 * k - n; printf "%.3f", (w > 0 ? w : 0) }')
 		sleep "$wait_s"
-		rss=$(tool_rss_main "$CSHUTTLE_PID")
+		rss=$(tool_rss_all "$CSHUTTLE_PID")
 		SOAK_SAMPLES+=("$((k * 10)) $(kib_mib "${rss:-0}")")
 		((k * 10 + 10 <= BENCH_SOAK_SECS)) || break
 		soak_traffic

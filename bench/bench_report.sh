@@ -155,7 +155,7 @@ bench_report() {
 		echo "  the bytes that got through over the time taken (sshuttle does not move"
 		echo "  100 MiB in that time). Latency: wrk as above, in ms."
 		echo "- Soak: cshuttle only, $BENCH_IDLE_CONNS idle connections held ${BENCH_SOAK_SECS} s;"
-		echo "  every 10 s its VmRSS is sampled, then 20 new connections (ab) and a"
+		echo "  every 10 s the VmRSS of all its processes is summed, then 20 new connections (ab) and a"
 		echo "  10 MiB download go through (one round of that before the first sample)."
 		echo "  Growth = last sample - first."
 		if [[ -n $MANY_SKIP ]]; then
@@ -211,7 +211,7 @@ bench_report() {
 		echo "## Soak (cshuttle)"
 		echo
 		if ((BENCH_SOAK_SECS > 0)); then
-			echo "$BENCH_IDLE_CONNS idle connections for ${BENCH_SOAK_SECS} s: VmRSS start $soak_start MiB,"
+			echo "$BENCH_IDLE_CONNS idle connections for ${BENCH_SOAK_SECS} s: VmRSS (all processes) start $soak_start MiB,"
 			echo "end $soak_end MiB, max $soak_max MiB, growth $soak_growth MiB (over the second half:"
 			echo "$soak_growth2 MiB);"
 			echo "${SOAK_OK:-0}/$BENCH_IDLE_CONNS connections did a round trip at the end;"
