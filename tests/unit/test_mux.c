@@ -771,6 +771,39 @@ test_long_forms_carry_data(void **state)
 }
 
 /*
+ * Download through the stub's connection `srv` (its far end writes
+ * `total` bytes, the application end `app` reads them as they come,
+ * checking order): every byte arrives, and the client's committed
+ * credit stays within `bound` throughout.
+ */
+static void
+t_download(struct pair *p, int srv, int app, size_t total, size_t bound)
+{
+	static char	chunk[16384], sink[65536];
+	size_t		sent = 0, got = 0, i;
+	ssize_t		n;
+	int		rounds;
+
+	for (rounds = 0; rounds < 20000 && got < total; rounds++) {
+		if (sent < total) {
+			for (i = 0; i < sizeof(chunk); i++)
+				chunk[i] = (char)((sent + i) % 251);
+			if ((n = write(p->server_fd[srv], chunk, sizeof(chunk) <
+			    total - sent ? sizeof(chunk) : total - sent)) > 0)
+				sent += (size_t)n;
+		}
+		t_pump(p, 1);
+		while ((n = read(app, sink, sizeof(sink))) > 0) {
+			for (i = 0; i < (size_t)n; i++)
+				assert_int_equal((unsigned char)sink[i], (got + i) % 251);
+			got += (size_t)n;
+		}
+		assert_true(t_stats(p->cli).committed <= bound);
+	}
+	assert_int_equal(got, total);
+}
+
+/*
  * A small budget on the client and stalled readers: the credit granted
  * across all streams stays within the budget plus the floor per stream,
  * and a stream opened while the others hold the budget still carries
@@ -781,10 +814,9 @@ test_budget_bounds_stalled_readers(void **state)
 {
 	struct pair	*p = t_setup_credit();
 	const size_t	 budget = 2 * WINDOW, total = 1024 * 1024;
-	static char	 chunk[16384], sink[65536];
-	size_t		 sent = 0, got = 0, i;
+	static char	 chunk[16384];
+	size_t		 i;
 	int		 app[9], active, rounds;
-	ssize_t		 n;
 
 	mux_set_bounds(p->cli, budget, 0);
 	for (i = 0; i < 8; i++)
@@ -800,23 +832,7 @@ test_budget_bounds_stalled_readers(void **state)
 	}
 	active = t_connect(p);
 	app[8] = active;
-	for (rounds = 0; rounds < 20000 && got < total; rounds++) {
-		if (sent < total) {
-			for (i = 0; i < sizeof(chunk); i++)
-				chunk[i] = (char)((sent + i) % 251);
-			if ((n = write(p->server_fd[8], chunk, sizeof(chunk) <
-			    total - sent ? sizeof(chunk) : total - sent)) > 0)
-				sent += (size_t)n;
-		}
-		t_pump(p, 1);
-		while ((n = read(active, sink, sizeof(sink))) > 0) {
-			for (i = 0; i < (size_t)n; i++)
-				assert_int_equal((unsigned char)sink[i], (got + i) % 251);
-			got += (size_t)n;
-		}
-		assert_true(t_stats(p->cli).committed <= budget + 9 * MUX_CREDIT_FLOOR);
-	}
-	assert_int_equal(got, total);
+	t_download(p, 8, active, total, budget + 9 * MUX_CREDIT_FLOOR);
 	assert_int_equal(t_stats(p->cli).nstreams, 9);
 	for (i = 0; i < 9; i++)
 		close(app[i]);
@@ -862,38 +878,6 @@ t_setup_grow(void)
 }
 
 /*
- * Download through stream 1 (the stub's far end writes `total` bytes, the
- * application reads them as they come, checking order): every byte
- * arrives, and the client's committed credit stays within `bound`.
- */
-static void
-t_download(struct pair *p, int app, size_t total, size_t bound)
-{
-	static char	chunk[16384], sink[65536];
-	size_t		sent = 0, got = 0, i;
-	ssize_t		n;
-	int		rounds;
-
-	for (rounds = 0; rounds < 20000 && got < total; rounds++) {
-		if (sent < total) {
-			for (i = 0; i < sizeof(chunk); i++)
-				chunk[i] = (char)((sent + i) % 251);
-			if ((n = write(p->server_fd[0], chunk, sizeof(chunk) <
-			    total - sent ? sizeof(chunk) : total - sent)) > 0)
-				sent += (size_t)n;
-		}
-		t_pump(p, 1);
-		while ((n = read(app, sink, sizeof(sink))) > 0) {
-			for (i = 0; i < (size_t)n; i++)
-				assert_int_equal((unsigned char)sink[i], (got + i) % 251);
-			got += (size_t)n;
-		}
-		assert_true(t_stats(p->cli).committed <= bound);
-	}
-	assert_int_equal(got, total);
-}
-
-/*
  * Windows that grow: a stream starts at a quarter of the window; a
  * sender out of credit says BLOCKED, and while the application takes
  * what arrives the grant doubles, up to the window and no further.
@@ -905,7 +889,7 @@ test_grow_when_blocked(void **state)
 	int		 app = t_connect(p);
 
 	assert_int_equal(t_stats(p->cli).committed, WINDOW / MUX_START_SHARE);
-	t_download(p, app, 1024 * 1024, WINDOW);
+	t_download(p, 0, app, 1024 * 1024, WINDOW);
 	assert_true(t_stats(p->stub).blocked_sent > 0);
 	assert_true(t_stats(p->cli).blocked_seen > 0);
 	assert_int_equal(t_stats(p->cli).grant_peak, WINDOW);
@@ -926,7 +910,7 @@ test_grow_needs_the_feature(void **state)
 	uint8_t		 f[PROTO_HDR_LEN];
 
 	assert_int_equal(t_stats(p->cli).committed, WINDOW);
-	t_download(p, app, 256 * 1024, WINDOW);
+	t_download(p, 0, app, 256 * 1024, WINDOW);
 	assert_int_equal(t_stats(p->stub).blocked_sent, 0);
 	assert_int_equal(t_stats(p->cli).blocked_seen, 0);
 	close(app);
@@ -975,7 +959,7 @@ test_grow_within_the_budget(void **state)
 
 	mux_set_bounds(p->cli, budget, 0);
 	app = t_connect(p);
-	t_download(p, app, 1024 * 1024, budget + MUX_CREDIT_FLOOR);
+	t_download(p, 0, app, 1024 * 1024, budget + MUX_CREDIT_FLOOR);
 	assert_true(t_stats(p->cli).blocked_seen > 0);
 	assert_true(t_stats(p->cli).grant_peak < WINDOW);
 	close(app);
