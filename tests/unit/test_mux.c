@@ -305,6 +305,20 @@ t_assert_b_alive(struct pair *p, int app_b)
 	assert_memory_equal(buf, "ok", 2);
 }
 
+/* Stream 1 (app_a) was closed for a protocol violation, and only it:
+ * the session goes on, CLOSE reason PROTOCOL went to the peer, the
+ * application's socket is closed, stream 2 (app_b) still carries data. */
+static void
+t_assert_only_a_closed(struct pair *p, int app_a, int app_b)
+{
+	assert_string_equal(mux_error(p->cli), "");
+	assert_int_equal(t_close_reason(p->cli, 1), PROTO_CLOSE_PROTOCOL);
+	assert_int_equal(t_stats(p->cli).nstreams, 1);
+	mux_collect(p->cli);
+	t_assert_app_closed(app_a);
+	t_assert_b_alive(p, app_b);
+}
+
 static void
 test_data_and_half_close(void **state)
 {
@@ -544,13 +558,8 @@ test_data_after_eof_closes_stream(void **state)
 	n = proto_put_data_hdr(f, sizeof(f), 1, 1);
 	f[n] = 'x';
 	assert_int_equal(t_feed(p->cli, f, n + 1), 0);
-	assert_string_equal(mux_error(p->cli), "");
-	assert_int_equal(t_close_reason(p->cli, 1), PROTO_CLOSE_PROTOCOL);
 	assert_int_equal(t_close_reason(p->cli, 2), -1);
-	assert_int_equal(t_stats(p->cli).nstreams, 1);
-	mux_collect(p->cli);
-	t_assert_app_closed(app_a);
-	t_assert_b_alive(p, app_b);
+	t_assert_only_a_closed(p, app_a, app_b);
 	/* The stub got the CLOSE and forgot stream 1 as well. */
 	assert_int_equal(t_stats(p->stub).nstreams, 1);
 	close(app_a);
@@ -568,12 +577,7 @@ test_duplicate_eof_closes_stream(void **state)
 	assert_int_equal(t_feed(p->cli, f, proto_put_eof(f, sizeof(f), 1)), 0);
 	assert_int_equal(t_close_reason(p->cli, 1), -1);	/* one EOF is fine */
 	assert_int_equal(t_feed(p->cli, f, proto_put_eof(f, sizeof(f), 1)), 0);
-	assert_string_equal(mux_error(p->cli), "");
-	assert_int_equal(t_close_reason(p->cli, 1), PROTO_CLOSE_PROTOCOL);
-	assert_int_equal(t_stats(p->cli).nstreams, 1);
-	mux_collect(p->cli);
-	t_assert_app_closed(app_a);
-	t_assert_b_alive(p, app_b);
+	t_assert_only_a_closed(p, app_a, app_b);
 	close(app_a);
 	close(app_b);
 	t_teardown(p);
@@ -589,12 +593,7 @@ test_credit_beyond_window_closes_stream(void **state)
 	/* Nothing was sent on stream 1: its whole window is still open, and
 	 * one more byte of credit would exceed it. */
 	assert_int_equal(t_feed(p->cli, f, proto_put_credit(f, sizeof(f), 1, 1)), 0);
-	assert_string_equal(mux_error(p->cli), "");
-	assert_int_equal(t_close_reason(p->cli, 1), PROTO_CLOSE_PROTOCOL);
-	assert_int_equal(t_stats(p->cli).nstreams, 1);
-	mux_collect(p->cli);
-	t_assert_app_closed(app_a);
-	t_assert_b_alive(p, app_b);
+	t_assert_only_a_closed(p, app_a, app_b);
 	close(app_a);
 	close(app_b);
 	t_teardown(p);
@@ -976,11 +975,7 @@ test_blocked_after_eof_closes_stream(void **state)
 
 	assert_int_equal(t_feed(p->cli, f, proto_put_eof(f, sizeof(f), 1)), 0);
 	assert_int_equal(t_feed(p->cli, f, proto_put_blocked(f, sizeof(f), 1)), 0);
-	assert_string_equal(mux_error(p->cli), "");
-	assert_int_equal(t_close_reason(p->cli, 1), PROTO_CLOSE_PROTOCOL);
-	mux_collect(p->cli);
-	t_assert_app_closed(app_a);
-	t_assert_b_alive(p, app_b);
+	t_assert_only_a_closed(p, app_a, app_b);
 	close(app_a);
 	close(app_b);
 	t_teardown(p);
