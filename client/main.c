@@ -418,20 +418,20 @@ main_privsep_up(void *arg)
 	main_announce(arg);
 }
 
-/* The main process, just after the split: the listeners, the DNS
- * sockets and the control socket are D's (we only remove the socket's
- * file at the end, in a directory D may not write).  A child of ours
- * that kept them (a session's relay finishing after D) would hold the
- * port and the tunnel's name for a moment past our exit: a restart
- * would find the name taken. */
+/*
+ * The main process, just after the split: the control socket and the
+ * tunnel's name are D's (we only remove the socket's file at the end,
+ * in a directory D may not write).  A child of ours that kept them (a
+ * session's relay finishing after D) held the name for a moment past
+ * our exit, and a restart found it taken.  The listeners stay open here
+ * too, as before (`ss -p` shows the process the user started), and our
+ * children end before we do (privsep.c).
+ */
 static void
 main_privsep_parent(void *arg)
 {
 	struct client	*c = arg;
 
-	listen_close(&c->ls);
-	dns_local_close(c->dns);
-	c->dns = NULL;
 	control_detach(c->control);
 }
 

@@ -70,8 +70,7 @@ struct privsep_hooks {
 	/* RELOAD: read the options again, recording the files into f. */
 	void	(*reload)(void *arg, struct filecheck_files *f);
 	/* In M, just after the fork: let go of what is D's alone (its
-	 * listeners, its control socket), so that no child of M holds
-	 * them past D's end. */
+	 * control socket), so that no child of M holds it past D's end. */
 	void	(*parent)(void *arg);
 	void	*arg;
 };
