@@ -204,23 +204,26 @@ mux_send_dns_config(struct mux *m, const struct addr *s, size_t n)
 	    (size_t)len - PROTO_HDR_LEN);
 }
 
+/* A feature of the streams themselves: a resumed session keeps what its
+ * first HELLOs agreed, also before the new link's HELLO. */
+static bool
+mux_agreed(const struct mux *m, uint32_t feat)
+{
+	if (m->link != MUX_LINK_UP && m->resume)
+		return (m->features & m->peer_features & feat) != 0;
+	return mux_feature(m, feat);
+}
+
 bool
 mux_long_forms(const struct mux *m)
 {
-	/* A resumed session keeps what its first HELLOs agreed, also
-	 * before the new link's HELLO. */
-	if (m->link != MUX_LINK_UP && m->resume)
-		return (m->features & m->peer_features & PROTO_FEAT_CREDIT) != 0;
-	return mux_feature(m, PROTO_FEAT_CREDIT);
+	return mux_agreed(m, PROTO_FEAT_CREDIT);
 }
 
 bool
 mux_grows(const struct mux *m)
 {
-	/* As for the long forms: what the first HELLOs agreed. */
-	if (m->link != MUX_LINK_UP && m->resume)
-		return (m->features & m->peer_features & PROTO_FEAT_GROW) != 0;
-	return mux_feature(m, PROTO_FEAT_GROW);
+	return mux_agreed(m, PROTO_FEAT_GROW);
 }
 
 int

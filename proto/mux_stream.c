@@ -470,9 +470,10 @@ mux_stream_give_credit(struct mux_stream *st, size_t n)
 	 */
 	over = m->budget != 0 && m->stats.committed > m->budget ?
 	    m->stats.committed - m->budget : 0;
-	if (over == 0 && mux_grows(m))
+	if (over == 0)
 		grow = mux_grow_by(st);
-	if (grow == 0 && (st->rx_consumed < st->allot / 4 || st->rx_consumed == 0))
+	if (!(grow > 0 && mux_grows(m)) &&
+	    (st->rx_consumed < st->allot / 4 || st->rx_consumed == 0))
 		return;
 	inc = st->rx_consumed;
 	if (over > 0) {
@@ -481,8 +482,7 @@ mux_stream_give_credit(struct mux_stream *st, size_t n)
 			cut = inc;
 		if (cut > over)
 			cut = (uint32_t)over;
-	} else if (!mux_grows(m))
-		grow = mux_grow_by(st);
+	}
 	inc = inc - cut + grow;
 	/* What arrived first, so that the peer frees it before the credit
 	 * lets it send more. */
