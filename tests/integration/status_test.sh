@@ -5,8 +5,8 @@
 # (client/control.c, client/status.c, docs/CONTROL.md):
 #   - while a rate-limited download runs, --json shows one stream and
 #     bytes received that grow, a rate, and at least what curl has got,
-#     at most that plus what can be in flight (the credit window and the
-#     socket buffers);
+#     at most that plus what can be in flight (the largest credit a
+#     stream grows to and the socket buffers);
 #   - once it is done, the bytes match what was moved: at least the file,
 #     at most the file plus LAB_STATUS_SLACK bytes (the HTTP headers; the
 #     direction out carries only the request);
@@ -36,12 +36,13 @@ slack=${LAB_STATUS_SLACK:-4096}
 lab_make_bigfile || lab_die "cannot make the 100 MiB file"
 size=$(stat -c %s "$LAB_BIG")
 # While the download runs the tunnel is ahead of curl by what is in
-# flight between them: at most the stream's credit window (4 MiB) and
-# the loopback connection's socket buffers (CLIENT's tcp_rmem and
-# tcp_wmem maxima).
+# flight between them: at most the stream's credit, which starts at
+# 4 MiB and grows up to the 16 MiB window while the loopback connection
+# takes all it is sent (docs/PROTOCOL.md §7), and that connection's
+# socket buffers (CLIENT's tcp_rmem and tcp_wmem maxima).
 rmem=$(in_client sysctl -n net.ipv4.tcp_rmem | awk '{print $3}')
 wmem=$(in_client sysctl -n net.ipv4.tcp_wmem | awk '{print $3}')
-inflight=$((4 * 1024 * 1024 + rmem + wmem + slack))
+inflight=$((16 * 1024 * 1024 + rmem + wmem + slack))
 dir=$CSHUTTLE_RUNTIME_DIR
 
 # status ARGS...: `cshuttle status` in CLIENT, as root.
