@@ -17,12 +17,20 @@
 # of a small file, one connection each, 16 at a time, twice ("conn/s"
 # column); that needs ab (apache2-utils, bench/packages.txt).
 #
+# With STREAMS=N (N > 0), also N downloads at once, STREAM_MIB (8) each,
+# twice: their total MB/s and, counted by perf (linux-perf) on the
+# syscalls tracepoints, the system calls and the epoll_ctl calls per MiB
+# of the stub and of cshuttle's processes ("streams" column: MB/s
+# stub-syscalls/stub-epoll_ctl client-syscalls/client-epoll_ctl): what
+# streams that wait for a busy link cost.
+#
 # With DELAY_MS=N (N > 0), every tunnel goes through the delayed path of
 # bench.sh (delay_relay in front of sshd, N ms each way) instead: what a
 # change buys where the path, not the machine, is the limit.
 #
 # Environment: ROUNDS (3), TRANSPORTS ("ext builtin"), NO_UPLOAD=1,
-# NO_BULK=1 (no downloads or uploads), CONNS (0), DELAY_MS (0).
+# NO_BULK=1 (no downloads or uploads), CONNS (0), STREAMS (0),
+# STREAM_MIB (8), DELAY_MS (0).
 # Needs root and the packages in tests/lab/packages.txt.
 
 set -uo pipefail
@@ -41,6 +49,9 @@ LAB_TABLE_RE='cshuttle'
 lab_require_bin
 CONNS=${CONNS:-0}
 ((CONNS == 0)) || lab_need ab apache2-utils
+STREAMS=${STREAMS:-0}
+STREAM_MIB=${STREAM_MIB:-8}
+((STREAMS == 0)) || lab_need perf linux-perf
 lab_up
 lab_make_bigfile || lab_die "cannot make the 100 MiB file"
 DELAY_MS=${DELAY_MS:-0}
@@ -54,6 +65,50 @@ fi
 
 name() { basename "$(dirname "$(dirname "$1")")"; }
 
+# The pids, comma-separated, of the processes in namespace NS whose
+# command matches the extended regular expression RE.
+ns_pids() {
+	local p comm list=''
+	for p in $(ip netns pids "$1" 2>/dev/null); do
+		read -r comm 2>/dev/null <"/proc/$p/comm" || continue
+		[[ $comm =~ $2 ]] && list+=${list:+,}$p
+	done
+	echo "$list"
+}
+
+# many_streams: STREAMS downloads at once; prints "MB/s
+# stub-syscalls/stub-epoll_ctl client-syscalls/client-epoll_ctl", per MiB.
+many_streams() {
+	local stub client t0 t1 i mib=$((STREAMS * STREAM_MIB)) ev
+	ev=raw_syscalls:sys_enter,syscalls:sys_enter_epoll_ctl
+	# The stub runs from a file it removed, named .cshuttle.XXXXXX.
+	stub=$(ns_pids "$LAB_NS_S" '^\.cshuttle\.')
+	client=$(ns_pids "$LAB_NS_C" '^cshuttle')
+	[[ -n $stub && -n $client ]] || { echo failed; return; }
+	perf stat -x, -e "$ev" -p "$stub" -o "$LAB_DIR/perf-stub.txt" 2>/dev/null &
+	local ps=$!
+	perf stat -x, -e "$ev" -p "$client" -o "$LAB_DIR/perf-client.txt" 2>/dev/null &
+	local pc=$!
+	sleep 0.5
+	t0=$(date +%s.%N)
+	local -a curls=()
+	for ((i = 0; i < STREAMS; i++)); do
+		in_client curl -s -o /dev/null --max-time 300 \
+		    -r "0-$((STREAM_MIB * 1048576 - 1))" http://198.19.0.2/big.bin &
+		curls+=($!)
+	done
+	wait "${curls[@]}"
+	t1=$(date +%s.%N)
+	kill -INT "$ps" "$pc"
+	wait "$ps" "$pc" 2>/dev/null
+	awk -F, -v mib="$mib" -v t="$(echo "$t1 - $t0" | bc)" '
+	    FNR == 1 { f++ }
+	    /raw_syscalls/ { all[f] = $1 } /epoll_ctl/ { ctl[f] = $1 }
+	    END { printf "%.0f %.0f/%.1f %.0f/%.1f", mib * 1.048576 / t,
+	        all[1] / mib, ctl[1] / mib, all[2] / mib, ctl[2] / mib }' \
+	    "$LAB_DIR/perf-stub.txt" "$LAB_DIR/perf-client.txt"
+}
+
 for ((r = 1; r <= ROUNDS; r++)); do
 	for tr in $TRANSPORTS; do
 		for bin in "${BINS[@]}"; do
@@ -64,7 +119,7 @@ for ((r = 1; r <= ROUNDS; r++)); do
 				lab_bad "$(name "$bin") ($tr) did not start"
 				continue
 			fi
-			down='' up='' conns=''
+			down='' up='' conns='' streams=''
 			for ((i = 0; i < (${NO_BULK:-0} ? 0 : 3); i++)); do
 				down+=" $(in_client curl -s -o /dev/null -w '%{speed_download}' \
 				    --max-time 120 "http://198.19.0.2/big.bin" |
@@ -84,8 +139,12 @@ for ((r = 1; r <= ROUNDS; r++)); do
 					    sed -n 's/.*matches.* \([0-9]*\) MB\/s).*/\1/p')"
 				done
 			fi
-			lab_ok "$(printf 'round %d %-8s %-12s down%s  up%s  conn/s%s' "$r" "$tr" \
-			    "$(name "$bin")" "${down:- -}" "${up:- -}" "${conns:- -}")"
+			for ((i = 0; i < (STREAMS > 0 ? 2 : 0); i++)); do
+				streams+=" $(many_streams)"
+			done
+			lab_ok "$(printf 'round %d %-8s %-12s down%s  up%s  conn/s%s  streams%s' \
+			    "$r" "$tr" "$(name "$bin")" "${down:- -}" "${up:- -}" "${conns:- -}" \
+			    "${streams:- -}")"
 			stop_cshuttle TERM
 		done
 	done

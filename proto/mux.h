@@ -45,6 +45,10 @@
 #define MUX_LINK_MAX		(8U * 1024 * 1024)	/* hard limit */
 #define MUX_IN_MAX		(256U * 1024)		/* link input buffer */
 #define MUX_READ_FRAMES		8	/* full frames read from one socket per event */
+/* What the streams woken as the link drains may read in one loop pass:
+ * past it the rest wait for the next pass, so that a transport that takes
+ * all it is given cannot keep the loop from its other events. */
+#define MUX_WAKE_PASS		(2 * MUX_LINK_SOFT)
 #define MUX_CONNECT_TIMEOUT_MS	(60 * 1000)
 #define MUX_REFUSED_LOG_MS	(10 * 1000)	/* streams over the maximum: one line */
 /*
@@ -148,6 +152,8 @@ struct mux_stats {
 	uint64_t	blocked_sent;		/* BLOCKED: out of the peer's credit */
 	uint64_t	blocked_seen;		/* BLOCKED taken (our queue was short) */
 	uint32_t	grant_peak;		/* the largest grant to one stream */
+	uint64_t	link_waits;		/* a stream found the link full */
+	uint64_t	wakeups;		/* ... and was read when it drained */
 };
 
 /*

@@ -35,6 +35,7 @@
 static void	mux_stream_cb(struct ev_loop *, struct ev_io *, uint32_t);
 static void	mux_stream_update(struct mux_stream *);
 static int	mux_stream_resend(struct mux_stream *);
+static int	mux_stream_read(struct mux_stream *);
 
 /* ---- states ---- */
 
@@ -312,6 +313,8 @@ mux_link_wait_add(struct mux_stream *st)
 		return;
 	st->link_waiting = true;
 	TAILQ_INSERT_TAIL(&st->mux->link_wait, st, wentry);
+	st->mux->nwaiting++;
+	st->mux->stats.link_waits++;
 }
 
 static void
@@ -321,25 +324,39 @@ mux_link_wait_del(struct mux_stream *st)
 		return;
 	st->link_waiting = false;
 	TAILQ_REMOVE(&st->mux->link_wait, st, wentry);
+	st->mux->nwaiting--;
 }
 
+/*
+ * The link drained below half its soft limit.  The waiting streams are
+ * read here, in arrival order, rather than given back EV_READ: arming
+ * every waiter cost two epoll_ctl per waiter per drain, since most of
+ * them found the link full again before their turn.  A stream that
+ * fills it rejoins the tail without a system call; one whose socket ran
+ * dry takes EV_READ again (mux_stream_update).  The count keeps a pass
+ * from coming back to a stream; MUX_WAKE_PASS bounds what one loop pass
+ * reads this way, and the rest are served by mux_collect() on the next
+ * pass, which the loop then runs without sleeping.
+ */
 void
 mux_stream_wake(struct mux *m)
 {
 	struct mux_stream	*st;
-	size_t			 n = 0;
+	size_t			 n = m->nwaiting, before;
 
-	/*
-	 * In arrival order, each stream once: one that finds the link full
-	 * again joins the tail, behind those that waited longer, and the
-	 * count keeps this pass from coming back to it.
-	 */
-	TAILQ_FOREACH(st, &m->link_wait, wentry)
-		n++;
-	while (n-- > 0 && (st = TAILQ_FIRST(&m->link_wait)) != NULL) {
+	while (n-- > 0 && buf_len(&m->link_out) < MUX_LINK_SOFT &&
+	    m->wake_read < MUX_WAKE_PASS && (st = TAILQ_FIRST(&m->link_wait)) != NULL) {
 		mux_link_wait_del(st);
+		m->stats.wakeups++;
+		before = buf_len(&m->link_out);
+		if (mux_stream_read(st) != 0)
+			continue;
+		if (buf_len(&m->link_out) > before)
+			m->wake_read += buf_len(&m->link_out) - before;
 		mux_stream_update(st);
 	}
+	if (m->nwaiting > 0 && m->wake_read >= MUX_WAKE_PASS)
+		m->loop->nowait = 1;
 }
 
 /* ---- stream lifetime ---- */
@@ -399,6 +416,17 @@ mux_collect(struct mux *m)
 		buf_free(&st->out);
 		buf_free(&st->retx);
 		free(st);
+	}
+	/* A new pass: the streams the last one left waiting. */
+	m->wake_read = 0;
+	if (m->nwaiting > 0 && buf_len(&m->link_out) < MUX_LINK_SOFT / 2) {
+		size_t before = buf_len(&m->link_out);
+
+		mux_stream_wake(m);
+		/* Called after the caller's flush, perhaps: come back at
+		 * once to send what they gave. */
+		if (buf_len(&m->link_out) > before)
+			m->loop->nowait = 1;
 	}
 }
 
@@ -575,7 +603,7 @@ mux_stream_read(struct mux_stream *st)
 			mux_fail(m, "out of memory for the link output queue");
 			return 0;
 		}
-		n = recv(st->io.fd, p + PROTO_HDR_LEN, want, 0);
+		n = recv(mux_stream_fd(st), p + PROTO_HDR_LEN, want, 0);
 		if (n <= 0)
 			break;
 		(void)proto_put_data_hdr(p, PROTO_HDR_LEN, st->id, (uint16_t)n);

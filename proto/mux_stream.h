@@ -150,6 +150,8 @@ struct mux {
 	/* Streams that would read but the link queue is full, woken in
 	 * arrival order when it drains. */
 	TAILQ_HEAD(mux_waitq, mux_stream) link_wait;
+	size_t			 nwaiting;	/* on link_wait */
+	size_t			 wake_read;	/* by wakeups this pass */
 	/* Killed during this pass, freed by mux_collect(). */
 	SLIST_HEAD(mux_garbage, mux_stream) garbage;
 	char			 error[256];	/* why the session failed */
@@ -184,7 +186,8 @@ struct mux_stream *mux_stream_lookup(const struct mux *m, uint32_t id);
 void	mux_stream_accept(struct mux *m, const struct proto_frame *f);
 /* A stream frame (OPEN_RESULT, DATA, CREDIT, EOF, CLOSE) for st. */
 void	mux_stream_frame(struct mux_stream *st, const struct proto_frame *f);
-/* The link queue drained: wake the streams that wait for it. */
+/* The link queue drained: read the streams that wait for it, in arrival
+ * order, until it is full again or the pass has read MUX_WAKE_PASS. */
 void	mux_stream_wake(struct mux *m);
 /* Resume: queue the RESUME entries of every stream, then RESUME_END;
  * take one entry of the peer's; the peer's RESUME_END arrived.  0 or -1

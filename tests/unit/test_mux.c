@@ -204,20 +204,26 @@ t_close_reason(const struct mux *m, uint32_t id)
 }
 
 static struct pair *
-t_setup_with(uint32_t cli_features, uint32_t stub_features)
+t_setup_window(uint32_t window, uint32_t cli_features, uint32_t stub_features)
 {
 	struct pair	*p = calloc(1, sizeof(*p));
 
 	assert_non_null(p);
 	assert_int_equal(ev_init(&p->loop), 0);
-	assert_non_null(p->cli = mux_new(&p->loop, PROTO_ROLE_CLIENT, WINDOW, &cli_ops, p));
-	assert_non_null(p->stub = mux_new(&p->loop, PROTO_ROLE_STUB, WINDOW, &stub_ops, p));
+	assert_non_null(p->cli = mux_new(&p->loop, PROTO_ROLE_CLIENT, window, &cli_ops, p));
+	assert_non_null(p->stub = mux_new(&p->loop, PROTO_ROLE_STUB, window, &stub_ops, p));
 	assert_int_equal(mux_send_hello(p->cli, cli_features), 0);
 	assert_int_equal(mux_send_hello(p->stub, stub_features), 0);
 	t_pump(p, 2);
 	assert_true(mux_hello_seen(p->cli));
 	assert_true(mux_hello_seen(p->stub));
 	return p;
+}
+
+static struct pair *
+t_setup_with(uint32_t cli_features, uint32_t stub_features)
+{
+	return t_setup_window(WINDOW, cli_features, stub_features);
 }
 
 static struct pair *
@@ -383,6 +389,86 @@ test_stalled_reader_does_not_block_others(void **state)
 	assert_true(sent_a < total);
 	close(app_a);
 	close(app_b);
+	t_teardown(p);
+}
+
+/* The far ends of the stub's connections: read what waits, adding it up
+ * per connection. */
+static void
+t_drain_servers(struct pair *p, size_t *got)
+{
+	static char	sink[65536];
+	ssize_t		n;
+	int		i;
+
+	for (i = 0; i < p->nserver; i++)
+		while ((n = read(p->server_fd[i], sink, sizeof(sink))) > 0)
+			got[i] += (size_t)n;
+}
+
+/*
+ * Streams that found the link full are read as it drains, without an
+ * event loop pass (they would otherwise have to be given EV_READ back,
+ * two epoll_ctl each per drain): every byte of 16 uploads arrives with
+ * the loop run once, at the start.  The link stays near its soft limit,
+ * and one pass reads at most MUX_WAKE_PASS this way, the rest left to
+ * the next pass (mux_collect), which the loop then runs without sleeping.
+ */
+static void
+test_waiting_streams_read_as_the_link_drains(void **state)
+{
+	struct pair	*p = t_setup_window(1024 * 1024, 0, 0);
+	static char	 chunk[16384];
+	size_t		 sent[16] = { 0 }, got[16] = { 0 }, total = 0, moved = 0;
+	size_t		 bound = MUX_LINK_SOFT + MUX_READ_FRAMES * PROTO_MAX_FRAME;
+	int		 app[16], i, rounds;
+	ssize_t		 n;
+
+	memset(chunk, 'u', sizeof(chunk));
+	for (i = 0; i < 16; i++)
+		app[i] = t_connect(p);
+	assert_int_equal(p->nserver, 16);
+	for (i = 0; i < 16; i++) {
+		while ((n = write(app[i], chunk, sizeof(chunk))) > 0)
+			sent[i] += (size_t)n;
+		total += sent[i];
+	}
+	assert_true(total > MUX_LINK_SOFT + MUX_WAKE_PASS);
+
+	/* One pass: the first streams fill the link, the others wait. */
+	(void)ev_run_once(&p->loop, 0);
+	assert_true(mux_link_len(p->cli) >= MUX_LINK_SOFT);
+	assert_true(mux_link_len(p->cli) <= bound);
+	assert_true(t_stats(p->cli).link_waits > 0);
+	assert_int_equal(t_stats(p->cli).wakeups, 0);
+
+	/* The link drains: waiting streams are read, up to the pass's
+	 * bound, and the loop is told not to sleep. */
+	p->loop.nowait = 0;
+	moved = mux_link_len(p->cli);
+	t_move(p->cli, p->stub);
+	assert_true(t_stats(p->cli).wakeups > 0);
+	assert_true(mux_link_len(p->cli) <= bound);
+	t_drain_servers(p, got);
+	for (i = 0, n = 0; i < 16; i++)
+		n += (ssize_t)got[i];
+	assert_true((size_t)n < total);
+	assert_true((size_t)n <= moved + MUX_WAKE_PASS + MUX_READ_FRAMES * PROTO_MAX_PAYLOAD);
+	assert_int_equal(p->loop.nowait, 1);
+
+	/* Further passes without events: everything arrives. */
+	for (rounds = 0; rounds < 100; rounds++) {
+		mux_collect(p->cli);
+		t_move(p->cli, p->stub);
+		t_move(p->stub, p->cli);
+		assert_true(mux_link_len(p->cli) <= bound);
+		t_drain_servers(p, got);
+	}
+	for (i = 0; i < 16; i++)
+		assert_int_equal(got[i], sent[i]);
+	assert_int_equal(t_stats(p->cli).streams_failed, 0);
+	for (i = 0; i < 16; i++)
+		close(app[i]);
 	t_teardown(p);
 }
 
@@ -1713,6 +1799,7 @@ main(void)
 		cmocka_unit_test(test_data_and_half_close),
 		cmocka_unit_test(test_hosts_seed),
 		cmocka_unit_test(test_stalled_reader_does_not_block_others),
+		cmocka_unit_test(test_waiting_streams_read_as_the_link_drains),
 		cmocka_unit_test(test_refused_connect_closes_app_socket),
 		cmocka_unit_test(test_credit_overrun_closes_only_that_stream),
 		cmocka_unit_test(test_never_opened_stream_ends_session),
