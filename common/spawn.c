@@ -138,6 +138,10 @@ spawn_child(const struct spawn_opts *o, pid_t parent, int statfd, int devnull)
 		(void)close(statfd);	/* "started" */
 		_exit(o->child_main(o->arg));
 	}
+	/* execvp() takes the environment from environ: an assignment, safe
+	 * after fork() where setenv() (which allocates) is not. */
+	if (o->envp != NULL)
+		environ = (char **)o->envp;
 	execvp(o->argv[0], (char *const *)o->argv);
 	spawn_child_fail(statfd, errno);
 }

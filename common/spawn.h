@@ -40,6 +40,8 @@ struct spawn_opts {
 	int	 keep_fd_at;
 	bool	 close_others;	/* close every descriptor above 2 (and
 				 * keep_fd_at), not only close-on-exec ones */
+	const char *const *envp; /* the child's whole environment, NULL-
+				 * terminated; NULL: ours */
 	bool	 parent_death;	/* SIGTERM to the child when the thread that
 				 * started it ends (Linux; a setuid exec
 				 * drops it); a parent already gone makes it

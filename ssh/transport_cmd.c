@@ -384,6 +384,40 @@ tcmd_ssh_failure(const struct tcmd *c)
 }
 
 /*
+ * glibc's malloc gives a large block its own mapping until its dynamic
+ * threshold has grown past it, and gives the top of the heap back to the
+ * kernel beyond 128 KiB: OpenSSH's ssh, whose channel and packet buffers
+ * grow and shrink by megabytes, then faults its pages in anew for much of
+ * the first 100 MiB of a session (40,727 minor faults against none once
+ * warm: docs/PERFORMANCE.md, "Cold first transfer").  Fixed thresholds
+ * from the start, as cshuttle sets its own, unless the user has set
+ * GLIBC_TUNABLES; other C libraries ignore the variable.
+ */
+#define TCMD_TUNABLES	"GLIBC_TUNABLES=glibc.malloc.mmap_threshold=4194304:" \
+			"glibc.malloc.trim_threshold=33554432"
+
+/* Our environment and TCMD_TUNABLES, for the command; NULL when the
+ * user set GLIBC_TUNABLES (the command gets ours as it is) or out of
+ * memory.  Free the array alone. */
+static const char **
+tcmd_env(void)
+{
+	const char	**env;
+	size_t		  n = 0, i;
+
+	if (getenv("GLIBC_TUNABLES") != NULL)
+		return NULL;
+	while (environ[n] != NULL)
+		n++;
+	if ((env = calloc(n + 2, sizeof(*env))) == NULL)
+		return NULL;
+	for (i = 0; i < n; i++)
+		env[i] = environ[i];
+	env[n] = TCMD_TUNABLES;
+	return env;
+}
+
+/*
  * Start the command with one end of a socketpair as its stdin and stdout
  * and a pipe as its stderr; our ends go to c, non-blocking.
  */
@@ -391,6 +425,7 @@ static pid_t
 tcmd_spawn(struct tcmd *c, char **argv, char *err, size_t errlen)
 {
 	struct spawn_opts	o;
+	const char		**env;
 	pid_t			pid;
 	int			sv[2] = { -1, -1 }, ep[2] = { -1, -1 };
 
@@ -408,7 +443,10 @@ tcmd_spawn(struct tcmd *c, char **argv, char *err, size_t errlen)
 	o.argv = (const char *const *)argv;
 	o.fd[0] = o.fd[1] = sv[1];
 	o.fd[2] = ep[1];
+	env = tcmd_env();
+	o.envp = env;
 	pid = spawn_start(&o, err, errlen);
+	free(env);
 	close(sv[1]);
 	close(ep[1]);
 	if (pid == -1) {

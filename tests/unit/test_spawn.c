@@ -3,9 +3,9 @@
  * test_spawn.c - the one fork/exec helper (common/spawn.c): a failed exec
  * is reported with errno's text; descriptors land where they are asked
  * to, also when the given ones are 0-2 themselves or the caller's own 0-2
- * are closed; the child starts with default handlers and nothing blocked
- * or ignored; close_others, keep_fd and child_main; parent_death; and
- * spawn_wait()'s timeout kill.
+ * are closed; envp replaces the environment; the child starts with
+ * default handlers and nothing blocked or ignored; close_others, keep_fd
+ * and child_main; parent_death; and spawn_wait()'s timeout kill.
  */
 #include <sys/socket.h>
 #include <sys/wait.h>
@@ -95,6 +95,40 @@ test_exec_failure(void **state)
 }
 
 /* stdin, stdout and stderr each from a pipe of ours. */
+/* envp is the child's whole environment; without it the child has ours. */
+static void
+test_envp(void **state)
+{
+	static const char *const argv[] = {
+		"/bin/sh", "-c", "echo \"${SPAWN_A-unset}:${SPAWN_B-unset}\"", NULL,
+	};
+	static const char *const env[] = { "SPAWN_A=one", NULL };
+	struct spawn_opts	o;
+	char			err[256], buf[64];
+	int			out[2], i, st;
+	pid_t			pid;
+
+	(void)state;
+	assert_int_equal(setenv("SPAWN_B", "ours", 1), 0);
+	for (i = 0; i < 2; i++) {
+		assert_int_equal(pipe2(out, O_CLOEXEC), 0);
+		spawn_opts_init(&o);
+		o.argv = argv;
+		o.fd[1] = out[1];
+		o.envp = i == 0 ? env : NULL;
+		if ((pid = spawn_start(&o, err, sizeof(err))) == -1)
+			fail_msg("%s", err);
+		close(out[1]);
+		read_all(out[0], buf, sizeof(buf));
+		assert_string_equal(buf, i == 0 ? "one:unset\n" : "unset:ours\n");
+		assert_int_equal(spawn_wait(pid, -1, &st), 0);
+		assert_true(WIFEXITED(st) && WEXITSTATUS(st) == 0);
+		close(out[0]);
+	}
+	assert_int_equal(unsetenv("SPAWN_B"), 0);
+	assert_no_children();
+}
+
 static void
 test_fds_placed(void **state)
 {
@@ -519,6 +553,7 @@ main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_exec_failure),
 		cmocka_unit_test(test_fds_placed),
+		cmocka_unit_test(test_envp),
 		cmocka_unit_test(test_fds_crossed),
 		cmocka_unit_test(test_fds_std_closed),
 		cmocka_unit_test(test_signals_reset),
