@@ -472,6 +472,182 @@ test_waiting_streams_read_as_the_link_drains(void **state)
 	t_teardown(p);
 }
 
+/* ---- mux_in_splice: the stub's link input from a pipe ---- */
+
+/* Write len bytes into the pipe, the stub taking them with
+ * mux_in_splice() as they come, until the pipe is empty again. */
+static void
+t_pipe_feed(struct pair *p, int pin[2], const uint8_t *buf, size_t len)
+{
+	size_t	off = 0;
+	ssize_t	n;
+	int	i;
+
+	for (i = 0; i < 10000; i++) {
+		if (off < len && (n = write(pin[1], buf + off, len - off)) > 0)
+			off += (size_t)n;
+		n = mux_in_splice(p->stub, pin[0]);
+		if (n < 0)
+			assert_int_equal(errno, EAGAIN);
+		else
+			assert_true(n > 0);
+		if (off == len && n < 0)
+			return;
+	}
+	fail_msg("the stub did not take the pipe's bytes");
+}
+
+/* The client's queued frames into the pipe, and the stub's replies back. */
+static void
+t_pump_splice(struct pair *p, int pin[2])
+{
+	const uint8_t	*src;
+	size_t		 len;
+	ssize_t		 n;
+	int		 i;
+
+	for (i = 0; i < 64; i++) {
+		src = mux_link_data(p->cli, &len);
+		n = len > 0 ? write(pin[1], src, len) : 0;
+		if (n > 0)
+			mux_link_consume(p->cli, (size_t)n);
+		if (mux_in_splice(p->stub, pin[0]) < 0 && n <= 0)
+			break;
+	}
+	t_move(p->stub, p->cli);
+	(void)ev_run_once(&p->loop, 0);
+	mux_collect(p->cli);
+	mux_collect(p->stub);
+}
+
+/*
+ * An upload of 8 MiB on one stream beside small writes on another,
+ * through a pipe read with mux_in_splice(): every byte arrives in order
+ * on both, most of the bulk moved by splice(2), and a server socket
+ * that stops reading for a while has the payload queued as before.
+ */
+static void
+test_splice_upload(void **state)
+{
+	struct pair	*p = t_setup_window(1024 * 1024, 0, 0);
+	int		 pin[2], app_a, app_b, rounds;
+	static uint8_t	 chunk[65536], sink[65536];
+	const size_t	 total = 8 * 1024 * 1024;
+	size_t		 sent = 0, got = 0, got_b = 0, sent_b = 0, i;
+	ssize_t		 n;
+
+	assert_int_equal(pipe2(pin, O_NONBLOCK | O_CLOEXEC), 0);
+	app_a = t_connect(p);
+	app_b = t_connect(p);
+	for (rounds = 0; rounds < 100000 && got < total; rounds++) {
+		if (sent < total) {
+			for (i = 0; i < sizeof(chunk); i++)
+				chunk[i] = (uint8_t)((sent + i) % 251);
+			n = write(app_a, chunk, total - sent < sizeof(chunk) ?
+			    total - sent : sizeof(chunk));
+			if (n > 0)
+				sent += (size_t)n;
+		}
+		if (rounds % 16 == 0 && write(app_b, "0123456789", 10) == 10)
+			sent_b += 10;
+		t_pump_splice(p, pin);
+		/* A server that stops reading for a while. */
+		if (rounds % 400 >= 100 && rounds % 400 < 140)
+			continue;
+		while ((n = read(p->server_fd[0], sink, sizeof(sink))) > 0) {
+			for (i = 0; i < (size_t)n; i++)
+				assert_int_equal(sink[i], (got + i) % 251);
+			got += (size_t)n;
+		}
+		while ((n = read(p->server_fd[1], sink, sizeof(sink))) > 0) {
+			for (i = 0; i < (size_t)n; i++)
+				assert_int_equal(sink[i], '0' + (got_b + i) % 10);
+			got_b += (size_t)n;
+		}
+	}
+	assert_int_equal(got, total);
+	for (rounds = 0; rounds < 10 && got_b < sent_b; rounds++) {
+		t_pump_splice(p, pin);
+		while ((n = read(p->server_fd[1], sink, sizeof(sink))) > 0)
+			got_b += (size_t)n;
+	}
+	assert_int_equal(got_b, sent_b);
+	assert_string_equal(mux_error(p->stub), "");
+	assert_true(t_stats(p->stub).spliced > total / 2);
+	assert_true(t_stats(p->stub).queued_peak > 0);
+	assert_int_equal(t_stats(p->stub).bytes_in, total + sent_b);
+	close(app_a);
+	close(app_b);
+	close(pin[0]);
+	close(pin[1]);
+	t_teardown(p);
+}
+
+/*
+ * The frame rules hold for frames read through a pipe: a DATA header
+ * alone, then its payload in two parts, arrives whole; DATA beyond the
+ * credit closes only its stream, its payload dropped and the frames
+ * after it read as frames; a bad header ends the session as it would.
+ */
+static void
+test_splice_frame_rules(void **state)
+{
+	struct pair		*p = t_setup_stub_only(0);
+	struct proto_hello	 h = { PROTO_VERSION, PROTO_ROLE_CLIENT, 0, WINDOW };
+	struct proto_open	 o = { 6, { ADDR_V4, { 198, 19, 0, 2 }, 80, 0 } };
+	static uint8_t		 f[PROTO_HDR_LEN + PROTO_MAX_PAYLOAD], sink[65536];
+	int			 pin[2], n, i;
+	size_t			 got = 0;
+	ssize_t			 r;
+
+	assert_int_equal(pipe2(pin, O_NONBLOCK | O_CLOEXEC), 0);
+	t_pipe_feed(p, pin, f, (size_t)proto_put_hello(f, sizeof(f), &h));
+	t_pipe_feed(p, pin, f, (size_t)proto_put_open(f, sizeof(f), 1, &o));
+	t_pipe_feed(p, pin, f, (size_t)proto_put_open(f, sizeof(f), 2, &o));
+	(void)ev_run_once(&p->loop, 0);		/* the connects complete */
+	assert_int_equal(p->nserver, 2);
+
+	/* 20,000 bytes: the header alone, then the payload in two parts. */
+	memset(f + PROTO_HDR_LEN, 'a', 20000);
+	(void)proto_put_data_hdr(f, PROTO_HDR_LEN, 1, 20000);
+	t_pipe_feed(p, pin, f, PROTO_HDR_LEN);
+	t_pipe_feed(p, pin, f + PROTO_HDR_LEN, 7000);
+	t_pipe_feed(p, pin, f + PROTO_HDR_LEN + 7000, 13000);
+	while ((r = read(p->server_fd[0], sink, sizeof(sink))) > 0)
+		got += (size_t)r;
+	assert_int_equal(got, 20000);
+	assert_true(t_stats(p->stub).spliced > 0);
+
+	/* A peer that ignores credit: its server reads nothing, so the
+	 * window is soon all queued, and the frame past it is refused. */
+	memset(f + PROTO_HDR_LEN, 'b', PROTO_MAX_PAYLOAD);
+	n = proto_put_data_hdr(f, PROTO_HDR_LEN, 1, PROTO_MAX_PAYLOAD);
+	for (i = 0; i < 64 && t_close_reason(p->stub, 1) < 0; i++)
+		t_pipe_feed(p, pin, f, (size_t)n + PROTO_MAX_PAYLOAD);
+	assert_string_equal(mux_error(p->stub), "");
+	assert_int_equal(t_close_reason(p->stub, 1), PROTO_CLOSE_PROTOCOL);
+	assert_int_equal(t_stats(p->stub).nstreams, 1);
+	/* Stream 2 still gets its frames whole. */
+	memset(f + PROTO_HDR_LEN, 'c', 20000);
+	(void)proto_put_data_hdr(f, PROTO_HDR_LEN, 2, 20000);
+	t_pipe_feed(p, pin, f, PROTO_HDR_LEN + 20000);
+	got = 0;
+	while ((r = read(p->server_fd[1], sink, sizeof(sink))) > 0) {
+		assert_int_equal(memchr(sink, 'c', (size_t)r) == sink, 1);
+		got += (size_t)r;
+	}
+	assert_int_equal(got, 20000);
+
+	/* A header with its reserved byte set ends the session. */
+	(void)proto_put_data_hdr(f, PROTO_HDR_LEN, 2, 20000);
+	f[1] = 1;
+	t_pipe_feed(p, pin, f, PROTO_HDR_LEN);
+	assert_string_not_equal(mux_error(p->stub), "");
+	close(pin[0]);
+	close(pin[1]);
+	t_teardown(p);
+}
+
 static void
 test_refused_connect_closes_app_socket(void **state)
 {
@@ -1800,6 +1976,8 @@ main(void)
 		cmocka_unit_test(test_hosts_seed),
 		cmocka_unit_test(test_stalled_reader_does_not_block_others),
 		cmocka_unit_test(test_waiting_streams_read_as_the_link_drains),
+		cmocka_unit_test(test_splice_upload),
+		cmocka_unit_test(test_splice_frame_rules),
 		cmocka_unit_test(test_refused_connect_closes_app_socket),
 		cmocka_unit_test(test_credit_overrun_closes_only_that_stream),
 		cmocka_unit_test(test_never_opened_stream_ends_session),
