@@ -621,16 +621,18 @@ mux_in_data_head(struct mux *m, struct proto_frame *f, size_t have)
 	m->sp_left = f->len;
 	m->in_len = 0;
 	mux_dispatch(m, f);
-	if (m->sp_id == 0 || part == 0)
+	if (part == 0)
+		return;
+	/* Read already, whether the stream takes it or not. */
+	m->sp_left -= (uint32_t)part;
+	if (m->sp_id == 0 || (st = mux_stream_lookup(m, m->sp_id)) == NULL)
 		return;
 	/* The input buffer is free now, and the part sits at its start
 	 * after the header: move it into a frame of its own. */
 	memmove(m->in, m->in + PROTO_HDR_LEN, part);
 	f->payload = m->in;
 	f->len = (uint16_t)part;
-	m->sp_left -= (uint32_t)part;
-	if ((st = mux_stream_lookup(m, m->sp_id)) != NULL)
-		mux_stream_frame(st, f);
+	mux_stream_frame(st, f);
 }
 
 ssize_t

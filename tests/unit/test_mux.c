@@ -627,6 +627,14 @@ test_splice_frame_rules(void **state)
 	assert_string_equal(mux_error(p->stub), "");
 	assert_int_equal(t_close_reason(p->stub, 1), PROTO_CLOSE_PROTOCOL);
 	assert_int_equal(t_stats(p->stub).nstreams, 1);
+	/* More DATA for the closed stream, read with a small frame before
+	 * it (headers alone no more): its header and the start of its
+	 * payload in one read, the rest later; all of it dropped. */
+	n = proto_put_ping(f, sizeof(f), PROTO_PING, (const uint8_t *)"12345678");
+	(void)proto_put_data_hdr(f + n, PROTO_HDR_LEN, 1, 20000);
+	memset(f + n + PROTO_HDR_LEN, 'x', 20000);
+	t_pipe_feed(p, pin, f, (size_t)n + PROTO_HDR_LEN + 5000);
+	t_pipe_feed(p, pin, f + n + PROTO_HDR_LEN + 5000, 15000);
 	/* Stream 2 still gets its frames whole. */
 	memset(f + PROTO_HDR_LEN, 'c', 20000);
 	(void)proto_put_data_hdr(f, PROTO_HDR_LEN, 2, 20000);
