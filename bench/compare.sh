@@ -9,7 +9,8 @@
 # and per transport, each binary is started, then downloads 100 MiB three
 # times (the first one in a fresh session is "cold": buffers and TCP
 # windows still grow during it) and uploads it twice (hash-checked), and
-# is stopped.  One line per binary and round, MB/s (10^6 bytes/s); the
+# is stopped.  One line per binary and round, MB/s (10^6 bytes/s), each
+# upload with the stub's CPU seconds per GiB after the colon; the
 # binary is named by the directory above its own (build/client/cshuttle
 # -> build).
 #
@@ -76,6 +77,15 @@ ns_pids() {
 	echo "$list"
 }
 
+# CPU clock ticks (user + system) of process PID so far; 0 if it is gone.
+stub_ticks() {
+	local stat
+	local -a f
+	read -r stat 2>/dev/null <"/proc/$1/stat" || { echo 0; return; }
+	read -r -a f <<<"${stat##*) }"
+	echo $((f[11] + f[12]))
+}
+
 # many_streams: STREAMS downloads at once; prints "MB/s
 # stub-syscalls/stub-epoll_ctl client-syscalls/client-epoll_ctl", per MiB.
 many_streams() {
@@ -133,10 +143,14 @@ for ((r = 1; r <= ROUNDS; r++)); do
 				        END { print (bad || r == "") ? "failed" : int(r) }')"
 			done
 			if [[ -z ${NO_UPLOAD:-} && ${NO_BULK:-0} == 0 ]]; then
+				stub=$(ns_pids "$LAB_NS_S" '^\.cshuttle\.')
 				for i in 1 2; do
+					t0=$(stub_ticks "$stub")
 					up+=" $(in_client python3 "$top/tests/lab/labcli.py" --timeout 120 \
 					    upload 198.19.0.2 7002 "$LAB_BIG" 2>&1 |
 					    sed -n 's/.*matches.* \([0-9]*\) MB\/s).*/\1/p')"
+					up+=":$(awk -v t="$(($(stub_ticks "$stub") - t0))" \
+					    'BEGIN { printf "%.2f", t / 100 * 10.24 }')"
 				done
 			fi
 			for ((i = 0; i < (STREAMS > 0 ? 2 : 0); i++)); do
