@@ -213,8 +213,11 @@ measure_many() {
 	hold_start "$BENCH_MANY_CONNS"
 	hold_wait
 	add "$tool" many "$HOLD_OK/$((BENCH_MANY_CONNS - HOLD_OK))"
-	((HOLD_OK == BENCH_MANY_CONNS)) ||
-	    echo "    $tool: $(tr '\n' ' ' <"$HOLD_OUT")"
+	if ((HOLD_OK != BENCH_MANY_CONNS)); then
+		echo "    $tool: $(tr '\n' ' ' <"$HOLD_OUT")"
+		# What cshuttle said meanwhile, for the why.
+		[[ $tool == cshuttle* ]] && tail -n 8 "$CSHUTTLE_LOG" | sed 's/^/      /'
+	fi
 }
 
 # downloads N: the median MB/s of N complete downloads of big.bin; fails

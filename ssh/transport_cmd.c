@@ -385,16 +385,16 @@ tcmd_ssh_failure(const struct tcmd *c)
 
 /*
  * glibc's malloc gives a large block its own mapping until its dynamic
- * threshold has grown past it, and gives the top of the heap back to the
- * kernel beyond 128 KiB: OpenSSH's ssh, whose channel and packet buffers
- * grow and shrink by megabytes, then faults its pages in anew for much of
- * the first 100 MiB of a session (40,727 minor faults against none once
- * warm: docs/PERFORMANCE.md, "Cold first transfer").  Fixed thresholds
- * from the start, as cshuttle sets its own, unless the user has set
- * GLIBC_TUNABLES; other C libraries ignore the variable.
+ * threshold has grown past it: OpenSSH's ssh, whose channel and packet
+ * buffers grow and shrink by megabytes, then maps and faults them in
+ * anew for much of the first 100 MiB of a session (40,727 minor faults
+ * against none once warm: docs/PERFORMANCE.md, "Cold first transfer").
+ * A fixed threshold from the start, as cshuttle sets its own, unless the
+ * user has set GLIBC_TUNABLES; other C libraries ignore the variable.
+ * (A high trim threshold as well took the faults from 29,000 to 3,000
+ * but kept 7 MiB more resident in ssh for no faster transfer.)
  */
-#define TCMD_TUNABLES	"GLIBC_TUNABLES=glibc.malloc.mmap_threshold=4194304:" \
-			"glibc.malloc.trim_threshold=33554432"
+#define TCMD_TUNABLES	"GLIBC_TUNABLES=glibc.malloc.mmap_threshold=4194304"
 
 /* Our environment and TCMD_TUNABLES, for the command; NULL when the
  * user set GLIBC_TUNABLES (the command gets ours as it is) or out of
