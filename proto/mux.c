@@ -602,91 +602,6 @@ mux_in_commit(struct mux *m, size_t n)
 	return m->error[0] == '\0' ? 0 : -1;
 }
 
-/*
- * mux_in_splice(), the header of a large DATA frame whose payload is
- * still in the link (hdr_len bytes of the frame, header included, are
- * at the start of the input buffer, parsed into f): dispatched as the
- * frame, which checks it as it would the whole frame and names the
- * stream (sp_id); then what of its payload is here already goes to the
- * stream, and the rest follows through mux_stream_splice().
- */
-static void
-mux_in_data_head(struct mux *m, struct proto_frame *f, size_t have)
-{
-	struct mux_stream	*st;
-	size_t			 part = have - PROTO_HDR_LEN;
-
-	f->payload = NULL;
-	m->sp_id = 0;
-	m->sp_left = f->len;
-	m->in_len = 0;
-	mux_dispatch(m, f);
-	if (part == 0)
-		return;
-	/* Read already, whether the stream takes it or not. */
-	m->sp_left -= (uint32_t)part;
-	if (m->sp_id == 0 || (st = mux_stream_lookup(m, m->sp_id)) == NULL)
-		return;
-	/* The input buffer is free now, and the part sits at its start
-	 * after the header: move it into a frame of its own. */
-	memmove(m->in, m->in + PROTO_HDR_LEN, part);
-	f->payload = m->in;
-	f->len = (uint16_t)part;
-	mux_stream_frame(st, f);
-}
-
-ssize_t
-mux_in_splice(struct mux *m, int fd)
-{
-	struct proto_frame	 f;
-	uint8_t			*p;
-	size_t			 room, total = 0;
-	ssize_t			 n;
-	int			 frames = 0;
-
-	while (m->error[0] == '\0' && !m->handed_over && mux_in_ready(m) &&
-	    frames < MUX_SPLICE_FRAMES) {
-		if (m->sp_left > 0) {
-			if ((n = mux_stream_splice(m, fd)) <= 0)
-				return total > 0 ? (ssize_t)total : n;
-			total += (size_t)n;
-			frames += m->sp_left == 0;
-			continue;
-		}
-		/* Headers alone while large DATA frames come; else as much
-		 * as there is room for, as mux_in_commit's callers read. */
-		p = mux_in_space(m, &room);
-		if (m->sp_headers && m->in_len < PROTO_HDR_LEN)
-			room = PROTO_HDR_LEN - m->in_len;
-		if ((n = read(fd, p, room)) <= 0)
-			return total > 0 ? (ssize_t)total : n;
-		total += (size_t)n;
-		frames++;
-		if (m->sp_headers && m->in_len + (size_t)n < PROTO_HDR_LEN) {
-			m->in_len += (size_t)n;
-			continue;
-		}
-		/* Whole frames are handled as always; a large DATA frame
-		 * left incomplete at the end is read in parts from here. */
-		if (mux_in_commit(m, (size_t)n) != 0)
-			break;
-		m->sp_headers = false;
-		if (m->in_len >= PROTO_HDR_LEN &&
-		    proto_parse(m->in, m->in_len, &f) == 0 && f.type == PROTO_DATA &&
-		    f.len >= MUX_SPLICE_MIN) {
-			m->sp_headers = true;
-			mux_in_data_head(m, &f, m->in_len);
-		}
-	}
-	/* Not ready, or the session failed (mux_error): nothing to read
-	 * now, which is not the link's end. */
-	if (total == 0) {
-		errno = EAGAIN;
-		return -1;
-	}
-	return (ssize_t)total;
-}
-
 const uint8_t *
 mux_in_rest(const struct mux *m, size_t *len)
 {
@@ -798,8 +713,6 @@ mux_detach(struct mux *m)
 	/* Half-sent frames and half-read ones belong to the lost link. */
 	buf_consume(&m->link_out, buf_len(&m->link_out));
 	m->in_len = 0;
-	m->sp_left = m->sp_id = 0;
-	m->sp_headers = false;
 	m->hello_seen = false;
 	m->routes_seen = m->hosts_seen = m->hosts_seed_seen = false;
 	m->dns_config_seen = m->dns_query_seen = false;

@@ -26,8 +26,6 @@
 #ifndef CSHUTTLE_MUX_H
 #define CSHUTTLE_MUX_H
 
-#include <sys/types.h>
-
 #include <stdbool.h>
 #include <stdint.h>
 
@@ -47,10 +45,6 @@
 #define MUX_LINK_MAX		(8U * 1024 * 1024)	/* hard limit */
 #define MUX_IN_MAX		(256U * 1024)		/* link input buffer */
 #define MUX_READ_FRAMES		8	/* full frames read from one socket per event */
-/* mux_in_splice(): DATA frames this large or larger have their headers
- * read alone and their payloads spliced; frames read per call. */
-#define MUX_SPLICE_MIN		(PROTO_MAX_PAYLOAD / 2)
-#define MUX_SPLICE_FRAMES	16
 /* What the streams woken as the link drains may read in one loop pass:
  * past it the rest wait for the next pass, so that a transport that takes
  * all it is given cannot keep the loop from its other events. */
@@ -158,7 +152,6 @@ struct mux_stats {
 	uint64_t	blocked_sent;		/* BLOCKED: out of the peer's credit */
 	uint64_t	blocked_seen;		/* BLOCKED taken (our queue was short) */
 	uint32_t	grant_peak;		/* the largest grant to one stream */
-	uint64_t	spliced;		/* DATA payload moved by splice(2) */
 	uint64_t	link_waits;		/* a stream found the link full */
 	uint64_t	wakeups;		/* ... and was read when it drained */
 };
@@ -303,17 +296,6 @@ int	 mux_in_commit(struct mux *m, size_t n);
 /* False while the link output is too full to take the replies that more
  * input could cause: stop reading the link until it drains. */
 bool	 mux_in_ready(const struct mux *m);
-/*
- * Link input read by the mux itself from fd, a pipe, instead of
- * mux_in_space() and mux_in_commit(): while the peer sends large DATA
- * frames the mux reads their headers alone and moves each payload from
- * the pipe to its stream's socket with splice(2) when nothing is queued
- * for that stream, two copies fewer per byte; everything else is read
- * and handled as mux_in_commit() would.  For the stub's uploads.  As
- * read(2): the bytes taken from fd (> 0), 0 at its end, -1 with errno
- * (EAGAIN: nothing waits); the session's own errors are mux_error()'s.
- */
-ssize_t	 mux_in_splice(struct mux *m, int fd);
 
 /* Link output: the queued frames for the peer, *len bytes at the returned
  * pointer (valid until the next call on m), and how many there are. */

@@ -25,7 +25,6 @@
 #include <netinet/in.h>
 
 #include <errno.h>
-#include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -828,30 +827,21 @@ mux_stream_accept(struct mux *m, const struct proto_frame *f)
 	}
 }
 
-/* len bytes of a DATA frame's payload arrived (all of it, or a piece of
- * one that mux_in_splice() reads in parts). */
+/* DATA from the peer: straight to the socket when possible, else queued. */
 static void
-mux_stream_data_count(struct mux_stream *st, size_t len)
-{
-	st->rx_avail -= (uint32_t)len;
-	st->rx_off += len;
-	st->bytes_in += len;
-	st->mux->stats.bytes_in += len;
-}
-
-/* Payload from the peer: straight to the socket when possible, else
- * queued. */
-static void
-mux_stream_data_piece(struct mux_stream *st, const uint8_t *payload, size_t len)
+mux_stream_data(struct mux_stream *st, const struct proto_frame *f)
 {
 	struct mux	*m = st->mux;
 	ssize_t		 n = 0;
 
-	mux_stream_data_count(st, len);
+	st->rx_avail -= f->len;
+	st->rx_off += f->len;
+	st->bytes_in += f->len;
+	m->stats.bytes_in += f->len;
 	/* Straight to the socket when nothing is queued: saves a copy and
 	 * an event-loop pass on the common path. */
 	if (buf_len(&st->out) == 0 && st->conn != MUX_CONN_CONNECTING) {
-		n = send(mux_stream_fd(st), payload, len, MSG_NOSIGNAL);
+		n = send(mux_stream_fd(st), f->payload, f->len, MSG_NOSIGNAL);
 		if (n < 0) {
 			if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR) {
 				mux_stream_kill(st, PROTO_CLOSE_RESET, true);
@@ -860,73 +850,18 @@ mux_stream_data_piece(struct mux_stream *st, const uint8_t *payload, size_t len)
 			n = 0;
 		}
 	}
-	if ((size_t)n < len) {
-		if (buf_append(&st->out, payload + n, len - (size_t)n) != 0) {
+	if ((size_t)n < f->len) {
+		if (buf_append(&st->out, f->payload + n, f->len - (size_t)n) != 0) {
 			mux_stream_kill(st, PROTO_CLOSE_RESOURCE, true);
 			return;
 		}
-		m->stats.queued += len - (size_t)n;
+		m->stats.queued += f->len - (size_t)n;
 		if (buf_len(&st->out) > m->stats.queued_peak)
 			m->stats.queued_peak = buf_len(&st->out);
 	}
 	if (n > 0)
 		mux_stream_give_credit(st, (size_t)n);
 	mux_stream_update(st);
-}
-
-/* DATA from the peer.  Without a payload it is the header alone, which
- * mux_in_splice() read: the stream is told to it, and the payload follows
- * through mux_stream_splice(). */
-static void
-mux_stream_data(struct mux_stream *st, const struct proto_frame *f)
-{
-	if (f->payload == NULL) {
-		st->mux->sp_id = st->id;
-		return;
-	}
-	mux_stream_data_piece(st, f->payload, f->len);
-}
-
-ssize_t
-mux_stream_splice(struct mux *m, int fd)
-{
-	struct mux_stream	*st = NULL;
-	size_t			 want = m->sp_left;
-	ssize_t			 n;
-
-	if (m->sp_id != 0 && (st = mux_stream_lookup(m, m->sp_id)) != NULL &&
-	    st->ostate != MUX_OUT_OPEN)
-		st = NULL;
-	/*
-	 * From the pipe to the socket when nothing is queued before it.
-	 * EAGAIN does not say which end would block: the read below does
-	 * (a full socket queues the payload, as DATA always has).  Any
-	 * other failure is the socket's, and the send() after the read
-	 * meets it and ends the stream as usual.
-	 */
-	if (st != NULL && buf_len(&st->out) == 0 && st->conn != MUX_CONN_CONNECTING) {
-		n = splice(fd, NULL, mux_stream_fd(st), NULL, want,
-		    SPLICE_F_NONBLOCK | SPLICE_F_MOVE);
-		if (n == 0)
-			return 0;
-		if (n > 0) {
-			m->sp_left -= (uint32_t)n;
-			m->stats.spliced += (uint64_t)n;
-			mux_stream_data_count(st, (size_t)n);
-			mux_stream_give_credit(st, (size_t)n);
-			mux_stream_update(st);
-			return n;
-		}
-	}
-	/* The input buffer is empty while a payload is read in parts. */
-	if (want > MUX_IN_MAX)
-		want = MUX_IN_MAX;
-	if ((n = read(fd, m->in, want)) <= 0)
-		return n;
-	m->sp_left -= (uint32_t)n;
-	if (st != NULL)
-		mux_stream_data_piece(st, m->in, (size_t)n);
-	return n;
 }
 
 void

@@ -143,13 +143,6 @@ struct mux {
 	struct buf		 link_out;	/* frames for the peer */
 	uint8_t			*in;		/* link input, MUX_IN_MAX bytes */
 	size_t			 in_len;
-	/* mux_in_splice(): reading headers alone (large DATA frames come),
-	 * and the payload of the DATA frame being read: sp_left bytes still
-	 * in the link for stream sp_id (0: the frame was refused, its bytes
-	 * are dropped). */
-	bool			 sp_headers;
-	uint32_t		 sp_id;
-	uint32_t		 sp_left;
 	uint32_t		 last_id;	/* highest stream id seen or used */
 	struct mux_chain	*hash;		/* hsize chains, by stream id */
 	size_t			 hsize;
@@ -193,10 +186,6 @@ struct mux_stream *mux_stream_lookup(const struct mux *m, uint32_t id);
 void	mux_stream_accept(struct mux *m, const struct proto_frame *f);
 /* A stream frame (OPEN_RESULT, DATA, CREDIT, EOF, CLOSE) for st. */
 void	mux_stream_frame(struct mux_stream *st, const struct proto_frame *f);
-/* mux_in_splice(): move up to m->sp_left payload bytes from fd to the
- * stream sp_id (by splice(2) when it has nothing queued, else read and
- * queued as DATA is; dropped when sp_id is 0).  As read(2). */
-ssize_t	mux_stream_splice(struct mux *m, int fd);
 /* The link queue drained: read the streams that wait for it, in arrival
  * order, until it is full again or the pass has read MUX_WAKE_PASS. */
 void	mux_stream_wake(struct mux *m);

@@ -26,7 +26,6 @@
  */
 #include <sys/resource.h>
 #include <sys/socket.h>
-#include <sys/stat.h>
 
 #include <netinet/in.h>
 #include <netinet/tcp.h>
@@ -68,7 +67,6 @@ struct stub {
 	int		 exit_code;
 	int		 in_eof;
 	bool		 link_lost;	/* waiting for a new link (stub_resume) */
-	bool		 in_pipe;	/* the link's input is a pipe: mux_in_splice */
 	bool		 hosts_started;
 	int		 joined;	/* we handed our link over: the connection */
 };
@@ -220,21 +218,17 @@ stub_in_cb(struct ev_loop *loop, struct ev_io *io, uint32_t revents)
 	size_t		 room;
 	ssize_t		 n;
 
-	if (s->in_pipe)
-		n = mux_in_splice(s->mux, STDIN_FILENO);
-	else {
-		p = mux_in_space(s->mux, &room);
-		if (room == 0)
-			return;
-		n = read(STDIN_FILENO, p, room);
-		if (n > 0)
-			(void)mux_in_commit(s->mux, (size_t)n);
-	}
+	p = mux_in_space(s->mux, &room);
+	if (room == 0)
+		return;
+	n = read(STDIN_FILENO, p, room);
 	if (n == 0 || (n < 0 && errno != EAGAIN && errno != EINTR)) {
 		stub_link_lost(s);
 		return;
 	}
 	/* A broken session (mux_error) is ended by stub_before_sleep. */
+	if (n > 0)
+		(void)mux_in_commit(s->mux, (size_t)n);
 }
 
 static void
@@ -288,11 +282,6 @@ stub_before_sleep(struct ev_loop *loop, void *arg)
 static int
 stub_link_watch(struct stub *s)
 {
-	struct stat	sb;
-
-	/* sshd gives a command pipes (OpenSSH's USE_PIPES); splice(2)
-	 * needs one, and a socketpair's link is read as always. */
-	s->in_pipe = fstat(STDIN_FILENO, &sb) == 0 && S_ISFIFO(sb.st_mode);
 	stub_nonblock(STDIN_FILENO);
 	stub_nonblock(STDOUT_FILENO);
 	stub_pipe_size(STDIN_FILENO);
