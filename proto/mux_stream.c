@@ -348,12 +348,12 @@ mux_stream_wake(struct mux *m)
 	    m->wake_read < MUX_WAKE_PASS && (st = TAILQ_FIRST(&m->link_wait)) != NULL) {
 		mux_link_wait_del(st);
 		m->stats.wakeups++;
+		/* Everything it queued counts, a CLOSE of one that died too:
+		 * the link queue only grows in here. */
 		before = buf_len(&m->link_out);
-		if (mux_stream_read(st) != 0)
-			continue;
-		if (buf_len(&m->link_out) > before)
-			m->wake_read += buf_len(&m->link_out) - before;
-		mux_stream_update(st);
+		if (mux_stream_read(st) == 0)
+			mux_stream_update(st);
+		m->wake_read += buf_len(&m->link_out) - before;
 	}
 	if (m->nwaiting > 0 && m->wake_read >= MUX_WAKE_PASS)
 		m->loop->nowait = 1;
@@ -420,12 +420,10 @@ mux_collect(struct mux *m)
 	/* A new pass: the streams the last one left waiting. */
 	m->wake_read = 0;
 	if (m->nwaiting > 0 && buf_len(&m->link_out) < MUX_LINK_SOFT / 2) {
-		size_t before = buf_len(&m->link_out);
-
 		mux_stream_wake(m);
 		/* Called after the caller's flush, perhaps: come back at
 		 * once to send what they gave. */
-		if (buf_len(&m->link_out) > before)
+		if (m->wake_read > 0)
 			m->loop->nowait = 1;
 	}
 }
