@@ -111,10 +111,10 @@ many_streams() {
 	t1=$(date +%s.%N)
 	kill -INT "$ps" "$pc"
 	wait "$ps" "$pc" 2>/dev/null
-	awk -F, -v mib="$mib" -v t="$(echo "$t1 - $t0" | bc)" '
+	awk -F, -v mib="$mib" -v t0="$t0" -v t1="$t1" '
 	    FNR == 1 { f++ }
 	    /raw_syscalls/ { all[f] = $1 } /epoll_ctl/ { ctl[f] = $1 }
-	    END { printf "%.0f %.0f/%.1f %.0f/%.1f", mib * 1.048576 / t,
+	    END { printf "%.0f %.0f/%.1f %.0f/%.1f", mib * 1.048576 / (t1 - t0),
 	        all[1] / mib, ctl[1] / mib, all[2] / mib, ctl[2] / mib }' \
 	    "$LAB_DIR/perf-stub.txt" "$LAB_DIR/perf-client.txt"
 }

@@ -94,7 +94,6 @@ test_exec_failure(void **state)
 	assert_no_children();
 }
 
-/* stdin, stdout and stderr each from a pipe of ours. */
 /* envp is the child's whole environment; without it the child has ours. */
 static void
 test_envp(void **state)
@@ -129,6 +128,7 @@ test_envp(void **state)
 	assert_no_children();
 }
 
+/* stdin, stdout and stderr each from a pipe of ours. */
 static void
 test_fds_placed(void **state)
 {
