@@ -33,6 +33,8 @@
 #define TUNNEL_READ_BUDGET	(4U * 1024 * 1024)	/* per pass, for fairness */
 #define TUNNEL_SERVICE_MS	100	/* transport housekeeping at most this often */
 #define TUNNEL_BYE_SEQ		UINT64_MAX	/* the PING after BYE */
+#define TUNNEL_BYE_IDLE_MS	500	/* no byte from the stub for this long */
+#define TUNNEL_BYE_MAX_MS	3000	/* the longest wait for its PONG */
 
 void
 tunnel_session_lost(struct tunnel *t, enum tunnel_end why, const char *fmt, ...)
@@ -602,7 +604,11 @@ tunnel_session_free(struct tunnel *t)
 /*
  * BYE, then a PING whose PONG proves that the stub has it: bytes written
  * are not bytes delivered (a relay, ssh, sshd may still hold them when
- * the connection closes).  Half a second at most.
+ * the connection closes).  BYE goes right behind the frame the transport
+ * has started (mux_send_bye drops the stream data queued after it).  The
+ * wait ends half a second after the last byte from the stub, and after
+ * TUNNEL_BYE_MAX_MS however busy it is: without the PONG the stub waits
+ * out --resume-grace before it exits.
  */
 void
 tunnel_session_bye(struct tunnel *t)
@@ -610,7 +616,7 @@ tunnel_session_bye(struct tunnel *t)
 	struct session	*s = t->s;
 	struct pollfd	 pfd;
 	uint8_t		 data[8];
-	uint64_t	 end = ev_now() + 500;
+	uint64_t	 start = ev_now(), now;
 	int		 i;
 
 	if (s == NULL || s->lost || !mux_feature(s->mux, PROTO_FEAT_RESUME) ||
@@ -619,7 +625,11 @@ tunnel_session_bye(struct tunnel *t)
 	for (i = 0; i < 8; i++)
 		data[i] = (uint8_t)(TUNNEL_BYE_SEQ >> (56 - 8 * i));
 	(void)mux_send_ping(s->mux, PROTO_PING, data);
-	while (!s->bye_acked && !s->lost && ev_now() < end) {
+	s->last_input = start;
+	while (!s->bye_acked && !s->lost) {
+		now = ev_now();
+		if (now >= start + TUNNEL_BYE_MAX_MS || now >= s->last_input + TUNNEL_BYE_IDLE_MS)
+			break;
 		if (tunnel_session_write(t) < 0 || tunnel_session_read(t) < 0)
 			break;
 		if (s->bye_acked)
@@ -628,6 +638,11 @@ tunnel_session_bye(struct tunnel *t)
 		pfd.events = POLLIN | ((s->tr->ops->events(s->tr) & EV_WRITE) ? POLLOUT : 0);
 		(void)poll(&pfd, 1, 20);
 	}
-	log_debug("told the stub not to wait for this session (BYE)%s",
-	    s->bye_acked ? "" : ", without a sign that it arrived");
+	if (s->bye_acked)
+		log_debug("told the stub not to wait for this session (BYE)");
+	else if (!s->lost)
+		log_info("the stub did not confirm that this session ends: it may wait "
+		    "for a reconnect (--resume-grace) before it exits");
+	else
+		log_debug("the session ended before the stub confirmed BYE");
 }

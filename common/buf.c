@@ -103,3 +103,15 @@ buf_consume(struct buf *b, size_t n)
 	b->off += n;
 	b->len -= n;
 }
+
+void
+buf_truncate(struct buf *b, size_t n)
+{
+	if (n >= b->len)
+		return;
+	if (n == 0) {
+		buf_consume(b, b->len);
+		return;
+	}
+	b->len = n;
+}

@@ -45,6 +45,8 @@ void	 buf_commit(struct buf *b, size_t n);
 int	 buf_append(struct buf *b, const void *p, size_t n);
 /* Drop n (<= len) bytes from the head. */
 void	 buf_consume(struct buf *b, size_t n);
+/* Keep only the first n bytes (n >= len: no change). */
+void	 buf_truncate(struct buf *b, size_t n);
 
 /*
  * Big-endian integers, the byte order of every wire format cshuttle

@@ -585,6 +585,7 @@ mux_in_commit(struct mux *m, size_t n)
 	int			r;
 
 	m->in_len += n;
+	m->in_more = false;
 	while (m->error[0] == '\0' && !m->handed_over &&
 	    (r = proto_parse(m->in + off, m->in_len - off, &f)) != 0) {
 		if (r < 0) {
@@ -592,6 +593,15 @@ mux_in_commit(struct mux *m, size_t n)
 			    proto_strerror(r), m->in[off]);
 			break;
 		}
+		/* Past the pass's OPENs: the rest waits (mux_collect). */
+		if (f.type == PROTO_OPEN && m->opens_pass >= MUX_OPEN_PASS &&
+		    !m->in_drain) {
+			m->in_more = true;
+			m->loop->nowait = 1;
+			break;
+		}
+		if (f.type == PROTO_OPEN)
+			m->opens_pass++;
 		mux_dispatch(m, &f);
 		off += (size_t)r;
 	}
@@ -600,6 +610,17 @@ mux_in_commit(struct mux *m, size_t n)
 		m->in_len -= off;
 	}
 	return m->error[0] == '\0' ? 0 : -1;
+}
+
+int
+mux_in_drain(struct mux *m)
+{
+	int	r;
+
+	m->in_drain = true;
+	r = mux_in_commit(m, 0);
+	m->in_drain = false;
+	return r;
 }
 
 const uint8_t *
@@ -642,7 +663,19 @@ mux_link_len(const struct mux *m)
 void
 mux_link_consume(struct mux *m, size_t n)
 {
-	buf_consume(&m->link_out, n);
+	size_t	take;
+
+	/* Frame by frame, so that out_head_rest knows where the next one
+	 * starts: a few headers per call, frames being up to 32 KiB. */
+	while (n > 0 && buf_len(&m->link_out) > 0) {
+		if (m->out_head_rest == 0)
+			m->out_head_rest = PROTO_HDR_LEN +
+			    buf_get_u16(buf_ptr(&m->link_out) + 2);
+		take = n < m->out_head_rest ? n : m->out_head_rest;
+		buf_consume(&m->link_out, take);
+		m->out_head_rest -= take;
+		n -= take;
+	}
 	/* Half the soft limit: a stream woken now has room for a burst
 	 * of frames rather than one before it waits again. */
 	if (buf_len(&m->link_out) < MUX_LINK_SOFT / 2)
@@ -695,6 +728,8 @@ mux_send_bye(struct mux *m)
 
 	if (!mux_feature(m, PROTO_FEAT_RESUME) || m->role != PROTO_ROLE_CLIENT)
 		return -1;
+	buf_truncate(&m->link_out, m->out_head_rest);
+	m->ending = true;
 	return mux_queue(m, f, proto_put_bye(f, sizeof(f)));
 }
 
@@ -712,7 +747,9 @@ mux_detach(struct mux *m)
 	m->link = MUX_LINK_DOWN;
 	/* Half-sent frames and half-read ones belong to the lost link. */
 	buf_consume(&m->link_out, buf_len(&m->link_out));
+	m->out_head_rest = 0;
 	m->in_len = 0;
+	m->in_more = false;
 	m->hello_seen = false;
 	m->routes_seen = m->hosts_seen = m->hosts_seed_seen = false;
 	m->dns_config_seen = m->dns_query_seen = false;

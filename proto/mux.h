@@ -49,6 +49,11 @@
  * past it the rest wait for the next pass, so that a transport that takes
  * all it is given cannot keep the loop from its other events. */
 #define MUX_WAKE_PASS		(2 * MUX_LINK_SOFT)
+/* OPENs the stub handles in one loop pass: a connect() can take
+ * milliseconds in the kernel (a host short of ephemeral ports), and a
+ * link input buffer holds thousands of OPENs; between batches the loop
+ * writes what it has and answers PINGs. */
+#define MUX_OPEN_PASS		64
 #define MUX_CONNECT_TIMEOUT_MS	(60 * 1000)
 #define MUX_REFUSED_LOG_MS	(10 * 1000)	/* streams over the maximum: one line */
 /*
@@ -280,6 +285,10 @@ int	 mux_send_resume_setup(struct mux *m, uint32_t grace_s);
 int	 mux_send_token(struct mux *m, uint8_t type, const uint8_t *secret,
 	    const char *path);
 int	 mux_send_attached(struct mux *m, uint8_t status);
+/* BYE (the client ends on purpose): the frames queued behind the one
+ * the transport has started are dropped, so that BYE does not wait behind
+ * megabytes of stream data the stub would throw away, and the streams
+ * read no more. */
 int	 mux_send_bye(struct mux *m);
 void	 mux_detach(struct mux *m);
 int	 mux_attach(struct mux *m, uint32_t features);
@@ -287,12 +296,17 @@ int	 mux_attach(struct mux *m, uint32_t features);
 bool	 mux_resuming(const struct mux *m);
 
 /* Link input: read into the space, then commit.  mux_in_commit returns
- * 0, or -1 when the session must end (reason in mux_error()). */
+ * 0, or -1 when the session must end (reason in mux_error()).  Whole
+ * frames it leaves (MUX_OPEN_PASS) are read by mux_collect, which asks
+ * the loop not to sleep meanwhile. */
 uint8_t	*mux_in_space(struct mux *m, size_t *len);
 /* After ATTACHED (joined): the link bytes that followed it, unread. */
 const uint8_t *mux_in_rest(const struct mux *m, size_t *len);
 bool	 mux_handed_over(const struct mux *m);
 int	 mux_in_commit(struct mux *m, size_t n);
+/* The link ended: handle every whole frame still in the input (a BYE
+ * behind a batch of OPENs counts).  As mux_in_commit. */
+int	 mux_in_drain(struct mux *m);
 /* False while the link output is too full to take the replies that more
  * input could cause: stop reading the link until it drains. */
 bool	 mux_in_ready(const struct mux *m);

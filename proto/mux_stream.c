@@ -344,6 +344,9 @@ mux_stream_wake(struct mux *m)
 	struct mux_stream	*st;
 	size_t			 n = m->nwaiting, before;
 
+	/* After BYE the session only waits for its PONG. */
+	if (m->ending)
+		return;
 	while (n-- > 0 && buf_len(&m->link_out) < MUX_LINK_SOFT &&
 	    m->wake_read < MUX_WAKE_PASS && (st = TAILQ_FIRST(&m->link_wait)) != NULL) {
 		mux_link_wait_del(st);
@@ -417,7 +420,10 @@ mux_collect(struct mux *m)
 		buf_free(&st->retx);
 		free(st);
 	}
-	/* A new pass: the streams the last one left waiting. */
+	/* A new pass: the OPENs and the streams the last one left waiting. */
+	m->opens_pass = 0;
+	if (m->in_more)
+		(void)mux_in_commit(m, 0);
 	m->wake_read = 0;
 	if (m->nwaiting > 0 && buf_len(&m->link_out) < MUX_LINK_SOFT / 2) {
 		mux_stream_wake(m);
@@ -586,8 +592,8 @@ mux_stream_read(struct mux_stream *st)
 	int		 i;
 
 	/* Nothing goes out without a link, nor before a resend is done
-	 * (EV_HUP comes whatever the mask says). */
-	if (m->link != MUX_LINK_UP || st->resend_off != st->tx_off)
+	 * (EV_HUP comes whatever the mask says), nor after BYE. */
+	if (m->link != MUX_LINK_UP || st->resend_off != st->tx_off || m->ending)
 		return 0;
 	for (i = 0; i < MUX_READ_FRAMES; i++) {
 		if (st->istate != MUX_IN_OPEN || st->tx_credit == 0)

@@ -141,8 +141,17 @@ struct mux {
 	bool			 hosts_seen;	/* HOSTS: once per session */
 	bool			 hosts_seed_seen; /* HOSTS_SEED: likewise */
 	struct buf		 link_out;	/* frames for the peer */
+	/* What is left of the frame at the head of link_out once the
+	 * transport took its start: where a cut may begin (mux_send_bye). */
+	size_t			 out_head_rest;
+	bool			 ending;	/* BYE sent: streams read no more */
 	uint8_t			*in;		/* link input, MUX_IN_MAX bytes */
 	size_t			 in_len;
+	/* OPENs handled by this pass (the stub): the rest of the input
+	 * waits for the next pass, MUX_OPEN_PASS at a time. */
+	unsigned		 opens_pass;
+	bool			 in_more;	/* whole frames left unread in `in` */
+	bool			 in_drain;	/* mux_in_drain: no batches */
 	uint32_t		 last_id;	/* highest stream id seen or used */
 	struct mux_chain	*hash;		/* hsize chains, by stream id */
 	size_t			 hsize;

@@ -323,6 +323,7 @@ stub_link_lost(struct stub *s)
 {
 	if (s->link_lost)
 		return;
+	(void)mux_in_drain(s->mux);
 	if (s->exit_code != 0 || mux_error(s->mux)[0] != '\0' ||
 	    !stub_resume_lost(&s->resume)) {
 		s->in_eof = 1;

@@ -31,6 +31,7 @@
 #include "mux.h"
 
 #define WINDOW	(64 * 1024)
+#define T_RESUME	(PROTO_FEAT_CREDIT | PROTO_FEAT_RESUME)
 
 struct pair {
 	struct ev_loop	 loop;
@@ -38,6 +39,8 @@ struct pair {
 	int		 server_fd[16];	/* far ends of the stub's "connections" */
 	int		 nserver;
 	int		 refuse;
+	int		 opens;		/* seen by t_open */
+	int		 byes;		/* BYE frames seen by the stub */
 	int		 dns_frames;	/* seen by t_dns */
 	int		 routes_frames;	/* seen by t_routes */
 	uint16_t	 routes_n;	/* entries of the last one */
@@ -58,6 +61,7 @@ t_open(struct mux *m, const struct proto_open *o)
 	struct pair	*p = mux_udata(m);
 	int		 sv[2];
 
+	p->opens++;
 	if (p->refuse)
 		return -ECONNREFUSED;
 	assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK, 0, sv), 0);
@@ -115,8 +119,16 @@ t_seed(struct mux *m, const struct proto_frame *f)
 	p->seed_frames++;
 	p->seed_n = f->u.seeds;
 }
+static void
+t_resume_frame(struct mux *m, const struct proto_frame *f)
+{
+	struct pair	*p = mux_udata(m);
+
+	if (f->type == PROTO_BYE)
+		p->byes++;
+}
 static const struct mux_ops stub_ops = { .open = t_open, .dns = t_dns,
-    .hosts_seed = t_seed, .udp = t_udp };
+    .hosts_seed = t_seed, .udp = t_udp, .resume = t_resume_frame };
 
 static struct mux_stats
 t_stats(const struct mux *m)
@@ -469,6 +481,104 @@ test_waiting_streams_read_as_the_link_drains(void **state)
 	assert_int_equal(t_stats(p->cli).streams_failed, 0);
 	for (i = 0; i < 16; i++)
 		close(app[i]);
+	t_teardown(p);
+}
+
+/* BYE on a busy link: it goes right behind the frame the transport has
+ * started, the stream data queued after that is dropped, and the stub
+ * reads every frame whole.  The streams read nothing more. */
+static void
+test_bye_goes_ahead_of_queued_data(void **state)
+{
+	struct pair	*p = t_setup_window(1024 * 1024, T_RESUME, T_RESUME);
+	static char	 chunk[16384], sink[65536];
+	size_t		 got = 0, queued;
+	int		 app;
+	ssize_t		 n;
+
+	memset(chunk, 'b', sizeof(chunk));
+	app = t_connect(p);
+	while (write(app, chunk, sizeof(chunk)) > 0)
+		;
+	(void)ev_run_once(&p->loop, 0);
+	assert_true(mux_link_len(p->cli) > 4 * PROTO_MAX_FRAME);
+	/* The transport took part of the first frame. */
+	assert_int_equal(t_feed(p->stub, mux_link_data(p->cli, &queued), 1000), 0);
+	mux_link_consume(p->cli, 1000);
+	assert_int_equal(mux_send_bye(p->cli), 0);
+	queued = mux_link_len(p->cli);
+	assert_int_equal(queued, PROTO_MAX_FRAME - 1000 + PROTO_HDR_LEN);
+	/* The stub reads the rest of the frame and BYE, in sync. */
+	mux_collect(p->cli);
+	assert_int_equal(mux_link_len(p->cli), queued);
+	t_move(p->cli, p->stub);
+	assert_string_equal(mux_error(p->stub), "");
+	t_pump(p, 2);
+	assert_int_equal(mux_link_len(p->cli), 0);
+	while ((n = read(p->server_fd[0], sink, sizeof(sink))) > 0)
+		got += (size_t)n;
+	/* The payload of that one frame, nothing queued after it. */
+	assert_int_equal(got, PROTO_MAX_PAYLOAD);
+	assert_int_equal(p->byes, 1);
+	close(app);
+	t_teardown(p);
+}
+
+/* Thousands of OPENs in one read: the stub handles MUX_OPEN_PASS per
+ * pass and asks for the next pass at once; a PING behind them is
+ * answered once they are all handled, in order. */
+static void
+test_opens_are_handled_in_batches(void **state)
+{
+	struct pair		*p = t_setup_stub_only(0);
+	struct proto_open	 o = { 6, { ADDR_V4, { 198, 19, 0, 2 }, 80, 0 } };
+	static uint8_t		 f[300 * (PROTO_HDR_LEN + 20) + PROTO_HDR_LEN + 8];
+	uint8_t			 ping[8] = { 1, 2, 3, 4, 5, 6, 7, 8 };
+	struct proto_frame	 pf;
+	const uint8_t		*q;
+	size_t			 len, off = 0;
+	int			 i, n, passes = 0;
+
+	assert_int_equal(t_feed_hello(p->stub, PROTO_ROLE_CLIENT, 0), 0);
+	p->refuse = 1;
+	for (i = 1; i <= 300; i++) {
+		assert_true((n = proto_put_open(f + off, sizeof(f) - off, (uint32_t)i, &o)) > 0);
+		off += (size_t)n;
+	}
+	assert_true((n = proto_put_ping(f + off, sizeof(f) - off, PROTO_PING, ping)) > 0);
+	off += (size_t)n;
+	p->loop.nowait = 0;
+	assert_int_equal(t_feed(p->stub, f, (int)off), 0);
+	assert_int_equal(p->opens, MUX_OPEN_PASS);
+	assert_int_equal(p->loop.nowait, 1);
+	while (p->opens < 300) {
+		assert_true(++passes < 300 / MUX_OPEN_PASS + 2);
+		p->loop.nowait = 0;
+		mux_collect(p->stub);
+		assert_true(p->opens <= MUX_OPEN_PASS * (passes + 1));
+	}
+	mux_collect(p->stub);
+	assert_string_equal(mux_error(p->stub), "");
+	/* 300 failed OPEN_RESULTs, then the PONG. */
+	q = mux_link_data(p->stub, &len);
+	for (off = 0, i = 0; off < len; off += (size_t)n, i++) {
+		assert_true((n = proto_parse(q + off, len - off, &pf)) > 0);
+		if (i < 300)
+			assert_int_equal(pf.type, PROTO_OPEN_RESULT);
+		else
+			assert_int_equal(pf.type, PROTO_PONG);
+	}
+	assert_int_equal(i, 301);
+
+	/* The link ends behind a batch: the rest is handled at once. */
+	for (off = 0, i = 301; i <= 400; i++) {
+		assert_true((n = proto_put_open(f + off, sizeof(f) - off, (uint32_t)i, &o)) > 0);
+		off += (size_t)n;
+	}
+	assert_int_equal(t_feed(p->stub, f, (int)off), 0);
+	assert_int_equal(p->opens, 300 + MUX_OPEN_PASS);
+	assert_int_equal(mux_in_drain(p->stub), 0);
+	assert_int_equal(p->opens, 400);
 	t_teardown(p);
 }
 
@@ -1450,7 +1560,6 @@ test_udp_link_bound(void **state)
 
 /* ---- resume (docs/PROTOCOL.md §11) ---- */
 
-#define T_RESUME	(PROTO_FEAT_CREDIT | PROTO_FEAT_RESUME)
 
 /*
  * The link breaks: `cli_keep` bytes of what the client had queued reach
@@ -1800,6 +1909,8 @@ main(void)
 		cmocka_unit_test(test_hosts_seed),
 		cmocka_unit_test(test_stalled_reader_does_not_block_others),
 		cmocka_unit_test(test_waiting_streams_read_as_the_link_drains),
+		cmocka_unit_test(test_bye_goes_ahead_of_queued_data),
+		cmocka_unit_test(test_opens_are_handled_in_batches),
 		cmocka_unit_test(test_refused_connect_closes_app_socket),
 		cmocka_unit_test(test_credit_overrun_closes_only_that_stream),
 		cmocka_unit_test(test_never_opened_stream_ends_session),
