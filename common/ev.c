@@ -1,78 +1,95 @@
 /* SPDX-License-Identifier: ISC */
 /*
- * ev.c - the event loop on epoll (see ev.h).  The only file that knows
- * epoll: EV_* bits are translated here both ways.
+ * ev.c - the event loop (see ev.h): the ios' bookkeeping, the timers and
+ * the pass; waiting is the backend's (ev_epoll.c, ev_kqueue.c,
+ * ev_poll.c).
  */
-#include <sys/epoll.h>
-
 #include <errno.h>
 #include <string.h>
-#include <unistd.h>
 
-#include "ev.h"
+#include "ev_int.h"
 
-#define EV_BATCH	256
+/* The built backends, the system's best first. */
+static const struct ev_backend *const ev_backends[] = {
+#ifdef EV_HAVE_EPOLL
+	&ev_backend_epoll,
+#endif
+#ifdef EV_HAVE_KQUEUE
+	&ev_backend_kqueue,
+#endif
+#ifdef EV_HAVE_POLL
+	&ev_backend_poll,
+#endif
+	NULL
+};
 
-static uint32_t
-ev_to_epoll(uint32_t events)
+int
+ev_init_backend(struct ev_loop *loop, const char *name)
 {
-	return ((events & EV_READ) ? EPOLLIN : 0) | ((events & EV_WRITE) ? EPOLLOUT : 0);
-}
+	const struct ev_backend	*b = NULL;
+	size_t			 i;
+	int			 r;
 
-static uint32_t
-ev_from_epoll(uint32_t e)
-{
-	return ((e & EPOLLIN) ? EV_READ : 0) | ((e & EPOLLOUT) ? EV_WRITE : 0) |
-	    ((e & EPOLLERR) ? EV_ERROR : 0) | ((e & EPOLLHUP) ? EV_HUP : 0);
+	memset(loop, 0, sizeof(*loop));
+	loop->backend_fd = -1;
+	for (i = 0; ev_backends[i] != NULL && b == NULL; i++)
+		if (name == NULL || strcmp(ev_backends[i]->name, name) == 0)
+			b = ev_backends[i];
+	if (b == NULL)
+		return -ENOSYS;
+	if ((r = b->init(loop)) != 0)
+		return r;
+	loop->ops = b;
+	return 0;
 }
 
 int
 ev_init(struct ev_loop *loop)
 {
-	memset(loop, 0, sizeof(*loop));
-	if ((loop->backend = epoll_create1(EPOLL_CLOEXEC)) == -1)
-		return -errno;
-	return 0;
+	return ev_init_backend(loop, NULL);
+}
+
+const char *
+ev_backend_name(const struct ev_loop *loop)
+{
+	return loop->ops != NULL ? loop->ops->name : "none";
 }
 
 void
 ev_close(struct ev_loop *loop)
 {
-	if (loop->backend >= 0)
-		close(loop->backend);
-	loop->backend = -1;
+	if (loop->ops != NULL)
+		loop->ops->close(loop);
+	loop->ops = NULL;
+	loop->backend_fd = -1;
 }
 
 int
 ev_io_add(struct ev_loop *loop, struct ev_io *io, int fd, uint32_t events,
     ev_io_cb *cb, void *arg)
 {
-	struct epoll_event	ee;
+	int	r;
 
-	memset(&ee, 0, sizeof(ee));
-	ee.events = ev_to_epoll(events);
-	ee.data.ptr = io;
-	if (epoll_ctl(loop->backend, EPOLL_CTL_ADD, fd, &ee) == -1)
-		return -errno;
 	io->fd = fd;
 	io->events = events;
 	io->cb = cb;
 	io->arg = arg;
-	return 0;
+	if ((r = loop->ops->add(loop, io)) != 0) {
+		io->fd = -1;
+		io->events = 0;
+	}
+	return r;
 }
 
 int
 ev_io_set(struct ev_loop *loop, struct ev_io *io, uint32_t events)
 {
-	struct epoll_event	ee;
+	int	r;
 
 	if (io->fd < 0 || io->events == events)
 		return 0;
-	memset(&ee, 0, sizeof(ee));
-	ee.events = ev_to_epoll(events);
-	ee.data.ptr = io;
-	if (epoll_ctl(loop->backend, EPOLL_CTL_MOD, io->fd, &ee) == -1)
-		return -errno;
+	if ((r = loop->ops->set(loop, io, events)) != 0)
+		return r;
 	io->events = events;
 	return 0;
 }
@@ -82,14 +99,17 @@ ev_io_del(struct ev_loop *loop, struct ev_io *io)
 {
 	if (io->fd < 0)
 		return;
-	(void)epoll_ctl(loop->backend, EPOLL_CTL_DEL, io->fd, NULL);
+	loop->ops->del(loop, io);
 	io->fd = -1;
 	io->events = 0;
 }
 
 void
-ev_io_forget(struct ev_io *io)
+ev_io_forget(struct ev_loop *loop, struct ev_io *io)
 {
+	if (io->fd < 0)
+		return;
+	loop->ops->forget(loop, io);
 	io->fd = -1;
 	io->events = 0;
 }
@@ -141,10 +161,8 @@ ev_run_timers(struct ev_loop *loop, uint64_t now)
 int
 ev_run_once(struct ev_loop *loop, int max_ms)
 {
-	struct epoll_event	 evs[EV_BATCH];
-	struct ev_io		*io;
-	uint64_t		 now, next = 0;
-	int			 i, n, timeout;
+	uint64_t	now, next = 0;
+	int		i, n, timeout;
 
 	loop->nowait = 0;
 	if (loop->before_sleep != NULL)
@@ -166,20 +184,8 @@ ev_run_once(struct ev_loop *loop, int max_ms)
 	 * inside a library): look at the descriptors, but do not sleep. */
 	if (loop->nowait)
 		timeout = 0;
-	n = epoll_wait(loop->backend, evs, EV_BATCH, timeout);
-	if (n == -1) {
-		if (errno == EINTR)
-			n = 0;
-		else
-			return -errno;
-	}
-	for (i = 0; i < n; i++) {
-		io = evs[i].data.ptr;
-		/* Deleted earlier in this pass by another callback. */
-		if (io->fd < 0)
-			continue;
-		io->cb(loop, io, ev_from_epoll(evs[i].events));
-	}
+	if ((n = loop->ops->wait(loop, timeout)) < 0)
+		return n;
 	ev_run_timers(loop, ev_now());
 	return n;
 }

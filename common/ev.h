@@ -3,8 +3,9 @@
  * ev.h - a small event loop with monotonic timers.
  *
  * Its users speak in EV_READ and EV_WRITE; which kernel interface waits
- * for them (epoll on Linux) is ev.c's business alone, so that another
- * backend can take its place without touching them.
+ * for them is a backend's business alone (ev_int.h): epoll on Linux,
+ * kqueue on macOS and the BSDs, poll(2) anywhere.  CMake chooses which
+ * are built (EV_HAVE_*); ev_init() takes the first of them.
  *
  * Descriptors are level-triggered.  A callback may delete any io,
  * including its own: deleted ios are skipped for the rest of the pass,
@@ -36,6 +37,7 @@ struct ev_io {
 	uint32_t	 events;	/* EV_READ | EV_WRITE, as registered */
 	ev_io_cb	*cb;
 	void		*arg;
+	unsigned	 slot;		/* poll backend: its index there */
 };
 
 struct ev_timer {
@@ -46,8 +48,15 @@ struct ev_timer {
 
 #define EV_MAX_TIMERS	16
 
+struct ev_backend;
+
 struct ev_loop {
-	int		 backend;	/* the epoll instance */
+	const struct ev_backend *ops;
+	int		 backend_fd;	/* the epoll or kqueue instance */
+	/* The poll backend's registered ios and their struct pollfd. */
+	struct ev_io	**pio;
+	void		*pfd;
+	unsigned	 npoll, cappoll, pdead;
 	int		 stop;
 	int		 nowait;	/* set by the hook: poll without sleeping */
 	ev_hook_cb	*before_sleep;	/* runs once per pass, before waiting */
@@ -60,6 +69,10 @@ struct ev_loop {
 static inline uint64_t ev_now(void) { return clock_ms(); }
 
 int	 ev_init(struct ev_loop *loop);	/* 0 or -errno */
+/* With the backend of that name ("epoll", "kqueue", "poll"): 0, -errno,
+ * or -ENOSYS when it is not built. */
+int	 ev_init_backend(struct ev_loop *loop, const char *name);
+const char *ev_backend_name(const struct ev_loop *loop);
 void	 ev_close(struct ev_loop *loop);
 
 /* Register io for fd with the given mask (0 is allowed).  0 or -errno. */
@@ -72,10 +85,10 @@ void	 ev_io_del(struct ev_loop *loop, struct ev_io *io);
 /*
  * As ev_io_del() without telling the kernel, for a descriptor the caller
  * closes right after and that no other process holds open: its close
- * takes it out of epoll (which watches the open file, not the number).
- * One system call less per connection where nothing forks.
+ * takes it out of epoll (which watches the open file, not the number)
+ * and kqueue.  One system call less per connection where nothing forks.
  */
-void	 ev_io_forget(struct ev_io *io);
+void	 ev_io_forget(struct ev_loop *loop, struct ev_io *io);
 
 /* Timers: a handful, re-armed by setting when and calling ev_timer_add
  * again (adding an armed timer only updates it). */

@@ -384,7 +384,7 @@ mux_stream_kill(struct mux_stream *st, int close_reason, bool rst)
 	 * socket's last, and takes it out of epoll.  The client does fork
 	 * (ssh, the helper), and a child could hold it for a moment. */
 	if (m->role == PROTO_ROLE_STUB && fd >= 0)
-		ev_io_forget(&st->io);
+		ev_io_forget(st->mux->loop, &st->io);
 	else
 		ev_io_del(m->loop, &st->io);
 	m->stats.queued -= buf_len(&st->out);		/* discarded */

@@ -18,6 +18,7 @@
 
 #include "control.h"
 #include "ev.h"
+#include "evsel.h"
 #include "testutil.h"
 
 static char	tmpdir[] = "/tmp/test_control.XXXXXX";
@@ -213,7 +214,7 @@ test_serve(void **state)
 
 	(void)state;
 	assert_int_equal(control_open("serve", &c, err, sizeof(err)), 0);
-	assert_int_equal(ev_init(&loop), 0);
+	test_ev_init(&loop);
 	loop.before_sleep = hook;
 	loop.hook_arg = c;
 	assert_int_equal(control_start(c, &loop, fake_fill, fake_bytes, &calls), 0);
@@ -290,7 +291,7 @@ test_stall(void **state)
 
 	(void)state;
 	assert_int_equal(control_open("stall", &c, err, sizeof(err)), 0);
-	assert_int_equal(ev_init(&loop), 0);
+	test_ev_init(&loop);
 	loop.before_sleep = hook;
 	loop.hook_arg = c;
 	assert_int_equal(control_start(c, &loop, fake_fill, fake_bytes, &calls), 0);

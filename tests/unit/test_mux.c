@@ -28,6 +28,7 @@
 #include <cmocka.h>
 
 #include "ev.h"
+#include "evsel.h"
 #include "mux.h"
 
 #define WINDOW	(64 * 1024)
@@ -221,7 +222,7 @@ t_setup_window(uint32_t window, uint32_t cli_features, uint32_t stub_features)
 	struct pair	*p = calloc(1, sizeof(*p));
 
 	assert_non_null(p);
-	assert_int_equal(ev_init(&p->loop), 0);
+	test_ev_init(&p->loop);
 	assert_non_null(p->cli = mux_new(&p->loop, PROTO_ROLE_CLIENT, window, &cli_ops, p));
 	assert_non_null(p->stub = mux_new(&p->loop, PROTO_ROLE_STUB, window, &stub_ops, p));
 	assert_int_equal(mux_send_hello(p->cli, cli_features), 0);
@@ -252,7 +253,7 @@ t_setup_stub_only(uint32_t stub_features)
 	struct pair	*p = calloc(1, sizeof(*p));
 
 	assert_non_null(p);
-	assert_int_equal(ev_init(&p->loop), 0);
+	test_ev_init(&p->loop);
 	assert_non_null(p->stub = mux_new(&p->loop, PROTO_ROLE_STUB, WINDOW, &stub_ops, p));
 	assert_int_equal(mux_send_hello(p->stub, stub_features), 0);
 	mux_link_consume(p->stub, mux_link_len(p->stub));
@@ -897,7 +898,7 @@ test_send_dns_refused_without_the_feature(void **state)
 	/* Before the peer's HELLO nothing is known. */
 	p = calloc(1, sizeof(*p));
 	assert_non_null(p);
-	assert_int_equal(ev_init(&p->loop), 0);
+	test_ev_init(&p->loop);
 	assert_non_null(p->cli = mux_new(&p->loop, PROTO_ROLE_CLIENT, WINDOW, &cli_ops, p));
 	assert_int_equal(mux_send_hello(p->cli, PROTO_FEAT_DNS), 0);
 	assert_int_equal(mux_send_dns(p->cli, PROTO_DNS_QUERY, 1, q, sizeof(q)), -1);
@@ -1287,7 +1288,7 @@ test_hello_asks_bounds(void **state)
 	uint32_t	 max;
 
 	assert_non_null(p);
-	assert_int_equal(ev_init(&p->loop), 0);
+	test_ev_init(&p->loop);
 	assert_non_null(p->cli = mux_new(&p->loop, PROTO_ROLE_CLIENT, WINDOW, &cli_ops, p));
 	assert_non_null(p->stub = mux_new(&p->loop, PROTO_ROLE_STUB, WINDOW, &stub_ops, p));
 	mux_ask_bounds(p->cli, 3 * 1024 * 1024, 50);

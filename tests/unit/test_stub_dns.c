@@ -20,6 +20,7 @@
 
 #include "clock.h"
 #include "ev.h"
+#include "evsel.h"
 #include "mux.h"
 #include "proto.h"
 #include "stub_dns.h"
@@ -146,7 +147,7 @@ t_setup(struct t_ctx *c, const char *resolv_text)
 	memset(c, 0, sizeof(*c));
 	t_nsocks = 0;
 	t_refuse = 0;
-	assert_int_equal(ev_init(&c->loop), 0);
+	test_ev_init(&c->loop);
 	assert_non_null(c->mux = mux_new(&c->loop, PROTO_ROLE_STUB, 65536, &t_ops, NULL));
 	assert_int_equal(stub_dns_init(&c->dns, &c->loop, c->mux), 0);
 	mux_set_dns_arg(c->mux, &c->dns);
