@@ -162,6 +162,17 @@ fw_pf_families(const struct fw_rule *r, uint8_t fam[2])
 	return 2;
 }
 
+/* " from A" for an allowed source, " from any" for the output side. */
+static void
+fw_pf_from(FILE *f, const struct fw_rule *gate)
+{
+	fprintf(f, " from ");
+	if (gate != NULL)
+		fw_pf_net(f, gate->family, gate->addr, gate->prefix);
+	else
+		fprintf(f, "any");
+}
+
 /* The rdr rules of one nat rule, for the output side (on lo0) or for an
  * allowed source (on ! lo0 from A). */
 static void
@@ -180,11 +191,7 @@ fw_pf_rdr(FILE *f, const struct fw_config *cfg, const struct fw_plan *p,
 		fprintf(f, "%s on %slo0", r->verdict == FW_VERDICT_REDIRECT ? "rdr pass" :
 		    "no rdr", gate != NULL ? "! " : "");
 		fw_pf_afproto(f, r, fam[i]);
-		fprintf(f, " from ");
-		if (gate != NULL)
-			fw_pf_net(f, gate->family, gate->addr, gate->prefix);
-		else
-			fprintf(f, "any");
+		fw_pf_from(f, gate);
 		fw_pf_to(f, r, fam[i]);
 		if (r->verdict == FW_VERDICT_REDIRECT) {
 			fprintf(f, " -> ");
@@ -257,11 +264,7 @@ fw_pf_leak(FILE *f, const struct fw_rule *r, const struct fw_rule *gate)
 			if (gate != NULL)
 				fprintf(f, " on ! lo0");
 			fw_pf_afproto(f, r, fam[i]);
-			fprintf(f, " from ");
-			if (gate != NULL)
-				fw_pf_net(f, gate->family, gate->addr, gate->prefix);
-			else
-				fprintf(f, "any");
+			fw_pf_from(f, gate);
 			fw_pf_to(f, r, fam[i]);
 		}
 		if (gate == NULL)
