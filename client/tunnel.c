@@ -22,7 +22,6 @@
  *
  * tunnel_int.h lists the other files of the tunnel and what each offers.
  */
-#include <sys/signalfd.h>
 
 #include <errno.h>
 #include <malloc.h>
@@ -94,14 +93,14 @@ tunnel_before_sleep(struct ev_loop *loop, void *arg)
 static void
 tunnel_signal_cb(struct ev_loop *loop, struct ev_io *io, uint32_t revents)
 {
-	struct tunnel			*t = io->arg;
-	struct signalfd_siginfo		 si;
+	struct tunnel	*t = io->arg;
+	int		 signo;
 
-	while (read(t->sigfd, &si, sizeof(si)) == (ssize_t)sizeof(si)) {
-		if (si.ssi_signo == SIGINT || si.ssi_signo == SIGTERM) {
-			log_info("%s: shutting down", strsignal((int)si.ssi_signo));
+	while ((signo = sigq_next(&t->sigq)) > 0) {
+		if (signo == SIGINT || signo == SIGTERM) {
+			log_info("%s: shutting down", strsignal(signo));
 			tunnel_end(t, TUNNEL_END_SIGNAL);
-		} else if (si.ssi_signo == SIGHUP) {
+		} else if (signo == SIGHUP) {
 			/* Before the first session is up the rules are not in
 			 * place yet: a reload must not install them early. */
 			if (!t->ever_up)
@@ -302,7 +301,6 @@ tunnel_run(const struct tunnel_params *p, bool *stuck)
 		return TUNNEL_END_SETUP;
 	}
 	t->p = p;
-	t->sigfd = -1;
 	t->started = ev_now();
 	t->dns = p->dns;
 	t->alive_interval_ms = p->alive_interval_ms > 0 ? p->alive_interval_ms : 5000;
@@ -348,8 +346,15 @@ tunnel_run(const struct tunnel_params *p, bool *stuck)
 		goto out;
 	}
 	t->su_ok = true;
-	if ((t->sigfd = signalfd(-1, &mask, SFD_NONBLOCK | SFD_CLOEXEC)) == -1 ||
-	    ev_io_add(&t->loop, &t->sio, t->sigfd, EV_READ, tunnel_signal_cb, t) != 0 ||
+	if ((r = sigq_open(&t->sigq, &mask, NULL)) != 0) {
+		errno = -r;
+		log_error("cannot set up the event loop: signals: %s", strerror(errno));
+		p->transport->ops->free(p->transport);
+		t->end = TUNNEL_END_SETUP;
+		goto out;
+	}
+	t->sigq_ok = true;
+	if (ev_io_add(&t->loop, &t->sio, t->sigq.fd, EV_READ, tunnel_signal_cb, t) != 0 ||
 	    ev_io_add(&t->loop, &t->wio, supervise_fd(&t->su), EV_READ, tunnel_reconnect_worker_cb, t) != 0 ||
 	    (p->hooks.reload_done != NULL &&
 	    ev_io_add(&t->loop, &t->rio, p->reload_fd, EV_READ, tunnel_reload_cb, t) != 0) ||
@@ -436,8 +441,8 @@ out:
 	t->udp = NULL;
 	tunnel_netwatch_stop(t);
 	control_stop(p->control);
-	if (t->sigfd >= 0)
-		close(t->sigfd);
+	if (t->sigq_ok)
+		sigq_close(&t->sigq);
 	if (t->su_ok && !t->stuck)
 		supervise_destroy(&t->su);
 	/* The signals stay blocked: one more SIGTERM during the clean-up

@@ -30,6 +30,7 @@
 #include "mux.h"
 #include "netwatch.h"
 #include "outage.h"
+#include "sigq.h"
 #include "supervise.h"
 #include "transport.h"
 #include "tunnel.h"
@@ -68,7 +69,8 @@ struct tunnel {
 	struct ev_loop		 loop;
 	struct ev_io		 lio[LISTEN_MAX], sio, fio, wio, rio;
 	struct ev_timer		 alive, accept_pause, outage_tm, retry, watchdog, status;
-	int			 sigfd;
+	struct sigq		 sigq;		/* SIGINT, SIGTERM, SIGHUP */
+	bool			 sigq_ok;
 	bool			 ended;
 	enum tunnel_end		 end;
 	bool			 ever_up, hup_pending;
