@@ -38,6 +38,7 @@
 #include "log.h"
 #include "queue.h"
 #include "rate.h"
+#include "sysdep.h"
 
 #define CONTROL_BACKLOG		16
 #define CONTROL_LOG_MS		10000
@@ -475,7 +476,7 @@ control_accept_cb(struct ev_loop *loop, struct ev_io *io, uint32_t revents)
 	int			 fd, i, n;
 
 	for (i = 0; i < CONTROL_BACKLOG; i++) {
-		if ((fd = accept4(c->fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC)) == -1)
+		if ((fd = sysdep_accept(c->fd)) == -1)
 			return;
 		if (!control_peer_ok(fd, c->owner, &uid)) {
 			log_limited(&c->ll_peer, CONTROL_LOG_MS, LOG_LVL_WARN,

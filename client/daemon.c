@@ -15,6 +15,7 @@
 #include "daemon.h"
 #include "exitcode.h"
 #include "log.h"
+#include "sysdep.h"
 
 #define DAEMON_MSG_MAX	1024
 
@@ -90,7 +91,7 @@ daemon_detach(char *err, size_t errlen)
 	pid_t	pid;
 	int	p[2], fd;
 
-	if (pipe2(p, O_CLOEXEC) == -1) {
+	if (sysdep_pipe(p, 0) == -1) {
 		snprintf(err, errlen, "cannot detach: pipe: %s", strerror(errno));
 		return -1;
 	}

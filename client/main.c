@@ -774,7 +774,7 @@ main(int argc, char **argv)
 	phase_start();
 	memset(&cfg, 0, sizeof(cfg));
 	memset(&c, 0, sizeof(c));
-	c.reload.w.evfd = -1;
+	c.reload.w.wake.rfd = c.reload.w.wake.wfd = -1;
 	pthread_mutex_init(&c.mu, NULL);
 	log_init("cshuttle", 0);
 	/* A command of its own, with its own options (status.h). */

@@ -21,6 +21,7 @@
 
 #include "listen.h"
 #include "log.h"
+#include "sysdep.h"
 #include "tunnel_int.h"
 
 #define TUNNEL_ACCEPT_BATCH	64
@@ -110,7 +111,7 @@ tunnel_accept_cb(struct ev_loop *loop, struct ev_io *io, uint32_t revents)
 	bool			 live = t->s != NULL && t->s->ready && !t->s->lost;
 
 	for (i = 0; i < TUNNEL_ACCEPT_BATCH; i++) {
-		fd = accept4(io->fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+		fd = sysdep_accept(io->fd);
 		if (fd == -1) {
 			if (errno == EMFILE || errno == ENFILE || errno == ENOBUFS ||
 			    errno == ENOMEM) {

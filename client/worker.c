@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: ISC */
 /*
- * worker.c - a job in a thread, reporting through an eventfd (worker.h).
+ * worker.c - a job in a thread, reporting through a wake descriptor
+ * (worker.h; sysdep.h: an eventfd on Linux, a pipe elsewhere).
  */
-#include <sys/eventfd.h>
 
 #include <errno.h>
 #include <stdint.h>
@@ -11,34 +11,30 @@
 #include <unistd.h>
 
 #include "log.h"
+#include "sysdep.h"
 #include "worker.h"
 
 int
 worker_init(struct worker *w)
 {
 	memset(w, 0, sizeof(*w));
-	if ((w->evfd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC)) == -1)
-		return -1;
-	return 0;
+	return sysdep_wake_open(&w->wake);
 }
 
 void
 worker_destroy(struct worker *w)
 {
-	if (w->evfd >= 0)
-		close(w->evfd);
-	w->evfd = -1;
+	sysdep_wake_close(&w->wake);
 }
 
 static void *
 worker_main(void *arg)
 {
 	struct worker	*w = arg;
-	uint64_t	 one = 1;
 
 	w->fn(w->arg);
 	/* The loop wakes up and joins us. */
-	(void)!write(w->evfd, &one, sizeof(one));
+	sysdep_wake_post(&w->wake);
 	return NULL;
 }
 
@@ -64,7 +60,7 @@ worker_start(struct worker *w, void (*fn)(void *), void *arg)
 int
 worker_fd(const struct worker *w)
 {
-	return w->evfd;
+	return w->wake.rfd;
 }
 
 bool
@@ -76,9 +72,7 @@ worker_running(const struct worker *w)
 int
 worker_collect(struct worker *w)
 {
-	uint64_t	n;
-
-	if (!w->running || read(w->evfd, &n, sizeof(n)) != (ssize_t)sizeof(n))
+	if (!w->running || !sysdep_wake_clear(&w->wake))
 		return -1;
 	(void)pthread_join(w->th, NULL);
 	w->running = false;
@@ -89,7 +83,6 @@ bool
 worker_join(struct worker *w, int grace_ms)
 {
 	struct timespec	ts;
-	uint64_t	n;
 
 	if (!w->running)
 		return true;
@@ -104,6 +97,6 @@ worker_join(struct worker *w, int grace_ms)
 	if (pthread_timedjoin_np(w->th, NULL, &ts) != 0)
 		return false;
 	w->running = false;
-	(void)!read(w->evfd, &n, sizeof(n));
+	(void)sysdep_wake_clear(&w->wake);
 	return true;
 }

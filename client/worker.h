@@ -5,7 +5,7 @@
  * Opening a transport (supervise.c) and reading the options again on
  * SIGHUP (reload.c) may block for seconds; the loop must not.  A worker
  * runs the job in a thread of its own and, when the job returns, makes
- * its eventfd readable; the loop watches that descriptor and then joins
+ * its wake descriptor readable (sysdep.h); the loop watches that descriptor and then joins
  * the thread with worker_collect().  Jobs must be cancellable by their
  * own means (an abort descriptor, a flag they check): worker_join()
  * only waits a bounded time for one that was told to stop.
@@ -16,17 +16,19 @@
 #include <pthread.h>
 #include <stdbool.h>
 
+#include "sysdep.h"
+
 struct worker {
 	pthread_t	 th;
 	bool		 running;	/* started, not joined yet */
-	int		 evfd;		/* readable when the job has returned */
+	struct sysdep_wake wake;	/* readable when the job has returned */
 	void		(*fn)(void *arg);
 	void		*arg;
 };
 
-/* 0, or -1 with errno (no eventfd). */
+/* 0, or -1 with errno (no wake descriptor). */
 int	worker_init(struct worker *w);
-/* Closes the eventfd; the worker must not be running. */
+/* Closes the wake descriptor; the worker must not be running. */
 void	worker_destroy(struct worker *w);
 /* Run fn(arg) in a new thread.  0, or -1 with errno (EBUSY: one runs). */
 int	worker_start(struct worker *w, void (*fn)(void *), void *arg);

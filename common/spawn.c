@@ -20,6 +20,7 @@
 
 #include "clock.h"
 #include "spawn.h"
+#include "sysdep.h"
 
 #define SPAWN_POLL_MS	10	/* spawn_wait() looks this often */
 
@@ -167,7 +168,7 @@ spawn_start(const struct spawn_opts *o, char *err, size_t errlen)
 			return -1;
 		}
 	}
-	if (pipe2(sp, O_CLOEXEC) == -1) {
+	if (sysdep_pipe(sp, 0) == -1) {
 		snprintf(err, errlen, "pipe: %s", strerror(errno));
 		if (devnull != -1)
 			close(devnull);

@@ -29,6 +29,7 @@
 #include "clock.h"
 #include "dns_local_int.h"
 #include "sock.h"
+#include "sysdep.h"
 
 #define DNS_LISTEN_UDP_BATCH	64	/* datagrams per wake-up, for fairness */
 #define DNS_LISTEN_ACCEPT_BATCH	16
@@ -432,7 +433,7 @@ dns_listen_accept_cb(struct ev_loop *loop, struct ev_io *io, uint32_t revents)
 	int			 fd, i;
 
 	for (i = 0; i < DNS_LISTEN_ACCEPT_BATCH; i++) {
-		if ((fd = accept4(s->tfd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC)) == -1) {
+		if ((fd = sysdep_accept(s->tfd)) == -1) {
 			if (errno == EMFILE || errno == ENFILE || errno == ENOBUFS ||
 			    errno == ENOMEM) {
 				dns_local_note(d, DNS_LOCAL_C_TCP, LOG_LVL_WARN, "cannot "

@@ -3,6 +3,7 @@
  * fw_pfctl.c - running pfctl (see fw_pfctl.h).
  */
 #include <sys/types.h>
+#include <sys/socket.h>
 #include <sys/wait.h>
 
 #include <errno.h>
@@ -19,6 +20,7 @@
 #include "fw_pf.h"
 #include "fw_pfctl.h"
 #include "spawn.h"
+#include "sysdep.h"
 
 void
 fw_pfctl_init(struct fw_pfctl *c, const char *path, enum fw_pfctl_os os, uint16_t port)
@@ -85,7 +87,10 @@ fw_pfctl_run(struct fw_pfctl *c, const char **argv, const char *in, char *out,
 
 	argv[0] = c->path;
 	fw_pfctl_cmd(argv, cmd, sizeof(cmd));
-	if (pipe(inp) == -1 || pipe(outp) == -1 || pipe(errp) == -1) {
+	/* stdin a socket: a pfctl gone before it read everything makes
+	 * send() fail with EPIPE, where a pipe would raise SIGPIPE. */
+	if (socketpair(AF_UNIX, SOCK_STREAM, 0, inp) == -1 ||
+	    sysdep_nosigpipe(inp[1]) == -1 || pipe(outp) == -1 || pipe(errp) == -1) {
 		fw_pfctl_fail(c, "%s: pipe: %s", cmd, strerror(errno));
 		goto out;
 	}
@@ -130,7 +135,7 @@ fw_pfctl_run(struct fw_pfctl *c, const char **argv, const char *in, char *out,
 			goto out;
 		}
 		if (pfd[0].fd != -1 && pfd[0].revents != 0) {
-			n = write(inp[1], in + inoff, inlen - inoff);
+			n = send(inp[1], in + inoff, inlen - inoff, MSG_NOSIGNAL);
 			if (n > 0)
 				inoff += (size_t)n;
 			if ((n < 0 && errno != EAGAIN && errno != EINTR) || inoff == inlen) {

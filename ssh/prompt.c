@@ -23,6 +23,7 @@
 #include "log.h"
 #include "prompt.h"
 #include "spawn.h"
+#include "sysdep.h"
 #include "transport.h"
 #include "tty.h"
 
@@ -100,7 +101,7 @@ prompt_askpass(const char *prompt, char *buf, size_t len, struct transport_abort
 	pid_t			 pid;
 	int			 p[2], status = -1, rc = -1, ok = 0;
 
-	if (pipe2(p, O_CLOEXEC) == -1)
+	if (sysdep_pipe(p, 0) == -1)
 		return -1;
 	argv[0] = prompt_program();
 	argv[1] = prompt;

@@ -25,6 +25,7 @@
 #include "clock.h"
 #include "spawn.h"
 #include "sshconfig_priv.h"
+#include "sysdep.h"
 
 #define SSHCFG_SSH_TIMEOUT_MS	10000		/* ssh -G may run Match exec */
 #define SSHCFG_MAX_OUTPUT	(256 * 1024)	/* ssh -G prints ~6 KiB */
@@ -97,7 +98,7 @@ sshcfg_run_output(const char *ssh, const struct sshcfg_remote *r,
 		sshcfg_fail(err, errlen, "out of memory");
 		goto out;
 	}
-	if (pipe2(outp, O_CLOEXEC) == -1 || pipe2(errp, O_CLOEXEC) == -1) {
+	if (sysdep_pipe(outp, 0) == -1 || sysdep_pipe(errp, 0) == -1) {
 		sshcfg_fail(err, errlen, "ssh -G: %s", strerror(errno));
 		goto out;
 	}

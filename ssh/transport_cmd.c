@@ -32,6 +32,7 @@
 #include "remote.h"
 #include "sock.h"
 #include "spawn.h"
+#include "sysdep.h"
 #include "transport.h"
 #include "tty.h"
 #include "words.h"
@@ -433,7 +434,7 @@ tcmd_spawn(struct tcmd *c, char **argv, char *err, size_t errlen)
 		snprintf(err, errlen, "cannot create pipes: %s", strerror(errno));
 		return -1;
 	}
-	if (pipe2(ep, O_CLOEXEC) == -1) {
+	if (sysdep_pipe(ep, 0) == -1) {
 		snprintf(err, errlen, "cannot create pipes: %s", strerror(errno));
 		close(sv[0]);
 		close(sv[1]);

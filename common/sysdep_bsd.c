@@ -1,0 +1,59 @@
+/* SPDX-License-Identifier: ISC */
+/*
+ * sysdep_bsd.c - sysdep.h on macOS and the BSDs: FreeBSD has accept4 and
+ * pipe2; macOS has neither, nor eventfd, and takes the portable forms.
+ */
+#include <sys/socket.h>
+
+#include <fcntl.h>
+#include <unistd.h>
+
+#include "sysdep.h"
+
+int
+sysdep_accept(int lfd)
+{
+#if defined(__FreeBSD__)
+	return accept4(lfd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+#else
+	return sysdep_posix_accept(lfd);
+#endif
+}
+
+int
+sysdep_pipe(int p[2], int flags)
+{
+#if defined(__FreeBSD__)
+	return pipe2(p, O_CLOEXEC | ((flags & SYSDEP_NONBLOCK) ? O_NONBLOCK : 0));
+#else
+	return sysdep_posix_pipe(p, flags);
+#endif
+}
+
+int
+sysdep_wake_open(struct sysdep_wake *w)
+{
+	return sysdep_posix_wake_open(w);
+}
+
+void
+sysdep_wake_post(const struct sysdep_wake *w)
+{
+	sysdep_posix_wake_post(w);
+}
+
+bool
+sysdep_wake_clear(const struct sysdep_wake *w)
+{
+	return sysdep_posix_wake_clear(w);
+}
+
+void
+sysdep_wake_close(struct sysdep_wake *w)
+{
+	if (w->rfd >= 0)
+		close(w->rfd);
+	if (w->wfd >= 0 && w->wfd != w->rfd)
+		close(w->wfd);
+	w->rfd = w->wfd = -1;
+}
