@@ -322,7 +322,8 @@ fw_pfctl_release(struct fw_pfctl *c)
 	const char	*list[] = { NULL, "-a", FW_PF_ANCHOR_ROOT, "-s", "Anchors", NULL };
 	char		 first[sizeof(c->err)] = "", out[FW_PFCTL_MAX_OUTPUT];
 
-	if (fw_pfctl_flush(c, c->anchor) != 0)
+	/* Port 0: no anchor was ever named, none to flush. */
+	if (c->port != 0 && fw_pfctl_flush(c, c->anchor) != 0)
 		memcpy(first, c->err, sizeof(first));
 	if (c->os == FW_PFCTL_MACOS && c->token[0] != '\0') {
 		if (fw_pfctl_run(c, rel, NULL, NULL, 0) != 0 && first[0] == '\0')
