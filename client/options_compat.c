@@ -30,8 +30,10 @@ static const struct {
 	/* sshuttle's method for UDP: cshuttle's nftables rules carry UDP
 	 * with TPROXY already, so it is the same as nft. */
 	{ "tproxy",	NULL },
-	{ "pf",		"the BSD and macOS firewall is not supported yet; "
-			"cshuttle runs on Linux with --method nft" },
+	/* pf is macOS's and the BSDs' (firewall/fw_pf*.c, not usable
+	 * there yet); a Linux build has nftables. */
+	{ "pf",		"pf is the firewall of macOS and the BSDs; on Linux "
+			"use --method nft (or auto)" },
 	{ "ipfw",	"the FreeBSD firewall is not supported; cshuttle runs "
 			"on Linux with --method nft" },
 	{ "windivert",	"the Windows method is not supported; cshuttle runs "
