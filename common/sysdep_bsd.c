@@ -1,8 +1,10 @@
 /* SPDX-License-Identifier: ISC */
 /*
  * sysdep_bsd.c - sysdep.h on macOS and the BSDs: FreeBSD has accept4 and
- * pipe2; macOS has neither, nor eventfd, and takes the portable forms.
+ * pipe2 since 10.0; macOS has neither, nor eventfd, and takes the
+ * portable forms.
  */
+#include <sys/param.h>
 #include <sys/socket.h>
 
 #include <fcntl.h>
@@ -13,7 +15,7 @@
 int
 sysdep_accept(int lfd)
 {
-#if defined(__FreeBSD__)
+#if defined(__FreeBSD_version) && __FreeBSD_version >= 1000000
 	return accept4(lfd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
 #else
 	return sysdep_posix_accept(lfd);
@@ -23,7 +25,7 @@ sysdep_accept(int lfd)
 int
 sysdep_pipe(int p[2], int flags)
 {
-#if defined(__FreeBSD__)
+#if defined(__FreeBSD_version) && __FreeBSD_version >= 1000000
 	return pipe2(p, O_CLOEXEC | ((flags & SYSDEP_NONBLOCK) ? O_NONBLOCK : 0));
 #else
 	return sysdep_posix_pipe(p, flags);
