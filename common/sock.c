@@ -13,6 +13,7 @@
 
 #include "clock.h"
 #include "sock.h"
+#include "sysdep.h"
 
 int
 sock_listen(const struct addr *a, int type, int backlog, int *fdp)
@@ -23,7 +24,7 @@ sock_listen(const struct addr *a, int type, int backlog, int *fdp)
 
 	if ((slen = addr_to_sockaddr(a, &ss)) == 0)
 		return -EAFNOSUPPORT;
-	if ((fd = socket(ss.ss_family, type | SOCK_NONBLOCK | SOCK_CLOEXEC, 0)) == -1)
+	if ((fd = sysdep_socket(ss.ss_family, type, 0)) == -1)
 		return -errno;
 	/* TCP only: on UDP SO_REUSEADDR would let two programs share the port. */
 	if (type == SOCK_STREAM)

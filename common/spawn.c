@@ -22,6 +22,9 @@
 #include "spawn.h"
 #include "sysdep.h"
 
+/* POSIX: the program declares it (glibc does too, with _GNU_SOURCE). */
+extern char **environ;
+
 #define SPAWN_POLL_MS	10	/* spawn_wait() looks this often */
 
 void

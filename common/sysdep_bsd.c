@@ -23,6 +23,16 @@ sysdep_accept(int lfd)
 }
 
 int
+sysdep_socket(int domain, int type, int protocol)
+{
+#if defined(__FreeBSD_version) && __FreeBSD_version >= 1000000
+	return socket(domain, type | SOCK_NONBLOCK | SOCK_CLOEXEC, protocol);
+#else
+	return sysdep_posix_socket(domain, type, protocol);
+#endif
+}
+
+int
 sysdep_pipe(int p[2], int flags)
 {
 #if defined(__FreeBSD_version) && __FreeBSD_version >= 1000000

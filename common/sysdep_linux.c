@@ -18,6 +18,12 @@ sysdep_accept(int lfd)
 }
 
 int
+sysdep_socket(int domain, int type, int protocol)
+{
+	return socket(domain, type | SOCK_NONBLOCK | SOCK_CLOEXEC, protocol);
+}
+
+int
 sysdep_pipe(int p[2], int flags)
 {
 	return pipe2(p, O_CLOEXEC | ((flags & SYSDEP_NONBLOCK) ? O_NONBLOCK : 0));

@@ -8,9 +8,19 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <stdint.h>
+#include <string.h>
 #include <unistd.h>
 
 #include "sysdep.h"
+
+void
+sysdep_wipe(void *p, size_t n)
+{
+	/* Through a volatile pointer: a store the compiler must keep. */
+	static void *(*volatile wipe)(void *, int, size_t) = memset;
+
+	wipe(p, 0, n);
+}
 
 int
 sysdep_nosigpipe(int fd)
@@ -49,6 +59,22 @@ sysdep_posix_accept(int lfd)
 	int	fd, saved;
 
 	if ((fd = accept(lfd, NULL, NULL)) == -1)
+		return -1;
+	if (sysdep_posix_flags(fd, true) == -1) {
+		saved = errno;
+		close(fd);
+		errno = saved;
+		return -1;
+	}
+	return fd;
+}
+
+int
+sysdep_posix_socket(int domain, int type, int protocol)
+{
+	int	fd, saved;
+
+	if ((fd = socket(domain, type, protocol)) == -1)
 		return -1;
 	if (sysdep_posix_flags(fd, true) == -1) {
 		saved = errno;

@@ -11,6 +11,7 @@
 #include <termios.h>
 #include <unistd.h>
 
+#include "sysdep.h"
 #include "tty.h"
 
 /*

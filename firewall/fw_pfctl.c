@@ -32,6 +32,9 @@ fw_pfctl_init(struct fw_pfctl *c, const char *path, enum fw_pfctl_os os, uint16_
 	(void)fw_pf_anchor(port, c->anchor, sizeof(c->anchor));
 }
 
+static int	fw_pfctl_fail(struct fw_pfctl *c, const char *fmt, ...)
+		    __attribute__((format(printf, 2, 3)));
+
 static int
 fw_pfctl_fail(struct fw_pfctl *c, const char *fmt, ...)
 {

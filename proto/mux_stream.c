@@ -31,6 +31,7 @@
 
 #include "log.h"
 #include "mux_stream.h"
+#include "sysdep.h"	/* MSG_NOSIGNAL where send() lacks it */
 
 static void	mux_stream_cb(struct ev_loop *, struct ev_io *, uint32_t);
 static void	mux_stream_update(struct mux_stream *);

@@ -16,6 +16,9 @@
 #ifndef CSHUTTLE_TESTUTIL_H
 #define CSHUTTLE_TESTUTIL_H
 
+#include <sys/socket.h>
+
+#include <fcntl.h>
 #include <limits.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -70,6 +73,22 @@ test_need_root(const char *why)
 {
 	if (geteuid() != 0)
 		fail_msg("FAIL: needs root (%s)", why);
+}
+
+/* A connected AF_UNIX stream pair, both ends non-blocking: socketpair's
+ * SOCK_NONBLOCK is Linux's and FreeBSD's, not macOS's.  0 or -1. */
+static inline int
+test_socketpair_nb(int sv[2])
+{
+	int	i, fl;
+
+	if (socketpair(AF_UNIX, SOCK_STREAM, 0, sv) == -1)
+		return -1;
+	for (i = 0; i < 2; i++)
+		if ((fl = fcntl(sv[i], F_GETFL)) == -1 ||
+		    fcntl(sv[i], F_SETFL, fl | O_NONBLOCK) == -1)
+			return -1;
+	return 0;
 }
 
 #endif

@@ -53,7 +53,7 @@ t_cb(struct ev_loop *loop, struct ev_io *io, uint32_t revents)
 static void
 t_pair(int sv[2])
 {
-	assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK, 0, sv), 0);
+	assert_int_equal(test_socketpair_nb(sv), 0);
 }
 
 static void
