@@ -5,11 +5,12 @@
  */
 
 #include <errno.h>
+#include <poll.h>
 #include <stdint.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
 
+#include "clock.h"
 #include "log.h"
 #include "sysdep.h"
 #include "worker.h"
@@ -82,20 +83,25 @@ worker_collect(struct worker *w)
 bool
 worker_join(struct worker *w, int grace_ms)
 {
-	struct timespec	ts;
+	struct pollfd	pfd;
+	int64_t		deadline = (int64_t)clock_ms() + grace_ms;
+	int		left, r;
 
 	if (!w->running)
 		return true;
-	/* pthread_timedjoin_np() measures against CLOCK_REALTIME. */
-	clock_gettime(CLOCK_REALTIME, &ts);
-	ts.tv_sec += grace_ms / 1000;
-	ts.tv_nsec += (long)(grace_ms % 1000) * 1000000L;
-	if (ts.tv_nsec >= 1000000000L) {
-		ts.tv_sec++;
-		ts.tv_nsec -= 1000000000L;
+	/* The job posts the wake descriptor as its last act: once it is
+	 * readable the join is immediate.  (Waiting on it rather than with
+	 * pthread_timedjoin_np(), which macOS lacks.) */
+	pfd.fd = w->wake.rfd;
+	pfd.events = POLLIN;
+	for (;;) {
+		left = clock_remaining_ms(deadline);
+		if ((r = poll(&pfd, 1, left)) == 1)
+			break;
+		if (r == 0 || (r == -1 && errno != EINTR) || left == 0)
+			return false;
 	}
-	if (pthread_timedjoin_np(w->th, NULL, &ts) != 0)
-		return false;
+	(void)pthread_join(w->th, NULL);
 	w->running = false;
 	(void)sysdep_wake_clear(&w->wake);
 	return true;
