@@ -527,6 +527,47 @@ test_bye_goes_ahead_of_queued_data(void **state)
 	t_teardown(p);
 }
 
+/* BYE after the transport took any number of bytes, the cut inside a
+ * header, inside a payload or right at a frame's end: the stub reads
+ * whole frames, then BYE, every time. */
+static void
+test_bye_cut_anywhere(void **state)
+{
+	static const size_t	 cuts[] = { 1, 7, 8, 9, 1000, PROTO_MAX_FRAME - 1,
+	    PROTO_MAX_FRAME, PROTO_MAX_FRAME + 3, 3 * PROTO_MAX_FRAME + 8, 100000 };
+	static char		 chunk[16384];
+	size_t			 i, len;
+	int			 app;
+
+	memset(chunk, 'c', sizeof(chunk));
+	for (i = 0; i < sizeof(cuts) / sizeof(cuts[0]); i++) {
+		struct pair	*p = t_setup_window(1024 * 1024, T_RESUME, T_RESUME);
+
+		app = t_connect(p);
+		while (write(app, chunk, sizeof(chunk)) > 0)
+			;
+		(void)ev_run_once(&p->loop, 0);
+		assert_true(mux_link_len(p->cli) > cuts[i]);
+		/* The transport takes cuts[i] bytes in two pieces. */
+		assert_int_equal(t_feed(p->stub, mux_link_data(p->cli, &len),
+		    (int)(cuts[i] / 2 + 1)), 0);
+		mux_link_consume(p->cli, cuts[i] / 2 + 1);
+		if (cuts[i] / 2 + 1 < cuts[i]) {
+			assert_int_equal(t_feed(p->stub, mux_link_data(p->cli, &len),
+			    (int)(cuts[i] - (cuts[i] / 2 + 1))), 0);
+			mux_link_consume(p->cli, cuts[i] - (cuts[i] / 2 + 1));
+		}
+		assert_int_equal(mux_send_bye(p->cli), 0);
+		/* What is left: the rest of one frame at most, and BYE. */
+		assert_true(mux_link_len(p->cli) <= PROTO_MAX_FRAME + PROTO_HDR_LEN);
+		t_move(p->cli, p->stub);
+		assert_string_equal(mux_error(p->stub), "");
+		assert_int_equal(p->byes, 1);
+		close(app);
+		t_teardown(p);
+	}
+}
+
 /* Thousands of OPENs in one read: the stub handles MUX_OPEN_PASS per
  * pass and asks for the next pass at once; a PING behind them is
  * answered once they are all handled, in order. */
@@ -1913,6 +1954,7 @@ main(void)
 		cmocka_unit_test(test_stalled_reader_does_not_block_others),
 		cmocka_unit_test(test_waiting_streams_read_as_the_link_drains),
 		cmocka_unit_test(test_bye_goes_ahead_of_queued_data),
+		cmocka_unit_test(test_bye_cut_anywhere),
 		cmocka_unit_test(test_opens_are_handled_in_batches),
 		cmocka_unit_test(test_refused_connect_closes_app_socket),
 		cmocka_unit_test(test_credit_overrun_closes_only_that_stream),
