@@ -6,6 +6,7 @@
 
 #include <errno.h>
 #include <poll.h>
+#include <signal.h>
 #include <stdint.h>
 #include <string.h>
 #include <unistd.h>
@@ -42,7 +43,8 @@ worker_main(void *arg)
 int
 worker_start(struct worker *w, void (*fn)(void *), void *arg)
 {
-	int	r;
+	sigset_t	all, old;
+	int		r;
 
 	if (w->running) {
 		errno = EBUSY;
@@ -50,7 +52,13 @@ worker_start(struct worker *w, void (*fn)(void *), void *arg)
 	}
 	w->fn = fn;
 	w->arg = arg;
-	if ((r = pthread_create(&w->th, NULL, worker_main, w)) != 0) {
+	/* The thread starts with every signal blocked, whatever this one
+	 * has unblocked (sigq's self-pipe): signals are the loop's. */
+	sigfillset(&all);
+	(void)pthread_sigmask(SIG_SETMASK, &all, &old);
+	r = pthread_create(&w->th, NULL, worker_main, w);
+	(void)pthread_sigmask(SIG_SETMASK, &old, NULL);
+	if (r != 0) {
 		errno = r;
 		return -1;
 	}

@@ -74,6 +74,9 @@ ev_io_add(struct ev_loop *loop, struct ev_io *io, int fd, uint32_t events,
 	io->events = events;
 	io->cb = cb;
 	io->arg = arg;
+	/* Added while the last wait's events are dispatched: they are not
+	 * this descriptor's (ev_dispatch). */
+	io->added_pass = loop->pass;
 	if ((r = loop->ops->add(loop, io)) != 0) {
 		io->fd = -1;
 		io->events = 0;
@@ -184,6 +187,7 @@ ev_run_once(struct ev_loop *loop, int max_ms)
 	 * inside a library): look at the descriptors, but do not sleep. */
 	if (loop->nowait)
 		timeout = 0;
+	loop->pass++;
 	if ((n = loop->ops->wait(loop, timeout)) < 0)
 		return n;
 	ev_run_timers(loop, ev_now());

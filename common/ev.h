@@ -9,8 +9,9 @@
  *
  * Descriptors are level-triggered.  A callback may delete any io,
  * including its own: deleted ios are skipped for the rest of the pass,
- * and their memory must stay valid until the pass ends (owners free in
- * the before-sleep hook).
+ * also when added again meanwhile (the events of the pass were the old
+ * descriptor's), and their memory must stay valid until the pass ends
+ * (owners free in the before-sleep hook).
  */
 #ifndef CSHUTTLE_EV_H
 #define CSHUTTLE_EV_H
@@ -38,6 +39,7 @@ struct ev_io {
 	ev_io_cb	*cb;
 	void		*arg;
 	unsigned	 slot;		/* poll backend: its index there */
+	uint64_t	 added_pass;	/* loop->pass when it was last added */
 };
 
 struct ev_timer {
@@ -57,6 +59,7 @@ struct ev_loop {
 	struct ev_io	**pio;
 	void		*pfd;
 	unsigned	 npoll, cappoll, pdead;
+	uint64_t	 pass;		/* waits made; 0 before the first */
 	int		 stop;
 	int		 nowait;	/* set by the hook: poll without sleeping */
 	ev_hook_cb	*before_sleep;	/* runs once per pass, before waiting */

@@ -50,11 +50,14 @@ extern const struct ev_backend ev_backend_kqueue;
 extern const struct ev_backend ev_backend_poll;
 #endif
 
-/* One event for io: its callback, unless it was deleted this pass. */
+/* One event for io: its callback, unless it was deleted this pass or
+ * added during it (deleted and added again: the event was its old
+ * descriptor's; an io is added with the pass number of the last wait,
+ * so one added since cannot have been waited for). */
 static inline void
 ev_dispatch(struct ev_loop *loop, struct ev_io *io, uint32_t revents)
 {
-	if (io->fd >= 0)
+	if (io->fd >= 0 && io->added_pass != loop->pass)
 		io->cb(loop, io, revents);
 }
 

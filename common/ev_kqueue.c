@@ -18,8 +18,9 @@
 #include <string.h>
 #include <unistd.h>
 
-/* <sys/event.h> has an EV_ERROR of its own (a flag of struct kevent). */
-#define KQ_FLAG_ERROR	EV_ERROR
+/* <sys/event.h> has an EV_ERROR of its own (a flag of struct kevent):
+ * its value kept before ev.h's takes the name. */
+enum { KQ_FLAG_ERROR = EV_ERROR };
 #undef EV_ERROR
 
 #include "ev_int.h"

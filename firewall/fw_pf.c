@@ -22,10 +22,15 @@
  * same rdr rules "on ! lo0 from A", the target being the listener's own
  * address.  The input rules: direct connections to a listener are
  * blocked ("block drop in quick ... to ADDR port P"); connections an rdr
- * pass rule redirected never reach the filter rules.  Leak protection:
- * the leak rules of the plan as pass quick and block return quick rules,
- * for the output side ("out") and for the allowed sources ("in on !
- * lo0 from A").  UDP capture does not exist in the pf build (fw_plan
+ * pass rule redirected never reach the filter rules; they come first.
+ * Leak protection: the leak rules of the plan as pass quick and block
+ * return quick rules, for the output side ("out") and for the allowed
+ * sources ("in on ! lo0 from A", their blocks "to ! self": those rules
+ * stand for nftables' forward hook, so what the sources send to this
+ * host is left to the user's own rules).  A pass quick is final for the
+ * whole ruleset, unlike an nftables accept in one table: the exceptions
+ * (DHCP, link-local, the excluded subnets) pass whatever the user's own
+ * rules after the anchor say.  UDP capture does not exist in the pf build (fw_plan
  * plans none without UDP sockets).
  */
 #include <stdbool.h>
@@ -235,6 +240,14 @@ fw_pf_leak(FILE *f, const struct fw_rule *r, const struct fw_rule *gate)
 	case FW_MATCH_MARK:	/* no socket marks in pf */
 	case FW_MATCH_REPLY:	/* replies match their state, never a rule */
 		return;
+	case FW_MATCH_LOOPBACK:
+	case FW_MATCH_LOCAL:
+		/* The allowed sources' rules stand for nftables' forward
+		 * hook: what they send to this host is none of theirs (and a
+		 * pass quick would admit all of it). */
+		if (gate != NULL)
+			return;
+		break;
 	}
 	if (r->verdict != FW_VERDICT_ACCEPT && r->verdict != FW_VERDICT_REJECT)
 		return;		/* LOG: pf logs with the block rule below */
@@ -260,6 +273,13 @@ fw_pf_leak(FILE *f, const struct fw_rule *r, const struct fw_rule *gate)
 		fprintf(f, " quick");
 		if (r->match == FW_MATCH_LOOPBACK) {
 			fprintf(f, " on lo0 %s all", fw_pf_af(fam[i]));
+		} else if (gate != NULL && r->prefix == 0) {
+			/* Forwarded traffic only: not what is for this host. */
+			fprintf(f, " on ! lo0");
+			fw_pf_afproto(f, r, fam[i]);
+			fw_pf_from(f, gate);
+			fprintf(f, " to ! self");
+			fw_pf_ports(f, r->port_lo, r->port_hi);
 		} else {
 			if (gate != NULL)
 				fprintf(f, " on ! lo0");
@@ -313,8 +333,10 @@ fw_pf_render(const struct fw_config *cfg, char **text)
 		for (i = 0; i < p.nchain[FW_CHAIN_LAN]; i++)
 			fw_pf_rdr(f, cfg, &p, &p.chain[FW_CHAIN_LAN][i],
 			    &p.chain[FW_CHAIN_PREROUTING][g]);
-	fprintf(f, "# filtering: what is routed to lo0, then leak protection, "
-	    "then the listeners\n");
+	fprintf(f, "# filtering: the listeners, what is routed to lo0, then leak "
+	    "protection\n");
+	for (i = 0; i < p.nchain[FW_CHAIN_INPUT]; i++)
+		fw_pf_input(f, &p.chain[FW_CHAIN_INPUT][i]);
 	for (i = 0; i < p.nchain[FW_CHAIN_OUTPUT]; i++)
 		fw_pf_route(f, &p.chain[FW_CHAIN_OUTPUT][i]);
 	for (i = 0; i < p.nchain[FW_CHAIN_LEAK_OUTPUT]; i++)
@@ -323,8 +345,6 @@ fw_pf_render(const struct fw_config *cfg, char **text)
 		for (i = 0; i < p.nchain[FW_CHAIN_LEAK_LAN]; i++)
 			fw_pf_leak(f, &p.chain[FW_CHAIN_LEAK_LAN][i],
 			    &p.chain[FW_CHAIN_LEAK_FORWARD][g]);
-	for (i = 0; i < p.nchain[FW_CHAIN_INPUT]; i++)
-		fw_pf_input(f, &p.chain[FW_CHAIN_INPUT][i]);
 	fw_plan_free(&p);
 	if (fclose(f) != 0) {
 		free(buf);

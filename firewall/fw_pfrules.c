@@ -24,23 +24,46 @@ struct fw_pfrules {
 	bool		 released;	/* flushed, pf's reference given back */
 };
 
+/* Can the wildcard address of this family be bound to port?  A TCP
+ * socket on any address of the family, a listener on loopback or on a
+ * LAN address alike, makes that fail with EADDRINUSE. */
+static bool
+fw_pfrules_bindable(int family, uint16_t port)
+{
+	struct sockaddr_storage	 ss;
+	struct sockaddr_in	*sin = (struct sockaddr_in *)&ss;
+	struct sockaddr_in6	*sin6 = (struct sockaddr_in6 *)&ss;
+	socklen_t		 len;
+	int			 fd, one = 1, ok;
+
+	if ((fd = socket(family, SOCK_STREAM, 0)) == -1)
+		return false;	/* cannot tell */
+	memset(&ss, 0, sizeof(ss));
+	if (family == AF_INET6) {
+		(void)setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof(one));
+		sin6->sin6_family = AF_INET6;
+		sin6->sin6_port = htons(port);
+		sin6->sin6_addr = in6addr_any;
+		len = sizeof(*sin6);
+	} else {
+		sin->sin_family = AF_INET;
+		sin->sin_port = htons(port);
+		sin->sin_addr.s_addr = htonl(INADDR_ANY);
+		len = sizeof(*sin);
+	}
+	ok = bind(fd, (struct sockaddr *)&ss, len) == 0;
+	close(fd);
+	return ok;
+}
+
 bool
 fw_pfrules_port_alive(uint16_t port)
 {
-	struct sockaddr_in	sin;
-	bool			alive;
-	int			fd;
-
-	/* Bound without SO_REUSEADDR: EADDRINUSE while anyone listens. */
-	if ((fd = socket(AF_INET, SOCK_STREAM, 0)) == -1)
-		return true;	/* cannot tell: leave its anchor alone */
-	memset(&sin, 0, sizeof(sin));
-	sin.sin_family = AF_INET;
-	sin.sin_port = htons(port);
-	sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	alive = bind(fd, (struct sockaddr *)&sin, sizeof(sin)) == -1 && errno == EADDRINUSE;
-	close(fd);
-	return alive;
+	/* Dead only when both families' wildcards bind: any listener of an
+	 * instance is in the way of one of them.  Anything else (EACCES,
+	 * no IPv6) counts as alive: its anchor is left alone. */
+	return !(fw_pfrules_bindable(AF_INET, port) &&
+	    (fw_pfrules_bindable(AF_INET6, port) || errno == EAFNOSUPPORT));
 }
 
 struct fw_pfrules *

@@ -37,8 +37,9 @@ int		 fw_pfrules_apply(struct fw_pfrules *r, const struct fw_config *cfg,
 		    char *err, size_t errlen);
 int		 fw_pfrules_delete(struct fw_pfrules *r, char *err, size_t errlen);
 void		 fw_pfrules_close(struct fw_pfrules *r);
-/* Is a TCP listener on this host's loopback bound to port?  (A live
- * instance's; the stale anchors' test.) */
+/* Is a TCP socket of this host bound to port, on any address?  (A live
+ * instance's listener; the stale anchors' test.)  When it cannot tell,
+ * true. */
 bool		 fw_pfrules_port_alive(uint16_t port);
 
 #endif

@@ -52,7 +52,9 @@
 /* OPENs the stub handles in one loop pass: a connect() can take
  * milliseconds in the kernel (a host short of ephemeral ports), and a
  * link input buffer holds thousands of OPENs; between batches the loop
- * writes what it has and answers PINGs. */
+ * writes what it has (the OPEN_RESULTs, data of the streams already up),
+ * so the client keeps hearing from a stub that is working through them
+ * (a PING behind them is still answered in its turn). */
 #define MUX_OPEN_PASS		64
 #define MUX_CONNECT_TIMEOUT_MS	(60 * 1000)
 #define MUX_REFUSED_LOG_MS	(10 * 1000)	/* streams over the maximum: one line */

@@ -440,6 +440,10 @@ mux_stream_free_all(struct mux *m)
 {
 	struct mux_stream	*st;
 
+	/* Deferred OPENs die with the session: no connection is started
+	 * by the collect below. */
+	m->in_more = false;
+	m->in_len = 0;
 	while ((st = LIST_FIRST(&m->all)) != NULL)
 		mux_stream_kill(st, -1, true);
 	mux_collect(m);

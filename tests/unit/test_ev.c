@@ -180,6 +180,52 @@ test_delete_from_a_callback(void **state)
 	close(sc[1]);
 }
 
+/* An io deleted and added again (another descriptor) by a callback
+ * while its old descriptor's event waits in the same pass: that event
+ * is not delivered to it; the new descriptor's come next pass. */
+static void
+test_readd_in_a_pass(void **state)
+{
+	struct ev_loop	loop;
+	struct t_io	a = { 0 }, b = { 0 };
+	int		sa[2], sb[2], sc[2], pass;
+
+	test_ev_init(&loop);
+	t_pair(sa);
+	t_pair(sb);
+	t_pair(sc);
+	assert_int_equal(write(sa[1], "x", 1), 1);
+	assert_int_equal(write(sb[1], "x", 1), 1);
+	assert_int_equal(write(sc[1], "x", 1), 1);
+	assert_int_equal(ev_io_add(&loop, &a.io, sa[0], EV_READ, t_cb, &a), 0);
+	assert_int_equal(ev_io_add(&loop, &b.io, sb[0], EV_READ, t_cb, &b), 0);
+	/* Whichever runs first moves the other to sc[0]. */
+	a.kill = &b.io;
+	a.added = &b.io;
+	a.fd2 = sc[0];
+	b.kill = &a.io;
+	b.added = &a.io;
+	b.fd2 = sc[0];
+	assert_true(ev_run_once(&loop, 1000) >= 1);
+	assert_int_equal(a.calls + b.calls, 1);
+	/* The moved one is on sc[0] now, and called from the next pass. */
+	a.kill = b.kill = NULL;
+	a.added = b.added = NULL;
+	for (pass = 0; pass < 3; pass++)
+		assert_true(ev_run_once(&loop, 1000) >= 1);
+	assert_true(a.calls >= 1 && b.calls >= 1);
+	assert_true(a.io.fd == sc[0] || b.io.fd == sc[0]);
+	ev_io_del(&loop, &a.io);
+	ev_io_del(&loop, &b.io);
+	ev_close(&loop);
+	close(sa[0]);
+	close(sa[1]);
+	close(sb[0]);
+	close(sb[1]);
+	close(sc[0]);
+	close(sc[1]);
+}
+
 /* Forgotten, then closed: never reported again, and the number can be
  * registered anew. */
 static void
@@ -359,6 +405,7 @@ main(void)
 		cmocka_unit_test(test_read_level_triggered),
 		cmocka_unit_test(test_mask_changes),
 		cmocka_unit_test(test_delete_from_a_callback),
+		cmocka_unit_test(test_readd_in_a_pass),
 		cmocka_unit_test(test_forget_then_close),
 		cmocka_unit_test(test_hangup),
 		cmocka_unit_test(test_many),

@@ -206,6 +206,27 @@ test_lan(void **state)
 	fx_golden(&f, "lan");
 }
 
+/* A LAN gateway with leak protection: the sources' blocks cover only
+ * what they send on (to ! self), nothing passes them to this host, and
+ * the listeners' input rules come before everything else. */
+static void
+test_lan_leaks(void **state)
+{
+	struct fx	f;
+
+	fx_init(&f, true, false);
+	assert_int_equal(addr_parse(&f.cfg.listen[f.cfg.nlisten++], "192.168.1.5",
+	    (size_t)-1, 0, 12300), 0);
+	f.cfg.prerouting = true;
+	f.cfg.allow[0].family = 4;
+	f.cfg.allow[0].prefix = 24;
+	assert_int_equal(inet_pton(AF_INET, "192.168.1.0", f.cfg.allow[0].addr), 1);
+	f.cfg.nallow = 1;
+	fx_net(&f, false, "0.0.0.0", 0, 0, 0);
+	f.cfg.block_leaks = true;
+	fx_golden(&f, "lan_leaks");
+}
+
 static void
 test_anchor_name(void **state)
 {
@@ -225,6 +246,7 @@ main(void)
 		cmocka_unit_test(test_leaks),
 		cmocka_unit_test(test_host_wide),
 		cmocka_unit_test(test_lan),
+		cmocka_unit_test(test_lan_leaks),
 		cmocka_unit_test(test_anchor_name),
 	};
 

@@ -119,6 +119,23 @@ t_expect_load(const char *log, const struct fw_config *cfg)
 	free(text);
 }
 
+/* A port nobody has: bound to port 0, given back. */
+static uint16_t
+t_free_port(void)
+{
+	struct sockaddr_in	sin;
+	socklen_t		len = sizeof(sin);
+	int			fd;
+
+	memset(&sin, 0, sizeof(sin));
+	sin.sin_family = AF_INET;
+	assert_true((fd = socket(AF_INET, SOCK_STREAM, 0)) >= 0);
+	assert_int_equal(bind(fd, (struct sockaddr *)&sin, sizeof(sin)), 0);
+	assert_int_equal(getsockname(fd, (struct sockaddr *)&sin, &len), 0);
+	close(fd);
+	return ntohs(sin.sin_port);
+}
+
 /* A listener on a port of loopback: a live instance. */
 static int
 t_listener(uint16_t *port)
@@ -143,15 +160,17 @@ test_life(void **state)
 {
 	struct fw_pfrules	*r;
 	struct fx		 f, g;
-	char			 err[256], anchors[128], *log;
-	uint16_t		 live;
+	char			 err[256], anchors[128], want[128], *log;
+	uint16_t		 live, dead;
 	int			 lfd;
 
 	lfd = t_listener(&live);
 	assert_true(fw_pfrules_port_alive(live));
-	/* Port 1 of loopback: nobody listens there. */
-	assert_false(fw_pfrules_port_alive(1));
-	snprintf(anchors, sizeof(anchors), "  cshuttle/1\n  cshuttle/%u\n", (unsigned)live);
+	/* A port just released: nobody has it. */
+	dead = t_free_port();
+	assert_false(fw_pfrules_port_alive(dead));
+	snprintf(anchors, sizeof(anchors), "  cshuttle/%u\n  cshuttle/%u\n", (unsigned)dead,
+	    (unsigned)live);
 	setenv("FAKE_PFCTL_ANCHORS", anchors, 1);
 
 	assert_non_null(r = fw_pfrules_open(FAKE, FW_PFCTL_MACOS, err, sizeof(err)));
@@ -161,8 +180,9 @@ test_life(void **state)
 	assert_int_equal(fw_pfrules_apply(r, &f.cfg, err, sizeof(err)), 0);
 	log = t_log();
 	/* The dead instance's anchor flushed, the live one's kept. */
-	assert_true(t_starts(log, "pfctl -a cshuttle -s Anchors\npfctl -a cshuttle/1 -F all\n"
-	    "pfctl -a cshuttle/12300 -f -\n"));
+	snprintf(want, sizeof(want), "pfctl -a cshuttle -s Anchors\npfctl -a cshuttle/%u -F all\n"
+	    "pfctl -a cshuttle/12300 -f -\n", (unsigned)dead);
+	assert_true(t_starts(log, want));
 	t_expect_load(log, &f.cfg);
 	t_truncate();
 	/* Replaced whole, no stale check the second time. */

@@ -533,8 +533,11 @@ test_bye_goes_ahead_of_queued_data(void **state)
 static void
 test_bye_cut_anywhere(void **state)
 {
-	static const size_t	 cuts[] = { 1, 7, 8, 9, 1000, PROTO_MAX_FRAME - 1,
-	    PROTO_MAX_FRAME, PROTO_MAX_FRAME + 3, 3 * PROTO_MAX_FRAME + 8, 100000 };
+	/* The first PING is 16 bytes: cuts in it, at its end, in the next
+	 * header, in payloads, at frame ends. */
+	static const size_t	 cuts[] = { 1, 7, 8, 9, 15, 16, 17, 24, 25, 1000,
+	    16 + PROTO_MAX_FRAME - 1, 16 + PROTO_MAX_FRAME, 16 + PROTO_MAX_FRAME + 3,
+	    16 + 3 * PROTO_MAX_FRAME + 8, 100000 };
 	static char		 chunk[16384];
 	size_t			 i, len;
 	int			 app;
@@ -544,9 +547,13 @@ test_bye_cut_anywhere(void **state)
 		struct pair	*p = t_setup_window(1024 * 1024, T_RESUME, T_RESUME);
 
 		app = t_connect(p);
+		/* Small frames among the large ones: a PING first, one after
+		 * the data. */
+		assert_int_equal(mux_send_ping(p->cli, PROTO_PING, (const uint8_t *)"pingpong"), 0);
 		while (write(app, chunk, sizeof(chunk)) > 0)
 			;
 		(void)ev_run_once(&p->loop, 0);
+		assert_int_equal(mux_send_ping(p->cli, PROTO_PING, (const uint8_t *)"pongping"), 0);
 		assert_true(mux_link_len(p->cli) > cuts[i]);
 		/* The transport takes cuts[i] bytes in two pieces. */
 		assert_int_equal(t_feed(p->stub, mux_link_data(p->cli, &len),
@@ -560,6 +567,7 @@ test_bye_cut_anywhere(void **state)
 		assert_int_equal(mux_send_bye(p->cli), 0);
 		/* What is left: the rest of one frame at most, and BYE. */
 		assert_true(mux_link_len(p->cli) <= PROTO_MAX_FRAME + PROTO_HDR_LEN);
+		assert_true(mux_link_len(p->cli) >= PROTO_HDR_LEN);
 		t_move(p->cli, p->stub);
 		assert_string_equal(mux_error(p->stub), "");
 		assert_int_equal(p->byes, 1);

@@ -26,6 +26,7 @@
 #include "sysdep.h"
 
 struct forms {
+	int	(*socket)(int, int, int);
 	int	(*accept)(int);
 	int	(*pipe)(int[2], int);
 	int	(*wake_open)(struct sysdep_wake *);
@@ -33,9 +34,9 @@ struct forms {
 	bool	(*wake_clear)(const struct sysdep_wake *);
 };
 
-static const struct forms SYSTEM = { sysdep_accept, sysdep_pipe, sysdep_wake_open,
+static const struct forms SYSTEM = { sysdep_socket, sysdep_accept, sysdep_pipe, sysdep_wake_open,
 	sysdep_wake_post, sysdep_wake_clear };
-static const struct forms POSIX = { sysdep_posix_accept, sysdep_posix_pipe,
+static const struct forms POSIX = { sysdep_posix_socket, sysdep_posix_accept, sysdep_posix_pipe,
 	sysdep_posix_wake_open, sysdep_posix_wake_post, sysdep_posix_wake_clear };
 
 static void
@@ -55,11 +56,12 @@ t_accept(const struct forms *f)
 	memset(&sin, 0, sizeof(sin));
 	sin.sin_family = AF_INET;
 	sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	assert_true((l = socket(AF_INET, SOCK_STREAM, 0)) >= 0);
+	/* The listener from the socket form: close-on-exec, non-blocking. */
+	assert_true((l = f->socket(AF_INET, SOCK_STREAM, 0)) >= 0);
+	t_flags(l, true);
 	assert_int_equal(bind(l, (struct sockaddr *)&sin, sizeof(sin)), 0);
 	assert_int_equal(listen(l, 4), 0);
 	assert_int_equal(getsockname(l, (struct sockaddr *)&sin, &len), 0);
-	assert_int_equal(fcntl(l, F_SETFL, O_NONBLOCK), 0);
 	/* Nothing waiting: EAGAIN, not a block. */
 	assert_int_equal(f->accept(l), -1);
 	assert_true(errno == EAGAIN || errno == EWOULDBLOCK);
