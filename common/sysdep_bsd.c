@@ -59,13 +59,3 @@ sysdep_wake_clear(const struct sysdep_wake *w)
 {
 	return sysdep_posix_wake_clear(w);
 }
-
-void
-sysdep_wake_close(struct sysdep_wake *w)
-{
-	if (w->rfd >= 0)
-		close(w->rfd);
-	if (w->wfd >= 0 && w->wfd != w->rfd)
-		close(w->wfd);
-	w->rfd = w->wfd = -1;
-}

@@ -53,36 +53,31 @@ sysdep_posix_flags(int fd, bool nonblock)
  * (macOS).  sudo and the helper close what they are not given
  * (spawn_opts.close_others); the ssh of -e, started by the reconnect
  * worker, could hold such a connection open until it ends. */
+/* A new descriptor (or -1) made close-on-exec and non-blocking: it,
+ * or -1 with errno and the descriptor closed. */
+static int
+sysdep_posix_nb(int fd)
+{
+	int	saved;
+
+	if (fd == -1 || sysdep_posix_flags(fd, true) == 0)
+		return fd;
+	saved = errno;
+	close(fd);
+	errno = saved;
+	return -1;
+}
+
 int
 sysdep_posix_accept(int lfd)
 {
-	int	fd, saved;
-
-	if ((fd = accept(lfd, NULL, NULL)) == -1)
-		return -1;
-	if (sysdep_posix_flags(fd, true) == -1) {
-		saved = errno;
-		close(fd);
-		errno = saved;
-		return -1;
-	}
-	return fd;
+	return sysdep_posix_nb(accept(lfd, NULL, NULL));
 }
 
 int
 sysdep_posix_socket(int domain, int type, int protocol)
 {
-	int	fd, saved;
-
-	if ((fd = socket(domain, type, protocol)) == -1)
-		return -1;
-	if (sysdep_posix_flags(fd, true) == -1) {
-		saved = errno;
-		close(fd);
-		errno = saved;
-		return -1;
-	}
-	return fd;
+	return sysdep_posix_nb(socket(domain, type, protocol));
 }
 
 int
@@ -134,4 +129,15 @@ sysdep_posix_wake_clear(const struct sysdep_wake *w)
 	while (read(w->rfd, buf, sizeof(buf)) > 0)
 		posted = true;
 	return posted;
+}
+
+/* The same for both kinds: eventfd's one descriptor or a pipe's two. */
+void
+sysdep_wake_close(struct sysdep_wake *w)
+{
+	if (w->rfd >= 0)
+		close(w->rfd);
+	if (w->wfd >= 0 && w->wfd != w->rfd)
+		close(w->wfd);
+	w->rfd = w->wfd = -1;
 }

@@ -108,6 +108,20 @@ fx_golden(struct fx *f, const char *name)
 	free(text);
 }
 
+/* -l 192.168.1.5 --allow-from 192.168.1.0/24, IPv4. */
+static void
+fx_lan(struct fx *f)
+{
+	fx_init(f, true, false);
+	assert_int_equal(addr_parse(&f->cfg.listen[f->cfg.nlisten++], "192.168.1.5",
+	    (size_t)-1, 0, 12300), 0);
+	f->cfg.prerouting = true;
+	f->cfg.allow[0].family = 4;
+	f->cfg.allow[0].prefix = 24;
+	assert_int_equal(inet_pton(AF_INET, "192.168.1.0", f->cfg.allow[0].addr), 1);
+	f->cfg.nallow = 1;
+}
+
 /* Two subnets, IPv4 only: the route-to and rdr pairs. */
 static void
 test_subnets(void **state)
@@ -194,14 +208,7 @@ test_lan(void **state)
 {
 	struct fx	f;
 
-	fx_init(&f, true, false);
-	assert_int_equal(addr_parse(&f.cfg.listen[f.cfg.nlisten++], "192.168.1.5",
-	    (size_t)-1, 0, 12300), 0);
-	f.cfg.prerouting = true;
-	f.cfg.allow[0].family = 4;
-	f.cfg.allow[0].prefix = 24;
-	assert_int_equal(inet_pton(AF_INET, "192.168.1.0", f.cfg.allow[0].addr), 1);
-	f.cfg.nallow = 1;
+	fx_lan(&f);
 	fx_net(&f, false, "10.0.0.0", 8, 0, 0);
 	fx_golden(&f, "lan");
 }
@@ -214,14 +221,7 @@ test_lan_leaks(void **state)
 {
 	struct fx	f;
 
-	fx_init(&f, true, false);
-	assert_int_equal(addr_parse(&f.cfg.listen[f.cfg.nlisten++], "192.168.1.5",
-	    (size_t)-1, 0, 12300), 0);
-	f.cfg.prerouting = true;
-	f.cfg.allow[0].family = 4;
-	f.cfg.allow[0].prefix = 24;
-	assert_int_equal(inet_pton(AF_INET, "192.168.1.0", f.cfg.allow[0].addr), 1);
-	f.cfg.nallow = 1;
+	fx_lan(&f);
 	fx_net(&f, false, "0.0.0.0", 0, 0, 0);
 	f.cfg.block_leaks = true;
 	fx_golden(&f, "lan_leaks");

@@ -18,51 +18,28 @@
 #include <unistd.h>
 #include <cmocka.h>
 
+#include "fakepf.h"
 #include "fw_pfctl.h"
 
-#define FAKE	CSHUTTLE_SOURCE_DIR "/tests/unit/fake_pfctl.sh"
-
-static char	logpath[64];
+#define FAKE	FAKE_PFCTL
 
 static int
 t_setup(void **state)
 {
-	int	fd;
-
-	snprintf(logpath, sizeof(logpath), "/tmp/cshuttle-pfctl-XXXXXX");
-	assert_true((fd = mkstemp(logpath)) >= 0);
-	close(fd);
-	setenv("FAKE_PFCTL_LOG", logpath, 1);
-	unsetenv("FAKE_PFCTL_FAIL");
-	unsetenv("FAKE_PFCTL_STATUS");
-	unsetenv("FAKE_PFCTL_ANCHORS");
-	setenv("FAKE_PFCTL_NAT", "rdr-anchor \"com.apple/*\" all\nrdr-anchor \"cshuttle/*\" all", 1);
-	setenv("FAKE_PFCTL_RULES", "scrub-anchor \"com.apple/*\" all fragment reassemble\n"
-	    "anchor \"com.apple/*\" all\nanchor \"cshuttle/*\" all", 1);
+	fakepf_start("rdr-anchor \"com.apple/*\" all\nrdr-anchor \"cshuttle/*\" all",
+	    "scrub-anchor \"com.apple/*\" all fragment reassemble\n"
+	    "anchor \"com.apple/*\" all\nanchor \"cshuttle/*\" all");
 	return 0;
 }
 
 static int
 t_teardown(void **state)
 {
-	unlink(logpath);
+	fakepf_stop();
 	return 0;
 }
 
-/* The log so far. */
-static char *
-t_log(void)
-{
-	static char	buf[1 << 20];
-	FILE		*f;
-	size_t		 n;
-
-	assert_non_null(f = fopen(logpath, "r"));
-	n = fread(buf, 1, sizeof(buf) - 1, f);
-	buf[n] = '\0';
-	fclose(f);
-	return buf;
-}
+#define t_log()		fakepf_log()
 
 static bool
 t_alive(uint16_t port)
@@ -118,7 +95,7 @@ test_freebsd_enable(void **state)
 	    "pfctl -s info\npfctl -e\n"
 	    "pfctl -a cshuttle/12300 -F all\npfctl -a cshuttle -s Anchors\npfctl -d\n");
 
-	assert_int_equal(truncate(logpath, 0), 0);
+	fakepf_clear();
 	assert_int_equal(fw_pfctl_enable(&c), 0);
 	setenv("FAKE_PFCTL_ANCHORS", "  cshuttle/12301", 1);
 	assert_int_equal(fw_pfctl_release(&c), 0);
@@ -126,7 +103,7 @@ test_freebsd_enable(void **state)
 	    "pfctl -s info\npfctl -e\n"
 	    "pfctl -a cshuttle/12300 -F all\npfctl -a cshuttle -s Anchors\n");
 
-	assert_int_equal(truncate(logpath, 0), 0);
+	fakepf_clear();
 	setenv("FAKE_PFCTL_STATUS", "Enabled", 1);
 	assert_int_equal(fw_pfctl_enable(&c), 0);
 	assert_false(c.enabled_here);

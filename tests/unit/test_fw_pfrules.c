@@ -25,49 +25,27 @@
 #include <cmocka.h>
 
 #include "fw.h"
+#include "fakepf.h"
 #include "fw_pf.h"
 #include "fw_pfrules.h"
 
-#define FAKE	CSHUTTLE_SOURCE_DIR "/tests/unit/fake_pfctl.sh"
-
-static char	logpath[64];
+#define FAKE	FAKE_PFCTL
 
 static int
 t_setup(void **state)
 {
-	int	fd;
-
-	snprintf(logpath, sizeof(logpath), "/tmp/cshuttle-pfrules-XXXXXX");
-	assert_true((fd = mkstemp(logpath)) >= 0);
-	close(fd);
-	setenv("FAKE_PFCTL_LOG", logpath, 1);
-	unsetenv("FAKE_PFCTL_FAIL");
-	unsetenv("FAKE_PFCTL_ANCHORS");
-	setenv("FAKE_PFCTL_NAT", "rdr-anchor \"cshuttle/*\" all", 1);
-	setenv("FAKE_PFCTL_RULES", "anchor \"cshuttle/*\" all", 1);
+	fakepf_start("rdr-anchor \"cshuttle/*\" all", "anchor \"cshuttle/*\" all");
 	return 0;
 }
 
 static int
 t_teardown(void **state)
 {
-	unlink(logpath);
+	fakepf_stop();
 	return 0;
 }
 
-static char *
-t_log(void)
-{
-	static char	buf[1 << 16];
-	FILE		*f;
-	size_t		 n;
-
-	assert_non_null(f = fopen(logpath, "r"));
-	n = fread(buf, 1, sizeof(buf) - 1, f);
-	buf[n] = '\0';
-	fclose(f);
-	return buf;
-}
+#define t_log()		fakepf_log()
 
 static bool
 t_starts(const char *s, const char *prefix)
@@ -75,11 +53,7 @@ t_starts(const char *s, const char *prefix)
 	return strncmp(s, prefix, strlen(prefix)) == 0;
 }
 
-static void
-t_truncate(void)
-{
-	assert_int_equal(truncate(logpath, 0), 0);
-}
+#define t_truncate()	fakepf_clear()
 
 struct fx {
 	struct subnet		v[4];
