@@ -4,7 +4,6 @@
  * exists, a self-pipe everywhere.
  */
 #include <errno.h>
-#include <fcntl.h>
 #include <pthread.h>
 #include <stdint.h>
 #include <string.h>
@@ -15,6 +14,7 @@
 #endif
 
 #include "sigq.h"
+#include "sysdep.h"
 
 #define SIGQ_SIGNALFD	1
 #define SIGQ_PIPE	2
@@ -36,32 +36,16 @@ sigq_handler(int signo)
 }
 
 static int
-sigq_flags(int fd)
-{
-	int	fl;
-
-	if ((fl = fcntl(fd, F_GETFL)) == -1 || fcntl(fd, F_SETFL, fl | O_NONBLOCK) == -1 ||
-	    fcntl(fd, F_SETFD, FD_CLOEXEC) == -1)
-		return -errno;
-	return 0;
-}
-
-static int
 sigq_open_pipe(struct sigq *q, const sigset_t *mask)
 {
 	struct sigaction	sa;
 	sigset_t		unblock;
-	int			p[2], i, r;
+	int			p[2], i;
 
 	if (sigq_wfd != -1)
 		return -EBUSY;
-	if (pipe(p) == -1)
+	if (sysdep_pipe(p, SYSDEP_NONBLOCK) == -1)
 		return -errno;
-	if ((r = sigq_flags(p[0])) != 0 || (r = sigq_flags(p[1])) != 0) {
-		close(p[0]);
-		close(p[1]);
-		return r;
-	}
 	q->kind = SIGQ_PIPE;
 	q->fd = p[0];
 	q->wfd = p[1];

@@ -119,14 +119,6 @@ fw_pf_owner(FILE *f, const struct fw_rule *r)
 		fprintf(f, " group %lu", (unsigned long)r->gid);
 }
 
-static bool
-fw_pf_is_loopback(const struct addr *a)
-{
-	static const uint8_t	lo6[16] = { [15] = 1 };
-
-	return a->family == 4 ? a->bytes[0] == 127 : memcmp(a->bytes, lo6, 16) == 0;
-}
-
 /* Where a redirect of family `family` to port `port` lands: a listener's
  * own address, loopback for the output side (on lo0), another for the
  * allowed sources (lan); the family's loopback for a wildcard one. */
@@ -134,7 +126,6 @@ static void
 fw_pf_target(FILE *f, const struct fw_config *cfg, uint8_t family, uint16_t port, bool lan)
 {
 	static const uint8_t	 lo4[16] = { 127, 0, 0, 1 }, lo6[16] = { [15] = 1 };
-	static const uint8_t	 zero[16];
 	const uint8_t		*a = NULL;
 	const struct addr	*l;
 	int			 i, j, n;
@@ -144,7 +135,7 @@ fw_pf_target(FILE *f, const struct fw_config *cfg, uint8_t family, uint16_t port
 		for (i = 0; i < n && a == NULL; i++) {
 			l = j == 0 ? &cfg->listen[i] : &cfg->dns_listen[i];
 			if (l->family == family && l->port == port &&
-			    memcmp(l->bytes, zero, 16) != 0 && fw_pf_is_loopback(l) != lan)
+			    !addr_is_any(l) && addr_is_loopback(l) != lan)
 				a = l->bytes;
 		}
 	}
